@@ -1,0 +1,6 @@
+"""Offline training and evaluation of the genre classifier.
+
+Owns loading and cleaning the public Spotify data-set layouts (`data.py`), training
+(`train.py`) and evaluation with the baselines (`evaluate.py`). May import `classifier` and
+pandas/scikit-learn; must not import `bot`, `storage` or discord, and is never imported by the bot.
+"""
