@@ -1,9 +1,91 @@
-"""Subcommands owned by the storage package."""
+"""`genrebot db migrate|backup|info`: the database from the command line."""
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+from pathlib import Path
 from typing import Any
 
 
 def register(subparsers: Any) -> None:
-    """Add this package's subcommands (none yet)."""
+    db = subparsers.add_parser("db", help="apply migrations to, back up or inspect the SQLite database")
+    db.add_argument("--database", type=Path, help="the SQLite file (default: DATABASE_PATH or DATA_DIR's)")
+    actions = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    migrate = actions.add_parser("migrate", help="create the database or upgrade it to the current schema")
+    migrate.set_defaults(handler=_migrate)
+    backup = actions.add_parser("backup", help="copy the database with SQLite's online backup (safe while running)")
+    backup.add_argument("path", type=Path, help="where to write the copy")
+    backup.set_defaults(handler=_backup)
+    info = actions.add_parser("info", help="print the schema version and row counts")
+    info.set_defaults(handler=_info)
+
+
+def _open_args(args: argparse.Namespace) -> tuple[Path, list[str]]:
+    from bot.settings import SettingsError, load_settings
+    from genrebot_cli import UsageError
+
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        raise UsageError(str(exc)) from None
+    return (args.database or settings.resolved_database_path), settings.encryption_keys
+
+
+async def _open(args: argparse.Namespace, *, must_exist: bool = False) -> Any:
+    import sqlite3
+
+    from genrebot_cli import UsageError
+    from storage import Database, StorageError
+
+    path, keys = _open_args(args)
+    if must_exist and not path.exists():
+        raise UsageError(f"no database at {path}")
+    try:
+        return await Database.open(path, encryption_keys=keys)
+    except (sqlite3.DatabaseError, StorageError) as exc:
+        raise UsageError(f"cannot open {path}: {exc}") from None
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    async def run() -> None:
+        db = await _open(args)
+        print(f"{db.path}: schema version {await db.schema_version()}")
+        await db.close()
+
+    asyncio.run(run())
+    return 0
+
+
+def _backup(args: argparse.Namespace) -> int:
+    from genrebot_cli import UsageError
+
+    target: Path = args.path
+    if target.exists():
+        raise UsageError(f"{target} already exists; choose a new path")
+
+    async def run() -> None:
+        db = await _open(args, must_exist=True)
+        try:
+            await db.backup(target)
+        finally:
+            await db.close()
+        print(f"backed up {db.path} to {target}")
+
+    asyncio.run(run())
+    return 0
+
+
+def _info(args: argparse.Namespace) -> int:
+    async def run() -> None:
+        db = await _open(args, must_exist=True)
+        try:
+            print(f"{db.path}: schema version {await db.schema_version()}")
+            for table in ("users", "tracks", "liked_songs", "predictions", "playlists", "schedules", "runs"):
+                row = await db.fetchone(f"SELECT COUNT(*) FROM {table}")  # noqa: S608 - fixed table names
+                print(f"  {table}: {row[0] if row else 0}")
+        finally:
+            await db.close()
+
+    asyncio.run(run())
+    return 0

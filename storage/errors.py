@@ -1,0 +1,19 @@
+"""Typed storage failures; messages never contain token material."""
+
+from __future__ import annotations
+
+
+class StorageError(Exception):
+    pass
+
+
+class TokenUnreadable(StorageError):
+    """The stored token cannot be decrypted with the configured keys (wrong or rotated-out key)."""
+
+
+class InvalidOAuthState(StorageError):
+    """An OAuth state that is unknown, expired or already used; `reason` says which."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"OAuth state is {reason}")
