@@ -1,0 +1,113 @@
+"""App-wide Spotify configuration: OAuth URLs, code exchange, the shared HTTP session.
+
+One `SpotifyApp` per process. Its `requests.Session` never retries by itself (spotipy's default
+retry sleeps through any Retry-After, up to an hour, and retries POSTs); `SpotifyUserClient`
+applies genrebot's own policy instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+from urllib.parse import urlencode
+
+import requests
+import spotipy
+from requests.adapters import HTTPAdapter
+
+from bot.spotify.client import RetryPolicy, SpotifyUserClient, call_with_policy
+
+log = logging.getLogger(__name__)
+
+SCOPES = ("user-library-read", "playlist-modify-private", "playlist-modify-public", "playlist-read-private")
+
+
+class LockedSpotifyOAuth(spotipy.SpotifyOAuth):
+    """spotipy's auth manager with a lock, so worker threads sharing it refresh only once."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._refresh_lock = threading.Lock()
+
+    def get_access_token(self, code: str | None = None, as_dict: bool = True, check_cache: bool = True) -> Any:
+        with self._refresh_lock:
+            return super().get_access_token(code=code, as_dict=as_dict, check_cache=check_cache)
+
+
+class SpotifyApp:
+    scopes = SCOPES
+
+    def __init__(
+        self,
+        client_id: str,
+        client_secret: str,
+        redirect_uri: str,
+        api_base: str = "https://api.spotify.com/v1",
+        accounts_base: str = "https://accounts.spotify.com",
+        *,
+        policy: RetryPolicy | None = None,
+        timeout_s: float = 10.0,
+        pool_size: int = 32,
+    ) -> None:
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.redirect_uri = redirect_uri
+        self.api_base = api_base.rstrip("/")
+        self.accounts_base = accounts_base.rstrip("/")
+        self.policy = policy or RetryPolicy()
+        self.timeout_s = timeout_s
+        self.session = requests.Session()
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+        # None: not asked yet; False: this app gets 403 (the usual case since 2024); True: served.
+        self.audio_features_available: bool | None = None
+        self._audio_lock = threading.Lock()
+
+    def authorize_url(self, state: str) -> str:
+        query = urlencode(
+            {
+                "client_id": self.client_id,
+                "response_type": "code",
+                "redirect_uri": self.redirect_uri,
+                "scope": " ".join(self.scopes),
+                "state": state,
+            }
+        )
+        return f"{self.accounts_base}/authorize?{query}"
+
+    def auth_manager(self, token_info: dict[str, Any] | None = None) -> LockedSpotifyOAuth:
+        manager = LockedSpotifyOAuth(
+            client_id=self.client_id,
+            client_secret=self.client_secret,
+            redirect_uri=self.redirect_uri,
+            scope=" ".join(self.scopes),
+            cache_handler=spotipy.MemoryCacheHandler(token_info),
+            open_browser=False,
+            requests_session=self.session,
+            requests_timeout=self.timeout_s,
+        )
+        manager.OAUTH_AUTHORIZE_URL = f"{self.accounts_base}/authorize"
+        manager.OAUTH_TOKEN_URL = f"{self.accounts_base}/api/token"
+        return manager
+
+    def exchange_code(self, code: str) -> dict[str, Any]:
+        """Trade the callback's code for tokens. The caller has already verified `state`."""
+        manager = self.auth_manager()
+        call_with_policy(lambda: manager.get_access_token(code=code, as_dict=False, check_cache=False), self.policy)
+        token: dict[str, Any] = manager.cache_handler.get_cached_token()
+        return token
+
+    def user_client(self, token_info: dict[str, Any]) -> SpotifyUserClient:
+        return SpotifyUserClient(self, token_info)
+
+    def note_audio_features(self, available: bool) -> None:
+        """Remember whether this app gets audio features; tell the owner once when it doesn't."""
+        with self._audio_lock:
+            if self.audio_features_available is None and not available:
+                log.warning(
+                    "Spotify answered 403 to /audio-features: this app gets no audio features "
+                    "(new and development-mode apps since 2024). Classifying on metadata alone."
+                )
+            self.audio_features_available = available

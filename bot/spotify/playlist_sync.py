@@ -1,0 +1,55 @@
+"""Writing one genre playlist: reuse the one genrebot made before, or make a new one.
+
+Spotify's "delete playlist" is an unfollow, so a playlist is reused only while the member still
+follows it. Replacing items takes several requests (PUT 100, then POST 100 at a time); if one
+fails for good, the previous songs are put back, so no playlist is left half-written silently.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bot.spotify.client import SpotifyUserClient
+from bot.spotify.errors import PlaylistWriteFailed, SpotifyError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PlaylistWrite:
+    id: str
+    url: str
+    created: bool
+
+
+def write_playlist(
+    client: SpotifyUserClient, *, existing_id: str | None, name: str, description: str, uris: list[str]
+) -> PlaylistWrite:
+    playlist_id: str | None = None
+    url = ""
+    if existing_id and client.playlist_is_followed(existing_id):
+        playlist_id = existing_id
+        url = f"https://open.spotify.com/playlist/{existing_id}"
+    if playlist_id is None:
+        ref = client.create_playlist(name, description, public=False)
+        try:
+            client.replace_playlist_items(ref.id, uris)
+        except SpotifyError as exc:
+            raise PlaylistWriteFailed(name, restored=False, playlist_id=ref.id, url=ref.url) from exc
+        return PlaylistWrite(ref.id, ref.url, created=True)
+
+    previous = client.playlist_item_uris(playlist_id) if len(uris) > 100 else None
+    try:
+        client.replace_playlist_items(playlist_id, uris)
+    except SpotifyError as exc:
+        if previous is None:
+            raise  # a single PUT either happened or did not: nothing half-written
+        try:
+            client.replace_playlist_items(playlist_id, previous)
+        except SpotifyError:
+            log.warning("could not restore playlist %s after a failed write", playlist_id)
+            raise PlaylistWriteFailed(name, restored=False, playlist_id=playlist_id, url=url) from exc
+        raise PlaylistWriteFailed(name, restored=True, playlist_id=playlist_id, url=url) from exc
+    client.update_playlist_details(playlist_id, name, description)
+    return PlaylistWrite(playlist_id, url, created=False)
