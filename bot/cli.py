@@ -1,8 +1,9 @@
-"""Subcommands owned by the bot package: `run` (the Discord bot)."""
+"""Subcommands owned by the bot package: `run` (the Discord bot), `demo` and `sort`."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 
@@ -15,6 +16,13 @@ def register(subparsers: Any) -> None:
         help="print the slash-command tree as JSON and exit (no token, no connection)",
     )
     run.set_defaults(handler=_run)
+
+    demo = subparsers.add_parser(
+        "demo", help="link a demo member and sort their library against the local Spotify sandbox"
+    )
+    demo.add_argument("--data-dir", type=Path, help="where the demo's database and charts go")
+    demo.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    demo.set_defaults(handler=_demo)
 
 
 def _settings() -> Any:
@@ -44,3 +52,13 @@ def _run(args: argparse.Namespace) -> int:
     from bot.app import run_bot
 
     return run_bot(settings, sync_commands=args.sync)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from bot.app import configure_logging
+    from bot.demo import main
+    from bot.settings import default_data_dir
+
+    configure_logging("WARNING")
+    data_dir = args.data_dir or default_data_dir() / "demo"
+    return main(data_dir.expanduser(), args.json)

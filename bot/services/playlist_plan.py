@@ -18,11 +18,20 @@ _ACRONYMS = {"edm": "EDM", "r&b": "R&B", "idm": "IDM", "uk": "UK", "dnb": "DnB"}
 
 
 class PredictionLike(Protocol):
-    genre: str
-    genre_confidence: float
-    subgenre: str | None
-    subgenre_confidence: float | None
-    genre_probabilities: Mapping[str, float]
+    @property
+    def genre(self) -> str: ...
+
+    @property
+    def genre_confidence(self) -> float: ...
+
+    @property
+    def subgenre(self) -> str | None: ...
+
+    @property
+    def subgenre_confidence(self) -> float | None: ...
+
+    @property
+    def genre_probabilities(self) -> Mapping[str, float]: ...
 
 
 class UnknownGenre(ValueError):

@@ -214,20 +214,11 @@ class SpotifyUserClient:
         answer = self.call(lambda: self.sp._get("me/library/contains", uris=f"spotify:playlist:{playlist_id}"))
         return bool(answer and answer[0])
 
-    def playlist(self, playlist_id: str) -> dict[str, Any] | None:
-        try:
-            result: dict[str, Any] = self.call(lambda: self.sp._get(f"playlists/{playlist_id}", fields="id,external_urls"))
-        except SpotifyError as exc:
-            if "404" in str(exc):
-                return None
-            raise
-        return result
-
     def playlist_item_uris(self, playlist_id: str) -> list[str]:
         uris: list[str] = []
         offset = 0
         while True:
-            page = self.call(lambda o=offset: self.sp.playlist_items(playlist_id, limit=PAGE_SIZE, offset=o))
+            page = self._items_page(playlist_id, offset)
             for item in page.get("items") or []:
                 entry = item.get("item") or item.get("track")
                 if entry and entry.get("uri"):
@@ -236,12 +227,17 @@ class SpotifyUserClient:
                 return uris
             offset += PAGE_SIZE
 
+    def _items_page(self, playlist_id: str, offset: int) -> dict[str, Any]:
+        return dict(self.call(lambda: self.sp.playlist_items(playlist_id, limit=PAGE_SIZE, offset=offset)))
+
     def replace_playlist_items(self, playlist_id: str, uris: list[str]) -> None:
         """PUT the first 100, then POST the rest in order (Spotify takes 100 per request)."""
         self.call(lambda: self.sp.playlist_replace_items(playlist_id, uris[:100]))
         for start in range(100, len(uris), 100):
-            chunk = uris[start : start + 100]
-            self.call(lambda c=chunk: self.sp.playlist_add_items(playlist_id, c))
+            self._add_items(playlist_id, uris[start : start + 100])
+
+    def _add_items(self, playlist_id: str, chunk: list[str]) -> None:
+        self.call(lambda: self.sp.playlist_add_items(playlist_id, chunk))
 
     def update_playlist_details(self, playlist_id: str, name: str, description: str) -> None:
         self.call(lambda: self.sp.playlist_change_details(playlist_id, name=name, description=description))

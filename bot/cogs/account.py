@@ -1,0 +1,100 @@
+"""/link, /unlink, /status and /privacy: a member's account and what genrebot keeps about it."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Literal
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import presenters
+from bot.web import LinkOutcome
+
+if TYPE_CHECKING:
+    from bot.app import GenreBot
+
+log = logging.getLogger(__name__)
+
+
+class Account(commands.Cog):
+    def __init__(self, bot: GenreBot) -> None:
+        self.bot = bot
+        # The /link interaction of each member waiting on Spotify, so the reply can be updated.
+        self.pending_links: dict[int, discord.Interaction] = {}
+
+    @app_commands.command(name="link", description="Link your Spotify account to genrebot")
+    async def link(self, interaction: discord.Interaction) -> None:
+        url = await self.bot.services.accounts.start_link(interaction.user.id)
+        view = discord.ui.View()
+        view.add_item(discord.ui.Button(label="Open Spotify's consent page", url=url, emoji="🎧"))
+        await interaction.response.send_message(
+            "Approve genrebot on Spotify's page; this link works once, for 10 minutes. "
+            "I only ask to read your Liked Songs and to manage the playlists I make.",
+            view=view,
+            ephemeral=True,
+        )
+        self.pending_links[interaction.user.id] = interaction
+
+    async def on_link_result(self, outcome: LinkOutcome) -> None:
+        """Called by the web app when Spotify redirected back; updates the /link reply."""
+        if outcome.discord_id is None:
+            return
+        interaction = self.pending_links.pop(outcome.discord_id, None)
+        if outcome.account is not None:
+            text = f"✅ Linked as **{presenters.safe(outcome.account.display_name)}**. Try /sort!"
+        else:
+            text = f"❌ {outcome.problem}"
+        if interaction is not None:
+            try:
+                await interaction.edit_original_response(content=text, view=None)
+                return
+            except discord.HTTPException:
+                pass  # the /link reply expired; fall back to a DM
+        try:
+            user = self.bot.get_user(outcome.discord_id) or await self.bot.fetch_user(outcome.discord_id)
+            await user.send(text)
+        except discord.HTTPException:
+            log.info("could not tell member %s about their link result", outcome.discord_id)
+
+    @app_commands.command(name="unlink", description="Unlink Spotify and delete what genrebot stored about you")
+    async def unlink(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        removed = await self.bot.services.accounts.unlink(interaction.user.id)
+        text = (
+            "Unlinked. I deleted your tokens, liked-song list, playlist list, schedule and server "
+            "memberships. Your playlists stay in Spotify; you can also remove genrebot at "
+            "https://www.spotify.com/account/apps/."
+            if removed
+            else "You weren't linked, so there was nothing to delete."
+        )
+        await interaction.edit_original_response(content=text)
+
+    @app_commands.command(name="status", description="Your link state, recent runs and weekly schedule")
+    async def status(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        runtime = self.bot.services
+        user = await runtime.db.users.get(interaction.user.id)
+        runs = await runtime.db.runs.recent(interaction.user.id, limit=5)
+        schedule = await runtime.refresher.schedule(interaction.user.id)
+        await interaction.edit_original_response(embed=presenters.status_embed(user, runs, schedule))
+
+    @app_commands.command(name="privacy", description="Choose whether you appear in this server's leaderboards")
+    @app_commands.describe(leaderboard="on: count my songs in this server's leaderboards; off: leave me out")
+    @app_commands.guild_only()
+    async def privacy(self, interaction: discord.Interaction, leaderboard: Literal["on", "off"]) -> None:
+        assert interaction.guild_id is not None
+        await self.bot.services.db.guilds.set_leaderboard_opt_out(
+            interaction.guild_id, interaction.user.id, leaderboard == "off"
+        )
+        text = (
+            "You're in this server's leaderboards."
+            if leaderboard == "on"
+            else "You're out of this server's leaderboards."
+        )
+        await interaction.response.send_message(text, ephemeral=True)
+
+
+async def setup(bot: GenreBot) -> None:
+    await bot.add_cog(Account(bot))

@@ -1,0 +1,62 @@
+"""/leaderboard [genre]: this server's genre mix, or its top fans of one genre."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import presenters
+from bot.services import charts
+from bot.services.playlist_plan import genre_label, resolve_genres
+
+if TYPE_CHECKING:
+    from bot.app import GenreBot
+
+
+class Leaderboard(commands.Cog):
+    def __init__(self, bot: GenreBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="leaderboard", description="This server's genre mix, or the top fans of a genre")
+    @app_commands.describe(genre="Show the members with the most songs of this genre")
+    @app_commands.guild_only()
+    async def leaderboard(self, interaction: discord.Interaction, genre: str | None = None) -> None:
+        assert interaction.guild_id is not None
+        runtime = self.bot.services
+        key = resolve_genres([genre], runtime.classifier.taxonomy, "genre")[0] if genre else None
+        await interaction.response.defer(thinking=True)
+        if key is None:
+            rows = await runtime.stats.guild_mix(interaction.guild_id)
+            mix = {row.genre: row.count for row in rows}
+            embed = presenters.mix_embed("This server's genre mix", mix)
+            chart_data = runtime.stats.labelled(mix)
+            title = f"{sum(mix.values()):,} liked songs across this server"
+        else:
+            members = await runtime.stats.top_members(interaction.guild_id, key)
+            embed = presenters.top_members_embed(key, members)
+            chart_data = {f"#{i}": m.count for i, m in enumerate(members, 1)}
+            title = f"Top {genre_label(key)} fans by songs"
+        if not chart_data:
+            embed.set_image(url=None)
+            await interaction.edit_original_response(embed=embed)
+            return
+        png = await asyncio.to_thread(charts.genre_mix_png, chart_data, title)
+        await interaction.edit_original_response(embed=embed, attachments=[presenters.chart_file(png)])
+
+    @leaderboard.autocomplete("genre")
+    async def genre_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        runtime = self.bot.runtime
+        if runtime is None:
+            return []
+        labels = [genre_label(g) for g in runtime.classifier.taxonomy]
+        return [app_commands.Choice(name=x, value=x) for x in labels if current.lower() in x.lower()][:25]
+
+
+async def setup(bot: GenreBot) -> None:
+    await bot.add_cog(Leaderboard(bot))

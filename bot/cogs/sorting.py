@@ -1,0 +1,146 @@
+"""/sort, /genres and /stats: sorting a member's Liked Songs and showing their genre mix."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING, Literal
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import presenters
+from bot.services import charts
+from bot.services.errors import AlreadyRunning
+from bot.services.playlist_plan import SortOptions, genre_label, resolve_genres, valid_keys
+from bot.services.sorting import SortProgress
+
+if TYPE_CHECKING:
+    from bot.app import GenreBot
+
+PROGRESS_EDIT_INTERVAL_S = 1.5  # Discord rate-limits edits of one message; a few a second is plenty
+
+
+class Sorting(commands.Cog):
+    def __init__(self, bot: GenreBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="sort", description="Sort your Liked Songs into genre playlists")
+    @app_commands.describe(
+        genres="Only these genres, comma-separated (default: all)",
+        level="Playlists per genre or per subgenre",
+        min_confidence="Leave songs the model is less sure about unsorted (0-1, default 0)",
+        min_size="Genres with fewer songs stay unsorted instead of a tiny playlist (default 5)",
+        multi="Also add a song to its second genre when that is likely too",
+        dry_run="Show what would happen without touching your Spotify",
+    )
+    async def sort(
+        self,
+        interaction: discord.Interaction,
+        genres: str | None = None,
+        level: Literal["genre", "subgenre"] = "genre",
+        min_confidence: app_commands.Range[float, 0.0, 1.0] = 0.0,
+        min_size: app_commands.Range[int, 1, 1000] = 5,
+        multi: bool = False,
+        dry_run: bool = False,
+    ) -> None:
+        runtime = self.bot.services
+        if runtime.sorter.is_running(interaction.user.id):
+            raise AlreadyRunning()
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        taxonomy = runtime.classifier.taxonomy
+        chosen = resolve_genres(_split(genres), taxonomy, level) if genres else None
+        options = SortOptions(
+            genres=chosen,
+            level=level,
+            min_confidence=float(min_confidence),
+            min_playlist_size=int(min_size),
+            multi=multi,
+            dry_run=dry_run,
+        )
+        progress = _ProgressEditor(interaction)
+        report = await runtime.sorter.sort(interaction.user.id, options, progress=progress.update)
+        await runtime.refresher.remember_options(interaction.user.id, options)
+        await progress.finish()
+        await interaction.edit_original_response(
+            content=None,
+            embed=presenters.sort_embed(report),
+            attachments=[presenters.chart_file(report.chart_png)],
+        )
+
+    @sort.autocomplete("genres")
+    async def genres_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        runtime = self.bot.runtime
+        if runtime is None:
+            return []
+        level = getattr(interaction.namespace, "level", None) or "genre"
+        parts = _split(current) if current else []
+        typed = current.rsplit(",", 1)
+        head = [p for p in parts[:-1]] if current and not current.rstrip().endswith(",") else parts
+        fragment = typed[-1].strip().lower() if current and not current.rstrip().endswith(",") else ""
+        labels = [genre_label(k) for k in valid_keys(runtime.classifier.taxonomy, level)]
+        choices = []
+        for label in labels:
+            if fragment in label.lower() and label not in head:
+                value = ", ".join([*head, label])
+                if len(value) <= 100:
+                    choices.append(app_commands.Choice(name=value, value=value))
+        return choices[:25]
+
+    @app_commands.command(name="genres", description="The genres the loaded model knows")
+    async def genres(self, interaction: discord.Interaction) -> None:
+        classifier = self.bot.services.classifier
+        await interaction.response.send_message(
+            embed=presenters.genres_embed(classifier.taxonomy, classifier.version), ephemeral=True
+        )
+
+    @app_commands.command(name="stats", description="Your own genre breakdown")
+    async def stats(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        runtime = self.bot.services
+        mix = await runtime.stats.member_mix(interaction.user.id)
+        embed = presenters.mix_embed("Your genre mix", mix)
+        if not mix:
+            await interaction.edit_original_response(embed=embed)
+            return
+        png = await asyncio.to_thread(
+            charts.genre_mix_png, runtime.stats.labelled(mix), f"Your {sum(mix.values()):,} liked songs"
+        )
+        await interaction.edit_original_response(embed=embed, attachments=[presenters.chart_file(png)])
+
+
+class _ProgressEditor:
+    """Edits the deferred reply with progress, at most every PROGRESS_EDIT_INTERVAL_S."""
+
+    def __init__(self, interaction: discord.Interaction) -> None:
+        self.interaction = interaction
+        self.last_edit = 0.0
+        self.lock = asyncio.Lock()
+        self.done = False
+
+    async def update(self, progress: SortProgress) -> None:
+        now = time.monotonic()
+        if self.done or self.lock.locked() or now - self.last_edit < PROGRESS_EDIT_INTERVAL_S:
+            return
+        async with self.lock:
+            self.last_edit = now
+            try:
+                await self.interaction.edit_original_response(content=presenters.progress_text(progress))
+            except discord.HTTPException:
+                pass  # progress is cosmetic
+
+    async def finish(self) -> None:
+        self.done = True
+        async with self.lock:  # let an in-flight progress edit land before the result
+            pass
+
+
+def _split(genres: str) -> list[str]:
+    return [part.strip() for part in genres.split(",") if part.strip()]
+
+
+async def setup(bot: GenreBot) -> None:
+    await bot.add_cog(Sorting(bot))

@@ -1,0 +1,171 @@
+"""`genrebot demo`: the whole genrebot flow on this machine, with no credentials at all.
+
+Starts the Spotify sandbox in-process, links a demo member through the real OAuth flow (the
+consent page redirects to our callback app with a code, which is exchanged for tokens), runs
+the same `SortService` that `/sort` uses, and prints what the member would see in Discord. The
+sandbox's state is saved in the data directory, so a second run updates the same playlists.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from bot.services.playlist_plan import SortOptions
+from bot.services.sorting import SortProgress, SortReport
+from bot.settings import Settings
+from storage.records import RunTrigger
+
+DEMO_DISCORD_ID = 100000000000000001
+DEMO_CLIENT_ID = "genrebot-demo-client"
+DEMO_CLIENT_SECRET = "genrebot-demo-secret"  # only ever valid against the local sandbox
+
+
+@dataclass
+class DemoResult:
+    report: SortReport
+    linked_as: str
+    chart_path: Path
+    seconds: float
+    timings: dict[str, float]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "playlists": [
+                {"name": o.name, "id": o.playlist_id, "url": o.url, "count": o.count, "created": o.created}
+                for o in self.report.playlists
+            ],
+            "unsorted": self.report.unsorted,
+            "seconds": round(self.seconds, 3),
+            "total_songs": self.report.total_songs,
+            "model_version": self.report.model_version,
+            "chart": str(self.chart_path),
+            "timings": {k: round(v, 3) for k, v in self.timings.items()},
+        }
+
+
+class ProgressLine:
+    """One self-rewriting status line on a terminal; plain lines otherwise."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.tty = sys.stderr.isatty()
+        self.last = ""
+
+    def show(self, text: str) -> None:
+        if not self.enabled or text == self.last:
+            return
+        self.last = text
+        if self.tty:
+            sys.stderr.write("\r\033[K" + text)
+        else:
+            sys.stderr.write(text + "\n")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.enabled and self.tty and self.last:
+            sys.stderr.write("\n")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def run_demo(data_dir: Path, *, show_progress: bool = True) -> DemoResult:
+    from bot.presenters import progress_text
+    from bot.runtime import Runtime
+    from bot.web import WebServer, build_web_app
+    from sandbox.demo import demo_sandbox
+
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    line = ProgressLine(show_progress)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    callback_port = _free_port()
+    redirect_uri = f"http://127.0.0.1:{callback_port}/callback"
+
+    line.show("Starting the local Spotify sandbox…")
+    async with demo_sandbox(data_dir / "sandbox-state.json", DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, redirect_uri) as base:
+        settings = Settings(
+            data_dir=data_dir,
+            database_path=data_dir / "genrebot-demo.sqlite3",
+            spotify_client_id=DEMO_CLIENT_ID,
+            spotify_client_secret=DEMO_CLIENT_SECRET,  # type: ignore[arg-type]
+            spotify_redirect_uri=redirect_uri,
+            spotify_api_base=f"{base}/v1",
+            spotify_accounts_base=base,
+            _env_file=None,  # type: ignore[call-arg]
+        )
+        line.show("Loading the model and the database…")
+        step = time.perf_counter()
+        runtime = await Runtime.open(settings)
+        timings["start-up"] = time.perf_counter() - step
+        web = WebServer(build_web_app(runtime.accounts), "127.0.0.1", callback_port)
+        await web.start()
+        try:
+            line.show("Linking the demo member through Spotify's consent page…")
+            step = time.perf_counter()
+            linked_as = await _link_through_oauth(runtime, DEMO_DISCORD_ID)
+            timings["link"] = time.perf_counter() - step
+
+            async def on_progress(progress: SortProgress) -> None:
+                line.show(progress_text(progress))
+
+            step = time.perf_counter()
+            report = await runtime.sorter.sort(
+                DEMO_DISCORD_ID, SortOptions(), trigger=RunTrigger.DEMO, progress=on_progress
+            )
+            await asyncio.sleep(0)  # let the last progress update print before the result
+            timings["sort"] = time.perf_counter() - step
+        finally:
+            await web.stop()
+            await runtime.close()
+    line.close()
+    chart_path = data_dir / "charts" / "demo-genre-mix.png"
+    chart_path.parent.mkdir(parents=True, exist_ok=True)
+    chart_path.write_bytes(report.chart_png)
+    return DemoResult(report, linked_as, chart_path, time.perf_counter() - started, timings)
+
+
+async def _link_through_oauth(runtime: Any, discord_id: int) -> str:
+    """What a member's browser does: open the consent page, approve, follow the redirect."""
+    url = await runtime.accounts.start_link(discord_id)
+    async with aiohttp.ClientSession() as session:
+        async with session.get(url, allow_redirects=True) as response:
+            page = await response.text()
+            if response.status != 200 or "Linked as" not in page:
+                raise RuntimeError(f"linking the demo member failed (HTTP {response.status})")
+    user = await runtime.db.users.get(discord_id)
+    return str(user.display_name) if user else "?"
+
+
+def render_text(result: DemoResult) -> str:
+    """The embed the member would get in Discord, as plain text."""
+    from bot.presenters import sort_embed
+
+    embed = sort_embed(result.report)
+    lines = [f"Linked as {result.linked_as}.", "", f"== {embed.title} =="]
+    lines.extend((embed.description or "").splitlines())
+    for field in embed.fields:
+        lines.append(f"{field.name}: {field.value}")
+    lines.append("")
+    lines.append("Timings: " + ", ".join(f"{k} {v:.1f}s" for k, v in result.timings.items()))
+    lines.append(f"Total: {result.seconds:.1f}s")
+    lines.append(f"Genre-mix chart: {result.chart_path}")
+    return "\n".join(lines)
+
+
+def main(data_dir: Path, as_json: bool) -> int:
+    result = asyncio.run(run_demo(data_dir, show_progress=True))
+    print(json.dumps(result.as_json()) if as_json else render_text(result))
+    return 0

@@ -1,0 +1,168 @@
+"""Turning service results into Discord messages that respect Discord's limits.
+
+Everything shown to members passes through here: text from outside (genre names from a model's
+taxonomy, Spotify display names) is escaped so it can neither format nor ping, and long lists
+are cut at whole lines with a "…and N more" note, never mid-link.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+import discord
+
+from bot.services.playlist_plan import genre_label
+from bot.services.refresh import weekly_summary
+from bot.services.sorting import SortProgress, SortReport
+from storage.records import MemberGenreCount, Run, Schedule, User
+
+CONTENT_LIMIT = 2000
+DESCRIPTION_LIMIT = 4096
+FIELD_VALUE_LIMIT = 1024
+TITLE_LIMIT = 256
+CHART_NAME = "genre-mix.png"
+SPOTIFY_GREEN = discord.Colour(0x1DB954)
+
+
+def safe(text: str) -> str:
+    """Escape markdown and neutralise @mentions in text that came from outside."""
+    return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
+
+
+def fit_lines(lines: Sequence[str], limit: int, more: str = "…and {n} more") -> str:
+    """Join whole lines up to `limit` characters, summarising the rest."""
+    out: list[str] = []
+    used = 0
+    for index, line in enumerate(lines):
+        remaining = len(lines) - index
+        reserve = len(more.format(n=remaining)) + 1 if remaining > 1 else 0
+        if used + len(line) + 1 + reserve > limit:
+            out.append(more.format(n=remaining))
+            break
+        out.append(line)
+        used += len(line) + 1
+    return "\n".join(out)
+
+
+def chart_file(png: bytes, name: str = CHART_NAME) -> discord.File:
+    return discord.File(io.BytesIO(png), filename=name)
+
+
+def progress_text(progress: SortProgress) -> str:
+    if progress.stage == "reading":
+        if progress.total:
+            return f"📥 Read {progress.done:,} of {progress.total:,} liked songs…"
+        return "📥 Reading your liked songs…"
+    if progress.stage == "classifying":
+        return f"🧠 Classifying {progress.total:,} songs…" if progress.total else "🧠 Classified."
+    if progress.stage == "writing":
+        return f"✍️ Writing playlists ({progress.done} of {progress.total})…"
+    return "✅ Done."
+
+
+def playlist_lines(report: SortReport) -> list[str]:
+    lines = []
+    for outcome in report.playlists:
+        name = safe(outcome.name).replace("[", "(").replace("]", ")")
+        noun = "song" if outcome.count == 1 else "songs"
+        label = f"[{name}]({outcome.url})" if outcome.url else f"**{name}**"
+        extra = " (new)" if outcome.created else ""
+        lines.append(f"{label} — {outcome.count:,} {noun}{extra}")
+    return lines
+
+
+def sort_embed(report: SortReport, *, title: str | None = None) -> discord.Embed:
+    dry = " (dry run: nothing written)" if report.dry_run else ""
+    embed = discord.Embed(
+        title=(title or f"Sorted {report.total_songs:,} liked songs{dry}")[:TITLE_LIMIT],
+        colour=SPOTIFY_GREEN,
+    )
+    lines = playlist_lines(report) or ["No genre had enough songs for a playlist."]
+    embed.description = fit_lines(lines, DESCRIPTION_LIMIT)
+    embed.add_field(name="Unsorted", value=f"{report.unsorted:,} songs (low confidence or small genre)")
+    if report.not_chosen:
+        embed.add_field(name="Not in your chosen genres", value=f"{report.not_chosen:,} songs")
+    embed.add_field(name="New since last time", value=f"{report.new_songs:,}")
+    embed.set_image(url=f"attachment://{CHART_NAME}")
+    embed.set_footer(text=f"model {report.model_version} · {report.seconds:.1f}s")
+    return embed
+
+
+def weekly_embed(report: SortReport) -> discord.Embed:
+    embed = sort_embed(report, title="Your weekly genrebot refresh")
+    embed.description = fit_lines([weekly_summary(report), "", *playlist_lines(report)], DESCRIPTION_LIMIT)
+    return embed
+
+
+def genres_embed(taxonomy: dict[str, list[str]], version: str) -> discord.Embed:
+    embed = discord.Embed(title="Genres I know", colour=SPOTIFY_GREEN)
+    for genre, subgenres in list(taxonomy.items())[:25]:
+        value = ", ".join(safe(genre_label(s)) for s in subgenres) or "—"
+        embed.add_field(name=safe(genre_label(genre))[:256], value=value[:FIELD_VALUE_LIMIT], inline=False)
+    embed.set_footer(text=f"model {version}")
+    return embed
+
+
+def mix_embed(title: str, mix: dict[str, int]) -> discord.Embed:
+    total = sum(mix.values()) or 1
+    lines = [f"**{safe(genre_label(g))}** — {n:,} ({n / total:.0%})" for g, n in mix.items()]
+    embed = discord.Embed(title=title[:TITLE_LIMIT], colour=SPOTIFY_GREEN)
+    embed.description = fit_lines(lines or ["Nothing classified yet: run /sort first."], DESCRIPTION_LIMIT)
+    if lines:
+        embed.set_image(url=f"attachment://{CHART_NAME}")
+    return embed
+
+
+def top_members_embed(genre: str, rows: Sequence[MemberGenreCount]) -> discord.Embed:
+    embed = discord.Embed(title=f"Top {genre_label(genre)} fans here"[:TITLE_LIMIT], colour=SPOTIFY_GREEN)
+    by_count = [f"{i}. <@{r.discord_id}> — {r.count:,} songs" for i, r in enumerate(rows, 1)]
+    by_share = sorted(rows, key=lambda r: -r.share)
+    share_lines = [f"{i}. <@{r.discord_id}> — {r.share:.0%}" for i, r in enumerate(by_share, 1)]
+    embed.add_field(name="By songs", value=fit_lines(by_count, FIELD_VALUE_LIMIT) or "Nobody yet", inline=True)
+    embed.add_field(name="By share", value=fit_lines(share_lines, FIELD_VALUE_LIMIT) or "Nobody yet", inline=True)
+    embed.set_image(url=f"attachment://{CHART_NAME}")
+    return embed
+
+
+def status_embed(user: User | None, runs: Iterable[Run], schedule: Schedule | None) -> discord.Embed:
+    embed = discord.Embed(title="Your genrebot status", colour=SPOTIFY_GREEN)
+    if user is None:
+        embed.add_field(name="Spotify", value="Not linked — run /link", inline=False)
+    else:
+        state = {"linked": "Linked", "needs_relink": "Needs relink — run /link", "unlinked": "Not linked"}
+        embed.add_field(
+            name="Spotify",
+            value=f"{state.get(user.status.value, user.status.value)} as {safe(user.display_name)}",
+            inline=False,
+        )
+    lines = []
+    for run in runs:
+        when = _ts(run.started_at)
+        line = f"{when} · {run.trigger.value} · **{run.status.value}**"
+        if run.status.value == "succeeded":
+            line += f" · {sum(run.counts.values()):,} songs in {len(run.counts)} playlists"
+        if run.error:
+            line += f" · {safe(run.error)[:120]}"
+        if run.dm_status == "closed":
+            line += " · summary DM not delivered (your DMs are closed)"
+        lines.append(line)
+    embed.add_field(name="Recent runs", value=fit_lines(lines, FIELD_VALUE_LIMIT) or "None yet", inline=False)
+    embed.add_field(name="Weekly refresh", value=schedule_text(schedule), inline=False)
+    return embed
+
+
+def schedule_text(schedule: Schedule | None) -> str:
+    from bot.services.weekly import WEEKDAYS
+
+    if schedule is None or not schedule.enabled:
+        return "Off — turn it on with /schedule set"
+    text = f"{WEEKDAYS[schedule.weekday].title()}s at {schedule.hour:02d}:00 ({safe(schedule.timezone)})"
+    if schedule.next_run:
+        text += f", next {_ts(schedule.next_run)}"
+    return text
+
+
+def _ts(moment: datetime) -> str:
+    return f"<t:{int(moment.timestamp())}:R>"

@@ -1,0 +1,133 @@
+"""Linking a member's Spotify account, and handing out a Spotify client with their tokens.
+
+Tokens live encrypted in storage; spotipy's cache handler is synchronous, so each use seeds a
+client with the stored token, runs the blocking calls in threads, and saves the token back if
+spotipy refreshed it. A refresh answered `invalid_grant` marks the member "needs relink".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import TypeVar
+
+from bot.services.errors import LinkFailed, NotLinked
+from bot.spotify.app import SpotifyApp
+from bot.spotify.client import SpotifyUserClient
+from bot.spotify.errors import NeedsRelink, SpotifyError
+from storage import Database, InvalidOAuthState, TokenUnreadable
+from storage.records import LinkStatus, User
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+_STATE_PROBLEMS = {
+    "unknown": "This link isn't valid. Run /link in Discord again to get a fresh one.",
+    "expired": "This link has expired (links last 10 minutes). Run /link in Discord again.",
+    "used": "This link was already used. If you aren't linked yet, run /link in Discord again.",
+}
+
+
+@dataclass(frozen=True)
+class LinkedAccount:
+    discord_id: int
+    display_name: str
+    spotify_id: str
+
+
+class SpotifyAccounts:
+    """The bridge between a Discord member, their stored tokens and the Spotify client."""
+
+    def __init__(self, db: Database, spotify: SpotifyApp) -> None:
+        self.db = db
+        self.spotify = spotify
+
+    async def start_link(self, discord_id: int) -> str:
+        """A consent-page URL whose state is bound to this member for 10 minutes."""
+        state = await self.db.oauth_states.create(discord_id)
+        return self.spotify.authorize_url(state)
+
+    async def complete_link(self, *, state: str | None, code: str | None, error: str | None) -> LinkedAccount:
+        """Handle Spotify's redirect back. Stores nothing unless every step succeeds."""
+        if not state:
+            raise LinkFailed("The link is missing its state. Run /link in Discord again.")
+        try:
+            discord_id = await self.db.oauth_states.consume(state)
+        except InvalidOAuthState as exc:
+            raise LinkFailed(_STATE_PROBLEMS.get(exc.reason, _STATE_PROBLEMS["unknown"])) from None
+        if error:
+            reason = (
+                "You declined Spotify's consent page, so nothing was linked. Run /link again if you change your mind."
+                if error == "access_denied"
+                else "Spotify reported a problem with the sign-in. Run /link in Discord to try again."
+            )
+            raise LinkFailed(reason, discord_id)
+        if not code:
+            raise LinkFailed("Spotify sent no authorisation code. Run /link in Discord again.", discord_id)
+        try:
+            token_info = await asyncio.to_thread(self.spotify.exchange_code, code)
+            client = self.spotify.user_client(token_info)
+            profile = await asyncio.to_thread(client.profile)
+            token_info = client.token_info or token_info
+        except SpotifyError as exc:
+            log.warning("link for member %s failed at Spotify: %s", discord_id, type(exc).__name__)
+            raise LinkFailed(_link_problem(exc), discord_id) from None
+        await self.db.users.link(
+            discord_id,
+            profile.account_id,
+            profile.display_name,
+            tuple(self.spotify.scopes),
+            token_info,
+        )
+        return LinkedAccount(discord_id, profile.display_name, profile.account_id)
+
+    async def unlink(self, discord_id: int) -> bool:
+        user = await self.db.users.get(discord_id)
+        if user is None or user.status == LinkStatus.UNLINKED:
+            return False
+        await self.db.users.unlink(discord_id)
+        return True
+
+    async def linked_user(self, discord_id: int) -> User:
+        user = await self.db.users.get(discord_id)
+        if user is None or user.status == LinkStatus.UNLINKED:
+            raise NotLinked()
+        if user.status == LinkStatus.NEEDS_RELINK:
+            raise NeedsRelink()
+        return user
+
+    @asynccontextmanager
+    async def client(self, discord_id: int) -> AsyncIterator[SpotifyUserClient]:
+        """A Spotify client with the member's token; saves a refreshed token afterwards."""
+        await self.linked_user(discord_id)
+        try:
+            token_info = await self.db.tokens.load(discord_id)
+        except TokenUnreadable:
+            raise NeedsRelink() from None
+        if token_info is None:
+            raise NotLinked()
+        client = self.spotify.user_client(token_info)
+        try:
+            yield client
+        except NeedsRelink:
+            await self.db.users.set_status(discord_id, LinkStatus.NEEDS_RELINK)
+            raise
+        finally:
+            refreshed = client.token_info
+            if refreshed and refreshed != token_info:
+                await self.db.tokens.save(discord_id, refreshed)
+
+    async def call(self, discord_id: int, fn: Callable[[SpotifyUserClient], T]) -> T:
+        async with self.client(discord_id) as client:
+            return await asyncio.to_thread(fn, client)
+
+
+def _link_problem(exc: SpotifyError) -> str:
+    from bot.spotify.errors import UserNotRegistered
+
+    if isinstance(exc, UserNotRegistered):
+        return str(exc)
+    return "Spotify didn't accept the sign-in (the code may have expired). Run /link in Discord to try again."

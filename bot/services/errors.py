@@ -1,0 +1,28 @@
+"""Expected failures of the services, each with a message fit to show a member.
+
+The Discord layer maps these (and `bot.spotify.errors`) to friendly replies in one place.
+"""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    """An expected failure; `str(exc)` is safe to show to the member."""
+
+
+class NotLinked(ServiceError):
+    def __init__(self) -> None:
+        super().__init__("Your Spotify account isn't linked yet. Run /link first.")
+
+
+class AlreadyRunning(ServiceError):
+    def __init__(self) -> None:
+        super().__init__("A sort is already running for you; I'll post its result when it's done.")
+
+
+class LinkFailed(ServiceError):
+    """The OAuth callback could not link an account; `reason` is shown on the error page."""
+
+    def __init__(self, reason: str, discord_id: int | None = None) -> None:
+        self.discord_id = discord_id
+        super().__init__(reason)

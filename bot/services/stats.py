@@ -1,0 +1,32 @@
+"""A member's own genre mix and a server's leaderboards, for `/stats` and `/leaderboard`."""
+
+from __future__ import annotations
+
+from bot.services.playlist_plan import genre_label
+from storage import Database
+from storage.records import GenreCount, MemberGenreCount
+
+
+class StatsService:
+    def __init__(self, db: Database, model_version: str) -> None:
+        self.db = db
+        self.model_version = model_version
+
+    async def member_mix(self, discord_id: int) -> dict[str, int]:
+        """Songs per genre among the member's liked songs classified by the current model."""
+        liked = await self.db.liked.list(discord_id)
+        predictions = await self.db.predictions.get_many([s.track_id for s in liked], self.model_version)
+        mix: dict[str, int] = {}
+        for prediction in predictions.values():
+            mix[prediction.genre] = mix.get(prediction.genre, 0) + 1
+        return dict(sorted(mix.items(), key=lambda kv: (-kv[1], kv[0])))
+
+    async def guild_mix(self, guild_id: int) -> list[GenreCount]:
+        return await self.db.leaderboard.genre_mix(guild_id, self.model_version)
+
+    async def top_members(self, guild_id: int, genre: str, limit: int = 10) -> list[MemberGenreCount]:
+        return await self.db.leaderboard.top_members(guild_id, genre, self.model_version, limit)
+
+    @staticmethod
+    def labelled(mix: dict[str, int]) -> dict[str, int]:
+        return {genre_label(k): v for k, v in mix.items()}
