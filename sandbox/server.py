@@ -334,7 +334,7 @@ class SandboxApp:
         ids = [i for i in request.rel_url.query.get("ids", "").split(",") if i]
         if not ids or len(ids) > 100:
             return api_error(400, "Invalid ids")
-        features = []
+        features: list[dict[str, Any] | None] = []
         for track_id in ids:
             track = self.state.tracks.get(track_id)
             if track is None or not track.audio_features:

@@ -46,11 +46,20 @@ _CHUNK = 500  # SQLite's default limit on host parameters is 32766; stay far bel
 
 
 class PredictionLike(Protocol):
-    genre: str
-    genre_confidence: float
-    subgenre: str | None
-    subgenre_confidence: float | None
-    genre_probabilities: Mapping[str, float]
+    @property
+    def genre(self) -> str: ...
+
+    @property
+    def genre_confidence(self) -> float: ...
+
+    @property
+    def subgenre(self) -> str | None: ...
+
+    @property
+    def subgenre_confidence(self) -> float | None: ...
+
+    @property
+    def genre_probabilities(self) -> Mapping[str, float]: ...
 
 
 def _ts(moment: datetime | None) -> float | None:

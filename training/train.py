@@ -227,7 +227,9 @@ def train(
         )
     )
     optimiser = torch.optim.AdamW(net.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
-    steps = config.epochs * math.ceil(len(train_rows) / config.batch_size)
+    # Small data sets still get a few dozen optimiser steps per epoch.
+    batch_size = min(config.batch_size, max(16, len(train_rows) // 20))
+    steps = config.epochs * math.ceil(len(train_rows) / batch_size)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=config.learning_rate, total_steps=max(1, steps))
     genre_loss = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
     sub_loss = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing, ignore_index=-1)
@@ -240,8 +242,8 @@ def train(
         net.train()
         epoch_rows = rng.permutation(train_rows)
         total_loss = 0.0
-        for start in range(0, len(epoch_rows), config.batch_size):
-            rows = epoch_rows[start : start + config.batch_size]
+        for start in range(0, len(epoch_rows), batch_size):
+            rows = epoch_rows[start : start + batch_size]
             tokens, offsets, artists, numeric, bins = _gather(batch, rows, token_dropout=config.token_dropout, rng=rng)
             dropped = rng.random(len(rows)) < config.audio_dropout
             drop_audio = torch.from_numpy(dropped)
