@@ -290,12 +290,17 @@ class SandboxApp:
                 "external_urls": {"spotify": f"https://open.spotify.com/album/{album_id}"},
                 "images": [],
                 "artists": artists[:1],
+                "available_markets": ["DE", "US"],
             },
+            "available_markets": ["DE", "US"],
+            "external_ids": {},
         }
 
     def playlist_object(self, playlist: SandboxPlaylist, *, with_items: bool = False) -> dict[str, Any]:
         owner = self.state.users.get(playlist.owner_id)
-        items_ref = {"href": self._url(f"/v1/playlists/{playlist.id}/items"), "total": len(playlist.items)}
+        items_ref: dict[str, Any] = {"href": self._url(f"/v1/playlists/{playlist.id}/items"), "total": len(playlist.items)}
+        if with_items:  # the full playlist object embeds its first page of items
+            items_ref = self._items_page(playlist, playlist.owner_id, 100, 0)
         body: dict[str, Any] = {
             "id": playlist.id,
             "name": playlist.name,
@@ -367,7 +372,7 @@ class SandboxApp:
         playlist = self.state.create_playlist(
             user.id, body["name"], str(body.get("description") or ""), bool(body.get("public", True))
         )
-        return web.json_response(self.playlist_object(playlist), status=201)
+        return web.json_response(self.playlist_object(playlist, with_items=True), status=201)
 
     async def library_contains(self, request: web.Request, user: SandboxUser) -> web.Response:
         uris = [u for u in request.rel_url.query.get("uris", "").split(",") if u]
@@ -393,7 +398,7 @@ class SandboxApp:
         playlist = self._playlist(request)
         if playlist is None:
             return api_error(404, "Resource not found")
-        return web.json_response(self.playlist_object(playlist))
+        return web.json_response(self.playlist_object(playlist, with_items=True))
 
     async def change_playlist(self, request: web.Request, user: SandboxUser) -> web.Response:
         playlist = self._playlist(request)
@@ -420,6 +425,9 @@ class SandboxApp:
         if isinstance(parsed, web.Response):
             return parsed
         limit, offset = parsed
+        return web.json_response(self._items_page(playlist, user.id, limit, offset))
+
+    def _items_page(self, playlist: SandboxPlaylist, user_id: str, limit: int, offset: int) -> dict[str, Any]:
         with self.state.lock:
             window = playlist.items[offset : offset + limit]
             total = len(playlist.items)
@@ -427,9 +435,12 @@ class SandboxApp:
         for uri, at in window:
             track = self.state.tracks.get(uri.rsplit(":", 1)[-1])
             obj = self.track_object(track) if track else None
-            items.append({"added_at": _iso(at), "added_by": {"id": user.id, "type": "user"},
-                          "is_local": False, "item": obj, "track": obj})
-        return web.json_response(self._paging(f"/v1/playlists/{playlist.id}/items", items, total, limit, offset))
+            added_by = {"id": user_id, "type": "user", "uri": f"spotify:user:{user_id}",
+                        "href": self._url(f"/v1/users/{user_id}"),
+                        "external_urls": {"spotify": f"https://open.spotify.com/user/{user_id}"}}
+            # Spotify's 2026 migration: entries carry `item`, with `track` kept for old clients.
+            items.append({"added_at": _iso(at), "added_by": added_by, "is_local": False, "item": obj, "track": obj})
+        return self._paging(f"/v1/playlists/{playlist.id}/items", items, total, limit, offset)
 
     async def _writable(self, request: web.Request, user: SandboxUser) -> SandboxPlaylist | web.Response:
         playlist = self._playlist(request)
