@@ -135,11 +135,11 @@ def _tokens(track: TrackLike) -> list[str]:
     for artist in artists:
         # Artist identity comes from the artist embedding; words generalise to unseen artists.
         out.extend("a " + w for w in _WORD.findall(artist))
-    padded = f" {name} "
-    out.extend("c " + padded[i : i + 3] for i in range(len(padded) - 2))
-    if artists:
-        padded_artist = f" {artists[0]} "
-        out.extend("C " + padded_artist[i : i + 3] for i in range(len(padded_artist) - 2))
+    # Character 3- and 4-grams carry language and style ("ción", "feat", "remix") to unseen artists.
+    for prefix, text in (("c", name), ("L", album), ("C", artists[0] if artists else "")):
+        padded = f" {text} "
+        out.extend(prefix + " " + padded[i : i + 3] for i in range(len(padded) - 2))
+        out.extend(prefix + "4 " + padded[i : i + 4] for i in range(len(padded) - 3))
     if len(artists) > 1:
         out.append("n multi-artist")
     if not out:

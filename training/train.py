@@ -210,9 +210,19 @@ def train(
     torch.set_num_threads(config.threads)
     rng = np.random.default_rng(config.seed)
 
-    order = rng.permutation(len(tracks))
-    n_val = max(1, int(len(tracks) * config.validation_fraction))
-    val_rows, train_rows = np.sort(order[:n_val]), order[n_val:]
+    # Validation is half whole held-out artists, half random songs of known artists, so the
+    # best epoch and the temperatures serve both familiar and never-seen artists.
+    artist_keys = np.array([primary_artist(t.artists) for t in tracks])
+    unique_artists = np.unique(artist_keys)
+    rng.shuffle(unique_artists)
+    held_out = set(unique_artists[: max(1, int(len(unique_artists) * config.validation_fraction / 2))])
+    unseen = np.array([a in held_out for a in artist_keys])
+    known_rows = rng.permutation(np.where(~unseen)[0])
+    n_known = max(1, int(len(tracks) * config.validation_fraction / 2))
+    seen_val = np.sort(known_rows[:n_known])
+    unseen_val = np.where(unseen)[0]
+    val_rows = np.sort(np.concatenate([seen_val, unseen_val]))
+    train_rows = known_rows[n_known:]
     schema = fit_schema([tracks[i] for i in train_rows], config)
     batch = featurise(tracks, schema)
     net = GenreNet(
@@ -262,13 +272,16 @@ def train(
             optimiser.step()
             scheduler.step()
             total_loss += float(loss.detach()) * len(rows)
-        val_batch = _subset(batch, val_rows)
-        with_audio, _ = predict_logits(net, val_batch)
-        without, _ = predict_logits(net, val_batch, without_audio=True)
-        truth = labels.genre_index[val_rows]
-        acc_audio = float((with_audio.argmax(1) == truth).mean())
-        acc_meta = float((without.argmax(1) == truth).mean())
-        score = (acc_audio + acc_meta) / 2
+        accuracies = []
+        for part in (seen_val, unseen_val):
+            part_batch = _subset(batch, part)
+            truth = labels.genre_index[part]
+            for hide in (False, True):
+                logits, _ = predict_logits(net, part_batch, without_audio=hide)
+                accuracies.append(float((logits.argmax(1) == truth).mean()) if len(part) else 0.0)
+        acc_audio = (accuracies[0] + accuracies[2]) / 2
+        acc_meta = (accuracies[1] + accuracies[3]) / 2
+        score = sum(accuracies) / len(accuracies)
         history.append({"epoch": epoch, "loss": round(total_loss / len(epoch_rows), 4),
                         "val_acc_audio": round(acc_audio, 4), "val_acc_metadata": round(acc_meta, 4)})
         if progress:
