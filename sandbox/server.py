@@ -48,6 +48,8 @@ class SandboxApp:
         r.add_get("/authorize", self.authorize)
         r.add_post("/authorize", self.authorize_decision)
         r.add_post("/api/token", self.token)
+        r.add_get("/_sandbox/stats", self.stats)
+        r.add_post("/_sandbox/like", self.like_new_songs)
         self._api("GET", "/v1/me", self.me)
         self._api("GET", "/v1/me/tracks", self.saved_tracks)
         self._api("GET", "/v1/audio-features", self.audio_features)
@@ -111,6 +113,27 @@ class SandboxApp:
         with state.lock:
             state.requests.append(LoggedRequest(request.method, path, response.status, state.clock()))
         return response
+
+    async def stats(self, request: web.Request) -> web.Response:
+        """Request counts, for benchmarks that run the sandbox in another process."""
+        with self.state.lock:
+            api_requests = [r for r in self.state.requests if r.path.startswith("/v1/")]
+        by_route: dict[str, int] = {}
+        for r in api_requests:
+            route = f"{r.method} {r.path.split('/')[2] if r.path.count('/') > 1 else r.path}"
+            by_route[route] = by_route.get(route, 0) + 1
+        return web.json_response({"api_requests": len(api_requests), "by_route": by_route})
+
+    async def like_new_songs(self, request: web.Request) -> web.Response:
+        """`user` likes `count` new synthetic songs: for benchmarks of the weekly refresh."""
+        from sandbox.library import synthetic_library
+
+        user = request.rel_url.query.get("user", "")
+        count = int(request.rel_url.query.get("count", "1"))
+        if user not in self.state.users or not 0 < count <= 10_000:
+            return api_error(400, "unknown user or bad count")
+        self.state.like(user, synthetic_library(count, seed=len(self.state.requests) + 1, prefix="liked-later"))
+        return web.json_response({"liked": count})
 
     # --- accounts service -------------------------------------------------------------------
 
