@@ -19,6 +19,9 @@ from requests.adapters import HTTPAdapter
 from bot.spotify.client import RetryPolicy, SpotifyUserClient, call_with_policy
 
 log = logging.getLogger(__name__)
+# spotipy logs request headers and bodies (client secret, bearer tokens) at DEBUG and every HTTP
+# error with its full URL at ERROR; our client reports each failure as a typed error instead.
+logging.getLogger("spotipy").setLevel(logging.CRITICAL)
 
 SCOPES = ("user-library-read", "playlist-modify-private", "playlist-modify-public", "playlist-read-private")
 
