@@ -40,7 +40,8 @@ PAGE_SIZE = 50
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    max_attempts: int = 5
+    max_attempts: int = 5  # tries per call on 5xx, timeouts and dropped connections
+    max_rate_limit_waits: int = 12  # Retry-After waits per call before giving up
     max_wait_s: float = 30.0  # longest Retry-After we sit through; longer ones become errors
     backoff_base_s: float = 0.5
     backoff_cap_s: float = 8.0
@@ -82,8 +83,11 @@ def _is_quota(exc: SpotifyException) -> bool:
 def call_with_policy(fn: Callable[[], T], policy: RetryPolicy, on_unauthorised: Callable[[], None] | None = None) -> T:
     """Run one Spotify call under genrebot's fault policy."""
     refreshed = False
-    for attempt in range(1, policy.max_attempts + 1):
-        last = attempt == policy.max_attempts
+    attempt = 0
+    waits = 0
+    while True:
+        attempt += 1
+        last = attempt >= policy.max_attempts
         try:
             return fn()
         except SpotifyOauthError as exc:
@@ -99,12 +103,15 @@ def call_with_policy(fn: Callable[[], T], policy: RetryPolicy, on_unauthorised: 
                 wait = _retry_after(exc)
                 if _is_quota(exc):
                     raise SpotifyQuotaExceeded(wait) from None
-                if wait > policy.max_wait_s or last:
+                waits += 1
+                if wait > policy.max_wait_s or waits > policy.max_rate_limit_waits:
                     raise SpotifyRateLimited(wait) from None
                 policy.sleep(wait)
+                attempt -= 1  # waiting out a rate limit is not a failed attempt
                 continue
             if status == 401 and on_unauthorised is not None and not refreshed:
                 refreshed = True
+                attempt -= 1
                 try:
                     on_unauthorised()
                 except SpotifyOauthError as oauth_error:
@@ -126,7 +133,6 @@ def call_with_policy(fn: Callable[[], T], policy: RetryPolicy, on_unauthorised: 
                 raise SpotifyUnavailable("no answer from Spotify (connection failed or timed out)") from None
         delay = min(policy.backoff_cap_s, policy.backoff_base_s * 2 ** (attempt - 1))
         policy.sleep(delay * random.uniform(0.5, 1.0))
-    raise SpotifyUnavailable("Spotify did not answer")  # pragma: no cover - loop always returns or raises
 
 
 def _short(message: str | None) -> str:

@@ -146,3 +146,13 @@ def test_failed_write_midway_puts_the_old_songs_back(spotify_world: SpotifyWorld
         write_playlist(client, existing_id=first.id, name="R · genrebot", description="d", uris=uris[::-1][:115])
     assert caught.value.restored and caught.value.playlist_id == first.id
     assert [u for u, _ in spotify_world.state.playlists[first.id].items] == uris[:60]
+
+
+def test_endless_429s_give_up_after_bounded_waits(spotify_world: SpotifyWorld) -> None:
+    from bot.spotify.errors import SpotifyRateLimited
+
+    client = spotify_world.link("bob")
+    spotify_world.state.inject(429, 100, retry_after=1)
+    with pytest.raises(SpotifyRateLimited):
+        client.profile()
+    assert spotify_world.state.count(path_prefix="/v1/me") == spotify_world.app.policy.max_rate_limit_waits + 1

@@ -1,0 +1,158 @@
+"""Crowds, Spotify faults, hostile input, floods, dropped gateways and restarts, end to end."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import aiohttp
+
+from storage.records import RunStatus
+from tests.discord_standin import message_pings_everyone
+from tests.e2e.conftest import BotWorld
+
+BASE = 100_000_000_000_001_000
+
+
+async def test_25_members_sort_at_once_each_gets_their_own_playlists(world: BotWorld) -> None:
+    await world.start_bot()
+    members = list(range(25))
+    await asyncio.gather(*(world.link(BASE + i, f"member{i}") for i in members))
+    records = await asyncio.gather(*(world.discord.invoke("sort", user_id=BASE + i) for i in members))
+    await asyncio.gather(*(r.wait_acknowledged(3) for r in records))
+    replies = await asyncio.gather(*(world.final(r, 120) for r in records))
+    for i, reply in zip(members, replies, strict=True):
+        assert reply.embeds[0]["title"] == "Sorted 300 liked songs", reply.content
+        owned = world.spotify.playlists_of(f"member{i}")
+        assert owned and all(p.owner_id == f"member{i}" for p in owned)
+        mine = {t.uri for t, _ in world.spotify.users[f"member{i}"].liked}
+        assert all(uri in mine for p in owned for uri, _ in p.items), "no songs from another member"
+        for playlist in owned:
+            assert playlist.id in reply.embeds[0]["description"]
+
+
+async def test_spotify_429_storm_and_500s_during_a_sort_are_survived(world: BotWorld) -> None:
+    await world.start_bot()
+    await world.link(BASE, "member0")
+    world.spotify.inject(429, 6, retry_after=0)
+    world.spotify.inject(500, 3)
+    world.spotify.inject(502, 1, method="POST", path_prefix="/v1/playlists/")
+    reply = await world.final(await world.command("sort", user=BASE))
+    assert reply.embeds and reply.embeds[0]["title"] == "Sorted 300 liked songs"
+
+
+async def test_spotify_down_gives_a_clear_message_and_the_next_run_succeeds(world: BotWorld) -> None:
+    await world.start_bot()
+    await world.link(BASE, "member0")
+    world.spotify.inject(503, 40)
+    reply = await world.final(await world.command("sort", user=BASE))
+    assert "Spotify isn't answering right now" in (reply.content or "")
+    assert world.spotify.playlists == {}
+    runs = await world.bot.services.db.runs.recent(BASE)  # type: ignore[union-attr]
+    assert runs[0].status == RunStatus.FAILED
+    world.spotify.faults.clear()
+    assert (await world.final(await world.command("sort", user=BASE))).embeds
+
+
+async def test_expired_token_refreshes_and_revoked_token_asks_to_relink(world: BotWorld) -> None:
+    await world.start_bot()
+    await world.link(BASE, "member0")
+    world.spotify.expire_access_tokens()
+    assert (await world.final(await world.command("sort", {"dry_run": True}, user=BASE))).embeds
+    world.spotify.revoke_refresh_tokens("member0")
+    world.spotify.expire_access_tokens()
+    reply = await world.final(await world.command("sort", user=BASE))
+    assert "link your account again" in (reply.content or "") and "Traceback" not in (reply.content or "")
+    await world.link(BASE, "member0")
+    assert (await world.final(await world.command("sort", user=BASE))).embeds
+
+
+async def test_quota_exhaustion_pauses_and_says_when(world: BotWorld) -> None:
+    await world.start_bot()
+    await world.link(BASE, "member0")
+    world.spotify.inject(429, 1, retry_after=20_000, reason="QUOTA_EXCEEDED")
+    reply = await world.final(await world.command("sort", user=BASE))
+    assert "daily request quota" in (reply.content or "") and "<t:" in (reply.content or "")
+    assert (await world.bot.services.db.runs.recent(BASE))[0].status == RunStatus.PAUSED  # type: ignore[union-attr]
+
+
+async def test_injection_in_genre_names_is_rejected_without_pinging_or_storing(world: BotWorld) -> None:
+    await world.start_bot()
+    await world.link(BASE, "member0")
+    hostile = ["'; DROP TABLE users;--", "@everyone **bold** [x](https://evil.example)", "<@&123> ||spoiler||"]
+    for text in hostile:
+        record = await world.command("sort", {"genres": text}, user=BASE)
+        reply = await world.final(record)
+        assert "I don't know the genre" in (reply.content or "") and "Pick from: EDM, Latin" in (reply.content or "")
+        assert not message_pings_everyone(reply) and "@everyone" not in (reply.content or "").replace("@\u200beveryone", "")
+    assert await world.bot.services.db.fetchone("SELECT COUNT(*) FROM users") == (1,)  # type: ignore[union-attr]
+    assert world.spotify.playlists == {}
+    every_message = [m for r in world.discord.interactions.values() for m in r.responses]
+    assert all(m.allowed_mentions == {"parse": []} for m in every_message if m.kind == "callback" and m.content)
+
+
+async def test_a_thousand_rapid_commands_are_rate_limited_politely(world: BotWorld) -> None:
+    await world.start_bot()
+    records = [await world.discord.invoke("genres", user_id=BASE) for _ in range(1000)]
+    await asyncio.gather(*(r.wait_acknowledged(10) for r in records))
+    polite = [r for r in records if "Easy there" in (r.original().content or "")]  # type: ignore[union-attr]
+    answered = [r for r in records if r.original() and r.original().embeds]  # type: ignore[union-attr]
+    assert len(answered) == 15 and len(polite) == 985
+    # Another member is not affected by the flood.
+    other = await world.command("genres", user=BASE + 1)
+    assert other.original().embeds  # type: ignore[union-attr]
+
+
+async def test_a_second_sort_while_one_runs_gets_already_running(world: BotWorld) -> None:
+    await world.start_bot()
+    await world.link(BASE, "member0")
+    world.spotify.latency_s = 0.05
+    first = await world.command("sort", user=BASE)
+    await asyncio.sleep(0.2)
+    second = await world.final(await world.command("sort", user=BASE))
+    assert "already running" in (second.content or "")
+    assert (await world.final(first)).embeds
+
+
+async def test_gateway_drop_mid_sort_resumes_and_the_result_still_arrives(world: BotWorld) -> None:
+    await world.start_bot()
+    await world.link(BASE, "member0")
+    world.spotify.latency_s = 0.02
+    record = await world.command("sort", user=BASE)
+    await world.discord.drop_connection()
+    follow = await world.discord.invoke("genres", user_id=BASE + 5)  # dispatched while reconnecting
+    reply = await world.final(record, 60)
+    assert reply.embeds and world.discord.resumed >= 1
+    await follow.wait_acknowledged(10)
+
+
+async def test_bot_restarted_mid_run_marks_it_failed_and_the_schedule_still_fires(world: BotWorld) -> None:
+    await world.start_bot()
+    await world.link(BASE, "member0")
+    await world.command("schedule", {"weekday": "monday", "hour": 8, "timezone": "UTC"}, user=BASE, sub="set")
+    world.spotify.latency_s = 0.2
+    await world.command("sort", user=BASE)
+    await asyncio.sleep(0.5)
+    assert (await world.bot.services.db.runs.recent(BASE))[0].status == RunStatus.RUNNING  # type: ignore[union-attr]
+    world.bot.services.sorter.sort = None  # type: ignore[union-attr, assignment]  # the process dies here
+    await world.stop_bot()
+    world.spotify.latency_s = 0
+    bot = await world.start_bot()
+    runs = await bot.services.db.runs.recent(BASE)
+    assert runs[0].status == RunStatus.FAILED and runs[0].error == "interrupted by a restart"
+    schedule = await bot.services.refresher.schedule(BASE)
+    world.clock.now = schedule.next_run + timedelta(weeks=3)  # type: ignore[union-attr, operator]
+    assert await bot.weekly.run_due() == 1  # missed weeks run once, not three times
+    assert await bot.weekly.run_due() == 0
+    assert world.discord.dms[BASE][-1].embeds[0]["title"] == "Your weekly genrebot refresh"
+
+
+async def test_oauth_callback_abuse_stores_nothing(world: BotWorld) -> None:
+    await world.start_bot()
+    port = world.settings.web_port
+    async with aiohttp.ClientSession() as session:
+        for query in ("", "code=x", "state=forged&code=x", "error=access_denied&state=nope",
+                      "state=" + "A" * 9000, "state=%00%ff&code=%3Cscript%3E"):
+            async with session.get(f"http://127.0.0.1:{port}/callback?{query}") as response:
+                assert response.status in (400, 414, 431), (query[:40], response.status)
+    assert await world.bot.services.db.fetchone("SELECT COUNT(*) FROM users") == (0,)  # type: ignore[union-attr]
