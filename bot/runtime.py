@@ -103,4 +103,5 @@ class Runtime:
     async def close(self) -> None:
         await self.remember_app_facts()
         self.classify_pool.shutdown(wait=False, cancel_futures=True)
+        self.sorter.read_pool.shutdown(wait=False, cancel_futures=True)
         await self.db.close()

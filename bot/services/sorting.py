@@ -96,6 +96,8 @@ class SortService:
         self.read_concurrency = read_concurrency
         self.clock = clock
         self._running: set[int] = set()
+        # One pool of Spotify page readers for the whole process (see fetch_liked_songs).
+        self.read_pool = ThreadPoolExecutor(max(4, read_concurrency * 2), thread_name_prefix="spotify-read")
         self._sort_slots = asyncio.Semaphore(max_concurrent_sorts)
 
     def is_running(self, discord_id: int) -> bool:
@@ -157,6 +159,7 @@ class SortService:
                 known_ids if incremental else set(),
                 concurrency=self.read_concurrency,
                 progress=on_read,
+                executor=self.read_pool,
             )
             # Only songs new to this member are stored and enriched: known rows keep their features.
             new_tracks = [track for track, _ in fetched.new if track.id not in known_ids]
@@ -183,7 +186,7 @@ class SortService:
             plan = plan_playlists(liked_ids, predictions, options, self.classifier.taxonomy)
             new_ids = {track.id for track in new_tracks}
             stage_start = time.perf_counter()
-            outcomes = await self._write(discord_id, client, plan, new_ids, options, report_progress)
+            outcomes = await self._write(discord_id, client, plan, new_ids, options, report_progress, incremental)
             timings["write"] = time.perf_counter() - stage_start
 
         genre_mix: dict[str, int] = {}
@@ -253,6 +256,7 @@ class SortService:
         new_ids: set[str],
         options: SortOptions,
         report_progress: Callable[[SortProgress], None],
+        incremental: bool = False,
     ) -> list[PlaylistOutcome]:
         existing = await self.db.playlists.get_all(discord_id)
         outcomes: list[PlaylistOutcome] = []
@@ -283,6 +287,13 @@ class SortService:
             nonlocal written
             ids = plan.playlists[key]
             record = existing.get(key)
+            fresh = [t for t in ids if t in new_ids]
+            # A weekly refresh only adds songs at the top: when the playlist holds exactly the
+            # rest (new songs are the newest, so they lead the list), add just those.
+            prepend = None
+            if incremental and record is not None and ids[: len(fresh)] == fresh:
+                if record.track_count == len(ids) - len(fresh):
+                    prepend = [f"spotify:track:{t}" for t in fresh]
             description = (
                 f"{genre_label(key)} songs from your Liked Songs, sorted by genrebot on {today} "
                 f"({len(ids)} songs)."
@@ -296,6 +307,7 @@ class SortService:
                         name=playlist_name(key),
                         description=description,
                         uris=[f"spotify:track:{t}" for t in ids],
+                        prepend=prepend,
                     )
                 except PlaylistWriteFailed as failed:
                     if failed.playlist_id and (record is None or record.playlist_id != failed.playlist_id):

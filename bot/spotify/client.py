@@ -245,6 +245,10 @@ class SpotifyUserClient:
     def _add_items(self, playlist_id: str, chunk: list[str]) -> None:
         self.call(lambda: self.sp.playlist_add_items(playlist_id, chunk))
 
+    def add_playlist_items(self, playlist_id: str, uris: list[str], position: int | None = None) -> None:
+        """Insert up to 100 songs at `position` (the end when None)."""
+        self.call(lambda: self.sp.playlist_add_items(playlist_id, uris, position=position))
+
     def update_playlist_details(self, playlist_id: str, name: str, description: str) -> None:
         self.call(lambda: self.sp.playlist_change_details(playlist_id, name=name, description=description))
 

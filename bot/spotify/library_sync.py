@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -38,7 +38,10 @@ def fetch_liked_songs(
     *,
     concurrency: int = 8,
     progress: ProgressFn | None = None,
+    executor: Executor | None = None,
 ) -> LikedSongsFetch:
+    """Liked Songs newest first. `executor`: a pool shared by every sort in the process, so a
+    crowd of sorts does not start a crowd of threads competing with the event loop."""
     before = client.requests_made
     first = client.liked_songs_page(0)
     total = first.total
@@ -62,12 +65,17 @@ def fetch_liked_songs(
     pages: dict[int, list[tuple[Track, datetime]]] = {0: first.items}
     read = len(first.items)
     if offsets:
-        with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="liked") as pool:
+        own_pool = executor is None
+        pool = executor or ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="liked")
+        try:
             for offset, page in zip(offsets, pool.map(client.liked_songs_page, offsets), strict=True):
                 pages[offset] = page.items
                 read += len(page.items)
                 if progress:
                     progress(read, total)
+        finally:
+            if own_pool:
+                pool.shutdown()
     everything: list[tuple[Track, datetime]] = []
     seen: set[str] = set()
     for offset in sorted(pages):

@@ -24,8 +24,17 @@ class PlaylistWrite:
 
 
 def write_playlist(
-    client: SpotifyUserClient, *, existing_id: str | None, name: str, description: str, uris: list[str]
+    client: SpotifyUserClient,
+    *,
+    existing_id: str | None,
+    name: str,
+    description: str,
+    uris: list[str],
+    prepend: list[str] | None = None,
 ) -> PlaylistWrite:
+    """Make the playlist hold `uris`. With `prepend`, the caller vouches that the playlist already
+    holds `uris` minus these newest songs, so only they are added at the top (one request for up
+    to 100 songs, instead of rewriting the whole playlist every week)."""
     playlist_id: str | None = None
     url = ""
     if existing_id and client.playlist_is_followed(existing_id):
@@ -38,6 +47,12 @@ def write_playlist(
         except SpotifyError as exc:
             raise PlaylistWriteFailed(name, restored=False, playlist_id=ref.id, url=ref.url) from exc
         return PlaylistWrite(ref.id, ref.url, created=True)
+
+    if prepend is not None:
+        for start in range(0, len(prepend), 100):
+            client.add_playlist_items(playlist_id, prepend[start : start + 100], position=start)
+        client.update_playlist_details(playlist_id, name, description)
+        return PlaylistWrite(playlist_id, url, created=False)
 
     previous = client.playlist_item_uris(playlist_id) if len(uris) > 100 else None
     try:

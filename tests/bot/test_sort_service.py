@@ -65,8 +65,19 @@ async def test_weekly_refresh_reads_only_new_songs_and_summarises_them(world: Wo
     due = await world.runtime.refresher.due()
     assert [s.discord_id for s in due] == [ALICE]
     before = world.sandbox.count("GET", "/v1/me/tracks")
+    requests_before = world.sandbox.count()
+    log_start = len(world.sandbox.requests)
     report = await world.runtime.refresher.refresh(due[0])
     assert world.sandbox.count("GET", "/v1/me/tracks") - before == 1
+    # A handful of requests: one page read, then per playlist a followed check, one insert at
+    # the top if it got new songs, and its description; never a rewrite of whole playlists.
+    assert world.sandbox.count() - requests_before <= 2 + 3 * len(report.playlists)
+    assert not [r for r in world.sandbox.requests[log_start:] if r.method == "PUT" and r.path.endswith("/items")]
+    new_uris = {t.uri for t, _ in world.sandbox.users["alice"].liked[:14]}
+    for outcome in report.playlists:
+        items = [u for u, _ in world.sandbox.playlists[outcome.playlist_id].items]
+        assert len(items) == outcome.count  # the playlist holds the full new list
+        assert set(items[: outcome.new_count]) <= new_uris  # new songs at the top
     assert report.new_songs == 14 and report.total_songs == 239 + 14
     assert weekly_summary(report).startswith("14 new songs: +")
     assert sum(p.new_count for p in report.playlists) + report.unsorted >= 14 - report.unsorted
