@@ -77,15 +77,14 @@ class Sorting(commands.Cog):
         if runtime is None:
             return []
         level = getattr(interaction.namespace, "level", None) or "genre"
-        parts = _split(current) if current else []
-        typed = current.rsplit(",", 1)
-        head = [p for p in parts[:-1]] if current and not current.rstrip().endswith(",") else parts
-        fragment = typed[-1].strip().lower() if current and not current.rstrip().endswith(",") else ""
+        # The option takes a comma-separated list: complete its last, unfinished entry.
+        done, _, fragment = current.rpartition(",")
+        chosen = _split(done)
         labels = [genre_label(k) for k in valid_keys(runtime.classifier.taxonomy, level)]
         choices = []
         for label in labels:
-            if fragment in label.lower() and label not in head:
-                value = ", ".join([*head, label])
+            if fragment.strip().lower() in label.lower() and label not in chosen:
+                value = ", ".join([*chosen, label])
                 if len(value) <= 100:
                     choices.append(app_commands.Choice(name=value, value=value))
         return choices[:25]
