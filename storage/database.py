@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import aiosqlite
 
@@ -31,6 +31,7 @@ from storage.records import (
     LinkStatus,
     MemberGenreCount,
     PlaylistRecord,
+    PredictionLike,
     Run,
     RunStatus,
     RunTrigger,
@@ -43,23 +44,6 @@ from storage.records import (
 BUSY_TIMEOUT_MS = 10_000
 OAUTH_STATE_TTL_S = 600
 _CHUNK = 500  # SQLite's default limit on host parameters is 32766; stay far below it
-
-
-class PredictionLike(Protocol):
-    @property
-    def genre(self) -> str: ...
-
-    @property
-    def genre_confidence(self) -> float: ...
-
-    @property
-    def subgenre(self) -> str | None: ...
-
-    @property
-    def subgenre_confidence(self) -> float | None: ...
-
-    @property
-    def genre_probabilities(self) -> Mapping[str, float]: ...
 
 
 def _ts(moment: datetime | None) -> float | None:

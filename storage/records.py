@@ -2,7 +2,7 @@
 
 `Track` is genrebot's one description of a song. The Spotify client produces it, storage keeps
 it, and the classifier reads it (through its own `TrackLike` protocol, so `classifier` does not
-import `storage`).
+import `storage`). Audio-feature names live in `classifier.features.AUDIO_FEATURES`.
 """
 
 from __future__ import annotations
@@ -11,21 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-
-# Spotify's audio-feature names, as the Web API and the public data sets spell them.
-AUDIO_FEATURE_NAMES: tuple[str, ...] = (
-    "danceability",
-    "energy",
-    "key",
-    "loudness",
-    "mode",
-    "speechiness",
-    "acousticness",
-    "instrumentalness",
-    "liveness",
-    "valence",
-    "tempo",
-)
+from typing import Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +52,25 @@ class User:
     linked_at: datetime
     scopes: tuple[str, ...]
     status: LinkStatus
+
+
+class PredictionLike(Protocol):
+    """What storage and playlist planning need of a prediction (classifier.Prediction has it)."""
+
+    @property
+    def genre(self) -> str: ...
+
+    @property
+    def genre_confidence(self) -> float: ...
+
+    @property
+    def subgenre(self) -> str | None: ...
+
+    @property
+    def subgenre_confidence(self) -> float | None: ...
+
+    @property
+    def genre_probabilities(self) -> Mapping[str, float]: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,30 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Literal
+
+from storage.records import PredictionLike
 
 Level = Literal["genre", "subgenre"]
 
 # How likely a song's second genre must be for `multi` to add the song there as well.
 SECOND_GENRE_FLOOR = 0.30
 _ACRONYMS = {"edm": "EDM", "r&b": "R&B", "idm": "IDM", "uk": "UK", "dnb": "DnB"}
-
-
-class PredictionLike(Protocol):
-    @property
-    def genre(self) -> str: ...
-
-    @property
-    def genre_confidence(self) -> float: ...
-
-    @property
-    def subgenre(self) -> str | None: ...
-
-    @property
-    def subgenre_confidence(self) -> float | None: ...
-
-    @property
-    def genre_probabilities(self) -> Mapping[str, float]: ...
 
 
 class UnknownGenre(ValueError):
