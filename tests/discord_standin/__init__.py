@@ -4,8 +4,18 @@ from tests.discord_standin.server import (
     DiscordStandIn,
     InteractionRecord,
     Message,
+    RecordedRequest,
     check_message,
+    form_errors,
     message_pings_everyone,
 )
 
-__all__ = ["DiscordStandIn", "InteractionRecord", "Message", "check_message", "message_pings_everyone"]
+__all__ = [
+    "DiscordStandIn",
+    "InteractionRecord",
+    "Message",
+    "RecordedRequest",
+    "check_message",
+    "form_errors",
+    "message_pings_everyone",
+]

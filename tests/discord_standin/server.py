@@ -13,7 +13,7 @@ import asyncio
 import itertools
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -31,14 +31,16 @@ def snowflake() -> int:
 
 @dataclass
 class Message:
-    id: int
-    kind: str  # "callback", "edit", "followup", "dm"
+    """One message the bot produced. For kind "edit" it is the full state after that edit."""
+
     content: str | None = None
     embeds: list[dict[str, Any]] = field(default_factory=list)
     components: list[dict[str, Any]] = field(default_factory=list)
     attachments: list[tuple[str, bytes]] = field(default_factory=list)
     flags: int = 0
     allowed_mentions: dict[str, Any] | None = None
+    kind: str = "callback"  # "callback", "edit", "followup", "dm"
+    id: int = 0
 
 
 @dataclass
@@ -67,17 +69,8 @@ class InteractionRecord:
         """The original response as it stands after every edit."""
         current: Message | None = None
         for message in self.responses:
-            if message.kind == "callback":
-                current = message
-            elif message.kind == "edit" and current is not None:
-                current = Message(
-                    current.id, "edit",
-                    message.content if message.content is not None else current.content,
-                    message.embeds if message.embeds is not None else current.embeds,
-                    message.components if message.components is not None else current.components,
-                    message.attachments if message.attachments is not None else current.attachments,
-                    current.flags, message.allowed_mentions,
-                )
+            if message.kind in ("callback", "edit"):
+                current = message  # an edit record is already the merged state
         return current
 
     async def wait_acknowledged(self, timeout: float = 5) -> None:
@@ -131,54 +124,72 @@ def message_pings_everyone(message: Message) -> bool:
 
 def check_message(payload: dict[str, Any]) -> list[str]:
     """The limits Discord enforces on a message body (400 Invalid Form Body otherwise)."""
-    problems = []
+    return [text for _, text in _problems(payload)]
+
+
+def form_errors(problems: list[tuple[str, str]]) -> dict[str, Any]:
+    """Discord's nested `errors` object: {"content": {"_errors": [{"code": ..., "message": ...}]}}."""
+    errors: dict[str, Any] = {}
+    for where, text in problems:
+        node = errors
+        for key in where.split("."):
+            node = node.setdefault(key, {})
+        node.setdefault("_errors", []).append({"code": "BASE_TYPE_INVALID", "message": text})
+    return errors
+
+
+def _problems(payload: dict[str, Any]) -> list[tuple[str, str]]:
+    """(where, what) for every limit the body breaks; `where` is a dotted path for `errors`."""
+    problems: list[tuple[str, str]] = []
     content = payload.get("content")
     if content is not None and len(content) > 2000:
-        problems.append(f"content over 2000 characters ({len(content)})")
+        problems.append(("content", f"content over 2000 characters ({len(content)})"))
     embeds = payload.get("embeds") or []
     if len(embeds) > 10:
-        problems.append("more than 10 embeds")
+        problems.append(("embeds", "more than 10 embeds"))
     total = 0
-    for embed in embeds:
+    for i, embed in enumerate(embeds):
         for key, limit in (("title", 256), ("description", 4096)):
             value = embed.get(key) or ""
             total += len(value)
             if len(value) > limit:
-                problems.append(f"embed {key} over {limit} characters")
+                problems.append((f"embeds.{i}.{key}", f"embed {key} over {limit} characters"))
         fields = embed.get("fields") or []
         if len(fields) > 25:
-            problems.append("more than 25 embed fields")
-        for f in fields:
-            total += len(f.get("name", "")) + len(f.get("value", ""))
-            if len(f.get("name", "")) > 256 or not f.get("name"):
-                problems.append("embed field name empty or over 256 characters")
-            if len(f.get("value", "")) > 1024 or not f.get("value"):
-                problems.append("embed field value empty or over 1024 characters")
-        footer = (embed.get("footer") or {}).get("text", "")
-        author = (embed.get("author") or {}).get("name", "")
+            problems.append((f"embeds.{i}.fields", "more than 25 embed fields"))
+        for j, f in enumerate(fields):
+            name, value = f.get("name") or "", f.get("value") or ""
+            total += len(name) + len(value)
+            if len(name) > 256 or not name:
+                problems.append((f"embeds.{i}.fields.{j}.name", "embed field name empty or over 256 characters"))
+            if len(value) > 1024 or not value:
+                problems.append((f"embeds.{i}.fields.{j}.value", "embed field value empty or over 1024 characters"))
+        footer = (embed.get("footer") or {}).get("text") or ""
+        author = (embed.get("author") or {}).get("name") or ""
         total += len(footer) + len(author)
         if len(footer) > 2048:
-            problems.append("embed footer over 2048 characters")
+            problems.append((f"embeds.{i}.footer.text", "embed footer over 2048 characters"))
         if len(author) > 256:
-            problems.append("embed author over 256 characters")
+            problems.append((f"embeds.{i}.author.name", "embed author over 256 characters"))
     if total > 6000:
-        problems.append("embeds over 6000 characters in all")
+        problems.append(("embeds", f"embeds over 6000 characters in all ({total})"))
     rows = payload.get("components") or []
     if len(rows) > 5:
-        problems.append("more than 5 action rows")
-    for row in rows:
-        for component in row.get("components") or []:
+        problems.append(("components", "more than 5 action rows"))
+    for i, row in enumerate(rows):
+        for j, component in enumerate(row.get("components") or []):
             if component.get("type") != 2:
                 continue
+            where = f"components.{i}.components.{j}"
             if len(component.get("label") or "") > 80:
-                problems.append("button label over 80 characters")
+                problems.append((f"{where}.label", "button label over 80 characters"))
             if component.get("style") == 5:
                 if not component.get("url") or component.get("custom_id"):
-                    problems.append("link button needs a url and no custom_id")
+                    problems.append((where, "link button needs a url and no custom_id"))
                 elif len(component["url"]) > 512:
-                    problems.append("button url over 512 characters")
+                    problems.append((f"{where}.url", "button url over 512 characters"))
             elif not component.get("custom_id") or len(component["custom_id"]) > 100:
-                problems.append("button needs a custom_id of at most 100 characters")
+                problems.append((f"{where}.custom_id", "button needs a custom_id of at most 100 characters"))
     return problems
 
 
@@ -186,15 +197,15 @@ class DiscordStandIn:
     def __init__(
         self,
         *,
-        token: str = "standin-bot-token",
+        token: str = "test-token",
         application_id: int = 900_000_000_000_000_001,
-        guild_ids: tuple[int, ...] = (800_000_000_000_000_001,),
+        guild_ids: Sequence[int] = (800_000_000_000_000_001,),
     ) -> None:
         self.token = token
         self.application_id = application_id
         self.bot_user = {"id": str(application_id), "username": "genrebot", "discriminator": "0",
                          "global_name": "genrebot", "avatar": None, "bot": True, "flags": 0}
-        self.guild_ids = guild_ids
+        self.guild_ids = list(guild_ids)
         self.channel_ids = {g: snowflake() for g in guild_ids}
         self.requests: list[RecordedRequest] = []
         self.violations: list[str] = []
@@ -239,7 +250,7 @@ class DiscordStandIn:
         if self._runner is not None:
             await self._runner.cleanup()
 
-    async def wait_ready(self, timeout: float = 20) -> None:
+    async def wait_ready(self, timeout: float = 10) -> None:
         await asyncio.wait_for(self.identified.wait(), timeout)
 
     def now(self) -> float:
@@ -327,27 +338,74 @@ class DiscordStandIn:
         assert command is not None, f"the bot never synced /{name} (synced: {sorted(self.synced_commands)})"
         return command
 
-    def _options(self, spec: list[dict[str, Any]], values: dict[str, Any], focused: str | None) -> list[dict[str, Any]]:
+    _CONVERT: dict[int, Callable[[Any], Any]] = {3: str, 4: int, 5: bool, 10: float}
+
+    def _options(
+        self, command: str, spec: list[dict[str, Any]], values: dict[str, Any], focused: str | None,
+        resolved: dict[str, dict[str, Any]], guild_id: int | None,
+    ) -> list[dict[str, Any]]:
+        """The options as Discord sends them, each value typed per the synced option type."""
+        known = {o["name"]: o for o in spec}
+        unknown = set(values) - set(known)
+        assert not unknown, f"/{command} has no option(s) {sorted(unknown)} (it has {sorted(known)})"
         out = []
         for option in spec:
-            if option["name"] in values:
-                entry: dict[str, Any] = {"name": option["name"], "type": option["type"], "value": values[option["name"]]}
-                if option["name"] == focused:
-                    entry["focused"] = True
-                out.append(entry)
+            name, kind = option["name"], option["type"]
+            if name not in values:
+                assert not option.get("required") or focused is not None, f"/{command}: required option {name!r} missing"
+                continue
+            value = values[name]
+            if name == focused:
+                out.append({"name": name, "type": kind, "value": str(value), "focused": True})
+                continue
+            if kind in self._CONVERT:
+                value = self._CONVERT[kind](value)
+            elif kind in (6, 9):  # user / mentionable: a user id
+                user = self._user(int(value))
+                resolved.setdefault("users", {})[str(value)] = user
+                if guild_id:
+                    resolved.setdefault("members", {})[str(value)] = self._member(int(value), with_user=False)
+                value = str(value)
+            elif kind == 7:
+                channel = self._channel(guild_id or 0, int(value))
+                resolved.setdefault("channels", {})[str(value)] = {**channel, "permissions": "2248473465835073"}
+                value = str(value)
+            elif kind == 8:
+                resolved.setdefault("roles", {})[str(value)] = self._role(int(value))
+                value = str(value)
+            out.append({"name": name, "type": kind, "value": value})
         return out
+
+    def _member(self, user_id: int, *, with_user: bool = True) -> dict[str, Any]:
+        member: dict[str, Any] = {
+            "roles": [], "joined_at": "2026-01-01T00:00:00+00:00", "permissions": "2248473465835073",
+            "deaf": False, "mute": False, "flags": 0, "nick": None, "avatar": None, "pending": False,
+        }
+        if with_user:
+            member["user"] = self._user(user_id)
+        return member
+
+    @staticmethod
+    def _role(role_id: int) -> dict[str, Any]:
+        return {"id": str(role_id), "name": f"role{role_id % 1000}", "permissions": "0", "position": 1,
+                "color": 0, "hoist": False, "managed": False, "mentionable": True, "flags": 0}
 
     def _interaction_payload(
         self, kind: int, command: str, options: dict[str, Any], user_id: int, guild_id: int | None,
         subcommand: str | None, focused: str | None,
     ) -> tuple[dict[str, Any], InteractionRecord]:
         spec = self._command(command)
+        if "guild_id" in spec:
+            assert guild_id == int(spec["guild_id"]), (
+                f"/{command} was synced to guild {spec['guild_id']} only; it cannot be run in {guild_id or 'a DM'}")
+        resolved: dict[str, dict[str, Any]] = {}
         if subcommand:
-            sub = next((o for o in spec.get("options", []) if o["name"] == subcommand), None)
-            assert sub is not None, f"/{command} has no subcommand {subcommand}"
-            opts = [{"name": subcommand, "type": 1, "options": self._options(sub.get("options", []), options, focused)}]
+            sub = next((o for o in spec.get("options", []) if o["name"] == subcommand and o["type"] == 1), None)
+            assert sub is not None, f"/{command} has no subcommand {subcommand!r}"
+            opts = [{"name": subcommand, "type": 1,
+                     "options": self._options(command, sub.get("options", []), options, focused, resolved, guild_id)}]
         else:
-            opts = self._options(spec.get("options", []), options, focused)
+            opts = self._options(command, spec.get("options", []), options, focused, resolved, guild_id)
         interaction_id, token = snowflake(), f"itok-{snowflake()}"
         payload: dict[str, Any] = {
             "id": str(interaction_id), "application_id": str(self.application_id), "type": kind, "token": token,
@@ -356,14 +414,16 @@ class DiscordStandIn:
             "context": 0 if guild_id else 1, "attachment_size_limit": 10 * 1024 * 1024,
             "data": {"id": spec["id"], "name": command, "type": 1, "options": opts},
         }
+        if resolved:
+            payload["data"]["resolved"] = resolved
+        if "guild_id" in spec:
+            payload["data"]["guild_id"] = spec["guild_id"]
         if guild_id:
             channel_id = self.channel_ids[guild_id]
             payload.update({
                 "guild_id": str(guild_id), "guild_locale": "en-US", "channel_id": str(channel_id),
                 "channel": self._channel(guild_id, channel_id), "guild": {"id": str(guild_id), "locale": "en-US", "features": []},
-                "member": {"user": self._user(user_id), "roles": [], "joined_at": "2026-01-01T00:00:00+00:00",
-                           "permissions": "2248473465835073", "deaf": False, "mute": False, "flags": 0,
-                           "nick": None, "avatar": None, "pending": False},
+                "member": self._member(user_id),
             })
         else:
             dm_channel = self._dm_channel_for(user_id)
@@ -376,10 +436,10 @@ class DiscordStandIn:
 
     async def invoke(
         self, command: str, options: dict[str, Any] | None = None, *, user_id: int,
-        guild_id: int | None = -1, subcommand: str | None = None,
+        guild_id: int | None = ..., subcommand: str | None = None,  # type: ignore[assignment]
     ) -> InteractionRecord:
-        """Dispatch a slash command as a member would run it; returns its record to await on."""
-        guild = self.guild_ids[0] if guild_id == -1 else guild_id
+        """Dispatch a slash command as a member would run it (guild_id None: in a DM); returns its record."""
+        guild = self.guild_ids[0] if guild_id is ... else guild_id
         payload, record = self._interaction_payload(2, command, options or {}, user_id, guild, subcommand, None)
         await self._dispatch("INTERACTION_CREATE", payload)
         asyncio.get_running_loop().call_later(ACK_DEADLINE_S, self._check_ack, record)
@@ -387,10 +447,12 @@ class DiscordStandIn:
 
     async def autocomplete(
         self, command: str, option: str, value: str, *, user_id: int, options: dict[str, Any] | None = None,
-        subcommand: str | None = None,
+        guild_id: int | None = ..., subcommand: str | None = None,  # type: ignore[assignment]
     ) -> list[dict[str, Any]]:
+        """Send an autocomplete interaction (the typed option focused); returns the bot's choices."""
+        guild = self.guild_ids[0] if guild_id is ... else guild_id
         values = {**(options or {}), option: value}
-        payload, record = self._interaction_payload(4, command, values, user_id, self.guild_ids[0], subcommand, option)
+        payload, record = self._interaction_payload(4, command, values, user_id, guild, subcommand, option)
         await self._dispatch("INTERACTION_CREATE", payload)
         await record.wait_until(lambda: record.autocomplete_choices is not None, 5)
         return record.autocomplete_choices or []
@@ -468,7 +530,8 @@ class DiscordStandIn:
             return _json({"url": self.gateway_url, "shards": 1,
                                       "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}})
         if parts[:1] == ["applications"] and parts[-1] == "commands" and method == "PUT":
-            return self._sync(body or [])
+            guild = int(parts[3]) if len(parts) == 5 and parts[2] == "guilds" else None
+            return self._sync(body or [], guild)
         if parts[:1] == ["interactions"] and parts[-1] == "callback":
             return self._callback(parts[2], body or {}, files)
         if parts[:1] == ["webhooks"] and len(parts) >= 3:
@@ -483,7 +546,7 @@ class DiscordStandIn:
             return self._channel_message(int(parts[1]), body or {}, files)
         return self._error(404, 0, "404: Not Found")
 
-    def _sync(self, commands: list[dict[str, Any]]) -> web.Response:
+    def _sync(self, commands: list[dict[str, Any]], guild_id: int | None = None) -> web.Response:
         out = []
         for command in commands:
             problems = []
@@ -495,9 +558,12 @@ class DiscordStandIn:
                 problems.append(f"/{command.get('name')} has more than 25 options")
             if problems:
                 self.violations.extend(problems)
-                return _json({"code": 50035, "message": "Invalid Form Body", "errors": problems}, status=400)
+                errors = form_errors([(str(len(out)), p) for p in problems])
+                return _json({"code": 50035, "message": "Invalid Form Body", "errors": errors}, status=400)
             stored = {**command, "id": str(snowflake()), "application_id": str(self.application_id),
                       "version": str(snowflake()), "type": command.get("type", 1)}
+            if guild_id is not None:
+                stored["guild_id"] = str(guild_id)
             stored.setdefault("options", [])
             stored.setdefault("default_member_permissions", None)
             stored.setdefault("nsfw", False)
@@ -505,17 +571,36 @@ class DiscordStandIn:
             out.append(stored)
         return _json(out)
 
-    def _message_from(self, kind: str, body: dict[str, Any], files: list[tuple[str, bytes]]) -> Message:
-        return Message(snowflake(), kind, body.get("content"), body.get("embeds"), body.get("components"),
-                       files if (files or "attachments" in body) else None,  # type: ignore[arg-type]
-                       int(body.get("flags") or 0), body.get("allowed_mentions"))
+    @staticmethod
+    def _message_from(kind: str, body: dict[str, Any], files: list[tuple[str, bytes]],
+                      base: Message | None = None) -> Message:
+        """A new message, or (with `base`) the state after editing `base` with `body`."""
+        if base is None:
+            base = Message(kind=kind)
+        if files:
+            attachments = list(files)
+        elif "attachments" in body:
+            # attachments the edit keeps are listed by id; an empty list removes them all
+            attachments = list(base.attachments) if body["attachments"] else []
+        else:
+            attachments = list(base.attachments)
+        return Message(
+            content=body["content"] if "content" in body else base.content,
+            embeds=list(body["embeds"] or []) if "embeds" in body else list(base.embeds),
+            components=list(body["components"] or []) if "components" in body else list(base.components),
+            attachments=attachments,
+            flags=int(body["flags"] or 0) if "flags" in body else base.flags,
+            allowed_mentions=body["allowed_mentions"] if "allowed_mentions" in body else base.allowed_mentions,
+            kind=kind,
+            id=base.id or snowflake(),
+        )
 
     def _invalid(self, record: InteractionRecord | None, body: dict[str, Any]) -> web.Response | None:
-        problems = check_message(body)
+        problems = _problems(body)
         if problems:
             where = f"/{record.command}: " if record else ""
-            self.violations.extend(where + p for p in problems)
-            return _json({"code": 50035, "message": "Invalid Form Body", "errors": problems}, status=400)
+            self.violations.extend(where + text for _, text in problems)
+            return _json({"code": 50035, "message": "Invalid Form Body", "errors": form_errors(problems)}, status=400)
         return None
 
     def _callback(self, token: str, body: dict[str, Any], files: list[tuple[str, bytes]]) -> web.Response:
@@ -534,6 +619,15 @@ class DiscordStandIn:
             record.autocomplete_choices = data.get("choices", [])
             record.touch()
             return _json({"interaction": {"id": str(record.id), "type": 4}, "resource": {"type": 8}})
+        if kind == 9:  # a modal: acknowledges, but there is no message
+            record.acknowledged_at = time.monotonic()
+            record.callback_type = kind
+            record.touch()
+            return _json({"interaction": {"id": str(record.id), "type": 2}, "resource": {"type": 9}})
+        if kind not in (4, 5, 6, 7):
+            self.violations.append(f"/{record.command}: unknown callback type {kind}")
+            errors = form_errors([("type", f"unknown callback type {kind}")])
+            return _json({"code": 50035, "message": "Invalid Form Body", "errors": errors}, status=400)
         invalid = self._invalid(record, data)
         if invalid is not None:
             return invalid
@@ -542,12 +636,6 @@ class DiscordStandIn:
         message = self._message_from("callback", data, files)
         if kind == 5:
             message.content = None
-        if message.attachments is None:
-            message.attachments = []
-        if message.embeds is None:
-            message.embeds = []
-        if message.components is None:
-            message.components = []
         record.responses.append(message)
         record.touch()
         channel = self.channel_ids.get(self.guild_ids[0], 0)
@@ -577,8 +665,13 @@ class DiscordStandIn:
             return invalid
         if method == "POST" and not rest:
             message = self._message_from("followup", body, files)
-        elif method == "PATCH" and rest[:1] == ["messages"]:
-            message = self._message_from("edit", body, files)
+        elif method == "PATCH" and rest[:2] == ["messages", "@original"]:
+            message = self._message_from("edit", body, files, record.original())
+        elif method == "PATCH" and rest[:1] == ["messages"] and len(rest) == 2:
+            target = next((m for m in reversed(record.responses) if str(m.id) == rest[1]), None)
+            if target is None:
+                return self._error(404, 10008, "Unknown Message")
+            message = self._message_from("followup" if target.kind == "followup" else "edit", body, files, target)
         elif method == "DELETE":
             return web.Response(status=204)
         else:
