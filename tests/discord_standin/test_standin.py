@@ -28,7 +28,7 @@ class TinyBot(commands.Bot):
     """Each command exercises one behaviour of the stand-in; errors the bot sees land in `errors`."""
 
     def __init__(self) -> None:
-        super().__init__(command_prefix="!", intents=discord.Intents.none())
+        super().__init__(command_prefix="!", intents=discord.Intents(guilds=True), guild_ready_timeout=0.1)
         self.errors: list[BaseException] = []
         self.gate = asyncio.Event()  # tests open it to let a waiting command go on
         self.seen: list[object] = []
