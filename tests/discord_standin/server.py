@@ -284,6 +284,9 @@ class DiscordStandIn:
                     await self._dispatch("GUILD_CREATE", self._guild(guild_id))
                 self.identified.set()
             elif op == 6:
+                if payload["d"].get("session_id") != self.session_id or payload["d"].get("token") != self.token:
+                    await ws.send_json({"op": 9, "d": False, "s": None, "t": None})  # not resumable: IDENTIFY again
+                    continue
                 since = int(payload["d"].get("seq") or 0)
                 self.resumed += 1
                 for event in [e for e in self._events if e["s"] > since]:
