@@ -15,6 +15,7 @@ import unicodedata
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Protocol
 
 import numpy as np
@@ -122,29 +123,70 @@ def parse_year(release_date: str | None) -> float | None:
     return float(year) if 1900 <= year <= 2100 else None
 
 
-def _tokens(track: TrackLike) -> list[str]:
-    name = normalise(track.name)
-    album = normalise(track.album)
-    artists = [normalise(a) for a in track.artists if a]
-    out: list[str] = []
+def _char_grams(prefix: str, text: str) -> list[str]:
+    padded = f" {text} "
+    return [prefix + " " + padded[i : i + 3] for i in range(len(padded) - 2)] + [
+        prefix + "4 " + padded[i : i + 4] for i in range(len(padded) - 3)
+    ]
+
+
+def _title_tokens(title: str | None) -> tuple[list[str], list[str]]:
+    name = normalise(title)
     words = _WORD.findall(name)
-    out.extend("t " + w for w in words)
+    out = ["t " + w for w in words]
     out.extend("tb " + a + " " + b for a, b in zip(words, words[1:], strict=False))
-    album_words = _WORD.findall(album)
-    out.extend("l " + w for w in album_words)
-    for artist in artists:
-        # Artist identity comes from the artist embedding; words generalise to unseen artists.
-        out.extend("a " + w for w in _WORD.findall(artist))
     # Character 3- and 4-grams carry language and style ("ción", "feat", "remix") to unseen artists.
-    for prefix, text in (("c", name), ("L", album), ("C", artists[0] if artists else "")):
-        padded = f" {text} "
-        out.extend(prefix + " " + padded[i : i + 3] for i in range(len(padded) - 2))
-        out.extend(prefix + "4 " + padded[i : i + 4] for i in range(len(padded) - 3))
+    return out, _char_grams("c", name)
+
+
+def _album_tokens(album_name: str | None) -> tuple[list[str], list[str]]:
+    album = normalise(album_name)
+    return ["l " + w for w in _WORD.findall(album)], _char_grams("L", album)
+
+
+def _artist_tokens(artist_names: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    artists = [normalise(a) for a in artist_names if a]
+    # Artist identity comes from the artist embedding; words generalise to unseen artists.
+    words = ["a " + w for artist in artists for w in _WORD.findall(artist)]
+    grams = _char_grams("C", artists[0] if artists else "")
     if len(artists) > 1:
-        out.append("n multi-artist")
-    if not out:
-        out.append("<empty>")
-    return out
+        grams.append("n multi-artist")
+    return words, grams
+
+
+def _tokens(track: TrackLike) -> list[str]:
+    """Every name token of a track: words first, then character n-grams (the order training saw)."""
+    title, album, artists = _title_tokens(track.name), _album_tokens(track.album), _artist_tokens(tuple(track.artists))
+    out = title[0] + album[0] + artists[0] + title[1] + album[1] + artists[1]
+    return out or ["<empty>"]
+
+
+def _hashed(tokens: list[str], buckets: int) -> tuple[int, ...]:
+    crc = zlib.crc32
+    return tuple(crc(token.encode()) % buckets for token in tokens)
+
+
+@lru_cache(maxsize=1 << 14)
+def _album_ids(album_name: str | None, buckets: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Albums and artists repeat across a library: hash their tokens once."""
+    words, grams = _album_tokens(album_name)
+    return _hashed(words, buckets), _hashed(grams, buckets)
+
+
+@lru_cache(maxsize=1 << 14)
+def _artist_ids(artist_names: tuple[str, ...], buckets: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    words, grams = _artist_tokens(artist_names)
+    return _hashed(words, buckets), _hashed(grams, buckets)
+
+
+def hashed_token_ids(track: TrackLike, buckets: int) -> list[int]:
+    """The hashed ids of _tokens(track), in the same order, with album and artist parts cached."""
+    title_words, title_grams = _title_tokens(track.name)
+    album_words, album_grams = _album_ids(track.album, buckets)
+    artist_words, artist_grams = _artist_ids(tuple(track.artists), buckets)
+    ids = [*_hashed(title_words, buckets), *album_words, *artist_words, *_hashed(title_grams, buckets),
+           *album_grams, *artist_grams]
+    return ids or list(_hashed(["<empty>"], buckets))
 
 
 def featurise(tracks: Sequence[TrackLike], schema: FeatureSchema) -> Batch:
@@ -155,7 +197,6 @@ def featurise(tracks: Sequence[TrackLike], schema: FeatureSchema) -> Batch:
     artist_ids = np.zeros(n, dtype=np.int64)
     numeric = np.zeros((n, schema.numeric_size), dtype=np.float32)
     present = np.zeros(n, dtype=bool)
-    crc = zlib.crc32
     vocab = schema.artist_vocab
     audio_mean = schema.audio_mean
     audio_std = schema.audio_std
@@ -164,7 +205,7 @@ def featurise(tracks: Sequence[TrackLike], schema: FeatureSchema) -> Batch:
     raw = np.full((n, BINNED_FEATURES), np.nan, dtype=np.float64)
     for row, track in enumerate(tracks):
         offsets[row] = len(token_ids)
-        token_ids.extend(crc(token.encode()) % buckets for token in _tokens(track))
+        token_ids.extend(hashed_token_ids(track, buckets))
         artist_ids[row] = vocab.get(primary_artist(track.artists), 0)
         values = numeric[row]
         year = parse_year(track.release_date)
