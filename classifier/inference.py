@@ -25,11 +25,12 @@ from safetensors.torch import load_file, save_file
 
 from classifier.features import FeatureSchema, TrackLike, featurise
 from classifier.model import GenreNet, ModelConfig
+from classifier.names import NameModel
 
 FORMAT = "genrebot-model/1"
 WEIGHTS = "model.safetensors"
 METADATA = "model.json"
-CODE_VERSION = "genrebot-classifier-1"
+CODE_VERSION = "genrebot-classifier-2"  # 2: stacked name model (names.* tensors)
 BATCH_SIZE = 2048
 
 
@@ -50,7 +51,7 @@ def default_model_dir() -> Path:
     return Path(__file__).resolve().parent / "default_model"
 
 
-def write_model_dir(out_dir: Path, net: GenreNet, metadata: dict[str, Any]) -> str:
+def write_model_dir(out_dir: Path, net: GenreNet, metadata: dict[str, Any], names: NameModel | None = None) -> str:
     """Write weights + JSON to a temporary directory, then rename: never a half-written model."""
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -58,6 +59,10 @@ def write_model_dir(out_dir: Path, net: GenreNet, metadata: dict[str, Any]) -> s
     try:
         tensors = {k: v.detach().contiguous().clone() for k, v in net.state_dict().items()}
         tensors["tokens.weight"] = tensors["tokens.weight"].half()  # keeps the shipped model small
+        if names is not None:
+            tensors["names.idf"] = torch.from_numpy(names.idf).half()
+            tensors["names.coef"] = torch.from_numpy(names.coef).half()
+            tensors["names.intercept"] = torch.from_numpy(names.intercept)
         save_file(tensors, str(staging / WEIGHTS))
         digest = hashlib.sha256((staging / WEIGHTS).read_bytes()).hexdigest()
         version = f"genre-net-{digest[:10]}"
@@ -82,8 +87,11 @@ def write_model_dir(out_dir: Path, net: GenreNet, metadata: dict[str, Any]) -> s
 
 
 class Classifier:
-    def __init__(self, net: GenreNet, metadata: dict[str, Any], *, threads: int = 1) -> None:
+    def __init__(
+        self, net: GenreNet, metadata: dict[str, Any], *, threads: int = 1, names: NameModel | None = None
+    ) -> None:
         self.net = net.eval()
+        self.names = names
         self.metadata = metadata
         self.version: str = metadata["version"]
         self.genres: list[str] = list(metadata["genres"])
@@ -121,13 +129,20 @@ class Classifier:
             raise ModelLoadError(f"cannot read the model in {directory}: {type(exc).__name__}") from None
         try:
             net = GenreNet(ModelConfig(**metadata["config"]))
-            net.load_state_dict({k: v.float() for k, v in tensors.items()})
+            net.load_state_dict({k: v.float() for k, v in tensors.items() if not k.startswith("names.")})
+            names = (
+                NameModel(tensors["names.idf"].float().numpy(), tensors["names.coef"].float().numpy(),
+                          tensors["names.intercept"].float().numpy())
+                if net.config.name_classes else None
+            )
         except (KeyError, TypeError, RuntimeError) as exc:
             raise ModelLoadError(f"the model in {directory} does not match this genrebot: {type(exc).__name__}") from None
-        return cls(net, metadata, threads=threads)
+        return cls(net, metadata, threads=threads, names=names)
 
     def logits(self, tracks: Sequence[TrackLike]) -> tuple[np.ndarray, np.ndarray]:
         batch = featurise(tracks, self.schema)
+        if self.names is not None:
+            batch.numeric = np.concatenate([batch.numeric, self.names.probabilities(tracks)], axis=1)
         with self._lock, torch.inference_mode():
             previous = torch.get_num_threads()
             torch.set_num_threads(self.threads)

@@ -28,6 +28,7 @@ class ModelConfig:
     dropout: float = 0.3
     n_genres: int = 6
     n_subgenres: int = 24
+    name_classes: int = 0  # width of the stacked name-model probabilities appended to the numbers
 
     def to_dict(self) -> dict[str, int | float]:
         return asdict(self)
@@ -40,7 +41,7 @@ class GenreNet(nn.Module):
         self.tokens = nn.EmbeddingBag(config.hash_buckets, config.token_dim, mode="mean")
         self.artists = nn.Embedding(config.artist_vocab_size, config.artist_dim)
         self.numeric = nn.Sequential(
-            nn.Linear(config.numeric_size, 128), nn.GELU(), nn.Linear(128, 64), nn.GELU()
+            nn.Linear(config.numeric_size + config.name_classes, 128), nn.GELU(), nn.Linear(128, 64), nn.GELU()
         )
         self.bins = nn.Embedding(config.binned_features * (config.n_bins + 1), config.bin_dim)
         self.binned = nn.Sequential(nn.Linear(config.binned_features * config.bin_dim, 128), nn.GELU())

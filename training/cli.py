@@ -18,7 +18,7 @@ def register(subparsers: Any) -> None:
     train.add_argument("--subgenre-column", help="the subgenre column (default: detected by name)")
     train.add_argument("--out", type=Path, default=Path("genrebot-model"), help="model directory to write")
     train.add_argument("--seed", type=int, default=1337, help="random seed (same seed, same model)")
-    train.add_argument("--epochs", type=int, default=None, help="training epochs (default 10)")
+    train.add_argument("--epochs", type=int, default=None, help="training epochs (default 16)")
     train.set_defaults(handler=_train)
 
     evaluate = subparsers.add_parser("evaluate", help="score a model on labelled data, or compare with baselines")
@@ -90,6 +90,7 @@ def _train(args: argparse.Namespace) -> int:
             training_seconds=round(model.seconds, 1),
             metrics={"validation": model.history[-1]},
         ),
+        names=model.name_model,
     )
     print(f"wrote {args.out} ({version}) in {model.seconds:.0f}s")
     return 0

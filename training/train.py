@@ -34,12 +34,14 @@ from classifier.features import (
     primary_artist,
 )
 from classifier.model import GenreNet, ModelConfig
+from classifier.names import NameModel
 from training.data import SongRow
+from training.names import fit_name_model, out_of_fold_probabilities
 
 
 @dataclass
 class TrainConfig:
-    epochs: int = 10
+    epochs: int = 16
     batch_size: int = 256
     learning_rate: float = 3e-3
     weight_decay: float = 1e-5
@@ -136,10 +138,13 @@ def _gather(
     )
 
 
+AUDIO_SLICE = slice(len(META_FEATURES), len(META_FEATURES) + len(AUDIO_FEATURES) + 1)
+
+
 def hide_audio(numeric: torch.Tensor) -> torch.Tensor:
     """The metadata-only view: audio features and their presence mask zeroed."""
     out = numeric.clone()
-    out[:, len(META_FEATURES) :] = 0.0
+    out[:, AUDIO_SLICE] = 0.0
     return out
 
 
@@ -183,6 +188,13 @@ class TrainedModel:
     temperature: dict[str, float]
     history: list[dict[str, float]]
     seconds: float
+    name_model: NameModel
+
+    def featurise(self, tracks: Sequence[SongRow]) -> Batch:
+        """Network inputs for new songs, name-model probabilities included."""
+        batch = featurise(tracks, self.schema)
+        batch.numeric = np.concatenate([batch.numeric, self.name_model.probabilities(tracks)], axis=1)
+        return batch
 
     def metadata(self, **extra: Any) -> dict[str, Any]:
         return {
@@ -225,6 +237,25 @@ def train(
     train_rows = known_rows[n_known:]
     schema = fit_schema([tracks[i] for i in train_rows], config)
     batch = featurise(tracks, schema)
+    # Stacking: training songs get out-of-fold name probabilities, validation songs those of the
+    # name model fitted on every training song (the one shipped for run time).
+    n_classes = len(labels.genres)
+    train_tracks = [tracks[i] for i in train_rows]
+    # Rows whose artist embedding is hidden during training also get probabilities from folds
+    # that held out their whole artist, so "unknown artist" looks the same in both inputs.
+    if progress:
+        progress("fitting the name model (out-of-fold by song and by artist, 4 folds each)")
+    train_genres = labels.genre_index[train_rows]
+    name_probs = np.zeros((len(tracks), n_classes), dtype=np.float32)
+    name_probs[train_rows] = out_of_fold_probabilities(train_tracks, train_genres, n_classes, config.seed)
+    name_model = fit_name_model(train_tracks, train_genres, n_classes, config.seed)
+    name_probs[val_rows] = name_model.probabilities([tracks[i] for i in val_rows])
+    unseen_artist_probs = name_probs.copy()
+    unseen_artist_probs[train_rows] = out_of_fold_probabilities(
+        train_tracks, train_genres, n_classes, config.seed, groups=artist_keys[train_rows]
+    )
+    unseen_artist_probs_t = torch.from_numpy(unseen_artist_probs)
+    batch.numeric = np.concatenate([batch.numeric, name_probs], axis=1)
     net = GenreNet(
         ModelConfig(
             hash_buckets=config.hash_buckets,
@@ -234,6 +265,7 @@ def train(
             n_bins=N_BINS,
             n_genres=len(labels.genres),
             n_subgenres=max(1, len(labels.subgenres)),
+            name_classes=n_classes,
         )
     )
     optimiser = torch.optim.AdamW(net.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
@@ -247,7 +279,6 @@ def train(
     sub_target = torch.from_numpy(labels.subgenre_index)
     history: list[dict[str, float]] = []
     best_state, best_score = None, -1.0
-    meta = len(META_FEATURES)
     for epoch in range(1, config.epochs + 1):
         net.train()
         epoch_rows = rng.permutation(train_rows)
@@ -257,10 +288,11 @@ def train(
             tokens, offsets, artists, numeric, bins = _gather(batch, rows, token_dropout=config.token_dropout, rng=rng)
             dropped = rng.random(len(rows)) < config.audio_dropout
             drop_audio = torch.from_numpy(dropped)
-            numeric[drop_audio, meta:] = 0.0
+            numeric[drop_audio, AUDIO_SLICE] = 0.0
             bins[drop_audio] = torch.from_numpy(hide_audio_bins(bins[drop_audio].numpy()))
             drop_artist = torch.from_numpy(rng.random(len(rows)) < config.artist_dropout)
             artists[drop_artist] = 0
+            numeric[drop_artist, -n_classes:] = unseen_artist_probs_t[torch.from_numpy(rows)[drop_artist]]
             genre_logits, sub_logits, tabular_logits = net.forward_with_tabular(tokens, offsets, artists, numeric, bins)
             index = torch.from_numpy(rows)
             loss = genre_loss(genre_logits, genre_target[index])
@@ -298,7 +330,7 @@ def train(
         "genre": _fit_temperature(val_genre, labels.genre_index[val_rows]),
         "subgenre": _fit_temperature(val_sub, labels.subgenre_index[val_rows]) if labels.subgenres else 1.0,
     }
-    return TrainedModel(net.eval(), schema, labels, temperature, history, time.perf_counter() - started)
+    return TrainedModel(net.eval(), schema, labels, temperature, history, time.perf_counter() - started, name_model)
 
 
 def _subset(batch: Batch, rows: np.ndarray) -> Batch:
