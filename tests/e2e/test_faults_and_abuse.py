@@ -93,7 +93,10 @@ async def test_injection_in_genre_names_is_rejected_without_pinging_or_storing(w
 
 async def test_a_thousand_rapid_commands_are_rate_limited_politely(world: BotWorld) -> None:
     await world.start_bot()
-    records = [await world.discord.invoke("genres", user_id=BASE) for _ in range(1000)]
+    records = []
+    for _ in range(20):  # 1,000 commands in about a second: 50 at a time, as fast as a client can
+        records += [await world.discord.invoke("genres", user_id=BASE) for _ in range(50)]
+        await asyncio.sleep(0.05)
     await asyncio.gather(*(r.wait_acknowledged(10) for r in records))
     polite = [r for r in records if "Easy there" in (r.original().content or "")]  # type: ignore[union-attr]
     answered = [r for r in records if r.original() and r.original().embeds]  # type: ignore[union-attr]
