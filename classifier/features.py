@@ -154,13 +154,6 @@ def _artist_tokens(artist_names: tuple[str, ...]) -> tuple[list[str], list[str]]
     return words, grams
 
 
-def _tokens(track: TrackLike) -> list[str]:
-    """Every name token of a track: words first, then character n-grams (the order training saw)."""
-    title, album, artists = _title_tokens(track.name), _album_tokens(track.album), _artist_tokens(tuple(track.artists))
-    out = title[0] + album[0] + artists[0] + title[1] + album[1] + artists[1]
-    return out or ["<empty>"]
-
-
 def _hashed(tokens: list[str], buckets: int) -> tuple[int, ...]:
     crc = zlib.crc32
     return tuple(crc(token.encode()) % buckets for token in tokens)
@@ -180,7 +173,8 @@ def _artist_ids(artist_names: tuple[str, ...], buckets: int) -> tuple[tuple[int,
 
 
 def hashed_token_ids(track: TrackLike, buckets: int) -> list[int]:
-    """The hashed ids of _tokens(track), in the same order, with album and artist parts cached."""
+    """A track's hashed name tokens: title, album and artist words, then their character n-grams
+    (the order the shipped model was trained with); "<empty>" when there are none."""
     title_words, title_grams = _title_tokens(track.name)
     album_words, album_grams = _album_ids(track.album, buckets)
     artist_words, artist_grams = _artist_ids(tuple(track.artists), buckets)

@@ -142,7 +142,7 @@ class Classifier:
     def logits(self, tracks: Sequence[TrackLike]) -> tuple[np.ndarray, np.ndarray]:
         batch = featurise(tracks, self.schema)
         if self.names is not None:
-            batch.numeric = np.concatenate([batch.numeric, self.names.probabilities(tracks)], axis=1)
+            batch = self.names.with_probabilities(batch, tracks)
         with self._lock, torch.inference_mode():
             previous = torch.get_num_threads()
             torch.set_num_threads(self.threads)

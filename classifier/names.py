@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 from sklearn.feature_extraction.text import HashingVectorizer
 
-from classifier.features import TrackLike
+from classifier.features import Batch, TrackLike
 
 HASH_FEATURES = 1 << 17
 
@@ -68,6 +68,11 @@ class NameModel:
         exp = np.exp(logits)
         result: np.ndarray = (exp / exp.sum(axis=1, keepdims=True)).astype(np.float32)
         return result
+
+    def with_probabilities(self, batch: Batch, tracks: Sequence[TrackLike]) -> Batch:
+        """The network's inputs: `batch` with these tracks' name probabilities as the last numbers."""
+        batch.numeric = np.concatenate([batch.numeric, self.probabilities(tracks)], axis=1)
+        return batch
 
 
 def tfidf(counts, idf: np.ndarray):  # type: ignore[no-untyped-def]

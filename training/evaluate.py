@@ -141,9 +141,8 @@ def compare(data: LoadedData, out_dir: Path, *, seed: int = 1337, epochs: int | 
 
         # The strongest classical combination: gradient boosting stacked on out-of-fold name
         # probabilities (as a practitioner would stack: random folds over the training songs).
-        train_genre_index = np.array([labels.genres.index(g) for g in train_labels])
-        oof_names = out_of_fold_probabilities(train_tracks, train_genre_index, len(labels.genres), seed)
-        test_names = fit_name_model(train_tracks, train_genre_index, len(labels.genres), seed).probabilities(test_tracks)
+        oof_names = out_of_fold_probabilities(train_tracks, labels.genre_index, len(labels.genres), seed)
+        test_names = fit_name_model(train_tracks, labels.genre_index, len(labels.genres), seed).probabilities(test_tracks)
 
         for with_audio in (True, False):
             setting = f"{split.name}, {'with' if with_audio else 'without'} audio features"

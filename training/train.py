@@ -192,9 +192,7 @@ class TrainedModel:
 
     def featurise(self, tracks: Sequence[SongRow]) -> Batch:
         """Network inputs for new songs, name-model probabilities included."""
-        batch = featurise(tracks, self.schema)
-        batch.numeric = np.concatenate([batch.numeric, self.name_model.probabilities(tracks)], axis=1)
-        return batch
+        return self.name_model.with_probabilities(featurise(tracks, self.schema), tracks)
 
     def metadata(self, **extra: Any) -> dict[str, Any]:
         return {
@@ -238,11 +236,11 @@ def train(
     schema = fit_schema([tracks[i] for i in train_rows], config)
     batch = featurise(tracks, schema)
     # Stacking: training songs get out-of-fold name probabilities, validation songs those of the
-    # name model fitted on every training song (the one shipped for run time).
+    # name model fitted on every training song (the one shipped for run time). Rows whose artist
+    # embedding is hidden during training get probabilities from folds that held out their whole
+    # artist instead, so "unknown artist" looks the same in both inputs.
     n_classes = len(labels.genres)
     train_tracks = [tracks[i] for i in train_rows]
-    # Rows whose artist embedding is hidden during training also get probabilities from folds
-    # that held out their whole artist, so "unknown artist" looks the same in both inputs.
     if progress:
         progress("fitting the name model (out-of-fold by song and by artist, 4 folds each)")
     train_genres = labels.genre_index[train_rows]
@@ -285,6 +283,7 @@ def train(
         total_loss = 0.0
         for start in range(0, len(epoch_rows), batch_size):
             rows = epoch_rows[start : start + batch_size]
+            index = torch.from_numpy(rows)
             tokens, offsets, artists, numeric, bins = _gather(batch, rows, token_dropout=config.token_dropout, rng=rng)
             dropped = rng.random(len(rows)) < config.audio_dropout
             drop_audio = torch.from_numpy(dropped)
@@ -292,9 +291,8 @@ def train(
             bins[drop_audio] = torch.from_numpy(hide_audio_bins(bins[drop_audio].numpy()))
             drop_artist = torch.from_numpy(rng.random(len(rows)) < config.artist_dropout)
             artists[drop_artist] = 0
-            numeric[drop_artist, -n_classes:] = unseen_artist_probs_t[torch.from_numpy(rows)[drop_artist]]
+            numeric[drop_artist, -n_classes:] = unseen_artist_probs_t[index[drop_artist]]
             genre_logits, sub_logits, tabular_logits = net.forward_with_tabular(tokens, offsets, artists, numeric, bins)
-            index = torch.from_numpy(rows)
             loss = genre_loss(genre_logits, genre_target[index])
             loss = loss + config.tabular_weight * genre_loss(tabular_logits, genre_target[index])
             if labels.subgenres and (sub_target[index] >= 0).any():
