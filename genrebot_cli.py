@@ -11,9 +11,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-
-class UsageError(Exception):
-    """Bad input or configuration: shown as one line, exit status 2, never a traceback."""
+from cli_errors import UsageError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,7 +44,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    # Re-import by name so handlers' `from genrebot_cli import UsageError` is this same class.
-    import genrebot_cli
-
-    sys.exit(genrebot_cli.main())
+    sys.exit(main())

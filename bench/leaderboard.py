@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.machine import describe, table
+from music import LikedSong, Track
 from storage import Database
-from storage.records import LikedSong, Track
 
 MEMBERS, SONGS, POOL, GUILD, VERSION = 1_000, 5_000, 100_000, 42, "bench-model"
 GENRES = ("edm", "latin", "pop", "r&b", "rap", "rock")

@@ -168,7 +168,7 @@ async def start_bot(settings: Settings, *, sync_commands: bool = False, runtime:
 
 
 def run_bot(settings: Settings, *, sync_commands: bool = False) -> int:
-    from genrebot_cli import UsageError
+    from cli_errors import UsageError
 
     configure_logging(settings.log_level)
     token = settings.discord_token.get_secret_value() if settings.discord_token else ""

@@ -37,7 +37,7 @@ def register(subparsers: Any) -> None:
 
 def _settings() -> Any:
     from bot.settings import SettingsError, load_settings
-    from genrebot_cli import UsageError
+    from cli_errors import UsageError
 
     try:
         return load_settings()
@@ -47,7 +47,7 @@ def _settings() -> Any:
 
 def _run(args: argparse.Namespace) -> int:
     from bot.settings import SettingsError
-    from genrebot_cli import UsageError
+    from cli_errors import UsageError
 
     settings = _settings()
     if args.list_commands:
@@ -81,7 +81,7 @@ def _sort_csv(args: argparse.Namespace) -> int:
 
     from bot.services.playlist_plan import SortOptions, genre_label, plan_playlists
     from classifier import Classifier, ModelLoadError
-    from genrebot_cli import UsageError
+    from cli_errors import UsageError
     from training.data import DataError, load
 
     try:

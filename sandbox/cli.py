@@ -21,7 +21,7 @@ def register(subparsers: Any) -> None:
 
 
 def parse_library(spec: str) -> Any:
-    from genrebot_cli import UsageError
+    from cli_errors import UsageError
     from sandbox.library import demo_library, synthetic_library
 
     if spec == "demo":
@@ -33,7 +33,7 @@ def parse_library(spec: str) -> Any:
 
 
 def _sandbox(args: argparse.Namespace) -> int:
-    from genrebot_cli import UsageError
+    from cli_errors import UsageError
     from sandbox.server import SandboxServer
     from sandbox.state import SandboxState
 

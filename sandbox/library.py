@@ -12,8 +12,8 @@ import random
 from dataclasses import dataclass
 from importlib import resources
 
+from music import Track
 from sandbox.state import spotify_id
-from storage.records import Track
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,8 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from music import Track
 from sandbox.state import Grant, LoggedRequest, SandboxPlaylist, SandboxState, SandboxUser
-from storage.records import Track
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 MAX_LIMIT = 50

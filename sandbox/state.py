@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from storage.records import Track
+from music import Track
 
 ACCESS_TOKEN_TTL_S = 3600
 REFRESH_TOKEN_TTL_S = 183 * 86_400  # refresh tokens expire after six months (since 2026)

@@ -23,7 +23,7 @@ def register(subparsers: Any) -> None:
 
 def _open_args(args: argparse.Namespace) -> tuple[Path, list[str]]:
     from bot.settings import SettingsError, load_settings
-    from genrebot_cli import UsageError
+    from cli_errors import UsageError
 
     try:
         settings = load_settings()
@@ -35,7 +35,7 @@ def _open_args(args: argparse.Namespace) -> tuple[Path, list[str]]:
 async def _open(args: argparse.Namespace, *, must_exist: bool = False) -> Any:
     import sqlite3
 
-    from genrebot_cli import UsageError
+    from cli_errors import UsageError
     from storage import Database, StorageError
 
     path, keys = _open_args(args)
@@ -58,7 +58,7 @@ def _migrate(args: argparse.Namespace) -> int:
 
 
 def _backup(args: argparse.Namespace) -> int:
-    from genrebot_cli import UsageError
+    from cli_errors import UsageError
 
     target: Path = args.path
     if target.exists():

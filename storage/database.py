@@ -22,22 +22,20 @@ from typing import Any
 
 import aiosqlite
 
+from music import LikedSong, PredictionLike, Track
 from storage.crypto import TokenCipher
 from storage.errors import InvalidOAuthState, TokenUnreadable
 from storage.migrations import MIGRATIONS, SCHEMA_VERSION
 from storage.records import (
     GenreCount,
-    LikedSong,
     LinkStatus,
     MemberGenreCount,
     PlaylistRecord,
-    PredictionLike,
     Run,
     RunStatus,
     RunTrigger,
     Schedule,
     StoredPrediction,
-    Track,
     User,
 )
 

@@ -1,8 +1,8 @@
-"""Typed records that storage reads and writes; plain dataclasses, no SQL, no I/O.
+"""Typed records that storage returns: members, predictions, playlists, schedules, runs, counts.
 
-`Track` is genrebot's one description of a song. The Spotify client produces it, storage keeps
-it, and the classifier reads it (through its own `TrackLike` protocol, so `classifier` does not
-import `storage`). Audio-feature names live in `classifier.features.AUDIO_FEATURES`.
+Plain dataclasses, no SQL, no I/O. The records other packages share with storage (`Track`,
+`LikedSong`, `PredictionLike`) live in `music`, which storage, the Spotify client and the
+sandbox can all import.
 """
 
 from __future__ import annotations
@@ -11,31 +11,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
-
-
-@dataclass(frozen=True, slots=True)
-class Track:
-    id: str
-    name: str
-    artists: tuple[str, ...]
-    artist_ids: tuple[str, ...] = ()
-    album: str = ""
-    release_date: str | None = None  # "YYYY", "YYYY-MM" or "YYYY-MM-DD"
-    duration_ms: int | None = None
-    explicit: bool | None = None
-    # None when Spotify served no audio features for this track (the usual case since 2024).
-    audio_features: Mapping[str, float] | None = None
-
-    @property
-    def uri(self) -> str:
-        return f"spotify:track:{self.id}"
-
-
-@dataclass(frozen=True, slots=True)
-class LikedSong:
-    track_id: str
-    added_at: datetime
 
 
 class LinkStatus(StrEnum):
@@ -52,25 +27,6 @@ class User:
     linked_at: datetime
     scopes: tuple[str, ...]
     status: LinkStatus
-
-
-class PredictionLike(Protocol):
-    """What storage and playlist planning need of a prediction (classifier.Prediction has it)."""
-
-    @property
-    def genre(self) -> str: ...
-
-    @property
-    def genre_confidence(self) -> float: ...
-
-    @property
-    def subgenre(self) -> str | None: ...
-
-    @property
-    def subgenre_confidence(self) -> float | None: ...
-
-    @property
-    def genre_probabilities(self) -> Mapping[str, float]: ...
 
 
 @dataclass(frozen=True, slots=True)

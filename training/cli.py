@@ -41,7 +41,7 @@ def register(subparsers: Any) -> None:
 
 
 def _load(path: Path, **kwargs: Any) -> Any:
-    from genrebot_cli import UsageError
+    from cli_errors import UsageError
     from training.data import DataError, load
 
     try:
@@ -52,7 +52,7 @@ def _load(path: Path, **kwargs: Any) -> Any:
 
 def _classifier(path: Path | None) -> Any:
     from classifier import Classifier, ModelLoadError
-    from genrebot_cli import UsageError
+    from cli_errors import UsageError
 
     try:
         return Classifier.load(path, threads=2)
@@ -62,7 +62,7 @@ def _classifier(path: Path | None) -> Any:
 
 def _train(args: argparse.Namespace) -> int:
     from classifier.inference import write_model_dir
-    from genrebot_cli import UsageError
+    from cli_errors import UsageError
     from training.train import TrainConfig, build_labels, stderr_progress, train
 
     if args.epochs is not None and not 1 <= args.epochs <= 1000:
@@ -98,7 +98,7 @@ def _train(args: argparse.Namespace) -> int:
 
 def _evaluate(args: argparse.Namespace) -> int:
     from classifier.features import AUDIO_FEATURES  # noqa: F401  (keeps torch import explicit)
-    from genrebot_cli import UsageError
+    from cli_errors import UsageError
     from training.evaluate import compare, markdown_table, scores
     from training.train import stderr_progress
 
@@ -132,7 +132,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from genrebot_cli import UsageError
+    from cli_errors import UsageError
 
     classifier = _classifier(args.model)
     data = _load(args.input, require_labels=False, merge_duplicates=False, keep_all_rows=True)

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from storage.records import PredictionLike
+from music import PredictionLike
 
 Level = Literal["genre", "subgenre"]
 

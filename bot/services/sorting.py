@@ -26,8 +26,9 @@ from bot.spotify.errors import PlaylistWriteFailed, SpotifyError, SpotifyQuotaEx
 from bot.spotify.library_sync import fetch_audio_features, fetch_liked_songs
 from bot.spotify.playlist_sync import write_playlist
 from classifier import Classifier
+from music import LikedSong, Track
 from storage import Database
-from storage.records import LikedSong, PlaylistRecord, RunStatus, RunTrigger, StoredPrediction, Track
+from storage.records import PlaylistRecord, RunStatus, RunTrigger, StoredPrediction
 
 log = logging.getLogger(__name__)
 

@@ -29,7 +29,7 @@ from bot.spotify.errors import (
     SpotifyUnavailable,
     UserNotRegistered,
 )
-from storage.records import Track
+from music import Track
 
 if TYPE_CHECKING:
     from bot.spotify.app import SpotifyApp

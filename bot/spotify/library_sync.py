@@ -16,7 +16,7 @@ from datetime import datetime
 from bot.spotify.app import SpotifyApp
 from bot.spotify.client import PAGE_SIZE, SpotifyUserClient
 from bot.spotify.errors import SpotifyError
-from storage.records import Track
+from music import Track
 
 log = logging.getLogger(__name__)
 AUDIO_FEATURES_BATCH = 100

@@ -17,10 +17,11 @@ import aiosqlite
 import pytest
 from cryptography.fernet import Fernet
 
+from music import LikedSong, Track
 from storage import Database, InvalidOAuthState, TokenUnreadable
 from storage.database import apply_migrations
 from storage.migrations import SCHEMA_VERSION
-from storage.records import LikedSong, LinkStatus, PlaylistRecord, RunStatus, RunTrigger, Track
+from storage.records import LinkStatus, PlaylistRecord, RunStatus, RunTrigger
 
 TOKEN = {"access_token": "BQD-secret-access-token-XYZ", "refresh_token": "AQB-secret-refresh-token-ABC",
          "expires_at": 1893456000, "scope": "user-library-read", "token_type": "Bearer"}
@@ -235,7 +236,7 @@ WRITER = textwrap.dedent(
     from datetime import UTC, datetime
     sys.path.insert(0, sys.argv[2])
     from storage import Database
-    from storage.records import LikedSong, Track
+    from music import LikedSong, Track
 
     async def main():
         db = await Database.open(__import__("pathlib").Path(sys.argv[1]), encryption_keys=[sys.argv[3]])
