@@ -37,7 +37,7 @@ async def build(db: Database) -> float:
     await db.predictions.save_many(VERSION, {i: P(GENRES[n % 6], genre_probabilities={}) for n, i in enumerate(ids)})
     now = datetime.now(UTC)
     for member in range(MEMBERS):
-        await db.users.link(member, f"sp{member}", f"m{member}", [], {"access_token": "x"})
+        await db.link_member(member, f"sp{member}", f"m{member}", [], {"access_token": "x"})
         await db.guilds.add_member(GUILD, member)
         await db.liked.add_many(member, [LikedSong(t, now) for t in rng.sample(ids, SONGS)])
         await db.leaderboard.refresh_member(member, VERSION)

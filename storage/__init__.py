@@ -1,10 +1,12 @@
 """Everything genrebot remembers, in SQLite, behind a small typed async repository API.
 
-The only package that writes SQL. Owns the connection (WAL, foreign keys, busy timeout),
-numbered migrations tracked with `PRAGMA user_version`, token encryption at rest, and one
-repository per concern (users, tokens, OAuth states, tracks and predictions, playlists,
-schedules, guilds, runs, leaderboards). Its library modules must not import `bot`,
-`classifier`, torch or discord (`storage/cli.py`, the command-line edge, reads the settings).
+The only package that writes SQL. `sql.py` owns the connection (WAL, foreign keys, busy
+timeout, one write lock, transactions); `migrations.py` applies the numbered files in `schema/`
+(tracked with `PRAGMA user_version`); `crypto.py` encrypts tokens at rest; one module per
+concern holds its repository (users, tokens, oauth_states, library, predictions, playlists,
+schedules, sort_preferences, guilds, runs, leaderboard, app_state); `database.py` owns them all.
+`settings.py` declares the configuration storage reads. No module here imports `bot`,
+`classifier`, torch or discord.
 """
 
 from storage.database import Database

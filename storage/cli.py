@@ -82,8 +82,8 @@ def _info(args: argparse.Namespace) -> int:
         try:
             print(f"{db.path}: schema version {await db.schema_version()}")
             for table in ("users", "tracks", "liked_songs", "predictions", "playlists", "schedules", "runs"):
-                row = await db.fetchone(f"SELECT COUNT(*) FROM {table}")  # noqa: S608 - fixed table names
-                print(f"  {table}: {row[0] if row else 0}")
+                row = await db.sql.fetchone(f"SELECT COUNT(*) AS n FROM {table}")  # noqa: S608 - fixed names
+                print(f"  {table}: {row['n'] if row else 0}")
         finally:
             await db.close()
 

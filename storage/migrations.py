@@ -1,120 +1,74 @@
-"""Numbered schema migrations, applied in order at open and tracked with PRAGMA user_version.
+"""Numbered schema migrations: `storage/schema/V<n>__<what>.sql`, applied in order at open.
 
-Append a new entry to add a version; never edit a released one. Each migration runs inside one
-transaction together with the user_version bump, so a crash leaves the old or the new schema.
+The version reached is kept in `PRAGMA user_version`. Add a version by adding the next file;
+never edit a released one. Each version runs in one transaction together with its
+user_version bump, so a crash leaves the old schema or the new one, never half of it.
 """
 
 from __future__ import annotations
 
-MIGRATIONS: tuple[str, ...] = (
-    # V1: accounts, tokens, OAuth states, tracks, liked songs, predictions, playlists.
-    """
-    CREATE TABLE users (
-        discord_id    INTEGER PRIMARY KEY,
-        spotify_id    TEXT NOT NULL,
-        display_name  TEXT NOT NULL,
-        linked_at     REAL NOT NULL,
-        scopes        TEXT NOT NULL,
-        status        TEXT NOT NULL CHECK (status IN ('linked', 'needs_relink', 'unlinked'))
-    );
-    CREATE TABLE tokens (
-        discord_id  INTEGER PRIMARY KEY REFERENCES users(discord_id) ON DELETE CASCADE,
-        ciphertext  BLOB NOT NULL,
-        updated_at  REAL NOT NULL
-    );
-    CREATE TABLE oauth_states (
-        state_hash  TEXT PRIMARY KEY,
-        discord_id  INTEGER NOT NULL,
-        expires_at  REAL NOT NULL,
-        used_at     REAL
-    );
-    CREATE TABLE tracks (
-        id              TEXT PRIMARY KEY,
-        name            TEXT NOT NULL,
-        artists         TEXT NOT NULL,
-        artist_ids      TEXT NOT NULL,
-        album           TEXT NOT NULL,
-        release_date    TEXT,
-        duration_ms     INTEGER,
-        explicit        INTEGER,
-        audio_features  TEXT
-    );
-    CREATE TABLE liked_songs (
-        discord_id  INTEGER NOT NULL REFERENCES users(discord_id) ON DELETE CASCADE,
-        track_id    TEXT NOT NULL REFERENCES tracks(id),
-        added_at    REAL NOT NULL,
-        PRIMARY KEY (discord_id, track_id)
-    );
-    CREATE INDEX liked_songs_by_member_time ON liked_songs (discord_id, added_at DESC);
-    CREATE TABLE predictions (
-        track_id             TEXT NOT NULL,
-        model_version        TEXT NOT NULL,
-        genre                TEXT NOT NULL,
-        genre_confidence     REAL NOT NULL,
-        subgenre             TEXT,
-        subgenre_confidence  REAL,
-        probabilities        TEXT NOT NULL,
-        PRIMARY KEY (track_id, model_version)
-    );
-    CREATE TABLE playlists (
-        discord_id   INTEGER NOT NULL REFERENCES users(discord_id) ON DELETE CASCADE,
-        key          TEXT NOT NULL,
-        playlist_id  TEXT NOT NULL,
-        url          TEXT NOT NULL,
-        track_count  INTEGER NOT NULL,
-        updated_at   REAL NOT NULL,
-        PRIMARY KEY (discord_id, key)
-    );
-    """,
-    # V2: schedules, guild memberships, run history, app facts, leaderboard aggregates.
-    """
-    CREATE TABLE schedules (
-        discord_id  INTEGER PRIMARY KEY REFERENCES users(discord_id) ON DELETE CASCADE,
-        enabled     INTEGER NOT NULL,
-        weekday     INTEGER NOT NULL CHECK (weekday BETWEEN 0 AND 6),
-        hour        INTEGER NOT NULL CHECK (hour BETWEEN 0 AND 23),
-        timezone    TEXT NOT NULL,
-        last_run    REAL,
-        next_run    REAL
-    );
-    CREATE INDEX schedules_due ON schedules (enabled, next_run);
-    CREATE TABLE guild_members (
-        guild_id             INTEGER NOT NULL,
-        discord_id           INTEGER NOT NULL,
-        leaderboard_opt_out  INTEGER NOT NULL DEFAULT 0,
-        PRIMARY KEY (guild_id, discord_id)
-    );
-    CREATE TABLE runs (
-        id           INTEGER PRIMARY KEY AUTOINCREMENT,
-        discord_id   INTEGER NOT NULL,
-        trigger      TEXT NOT NULL,
-        started_at   REAL NOT NULL,
-        finished_at  REAL,
-        status       TEXT NOT NULL,
-        counts       TEXT NOT NULL DEFAULT '{}',
-        new_songs    INTEGER NOT NULL DEFAULT 0,
-        new_counts   TEXT NOT NULL DEFAULT '{}',
-        unsorted     INTEGER NOT NULL DEFAULT 0,
-        error        TEXT,
-        dm_status    TEXT
-    );
-    CREATE INDEX runs_by_member ON runs (discord_id, started_at DESC);
-    CREATE INDEX runs_by_status ON runs (status);
-    CREATE TABLE app_state (
-        key    TEXT PRIMARY KEY,
-        value  TEXT NOT NULL
-    );
-    -- Songs per genre per member, refreshed after each sort, so leaderboards read a few
-    -- thousand rows instead of joining millions of liked songs.
-    CREATE TABLE member_genre_counts (
-        discord_id     INTEGER NOT NULL,
-        model_version  TEXT NOT NULL,
-        genre          TEXT NOT NULL,
-        count          INTEGER NOT NULL,
-        PRIMARY KEY (discord_id, model_version, genre)
-    );
-    CREATE INDEX member_genre_counts_by_genre ON member_genre_counts (model_version, genre, count DESC);
-    """,
-)
+import re
+import sqlite3
+from dataclasses import dataclass
+from importlib import resources
 
+from storage.sql import SqlHandle
+
+_FILE_NAME = re.compile(r"V(?P<version>[1-9][0-9]*)__(?P<name>[a-z0-9_]+)\.sql")
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+    @property
+    def statements(self) -> list[str]:
+        """The file's statements, split where SQLite itself sees a statement end."""
+        statements, pending = [], ""
+        for line in self.sql.splitlines(keepends=True):
+            pending += line
+            if sqlite3.complete_statement(pending):
+                statements.append(pending.strip())
+                pending = ""
+        unfinished = [line for line in pending.splitlines() if line.strip() and not line.strip().startswith("--")]
+        if unfinished:
+            raise ValueError(f"V{self.version}__{self.name}.sql ends inside a statement")
+        return statements
+
+
+def load_migrations() -> tuple[Migration, ...]:
+    """Every shipped migration, checked to be numbered 1, 2, 3… without gaps."""
+    found: dict[int, Migration] = {}
+    for entry in resources.files("storage").joinpath("schema").iterdir():
+        match = _FILE_NAME.fullmatch(entry.name)
+        if match is None:
+            continue
+        version = int(match["version"])
+        if version in found:
+            raise ValueError(f"two migrations numbered V{version}")
+        found[version] = Migration(version, match["name"], entry.read_text(encoding="utf-8"))
+    if sorted(found) != list(range(1, len(found) + 1)):
+        raise ValueError(f"migrations must be numbered 1..n without gaps, found {sorted(found)}")
+    return tuple(found[v] for v in sorted(found))
+
+
+MIGRATIONS = load_migrations()
 SCHEMA_VERSION = len(MIGRATIONS)
+
+
+async def apply_migrations(sql: SqlHandle, target: int = SCHEMA_VERSION) -> int:
+    """Bring the schema to `target`, one transaction per version; returns the version reached."""
+    version = await sql.user_version()
+    if version > SCHEMA_VERSION:
+        raise sqlite3.DatabaseError(
+            f"database schema version {version} is newer than this genrebot ({SCHEMA_VERSION}); upgrade genrebot"
+        )
+    for migration in MIGRATIONS[version:target]:
+        async with sql.transaction() as tx:
+            for statement in migration.statements:
+                await tx.execute(statement)
+            await tx.execute(f"PRAGMA user_version = {int(migration.version)}")
+        version = migration.version
+    return version

@@ -1,4 +1,5 @@
-"""Typed records that storage returns: members, predictions, playlists, schedules, runs, counts.
+"""Typed records that storage takes and returns: members, predictions, playlists, schedules,
+runs and their outcomes, sort preferences, counts.
 
 Plain dataclasses, no SQL, no I/O. The records other packages share with storage (`Track`,
 `LikedSong`, `PredictionLike`) live in `music`, which storage, the Spotify client and the
@@ -88,6 +89,37 @@ class Run:
     unsorted: int
     error: str | None
     dm_status: str | None  # None, "sent", "closed" (DMs closed), "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class RunOutcome:
+    """How a run ended, as `RunRepository.finish` records it."""
+
+    status: RunStatus
+    counts: Mapping[str, int] = field(default_factory=dict)  # playlist key -> songs in it after the run
+    new_songs: int = 0
+    new_counts: Mapping[str, int] = field(default_factory=dict)  # playlist key -> new songs added
+    unsorted: int = 0
+    error: str | None = None
+
+    @classmethod
+    def failed(cls, error: str) -> RunOutcome:
+        return cls(RunStatus.FAILED, error=error)
+
+    @classmethod
+    def paused(cls, error: str) -> RunOutcome:
+        return cls(RunStatus.PAUSED, error=error)
+
+
+@dataclass(frozen=True, slots=True)
+class SortPreferences:
+    """The choices a member's weekly refresh repeats (their last real sort)."""
+
+    genres: tuple[str, ...] | None  # playlist keys in the member's order; None = every genre
+    level: str  # "genre" or "subgenre"
+    min_confidence: float
+    min_playlist_size: int
+    multi: bool
 
 
 @dataclass(frozen=True, slots=True)

@@ -75,7 +75,7 @@ class SpotifyAccounts:
         except SpotifyError as exc:
             log.warning("link for member %s failed at Spotify: %s", discord_id, type(exc).__name__)
             raise LinkFailed(_link_problem(exc), discord_id) from None
-        await self.db.users.link(
+        await self.db.link_member(
             discord_id,
             profile.account_id,
             profile.display_name,
@@ -88,7 +88,7 @@ class SpotifyAccounts:
         user = await self.db.users.get(discord_id)
         if user is None or user.status == LinkStatus.UNLINKED:
             return False
-        await self.db.users.unlink(discord_id)
+        await self.db.unlink_member(discord_id)
         return True
 
     async def linked_user(self, discord_id: int) -> User:
@@ -106,6 +106,7 @@ class SpotifyAccounts:
         try:
             token_info = await self.db.tokens.load(discord_id)
         except TokenUnreadable:
+            await self.db.users.set_status(discord_id, LinkStatus.NEEDS_RELINK)
             raise NeedsRelink() from None
         if token_info is None:
             raise NotLinked()

@@ -7,23 +7,18 @@ sort with the member's last choices and moves the schedule to the next week.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
-from dataclasses import asdict
 from datetime import UTC, datetime
+from typing import cast, get_args
 
-from bot.services.playlist_plan import SortOptions, genre_label
+from bot.services.playlist_plan import Level, SortOptions, genre_label
 from bot.services.sorting import SortReport, SortService
 from bot.services.weekly import next_weekly_run, parse_timezone
 from storage import Database
-from storage.records import RunTrigger, Schedule
+from storage.records import RunTrigger, Schedule, SortPreferences
 
 log = logging.getLogger(__name__)
-
-
-def _options_key(discord_id: int) -> str:
-    return f"sort_options:{discord_id}"
 
 
 class RefreshService:
@@ -55,19 +50,33 @@ class RefreshService:
     async def remember_options(self, discord_id: int, options: SortOptions) -> None:
         """The weekly refresh repeats the member's last real sort, minus dry_run."""
         if not options.dry_run:
-            await self.db.app_state.set(_options_key(discord_id), json.dumps(asdict(options)))
+            await self.db.sort_preferences.save(
+                discord_id,
+                SortPreferences(
+                    genres=options.genres,
+                    level=options.level,
+                    min_confidence=options.min_confidence,
+                    min_playlist_size=options.min_playlist_size,
+                    multi=options.multi,
+                ),
+            )
 
     async def saved_options(self, discord_id: int) -> SortOptions:
-        raw = await self.db.app_state.get(_options_key(discord_id))
-        if not raw:
+        saved = await self.db.sort_preferences.get(discord_id)
+        if saved is None:
             return SortOptions()
         try:
-            data = json.loads(raw)
-            if data.get("genres") is not None:
-                data["genres"] = tuple(data["genres"])
-            return SortOptions(**{**data, "dry_run": False})
-        except (ValueError, TypeError):
-            log.warning("saved sort options for member %s are unreadable; using defaults", discord_id)
+            if saved.level not in get_args(Level):
+                raise ValueError(f"unknown level {saved.level!r}")
+            return SortOptions(
+                genres=saved.genres,
+                level=cast(Level, saved.level),
+                min_confidence=saved.min_confidence,
+                min_playlist_size=saved.min_playlist_size,
+                multi=saved.multi,
+            )
+        except ValueError:
+            log.warning("saved sort options for member %s are unusable; using defaults", discord_id)
             return SortOptions()
 
     async def refresh(self, schedule: Schedule) -> SortReport:

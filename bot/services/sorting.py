@@ -28,7 +28,7 @@ from bot.spotify.playlist_sync import write_playlist
 from classifier import Classifier
 from music import LikedSong, Track
 from storage import Database
-from storage.records import PlaylistRecord, RunStatus, RunTrigger, StoredPrediction
+from storage.records import PlaylistRecord, RunOutcome, RunStatus, RunTrigger, StoredPrediction
 
 log = logging.getLogger(__name__)
 
@@ -124,12 +124,10 @@ class SortService:
                 async with self._sort_slots:
                     report = await self._sort(discord_id, run_id, options, incremental, progress)
             except SpotifyQuotaExceeded as exc:
-                await self.db.runs.finish(run_id, RunStatus.PAUSED, {}, 0, {}, 0, error=_describe(exc))
+                await self.db.runs.finish(run_id, RunOutcome.paused(_describe(exc)))
                 raise
             except BaseException as exc:
-                await asyncio.shield(
-                    self.db.runs.finish(run_id, RunStatus.FAILED, {}, 0, {}, 0, error=_describe(exc))
-                )
+                await asyncio.shield(self.db.runs.finish(run_id, RunOutcome.failed(_describe(exc))))
                 raise
             return report
         finally:
@@ -203,14 +201,15 @@ class SortService:
         )
         timings["chart"] = time.perf_counter() - stage_start
 
-        status = RunStatus.SUCCEEDED
         await self.db.runs.finish(
             run_id,
-            status,
-            {o.key: o.count for o in outcomes},
-            len(new_ids),
-            {o.key: o.new_count for o in outcomes if o.new_count},
-            len(plan.unsorted),
+            RunOutcome(
+                RunStatus.SUCCEEDED,
+                counts={o.key: o.count for o in outcomes},
+                new_songs=len(new_ids),
+                new_counts={o.key: o.new_count for o in outcomes if o.new_count},
+                unsorted=len(plan.unsorted),
+            ),
         )
         report_progress(SortProgress("done", len(liked_ids), len(liked_ids)))
         return SortReport(

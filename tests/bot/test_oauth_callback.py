@@ -67,7 +67,7 @@ async def test_oversized_and_markup_queries_are_refused_safely(world: World) -> 
     assert status == 400
     status, page = await get(world, "state=%3Cscript%3Ealert(1)%3C/script%3E&code=%27%3B%20DROP%20TABLE%20users")
     assert status == 400 and "<script>" not in page
-    assert await world.runtime.db.fetchone("SELECT COUNT(*) FROM users") == (0,)
+    assert (await world.runtime.db.sql.fetchall("SELECT COUNT(*) AS n FROM users"))[0]["n"] == 0
 
 
 async def test_state_bound_to_another_member_links_that_member_only(world: World) -> None:

@@ -85,7 +85,7 @@ async def test_injection_in_genre_names_is_rejected_without_pinging_or_storing(w
         reply = await world.final(record)
         assert "I don't know the genre" in (reply.content or "") and "Pick from: EDM, Latin" in (reply.content or "")
         assert not message_pings_everyone(reply) and "@everyone" not in (reply.content or "").replace("@\u200beveryone", "")
-    assert await world.bot.services.db.fetchone("SELECT COUNT(*) FROM users") == (1,)  # type: ignore[union-attr]
+    assert (await world.bot.services.db.sql.fetchall("SELECT COUNT(*) AS n FROM users"))[0]["n"] == 1  # type: ignore[union-attr]
     assert world.spotify.playlists == {}
     every_message = [m for r in world.discord.interactions.values() for m in r.responses]
     assert all(m.allowed_mentions == {"parse": []} for m in every_message if m.kind == "callback" and m.content)
@@ -158,4 +158,4 @@ async def test_oauth_callback_abuse_stores_nothing(world: BotWorld) -> None:
                       "state=" + "A" * 9000, "state=%00%ff&code=%3Cscript%3E"):
             async with session.get(f"http://127.0.0.1:{port}/callback?{query}") as response:
                 assert response.status in (400, 414, 431), (query[:40], response.status)
-    assert await world.bot.services.db.fetchone("SELECT COUNT(*) FROM users") == (0,)  # type: ignore[union-attr]
+    assert (await world.bot.services.db.sql.fetchall("SELECT COUNT(*) AS n FROM users"))[0]["n"] == 0  # type: ignore[union-attr]

@@ -1,0 +1,50 @@
+"""The Spotify playlists genrebot made for each member, one per genre (or genre/subgenre) key."""
+
+from __future__ import annotations
+
+from storage.records import PlaylistRecord
+from storage.sql import SqlHandle, to_datetime
+
+
+class PlaylistRepository:
+    def __init__(self, sql: SqlHandle) -> None:
+        self.sql = sql
+
+    async def get_all(self, discord_id: int) -> dict[str, PlaylistRecord]:
+        """The member's playlists by key."""
+        rows = await self.sql.fetchall(
+            "SELECT key, playlist_id, url, track_count, updated_at FROM playlists WHERE discord_id = ?",
+            (discord_id,),
+        )
+        return {
+            row["key"]: PlaylistRecord(
+                discord_id=discord_id,
+                key=row["key"],
+                playlist_id=row["playlist_id"],
+                url=row["url"],
+                track_count=row["track_count"],
+                updated_at=to_datetime(row["updated_at"]),
+            )
+            for row in rows
+        }
+
+    async def upsert(self, record: PlaylistRecord) -> None:
+        async with self.sql.transaction() as tx:
+            await tx.execute(
+                """INSERT INTO playlists (discord_id, key, playlist_id, url, track_count, updated_at)
+                   VALUES (?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (discord_id, key) DO UPDATE SET playlist_id = excluded.playlist_id,
+                     url = excluded.url, track_count = excluded.track_count, updated_at = excluded.updated_at""",
+                (
+                    record.discord_id,
+                    record.key,
+                    record.playlist_id,
+                    record.url,
+                    record.track_count,
+                    record.updated_at.timestamp(),
+                ),
+            )
+
+    async def forget(self, discord_id: int) -> None:
+        async with self.sql.transaction() as tx:
+            await tx.execute("DELETE FROM playlists WHERE discord_id = ?", (discord_id,))

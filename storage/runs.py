@@ -1,0 +1,84 @@
+"""The history of sorts and refreshes: one row per run, from start to its outcome."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from storage.records import Run, RunOutcome, RunStatus, RunTrigger
+from storage.sql import SqlHandle, now, to_datetime, to_optional_datetime
+
+_COLUMNS = (
+    "id, discord_id, trigger, started_at, finished_at, status, counts, new_songs, new_counts, unsorted, error, dm_status"
+)
+
+
+class RunRepository:
+    def __init__(self, sql: SqlHandle) -> None:
+        self.sql = sql
+
+    async def start(self, discord_id: int, trigger: RunTrigger) -> int:
+        """A new run in status 'running'; returns its id."""
+        async with self.sql.transaction() as tx:
+            return await tx.insert(
+                "INSERT INTO runs (discord_id, trigger, started_at, status) VALUES (?, ?, ?, ?)",
+                (discord_id, trigger.value, now(), RunStatus.RUNNING.value),
+            )
+
+    async def finish(self, run_id: int, outcome: RunOutcome) -> None:
+        async with self.sql.transaction() as tx:
+            await tx.execute(
+                """UPDATE runs SET finished_at = ?, status = ?, counts = ?, new_songs = ?, new_counts = ?,
+                     unsorted = ?, error = ? WHERE id = ?""",
+                (
+                    now(),
+                    outcome.status.value,
+                    json.dumps(dict(outcome.counts)),
+                    outcome.new_songs,
+                    json.dumps(dict(outcome.new_counts)),
+                    outcome.unsorted,
+                    outcome.error,
+                    run_id,
+                ),
+            )
+
+    async def set_dm_status(self, run_id: int, status: str) -> None:
+        async with self.sql.transaction() as tx:
+            await tx.execute("UPDATE runs SET dm_status = ? WHERE id = ?", (status, run_id))
+
+    async def get(self, run_id: int) -> Run | None:
+        row = await self.sql.fetchone(f"SELECT {_COLUMNS} FROM runs WHERE id = ?", (run_id,))  # noqa: S608
+        return _run(row) if row else None
+
+    async def recent(self, discord_id: int, limit: int = 5) -> list[Run]:
+        """The member's latest runs, newest first."""
+        rows = await self.sql.fetchall(
+            f"SELECT {_COLUMNS} FROM runs WHERE discord_id = ? ORDER BY started_at DESC, id DESC LIMIT ?",  # noqa: S608
+            (discord_id, limit),
+        )
+        return [_run(row) for row in rows]
+
+    async def fail_interrupted(self, error: str = "interrupted by a restart") -> int:
+        """At start-up no run can be in progress: mark leftovers failed, never 'running' forever."""
+        async with self.sql.transaction() as tx:
+            return await tx.execute(
+                "UPDATE runs SET status = ?, finished_at = ?, error = ? WHERE status = ?",
+                (RunStatus.FAILED.value, now(), error, RunStatus.RUNNING.value),
+            )
+
+
+def _run(row: sqlite3.Row) -> Run:
+    return Run(
+        id=row["id"],
+        discord_id=row["discord_id"],
+        trigger=RunTrigger(row["trigger"]),
+        started_at=to_datetime(row["started_at"]),
+        finished_at=to_optional_datetime(row["finished_at"]),
+        status=RunStatus(row["status"]),
+        counts=json.loads(row["counts"]),
+        new_songs=row["new_songs"],
+        new_counts=json.loads(row["new_counts"]),
+        unsorted=row["unsorted"],
+        error=row["error"],
+        dm_status=row["dm_status"],
+    )

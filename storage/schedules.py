@@ -1,0 +1,68 @@
+"""Members' weekly refresh schedules and which of them are due."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+
+from storage.records import Schedule
+from storage.sql import SqlHandle, to_optional_datetime
+
+_COLUMNS = "discord_id, enabled, weekday, hour, timezone, last_run, next_run"
+
+
+class ScheduleRepository:
+    def __init__(self, sql: SqlHandle) -> None:
+        self.sql = sql
+
+    async def set(self, discord_id: int, weekday: int, hour: int, timezone: str, next_run: datetime) -> Schedule:
+        """Enable (or move) the member's schedule; the last run is kept."""
+        async with self.sql.transaction() as tx:
+            await tx.execute(
+                f"""INSERT INTO schedules ({_COLUMNS}) VALUES (?, 1, ?, ?, ?, NULL, ?)
+                    ON CONFLICT (discord_id) DO UPDATE SET enabled = 1, weekday = excluded.weekday,
+                      hour = excluded.hour, timezone = excluded.timezone, next_run = excluded.next_run""",  # noqa: S608
+                (discord_id, weekday, hour, timezone, next_run.timestamp()),
+            )
+            row = await tx.fetchone(f"SELECT {_COLUMNS} FROM schedules WHERE discord_id = ?", (discord_id,))  # noqa: S608
+        assert row is not None  # just written in this transaction
+        return _schedule(row)
+
+    async def disable(self, discord_id: int) -> None:
+        async with self.sql.transaction() as tx:
+            await tx.execute("UPDATE schedules SET enabled = 0 WHERE discord_id = ?", (discord_id,))
+
+    async def get(self, discord_id: int) -> Schedule | None:
+        row = await self.sql.fetchone(f"SELECT {_COLUMNS} FROM schedules WHERE discord_id = ?", (discord_id,))  # noqa: S608
+        return _schedule(row) if row else None
+
+    async def due(self, now: datetime) -> list[Schedule]:
+        """Enabled schedules whose next run is at or before `now`, earliest first."""
+        rows = await self.sql.fetchall(
+            f"SELECT {_COLUMNS} FROM schedules WHERE enabled = 1 AND next_run <= ? ORDER BY next_run",  # noqa: S608
+            (now.timestamp(),),
+        )
+        return [_schedule(row) for row in rows]
+
+    async def mark_ran(self, discord_id: int, last_run: datetime, next_run: datetime) -> None:
+        async with self.sql.transaction() as tx:
+            await tx.execute(
+                "UPDATE schedules SET last_run = ?, next_run = ? WHERE discord_id = ?",
+                (last_run.timestamp(), next_run.timestamp(), discord_id),
+            )
+
+    async def forget(self, discord_id: int) -> None:
+        async with self.sql.transaction() as tx:
+            await tx.execute("DELETE FROM schedules WHERE discord_id = ?", (discord_id,))
+
+
+def _schedule(row: sqlite3.Row) -> Schedule:
+    return Schedule(
+        discord_id=int(row["discord_id"]),
+        enabled=bool(row["enabled"]),
+        weekday=row["weekday"],
+        hour=row["hour"],
+        timezone=row["timezone"],
+        last_run=to_optional_datetime(row["last_run"]),
+        next_run=to_optional_datetime(row["next_run"]),
+    )

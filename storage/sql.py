@@ -1,0 +1,161 @@
+"""The one SQLite handle every repository shares: connection, write lock, reads, transactions.
+
+One aiosqlite connection per process (WAL, foreign keys, busy timeout); rows are `sqlite3.Row`,
+read by column name. Writes run in `BEGIN IMMEDIATE` transactions behind an asyncio lock, so
+concurrent coroutines never interleave inside one transaction. A transaction opened while the
+same task already holds one joins it: two repositories' writes then commit (or roll back)
+together without either knowing about the other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+BUSY_TIMEOUT_MS = 10_000
+# SQLite's default limit on host parameters is 32766; stay far below it.
+CHUNK = 500
+
+
+def now() -> float:
+    """The current time as stored: seconds since the epoch (UTC)."""
+    return time.time()
+
+
+def to_datetime(value: float) -> datetime:
+    """A stored time as a timezone-aware UTC datetime."""
+    return datetime.fromtimestamp(value, UTC)
+
+
+def to_optional_datetime(value: float | None) -> datetime | None:
+    return None if value is None else to_datetime(value)
+
+
+def chunked(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    """`items` in slices small enough for one `IN (?, ?, …)` query."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def placeholders(count: int) -> str:
+    """'?, ?, ?' for an `IN (…)` list of `count` parameters."""
+    return ", ".join("?" * count)
+
+
+class Transaction:
+    """Statements inside one open transaction (see `SqlHandle.transaction`)."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one statement; returns the number of rows it changed."""
+        async with self._conn.execute(sql, params) as cursor:
+            return cursor.rowcount
+
+    async def insert(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one INSERT; returns the new row's id."""
+        async with self._conn.execute(sql, params) as cursor:
+            row_id = cursor.lastrowid
+        if row_id is None:
+            raise sqlite3.DatabaseError("INSERT produced no row id")
+        return int(row_id)
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        await self._conn.executemany(sql, rows)
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+        async with self._conn.execute(sql, params) as cursor:
+            row: sqlite3.Row | None = await cursor.fetchone()  # type: ignore[assignment]
+            return row
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        async with self._conn.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())  # type: ignore[arg-type]
+
+
+class SqlHandle:
+    """Owns the connection; repositories read and write only through it."""
+
+    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
+        self._conn = conn
+        self.path = path
+        self._write_lock = asyncio.Lock()
+        self._open: Transaction | None = None
+        self._owner: asyncio.Task[Any] | None = None
+
+    @classmethod
+    async def connect(cls, path: Path) -> SqlHandle:
+        """Open (or create) the file with the pragmas genrebot relies on."""
+        conn = await aiosqlite.connect(path, isolation_level=None)
+        try:
+            conn.row_factory = sqlite3.Row
+            await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await conn.execute("PRAGMA journal_mode = WAL")
+            await conn.execute("PRAGMA synchronous = NORMAL")
+            await conn.execute("PRAGMA foreign_keys = ON")
+        except BaseException:
+            await conn.close()
+            raise
+        return cls(conn, path)
+
+    async def close(self) -> None:
+        await self._conn.close()
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+        async with self._conn.execute(sql, params) as cursor:
+            row: sqlite3.Row | None = await cursor.fetchone()  # type: ignore[assignment]
+            return row
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        async with self._conn.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())  # type: ignore[arg-type]
+
+    async def user_version(self) -> int:
+        row = await self.fetchone("PRAGMA user_version")
+        return int(row[0]) if row else 0
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        """One `BEGIN IMMEDIATE … COMMIT`; rolled back if the block raises.
+
+        Inside a transaction this task already holds, the block joins it instead of waiting
+        for the lock it holds itself: the outer block decides commit or rollback.
+        """
+        task = asyncio.current_task()
+        if self._open is not None and task is not None and self._owner is task:
+            yield self._open
+            return
+        async with self._write_lock:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            self._open, self._owner = Transaction(self._conn), task
+            try:
+                yield self._open
+                await self._conn.execute("COMMIT")
+            except BaseException:
+                await self._rollback()
+                raise
+            finally:
+                self._open, self._owner = None, None
+
+    async def _rollback(self) -> None:
+        try:
+            await self._conn.execute("ROLLBACK")
+        except sqlite3.OperationalError:
+            pass  # the failure ended the transaction already (or COMMIT got through)
+
+    async def backup(self, target: Path) -> None:
+        """SQLite's online backup: a consistent copy while the bot keeps writing."""
+        dest = await aiosqlite.connect(target)
+        try:
+            await self._conn.backup(dest)
+        finally:
+            await dest.close()

@@ -1,0 +1,58 @@
+"""Storage fixtures: a real SQLite file with a fresh key, and small builders for rows."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+from music import Track
+from storage import Database
+
+TOKEN = {
+    "access_token": "BQD-secret-access-token-XYZ",
+    "refresh_token": "AQB-secret-refresh-token-ABC",
+    "expires_at": 1893456000,
+    "scope": "user-library-read",
+    "token_type": "Bearer",
+}
+
+
+@dataclass
+class Guess:
+    """A prediction as the classifier returns one (storage.PredictionLike)."""
+
+    genre: str
+    genre_confidence: float = 0.9
+    subgenre: str | None = None
+    subgenre_confidence: float | None = None
+    genre_probabilities: dict[str, float] = field(default_factory=dict)
+
+
+def new_key() -> str:
+    return Fernet.generate_key().decode()
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "g.sqlite3"
+
+
+@pytest.fixture
+async def db(db_path: Path) -> AsyncIterator[Database]:
+    database = await Database.open(db_path, encryption_keys=[new_key()])
+    yield database
+    await database.close()
+
+
+async def link(db: Database, discord_id: int) -> None:
+    await db.link_member(discord_id, f"sp{discord_id}", f"Member {discord_id}", ["user-library-read"], TOKEN)
+
+
+def track(i: int, **changes: object) -> Track:
+    song = Track(id=f"t{i:021d}", name=f"Song {i}", artists=(f"Artist {i % 7}",), album="Album",
+                 release_date="2020-01-01", duration_ms=200_000, explicit=False)
+    return replace(song, **changes)

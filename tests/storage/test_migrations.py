@@ -1,0 +1,175 @@
+"""Numbered migrations: fresh databases, upgrades that keep data, one transaction per version."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import sqlite3
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from storage import Database
+from storage.migrations import MIGRATIONS, SCHEMA_VERSION, Migration, apply_migrations
+from storage.records import SortPreferences
+from storage.sql import SqlHandle
+from tests.storage.conftest import new_key
+
+REPO = Path(__file__).resolve().parents[2]
+SORT_OPTIONS_VERSION = 3  # the version that moved sort options out of app_state
+
+
+async def database_at(path: Path, version: int) -> SqlHandle:
+    sql = await SqlHandle.connect(path)
+    await apply_migrations(sql, target=version)
+    return sql
+
+
+async def test_a_fresh_database_reaches_the_current_schema(db: Database) -> None:
+    """Opening a new file applies every migration."""
+    assert await db.schema_version() == SCHEMA_VERSION == len(MIGRATIONS)
+
+
+async def test_a_fresh_database_uses_wal_and_foreign_keys(db: Database) -> None:
+    """The connection runs in WAL mode with foreign keys enforced."""
+    assert (await db.sql.fetchall("PRAGMA journal_mode"))[0][0] == "wal"
+    assert (await db.sql.fetchall("PRAGMA foreign_keys"))[0][0] == 1
+
+
+@pytest.mark.parametrize("old_version", range(1, SCHEMA_VERSION))
+async def test_a_database_from_an_older_version_upgrades_and_keeps_its_data(tmp_path: Path, old_version: int) -> None:
+    """A file left at any older version opens at the current one with its rows intact."""
+    path = tmp_path / "old.sqlite3"
+    sql = await database_at(path, old_version)
+    async with sql.transaction() as tx:
+        await tx.execute("INSERT INTO users VALUES (1, 'sp1', 'Old Member', 0, 'user-library-read', 'linked')")
+    await sql.close()
+    db = await Database.open(path, encryption_keys=[new_key()])
+    try:
+        assert await db.schema_version() == SCHEMA_VERSION
+        user = await db.users.get(1)
+        assert user is not None and user.display_name == "Old Member"
+    finally:
+        await db.close()
+
+
+async def test_saved_sort_options_move_from_app_state_json_into_columns(tmp_path: Path) -> None:
+    """V3 turns each 'sort_options:<id>' JSON value into a sort_preferences row, genres in order."""
+    path = tmp_path / "old.sqlite3"
+    sql = await database_at(path, SORT_OPTIONS_VERSION - 1)
+    saved = {
+        "genres": ["rock/hard rock", "edm"], "level": "subgenre", "min_confidence": 0.4,
+        "min_playlist_size": 3, "multi": True, "dry_run": False,
+    }
+    async with sql.transaction() as tx:
+        await tx.execute("INSERT INTO app_state VALUES ('sort_options:7', ?)", (json.dumps(saved),))
+    await sql.close()
+    db = await Database.open(path, encryption_keys=[new_key()])
+    try:
+        assert await db.sort_preferences.get(7) == SortPreferences(
+            genres=("rock/hard rock", "edm"), level="subgenre", min_confidence=0.4, min_playlist_size=3, multi=True
+        )
+    finally:
+        await db.close()
+
+
+async def test_saved_options_for_every_genre_move_as_every_genre(tmp_path: Path) -> None:
+    """A JSON value with genres null becomes 'every genre', not 'no genre'."""
+    path = tmp_path / "old.sqlite3"
+    sql = await database_at(path, SORT_OPTIONS_VERSION - 1)
+    saved = {"genres": None, "level": "genre", "min_confidence": 0.0, "min_playlist_size": 5, "multi": False}
+    async with sql.transaction() as tx:
+        await tx.execute("INSERT INTO app_state VALUES ('sort_options:8', ?)", (json.dumps(saved),))
+    await sql.close()
+    db = await Database.open(path, encryption_keys=[new_key()])
+    try:
+        preferences = await db.sort_preferences.get(8)
+        assert preferences is not None and preferences.genres is None
+    finally:
+        await db.close()
+
+
+async def test_the_move_leaves_no_sort_options_in_app_state_and_keeps_other_keys(tmp_path: Path) -> None:
+    """After V3, app_state holds app facts only."""
+    path = tmp_path / "old.sqlite3"
+    sql = await database_at(path, SORT_OPTIONS_VERSION - 1)
+    async with sql.transaction() as tx:
+        await tx.execute("INSERT INTO app_state VALUES ('sort_options:1', '{\"level\": \"genre\"}')")
+        await tx.execute("INSERT INTO app_state VALUES ('sort_options:2', 'not json')")
+        await tx.execute("INSERT INTO app_state VALUES ('spotify.audio_features', 'unavailable')")
+    await sql.close()
+    db = await Database.open(path, encryption_keys=[new_key()])
+    try:
+        keys = [row["key"] for row in await db.sql.fetchall("SELECT key FROM app_state ORDER BY key")]
+        assert keys == ["spotify.audio_features"]
+    finally:
+        await db.close()
+
+
+async def test_old_options_the_bot_could_not_read_are_dropped_so_defaults_apply(tmp_path: Path) -> None:
+    """Unusable values (bad JSON, out of range, genres not a list) leave no row; missing fields get defaults."""
+    path = tmp_path / "old.sqlite3"
+    sql = await database_at(path, SORT_OPTIONS_VERSION - 1)
+    async with sql.transaction() as tx:
+        await tx.execute("INSERT INTO app_state VALUES ('sort_options:1', '{\"level\": \"subgenre\"}')")
+        await tx.execute("INSERT INTO app_state VALUES ('sort_options:2', 'not json')")
+        await tx.execute("INSERT INTO app_state VALUES ('sort_options:3', '{\"min_confidence\": 7}')")
+        await tx.execute("INSERT INTO app_state VALUES ('sort_options:4', '{\"genres\": \"rock\"}')")
+    await sql.close()
+    db = await Database.open(path, encryption_keys=[new_key()])
+    try:
+        assert await db.sort_preferences.get(1) == SortPreferences(
+            genres=None, level="subgenre", min_confidence=0.0, min_playlist_size=5, multi=False
+        )
+        assert [await db.sort_preferences.get(member) for member in (2, 3, 4)] == [None, None, None]
+    finally:
+        await db.close()
+
+
+async def test_a_failing_migration_leaves_the_previous_version_and_its_data(tmp_path: Path) -> None:
+    """A version that fails halfway rolls back whole: user_version and the old rows stay."""
+    path = tmp_path / "old.sqlite3"
+    sql = await database_at(path, SORT_OPTIONS_VERSION - 1)
+    async with sql.transaction() as tx:
+        await tx.execute("INSERT INTO app_state VALUES ('sort_options:1', '{\"level\": \"genre\"}')")
+        await tx.execute("CREATE TABLE sort_preference_genres (clash INTEGER)")  # V3's second table
+    with pytest.raises(sqlite3.OperationalError):
+        await apply_migrations(sql)
+    assert await sql.user_version() == SORT_OPTIONS_VERSION - 1
+    assert await sql.fetchall("SELECT name FROM sqlite_master WHERE name = 'sort_preferences'") == []
+    assert len(await sql.fetchall("SELECT key FROM app_state")) == 1
+    await sql.close()
+
+
+async def test_a_database_newer_than_this_genrebot_is_refused(tmp_path: Path) -> None:
+    """Opening a file from a later release fails with a message saying to upgrade."""
+    path = tmp_path / "new.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    with pytest.raises(sqlite3.DatabaseError, match="upgrade genrebot"):
+        await Database.open(path, encryption_keys=[new_key()])
+
+
+def test_a_semicolon_in_a_comment_or_a_string_does_not_end_a_statement() -> None:
+    """Statements split where SQLite sees them end."""
+    migration = Migration(9, "example", "-- first; still a comment\nCREATE TABLE a (x TEXT DEFAULT ';');\nDROP TABLE a;\n")
+    assert migration.statements == [
+        "-- first; still a comment\nCREATE TABLE a (x TEXT DEFAULT ';');",
+        "DROP TABLE a;",
+    ]
+
+
+def test_every_migration_file_is_shipped_as_package_data() -> None:
+    """pyproject's package-data globs for storage match every V<n>__*.sql file, and only real files."""
+    package_data = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    storage_dir = REPO / "storage"
+    shipped = {
+        path.relative_to(storage_dir).as_posix()
+        for pattern in package_data["storage"]
+        for path in storage_dir.glob(pattern)
+    }
+    on_disk = {path.relative_to(storage_dir).as_posix() for path in (storage_dir / "schema").glob("*.sql")}
+    assert on_disk and shipped == on_disk
+    assert all(fnmatch.fnmatch(name, "schema/V*__*.sql") for name in on_disk)
+    assert len(on_disk) == SCHEMA_VERSION

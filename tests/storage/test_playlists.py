@@ -1,0 +1,27 @@
+"""Playlists genrebot made: one record per member and key."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from storage import Database
+from storage.records import PlaylistRecord
+from tests.storage.conftest import link
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+async def test_a_playlist_record_reads_back_by_its_key(db: Database) -> None:
+    """upsert then get_all returns the record under its genre key."""
+    await link(db, 1)
+    record = PlaylistRecord(1, "rock", "pl1", "https://open.spotify.com/playlist/pl1", 12, T0)
+    await db.playlists.upsert(record)
+    assert await db.playlists.get_all(1) == {"rock": record}
+
+
+async def test_writing_a_key_again_replaces_its_record(db: Database) -> None:
+    """A second upsert for the same key updates it instead of adding another."""
+    await link(db, 1)
+    await db.playlists.upsert(PlaylistRecord(1, "rock", "pl1", "u1", 12, T0))
+    await db.playlists.upsert(PlaylistRecord(1, "rock", "pl2", "u2", 15, T0))
+    assert [(r.playlist_id, r.track_count) for r in (await db.playlists.get_all(1)).values()] == [("pl2", 15)]

@@ -1,0 +1,47 @@
+"""Weekly schedules: when they are due, and moving them on."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from storage import Database
+from tests.storage.conftest import link
+
+NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
+
+
+async def test_a_schedule_whose_time_has_come_is_due(db: Database) -> None:
+    """A schedule with next_run in the past is listed by due(now); one in the future is not."""
+    await link(db, 1)
+    await link(db, 2)
+    await db.schedules.set(1, 1, 9, "UTC", NOW - timedelta(days=21))
+    await db.schedules.set(2, 1, 9, "UTC", NOW + timedelta(hours=1))
+    assert [s.discord_id for s in await db.schedules.due(NOW)] == [1]
+
+
+async def test_marking_a_schedule_run_moves_it_to_its_next_time(db: Database) -> None:
+    """After mark_ran the schedule is not due until its next run."""
+    await link(db, 1)
+    await db.schedules.set(1, 1, 9, "UTC", NOW - timedelta(days=21))
+    await db.schedules.mark_ran(1, NOW, NOW + timedelta(days=7))
+    assert await db.schedules.due(NOW) == []
+    assert [s.discord_id for s in await db.schedules.due(NOW + timedelta(days=7))] == [1]
+
+
+async def test_a_disabled_schedule_is_never_due(db: Database) -> None:
+    """disable() keeps the row but due() ignores it."""
+    await link(db, 1)
+    await db.schedules.set(1, 1, 9, "UTC", NOW - timedelta(days=1))
+    await db.schedules.disable(1)
+    assert await db.schedules.due(NOW + timedelta(days=30)) == []
+    schedule = await db.schedules.get(1)
+    assert schedule is not None and not schedule.enabled
+
+
+async def test_moving_a_schedule_keeps_when_it_last_ran(db: Database) -> None:
+    """set() on an existing schedule changes day, hour and zone but not last_run."""
+    await link(db, 1)
+    await db.schedules.set(1, 1, 9, "UTC", NOW)
+    await db.schedules.mark_ran(1, NOW, NOW + timedelta(days=7))
+    moved = await db.schedules.set(1, 4, 18, "Europe/Paris", NOW + timedelta(days=3))
+    assert (moved.weekday, moved.hour, moved.timezone, moved.last_run) == (4, 18, "Europe/Paris", NOW)

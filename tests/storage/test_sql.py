@@ -1,0 +1,171 @@
+"""The SQL handle: transactions that commit whole or not at all, joined transactions, concurrency."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from music import LikedSong
+from storage import Database
+from storage.records import RunOutcome, RunStatus, RunTrigger
+from storage.sql import SqlHandle
+from tests.storage.conftest import link, new_key, track
+
+
+@pytest.fixture
+async def sql(tmp_path: Path):
+    handle = await SqlHandle.connect(tmp_path / "t.sqlite3")
+    async with handle.transaction() as tx:
+        await tx.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL)")
+    yield handle
+    await handle.close()
+
+
+def committed_notes(path: Path) -> list[str]:
+    """What another connection sees: only committed rows."""
+    with sqlite3.connect(path) as conn:
+        return [row[0] for row in conn.execute("SELECT text FROM notes ORDER BY id")]
+
+
+async def test_rows_are_read_by_column_name(sql: SqlHandle) -> None:
+    """fetchone and fetchall return rows indexed by column name."""
+    async with sql.transaction() as tx:
+        await tx.execute("INSERT INTO notes (text) VALUES ('hello')")
+    row = await sql.fetchone("SELECT id, text FROM notes")
+    assert row is not None and row["text"] == "hello" and row["id"] == 1
+
+
+async def test_a_transaction_that_raises_leaves_nothing_behind(sql: SqlHandle) -> None:
+    """An exception inside the block rolls back every statement of it."""
+    with pytest.raises(RuntimeError):
+        async with sql.transaction() as tx:
+            await tx.execute("INSERT INTO notes (text) VALUES ('lost')")
+            raise RuntimeError("boom")
+    assert await sql.fetchall("SELECT text FROM notes") == []
+
+
+async def test_a_transaction_opened_inside_another_commits_only_with_the_outer_one(sql: SqlHandle) -> None:
+    """The inner block joins the outer transaction: nothing is visible to others until the outer commits."""
+    async with sql.transaction():
+        async with sql.transaction() as inner:
+            await inner.execute("INSERT INTO notes (text) VALUES ('joined')")
+        assert committed_notes(sql.path) == []
+    assert committed_notes(sql.path) == ["joined"]
+
+
+async def test_an_outer_transaction_that_raises_rolls_back_what_inner_blocks_wrote(sql: SqlHandle) -> None:
+    """A completed inner block is undone when the transaction it joined fails."""
+    with pytest.raises(RuntimeError):
+        async with sql.transaction():
+            async with sql.transaction() as inner:
+                await inner.execute("INSERT INTO notes (text) VALUES ('undone')")
+            raise RuntimeError("boom")
+    assert committed_notes(sql.path) == []
+
+
+async def test_another_task_waits_for_an_open_transaction_instead_of_joining_it(sql: SqlHandle) -> None:
+    """Only the task that opened a transaction joins it; others get their own, after it."""
+    opened, release, other_started = asyncio.Event(), asyncio.Event(), asyncio.Event()
+
+    async def holder() -> None:
+        async with sql.transaction() as tx:
+            await tx.execute("INSERT INTO notes (text) VALUES ('holder')")
+            opened.set()
+            await release.wait()
+
+    async def other() -> None:
+        other_started.set()
+        async with sql.transaction() as tx:
+            await tx.execute("INSERT INTO notes (text) VALUES ('other, rolled back')")
+            raise RuntimeError("the other task's own transaction fails")
+
+    holding = asyncio.create_task(holder())
+    await opened.wait()
+    waiting = asyncio.create_task(other())
+    await other_started.wait()
+    release.set()
+    await holding
+    with pytest.raises(RuntimeError):
+        await waiting
+    assert committed_notes(sql.path) == ["holder"]
+
+
+async def test_two_hundred_concurrent_writers_lose_nothing(db: Database) -> None:
+    """200 coroutines writing at once: every liked song and every run is stored."""
+    await link(db, 1)
+    await db.tracks.upsert_many([track(i) for i in range(200)])
+
+    async def writer(i: int) -> None:
+        await db.liked.add_many(1, [LikedSong(track(i).id, datetime.now(UTC))])
+        run_id = await db.runs.start(1, RunTrigger.COMMAND)
+        await db.runs.finish(run_id, RunOutcome(RunStatus.SUCCEEDED, counts={"rock": i}, new_songs=1))
+
+    await asyncio.gather(*(writer(i) for i in range(200)))
+    assert await db.liked.count(1) == 200
+    assert len(await db.runs.recent(1, limit=500)) == 200
+
+
+WRITER = textwrap.dedent(
+    """
+    import asyncio, sys
+    from pathlib import Path
+    sys.path.insert(0, sys.argv[2])
+    from storage import Database
+    from music import Track
+
+    async def main():
+        db = await Database.open(Path(sys.argv[1]), encryption_keys=[sys.argv[3]])
+        tracks = [Track(id=f"k{i:021d}", name="x", artists=("a",)) for i in range(20000)]
+        await db.tracks.upsert_many(tracks)
+        async with db.transaction() as tx:
+            for i, t in enumerate(tracks):
+                await tx.execute("INSERT INTO liked_songs VALUES (1, ?, ?)", (t.id, float(i)))
+                if i == 5000:
+                    print("IN-TRANSACTION", flush=True)
+        print("COMMITTED", flush=True)
+        await asyncio.sleep(60)
+
+    asyncio.run(main())
+    """
+)
+
+
+def test_a_writer_killed_mid_transaction_leaves_none_of_it(tmp_path: Path) -> None:
+    """SIGKILL during a 20,000-row transaction: integrity_check passes and none of the rows remain."""
+    path = tmp_path / "crash.sqlite3"
+    key = new_key()
+    setup = textwrap.dedent(
+        f"""
+        import asyncio, sys
+        sys.path.insert(0, {str(Path.cwd())!r})
+        from pathlib import Path
+        from storage import Database
+        async def main():
+            db = await Database.open(Path({str(path)!r}), encryption_keys=[{key!r}])
+            await db.link_member(1, "sp", "M", [], {{"access_token": "a"}})
+            await db.close()
+        asyncio.run(main())
+        """
+    )
+    subprocess.run([sys.executable, "-c", setup], check=True, timeout=60)
+    script = tmp_path / "writer.py"
+    script.write_text(WRITER)
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(path), str(Path.cwd()), key], stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "IN-TRANSACTION"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert conn.execute("SELECT COUNT(*) FROM liked_songs").fetchone()[0] == 0

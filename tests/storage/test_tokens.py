@@ -1,0 +1,60 @@
+"""Members' tokens: encrypted at rest, readable only with the right key, never leaked in errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from storage import Database, TokenUnreadable
+from storage.records import LinkStatus
+from tests.storage.conftest import TOKEN, link, new_key
+
+
+async def test_a_saved_token_reads_back_unchanged(db: Database) -> None:
+    """save then load returns the same token_info."""
+    await link(db, 7)
+    await db.tokens.save(7, {**TOKEN, "access_token": "refreshed"})
+    assert await db.tokens.load(7) == {**TOKEN, "access_token": "refreshed"}
+
+
+async def test_a_member_without_a_token_reads_as_none(db: Database) -> None:
+    """load of an unknown member is None, not an error."""
+    assert await db.tokens.load(404) is None
+
+
+async def test_tokens_are_encrypted_at_rest(db: Database, db_path: Path) -> None:
+    """Neither the database file nor its WAL contains the token's secrets."""
+    await link(db, 7)
+    await db.sql.fetchall("PRAGMA wal_checkpoint(FULL)")
+    raw = b"".join(p.read_bytes() for p in db_path.parent.iterdir() if p.name.startswith(db_path.name))
+    assert b"secret-access-token" not in raw and b"secret-refresh-token" not in raw
+
+
+async def test_a_token_under_a_wrong_key_is_unreadable_and_the_error_leaks_nothing(db_path: Path) -> None:
+    """Reading with another key raises TokenUnreadable whose text holds no token material."""
+    db = await Database.open(db_path, encryption_keys=[new_key()])
+    await link(db, 7)
+    await db.close()
+    db = await Database.open(db_path, encryption_keys=[new_key()])
+    try:
+        with pytest.raises(TokenUnreadable) as caught:
+            await db.tokens.load(7)
+        assert "secret" not in str(caught.value)
+    finally:
+        await db.close()
+
+
+async def test_reading_an_unreadable_token_leaves_the_member_status_alone(db_path: Path) -> None:
+    """The token repository reports the problem; deciding what it means for the member is not its job."""
+    db = await Database.open(db_path, encryption_keys=[new_key()])
+    await link(db, 7)
+    await db.close()
+    db = await Database.open(db_path, encryption_keys=[new_key()])
+    try:
+        with pytest.raises(TokenUnreadable):
+            await db.tokens.load(7)
+        user = await db.users.get(7)
+        assert user is not None and user.status == LinkStatus.LINKED
+    finally:
+        await db.close()
