@@ -9,25 +9,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-import platformdirs
-from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+
+from storage.settings import SettingsError, StorageSettings, build_settings, default_data_dir
+
+__all__ = ["Settings", "SettingsError", "default_data_dir", "load_settings"]
 
 DEFAULT_REDIRECT_URI = "http://127.0.0.1:8888/callback"
 SPOTIFY_API_BASE = "https://api.spotify.com/v1"
 SPOTIFY_ACCOUNTS_BASE = "https://accounts.spotify.com"
 
 
-def default_data_dir() -> Path:
-    return Path(platformdirs.user_data_dir("genrebot", appauthor=False))
-
-
-class SettingsError(Exception):
-    """Configuration is missing or malformed; the message names every offending variable."""
-
-
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+class Settings(StorageSettings):
+    """Everything the bot reads; DATA_DIR, DATABASE_PATH and TOKEN_ENCRYPTION_KEY come from storage's part."""
 
     # Discord
     discord_token: SecretStr | None = None
@@ -45,11 +39,6 @@ class Settings(BaseSettings):
     # OAuth callback web app (runs inside the bot's event loop)
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=8888, ge=1, le=65535)
-
-    # Storage
-    data_dir: Path = Field(default_factory=default_data_dir)
-    database_path: Path | None = None
-    token_encryption_key: SecretStr | None = None  # comma-separated Fernet keys; first encrypts
 
     # Classifier and sorting
     model_dir: Path | None = None  # None = the model shipped in classifier/default_model
@@ -71,16 +60,6 @@ class Settings(BaseSettings):
             "must be https://… or http://127.0.0.1:PORT/… (Spotify no longer accepts localhost)"
         )
 
-    @property
-    def resolved_database_path(self) -> Path:
-        return self.database_path or self.data_dir / "genrebot.sqlite3"
-
-    @property
-    def encryption_keys(self) -> list[str]:
-        if self.token_encryption_key is None:
-            return []
-        return [k.strip() for k in self.token_encryption_key.get_secret_value().split(",") if k.strip()]
-
     def require(self, *names: str) -> None:
         """Raise SettingsError naming every listed setting that is unset."""
         missing = [name.upper() for name in names if getattr(self, name) in (None, "")]
@@ -90,11 +69,4 @@ class Settings(BaseSettings):
 
 def load_settings(**overrides: object) -> Settings:
     """Build Settings, turning pydantic's report into one line naming each bad variable."""
-    try:
-        return Settings(**overrides)  # type: ignore[arg-type]
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            name = str(err["loc"][0]).upper() if err["loc"] else "?"
-            problems.append(f"{name}: {err['msg']}")
-        raise SettingsError("invalid configuration: " + "; ".join(problems)) from None
+    return build_settings(Settings, **overrides)

@@ -1,4 +1,7 @@
-"""`genrebot db migrate|backup|info`: the database from the command line."""
+"""`genrebot db migrate|backup|info`: the database from the command line.
+
+Reads only storage's own settings (`storage.settings.StorageSettings`), never the bot's.
+"""
 
 from __future__ import annotations
 
@@ -22,11 +25,11 @@ def register(subparsers: Any) -> None:
 
 
 def _open_args(args: argparse.Namespace) -> tuple[Path, list[str]]:
-    from bot.settings import SettingsError, load_settings
     from cli_errors import UsageError
+    from storage.settings import SettingsError, StorageSettings, build_settings
 
     try:
-        settings = load_settings()
+        settings = build_settings(StorageSettings)
     except SettingsError as exc:
         raise UsageError(str(exc)) from None
     return (args.database or settings.resolved_database_path), settings.encryption_keys
