@@ -1,19 +1,82 @@
-"""A local Discord (REST + gateway) for end-to-end tests of the real discord.py client."""
+"""A local Discord (REST + gateway) for end-to-end tests of the real, unmodified discord.py client.
 
-from tests.discord_standin.server import (
-    DiscordStandIn,
-    InteractionRecord,
-    Message,
-    RecordedRequest,
-    check_message,
-    form_errors,
-    message_pings_everyone,
-)
+Point discord.py at it with `discord.http.Route.BASE = server.api_base` and
+`discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(server.gateway_url)` (restore both
+afterwards), then log in with `server.token`. Everything travels over real sockets.
+
+    server = DiscordStandIn(guild_ids=(GUILD,))          # switches below
+    await server.start(); ...; await server.wait_ready()  # the bot identified
+    record = await server.invoke("sort", {"genres": "Rock"}, user_id=USER)    # a member's command
+    await record.wait_acknowledged(); reply = await record.wait_for(lambda m: bool(m.embeds))
+    choices = await server.autocomplete("sort", "genres", "ro", user_id=USER)
+    assert not server.violations                          # no Discord rule was broken
+
+Switches (keyword arguments of `DiscordStandIn`, also attributes):
+- `rate_limits=RateLimits(...)`: the buckets, see `rate_limits.py`. Defaults: 5 messages per 5 s
+  per channel, 5 per 2 s per interaction token (follow-ups, edits and reads share the bucket),
+  50 requests per second globally (interaction endpoints exempt, as on Discord), 10 DM opens per
+  10 s, 10 member look-ups per second per guild, 5 command syncs per 20 s, 30 per second on any
+  other route, and a Cloudflare ban (429, text body, no `Via`) after 10,000 answers of 401, 403 or
+  429 in 10 minutes. `RateLimits.unlimited()` and `RateLimits().with_(channel_messages=Bucket(2, 5))`
+  change them; `server.rate_limits = ...` changes them on a running server.
+- `attachment_size_limit=10 MiB`: sent in every interaction (discord.py reads it) and enforced
+  on every file of every message: 413 40005 "Request entity too large" above it.
+- `token_lifetime_s=900`: how long an interaction token can edit @original and follow up.
+- `portal_intents=0`: the privileged intents (bit field, e.g. `INTENT_GUILD_MEMBERS`) switched on
+  for the application. IDENTIFY asking for one that is off is closed with 4014 (discord.py raises
+  PrivilegedIntentsRequired); `GET /guilds/{id}/members` (the list) answers 403 50001 without it.
+
+The clock: `server.now()` is monotonic time plus `server.clock_offset`; `server.advance(seconds)`
+fast-forwards it. It decides token expiry (15 minutes), the 3-second acknowledgement (the late-ack
+violation itself is noticed after 3 real seconds) and rate-limit windows, so a test shows a
+16-minute sort without waiting. `record.expires_at` says when an interaction's token dies.
+
+Members and DMs: a user who runs a command in a guild is its member; `await add_member(guild, user)`
+and `await remove_member(guild, user)` change that (GUILD_MEMBER_ADD/REMOVE reach only a session
+that identified with the members intent; a removed member cannot run commands there until added
+back). Any bot may ask `GET /guilds/{id}/members/{user}`: the member, or 404 10007 "Unknown Member".
+A DM (`POST /users/@me/channels`, then a message) to a user who shares no guild with the bot, or
+who closed their DMs (`close_dms(user)`, `open_dms(user)`), gets 403 50007 "Cannot send messages to
+this user" (discord.Forbidden, `.code == 50007`); delivered DMs are in `server.dms[user]`.
+
+Rules enforced on what the bot sends (each refusal answered as Discord answers it; a rule the bot
+should never break is also appended to `server.violations`):
+- acknowledgement within 3 s (later: 404 10062), once (again: 400 40060);
+- edits and follow-ups within the token's lifetime (after: 401 50027 "Invalid Webhook Token");
+- content <= 2,000 characters, <= 10 embeds and their field limits, <= 6,000 embed characters,
+  <= 5 action rows, button shapes; command sync names, descriptions and options
+  (400 50035 "Invalid Form Body" with the nested `errors` discord.py prints);
+- no empty message (no content, embeds, attachments, stickers, components): 400 50006;
+- autocomplete answers: <= 25 choices, names 1-100 characters, string values 1-100 characters,
+  values of the focused option's type, integers/numbers within +/-2^53 (400 50035 under
+  `data.choices`); `autocomplete()` raises when refused, `autocomplete_record()` lets a test look;
+- attachment size (413 40005), rate limits (429, see above).
+
+Fault hooks: `await drop_connection()` (resumable close; missed dispatches replayed on RESUME),
+`throttle(count, retry_after=, scope=, method=, path_prefix=)` (the next matching requests get a 429),
+`advance(seconds)`, `close_dms(user)`, `remove_member(guild, user)`.
+
+What it remembers: `requests` (every REST call, with its answer's `status`), `interactions[token]`
+(`InteractionRecord`: responses, `rejected` (status, code) pairs, `wait_rejected(code)`),
+`rate_limited` (every 429 as a `RateLimitHit`), `synced_commands`, `dms`, `violations`
+(`take_violations()` empties it for a test that broke a rule on purpose).
+"""
+
+from tests.discord_standin.base import INTENT_GUILD_MEMBERS, MIB
+from tests.discord_standin.rate_limits import Bucket, RateLimits
+from tests.discord_standin.records import InteractionRecord, Message, RateLimitHit, RecordedRequest
+from tests.discord_standin.rules import check_message, form_errors, message_pings_everyone
+from tests.discord_standin.server import DiscordStandIn
 
 __all__ = [
+    "INTENT_GUILD_MEMBERS",
+    "MIB",
+    "Bucket",
     "DiscordStandIn",
     "InteractionRecord",
     "Message",
+    "RateLimitHit",
+    "RateLimits",
     "RecordedRequest",
     "check_message",
     "form_errors",

@@ -1,8 +1,5 @@
-"""The Discord stand-in itself, driven by a tiny discord.py bot (not genrebot) that breaks rules on purpose.
-
-The unmodified discord.py client talks to the stand-in over real sockets: only `Route.BASE` and
-`DiscordWebSocket.DEFAULT_GATEWAY` are pointed at it, and restored afterwards.
-"""
+"""The Discord stand-in's core: login, READY, command sync, interactions, acknowledgements, message
+limits, DMs, RESUME and the 15-minute token, through a tiny discord.py bot that breaks rules on purpose."""
 
 from __future__ import annotations
 
@@ -13,25 +10,19 @@ from collections.abc import AsyncIterator
 import aiohttp
 import discord
 import pytest
-import yarl
 from discord import app_commands
-from discord.ext import commands
 
 from tests.discord_standin import DiscordStandIn, Message, check_message, message_pings_everyone
+from tests.discord_standin.tinybot import GUILD, USER, TinyBot, running, until
 
-USER = 4242
-GUILD = 800_000_000_000_000_001
 PNG = b"\x89PNG\r\n\x1a\nfake-image-bytes"
 
 
-class TinyBot(commands.Bot):
-    """Each command exercises one behaviour of the stand-in; errors the bot sees land in `errors`."""
+class CoreBot(TinyBot):
+    """Each command exercises one behaviour of the stand-in."""
 
     def __init__(self) -> None:
-        super().__init__(command_prefix="!", intents=discord.Intents(guilds=True), guild_ready_timeout=0.1)
-        self.errors: list[BaseException] = []
-        self.gate = asyncio.Event()  # tests open it to let a waiting command go on
-        self.seen: list[object] = []
+        super().__init__()
 
         @self.tree.command(name="chart", description="defers, then an embed and a PNG")
         async def chart(interaction: discord.Interaction) -> None:
@@ -101,41 +92,15 @@ class TinyBot(commands.Bot):
 
         self.tree.add_command(stats)
 
-    async def setup_hook(self) -> None:
-        await self.tree.sync()
-        await self.tree.sync(guild=discord.Object(GUILD))
-
 
 @pytest.fixture
-async def world() -> AsyncIterator[tuple[DiscordStandIn, TinyBot]]:
-    server = DiscordStandIn()
-    await server.start()
-    saved = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
-    discord.http.Route.BASE = server.api_base
-    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(server.gateway_url)
-    bot = TinyBot()
-    task = asyncio.create_task(bot.start(server.token))
-    try:
-        await server.wait_ready()
-        await asyncio.wait_for(bot.wait_until_ready(), 5)  # READY and GUILD_CREATE were understood
+async def world() -> AsyncIterator[tuple[DiscordStandIn, CoreBot]]:
+    server, bot = DiscordStandIn(), CoreBot()
+    async with running(server, bot):
         yield server, bot
-    finally:
-        bot.gate.set()
-        await bot.close()
-        await asyncio.gather(task, return_exceptions=True)
-        discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = saved
-        await server.stop()
 
 
-async def until(condition, timeout: float = 5) -> None:  # type: ignore[no-untyped-def]
-    for _ in range(int(timeout / 0.02)):
-        if condition():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("condition not met in time")
-
-
-async def test_login_ready_and_sync(world: tuple[DiscordStandIn, TinyBot]) -> None:
+async def test_login_ready_and_sync(world: tuple[DiscordStandIn, CoreBot]) -> None:
     server, bot = world
     assert [(r.method, r.path) for r in server.requests][:2] == [("GET", "/users/@me"), ("GET", "/oauth2/applications/@me")]
     assert bot.user is not None and bot.user.id == server.application_id
@@ -147,7 +112,7 @@ async def test_login_ready_and_sync(world: tuple[DiscordStandIn, TinyBot]) -> No
     assert not server.violations
 
 
-async def test_unsynced_command_cannot_be_invoked(world: tuple[DiscordStandIn, TinyBot]) -> None:
+async def test_unsynced_command_cannot_be_invoked(world: tuple[DiscordStandIn, CoreBot]) -> None:
     server, _ = world
     with pytest.raises(AssertionError, match="never synced /nope"):
         await server.invoke("nope", user_id=USER)
@@ -155,7 +120,7 @@ async def test_unsynced_command_cannot_be_invoked(world: tuple[DiscordStandIn, T
         await server.invoke("genre", {"colour": "red"}, user_id=USER)
 
 
-async def test_deferred_edit_with_embed_and_png(world: tuple[DiscordStandIn, TinyBot]) -> None:
+async def test_deferred_edit_with_embed_and_png(world: tuple[DiscordStandIn, CoreBot]) -> None:
     server, _ = world
     record = await server.invoke("chart", user_id=USER)
     await record.wait_acknowledged()
@@ -169,7 +134,7 @@ async def test_deferred_edit_with_embed_and_png(world: tuple[DiscordStandIn, Tin
     assert not server.violations
 
 
-async def test_late_acknowledgement(world: tuple[DiscordStandIn, TinyBot]) -> None:
+async def test_late_acknowledgement(world: tuple[DiscordStandIn, CoreBot]) -> None:
     server, bot = world
     record = await server.invoke("slow", user_id=USER)
     await asyncio.sleep(3.1)
@@ -179,7 +144,7 @@ async def test_late_acknowledgement(world: tuple[DiscordStandIn, TinyBot]) -> No
     assert record.acknowledged_at is None and record.responses == []
 
 
-async def test_content_over_2000_characters(world: tuple[DiscordStandIn, TinyBot]) -> None:
+async def test_content_over_2000_characters(world: tuple[DiscordStandIn, CoreBot]) -> None:
     server, bot = world
     record = await server.invoke("long", user_id=USER)
     await until(lambda: bool(bot.errors))
@@ -190,7 +155,7 @@ async def test_content_over_2000_characters(world: tuple[DiscordStandIn, TinyBot
     assert [m.kind for m in record.responses] == ["callback"]
 
 
-async def test_second_acknowledgement(world: tuple[DiscordStandIn, TinyBot]) -> None:
+async def test_second_acknowledgement(world: tuple[DiscordStandIn, CoreBot]) -> None:
     server, bot = world
     record = await server.invoke("twice", user_id=USER)
     await until(lambda: bool(bot.errors))
@@ -199,7 +164,7 @@ async def test_second_acknowledgement(world: tuple[DiscordStandIn, TinyBot]) -> 
     assert server.violations == ["/twice: interaction acknowledged twice"]
 
 
-async def test_dm_open_then_closed(world: tuple[DiscordStandIn, TinyBot]) -> None:
+async def test_dm_open_then_closed(world: tuple[DiscordStandIn, CoreBot]) -> None:
     server, bot = world
     record = await server.invoke("dm", user_id=USER)
     await until(lambda: bool(server.dms.get(USER)))
@@ -212,7 +177,7 @@ async def test_dm_open_then_closed(world: tuple[DiscordStandIn, TinyBot]) -> Non
     assert USER + 1 not in server.dms
 
 
-async def test_drop_connection_resumes_and_replays(world: tuple[DiscordStandIn, TinyBot]) -> None:
+async def test_drop_connection_resumes_and_replays(world: tuple[DiscordStandIn, CoreBot]) -> None:
     server, bot = world
     running = await server.invoke("wait", user_id=USER)
     await running.wait_acknowledged()
@@ -225,7 +190,7 @@ async def test_drop_connection_resumes_and_replays(world: tuple[DiscordStandIn, 
     assert server.resumed == 1 and not server.violations
 
 
-async def test_edits_after_fifteen_minutes(world: tuple[DiscordStandIn, TinyBot]) -> None:
+async def test_edits_after_fifteen_minutes(world: tuple[DiscordStandIn, CoreBot]) -> None:
     server, bot = world
     record = await server.invoke("wait", user_id=USER)
     await record.wait_acknowledged()
@@ -238,7 +203,7 @@ async def test_edits_after_fifteen_minutes(world: tuple[DiscordStandIn, TinyBot]
     assert [m.kind for m in record.responses] == ["callback"]
 
 
-async def test_autocomplete_and_typed_options(world: tuple[DiscordStandIn, TinyBot]) -> None:
+async def test_autocomplete_and_typed_options(world: tuple[DiscordStandIn, CoreBot]) -> None:
     server, bot = world
     choices = await server.autocomplete("genre", "name", "r", user_id=USER)
     assert choices == [{"name": "rock", "value": "rock"}, {"name": "rap", "value": "rap"}, {"name": "r&b", "value": "r&b"}]
@@ -251,7 +216,7 @@ async def test_autocomplete_and_typed_options(world: tuple[DiscordStandIn, TinyB
     assert not server.violations
 
 
-async def test_unknown_routes_answer_404(world: tuple[DiscordStandIn, TinyBot]) -> None:
+async def test_unknown_routes_answer_404(world: tuple[DiscordStandIn, CoreBot]) -> None:
     server, _ = world
     async with aiohttp.ClientSession() as session, session.get(f"{server.api_base}/guilds/1/bans",
                                                                headers={"Authorization": f"Bot {server.token}"}) as r:

@@ -1,0 +1,123 @@
+"""The state every part of the stand-in shares (declared once here, set in `DiscordStandIn.__init__`),
+its clock, and the way it answers: Discord's JSON errors, recorded violations."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+from tests.discord_standin.rate_limits import RateLimiter
+from tests.discord_standin.records import InteractionRecord, Message, RecordedRequest
+
+ACK_DEADLINE_S = 3.0
+TOKEN_LIFETIME_S = 15 * 60
+MIB = 1024 * 1024
+ATTACHMENT_SIZE_LIMIT = 10 * MIB  # what Discord tells bots in an unboosted guild (tier 2: 50 MiB, tier 3: 100 MiB)
+
+# Gateway intents (IDENTIFY's `intents` bit field) that the application must have switched on in
+# the developer portal; asking for one that is not gets close code 4014.
+INTENT_GUILD_MEMBERS, INTENT_GUILD_PRESENCES, INTENT_MESSAGE_CONTENT = 1 << 1, 1 << 8, 1 << 15
+PRIVILEGED_INTENTS = INTENT_GUILD_MEMBERS | INTENT_GUILD_PRESENCES | INTENT_MESSAGE_CONTENT
+
+DISCORD_EPOCH_MS = 1_420_070_400_000
+_increments = itertools.count()
+
+
+def snowflake(offset_s: float = 0.0) -> int:
+    """A Discord id: its top bits are its creation time (discord.py's `created_at` reads them),
+    `offset_s` after now for something created on a fast-forwarded clock."""
+    created_ms = int((time.time() + offset_s) * 1000) - DISCORD_EPOCH_MS
+    return (created_ms << 22) | (next(_increments) % (1 << 22))
+
+
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    """Discord's JSON: discord.py parses a body only when Content-Type is exactly application/json."""
+    return web.Response(body=json.dumps(data).encode(), status=status,
+                        headers={"Content-Type": "application/json", **(headers or {})})
+
+
+def error_response(status: int, code: int, message: str) -> web.Response:
+    return json_response({"code": code, "message": message}, status=status)
+
+
+class StandInBase:
+    """Attributes shared by the gateway, the REST routes and the interaction rules."""
+
+    token: str
+    application_id: int
+    bot_user: dict[str, Any]
+    guild_ids: list[int]
+    channel_ids: dict[int, int]  # guild id -> its one text channel
+    members: dict[int, set[int]]  # guild id -> member user ids
+    departed: dict[int, set[int]]  # guild id -> users removed from it
+    requests: list[RecordedRequest]
+    violations: list[str]
+    synced_commands: dict[str, dict[str, Any]]
+    dms: dict[int, list[Message]]
+    closed_dms: set[int]
+    dm_channels: dict[int, int]  # channel id -> user id
+    interactions: dict[str, InteractionRecord]  # by token
+    clock_offset: float
+    limiter: RateLimiter
+    attachment_size_limit: int
+    token_lifetime_s: float
+    portal_intents: int  # privileged intents switched on for the application
+    identified_intents: int  # what the connected session asked for in IDENTIFY
+    identified: asyncio.Event
+    resumed: int
+    session_id: str
+    port: int
+
+    @property
+    def api_base(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/v10"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/gateway"
+
+    def now(self) -> float:
+        """The stand-in's clock: monotonic time plus whatever a test fast-forwarded."""
+        return time.monotonic() + self.clock_offset
+
+    def advance(self, seconds: float) -> None:
+        """Fast-forward the clock (token expiry, rate-limit windows) without waiting."""
+        self.clock_offset += seconds
+
+    def take_violations(self) -> list[str]:
+        found, self.violations = self.violations, []
+        return found
+
+    def _message_object(self, message: Message, channel_id: int, webhook: bool = True) -> dict[str, Any]:
+        """A message as Discord returns it after a create or an edit."""
+        return {
+            "id": str(message.id), "channel_id": str(channel_id), "type": 0, "content": message.content or "",
+            "author": self.bot_user, "embeds": message.embeds or [], "components": message.components or [],
+            "attachments": [{"id": str(snowflake()), "filename": name, "size": len(data),
+                             "url": f"https://cdn.invalid/{name}", "proxy_url": f"https://cdn.invalid/{name}"}
+                            for name, data in (message.attachments or [])],
+            "mentions": [], "mention_roles": [], "mention_everyone": False, "pinned": False, "tts": False,
+            "timestamp": datetime.now(UTC).isoformat(), "edited_timestamp": None, "flags": message.flags,
+            **({"webhook_id": str(self.application_id), "application_id": str(self.application_id)} if webhook else {}),
+        }
+
+    async def _dispatch(self, event: str, data: dict[str, Any]) -> None:
+        raise NotImplementedError  # the gateway sends it
+
+    def _user(self, user_id: int) -> dict[str, Any]:
+        raise NotImplementedError  # the guild directory builds it
+
+    def _member(self, user_id: int, *, with_user: bool = True) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _channel(self, guild_id: int, channel_id: int) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _dm_channel_for(self, user_id: int) -> int:
+        raise NotImplementedError

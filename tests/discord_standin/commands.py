@@ -1,0 +1,169 @@
+"""Slash commands: what the bot synced, and the INTERACTION_CREATE events a member's command or
+keystroke (autocomplete) produces, typed per the synced options as Discord types them."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+from tests.discord_standin.base import ACK_DEADLINE_S, json_response, snowflake
+from tests.discord_standin.guilds import PERMISSIONS, GuildsMixin
+from tests.discord_standin.records import InteractionRecord
+from tests.discord_standin.rules import invalid_form_body, sync_problems
+
+_CONVERT: dict[int, Callable[[Any], Any]] = {3: str, 4: int, 5: bool, 10: float}
+
+
+class CommandsMixin(GuildsMixin):
+    def _sync(self, commands: list[dict[str, Any]], guild_id: int | None = None) -> web.Response:
+        problems = sync_problems(commands)
+        if problems:
+            self.violations.extend(text for _, _, text in problems)
+            return json_response(invalid_form_body(problems), status=400)
+        out = []
+        for command in commands:
+            stored = {**command, "id": str(snowflake()), "application_id": str(self.application_id),
+                      "version": str(snowflake()), "type": command.get("type", 1)}
+            if guild_id is not None:
+                stored["guild_id"] = str(guild_id)
+            stored.setdefault("options", [])
+            stored.setdefault("default_member_permissions", None)
+            stored.setdefault("nsfw", False)
+            self.synced_commands[command["name"]] = stored
+            out.append(stored)
+        return json_response(out)
+
+    def _command(self, name: str) -> dict[str, Any]:
+        command = self.synced_commands.get(name)
+        assert command is not None, f"the bot never synced /{name} (synced: {sorted(self.synced_commands)})"
+        return command
+
+    def _options(
+        self, command: str, spec: list[dict[str, Any]], values: dict[str, Any], focused: str | None,
+        resolved: dict[str, dict[str, Any]], guild_id: int | None,
+    ) -> list[dict[str, Any]]:
+        """The options as Discord sends them, each value typed per the synced option type."""
+        known = {o["name"]: o for o in spec}
+        unknown = set(values) - set(known)
+        assert not unknown, f"/{command} has no option(s) {sorted(unknown)} (it has {sorted(known)})"
+        out = []
+        for option in spec:
+            name, kind = option["name"], option["type"]
+            if name not in values:
+                assert not option.get("required") or focused is not None, f"/{command}: required option {name!r} missing"
+                continue
+            value = values[name]
+            if name == focused:
+                out.append({"name": name, "type": kind, "value": str(value), "focused": True})
+                continue
+            if kind in _CONVERT:
+                value = _CONVERT[kind](value)
+            elif kind in (6, 9):  # user / mentionable: a user id
+                user = self._user(int(value))
+                resolved.setdefault("users", {})[str(value)] = user
+                if guild_id:
+                    resolved.setdefault("members", {})[str(value)] = self._member(int(value), with_user=False)
+                value = str(value)
+            elif kind == 7:
+                channel = self._channel(guild_id or 0, int(value))
+                resolved.setdefault("channels", {})[str(value)] = {**channel, "permissions": PERMISSIONS}
+                value = str(value)
+            elif kind == 8:
+                resolved.setdefault("roles", {})[str(value)] = self._role(int(value))
+                value = str(value)
+            out.append({"name": name, "type": kind, "value": value})
+        return out
+
+    def _interaction_payload(
+        self, kind: int, command: str, options: dict[str, Any], user_id: int, guild_id: int | None,
+        subcommand: str | None, focused: str | None,
+    ) -> tuple[dict[str, Any], InteractionRecord]:
+        spec = self._command(command)
+        if "guild_id" in spec:
+            assert guild_id == int(spec["guild_id"]), (
+                f"/{command} was synced to guild {spec['guild_id']} only; it cannot be run in {guild_id or 'a DM'}")
+        if guild_id:
+            self._join_by_command(guild_id, user_id)
+        resolved: dict[str, dict[str, Any]] = {}
+        option_specs = spec.get("options", [])
+        if subcommand:
+            sub = next((o for o in option_specs if o["name"] == subcommand and o["type"] == 1), None)
+            assert sub is not None, f"/{command} has no subcommand {subcommand!r}"
+            option_specs = sub.get("options", [])
+            opts = [{"name": subcommand, "type": 1,
+                     "options": self._options(command, option_specs, options, focused, resolved, guild_id)}]
+        else:
+            opts = self._options(command, option_specs, options, focused, resolved, guild_id)
+        interaction_id, token = snowflake(self.clock_offset), f"itok-{snowflake()}"
+        payload: dict[str, Any] = {
+            "id": str(interaction_id), "application_id": str(self.application_id), "type": kind, "token": token,
+            "version": 1, "locale": "en-US", "app_permissions": PERMISSIONS, "entitlements": [],
+            "authorizing_integration_owners": {"0": str(guild_id)} if guild_id else {"1": str(user_id)},
+            "context": 0 if guild_id else 1, "attachment_size_limit": self.attachment_size_limit,
+            "data": {"id": spec["id"], "name": command, "type": 1, "options": opts},
+        }
+        if resolved:
+            payload["data"]["resolved"] = resolved
+        if "guild_id" in spec:
+            payload["data"]["guild_id"] = spec["guild_id"]
+        if guild_id:
+            channel_id = self.channel_ids[guild_id]
+            payload.update({
+                "guild_id": str(guild_id), "guild_locale": "en-US", "channel_id": str(channel_id),
+                "channel": self._channel(guild_id, channel_id),
+                "guild": {"id": str(guild_id), "locale": "en-US", "features": []},
+                "member": self._member(user_id),
+            })
+        else:
+            dm_channel = self._dm_channel_for(user_id)
+            payload.update({"channel_id": str(dm_channel), "user": self._user(user_id),
+                            "channel": {"id": str(dm_channel), "type": 1, "recipients": [self._user(user_id)]}})
+        label = f"{command} {subcommand}" if subcommand else command
+        record = InteractionRecord(interaction_id, token, label, user_id, self.now(), self.token_lifetime_s)
+        if focused is not None:
+            record.focused_option_type = next(o["type"] for o in option_specs if o["name"] == focused)
+        self.interactions[token] = record
+        return payload, record
+
+    async def invoke(
+        self, command: str, options: dict[str, Any] | None = None, *, user_id: int,
+        guild_id: int | None = ..., subcommand: str | None = None,  # type: ignore[assignment]
+    ) -> InteractionRecord:
+        """Dispatch a slash command as a member would run it (guild_id None: in a DM); returns its record."""
+        guild = self.guild_ids[0] if guild_id is ... else guild_id
+        payload, record = self._interaction_payload(2, command, options or {}, user_id, guild, subcommand, None)
+        await self._dispatch("INTERACTION_CREATE", payload)
+        asyncio.get_running_loop().call_later(ACK_DEADLINE_S, self._check_ack, record)
+        return record
+
+    async def autocomplete(
+        self, command: str, option: str, value: str, *, user_id: int, options: dict[str, Any] | None = None,
+        guild_id: int | None = ..., subcommand: str | None = None,  # type: ignore[assignment]
+    ) -> list[dict[str, Any]]:
+        """Send an autocomplete interaction (the typed option focused); returns the bot's choices.
+
+        Raises AssertionError when Discord would have refused the bot's answer (the violation is
+        recorded too); `autocomplete_record` gives the record for a test that expects a refusal."""
+        record = await self.autocomplete_record(command, option, value, user_id=user_id, options=options,
+                                                guild_id=guild_id, subcommand=subcommand)
+        await record.wait_until(lambda: record.autocomplete_choices is not None or bool(record.rejected), 5)
+        assert not record.rejected, f"/{command}: Discord refused the autocomplete answer {record.rejected}"
+        return record.autocomplete_choices or []
+
+    async def autocomplete_record(
+        self, command: str, option: str, value: str, *, user_id: int, options: dict[str, Any] | None = None,
+        guild_id: int | None = ..., subcommand: str | None = None,  # type: ignore[assignment]
+    ) -> InteractionRecord:
+        """Dispatch an autocomplete interaction and return its record at once."""
+        guild = self.guild_ids[0] if guild_id is ... else guild_id
+        values = {**(options or {}), option: value}
+        payload, record = self._interaction_payload(4, command, values, user_id, guild, subcommand, option)
+        await self._dispatch("INTERACTION_CREATE", payload)
+        return record
+
+    def _check_ack(self, record: InteractionRecord) -> None:
+        if record.acknowledged_at is None:
+            self.violations.append(f"no acknowledgement within 3s for /{record.command}")

@@ -1,0 +1,102 @@
+"""The stand-in's world: guilds, their members, users and DM channels, and the payloads Discord
+sends for each.
+
+Membership: a user who runs a command in a guild is a member of it from then on (they could not
+have run it otherwise); `add_member` makes one without a command, `remove_member` takes one out.
+A user who was removed cannot run commands there until added again. Removing or adding sends
+GUILD_MEMBER_REMOVE / GUILD_MEMBER_ADD only to a session that identified with the privileged
+GUILD_MEMBERS intent, as Discord does; any bot can still ask `GET /guilds/{id}/members/{user}`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.discord_standin.base import INTENT_GUILD_MEMBERS, StandInBase, snowflake
+
+PERMISSIONS = "2248473465835073"
+
+
+class GuildsMixin(StandInBase):
+    async def add_member(self, guild_id: int, user_id: int) -> None:
+        """The user joins the guild (GUILD_MEMBER_ADD for a session with the members intent)."""
+        self.departed.setdefault(guild_id, set()).discard(user_id)
+        if user_id in self.members.setdefault(guild_id, set()):
+            return
+        self.members[guild_id].add(user_id)
+        if self.identified_intents & INTENT_GUILD_MEMBERS:
+            await self._dispatch("GUILD_MEMBER_ADD", {**self._member(user_id), "guild_id": str(guild_id)})
+
+    async def remove_member(self, guild_id: int, user_id: int) -> None:
+        """The user leaves (or is kicked from) the guild."""
+        self.members.setdefault(guild_id, set()).discard(user_id)
+        self.departed.setdefault(guild_id, set()).add(user_id)
+        if self.identified_intents & INTENT_GUILD_MEMBERS:
+            await self._dispatch("GUILD_MEMBER_REMOVE", {"guild_id": str(guild_id), "user": self._user(user_id)})
+
+    def is_member(self, guild_id: int, user_id: int) -> bool:
+        return user_id in self.members.get(guild_id, set())
+
+    def shares_a_guild(self, user_id: int) -> bool:
+        """Whether the user is in any guild the bot is in: without that, the bot cannot DM them."""
+        return any(self.is_member(guild, user_id) for guild in self.guild_ids)
+
+    def _join_by_command(self, guild_id: int, user_id: int) -> None:
+        assert user_id not in self.departed.get(guild_id, set()), (
+            f"user {user_id} left guild {guild_id}: they cannot run commands there (add_member first)")
+        self.members.setdefault(guild_id, set()).add(user_id)
+
+    def close_dms(self, user_id: int) -> None:
+        """The user's privacy settings refuse DMs from this bot (50007 on every DM)."""
+        self.closed_dms.add(user_id)
+
+    def open_dms(self, user_id: int) -> None:
+        self.closed_dms.discard(user_id)
+
+    def _dm_channel_for(self, user_id: int) -> int:
+        for channel, user in self.dm_channels.items():
+            if user == user_id:
+                return channel
+        channel = snowflake()
+        self.dm_channels[channel] = user_id
+        return channel
+
+    # --- payloads --------------------------------------------------------------------------------
+
+    def _user(self, user_id: int) -> dict[str, Any]:
+        return {"id": str(user_id), "username": f"member{user_id % 100000}", "discriminator": "0",
+                "global_name": f"Member {user_id % 100000}", "avatar": None, "flags": 0}
+
+    def _member(self, user_id: int, *, with_user: bool = True) -> dict[str, Any]:
+        member: dict[str, Any] = {
+            "roles": [], "joined_at": "2026-01-01T00:00:00+00:00", "permissions": PERMISSIONS,
+            "deaf": False, "mute": False, "flags": 0, "nick": None, "avatar": None, "pending": False,
+        }
+        if with_user:
+            member["user"] = self._user(user_id)
+        return member
+
+    @staticmethod
+    def _role(role_id: int) -> dict[str, Any]:
+        return {"id": str(role_id), "name": f"role{role_id % 1000}", "permissions": "0", "position": 1,
+                "color": 0, "hoist": False, "managed": False, "mentionable": True, "flags": 0}
+
+    def _channel(self, guild_id: int, channel_id: int) -> dict[str, Any]:
+        return {"id": str(channel_id), "type": 0, "guild_id": str(guild_id), "name": "general", "position": 0,
+                "permission_overwrites": [], "nsfw": False, "parent_id": None, "topic": None,
+                "rate_limit_per_user": 0}
+
+    def _guild(self, guild_id: int) -> dict[str, Any]:
+        channel_id = self.channel_ids[guild_id]
+        return {
+            "id": str(guild_id), "name": f"Guild {guild_id % 1000}", "owner_id": "1", "icon": None,
+            "roles": [{"id": str(guild_id), "name": "@everyone", "permissions": PERMISSIONS, "position": 0,
+                       "color": 0, "hoist": False, "managed": False, "mentionable": False, "flags": 0}],
+            "channels": [self._channel(guild_id, channel_id)], "members": [], "emojis": [], "stickers": [],
+            "features": [], "member_count": max(30, len(self.members.get(guild_id, ()))), "large": False,
+            "unavailable": False, "threads": [],
+            "presences": [], "voice_states": [], "stage_instances": [], "guild_scheduled_events": [],
+            "soundboard_sounds": [], "joined_at": "2026-01-01T00:00:00+00:00", "preferred_locale": "en-US",
+            "verification_level": 0, "default_message_notifications": 0, "explicit_content_filter": 0,
+            "mfa_level": 0, "system_channel_flags": 0, "premium_tier": 0, "nsfw_level": 0,
+        }

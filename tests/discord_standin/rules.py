@@ -1,0 +1,183 @@
+"""The checks Discord makes on what a bot sends, as pure functions of the request body.
+
+Each returns the problems it finds; the routes turn them into Discord's answers:
+400 50035 "Invalid Form Body" with the nested `errors` object discord.py prints, 400 50006 for an
+empty message, 413 40005 for an attachment over the size limit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from tests.discord_standin.records import Message
+
+# Application command option types whose autocomplete choices carry a value of that type.
+STRING, INTEGER, NUMBER = 3, 4, 10
+INT53 = 2**53 - 1  # Discord's integer and number choices must fit a JavaScript number exactly
+CHOICES_MAX = 25
+CHOICE_TEXT_MAX = 100  # choice names, and string choice values (Discord's docs: "up to 100 characters")
+
+Problem = tuple[str, str, str]  # (dotted path into the body, Discord's error code, message)
+
+
+def message_pings_everyone(message: Message) -> bool:
+    """Discord's rule: @everyone/@here in content pings unless allowed_mentions forbids it."""
+    content = message.content or ""
+    if "@everyone" not in content and "@here" not in content:
+        return False
+    allowed = message.allowed_mentions
+    if allowed is None:
+        return True
+    return "everyone" in (allowed.get("parse") or [])
+
+
+def check_message(payload: dict[str, Any]) -> list[str]:
+    """The limits Discord enforces on a message body (400 Invalid Form Body otherwise)."""
+    return [text for _, _, text in message_problems(payload)]
+
+
+def form_errors(problems: Sequence[tuple[str, str] | Problem]) -> dict[str, Any]:
+    """Discord's nested `errors` object: {"content": {"_errors": [{"code": ..., "message": ...}]}}.
+    Each problem is (where, code, message), or (where, message) with a generic code."""
+    errors: dict[str, Any] = {}
+    for problem in problems:
+        where, code, text = problem if len(problem) == 3 else (problem[0], "BASE_TYPE_INVALID", problem[-1])
+        node = errors
+        for key in where.split("."):
+            node = node.setdefault(key, {})
+        node.setdefault("_errors", []).append({"code": code, "message": text})
+    return errors
+
+
+def invalid_form_body(problems: list[Problem]) -> dict[str, Any]:
+    return {"code": 50035, "message": "Invalid Form Body", "errors": form_errors(problems)}
+
+
+def is_empty_message(message: Message) -> bool:
+    """Discord refuses (50006) a message with no content, embeds, attachments, stickers or components."""
+    return not ((message.content or "").strip() or message.embeds or message.attachments or message.components)
+
+
+def body_has_no_message(body: dict[str, Any], files: list[tuple[str, bytes]]) -> bool:
+    """The same rule for a new message's body (stickers and polls count as content too)."""
+    return not (
+        (body.get("content") or "").strip() or body.get("embeds") or body.get("attachments") or files
+        or body.get("components") or body.get("sticker_ids") or body.get("poll")
+    )
+
+
+def oversized_files(files: list[tuple[str, bytes]], limit: int) -> list[str]:
+    """Names of the files over the attachment size limit (413 40005 "Request entity too large")."""
+    return [name for name, data in files if len(data) > limit]
+
+
+def message_problems(payload: dict[str, Any]) -> list[Problem]:
+    """(where, code, what) for every limit the body breaks."""
+    problems: list[Problem] = []
+
+    def add(where: str, text: str, code: str = "BASE_TYPE_MAX_LENGTH") -> None:
+        problems.append((where, code, text))
+
+    content = payload.get("content")
+    if content is not None and len(content) > 2000:
+        add("content", f"content over 2000 characters ({len(content)})")
+    embeds = payload.get("embeds") or []
+    if len(embeds) > 10:
+        add("embeds", "more than 10 embeds")
+    total = 0
+    for i, embed in enumerate(embeds):
+        for key, limit in (("title", 256), ("description", 4096)):
+            value = embed.get(key) or ""
+            total += len(value)
+            if len(value) > limit:
+                add(f"embeds.{i}.{key}", f"embed {key} over {limit} characters")
+        fields = embed.get("fields") or []
+        if len(fields) > 25:
+            add(f"embeds.{i}.fields", "more than 25 embed fields")
+        for j, f in enumerate(fields):
+            name, value = f.get("name") or "", f.get("value") or ""
+            total += len(name) + len(value)
+            if len(name) > 256 or not name:
+                add(f"embeds.{i}.fields.{j}.name", "embed field name empty or over 256 characters", "BASE_TYPE_BAD_LENGTH")
+            if len(value) > 1024 or not value:
+                add(f"embeds.{i}.fields.{j}.value", "embed field value empty or over 1024 characters", "BASE_TYPE_BAD_LENGTH")
+        footer = (embed.get("footer") or {}).get("text") or ""
+        author = (embed.get("author") or {}).get("name") or ""
+        total += len(footer) + len(author)
+        if len(footer) > 2048:
+            add(f"embeds.{i}.footer.text", "embed footer over 2048 characters")
+        if len(author) > 256:
+            add(f"embeds.{i}.author.name", "embed author over 256 characters")
+    if total > 6000:
+        add("embeds", f"embeds over 6000 characters in all ({total})")
+    rows = payload.get("components") or []
+    if len(rows) > 5:
+        add("components", "more than 5 action rows")
+    for i, row in enumerate(rows):
+        for j, component in enumerate(row.get("components") or []):
+            if component.get("type") != 2:
+                continue
+            where = f"components.{i}.components.{j}"
+            if len(component.get("label") or "") > 80:
+                add(f"{where}.label", "button label over 80 characters")
+            if component.get("style") == 5:
+                if not component.get("url") or component.get("custom_id"):
+                    add(where, "link button needs a url and no custom_id", "COMPONENT_INVALID")
+                elif len(component["url"]) > 512:
+                    add(f"{where}.url", "button url over 512 characters")
+            elif not component.get("custom_id") or len(component["custom_id"]) > 100:
+                add(f"{where}.custom_id", "button needs a custom_id of at most 100 characters", "BASE_TYPE_BAD_LENGTH")
+    return problems
+
+
+def autocomplete_problems(data: dict[str, Any], option_type: int) -> list[Problem]:
+    """What Discord refuses in a type-8 callback: over 25 choices, names outside 1-100 characters,
+    string values over 100 characters, values of another type than the focused option's, and
+    integers or numbers outside +/-2^53."""
+    problems: list[Problem] = []
+    choices = data.get("choices")
+    if choices is None:
+        return problems
+    if not isinstance(choices, list):
+        return [("data.choices", "BASE_TYPE_ARRAY", "Must be an array.")]
+    if len(choices) > CHOICES_MAX:
+        problems.append(("data.choices", "BASE_TYPE_MAX_LENGTH", f"Must be {CHOICES_MAX} or fewer in length."))
+    for i, choice in enumerate(choices):
+        where = f"data.choices.{i}"
+        name = choice.get("name") if isinstance(choice, dict) else None
+        if not isinstance(name, str) or not 1 <= len(name) <= CHOICE_TEXT_MAX:
+            problems.append((f"{where}.name", "BASE_TYPE_BAD_LENGTH", f"Must be between 1 and {CHOICE_TEXT_MAX} in length."))
+        value = choice.get("value") if isinstance(choice, dict) else None
+        problems += _choice_value_problems(f"{where}.value", value, option_type)
+    return problems
+
+
+def _choice_value_problems(where: str, value: Any, option_type: int) -> list[Problem]:
+    if option_type == STRING:
+        if not isinstance(value, str):
+            return [(where, "BASE_TYPE_STRING", f"Could not interpret \"{value}\" as string.")]
+        if not 1 <= len(value) <= CHOICE_TEXT_MAX:
+            return [(where, "BASE_TYPE_BAD_LENGTH", f"Must be between 1 and {CHOICE_TEXT_MAX} in length.")]
+        return []
+    if option_type == INTEGER and (isinstance(value, bool) or not isinstance(value, int)):
+        return [(where, "NUMBER_TYPE_COERCE", f"Value \"{value}\" is not int.")]
+    if option_type == NUMBER and (isinstance(value, bool) or not isinstance(value, int | float)):
+        return [(where, "NUMBER_TYPE_COERCE", f"Value \"{value}\" is not a valid number.")]
+    if option_type in (INTEGER, NUMBER) and not -INT53 <= value <= INT53:
+        return [(where, "NUMBER_TYPE_MAX", f"int53 value should be between {-INT53} and {INT53}.")]
+    return []
+
+
+def sync_problems(commands: list[dict[str, Any]]) -> list[Problem]:
+    """The limits Discord checks when commands are overwritten in bulk."""
+    problems: list[Problem] = []
+    for i, command in enumerate(commands):
+        name = command.get("name", "")
+        if not 1 <= len(name) <= 32:
+            problems.append((f"{i}.name", "BASE_TYPE_BAD_LENGTH", f"command name {name!r} must be 1-32 characters"))
+        if len(command.get("description", "")) > 100:
+            problems.append((f"{i}.description", "BASE_TYPE_BAD_LENGTH", f"/{name} description over 100 characters"))
+        if len(command.get("options", [])) > 25:
+            problems.append((f"{i}.options", "BASE_TYPE_MAX_LENGTH", f"/{name} has more than 25 options"))
+    return problems
