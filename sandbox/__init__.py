@@ -1,6 +1,50 @@
 """A local stand-in for Spotify's accounts service and Web API, for the demo and the tests.
 
-An aiohttp app that speaks the real protocol (OAuth authorisation code flow, Web API v1 with
-paging objects, error bodies, expiring tokens, fault injection) so the unmodified spotipy
-client can run against it over real sockets. Must not import `bot`, `storage` or `classifier`.
+An aiohttp app that speaks the real protocol (OAuth authorisation-code flow with a consent
+page, Web API v1 with paging objects, Spotify's error bodies, expiring tokens) so the unmodified
+spotipy client can run against it over real sockets. Must not import `bot`, `storage` or
+`classifier`. Layout: `state` (what it knows) with `records`, `tokens`, `faults`,
+`persistence`; `accounts` (/authorize, /api/token); `api/` (the Web API by area); `server`
+(the app, one middleware, `SandboxServer`, `SandboxThread`); `library`/`demo` (seed data);
+`cli` (`genrebot sandbox`).
+
+Always on, because Spotify always does it (development-mode app, 2026):
+- exact registered redirect URIs (default only http://127.0.0.1:8888/callback, the bot's
+  default; `SandboxState(redirect_uris=...)`, `genrebot sandbox --redirect-uri URI`, repeatable);
+- granted scopes: a call without its scope answers 403 "Insufficient client scope" (`scopes`);
+- `show_dialog=true` always shows the consent page, which names the Spotify user approving
+  (`?sandbox_user=ID` picks the user; the page links to the others);
+- playlist items readable only by the owner and collaborators (403 for anyone else), other
+  users' playlists give metadata without items; `GET /me/playlists` lists owned, followed and
+  collaborative playlists as the scopes allow;
+- endpoints removed for development-mode apps answer 403 "Forbidden" (`api.removed`);
+- only catalogue URIs can be added ("Payload contains a non-existing ID"), no local files in an
+  add or a replace, 100 per request, 10,000 per playlist (403); names up to 100 characters;
+  descriptions over 300 characters or with line breaks get 500, as Spotify answers them;
+- malformed numbers (`limit=abc`, `offset=-1`, huge values, a non-integer `position`) get 400;
+- refresh tokens expire six months after the user's approval; refreshing does not extend that.
+
+Switches, off by default because Spotify does it only under load, by accident or on request
+(each has a self-test in tests/sandbox):
+- `auto_approve=True` (default; CLI `--auto-approve`): the scripted user approves at once,
+  unless the app sends `show_dialog=true`. With False, the page shows until the user approved.
+- `audio_features_enabled` (CLI `--audio-features on`): an old extended-quota app that still
+  gets /audio-features; off, it answers 403 as for every new app.
+- `rate_limit=RateLimit(requests, window_s=30, penalty_s=None)` (CLI `--rate-limit N`): 429s
+  with Retry-After that emerge from load over each app's rolling window.
+- `exceed_quota(retry_after, client_id=None, lasts_s=None)` / `lift_quota()`: every call of the
+  app answers 429 with `"reason": "QUOTA_EXCEEDED"`, Retry-After as given (None: no header;
+  `"inf"`, `"1e12"`, `"soon"` are sent verbatim).
+- `refresh_rotation=RefreshRotation(every, grace_s)` (CLI `--rotate-refresh-tokens N`): some
+  refreshes return a new refresh token; the old one is refused after `grace_s`.
+- `inject(status | "drop" | "hang", count, method=, path_prefix=, retry_after=, reason=,
+  after_processing=False)`: the next matching requests fail; with `after_processing=True` they
+  take effect first and only the answer is lost (5xx, dropped connection, or a hang the client
+  times out on).
+- `during_liked_read(user, action, after_page=)` / `like_during_read(...)`: the library changes
+  between two Liked Songs pages; `make_unavailable(ids)` and `like_local_file(...)` put `null`
+  and local entries in pages; `add_playlist`, `follow`, `collaborate` give users playlists of
+  their own, of others and shared ones, with songs, local files and episodes.
+- `latency_s`, `access_token_ttl_s`, `expire_access_tokens()`, `revoke_refresh_tokens(user)`,
+  `SandboxUser.registered = False` (a user the app's owner has not listed: 403).
 """

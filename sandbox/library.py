@@ -3,7 +3,8 @@
 The demo library (`data/demo_library.tsv`) lists a few hundred well-known songs with their
 public facts (title, artists, album, release date, duration, explicit), written by hand; the
 genre column is what a listener would call it, used only to check the demo's results. The
-synthetic generator makes large, deterministic libraries for tests and benchmarks.
+demo member's own playlist (`data/demo_playlist.tsv`) mixes some of those with songs they never
+liked. The synthetic generator makes large, deterministic libraries for tests and benchmarks.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 from music import Track
-from sandbox.state import spotify_id
+from sandbox.records import spotify_id
 
 
 @dataclass(frozen=True)
@@ -22,26 +23,42 @@ class DemoSong:
     track: Track
 
 
+def _rows(name: str) -> list[list[str]]:
+    text = resources.files("sandbox").joinpath(f"data/{name}").read_text(encoding="utf-8")
+    return [line.split("\t") for line in text.splitlines() if line.strip() and not line.startswith("#")]
+
+
+def _song(fields: list[str]) -> DemoSong:
+    genre, title, artists, album, date, duration, explicit = fields
+    minutes, seconds = duration.split(":")
+    names = tuple(a.strip() for a in artists.split(";"))
+    track = Track(
+        id=spotify_id(f"track:{title}:{artists}:{album}"),
+        name=title,
+        artists=names,
+        artist_ids=tuple(spotify_id(f"artist:{n}") for n in names),
+        album=album,
+        release_date=date,
+        duration_ms=(int(minutes) * 60 + int(seconds)) * 1000,
+        explicit=explicit == "1",
+    )
+    return DemoSong(genre, track)
+
+
 def demo_songs() -> list[DemoSong]:
-    text = resources.files("sandbox").joinpath("data/demo_library.tsv").read_text(encoding="utf-8")
+    return [_song(fields) for fields in _rows("demo_library.tsv")]
+
+
+def demo_playlist_songs() -> list[DemoSong]:
+    """The demo member's "Road Trip" playlist, in order: 25 of their Liked Songs and 12 songs
+    they never liked, so sorting it differs from sorting Liked Songs yet shares songs with it."""
+    liked = {(s.track.name, "; ".join(s.track.artists)): s for s in demo_songs()}
     songs = []
-    for line in text.splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        genre, title, artists, album, date, duration, explicit = line.split("\t")
-        minutes, seconds = duration.split(":")
-        names = tuple(a.strip() for a in artists.split(";"))
-        track = Track(
-            id=spotify_id(f"track:{title}:{artists}:{album}"),
-            name=title,
-            artists=names,
-            artist_ids=tuple(spotify_id(f"artist:{n}") for n in names),
-            album=album,
-            release_date=date,
-            duration_ms=(int(minutes) * 60 + int(seconds)) * 1000,
-            explicit=explicit == "1",
-        )
-        songs.append(DemoSong(genre, track))
+    for fields in _rows("demo_playlist.tsv"):
+        if fields[0] == "liked":
+            songs.append(liked[(fields[1], fields[2])])
+        else:
+            songs.append(_song(fields))
     return songs
 
 

@@ -1,91 +1,48 @@
-"""What the Spotify sandbox knows: apps, users, libraries, playlists, tokens and injected faults.
+"""What the Spotify sandbox knows: apps, users, the catalogue, playlists, tokens and trouble.
 
 Plain data with small methods, guarded by one lock because the sandbox may be read from a test's
-thread while its server runs in another. Playlists can be saved to and loaded from a JSON file,
-so the demo can update the same playlists run after run.
+thread while its server runs in another. The switches that make it stricter or harsher are
+documented in the package docstring (`sandbox/__init__.py`); this module holds their state.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import secrets
 import threading
 import time
-from collections import deque
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from music import Track
+from sandbox import persistence
+from sandbox.faults import Fault, FaultAction, QuotaBlock, RateLimit, RetryAfter, RollingWindow
+from sandbox.records import (
+    Episode,
+    LocalFile,
+    LoggedRequest,
+    SandboxPlaylist,
+    SandboxUser,
+    is_spotify_id,
+    spotify_id,
+)
+from sandbox.tokens import ACCESS_TOKEN_TTL_S, RefreshRotation, TokenBook
 
-ACCESS_TOKEN_TTL_S = 3600
-REFRESH_TOKEN_TTL_S = 183 * 86_400  # refresh tokens expire after six months (since 2026)
-CODE_TTL_S = 600
+__all__ = ["DEFAULT_REDIRECT_URI", "RefreshRotation", "SandboxState", "spotify_id", "is_spotify_id"]
 
-
-def spotify_id(seed: str) -> str:
-    """A stable 22-character base62 id derived from `seed`, shaped like Spotify's."""
-    alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-    number = int.from_bytes(hashlib.sha256(seed.encode()).digest(), "big")
-    chars = []
-    for _ in range(22):
-        number, rest = divmod(number, 62)
-        chars.append(alphabet[rest])
-    return "".join(chars)
-
-
-@dataclass
-class SandboxUser:
-    id: str
-    display_name: str
-    account_id: str
-    email: str = ""
-    liked: list[tuple[Track, datetime]] = field(default_factory=list)  # newest first
-    registered: bool = True  # development-mode apps allow only listed users
-
-    def like(self, track: Track, at: datetime | None = None) -> None:
-        """Like a song now: it goes to the top of Liked Songs, as in Spotify."""
-        self.liked.insert(0, (track, at or datetime.now(UTC)))
+# The bot's default callback (bot.settings.DEFAULT_REDIRECT_URI; the sandbox may not import bot).
+DEFAULT_REDIRECT_URI = "http://127.0.0.1:8888/callback"
+PlaylistItem = Track | Episode  # a LocalFile is a Track
 
 
 @dataclass
-class SandboxPlaylist:
-    id: str
-    owner_id: str
-    name: str
-    description: str
-    public: bool
-    items: list[tuple[str, datetime]] = field(default_factory=list)  # (track uri, added_at)
-    followers: set[str] = field(default_factory=set)
-    snapshot: int = 1
+class LikedReadHook:
+    """Runs `action` once the user's `after_page`-th Liked Songs page has been served."""
 
-
-@dataclass
-class Fault:
-    status: int
-    retry_after: int | None = None
-    reason: str | None = None
-    path_prefix: str = "/v1/"
-    message: str = "injected fault"
-    method: str | None = None  # None: any method
-
-
-@dataclass
-class Grant:
     user_id: str
-    client_id: str
-    scope: str
-    expires_at: float
-
-
-@dataclass
-class LoggedRequest:
-    method: str
-    path: str
-    status: int
-    at: float
+    pages_left: int
+    action: Callable[[], None]
 
 
 class SandboxState:
@@ -93,31 +50,39 @@ class SandboxState:
         self,
         *,
         apps: dict[str, str] | None = None,
-        redirect_uris: set[str] | None = None,
+        redirect_uris: Iterable[str] | None = None,
         auto_approve: bool = True,
         audio_features_enabled: bool = False,
         latency_s: float = 0.0,
         access_token_ttl_s: float = ACCESS_TOKEN_TTL_S,
+        rate_limit: RateLimit | None = None,
+        refresh_rotation: RefreshRotation | None = None,
     ) -> None:
         self.lock = threading.RLock()
         self.apps: dict[str, str] = dict(apps or {})  # client id -> secret
-        self.redirect_uris: set[str] | None = redirect_uris  # None accepts any loopback/https URI
-        self.auto_approve = auto_approve
-        self.audio_features_enabled = audio_features_enabled
+        # Spotify redirects only to a URI registered for the app, compared exactly.
+        self.redirect_uris: set[str] = set(redirect_uris) if redirect_uris is not None else {DEFAULT_REDIRECT_URI}
+        self.auto_approve = auto_approve  # the scripted user approves at once (unless show_dialog=true)
+        self.audio_features_enabled = audio_features_enabled  # an old extended-quota app; off for new apps
         self.latency_s = latency_s
-        self.access_token_ttl_s = access_token_ttl_s
+        self.rate_limit = rate_limit
         self.users: dict[str, SandboxUser] = {}
         self.default_user: str | None = None
         self.playlists: dict[str, SandboxPlaylist] = {}
-        self.tracks: dict[str, Track] = {}
-        self.codes: dict[str, tuple[Grant, str, float]] = {}  # code -> (grant, redirect_uri, expires)
-        self.used_codes: set[str] = set()
-        self.access_tokens: dict[str, Grant] = {}
-        self.refresh_tokens: dict[str, Grant] = {}
-        self.faults: deque[Fault] = deque()
+        self.tracks: dict[str, Track] = {}  # the catalogue: only these track URIs can be added
+        self.episodes: dict[str, Episode] = {}
+        self.local_files: dict[str, LocalFile] = {}  # by URI
+        self.unavailable: set[str] = set()  # track ids Spotify no longer serves: entries show as null
+        self.faults: list[Fault] = []
+        self.windows: dict[str, RollingWindow] = {}  # per app, for `rate_limit`
+        self.quota: list[QuotaBlock] = []
+        self.liked_read_hooks: list[LikedReadHook] = []
         self.requests: list[LoggedRequest] = []
         self.base_url = ""
-        self.clock = time.time
+        self.clock: Callable[[], float] = time.time
+        self.tokens = TokenBook(self.lock, lambda: self.clock())
+        self.access_token_ttl_s = access_token_ttl_s
+        self.refresh_rotation = refresh_rotation
 
     # --- setup ------------------------------------------------------------------------------
 
@@ -128,7 +93,7 @@ class SandboxState:
     def add_user(
         self, user_id: str, display_name: str | None = None, library: list[Track] | None = None
     ) -> SandboxUser:
-        """A user whose Liked Songs are `library`, newest first, liked a day apart."""
+        """A user whose Liked Songs are `library`, newest first, liked an hour apart."""
         with self.lock:
             user = SandboxUser(user_id, display_name or user_id, account_id=spotify_id("account:" + user_id))
             start = datetime(2026, 11, 1, tzinfo=UTC)
@@ -140,6 +105,12 @@ class SandboxState:
                 self.default_user = user_id
             return user
 
+    def add_tracks(self, tracks: Iterable[Track]) -> None:
+        """Put songs in the catalogue (so they can be added to playlists) without anyone liking them."""
+        with self.lock:
+            for track in tracks:
+                self.tracks[track.id] = track
+
     def like(self, user_id: str, tracks: list[Track]) -> None:
         with self.lock:
             user = self.users[user_id]
@@ -147,94 +118,80 @@ class SandboxState:
                 self.tracks[track.id] = track
                 user.like(track)
 
-    # --- faults -----------------------------------------------------------------------------
+    def unlike(self, user_id: str, track_ids: Iterable[str]) -> None:
+        with self.lock:
+            gone = set(track_ids)
+            user = self.users[user_id]
+            user.liked = [(t, at) for t, at in user.liked if t.id not in gone]
 
-    def inject(
+    def like_local_file(self, user_id: str, local: LocalFile) -> None:
+        """A local file among Liked Songs: listed with `is_local` and null ids."""
+        with self.lock:
+            self.local_files[local.uri] = local
+            self.users[user_id].liked.insert(0, (local, datetime.now(UTC)))
+
+    def make_unavailable(self, track_ids: Iterable[str]) -> None:
+        """Spotify stops serving these songs: playlist entries and liked songs show `"track": null`."""
+        with self.lock:
+            self.unavailable.update(track_ids)
+
+    # --- playlists the users already have -----------------------------------------------------
+
+    def add_playlist(
         self,
-        status: int,
-        count: int = 1,
+        owner_id: str,
+        name: str,
+        items: Iterable[PlaylistItem] = (),
         *,
-        retry_after: int | None = None,
-        reason: str | None = None,
-        path_prefix: str = "/v1/",
-        message: str | None = None,
-        method: str | None = None,
-    ) -> None:
-        """The next `count` matching requests answer `status` (429, 5xx, quota 429…)."""
+        public: bool = False,
+        collaborative: bool = False,
+        description: str = "",
+        playlist_id: str | None = None,
+    ) -> SandboxPlaylist:
+        """A playlist the user made in Spotify's app: songs, local files and episodes, in order.
+        A collaborative playlist is never public (Spotify's rule)."""
         with self.lock:
-            for _ in range(count):
-                self.faults.append(
-                    Fault(status, retry_after, reason, path_prefix, message or f"injected {status}", method)
-                )
+            playlist = self.create_playlist(owner_id, name, description, public and not collaborative, playlist_id)
+            playlist.collaborative = collaborative
+            added = datetime(2026, 10, 1, tzinfo=UTC)
+            for index, item in enumerate(items):
+                playlist.items.append((self._register(item), added + timedelta(minutes=index)))
+            return playlist
 
-    def take_fault(self, method: str, path: str) -> Fault | None:
-        with self.lock:
-            for fault in list(self.faults):
-                if path.startswith(fault.path_prefix) and fault.method in (None, method):
-                    self.faults.remove(fault)
-                    return fault
-            return None
+    def _register(self, item: PlaylistItem) -> str:
+        if isinstance(item, LocalFile):
+            self.local_files[item.uri] = item
+        elif isinstance(item, Episode):
+            self.episodes[item.id] = item
+        else:
+            self.tracks[item.id] = item
+        return item.uri
 
-    def expire_access_tokens(self) -> None:
+    def follow(self, user_id: str, playlist_id: str) -> None:
+        """The user saves someone else's playlist to their library."""
         with self.lock:
-            for grant in self.access_tokens.values():
-                grant.expires_at = 0
+            self.playlists[playlist_id].followers.add(user_id)
 
-    def revoke_refresh_tokens(self, user_id: str) -> None:
-        """As when a member removes the app, or six months have passed: refreshes get invalid_grant."""
+    def collaborate(self, user_id: str, playlist_id: str) -> None:
+        """The owner invites the user to a collaborative playlist; it shows in their library."""
         with self.lock:
-            for token in [t for t, g in self.refresh_tokens.items() if g.user_id == user_id]:
-                del self.refresh_tokens[token]
-            for token in [t for t, g in self.access_tokens.items() if g.user_id == user_id]:
-                del self.access_tokens[token]
+            playlist = self.playlists[playlist_id]
+            if not playlist.collaborative:
+                raise ValueError("only a collaborative playlist has collaborators")
+            playlist.collaborators.add(user_id)
+            playlist.followers.add(user_id)
 
     def unfollow(self, user_id: str, playlist_id: str) -> None:
         """What Spotify's "delete playlist" does: the owner stops following it."""
         with self.lock:
             self.playlists[playlist_id].followers.discard(user_id)
 
-    # --- OAuth --------------------------------------------------------------------------------
-
-    def issue_code(self, user_id: str, client_id: str, scope: str, redirect_uri: str) -> str:
-        with self.lock:
-            code = "AQ" + secrets.token_urlsafe(48)
-            grant = Grant(user_id, client_id, scope, 0)
-            self.codes[code] = (grant, redirect_uri, self.clock() + CODE_TTL_S)
-            return code
-
-    def issue_tokens(self, grant: Grant, refresh_token: str | None = None) -> dict[str, Any]:
-        with self.lock:
-            access = "BQ" + secrets.token_urlsafe(64)
-            self.access_tokens[access] = Grant(
-                grant.user_id, grant.client_id, grant.scope, self.clock() + self.access_token_ttl_s
-            )
-            body: dict[str, Any] = {
-                "access_token": access,
-                "token_type": "Bearer",
-                "scope": grant.scope,
-                "expires_in": int(self.access_token_ttl_s),
-            }
-            if refresh_token is None:
-                refresh_token = "AQ" + secrets.token_urlsafe(64)
-                self.refresh_tokens[refresh_token] = Grant(
-                    grant.user_id, grant.client_id, grant.scope, self.clock() + REFRESH_TOKEN_TTL_S
-                )
-                body["refresh_token"] = refresh_token
-            return body
-
-    def user_for_token(self, token: str) -> SandboxUser | None:
-        with self.lock:
-            grant = self.access_tokens.get(token)
-            if grant is None or grant.expires_at < self.clock():
-                return None
-            return self.users.get(grant.user_id)
-
-    # --- playlists -------------------------------------------------------------------------
-
-    def create_playlist(self, owner_id: str, name: str, description: str, public: bool) -> SandboxPlaylist:
+    def create_playlist(
+        self, owner_id: str, name: str, description: str, public: bool, playlist_id: str | None = None
+    ) -> SandboxPlaylist:
         with self.lock:
             playlist = SandboxPlaylist(
-                id=spotify_id(f"playlist:{owner_id}:{secrets.token_hex(8)}"),
+                id=playlist_id or spotify_id(f"playlist:{owner_id}:{secrets.token_hex(8)}"),
                 owner_id=owner_id,
                 name=name,
                 description=description,
@@ -245,8 +202,129 @@ class SandboxState:
             return playlist
 
     def playlists_of(self, user_id: str) -> list[SandboxPlaylist]:
+        """The user's library of playlists: owned, followed and collaborated on, in creation order."""
         with self.lock:
             return [p for p in self.playlists.values() if user_id in p.followers]
+
+    # --- Liked Songs that change while a client reads them --------------------------------------
+
+    def during_liked_read(self, user_id: str, action: Callable[[], None], *, after_page: int = 1) -> None:
+        """Run `action` right after the user's `after_page`-th Liked Songs page is served, so a
+        client paging by offset reads the rest of a library that has moved under it."""
+        with self.lock:
+            self.liked_read_hooks.append(LikedReadHook(user_id, after_page, action))
+
+    def like_during_read(self, user_id: str, tracks: list[Track], *, after_page: int = 1) -> None:
+        """Songs liked mid-read go to the top: later pages repeat songs and the oldest fall off."""
+        self.during_liked_read(user_id, lambda: self.like(user_id, tracks), after_page=after_page)
+
+    def liked_page_served(self, user_id: str) -> None:
+        with self.lock:
+            due = []
+            for hook in [h for h in self.liked_read_hooks if h.user_id == user_id]:
+                hook.pages_left -= 1
+                if hook.pages_left <= 0:
+                    self.liked_read_hooks.remove(hook)
+                    due.append(hook.action)
+            for action in due:
+                action()
+
+    # --- trouble ----------------------------------------------------------------------------
+
+    def inject(
+        self,
+        status: int | FaultAction,
+        count: int = 1,
+        *,
+        retry_after: RetryAfter = None,
+        reason: str | None = None,
+        path_prefix: str = "/v1/",
+        message: str | None = None,
+        method: str | None = None,
+        after_processing: bool = False,
+    ) -> None:
+        """The next `count` requests matching `method` and `path_prefix` fail: `status` is an HTTP
+        status to answer, or "drop" (close the connection unanswered) or "hang" (never answer).
+        With `after_processing=True` the request takes effect first, then its answer is lost."""
+        action: FaultAction = "answer" if isinstance(status, int) else status
+        code = status if isinstance(status, int) else 0
+        with self.lock:
+            for _ in range(count):
+                self.faults.append(Fault(action, code, retry_after, reason, path_prefix,
+                                         message or f"injected {status}", method, after_processing))
+
+    def take_fault(self, method: str, path: str, *, after_processing: bool = False) -> Fault | None:
+        with self.lock:
+            for fault in self.faults:
+                if fault.after_processing == after_processing and fault.matches(method, path):
+                    self.faults.remove(fault)
+                    return fault
+            return None
+
+    def exceed_quota(self, retry_after: RetryAfter = 86_400, *, client_id: str | None = None,
+                     lasts_s: float | None = None) -> None:
+        """Every Web API call of `client_id` (None: every app) answers 429 QUOTA_EXCEEDED with
+        `retry_after` sent as given (None: no header; "inf", "1e12", "soon" verbatim). The block
+        lasts `lasts_s` seconds, else a positive finite numeric Retry-After, else until `lift_quota()`."""
+        with self.lock:
+            duration = lasts_s
+            if duration is None and isinstance(retry_after, int | float) and 0 < retry_after < float("inf"):
+                duration = float(retry_after)
+            until = None if duration is None else self.clock() + duration
+            self.quota.append(QuotaBlock(retry_after, until, client_id))
+
+    def lift_quota(self) -> None:
+        with self.lock:
+            self.quota.clear()
+
+    def quota_block(self, client_id: str) -> QuotaBlock | None:
+        with self.lock:
+            now = self.clock()
+            return next((q for q in self.quota if q.applies(client_id, now)), None)
+
+    def admit(self, client_id: str) -> float | None:
+        """Count one Web API call against the app's rolling window; the wait if over budget."""
+        with self.lock:
+            if self.rate_limit is None:
+                return None
+            window = self.windows.setdefault(client_id, RollingWindow())
+            return window.admit(self.rate_limit, self.clock())
+
+    # --- tokens ------------------------------------------------------------------------------
+
+    @property
+    def access_token_ttl_s(self) -> float:
+        return self.tokens.access_token_ttl_s
+
+    @access_token_ttl_s.setter
+    def access_token_ttl_s(self, value: float) -> None:
+        self.tokens.access_token_ttl_s = value
+
+    @property
+    def refresh_rotation(self) -> RefreshRotation | None:
+        """None: a refresh never returns a new refresh token (Spotify's usual answer in 2026)."""
+        return self.tokens.rotation
+
+    @refresh_rotation.setter
+    def refresh_rotation(self, value: RefreshRotation | None) -> None:
+        self.tokens.rotation = value
+
+    def user_for_token(self, token: str) -> SandboxUser | None:
+        grant = self.tokens.grant_for(token)
+        return None if grant is None else self.users.get(grant.user_id)
+
+    def expire_access_tokens(self) -> None:
+        self.tokens.expire_access_tokens()
+
+    def revoke_refresh_tokens(self, user_id: str) -> None:
+        """As when a member removes the app, or six months have passed: refreshes get invalid_grant."""
+        self.tokens.revoke(user_id)
+
+    # --- the request log ------------------------------------------------------------------------
+
+    def log(self, method: str, path: str, status: int) -> None:
+        with self.lock:
+            self.requests.append(LoggedRequest(method, path, status, self.clock()))
 
     def count(self, method: str | None = None, path_prefix: str = "/v1/") -> int:
         with self.lock:
@@ -254,44 +332,15 @@ class SandboxState:
                 1 for r in self.requests if r.path.startswith(path_prefix) and (method is None or r.method == method)
             )
 
-    # --- persistence -------------------------------------------------------------------------
+    # --- persistence (the demo keeps its playlists between runs) --------------------------------
 
     def save_playlists(self, path: Path) -> None:
         with self.lock:
-            data = [
-                {
-                    "id": p.id,
-                    "owner_id": p.owner_id,
-                    "name": p.name,
-                    "description": p.description,
-                    "public": p.public,
-                    "items": [[uri, at.isoformat()] for uri, at in p.items],
-                    "followers": sorted(p.followers),
-                    "snapshot": p.snapshot,
-                }
-                for p in self.playlists.values()
-            ]
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"playlists": data}))
-        tmp.replace(path)
+            persistence.save_playlists(list(self.playlists.values()), path)
 
     def load_playlists(self, path: Path) -> int:
-        if not path.exists():
-            return 0
-        try:
-            data = json.loads(path.read_text())["playlists"]
-        except (ValueError, KeyError, TypeError):
-            return 0  # a damaged state file only costs the demo its old playlists
+        loaded = persistence.load_playlists(path)
         with self.lock:
-            for p in data:
-                self.playlists[p["id"]] = SandboxPlaylist(
-                    id=p["id"],
-                    owner_id=p["owner_id"],
-                    name=p["name"],
-                    description=p["description"],
-                    public=p["public"],
-                    items=[(uri, datetime.fromisoformat(at)) for uri, at in p["items"]],
-                    followers=set(p["followers"]),
-                    snapshot=p.get("snapshot", 1),
-                )
-        return len(data)
+            for playlist in loaded:
+                self.playlists[playlist.id] = playlist
+        return len(loaded)

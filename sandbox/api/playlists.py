@@ -1,0 +1,254 @@
+"""Playlists: the user's list, creating one, details, and items (read, add, replace, reorder,
+remove), with the rules Spotify enforces.
+
+- `GET /me/playlists` lists what the user owns, follows or collaborates on; private ones need
+  `playlist-read-private`, collaborative ones `playlist-read-collaborative` (else left out).
+- `GET /playlists/{id}/items` (and the `items` page inside `GET /playlists/{id}`) is only for the
+  owner and collaborators: anyone else gets 403 (2026 OpenAPI description: "A 403 Forbidden
+  status code will be returned if the user is neither the owner nor a collaborator").
+- Adding: catalogue URIs only ("Payload contains a non-existing ID"), no local files, at most
+  100 per request, at most 10,000 items per playlist.
+- Names up to 100 characters; descriptions up to 300 characters and without line breaks, else
+  Spotify answers 500 (reported by ListenBrainz, metabrainz/troi-recommendation-playground#155).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+from sandbox import scopes
+from sandbox.api.base import (
+    MAX_URIS,
+    Access,
+    ApiError,
+    Caller,
+    Route,
+    int_param,
+    json_body,
+    limit_offset,
+    paging,
+    playlist_for,
+)
+from sandbox.api.objects import Shapes
+from sandbox.records import SandboxPlaylist, is_spotify_id
+from sandbox.state import SandboxState
+
+MAX_PLAYLIST_ITEMS = 10_000
+MAX_NAME_CHARS = 100
+MAX_DESCRIPTION_CHARS = 300
+MAX_LIST_OFFSET = 100_000
+
+
+class PlaylistsArea:
+    def __init__(self, state: SandboxState, shapes: Shapes) -> None:
+        self.state = state
+        self.shapes = shapes
+
+    def routes(self) -> list[Route]:
+        return [
+            ("GET", "/v1/me/playlists", self.my_playlists),
+            ("POST", "/v1/me/playlists", self.create),
+            ("GET", "/v1/playlists/{playlist_id}", self.get),
+            ("PUT", "/v1/playlists/{playlist_id}", self.change_details),
+            ("GET", "/v1/playlists/{playlist_id}/items", self.get_items),
+            ("POST", "/v1/playlists/{playlist_id}/items", self.add_items),
+            ("PUT", "/v1/playlists/{playlist_id}/items", self.replace_or_reorder),
+            ("DELETE", "/v1/playlists/{playlist_id}/items", self.remove_items),
+        ]
+
+    # --- the user's playlists ---------------------------------------------------------------
+
+    async def my_playlists(self, request: web.Request, caller: Caller) -> web.Response:
+        limit, offset = limit_offset(request, max_offset=MAX_LIST_OFFSET)
+        visible = [p for p in self.state.playlists_of(caller.user.id) if _listable(p, caller)]
+        items = [self.shapes.playlist(p, viewer_id=caller.user.id, full=False) for p in visible[offset : offset + limit]]
+        return web.json_response(paging(self.state.base_url, "/v1/me/playlists", items, len(visible), limit, offset))
+
+    async def create(self, request: web.Request, caller: Caller) -> web.Response:
+        body = await json_body(request)
+        if not isinstance(body, dict):
+            raise ApiError(400, "Missing required field: name")
+        public = _optional_bool(body, "public", default=True)
+        collaborative = _optional_bool(body, "collaborative", default=False)
+        if collaborative:
+            caller.require(scopes.PLAYLIST_MODIFY_PRIVATE)
+            caller.require(scopes.PLAYLIST_MODIFY_PUBLIC)
+        else:
+            caller.require(scopes.modify_scope(public))
+        name = _name(body.get("name"))
+        description = _description(body.get("description", ""))
+        if collaborative and public:
+            raise ApiError(400, "Collaborative playlists can only be private.")
+        playlist = self.state.create_playlist(caller.user.id, name, description, public)
+        playlist.collaborative = collaborative
+        return web.json_response(self.shapes.playlist(playlist, viewer_id=caller.user.id, full=True), status=201)
+
+    # --- one playlist -------------------------------------------------------------------------
+
+    async def get(self, request: web.Request, caller: Caller) -> web.Response:
+        playlist = playlist_for(self.state, request, caller, Access.METADATA)
+        return web.json_response(self.shapes.playlist(playlist, viewer_id=caller.user.id, full=True))
+
+    async def change_details(self, request: web.Request, caller: Caller) -> web.Response:
+        playlist = playlist_for(self.state, request, caller, Access.EDIT_DETAILS)
+        body = await json_body(request)
+        if not isinstance(body, dict):
+            raise ApiError(400, "Invalid request body")
+        public = _optional_bool(body, "public", default=playlist.public)
+        collaborative = _optional_bool(body, "collaborative", default=playlist.collaborative)
+        caller.require(scopes.modify_scope(public))
+        name = _name(body["name"]) if "name" in body else playlist.name
+        description = _description(body["description"]) if "description" in body else playlist.description
+        if collaborative and public:
+            raise ApiError(400, "You can only set collaborative to true on non-public playlists.")
+        with self.state.lock:
+            playlist.name, playlist.description = name, description
+            playlist.public, playlist.collaborative = public, collaborative
+        return web.Response(status=200)
+
+    # --- items ------------------------------------------------------------------------------
+
+    async def get_items(self, request: web.Request, caller: Caller) -> web.Response:
+        playlist = playlist_for(self.state, request, caller, Access.READ_ITEMS)
+        limit, offset = limit_offset(request)
+        return web.json_response(self.shapes.items_page(playlist, limit, offset))
+
+    async def add_items(self, request: web.Request, caller: Caller) -> web.Response:
+        playlist = playlist_for(self.state, request, caller, Access.EDIT_ITEMS)
+        body = await json_body(request)
+        query = request.rel_url.query
+        # spotipy's playlist_add_items posts a bare list; the documented form is {"uris": [...]};
+        # `uris` in the query string wins over the body.
+        if query.get("uris"):
+            uris: Any = query["uris"].split(",")
+        else:
+            uris = body if isinstance(body, list) else body.get("uris") if isinstance(body, dict) else None
+        self._check_uris(uris)
+        if "position" in query:
+            position: int | None = int_param(query, "position", 0)
+        else:
+            position = _optional_int(body, "position") if isinstance(body, dict) else None
+        now = datetime.now(UTC)
+        with self.state.lock:
+            if len(playlist.items) + len(uris) > MAX_PLAYLIST_ITEMS:
+                raise ApiError(403, f"Playlist size limit reached: a playlist holds at most {MAX_PLAYLIST_ITEMS} items")
+            at = len(playlist.items) if position is None else min(position, len(playlist.items))
+            playlist.items[at:at] = [(u, now) for u in uris]
+            snapshot = _changed(playlist)
+        return web.json_response({"snapshot_id": snapshot}, status=201)
+
+    async def replace_or_reorder(self, request: web.Request, caller: Caller) -> web.Response:
+        playlist = playlist_for(self.state, request, caller, Access.EDIT_ITEMS)
+        body = await json_body(request)
+        query = request.rel_url.query
+        if isinstance(body, dict) and "range_start" in body and "uris" not in body and "uris" not in query:
+            return web.json_response({"snapshot_id": self._reorder(playlist, body)})
+        if query.get("uris") is not None:
+            uris: Any = [u for u in query["uris"].split(",") if u]
+        else:
+            uris = body.get("uris") if isinstance(body, dict) else body if isinstance(body, list) else None
+        self._check_uris(uris)
+        now = datetime.now(UTC)
+        with self.state.lock:
+            playlist.items = [(u, now) for u in uris]
+            snapshot = _changed(playlist)
+        return web.json_response({"snapshot_id": snapshot})
+
+    def _reorder(self, playlist: SandboxPlaylist, body: dict[str, Any]) -> str:
+        start = _optional_int(body, "range_start")
+        before = _optional_int(body, "insert_before")
+        length = _optional_int(body, "range_length")
+        length = 1 if length is None else length
+        with self.state.lock:
+            size = len(playlist.items)
+            if start is None or before is None or start + length > size or before > size or length < 1:
+                raise ApiError(400, "Invalid range")
+            moved = playlist.items[start : start + length]
+            rest = playlist.items[:start] + playlist.items[start + length :]
+            at = before if before <= start else before - length
+            playlist.items = rest[:at] + moved + rest[at:]
+            return _changed(playlist)
+
+    async def remove_items(self, request: web.Request, caller: Caller) -> web.Response:
+        playlist = playlist_for(self.state, request, caller, Access.EDIT_ITEMS)
+        body = await json_body(request)
+        entries = None
+        if isinstance(body, dict):
+            entries = body.get("items", body.get("tracks"))
+        if not isinstance(entries, list) or len(entries) > MAX_URIS:
+            raise ApiError(400, "Invalid items")
+        if not all(isinstance(e, dict) and isinstance(e.get("uri"), str) for e in entries):
+            raise ApiError(400, "Invalid items")
+        remove = {e["uri"] for e in entries}
+        with self.state.lock:
+            playlist.items = [(u, at) for u, at in playlist.items if u not in remove]
+            snapshot = _changed(playlist)
+        return web.json_response({"snapshot_id": snapshot})
+
+    def _check_uris(self, uris: Any) -> None:
+        """Only songs and episodes Spotify knows can go in: local files and unknown ids are refused."""
+        if not isinstance(uris, list) or not all(isinstance(u, str) for u in uris):
+            raise ApiError(400, "Invalid uris")
+        if len(uris) > MAX_URIS:
+            raise ApiError(400, f"You can add a maximum of {MAX_URIS} tracks per request.")
+        for uri in uris:
+            prefix, _, rest = uri.partition(":")
+            kind, _, ident = rest.partition(":")
+            if prefix != "spotify" or kind not in ("track", "episode"):
+                raise ApiError(400, f"Invalid track uri: {uri}")
+            if not is_spotify_id(ident):
+                raise ApiError(400, "Invalid base62 id")
+            known = self.state.tracks if kind == "track" else self.state.episodes
+            if ident not in known:
+                raise ApiError(400, "Payload contains a non-existing ID")
+
+
+def _listable(playlist: SandboxPlaylist, caller: Caller) -> bool:
+    if playlist.collaborative:
+        return caller.has(scopes.PLAYLIST_READ_COLLABORATIVE)
+    return playlist.public or caller.has(scopes.PLAYLIST_READ_PRIVATE)
+
+
+def _changed(playlist: SandboxPlaylist) -> str:
+    playlist.snapshot += 1
+    return f"snap{playlist.snapshot}"
+
+
+def _optional_bool(body: dict[str, Any], key: str, *, default: bool) -> bool:
+    value = body.get(key, default)
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        raise ApiError(400, f"Invalid {key}")
+    return value
+
+
+def _optional_int(body: dict[str, Any] | None, key: str) -> int | None:
+    value = None if body is None else body.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ApiError(400, f"Invalid {key}")
+    return value
+
+
+def _name(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ApiError(400, "Missing required field: name")
+    if len(value) > MAX_NAME_CHARS:
+        raise ApiError(400, f"Invalid name: at most {MAX_NAME_CHARS} characters")
+    return value
+
+
+def _description(value: Any) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ApiError(400, "Invalid description")
+    if len(value) > MAX_DESCRIPTION_CHARS or "\n" in value or "\r" in value:
+        # What Spotify really does with an over-long or multi-line description.
+        raise ApiError(500, "Server error.")
+    return value

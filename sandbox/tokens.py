@@ -1,0 +1,141 @@
+"""OAuth bookkeeping: authorisation codes, approvals, access tokens and refresh tokens.
+
+Spotify's rules, as documented: a code works once, for ten minutes, with the redirect URI it was
+issued for; access tokens live an hour; a refresh token lives six months from the user's
+approval, and refreshing does not extend that ("Refreshing tokens", June 2026 blog "Introducing
+refresh token expiration"). A refresh *may* return a new refresh token ("a new refresh token
+might be returned too"); when it does not, the old one stays valid. A rotated PKCE refresh token
+is refused at once ("Refresh token revoked"). `RefreshRotation` plays both.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sandbox.records import Grant
+
+ACCESS_TOKEN_TTL_S = 3600
+REFRESH_TOKEN_TTL_S = 183 * 86_400  # six months from the user's approval (since 2026)
+CODE_TTL_S = 600
+
+
+@dataclass(frozen=True)
+class RefreshRotation:
+    """Every `every`-th refresh answers a new refresh token; the one used keeps working for
+    `grace_s` more seconds (0: refused at once, as rotated PKCE tokens are), then gets
+    `invalid_grant` "Refresh token revoked". The new token expires when the old one would have."""
+
+    every: int = 1
+    grace_s: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.every < 1 or self.grace_s < 0:
+            raise ValueError("rotate every 1 or more refreshes, with a grace of 0 s or more")
+
+
+class TokenBook:
+    def __init__(self, lock: threading.RLock, clock: Callable[[], float]) -> None:
+        self.lock = lock
+        self.clock = clock  # the state's clock, read at each call (tests may swap it)
+        self.access_token_ttl_s: float = ACCESS_TOKEN_TTL_S
+        self.rotation: RefreshRotation | None = None
+        self.codes: dict[str, tuple[Grant, str, float]] = {}  # code -> (grant, redirect_uri, expires)
+        self.used_codes: set[str] = set()
+        self.approvals: dict[tuple[str, str], frozenset[str]] = {}  # (user, app) -> scopes approved
+        self.access: dict[str, Grant] = {}
+        self.refresh_tokens: dict[str, Grant] = {}
+        self.retired: dict[str, float] = {}  # rotated-out refresh token -> refused from this moment
+        self.refreshes = 0
+
+    # --- codes ------------------------------------------------------------------------------
+
+    def issue_code(self, user_id: str, client_id: str, scope: str, redirect_uri: str) -> str:
+        with self.lock:
+            code = "AQ" + secrets.token_urlsafe(48)
+            now = self.clock()
+            self.codes[code] = (Grant(user_id, client_id, scope, 0, now), redirect_uri, now + CODE_TTL_S)
+            self.approvals[(user_id, client_id)] = frozenset(scope.split())
+            return code
+
+    def has_approved(self, user_id: str, client_id: str, scope: str) -> bool:
+        """Spotify skips the consent page for an app the user already approved these scopes for."""
+        with self.lock:
+            approved = self.approvals.get((user_id, client_id))
+            return approved is not None and frozenset(scope.split()) <= approved
+
+    def exchange(self, code: str, redirect_uri: str, client_id: str) -> dict[str, Any] | str:
+        """Tokens for a code, or why not (an `invalid_grant` description)."""
+        with self.lock:
+            entry = self.codes.pop(code, None)
+            if entry is None or code in self.used_codes:
+                return "Invalid authorization code"
+            self.used_codes.add(code)
+            grant, redirect, expires = entry
+            if expires < self.clock() or grant.client_id != client_id:
+                return "Invalid authorization code"
+            if redirect_uri != redirect:
+                return "Invalid redirect URI"
+            return self.issue(grant)
+
+    # --- tokens -----------------------------------------------------------------------------
+
+    def issue(self, grant: Grant, *, with_refresh_token: bool = True) -> dict[str, Any]:
+        with self.lock:
+            access = "BQ" + secrets.token_urlsafe(64)
+            self.access[access] = Grant(grant.user_id, grant.client_id, grant.scope,
+                                        self.clock() + self.access_token_ttl_s, grant.authorized_at)
+            body: dict[str, Any] = {
+                "access_token": access,
+                "token_type": "Bearer",
+                "scope": grant.scope,
+                "expires_in": int(self.access_token_ttl_s),
+            }
+            if with_refresh_token:
+                refresh = "AQ" + secrets.token_urlsafe(64)
+                self.refresh_tokens[refresh] = Grant(grant.user_id, grant.client_id, grant.scope,
+                                                     grant.authorized_at + REFRESH_TOKEN_TTL_S, grant.authorized_at)
+                body["refresh_token"] = refresh
+            return body
+
+    def refresh(self, refresh_token: str, client_id: str) -> dict[str, Any] | str:
+        """Tokens for a refresh, or why not (an `invalid_grant` description)."""
+        with self.lock:
+            now = self.clock()
+            grant = self.refresh_tokens.get(refresh_token)
+            if grant is None or grant.client_id != client_id:
+                return "Invalid refresh token"
+            retired_at = self.retired.get(refresh_token)
+            if retired_at is not None and now >= retired_at:
+                return "Refresh token revoked"
+            if grant.expires_at < now:
+                return "Refresh token expired"
+            self.refreshes += 1
+            rotation = self.rotation
+            rotate = rotation is not None and self.refreshes % rotation.every == 0
+            body = self.issue(grant, with_refresh_token=rotate)
+            if rotation is not None and rotate and retired_at is None:
+                self.retired[refresh_token] = now + rotation.grace_s
+            return body
+
+    def grant_for(self, access_token: str) -> Grant | None:
+        with self.lock:
+            grant = self.access.get(access_token)
+            if grant is None or grant.expires_at < self.clock():
+                return None
+            return grant
+
+    def expire_access_tokens(self) -> None:
+        with self.lock:
+            for grant in self.access.values():
+                grant.expires_at = 0
+
+    def revoke(self, user_id: str) -> None:
+        with self.lock:
+            for token in [t for t, g in self.refresh_tokens.items() if g.user_id == user_id]:
+                del self.refresh_tokens[token]
+            for token in [t for t, g in self.access.items() if g.user_id == user_id]:
+                del self.access[token]

@@ -1,0 +1,61 @@
+"""Liked Songs as a real library behaves while a client pages through it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import spotipy
+
+from sandbox.library import synthetic_library
+from sandbox.records import local_file
+from tests.sandbox.conftest import Sandbox
+
+
+def _page(client: spotipy.Spotify, offset: int) -> dict[str, Any]:
+    page: dict[str, Any] = client.current_user_saved_tracks(limit=50, offset=offset)
+    return page
+
+
+def _ids(page: dict[str, Any]) -> list[str]:
+    return [item["track"]["id"] for item in page["items"]]
+
+
+def test_songs_liked_between_two_pages_shift_the_later_pages(sandbox: Sandbox) -> None:
+    """Paging by offset after 5 likes mid-read repeats 5 songs and misses the 5 oldest."""
+    client = sandbox.link("alice")  # 120 liked songs
+    before = [t.id for t, _ in sandbox.state.users["alice"].liked]
+    sandbox.state.like_during_read("alice", synthetic_library(5, seed=50, prefix="mid"), after_page=1)
+    first = _page(client, 0)
+    rest = [_page(client, offset) for offset in (50, 100)]
+    read = _ids(first) + [i for page in rest for i in _ids(page)]
+    assert first["total"] == 120 and rest[-1]["total"] == 125
+    assert _ids(rest[0])[:5] == before[45:50]  # seen again on page two
+    assert set(before) - set(read[:120]) == set(before[115:])  # the oldest five, missed by a 120-song read
+
+
+def test_a_read_hook_fires_once_after_its_page(sandbox: Sandbox) -> None:
+    """The library stays put after the hook has run."""
+    client = sandbox.link("alice")
+    fired: list[int] = []
+    sandbox.state.during_liked_read("alice", lambda: fired.append(1), after_page=2)
+    for offset in (0, 50, 100, 0):
+        _page(client, offset)
+    assert fired == [1]
+
+
+def test_songs_spotify_no_longer_serves_are_null_in_pages(sandbox: Sandbox) -> None:
+    """An unavailable liked song is an entry whose track is null, counted in the total."""
+    gone = sandbox.state.users["alice"].liked[1][0].id
+    sandbox.state.make_unavailable([gone])
+    page = _page(sandbox.link("alice"), 0)
+    assert page["items"][1]["track"] is None and page["items"][1]["added_at"]
+    assert page["total"] == 120
+
+
+def test_a_local_file_among_liked_songs_is_marked_local_with_null_ids(sandbox: Sandbox) -> None:
+    """As Spotify lists local files: `is_local`, a spotify:local: URI, no ids."""
+    local = local_file("The Garage", "Demos", "Take 3", 201)
+    sandbox.state.like_local_file("alice", local)
+    track = _page(sandbox.link("alice"), 0)["items"][0]["track"]
+    assert track["is_local"] is True and track["uri"] == local.uri == "spotify:local:The+Garage:Demos:Take+3:201"
+    assert track["id"] is None and track["album"]["id"] is None and track["name"] == "Take 3"

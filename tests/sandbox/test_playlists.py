@@ -1,0 +1,152 @@
+"""Playlists as issue #16 needs them: the member's list, items of their own and shared playlists,
+and Spotify's refusals for everyone else's."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import spotipy
+
+from music import Track
+from sandbox.demo import DEMO_USER, GARAGE_DEMO, ROAD_TRIP_ID, seed_demo_member
+from sandbox.library import demo_library
+from sandbox.records import Episode, local_file, spotify_id
+from sandbox.state import SandboxState
+from tests.sandbox.conftest import Sandbox, error_of
+
+
+def _refusal(call: Callable[[], object]) -> tuple[int | None, str]:
+    with pytest.raises(spotipy.SpotifyException) as caught:
+        call()
+    return caught.value.http_status, caught.value.msg.rsplit("\n", 1)[-1].strip()
+
+
+def _songs(sandbox: Sandbox, user: str, count: int) -> list[Track]:
+    return [t for t, _ in sandbox.state.users[user].liked[:count]]
+
+
+def test_my_playlists_lists_owned_followed_and_collaborative_ones_in_pages(sandbox: Sandbox) -> None:
+    """Spotify's paging object over everything in the member's library of playlists."""
+    state = sandbox.state
+    own = state.add_playlist("alice", "Road trip 2019")
+    followed = state.add_playlist("bob", "Bob's party", public=True)
+    state.follow("alice", followed.id)
+    shared = state.add_playlist("bob", "Shared list", collaborative=True)
+    state.collaborate("alice", shared.id)
+    state.add_playlist("bob", "Bob only")
+    client = sandbox.link("alice")
+    page = client.current_user_playlists(limit=2)
+    assert page["total"] == 3 and page["next"].startswith(sandbox.base_url)
+    everything = page["items"] + client.next(page)["items"]
+    assert [p["id"] for p in everything] == [own.id, followed.id, shared.id]
+    assert [p["owner"]["id"] for p in everything] == ["alice", "bob", "bob"]
+    assert [p["collaborative"] for p in everything] == [False, False, True]
+
+
+def test_my_playlists_pages_hold_at_most_50(sandbox: Sandbox) -> None:
+    """limit=51 is refused like every paged endpoint's."""
+    client = sandbox.link("alice")
+    assert error_of(sandbox.api(client, "GET", "/me/playlists", params={"limit": 51}))[0] == 400
+
+
+def test_items_of_an_own_playlist_carry_item_with_track_kept(sandbox: Sandbox) -> None:
+    """Entries name the song under `item`, and under the deprecated `track` for old clients."""
+    songs = _songs(sandbox, "alice", 3)
+    playlist = sandbox.state.add_playlist("alice", "Mine", songs)
+    page = sandbox.link("alice").playlist_items(playlist.id, limit=50)
+    assert [e["item"]["id"] for e in page["items"]] == [t.id for t in songs]
+    assert all(e["item"] == e["track"] and e["is_local"] is False for e in page["items"])
+    assert page["items"][0]["added_by"]["id"] == "alice"
+
+
+def test_local_files_episodes_and_unavailable_songs_appear_as_spotify_shows_them(sandbox: Sandbox) -> None:
+    """A local file (is_local, null ids), an episode (type episode) and a dead song (null)."""
+    song, dead = _songs(sandbox, "alice", 2)
+    local = local_file("Me", "Home", "Hum", 64)
+    episode = Episode(spotify_id("episode:1"), "Episode 1", "A Show", "A Publisher", "2026-01-02", 1_800_000)
+    playlist = sandbox.state.add_playlist("alice", "Mixed", [song, local, episode, dead])
+    sandbox.state.make_unavailable([dead.id])
+    entries = sandbox.link("alice").playlist_items(playlist.id, limit=50)["items"]
+    assert entries[0]["item"]["type"] == "track" and entries[0]["is_local"] is False
+    assert entries[1]["is_local"] is True and entries[1]["item"]["uri"] == local.uri and entries[1]["item"]["id"] is None
+    assert entries[2]["item"]["type"] == "episode" and entries[2]["item"]["show"]["name"] == "A Show"
+    assert entries[3]["item"] is None and entries[3]["track"] is None
+
+
+def test_a_collaborator_reads_and_adds_to_a_collaborative_playlist(sandbox: Sandbox) -> None:
+    """Collaborators may read the items and change them, like the owner."""
+    playlist = sandbox.state.add_playlist("bob", "Party", _songs(sandbox, "bob", 2), collaborative=True)
+    sandbox.state.collaborate("alice", playlist.id)
+    client = sandbox.link("alice")
+    assert client.playlist_items(playlist.id, limit=50)["total"] == 2
+    client.playlist_add_items(playlist.id, [_songs(sandbox, "alice", 1)[0].uri])
+    assert len(playlist.items) == 3
+
+
+def test_items_of_a_followed_playlist_of_another_user_are_forbidden(sandbox: Sandbox) -> None:
+    """Since February 2026 a development-mode app reads items only of playlists the user owns or
+    collaborates on: following a public playlist is not enough (403)."""
+    playlist = sandbox.state.add_playlist("bob", "Bob's party", _songs(sandbox, "bob", 2), public=True)
+    sandbox.state.follow("alice", playlist.id)
+    assert _refusal(lambda: sandbox.link("alice").playlist_items(playlist.id, limit=50)) == (403, "Forbidden")
+
+
+def test_another_users_private_playlist_items_are_forbidden(sandbox: Sandbox) -> None:
+    """Another user's private playlist: 403 for the items, metadata without items for the playlist."""
+    playlist = sandbox.state.add_playlist("bob", "Secret", _songs(sandbox, "bob", 2))
+    client = sandbox.link("alice")
+    assert _refusal(lambda: client.playlist_items(playlist.id, limit=50)) == (403, "Forbidden")
+    metadata = client.playlist(playlist.id)
+    assert metadata["name"] == "Secret" and "items" not in metadata and "tracks" not in metadata
+    own = client.playlist(sandbox.state.add_playlist("alice", "Mine").id)
+    assert own["items"]["total"] == 0
+
+
+def test_an_unknown_playlist_is_404_and_a_malformed_id_400(sandbox: Sandbox) -> None:
+    """As Spotify answers: 404 Resource not found, 400 Invalid base62 id."""
+    client = sandbox.link("alice")
+    assert _refusal(lambda: client.playlist_items(spotify_id("nobody's"), limit=50)) == (404, "Resource not found")
+    assert error_of(sandbox.api(client, "GET", "/playlists/nope/items")) == (400, "Invalid base62 id")
+
+
+def test_only_the_owner_changes_a_playlists_details(sandbox: Sandbox) -> None:
+    """A collaborator may change items but not the name."""
+    playlist = sandbox.state.add_playlist("bob", "Party", collaborative=True)
+    sandbox.state.collaborate("alice", playlist.id)
+    status, _ = _refusal(lambda: sandbox.link("alice").playlist_change_details(playlist.id, name="Mine now"))
+    assert status == 403 and playlist.name == "Party"
+
+
+def test_a_non_editor_cannot_add_items(sandbox: Sandbox) -> None:
+    """Following someone's playlist gives no right to change it."""
+    playlist = sandbox.state.add_playlist("bob", "Bob's", public=True)
+    sandbox.state.follow("alice", playlist.id)
+    status, message = _refusal(lambda: sandbox.link("alice").playlist_add_items(playlist.id,
+                                                                                 [_songs(sandbox, "alice", 1)[0].uri]))
+    assert status == 403 and "don't own" in message and playlist.items == []
+
+
+def test_reordering_moves_a_range_of_items(sandbox: Sandbox) -> None:
+    """PUT items with range_start/insert_before reorders instead of replacing."""
+    songs = _songs(sandbox, "alice", 4)
+    playlist = sandbox.state.add_playlist("alice", "Mine", songs)
+    sandbox.link("alice").playlist_reorder_items(playlist.id, range_start=0, insert_before=4, range_length=2)
+    assert [u for u, _ in playlist.items] == [songs[2].uri, songs[3].uri, songs[0].uri, songs[1].uri]
+
+
+def test_the_demo_member_has_a_road_trip_playlist_of_their_own(tmp_path: Path) -> None:
+    """37 real songs (25 also liked) and a local file, made once and found again after a restart."""
+    state = SandboxState()
+    road_trip = seed_demo_member(state)
+    uris = [u for u, _ in road_trip.items]
+    liked = {t.uri for t in demo_library()}
+    assert road_trip.owner_id == DEMO_USER and road_trip.id == ROAD_TRIP_ID and not road_trip.public
+    assert len(uris) == 38 and GARAGE_DEMO.uri in uris
+    assert sum(u in liked for u in uris) == 25 and len(set(uris)) == 38
+    state.save_playlists(tmp_path / "state.json")
+    again = SandboxState()
+    again.load_playlists(tmp_path / "state.json")
+    assert seed_demo_member(again).id == ROAD_TRIP_ID and len(again.playlists_of(DEMO_USER)) == 1
+    assert all(u.split(":")[2] in again.tracks for u in uris if u.startswith("spotify:track:"))
