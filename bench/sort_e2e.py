@@ -36,12 +36,13 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _serve_sandbox(port: int, users: dict[str, int], ready: multiprocessing.synchronize.Event) -> None:  # type: ignore[name-defined]
+def _serve_sandbox(port: int, users: dict[str, int], redirect_uri: str,
+                   ready: multiprocessing.synchronize.Event) -> None:  # type: ignore[name-defined]
     from sandbox.library import synthetic_library
     from sandbox.server import SandboxServer
     from sandbox.state import SandboxState
 
-    state = SandboxState(apps={CLIENT_ID: CLIENT_SECRET}, latency_s=LATENCY_S)
+    state = SandboxState(apps={CLIENT_ID: CLIENT_SECRET}, redirect_uris={redirect_uri}, latency_s=LATENCY_S)
     for index, (user, size) in enumerate(users.items()):
         state.add_user(user, user, synthetic_library(size, seed=index + 1, prefix=user))
 
@@ -56,9 +57,12 @@ def _serve_sandbox(port: int, users: dict[str, int], ready: multiprocessing.sync
 class Sandbox:
     def __init__(self, users: dict[str, int]) -> None:
         self.port = _free_port()
+        # Spotify redirects only to registered URIs: register the bot's callback port up front.
+        self.callback_port = _free_port()
+        self.redirect_uri = f"http://127.0.0.1:{self.callback_port}/callback"
         ready = multiprocessing.get_context("spawn").Event()
         self.process = multiprocessing.get_context("spawn").Process(
-            target=_serve_sandbox, args=(self.port, users, ready), daemon=True
+            target=_serve_sandbox, args=(self.port, users, self.redirect_uri, ready), daemon=True
         )
         self.process.start()
         if not ready.wait(120):
@@ -82,13 +86,13 @@ async def _runtime(sandbox: Sandbox, data_dir: Path):  # type: ignore[no-untyped
     from bot.settings import Settings
     from bot.web import WebServer, build_web_app
 
-    port = _free_port()
+    port = sandbox.callback_port
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
         data_dir=data_dir,
         spotify_client_id=CLIENT_ID,
         spotify_client_secret=CLIENT_SECRET,  # type: ignore[arg-type]
-        spotify_redirect_uri=f"http://127.0.0.1:{port}/callback",
+        spotify_redirect_uri=sandbox.redirect_uri,
         spotify_api_base=f"{sandbox.base}/v1",
         spotify_accounts_base=sandbox.base,
         token_encryption_key=Fernet.generate_key().decode(),  # type: ignore[arg-type]
