@@ -21,7 +21,7 @@ lint: install
 	$(BIN)/ruff check .
 
 typecheck: install
-	$(BIN)/mypy storage classifier bot/settings.py music cli_errors.py
+	$(BIN)/mypy storage classifier bot/settings.py music cli_errors.py sandbox
 
 test: lint typecheck
 	$(BIN)/pytest -q
