@@ -22,6 +22,9 @@ Switches (keyword arguments of `DiscordStandIn`, also attributes):
 - `attachment_size_limit=10 MiB`: sent in every interaction (discord.py reads it) and enforced
   on every file of every message: 413 40005 "Request entity too large" above it.
 - `token_lifetime_s=900`: how long an interaction token can edit @original and follow up.
+- `validate_bodies=True`: every JSON body is also checked against Discord's OpenAPI description
+  (`../shared/specs/discord-api.openapi.json`, see `spec.py`; off when that file is absent), after
+  the precise rules below: a departure is 400 50035 naming the field, and a violation.
 - `portal_intents=0`: the privileged intents (bit field, e.g. `INTENT_GUILD_MEMBERS`) switched on
   for the application. IDENTIFY asking for one that is off is closed with 4014 (discord.py raises
   PrivilegedIntentsRequired); `GET /guilds/{id}/members` (the list) answers 403 50001 without it.

@@ -14,6 +14,8 @@ from aiohttp import web
 
 from tests.discord_standin.rate_limits import RateLimiter
 from tests.discord_standin.records import InteractionRecord, Message, RecordedRequest
+from tests.discord_standin.rules import invalid_form_body
+from tests.discord_standin.spec import RequestSpec
 
 ACK_DEADLINE_S = 3.0
 TOKEN_LIFETIME_S = 15 * 60
@@ -65,6 +67,9 @@ class StandInBase:
     interactions: dict[str, InteractionRecord]  # by token
     clock_offset: float
     limiter: RateLimiter
+    request_spec: RequestSpec | None  # Discord's OpenAPI description, when ../shared/specs is there
+    _spec_problems: list[tuple[str, str, str]]  # the request being answered: its departures from it
+    _spec_operation: str
     attachment_size_limit: int
     token_lifetime_s: float
     portal_intents: int  # privileged intents switched on for the application
@@ -93,6 +98,19 @@ class StandInBase:
     def take_violations(self) -> list[str]:
         found, self.violations = self.violations, []
         return found
+
+    def _off_spec(self, record: InteractionRecord | None) -> web.Response | None:
+        """400 50035 when the request's body departs from Discord's OpenAPI description. Handlers
+        call it after their own, more precise checks and before they change any state."""
+        problems, self._spec_problems = self._spec_problems, []
+        if not problems:
+            return None
+        where = f"/{record.command}: " if record else ""
+        self.violations.extend(f"{where}{self._spec_operation}: {at}: {text}" for at, _, text in problems)
+        if record is not None:
+            record.rejected.append((400, 50035))
+            record.touch()
+        return json_response(invalid_form_body(problems), status=400)
 
     def _message_object(self, message: Message, channel_id: int, webhook: bool = True) -> dict[str, Any]:
         """A message as Discord returns it after a create or an edit."""

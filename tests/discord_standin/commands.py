@@ -23,6 +23,8 @@ class CommandsMixin(GuildsMixin):
         if problems:
             self.violations.extend(text for _, _, text in problems)
             return json_response(invalid_form_body(problems), status=400)
+        if (refused := self._off_spec(None)) is not None:
+            return refused
         out = []
         for command in commands:
             stored = {**command, "id": str(snowflake()), "application_id": str(self.application_id),

@@ -71,7 +71,7 @@ class InteractionsMixin(StandInBase):
         empty = is_empty_message(result) if result is not None else body_has_no_message(body, files)
         if empty:
             return self._refuse(record, 400, 50006, "Cannot send an empty message", "empty message")
-        return None
+        return self._off_spec(record)
 
     def _callback(self, token: str, body: dict[str, Any], files: list[tuple[str, bytes]]) -> web.Response:
         record = self.interactions.get(token)
@@ -86,21 +86,23 @@ class InteractionsMixin(StandInBase):
         data = body.get("data") or {}
         if kind == 8:
             return self._autocomplete_answer(record, data)
+        if kind not in (4, 5, 6, 7, 9):
+            return self._refuse(record, 400, 50035, "Invalid Form Body", f"unknown callback type {kind}",
+                                invalid_form_body([("type", "BASE_TYPE_CHOICES", f"unknown callback type {kind}")]))
+        message = message_from("callback", data, files)
+        if kind in (4, 7):
+            refused = self._refuse_message(record, data, files, message)
+            if refused is not None:
+                return refused
+        if (refused := self._off_spec(record)) is not None:
+            return refused
         if kind == 9:  # a modal: acknowledges, but there is no message
             record.acknowledged_at = self.now()
             record.callback_type = kind
             record.touch()
             return json_response({"interaction": {"id": str(record.id), "type": 2}, "resource": {"type": 9}})
-        if kind not in (4, 5, 6, 7):
-            return self._refuse(record, 400, 50035, "Invalid Form Body", f"unknown callback type {kind}",
-                                invalid_form_body([("type", "BASE_TYPE_CHOICES", f"unknown callback type {kind}")]))
-        message = message_from("callback", data, files)
         if kind == 5:
             message.content = None
-        elif kind in (4, 7):
-            refused = self._refuse_message(record, data, files, message)
-            if refused is not None:
-                return refused
         record.acknowledged_at = self.now()
         record.callback_type = kind
         record.responses.append(message)
@@ -119,6 +121,8 @@ class InteractionsMixin(StandInBase):
             texts = [f"autocomplete {where}: {text}" for where, _, text in problems]
             self.violations.extend(f"/{record.command}: {text}" for text in texts)
             return self._refuse(record, 400, 50035, "Invalid Form Body", body=invalid_form_body(problems))
+        if (refused := self._off_spec(record)) is not None:
+            return refused
         record.acknowledged_at = self.now()
         record.autocomplete_choices = data.get("choices") or []
         record.touch()

@@ -87,7 +87,11 @@ class RestMixin(CommandsMixin, InteractionsMixin):
         if decision.body is not None:
             response = json_response(decision.body, status=429)
         else:
+            if self.request_spec is not None:
+                self._spec_problems = self.request_spec.problems(method, path, body)
+                self._spec_operation = f"{method} {self.request_spec.operation(method, path)}"
             response = self._route(request, method, path, parts, body, files)
+            self._spec_problems = []
         response.headers.update(decision.headers)
         response.headers["Via"] = "1.1 google"  # discord.py treats a 429 without it as a Cloudflare ban
         recorded.status = response.status
@@ -120,6 +124,8 @@ class RestMixin(CommandsMixin, InteractionsMixin):
         if parts[:1] == ["webhooks"] and len(parts) >= 3:
             return self._webhook(method, parts[2], parts[3:], body or {}, files)
         if path == "/users/@me/channels" and method == "POST":
+            if (refused := self._off_spec(None)) is not None:
+                return refused
             user_id = int((body or {}).get("recipient_id", 0))
             return json_response({"id": str(self._dm_channel_for(user_id)), "type": 1,
                                   "recipients": [self._user(user_id)], "last_message_id": None})

@@ -3,8 +3,8 @@
 The behaviour lives by concern in the mixins it is made of: `gateway` (the WebSocket),
 `rest` (routes, authentication, rate limits), `commands` (synced commands and the interactions a
 member produces), `interactions` (callbacks and the token's webhook), `guilds` (members, users,
-DMs); `rules` holds Discord's checks on bodies, `rate_limits` its buckets. The package docstring
-(`tests/discord_standin/__init__.py`) is the user's guide.
+DMs); `rules` holds Discord's checks on bodies, `spec` its OpenAPI description, `rate_limits`
+its buckets. The package docstring (`tests/discord_standin/__init__.py`) is the user's guide.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from tests.discord_standin.base import ATTACHMENT_SIZE_LIMIT, TOKEN_LIFETIME_S, 
 from tests.discord_standin.gateway import GatewayMixin
 from tests.discord_standin.rate_limits import RateLimiter, RateLimitHit, RateLimits, Throttle
 from tests.discord_standin.rest import REQUEST_SIZE_MAX, RestMixin
+from tests.discord_standin.spec import RequestSpec
 
 
 class DiscordStandIn(GatewayMixin, RestMixin):
@@ -32,6 +33,7 @@ class DiscordStandIn(GatewayMixin, RestMixin):
         attachment_size_limit: int = ATTACHMENT_SIZE_LIMIT,
         token_lifetime_s: float = TOKEN_LIFETIME_S,
         portal_intents: int = 0,
+        validate_bodies: bool = True,
     ) -> None:
         self.token = token
         self.application_id = application_id
@@ -50,6 +52,9 @@ class DiscordStandIn(GatewayMixin, RestMixin):
         self.interactions = {}
         self.clock_offset = 0.0
         self.limiter = RateLimiter(rate_limits or RateLimits())
+        self.request_spec = RequestSpec.load() if validate_bodies else None
+        self._spec_problems = []
+        self._spec_operation = ""
         self.attachment_size_limit = attachment_size_limit
         self.token_lifetime_s = token_lifetime_s
         self.portal_intents = portal_intents
