@@ -1,8 +1,10 @@
-"""App-wide Spotify configuration: OAuth URLs, code exchange, the shared HTTP session.
+"""The Spotify app genrebot runs as (client id and secret): OAuth URLs, code exchange, and the
+factory of members' clients.
 
-One `SpotifyApp` per process. Its `requests.Session` never retries by itself (spotipy's default
-retry sleeps through any Retry-After, up to an hour, and retries POSTs); `SpotifyUserClient`
-applies genrebot's own policy instead.
+One `SpotifyApp` per process owns the shared HTTP session; `user_client(token_info)` hands each
+member's `SpotifyUserClient` its parts. The session never retries by itself (spotipy's default
+retry sleeps through any Retry-After, up to an hour, and retries POSTs): every call goes
+through genrebot's own fault policy (`bot.spotify.retry`) instead.
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ import requests
 import spotipy
 from requests.adapters import HTTPAdapter
 
-from bot.spotify.client import RetryPolicy, SpotifyUserClient, call_with_policy
+from bot.spotify.client import SpotifyUserClient
+from bot.spotify.retry import RetryPolicy, call_with_policy
 
-log = logging.getLogger(__name__)
 # spotipy logs request headers and bodies (client secret, bearer tokens) at DEBUG and every HTTP
 # error with its full URL at ERROR; our client reports each failure as a typed error instead.
 logging.getLogger("spotipy").setLevel(logging.CRITICAL)
@@ -64,9 +66,6 @@ class SpotifyApp:
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
-        # None: not asked yet; False: this app gets 403 (the usual case since 2024); True: served.
-        self.audio_features_available: bool | None = None
-        self._audio_lock = threading.Lock()
 
     def authorize_url(self, state: str) -> str:
         query = urlencode(
@@ -103,14 +102,14 @@ class SpotifyApp:
         return token
 
     def user_client(self, token_info: dict[str, Any]) -> SpotifyUserClient:
-        return SpotifyUserClient(self, token_info)
+        """A client for one member, seeded with their token (see `SpotifyUserClient.token_info`)."""
+        return SpotifyUserClient(
+            auth_manager=self.auth_manager(token_info),
+            requests_session=self.session,
+            api_base=self.api_base,
+            policy=self.policy,
+            requests_timeout=self.timeout_s,
+        )
 
-    def note_audio_features(self, available: bool) -> None:
-        """Remember whether this app gets audio features; tell the owner once when it doesn't."""
-        with self._audio_lock:
-            if self.audio_features_available is None and not available:
-                log.warning(
-                    "Spotify answered 403 to /audio-features: this app gets no audio features "
-                    "(new and development-mode apps since 2024). Classifying on metadata alone."
-                )
-            self.audio_features_available = available
+    def close(self) -> None:
+        self.session.close()

@@ -1,51 +1,30 @@
-"""One member's Spotify client, and the fault policy every call goes through.
+"""One member's Spotify client: a method per endpoint genrebot uses, each under the fault policy.
 
-Policy: a 429 waits out a short Retry-After and tries again (bounded); a 429 that says
-QUOTA_EXCEEDED stops at once with the time work can resume; 5xx, timeouts and dropped
-connections retry with exponential backoff and jitter, a bounded number of times; an expired
-access token is refreshed (spotipy does this before expiry, and once more on a 401); a refresh
-answered `invalid_grant` means the member must link again.
+Like spotipy's own `Spotify(auth_manager=..., requests_session=...)`, the client is handed its
+parts (the member's auth manager, the shared HTTP session, the API base and the fault policy);
+`SpotifyApp.user_client` is the factory that assembles them. Everything here is blocking.
 """
 
 from __future__ import annotations
 
-import random
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any, TypeVar
 
 import requests
 import spotipy
-from spotipy.exceptions import SpotifyException, SpotifyOauthError
+from spotipy.exceptions import SpotifyException
 
-from bot.spotify.errors import (
-    NeedsRelink,
-    SpotifyError,
-    SpotifyQuotaExceeded,
-    SpotifyRateLimited,
-    SpotifyUnavailable,
-    UserNotRegistered,
-)
+from bot.spotify.errors import AudioFeaturesUnavailable
+from bot.spotify.retry import RetryPolicy, call_with_policy, is_unregistered_user
 from music import Track
-
-if TYPE_CHECKING:
-    from bot.spotify.app import SpotifyApp
 
 T = TypeVar("T")
 PAGE_SIZE = 50
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    max_attempts: int = 5  # tries per call on 5xx, timeouts and dropped connections
-    max_rate_limit_waits: int = 12  # Retry-After waits per call before giving up
-    max_wait_s: float = 30.0  # longest Retry-After we sit through; longer ones become errors
-    backoff_base_s: float = 0.5
-    backoff_cap_s: float = 8.0
-    sleep: Callable[[float], None] = time.sleep
+AUDIO_FEATURES_BATCH = 100  # ids per /audio-features request
 
 
 @dataclass(frozen=True)
@@ -68,91 +47,27 @@ class PlaylistRef:
     url: str
 
 
-def _retry_after(exc: SpotifyException) -> float:
-    headers = exc.headers or {}
-    try:
-        return max(0.0, float(headers.get("Retry-After", headers.get("retry-after", 1))))
-    except (TypeError, ValueError):
-        return 1.0
-
-
-def _is_quota(exc: SpotifyException) -> bool:
-    return (exc.reason or "") == "QUOTA_EXCEEDED" or "QUOTA_EXCEEDED" in (exc.msg or "")
-
-
-def call_with_policy(fn: Callable[[], T], policy: RetryPolicy, on_unauthorised: Callable[[], None] | None = None) -> T:
-    """Run one Spotify call under genrebot's fault policy."""
-    refreshed = False
-    attempt = 0
-    waits = 0
-    while True:
-        attempt += 1
-        last = attempt >= policy.max_attempts
-        try:
-            return fn()
-        except SpotifyOauthError as exc:
-            if exc.error in ("invalid_grant", "invalid_token"):
-                raise NeedsRelink() from None
-            if exc.error == "invalid_client":
-                raise SpotifyError("Spotify rejected the app's client id or secret") from None
-            if last:
-                raise SpotifyUnavailable("Spotify's accounts service did not answer") from None
-        except SpotifyException as exc:
-            status = exc.http_status
-            if status == 429:
-                wait = _retry_after(exc)
-                if _is_quota(exc):
-                    raise SpotifyQuotaExceeded(wait) from None
-                waits += 1
-                if wait > policy.max_wait_s or waits > policy.max_rate_limit_waits:
-                    raise SpotifyRateLimited(wait) from None
-                policy.sleep(wait)
-                attempt -= 1  # waiting out a rate limit is not a failed attempt
-                continue
-            if status == 401 and on_unauthorised is not None and not refreshed:
-                refreshed = True
-                attempt -= 1
-                try:
-                    on_unauthorised()
-                except SpotifyOauthError as oauth_error:
-                    if oauth_error.error in ("invalid_grant", "invalid_token"):
-                        raise NeedsRelink() from None
-                    raise SpotifyUnavailable("Spotify's accounts service did not answer") from None
-                continue
-            if status == 401:
-                raise NeedsRelink("Spotify refused this member's access token") from None
-            if status == 403 and "registered" in (exc.msg or "").lower():
-                raise UserNotRegistered() from None
-            if status is not None and status >= 500:
-                if last:
-                    raise SpotifyUnavailable(f"Spotify answered {status}") from None
-            else:
-                raise SpotifyError(f"Spotify answered {status}: {_short(exc.msg)}") from None
-        except (requests.ConnectionError, requests.Timeout):
-            if last:
-                raise SpotifyUnavailable("no answer from Spotify (connection failed or timed out)") from None
-        delay = min(policy.backoff_cap_s, policy.backoff_base_s * 2 ** (attempt - 1))
-        policy.sleep(delay * random.uniform(0.5, 1.0))
-
-
-def _short(message: str | None) -> str:
-    text = (message or "").split("\n")[-1].strip()
-    return text[:200]
-
-
 class SpotifyUserClient:
     """A spotipy client for one member, seeded with their token; safe to share across threads."""
 
-    def __init__(self, app: SpotifyApp, token_info: dict[str, Any]) -> None:
-        self.app = app
-        self.auth = app.auth_manager(token_info)
+    def __init__(
+        self,
+        *,
+        auth_manager: spotipy.SpotifyOAuth,
+        requests_session: requests.Session,
+        api_base: str,
+        policy: RetryPolicy,
+        requests_timeout: float,
+    ) -> None:
+        self.auth = auth_manager
+        self.policy = policy
         self.sp = spotipy.Spotify(
-            auth_manager=self.auth,
-            requests_session=app.session,
-            requests_timeout=app.timeout_s,
+            auth_manager=auth_manager,
+            requests_session=requests_session,
+            requests_timeout=requests_timeout,
             retries=0,
         )
-        self.sp.prefix = app.api_base + "/"
+        self.sp.prefix = api_base.rstrip("/") + "/"
         self.requests_made = 0
         self._count_lock = threading.Lock()
 
@@ -172,7 +87,7 @@ class SpotifyUserClient:
                 self.requests_made += 1
             return fn()
 
-        return call_with_policy(counted, self.app.policy, self._force_refresh)
+        return call_with_policy(counted, self.policy, self._force_refresh)
 
     # --- profile and library ---------------------------------------------------------------
 
@@ -197,15 +112,28 @@ class SpotifyUserClient:
         return LikedPage(items, total, next_offset)
 
     def audio_features(self, ids: list[str]) -> dict[str, dict[str, float]]:
-        """Audio features by track id (raises SpotifyError with status 403 for most apps)."""
-        result = self.call(lambda: self.sp._get("audio-features/?ids=" + ",".join(ids)))
+        """Audio features by track id, 100 ids a request. Raises AudioFeaturesUnavailable when
+        Spotify refuses the endpoint to this app (403, the usual case since 2024; 404 if removed)."""
         features: dict[str, dict[str, float]] = {}
-        for entry in (result or {}).get("audio_features") or []:
-            if entry and entry.get("id"):
-                features[entry["id"]] = {
-                    k: float(v) for k, v in entry.items() if isinstance(v, int | float) and not isinstance(v, bool)
-                }
+        for start in range(0, len(ids), AUDIO_FEATURES_BATCH):
+            batch = ids[start : start + AUDIO_FEATURES_BATCH]
+            result = self.call(partial(self._audio_features_batch, batch))
+            for entry in (result or {}).get("audio_features") or []:
+                if entry and entry.get("id"):
+                    features[entry["id"]] = {
+                        k: float(v)
+                        for k, v in entry.items()
+                        if isinstance(v, int | float) and not isinstance(v, bool)
+                    }
         return features
+
+    def _audio_features_batch(self, ids: list[str]) -> Any:
+        try:
+            return self.sp._get("audio-features/?ids=" + ",".join(ids))
+        except SpotifyException as exc:
+            if exc.http_status == 404 or (exc.http_status == 403 and not is_unregistered_user(exc)):
+                raise AudioFeaturesUnavailable() from None
+            raise
 
     # --- playlists ---------------------------------------------------------------------------
 
@@ -273,8 +201,6 @@ def track_from_api(data: dict[str, Any] | None) -> Track | None:
 
 
 def _parse_time(value: str | None) -> datetime:
-    from datetime import UTC
-
     if not value:
         return datetime.now(UTC)
     return datetime.fromisoformat(value.replace("Z", "+00:00"))

@@ -1,4 +1,4 @@
-"""Reading a member's Liked Songs, all of them or only what is new, and their audio features.
+"""Reading a member's Liked Songs, all of them or only what is new.
 
 Liked Songs come newest first, 50 to a page. A full read fetches the first page (which gives
 the total), then the rest concurrently. An incremental read walks from the newest page and stops
@@ -7,19 +7,13 @@ at the first page that holds a song it already knows, so a weekly refresh costs 
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.spotify.app import SpotifyApp
 from bot.spotify.client import PAGE_SIZE, SpotifyUserClient
-from bot.spotify.errors import SpotifyError
 from music import Track
-
-log = logging.getLogger(__name__)
-AUDIO_FEATURES_BATCH = 100
 
 ProgressFn = Callable[[int, int], None]
 
@@ -84,22 +78,3 @@ def fetch_liked_songs(
                 seen.add(track.id)
                 everything.append((track, added_at))
     return LikedSongsFetch(everything, total, complete=True, requests_made=client.requests_made - before)
-
-
-def fetch_audio_features(
-    client: SpotifyUserClient, app: SpotifyApp, track_ids: list[str]
-) -> dict[str, dict[str, float]]:
-    """Audio features where this app gets them; {} (remembered) where Spotify answers 403."""
-    if app.audio_features_available is False or not track_ids:
-        return {}
-    features: dict[str, dict[str, float]] = {}
-    for start in range(0, len(track_ids), AUDIO_FEATURES_BATCH):
-        try:
-            features.update(client.audio_features(track_ids[start : start + AUDIO_FEATURES_BATCH]))
-        except SpotifyError as exc:
-            if "403" in str(exc) or "404" in str(exc):
-                app.note_audio_features(False)
-                return {}
-            raise
-    app.note_audio_features(True)
-    return features

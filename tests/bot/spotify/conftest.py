@@ -10,7 +10,8 @@ import pytest
 import requests
 
 from bot.spotify.app import SpotifyApp
-from bot.spotify.client import RetryPolicy, SpotifyUserClient
+from bot.spotify.client import SpotifyUserClient
+from bot.spotify.retry import RetryPolicy
 from sandbox.library import synthetic_library
 from sandbox.server import SandboxThread
 from sandbox.state import SandboxState

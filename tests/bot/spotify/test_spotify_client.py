@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from bot.spotify.errors import (
+    AudioFeaturesUnavailable,
     NeedsRelink,
     PlaylistWriteFailed,
     SpotifyQuotaExceeded,
     SpotifyUnavailable,
     UserNotRegistered,
 )
-from bot.spotify.library_sync import fetch_audio_features, fetch_liked_songs
+from bot.spotify.library_sync import fetch_liked_songs
 from bot.spotify.playlist_sync import write_playlist
 from sandbox.library import synthetic_library
-from tests.spotify.conftest import SpotifyWorld
+from tests.bot.spotify.conftest import SpotifyWorld
 
 
 def test_link_reads_the_profile_with_its_stable_account_id(spotify_world: SpotifyWorld) -> None:
@@ -127,13 +130,34 @@ def test_unregistered_development_mode_user_is_told_to_ask_the_owner(spotify_wor
         client.profile()
 
 
-def test_audio_features_403_is_asked_once_per_app(spotify_world: SpotifyWorld) -> None:
+def test_audio_features_refused_to_the_app_raise_audio_features_unavailable(spotify_world: SpotifyWorld) -> None:
+    """Spotify's 403 on /audio-features (most apps since 2024) becomes one typed error, asked once."""
     client = spotify_world.link("bob")
     ids = [t.id for t, _ in spotify_world.state.users["bob"].liked]
-    assert fetch_audio_features(client, spotify_world.app, ids) == {}
-    assert fetch_audio_features(spotify_world.link("alice"), spotify_world.app, ids) == {}
+    with pytest.raises(AudioFeaturesUnavailable):
+        client.audio_features(ids)
     assert spotify_world.state.count("GET", "/v1/audio-features") == 1
-    assert spotify_world.app.audio_features_available is False
+
+
+def test_audio_features_are_read_100_ids_a_request_where_served(spotify_world: SpotifyWorld) -> None:
+    """An app that gets audio features reads them in batches of 100, by track id."""
+    with_features = [replace(t, audio_features={"energy": 0.5, "tempo": 120.0}) for t in synthetic_library(150, seed=3)]
+    spotify_world.state.like("bob", with_features)
+    spotify_world.state.audio_features_enabled = True
+    features = spotify_world.link("bob").audio_features([t.id for t in with_features])
+    assert set(features) == {t.id for t in with_features}
+    assert all(f["energy"] == 0.5 and f["tempo"] == 120.0 for f in features.values())
+    assert spotify_world.state.count("GET", "/v1/audio-features") == 2
+
+
+def test_an_unregistered_user_is_not_mistaken_for_an_app_without_audio_features(
+    spotify_world: SpotifyWorld,
+) -> None:
+    """A development-mode 403 for an unlisted user stays UserNotRegistered on every endpoint."""
+    client = spotify_world.link("bob")
+    spotify_world.state.users["bob"].registered = False
+    with pytest.raises(UserNotRegistered):
+        client.audio_features(["x"])
 
 
 def test_failed_write_midway_puts_the_old_songs_back(spotify_world: SpotifyWorld) -> None:
