@@ -1,4 +1,8 @@
-"""A member's own genre mix and a server's leaderboards, for `/stats` and `/leaderboard`."""
+"""A member's own genre mix and a server's leaderboards, for `/stats`, `/leaderboard` and `/privacy`.
+
+A server's leaderboards count the members who used genrebot there (noted on every command) and
+did not opt out.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +24,13 @@ class StatsService:
         for prediction in predictions.values():
             mix[prediction.genre] = mix.get(prediction.genre, 0) + 1
         return dict(sorted(mix.items(), key=lambda kv: (-kv[1], kv[0])))
+
+    async def note_member(self, guild_id: int, discord_id: int) -> None:
+        """The member used genrebot in this server, so its leaderboards may count them."""
+        await self.db.guilds.add_member(guild_id, discord_id)
+
+    async def set_leaderboard_opt_out(self, guild_id: int, discord_id: int, opted_out: bool) -> None:
+        await self.db.guilds.set_leaderboard_opt_out(guild_id, discord_id, opted_out)
 
     async def guild_mix(self, guild_id: int) -> list[GenreCount]:
         return await self.db.leaderboard.genre_mix(guild_id, self.model_version)

@@ -1,4 +1,5 @@
-"""Linking a member's Spotify account, and handing out a Spotify client with their tokens.
+"""Linking a member's Discord account to their Spotify account, and handing out a Spotify
+client with their tokens.
 
 Tokens live encrypted in storage; spotipy's cache handler is synchronous, so each use seeds a
 client with the stored token, runs the blocking calls in threads, and saves the token back if
@@ -17,7 +18,7 @@ from typing import TypeVar
 from bot.services.errors import LinkFailed, NotLinked
 from bot.spotify.app import SpotifyApp
 from bot.spotify.client import SpotifyUserClient
-from bot.spotify.errors import NeedsRelink, SpotifyError
+from bot.spotify.errors import NeedsRelink, SpotifyError, UserNotRegistered
 from storage import Database, InvalidOAuthState, TokenUnreadable
 from storage.records import LinkStatus, User
 
@@ -38,17 +39,17 @@ class LinkedAccount:
     spotify_id: str
 
 
-class SpotifyAccounts:
+class LinkService:
     """The bridge between a Discord member, their stored tokens and the Spotify client."""
 
-    def __init__(self, db: Database, spotify: SpotifyApp) -> None:
+    def __init__(self, db: Database, spotify_app: SpotifyApp) -> None:
         self.db = db
-        self.spotify = spotify
+        self.spotify_app = spotify_app
 
     async def start_link(self, discord_id: int) -> str:
         """A consent-page URL whose state is bound to this member for 10 minutes."""
         state = await self.db.oauth_states.create(discord_id)
-        return self.spotify.authorize_url(state)
+        return self.spotify_app.authorize_url(state)
 
     async def complete_link(self, *, state: str | None, code: str | None, error: str | None) -> LinkedAccount:
         """Handle Spotify's redirect back. Stores nothing unless every step succeeds."""
@@ -68,8 +69,8 @@ class SpotifyAccounts:
         if not code:
             raise LinkFailed("Spotify sent no authorisation code. Run /link in Discord again.", discord_id)
         try:
-            token_info = await asyncio.to_thread(self.spotify.exchange_code, code)
-            client = self.spotify.user_client(token_info)
+            token_info = await asyncio.to_thread(self.spotify_app.exchange_code, code)
+            client = self.spotify_app.user_client(token_info)
             profile = await asyncio.to_thread(client.profile)
             token_info = client.token_info or token_info
         except SpotifyError as exc:
@@ -79,7 +80,7 @@ class SpotifyAccounts:
             discord_id,
             profile.account_id,
             profile.display_name,
-            tuple(self.spotify.scopes),
+            tuple(self.spotify_app.scopes),
             token_info,
         )
         return LinkedAccount(discord_id, profile.display_name, profile.account_id)
@@ -90,6 +91,10 @@ class SpotifyAccounts:
             return False
         await self.db.unlink_member(discord_id)
         return True
+
+    async def member(self, discord_id: int) -> User | None:
+        """The member's link record, whatever its state; None if they never linked."""
+        return await self.db.users.get(discord_id)
 
     async def linked_user(self, discord_id: int) -> User:
         user = await self.db.users.get(discord_id)
@@ -110,7 +115,7 @@ class SpotifyAccounts:
             raise NeedsRelink() from None
         if token_info is None:
             raise NotLinked()
-        client = self.spotify.user_client(token_info)
+        client = self.spotify_app.user_client(token_info)
         try:
             yield client
         except NeedsRelink:
@@ -127,8 +132,6 @@ class SpotifyAccounts:
 
 
 def _link_problem(exc: SpotifyError) -> str:
-    from bot.spotify.errors import UserNotRegistered
-
     if isinstance(exc, UserNotRegistered):
         return str(exc)
     return "Spotify didn't accept the sign-in (the code may have expired). Run /link in Discord to try again."

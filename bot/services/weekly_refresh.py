@@ -1,32 +1,80 @@
-"""Weekly refreshes: schedules, the member's saved sort choices, and the summary they get.
+"""The weekly refresh: a member's schedule, when it is next due, and running it.
 
 A member's schedule lives in storage; `due()` finds the refreshes whose time has come (one per
 member however many weeks were missed while the bot was down), `refresh()` runs an incremental
-sort with the member's last choices and moves the schedule to the next week.
+sort with the member's last choices and moves the schedule on a week. Times are computed in
+the member's own time zone (`next_weekly_run`), so 18:00 stays 18:00 across daylight saving.
+The Discord side (the `/schedule` commands, the tick that finds due members, the DM) is
+`bot.cogs.weekly_refresh`; the summary text is in `bot.presenters`.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import cast, get_args
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.services.playlist_plan import Level, SortOptions, genre_label
+from bot.services.playlist_plan import Level, SortOptions
 from bot.services.sorting import SortReport, SortService
-from bot.services.weekly import next_weekly_run, parse_timezone
 from storage import Database
 from storage.records import RunTrigger, Schedule, SortPreferences
 
 log = logging.getLogger(__name__)
 
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
-class RefreshService:
+
+class InvalidSchedule(ValueError):
+    """A weekday, hour or time zone a member gave is not valid; the message says which."""
+
+
+def parse_weekday(value: str | int) -> int:
+    if isinstance(value, int):
+        if 0 <= value <= 6:
+            return value
+        raise InvalidSchedule("weekday must be 0 (Monday) to 6 (Sunday)")
+    text = value.strip().lower()
+    for index, name in enumerate(WEEKDAYS):
+        if len(text) >= 3 and name.startswith(text):
+            return index
+    raise InvalidSchedule(f"unknown weekday {value!r}: use one of {', '.join(w.title() for w in WEEKDAYS)}")
+
+
+def parse_timezone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name.strip())
+    except (ZoneInfoNotFoundError, ValueError, IsADirectoryError):
+        raise InvalidSchedule(
+            f"unknown time zone {name!r}: use an IANA name like Europe/Berlin or America/New_York"
+        ) from None
+
+
+def next_weekly_run(weekday: int, hour: int, timezone: str, after: datetime) -> datetime:
+    """The first `weekday` at `hour`:00 local time strictly after `after`, in UTC."""
+    if not 0 <= hour <= 23:
+        raise InvalidSchedule("hour must be between 0 and 23")
+    zone = parse_timezone(timezone)
+    local_after = after.astimezone(zone)
+    days_ahead = (weekday - local_after.weekday()) % 7
+    candidate_date = local_after.date() + timedelta(days=days_ahead)
+    for extra_weeks in range(3):
+        naive = datetime(candidate_date.year, candidate_date.month, candidate_date.day, hour) + timedelta(
+            weeks=extra_weeks
+        )
+        candidate = naive.replace(tzinfo=zone).astimezone(UTC)
+        if candidate > after:
+            return candidate
+    raise AssertionError("unreachable: a later week always exists")
+
+
+class WeeklyRefreshService:
     def __init__(
-        self, db: Database, sorter: SortService, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self, db: Database, sorting: SortService, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     ) -> None:
         self.db = db
-        self.sorter = sorter
+        self.sorting = sorting
         self.clock = clock
 
     async def set_schedule(self, discord_id: int, weekday: int, hour: int, timezone: str) -> Schedule:
@@ -79,26 +127,16 @@ class RefreshService:
             log.warning("saved sort options for member %s are unusable; using defaults", discord_id)
             return SortOptions()
 
+    async def record_summary_delivery(self, run_id: int, status: str) -> None:
+        """Whether the summary DM reached the member ('sent', 'closed', 'failed'), for /status."""
+        await self.db.runs.set_dm_status(run_id, status)
+
     async def refresh(self, schedule: Schedule) -> SortReport:
         """Run one member's weekly refresh and move their schedule on, even if it fails."""
         now = self.clock()
         next_run = next_weekly_run(schedule.weekday, schedule.hour, schedule.timezone, now)
         await self.db.schedules.mark_ran(schedule.discord_id, now, next_run)
         options = await self.saved_options(schedule.discord_id)
-        return await self.sorter.sort(
+        return await self.sorting.sort(
             schedule.discord_id, options, trigger=RunTrigger.SCHEDULE, incremental=True
         )
-
-
-def weekly_summary(report: SortReport) -> str:
-    """'14 new songs: +6 Rock, +8 Latin' (or a quiet-week line)."""
-    if report.new_songs == 0:
-        return f"No new liked songs this week; your {len(report.playlists)} playlists are up to date."
-    parts = [
-        f"+{o.new_count} {genre_label(o.key)}"
-        for o in sorted(report.playlists, key=lambda o: (-o.new_count, o.key))
-        if o.new_count
-    ]
-    noun = "song" if report.new_songs == 1 else "songs"
-    line = f"{report.new_songs} new {noun}"
-    return f"{line}: {', '.join(parts)}" if parts else f"{line}, none confident enough to sort"

@@ -1,0 +1,106 @@
+"""The composition root for everything but Discord: storage, the model, the Spotify app, the services.
+
+`Services.open(settings)` opens each resource once, in order, and hands the services what they
+use (no service opens anything itself); `close()` releases the resources in reverse order. An
+exit stack records each resource as it opens, so a failure half-way closes what was opened.
+The bot, the demo, the benchmarks and the tests all start here, so they run the very same
+services.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from bot.services.audio_features import AudioFeatures
+from bot.services.linking import LinkService
+from bot.services.sorting import SortService
+from bot.services.stats import StatsService
+from bot.services.synced_commands import SyncedCommands
+from bot.services.weekly_refresh import WeeklyRefreshService
+from bot.settings import Settings
+from bot.spotify.app import SpotifyApp
+from classifier import Classifier
+from storage import Database
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    classifier: Classifier
+    spotify_app: SpotifyApp
+    linking: LinkService
+    sorting: SortService
+    weekly_refresh: WeeklyRefreshService
+    stats: StatsService
+    synced_commands: SyncedCommands
+    clock: Callable[[], datetime]
+    _resources: AsyncExitStack = field(repr=False)
+
+    @classmethod
+    async def open(
+        cls, settings: Settings, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    ) -> Services:
+        async with AsyncExitStack() as resources:
+            db = await Database.open(settings.resolved_database_path, encryption_keys=settings.encryption_keys)
+            resources.push_async_callback(db.close)
+            interrupted = await db.runs.fail_interrupted()
+            if interrupted:
+                log.warning("marked %d run(s) interrupted by a restart as failed", interrupted)
+            classifier = await asyncio.to_thread(Classifier.load, settings.model_dir, threads=settings.torch_threads)
+            spotify_app = SpotifyApp(
+                client_id=settings.spotify_client_id or "",
+                client_secret=settings.spotify_client_secret.get_secret_value()
+                if settings.spotify_client_secret
+                else "",
+                redirect_uri=settings.spotify_redirect_uri,
+                api_base=settings.spotify_api_base,
+                accounts_base=settings.spotify_accounts_base,
+            )
+            resources.callback(spotify_app.close)
+            classify_pool = ThreadPoolExecutor(settings.classify_concurrency, thread_name_prefix="classify")
+            resources.callback(classify_pool.shutdown, wait=False, cancel_futures=True)
+            # One pool of Spotify page readers for the whole process (see fetch_liked_songs).
+            read_pool = ThreadPoolExecutor(
+                max(4, settings.spotify_read_concurrency * 2), thread_name_prefix="spotify-read"
+            )
+            resources.callback(read_pool.shutdown, wait=False, cancel_futures=True)
+
+            linking = LinkService(db, spotify_app)
+            sorting = SortService(
+                db,
+                linking,
+                await AudioFeatures.load(db),
+                classifier,
+                classify_pool=classify_pool,
+                read_pool=read_pool,
+                read_concurrency=settings.spotify_read_concurrency,
+                max_concurrent_sorts=settings.sort_concurrency,
+                clock=clock,
+            )
+            services = cls(
+                settings=settings,
+                db=db,
+                classifier=classifier,
+                spotify_app=spotify_app,
+                linking=linking,
+                sorting=sorting,
+                weekly_refresh=WeeklyRefreshService(db, sorting, clock=clock),
+                stats=StatsService(db, classifier.version),
+                synced_commands=SyncedCommands(db),
+                clock=clock,
+                _resources=resources.pop_all(),
+            )
+        return services
+
+    async def close(self) -> None:
+        """Release the resources in the reverse order of opening: pools, Spotify session, database."""
+        await self._resources.aclose()

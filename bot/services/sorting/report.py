@@ -1,0 +1,77 @@
+"""What a sort tells its caller: progress while it runs, and the report at the end."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+log = logging.getLogger(__name__)
+
+Stage = Literal["reading", "classifying", "writing", "done"]
+
+
+@dataclass(frozen=True)
+class SortProgress:
+    stage: Stage
+    done: int
+    total: int
+
+
+ProgressCallback = Callable[[SortProgress], Awaitable[None]]
+ReportProgress = Callable[[SortProgress], None]
+
+
+@dataclass(frozen=True)
+class PlaylistOutcome:
+    key: str
+    name: str
+    playlist_id: str | None  # None on a dry run of a playlist not made yet
+    url: str | None
+    count: int
+    new_count: int
+    created: bool
+
+
+@dataclass
+class SortReport:
+    run_id: int
+    discord_id: int
+    model_version: str
+    playlists: list[PlaylistOutcome]
+    unsorted: int
+    not_chosen: int
+    total_songs: int
+    new_songs: int
+    classified: int  # songs this run classified; the others had a stored prediction from this model
+    dry_run: bool
+    genre_mix: dict[str, int]
+    chart_png: bytes
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def seconds(self) -> float:
+        return sum(self.timings.values())
+
+
+def progress_reporter(callback: ProgressCallback | None) -> ReportProgress:
+    """Fire-and-forget progress updates; a slow or failing reporter never slows the sort."""
+    pending: set[asyncio.Task[None]] = set()
+
+    def report(progress: SortProgress) -> None:
+        if callback is None:
+            return
+        task = asyncio.get_running_loop().create_task(_safe(callback, progress))
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+
+    return report
+
+
+async def _safe(callback: ProgressCallback, progress: SortProgress) -> None:
+    try:
+        await callback(progress)
+    except Exception:  # progress is cosmetic; the sort goes on
+        log.debug("progress callback failed", exc_info=True)

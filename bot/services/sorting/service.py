@@ -1,0 +1,187 @@
+"""The sort service: one member's Liked Songs in, one Spotify playlist per genre out.
+
+`SortService.sort` serves `/sort`, the weekly refresh and `genrebot demo`, and reads as its
+steps: read the library, classify what this model has not seen, plan the playlists, write them,
+draw the genre mix, record the run. Each step lives in its own module of this package.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Executor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from bot.services import charts
+from bot.services.audio_features import AudioFeatures
+from bot.services.errors import AlreadyRunning
+from bot.services.linking import LinkService
+from bot.services.playlist_plan import SortOptions, genre_label, plan_playlists
+from bot.services.sorting.classifying import LibraryClassifier
+from bot.services.sorting.reading import LikedSongsReader
+from bot.services.sorting.report import (
+    PlaylistOutcome,
+    ProgressCallback,
+    ReportProgress,
+    SortProgress,
+    SortReport,
+    progress_reporter,
+)
+from bot.services.sorting.writing import PlaylistWriter
+from bot.spotify.errors import SpotifyError, SpotifyQuotaExceeded
+from classifier import Classifier
+from music import PredictionLike
+from storage import Database
+from storage.records import Run, RunOutcome, RunStatus, RunTrigger
+
+
+@dataclass(frozen=True)
+class SortJob:
+    discord_id: int
+    run_id: int
+    options: SortOptions
+    incremental: bool  # read only the songs liked since the last read (the weekly refresh)
+
+
+class SortService:
+    def __init__(
+        self,
+        db: Database,
+        linking: LinkService,
+        audio_features: AudioFeatures,
+        classifier: Classifier,
+        *,
+        classify_pool: Executor,
+        read_pool: Executor,
+        read_concurrency: int = 8,
+        max_concurrent_sorts: int = 4,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.db = db
+        self.linking = linking
+        self.classifier = classifier
+        self.reader = LikedSongsReader(db, audio_features, read_pool, read_concurrency)
+        self.library_classifier = LibraryClassifier(db, classifier, classify_pool)
+        self.writer = PlaylistWriter(db, clock)
+        self._running: set[int] = set()
+        self._sort_slots = asyncio.Semaphore(max_concurrent_sorts)
+
+    def is_running(self, discord_id: int) -> bool:
+        return discord_id in self._running
+
+    async def recent_runs(self, discord_id: int, limit: int = 5) -> list[Run]:
+        return await self.db.runs.recent(discord_id, limit=limit)
+
+    async def sort(
+        self,
+        discord_id: int,
+        options: SortOptions,
+        *,
+        trigger: RunTrigger = RunTrigger.COMMAND,
+        incremental: bool = False,
+        progress: ProgressCallback | None = None,
+    ) -> SortReport:
+        """Run one sort for a member; raises AlreadyRunning if one is in progress."""
+        if discord_id in self._running:
+            raise AlreadyRunning()
+        self._running.add(discord_id)
+        try:
+            await self.linking.linked_user(discord_id)
+            run_id = await self.db.runs.start(discord_id, trigger)
+            try:
+                async with self._sort_slots:
+                    job = SortJob(discord_id, run_id, options, incremental)
+                    return await self._run(job, progress_reporter(progress))
+            except SpotifyQuotaExceeded as exc:
+                await self.db.runs.finish(run_id, RunOutcome.paused(_describe(exc)))
+                raise
+            except BaseException as exc:
+                await asyncio.shield(self.db.runs.finish(run_id, RunOutcome.failed(_describe(exc))))
+                raise
+        finally:
+            self._running.discard(discord_id)
+
+    async def _run(self, job: SortJob, report_progress: ReportProgress) -> SortReport:
+        timings: dict[str, float] = {}
+        async with self.linking.client(job.discord_id) as client:
+            with _timed(timings, "read"):
+                library = await self.reader.read(
+                    job.discord_id, client, incremental=job.incremental, report_progress=report_progress
+                )
+            with _timed(timings, "classify"):
+                predictions = await self.library_classifier.predictions_for(library.track_ids, report_progress)
+                await self.db.leaderboard.refresh_member(job.discord_id, self.classifier.version)
+            plan = plan_playlists(library.track_ids, predictions.by_track, job.options, self.classifier.taxonomy)
+            with _timed(timings, "write"):
+                if job.options.dry_run:
+                    outcomes = await self.writer.preview(job.discord_id, plan, library.new_ids)
+                else:
+                    outcomes = await self.writer.write(
+                        job.discord_id, client, plan, library.new_ids,
+                        incremental=job.incremental, report_progress=report_progress,
+                    )
+        mix = genre_mix(library.track_ids, predictions.by_track)
+        with _timed(timings, "chart"):
+            chart = await asyncio.to_thread(
+                charts.genre_mix_png,
+                {genre_label(k): v for k, v in mix.items()},
+                f"Genre mix of {len(library.track_ids):,} liked songs",
+            )
+        await self.db.runs.finish(job.run_id, _succeeded(outcomes, len(library.new_ids), len(plan.unsorted)))
+        report_progress(SortProgress("done", len(library.track_ids), len(library.track_ids)))
+        return SortReport(
+            run_id=job.run_id,
+            discord_id=job.discord_id,
+            model_version=self.classifier.version,
+            playlists=outcomes,
+            unsorted=len(plan.unsorted),
+            not_chosen=plan.not_chosen,
+            total_songs=len(library.track_ids),
+            new_songs=len(library.new_ids),
+            classified=predictions.classified,
+            dry_run=job.options.dry_run,
+            genre_mix=mix,
+            chart_png=chart,
+            timings=timings,
+        )
+
+
+def _succeeded(outcomes: Sequence[PlaylistOutcome], new_songs: int, unsorted: int) -> RunOutcome:
+    return RunOutcome(
+        RunStatus.SUCCEEDED,
+        counts={o.key: o.count for o in outcomes},
+        new_songs=new_songs,
+        new_counts={o.key: o.new_count for o in outcomes if o.new_count},
+        unsorted=unsorted,
+    )
+
+
+def genre_mix(track_ids: Sequence[str], predictions: Mapping[str, PredictionLike]) -> dict[str, int]:
+    """Songs per predicted genre, in the order genres first appear in the library."""
+    mix: dict[str, int] = {}
+    for track_id in track_ids:
+        prediction = predictions.get(track_id)
+        if prediction is not None:
+            mix[prediction.genre] = mix.get(prediction.genre, 0) + 1
+    return mix
+
+
+@contextmanager
+def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[stage] = time.perf_counter() - started
+
+
+def _describe(exc: BaseException) -> str:
+    """A short error text for the run history: our own messages, never tokens or tracebacks."""
+    if isinstance(exc, SpotifyError):
+        return f"{type(exc).__name__}: {exc}"[:500]
+    if isinstance(exc, asyncio.CancelledError):
+        return "cancelled (the bot was stopped)"
+    return f"{type(exc).__name__}"

@@ -1,0 +1,139 @@
+"""Step 4 of a sort: make each planned playlist in the member's Spotify hold its songs.
+
+Playlists genrebot made before are reused (their ids are in storage), others are made. A weekly
+refresh that only added songs inserts them at the top instead of rewriting the playlist. A
+playlist made but not filled is remembered, so the next run fills it instead of making another.
+A dry run writes nothing and says what would happen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.services.playlist_plan import PlaylistPlan, genre_label, playlist_name
+from bot.services.sorting.report import PlaylistOutcome, ReportProgress, SortProgress
+from bot.spotify.client import SpotifyUserClient
+from bot.spotify.errors import PlaylistWriteFailed
+from bot.spotify.playlist_sync import PlaylistWrite, write_playlist
+from storage import Database
+from storage.records import PlaylistRecord
+
+PLAYLIST_WRITE_CONCURRENCY = 4
+
+
+@dataclass(frozen=True)
+class PlaylistWriter:
+    db: Database
+    clock: Callable[[], datetime]
+
+    async def preview(self, discord_id: int, plan: PlaylistPlan, new_ids: set[str]) -> list[PlaylistOutcome]:
+        """What `write` would do, touching nothing (a dry run)."""
+        existing = await self.db.playlists.get_all(discord_id)
+        outcomes = []
+        for key, ids in plan.playlists.items():
+            record = existing.get(key)
+            outcomes.append(
+                PlaylistOutcome(
+                    key,
+                    playlist_name(key),
+                    record.playlist_id if record else None,
+                    record.url if record else None,
+                    len(ids),
+                    _count_new(ids, new_ids),
+                    created=False,
+                )
+            )
+        return outcomes
+
+    async def write(
+        self,
+        discord_id: int,
+        client: SpotifyUserClient,
+        plan: PlaylistPlan,
+        new_ids: set[str],
+        *,
+        incremental: bool,
+        report_progress: ReportProgress,
+    ) -> list[PlaylistOutcome]:
+        """Write every planned playlist, a few at a time; the first failure is raised after all ran."""
+        existing = await self.db.playlists.get_all(discord_id)
+        today = self.clock().strftime("%Y-%m-%d")
+        slots = asyncio.Semaphore(PLAYLIST_WRITE_CONCURRENCY)
+        total = len(plan.playlists)
+        written = 0
+        report_progress(SortProgress("writing", 0, total))
+
+        async def write_one(key: str, ids: list[str]) -> PlaylistOutcome:
+            nonlocal written
+            record = existing.get(key)
+            prepend = _songs_to_prepend(record, ids, new_ids) if incremental else None
+            async with slots:
+                result = await self._write_playlist(discord_id, client, key, ids, record, prepend, today)
+            await self.db.playlists.upsert(
+                PlaylistRecord(discord_id, key, result.id, result.url, len(ids), self.clock())
+            )
+            written += 1
+            report_progress(SortProgress("writing", written, total))
+            return PlaylistOutcome(
+                key, playlist_name(key), result.id, result.url, len(ids), _count_new(ids, new_ids), result.created
+            )
+
+        results = await asyncio.gather(
+            *(write_one(key, ids) for key, ids in plan.playlists.items()), return_exceptions=True
+        )
+        failures = [r for r in results if isinstance(r, BaseException)]
+        if failures:
+            raise failures[0]
+        return [r for r in results if isinstance(r, PlaylistOutcome)]
+
+    async def _write_playlist(
+        self,
+        discord_id: int,
+        client: SpotifyUserClient,
+        key: str,
+        ids: list[str],
+        record: PlaylistRecord | None,
+        prepend: list[str] | None,
+        today: str,
+    ) -> PlaylistWrite:
+        try:
+            return await asyncio.to_thread(
+                write_playlist,
+                client,
+                existing_id=record.playlist_id if record else None,
+                name=playlist_name(key),
+                description=f"{genre_label(key)} songs from your Liked Songs, sorted by genrebot on {today} "
+                f"({len(ids)} songs).",
+                uris=[_uri(t) for t in ids],
+                prepend=prepend,
+            )
+        except PlaylistWriteFailed as failed:
+            if failed.playlist_id and (record is None or record.playlist_id != failed.playlist_id):
+                # Keep the new playlist's id so the next run fills it instead of making another.
+                await self.db.playlists.upsert(
+                    PlaylistRecord(discord_id, key, failed.playlist_id, failed.url or "", 0, self.clock())
+                )
+            raise
+
+
+def _songs_to_prepend(record: PlaylistRecord | None, ids: list[str], new_ids: set[str]) -> list[str] | None:
+    """The new songs alone, when the playlist already holds exactly the rest.
+
+    New songs are the newest, so they lead the list; if the stored playlist holds the others
+    (same count), adding the new ones at the top gives the full list in one request.
+    """
+    fresh = [t for t in ids if t in new_ids]
+    if record is None or ids[: len(fresh)] != fresh or record.track_count != len(ids) - len(fresh):
+        return None
+    return [_uri(t) for t in fresh]
+
+
+def _count_new(ids: Sequence[str], new_ids: set[str]) -> int:
+    return sum(1 for t in ids if t in new_ids)
+
+
+def _uri(track_id: str) -> str:
+    return f"spotify:track:{track_id}"

@@ -1,0 +1,102 @@
+"""The sort service against real parts: playlists made, reused and previewed; faults and refusals."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bot.services.errors import AlreadyRunning, NotLinked
+from bot.services.playlist_plan import SortOptions
+from bot.services.sorting import SortProgress
+from bot.spotify.errors import SpotifyQuotaExceeded, SpotifyUnavailable
+from storage.records import RunStatus
+from tests.bot.conftest import ALICE_SONGS, World
+
+ALICE = 111
+
+
+async def test_sort_makes_one_private_playlist_per_genre_holding_its_songs(world: World) -> None:
+    """Every liked song lands in exactly one playlist or in unsorted; playlists are private."""
+    await world.link(ALICE, "alice")
+    report = await world.services.sorting.sort(ALICE, SortOptions())
+    assert report.total_songs == report.new_songs == ALICE_SONGS
+    assert len(report.playlists) >= 4 and all(p.created for p in report.playlists)
+    assert sum(p.count for p in report.playlists) + report.unsorted == ALICE_SONGS
+    assert report.chart_png.startswith(b"\x89PNG")
+    for outcome in report.playlists:
+        playlist = world.sandbox.playlists[outcome.playlist_id]
+        assert playlist.name == outcome.name and not playlist.public
+        assert len(playlist.items) == outcome.count
+
+
+async def test_resort_updates_the_same_playlists(world: World) -> None:
+    """A second sort reuses every playlist the first made and makes none."""
+    await world.link(ALICE, "alice")
+    first = await world.services.sorting.sort(ALICE, SortOptions())
+    second = await world.services.sorting.sort(ALICE, SortOptions())
+    assert {p.playlist_id for p in second.playlists} == {p.playlist_id for p in first.playlists}
+    assert not any(p.created for p in second.playlists) and second.new_songs == 0
+    assert len(world.sandbox.playlists_of("alice")) == len(first.playlists)
+    assert [r.status for r in await world.services.sorting.recent_runs(ALICE)] == [RunStatus.SUCCEEDED] * 2
+
+
+async def test_already_classified_songs_are_not_classified_again(world: World) -> None:
+    """The first sort classifies every song; a re-sort with the same model uses the stored predictions."""
+    await world.link(ALICE, "alice")
+    first = await world.services.sorting.sort(ALICE, SortOptions())
+    second = await world.services.sorting.sort(ALICE, SortOptions())
+    assert first.classified == ALICE_SONGS
+    assert second.classified == 0
+    assert second.genre_mix == first.genre_mix
+
+
+async def test_dry_run_writes_nothing(world: World) -> None:
+    """A dry run plans the playlists but makes no Spotify playlist."""
+    await world.link(ALICE, "alice")
+    report = await world.services.sorting.sort(ALICE, SortOptions(dry_run=True))
+    assert report.playlists and all(p.playlist_id is None for p in report.playlists)
+    assert world.sandbox.playlists == {}
+
+
+async def test_a_second_sort_while_one_runs_is_refused(world: World) -> None:
+    """While a member's sort runs, another sort for them raises AlreadyRunning."""
+    await world.link(ALICE, "alice")
+    reading = asyncio.Event()
+
+    async def on_progress(progress: SortProgress) -> None:
+        if progress.stage == "reading":
+            reading.set()
+
+    first = asyncio.create_task(world.services.sorting.sort(ALICE, SortOptions(), progress=on_progress))
+    await reading.wait()
+    with pytest.raises(AlreadyRunning):
+        await world.services.sorting.sort(ALICE, SortOptions())
+    assert (await first).total_songs == ALICE_SONGS
+
+
+async def test_unlinked_member_is_told_to_link(world: World) -> None:
+    """Sorting for a member who never linked raises NotLinked."""
+    with pytest.raises(NotLinked):
+        await world.services.sorting.sort(999, SortOptions())
+
+
+async def test_quota_exhaustion_pauses_the_run_and_the_next_run_succeeds(world: World) -> None:
+    """A quota 429 marks the run paused and writes nothing; the next sort works."""
+    await world.link(ALICE, "alice")
+    world.sandbox.inject(429, 1, retry_after=7200, reason="QUOTA_EXCEEDED")
+    with pytest.raises(SpotifyQuotaExceeded):
+        await world.services.sorting.sort(ALICE, SortOptions())
+    assert (await world.services.sorting.recent_runs(ALICE))[0].status == RunStatus.PAUSED
+    assert world.sandbox.playlists == {}
+    assert (await world.services.sorting.sort(ALICE, SortOptions())).playlists
+
+
+async def test_spotify_down_fails_the_run_with_a_reason(world: World) -> None:
+    """When Spotify keeps answering 503, the run is recorded failed with the typed error's text."""
+    await world.link(ALICE, "alice")
+    world.sandbox.inject(503, 40)
+    with pytest.raises(SpotifyUnavailable):
+        await world.services.sorting.sort(ALICE, SortOptions())
+    run = (await world.services.sorting.recent_runs(ALICE))[0]
+    assert run.status == RunStatus.FAILED and run.error == "SpotifyUnavailable: Spotify answered 503"

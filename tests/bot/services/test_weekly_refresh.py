@@ -1,0 +1,95 @@
+"""The weekly refresh: when it is due in a member's own time zone, and what a refresh does."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.services.playlist_plan import SortOptions
+from bot.services.weekly_refresh import InvalidSchedule, next_weekly_run, parse_timezone, parse_weekday
+from sandbox.library import synthetic_library
+from storage.records import Schedule
+from tests.bot.conftest import ALICE_SONGS, World
+
+ALICE = 111
+NEW_SONGS = 14
+
+
+def test_next_run_is_the_coming_weekday_at_the_local_hour() -> None:
+    """Friday 18:00 in Berlin, asked on a Tuesday, is that Friday at 17:00 UTC."""
+    # Tuesday 2026-11-24 10:00 UTC; Friday 18:00 in Berlin (UTC+1 in winter) is 17:00 UTC.
+    now = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+    assert next_weekly_run(4, 18, "Europe/Berlin", now) == datetime(2026, 11, 27, 17, 0, tzinfo=UTC)
+
+
+def test_same_day_after_the_hour_rolls_to_next_week() -> None:
+    """Tuesday 09:00, asked on Tuesday at 10:00, is next Tuesday."""
+    now = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # Tuesday
+    assert next_weekly_run(1, 9, "UTC", now) == datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+def test_daylight_saving_change_keeps_the_local_hour() -> None:
+    """Across the end of daylight saving, 09:00 local stays 09:00 local."""
+    # New York leaves DST on 2026-11-01: Sunday 09:00 local is 13:00 UTC before, 14:00 UTC after.
+    before = datetime(2026, 10, 26, tzinfo=UTC)
+    assert next_weekly_run(6, 9, "America/New_York", before) == datetime(2026, 11, 1, 14, 0, tzinfo=UTC)
+
+
+def test_bad_weekday_hour_and_zone_are_refused_with_a_reason() -> None:
+    """Each invalid input is refused with a message naming what was wrong."""
+    assert parse_weekday("fri") == 4 and parse_weekday("Sunday") == 6
+    with pytest.raises(InvalidSchedule, match="weekday"):
+        parse_weekday("someday")
+    with pytest.raises(InvalidSchedule, match="time zone"):
+        parse_timezone("Mars/Olympus_Mons")
+    with pytest.raises(InvalidSchedule, match="hour"):
+        next_weekly_run(0, 24, "UTC", datetime(2026, 1, 1, tzinfo=UTC))
+
+
+async def due_after_new_likes(world: World) -> Schedule:
+    """Alice sorted, scheduled Fridays 18:00 Berlin, liked NEW_SONGS songs, and her time came."""
+    await world.link(ALICE, "alice")
+    options = SortOptions(min_playlist_size=1)
+    await world.services.sorting.sort(ALICE, options)
+    await world.services.weekly_refresh.remember_options(ALICE, options)
+    schedule = await world.services.weekly_refresh.set_schedule(ALICE, weekday=4, hour=18, timezone="Europe/Berlin")
+    world.sandbox.like("alice", synthetic_library(NEW_SONGS, seed=77, prefix="week"))
+    assert schedule.next_run is not None
+    world.clock.now = schedule.next_run + timedelta(minutes=1)
+    due = await world.services.weekly_refresh.due()
+    assert [s.discord_id for s in due] == [ALICE]
+    return due[0]
+
+
+async def test_refresh_reads_only_the_newest_page_and_adds_songs_at_the_top(world: World) -> None:
+    """One page of Liked Songs read; per playlist a followed check, one insert at the top, its details."""
+    schedule = await due_after_new_likes(world)
+    log_start = len(world.sandbox.requests)
+    report = await world.services.weekly_refresh.refresh(schedule)
+    made = world.sandbox.requests[log_start:]
+    assert [r.path for r in made if r.method == "GET" and r.path.startswith("/v1/me/tracks")] == ["/v1/me/tracks"]
+    assert not [r for r in made if r.method == "PUT" and r.path.endswith("/items")], "no playlist rewritten"
+    assert len(made) <= 1 + 3 * len(report.playlists)
+    new_uris = {t.uri for t, _ in world.sandbox.users["alice"].liked[:NEW_SONGS]}
+    for outcome in report.playlists:
+        items = [u for u, _ in world.sandbox.playlists[outcome.playlist_id].items]
+        assert len(items) == outcome.count
+        assert set(items[: outcome.new_count]) <= new_uris
+
+
+async def test_refresh_sorts_every_new_song_into_a_playlist(world: World) -> None:
+    """With the member's saved options (min size 1), each new song joins exactly one playlist."""
+    report = await world.services.weekly_refresh.refresh(await due_after_new_likes(world))
+    assert report.new_songs == NEW_SONGS and report.total_songs == ALICE_SONGS + NEW_SONGS
+    assert sum(p.new_count for p in report.playlists) == NEW_SONGS and report.unsorted == 0
+
+
+async def test_refresh_moves_the_schedule_on_a_week(world: World) -> None:
+    """After a refresh the member is no longer due, and the next run is a week later."""
+    schedule = await due_after_new_likes(world)
+    await world.services.weekly_refresh.refresh(schedule)
+    assert await world.services.weekly_refresh.due() == []
+    moved = await world.services.weekly_refresh.schedule(ALICE)
+    assert moved is not None and schedule.next_run is not None
+    assert moved.next_run == schedule.next_run + timedelta(weeks=1)
