@@ -1,8 +1,10 @@
 """genrebot's Discord side and the services behind it.
 
-Owns the Discord client (`bot.app.GenreBot`, one cog per feature in `bot.cogs`), the OAuth
-callback web app (`bot.web`), the weekly scheduler (`bot.scheduler`), the Spotify client
-(`bot.spotify`) and the services the cogs, the demo and the CLI share (`bot.services`).
-`bot.services` and `bot.spotify` must not import discord; only `bot.app`, `bot.cogs` and
-`bot.presenters` talk to Discord. Nothing here writes SQL: that is `storage`'s job.
+The Discord layer translates: `bot.discord_bot.GenreBot` loads one cog per feature
+(`bot.cogs`), every command passes through `bot.command_tree` (rate limit, error replies),
+`bot.presenters` turns results into messages and `bot.choices` completes options. Behind it,
+`bot.services` (no discord) links accounts, sorts, refreshes weekly and counts, for the cogs,
+the demo and the CLI alike; `bot.services.root.Services` builds them. `bot.spotify` is the
+Spotify client; `bot.web` serves the OAuth callback. Nothing here writes SQL: that is
+`storage`'s job. tests/test_layers.py enforces these boundaries.
 """

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import logging
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +53,7 @@ def _run(args: argparse.Namespace) -> int:
 
     settings = _settings()
     if args.list_commands:
-        from bot.app import command_tree_json
+        from bot.discord_bot import command_tree_json
 
         print(command_tree_json())
         return 0
@@ -59,19 +61,24 @@ def _run(args: argparse.Namespace) -> int:
         settings.require("discord_token", "spotify_client_id", "spotify_client_secret")
     except SettingsError as exc:
         raise UsageError(str(exc)) from None
-    from bot.app import run_bot
+    from bot.discord_bot import run_bot
 
+    configure_logging(settings.log_level)
     return run_bot(settings, sync_commands=args.sync)
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from bot.app import configure_logging
     from bot.demo import main
     from bot.settings import default_data_dir
 
     configure_logging("WARNING")
     data_dir = args.data_dir or default_data_dir() / "demo"
     return main(data_dir.expanduser(), args.json)
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.getLogger("urllib3").setLevel(max(logging.INFO, logging.getLogger().level))
 
 
 def _sort_csv(args: argparse.Namespace) -> int:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import sys
 import time
 from dataclasses import dataclass
@@ -19,9 +18,13 @@ from typing import Any
 
 import aiohttp
 
+from bot.presenters import progress_text, sort_embed
 from bot.services.playlist_plan import SortOptions
+from bot.services.root import Services
 from bot.services.sorting import SortProgress, SortReport
 from bot.settings import Settings
+from bot.web import WebServer, build_web_app
+from sandbox.demo import demo_sandbox
 from storage.records import RunTrigger
 
 DEMO_DISCORD_ID = 100000000000000001
@@ -75,61 +78,42 @@ class ProgressLine:
             sys.stderr.write("\n")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 async def run_demo(data_dir: Path, *, show_progress: bool = True) -> DemoResult:
-    from bot.presenters import progress_text
-    from bot.runtime import Runtime
-    from bot.web import WebServer, build_web_app
-    from sandbox.demo import demo_sandbox
-
     started = time.perf_counter()
     timings: dict[str, float] = {}
     line = ProgressLine(show_progress)
     data_dir.mkdir(parents=True, exist_ok=True)
-    callback_port = _free_port()
-    redirect_uri = f"http://127.0.0.1:{callback_port}/callback"
-
-    line.show("Starting the local Spotify sandbox…")
-    async with demo_sandbox(data_dir / "sandbox-state.json", DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, redirect_uri) as base:
-        settings = Settings(
-            data_dir=data_dir,
-            database_path=data_dir / "genrebot-demo.sqlite3",
-            spotify_client_id=DEMO_CLIENT_ID,
-            spotify_client_secret=DEMO_CLIENT_SECRET,  # type: ignore[arg-type]
-            spotify_redirect_uri=redirect_uri,
-            spotify_api_base=f"{base}/v1",
-            spotify_accounts_base=base,
-            _env_file=None,  # type: ignore[call-arg]
-        )
-        line.show("Loading the model and the database…")
-        step = time.perf_counter()
-        runtime = await Runtime.open(settings)
-        timings["start-up"] = time.perf_counter() - step
-        web = WebServer(build_web_app(runtime.accounts), "127.0.0.1", callback_port)
-        await web.start()
-        try:
-            line.show("Linking the demo member through Spotify's consent page…")
+    web = WebServer("127.0.0.1", 0)
+    redirect_uri = f"http://127.0.0.1:{web.bind()}/callback"  # the port is ours from here on
+    try:
+        line.show("Starting the local Spotify sandbox…")
+        async with demo_sandbox(
+            data_dir / "sandbox-state.json", DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, redirect_uri
+        ) as base:
+            line.show("Loading the model and the database…")
             step = time.perf_counter()
-            linked_as = await _link_through_oauth(runtime, DEMO_DISCORD_ID)
-            timings["link"] = time.perf_counter() - step
+            services = await Services.open(_demo_settings(data_dir, base, redirect_uri))
+            timings["start-up"] = time.perf_counter() - step
+            try:
+                await web.start(build_web_app(services.linking))
+                line.show("Linking the demo member through Spotify's consent page…")
+                step = time.perf_counter()
+                linked_as = await _link_through_oauth(services, DEMO_DISCORD_ID)
+                timings["link"] = time.perf_counter() - step
 
-            async def on_progress(progress: SortProgress) -> None:
-                line.show(progress_text(progress))
+                async def on_progress(progress: SortProgress) -> None:
+                    line.show(progress_text(progress))
 
-            step = time.perf_counter()
-            report = await runtime.sorter.sort(
-                DEMO_DISCORD_ID, SortOptions(), trigger=RunTrigger.DEMO, progress=on_progress
-            )
-            await asyncio.sleep(0)  # let the last progress update print before the result
-            timings["sort"] = time.perf_counter() - step
-        finally:
-            await web.stop()
-            await runtime.close()
+                step = time.perf_counter()
+                report = await services.sorting.sort(
+                    DEMO_DISCORD_ID, SortOptions(), trigger=RunTrigger.DEMO, progress=on_progress
+                )
+                timings["sort"] = time.perf_counter() - step
+            finally:
+                await web.stop()
+                await services.close()
+    finally:
+        await web.stop()  # releases the port even when the sandbox or the services failed to start
     line.close()
     chart_path = data_dir / "charts" / "demo-genre-mix.png"
     chart_path.parent.mkdir(parents=True, exist_ok=True)
@@ -137,22 +121,33 @@ async def run_demo(data_dir: Path, *, show_progress: bool = True) -> DemoResult:
     return DemoResult(report, linked_as, chart_path, time.perf_counter() - started, timings)
 
 
-async def _link_through_oauth(runtime: Any, discord_id: int) -> str:
+def _demo_settings(data_dir: Path, sandbox_base: str, redirect_uri: str) -> Settings:
+    return Settings(
+        data_dir=data_dir,
+        database_path=data_dir / "genrebot-demo.sqlite3",
+        spotify_client_id=DEMO_CLIENT_ID,
+        spotify_client_secret=DEMO_CLIENT_SECRET,  # type: ignore[arg-type]
+        spotify_redirect_uri=redirect_uri,
+        spotify_api_base=f"{sandbox_base}/v1",
+        spotify_accounts_base=sandbox_base,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+async def _link_through_oauth(services: Services, discord_id: int) -> str:
     """What a member's browser does: open the consent page, approve, follow the redirect."""
-    url = await runtime.accounts.start_link(discord_id)
+    url = await services.linking.start_link(discord_id)
     async with aiohttp.ClientSession() as session:
         async with session.get(url, allow_redirects=True) as response:
             page = await response.text()
             if response.status != 200 or "Linked as" not in page:
                 raise RuntimeError(f"linking the demo member failed (HTTP {response.status})")
-    user = await runtime.db.users.get(discord_id)
+    user = await services.linking.member(discord_id)
     return str(user.display_name) if user else "?"
 
 
 def render_text(result: DemoResult) -> str:
     """The embed the member would get in Discord, as plain text."""
-    from bot.presenters import sort_embed
-
     embed = sort_embed(result.report)
     lines = [f"Linked as {result.linked_as}.", "", f"== {embed.title} =="]
     lines.extend((embed.description or "").splitlines())

@@ -1,8 +1,10 @@
-"""Turning service results into Discord messages that respect Discord's limits.
+"""Turning service results, and failures, into Discord messages that respect Discord's limits.
 
-Everything shown to members passes through here: text from outside (genre names from a model's
-taxonomy, Spotify display names) is escaped so it can neither format nor ping, and long lists
-are cut at whole lines with a "…and N more" note, never mid-link.
+Everything shown to members passes through here: embeds for each command, the weekly summary,
+and `error_message`, the one map from an expected failure to the reply a member gets. Text from
+outside (genre names from a model's taxonomy, Spotify display names) is escaped so it can
+neither format nor ping, and long lists are cut at whole lines with a "…and N more" note,
+never mid-link.
 """
 
 from __future__ import annotations
@@ -12,10 +14,19 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 import discord
+from discord import app_commands
 
-from bot.services.playlist_plan import genre_label
-from bot.services.refresh import weekly_summary
+from bot.services.errors import ServiceError
+from bot.services.playlist_plan import UnknownGenre, genre_label
 from bot.services.sorting import SortProgress, SortReport
+from bot.services.weekly_refresh import WEEKDAYS, InvalidSchedule
+from bot.spotify.errors import (
+    NeedsRelink,
+    SpotifyQuotaExceeded,
+    SpotifyRateLimited,
+    SpotifyUnavailable,
+    UserNotRegistered,
+)
 from storage.records import MemberGenreCount, Run, Schedule, User
 
 CONTENT_LIMIT = 2000
@@ -90,6 +101,20 @@ def sort_embed(report: SortReport, *, title: str | None = None) -> discord.Embed
     return embed
 
 
+def weekly_summary(report: SortReport) -> str:
+    """'14 new songs: +6 Rock, +8 Latin' (or a quiet-week line)."""
+    if report.new_songs == 0:
+        return f"No new liked songs this week; your {len(report.playlists)} playlists are up to date."
+    parts = [
+        f"+{o.new_count} {genre_label(o.key)}"
+        for o in sorted(report.playlists, key=lambda o: (-o.new_count, o.key))
+        if o.new_count
+    ]
+    noun = "song" if report.new_songs == 1 else "songs"
+    line = f"{report.new_songs} new {noun}"
+    return f"{line}: {', '.join(parts)}" if parts else f"{line}, none confident enough to sort"
+
+
 def weekly_embed(report: SortReport) -> discord.Embed:
     embed = sort_embed(report, title="Your weekly genrebot refresh")
     embed.description = fit_lines([weekly_summary(report), "", *playlist_lines(report)], DESCRIPTION_LIMIT)
@@ -139,7 +164,7 @@ def status_embed(user: User | None, runs: Iterable[Run], schedule: Schedule | No
         )
     lines = []
     for run in runs:
-        when = _ts(run.started_at)
+        when = discord_relative_time(run.started_at)
         line = f"{when} · {run.trigger.value} · **{run.status.value}**"
         if run.status.value == "succeeded":
             line += f" · {sum(run.counts.values()):,} songs in {len(run.counts)} playlists"
@@ -154,15 +179,48 @@ def status_embed(user: User | None, runs: Iterable[Run], schedule: Schedule | No
 
 
 def schedule_text(schedule: Schedule | None) -> str:
-    from bot.services.weekly import WEEKDAYS
-
     if schedule is None or not schedule.enabled:
         return "Off — turn it on with /schedule set"
     text = f"{WEEKDAYS[schedule.weekday].title()}s at {schedule.hour:02d}:00 ({safe(schedule.timezone)})"
     if schedule.next_run:
-        text += f", next {_ts(schedule.next_run)}"
+        text += f", next {discord_relative_time(schedule.next_run)}"
     return text
 
 
-def _ts(moment: datetime) -> str:
+def discord_relative_time(moment: datetime) -> str:
+    """Discord's timestamp markup ('in 3 days'), shown in each member's own time zone."""
     return f"<t:{int(moment.timestamp())}:R>"
+
+
+def error_message(error: BaseException) -> str | None:
+    """The reply a member gets for an expected failure, or None for a bug."""
+    if isinstance(error, UnknownGenre):
+        unknown = safe(", ".join(error.unknown))[:300]
+        return f"I don't know the genre(s) {unknown}. Pick from: {', '.join(error.valid)}."
+    if isinstance(error, ServiceError | InvalidSchedule):
+        return str(error)
+    if isinstance(error, NeedsRelink):
+        return "Spotify needs you to link your account again (links expire after a while). Run /link."
+    if isinstance(error, UserNotRegistered):
+        return (
+            "This bot's Spotify app is in development mode and your Spotify account isn't on its list of "
+            "allowed users. Ask the bot owner to add you in the Spotify Developer Dashboard, then try again."
+        )
+    if isinstance(error, SpotifyQuotaExceeded):
+        return (
+            "Spotify's daily request quota for this bot is used up. Your sort is paused; "
+            f"try again {discord_relative_time(error.resume_at)}."
+        )
+    if isinstance(error, SpotifyRateLimited):
+        return f"Spotify asked us to slow down. Try again in {max(1, round(error.retry_after_s))} seconds."
+    if isinstance(error, SpotifyUnavailable):
+        return "Spotify isn't answering right now. Nothing was changed; try again in a few minutes."
+    if isinstance(error, app_commands.CommandOnCooldown):
+        return f"Easy there! Please wait {error.retry_after:.0f} seconds before the next command."
+    if isinstance(error, app_commands.TransformerError):
+        return f"I couldn't understand `{error.value}` for that option."
+    return None
+
+
+def unexpected_error_message(error_id: str) -> str:
+    return f"Sorry, something went wrong on my side (error id `{error_id}`). Please try again later."

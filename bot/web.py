@@ -1,4 +1,4 @@
-"""The OAuth callback web app: `/callback` (Spotify redirects here) and `/healthz`.
+"""The bot's web pages: `/callback` (Spotify redirects a member here after /link) and `/healthz`.
 
 Runs in the bot's own event loop. The page a member sees is small and self-contained; every
 failure (bad, expired or reused state, refused consent, failed token exchange) shows what to do
@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import html
 import logging
-from collections.abc import Awaitable, Callable
+import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiohttp import web
 
-from bot.services.accounts import LinkedAccount, SpotifyAccounts
 from bot.services.errors import LinkFailed
+from bot.services.linking import LinkedAccount, LinkService
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ class LinkOutcome:
     problem: str | None
 
 
-LinkListener = Callable[[LinkOutcome], Awaitable[None]]
+LinkListener = Callable[[LinkOutcome], None]
 
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -60,7 +61,7 @@ def _page(title: str, message: str, *, ok: bool, status: int = 200) -> web.Respo
     )
 
 
-def build_web_app(accounts: SpotifyAccounts, on_result: LinkListener | None = None) -> web.Application:
+def build_web_app(linking: LinkService, on_result: LinkListener | None = None) -> web.Application:
     app = web.Application(client_max_size=64 * 1024)
 
     async def callback(request: web.Request) -> web.Response:
@@ -68,11 +69,11 @@ def build_web_app(accounts: SpotifyAccounts, on_result: LinkListener | None = No
         if any(len(v) > MAX_PARAM_LENGTH for v in query.values()) or len(query) > 20:
             return _page("Link failed", "That link is malformed. Run /link in Discord again.", ok=False, status=400)
         try:
-            account = await accounts.complete_link(
+            account = await linking.complete_link(
                 state=query.get("state"), code=query.get("code"), error=query.get("error")
             )
         except LinkFailed as exc:
-            await _notify(on_result, LinkOutcome(exc.discord_id, None, str(exc)))
+            _notify(on_result, LinkOutcome(exc.discord_id, None, str(exc)))
             return _page("Link failed", str(exc), ok=False, status=400)
         except Exception:
             log.exception("unexpected error in the OAuth callback")
@@ -80,7 +81,7 @@ def build_web_app(accounts: SpotifyAccounts, on_result: LinkListener | None = No
                 "Link failed", "Something went wrong on our side. Run /link in Discord to try again.",
                 ok=False, status=500,
             )
-        await _notify(on_result, LinkOutcome(account.discord_id, account, None))
+        _notify(on_result, LinkOutcome(account.discord_id, account, None))
         return _page(
             "Linked!",
             f"Linked as {account.display_name}, you can go back to Discord.",
@@ -95,32 +96,53 @@ def build_web_app(accounts: SpotifyAccounts, on_result: LinkListener | None = No
     return app
 
 
-async def _notify(listener: LinkListener | None, outcome: LinkOutcome) -> None:
+def _notify(listener: LinkListener | None, outcome: LinkOutcome) -> None:
     if listener is None:
         return
     try:
-        await listener(outcome)
+        listener(outcome)
     except Exception:  # telling Discord is a courtesy; the link itself is done
         log.exception("could not confirm a link in Discord")
 
 
 class WebServer:
-    """Starts and stops the callback app on the configured host and port."""
+    """Serves a web app on a host and port; port 0 takes any free one.
 
-    def __init__(self, app: web.Application, host: str, port: int) -> None:
-        self._runner = web.AppRunner(app, access_log=None)
+    `bind()` takes the port before the app exists, so a caller can put its URL in the Spotify
+    app's redirect URI first (the demo, the benchmarks); `start(app)` binds if needed and serves.
+    """
+
+    def __init__(self, host: str, port: int) -> None:
         self._host = host
         self._port = port
-        self.port: int | None = None
+        self._socket: socket.socket | None = None
+        self._runner: web.AppRunner | None = None
 
-    async def start(self) -> int:
+    def bind(self) -> int:
+        if self._socket is None:
+            family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                sock.bind((self._host, self._port))
+            except OSError:
+                sock.close()
+                raise
+            self._socket = sock
+        return int(self._socket.getsockname()[1])
+
+    async def start(self, app: web.Application) -> int:
+        port = self.bind()
+        self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self._host, self._port)
-        await site.start()
-        server = site._server
-        sockets = getattr(server, "sockets", None) or []
-        self.port = sockets[0].getsockname()[1] if sockets else self._port
-        return self.port
+        assert self._socket is not None
+        await web.SockSite(self._runner, self._socket).start()
+        return port
 
     async def stop(self) -> None:
-        await self._runner.cleanup()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if self._socket is not None:
+            self._socket.close()
+            self._socket = None

@@ -13,7 +13,7 @@ from bot import presenters
 from bot.web import LinkOutcome
 
 if TYPE_CHECKING:
-    from bot.app import GenreBot
+    from bot.discord_bot import GenreBot
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ class Account(commands.Cog):
 
     @app_commands.command(name="link", description="Link your Spotify account to genrebot")
     async def link(self, interaction: discord.Interaction) -> None:
-        url = await self.bot.services.accounts.start_link(interaction.user.id)
+        url = await self.bot.services.linking.start_link(interaction.user.id)
         view = discord.ui.View()
         view.add_item(discord.ui.Button(label="Open Spotify's consent page", url=url, emoji="🎧"))
         await interaction.response.send_message(
@@ -37,8 +37,9 @@ class Account(commands.Cog):
         )
         self.pending_links[interaction.user.id] = interaction
 
+    @commands.Cog.listener()
     async def on_link_result(self, outcome: LinkOutcome) -> None:
-        """Called by the web app when Spotify redirected back; updates the /link reply."""
+        """Spotify redirected the member back to the web app: update their /link reply, or DM them."""
         if outcome.discord_id is None:
             return
         interaction = self.pending_links.pop(outcome.discord_id, None)
@@ -61,7 +62,7 @@ class Account(commands.Cog):
     @app_commands.command(name="unlink", description="Unlink Spotify and delete what genrebot stored about you")
     async def unlink(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        removed = await self.bot.services.accounts.unlink(interaction.user.id)
+        removed = await self.bot.services.linking.unlink(interaction.user.id)
         text = (
             "Unlinked. I deleted your tokens, liked-song list, playlist list, schedule and server "
             "memberships. Your playlists stay in Spotify; you can also remove genrebot at "
@@ -74,10 +75,10 @@ class Account(commands.Cog):
     @app_commands.command(name="status", description="Your link state, recent runs and weekly schedule")
     async def status(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        runtime = self.bot.services
-        user = await runtime.db.users.get(interaction.user.id)
-        runs = await runtime.db.runs.recent(interaction.user.id, limit=5)
-        schedule = await runtime.refresher.schedule(interaction.user.id)
+        services = self.bot.services
+        user = await services.linking.member(interaction.user.id)
+        runs = await services.sorting.recent_runs(interaction.user.id, limit=5)
+        schedule = await services.weekly_refresh.schedule(interaction.user.id)
         await interaction.edit_original_response(embed=presenters.status_embed(user, runs, schedule))
 
     @app_commands.command(name="privacy", description="Choose whether you appear in this server's leaderboards")
@@ -85,7 +86,7 @@ class Account(commands.Cog):
     @app_commands.guild_only()
     async def privacy(self, interaction: discord.Interaction, leaderboard: Literal["on", "off"]) -> None:
         assert interaction.guild_id is not None
-        await self.bot.services.db.guilds.set_leaderboard_opt_out(
+        await self.bot.services.stats.set_leaderboard_opt_out(
             interaction.guild_id, interaction.user.id, leaderboard == "off"
         )
         text = (

@@ -10,11 +10,12 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import presenters
+from bot.choices import genre_choices
 from bot.services import charts
 from bot.services.playlist_plan import genre_label, resolve_genres
 
 if TYPE_CHECKING:
-    from bot.app import GenreBot
+    from bot.discord_bot import GenreBot
 
 
 class Leaderboard(commands.Cog):
@@ -26,17 +27,17 @@ class Leaderboard(commands.Cog):
     @app_commands.guild_only()
     async def leaderboard(self, interaction: discord.Interaction, genre: str | None = None) -> None:
         assert interaction.guild_id is not None
-        runtime = self.bot.services
-        key = resolve_genres([genre], runtime.classifier.taxonomy, "genre")[0] if genre else None
+        services = self.bot.services
+        key = resolve_genres([genre], services.classifier.taxonomy, "genre")[0] if genre else None
         await interaction.response.defer(thinking=True)
         if key is None:
-            rows = await runtime.stats.guild_mix(interaction.guild_id)
+            rows = await services.stats.guild_mix(interaction.guild_id)
             mix = {row.genre: row.count for row in rows}
             embed = presenters.mix_embed("This server's genre mix", mix)
-            chart_data = runtime.stats.labelled(mix)
+            chart_data = services.stats.labelled(mix)
             title = f"{sum(mix.values()):,} liked songs across this server"
         else:
-            members = await runtime.stats.top_members(interaction.guild_id, key)
+            members = await services.stats.top_members(interaction.guild_id, key)
             embed = presenters.top_members_embed(key, members)
             chart_data = {f"#{i}": m.count for i, m in enumerate(members, 1)}
             title = f"Top {genre_label(key)} fans by songs"
@@ -51,11 +52,7 @@ class Leaderboard(commands.Cog):
     async def genre_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        runtime = self.bot.runtime
-        if runtime is None:
-            return []
-        labels = [genre_label(g) for g in runtime.classifier.taxonomy]
-        return [app_commands.Choice(name=x, value=x) for x in labels if current.lower() in x.lower()][:25]
+        return genre_choices(self.bot.services.classifier.taxonomy, current)
 
 
 async def setup(bot: GenreBot) -> None:

@@ -11,13 +11,14 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import presenters
+from bot.choices import genre_choices, split_genres
 from bot.services import charts
 from bot.services.errors import AlreadyRunning
-from bot.services.playlist_plan import SortOptions, genre_label, resolve_genres, valid_keys
+from bot.services.playlist_plan import Level, SortOptions, resolve_genres
 from bot.services.sorting import SortProgress
 
 if TYPE_CHECKING:
-    from bot.app import GenreBot
+    from bot.discord_bot import GenreBot
 
 PROGRESS_EDIT_INTERVAL_S = 1.5  # Discord rate-limits edits of one message; a few a second is plenty
 
@@ -45,12 +46,12 @@ class Sorting(commands.Cog):
         multi: bool = False,
         dry_run: bool = False,
     ) -> None:
-        runtime = self.bot.services
-        if runtime.sorter.is_running(interaction.user.id):
+        services = self.bot.services
+        if services.sorting.is_running(interaction.user.id):
             raise AlreadyRunning()
         await interaction.response.defer(ephemeral=True, thinking=True)
-        taxonomy = runtime.classifier.taxonomy
-        chosen = resolve_genres(_split(genres), taxonomy, level) if genres else None
+        taxonomy = services.classifier.taxonomy
+        chosen = resolve_genres(split_genres(genres), taxonomy, level) if genres else None
         options = SortOptions(
             genres=chosen,
             level=level,
@@ -60,8 +61,8 @@ class Sorting(commands.Cog):
             dry_run=dry_run,
         )
         progress = _ProgressEditor(interaction)
-        report = await runtime.sorter.sort(interaction.user.id, options, progress=progress.update)
-        await runtime.refresher.remember_options(interaction.user.id, options)
+        report = await services.sorting.sort(interaction.user.id, options, progress=progress.update)
+        await services.weekly_refresh.remember_options(interaction.user.id, options)
         await progress.finish()
         await interaction.edit_original_response(
             content=None,
@@ -73,21 +74,8 @@ class Sorting(commands.Cog):
     async def genres_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        runtime = self.bot.runtime
-        if runtime is None:
-            return []
-        level = getattr(interaction.namespace, "level", None) or "genre"
-        # The option takes a comma-separated list: complete its last, unfinished entry.
-        done, _, fragment = current.rpartition(",")
-        chosen = _split(done)
-        labels = [genre_label(k) for k in valid_keys(runtime.classifier.taxonomy, level)]
-        choices = []
-        for label in labels:
-            if fragment.strip().lower() in label.lower() and label not in chosen:
-                value = ", ".join([*chosen, label])
-                if len(value) <= 100:
-                    choices.append(app_commands.Choice(name=value, value=value))
-        return choices[:25]
+        level: Level = "subgenre" if getattr(interaction.namespace, "level", None) == "subgenre" else "genre"
+        return genre_choices(self.bot.services.classifier.taxonomy, current, level=level, several=True)
 
     @app_commands.command(name="genres", description="The genres the loaded model knows")
     async def genres(self, interaction: discord.Interaction) -> None:
@@ -99,14 +87,14 @@ class Sorting(commands.Cog):
     @app_commands.command(name="stats", description="Your own genre breakdown")
     async def stats(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        runtime = self.bot.services
-        mix = await runtime.stats.member_mix(interaction.user.id)
+        stats = self.bot.services.stats
+        mix = await stats.member_mix(interaction.user.id)
         embed = presenters.mix_embed("Your genre mix", mix)
         if not mix:
             await interaction.edit_original_response(embed=embed)
             return
         png = await asyncio.to_thread(
-            charts.genre_mix_png, runtime.stats.labelled(mix), f"Your {sum(mix.values()):,} liked songs"
+            charts.genre_mix_png, stats.labelled(mix), f"Your {sum(mix.values()):,} liked songs"
         )
         await interaction.edit_original_response(embed=embed, attachments=[presenters.chart_file(png)])
 
@@ -135,10 +123,6 @@ class _ProgressEditor:
         self.done = True
         async with self.lock:  # let an in-flight progress edit land before the result
             pass
-
-
-def _split(genres: str) -> list[str]:
-    return [part.strip() for part in genres.split(",") if part.strip()]
 
 
 async def setup(bot: GenreBot) -> None:

@@ -8,23 +8,25 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol, cast
 
 import aiohttp
 import discord
 import pytest
-import yarl
 from cryptography.fernet import Fernet
 
-from bot.app import GenreBot, point_discord_at
-from bot.runtime import Runtime
+from bot.discord_bot import GenreBot, point_discord_at
+from bot.services.root import Services
 from bot.settings import Settings
 from sandbox.library import synthetic_library
 from sandbox.server import SandboxServer
 from sandbox.state import SandboxState
-from tests.discord_standin import DiscordStandIn, InteractionRecord, Message
+from tests.discord_standin import DiscordStandIn, InteractionRecord, Message, message_pings_everyone
 
 CLIENT_ID, CLIENT_SECRET = "e2e-client", "e2e-secret"
+WEEKLY_REFRESH_COG = "WeeklyRefresh"  # by name: cogs are loaded as extensions, never imported
 GUILD = 800_000_000_000_000_001
+MEMBERS, MEMBER_SONGS = 30, 300  # Spotify users member0..member29, each liking MEMBER_SONGS songs
 
 
 @dataclass
@@ -33,6 +35,14 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
+
+
+class WeeklyRefreshTick(Protocol):
+    """What the tests use of the weekly refresh cog: its tick, and the jitter they switch off."""
+
+    jitter_s: float
+
+    async def run_due(self) -> int: ...
 
 
 @dataclass
@@ -45,18 +55,31 @@ class BotWorld:
     task: asyncio.Task[None] | None = None
 
     async def start_bot(self) -> GenreBot:
-        runtime = await Runtime.open(self.settings, clock=self.clock)
-        self.bot = GenreBot(runtime, self.settings)
+        """Open the services and log the bot in; returns once Discord says it is ready."""
+        services = await Services.open(self.settings, clock=self.clock)
+        self.bot = GenreBot(services)
         self.task = asyncio.create_task(self.bot.start(self.settings.discord_token.get_secret_value()))  # type: ignore[union-attr]
-        await self.discord.wait_ready()
-        for _ in range(200):
-            if "sort" in self.discord.synced_commands and self.bot.weekly is not None:
-                break
-            await asyncio.sleep(0.05)
-        self.bot.weekly.jitter_s = 0
+        await asyncio.wait([asyncio.ensure_future(self.bot.wait_until_ready()), self.task],
+                           return_when=asyncio.FIRST_COMPLETED)
+        if self.task.done():
+            await self.task  # start-up failed: raise its error here
+        self.weekly_refresh.jitter_s = 0
         return self.bot
 
+    @property
+    def services(self) -> Services:
+        assert self.bot is not None, "start the bot first"
+        return self.bot.services
+
+    @property
+    def weekly_refresh(self) -> WeeklyRefreshTick:
+        assert self.bot is not None, "start the bot first"
+        cog = self.bot.get_cog(WEEKLY_REFRESH_COG)
+        assert cog is not None
+        return cast(WeeklyRefreshTick, cog)
+
     async def stop_bot(self) -> None:
+        """Log out and close the services, in that order (what `genrebot run` does on exit)."""
         if self.bot is not None:
             await self.bot.close()
             await self.bot.services.close()
@@ -64,6 +87,11 @@ class BotWorld:
             await asyncio.gather(self.task, return_exceptions=True)
         self.discord.identified.clear()
         self.bot = self.task = None
+
+    def every_message(self) -> list[Message]:
+        return [m for r in self.discord.interactions.values() for m in r.responses] + [
+            m for messages in self.discord.dms.values() for m in messages
+        ]
 
     async def command(self, name: str, options: dict | None = None, *, user: int, sub: str | None = None,
                       guild: int | None = GUILD) -> InteractionRecord:
@@ -95,8 +123,10 @@ async def world(tmp_path: Path, unused_tcp_port: int) -> AsyncIterator[BotWorld]
     await standin.start()
     redirect = f"http://127.0.0.1:{unused_tcp_port}/callback"
     spotify = SandboxState(apps={CLIENT_ID: CLIENT_SECRET}, redirect_uris={redirect})
-    for index in range(30):
-        spotify.add_user(f"member{index}", f"Member {index}", synthetic_library(300, seed=index + 10, prefix=f"m{index}"))
+    for index in range(MEMBERS):
+        spotify.add_user(
+            f"member{index}", f"Member {index}", synthetic_library(MEMBER_SONGS, seed=index + 10, prefix=f"m{index}")
+        )
     sandbox = SandboxServer(spotify)
     base = await sandbox.start()
     settings = Settings(
@@ -123,7 +153,7 @@ async def world(tmp_path: Path, unused_tcp_port: int) -> AsyncIterator[BotWorld]
     finally:
         await world.stop_bot()
         discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = saved
-        assert isinstance(saved[1], yarl.URL)
         await sandbox.stop()
         await standin.stop()
     assert not standin.violations, f"Discord rules broken: {standin.violations}"
+    assert not [m for m in world.every_message() if message_pings_everyone(m)], "a message could ping everyone"

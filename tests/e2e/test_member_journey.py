@@ -1,102 +1,151 @@
-"""A member's whole journey through the real discord.py client: link, sort, re-sort, schedule,
-weekly DM, leaderboard, stats, status, privacy and unlink."""
+"""A member's journey through the real discord.py client, one step per test: link, sort, re-sort,
+weekly DM, leaderboard, stats, status, privacy, unlink, and the genre list with its autocomplete."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+from bot.services.playlist_plan import genre_label
 from sandbox.library import synthetic_library
-from tests.discord_standin import message_pings_everyone
-from tests.e2e.conftest import BotWorld
+from tests.discord_standin import Message
+from tests.e2e.conftest import MEMBER_SONGS, BotWorld
 
 ALICE = 100_000_000_000_000_111
 BOB = 100_000_000_000_000_222
+NEW_SONGS = 14
 
 
-async def test_link_sort_resort_schedule_weekly_dm_leaderboard_unlink(world: BotWorld) -> None:
-    world.spotify.users["member0"].liked[:0] = [
-        (t, world.spotify.users["member0"].liked[0][1]) for t in synthetic_library(2700, seed=4, prefix="big")
-    ]
-    for track, _ in world.spotify.users["member0"].liked:
-        world.spotify.tracks[track.id] = track
+async def linked_and_sorted(
+    world: BotWorld, member: int = ALICE, spotify_user: str = "member0", options: dict[str, object] | None = None
+) -> Message:
     await world.start_bot()
+    await world.link(member, spotify_user)
+    return await world.final(await world.command("sort", options, user=member))
 
+
+async def test_link_confirms_in_the_link_reply(world: BotWorld) -> None:
+    """After Spotify's redirect, the ephemeral /link reply turns into 'Linked as …'."""
+    await world.start_bot()
     linked = await world.link(ALICE, "member0")
     assert "Linked as **Member 0**" in (linked.content or "")
 
+
+async def test_sort_defers_shows_progress_and_answers_with_playlist_links_and_a_chart(world: BotWorld) -> None:
+    """/sort of 3,000 songs defers at once, edits in reading progress, then shows links and a chart."""
+    big = synthetic_library(3000 - MEMBER_SONGS, seed=4, prefix="big")
+    world.spotify.like("member0", big)
+    await world.start_bot()
+    await world.link(ALICE, "member0")
     sort = await world.command("sort", user=ALICE)
     assert sort.callback_type == 5, "/sort defers at once"
     reply = await world.final(sort)
-    embed = reply.embeds[0]
-    assert embed["title"] == "Sorted 3,000 liked songs"
-    assert "genrebot](https://open.spotify.com/playlist/" in embed["description"]
+    assert reply.embeds[0]["title"] == "Sorted 3,000 liked songs"
+    assert "genrebot](https://open.spotify.com/playlist/" in reply.embeds[0]["description"]
     assert any(name == "genre-mix.png" and data.startswith(b"\x89PNG") for name, data in reply.attachments)
-    progress = [m.content for m in sort.responses if m.content and m.content.startswith("📥")]
-    assert progress, "progress edits while reading liked songs"
-    first_ids = {p.id for p in world.spotify.playlists_of("member0")}
-    assert len(first_ids) >= 3
+    assert [m for m in sort.responses if (m.content or "").startswith("📥")], "reading progress was shown"
 
+
+async def test_resort_updates_the_same_playlists(world: BotWorld) -> None:
+    """A second /sort names the same playlists and marks none of them new."""
+    await linked_and_sorted(world)
+    first_ids = {p.id for p in world.spotify.playlists_of("member0")}
     again = await world.final(await world.command("sort", user=ALICE))
-    assert {p.id for p in world.spotify.playlists_of("member0")} == first_ids
+    assert {p.id for p in world.spotify.playlists_of("member0")} == first_ids and len(first_ids) >= 3
     assert "(new)" not in again.embeds[0]["description"]
 
+
+async def test_weekly_refresh_dms_a_summary_of_the_new_songs(world: BotWorld) -> None:
+    """/schedule set, new likes, the tick at the due time: the member gets a DM counting every new song."""
+    await linked_and_sorted(world, options={"min_size": 1})  # every genre gets a playlist: nothing unsorted
     scheduled = await world.command("schedule", {"weekday": "friday", "hour": 18, "timezone": "Europe/Berlin"},
                                     user=ALICE, sub="set")
     assert "Fridays at 18:00" in (scheduled.original().content or "")  # type: ignore[union-attr]
-    world.spotify.like("member0", synthetic_library(14, seed=99, prefix="week"))
-    schedule = await world.bot.services.refresher.schedule(ALICE)  # type: ignore[union-attr]
-    world.clock.now = schedule.next_run + timedelta(minutes=1)  # type: ignore[union-attr, operator]
-    assert await world.bot.weekly.run_due() == 1  # type: ignore[union-attr]
-    dm = world.discord.dms[ALICE][-1]
-    assert dm.embeds[0]["title"] == "Your weekly genrebot refresh"
-    assert dm.embeds[0]["description"].startswith("14 new songs: +")
-    added = sum(int(part.split()[0]) for part in dm.embeds[0]["description"].split("\n")[0].split(": ")[1].split(", "))
-    assert added <= 14
+    world.spotify.like("member0", synthetic_library(NEW_SONGS, seed=99, prefix="week"))
+    schedule = await world.services.weekly_refresh.schedule(ALICE)
+    assert schedule is not None and schedule.next_run is not None
+    world.clock.now = schedule.next_run + timedelta(minutes=1)
+    assert await world.weekly_refresh.run_due() == 1
+    summary = world.discord.dms[ALICE][-1].embeds[0]
+    assert summary["title"] == "Your weekly genrebot refresh"
+    first_line = summary["description"].split("\n")[0]
+    assert first_line.startswith(f"{NEW_SONGS} new songs: +")
+    added = sum(int(part.split()[0]) for part in first_line.split(": ")[1].split(", "))
+    assert added == NEW_SONGS
 
+
+async def test_leaderboard_shows_the_server_mix_and_the_top_fans_of_a_genre(world: BotWorld) -> None:
+    """/leaderboard charts the server's genre mix; with a genre it lists its top fans."""
+    await linked_and_sorted(world)
     board = await world.final(await world.command("leaderboard", user=ALICE))
     assert board.embeds[0]["title"] == "This server's genre mix" and board.attachments
-    top = await world.final(await world.command("leaderboard", {"genre": "Rock"}, user=ALICE))
+    top_genre = (await world.services.stats.member_mix(ALICE)).popitem()[0]
+    top = await world.final(await world.command("leaderboard", {"genre": genre_label(top_genre)}, user=ALICE))
     assert f"<@{ALICE}>" in top.embeds[0]["fields"][0]["value"]
+
+
+async def test_stats_shows_the_members_own_genre_mix(world: BotWorld) -> None:
+    """/stats answers with the member's genre mix."""
+    await linked_and_sorted(world)
     stats = await world.final(await world.command("stats", user=ALICE))
-    assert stats.embeds[0]["title"] == "Your genre mix"
+    assert stats.embeds[0]["title"] == "Your genre mix" and stats.attachments
+
+
+async def test_status_shows_the_link_and_the_recent_runs(world: BotWorld) -> None:
+    """/status names the linked Spotify account and lists the sort that ran."""
+    await linked_and_sorted(world)
     status = await world.final(await world.command("status", user=ALICE))
     assert "Linked as Member 0" in status.embeds[0]["fields"][0]["value"]
-    assert "schedule · **succeeded**" in status.embeds[0]["fields"][1]["value"]
+    assert "command · **succeeded**" in status.embeds[0]["fields"][1]["value"]
 
+
+async def test_privacy_off_leaves_the_member_out_of_the_leaderboards(world: BotWorld) -> None:
+    """After /privacy leaderboard:off, the server's mix no longer counts the member."""
+    await linked_and_sorted(world)
     await world.command("privacy", {"leaderboard": "off"}, user=ALICE)
     hidden = await world.final(await world.command("leaderboard", user=ALICE))
-    assert hidden.embeds, hidden.content
     assert "Nothing classified yet" in hidden.embeds[0]["description"]
 
+
+async def test_unlink_forgets_the_member_and_sort_then_asks_to_link(world: BotWorld) -> None:
+    """/unlink confirms; a /sort after it says the account isn't linked."""
+    await linked_and_sorted(world)
     bye = await world.final(await world.command("unlink", user=ALICE))
     assert "Unlinked" in (bye.content or "")
     refused = await world.final(await world.command("sort", user=ALICE))
     assert "isn't linked" in (refused.content or "")
 
-    everything = [m for r in world.discord.interactions.values() for m in r.responses] + world.discord.dms[ALICE]
-    assert not any(message_pings_everyone(m) for m in everything)
 
-
-async def test_genres_lists_the_taxonomy_and_autocomplete_offers_it(world: BotWorld) -> None:
+async def test_genres_lists_the_models_genres(world: BotWorld) -> None:
+    """/genres shows one field per genre of the loaded model, and its version."""
     await world.start_bot()
     reply = (await world.command("genres", user=BOB)).original()
-    assert reply is not None and {f["name"] for f in reply.embeds[0]["fields"]} == {
-        "EDM", "Latin", "Pop", "R&B", "Rap", "Rock"}
-    assert "model genre-net-" in reply.embeds[0]["footer"]["text"]
-    choices = await world.discord.autocomplete("sort", "genres", "ro", user_id=BOB)
-    assert [c["value"] for c in choices] == ["Rock"]
-    choices = await world.discord.autocomplete("sort", "genres", "Rock, la", user_id=BOB)
-    assert [c["value"] for c in choices] == ["Rock, Latin"]
+    assert reply is not None
+    genres = {genre_label(g) for g in world.services.classifier.taxonomy}
+    assert {f["name"] for f in reply.embeds[0]["fields"]} == genres
+    assert f"model {world.services.classifier.version}" in reply.embeds[0]["footer"]["text"]
+
+
+async def test_sort_genres_autocomplete_completes_the_last_entry_of_the_list(world: BotWorld) -> None:
+    """Typing part of a genre offers the genres containing it; after a comma, the list so far is kept."""
+    await world.start_bot()
+    first, second = (genre_label(g) for g in list(world.services.classifier.taxonomy)[:2])
+    fragment = second[:2].lower()
+    choices = await world.discord.autocomplete("sort", "genres", fragment, user_id=BOB)
+    assert second in [c["value"] for c in choices]
+    assert all(fragment in c["value"].lower() for c in choices)
+    choices = await world.discord.autocomplete("sort", "genres", f"{first}, {fragment}", user_id=BOB)
+    assert f"{first}, {second}" in [c["value"] for c in choices]
+    assert all(c["value"].startswith(f"{first}, ") for c in choices)
 
 
 async def test_closed_dms_are_recorded_and_shown_in_status(world: BotWorld) -> None:
-    await world.start_bot()
-    await world.link(BOB, "member1")
-    await world.final(await world.command("sort", user=BOB))
+    """A weekly summary that cannot be DMed is recorded, and /status says the DMs are closed."""
+    await linked_and_sorted(world, BOB, "member1")
     await world.command("schedule", {"weekday": "monday", "hour": 9, "timezone": "UTC"}, user=BOB, sub="set")
     world.discord.close_dms(BOB)
-    schedule = await world.bot.services.refresher.schedule(BOB)  # type: ignore[union-attr]
-    world.clock.now = schedule.next_run + timedelta(seconds=5)  # type: ignore[union-attr, operator]
-    assert await world.bot.weekly.run_due() == 1  # type: ignore[union-attr]
+    schedule = await world.services.weekly_refresh.schedule(BOB)
+    assert schedule is not None and schedule.next_run is not None
+    world.clock.now = schedule.next_run + timedelta(seconds=5)
+    assert await world.weekly_refresh.run_due() == 1
     status = await world.final(await world.command("status", user=BOB))
     assert "your DMs are closed" in status.embeds[0]["fields"][1]["value"]

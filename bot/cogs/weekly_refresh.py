@@ -1,0 +1,142 @@
+"""/schedule set|off|status, and the tick that runs due weekly refreshes and DMs each member a summary.
+
+Schedules live in storage, not in APScheduler's job store, so they survive restarts: a tick
+every minute asks the weekly refresh service who is due. A refresh missed while the bot was down
+runs once at the first tick after start-up (the service moves `next_run` a week on), and a crowd
+of due members is spread out by a small concurrency cap and a jittered start. The cog owns its
+scheduler: started when the cog loads, shut down when it unloads (the bot unloads cogs on close).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+import discord
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from discord import app_commands
+from discord.ext import commands
+
+from bot import presenters
+from bot.choices import timezone_choices
+from bot.services.sorting import SortReport
+from bot.services.weekly_refresh import WEEKDAYS, parse_weekday
+from storage.records import Schedule
+
+if TYPE_CHECKING:
+    from bot.discord_bot import GenreBot
+
+log = logging.getLogger(__name__)
+
+WEEKDAY_CHOICES = [app_commands.Choice(name=day.title(), value=day) for day in WEEKDAYS]
+TICK_SECONDS = 60
+FIRST_TICK_DELAY_S = 15
+REFRESH_CONCURRENCY = 2
+MAX_JITTER_S = 20.0
+
+
+class WeeklyRefresh(commands.GroupCog, group_name="schedule", group_description="Your weekly playlist refresh"):
+    def __init__(self, bot: GenreBot) -> None:
+        self.bot = bot
+        self.jitter_s = MAX_JITTER_S
+        self.scheduler = AsyncIOScheduler(timezone="UTC")
+        self._slots = asyncio.Semaphore(REFRESH_CONCURRENCY)
+        super().__init__()
+
+    async def cog_load(self) -> None:
+        self.scheduler.add_job(
+            self.run_due,
+            "interval",
+            seconds=TICK_SECONDS,
+            id="weekly-refresh-tick",
+            next_run_time=datetime.now(UTC) + timedelta(seconds=FIRST_TICK_DELAY_S),
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=TICK_SECONDS * 5,
+        )
+        self.scheduler.start()
+
+    async def cog_unload(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+
+    @app_commands.command(name="set", description="Refresh your playlists every week at this time")
+    @app_commands.describe(weekday="Day of the week", hour="Hour of the day (0-23)", timezone="e.g. Europe/Berlin")
+    @app_commands.choices(weekday=WEEKDAY_CHOICES)
+    async def set_(
+        self,
+        interaction: discord.Interaction,
+        weekday: app_commands.Choice[str],
+        hour: app_commands.Range[int, 0, 23],
+        timezone: str,
+    ) -> None:
+        services = self.bot.services
+        await services.linking.linked_user(interaction.user.id)
+        schedule = await services.weekly_refresh.set_schedule(
+            interaction.user.id, parse_weekday(weekday.value), int(hour), timezone
+        )
+        await interaction.response.send_message(
+            f"Weekly refresh on: {presenters.schedule_text(schedule)}. I'll DM you a summary.", ephemeral=True
+        )
+
+    @set_.autocomplete("timezone")
+    async def timezone_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return timezone_choices(current)
+
+    @app_commands.command(name="off", description="Stop the weekly refresh")
+    async def off(self, interaction: discord.Interaction) -> None:
+        stopped = await self.bot.services.weekly_refresh.disable(interaction.user.id)
+        text = "Weekly refresh is off." if stopped else "You had no weekly refresh on."
+        await interaction.response.send_message(text, ephemeral=True)
+
+    @app_commands.command(name="status", description="When your next weekly refresh runs")
+    async def status(self, interaction: discord.Interaction) -> None:
+        schedule = await self.bot.services.weekly_refresh.schedule(interaction.user.id)
+        await interaction.response.send_message(presenters.schedule_text(schedule), ephemeral=True)
+
+    async def run_due(self) -> int:
+        """Refresh every member whose time has come; returns how many were started."""
+        due = await self.bot.services.weekly_refresh.due()
+        await asyncio.gather(*(self._refresh_one(schedule) for schedule in due))
+        return len(due)
+
+    async def _refresh_one(self, schedule: Schedule) -> None:
+        if self.jitter_s:
+            await asyncio.sleep(random.uniform(0, self.jitter_s))
+        async with self._slots:
+            try:
+                report = await self.bot.services.weekly_refresh.refresh(schedule)
+            except Exception as error:
+                message = presenters.error_message(error)
+                if message is None:
+                    log.exception("weekly refresh for member %s failed", schedule.discord_id)
+                    message = "Your weekly refresh failed on my side; I'll try again next week."
+                await self._send_dm(schedule.discord_id, f"Weekly refresh: {message}")
+                return
+            status = await self._send_dm(schedule.discord_id, report)
+            await self.bot.services.weekly_refresh.record_summary_delivery(report.run_id, status)
+
+    async def _send_dm(self, discord_id: int, summary: SortReport | str) -> str:
+        """'sent', 'closed' (the member's DMs are closed) or 'failed'."""
+        try:
+            user = self.bot.get_user(discord_id) or await self.bot.fetch_user(discord_id)
+            if isinstance(summary, SortReport):
+                await user.send(embed=presenters.weekly_embed(summary), file=presenters.chart_file(summary.chart_png))
+            else:
+                await user.send(summary)
+        except discord.Forbidden:
+            log.info("member %s has closed DMs; weekly summary recorded only", discord_id)
+            return "closed"
+        except discord.HTTPException:
+            log.warning("could not DM member %s their weekly summary", discord_id)
+            return "failed"
+        return "sent"
+
+
+async def setup(bot: GenreBot) -> None:
+    await bot.add_cog(WeeklyRefresh(bot))

@@ -1,0 +1,192 @@
+"""The Discord bot: `GenreBot`, which loads one cog per feature and serves the OAuth callback,
+and `GenreTree`, the slash-command tree every command passes through.
+
+`GenreBot.setup_hook` loads the cogs (the weekly refresh cog starts its tick), starts the OAuth
+callback web server in this event loop, and syncs slash commands (instantly to
+DISCORD_DEV_GUILD_ID when set, globally on `--sync` or when the command tree changed). `close`
+stops what it started, in reverse order. The services are opened and closed by whoever builds
+the bot (`run_bot`, the tests): the bot only uses them.
+
+Before a command runs, `GenreTree` applies a per-member rate limit and notes that the member
+uses genrebot in this server (for its leaderboards). `GenreTree.on_error` is the one place where
+failures become replies: expected failures (typed exceptions from the services and the Spotify
+client) get their text from `presenters.error_message`; anything else gets an apology with an
+error id, and the log gets the id, the member, the command and the traceback. Members never see
+a traceback or a token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import secrets
+from typing import Any
+
+import discord
+import yarl
+from discord import app_commands
+from discord.ext import commands
+
+from bot import presenters
+from bot.services.root import Services
+from bot.settings import Settings
+from bot.web import LinkOutcome, WebServer, build_web_app
+from cli_errors import UsageError
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS = (
+    "bot.cogs.account",
+    "bot.cogs.sorting",
+    "bot.cogs.weekly_refresh",
+    "bot.cogs.leaderboard",
+)
+
+
+# 15 commands per 30 seconds per member: far above what a person needs, far below a flood.
+COMMAND_RATE = (15, 30.0)
+
+
+class GenreTree(app_commands.CommandTree["GenreBot"]):
+    def __init__(self, client: GenreBot) -> None:
+        super().__init__(client)
+        self._cooldowns: dict[int, app_commands.Cooldown] = {}
+
+    async def interaction_check(self, interaction: discord.Interaction[GenreBot], /) -> bool:
+        if interaction.type is not discord.InteractionType.application_command:
+            return True
+        cooldown = self._cooldowns.setdefault(interaction.user.id, app_commands.Cooldown(*COMMAND_RATE))
+        retry_after = cooldown.update_rate_limit()
+        if retry_after:
+            raise app_commands.CommandOnCooldown(cooldown, retry_after)  # answered by on_error
+        if interaction.guild_id is not None:
+            await interaction.client.services.stats.note_member(interaction.guild_id, interaction.user.id)
+        return True
+
+    async def on_error(self, interaction: discord.Interaction[GenreBot], error: app_commands.AppCommandError, /) -> None:
+        failure = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+        message = presenters.error_message(failure)
+        if message is None:
+            error_id = secrets.token_hex(4)
+            command = interaction.command.qualified_name if interaction.command else "?"
+            log.error("error %s: member %s, command /%s", error_id, interaction.user.id, command, exc_info=failure)
+            message = presenters.unexpected_error_message(error_id)
+        await _reply(interaction, message)
+
+
+async def _reply(interaction: discord.Interaction[GenreBot], text: str) -> None:
+    """Answer whether or not the interaction was already acknowledged."""
+    try:
+        if interaction.response.is_done():
+            await interaction.edit_original_response(content=text, embed=None, attachments=[], view=None)
+        else:
+            await interaction.response.send_message(text, ephemeral=True)
+    except discord.HTTPException:
+        log.warning("could not deliver an error reply for interaction %s", interaction.id)
+
+
+class GenreBot(commands.Bot):
+    def __init__(self, services: Services, *, sync_commands: bool = False) -> None:
+        super().__init__(**_client_options())
+        self.services = services
+        self.settings = services.settings
+        self.sync_commands = sync_commands
+        self.web_server: WebServer | None = None
+
+    async def setup_hook(self) -> None:
+        await load_features(self)
+        self.web_server = WebServer(self.settings.web_host, self.settings.web_port)
+        port = await self.web_server.start(build_web_app(self.services.linking, self.announce_link_result))
+        log.info("OAuth callback listening on http://%s:%s/callback", self.settings.web_host, port)
+        await self.sync_tree()
+
+    def announce_link_result(self, outcome: LinkOutcome) -> None:
+        """Tell the cogs (`on_link_result` listeners) that Spotify redirected a member back."""
+        self.dispatch("link_result", outcome)
+
+    async def sync_tree(self) -> None:
+        guild_id = self.settings.discord_dev_guild_id
+        if guild_id:
+            guild = discord.Object(id=guild_id)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+            log.info("synced %d commands to dev guild %s", len(synced), guild_id)
+            return
+        tree_hash = hashlib.sha256(command_tree_json_for(self.tree).encode()).hexdigest()
+        if self.sync_commands or await self.services.synced_commands.differs_from(tree_hash):
+            synced = await self.tree.sync()
+            await self.services.synced_commands.remember(tree_hash)
+            log.info("synced %d global commands", len(synced))
+
+    async def close(self) -> None:
+        if self.web_server is not None:
+            await self.web_server.stop()
+        await super().close()  # unloads the cogs (the weekly refresh tick stops with its cog)
+
+
+def _client_options() -> dict[str, Any]:
+    intents = discord.Intents.none()
+    intents.guilds = True  # not privileged; lets the bot see the servers it is in
+    return {
+        "command_prefix": commands.when_mentioned,
+        "intents": intents,
+        "tree_cls": GenreTree,
+        "allowed_mentions": discord.AllowedMentions.none(),
+        "help_command": None,
+    }
+
+
+async def load_features(bot: commands.Bot) -> None:
+    for extension in EXTENSIONS:
+        await bot.load_extension(extension)
+
+
+def command_tree_json_for(tree: app_commands.CommandTree[Any]) -> str:
+    commands_ = sorted((cmd.to_dict(tree) for cmd in tree.get_commands()), key=lambda c: c["name"])
+    return json.dumps(commands_, indent=2, sort_keys=True)
+
+
+def command_tree_json() -> str:
+    """The slash-command tree as Discord will receive it, built without services, token or network."""
+
+    async def build() -> str:
+        bot = commands.Bot(**_client_options())
+        try:
+            await load_features(bot)
+            return command_tree_json_for(bot.tree)
+        finally:
+            await bot.close()
+
+    return asyncio.run(build())
+
+
+def point_discord_at(settings: Settings) -> None:
+    """Use another REST base or gateway (a proxy, or a local stand-in) when configured."""
+    if settings.discord_api_base:
+        discord.http.Route.BASE = settings.discord_api_base.rstrip("/")
+    if settings.discord_gateway_url:
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
+
+
+def run_bot(settings: Settings, *, sync_commands: bool = False) -> int:
+    """Open the services, run the bot until it stops, then close the services."""
+    point_discord_at(settings)
+    token = settings.discord_token.get_secret_value() if settings.discord_token else ""
+
+    async def main() -> None:
+        services = await Services.open(settings)
+        try:
+            async with GenreBot(services, sync_commands=sync_commands) as bot:
+                await bot.start(token)
+        finally:
+            await services.close()
+
+    try:
+        asyncio.run(main())
+    except discord.LoginFailure:
+        raise UsageError("Discord rejected DISCORD_TOKEN (check the bot token)") from None
+    except discord.PrivilegedIntentsRequired:
+        raise UsageError("Discord refused the gateway intents") from None
+    return 0
