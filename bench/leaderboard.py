@@ -6,7 +6,8 @@ import asyncio
 import statistics
 import tempfile
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,7 +25,7 @@ class P:
     genre_confidence: float = 0.9
     subgenre: str | None = None
     subgenre_confidence: float | None = None
-    genre_probabilities: dict[str, float] | None = None
+    genre_probabilities: Mapping[str, float] = field(default_factory=dict)
 
 
 async def build(db: Database) -> float:
@@ -34,7 +35,7 @@ async def build(db: Database) -> float:
     start = time.perf_counter()
     ids = [f"t{i:021d}" for i in range(POOL)]
     await db.tracks.upsert_many([Track(id=i, name="x", artists=("a",)) for i in ids])
-    await db.predictions.save_many(VERSION, {i: P(GENRES[n % 6], genre_probabilities={}) for n, i in enumerate(ids)})
+    await db.predictions.save_many(VERSION, {i: P(GENRES[n % 6]) for n, i in enumerate(ids)})
     now = datetime.now(UTC)
     for member in range(MEMBERS):
         await db.link_member(member, f"sp{member}", f"m{member}", [], {"access_token": "x"})

@@ -12,16 +12,22 @@ import asyncio
 import math
 import multiprocessing
 import os
-import socket
 import statistics
 import tempfile
 import time
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import aiohttp
 import psutil
+from cryptography.fernet import Fernet
 
 from bench.machine import describe, table
+from bot.services.playlist_plan import SortOptions
+from bot.services.root import Services
+from bot.services.sorting.writing import PLAYLIST_WRITE_CONCURRENCY
+from bot.settings import Settings
+from bot.web import WebServer, build_web_app
 
 LATENCY_S = 0.05
 CLIENT_ID, CLIENT_SECRET = "bench-client", "bench-secret"
@@ -30,14 +36,8 @@ CROWD = 20
 CROWD_SONGS = 1_000
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _serve_sandbox(port: int, users: dict[str, int], redirect_uri: str,
-                   ready: multiprocessing.synchronize.Event) -> None:  # type: ignore[name-defined]
+def _serve_sandbox(users: dict[str, int], redirect_uri: str, port_out: Connection) -> None:
+    """The sandbox process: serve on any free port and send that port back to the parent."""
     from sandbox.library import synthetic_library
     from sandbox.server import SandboxServer
     from sandbox.state import SandboxState
@@ -47,27 +47,30 @@ def _serve_sandbox(port: int, users: dict[str, int], redirect_uri: str,
         state.add_user(user, user, synthetic_library(size, seed=index + 1, prefix=user))
 
     async def main() -> None:
-        await SandboxServer(state, port=port).start()
-        ready.set()
+        base = await SandboxServer(state, port=0).start()
+        port_out.send(int(base.rsplit(":", 1)[1]))
         await asyncio.Event().wait()
 
     asyncio.run(main())
 
 
 class Sandbox:
-    def __init__(self, users: dict[str, int]) -> None:
-        self.port = _free_port()
-        # Spotify redirects only to registered URIs: register the bot's callback port up front.
-        self.callback_port = _free_port()
-        self.redirect_uri = f"http://127.0.0.1:{self.callback_port}/callback"
-        ready = multiprocessing.get_context("spawn").Event()
-        self.process = multiprocessing.get_context("spawn").Process(
-            target=_serve_sandbox, args=(self.port, users, self.redirect_uri, ready), daemon=True
-        )
+    """The Spotify sandbox in its own process, with one registered redirect URI: the bot's callback.
+
+    The callback's port is taken (`WebServer.bind`) before the sandbox starts, because Spotify
+    redirects only to registered URIs."""
+
+    def __init__(self, users: dict[str, int], callback: WebServer) -> None:
+        self.callback = callback
+        self.redirect_uri = f"http://127.0.0.1:{callback.bind()}/callback"
+        context = multiprocessing.get_context("spawn")
+        port_in, port_out = context.Pipe(duplex=False)
+        self.process = context.Process(target=_serve_sandbox, args=(users, self.redirect_uri, port_out), daemon=True)
         self.process.start()
-        if not ready.wait(120):
+        if not port_in.poll(120):
+            self.stop()
             raise RuntimeError("sandbox did not start")
-        self.base = f"http://127.0.0.1:{self.port}"
+        self.base = f"http://127.0.0.1:{port_in.recv()}"
 
     async def api_requests(self) -> int:
         """API requests the sandbox has answered so far."""
@@ -79,14 +82,7 @@ class Sandbox:
         self.process.join()
 
 
-async def _runtime(sandbox: Sandbox, data_dir: Path):  # type: ignore[no-untyped-def]
-    from cryptography.fernet import Fernet
-
-    from bot.runtime import Runtime
-    from bot.settings import Settings
-    from bot.web import WebServer, build_web_app
-
-    port = sandbox.callback_port
+async def _services(sandbox: Sandbox, data_dir: Path) -> tuple[Services, WebServer]:
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
         data_dir=data_dir,
@@ -98,16 +94,20 @@ async def _runtime(sandbox: Sandbox, data_dir: Path):  # type: ignore[no-untyped
         token_encryption_key=Fernet.generate_key().decode(),  # type: ignore[arg-type]
         sort_concurrency=CROWD,
     )
-    runtime = await Runtime.open(settings)
-    web = WebServer(build_web_app(runtime.accounts), "127.0.0.1", port)
-    await web.start()
-    return runtime, web
+    services = await Services.open(settings)
+    await sandbox.callback.start(build_web_app(services.linking))
+    return services, sandbox.callback
 
 
-async def _link(runtime, discord_id: int, user: str) -> None:  # type: ignore[no-untyped-def]
-    url = await runtime.accounts.start_link(discord_id) + f"&sandbox_user={user}"
+async def _link(services: Services, discord_id: int, user: str) -> None:
+    url = await services.linking.start_link(discord_id) + f"&sandbox_user={user}"
     async with aiohttp.ClientSession() as session, session.get(url) as response:
         assert response.status == 200, await response.text()
+
+
+async def _close(services: Services, web: WebServer) -> None:
+    await web.stop()
+    await services.close()
 
 
 def lower_bound_requests(songs: int, playlist_sizes: list[int], read_concurrency: int, write_concurrency: int) -> int:
@@ -122,67 +122,58 @@ def lower_bound_requests(songs: int, playlist_sizes: list[int], read_concurrency
 
 
 async def bench_sizes() -> list[list[object]]:
-    from bot.services.playlist_plan import SortOptions
-    from bot.services.sorting import PLAYLIST_WRITE_CONCURRENCY
-
     rows = []
     for size in SIZES:
-        sandbox = Sandbox({"member": size})
+        sandbox = Sandbox({"member": size}, WebServer("127.0.0.1", 0))
         try:
             with tempfile.TemporaryDirectory() as tmp:
-                runtime, web = await _runtime(sandbox, Path(tmp))
-                await _link(runtime, 1, "member")
+                services, web = await _services(sandbox, Path(tmp))
+                await _link(services, 1, "member")
                 before = await sandbox.api_requests()
                 start = time.perf_counter()
-                report = await runtime.sorter.sort(1, SortOptions())
+                report = await services.sorting.sort(1, SortOptions())
                 wall = time.perf_counter() - start
                 made = await sandbox.api_requests() - before
                 bound = lower_bound_requests(size, [p.count for p in report.playlists],
-                                             runtime.settings.spotify_read_concurrency, PLAYLIST_WRITE_CONCURRENCY)
+                                             services.settings.spotify_read_concurrency, PLAYLIST_WRITE_CONCURRENCY)
                 rows.append([f"{size:,}", f"{wall:.2f} s", made, f"{bound} x 50 ms = {bound * LATENCY_S:.2f} s",
                              f"{wall / (bound * LATENCY_S):.2f}x",
                              ", ".join(f"{k} {v:.2f}s" for k, v in report.timings.items())])
-                await web.stop()
-                await runtime.close()
+                await _close(services, web)
         finally:
             sandbox.stop()
     return rows
 
 
 async def bench_refresh() -> list[list[object]]:
-    from bot.services.playlist_plan import SortOptions
-
-    sandbox = Sandbox({"member": 10_000})
+    sandbox = Sandbox({"member": 10_000}, WebServer("127.0.0.1", 0))
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            runtime, web = await _runtime(sandbox, Path(tmp))
-            await _link(runtime, 1, "member")
-            await runtime.sorter.sort(1, SortOptions())
+            services, web = await _services(sandbox, Path(tmp))
+            await _link(services, 1, "member")
+            await services.sorting.sort(1, SortOptions())
             async with aiohttp.ClientSession() as session:
                 await session.post(f"{sandbox.base}/_sandbox/like?user=member&count=20")
             before = await sandbox.api_requests()
             start = time.perf_counter()
-            report = await runtime.sorter.sort(1, SortOptions(), incremental=True)
+            report = await services.sorting.sort(1, SortOptions(), incremental=True)
             wall = time.perf_counter() - start
             made = await sandbox.api_requests() - before
-            await web.stop()
-            await runtime.close()
+            await _close(services, web)
     finally:
         sandbox.stop()
     return [["10,000", report.new_songs, made, f"{wall:.2f} s"]]
 
 
 async def bench_crowd() -> tuple[list[list[object]], list[list[object]]]:
-    from bot.services.playlist_plan import SortOptions
-
     users = {f"m{i}": CROWD_SONGS for i in range(CROWD)}
-    sandbox = Sandbox(users)
+    sandbox = Sandbox(users, WebServer("127.0.0.1", 0))
     process = psutil.Process()
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            runtime, web = await _runtime(sandbox, Path(tmp))
+            services, web = await _services(sandbox, Path(tmp))
             for i in range(CROWD):
-                await _link(runtime, 1000 + i, f"m{i}")
+                await _link(services, 1000 + i, f"m{i}")
             idle_rss = process.memory_info().rss
             lags: list[float] = []
             peak = idle_rss
@@ -199,19 +190,18 @@ async def bench_crowd() -> tuple[list[list[object]], list[list[object]]]:
 
             prober = asyncio.create_task(probe())
             start = time.perf_counter()
-            await asyncio.gather(*(runtime.sorter.sort(1000 + i, SortOptions()) for i in range(CROWD)))
+            await asyncio.gather(*(services.sorting.sort(1000 + i, SortOptions()) for i in range(CROWD)))
             wall = time.perf_counter() - start
             stop.set()
             await prober
-            await web.stop()
-            await runtime.close()
+            await _close(services, web)
     finally:
         sandbox.stop()
     lags.sort()
     q = statistics.quantiles(lags, n=100)
     lag_rows = [[f"{CROWD} x {CROWD_SONGS:,}", f"{wall:.1f} s", len(lags), f"{q[49]:.1f} ms", f"{q[98]:.1f} ms",
                  f"{lags[-1]:.1f} ms"]]
-    mem_rows = [[f"{idle_rss / 2**20:.0f} MiB", f"{peak / 2**20:.0f} MiB"]]
+    mem_rows: list[list[object]] = [[f"{idle_rss / 2**20:.0f} MiB", f"{peak / 2**20:.0f} MiB"]]
     return lag_rows, mem_rows
 
 
