@@ -24,11 +24,13 @@ async def nothing_stored(world: World) -> bool:
 
 
 async def test_forged_state_is_refused(world: World) -> None:
+    """A state genrebot never issued shows an error and stores nothing."""
     status, page = await get(world, "code=abc&state=forged")
     assert status == 400 and "link isn&#x27;t valid" in page and await nothing_stored(world)
 
 
 async def test_replayed_state_is_refused(world: World) -> None:
+    """A callback URL used once is refused the second time."""
     url = await world.services.linking.start_link(MEMBER) + "&sandbox_user=alice"
     async with aiohttp.ClientSession() as session:
         async with session.get(url, allow_redirects=False) as redirect:
@@ -40,18 +42,21 @@ async def test_replayed_state_is_refused(world: World) -> None:
 
 
 async def test_expired_state_is_refused(world: World) -> None:
+    """A state older than its ten minutes is refused and stores nothing."""
     state = await world.services.db.oauth_states.create(MEMBER, ttl_seconds=-1)
     status, page = await get(world, f"code=abc&state={state}")
     assert status == 400 and "expired" in page and await nothing_stored(world)
 
 
 async def test_refused_consent_stores_nothing(world: World) -> None:
+    """A member who declines on Spotify's page is told so and nothing is stored."""
     state = await world.services.db.oauth_states.create(MEMBER)
     status, page = await get(world, f"error=access_denied&state={state}")
     assert status == 400 and "declined" in page and await nothing_stored(world)
 
 
 async def test_callback_without_code_or_state(world: World) -> None:
+    """A callback missing its state or its code is refused and stores nothing."""
     assert (await get(world, ""))[0] == 400
     state = await world.services.db.oauth_states.create(MEMBER)
     status, page = await get(world, f"state={state}")
@@ -59,12 +64,14 @@ async def test_callback_without_code_or_state(world: World) -> None:
 
 
 async def test_bad_code_is_a_token_exchange_failure(world: World) -> None:
+    """A code Spotify rejects shows a sign-in failure and stores nothing."""
     state = await world.services.db.oauth_states.create(MEMBER)
     status, page = await get(world, f"code=not-a-real-code&state={state}")
     assert status == 400 and "accept the sign-in" in page and await nothing_stored(world)
 
 
 async def test_oversized_and_markup_queries_are_refused_safely(world: World) -> None:
+    """Oversized or hostile query values are refused, never echoed as markup, never stored."""
     status, _ = await get(world, "state=" + "x" * 5000 + "&code=y")
     assert status == 400
     status, page = await get(world, "state=%3Cscript%3Ealert(1)%3C/script%3E&code=%27%3B%20DROP%20TABLE%20users")
@@ -85,6 +92,7 @@ async def test_a_link_url_links_the_member_who_asked_for_it(world: World) -> Non
 
 
 async def test_healthz(world: World) -> None:
+    """/healthz answers 200 with a status of ok."""
     async with aiohttp.ClientSession() as session, session.get(
         f"http://127.0.0.1:{world.web_port}/healthz"
     ) as response:

@@ -22,6 +22,7 @@ async def reading_progress(record: InteractionRecord) -> None:
 
 
 async def test_25_members_sort_at_once_each_gets_their_own_playlists(world: BotWorld) -> None:
+    """25 simultaneous /sorts are each acknowledged in time and fill only that member's playlists."""
     await world.start_bot()
     members = list(range(25))
     await asyncio.gather(*(world.link(BASE + i, f"member{i}") for i in members))
@@ -39,6 +40,7 @@ async def test_25_members_sort_at_once_each_gets_their_own_playlists(world: BotW
 
 
 async def test_spotify_429_storm_and_500s_during_a_sort_are_survived(world: BotWorld) -> None:
+    """429s and 5xx during a /sort are waited out; the member gets the normal answer."""
     await world.start_bot()
     await world.link(BASE, "member0")
     world.spotify.inject(429, 6, retry_after=0)
@@ -49,6 +51,7 @@ async def test_spotify_429_storm_and_500s_during_a_sort_are_survived(world: BotW
 
 
 async def test_spotify_down_gives_a_clear_message_and_the_next_run_succeeds(world: BotWorld) -> None:
+    """While Spotify answers 503, /sort says so and records a failed run; the next /sort works."""
     await world.start_bot()
     await world.link(BASE, "member0")
     world.spotify.inject(503, 40)
@@ -61,11 +64,18 @@ async def test_spotify_down_gives_a_clear_message_and_the_next_run_succeeds(worl
     assert (await world.final(await world.command("sort", user=BASE))).embeds
 
 
-async def test_expired_token_refreshes_and_revoked_token_asks_to_relink(world: BotWorld) -> None:
+async def test_an_expired_token_is_refreshed_without_the_member_noticing(world: BotWorld) -> None:
+    """With the access token expired, /sort still answers with its result."""
     await world.start_bot()
     await world.link(BASE, "member0")
     world.spotify.expire_access_tokens()
     assert (await world.final(await world.command("sort", {"dry_run": True}, user=BASE))).embeds
+
+
+async def test_a_revoked_authorisation_asks_the_member_to_link_again(world: BotWorld) -> None:
+    """A revoked refresh token gets 'link your account again'; after /link, /sort works."""
+    await world.start_bot()
+    await world.link(BASE, "member0")
     world.spotify.revoke_refresh_tokens("member0")
     world.spotify.expire_access_tokens()
     reply = await world.final(await world.command("sort", user=BASE))
@@ -75,6 +85,7 @@ async def test_expired_token_refreshes_and_revoked_token_asks_to_relink(world: B
 
 
 async def test_quota_exhaustion_pauses_and_says_when(world: BotWorld) -> None:
+    """A quota 429 pauses the run and tells the member when to try again."""
     await world.start_bot()
     await world.link(BASE, "member0")
     world.spotify.inject(429, 1, retry_after=20_000, reason="QUOTA_EXCEEDED")
@@ -84,6 +95,7 @@ async def test_quota_exhaustion_pauses_and_says_when(world: BotWorld) -> None:
 
 
 async def test_injection_in_genre_names_is_rejected_without_pinging_or_storing(world: BotWorld) -> None:
+    """Hostile genre names get the list of valid genres, ping no one and store nothing."""
     await world.start_bot()
     await world.link(BASE, "member0")
     valid = ", ".join(genre_label(g) for g in world.services.classifier.taxonomy)
@@ -100,6 +112,7 @@ async def test_injection_in_genre_names_is_rejected_without_pinging_or_storing(w
 
 
 async def test_a_thousand_rapid_commands_are_rate_limited_politely(world: BotWorld) -> None:
+    """A flood of 1,000 commands gets 15 answers and 985 polite waits; other members are unaffected."""
     await world.start_bot()
     records = []
     for _ in range(20):  # 1,000 commands in about a second: 50 at a time, as fast as a client can
@@ -115,6 +128,7 @@ async def test_a_thousand_rapid_commands_are_rate_limited_politely(world: BotWor
 
 
 async def test_a_second_sort_while_one_runs_gets_already_running(world: BotWorld) -> None:
+    """A /sort while the member's sort runs says one is already running; the first still finishes."""
     await world.start_bot()
     await world.link(BASE, "member0")
     world.spotify.latency_s = 0.05
@@ -126,6 +140,7 @@ async def test_a_second_sort_while_one_runs_gets_already_running(world: BotWorld
 
 
 async def test_gateway_drop_mid_sort_resumes_and_the_result_still_arrives(world: BotWorld) -> None:
+    """A dropped gateway mid-sort resumes; the sort's answer and a new command still arrive."""
     await world.start_bot()
     await world.link(BASE, "member0")
     world.spotify.latency_s = 0.02
@@ -138,6 +153,7 @@ async def test_gateway_drop_mid_sort_resumes_and_the_result_still_arrives(world:
 
 
 async def test_bot_restarted_mid_run_marks_it_failed_and_the_schedule_still_fires(world: BotWorld) -> None:
+    """A run cut off by a restart is marked failed; missed weekly refreshes run once after it."""
     await world.start_bot()
     await world.link(BASE, "member0")
     await world.command("schedule", {"weekday": "monday", "hour": 8, "timezone": "UTC"}, user=BASE, sub="set")
@@ -159,6 +175,7 @@ async def test_bot_restarted_mid_run_marks_it_failed_and_the_schedule_still_fire
 
 
 async def test_oauth_callback_abuse_stores_nothing(world: BotWorld) -> None:
+    """Malformed and hostile callbacks to the running bot are refused and store no member."""
     await world.start_bot()
     port = world.settings.web_port
     async with aiohttp.ClientSession() as session:

@@ -46,6 +46,7 @@ def test_genres_below_the_minimum_size_stay_unsorted() -> None:
 
 
 def test_low_confidence_songs_stay_unsorted() -> None:
+    """Below min_confidence a song goes to unsorted instead of a playlist."""
     predictions = {"sure": P("rock", 0.9), "unsure": P("rock", 0.4)}
     plan = plan_playlists(["sure", "unsure"], predictions, SortOptions(min_confidence=0.5, min_playlist_size=1), TAXONOMY)
     assert plan.playlists == {"rock": ["sure"]}
@@ -62,12 +63,14 @@ def test_multi_adds_a_likely_second_genre() -> None:
 
 
 def test_subgenre_level_keys_playlists_by_genre_and_subgenre() -> None:
+    """At subgenre level each playlist is one genre/subgenre pair."""
     predictions = {"a": P("rock", 0.9, "hard rock", 0.7), "b": P("rock", 0.9, "album rock", 0.6)}
     plan = plan_playlists(["a", "b"], predictions, SortOptions(level="subgenre", min_playlist_size=1), TAXONOMY)
     assert plan.playlists == {"rock/hard rock": ["a"], "rock/album rock": ["b"]}
 
 
 def test_chosen_genres_limit_the_playlists_and_count_the_rest() -> None:
+    """Only the chosen genres get playlists; the other songs are counted, not unsorted."""
     predictions = {"r": P("rock", 0.9), "l": P("latin", 0.9)}
     options = SortOptions(genres=("latin",), min_playlist_size=1)
     plan = plan_playlists(["r", "l"], predictions, options, TAXONOMY)
@@ -76,6 +79,7 @@ def test_chosen_genres_limit_the_playlists_and_count_the_rest() -> None:
 
 
 def test_member_typed_names_resolve_to_keys_and_unknown_ones_list_the_valid() -> None:
+    """Typed names resolve whatever their case; unknown ones raise UnknownGenre listing the valid ones."""
     assert resolve_genres(["Rock", " r&b ", "LATIN"], TAXONOMY, "genre") == ("rock", "r&b", "latin")
     assert resolve_genres(["hard rock"], TAXONOMY, "subgenre") == ("rock/hard rock",)
     with pytest.raises(UnknownGenre) as caught:
@@ -85,6 +89,7 @@ def test_member_typed_names_resolve_to_keys_and_unknown_ones_list_the_valid() ->
 
 
 def test_labels_and_playlist_names_read_naturally() -> None:
+    """Acronyms stay upper case and subgenre keys show only the subgenre."""
     assert genre_label("r&b") == "R&B"
     assert genre_label("edm") == "EDM"
     assert genre_label("rock/album rock") == "Album Rock"
@@ -92,6 +97,7 @@ def test_labels_and_playlist_names_read_naturally() -> None:
 
 
 def test_impossible_options_are_refused() -> None:
+    """A confidence above 1 or a minimum size below 1 is refused."""
     with pytest.raises(ValueError):
         SortOptions(min_confidence=1.5)
     with pytest.raises(ValueError):

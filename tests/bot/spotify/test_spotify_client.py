@@ -21,6 +21,7 @@ from tests.bot.spotify.conftest import SpotifyWorld
 
 
 def test_link_reads_the_profile_with_its_stable_account_id(spotify_world: SpotifyWorld) -> None:
+    """After linking, the profile carries the stable account id, not the user name."""
     client = spotify_world.link("alice")
     profile = client.profile()
     assert profile.display_name == "Alice"
@@ -28,6 +29,7 @@ def test_link_reads_the_profile_with_its_stable_account_id(spotify_world: Spotif
 
 
 def test_a_code_is_good_for_one_exchange_only(spotify_world: SpotifyWorld) -> None:
+    """Exchanging the same authorisation code twice means linking again."""
     import requests
 
     response = requests.get(spotify_world.app.authorize_url("s"), allow_redirects=False, timeout=10)
@@ -38,6 +40,7 @@ def test_a_code_is_good_for_one_exchange_only(spotify_world: SpotifyWorld) -> No
 
 
 def test_full_read_of_5000_liked_songs_in_order_with_bounded_concurrency(spotify_world: SpotifyWorld) -> None:
+    """A full read returns every liked song newest first, one request per page of 50."""
     client = spotify_world.link("alice")
     seen: list[tuple[int, int]] = []
     fetched = fetch_liked_songs(client, set(), concurrency=8, progress=lambda d, t: seen.append((d, t)))
@@ -49,6 +52,7 @@ def test_full_read_of_5000_liked_songs_in_order_with_bounded_concurrency(spotify
 
 
 def test_incremental_read_stops_at_the_first_known_page(spotify_world: SpotifyWorld) -> None:
+    """With known songs, only the newest page is read and only new songs come back."""
     client = spotify_world.link("alice")
     known = {t.id for t, _ in spotify_world.state.users["alice"].liked}
     new_songs = synthetic_library(20, seed=99, prefix="new")
@@ -60,6 +64,7 @@ def test_incremental_read_stops_at_the_first_known_page(spotify_world: SpotifyWo
 
 
 def test_playlists_are_written_in_order_and_a_rerun_reuses_the_same_one(spotify_world: SpotifyWorld) -> None:
+    """A playlist holds its songs in order (past 100 via POST .../items); a rerun rewrites the same one."""
     client = spotify_world.link("bob")
     uris = [t.uri for t, _ in spotify_world.state.users["bob"].liked]
     first = write_playlist(client, existing_id=None, name="Rock · genrebot", description="d", uris=uris)
@@ -76,6 +81,7 @@ def test_playlists_are_written_in_order_and_a_rerun_reuses_the_same_one(spotify_
 
 
 def test_a_playlist_the_member_deleted_is_made_again(spotify_world: SpotifyWorld) -> None:
+    """A playlist the member unfollowed is not reused: a new one is made."""
     client = spotify_world.link("bob")
     first = write_playlist(client, existing_id=None, name="Pop · genrebot", description="d", uris=[])
     spotify_world.state.unfollow("bob", first.id)
@@ -84,6 +90,7 @@ def test_a_playlist_the_member_deleted_is_made_again(spotify_world: SpotifyWorld
 
 
 def test_injected_429s_and_500s_are_survived(spotify_world: SpotifyWorld) -> None:
+    """Short 429s and a few 500s are waited out and retried."""
     client = spotify_world.link("bob")
     spotify_world.state.inject(429, 2, retry_after=1)
     spotify_world.state.inject(500, 2)
@@ -92,6 +99,7 @@ def test_injected_429s_and_500s_are_survived(spotify_world: SpotifyWorld) -> Non
 
 
 def test_persistent_5xx_gives_up_after_bounded_retries(spotify_world: SpotifyWorld) -> None:
+    """Endless 503s stop after the policy's attempts with SpotifyUnavailable."""
     client = spotify_world.link("bob")
     spotify_world.state.inject(503, 50)
     with pytest.raises(SpotifyUnavailable):
@@ -100,6 +108,7 @@ def test_persistent_5xx_gives_up_after_bounded_retries(spotify_world: SpotifyWor
 
 
 def test_quota_exceeded_stops_at_once_without_retrying(spotify_world: SpotifyWorld) -> None:
+    """A QUOTA_EXCEEDED 429 raises at once with its Retry-After, without a retry."""
     client = spotify_world.link("bob")
     spotify_world.state.inject(429, 5, retry_after=36_000, reason="QUOTA_EXCEEDED")
     with pytest.raises(SpotifyQuotaExceeded) as caught:
@@ -109,6 +118,7 @@ def test_quota_exceeded_stops_at_once_without_retrying(spotify_world: SpotifyWor
 
 
 def test_expired_access_token_is_refreshed(spotify_world: SpotifyWorld) -> None:
+    """An expired access token is refreshed and the call succeeds."""
     client = spotify_world.link("bob")
     old = client.token_info["access_token"]
     spotify_world.state.expire_access_tokens()
@@ -117,6 +127,7 @@ def test_expired_access_token_is_refreshed(spotify_world: SpotifyWorld) -> None:
 
 
 def test_revoked_refresh_token_means_relink(spotify_world: SpotifyWorld) -> None:
+    """A revoked refresh token raises NeedsRelink."""
     client = spotify_world.link("bob")
     spotify_world.state.revoke_refresh_tokens("bob")
     with pytest.raises(NeedsRelink):
@@ -124,6 +135,7 @@ def test_revoked_refresh_token_means_relink(spotify_world: SpotifyWorld) -> None
 
 
 def test_unregistered_development_mode_user_is_told_to_ask_the_owner(spotify_world: SpotifyWorld) -> None:
+    """A user not listed for a development-mode app gets UserNotRegistered naming the dashboard."""
     spotify_world.state.users["bob"].registered = False
     client = spotify_world.link("bob")
     with pytest.raises(UserNotRegistered, match="Developer Dashboard"):
@@ -173,6 +185,7 @@ def test_failed_write_midway_puts_the_old_songs_back(spotify_world: SpotifyWorld
 
 
 def test_endless_429s_give_up_after_bounded_waits(spotify_world: SpotifyWorld) -> None:
+    """Endless short 429s stop after the policy's waits with SpotifyRateLimited."""
     from bot.spotify.errors import SpotifyRateLimited
 
     client = spotify_world.link("bob")
