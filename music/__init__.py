@@ -1,4 +1,5 @@
-"""The words every genrebot package speaks: a track, a liked song, and what a prediction offers.
+"""The words every genrebot package speaks: a track, a liked song, what a prediction offers, and
+what a sort reads (its source).
 
 Plain records with no I/O, so the Spotify client (`bot.spotify`), the Spotify stand-in
 (`sandbox`), storage and the services can all share them without depending on each other.
@@ -37,6 +38,42 @@ class LikedSong:
     added_at: datetime
 
 
+LIKED_SONGS_KEY = "liked"
+PLAYLIST_KEY_PREFIX = "playlist:"
+
+
+@dataclass(frozen=True, slots=True)
+class SortSource:
+    """What a sort reads: the member's Liked Songs, or one of their playlists (by Spotify id).
+
+    `key` names the source in storage and in genrebot's playlist records ("liked" or
+    "playlist:<id>"); `name` is what members see ("Liked Songs", the playlist's name when chosen).
+    """
+
+    playlist_id: str | None  # None: Liked Songs
+    name: str
+
+    @property
+    def key(self) -> str:
+        return LIKED_SONGS_KEY if self.playlist_id is None else PLAYLIST_KEY_PREFIX + self.playlist_id
+
+    @property
+    def is_liked_songs(self) -> bool:
+        return self.playlist_id is None
+
+    @classmethod
+    def from_key(cls, key: str, name: str) -> SortSource:
+        """The source a stored key names; raises ValueError for a key genrebot never wrote."""
+        if key == LIKED_SONGS_KEY:
+            return LIKED_SONGS
+        if key.startswith(PLAYLIST_KEY_PREFIX) and len(key) > len(PLAYLIST_KEY_PREFIX):
+            return cls(key[len(PLAYLIST_KEY_PREFIX) :], name)
+        raise ValueError(f"not a sort source key: {key!r}")
+
+
+LIKED_SONGS = SortSource(None, "Liked Songs")
+
+
 class PredictionLike(Protocol):
     """What storage and playlist planning need of a prediction (classifier.Prediction has it)."""
 
@@ -56,4 +93,4 @@ class PredictionLike(Protocol):
     def genre_probabilities(self) -> Mapping[str, float]: ...
 
 
-__all__ = ["LikedSong", "PredictionLike", "Track"]
+__all__ = ["LIKED_SONGS", "LIKED_SONGS_KEY", "LikedSong", "PredictionLike", "SortSource", "Track"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -18,14 +19,29 @@ import requests
 import spotipy
 from requests.adapters import HTTPAdapter
 
-from bot.spotify.client import SpotifyUserClient
+from bot.spotify.client import SpotifyUserClient, granted_scopes
+from bot.spotify.errors import NeedsRelink
 from bot.spotify.retry import RetryPolicy, call_with_policy
 
 # spotipy logs request headers and bodies (client secret, bearer tokens) at DEBUG and every HTTP
 # error with its full URL at ERROR; our client reports each failure as a typed error instead.
 logging.getLogger("spotipy").setLevel(logging.CRITICAL)
 
-SCOPES = ("user-library-read", "playlist-modify-private", "playlist-modify-public", "playlist-read-private")
+# What a member approves when they link. `playlist-read-collaborative` (issue #16) lets
+# `GET /me/playlists` list the playlists they collaborate on, so `/sort source:` can offer them.
+SCOPES = (
+    "user-library-read",
+    "playlist-modify-private",
+    "playlist-modify-public",
+    "playlist-read-private",
+    "playlist-read-collaborative",
+)
+# A token without one of these cannot sort at all: the member must link again. A token from
+# before a scope was added to SCOPES (playlist-read-collaborative) still sorts Liked Songs and
+# their own playlists; only collaborative playlists go unlisted, and members are told so.
+REQUIRED_SCOPES = frozenset(
+    ("user-library-read", "playlist-modify-private", "playlist-modify-public", "playlist-read-private")
+)
 
 
 class LockedSpotifyOAuth(spotipy.SpotifyOAuth):
@@ -79,12 +95,16 @@ class SpotifyApp:
         )
         return f"{self.accounts_base}/authorize?{query}"
 
-    def auth_manager(self, token_info: dict[str, Any] | None = None) -> LockedSpotifyOAuth:
+    def auth_manager(
+        self, token_info: dict[str, Any] | None = None, *, scopes: Iterable[str] | None = None
+    ) -> LockedSpotifyOAuth:
+        """spotipy's auth manager for a token. `scopes` must be ones the token holds: spotipy
+        treats a token lacking any scope it was asked for as no token and prompts on the console."""
         manager = LockedSpotifyOAuth(
             client_id=self.client_id,
             client_secret=self.client_secret,
             redirect_uri=self.redirect_uri,
-            scope=" ".join(self.scopes),
+            scope=" ".join(sorted(self.scopes if scopes is None else scopes)),
             cache_handler=spotipy.MemoryCacheHandler(token_info),
             open_browser=False,
             requests_session=self.session,
@@ -102,9 +122,17 @@ class SpotifyApp:
         return token
 
     def user_client(self, token_info: dict[str, Any]) -> SpotifyUserClient:
-        """A client for one member, seeded with their token (see `SpotifyUserClient.token_info`)."""
+        """A client for one member, seeded with their token (see `SpotifyUserClient.token_info`).
+
+        Raises NeedsRelink when the token lacks a scope genrebot cannot work without. The auth
+        manager asks only for what the token was granted, so a token from before a scope was added
+        to SCOPES works (with what it allows) instead of making spotipy prompt for a new consent."""
+        granted = granted_scopes(token_info)
+        missing = REQUIRED_SCOPES - granted
+        if missing:
+            raise NeedsRelink(f"the stored authorisation lacks {', '.join(sorted(missing))}")
         return SpotifyUserClient(
-            auth_manager=self.auth_manager(token_info),
+            auth_manager=self.auth_manager(token_info, scopes=granted & frozenset(self.scopes)),
             requests_session=self.session,
             api_base=self.api_base,
             policy=self.policy,

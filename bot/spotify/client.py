@@ -8,8 +8,9 @@ parts (the member's auth manager, the shared HTTP session, the API base and the 
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any, TypeVar
@@ -18,12 +19,16 @@ import requests
 import spotipy
 from spotipy.exceptions import SpotifyException
 
-from bot.spotify.errors import AudioFeaturesUnavailable
+from bot.spotify.errors import AudioFeaturesUnavailable, PlaylistNotFound, PlaylistNotReadable
 from bot.spotify.retry import RetryPolicy, call_with_policy, is_unregistered_user
 from music import Track
 
 T = TypeVar("T")
-PAGE_SIZE = 50
+PAGE_SIZE = 50  # the most Spotify serves per page of Liked Songs, playlists, or playlist items
+# Why a playlist entry is not a song genrebot can sort (the reply counts each reason).
+SKIPPED_LOCAL = "local file"
+SKIPPED_EPISODE = "episode"
+SKIPPED_UNAVAILABLE = "unavailable"
 AUDIO_FEATURES_BATCH = 100  # ids per /audio-features request
 
 
@@ -45,6 +50,32 @@ class LikedPage:
 class PlaylistRef:
     id: str
     url: str
+
+
+@dataclass(frozen=True)
+class PlaylistSummary:
+    """A playlist as `GET /me/playlists` and `GET /playlists/{id}` describe it (no items)."""
+
+    id: str
+    name: str
+    owner_id: str
+    owner_name: str
+    collaborative: bool
+    description: str
+    snapshot_id: str
+
+
+@dataclass(frozen=True)
+class PlaylistItemsPage:
+    tracks: list[Track]  # the songs on this page, in playlist order
+    skipped: Counter[str] = field(default_factory=Counter)  # SKIPPED_* reason -> entries on this page
+    total: int = 0
+    next_offset: int | None = None
+
+
+def granted_scopes(token_info: dict[str, Any] | None) -> frozenset[str]:
+    """The scopes a token was granted (Spotify's token answer lists them, space-separated)."""
+    return frozenset(str((token_info or {}).get("scope") or "").split())
 
 
 class SpotifyUserClient:
@@ -75,6 +106,10 @@ class SpotifyUserClient:
     def token_info(self) -> dict[str, Any] | None:
         token: dict[str, Any] | None = self.auth.cache_handler.get_cached_token()
         return token
+
+    @property
+    def granted_scopes(self) -> frozenset[str]:
+        return granted_scopes(self.token_info)
 
     def _force_refresh(self) -> None:
         token = self.token_info
@@ -133,6 +168,62 @@ class SpotifyUserClient:
         except SpotifyException as exc:
             if exc.http_status == 404 or (exc.http_status == 403 and not is_unregistered_user(exc)):
                 raise AudioFeaturesUnavailable() from None
+            raise
+
+    # --- playlists as sources ------------------------------------------------------------------
+
+    def my_playlists(self) -> list[PlaylistSummary]:
+        """Every playlist in the member's library (owned, followed, collaborative as the scopes
+        allow), in Spotify's order, 50 a request."""
+        playlists: list[PlaylistSummary] = []
+        offset = 0
+        while True:
+            page = self.call(partial(self.sp.current_user_playlists, limit=PAGE_SIZE, offset=offset))
+            playlists.extend(_playlist_summary(p) for p in page.get("items") or [] if p and p.get("id"))
+            if not page.get("next") or not page.get("items"):
+                return playlists
+            offset += PAGE_SIZE
+
+    def playlist_details(self, playlist_id: str) -> PlaylistSummary:
+        """A playlist's name, owner and snapshot; any playlist Spotify knows may be looked up."""
+        fields = "id,name,description,collaborative,snapshot_id,owner(id,display_name)"
+        answer = self.call(partial(self._playlist_request, playlist_id, f"playlists/{playlist_id}", fields=fields))
+        return _playlist_summary(answer)
+
+    def playlist_items_page(self, playlist_id: str, offset: int, limit: int = PAGE_SIZE) -> PlaylistItemsPage:
+        """One page of a playlist's items: the songs, and what was skipped (local files, episodes,
+        entries Spotify no longer serves). Raises PlaylistNotReadable when the member neither owns
+        nor collaborates on the playlist."""
+        page = self.call(
+            partial(
+                self._playlist_request,
+                playlist_id,
+                f"playlists/{playlist_id}/items",
+                limit=limit,
+                offset=offset,
+                additional_types="track,episode",
+            )
+        )
+        tracks: list[Track] = []
+        skipped: Counter[str] = Counter()
+        for entry in page.get("items") or []:
+            track, reason = _playlist_entry(entry)
+            if track is not None:
+                tracks.append(track)
+            else:
+                skipped[reason or SKIPPED_UNAVAILABLE] += 1
+        total = int(page.get("total") or 0)
+        next_offset = offset + limit if page.get("next") and offset + limit < total else None
+        return PlaylistItemsPage(tracks, skipped, total, next_offset)
+
+    def _playlist_request(self, playlist_id: str, path: str, **params: Any) -> Any:
+        try:
+            return self.sp._get(path, **params)
+        except SpotifyException as exc:
+            if exc.http_status in (400, 404):
+                raise PlaylistNotFound(playlist_id) from None
+            if exc.http_status == 403 and not is_unregistered_user(exc) and "scope" not in (exc.msg or "").lower():
+                raise PlaylistNotReadable(playlist_id) from None
             raise
 
     # --- playlists ---------------------------------------------------------------------------
@@ -198,6 +289,35 @@ def track_from_api(data: dict[str, Any] | None) -> Track | None:
         explicit=data.get("explicit"),
         audio_features=None,
     )
+
+
+def _playlist_summary(data: dict[str, Any]) -> PlaylistSummary:
+    owner = data.get("owner") or {}
+    owner_id = str(owner.get("id") or "")
+    return PlaylistSummary(
+        id=str(data["id"]),
+        name=str(data.get("name") or ""),
+        owner_id=owner_id,
+        owner_name=str(owner.get("display_name") or owner_id),
+        collaborative=bool(data.get("collaborative")),
+        description=str(data.get("description") or ""),
+        snapshot_id=str(data.get("snapshot_id") or ""),
+    )
+
+
+def _playlist_entry(entry: dict[str, Any] | None) -> tuple[Track | None, str | None]:
+    """The song in a playlist entry, or why there is none. Since 2026 entries carry `item`
+    (`track` is kept, deprecated); a local file is a track object with `is_local` and no id."""
+    entry = entry or {}
+    item = entry.get("item") if "item" in entry else entry.get("track")
+    if not item:
+        return None, SKIPPED_UNAVAILABLE
+    if entry.get("is_local") or item.get("is_local") or str(item.get("uri") or "").startswith("spotify:local:"):
+        return None, SKIPPED_LOCAL
+    if item.get("type") == "episode":
+        return None, SKIPPED_EPISODE
+    track = track_from_api(item)
+    return (track, None) if track is not None else (None, SKIPPED_UNAVAILABLE)
 
 
 def _parse_time(value: str | None) -> datetime:

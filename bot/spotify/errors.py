@@ -47,6 +47,25 @@ class AudioFeaturesUnavailable(SpotifyError):
         super().__init__("this Spotify app gets no audio features (403)")
 
 
+class PlaylistNotReadable(SpotifyError):
+    """Spotify refuses this playlist's items to the member (403): since February 2026 a
+    development-mode app reads items only of playlists the member owns or collaborates on."""
+
+    def __init__(self, playlist_id: str, name: str | None = None, owner: str | None = None) -> None:
+        self.playlist_id = playlist_id
+        self.name = name
+        self.owner = owner
+        super().__init__(f"Spotify refused the items of playlist {playlist_id} (not the member's own or shared)")
+
+
+class PlaylistNotFound(SpotifyError):
+    """No playlist with this id for this member (404, or an id Spotify calls malformed)."""
+
+    def __init__(self, playlist_id: str) -> None:
+        self.playlist_id = playlist_id
+        super().__init__(f"Spotify has no playlist {playlist_id!r} for this member")
+
+
 class PlaylistWriteFailed(SpotifyError):
     """A playlist write failed midway; `playlist_id`/`url` name the playlist so it is reused next time."""
 

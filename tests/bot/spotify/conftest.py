@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -28,14 +29,22 @@ class SpotifyWorld:
 
     def link(self, user_id: str = "alice") -> SpotifyUserClient:
         """The authorisation-code flow as a browser runs it: consent page, redirect, code exchange."""
-        response = requests.get(
-            self.app.authorize_url("state-123") + f"&sandbox_user={user_id}", allow_redirects=False, timeout=10
-        )
-        assert response.status_code == 302
-        query = parse_qs(urlparse(response.headers["Location"]).query)
-        assert query["state"] == ["state-123"]
-        token = self.app.exchange_code(query["code"][0])
-        return self.app.user_client(token)
+        return self.app.user_client(self.token(user_id))
+
+    def token(self, user_id: str = "alice", scopes: Sequence[str] | None = None) -> dict[str, Any]:
+        """A token as linking gives it; `scopes`: what an older genrebot asked for instead of SCOPES."""
+        if scopes is not None:
+            self.app.scopes = tuple(scopes)  # an instance attribute shadows the class's SCOPES
+        try:
+            response = requests.get(
+                self.app.authorize_url("state-123") + f"&sandbox_user={user_id}", allow_redirects=False, timeout=10
+            )
+            assert response.status_code == 302
+            query = parse_qs(urlparse(response.headers["Location"]).query)
+            assert query["state"] == ["state-123"]
+            return self.app.exchange_code(query["code"][0])
+        finally:
+            vars(self.app).pop("scopes", None)
 
 
 @pytest.fixture
