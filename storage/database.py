@@ -17,7 +17,7 @@ from storage.app_state import AppStateRepository
 from storage.crypto import TokenCipher
 from storage.guilds import GuildRepository
 from storage.leaderboard import LeaderboardRepository
-from storage.library import LikedSongRepository, TrackRepository
+from storage.library import LikedSongRepository, SourceTrackRepository, TrackRepository
 from storage.migrations import apply_migrations
 from storage.oauth_states import OAuthStateRepository
 from storage.playlists import PlaylistRepository
@@ -46,6 +46,7 @@ class Database:
         self.oauth_states = OAuthStateRepository(sql)
         self.tracks = TrackRepository(sql)
         self.liked = LikedSongRepository(sql)
+        self.source_tracks = SourceTrackRepository(sql)
         self.predictions = PredictionRepository(sql)
         self.playlists = PlaylistRepository(sql)
         self.schedules = ScheduleRepository(sql)
@@ -107,13 +108,14 @@ class Database:
         return user
 
     async def unlink_member(self, discord_id: int) -> None:
-        """Forget the member's token, library, playlists, schedule, memberships and choices at once.
+        """Forget the member's token, library, playlists, sources, schedule, memberships and choices at once.
 
         Songs and predictions are shared by all members and stay.
         """
         async with self.sql.transaction():
             await self.tokens.forget(discord_id)
             await self.liked.forget(discord_id)
+            await self.source_tracks.forget(discord_id)
             await self.playlists.forget(discord_id)
             await self.schedules.forget(discord_id)
             await self.guilds.forget(discord_id)

@@ -1,4 +1,5 @@
-"""Songs and members' libraries: track metadata (shared by all members) and who liked what when."""
+"""Songs and members' libraries: track metadata (shared by all members), who liked what when, and
+which songs each playlist a member sorts held when it was last read."""
 
 from __future__ import annotations
 
@@ -115,3 +116,30 @@ class LikedSongRepository:
     async def forget(self, discord_id: int) -> None:
         async with self.sql.transaction() as tx:
             await tx.execute("DELETE FROM liked_songs WHERE discord_id = ?", (discord_id,))
+
+
+class SourceTrackRepository:
+    """The songs of a member's playlist source as its last read found them (Liked Songs have
+    `LikedSongRepository`); the next read compares against them to tell what is new."""
+
+    def __init__(self, sql: SqlHandle) -> None:
+        self.sql = sql
+
+    async def known_ids(self, discord_id: int, source: str) -> set[str]:
+        rows = await self.sql.fetchall(
+            "SELECT track_id FROM source_tracks WHERE discord_id = ? AND source = ?", (discord_id, source)
+        )
+        return {row["track_id"] for row in rows}
+
+    async def replace_all(self, discord_id: int, source: str, track_ids: Sequence[str]) -> None:
+        """What the source holds after a read; the songs must be stored (`TrackRepository`) first."""
+        async with self.sql.transaction() as tx:
+            await tx.execute("DELETE FROM source_tracks WHERE discord_id = ? AND source = ?", (discord_id, source))
+            await tx.executemany(
+                "INSERT OR IGNORE INTO source_tracks (discord_id, source, track_id) VALUES (?, ?, ?)",
+                [(discord_id, source, track_id) for track_id in track_ids],
+            )
+
+    async def forget(self, discord_id: int) -> None:
+        async with self.sql.transaction() as tx:
+            await tx.execute("DELETE FROM source_tracks WHERE discord_id = ?", (discord_id,))

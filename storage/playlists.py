@@ -1,7 +1,9 @@
-"""The Spotify playlists genrebot made for each member, one per genre (or genre/subgenre) key."""
+"""The Spotify playlists genrebot made for each member: one per source and genre (or
+genre/subgenre) key, so each sort of a source re-uses the playlists its last sort made."""
 
 from __future__ import annotations
 
+from music import LIKED_SONGS_KEY
 from storage.records import PlaylistRecord
 from storage.sql import SqlHandle, to_datetime
 
@@ -10,11 +12,12 @@ class PlaylistRepository:
     def __init__(self, sql: SqlHandle) -> None:
         self.sql = sql
 
-    async def get_all(self, discord_id: int) -> dict[str, PlaylistRecord]:
-        """The member's playlists by key."""
+    async def get_all(self, discord_id: int, source: str = LIKED_SONGS_KEY) -> dict[str, PlaylistRecord]:
+        """The member's playlists made from `source` (a SortSource key), by genre key."""
         rows = await self.sql.fetchall(
-            "SELECT key, playlist_id, url, track_count, updated_at FROM playlists WHERE discord_id = ?",
-            (discord_id,),
+            """SELECT key, playlist_id, url, track_count, updated_at FROM playlists
+               WHERE discord_id = ? AND source = ?""",
+            (discord_id, source),
         )
         return {
             row["key"]: PlaylistRecord(
@@ -24,19 +27,26 @@ class PlaylistRepository:
                 url=row["url"],
                 track_count=row["track_count"],
                 updated_at=to_datetime(row["updated_at"]),
+                source=source,
             )
             for row in rows
         }
 
+    async def playlist_ids(self, discord_id: int) -> set[str]:
+        """The Spotify ids of every playlist genrebot made for the member, from any source."""
+        rows = await self.sql.fetchall("SELECT playlist_id FROM playlists WHERE discord_id = ?", (discord_id,))
+        return {row["playlist_id"] for row in rows}
+
     async def upsert(self, record: PlaylistRecord) -> None:
         async with self.sql.transaction() as tx:
             await tx.execute(
-                """INSERT INTO playlists (discord_id, key, playlist_id, url, track_count, updated_at)
-                   VALUES (?, ?, ?, ?, ?, ?)
-                   ON CONFLICT (discord_id, key) DO UPDATE SET playlist_id = excluded.playlist_id,
+                """INSERT INTO playlists (discord_id, source, key, playlist_id, url, track_count, updated_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (discord_id, source, key) DO UPDATE SET playlist_id = excluded.playlist_id,
                      url = excluded.url, track_count = excluded.track_count, updated_at = excluded.updated_at""",
                 (
                     record.discord_id,
+                    record.source,
                     record.key,
                     record.playlist_id,
                     record.url,

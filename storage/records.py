@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from music import LIKED_SONGS_KEY
+
 
 class LinkStatus(StrEnum):
     LINKED = "linked"
@@ -49,6 +51,7 @@ class PlaylistRecord:
     url: str
     track_count: int
     updated_at: datetime
+    source: str = LIKED_SONGS_KEY  # what the playlist was sorted from: music.SortSource.key
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,11 @@
-"""A member's saved sort choices, which their weekly refresh repeats."""
+"""A member's saved sort choices, which their weekly refresh repeats, and the sources (Liked
+Songs, playlists) it sorts."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from music import SortSource
 from storage.records import SortPreferences
 from storage.sql import SqlHandle, now
 
@@ -56,6 +60,29 @@ class SortPreferenceRepository:
             multi=bool(first["multi"]),
         )
 
+    async def save_refresh_sources(self, discord_id: int, sources: Sequence[SortSource]) -> None:
+        """Replace what the member's weekly refresh sorts, in this order (empty: Liked Songs alone)."""
+        async with self.sql.transaction() as tx:
+            await tx.execute("DELETE FROM refresh_sources WHERE discord_id = ?", (discord_id,))
+            await tx.executemany(
+                "INSERT INTO refresh_sources (discord_id, position, source, name) VALUES (?, ?, ?, ?)",
+                [(discord_id, position, source.key, source.name) for position, source in enumerate(sources)],
+            )
+
+    async def refresh_sources(self, discord_id: int) -> list[SortSource]:
+        """What the member chose for their weekly refresh, in order; [] if they never chose."""
+        rows = await self.sql.fetchall(
+            "SELECT source, name FROM refresh_sources WHERE discord_id = ? ORDER BY position", (discord_id,)
+        )
+        sources = []
+        for row in rows:
+            try:
+                sources.append(SortSource.from_key(row["source"], row["name"]))
+            except ValueError:
+                continue  # a key this version does not know: skipped rather than failing the refresh
+        return sources
+
     async def forget(self, discord_id: int) -> None:
         async with self.sql.transaction() as tx:
             await tx.execute("DELETE FROM sort_preferences WHERE discord_id = ?", (discord_id,))
+            await tx.execute("DELETE FROM refresh_sources WHERE discord_id = ?", (discord_id,))

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from music import LikedSong
+from music import LikedSong, SortSource
 from storage import Database
 from storage.records import LinkStatus, PlaylistRecord, SortPreferences
 from tests.storage.conftest import TOKEN, Guess, link, track
@@ -29,7 +29,7 @@ async def test_a_link_whose_token_cannot_be_stored_stores_nothing(db: Database) 
 
 
 async def test_unlinking_forgets_the_members_data(db: Database) -> None:
-    """Token, library, playlists, schedule, memberships, counts and saved choices go; the status says unlinked."""
+    """Token, library, sources, playlists, schedule, memberships, counts and saved choices go; the status says unlinked."""
     await link(db, 1)
     await db.tracks.upsert_many([track(1)])
     await db.liked.add_many(1, [LikedSong(track(1).id, datetime.now(UTC))])
@@ -39,6 +39,8 @@ async def test_unlinking_forgets_the_members_data(db: Database) -> None:
     await db.schedules.set(1, 4, 18, "UTC", datetime.now(UTC))
     await db.guilds.add_member(10, 1)
     await db.sort_preferences.save(1, SortPreferences(None, "genre", 0.0, 5, False))
+    await db.sort_preferences.save_refresh_sources(1, [SortSource("road", "Road Trip")])
+    await db.source_tracks.replace_all(1, "playlist:road", [track(1).id])
     await db.oauth_states.create(1)
     await db.unlink_member(1)
     assert await db.tokens.load(1) is None
@@ -46,6 +48,8 @@ async def test_unlinking_forgets_the_members_data(db: Database) -> None:
     assert await db.playlists.get_all(1) == {}
     assert await db.schedules.get(1) is None
     assert await db.sort_preferences.get(1) is None
+    assert await db.sort_preferences.refresh_sources(1) == []
+    assert await db.source_tracks.known_ids(1, "playlist:road") == set()
     for table in ("guild_members", "member_genre_counts", "oauth_states"):
         assert await db.sql.fetchall(f"SELECT 1 FROM {table} WHERE discord_id = 1") == []  # noqa: S608
     user = await db.users.get(1)

@@ -72,3 +72,14 @@ async def test_counting_liked_songs_counts_only_that_members(db: Database) -> No
     await db.liked.add_many(1, [liked(0), liked(1)])
     await db.liked.add_many(2, [liked(2)])
     assert (await db.liked.count(1), await db.liked.count(2)) == (2, 1)
+
+
+async def test_a_sources_songs_are_replaced_by_each_read_and_kept_per_source(db: Database) -> None:
+    """replace_all keeps what the last read of that source found; other sources are untouched."""
+    await link(db, 1)
+    await db.tracks.upsert_many([track(i) for i in range(4)])
+    await db.source_tracks.replace_all(1, "playlist:a", [track(0).id, track(1).id])
+    await db.source_tracks.replace_all(1, "playlist:b", [track(2).id])
+    await db.source_tracks.replace_all(1, "playlist:a", [track(1).id, track(3).id])
+    assert await db.source_tracks.known_ids(1, "playlist:a") == {track(1).id, track(3).id}
+    assert await db.source_tracks.known_ids(1, "playlist:b") == {track(2).id}

@@ -18,6 +18,7 @@ from tests.storage.conftest import new_key
 
 REPO = Path(__file__).resolve().parents[2]
 SORT_OPTIONS_VERSION = 3  # the version that moved sort options out of app_state
+PLAYLIST_SOURCES_VERSION = 4  # the version that keyed playlists by source (issue #16)
 
 
 async def database_at(path: Path, version: int) -> SqlHandle:
@@ -123,6 +124,22 @@ async def test_old_options_the_bot_could_not_read_are_dropped_so_defaults_apply(
             genres=None, level="subgenre", min_confidence=0.0, min_playlist_size=5, multi=False
         )
         assert [await db.sort_preferences.get(member) for member in (2, 3, 4)] == [None, None, None]
+    finally:
+        await db.close()
+
+
+async def test_playlists_made_before_sources_existed_become_liked_songs_playlists(tmp_path: Path) -> None:
+    """V4 keeps every playlist record, now under the Liked Songs source, so re-sorts still re-use them."""
+    path = tmp_path / "old.sqlite3"
+    sql = await database_at(path, PLAYLIST_SOURCES_VERSION - 1)
+    async with sql.transaction() as tx:
+        await tx.execute("INSERT INTO users VALUES (1, 'sp1', 'Old Member', 0, 'user-library-read', 'linked')")
+        await tx.execute("INSERT INTO playlists VALUES (1, 'rock', 'pl1', 'https://x/pl1', 12, 5.0)")
+    await sql.close()
+    db = await Database.open(path, encryption_keys=[new_key()])
+    try:
+        record = (await db.playlists.get_all(1, "liked"))["rock"]
+        assert (record.playlist_id, record.url, record.track_count, record.source) == ("pl1", "https://x/pl1", 12, "liked")
     finally:
         await db.close()
 

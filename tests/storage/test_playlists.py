@@ -1,4 +1,4 @@
-"""Playlists genrebot made: one record per member and key."""
+"""Playlists genrebot made: one record per member, source and key."""
 
 from __future__ import annotations
 
@@ -25,3 +25,15 @@ async def test_writing_a_key_again_replaces_its_record(db: Database) -> None:
     await db.playlists.upsert(PlaylistRecord(1, "rock", "pl1", "u1", 12, T0))
     await db.playlists.upsert(PlaylistRecord(1, "rock", "pl2", "u2", 15, T0))
     assert [(r.playlist_id, r.track_count) for r in (await db.playlists.get_all(1)).values()] == [("pl2", 15)]
+
+
+async def test_playlists_of_different_sources_are_kept_apart(db: Database) -> None:
+    """The same genre key from Liked Songs and from a playlist are two records; get_all reads one source."""
+    await link(db, 1)
+    liked = PlaylistRecord(1, "rock", "pl1", "u1", 12, T0)
+    road_trip = PlaylistRecord(1, "rock", "pl2", "u2", 4, T0, source="playlist:road")
+    await db.playlists.upsert(liked)
+    await db.playlists.upsert(road_trip)
+    assert await db.playlists.get_all(1) == {"rock": liked}
+    assert await db.playlists.get_all(1, "playlist:road") == {"rock": road_trip}
+    assert await db.playlists.playlist_ids(1) == {"pl1", "pl2"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from music import LIKED_SONGS, SortSource
 from storage import Database
 from storage.records import SortPreferences
 
@@ -39,3 +40,20 @@ async def test_preferences_are_kept_without_a_linked_account(db: Database) -> No
     """The table does not depend on users: a member who never linked can still have saved choices."""
     await db.sort_preferences.save(99, CHOICES)
     assert await db.users.get(99) is None and await db.sort_preferences.get(99) == CHOICES
+
+
+async def test_refresh_sources_read_back_in_the_members_order(db: Database) -> None:
+    """Saved weekly-refresh sources come back as saved; a member who never chose has none."""
+    sources = [SortSource("road", "Road Trip"), LIKED_SONGS, SortSource("party", "Party")]
+    await db.sort_preferences.save_refresh_sources(7, sources)
+    assert await db.sort_preferences.refresh_sources(7) == sources
+    assert await db.sort_preferences.refresh_sources(8) == []
+
+
+async def test_refresh_sources_are_kept_apart_from_the_sort_choices(db: Database) -> None:
+    """Saving sort choices after each /sort leaves the chosen refresh sources alone; forget drops both."""
+    await db.sort_preferences.save_refresh_sources(7, [SortSource("road", "Road Trip")])
+    await db.sort_preferences.save(7, CHOICES)
+    assert await db.sort_preferences.refresh_sources(7) == [SortSource("road", "Road Trip")]
+    await db.sort_preferences.forget(7)
+    assert await db.sort_preferences.refresh_sources(7) == [] and await db.sort_preferences.get(7) is None
