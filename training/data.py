@@ -2,21 +2,21 @@
 
 Columns are found by name (case- and punctuation-insensitive), with overrides for the label
 columns. Cleaning turns placeholders and impossible values into missing values (never a silent
-zero), merges duplicate tracks (a track listed under several genres keeps all of them for
-evaluation) and reports what it dropped or repaired, and why.
+zero) and reports what it dropped or repaired, and why. Two entry points: `load_labelled` for
+training and evaluation (drops unusable rows, merges duplicate tracks keeping every label) and
+`load_rows` for prediction (one song per input row, whatever it holds).
 """
 
 from __future__ import annotations
 
 import hashlib
-import math
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from classifier.features import AUDIO_FEATURES
@@ -56,12 +56,23 @@ class CleaningReport:
 
 
 @dataclass
+class LoadedRows:
+    """Every input row as a song, in input order (what `predict` and `sort --csv` classify)."""
+
+    frame: pd.DataFrame  # the input as read, every column a string
+    tracks: list[SongRow]
+    columns: dict[str, str]  # role -> the input's column name
+    report: CleaningReport
+
+
+@dataclass
 class LoadedData:
-    frame: pd.DataFrame  # the input, cleaned, one row per input row (for predict)
+    """Labelled songs, one per distinct track (what training and evaluation use)."""
+
     tracks: list[SongRow]
     track_ids: list[str]
-    genres: list[tuple[str, ...]]  # per merged track; empty when unlabelled
-    subgenres: list[tuple[str, ...]]  # aligned with genres where the data has subgenres
+    genres: list[tuple[str, ...]]  # every label the track carries, first seen first
+    subgenres: list[tuple[str, ...]]  # aligned with genres; empty where the data has none
     has_audio: bool
     report: CleaningReport
     sha256: str
@@ -85,6 +96,7 @@ AUDIO_RANGES = {"danceability": (0, 1), "energy": (0, 1), "speechiness": (0, 1),
                 "instrumentalness": (0, 1), "liveness": (0, 1), "valence": (0, 1), "key": (0, 11),
                 "mode": (0, 1), "loudness": (-70, 10), "tempo": (1, 300)}
 PLACEHOLDERS = {"", "?", "empty_field", "nan", "none", "null", "n/a", "-"}
+TEXT_ROLES = ("name", "artists", "album", "release_date", "label", "subgenre")
 
 
 def _simple(name: str) -> str:
@@ -111,175 +123,175 @@ def find_columns(columns: Sequence[str], overrides: Mapping[str, str | None]) ->
     return found
 
 
-def _read(path: Path) -> tuple[pd.DataFrame, str]:
+def read_csv(path: Path) -> tuple[pd.DataFrame, str]:
+    """The file as strings (nothing guessed), and its sha256."""
     if not path.exists():
         raise DataError(f"no such file: {path}")
     raw = path.read_bytes()
-    digest = hashlib.sha256(raw).hexdigest()
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, escapechar=None)
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError, OSError) as exc:
         raise DataError(f"cannot read {path} as CSV: {type(exc).__name__}") from None
-    return frame, digest
+    return frame, hashlib.sha256(raw).hexdigest()
 
 
-def _split_artists(value: str, separator: str) -> tuple[str, ...]:
+def _columns_or_refuse(frame: pd.DataFrame, overrides: Mapping[str, str | None]) -> dict[str, str]:
+    columns = find_columns(list(frame.columns), overrides)
+    if "name" not in columns or "artists" not in columns:
+        raise DataError(
+            "no recognisable columns: expected a track name (track_name, name, Track Name) and artists "
+            f"(track_artist, artists, artist_name, Artist Name(s)); found {', '.join(list(frame.columns)[:12])}"
+        )
+    return columns
+
+
+def _text(frame: pd.DataFrame, columns: Mapping[str, str], role: str, report: CleaningReport) -> pd.Series:
+    if role not in columns:
+        return pd.Series([""] * len(frame), index=frame.index, dtype=object)
+    series = frame[columns[role]].astype(str).str.strip()
+    placeholder = series.str.lower().isin(PLACEHOLDERS)
+    if role in ("name", "artists", "album"):
+        report.add(f"{role}: placeholder or empty -> missing", int(placeholder.sum()))
+    return series.where(~placeholder, "")
+
+
+def _numbers(raw: pd.Series) -> pd.Series:
+    """Strings to floats; placeholders and anything unparsable become NaN."""
+    text = raw.astype(str).str.strip()
+    return pd.to_numeric(text.where(~text.str.lower().isin(PLACEHOLDERS)), errors="coerce")
+
+
+def _durations(frame: pd.DataFrame, columns: Mapping[str, str], report: CleaningReport) -> np.ndarray:
+    if "duration_ms" not in columns:
+        return np.full(len(frame), np.nan)
+    values = np.array(_numbers(frame[columns["duration_ms"]]), dtype=np.float64)
+    impossible = ~np.isnan(values) & ((values < 10_000) | (values > 3_600_000))
+    report.add("duration: impossible (<10 s, >1 h, -1) -> missing", int(impossible.sum()))
+    values[impossible] = np.nan
+    return values
+
+
+def _explicit(frame: pd.DataFrame, columns: Mapping[str, str]) -> pd.Series:
+    if "explicit" not in columns:
+        return pd.Series([None] * len(frame), index=frame.index, dtype=object)
+    flags = frame[columns["explicit"]].astype(str).str.strip().str.lower()
+    mapped = flags.map({"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False})
+    return mapped.astype(object).where(mapped.notna(), None)
+
+
+def _audio(frame: pd.DataFrame, columns: Mapping[str, str], report: CleaningReport) -> np.ndarray:
+    """[rows, AUDIO_FEATURES] floats, NaN where absent, a placeholder or out of range."""
+    audio = np.full((len(frame), len(AUDIO_FEATURES)), np.nan)
+    for j, feature in enumerate(AUDIO_FEATURES):
+        if feature not in columns:
+            continue
+        raw = frame[columns[feature]].astype(str).str.strip()
+        values = _numbers(raw)
+        if feature == "key":
+            values = values.fillna(raw.map(KEY_LETTERS))
+        elif feature == "mode":
+            values = values.fillna(raw.str.lower().map({"major": 1.0, "minor": 0.0}))
+        low, high = AUDIO_RANGES[feature]
+        valid = values.between(low, high)
+        report.add(f"{feature}: placeholder or out of range -> missing", int((~valid & (raw != "")).sum()))
+        audio[:, j] = values.where(valid).to_numpy(dtype=np.float64)
+    return audio
+
+
+def _artist_separator(frame: pd.DataFrame, columns: Mapping[str, str]) -> str:
+    artists = frame[columns["artists"]].astype(str)
+    if artists.str.contains(";").mean() > 0.01:
+        return ";"
+    return "," if "Artist URI(s)" in frame.columns else ";"
+
+
+def split_artists(value: str, separator: str) -> tuple[str, ...]:
+    if not value:
+        return ()
     if separator == ",":
         parts = re.split(r"(?<!\\),\s*", value)
         return tuple(p.replace("\\,", ",").strip() for p in parts if p.strip())
     return tuple(p.strip() for p in value.split(separator) if p.strip())
 
 
-def _number(value: str) -> float | None:
-    text = value.strip()
-    if text.lower() in PLACEHOLDERS:
-        return None
-    try:
-        number = float(text)
-    except ValueError:
-        return None
-    return None if math.isnan(number) else number
+def _clean(frame: pd.DataFrame, columns: Mapping[str, str], report: CleaningReport) -> pd.DataFrame:
+    """One cleaned column per role (same index as the input), audio as one object column of dicts."""
+    clean = pd.DataFrame({role: _text(frame, columns, role, report) for role in TEXT_ROLES}, index=frame.index)
+    clean["label"] = clean["label"].str.lower()
+    clean["subgenre"] = clean["subgenre"].str.lower()
+    clean["duration_ms"] = _durations(frame, columns, report)
+    clean["explicit"] = _explicit(frame, columns)
+    audio = _audio(frame, columns, report)
+    enough = (~np.isnan(audio)).sum(axis=1) >= len(AUDIO_FEATURES) // 2
+    clean["audio"] = _audio_dicts(audio, enough)
+    if "track_id" in columns:
+        clean["track_id"] = frame[columns["track_id"]].astype(str).str.replace("spotify:track:", "", regex=False)
+    else:
+        clean["track_id"] = clean["name"].str.lower() + "|" + clean["artists"].str.lower()
+    return clean
 
 
-def load(
-    path: Path,
-    *,
-    label_column: str | None = None,
-    subgenre_column: str | None = None,
-    require_labels: bool = True,
-    merge_duplicates: bool = True,
-    keep_all_rows: bool = False,
-) -> LoadedData:
-    frame, digest = _read(Path(path))
-    columns = find_columns(list(frame.columns), {"label": label_column, "subgenre": subgenre_column})
-    if "name" not in columns or "artists" not in columns:
-        raise DataError(
-            "no recognisable columns: expected a track name (track_name, name, Track Name) and artists "
-            f"(track_artist, artists, artist_name, Artist Name(s)); found {', '.join(list(frame.columns)[:12])}"
-        )
-    if require_labels and "label" not in columns:
+def _audio_dicts(audio: np.ndarray, enough: np.ndarray) -> list[dict[str, float] | None]:
+    records: list[dict[str, float] | None] = [None] * len(audio)
+    names = AUDIO_FEATURES
+    for row in np.flatnonzero(enough):
+        values = audio[row]
+        records[row] = {names[j]: float(values[j]) for j in np.flatnonzero(~np.isnan(values))}
+    return records
+
+
+def _songs(clean: pd.DataFrame, separator: str) -> list[SongRow]:
+    durations = [None if np.isnan(d) else int(d) for d in clean["duration_ms"].to_numpy(dtype=np.float64)]
+    return [
+        SongRow(name=name, artists=split_artists(artists, separator), album=album, release_date=date or None,
+                duration_ms=duration, explicit=explicit, audio_features=audio)
+        for name, artists, album, date, duration, explicit, audio in zip(
+            clean["name"], clean["artists"], clean["album"], clean["release_date"], durations,
+            clean["explicit"], clean["audio"], strict=True)
+    ]
+
+
+def load_rows(path: Path) -> LoadedRows:
+    """Every row of a CSV to classify, in order; nothing is dropped or merged."""
+    frame, _ = read_csv(Path(path))
+    columns = _columns_or_refuse(frame, {})
+    report = CleaningReport(rows_read=len(frame))
+    clean = _clean(frame, columns, report)
+    return LoadedRows(frame, _songs(clean, _artist_separator(frame, columns)), columns, report)
+
+
+def load_labelled(path: Path, *, label_column: str | None = None, subgenre_column: str | None = None) -> LoadedData:
+    """Labelled songs for training or scoring: unusable rows dropped, duplicate tracks merged."""
+    frame, digest = read_csv(Path(path))
+    columns = _columns_or_refuse(frame, {"label": label_column, "subgenre": subgenre_column})
+    if "label" not in columns:
         raise DataError(
             "no label column: expected playlist_genre, track_genre, music_genre or genre (or pass --label-column)"
         )
     report = CleaningReport(rows_read=len(frame))
-    artist_col = frame[columns["artists"]].astype(str)
-    separator = ";" if artist_col.str.contains(";").mean() > 0.01 else ("," if "Artist URI(s)" in frame.columns else ";")
+    clean = _clean(frame, columns, report)
+    no_song = (clean["name"] == "") & (clean["artists"] == "")
+    report.add("dropped: no track name and no artist", int(no_song.sum()))
+    unlabelled = (clean["label"] == "") & ~no_song
+    report.add("dropped: no label", int(unlabelled.sum()))
+    kept = clean[~no_song & ~unlabelled]
 
-    def text(role: str) -> pd.Series:
-        if role not in columns:
-            return pd.Series([""] * len(frame))
-        series = frame[columns[role]].astype(str).str.strip()
-        placeholder = series.str.lower().isin(PLACEHOLDERS)
-        report.add(f"{role}: placeholder or empty -> missing", int(placeholder.sum()) if role in ("name", "artists", "album") else 0)
-        return series.where(~placeholder, "")
-
-    names, artists, albums = text("name"), text("artists"), text("album")
-    dates = text("release_date") if "release_date" in columns else pd.Series([""] * len(frame))
-    labels = text("label").str.lower() if "label" in columns else pd.Series([""] * len(frame))
-    subs = text("subgenre").str.lower() if "subgenre" in columns else pd.Series([""] * len(frame))
-    ids = frame[columns["track_id"]].astype(str).str.replace("spotify:track:", "", regex=False) if "track_id" in columns else None
-
-    durations: list[int | None] = []
-    bad_duration = 0
-    for value in (frame[columns["duration_ms"]] if "duration_ms" in columns else [""] * len(frame)):
-        number = _number(str(value))
-        if number is None or not 10_000 <= number <= 3_600_000:
-            bad_duration += number is not None
-            durations.append(None)
-        else:
-            durations.append(int(number))
-    report.add("duration: impossible (<10 s, >1 h, -1) -> missing", bad_duration)
-
-    explicit: list[bool | None] = []
-    for value in (frame[columns["explicit"]] if "explicit" in columns else [""] * len(frame)):
-        flag = str(value).strip().lower()
-        explicit.append(True if flag in ("true", "1", "yes") else False if flag in ("false", "0", "no") else None)
-
-    audio_cols = [f for f in AUDIO_FEATURES if f in columns]
-    audio_rows: list[dict[str, float] | None] = []
-    repaired = Counter[str]()
-    for index in range(len(frame)):
-        values: dict[str, float] = {}
-        for feature in audio_cols:
-            raw = str(frame.iat[index, frame.columns.get_loc(columns[feature])]).strip()
-            number = None
-            if feature == "key" and raw in KEY_LETTERS:
-                number = float(KEY_LETTERS[raw])
-            elif feature == "mode" and raw.lower() in ("major", "minor"):
-                number = 1.0 if raw.lower() == "major" else 0.0
-            else:
-                number = _number(raw)
-            low, high = AUDIO_RANGES[feature]
-            if number is None or not low <= number <= high:
-                repaired[f"{feature}: placeholder or out of range -> missing"] += 1 if raw else 0
-                continue
-            values[feature] = number
-        audio_rows.append(values if len(values) >= len(AUDIO_FEATURES) // 2 else None)
-    for reason, n in repaired.items():
-        report.add(reason, n)
-
-    clean = pd.DataFrame({"name": names, "artists": artists, "album": albums, "release_date": dates,
-                          "label": labels, "subgenre": subs})
-    clean["duration_ms"] = durations
-    clean["explicit"] = explicit
-    clean["audio"] = audio_rows
-    clean["track_id"] = ids if ids is not None else (names.str.lower() + "|" + artists.str.lower())
-    unusable = (clean["name"] == "") & (clean["artists"] == "")
-    if keep_all_rows:  # predicting: one output row per input row, whatever it holds
-        unusable[:] = False
-    report.add("dropped: no track name and no artist", int(unusable.sum()))
-    if require_labels:
-        unlabelled = clean["label"] == ""
-        report.add("dropped: no label", int((unlabelled & ~unusable).sum()))
-        unusable |= unlabelled
-    kept = clean[~unusable]
-
-    if merge_duplicates:
-        groups = kept.groupby("track_id", sort=False)
-        firsts = groups.head(1)
-        merged_labels = groups["label"].agg(lambda s: tuple(dict.fromkeys(x for x in s if x)))
-        merged_subs = groups["subgenre"].agg(lambda s: tuple(dict.fromkeys(x for x in s if x)))
-        report.add("merged: duplicate rows of the same track", len(kept) - len(firsts))
-        multi = int((merged_labels.map(len) > 1).sum())
-        report.add("tracks with several genres (all kept for evaluation)", multi)
-        rows = firsts
-        genre_sets = [merged_labels[t] for t in rows["track_id"]]
-        sub_sets = [merged_subs[t] for t in rows["track_id"]]
-    else:
-        rows = kept
-        genre_sets = [(x,) if x else () for x in rows["label"]]
-        sub_sets = [(x,) if x else () for x in rows["subgenre"]]
-
-    tracks = [
-        SongRow(
-            name=r.name,
-            artists=_split_artists(r.artists, separator) if r.artists else (),
-            album=r.album,
-            release_date=r.release_date or None,
-            duration_ms=None if r.duration_ms is None or (isinstance(r.duration_ms, float) and math.isnan(r.duration_ms)) else int(r.duration_ms),
-            explicit=r.explicit if isinstance(r.explicit, bool) else None,
-            audio_features=r.audio if isinstance(r.audio, dict) else None,
-        )
-        for r in rows.itertuples(index=False)
-    ]
-    if require_labels and len({g[0] for g in genre_sets if g}) < 2:
+    groups = kept.groupby("track_id", sort=False)
+    firsts = groups.head(1)
+    merged_labels = groups["label"].agg(lambda s: tuple(dict.fromkeys(x for x in s if x)))
+    merged_subs = groups["subgenre"].agg(lambda s: tuple(dict.fromkeys(x for x in s if x)))
+    report.add("merged: duplicate rows of the same track", len(kept) - len(firsts))
+    report.add("tracks with several genres (all kept for evaluation)", int((merged_labels.map(len) > 1).sum()))
+    genre_sets = list(merged_labels[firsts["track_id"]])
+    if len({g[0] for g in genre_sets if g}) < 2:
         raise DataError("the label column has fewer than two classes")
     return LoadedData(
-        frame=frame,
-        tracks=tracks,
-        track_ids=list(rows["track_id"]),
+        tracks=_songs(firsts, _artist_separator(frame, columns)),
+        track_ids=list(firsts["track_id"]),
         genres=genre_sets,
-        subgenres=sub_sets if "subgenre" in columns else [() for _ in genre_sets],
-        has_audio=bool(audio_cols),
+        subgenres=list(merged_subs[firsts["track_id"]]) if "subgenre" in columns else [() for _ in genre_sets],
+        has_audio=any(f in columns for f in AUDIO_FEATURES),
         report=report,
         sha256=digest,
         columns=columns,
     )
-
-
-def primary_artist_key(track: SongRow) -> str:
-    return track.artists[0].casefold() if track.artists else ""
-
-
-def summarise(values: Sequence[Any]) -> str:
-    return ", ".join(f"{k} {v}" for k, v in Counter(values).most_common())

@@ -1,0 +1,74 @@
+"""Loading every public layout and cleaning what it holds (training/data.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.training.layouts import exportify, kaggle_tracks, music_genre, spotify_features, thirty_k, write
+from training.data import DataError, load_labelled, load_rows
+
+
+@pytest.mark.parametrize("make", [thirty_k, kaggle_tracks, spotify_features, music_genre])
+def test_each_public_layout_loads_with_labels_and_audio(tmp_path: Path, make: Callable[[Path], Path]) -> None:
+    """Every known layout gives three genres, names, artists and audio features."""
+    data = load_labelled(make(tmp_path))
+    assert len({g[0] for g in data.genres}) == 3
+    assert data.has_audio and all(t.name for t in data.tracks)
+    assert sum(bool(t.artists) for t in data.tracks) >= len(data.tracks) * 0.9
+    assert sum(t.audio_features is not None for t in data.tracks) > len(data.tracks) * 0.8
+
+
+def test_duplicate_rows_merge_into_one_track_with_both_genres(tmp_path: Path) -> None:
+    """A track listed under two genres is one song carrying both labels."""
+    data = load_labelled(thirty_k(tmp_path))
+    assert len(data.tracks) == 240
+    assert data.genres[0] == ("rock", "rap")
+    assert "merged: duplicate rows of the same track: 1" in data.report.render()
+
+
+def test_rows_with_neither_name_nor_artist_are_dropped_and_reported(tmp_path: Path) -> None:
+    """An empty row is dropped from training data, and the report says so."""
+    data = load_labelled(thirty_k(tmp_path))
+    assert all(t.name or t.artists for t in data.tracks)
+    assert "dropped: no track name and no artist: 1" in data.report.render()
+
+
+def test_placeholders_become_missing_never_zero(tmp_path: Path) -> None:
+    """'empty_field', -1 and '?' become missing values, and letter keys/modes become numbers."""
+    data = load_labelled(music_genre(tmp_path))
+    assert data.tracks[0].artists == () and data.tracks[0].duration_ms is None
+    assert data.tracks[7].audio_features is not None and "tempo" not in data.tracks[7].audio_features
+    assert data.tracks[1].audio_features is not None
+    assert data.tracks[1].audio_features["key"] == 9.0 and data.tracks[1].audio_features["mode"] == 0.0
+    assert "tempo: placeholder or out of range -> missing" in data.report.render()
+
+
+def test_exportify_artists_split_on_commas_but_not_escaped_ones(tmp_path: Path) -> None:
+    """Exportify joins artists with commas and escapes the commas inside a name."""
+    rows = load_rows(exportify(tmp_path, with_audio=False))
+    assert rows.tracks[0].artists[-1] == "Tyler, The Creator" and len(rows.tracks[0].artists) == 2
+
+
+def test_rows_to_classify_keep_every_input_row_in_order(tmp_path: Path) -> None:
+    """Prediction input is never merged or dropped: one song per row, even an empty one."""
+    source = thirty_k(tmp_path)
+    rows = load_rows(source)
+    assert len(rows.tracks) == len(rows.frame) == 242
+    assert rows.tracks[-1].name == "" and rows.tracks[-1].artists == ()
+
+
+def test_unrecognisable_columns_are_refused(tmp_path: Path) -> None:
+    """A CSV without a name and an artist column gets a message naming what was expected."""
+    bad = write(tmp_path / "bad.csv", ["a", "b"], [[1, 2]])
+    with pytest.raises(DataError, match="expected a track name"):
+        load_labelled(bad)
+
+
+def test_single_class_labels_are_refused(tmp_path: Path) -> None:
+    """Training data with one genre cannot train a classifier."""
+    one = write(tmp_path / "one.csv", ["track_name", "artists", "genre"], [["x", "y", "rock"], ["z", "w", "rock"]])
+    with pytest.raises(DataError, match="fewer than two classes"):
+        load_labelled(one)
