@@ -97,6 +97,23 @@ class Batch:
     audio_present: np.ndarray  # bool [n]
     bins: np.ndarray  # int64 [n, BINNED_FEATURES]: index into the bin embedding
 
+    def __len__(self) -> int:
+        return len(self.artist_ids)
+
+    def token_lengths(self) -> np.ndarray:
+        return np.diff(np.append(self.token_offsets, len(self.token_ids)))
+
+    def subset(self, rows: np.ndarray) -> Batch:
+        """These rows (in this order) as a batch of their own; no per-row Python."""
+        rows = np.asarray(rows, dtype=np.int64)
+        lengths = self.token_lengths()[rows]
+        offsets = np.zeros(len(rows), dtype=np.int64)
+        np.cumsum(lengths[:-1], out=offsets[1:])
+        starts = self.token_offsets[rows]
+        flat = np.repeat(starts - offsets, lengths) + np.arange(int(lengths.sum()), dtype=np.int64)
+        return Batch(self.token_ids[flat], offsets, self.artist_ids[rows], self.numeric[rows],
+                     self.audio_present[rows], self.bins[rows])
+
 
 N_BINS = 16
 BINNED_FEATURES = len(AUDIO_FEATURES) + 2  # audio features, year, duration
@@ -250,6 +267,17 @@ def bin_indices(raw: np.ndarray, edges: list[np.ndarray] | None) -> np.ndarray:
             binned = np.searchsorted(edges[j], np.where(missing, 0.0, column), side="right")
         out[:, j] = np.where(missing, base + N_BINS, base + np.minimum(binned, N_BINS - 1))
     return out
+
+
+AUDIO_SLICE = slice(len(META_FEATURES), len(META_FEATURES) + len(AUDIO_FEATURES) + 1)  # values + presence flag
+
+
+def hide_audio(batch: Batch) -> Batch:
+    """The metadata-only view of a batch: audio values, presence flag and bins all "missing"."""
+    numeric = batch.numeric.copy()
+    numeric[:, AUDIO_SLICE] = 0.0
+    return Batch(batch.token_ids, batch.token_offsets, batch.artist_ids, numeric,
+                 np.zeros_like(batch.audio_present), hide_audio_bins(batch.bins))
 
 
 def hide_audio_bins(bins: np.ndarray) -> np.ndarray:

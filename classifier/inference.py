@@ -143,20 +143,13 @@ class Classifier:
         batch = featurise(tracks, self.schema)
         if self.names is not None:
             batch = self.names.with_probabilities(batch, tracks)
-        with self._lock, torch.inference_mode():
+        with self._lock:
             previous = torch.get_num_threads()
             torch.set_num_threads(self.threads)
             try:
-                genre, sub = self.net(
-                    torch.from_numpy(batch.token_ids),
-                    torch.from_numpy(batch.token_offsets),
-                    torch.from_numpy(batch.artist_ids),
-                    torch.from_numpy(batch.numeric),
-                    torch.from_numpy(batch.bins),
-                )
+                return self.net.logits(batch, chunk=BATCH_SIZE)
             finally:
                 torch.set_num_threads(previous)
-        return genre.numpy(), sub.numpy()
 
     def probabilities(self, tracks: Sequence[TrackLike]) -> tuple[np.ndarray, np.ndarray]:
         """Calibrated genre probabilities [n, genres] and subgenre probabilities [n, subgenres]."""

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+import numpy as np
 import torch
 from torch import nn
+
+from classifier.features import Batch
 
 
 @dataclass
@@ -72,6 +75,21 @@ class GenreNet(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         genre, subgenre, _ = self.forward_with_tabular(token_ids, token_offsets, artist_ids, numeric, bins)
         return genre, subgenre
+
+    def logits(self, batch: Batch, chunk: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+        """Genre and subgenre logits for a featurised batch, in chunks, without autograd."""
+        self.eval()
+        genre_parts, sub_parts = [], []
+        with torch.inference_mode():
+            for start in range(0, len(batch), chunk):
+                part = batch if len(batch) <= chunk else batch.subset(np.arange(start, min(start + chunk, len(batch))))
+                genre, sub = self(*(torch.from_numpy(a) for a in (
+                    part.token_ids, part.token_offsets, part.artist_ids, part.numeric, part.bins)))
+                genre_parts.append(genre.numpy())
+                sub_parts.append(sub.numpy())
+        if not genre_parts:
+            return np.zeros((0, self.config.n_genres), np.float32), np.zeros((0, self.config.n_subgenres), np.float32)
+        return np.concatenate(genre_parts), np.concatenate(sub_parts)
 
     def forward_with_tabular(
         self,

@@ -23,12 +23,13 @@ from torch import nn
 
 from classifier.features import (
     AUDIO_FEATURES,
+    AUDIO_SLICE,
     BINNED_FEATURES,
-    META_FEATURES,
     N_BINS,
     Batch,
     FeatureSchema,
     featurise,
+    hide_audio,
     hide_audio_bins,
     parse_year,
     primary_artist,
@@ -115,53 +116,25 @@ def fit_schema(tracks: Sequence[SongRow], config: TrainConfig) -> FeatureSchema:
     return schema
 
 
-def _gather(
-    batch: Batch, rows: np.ndarray, *, token_dropout: float = 0.0, rng: np.random.Generator | None = None
-) -> tuple[torch.Tensor, ...]:
-    ends = np.append(batch.token_offsets[1:], len(batch.token_ids))
-    pieces = [batch.token_ids[batch.token_offsets[r] : ends[r]] for r in rows]
-    if token_dropout and rng is not None:
-        # Hide some name n-grams so no single token (often an artist's) carries a prediction.
-        kept = []
-        for piece in pieces:
-            keep = piece[rng.random(len(piece)) >= token_dropout]
-            kept.append(keep if len(keep) else piece[:1])
-        pieces = kept
-    lengths = np.array([len(p) for p in pieces], dtype=np.int64)
-    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
-    return (
-        torch.from_numpy(np.concatenate(pieces)),
-        torch.from_numpy(offsets),
-        torch.from_numpy(batch.artist_ids[rows].copy()),
-        torch.from_numpy(batch.numeric[rows].copy()),
-        torch.from_numpy(batch.bins[rows].copy()),
-    )
+def drop_tokens(batch: Batch, rate: float, rng: np.random.Generator) -> Batch:
+    """Hide some name n-grams so no single token (often an artist's) carries a prediction;
+    a song always keeps at least its first token."""
+    if rate <= 0:
+        return batch
+    lengths = batch.token_lengths()
+    keep = rng.random(len(batch.token_ids)) >= rate
+    row_of = np.repeat(np.arange(len(batch), dtype=np.int64), lengths)
+    empty = (np.bincount(row_of, weights=keep, minlength=len(batch)) == 0) & (lengths > 0)
+    keep[batch.token_offsets[empty]] = True
+    kept_lengths = np.bincount(row_of[keep], minlength=len(batch)).astype(np.int64)
+    offsets = np.zeros(len(batch), dtype=np.int64)
+    np.cumsum(kept_lengths[:-1], out=offsets[1:])
+    return Batch(batch.token_ids[keep], offsets, batch.artist_ids, batch.numeric, batch.audio_present, batch.bins)
 
 
-AUDIO_SLICE = slice(len(META_FEATURES), len(META_FEATURES) + len(AUDIO_FEATURES) + 1)
-
-
-def hide_audio(numeric: torch.Tensor) -> torch.Tensor:
-    """The metadata-only view: audio features and their presence mask zeroed."""
-    out = numeric.clone()
-    out[:, AUDIO_SLICE] = 0.0
-    return out
-
-
-def predict_logits(net: GenreNet, batch: Batch, *, without_audio: bool = False, chunk: int = 4096) -> tuple[np.ndarray, np.ndarray]:
-    net.eval()
-    genre_parts, sub_parts = [], []
-    with torch.inference_mode():
-        for start in range(0, len(batch.artist_ids), chunk):
-            rows = np.arange(start, min(start + chunk, len(batch.artist_ids)))
-            tokens, offsets, artists, numeric, bins = _gather(batch, rows)
-            if without_audio:
-                numeric = hide_audio(numeric)
-                bins = torch.from_numpy(hide_audio_bins(bins.numpy()))
-            genre, sub = net(tokens, offsets, artists, numeric, bins)
-            genre_parts.append(genre.numpy())
-            sub_parts.append(sub.numpy())
-    return np.concatenate(genre_parts), np.concatenate(sub_parts)
+def as_tensors(batch: Batch) -> tuple[torch.Tensor, ...]:
+    return tuple(torch.from_numpy(np.ascontiguousarray(a)) for a in (
+        batch.token_ids, batch.token_offsets, batch.artist_ids, batch.numeric, batch.bins))
 
 
 def _fit_temperature(logits: np.ndarray, target: np.ndarray) -> float:
@@ -206,6 +179,130 @@ class TrainedModel:
         }
 
 
+@dataclass
+class ValidationRows:
+    """Half whole held-out artists, half random songs of known artists, so the best epoch and
+    the temperatures serve both familiar and never-seen artists."""
+
+    train: np.ndarray
+    seen: np.ndarray
+    unseen: np.ndarray
+
+    @property
+    def all(self) -> np.ndarray:
+        return np.sort(np.concatenate([self.seen, self.unseen]))
+
+
+def split_validation(artist_keys: np.ndarray, fraction: float, rng: np.random.Generator) -> ValidationRows:
+    unique_artists = np.unique(artist_keys)
+    rng.shuffle(unique_artists)
+    held_out = set(unique_artists[: max(1, int(len(unique_artists) * fraction / 2))])
+    unseen = np.array([a in held_out for a in artist_keys])
+    known_rows = rng.permutation(np.where(~unseen)[0])
+    n_known = max(1, int(len(artist_keys) * fraction / 2))
+    return ValidationRows(train=known_rows[n_known:], seen=np.sort(known_rows[:n_known]), unseen=np.where(unseen)[0])
+
+
+@dataclass
+class StackedNames:
+    """The name model's probabilities as network inputs (see classifier/names.py)."""
+
+    model: NameModel
+    probabilities: np.ndarray  # per song: out-of-fold for training songs, the final model's otherwise
+    artist_held_out: np.ndarray  # the same, with whole artists held out: for rows whose artist is hidden
+
+
+def stack_name_model(
+    tracks: Sequence[SongRow], genre_index: np.ndarray, n_classes: int, split: ValidationRows,
+    artist_keys: np.ndarray, seed: int,
+) -> StackedNames:
+    """Training songs get out-of-fold name probabilities, validation songs those of the name model
+    fitted on every training song (the one shipped for run time). Rows whose artist embedding is
+    hidden during training get probabilities from folds that held out their whole artist instead,
+    so "unknown artist" looks the same in both inputs."""
+    train_tracks = [tracks[i] for i in split.train]
+    train_genres = genre_index[split.train]
+    probabilities = np.zeros((len(tracks), n_classes), dtype=np.float32)
+    probabilities[split.train] = out_of_fold_probabilities(train_tracks, train_genres, n_classes, seed)
+    model = fit_name_model(train_tracks, train_genres, n_classes, seed)
+    probabilities[split.all] = model.probabilities([tracks[i] for i in split.all])
+    artist_held_out = probabilities.copy()
+    artist_held_out[split.train] = out_of_fold_probabilities(
+        train_tracks, train_genres, n_classes, seed, groups=artist_keys[split.train]
+    )
+    return StackedNames(model, probabilities, artist_held_out)
+
+
+def build_network(schema: FeatureSchema, labels: Labels, config: TrainConfig) -> GenreNet:
+    return GenreNet(
+        ModelConfig(
+            hash_buckets=config.hash_buckets,
+            artist_vocab_size=len(schema.artist_vocab) + 1,
+            numeric_size=schema.numeric_size,
+            binned_features=BINNED_FEATURES,
+            n_bins=N_BINS,
+            n_genres=len(labels.genres),
+            n_subgenres=max(1, len(labels.subgenres)),
+            name_classes=len(labels.genres),
+        )
+    )
+
+
+class Objective:
+    """Genre loss (network and tabular expert) plus the subgenre loss where a subgenre is known."""
+
+    def __init__(self, labels: Labels, config: TrainConfig) -> None:
+        self.genre_loss = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
+        self.sub_loss = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing, ignore_index=-1)
+        self.genre_target = torch.from_numpy(labels.genre_index)
+        self.sub_target = torch.from_numpy(labels.subgenre_index)
+        self.has_subgenres = bool(labels.subgenres)
+        self.config = config
+
+    def __call__(self, outputs: tuple[torch.Tensor, torch.Tensor, torch.Tensor], rows: np.ndarray) -> torch.Tensor:
+        genre_logits, sub_logits, tabular_logits = outputs
+        index = torch.from_numpy(rows)
+        target = self.genre_target[index]
+        loss = self.genre_loss(genre_logits, target) + self.config.tabular_weight * self.genre_loss(tabular_logits, target)
+        sub_target = self.sub_target[index]
+        if self.has_subgenres and bool((sub_target >= 0).any()):
+            loss = loss + self.config.subgenre_weight * self.sub_loss(sub_logits, sub_target)
+        return loss
+
+
+def augment(batch: Batch, rows: np.ndarray, names: StackedNames, config: TrainConfig, rng: np.random.Generator) -> Batch:
+    """A training batch as the model will meet songs: some name n-grams hidden, audio features
+    hidden for some songs (apps without them), some artists replaced by "unknown" (with the name
+    probabilities of a model that never saw them)."""
+    part = drop_tokens(batch.subset(rows), config.token_dropout, rng)
+    dropped_audio = rng.random(len(rows)) < config.audio_dropout
+    part.numeric[dropped_audio, AUDIO_SLICE] = 0.0
+    part.bins[dropped_audio] = hide_audio_bins(part.bins[dropped_audio])
+    dropped_artist = rng.random(len(rows)) < config.artist_dropout
+    part.artist_ids[dropped_artist] = 0
+    n_classes = names.probabilities.shape[1]
+    part.numeric[dropped_artist, -n_classes:] = names.artist_held_out[rows[dropped_artist]]
+    return part
+
+
+def genre_accuracy(net: GenreNet, batch: Batch, truth: np.ndarray) -> float:
+    if not len(batch):
+        return 0.0
+    logits, _ = net.logits(batch)
+    return float((logits.argmax(1) == truth).mean())
+
+
+def validate(net: GenreNet, batch: Batch, labels: Labels, split: ValidationRows) -> dict[str, float]:
+    """Genre accuracy on known and never-seen artists, with and without audio features."""
+    scores = {}
+    for part_name, rows in (("seen", split.seen), ("unseen", split.unseen)):
+        part = batch.subset(rows)
+        truth = labels.genre_index[rows]
+        scores[f"{part_name}_audio"] = genre_accuracy(net, part, truth)
+        scores[f"{part_name}_metadata"] = genre_accuracy(net, hide_audio(part), truth)
+    return scores
+
+
 def train(
     tracks: Sequence[SongRow],
     labels: Labels,
@@ -219,131 +316,59 @@ def train(
     torch.manual_seed(config.seed)
     torch.set_num_threads(config.threads)
     rng = np.random.default_rng(config.seed)
+    say = progress or (lambda _message: None)
 
-    # Validation is half whole held-out artists, half random songs of known artists, so the
-    # best epoch and the temperatures serve both familiar and never-seen artists.
     artist_keys = np.array([primary_artist(t.artists) for t in tracks])
-    unique_artists = np.unique(artist_keys)
-    rng.shuffle(unique_artists)
-    held_out = set(unique_artists[: max(1, int(len(unique_artists) * config.validation_fraction / 2))])
-    unseen = np.array([a in held_out for a in artist_keys])
-    known_rows = rng.permutation(np.where(~unseen)[0])
-    n_known = max(1, int(len(tracks) * config.validation_fraction / 2))
-    seen_val = np.sort(known_rows[:n_known])
-    unseen_val = np.where(unseen)[0]
-    val_rows = np.sort(np.concatenate([seen_val, unseen_val]))
-    train_rows = known_rows[n_known:]
-    schema = fit_schema([tracks[i] for i in train_rows], config)
+    split = split_validation(artist_keys, config.validation_fraction, rng)
+    schema = fit_schema([tracks[i] for i in split.train], config)
+    say("fitting the name model (out-of-fold by song and by artist, 4 folds each)")
+    names = stack_name_model(tracks, labels.genre_index, len(labels.genres), split, artist_keys, config.seed)
     batch = featurise(tracks, schema)
-    # Stacking: training songs get out-of-fold name probabilities, validation songs those of the
-    # name model fitted on every training song (the one shipped for run time). Rows whose artist
-    # embedding is hidden during training get probabilities from folds that held out their whole
-    # artist instead, so "unknown artist" looks the same in both inputs.
-    n_classes = len(labels.genres)
-    train_tracks = [tracks[i] for i in train_rows]
-    if progress:
-        progress("fitting the name model (out-of-fold by song and by artist, 4 folds each)")
-    train_genres = labels.genre_index[train_rows]
-    name_probs = np.zeros((len(tracks), n_classes), dtype=np.float32)
-    name_probs[train_rows] = out_of_fold_probabilities(train_tracks, train_genres, n_classes, config.seed)
-    name_model = fit_name_model(train_tracks, train_genres, n_classes, config.seed)
-    name_probs[val_rows] = name_model.probabilities([tracks[i] for i in val_rows])
-    unseen_artist_probs = name_probs.copy()
-    unseen_artist_probs[train_rows] = out_of_fold_probabilities(
-        train_tracks, train_genres, n_classes, config.seed, groups=artist_keys[train_rows]
-    )
-    unseen_artist_probs_t = torch.from_numpy(unseen_artist_probs)
-    batch.numeric = np.concatenate([batch.numeric, name_probs], axis=1)
-    net = GenreNet(
-        ModelConfig(
-            hash_buckets=config.hash_buckets,
-            artist_vocab_size=len(schema.artist_vocab) + 1,
-            numeric_size=schema.numeric_size,
-            binned_features=BINNED_FEATURES,
-            n_bins=N_BINS,
-            n_genres=len(labels.genres),
-            n_subgenres=max(1, len(labels.subgenres)),
-            name_classes=n_classes,
-        )
-    )
+    batch.numeric = np.concatenate([batch.numeric, names.probabilities], axis=1)
+
+    net = build_network(schema, labels, config)
     optimiser = torch.optim.AdamW(net.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
     # Small data sets still get a few dozen optimiser steps per epoch.
-    batch_size = min(config.batch_size, max(16, len(train_rows) // 20))
-    steps = config.epochs * math.ceil(len(train_rows) / batch_size)
+    batch_size = min(config.batch_size, max(16, len(split.train) // 20))
+    steps = config.epochs * math.ceil(len(split.train) / batch_size)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=config.learning_rate, total_steps=max(1, steps))
-    genre_loss = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
-    sub_loss = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing, ignore_index=-1)
-    genre_target = torch.from_numpy(labels.genre_index)
-    sub_target = torch.from_numpy(labels.subgenre_index)
+    objective = Objective(labels, config)
     history: list[dict[str, float]] = []
     best_state, best_score = None, -1.0
     for epoch in range(1, config.epochs + 1):
         net.train()
-        epoch_rows = rng.permutation(train_rows)
+        epoch_rows = rng.permutation(split.train)
         total_loss = 0.0
         for start in range(0, len(epoch_rows), batch_size):
             rows = epoch_rows[start : start + batch_size]
-            index = torch.from_numpy(rows)
-            tokens, offsets, artists, numeric, bins = _gather(batch, rows, token_dropout=config.token_dropout, rng=rng)
-            dropped = rng.random(len(rows)) < config.audio_dropout
-            drop_audio = torch.from_numpy(dropped)
-            numeric[drop_audio, AUDIO_SLICE] = 0.0
-            bins[drop_audio] = torch.from_numpy(hide_audio_bins(bins[drop_audio].numpy()))
-            drop_artist = torch.from_numpy(rng.random(len(rows)) < config.artist_dropout)
-            artists[drop_artist] = 0
-            numeric[drop_artist, -n_classes:] = unseen_artist_probs_t[index[drop_artist]]
-            genre_logits, sub_logits, tabular_logits = net.forward_with_tabular(tokens, offsets, artists, numeric, bins)
-            loss = genre_loss(genre_logits, genre_target[index])
-            loss = loss + config.tabular_weight * genre_loss(tabular_logits, genre_target[index])
-            if labels.subgenres and (sub_target[index] >= 0).any():
-                loss = loss + config.subgenre_weight * sub_loss(sub_logits, sub_target[index])
+            part = augment(batch, rows, names, config, rng)
+            loss = objective(net.forward_with_tabular(*as_tensors(part)), rows)
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
             scheduler.step()
             total_loss += float(loss.detach()) * len(rows)
-        accuracies = []
-        for part in (seen_val, unseen_val):
-            part_batch = _subset(batch, part)
-            truth = labels.genre_index[part]
-            for hide in (False, True):
-                logits, _ = predict_logits(net, part_batch, without_audio=hide)
-                accuracies.append(float((logits.argmax(1) == truth).mean()) if len(part) else 0.0)
-        acc_audio = (accuracies[0] + accuracies[2]) / 2
-        acc_meta = (accuracies[1] + accuracies[3]) / 2
-        score = sum(accuracies) / len(accuracies)
+
+        accuracy = validate(net, batch, labels, split)
+        acc_audio = (accuracy["seen_audio"] + accuracy["unseen_audio"]) / 2
+        acc_meta = (accuracy["seen_metadata"] + accuracy["unseen_metadata"]) / 2
         history.append({"epoch": epoch, "loss": round(total_loss / len(epoch_rows), 4),
                         "val_acc_audio": round(acc_audio, 4), "val_acc_metadata": round(acc_meta, 4)})
-        if progress:
-            progress(f"epoch {epoch}/{config.epochs}: loss {total_loss / len(epoch_rows):.3f}, "
-                     f"validation accuracy {acc_audio:.3f} with audio, {acc_meta:.3f} metadata only")
+        say(f"epoch {epoch}/{config.epochs}: loss {total_loss / len(epoch_rows):.3f}, "
+            f"validation accuracy {acc_audio:.3f} with audio, {acc_meta:.3f} metadata only")
+        score = sum(accuracy.values()) / len(accuracy)
         if score > best_score:
             best_score = score
             best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
+
     assert best_state is not None
     net.load_state_dict(best_state)
-    val_batch = _subset(batch, val_rows)
-    val_genre, val_sub = predict_logits(net, val_batch)
+    val_genre, val_sub = net.logits(batch.subset(split.all))
     temperature = {
-        "genre": _fit_temperature(val_genre, labels.genre_index[val_rows]),
-        "subgenre": _fit_temperature(val_sub, labels.subgenre_index[val_rows]) if labels.subgenres else 1.0,
+        "genre": _fit_temperature(val_genre, labels.genre_index[split.all]),
+        "subgenre": _fit_temperature(val_sub, labels.subgenre_index[split.all]) if labels.subgenres else 1.0,
     }
-    return TrainedModel(net.eval(), schema, labels, temperature, history, time.perf_counter() - started, name_model)
-
-
-def _subset(batch: Batch, rows: np.ndarray) -> Batch:
-    ends = np.append(batch.token_offsets[1:], len(batch.token_ids))
-    pieces = [batch.token_ids[batch.token_offsets[r] : ends[r]] for r in rows]
-    lengths = np.array([len(p) for p in pieces], dtype=np.int64)
-    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64) if len(rows) else np.zeros(0, np.int64)
-    return Batch(
-        np.concatenate(pieces) if pieces else np.zeros(0, np.int64),
-        offsets,
-        batch.artist_ids[rows],
-        batch.numeric[rows],
-        batch.audio_present[rows],
-        batch.bins[rows],
-    )
+    return TrainedModel(net.eval(), schema, labels, temperature, history, time.perf_counter() - started, names.model)
 
 
 def stderr_progress(message: str) -> None:

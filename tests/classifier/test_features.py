@@ -1,0 +1,37 @@
+"""Featurising tracks (classifier/features.py): batches, the audio-free view, the artist key."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from classifier.features import FeatureSchema, featurise, hide_audio, primary_artist
+from tests.classifier.test_inference import DESPACITO, ENTER_SANDMAN, Song
+
+AUDIO = {"danceability": 0.5, "energy": 0.9, "key": 4, "loudness": -5.0, "mode": 1, "speechiness": 0.05,
+         "acousticness": 0.01, "instrumentalness": 0.0, "liveness": 0.1, "valence": 0.4, "tempo": 120.0}
+
+
+def test_subset_of_a_batch_equals_featurising_those_tracks_alone() -> None:
+    """Picking rows of a batch gives exactly the batch of those tracks, tokens included."""
+    schema = FeatureSchema()
+    tracks = [DESPACITO, ENTER_SANDMAN, Song("Hey Jude", ("The Beatles",), "Hey Jude", "1968")]
+    picked = featurise(tracks, schema).subset(np.array([2, 0]))
+    alone = featurise([tracks[2], tracks[0]], schema)
+    for field in ("token_ids", "token_offsets", "artist_ids", "numeric", "bins"):
+        assert np.array_equal(getattr(picked, field), getattr(alone, field)), field
+
+
+def test_hiding_audio_matches_a_track_without_audio_features() -> None:
+    """The metadata-only view of a song with audio equals featurising it without audio."""
+    schema = FeatureSchema()
+    with_audio = Song("Song", ("Band",), "Album", "2001", 200000, False, AUDIO)
+    without = Song("Song", ("Band",), "Album", "2001", 200000, False, None)
+    hidden, plain = hide_audio(featurise([with_audio], schema)), featurise([without], schema)
+    assert np.array_equal(hidden.numeric, plain.numeric) and np.array_equal(hidden.bins, plain.bins)
+    assert not hidden.audio_present.any()
+
+
+def test_artist_key_ignores_case_width_and_surrounding_space() -> None:
+    """'Ｍｏｎｏ ', 'MONO' and 'mono' are one artist; an empty first name falls to the next."""
+    assert primary_artist(["Ｍｏｎｏ "]) == primary_artist(["MONO"]) == primary_artist(["mono"])
+    assert primary_artist(["", "Mono"]) == "mono"
