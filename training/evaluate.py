@@ -21,10 +21,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
 from sklearn.pipeline import make_union
 
-from classifier.features import AUDIO_FEATURES, parse_year
-from training.data import LoadedData, SongRow, primary_artist_key
+from classifier.features import AUDIO_FEATURES, hide_audio, parse_year, primary_artist
+from training.data import LoadedData, SongRow
 from training.names import fit_name_model, out_of_fold_probabilities
-from training.train import TrainConfig, build_labels, predict_logits, train
+from training.train import TrainConfig, build_labels, train
 
 
 def lenient_truth(predicted: Sequence[str], label_sets: Sequence[tuple[str, ...]]) -> list[str]:
@@ -102,7 +102,7 @@ def make_splits(data: LoadedData, seed: int, test_fraction: float = 0.2) -> list
     order = rng.permutation(n)
     cut = int(n * test_fraction)
     random_split = Split("random track split", np.sort(order[cut:]), np.sort(order[:cut]))
-    artists = np.array([primary_artist_key(t) for t in data.tracks])
+    artists = np.array([primary_artist(t.artists) for t in data.tracks])
     unique = np.unique(artists)
     rng.shuffle(unique)
     held = set(unique[: int(len(unique) * test_fraction)])
@@ -146,7 +146,7 @@ def compare(data: LoadedData, out_dir: Path, *, seed: int = 1337, epochs: int | 
 
         for with_audio in (True, False):
             setting = f"{split.name}, {'with' if with_audio else 'without'} audio features"
-            logits, _ = predict_logits(model.net, batch, without_audio=not with_audio)
+            logits, _ = model.net.logits(batch if with_audio else hide_audio(batch))
             net_pred = [model.labels.genres[k] for k in logits.argmax(1)]
             row: dict[str, Any] = {"setting": setting, "models": {}}
             row["models"]["genre network (ours)"] = scores(net_pred, test_sets, labels.genres)
