@@ -83,47 +83,33 @@ def configure_logging(level: str) -> None:
 
 def _sort_csv(args: argparse.Namespace) -> int:
     """Classify an export's rows and write them back out, grouped, in the export's own columns."""
-    import csv
     import re
 
     from bot.services.playlist_plan import SortOptions, genre_label, plan_playlists
-    from classifier import Classifier, ModelLoadError
     from cli_errors import UsageError
-    from training.data import DataError, load
+    from training.cli import classified_csv_or_refuse, classifier_or_refuse
+    from training.predict import write_csv
 
     try:
         options = SortOptions(level=args.level, min_confidence=args.min_confidence,
                               min_playlist_size=args.min_size, multi=args.multi)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    try:
-        data = load(args.csv, require_labels=False, merge_duplicates=False, keep_all_rows=True)
-        classifier = Classifier.load(args.model, threads=2)
-    except (DataError, ModelLoadError) as exc:
-        raise UsageError(str(exc)) from None
-    predictions = classifier.classify(data.tracks)
+    classifier = classifier_or_refuse(args.model)
+    classified = classified_csv_or_refuse(args.csv, classifier)
+    predictions, frame = classified.predictions, classified.frame
     row_ids = [str(i) for i in range(len(predictions))]
     plan = plan_playlists(row_ids, dict(zip(row_ids, predictions, strict=True)), options, classifier.taxonomy)
-    header = list(data.frame.columns)
     try:
         args.out.mkdir(parents=True, exist_ok=True)
-
-        def write(name: str, rows: list[str]) -> None:
-            with (args.out / name).open("w", newline="", encoding="utf-8") as handle:
-                writer = csv.writer(handle, quoting=csv.QUOTE_ALL)
-                writer.writerow(header)
-                writer.writerows(data.frame.iloc[int(r)].tolist() for r in rows)
-
         for key, rows in plan.playlists.items():
-            write(re.sub(r"[^a-z0-9]+", "-", genre_label(key).lower()).strip("-") + ".csv", rows)
+            name = re.sub(r"[^a-z0-9]+", "-", genre_label(key).lower()).strip("-") + ".csv"
+            write_csv(args.out / name, frame.iloc[[int(r) for r in rows]], decimals=3, quote_all=True)
         if plan.unsorted:
-            write("unsorted.csv", plan.unsorted)
-        with (args.out / "all-with-genres.csv").open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle, quoting=csv.QUOTE_ALL)
-            writer.writerow([*header, "Genre", "Genre Confidence", "Subgenre", "Subgenre Confidence"])
-            for index, p in enumerate(predictions):
-                writer.writerow([*data.frame.iloc[index].tolist(), p.genre, f"{p.genre_confidence:.3f}",
-                                 p.subgenre or "", f"{p.subgenre_confidence or 0:.3f}"])
+            write_csv(args.out / "unsorted.csv", frame.iloc[[int(r) for r in plan.unsorted]], decimals=3, quote_all=True)
+        annotated = frame.join(classified.prediction_frame(
+            ("Genre", "Genre Confidence", "Subgenre", "Subgenre Confidence")), rsuffix=" (genrebot)")
+        write_csv(args.out / "all-with-genres.csv", annotated, decimals=3, quote_all=True)
     except OSError as exc:
         raise UsageError(f"cannot write to {args.out}: {exc.strerror}") from None
     total = len(predictions)

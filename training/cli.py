@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import signal
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from classifier import Classifier
+    from training.predict import ClassifiedRows
 
 
 def register(subparsers: Any) -> None:
@@ -40,23 +43,36 @@ def register(subparsers: Any) -> None:
     predict.set_defaults(handler=_predict)
 
 
-def _load(path: Path, **kwargs: Any) -> Any:
+def _load_labelled(path: Path, **kwargs: Any) -> Any:
     from cli_errors import UsageError
-    from training.data import DataError, load
+    from training.data import DataError, load_labelled
 
     try:
-        return load(path, **kwargs)
+        return load_labelled(path, **kwargs)
     except DataError as exc:
         raise UsageError(str(exc)) from None
 
 
-def _classifier(path: Path | None) -> Any:
+def classifier_or_refuse(path: Path | None) -> Classifier:
+    """The model in `path` (default: the shipped one), or a one-line UsageError."""
     from classifier import Classifier, ModelLoadError
     from cli_errors import UsageError
 
     try:
         return Classifier.load(path, threads=2)
     except ModelLoadError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def classified_csv_or_refuse(path: Path, classifier: Classifier) -> ClassifiedRows:
+    """Every row of a CSV, classified (shared by `predict` and `sort --csv`), or a one-line UsageError."""
+    from cli_errors import UsageError
+    from training.data import DataError
+    from training.predict import classify_csv
+
+    try:
+        return classify_csv(path, classifier)
+    except DataError as exc:
         raise UsageError(str(exc)) from None
 
 
@@ -67,7 +83,7 @@ def _train(args: argparse.Namespace) -> int:
 
     if args.epochs is not None and not 1 <= args.epochs <= 1000:
         raise UsageError("--epochs must be between 1 and 1000")
-    data = _load(args.data, label_column=args.label_column, subgenre_column=args.subgenre_column)
+    data = _load_labelled(args.data, label_column=args.label_column, subgenre_column=args.subgenre_column)
     print(data.report.render(), file=sys.stderr)
     labels = build_labels(data.genres, data.subgenres)
     config = TrainConfig(seed=args.seed)
@@ -102,7 +118,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     from training.evaluate import compare, markdown_table, scores
     from training.train import stderr_progress
 
-    data = _load(args.data, label_column=args.label_column)
+    data = _load_labelled(args.data, label_column=args.label_column)
     print(data.report.render(), file=sys.stderr)
     if args.compare:
         try:
@@ -111,7 +127,7 @@ def _evaluate(args: argparse.Namespace) -> int:
             raise UsageError(str(exc)) from None
         print(json.dumps(report, indent=1) if args.json else markdown_table(report))
         return 0
-    classifier = _classifier(args.model)
+    classifier = classifier_or_refuse(args.model)
     known = set(classifier.genres)
     pairs = [(t, g) for t, g in zip(data.tracks, data.genres, strict=True) if g and g[0] in known]
     if not pairs:
@@ -133,25 +149,17 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 def _predict(args: argparse.Namespace) -> int:
     from cli_errors import UsageError
+    from training.predict import write_csv
 
-    classifier = _classifier(args.model)
-    data = _load(args.input, require_labels=False, merge_duplicates=False, keep_all_rows=True)
-    predictions = classifier.classify(data.tracks)
-    keep = [data.columns[r] for r in ("track_id", "name", "artists") if r in data.columns]
+    classifier = classifier_or_refuse(args.model)
+    classified = classified_csv_or_refuse(args.input, classifier)
+    keep = [classified.rows.columns[r] for r in ("track_id", "name", "artists") if r in classified.rows.columns]
     try:
         args.output.parent.mkdir(parents=True, exist_ok=True)
-        with args.output.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow([*keep, "genre", "genre_confidence", "subgenre", "subgenre_confidence"])
-            for index, prediction in enumerate(predictions):
-                writer.writerow([
-                    *(data.frame.iloc[index][c] for c in keep),
-                    prediction.genre,
-                    f"{prediction.genre_confidence:.4f}",
-                    prediction.subgenre or "",
-                    "" if prediction.subgenre_confidence is None else f"{prediction.subgenre_confidence:.4f}",
-                ])
+        write_csv(args.output, classified.frame[keep].join(classified.prediction_frame(), rsuffix="_genrebot"),
+                  decimals=4)
     except OSError as exc:
         raise UsageError(f"cannot write {args.output}: {exc.strerror}") from None
-    print(f"wrote {len(predictions):,} predictions to {args.output} (model {classifier.version})", file=sys.stderr)
+    print(f"wrote {len(classified.predictions):,} predictions to {args.output} (model {classifier.version})",
+          file=sys.stderr)
     return 0

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.classifier.test_training_cli import exportify
+from tests.training.layouts import exportify
 
 
 @pytest.mark.parametrize("with_audio", [False, True])
