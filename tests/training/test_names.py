@@ -1,4 +1,4 @@
-"""The stacked name model: what it learns from names, how it is held out, and that it ships intact."""
+"""Fitting the stacked name model (training/names.py): what it learns from names, how it is held out."""
 
 from __future__ import annotations
 
@@ -6,10 +6,7 @@ import random
 from dataclasses import dataclass
 
 import numpy as np
-from safetensors.torch import load_file
 
-from classifier import Classifier
-from classifier.inference import WEIGHTS, default_model_dir
 from training.names import fit_name_model, out_of_fold_probabilities
 
 GENRES = ["latin", "rock"]
@@ -43,6 +40,7 @@ def library(seed: int = 1) -> tuple[list[Song], np.ndarray]:
 
 
 def test_name_words_and_characters_carry_the_genre() -> None:
+    """Title words learnt from training songs decide unseen titles' genres."""
     songs, labels = library()
     model = fit_name_model(songs, labels, n_classes=2, seed=0)
     probabilities = model.probabilities([Song("baila conmigo corazón", ("Nadie",)), Song("highway thunder", ("Nobody",))])
@@ -53,6 +51,7 @@ def test_name_words_and_characters_carry_the_genre() -> None:
 
 
 def test_artist_grouped_folds_never_show_a_song_its_own_artist() -> None:
+    """Artist-grouped out-of-fold probabilities cannot use the artist's own name."""
     songs, labels = library()
     artists = np.array([s.artists[0] for s in songs])
     rock = GENRES.index("rock")
@@ -66,19 +65,8 @@ def test_artist_grouped_folds_never_show_a_song_its_own_artist() -> None:
 
 
 def test_out_of_fold_with_too_little_data_is_even_not_an_error() -> None:
+    """Folds too small to learn from give even probabilities instead of failing."""
     songs, labels = library()
     few = out_of_fold_probabilities(songs[:3], np.array([0, 0, 1]), 2, seed=0, folds=4)
     assert few.shape == (3, 2)
     assert np.allclose(few.sum(axis=1), 1.0, atol=1e-5)
-
-
-def test_shipped_model_carries_its_name_model_as_plain_tensors() -> None:
-    tensors = load_file(str(default_model_dir() / WEIGHTS))
-    assert {"names.idf", "names.coef", "names.intercept"} <= set(tensors)
-    classifier = Classifier.load()
-    assert classifier.names is not None
-    latin, rock = classifier.names.probabilities(
-        [Song("Baila Conmigo (feat. Luis)", ("Los Amigos",), "Corazón"), Song("Highway Thunder", ("Iron Stone",), "Live")]
-    )
-    assert max(classifier.genres, key=lambda g: latin[classifier.genres.index(g)]) == "latin"
-    assert rock[classifier.genres.index("rock")] > rock[classifier.genres.index("pop")]
