@@ -20,6 +20,7 @@ from tests.discord_standin.spec import RequestSpec
 ACK_DEADLINE_S = 3.0
 TOKEN_LIFETIME_S = 15 * 60
 MIB = 1024 * 1024
+MAX_GUILDS_PER_SHARD = 2500  # Discord closes a session that would hold more with 4011 "Sharding required."
 ATTACHMENT_SIZE_LIMIT = 10 * MIB  # what Discord tells bots in an unboosted guild (tier 2: 50 MiB, tier 3: 100 MiB)
 
 # Gateway intents (IDENTIFY's `intents` bit field) that the application must have switched on in
@@ -74,7 +75,8 @@ class StandInBase:
     token_lifetime_s: float
     portal_intents: int  # privileged intents switched on for the application
     identified_intents: int  # what the connected session asked for in IDENTIFY
-    identified: asyncio.Event
+    identified: asyncio.Event  # set once every shard of the bot identified
+    max_guilds_per_shard: int
     resumed: int
     session_id: str
     port: int
@@ -139,3 +141,6 @@ class StandInBase:
 
     def _dm_channel_for(self, user_id: int) -> int:
         raise NotImplementedError
+
+    def recommended_shards(self) -> int:
+        raise NotImplementedError  # the gateway knows how guilds are spread over shards

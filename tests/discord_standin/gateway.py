@@ -1,9 +1,21 @@
-"""The gateway WebSocket: HELLO, heartbeats, IDENTIFY (with Discord's privileged-intent check),
-READY and GUILD_CREATE, numbered dispatches, RESUME with replay, and dropped connections."""
+"""The gateway WebSocket: HELLO, heartbeats, IDENTIFY (with Discord's privileged-intent and
+sharding checks), READY and GUILD_CREATE, numbered dispatches, RESUME with replay, and dropped
+connections.
+
+Sharding as on Discord: `GET /gateway/bot` recommends a shard count (one shard per 1,000 guilds,
+and never more than `max_guilds_per_shard`, 2,500 on Discord, per shard); each connection names
+its `[shard_id, shard_count]` in IDENTIFY (none means `[0, 1]`) and gets only the guilds with
+`(guild_id >> 22) % shard_count == shard_id`, their events, and (shard 0) everything outside a
+guild. A shard that would hold more than `max_guilds_per_shard` guilds is closed with 4011
+"Sharding required."; a shard id outside its count with 4010 "Invalid shard.". Each shard is its
+own session with its own sequence numbers, resumed on its own.
+"""
 
 from __future__ import annotations
 
 import json
+import math
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -11,16 +23,43 @@ from aiohttp import WSMsgType, web
 from tests.discord_standin.base import INTENT_GUILD_MEMBERS, PRIVILEGED_INTENTS
 from tests.discord_standin.guilds import GuildsMixin
 
+RECOMMENDED_GUILDS_PER_SHARD = 1000  # what Discord's /gateway/bot recommendation is based on
+
+
+@dataclass
+class GatewaySession:
+    """One shard's session: its socket while connected, and its numbered dispatches for RESUME."""
+
+    shard_id: int
+    shard_count: int
+    session_id: str
+    ws: web.WebSocketResponse | None = None
+    seq: int = 0
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+
+def shard_of(guild_id: int, shard_count: int) -> int:
+    """Discord's formula: which shard receives a guild's events."""
+    return (guild_id >> 22) % shard_count
+
 
 class GatewayMixin(GuildsMixin):
-    _events: list[dict[str, Any]]  # every dispatch, for RESUME replay
-    _seq: int
-    _ws: web.WebSocketResponse | None
+    sessions: dict[int, GatewaySession]  # by shard id
+    max_guilds_per_shard: int
+    identifies: list[tuple[int, int]]  # the (shard_id, shard_count) of every accepted IDENTIFY
+
+    def recommended_shards(self) -> int:
+        """The `shards` field of GET /gateway/bot."""
+        guilds = len(self.guild_ids)
+        return max(1, math.ceil(guilds / RECOMMENDED_GUILDS_PER_SHARD), math.ceil(guilds / self.max_guilds_per_shard))
+
+    def guilds_of_shard(self, shard_id: int, shard_count: int) -> list[int]:
+        return [g for g in self.guild_ids if shard_of(g, shard_count) == shard_id]
 
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(max_msg_size=0)
         await ws.prepare(request)
-        self._ws = ws
+        session: GatewaySession | None = None
         await ws.send_json({"op": 10, "d": {"heartbeat_interval": 41250}, "s": None, "t": None})
         async for frame in ws:
             if frame.type != WSMsgType.TEXT:
@@ -30,11 +69,12 @@ class GatewayMixin(GuildsMixin):
             if op == 1:
                 await ws.send_json({"op": 11})
             elif op == 2:
-                if not await self._identify(ws, payload["d"]):
+                session = await self._identify(ws, payload["d"])
+                if session is None:
                     break
             elif op == 6:
-                await self._resume(ws, payload["d"])
-            elif op == 8:
+                session = await self._resume(ws, payload["d"])
+            elif op == 8 and session is not None:
                 await self._request_members(payload["d"])
         return ws
 
@@ -56,48 +96,79 @@ class GatewayMixin(GuildsMixin):
             "chunk_index": 0, "chunk_count": 1, "nonce": data.get("nonce"),
         })
 
-    async def _identify(self, ws: web.WebSocketResponse, data: dict[str, Any]) -> bool:
+    async def _identify(self, ws: web.WebSocketResponse, data: dict[str, Any]) -> GatewaySession | None:
         if data.get("token") != self.token:
             await ws.close(code=4004, message=b"Authentication failed.")
-            return False
+            return None
+        shard_id, shard_count = (int(n) for n in (data.get("shard") or (0, 1)))
+        if shard_count < 1 or not 0 <= shard_id < shard_count:
+            await ws.close(code=4010, message=b"Invalid shard.")
+            return None
+        guilds = self.guilds_of_shard(shard_id, shard_count)
+        if len(guilds) > self.max_guilds_per_shard:
+            await ws.close(code=4011, message=b"Sharding required.")
+            return None
         intents = int(data.get("intents") or 0)
         if intents & PRIVILEGED_INTENTS & ~self.portal_intents:
             await ws.close(code=4014, message=b"Disallowed intent(s).")  # discord.py: PrivilegedIntentsRequired
-            return False
+            return None
         self.identified_intents = intents
-        await self._dispatch("READY", {
-            "v": 10, "user": self.bot_user, "session_id": self.session_id,
+        if any(s.shard_count != shard_count for s in self.sessions.values()):
+            self.sessions.clear()  # the bot re-sharded: the old sessions are gone
+        suffix = "" if shard_count == 1 else f"-{shard_id}"
+        session = self.sessions[shard_id] = GatewaySession(shard_id, shard_count, self.session_id + suffix, ws)
+        self.identifies.append((shard_id, shard_count))
+        await self._send(session, "READY", {
+            "v": 10, "user": self.bot_user, "session_id": session.session_id,
             "resume_gateway_url": self.gateway_url, "application": {"id": str(self.application_id), "flags": 0},
-            "guilds": [{"id": str(g), "unavailable": True} for g in self.guild_ids],
-            "shard": [0, 1],
+            "guilds": [{"id": str(g), "unavailable": True} for g in guilds],
+            "shard": [shard_id, shard_count],
         })
-        for guild_id in self.guild_ids:
-            await self._dispatch("GUILD_CREATE", self._guild(guild_id))
-        self.identified.set()
-        return True
+        for guild_id in guilds:
+            await self._send(session, "GUILD_CREATE", self._guild(guild_id))
+        if len(self.sessions) == shard_count:
+            self.identified.set()
+        return session
 
-    async def _resume(self, ws: web.WebSocketResponse, data: dict[str, Any]) -> None:
-        if data.get("session_id") != self.session_id or data.get("token") != self.token:
+    async def _resume(self, ws: web.WebSocketResponse, data: dict[str, Any]) -> GatewaySession | None:
+        session = next((s for s in self.sessions.values() if s.session_id == data.get("session_id")), None)
+        if session is None or data.get("token") != self.token:
             await ws.send_json({"op": 9, "d": False, "s": None, "t": None})  # not resumable: IDENTIFY again
-            return
+            return None
+        session.ws = ws
         since = int(data.get("seq") or 0)
         self.resumed += 1
-        for event in [e for e in self._events if e["s"] > since]:
+        for event in [e for e in session.events if e["s"] > since]:
             await ws.send_json(event)
-        self._seq += 1
-        await ws.send_json({"op": 0, "t": "RESUMED", "s": self._seq, "d": {}})
+        session.seq += 1
+        await ws.send_json({"op": 0, "t": "RESUMED", "s": session.seq, "d": {}})
+        return session
 
     async def _dispatch(self, event: str, data: dict[str, Any]) -> None:
-        self._seq += 1
-        frame = {"op": 0, "t": event, "s": self._seq, "d": data}
-        self._events.append(frame)
-        if self._ws is not None and not self._ws.closed:
+        """Send an event to the shard that owns its guild (shard 0 for DMs and the like)."""
+        count = next(iter(self.sessions.values())).shard_count if self.sessions else 1
+        guild = data.get("guild_id")
+        session = self.sessions.get(shard_of(int(guild), count) if guild else 0)
+        if session is not None:
+            await self._send(session, event, data)
+
+    async def _send(self, session: GatewaySession, event: str, data: dict[str, Any]) -> None:
+        session.seq += 1
+        frame = {"op": 0, "t": event, "s": session.seq, "d": data}
+        session.events.append(frame)
+        if session.ws is not None and not session.ws.closed:
             try:
-                await self._ws.send_json(frame)
+                await session.ws.send_json(frame)
             except ConnectionError:
                 pass  # replayed on RESUME
 
     async def drop_connection(self) -> None:
-        """Close the gateway socket with a resumable code, as Discord does during outages."""
-        if self._ws is not None:
-            await self._ws.close(code=4000, message=b"Unknown error")
+        """Close every shard's socket with a resumable code, as Discord does during outages."""
+        for session in self.sessions.values():
+            if session.ws is not None:
+                await session.ws.close(code=4000, message=b"Unknown error")
+
+    async def close_sockets(self) -> None:
+        for session in self.sessions.values():
+            if session.ws is not None and not session.ws.closed:
+                await session.ws.close()

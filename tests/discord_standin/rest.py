@@ -114,8 +114,11 @@ class RestMixin(CommandsMixin, InteractionsMixin):
                 "owner": self._user(1), "summary": "", "team": None,
             })
         if path in ("/gateway", "/gateway/bot"):
-            return json_response({"url": self.gateway_url, "shards": 1, "session_start_limit": {
-                "total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}})
+            if path == "/gateway":  # the unauthenticated route: a URL only
+                return json_response({"url": self.gateway_url})
+            return json_response({"url": self.gateway_url, "shards": self.recommended_shards(),
+                                  "session_start_limit": {"total": 1000, "remaining": 1000 - len(self.identifies),
+                                                          "reset_after": 86_400_000, "max_concurrency": 1}})
         if parts[:1] == ["applications"] and parts[-1] == "commands" and method == "PUT":
             guild = int(parts[3]) if len(parts) == 5 and parts[2] == "guilds" else None
             return self._sync(body or [], guild)

@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import Any
 
 from aiohttp import web
 
-from tests.discord_standin.base import ATTACHMENT_SIZE_LIMIT, TOKEN_LIFETIME_S, snowflake
+from tests.discord_standin.base import (
+    ATTACHMENT_SIZE_LIMIT,
+    MAX_GUILDS_PER_SHARD,
+    TOKEN_LIFETIME_S,
+    snowflake,
+)
 from tests.discord_standin.gateway import GatewayMixin
 from tests.discord_standin.rate_limits import RateLimiter, RateLimitHit, RateLimits, Throttle
 from tests.discord_standin.rest import REQUEST_SIZE_MAX, RestMixin
@@ -34,6 +38,7 @@ class DiscordStandIn(GatewayMixin, RestMixin):
         token_lifetime_s: float = TOKEN_LIFETIME_S,
         portal_intents: int = 0,
         validate_bodies: bool = True,
+        max_guilds_per_shard: int = MAX_GUILDS_PER_SHARD,
     ) -> None:
         self.token = token
         self.application_id = application_id
@@ -62,9 +67,9 @@ class DiscordStandIn(GatewayMixin, RestMixin):
         self.identified = asyncio.Event()
         self.resumed = 0
         self.session_id = "standin-session"
-        self._events: list[dict[str, Any]] = []
-        self._seq = 0
-        self._ws = None
+        self.sessions = {}
+        self.max_guilds_per_shard = max_guilds_per_shard
+        self.identifies = []
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -81,8 +86,7 @@ class DiscordStandIn(GatewayMixin, RestMixin):
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
     async def stop(self) -> None:
-        if self._ws is not None and not self._ws.closed:
-            await self._ws.close()
+        await self.close_sockets()
         if self._runner is not None:
             await self._runner.cleanup()
 
