@@ -28,6 +28,12 @@ Switches (keyword arguments of `DiscordStandIn`, also attributes):
 - `portal_intents=0`: the privileged intents (bit field, e.g. `INTENT_GUILD_MEMBERS`) switched on
   for the application. IDENTIFY asking for one that is off is closed with 4014 (discord.py raises
   PrivilegedIntentsRequired); `GET /guilds/{id}/members` (the list) answers 403 50001 without it.
+- `max_guilds_per_shard=2500`: sharding as on Discord (see `gateway.py`). `GET /gateway/bot`
+  recommends `shards` (one per 1,000 guilds, enough to keep each under this limit) with
+  `session_start_limit`; IDENTIFY's `[shard_id, shard_count]` picks the guilds
+  (`(guild_id >> 22) % shard_count`); a shard over the limit is closed with 4011 (discord.py
+  raises ConnectionClosed), an impossible shard with 4010. `server.identifies` lists the
+  accepted (shard_id, shard_count) pairs; events go to their guild's shard (DMs to shard 0).
 
 The clock: `server.now()` is monotonic time plus `server.clock_offset`; `server.advance(seconds)`
 fast-forwards it. It decides token expiry (15 minutes), the 3-second acknowledgement (the late-ack
