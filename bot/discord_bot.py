@@ -7,8 +7,11 @@ DISCORD_DEV_GUILD_ID when set, globally on `--sync` or when the command tree cha
 stops what it started, in reverse order. The services are opened and closed by whoever builds
 the bot (`run_bot`, the tests): the bot only uses them.
 
-Before a command runs, `GenreTree` applies a per-member rate limit and notes that the member
-uses genrebot in this server (for its leaderboards). `GenreTree.on_error` is the one place where
+Before a command runs, `GenreTree` applies a per-member rate limit and, in the background, notes
+that the member uses genrebot in this server (for its leaderboards): nothing before a command's
+acknowledgement waits for the database, whose one write lock a big sort may hold. Per-member
+state is bounded in size and age (`MemberRateLimits`, `MembershipNotes`), so a crowd of members
+leaves no trace after a while. `GenreTree.on_error` is the one place where
 failures become replies: expected failures (typed exceptions from the services and the Spotify
 client) get their text from `presenters.error_message`; anything else gets an apology with an
 error id, and the log gets the id, the member, the command and the traceback. Members never see
@@ -22,10 +25,13 @@ import hashlib
 import json
 import logging
 import secrets
+import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import discord
 import yarl
+from cachetools import TTLCache
 from discord import app_commands
 from discord.ext import commands
 
@@ -47,22 +53,107 @@ EXTENSIONS = (
 
 # 15 commands per 30 seconds per member: far above what a person needs, far below a flood.
 COMMAND_RATE = (15, 30.0)
+# Members whose rate-limit window is open at once; past that the least recently seen is forgotten
+# (it only forgets a budget, never data). Windows close after COMMAND_RATE's 30 s anyway.
+MAX_RATE_LIMITED_MEMBERS = 4096
+# (server, member) pairs noted for the leaderboards recently enough not to note them again.
+MAX_NOTED_MEMBERS, NOTED_FOR_S = 16384, 3600.0
+NOTE_DRAIN_TIMEOUT_S = 5.0
+
+
+class MemberRateLimits:
+    """Each member's command budget, kept only while its window is open and for at most
+    `max_members` members: state bounded in size and age however many members come by."""
+
+    def __init__(
+        self,
+        rate: tuple[int, float] = COMMAND_RATE,
+        *,
+        max_members: int = MAX_RATE_LIMITED_MEMBERS,
+        timer: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.rate = rate
+        # An entry lives as long as the window it holds: the window starts when the entry is made.
+        self._windows: TTLCache[int, app_commands.Cooldown] = TTLCache(max_members, rate[1], timer=timer)
+
+    def hit(self, member_id: int) -> None:
+        """Count one command; raises CommandOnCooldown when the member's budget is spent."""
+        cooldown = self._windows.get(member_id)
+        if cooldown is None:
+            cooldown = self._windows[member_id] = app_commands.Cooldown(*self.rate)
+        retry_after = cooldown.update_rate_limit()
+        if retry_after:
+            raise app_commands.CommandOnCooldown(cooldown, retry_after)  # answered by on_error
+
+    def __len__(self) -> int:
+        self._windows.expire()
+        return len(self._windows)
+
+
+class MembershipNotes:
+    """Notes in the background that a member uses genrebot in a server (for its leaderboards).
+
+    Never on a command's acknowledgement path: the write may wait behind a long transaction.
+    A pair noted in the last hour is not noted again; both the set of recent pairs and the
+    writes in flight are bounded.
+    """
+
+    def __init__(
+        self,
+        note: Callable[[int, int], Awaitable[None]],
+        *,
+        max_pairs: int = MAX_NOTED_MEMBERS,
+        remember_s: float = NOTED_FOR_S,
+        timer: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._note = note
+        self._recent: TTLCache[tuple[int, int], bool] = TTLCache(max_pairs, remember_s, timer=timer)
+        self._writing: set[asyncio.Task[None]] = set()
+
+    def note(self, guild_id: int, member_id: int) -> None:
+        key = (guild_id, member_id)
+        if key in self._recent:
+            return
+        self._recent[key] = True
+        task = asyncio.create_task(self._write(key))
+        self._writing.add(task)
+        task.add_done_callback(self._writing.discard)
+
+    async def _write(self, key: tuple[int, int]) -> None:
+        try:
+            await self._note(*key)
+        except Exception:
+            self._recent.pop(key, None)  # try again at the member's next command
+            log.warning("could not note member %s in server %s", key[1], key[0], exc_info=True)
+
+    async def drain(self, timeout: float = NOTE_DRAIN_TIMEOUT_S) -> None:
+        """Let the notes in flight land (before the database closes); cancel what cannot."""
+        if not self._writing:
+            return
+        _, pending = await asyncio.wait(set(self._writing), timeout=timeout)
+        for task in pending:
+            task.cancel()
+
+    def __len__(self) -> int:
+        self._recent.expire()
+        return len(self._recent)
 
 
 class GenreTree(app_commands.CommandTree["GenreBot"]):
     def __init__(self, client: GenreBot) -> None:
         super().__init__(client)
-        self._cooldowns: dict[int, app_commands.Cooldown] = {}
+        self.rate_limits = MemberRateLimits()
+        self.membership_notes = MembershipNotes(self._note_member)
+
+    async def _note_member(self, guild_id: int, member_id: int) -> None:
+        await self.client.services.stats.note_member(guild_id, member_id)
 
     async def interaction_check(self, interaction: discord.Interaction[GenreBot], /) -> bool:
         if interaction.type is not discord.InteractionType.application_command:
             return True
-        cooldown = self._cooldowns.setdefault(interaction.user.id, app_commands.Cooldown(*COMMAND_RATE))
-        retry_after = cooldown.update_rate_limit()
-        if retry_after:
-            raise app_commands.CommandOnCooldown(cooldown, retry_after)  # answered by on_error
+        self.rate_limits.hit(interaction.user.id)
         if interaction.guild_id is not None:
-            await interaction.client.services.stats.note_member(interaction.guild_id, interaction.user.id)
+            self.membership_notes.note(interaction.guild_id, interaction.user.id)
         return True
 
     async def on_error(self, interaction: discord.Interaction[GenreBot], error: app_commands.AppCommandError, /) -> None:
@@ -124,6 +215,8 @@ class GenreBot(commands.Bot):
         if self.web_server is not None:
             await self.web_server.stop()
         await super().close()  # unloads the cogs (the weekly refresh tick stops with its cog)
+        if isinstance(self.tree, GenreTree):
+            await self.tree.membership_notes.drain()
 
 
 def _client_options() -> dict[str, Any]:

@@ -6,6 +6,7 @@ import logging
 from typing import TYPE_CHECKING, Literal
 
 import discord
+from cachetools import TTLCache
 from discord import app_commands
 from discord.ext import commands
 
@@ -18,22 +19,28 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+# A /link reply can be edited while its interaction token lives (15 minutes); after that, or for
+# more members than this at once, the result goes by DM instead.
+PENDING_LINK_S = 15 * 60
+MAX_PENDING_LINKS = 4096
+
+
 class Account(commands.Cog):
     def __init__(self, bot: GenreBot) -> None:
         self.bot = bot
         # The /link interaction of each member waiting on Spotify, so the reply can be updated.
-        self.pending_links: dict[int, discord.Interaction] = {}
+        self.pending_links: TTLCache[int, discord.Interaction] = TTLCache(MAX_PENDING_LINKS, PENDING_LINK_S)
 
     @app_commands.command(name="link", description="Link your Spotify account to genrebot")
     async def link(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)  # before the write below
         url = await self.bot.services.linking.start_link(interaction.user.id)
         view = discord.ui.View()
         view.add_item(discord.ui.Button(label="Open Spotify's consent page", url=url, emoji="🎧"))
-        await interaction.response.send_message(
-            "Approve genrebot on Spotify's page; this link works once, for 10 minutes. "
+        await interaction.edit_original_response(
+            content="Approve genrebot on Spotify's page; this link works once, for 10 minutes. "
             "I only ask to read your Liked Songs and to manage the playlists I make.",
             view=view,
-            ephemeral=True,
         )
         self.pending_links[interaction.user.id] = interaction
 
@@ -86,6 +93,7 @@ class Account(commands.Cog):
     @app_commands.guild_only()
     async def privacy(self, interaction: discord.Interaction, leaderboard: Literal["on", "off"]) -> None:
         assert interaction.guild_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)  # before the write below
         await self.bot.services.stats.set_leaderboard_opt_out(
             interaction.guild_id, interaction.user.id, leaderboard == "off"
         )
@@ -94,7 +102,7 @@ class Account(commands.Cog):
             if leaderboard == "on"
             else "You're out of this server's leaderboards."
         )
-        await interaction.response.send_message(text, ephemeral=True)
+        await interaction.edit_original_response(content=text)
 
 
 async def setup(bot: GenreBot) -> None:

@@ -74,12 +74,13 @@ class WeeklyRefresh(commands.GroupCog, group_name="schedule", group_description=
         timezone: str,
     ) -> None:
         services = self.bot.services
+        await interaction.response.defer(ephemeral=True, thinking=True)  # before the write below
         await services.linking.linked_user(interaction.user.id)
         schedule = await services.weekly_refresh.set_schedule(
             interaction.user.id, parse_weekday(weekday.value), int(hour), timezone
         )
-        await interaction.response.send_message(
-            f"Weekly refresh on: {presenters.schedule_text(schedule)}. I'll DM you a summary.", ephemeral=True
+        await interaction.edit_original_response(
+            content=f"Weekly refresh on: {presenters.schedule_text(schedule)}. I'll DM you a summary."
         )
 
     @set_.autocomplete("timezone")
@@ -90,9 +91,10 @@ class WeeklyRefresh(commands.GroupCog, group_name="schedule", group_description=
 
     @app_commands.command(name="off", description="Stop the weekly refresh")
     async def off(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)  # before the write below
         stopped = await self.bot.services.weekly_refresh.disable(interaction.user.id)
         text = "Weekly refresh is off." if stopped else "You had no weekly refresh on."
-        await interaction.response.send_message(text, ephemeral=True)
+        await interaction.edit_original_response(content=text)
 
     @app_commands.command(name="status", description="When your next weekly refresh runs")
     async def status(self, interaction: discord.Interaction) -> None:

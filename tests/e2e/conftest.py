@@ -109,8 +109,8 @@ class BotWorld:
     async def link(self, user: int, spotify_user: str) -> Message:
         """/link, then what the member's browser does with the button: consent, redirect, callback."""
         record = await self.command("link", user=user)
-        reply = record.original()
-        assert reply is not None and reply.flags & 64, "the /link reply is ephemeral"
+        reply = await record.wait_for(lambda m: bool(m.components), 10)
+        assert reply.flags & 64, "the /link reply is ephemeral"
         url = reply.components[0]["components"][0]["url"]
         async with aiohttp.ClientSession() as session, session.get(url + f"&sandbox_user={spotify_user}") as page:
             assert page.status == 200, await page.text()

@@ -57,9 +57,9 @@ async def test_resort_updates_the_same_playlists(world: BotWorld) -> None:
 async def test_weekly_refresh_dms_a_summary_of_the_new_songs(world: BotWorld) -> None:
     """/schedule set, new likes, the tick at the due time: the member gets a DM counting every new song."""
     await linked_and_sorted(world, options={"min_size": 1})  # every genre gets a playlist: nothing unsorted
-    scheduled = await world.command("schedule", {"weekday": "friday", "hour": 18, "timezone": "Europe/Berlin"},
-                                    user=ALICE, sub="set")
-    assert "Fridays at 18:00" in (scheduled.original().content or "")  # type: ignore[union-attr]
+    scheduled = await world.final(await world.command(
+        "schedule", {"weekday": "friday", "hour": 18, "timezone": "Europe/Berlin"}, user=ALICE, sub="set"))
+    assert "Fridays at 18:00" in (scheduled.content or "")
     world.spotify.like("member0", synthetic_library(NEW_SONGS, seed=99, prefix="week"))
     schedule = await world.services.weekly_refresh.schedule(ALICE)
     assert schedule is not None and schedule.next_run is not None
