@@ -1,5 +1,6 @@
 """The Discord bot: `GenreBot`, which loads one cog per feature and serves the OAuth callback,
-and `GenreTree`, the slash-command tree every command passes through.
+and `GenreTree`, the slash-command tree every command passes through. `GenreBot` is an
+`AutoShardedBot`: it opens as many gateway sessions as Discord recommends.
 
 `GenreBot.setup_hook` loads the cogs (the weekly refresh cog starts its tick), starts the OAuth
 callback web server in this event loop, and syncs slash commands (instantly to
@@ -178,7 +179,10 @@ async def _reply(interaction: discord.Interaction[GenreBot], text: str) -> None:
         log.warning("could not deliver an error reply for interaction %s", interaction.id)
 
 
-class GenreBot(commands.Bot):
+class GenreBot(commands.AutoShardedBot):
+    """Sharded as Discord asks (GET /gateway/bot): one gateway session holds at most 2,500
+    servers, and a bot in more is refused an unsharded one (close code 4011)."""
+
     def __init__(self, services: Services, *, sync_commands: bool = False) -> None:
         super().__init__(**_client_options())
         self.services = services

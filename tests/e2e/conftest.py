@@ -117,9 +117,14 @@ class BotWorld:
         return await record.wait_for(lambda m: "Linked as" in (m.content or ""), 10)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "standin(**switches): DiscordStandIn switches for the world fixture")
+
+
 @pytest.fixture
-async def world(tmp_path: Path, unused_tcp_port: int) -> AsyncIterator[BotWorld]:
-    standin = DiscordStandIn(guild_ids=(GUILD,))
+async def world(request: pytest.FixtureRequest, tmp_path: Path, unused_tcp_port: int) -> AsyncIterator[BotWorld]:
+    marker = request.node.get_closest_marker("standin")
+    standin = DiscordStandIn(**{"guild_ids": (GUILD,), **(marker.kwargs if marker else {})})
     await standin.start()
     redirect = f"http://127.0.0.1:{unused_tcp_port}/callback"
     spotify = SandboxState(apps={CLIENT_ID: CLIENT_SECRET}, redirect_uris={redirect})
