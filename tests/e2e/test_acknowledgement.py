@@ -49,7 +49,7 @@ async def test_a_command_that_writes_is_acknowledged_while_a_long_write_holds_th
     """/link, /privacy and /schedule acknowledge at once while the write lock is held, and answer after."""
     await world.start_bot()
     await world.link(MEMBER, "member0")
-    await world.command("schedule", {"weekday": "friday", "hour": 18, "timezone": "UTC"}, user=MEMBER, sub="set")
+    await world.final(await world.command("schedule", {"weekday": "friday", "hour": 18, "timezone": "UTC"}, user=MEMBER, sub="set"))
     async with database_write_held(world):
         record = await world.discord.invoke(command, options, user_id=MEMBER, subcommand=sub)
         await record.wait_acknowledged(5)

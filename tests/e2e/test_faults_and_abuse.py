@@ -158,7 +158,7 @@ async def test_bot_restarted_mid_run_marks_it_failed_and_the_schedule_still_fire
     """A run cut off by a restart is marked failed; missed weekly refreshes run once after it."""
     await world.start_bot()
     await world.link(BASE, "member0")
-    await world.command("schedule", {"weekday": "monday", "hour": 8, "timezone": "UTC"}, user=BASE, sub="set")
+    await world.final(await world.command("schedule", {"weekday": "monday", "hour": 8, "timezone": "UTC"}, user=BASE, sub="set"))
     world.spotify.latency_s = 0.2
     await reading_progress(await world.command("sort", user=BASE))
     assert (await world.services.sorting.recent_runs(BASE))[0].status == RunStatus.RUNNING

@@ -101,7 +101,7 @@ async def test_status_shows_the_link_and_the_recent_runs(world: BotWorld) -> Non
 async def test_privacy_off_leaves_the_member_out_of_the_leaderboards(world: BotWorld) -> None:
     """After /privacy leaderboard:off, the server's mix no longer counts the member."""
     await linked_and_sorted(world)
-    await world.command("privacy", {"leaderboard": "off"}, user=ALICE)
+    await world.final(await world.command("privacy", {"leaderboard": "off"}, user=ALICE))
     hidden = await world.final(await world.command("leaderboard", user=ALICE))
     assert "Nothing classified yet" in hidden.embeds[0]["description"]
 
@@ -141,7 +141,7 @@ async def test_sort_genres_autocomplete_completes_the_last_entry_of_the_list(wor
 async def test_closed_dms_are_recorded_and_shown_in_status(world: BotWorld) -> None:
     """A weekly summary that cannot be DMed is recorded, and /status says the DMs are closed."""
     await linked_and_sorted(world, BOB, "member1")
-    await world.command("schedule", {"weekday": "monday", "hour": 9, "timezone": "UTC"}, user=BOB, sub="set")
+    await world.final(await world.command("schedule", {"weekday": "monday", "hour": 9, "timezone": "UTC"}, user=BOB, sub="set"))
     world.discord.close_dms(BOB)
     schedule = await world.services.weekly_refresh.schedule(BOB)
     assert schedule is not None and schedule.next_run is not None
