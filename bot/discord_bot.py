@@ -235,7 +235,7 @@ def _client_options() -> dict[str, Any]:
     }
 
 
-async def load_features(bot: commands.Bot) -> None:
+async def load_features(bot: commands.Bot | commands.AutoShardedBot) -> None:
     for extension in EXTENSIONS:
         await bot.load_extension(extension)
 
