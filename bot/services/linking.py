@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import TypeVar
 
 from bot.services.errors import LinkFailed, NotLinked
 from bot.spotify.app import SpotifyApp
@@ -23,7 +22,6 @@ from storage import Database, InvalidOAuthState, TokenUnreadable
 from storage.records import LinkStatus, User
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 _STATE_PROBLEMS = {
     "unknown": "This link isn't valid. Run /link in Discord again to get a fresh one.",
@@ -125,10 +123,6 @@ class LinkService:
             refreshed = client.token_info
             if refreshed and refreshed != token_info:
                 await self.db.tokens.save(discord_id, refreshed)
-
-    async def call(self, discord_id: int, fn: Callable[[SpotifyUserClient], T]) -> T:
-        async with self.client(discord_id) as client:
-            return await asyncio.to_thread(fn, client)
 
 
 def _link_problem(exc: SpotifyError) -> str:

@@ -42,7 +42,6 @@ class Services:
     weekly_refresh: WeeklyRefreshService
     stats: StatsService
     synced_commands: SyncedCommands
-    clock: Callable[[], datetime]
     _resources: AsyncExitStack = field(repr=False)
 
     @classmethod
@@ -96,7 +95,6 @@ class Services:
                 weekly_refresh=WeeklyRefreshService(db, sorting, clock=clock),
                 stats=StatsService(db, classifier.version),
                 synced_commands=SyncedCommands(db),
-                clock=clock,
                 _resources=resources.pop_all(),
             )
         return services
