@@ -37,6 +37,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import presenters
+from bot.replies import InteractionReply, send_dm
 from bot.services.root import Services
 from bot.settings import Settings
 from bot.web import LinkOutcome, WebServer, build_web_app
@@ -169,14 +170,17 @@ class GenreTree(app_commands.CommandTree["GenreBot"]):
 
 
 async def _reply(interaction: discord.Interaction[GenreBot], text: str) -> None:
-    """Answer whether or not the interaction was already acknowledged."""
+    """Answer whether or not the interaction was already acknowledged; by DM once its token is gone."""
     try:
-        if interaction.response.is_done():
-            await interaction.edit_original_response(content=text, embed=None, attachments=[], view=None)
-        else:
+        if not interaction.response.is_done():
             await interaction.response.send_message(text, ephemeral=True)
+            return
+        if await InteractionReply(interaction).edit(content=text, embed=None, attachments=[], view=None):
+            return
     except discord.HTTPException:
         log.warning("could not deliver an error reply for interaction %s", interaction.id)
+        return
+    await send_dm(interaction.client, interaction.user.id, content=text)
 
 
 class GenreBot(commands.AutoShardedBot):

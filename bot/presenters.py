@@ -170,12 +170,28 @@ def status_embed(user: User | None, runs: Iterable[Run], schedule: Schedule | No
             line += f" · {sum(run.counts.values()):,} songs in {len(run.counts)} playlists"
         if run.error:
             line += f" · {safe(run.error)[:120]}"
-        if run.dm_status == "closed":
-            line += " · summary DM not delivered (your DMs are closed)"
+        line += dm_status_note(run)
         lines.append(line)
     embed.add_field(name="Recent runs", value=fit_lines(lines, FIELD_VALUE_LIMIT) or "None yet", inline=False)
     embed.add_field(name="Weekly refresh", value=schedule_text(schedule), inline=False)
     return embed
+
+
+LATE_RESULT_NOTE = "Your /sort finished after its reply in the server had expired, so here is the result."
+
+
+def dm_status_note(run: Run) -> str:
+    """What became of a run's DM (a weekly summary, or a /sort result whose reply had expired)."""
+    what = "summary" if run.trigger.value == "schedule" else "result"
+    if run.dm_status == "sent":
+        return "" if what == "summary" else " · result sent by DM (the reply had expired)"
+    if run.dm_status == "closed":
+        return f" · {what} DM not delivered (your DMs are closed)"
+    if run.dm_status == "left":
+        return f" · {what} DM not delivered (you were in no server with genrebot then)"
+    if run.dm_status == "failed":
+        return f" · {what} DM failed"
+    return ""
 
 
 def schedule_text(schedule: Schedule | None) -> str:

@@ -32,3 +32,8 @@ class GuildRepository:
     async def forget(self, discord_id: int) -> None:
         async with self.sql.transaction() as tx:
             await tx.execute("DELETE FROM guild_members WHERE discord_id = ?", (discord_id,))
+
+    async def of_member(self, discord_id: int) -> list[int]:
+        """The servers genrebot has seen the member in."""
+        rows = await self.sql.fetchall("SELECT guild_id FROM guild_members WHERE discord_id = ?", (discord_id,))
+        return [int(row["guild_id"]) for row in rows]

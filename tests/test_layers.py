@@ -20,7 +20,7 @@ TOP_LEVEL_MODULES = ("cli_errors", "genrebot_cli")
 FIRST_PARTY = (*PACKAGES, *TOP_LEVEL_MODULES)
 
 # The Discord layer: the only modules that may import discord.
-DISCORD_LAYER = ("bot.discord_bot", "bot.cogs", "bot.presenters", "bot.choices")
+DISCORD_LAYER = ("bot.discord_bot", "bot.cogs", "bot.presenters", "bot.choices", "bot.replies")
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,11 @@ from discord.ext import commands
 
 from bot import presenters
 from bot.choices import genre_choices, split_genres
+from bot.replies import InteractionReply, send_dm
 from bot.services import charts
 from bot.services.errors import AlreadyRunning
 from bot.services.playlist_plan import Level, SortOptions, resolve_genres
-from bot.services.sorting import SortProgress
+from bot.services.sorting import SortProgress, SortReport
 
 if TYPE_CHECKING:
     from bot.discord_bot import GenreBot
@@ -60,15 +61,24 @@ class Sorting(commands.Cog):
             multi=multi,
             dry_run=dry_run,
         )
-        progress = _ProgressEditor(interaction)
+        progress = _ProgressEditor(InteractionReply(interaction))
         report = await services.sorting.sort(interaction.user.id, options, progress=progress.update)
         await services.weekly_refresh.remember_options(interaction.user.id, options)
         await progress.finish()
-        await interaction.edit_original_response(
-            content=None,
-            embed=presenters.sort_embed(report),
-            attachments=[presenters.chart_file(report.chart_png)],
+        await self._deliver(interaction, progress.reply, report)
+
+    async def _deliver(self, interaction: discord.Interaction, reply: InteractionReply, report: SortReport) -> None:
+        """The result in the /sort reply; by DM when the reply's 15 minutes are (nearly) over."""
+        embed = presenters.sort_embed(report)
+        if await reply.edit(content=None, embed=embed, attachments=[presenters.chart_file(report.chart_png)]):
+            return
+        member = interaction.user.id
+        known_guilds = await self.bot.services.stats.member_guilds(member)
+        status = await send_dm(
+            self.bot, member, known_guild_ids=[*known_guilds, *filter(None, [interaction.guild_id])],
+            content=presenters.LATE_RESULT_NOTE, embed=embed, file=presenters.chart_file(report.chart_png),
         )
+        await self.bot.services.weekly_refresh.record_summary_delivery(report.run_id, status)
 
     @sort.autocomplete("genres")
     async def genres_autocomplete(
@@ -100,10 +110,11 @@ class Sorting(commands.Cog):
 
 
 class _ProgressEditor:
-    """Edits the deferred reply with progress, at most every PROGRESS_EDIT_INTERVAL_S."""
+    """Edits the deferred reply with progress, at most every PROGRESS_EDIT_INTERVAL_S, and never
+    once the reply's token is gone (the result then goes by DM)."""
 
-    def __init__(self, interaction: discord.Interaction) -> None:
-        self.interaction = interaction
+    def __init__(self, reply: InteractionReply) -> None:
+        self.reply = reply
         self.last_edit = 0.0
         self.lock = asyncio.Lock()
         self.done = False
@@ -115,7 +126,7 @@ class _ProgressEditor:
         async with self.lock:
             self.last_edit = now
             try:
-                await self.interaction.edit_original_response(content=presenters.progress_text(progress))
+                await self.reply.edit(content=presenters.progress_text(progress))
             except discord.HTTPException:
                 pass  # progress is cosmetic
 

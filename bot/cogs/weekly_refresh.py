@@ -22,6 +22,7 @@ from discord.ext import commands
 
 from bot import presenters
 from bot.choices import timezone_choices
+from bot.replies import DmStatus, send_dm
 from bot.services.sorting import SortReport
 from bot.services.weekly_refresh import WEEKDAYS, parse_weekday
 from storage.records import Schedule
@@ -123,21 +124,13 @@ class WeeklyRefresh(commands.GroupCog, group_name="schedule", group_description=
             status = await self._send_dm(schedule.discord_id, report)
             await self.bot.services.weekly_refresh.record_summary_delivery(report.run_id, status)
 
-    async def _send_dm(self, discord_id: int, summary: SortReport | str) -> str:
-        """'sent', 'closed' (the member's DMs are closed) or 'failed'."""
-        try:
-            user = self.bot.get_user(discord_id) or await self.bot.fetch_user(discord_id)
-            if isinstance(summary, SortReport):
-                await user.send(embed=presenters.weekly_embed(summary), file=presenters.chart_file(summary.chart_png))
-            else:
-                await user.send(summary)
-        except discord.Forbidden:
-            log.info("member %s has closed DMs; weekly summary recorded only", discord_id)
-            return "closed"
-        except discord.HTTPException:
-            log.warning("could not DM member %s their weekly summary", discord_id)
-            return "failed"
-        return "sent"
+    async def _send_dm(self, discord_id: int, summary: SortReport | str) -> DmStatus:
+        """'sent', 'closed' (the member's DMs are closed), 'left' (no server in common) or 'failed'."""
+        known_guilds = await self.bot.services.stats.member_guilds(discord_id)
+        if isinstance(summary, SortReport):
+            return await send_dm(self.bot, discord_id, known_guild_ids=known_guilds,
+                                 embed=presenters.weekly_embed(summary), file=presenters.chart_file(summary.chart_png))
+        return await send_dm(self.bot, discord_id, known_guild_ids=known_guilds, content=summary)
 
 
 async def setup(bot: GenreBot) -> None:

@@ -29,6 +29,10 @@ class StatsService:
         """The member used genrebot in this server, so its leaderboards may count them."""
         await self.db.guilds.add_member(guild_id, discord_id)
 
+    async def member_guilds(self, discord_id: int) -> list[int]:
+        """The servers the member used genrebot in (where to ask Discord whether they are still there)."""
+        return await self.db.guilds.of_member(discord_id)
+
     async def set_leaderboard_opt_out(self, guild_id: int, discord_id: int, opted_out: bool) -> None:
         await self.db.guilds.set_leaderboard_opt_out(guild_id, discord_id, opted_out)
 

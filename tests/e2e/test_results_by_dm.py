@@ -1,0 +1,104 @@
+"""Results that outlive the 15-minute interaction token reach the member by DM, and /status tells
+a member with closed DMs from one who had left every server genrebot is in."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from storage.records import Run
+from tests.discord_standin import InteractionRecord
+from tests.e2e.conftest import GUILD, MEMBER_SONGS, BotWorld
+
+MEMBER = 100_000_000_000_004_001
+SORTED_ALL = f"Sorted {MEMBER_SONGS} liked songs"
+TOKEN_EXPIRED = "follow-up or edit after the 15-minute token expired"
+
+
+async def sort_past_its_token(world: BotWorld) -> InteractionRecord:
+    """A /sort that is still reading when the stand-in's clock jumps 16 minutes ahead."""
+    await world.start_bot()
+    await world.link(MEMBER, "member0")
+    world.spotify.latency_s = 0.05
+    record = await world.command("sort", user=MEMBER)
+    await record.wait_for(lambda m: (m.content or "").startswith("📥"), 30)
+    world.discord.advance(16 * 60)
+    return record
+
+
+async def one_refused_edit(world: BotWorld, record: InteractionRecord) -> None:
+    """The bot learns the token is gone from one refused edit, and tries no other."""
+    assert record.rejected == [(401, 50027)]
+    assert world.discord.take_violations() == [f"/sort: {TOKEN_EXPIRED}"]
+
+
+async def test_a_sort_that_outlives_its_reply_sends_the_result_by_dm(world: BotWorld) -> None:
+    """After the token expired, the result (embed and chart) arrives by DM and the run says so."""
+    record = await sort_past_its_token(world)
+    world.spotify.latency_s = 0
+    await dm_arrived(world, MEMBER)
+    dm = world.discord.dms[MEMBER][-1]
+    assert dm.embeds[0]["title"] == SORTED_ALL and any(name == "genre-mix.png" for name, _ in dm.attachments)
+    assert "reply in the server had expired" in (dm.content or "")
+    await one_refused_edit(world, record)
+    run = (await world.services.sorting.recent_runs(MEMBER))[0]
+    assert run.dm_status == "sent"
+
+
+async def test_an_error_after_the_reply_expired_reaches_the_member_by_dm(world: BotWorld) -> None:
+    """A sort that fails after its token expired tells the member by DM, not in a dead reply."""
+    record = await sort_past_its_token(world)
+    world.spotify.inject(503, 60)
+    await dm_arrived(world, MEMBER)
+    assert "Spotify isn't answering" in (world.discord.dms[MEMBER][-1].content or "")
+    await one_refused_edit(world, record)
+
+
+async def test_a_late_result_to_closed_dms_is_recorded_and_shown_in_status(world: BotWorld) -> None:
+    """With DMs closed, the late result is recorded as not delivered and /status says why."""
+    world.discord.close_dms(MEMBER)
+    record = await sort_past_its_token(world)
+    world.spotify.latency_s = 0
+    run = await dm_outcome_recorded(world, MEMBER)
+    assert run.dm_status == "closed"
+    await one_refused_edit(world, record)
+    status = await world.final(await world.command("status", user=MEMBER))
+    assert "result DM not delivered (your DMs are closed)" in status.embeds[0]["fields"][1]["value"]
+
+
+async def test_a_weekly_dm_to_a_member_who_left_every_server_is_not_called_closed_dms(world: BotWorld) -> None:
+    """A weekly summary to a member who left is recorded as 'left'; /status does not blame their DMs."""
+    await world.start_bot()
+    await world.link(MEMBER, "member0")
+    await world.final(await world.command(
+        "schedule", {"weekday": "monday", "hour": 9, "timezone": "UTC"}, user=MEMBER, sub="set"))
+    await world.discord.remove_member(GUILD, MEMBER)
+    schedule = await world.services.weekly_refresh.schedule(MEMBER)
+    assert schedule is not None and schedule.next_run is not None
+    world.clock.now = schedule.next_run + timedelta(seconds=5)
+    assert await world.weekly_refresh.run_due() == 1
+    run = (await world.services.sorting.recent_runs(MEMBER))[0]
+    assert run.dm_status == "left"
+    await world.discord.add_member(GUILD, MEMBER)  # back in the server, they ask what happened
+    status = await world.final(await world.command("status", user=MEMBER))
+    runs_text = status.embeds[0]["fields"][1]["value"]
+    assert "you were in no server with genrebot then" in runs_text and "DMs are closed" not in runs_text
+
+
+async def dm_outcome_recorded(world: BotWorld, member: int, timeout: float = 60) -> Run:
+    """The member's latest run once the bot recorded what became of its DM (polled: no event to await)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        run = (await world.services.sorting.recent_runs(member))[0]
+        if run.dm_status is not None:
+            return run
+        assert asyncio.get_running_loop().time() < deadline, "no DM outcome recorded"
+        await asyncio.sleep(0.05)
+
+
+async def dm_arrived(world: BotWorld, member: int, timeout: float = 60) -> None:
+    """Returns once the member has a DM (polled: the stand-in has no event for DMs)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not world.discord.dms.get(member):
+        assert asyncio.get_running_loop().time() < deadline, "no DM arrived"
+        await asyncio.sleep(0.05)
