@@ -76,6 +76,7 @@ class RunStatus(StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     PAUSED = "paused"  # Spotify's daily quota ran out; resumes later
+    POSTPONED = "postponed"  # a weekly refresh that met the member's running sort; retried next tick
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +113,10 @@ class RunOutcome:
     @classmethod
     def paused(cls, error: str) -> RunOutcome:
         return cls(RunStatus.PAUSED, error=error)
+
+    @classmethod
+    def postponed(cls, reason: str) -> RunOutcome:
+        return cls(RunStatus.POSTPONED, error=reason)
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,7 @@ from bot import presenters
 from bot.choices import timezone_choices
 from bot.replies import DmStatus, send_dm
 from bot.services.sorting import SortReport
-from bot.services.weekly_refresh import WEEKDAYS, parse_weekday
+from bot.services.weekly_refresh import WEEKDAYS, RefreshPostponed, parse_weekday
 from storage.records import Schedule
 
 if TYPE_CHECKING:
@@ -114,6 +114,9 @@ class WeeklyRefresh(commands.GroupCog, group_name="schedule", group_description=
         async with self._slots:
             try:
                 report = await self.bot.services.weekly_refresh.refresh(schedule)
+            except RefreshPostponed:
+                log.info("weekly refresh of member %s waits for their running sort", schedule.discord_id)
+                return
             except Exception as error:
                 message = presenters.error_message(error)
                 if message is None:

@@ -16,14 +16,22 @@ from datetime import UTC, datetime, timedelta
 from typing import cast, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.services.errors import AlreadyRunning
 from bot.services.playlist_plan import Level, SortOptions
 from bot.services.sorting import SortReport, SortService
 from storage import Database
-from storage.records import RunTrigger, Schedule, SortPreferences
+from storage.records import RunOutcome, RunStatus, RunTrigger, Schedule, SortPreferences
 
 log = logging.getLogger(__name__)
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+POSTPONED_REASON = "your own sort was running; retried at the next tick"
+
+
+class RefreshPostponed(Exception):
+    """The member's own sort is running; the refresh stays due and runs at a later tick."""
 
 
 class InvalidSchedule(ValueError):
@@ -132,11 +140,33 @@ class WeeklyRefreshService:
         await self.db.runs.set_dm_status(run_id, status)
 
     async def refresh(self, schedule: Schedule) -> SortReport:
-        """Run one member's weekly refresh and move their schedule on, even if it fails."""
+        """Run one member's weekly refresh and move their schedule on, even if it fails.
+
+        When the member's own sort is running, the refresh waits: RefreshPostponed, the schedule
+        stays due (the next tick tries again) and the postponement is recorded once.
+        """
+        if self.sorting.is_running(schedule.discord_id):
+            await self._record_postponement(schedule)
+            raise RefreshPostponed()
         now = self.clock()
         next_run = next_weekly_run(schedule.weekday, schedule.hour, schedule.timezone, now)
         await self.db.schedules.mark_ran(schedule.discord_id, now, next_run)
         options = await self.saved_options(schedule.discord_id)
-        return await self.sorting.sort(
-            schedule.discord_id, options, trigger=RunTrigger.SCHEDULE, incremental=True
-        )
+        try:
+            return await self.sorting.sort(
+                schedule.discord_id, options, trigger=RunTrigger.SCHEDULE, incremental=True
+            )
+        except AlreadyRunning:  # a /sort started while the schedule was being moved on: still due
+            await self.db.schedules.set(
+                schedule.discord_id, schedule.weekday, schedule.hour, schedule.timezone, schedule.next_run or now
+            )
+            await self._record_postponement(schedule)
+            raise RefreshPostponed() from None
+
+    async def _record_postponement(self, schedule: Schedule) -> None:
+        """One 'postponed' run per due refresh, however many ticks it waits (nothing ran since)."""
+        latest = await self.db.runs.recent(schedule.discord_id, limit=1)
+        if latest and latest[0].status == RunStatus.POSTPONED:
+            return
+        run_id = await self.db.runs.start(schedule.discord_id, RunTrigger.SCHEDULE)
+        await self.db.runs.finish(run_id, RunOutcome.postponed(POSTPONED_REASON))

@@ -1,0 +1,45 @@
+"""A weekly refresh that comes due while the member's own /sort runs waits for the next tick,
+quietly: no DM, the schedule still due, the postponement in the run history."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from storage.records import RunStatus, RunTrigger
+from tests.e2e.conftest import BotWorld
+
+MEMBER = 100_000_000_000_005_001
+
+
+async def test_a_weekly_refresh_during_a_running_sort_is_retried_at_the_next_tick_without_a_dm(
+    world: BotWorld,
+) -> None:
+    """Due during a /sort: no DM, still due, one postponement recorded; the next tick refreshes."""
+    await world.start_bot()
+    await world.link(MEMBER, "member0")
+    await world.final(await world.command(
+        "schedule", {"weekday": "monday", "hour": 9, "timezone": "UTC"}, user=MEMBER, sub="set"))
+    schedule = await world.services.weekly_refresh.schedule(MEMBER)
+    assert schedule is not None and schedule.next_run is not None
+    world.spotify.latency_s = 0.05
+    sort = await world.command("sort", user=MEMBER)
+    await sort.wait_for(lambda m: (m.content or "").startswith("📥"), 30)
+    world.clock.now = schedule.next_run + timedelta(seconds=5)
+
+    assert await world.weekly_refresh.run_due() == 1
+    assert await world.weekly_refresh.run_due() == 1  # a second tick during the same sort
+    assert MEMBER not in world.discord.dms, "no DM about the running sort"
+    still = await world.services.weekly_refresh.schedule(MEMBER)
+    assert still is not None and still.next_run == schedule.next_run, "the refresh is still due"
+    runs = await world.services.sorting.recent_runs(MEMBER)
+    postponed = [r for r in runs if r.status == RunStatus.POSTPONED]
+    assert len(postponed) == 1 and postponed[0].trigger == RunTrigger.SCHEDULE
+
+    world.spotify.latency_s = 0
+    await world.final(sort, 60)
+    assert await world.weekly_refresh.run_due() == 1  # the next tick after the sort
+    assert world.discord.dms[MEMBER][-1].embeds[0]["title"] == "Your weekly genrebot refresh"
+    moved = await world.services.weekly_refresh.schedule(MEMBER)
+    assert moved is not None and moved.next_run is not None and moved.next_run > schedule.next_run
+    status = await world.final(await world.command("status", user=MEMBER))
+    assert "schedule · **postponed**" in status.embeds[0]["fields"][1]["value"]
