@@ -1,0 +1,77 @@
+"""`.env.example` as the README uses it: copied to `.env`, the three required values filled in."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+REQUIRED = {"DISCORD_TOKEN": "placeholder-token", "SPOTIFY_CLIENT_ID": "placeholder-id",
+            "SPOTIFY_CLIENT_SECRET": "placeholder-secret"}
+
+
+def filled_in(text: str) -> str:
+    """What a user does with the copy: the value after each required `NAME=`."""
+    for name, value in REQUIRED.items():
+        text, count = re.subn(rf"(?m)^{name}=$", f"{name}={value}", text)
+        assert count == 1, f"{name}= is not an empty line of its own in .env.example"
+    return text
+
+
+def every_line_uncommented(text: str) -> str:
+    """The older style: every optional variable present with an empty value (`DATA_DIR=`)."""
+    return re.sub(r"(?m)^# ([A-Z_]+)=.*$", r"\1=", text)
+
+
+def genrebot(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "genrebot_cli", *args], env={**env, "PYTHONPATH": str(REPO)},
+                          cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture
+def user_env(clean_env: dict[str, str]) -> dict[str, str]:
+    """clean_env without XDG overrides, so the user data dir is HOME/.local/share/genrebot."""
+    return {k: v for k, v in clean_env.items() if not k.startswith(("XDG_", "DATA_DIR", "LOG_LEVEL"))}
+
+
+@pytest.mark.parametrize("style", ["as shipped", "optional lines empty"])
+def test_copied_env_example_with_required_values_migrates_into_the_user_data_dir(
+        user_env: dict[str, str], tmp_path: Path, style: str) -> None:
+    """`cp .env.example .env`, fill three values, `db migrate`: exit 0, database in the data dir, not here."""
+    text = filled_in((REPO / ".env.example").read_text())
+    if style == "optional lines empty":
+        text = every_line_uncommented(text)
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    (checkout / ".env").write_text(text)
+    result = genrebot("db", "migrate", env=user_env, cwd=checkout)
+    assert result.returncode == 0, result.stderr
+    database = tmp_path / ".local" / "share" / "genrebot" / "genrebot.sqlite3"
+    assert str(database) in result.stdout and database.is_file()
+    assert sorted(p.name for p in checkout.iterdir()) == [".env"]
+
+
+@pytest.mark.parametrize("style", ["as shipped", "optional lines empty"])
+def test_copied_env_example_with_required_values_is_valid_for_run(
+        user_env: dict[str, str], tmp_path: Path, style: str) -> None:
+    """The same `.env` passes `genrebot run`'s settings check (`--list-commands` builds them first)."""
+    text = filled_in((REPO / ".env.example").read_text())
+    if style == "optional lines empty":
+        text = every_line_uncommented(text)
+    (tmp_path / ".env").write_text(text)
+    result = genrebot("run", "--list-commands", env=user_env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert '"name": "sort"' in result.stdout
+
+
+def test_env_example_lists_every_setting_the_bot_reads() -> None:
+    """Each field of the bot's Settings has a line in .env.example (commented or not)."""
+    from bot.settings import Settings
+
+    text = (REPO / ".env.example").read_text()
+    names = set(re.findall(r"(?m)^#? ?([A-Z][A-Z_]+)=", text))
+    assert {name.upper() for name in Settings.model_fields} <= names
