@@ -12,8 +12,12 @@ from typing import Any
 
 
 def register(subparsers: Any) -> None:
-    db = subparsers.add_parser("db", help="apply migrations to, back up or inspect the SQLite database")
-    db.add_argument("--database", type=Path, help="the SQLite file (default: DATABASE_PATH or DATA_DIR's)")
+    db = subparsers.add_parser(
+        "db", help="apply migrations to, back up or inspect the SQLite database",
+        description="Apply migrations to, back up or inspect the SQLite database.\n\n"
+                    "example:\n  genrebot db migrate\n  genrebot db info --database /var/lib/genrebot/genrebot.sqlite3",
+    )
+    db.add_argument("--database", type=Path, help=DATABASE_HELP)
     actions = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     migrate = actions.add_parser("migrate", help="create the database or upgrade it to the current schema")
     migrate.set_defaults(handler=_migrate)
@@ -22,6 +26,16 @@ def register(subparsers: Any) -> None:
     backup.set_defaults(handler=_backup)
     info = actions.add_parser("info", help="print the schema version and row counts")
     info.set_defaults(handler=_info)
+    for action in actions.choices.values():
+        accept_database_flag(action)
+
+
+DATABASE_HELP = "the SQLite file (default: DATABASE_PATH, else DATA_DIR/genrebot.sqlite3)"
+
+
+def accept_database_flag(action: argparse.ArgumentParser) -> None:
+    """`--database` after the action too (`db info --database X`), as well as before it."""
+    action.add_argument("--database", type=Path, default=argparse.SUPPRESS, help=DATABASE_HELP)
 
 
 def _open_args(args: argparse.Namespace) -> tuple[Path, list[str]]:
@@ -46,7 +60,9 @@ async def _open(args: argparse.Namespace, *, must_exist: bool = False) -> Any:
         raise UsageError(f"no database at {path}")
     try:
         return await Database.open(path, encryption_keys=keys)
-    except (sqlite3.DatabaseError, StorageError) as exc:
+    except StorageError as exc:
+        raise UsageError(str(exc)) from None
+    except sqlite3.DatabaseError as exc:
         raise UsageError(f"cannot open {path}: {exc}") from None
 
 

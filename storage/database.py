@@ -61,9 +61,9 @@ class Database:
         """Open (creating it if needed) and migrate the database at `path`."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        cipher = TokenCipher.from_config(encryption_keys, key_file_for(path))
-        sql = await SqlHandle.connect(path)
+        sql = await SqlHandle.connect(path)  # first: a file that is not SQLite gets no key file
         try:
+            cipher = TokenCipher.from_config(encryption_keys, key_file_for(path))
             await apply_migrations(sql)
         except BaseException:
             await sql.close()

@@ -17,3 +17,7 @@ class InvalidOAuthState(StorageError):
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(f"OAuth state is {reason}")
+
+
+class NotADatabase(StorageError):
+    """The database path holds a file that is not SQLite (a CSV, a key file...): never opened, never changed."""

@@ -20,6 +20,8 @@ from typing import Any
 
 import aiosqlite
 
+from storage.errors import NotADatabase
+
 BUSY_TIMEOUT_MS = 10_000
 # SQLite's default limit on host parameters is 32766; stay far below it.
 CHUNK = 500
@@ -82,6 +84,22 @@ class Transaction:
             return list(await cursor.fetchall())  # type: ignore[arg-type]
 
 
+SQLITE_MAGIC = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite database file
+
+
+def refuse_what_is_not_sqlite(path: Path) -> None:
+    """NotADatabase unless `path` is absent, empty (SQLite makes a new database of it) or SQLite."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(len(SQLITE_MAGIC))
+    except FileNotFoundError:
+        return
+    except IsADirectoryError:
+        raise NotADatabase(f"{path} is a directory, not a SQLite database: point DATABASE_PATH (or db --database) at the database file") from None
+    if head and head != SQLITE_MAGIC:
+        raise NotADatabase(f"{path} is not a SQLite database: point DATABASE_PATH (or db --database) at the database file")
+
+
 class SqlHandle:
     """Owns the connection; repositories read and write only through it."""
 
@@ -95,6 +113,7 @@ class SqlHandle:
     @classmethod
     async def connect(cls, path: Path) -> SqlHandle:
         """Open (or create) the file with the pragmas genrebot relies on."""
+        refuse_what_is_not_sqlite(path)
         conn = await aiosqlite.connect(path, isolation_level=None)
         try:
             conn.row_factory = sqlite3.Row

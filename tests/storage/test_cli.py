@@ -69,3 +69,40 @@ def test_info_prints_the_schema_version_and_row_counts(env: dict[str, str], tmp_
     result = genrebot("db", "info", env=env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "schema version" in result.stdout and "users: 1" in result.stdout
+
+
+def test_database_flag_is_accepted_after_the_action(env: dict[str, str], tmp_path: Path) -> None:
+    """`db info --database X` works like `db --database X info`."""
+    other = tmp_path / "other.sqlite3"
+    assert genrebot("db", "--database", str(other), "migrate", env=env, cwd=tmp_path).returncode == 0
+    result = genrebot("db", "info", "--database", str(other), env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert str(other) in result.stdout and "schema version" in result.stdout
+
+
+@pytest.mark.parametrize("action", ["info", "migrate"])
+def test_a_file_that_is_not_sqlite_is_refused_without_leaving_a_key_file(
+        env: dict[str, str], tmp_path: Path, action: str) -> None:
+    """`db --database fake.csv info|migrate`: one line, exit 2, the file untouched and no fake.csv.key."""
+    fake = tmp_path / "fake.csv"
+    fake.write_text("Track URI,Track Name\nspotify:track:1,Song\n")
+    result = genrebot("db", "--database", str(fake), action, env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "not a SQLite database" in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fake.csv"]
+    assert fake.read_text().startswith("Track URI")
+
+
+@pytest.mark.parametrize("variable", ["DATABASE_PATH", "DATA_DIR"])
+def test_a_database_setting_of_the_wrong_kind_is_one_line(env: dict[str, str], tmp_path: Path, variable: str) -> None:
+    """DATABASE_PATH naming a directory, or DATA_DIR naming a file, is named in one line, exit 2."""
+    wrong = tmp_path / "wrong"
+    if variable == "DATABASE_PATH":
+        wrong.mkdir()
+    else:
+        wrong.write_text("a file")
+    env = {k: v for k, v in env.items() if k != "DATABASE_PATH"}
+    result = genrebot("db", "migrate", env={**env, variable: str(wrong)}, cwd=tmp_path)
+    assert result.returncode == 2 and variable in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
