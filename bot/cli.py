@@ -62,9 +62,13 @@ def _run(args: argparse.Namespace) -> int:
     except SettingsError as exc:
         raise UsageError(str(exc)) from None
     from bot.discord_bot import run_bot
+    from storage import StorageError
 
     configure_logging(settings.log_level)
-    return run_bot(settings, sync_commands=args.sync)
+    try:
+        return run_bot(settings, sync_commands=args.sync)
+    except StorageError as exc:  # the database could not be opened: a wrong path, file or key
+        raise UsageError(str(exc)) from None
 
 
 def _demo(args: argparse.Namespace) -> int:

@@ -30,6 +30,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 import discord
 import yarl
 from cachetools import TTLCache
@@ -41,7 +42,7 @@ from bot.replies import InteractionReply, send_dm
 from bot.services.root import Services
 from bot.settings import Settings
 from bot.web import LinkOutcome, WebServer, build_web_app
-from cli_errors import UsageError
+from cli_errors import CommandFailed, UsageError
 
 log = logging.getLogger(__name__)
 
@@ -228,6 +229,9 @@ class GenreBot(commands.AutoShardedBot):
 
 
 def _client_options() -> dict[str, Any]:
+    # genrebot has no voice: say nothing at start-up about voice libraries it does not need.
+    discord.VoiceClient.warn_nacl = False
+    discord.VoiceClient.warn_dave = False
     intents = discord.Intents.none()
     intents.guilds = True  # not privileged; lets the bot see the servers it is in
     return {
@@ -290,4 +294,13 @@ def run_bot(settings: Settings, *, sync_commands: bool = False) -> int:
         raise UsageError("Discord rejected DISCORD_TOKEN (check the bot token)") from None
     except discord.PrivilegedIntentsRequired:
         raise UsageError("Discord refused the gateway intents") from None
+    except (aiohttp.ClientConnectionError, discord.GatewayNotFound, TimeoutError) as exc:
+        raise CommandFailed(discord_unreachable(exc)) from None
     return 0
+
+
+def discord_unreachable(exc: BaseException) -> str:
+    """One line for a start-up that could not reach Discord; a service manager restarts the bot."""
+    reason = str(exc) or type(exc).__name__
+    return (f"cannot reach Discord at {discord.http.Route.BASE} ({reason}); check the network "
+            "or DISCORD_API_BASE, then start again (under systemd, Restart=on-failure retries)")

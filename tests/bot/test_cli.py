@@ -1,16 +1,22 @@
-"""The bot package's subcommands: `genrebot run --list-commands` and `genrebot sort --csv`."""
+"""The bot package's subcommands as a user runs them: `genrebot run`, `run --list-commands`, `sort --csv`."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import json
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.discord_standin import DiscordStandIn
 from tests.training.layouts import exportify
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("with_audio", [False, True])
@@ -61,3 +67,77 @@ def test_list_commands_prints_the_tree_without_token_or_network(clean_env: dict[
         "genres", "level", "min_confidence", "min_size", "multi", "dry_run"}
     assert {o["name"] for o in tree["schedule"]["options"]} == {"set", "off", "status"}
     assert all(c["description"] for c in tree.values())
+
+
+def run_env(clean_env: dict[str, str], tmp_path: Path, **variables: str) -> dict[str, str]:
+    """What an operator's .env holds for `genrebot run`: placeholders for what is not reached."""
+    return {**clean_env, "DISCORD_TOKEN": "placeholder-token", "SPOTIFY_CLIENT_ID": "placeholder-id",
+            "SPOTIFY_CLIENT_SECRET": "placeholder-secret", "DATA_DIR": str(tmp_path / "data"),
+            "PYTHONPATH": str(REPO), **variables}
+
+
+def test_run_when_discord_cannot_be_reached_says_so_in_one_line(clean_env: dict[str, str], tmp_path: Path) -> None:
+    """No Discord at the configured address: a last line saying what failed, exit 1, no traceback."""
+    env = run_env(clean_env, tmp_path, DISCORD_API_BASE="http://127.0.0.1:1/api/v10")
+    result = subprocess.run([sys.executable, "-m", "genrebot_cli", "run"], env=env, cwd=tmp_path,
+                            capture_output=True, text=True, timeout=180)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("genrebot run: cannot reach Discord at http://127.0.0.1:1/api/v10")
+
+
+def test_run_on_a_database_path_that_is_not_sqlite_is_one_line(clean_env: dict[str, str], tmp_path: Path) -> None:
+    """DATABASE_PATH naming a CSV: one line naming the file, exit 2, the file unchanged."""
+    export = exportify(tmp_path, False)
+    before = export.read_bytes()
+    env = run_env(clean_env, tmp_path, DATABASE_PATH=str(export))
+    result = subprocess.run([sys.executable, "-m", "genrebot_cli", "run"], env=env, cwd=tmp_path,
+                            capture_output=True, text=True, timeout=180)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"genrebot run: {export} is not a SQLite database: point DATABASE_PATH (or db --database) at the database file")
+    assert export.read_bytes() == before and not export.with_name(export.name + ".key").exists()
+
+
+def test_list_commands_into_a_closed_pipe_ends_quietly(clean_env: dict[str, str], tmp_path: Path) -> None:
+    """`genrebot run --list-commands | head -1` once head has gone: exit 141 (SIGPIPE's), nothing on stderr."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before genrebot writes, as when `head` has its line
+    try:
+        result = subprocess.run([sys.executable, "-m", "genrebot_cli", "run", "--list-commands"],
+                                env={**clean_env, "PYTHONPATH": str(REPO)}, cwd=tmp_path, stdout=write_end,
+                                stderr=subprocess.PIPE, text=True, timeout=180)
+    finally:
+        os.close(write_end)
+    assert (result.returncode, result.stderr) == (141, "")
+
+
+async def test_run_logs_in_without_voice_warnings_and_stops_on_ctrl_c(
+        clean_env: dict[str, str], tmp_path: Path, unused_tcp_port: int) -> None:
+    """`genrebot run` against Discord: connects, logs no voice warnings, Ctrl-C ends it in one line."""
+    discord_service = DiscordStandIn()
+    await discord_service.start()
+    env = run_env(clean_env, tmp_path, DISCORD_TOKEN=discord_service.token, DISCORD_API_BASE=discord_service.api_base,
+                  DISCORD_GATEWAY_URL=discord_service.gateway_url, WEB_PORT=str(unused_tcp_port))
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "genrebot_cli", "run", env=env, cwd=tmp_path,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+    assert process.stderr is not None
+    lines: list[str] = []
+    try:
+        # Ctrl-C only once the gateway session is up (its READY is logged): the moment this test is about.
+        while not any("has connected to Gateway" in line for line in lines):
+            line = (await asyncio.wait_for(process.stderr.readline(), 240)).decode()
+            assert line, "genrebot run ended before connecting:\n" + "".join(lines)
+            lines.append(line)
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGINT)
+        _, rest = await process.communicate()
+        await discord_service.stop()
+    stderr = "".join(lines) + rest.decode()
+    assert "logging in using static token" in stderr  # the start-up log is there...
+    assert not [line for line in stderr.splitlines() if "voice will NOT be supported" in line]  # PyNaCl, davey
+    assert "Traceback" not in stderr
+    assert process.returncode == 130 and stderr.strip().splitlines()[-1] == "genrebot run: interrupted"
