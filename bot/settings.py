@@ -6,8 +6,10 @@ a component needs) down. `require()` turns missing or malformed values into one 
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 
@@ -52,19 +54,56 @@ class Settings(StorageSettings):
     @field_validator("spotify_redirect_uri")
     @classmethod
     def _redirect_uri_is_allowed(cls, value: str) -> str:
-        if value.startswith("https://") or value.startswith("http://127.0.0.1") or value.startswith(
-            "http://[::1]"
-        ):
-            return value
-        raise ValueError(
-            "must be https://… or http://127.0.0.1:PORT/… (Spotify no longer accepts localhost)"
-        )
+        return secure_url(value, "https", "http", "must be https://… or http://127.0.0.1:PORT/… "
+                          "(a loopback IP; Spotify no longer accepts localhost)")
+
+    @field_validator("spotify_api_base", "spotify_accounts_base", "discord_api_base")
+    @classmethod
+    def _api_base_is_private(cls, value: str | None) -> str | None:
+        # The client secret, tokens and the bot token travel to these: never in clear over a network.
+        if value is None:
+            return None
+        return secure_url(value, "https", "http", "must be https://… (or http:// to a loopback IP, for a local stand-in)")
+
+    @field_validator("discord_gateway_url")
+    @classmethod
+    def _gateway_is_private(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        return secure_url(value, "wss", "ws", "must be wss://… (or ws:// to a loopback IP, for a local stand-in)")
 
     def require(self, *names: str) -> None:
         """Raise SettingsError naming every listed setting that is unset."""
         missing = [name.upper() for name in names if getattr(self, name) in (None, "")]
         if missing:
             raise SettingsError(f"missing required environment variable(s): {', '.join(missing)}")
+
+
+def is_loopback_ip(host: str) -> bool:
+    """127.0.0.0/8 or ::1, written as an IP literal (a name such as localhost can resolve anywhere)."""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def secure_url(value: str, secure_scheme: str, loopback_scheme: str, rule: str) -> str:
+    """`value` if it is `secure_scheme://host…`, or `loopback_scheme://` to a loopback IP; the host is
+    parsed, never matched by prefix (http://127.0.0.1.evil.example and http://127.0.0.1@evil.example
+    are not loopback). Raises ValueError(rule) otherwise."""
+    try:
+        parts = urlsplit(value.strip())
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError:
+        raise ValueError(f"{rule}; {value!r} is not a valid URL") from None
+    if parts.username is not None or parts.password is not None:
+        raise ValueError(f"{rule}; user info ('…@') is not allowed in {value!r}")
+    host = parts.hostname or ""
+    if not host:
+        raise ValueError(f"{rule}; {value!r} has no host")
+    if parts.scheme == secure_scheme or (parts.scheme == loopback_scheme and is_loopback_ip(host)):
+        return value.strip()
+    raise ValueError(f"{rule}; got {value!r}")
 
 
 def load_settings(**overrides: object) -> Settings:

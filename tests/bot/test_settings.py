@@ -1,0 +1,70 @@
+"""Settings parse URLs and compare hosts: only https (wss), or plain http (ws) to a loopback IP."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.settings import SettingsError, load_settings
+from tests.test_genrebot_cli import run_cli
+
+LOOKALIKES = [
+    "http://127.0.0.1.evil.example/callback",  # a name that starts like the loopback IP
+    "http://127.0.0.1@evil.example/callback",  # user info: the host is evil.example
+    "http://127.0.0.1:8888@evil.example/callback",
+    "http://localhost:8888/callback",  # a name, not a loopback literal
+    "http://10.0.0.5:8888/callback",  # a private but not loopback address
+    "ftp://127.0.0.1/callback",
+    "https:///callback",  # no host
+    "http://127.0.0.1:eighty/callback",  # malformed port
+]
+
+
+@pytest.mark.parametrize("value", LOOKALIKES)
+def test_a_redirect_uri_that_only_looks_like_loopback_is_refused(value: str) -> None:
+    """SPOTIFY_REDIRECT_URI is https, or http to a loopback IP: the parsed host decides, not a prefix."""
+    with pytest.raises(SettingsError, match="SPOTIFY_REDIRECT_URI"):
+        load_settings(_env_file=None, spotify_redirect_uri=value)
+
+
+@pytest.mark.parametrize(
+    "value", ["https://genrebot.example/callback", "http://127.0.0.1:8888/callback", "http://127.8.9.10/cb",
+              "http://[::1]:8888/callback"],
+)
+def test_https_and_loopback_ip_redirect_uris_are_accepted(value: str) -> None:
+    """https anywhere, http to 127.0.0.0/8 or [::1]."""
+    assert load_settings(_env_file=None, spotify_redirect_uri=value).spotify_redirect_uri == value
+
+
+@pytest.mark.parametrize("variable", ["spotify_api_base", "spotify_accounts_base", "discord_api_base"])
+@pytest.mark.parametrize("value", ["http://api.spotify.com/v1", "http://127.0.0.1.evil.example/v1",
+                                   "http://127.0.0.1@evil.example/v1"])
+def test_an_api_base_in_clear_to_another_host_is_refused(variable: str, value: str) -> None:
+    """Secrets travel to API bases: plain http only to a loopback IP (a local stand-in)."""
+    with pytest.raises(SettingsError, match=variable.upper()):
+        load_settings(_env_file=None, **{variable: value})
+
+
+@pytest.mark.parametrize("variable", ["spotify_api_base", "spotify_accounts_base", "discord_api_base"])
+def test_an_api_base_on_a_loopback_stand_in_is_accepted(variable: str) -> None:
+    """http://127.0.0.1:PORT (the sandbox, the Discord stand-in) is fine."""
+    assert getattr(load_settings(_env_file=None, **{variable: "http://127.0.0.1:9000/v1"}), variable)
+
+
+@pytest.mark.parametrize("value", ["ws://gateway.evil.example", "ws://127.0.0.1@evil.example/gateway",
+                                   "https://gateway.discord.gg"])
+def test_a_gateway_url_in_clear_to_another_host_is_refused(value: str) -> None:
+    """DISCORD_GATEWAY_URL is wss, or ws to a loopback IP."""
+    with pytest.raises(SettingsError, match="DISCORD_GATEWAY_URL"):
+        load_settings(_env_file=None, discord_gateway_url=value)
+
+
+def test_each_bad_url_is_named_and_run_exits_2(clean_env: dict[str, str], tmp_path: Path) -> None:
+    """`genrebot run` with two bad URLs names both variables, exit status 2, no traceback."""
+    env = {**clean_env, "SPOTIFY_REDIRECT_URI": "http://127.0.0.1@evil.example/callback",
+           "SPOTIFY_API_BASE": "http://api.spotify.com/v1"}
+    result = run_cli(["run"], env, tmp_path)
+    assert result.returncode == 2
+    assert "SPOTIFY_REDIRECT_URI" in result.stderr and "SPOTIFY_API_BASE" in result.stderr
+    assert "Traceback" not in result.stderr
