@@ -21,7 +21,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import presenters
-from bot.choices import timezone_choices
+from bot.choices import timezone_choices, timezone_index
 from bot.replies import DmStatus, send_dm
 from bot.services.sorting import SortReport
 from bot.services.weekly_refresh import WEEKDAYS, RefreshPostponed, parse_weekday
@@ -48,6 +48,7 @@ class WeeklyRefresh(commands.GroupCog, group_name="schedule", group_description=
         super().__init__()
 
     async def cog_load(self) -> None:
+        await asyncio.to_thread(timezone_index)  # reads tzdata's directory once, off the event loop
         self.scheduler.add_job(
             self.run_due,
             "interval",

@@ -43,3 +43,21 @@ async def test_a_weekly_refresh_during_a_running_sort_is_retried_at_the_next_tic
     assert moved is not None and moved.next_run is not None and moved.next_run > schedule.next_run
     status = await world.final(await world.command("status", user=MEMBER))
     assert "schedule · **postponed**" in status.embeds[0]["fields"][1]["value"]
+
+
+async def test_a_five_thousand_character_time_zone_gets_a_short_unknown_zone_reply(world: BotWorld) -> None:
+    """/schedule set with a 5,000-character time zone answers 'unknown time zone' within Discord's limits."""
+    await world.start_bot()
+    await world.link(MEMBER, "member0")
+    reply = await world.final(await world.command(
+        "schedule", {"weekday": "monday", "hour": 9, "timezone": "A" * 5000}, user=MEMBER, sub="set"))
+    assert "unknown time zone" in (reply.content or "") and "went wrong" not in (reply.content or "")
+    assert await world.services.weekly_refresh.schedule(MEMBER) is None
+
+
+async def test_time_zone_autocomplete_answers_each_keystroke(world: BotWorld) -> None:
+    """Typing a zone offers matching IANA names through Discord's autocomplete."""
+    await world.start_bot()
+    choices = await world.discord.autocomplete(
+        "schedule", "timezone", "berl", user_id=MEMBER, subcommand="set", options={"weekday": "monday", "hour": 9})
+    assert [c["value"] for c in choices] == ["Europe/Berlin"]

@@ -93,3 +93,17 @@ async def test_refresh_moves_the_schedule_on_a_week(world: World) -> None:
     moved = await world.services.weekly_refresh.schedule(ALICE)
     assert moved is not None and schedule.next_run is not None
     assert moved.next_run == schedule.next_run + timedelta(weeks=1)
+
+
+def test_a_five_thousand_character_time_zone_is_refused_as_unknown() -> None:
+    """A huge time zone is an unknown zone with a short message, not OSError: File name too long."""
+    with pytest.raises(InvalidSchedule) as refused:
+        parse_timezone("A" * 5000)
+    assert "unknown time zone" in str(refused.value) and len(str(refused.value)) < 200
+
+
+@pytest.mark.parametrize("name", ["../../etc/passwd", "Europe/../Europe/Berlin", "europe/berlin", "", "Europe"])
+def test_paths_and_near_misses_are_not_time_zones(name: str) -> None:
+    """Only the IANA names tzdata ships are accepted, compared as names, never as file paths."""
+    with pytest.raises(InvalidSchedule):
+        parse_timezone(name)
