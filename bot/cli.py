@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +62,7 @@ def _run(args: argparse.Namespace) -> int:
     from bot.discord_bot import run_bot
     from storage import StorageError
 
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, secrets=settings.secret_values())
     try:
         return run_bot(settings, sync_commands=args.sync)
     except StorageError as exc:  # the database could not be opened: a wrong path, file or key
@@ -80,9 +78,11 @@ def _demo(args: argparse.Namespace) -> int:
     return main(data_dir.expanduser(), args.json)
 
 
-def configure_logging(level: str) -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    logging.getLogger("urllib3").setLevel(max(logging.INFO, logging.getLogger().level))
+def configure_logging(level: str, secrets: Any = ()) -> None:
+    """Log to stderr at `level`, never a secret (bot/log_redaction.py caps and redacts)."""
+    from bot.log_redaction import install_log_handler
+
+    install_log_handler(level, secrets=secrets)
 
 
 def _sort_csv(args: argparse.Namespace) -> int:

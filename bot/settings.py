@@ -72,6 +72,12 @@ class Settings(StorageSettings):
             return None
         return secure_url(value, "wss", "ws", "must be wss://… (or ws:// to a loopback IP, for a local stand-in)")
 
+    def secret_values(self) -> list[str]:
+        """The secrets configured, for the log redactor to remove wherever they appear."""
+        found = [self.discord_token, self.spotify_client_secret, self.token_encryption_key]
+        values = [s.get_secret_value() for s in found if s is not None]
+        return [part for value in values for part in value.split(",") if part]
+
     def require(self, *names: str) -> None:
         """Raise SettingsError naming every listed setting that is unset."""
         missing = [name.upper() for name in names if getattr(self, name) in (None, "")]
