@@ -1,13 +1,25 @@
-"""The genre classifier used at run time: features, the PyTorch model, and inference.
+"""The genre classifier used at run time: taxonomy, features, the PyTorch model, and inference.
 
-Owns `features.py` (turning a track's metadata and optional audio features into tensors),
-`model.py` (the network and its config dataclass), `names.py` (the linear name model whose
-probabilities the network reads), `inference.py` (`Classifier.load` /
-`classify`), the model card and the shipped weights (safetensors + JSON, no pickle).
+Owns `taxonomy.py` (families -> genres, labels, aliases, `resolve`), `features.py` (a track's
+names, artist/album keys and numbers as arrays), `names.py` (the linear name model whose
+family probabilities the network reads), `catalogue.py` (known artists' and albums' genres),
+`model.py` (the network and its config dataclass), `library.py` (pooling a member's library by
+artist and album), `inference.py` (`Classifier.load`, `genre_probabilities`, `pool`,
+`predictions`, `classify`), the model card and the shipped model (safetensors + JSON, no pickle).
 Must not import pandas, `training`, `storage`, `bot` or discord: a bot process loads only this.
+
+The API the bot uses: `Classifier.load(dir)`; `classifier.taxonomy` (a `Taxonomy`, also a
+mapping family -> genres); `classifier.genres` (the order of probability vectors);
+`genre_probabilities(tracks)` -> float32 [n, genres] per track (cacheable per model version);
+`pool(tracks, probabilities)` for one member's library; `predictions(probabilities)` ->
+`Prediction`s whose `genre` is the family and `subgenre` the genre within it; and
+`classify(tracks, library=False)` for all three at once.
 """
 
 from classifier.features import TrackLike
 from classifier.inference import Classifier, ModelLoadError, Prediction, default_model_dir
+from classifier.library import Pooling
+from classifier.taxonomy import Resolved, Taxonomy
 
-__all__ = ["Classifier", "ModelLoadError", "Prediction", "TrackLike", "default_model_dir"]
+__all__ = ["Classifier", "ModelLoadError", "Pooling", "Prediction", "Resolved", "Taxonomy", "TrackLike",
+           "default_model_dir"]

@@ -1,10 +1,14 @@
-"""Turning a track into the network's inputs, the same way in training and at run time.
+"""Turning tracks into the network's inputs, the same way in training and at run time.
 
-Inputs: hashed word uni/bigrams of the track, album and artist names and character trigrams of
-track and artist names (one EmbeddingBag); the primary artist's id in a learned vocabulary
-(0 = unknown); and a numeric block: release year, duration, explicit, each with a "missing"
-flag, plus Spotify's audio features and a mask saying whether they are present.
-Pure Python and numpy: no pandas, fast enough for tens of thousands of tracks a second.
+Inputs: hashed name tokens (title words and word pairs, album and artist words, character 3- and
+4-grams of every word), shared by the name model and the network; the primary artist and album
+as hashed keys (looked up in the model's tables of known artists and albums); and a numeric
+block: release year, duration, explicit, each with a "missing" flag, plus Spotify's audio
+features and a mask saying whether they are present.
+
+Pure Python and numpy, no pandas. The per-song work is a handful of cached look-ups: a word's
+token ids are hashed once per process, so a library (whose artists, albums and words repeat)
+costs little more than its distinct words.
 """
 
 from __future__ import annotations
@@ -41,6 +45,10 @@ META_FEATURES: tuple[str, ...] = (
     "explicit",
     "explicit_missing",
 )
+NUMERIC_SIZE = len(META_FEATURES) + len(AUDIO_FEATURES) + 1  # + the audio presence flag
+AUDIO_SLICE = slice(len(META_FEATURES), NUMERIC_SIZE)  # audio values + presence flag
+N_BINS = 16
+BINNED_FEATURES = len(AUDIO_FEATURES) + 2  # audio features, year, duration
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -72,7 +80,6 @@ class FeatureSchema:
     """Everything featurising needs besides code: stored in the model's JSON."""
 
     hash_buckets: int = 1 << 17
-    artist_vocab: dict[str, int] = field(default_factory=dict)  # normalised name -> index (0 = unknown)
     audio_mean: list[float] = field(default_factory=lambda: [0.0] * len(AUDIO_FEATURES))
     audio_std: list[float] = field(default_factory=lambda: [1.0] * len(AUDIO_FEATURES))
     year_mean: float = 2010.0
@@ -83,25 +90,27 @@ class FeatureSchema:
     # their own embeddings, which lets the network carve tabular features like a tree would.
     bin_edges: list[list[float]] = field(default_factory=list)
 
-    @property
-    def numeric_size(self) -> int:
-        return len(META_FEATURES) + len(AUDIO_FEATURES) + 1
-
 
 @dataclass
 class Batch:
     token_ids: np.ndarray  # int64, flat
     token_offsets: np.ndarray  # int64, one per track
-    artist_ids: np.ndarray  # int64
-    numeric: np.ndarray  # float32 [n, numeric_size]
+    artist_keys: np.ndarray  # int64 hash of the primary artist (0 = none)
+    album_keys: np.ndarray  # int64 hash of primary artist + album (0 = none)
+    numeric: np.ndarray  # float32 [n, NUMERIC_SIZE]
     audio_present: np.ndarray  # bool [n]
     bins: np.ndarray  # int64 [n, BINNED_FEATURES]: index into the bin embedding
+    title_lengths: np.ndarray  # int64 [n]: each song's first tokens that come from its title
 
     def __len__(self) -> int:
-        return len(self.artist_ids)
+        return len(self.artist_keys)
 
     def token_lengths(self) -> np.ndarray:
         return np.diff(np.append(self.token_offsets, len(self.token_ids)))
+
+    def token_rows(self) -> np.ndarray:
+        """Each token's row."""
+        return np.repeat(np.arange(len(self), dtype=np.int64), self.token_lengths())
 
     def subset(self, rows: np.ndarray) -> Batch:
         """These rows (in this order) as a batch of their own; no per-row Python."""
@@ -111,12 +120,8 @@ class Batch:
         np.cumsum(lengths[:-1], out=offsets[1:])
         starts = self.token_offsets[rows]
         flat = np.repeat(starts - offsets, lengths) + np.arange(int(lengths.sum()), dtype=np.int64)
-        return Batch(self.token_ids[flat], offsets, self.artist_ids[rows], self.numeric[rows],
-                     self.audio_present[rows], self.bins[rows])
-
-
-N_BINS = 16
-BINNED_FEATURES = len(AUDIO_FEATURES) + 2  # audio features, year, duration
+        return Batch(self.token_ids[flat], offsets, self.artist_keys[rows], self.album_keys[rows],
+                     self.numeric[rows], self.audio_present[rows], self.bins[rows], self.title_lengths[rows])
 
 
 def normalise(text: str | None) -> str:
@@ -126,11 +131,29 @@ def normalise(text: str | None) -> str:
 
 
 def primary_artist(artists: Sequence[str]) -> str:
+    """The one artist key used everywhere (features, splits, library pooling): the first
+    non-empty artist name, NFKC-normalised, case-folded and stripped."""
     for artist in artists:
         name = normalise(artist)
         if name:
             return name
     return ""
+
+
+def key_hash(text: str) -> int:
+    """A stable non-zero 32-bit id for an artist or album key (0 means "none")."""
+    return zlib.crc32(text.encode()) + 1 if text else 0
+
+
+@lru_cache(maxsize=1 << 16)
+def artist_key_hash(artists: tuple[str, ...]) -> int:
+    return key_hash(primary_artist(artists))
+
+
+def album_key_hash(artists: tuple[str, ...], album: str | None) -> int:
+    """Albums are keyed by artist too: two artists' "Greatest Hits" are different albums."""
+    name = normalise(album)
+    return key_hash(primary_artist(artists) + "\x1f" + name) if name else 0
 
 
 def parse_year(release_date: str | None) -> float | None:
@@ -140,117 +163,123 @@ def parse_year(release_date: str | None) -> float | None:
     return float(year) if 1900 <= year <= 2100 else None
 
 
-def _char_grams(prefix: str, text: str) -> list[str]:
-    padded = f" {text} "
-    return [prefix + " " + padded[i : i + 3] for i in range(len(padded) - 2)] + [
-        prefix + "4 " + padded[i : i + 4] for i in range(len(padded) - 3)
-    ]
+def _hash(token: str, buckets: int) -> int:
+    return zlib.crc32(token.encode()) % buckets
 
 
-def _title_tokens(title: str | None) -> tuple[list[str], list[str]]:
-    name = normalise(title)
-    words = _WORD.findall(name)
-    out = ["t " + w for w in words]
-    out.extend("tb " + a + " " + b for a, b in zip(words, words[1:], strict=False))
-    # Character 3- and 4-grams carry language and style ("ción", "feat", "remix") to unseen artists.
-    return out, _char_grams("c", name)
+@lru_cache(maxsize=1 << 18)
+def _word_ids(prefix: str, word: str, buckets: int) -> tuple[int, ...]:
+    """A word's token ids: the word itself and its character 3- and 4-grams (padded), which carry
+    language and style ("ción", "feat", "remix") to artists never seen in training."""
+    padded = f" {word} "
+    grams = [padded[i : i + 3] for i in range(len(padded) - 2)] + [padded[i : i + 4] for i in range(len(padded) - 3)]
+    return (_hash(prefix + " " + word, buckets), *(_hash(prefix.upper() + " " + g, buckets) for g in grams))
 
 
-def _album_tokens(album_name: str | None) -> tuple[list[str], list[str]]:
-    album = normalise(album_name)
-    return ["l " + w for w in _WORD.findall(album)], _char_grams("L", album)
+@lru_cache(maxsize=1 << 16)
+def _text_ids(prefix: str, text: str | None, buckets: int) -> tuple[int, ...]:
+    """Token ids of an album's or artists' name (they repeat across a library: cached whole)."""
+    words = _WORD.findall(normalise(text))
+    return tuple(i for w in words for i in _word_ids(prefix, w, buckets))
 
 
-def _artist_tokens(artist_names: tuple[str, ...]) -> tuple[list[str], list[str]]:
-    artists = [normalise(a) for a in artist_names if a]
-    # Artist identity comes from the artist embedding; words generalise to unseen artists.
-    words = ["a " + w for artist in artists for w in _WORD.findall(artist)]
-    grams = _char_grams("C", artists[0] if artists else "")
-    if len(artists) > 1:
-        grams.append("n multi-artist")
-    return words, grams
+def _title_ids(title: str | None, buckets: int) -> list[int]:
+    words = _WORD.findall(normalise(title))
+    ids = [i for w in words for i in _word_ids("t", w, buckets)]
+    ids.extend(_hash("tb " + a + " " + b, buckets) for a, b in zip(words, words[1:], strict=False))
+    return ids
 
 
-def _hashed(tokens: list[str], buckets: int) -> tuple[int, ...]:
-    crc = zlib.crc32
-    return tuple(crc(token.encode()) % buckets for token in tokens)
+def _artists_ids(artists: tuple[str, ...], buckets: int) -> tuple[int, ...]:
+    ids = _text_ids("a", " ".join(artists), buckets)
+    return (*ids, _hash("n multi-artist", buckets)) if len(artists) > 1 else ids
 
 
-@lru_cache(maxsize=1 << 14)
-def _album_ids(album_name: str | None, buckets: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """Albums and artists repeat across a library: hash their tokens once."""
-    words, grams = _album_tokens(album_name)
-    return _hashed(words, buckets), _hashed(grams, buckets)
-
-
-@lru_cache(maxsize=1 << 14)
-def _artist_ids(artist_names: tuple[str, ...], buckets: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    words, grams = _artist_tokens(artist_names)
-    return _hashed(words, buckets), _hashed(grams, buckets)
-
-
-def hashed_token_ids(track: TrackLike, buckets: int) -> list[int]:
-    """A track's hashed name tokens: title, album and artist words, then their character n-grams
-    (the order the shipped model was trained with); "<empty>" when there are none."""
-    title_words, title_grams = _title_tokens(track.name)
-    album_words, album_grams = _album_ids(track.album, buckets)
-    artist_words, artist_grams = _artist_ids(tuple(track.artists), buckets)
-    ids = [*_hashed(title_words, buckets), *album_words, *artist_words, *_hashed(title_grams, buckets),
-           *album_grams, *artist_grams]
-    return ids or list(_hashed(["<empty>"], buckets))
+def hashed_token_ids(track: TrackLike, buckets: int) -> tuple[list[int], int]:
+    """A track's hashed name tokens (title, then album, then artists; "<empty>" when there are
+    none) and how many of them come from the title."""
+    ids = _title_ids(track.name, buckets)
+    title = len(ids)
+    ids.extend(_text_ids("l", track.album, buckets))
+    ids.extend(_artists_ids(tuple(track.artists), buckets))
+    return (ids, title) if ids else ([_hash("<empty>", buckets)], 1)
 
 
 def featurise(tracks: Sequence[TrackLike], schema: FeatureSchema) -> Batch:
     n = len(tracks)
     buckets = schema.hash_buckets
     token_ids: list[int] = []
-    offsets = np.zeros(n, dtype=np.int64)
-    artist_ids = np.zeros(n, dtype=np.int64)
-    numeric = np.zeros((n, schema.numeric_size), dtype=np.float32)
-    present = np.zeros(n, dtype=bool)
-    vocab = schema.artist_vocab
-    audio_mean = schema.audio_mean
-    audio_std = schema.audio_std
-    meta = len(META_FEATURES)
-    edges = [np.asarray(e, dtype=np.float64) for e in schema.bin_edges] if schema.bin_edges else None
-    raw = np.full((n, BINNED_FEATURES), np.nan, dtype=np.float64)
+    lengths = np.zeros(n, dtype=np.int64)
+    title_lengths = np.zeros(n, dtype=np.int64)
+    artist_keys = np.zeros(n, dtype=np.int64)
+    album_keys = np.zeros(n, dtype=np.int64)
+    years = np.full(n, np.nan)
+    durations = np.full(n, np.nan)
+    explicit = np.full(n, np.nan)
+    audio = np.full((n, len(AUDIO_FEATURES)), np.nan)
+    audio_rows: list[int] = []
+    audio_values: list[float] = []
     for row, track in enumerate(tracks):
-        offsets[row] = len(token_ids)
-        token_ids.extend(hashed_token_ids(track, buckets))
-        artist_ids[row] = vocab.get(primary_artist(track.artists), 0)
-        values = numeric[row]
+        ids, title_lengths[row] = hashed_token_ids(track, buckets)
+        lengths[row] = len(ids)
+        token_ids.extend(ids)
+        artists = tuple(track.artists)
+        artist_keys[row] = artist_key_hash(artists)
+        album_keys[row] = album_key_hash(artists, track.album)
         year = parse_year(track.release_date)
-        if year is None:
-            values[1] = 1.0
-        else:
-            values[0] = (year - schema.year_mean) / schema.year_std
-            raw[row, -2] = year
-        duration = track.duration_ms
-        if duration is None or not 10_000 <= duration <= 3_600_000:
-            values[3] = 1.0
-        else:
-            values[2] = (math.log(duration) - schema.duration_mean) / schema.duration_std
-            raw[row, -1] = duration
-        if track.explicit is None:
-            values[5] = 1.0
-        else:
-            values[4] = 1.0 if track.explicit else 0.0
-        audio = track.audio_features
-        if audio:
-            got = 0
-            for j, name in enumerate(AUDIO_FEATURES):
-                value = audio.get(name)
-                if value is not None and not (isinstance(value, float) and math.isnan(value)):
-                    values[meta + j] = (float(value) - audio_mean[j]) / audio_std[j]
-                    raw[row, j] = float(value)
-                    got += 1
-            if got >= len(AUDIO_FEATURES) // 2:
-                values[-1] = 1.0
-                present[row] = True
-            else:
-                values[meta : meta + len(AUDIO_FEATURES)] = 0.0
-                raw[row, : len(AUDIO_FEATURES)] = np.nan
-    return Batch(np.asarray(token_ids, dtype=np.int64), offsets, artist_ids, numeric, present, bin_indices(raw, edges))
+        if year is not None:
+            years[row] = year
+        if track.duration_ms is not None:
+            durations[row] = track.duration_ms
+        if track.explicit is not None:
+            explicit[row] = 1.0 if track.explicit else 0.0
+        features = track.audio_features
+        if features:
+            audio_rows.append(row)
+            audio_values.extend(_audio_value(features.get(name)) for name in AUDIO_FEATURES)
+    if audio_rows:
+        audio[np.asarray(audio_rows)] = np.asarray(audio_values, dtype=np.float64).reshape(-1, len(AUDIO_FEATURES))
+    offsets = np.zeros(n, dtype=np.int64)
+    np.cumsum(lengths[:-1], out=offsets[1:])
+    numeric, present, raw = _numeric(years, durations, explicit, audio, schema)
+    edges = [np.asarray(e, dtype=np.float64) for e in schema.bin_edges] if schema.bin_edges else None
+    return Batch(np.asarray(token_ids, dtype=np.int64), offsets, artist_keys, album_keys, numeric, present,
+                 bin_indices(raw, edges), title_lengths)
+
+
+def _audio_value(value: object) -> float:
+    if value is None:
+        return math.nan
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _numeric(
+    years: np.ndarray, durations: np.ndarray, explicit: np.ndarray, audio: np.ndarray, schema: FeatureSchema
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The standardised numeric block, the audio presence mask and the raw values to bin."""
+    n = len(years)
+    numeric = np.zeros((n, NUMERIC_SIZE), dtype=np.float32)
+    durations = np.where((durations >= 10_000) & (durations <= 3_600_000), durations, np.nan)
+    year_missing, duration_missing, explicit_missing = np.isnan(years), np.isnan(durations), np.isnan(explicit)
+    numeric[:, 0] = np.where(year_missing, 0.0, (years - schema.year_mean) / schema.year_std)
+    numeric[:, 1] = year_missing
+    with np.errstate(invalid="ignore", divide="ignore"):
+        log_duration = np.log(durations)
+    numeric[:, 2] = np.where(duration_missing, 0.0, (log_duration - schema.duration_mean) / schema.duration_std)
+    numeric[:, 3] = duration_missing
+    numeric[:, 4] = np.where(explicit_missing, 0.0, explicit)
+    numeric[:, 5] = explicit_missing
+    # Audio counts as present when at least half the features are there; fewer is noise.
+    present = (~np.isnan(audio)).sum(axis=1) >= len(AUDIO_FEATURES) // 2
+    audio = np.where(present[:, None], audio, np.nan)
+    standardised = (audio - np.asarray(schema.audio_mean)) / np.asarray(schema.audio_std)
+    numeric[:, len(META_FEATURES) : NUMERIC_SIZE - 1] = np.nan_to_num(standardised, nan=0.0)
+    numeric[:, NUMERIC_SIZE - 1] = present
+    raw = np.concatenate([audio, years[:, None], durations[:, None]], axis=1)
+    return numeric, present, raw
 
 
 def bin_indices(raw: np.ndarray, edges: list[np.ndarray] | None) -> np.ndarray:
@@ -269,15 +298,12 @@ def bin_indices(raw: np.ndarray, edges: list[np.ndarray] | None) -> np.ndarray:
     return out
 
 
-AUDIO_SLICE = slice(len(META_FEATURES), len(META_FEATURES) + len(AUDIO_FEATURES) + 1)  # values + presence flag
-
-
 def hide_audio(batch: Batch) -> Batch:
     """The metadata-only view of a batch: audio values, presence flag and bins all "missing"."""
     numeric = batch.numeric.copy()
     numeric[:, AUDIO_SLICE] = 0.0
-    return Batch(batch.token_ids, batch.token_offsets, batch.artist_ids, numeric,
-                 np.zeros_like(batch.audio_present), hide_audio_bins(batch.bins))
+    return Batch(batch.token_ids, batch.token_offsets, batch.artist_keys, batch.album_keys, numeric,
+                 np.zeros_like(batch.audio_present), hide_audio_bins(batch.bins), batch.title_lengths)
 
 
 def hide_audio_bins(bins: np.ndarray) -> np.ndarray:

@@ -1,9 +1,17 @@
 """Loading a model directory and classifying tracks with it.
 
-A model directory holds `model.safetensors` (weights; loading never runs code) and
-`model.json` (taxonomy, feature schema, vocabulary, normalisation, temperatures, metrics,
-training-data hash, code version). `Classifier.classify` is thread-safe, batched, runs without
-autograd, and keeps torch to the thread count it was given so a bot process stays responsive.
+A model directory holds `model.safetensors` (weights, the name model and the known-artist and
+album tables; loading never runs code), `model.json` (feature schema, temperature, pooling
+weights, metrics, training-data hashes, code version) and `taxonomy.json` (families -> genres).
+
+The API, in the order a bot with a prediction cache uses it:
+- `genre_probabilities(tracks)`: calibrated per-track probabilities over genres, float32
+  [n, genres] (cache them per model version, e.g. as float16 blobs);
+- `pool(tracks, probabilities)`: those of one member's library, blended by artist and album;
+- `predictions(probabilities)`: a `Prediction` per row (family, genre, confidences);
+- `classify(tracks, library=False)`: all three in one call.
+Thread-safe, batched, no autograd; torch is kept to the thread count the classifier was given so
+a bot process stays responsive.
 """
 
 from __future__ import annotations
@@ -15,7 +23,7 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,15 +31,19 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
-from classifier.features import FeatureSchema, TrackLike, featurise
-from classifier.model import GenreNet, ModelConfig
+from classifier.catalogue import GenreCounts
+from classifier.features import Batch, FeatureSchema, TrackLike, featurise, hide_audio
+from classifier.library import Pooling, library_keys, pool
+from classifier.model import GenreNet, ModelConfig, NetInputs
 from classifier.names import NameModel
+from classifier.taxonomy import FILENAME as TAXONOMY_FILE
+from classifier.taxonomy import Taxonomy, TaxonomyError
 
-FORMAT = "genrebot-model/1"
+FORMAT = "genrebot-model/2"
 WEIGHTS = "model.safetensors"
 METADATA = "model.json"
-CODE_VERSION = "genrebot-classifier-2"  # 2: stacked name model (names.* tensors)
-BATCH_SIZE = 2048
+CODE_VERSION = "genrebot-classifier-3"  # 3: two-level taxonomy, artist/album genre tables, pooling
+BATCH_SIZE = 4096
 
 
 class ModelLoadError(Exception):
@@ -40,36 +52,77 @@ class ModelLoadError(Exception):
 
 @dataclass(frozen=True)
 class Prediction:
-    genre: str
+    genre: str  # the family ("rock", "jazz", ...)
     genre_confidence: float
-    subgenre: str | None
+    subgenre: str | None  # the genre within that family ("alt-rock", "bebop", ...)
     subgenre_confidence: float | None
-    genre_probabilities: dict[str, float]
+    genre_probabilities: dict[str, float]  # over families
 
 
 def default_model_dir() -> Path:
     return Path(__file__).resolve().parent / "default_model"
 
 
-def write_model_dir(out_dir: Path, net: GenreNet, metadata: dict[str, Any], names: NameModel | None = None) -> str:
-    """Write weights + JSON to a temporary directory, then rename: never a half-written model."""
+@dataclass
+class ModelParts:
+    """Everything a model directory holds besides its metadata."""
+
+    net: GenreNet
+    names: NameModel
+    artists: GenreCounts
+    albums: GenreCounts
+    taxonomy: Taxonomy
+    schema: FeatureSchema
+
+    def inputs(self, batch: Batch, *, name_probabilities: np.ndarray | None = None,
+               artist_features: np.ndarray | None = None, album_features: np.ndarray | None = None) -> NetInputs:
+        """The network's inputs for a featurised batch; training passes its own (held-out) context."""
+        names = self.names.probabilities(batch) if name_probabilities is None else name_probabilities
+        artists = self.artists.features(batch.artist_keys) if artist_features is None else artist_features
+        albums = self.albums.features(batch.album_keys) if album_features is None else album_features
+        context = np.concatenate([names, artists, albums], axis=1).astype(np.float32)
+        return NetInputs.from_numpy(batch.token_ids, batch.token_offsets, batch.numeric, context, batch.bins)
+
+    def logits(self, batch: Batch, *, without_audio: bool = False) -> np.ndarray:
+        """Genre logits for a featurised batch, in chunks, without autograd."""
+        self.net.eval()
+        parts = []
+        with torch.inference_mode():
+            for start in range(0, len(batch), BATCH_SIZE):
+                part = batch if len(batch) <= BATCH_SIZE else batch.subset(
+                    np.arange(start, min(start + BATCH_SIZE, len(batch))))
+                logits, _ = self.net(self.inputs(hide_audio(part) if without_audio else part))
+                parts.append(logits.numpy())
+        return np.concatenate(parts) if parts else np.zeros((0, self.net.config.n_genres), dtype=np.float32)
+
+    def tensors(self) -> dict[str, torch.Tensor]:
+        tensors = {f"net.{k}": v.detach().contiguous().clone() for k, v in self.net.state_dict().items()}
+        tensors["net.tokens.weight"] = tensors["net.tokens.weight"].half()  # keeps the shipped model small
+        tensors["names.idf"] = self.names.idf.half()
+        tensors["names.coef"] = self.names.coef.half()
+        tensors["names.intercept"] = self.names.intercept.clone()
+        for prefix, table in (("artists", self.artists), ("albums", self.albums)):
+            tensors[f"{prefix}.keys"] = torch.from_numpy(table.keys.astype(np.int64))
+            tensors[f"{prefix}.indptr"] = torch.from_numpy(table.indptr.astype(np.int64))
+            tensors[f"{prefix}.genres"] = torch.from_numpy(table.genres.astype(np.int16))
+            tensors[f"{prefix}.counts"] = torch.from_numpy(table.counts.astype(np.float16))
+        return tensors
+
+
+def write_model_dir(out_dir: Path, parts: ModelParts, metadata: dict[str, Any]) -> str:
+    """Write weights + JSON + taxonomy to a temporary directory, then rename: never a half-written model."""
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".genrebot-model-", dir=out_dir.parent))
     try:
-        tensors = {k: v.detach().contiguous().clone() for k, v in net.state_dict().items()}
-        tensors["tokens.weight"] = tensors["tokens.weight"].half()  # keeps the shipped model small
-        if names is not None:
-            tensors["names.idf"] = torch.from_numpy(names.idf).half()
-            tensors["names.coef"] = torch.from_numpy(names.coef).half()
-            tensors["names.intercept"] = torch.from_numpy(names.intercept)
-        save_file(tensors, str(staging / WEIGHTS))
+        save_file(parts.tensors(), str(staging / WEIGHTS))
+        parts.taxonomy.save(staging / TAXONOMY_FILE)
         digest = hashlib.sha256((staging / WEIGHTS).read_bytes()).hexdigest()
         version = f"genre-net-{digest[:10]}"
         body = {**metadata, "format": FORMAT, "version": version, "weights_sha256": digest,
-                "code_version": CODE_VERSION, "config": net.config.to_dict()}
+                "code_version": CODE_VERSION, "config": parts.net.config.to_dict(), "schema": asdict(parts.schema)}
         (staging / METADATA).write_text(json.dumps(body, indent=1, sort_keys=True, ensure_ascii=False))
-        for file in (staging / WEIGHTS, staging / METADATA):
+        for file in staging.iterdir():
             file.chmod(0o644)
         staging.chmod(0o755)
         if out_dir.exists():
@@ -86,112 +139,112 @@ def write_model_dir(out_dir: Path, net: GenreNet, metadata: dict[str, Any], name
     return version
 
 
+def _table(tensors: dict[str, torch.Tensor], prefix: str, n_genres: int) -> GenreCounts:
+    return GenreCounts(tensors[f"{prefix}.keys"].numpy().astype(np.int64), tensors[f"{prefix}.indptr"].numpy().astype(np.int64),
+                       tensors[f"{prefix}.genres"].numpy().astype(np.int64),
+                       tensors[f"{prefix}.counts"].float().numpy(), n_genres)
+
+
+def read_model_dir(directory: Path) -> tuple[ModelParts, dict[str, Any]]:
+    try:
+        metadata = json.loads((directory / METADATA).read_text(encoding="utf-8"))
+        if metadata.get("format") != FORMAT:
+            found = metadata.get("format")
+            hint = " (made by an older genrebot: retrain it)" if str(found).startswith("genrebot-model/") else ""
+            raise ModelLoadError(f"{directory} is not a genrebot model this version reads (format {found!r}){hint}")
+        taxonomy = Taxonomy.load(directory / TAXONOMY_FILE)
+        tensors = load_file(str(directory / WEIGHTS))
+    except ModelLoadError:
+        raise
+    except FileNotFoundError as exc:
+        raise ModelLoadError(f"{directory} has no {Path(exc.filename or '').name or 'model files'}") from None
+    except TaxonomyError as exc:
+        raise ModelLoadError(str(exc)) from None
+    except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
+        raise ModelLoadError(f"cannot read the model in {directory}: {type(exc).__name__}") from None
+    try:
+        net = GenreNet(ModelConfig(**metadata["config"]))
+        net.load_state_dict({k[4:]: v.float() for k, v in tensors.items() if k.startswith("net.")})
+        if net.config.n_genres != len(taxonomy.genres):
+            raise ValueError("the network and the taxonomy disagree on the number of genres")
+        names = NameModel(tensors["names.idf"].float().numpy(), tensors["names.coef"].float().numpy(),
+                          tensors["names.intercept"].float().numpy())
+        parts = ModelParts(net.eval(), names, _table(tensors, "artists", len(taxonomy.genres)),
+                           _table(tensors, "albums", len(taxonomy.genres)), taxonomy,
+                           FeatureSchema(**metadata["schema"]))
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        raise ModelLoadError(f"the model in {directory} does not match this genrebot: {type(exc).__name__}") from None
+    return parts, metadata
+
+
 class Classifier:
-    def __init__(
-        self, net: GenreNet, metadata: dict[str, Any], *, threads: int = 1, names: NameModel | None = None
-    ) -> None:
-        self.net = net.eval()
-        self.names = names
+    def __init__(self, parts: ModelParts, metadata: dict[str, Any], *, threads: int = 1) -> None:
+        self.parts = parts
         self.metadata = metadata
         self.version: str = metadata["version"]
-        self.genres: list[str] = list(metadata["genres"])
-        self.subgenres: list[str] = list(metadata.get("subgenres") or [])
-        self.subgenre_parent: list[int] = list(metadata.get("subgenre_parent") or [])
-        self.taxonomy: dict[str, list[str]] = {
-            g: [s for s, p in zip(self.subgenres, self.subgenre_parent, strict=True) if p == i]
-            for i, g in enumerate(self.genres)
-        }
-        self.has_subgenres = bool(self.subgenres)
-        self.schema = FeatureSchema(**metadata["schema"])
-        temps = metadata.get("temperature") or {}
-        self.genre_temperature = float(temps.get("genre", 1.0))
-        self.subgenre_temperature = float(temps.get("subgenre", 1.0))
+        self.taxonomy: Taxonomy = parts.taxonomy
+        self.families: list[str] = list(self.taxonomy.families)
+        self.genres: list[str] = list(self.taxonomy.genres)
+        self.temperature = float(metadata.get("temperature", 1.0))
+        self.pooling = Pooling(**metadata.get("pooling", {}))
         self.threads = threads
         self._lock = threading.Lock()
-        children = np.zeros((len(self.genres), max(1, len(self.subgenres))), dtype=bool)
-        for index, parent in enumerate(self.subgenre_parent):
-            children[parent, index] = True
-        self._children = children
 
     @classmethod
     def load(cls, path: Path | str | None = None, *, threads: int = 1) -> Classifier:
-        directory = Path(path) if path is not None else default_model_dir()
-        try:
-            metadata = json.loads((directory / METADATA).read_text(encoding="utf-8"))
-            if metadata.get("format") != FORMAT:
-                raise ModelLoadError(f"{directory} is not a genrebot model (format {metadata.get('format')!r})")
-            tensors = load_file(str(directory / WEIGHTS))
-        except ModelLoadError:
-            raise
-        except FileNotFoundError as exc:
-            raise ModelLoadError(f"{directory} has no {Path(exc.filename or '').name or 'model files'}") from None
-        except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
-            raise ModelLoadError(f"cannot read the model in {directory}: {type(exc).__name__}") from None
-        try:
-            net = GenreNet(ModelConfig(**metadata["config"]))
-            net.load_state_dict({k: v.float() for k, v in tensors.items() if not k.startswith("names.")})
-            names = (
-                NameModel(tensors["names.idf"].float().numpy(), tensors["names.coef"].float().numpy(),
-                          tensors["names.intercept"].float().numpy())
-                if net.config.name_classes else None
-            )
-        except (KeyError, TypeError, RuntimeError) as exc:
-            raise ModelLoadError(f"the model in {directory} does not match this genrebot: {type(exc).__name__}") from None
-        return cls(net, metadata, threads=threads, names=names)
+        parts, metadata = read_model_dir(Path(path) if path is not None else default_model_dir())
+        return cls(parts, metadata, threads=threads)
 
-    def logits(self, tracks: Sequence[TrackLike]) -> tuple[np.ndarray, np.ndarray]:
-        batch = featurise(tracks, self.schema)
-        if self.names is not None:
-            batch = self.names.with_probabilities(batch, tracks)
+    def genre_probabilities(self, tracks: Sequence[TrackLike]) -> np.ndarray:
+        """Calibrated probabilities over `self.genres`, float32 [n, genres], one row per track."""
+        batch = featurise(tracks, self.parts.schema)
         with self._lock:
             previous = torch.get_num_threads()
             torch.set_num_threads(self.threads)
             try:
-                return self.net.logits(batch, chunk=BATCH_SIZE)
+                logits = self.parts.logits(batch)
             finally:
                 torch.set_num_threads(previous)
+        return softmax(logits / self.temperature)
 
-    def probabilities(self, tracks: Sequence[TrackLike]) -> tuple[np.ndarray, np.ndarray]:
-        """Calibrated genre probabilities [n, genres] and subgenre probabilities [n, subgenres]."""
-        genre_parts, sub_parts = [], []
-        for start in range(0, len(tracks), BATCH_SIZE):
-            genre, sub = self.logits(tracks[start : start + BATCH_SIZE])
-            genre_parts.append(_softmax(genre / self.genre_temperature))
-            sub_parts.append(_softmax(sub / self.subgenre_temperature))
-        if not genre_parts:
-            return np.zeros((0, len(self.genres))), np.zeros((0, len(self.subgenres)))
-        return np.concatenate(genre_parts), np.concatenate(sub_parts)
+    def pool(self, tracks: Sequence[TrackLike], probabilities: np.ndarray) -> np.ndarray:
+        """These tracks as one member's library: each song's probabilities blended with its
+        artist's and album's other songs' (weights tuned on validation, in model.json)."""
+        artist_keys, album_keys = library_keys(tracks)
+        return pool(probabilities, artist_keys, album_keys, self.pooling)
 
-    def classify(self, tracks: Sequence[TrackLike]) -> list[Prediction]:
-        genre_p, sub_p = self.probabilities(tracks)
-        results = []
-        for row in range(len(tracks)):
-            genre_index = int(genre_p[row].argmax())
-            subgenre: str | None = None
-            subgenre_confidence: float | None = None
-            if self.has_subgenres:
-                # The subgenre is read among the chosen genre's children: always consistent.
-                within = np.where(self._children[genre_index], sub_p[row], 0.0)
-                total = float(within.sum())
-                sub_index = int(within.argmax())
-                subgenre = self.subgenres[sub_index]
-                subgenre_confidence = float(genre_p[row, genre_index] * (within[sub_index] / total if total else 0.0))
-            results.append(
-                Prediction(
-                    genre=self.genres[genre_index],
-                    genre_confidence=float(genre_p[row, genre_index]),
-                    subgenre=subgenre,
-                    subgenre_confidence=subgenre_confidence,
-                    genre_probabilities={g: round(float(p), 6) for g, p in zip(self.genres, genre_p[row], strict=True)},
-                )
-            )
-        return results
+    def family_probabilities(self, probabilities: np.ndarray) -> np.ndarray:
+        result: np.ndarray = probabilities @ self.taxonomy.membership
+        return result
+
+    def predictions(self, probabilities: np.ndarray) -> list[Prediction]:
+        """The family with the most probability, and its most probable genre (always a child)."""
+        if not len(probabilities):
+            return []
+        family_p = self.family_probabilities(probabilities)
+        family = family_p.argmax(axis=1)
+        within = np.where(self.taxonomy.genre_family[None, :] == family[:, None], probabilities, -1.0)
+        genre = within.argmax(axis=1)
+        rows = np.arange(len(probabilities))
+        family_conf = family_p[rows, family].tolist()
+        genre_conf = probabilities[rows, genre].tolist()
+        families, genres = self.families, self.genres
+        rounded = np.round(family_p.astype(np.float64), 6).tolist()
+        return [
+            Prediction(families[f], fc, genres[g], gc, dict(zip(families, ps, strict=True)))
+            for f, fc, g, gc, ps in zip(family.tolist(), family_conf, genre.tolist(), genre_conf, rounded, strict=True)
+        ]
+
+    def classify(self, tracks: Sequence[TrackLike], *, library: bool = False) -> list[Prediction]:
+        """Predictions for these tracks; with `library`, pooled as one member's library."""
+        probabilities = self.genre_probabilities(tracks)
+        if library:
+            probabilities = self.pool(tracks, probabilities)
+        return self.predictions(probabilities)
 
 
-def _softmax(logits: np.ndarray) -> np.ndarray:
+def softmax(logits: np.ndarray) -> np.ndarray:
     shifted = logits - logits.max(axis=1, keepdims=True)
     exp = np.exp(shifted)
-    out: np.ndarray = exp / exp.sum(axis=1, keepdims=True)
+    out: np.ndarray = (exp / exp.sum(axis=1, keepdims=True)).astype(np.float32)
     return out
-
-

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from classifier.features import FeatureSchema, featurise, hide_audio, primary_artist
+from classifier.features import AUDIO_FEATURES, FeatureSchema, featurise, hide_audio, primary_artist
 from tests.classifier.test_inference import DESPACITO, ENTER_SANDMAN, Song
 
 AUDIO = {"danceability": 0.5, "energy": 0.9, "key": 4, "loudness": -5.0, "mode": 1, "speechiness": 0.05,
@@ -17,7 +17,7 @@ def test_subset_of_a_batch_equals_featurising_those_tracks_alone() -> None:
     tracks = [DESPACITO, ENTER_SANDMAN, Song("Hey Jude", ("The Beatles",), "Hey Jude", "1968")]
     picked = featurise(tracks, schema).subset(np.array([2, 0]))
     alone = featurise([tracks[2], tracks[0]], schema)
-    for field in ("token_ids", "token_offsets", "artist_ids", "numeric", "bins"):
+    for field in ("token_ids", "token_offsets", "artist_keys", "album_keys", "numeric", "bins"):
         assert np.array_equal(getattr(picked, field), getattr(alone, field)), field
 
 
@@ -35,3 +35,26 @@ def test_artist_key_ignores_case_width_and_surrounding_space() -> None:
     """'Ｍｏｎｏ ', 'MONO' and 'mono' are one artist; an empty first name falls to the next."""
     assert primary_artist(["Ｍｏｎｏ "]) == primary_artist(["MONO"]) == primary_artist(["mono"])
     assert primary_artist(["", "Mono"]) == "mono"
+
+
+def test_missing_and_impossible_numbers_are_flagged_not_zero() -> None:
+    """No date, a 1-second duration and no explicit flag each set their "missing" flag."""
+    batch = featurise([Song("Song", ("Band",), "", None, 1000, None)], FeatureSchema())
+    year_missing, duration_missing, explicit_missing = batch.numeric[0, [1, 3, 5]]
+    assert year_missing == duration_missing == explicit_missing == 1.0
+
+
+def test_audio_counts_only_when_at_least_half_the_features_are_there() -> None:
+    """Four of eleven audio features are too few to use; all eleven are used."""
+    few = {name: AUDIO[name] for name in list(AUDIO_FEATURES)[:4]}
+    batch = featurise([Song("a", ("b",), audio_features=few), Song("a", ("b",), audio_features=AUDIO)],
+                      FeatureSchema())
+    assert batch.audio_present.tolist() == [False, True]
+
+
+def test_one_artist_spelled_two_ways_has_one_key_and_their_albums_one_album_key() -> None:
+    """Features, splits and pooling share the artist key; an album is keyed by artist too."""
+    batch = featurise([Song("x", ("Ｍｏｎｏ",), "Hymn"), Song("y", ("mono",), "HYMN"), Song("z", ("Other",), "Hymn")],
+                      FeatureSchema())
+    assert batch.artist_keys[0] == batch.artist_keys[1] != batch.artist_keys[2]
+    assert batch.album_keys[0] == batch.album_keys[1] != batch.album_keys[2]

@@ -1,15 +1,17 @@
-"""Loading a model directory and classifying with it (classifier/inference.py)."""
+"""Loading a model directory and classifying with it (classifier/inference.py), on the shipped model."""
 
 from __future__ import annotations
 
+import json
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
-from safetensors.torch import load_file
 
 from classifier import Classifier, ModelLoadError
-from classifier.inference import WEIGHTS, default_model_dir
+from classifier.inference import default_model_dir
 
 
 @dataclass(frozen=True)
@@ -25,32 +27,60 @@ class Song:
 
 DESPACITO = Song("Despacito", ("Luis Fonsi",), "Vida", "2017", 228000, False)
 ENTER_SANDMAN = Song("Enter Sandman", ("Metallica",), "Metallica", "1991-08-12", 331000, False)
+SO_WHAT = Song("So What", ("Miles Davis",), "Kind of Blue", "1959-08-17", 562000, False)
+SONGS = [DESPACITO, ENTER_SANDMAN, SO_WHAT]
 
 
-def test_shipped_model_tells_latin_from_rock() -> None:
-    """Two songs any listener can place get their genres."""
-    predictions = Classifier.load().classify([DESPACITO, ENTER_SANDMAN])
+@pytest.fixture(scope="module")
+def classifier() -> Classifier:
+    return Classifier.load()
+
+
+def test_songs_any_listener_can_place_land_in_their_family_and_genre(classifier: Classifier) -> None:
+    """Despacito is Latin; Enter Sandman is hard rock, as both training sets file Metallica."""
+    predictions = classifier.classify([DESPACITO, ENTER_SANDMAN])
     assert [p.genre for p in predictions] == ["latin", "rock"]
+    assert predictions[1].subgenre == "hard-rock"
 
 
-def test_subgenre_is_always_a_child_of_the_genre_and_confidences_are_consistent() -> None:
-    """A prediction's subgenre lies under its genre; probabilities sum to one."""
-    classifier = Classifier.load()
-    for p in classifier.classify([DESPACITO, ENTER_SANDMAN]):
-        assert p.subgenre in classifier.taxonomy[p.genre]
-        assert abs(sum(p.genre_probabilities.values()) - 1) < 1e-3
+def test_the_genre_is_always_a_child_of_the_family(classifier: Classifier) -> None:
+    """A prediction's genre (subgenre field) lies under its family (genre field)."""
+    for p in classifier.classify(SONGS * 3, library=True):
+        assert p.subgenre in classifier.taxonomy.children[p.genre]
         assert 0 < (p.subgenre_confidence or 0) <= p.genre_confidence <= 1
+        assert abs(sum(p.genre_probabilities.values()) - 1) < 1e-3
+        assert set(p.genre_probabilities) == set(classifier.taxonomy.families)
 
 
-def test_shipped_model_carries_its_name_model_as_plain_tensors() -> None:
-    """The stacked name model ships inside the safetensors file, not as a pickle."""
-    tensors = load_file(str(default_model_dir() / WEIGHTS))
-    assert {"names.idf", "names.coef", "names.intercept"} <= set(tensors)
+def test_per_track_probabilities_are_float32_rows_over_the_genres(classifier: Classifier) -> None:
+    """What the bot caches: one float32 vector per track, in `classifier.genres` order, summing to 1."""
+    probabilities = classifier.genre_probabilities(SONGS)
+    assert probabilities.shape == (3, len(classifier.genres)) and probabilities.dtype == np.float32
+    assert np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-4)
 
 
-def test_no_tracks_give_no_predictions() -> None:
+def test_classify_is_predictions_of_the_per_track_probabilities(classifier: Classifier) -> None:
+    """Caching vectors and predicting later gives what classify gives, per song and as a library."""
+    probabilities = classifier.genre_probabilities(SONGS)
+    assert classifier.classify(SONGS) == classifier.predictions(probabilities)
+    assert classifier.classify(SONGS, library=True) == classifier.predictions(classifier.pool(SONGS, probabilities))
+
+
+def test_float16_cached_vectors_give_the_same_predictions(classifier: Classifier) -> None:
+    """Vectors stored as float16 blobs predict the same families and genres."""
+    probabilities = classifier.genre_probabilities(SONGS)
+    again = classifier.predictions(probabilities.astype(np.float16).astype(np.float32))
+    assert [(p.genre, p.subgenre) for p in again] == [(p.genre, p.subgenre) for p in classifier.predictions(probabilities)]
+
+
+def test_no_tracks_give_no_predictions(classifier: Classifier) -> None:
     """An empty library is classified as an empty list, not an error."""
-    assert Classifier.load().classify([]) == []
+    assert classifier.classify([]) == [] and classifier.genre_probabilities([]).shape == (0, len(classifier.genres))
+
+
+def test_shipped_model_is_safetensors_json_and_its_taxonomy() -> None:
+    """No pickle in the model directory; the taxonomy travels with the weights."""
+    assert {p.name for p in default_model_dir().iterdir()} == {"model.safetensors", "model.json", "taxonomy.json"}
 
 
 def test_unreadable_model_directory_is_a_clear_error(tmp_path: Path) -> None:
@@ -58,3 +88,13 @@ def test_unreadable_model_directory_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "model.json").write_text('{"format": "something-else"}')
     with pytest.raises(ModelLoadError, match="not a genrebot model"):
         Classifier.load(tmp_path)
+
+
+def test_a_model_from_an_older_genrebot_asks_to_be_retrained(tmp_path: Path) -> None:
+    """The previous six-genre format is named as such, not as a crash."""
+    shutil.copytree(default_model_dir(), tmp_path / "m")
+    meta = json.loads((tmp_path / "m" / "model.json").read_text())
+    meta["format"] = "genrebot-model/1"
+    (tmp_path / "m" / "model.json").write_text(json.dumps(meta))
+    with pytest.raises(ModelLoadError, match="older genrebot: retrain"):
+        Classifier.load(tmp_path / "m")
