@@ -40,10 +40,10 @@ class ClassifiedRows:
         }, index=self.frame.index)
 
 
-def classify_csv(path: Path, classifier: Classifier) -> ClassifiedRows:
-    """Every row of the file, classified, in input order."""
+def classify_csv(path: Path, classifier: Classifier, *, library: bool = False) -> ClassifiedRows:
+    """Every row of the file, classified, in input order; with `library`, pooled as one library."""
     rows = load_rows(path)
-    return ClassifiedRows(rows, classifier.classify(rows.tracks))
+    return ClassifiedRows(rows, classifier.classify(rows.tracks, library=library))
 
 
 def write_csv(path: Path, frame: pd.DataFrame, *, decimals: int, quote_all: bool = False) -> None:

@@ -1,188 +1,80 @@
-"""Training the genre network: one model, good with and without audio features.
+"""Training the genre network: one model for every genre of the taxonomy, good with and without
+audio features, for artists it knows and artists it has never met.
 
-Audio features are hidden at random (with their presence mask) so the metadata-only path is
-trained too; the primary artist is replaced by "unknown" at random so artists never seen in
-training still get a sensible prediction. A held-out slice picks the best epoch and fits the
-temperatures that calibrate the probabilities.
+Read `train()` top to bottom: split off validation, fit the feature schema, featurise, fit the
+name model (held out by artist), count each known artist's and album's genres (held out by
+song), then a flat loop of epochs whose steps have names. Audio features are hidden at random so
+the metadata-only path is trained too; the artist and album tables are hidden at random so
+never-seen artists get a sensible prediction. Validation picks the epoch, the temperature that
+calibrates the probabilities and the library-pooling weights.
 """
 
 from __future__ import annotations
 
 import math
 import random
-import sys
 import time
-from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 import torch
-from torch import nn
+from scipy.sparse import csr_matrix
+from torch.nn import functional
+from tqdm.auto import tqdm
 
+from classifier.catalogue import GenreCounts
 from classifier.features import (
     AUDIO_FEATURES,
     AUDIO_SLICE,
     BINNED_FEATURES,
     N_BINS,
+    NUMERIC_SIZE,
     Batch,
     FeatureSchema,
     featurise,
-    hide_audio,
     hide_audio_bins,
     parse_year,
-    primary_artist,
 )
-from classifier.model import GenreNet, ModelConfig
-from classifier.names import NameModel
+from classifier.inference import ModelParts, softmax
+from classifier.library import Pooling, pool
+from classifier.model import GenreNet, ModelConfig, NetInputs
+from classifier.taxonomy import Taxonomy
 from training.data import SongRow
-from training.names import fit_name_model, out_of_fold_probabilities
+from training.dataset import TrainingSet
+from training.metrics import macro_f1
+from training.names import NAME_BUCKETS, artist_held_out_probabilities, fit_name_model
 
 
 @dataclass
 class TrainConfig:
-    epochs: int = 16
-    batch_size: int = 256
+    epochs: int = 10
+    batch_size: int = 512
     learning_rate: float = 3e-3
     weight_decay: float = 1e-5
-    audio_dropout: float = 0.35
-    artist_dropout: float = 0.5
+    audio_dropout: float = 0.35  # songs seen without audio features (apps that get none)
+    artist_dropout: float = 0.5  # songs seen as by an unknown artist (artist and album tables hidden)
+    album_dropout: float = 0.3  # songs of a known artist seen from an album the model never saw
     token_dropout: float = 0.2
     tabular_weight: float = 1.0
-    min_artist_count: int = 2
+    family_weight: float = 0.5
     label_smoothing: float = 0.05
-    subgenre_weight: float = 0.5
     validation_fraction: float = 0.1
+    catalogue_folds: int = 5
+    name_folds: int = 3
     seed: int = 1337
     threads: int = 2
     hash_buckets: int = 1 << 17
-
-
-@dataclass
-class Labels:
-    genres: list[str]
-    subgenres: list[str]
-    subgenre_parent: list[int]
-    genre_index: np.ndarray
-    subgenre_index: np.ndarray  # -1 where unknown
-
-
-def build_labels(genre_sets: Sequence[tuple[str, ...]], subgenre_sets: Sequence[tuple[str, ...]]) -> Labels:
-    """The taxonomy comes from the data: each subgenre belongs to the genre it appears with most."""
-    genres = sorted({g[0] for g in genre_sets if g})
-    pairs: Counter[tuple[str, str]] = Counter()
-    for g, s in zip(genre_sets, subgenre_sets, strict=True):
-        if g and s:
-            pairs[(s[0], g[0])] += 1
-    parent: dict[str, str] = {}
-    for (sub, genre), _ in pairs.most_common():
-        parent.setdefault(sub, genre)
-    subgenres = sorted(parent, key=lambda s: (genres.index(parent[s]), s))
-    genre_index = np.array([genres.index(g[0]) for g in genre_sets], dtype=np.int64)
-    sub_index = np.array(
-        [subgenres.index(s[0]) if s and parent.get(s[0]) == g[0] else -1 for g, s in zip(genre_sets, subgenre_sets, strict=True)],
-        dtype=np.int64,
-    )
-    return Labels(genres, subgenres, [genres.index(parent[s]) for s in subgenres], genre_index, sub_index)
-
-
-def fit_schema(tracks: Sequence[SongRow], config: TrainConfig) -> FeatureSchema:
-    counts = Counter(primary_artist(t.artists) for t in tracks)
-    vocab = {name: i + 1 for i, name in enumerate(sorted(n for n, c in counts.items() if n and c >= config.min_artist_count))}
-    years = [y for y in (parse_year(t.release_date) for t in tracks) if y is not None]
-    durations = [math.log(t.duration_ms) for t in tracks if t.duration_ms]
-    audio = np.array(
-        [[t.audio_features.get(f, np.nan) for f in AUDIO_FEATURES] for t in tracks if t.audio_features], dtype=np.float64
-    )
-    schema = FeatureSchema(hash_buckets=config.hash_buckets, artist_vocab=vocab)
-    if years:
-        schema.year_mean, schema.year_std = float(np.mean(years)), float(np.std(years) or 1.0)
-    if durations:
-        schema.duration_mean, schema.duration_std = float(np.mean(durations)), float(np.std(durations) or 1.0)
-    columns: list[list[float]] = [[] for _ in range(BINNED_FEATURES)]
-    if len(audio):
-        for j in range(len(AUDIO_FEATURES)):
-            columns[j] = [float(x) for x in audio[:, j] if not np.isnan(x)]
-    columns[-2] = [float(y) for y in years]
-    columns[-1] = [float(t.duration_ms) for t in tracks if t.duration_ms]
-    schema.bin_edges = [
-        [float(x) for x in np.unique(np.quantile(c, np.linspace(0, 1, N_BINS + 1)[1:-1]))] if c else []
-        for c in columns
-    ]
-    if len(audio):
-        schema.audio_mean = [float(x) for x in np.nanmean(audio, axis=0)]
-        schema.audio_std = [float(x) or 1.0 for x in np.nanstd(audio, axis=0)]
-    return schema
-
-
-def drop_tokens(batch: Batch, rate: float, rng: np.random.Generator) -> Batch:
-    """Hide some name n-grams so no single token (often an artist's) carries a prediction;
-    a song always keeps at least its first token."""
-    if rate <= 0:
-        return batch
-    lengths = batch.token_lengths()
-    keep = rng.random(len(batch.token_ids)) >= rate
-    row_of = np.repeat(np.arange(len(batch), dtype=np.int64), lengths)
-    empty = (np.bincount(row_of, weights=keep, minlength=len(batch)) == 0) & (lengths > 0)
-    keep[batch.token_offsets[empty]] = True
-    kept_lengths = np.bincount(row_of[keep], minlength=len(batch)).astype(np.int64)
-    offsets = np.zeros(len(batch), dtype=np.int64)
-    np.cumsum(kept_lengths[:-1], out=offsets[1:])
-    return Batch(batch.token_ids[keep], offsets, batch.artist_ids, batch.numeric, batch.audio_present, batch.bins)
-
-
-def as_tensors(batch: Batch) -> tuple[torch.Tensor, ...]:
-    return tuple(torch.from_numpy(np.ascontiguousarray(a)) for a in (
-        batch.token_ids, batch.token_offsets, batch.artist_ids, batch.numeric, batch.bins))
-
-
-def _fit_temperature(logits: np.ndarray, target: np.ndarray) -> float:
-    valid = target >= 0
-    if not valid.any():
-        return 1.0
-    logits, target = logits[valid], target[valid]
-    best, best_nll = 1.0, math.inf
-    for temperature in np.arange(0.5, 3.01, 0.05):
-        scaled = logits / temperature
-        scaled = scaled - scaled.max(axis=1, keepdims=True)
-        log_probs = scaled - np.log(np.exp(scaled).sum(axis=1, keepdims=True))
-        nll = float(-log_probs[np.arange(len(target)), target].mean())
-        if nll < best_nll:
-            best, best_nll = float(temperature), nll
-    return round(best, 2)
-
-
-@dataclass
-class TrainedModel:
-    net: GenreNet
-    schema: FeatureSchema
-    labels: Labels
-    temperature: dict[str, float]
-    history: list[dict[str, float]]
-    seconds: float
-    name_model: NameModel
-
-    def featurise(self, tracks: Sequence[SongRow]) -> Batch:
-        """Network inputs for new songs, name-model probabilities included."""
-        return self.name_model.with_probabilities(featurise(tracks, self.schema), tracks)
-
-    def metadata(self, **extra: Any) -> dict[str, Any]:
-        return {
-            "genres": self.labels.genres,
-            "subgenres": self.labels.subgenres,
-            "subgenre_parent": self.labels.subgenre_parent,
-            "schema": asdict(self.schema),
-            "temperature": self.temperature,
-            "history": self.history,
-            **extra,
-        }
+    name_buckets: int = NAME_BUCKETS
+    name_level: str = "genre"  # what the stacked name model predicts: "genre" or "family"
+    unseen_title_only: bool = False  # rows playing an unknown artist also lose album/artist tokens
 
 
 @dataclass
 class ValidationRows:
-    """Half whole held-out artists, half random songs of known artists, so the best epoch and
-    the temperatures serve both familiar and never-seen artists."""
+    """Half whole held-out artists, half random songs of known artists, so the best epoch, the
+    temperature and the pooling weights serve both familiar and never-seen artists."""
 
     train: np.ndarray
     seen: np.ndarray
@@ -193,183 +85,335 @@ class ValidationRows:
         return np.sort(np.concatenate([self.seen, self.unseen]))
 
 
-def split_validation(artist_keys: np.ndarray, fraction: float, rng: np.random.Generator) -> ValidationRows:
-    unique_artists = np.unique(artist_keys)
-    rng.shuffle(unique_artists)
-    held_out = set(unique_artists[: max(1, int(len(unique_artists) * fraction / 2))])
-    unseen = np.array([a in held_out for a in artist_keys])
-    known_rows = rng.permutation(np.where(~unseen)[0])
-    n_known = max(1, int(len(artist_keys) * fraction / 2))
-    return ValidationRows(train=known_rows[n_known:], seen=np.sort(known_rows[:n_known]), unseen=np.where(unseen)[0])
+@dataclass
+class Context:
+    """The context block per song: name-model probabilities and artist/album genre shares. Training
+    rows get held-out values (a model that never saw the artist, tables without the song)."""
+
+    names: np.ndarray
+    artists: np.ndarray
+    albums: np.ndarray
 
 
 @dataclass
-class StackedNames:
-    """The name model's probabilities as network inputs (see classifier/names.py)."""
+class TrainedModel:
+    parts: ModelParts
+    temperature: float
+    pooling: Pooling
+    history: list[dict[str, float]]
+    kept_epoch: int
+    seconds: float
+    phases: dict[str, float] = field(default_factory=dict)
 
-    model: NameModel
-    probabilities: np.ndarray  # per song: out-of-fold for training songs, the final model's otherwise
-    artist_held_out: np.ndarray  # the same, with whole artists held out: for rows whose artist is hidden
-
-
-def stack_name_model(
-    tracks: Sequence[SongRow], genre_index: np.ndarray, n_classes: int, split: ValidationRows,
-    artist_keys: np.ndarray, seed: int,
-) -> StackedNames:
-    """Training songs get out-of-fold name probabilities, validation songs those of the name model
-    fitted on every training song (the one shipped for run time). Rows whose artist embedding is
-    hidden during training get probabilities from folds that held out their whole artist instead,
-    so "unknown artist" looks the same in both inputs."""
-    train_tracks = [tracks[i] for i in split.train]
-    train_genres = genre_index[split.train]
-    probabilities = np.zeros((len(tracks), n_classes), dtype=np.float32)
-    probabilities[split.train] = out_of_fold_probabilities(train_tracks, train_genres, n_classes, seed)
-    model = fit_name_model(train_tracks, train_genres, n_classes, seed)
-    probabilities[split.all] = model.probabilities([tracks[i] for i in split.all])
-    artist_held_out = probabilities.copy()
-    artist_held_out[split.train] = out_of_fold_probabilities(
-        train_tracks, train_genres, n_classes, seed, groups=artist_keys[split.train]
-    )
-    return StackedNames(model, probabilities, artist_held_out)
+    def metadata(self, **extra: Any) -> dict[str, Any]:
+        kept = self.history[self.kept_epoch - 1]
+        return {
+            "temperature": self.temperature,
+            "pooling": asdict(self.pooling),
+            "history": self.history,
+            "kept_epoch": self.kept_epoch,
+            "metrics": {"validation": kept},
+            "training_seconds": round(self.seconds, 1),
+            "training_phases_seconds": {k: round(v, 1) for k, v in self.phases.items()},
+            **extra,
+        }
 
 
-def build_network(schema: FeatureSchema, labels: Labels, config: TrainConfig) -> GenreNet:
-    return GenreNet(
-        ModelConfig(
-            hash_buckets=config.hash_buckets,
-            artist_vocab_size=len(schema.artist_vocab) + 1,
-            numeric_size=schema.numeric_size,
-            binned_features=BINNED_FEATURES,
-            n_bins=N_BINS,
-            n_genres=len(labels.genres),
-            n_subgenres=max(1, len(labels.subgenres)),
-            name_classes=len(labels.genres),
-        )
-    )
+def split_validation(artist_keys: np.ndarray, fraction: float, rng: np.random.Generator) -> ValidationRows:
+    unique_artists = np.unique(artist_keys)
+    rng.shuffle(unique_artists)
+    held_out = unique_artists[: max(1, int(len(unique_artists) * fraction / 2))]
+    unseen = np.isin(artist_keys, held_out)
+    known_rows = rng.permutation(np.flatnonzero(~unseen))
+    n_known = max(1, int(len(artist_keys) * fraction / 2))
+    return ValidationRows(train=known_rows[n_known:], seen=np.sort(known_rows[:n_known]), unseen=np.flatnonzero(unseen))
 
 
-class Objective:
-    """Genre loss (network and tabular expert) plus the subgenre loss where a subgenre is known."""
-
-    def __init__(self, labels: Labels, config: TrainConfig) -> None:
-        self.genre_loss = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
-        self.sub_loss = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing, ignore_index=-1)
-        self.genre_target = torch.from_numpy(labels.genre_index)
-        self.sub_target = torch.from_numpy(labels.subgenre_index)
-        self.has_subgenres = bool(labels.subgenres)
-        self.config = config
-
-    def __call__(self, outputs: tuple[torch.Tensor, torch.Tensor, torch.Tensor], rows: np.ndarray) -> torch.Tensor:
-        genre_logits, sub_logits, tabular_logits = outputs
-        index = torch.from_numpy(rows)
-        target = self.genre_target[index]
-        loss = self.genre_loss(genre_logits, target) + self.config.tabular_weight * self.genre_loss(tabular_logits, target)
-        sub_target = self.sub_target[index]
-        if self.has_subgenres and bool((sub_target >= 0).any()):
-            loss = loss + self.config.subgenre_weight * self.sub_loss(sub_logits, sub_target)
-        return loss
-
-
-def augment(batch: Batch, rows: np.ndarray, names: StackedNames, config: TrainConfig, rng: np.random.Generator) -> Batch:
-    """A training batch as the model will meet songs: some name n-grams hidden, audio features
-    hidden for some songs (apps without them), some artists replaced by "unknown" (with the name
-    probabilities of a model that never saw them)."""
-    part = drop_tokens(batch.subset(rows), config.token_dropout, rng)
-    dropped_audio = rng.random(len(rows)) < config.audio_dropout
-    part.numeric[dropped_audio, AUDIO_SLICE] = 0.0
-    part.bins[dropped_audio] = hide_audio_bins(part.bins[dropped_audio])
-    dropped_artist = rng.random(len(rows)) < config.artist_dropout
-    part.artist_ids[dropped_artist] = 0
-    n_classes = names.probabilities.shape[1]
-    part.numeric[dropped_artist, -n_classes:] = names.artist_held_out[rows[dropped_artist]]
-    return part
+def fit_schema(tracks: list[SongRow], config: TrainConfig) -> FeatureSchema:
+    years = [y for y in (parse_year(t.release_date) for t in tracks) if y is not None]
+    durations = [float(t.duration_ms) for t in tracks if t.duration_ms]
+    audio = np.array([[t.audio_features.get(f, np.nan) for f in AUDIO_FEATURES] for t in tracks if t.audio_features],
+                     dtype=np.float64)
+    schema = FeatureSchema(hash_buckets=config.hash_buckets)
+    if years:
+        schema.year_mean, schema.year_std = float(np.mean(years)), float(np.std(years) or 1.0)
+    if durations:
+        logs = np.log(durations)
+        schema.duration_mean, schema.duration_std = float(np.mean(logs)), float(np.std(logs) or 1.0)
+    columns: list[list[float]] = [[] for _ in range(BINNED_FEATURES)]
+    if len(audio):
+        for j in range(len(AUDIO_FEATURES)):
+            columns[j] = [float(x) for x in audio[:, j] if not np.isnan(x)]
+        schema.audio_mean = [float(x) for x in np.nanmean(audio, axis=0)]
+        schema.audio_std = [float(x) or 1.0 for x in np.nanstd(audio, axis=0)]
+    columns[-2], columns[-1] = years, durations
+    schema.bin_edges = [
+        [float(x) for x in np.unique(np.quantile(c, np.linspace(0, 1, N_BINS + 1)[1:-1]))] if c else [] for c in columns
+    ]
+    return schema
 
 
-def genre_accuracy(net: GenreNet, batch: Batch, truth: np.ndarray) -> float:
-    if not len(batch):
-        return 0.0
-    logits, _ = net.logits(batch)
-    return float((logits.argmax(1) == truth).mean())
+def count_genres(keys: np.ndarray, targets: np.ndarray, train_rows: np.ndarray, folds: int,
+                 rng: np.random.Generator) -> tuple[GenreCounts, np.ndarray]:
+    """The table of genre counts per key over the training rows, and every row's table features:
+    training rows from the table without their own fold (as a new song of a known artist would
+    see it), other rows from the whole table."""
+    n_genres = targets.shape[1]
+    unique, inverse = np.unique(keys[train_rows], return_inverse=True)
+    onehot = csr_matrix((np.ones(len(train_rows)), (inverse, np.arange(len(train_rows)))),
+                        shape=(len(unique), len(train_rows)))
+    total = np.asarray(onehot @ targets[train_rows], dtype=np.float32)
+    table = GenreCounts.from_dense(unique, total)
+    features = table.features(keys)
+    fold_of = rng.integers(0, folds, len(train_rows))
+    for fold in range(folds):
+        members = np.flatnonzero(fold_of == fold)
+        in_fold = np.asarray(onehot[:, members] @ targets[train_rows[members]], dtype=np.float32)
+        counts = (total - in_fold)[inverse[members]]
+        sums = counts.sum(axis=1)
+        known = (sums > 1e-6) & (keys[train_rows[members]] != 0)
+        block = np.zeros((len(members), n_genres + 1), dtype=np.float32)
+        block[known, :n_genres] = counts[known] / sums[known, None]
+        block[known, n_genres] = np.log1p(sums[known])
+        features[train_rows[members]] = block
+    return table, features
 
 
-def validate(net: GenreNet, batch: Batch, labels: Labels, split: ValidationRows) -> dict[str, float]:
-    """Genre accuracy on known and never-seen artists, with and without audio features."""
-    scores = {}
+def build_network(schema: FeatureSchema, n_genres: int, context_size: int, config: TrainConfig) -> GenreNet:
+    return GenreNet(ModelConfig(hash_buckets=schema.hash_buckets, numeric_size=NUMERIC_SIZE, context_size=context_size,
+                                binned_features=BINNED_FEATURES, n_bins=N_BINS, n_genres=n_genres))
+
+
+def drop_tokens(batch: Batch, rate: float, rng: np.random.Generator,
+                title_only: np.ndarray | None = None) -> Batch:
+    """Hide some name n-grams so no single token (often an artist's) carries a prediction; for
+    `title_only` rows (playing a never-seen artist) hide the album and artist tokens too, which
+    a known artist's names would otherwise give away. A song always keeps its first token."""
+    if rate <= 0 and title_only is None:
+        return batch
+    lengths = batch.token_lengths()
+    keep = rng.random(len(batch.token_ids)) >= rate
+    row_of = batch.token_rows()
+    in_title = np.arange(len(batch.token_ids)) - np.repeat(batch.token_offsets, lengths) < batch.title_lengths[row_of]
+    if title_only is not None:
+        keep &= in_title | ~title_only[row_of]
+    empty = (np.bincount(row_of, weights=keep, minlength=len(batch)) == 0) & (lengths > 0)
+    keep[batch.token_offsets[empty]] = True
+    kept_lengths = np.bincount(row_of[keep], minlength=len(batch)).astype(np.int64)
+    offsets = np.zeros(len(batch), dtype=np.int64)
+    np.cumsum(kept_lengths[:-1], out=offsets[1:])
+    kept_title = np.bincount(row_of[keep & in_title], minlength=len(batch)).astype(np.int64)
+    return Batch(batch.token_ids[keep], offsets, batch.artist_keys, batch.album_keys, batch.numeric,
+                 batch.audio_present, batch.bins, kept_title)
+
+
+def augment(batch: Batch, context: Context, rows: np.ndarray, config: TrainConfig,
+            rng: np.random.Generator) -> NetInputs:
+    """A training batch as the model will meet songs: some name tokens hidden, audio features
+    hidden for some songs, some artists (or just albums) unknown."""
+    no_artist = rng.random(len(rows)) < config.artist_dropout
+    no_album = no_artist | (rng.random(len(rows)) < config.album_dropout)
+    part = drop_tokens(batch.subset(rows), config.token_dropout, rng,
+                       title_only=no_artist if config.unseen_title_only else None)
+    no_audio = rng.random(len(rows)) < config.audio_dropout
+    part.numeric[no_audio, AUDIO_SLICE] = 0.0
+    part.bins[no_audio] = hide_audio_bins(part.bins[no_audio])
+    artists, albums = context.artists[rows], context.albums[rows]
+    artists[no_artist] = 0.0
+    albums[no_album] = 0.0
+    return NetInputs.from_numpy(part.token_ids, part.token_offsets, part.numeric,
+                                np.concatenate([context.names[rows], artists, albums], axis=1), part.bins)
+
+
+def loss_of(net: GenreNet, inputs: NetInputs, targets: torch.Tensor, membership: torch.Tensor,
+            config: TrainConfig) -> torch.Tensor:
+    """Soft cross-entropy over genres (a song's labels share the target), the same over families
+    (a family's probability is the sum of its genres'), and the tabular expert's own genre loss."""
+    logits, tabular = net(inputs)
+    smoothed = targets * (1 - config.label_smoothing) + config.label_smoothing / targets.shape[1]
+    log_p = functional.log_softmax(logits, dim=1)
+    genre_loss = -(smoothed * log_p).sum(1).mean()
+    family_log_p = torch.log(log_p.exp() @ membership + 1e-9)
+    family_loss = -((targets @ membership) * family_log_p).sum(1).mean()
+    tabular_loss = -(smoothed * functional.log_softmax(tabular, dim=1)).sum(1).mean()
+    return genre_loss + config.family_weight * family_loss + config.tabular_weight * tabular_loss
+
+
+def validation_logits(parts: ModelParts, batch: Batch, context: Context, rows: np.ndarray, *,
+                      without_audio: bool) -> np.ndarray:
+    part = batch.subset(rows)
+    if without_audio:
+        part.numeric[:, AUDIO_SLICE] = 0.0
+        part.bins = hide_audio_bins(part.bins)
+    with torch.inference_mode():
+        parts.net.eval()
+        logits, _ = parts.net(NetInputs.from_numpy(
+            part.token_ids, part.token_offsets, part.numeric,
+            np.concatenate([context.names[rows], context.artists[rows], context.albums[rows]], axis=1), part.bins))
+    result: np.ndarray = logits.numpy()
+    return result
+
+
+def validate(parts: ModelParts, batch: Batch, context: Context, data: TrainingSet,
+             split: ValidationRows) -> dict[str, float]:
+    """Family and genre macro-F1 (any-of-its-labels) on known and never-seen artists, with and
+    without audio features."""
+    taxonomy = data.taxonomy
+    scores: dict[str, float] = {}
     for part_name, rows in (("seen", split.seen), ("unseen", split.unseen)):
-        part = batch.subset(rows)
-        truth = labels.genre_index[rows]
-        scores[f"{part_name}_audio"] = genre_accuracy(net, part, truth)
-        scores[f"{part_name}_metadata"] = genre_accuracy(net, hide_audio(part), truth)
+        label_sets = [data.genre_sets[r] for r in rows]
+        for view in ("audio", "metadata"):
+            logits = validation_logits(parts, batch, context, rows, without_audio=view == "metadata")
+            family, genre = macro_f1_both(softmax(logits), label_sets, taxonomy)
+            scores[f"{part_name}_{view}_family_f1"] = round(family, 4)
+            scores[f"{part_name}_{view}_genre_f1"] = round(genre, 4)
     return scores
 
 
-def train(
-    tracks: Sequence[SongRow],
-    labels: Labels,
-    config: TrainConfig,
-    *,
-    progress: Callable[[str], None] | None = None,
-) -> TrainedModel:
+def macro_f1_both(probabilities: np.ndarray, label_sets: list[tuple[int, ...]], taxonomy: Taxonomy) -> tuple[float, float]:
+    family_p = probabilities @ taxonomy.membership
+    families = family_p.argmax(1)
+    within = np.where(taxonomy.genre_family[None, :] == families[:, None], probabilities, -1.0)
+    genres = within.argmax(1)
+    family_sets = [tuple({int(taxonomy.genre_family[g]) for g in s}) for s in label_sets]
+    return (macro_f1(families, family_sets, len(taxonomy.families)),
+            macro_f1(genres, label_sets, len(taxonomy.genres)))
+
+
+def fit_temperature(logits: np.ndarray, label_sets: list[tuple[int, ...]]) -> float:
+    """The temperature that minimises the validation log-loss of the songs' first labels."""
+    target = np.array([s[0] for s in label_sets])
+    best, best_nll = 1.0, math.inf
+    for temperature in np.arange(0.5, 3.01, 0.05):
+        log_p = np.log(np.maximum(softmax(logits / temperature), 1e-12))
+        nll = float(-log_p[np.arange(len(target)), target].mean())
+        if nll < best_nll:
+            best, best_nll = float(temperature), nll
+    return round(best, 2)
+
+
+def tune_pooling(views: list[np.ndarray], batch: Batch, label_sets: list[tuple[int, ...]],
+                 taxonomy: Taxonomy) -> Pooling:
+    """The artist and album weights that give validation songs, pooled as one library, the best
+    mean of family and genre macro-F1 (over every view: with and without audio features)."""
+    best, best_score = Pooling(), -1.0
+    for artist in np.arange(0.0, 0.95, 0.1):
+        for album in np.arange(0.0, 1.0 - artist + 1e-9, 0.1):
+            weights = Pooling(round(float(artist), 2), round(float(album), 2))
+            score = 0.0
+            for probabilities in views:
+                pooled = pool(probabilities, batch.artist_keys, batch.album_keys, weights)
+                score += sum(macro_f1_both(pooled, label_sets, taxonomy)) / 2 / len(views)
+            if score > best_score + 1e-4:
+                best, best_score = weights, score
+    return best
+
+
+def train(data: TrainingSet, config: TrainConfig, *, progress: bool = True,
+          say: Callable[[str], None] = lambda _message: None) -> TrainedModel:
     started = time.perf_counter()
+    phases: dict[str, float] = {}
     random.seed(config.seed)
     np.random.seed(config.seed)
     torch.manual_seed(config.seed)
     torch.set_num_threads(config.threads)
     rng = np.random.default_rng(config.seed)
-    say = progress or (lambda _message: None)
+    taxonomy = data.taxonomy
+    n_genres = len(taxonomy.genres)
 
-    artist_keys = np.array([primary_artist(t.artists) for t in tracks])
-    split = split_validation(artist_keys, config.validation_fraction, rng)
-    schema = fit_schema([tracks[i] for i in split.train], config)
-    say("fitting the name model (out-of-fold by song and by artist, 4 folds each)")
-    names = stack_name_model(tracks, labels.genre_index, len(labels.genres), split, artist_keys, config.seed)
-    batch = featurise(tracks, schema)
-    batch.numeric = np.concatenate([batch.numeric, names.probabilities], axis=1)
+    # 1. Features: the schema from training songs only, then every song featurised once.
+    say(f"featurising {len(data):,} songs")
+    probe = featurise(data.tracks, FeatureSchema(hash_buckets=config.hash_buckets))
+    split = split_validation(probe.artist_keys, config.validation_fraction, rng)
+    schema = fit_schema([data.tracks[i] for i in split.train], config)
+    batch = featurise(data.tracks, schema)
+    targets = data.targets()
+    phases["features"] = time.perf_counter() - started
 
-    net = build_network(schema, labels, config)
-    optimiser = torch.optim.AdamW(net.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
-    # Small data sets still get a few dozen optimiser steps per epoch.
-    batch_size = min(config.batch_size, max(16, len(split.train) // 20))
-    steps = config.epochs * math.ceil(len(split.train) / batch_size)
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=config.learning_rate, total_steps=max(1, steps))
-    objective = Objective(labels, config)
+    # 2. The name model, and what it says of each training song's artist without having seen it.
+    mark = time.perf_counter()
+    if config.name_level == "family":
+        first_genres, n_names = data.first_family(), len(taxonomy.families)
+    else:
+        first_genres, n_names = np.array([g[0] for g in data.genre_sets], dtype=np.int64), n_genres
+    with tqdm(total=config.name_folds + 1, desc="name model (folds held out by artist, then all)", unit="fit",
+              disable=not progress) as bar:
+        train_batch = batch.subset(split.train)
+        names = np.zeros((len(data), n_names), dtype=np.float32)
+        names[split.train], name_temperature = artist_held_out_probabilities(
+            train_batch, first_genres[split.train], n_names, config.name_buckets, config.seed, config.name_folds,
+            on_fold=lambda: bar.update(1))
+        name_model = fit_name_model(train_batch, first_genres[split.train], n_names, config.name_buckets,
+                                    config.seed, temperature=name_temperature)
+        names[split.all] = name_model.probabilities(batch.subset(split.all))
+        bar.update(1)
+    phases["name model"] = time.perf_counter() - mark
+
+    # 3. Each known artist's and album's genres (training songs see them without their own fold).
+    artist_table, artist_features = count_genres(batch.artist_keys, targets, split.train, config.catalogue_folds, rng)
+    album_table, album_features = count_genres(batch.album_keys, targets, split.train, config.catalogue_folds, rng)
+    context = Context(names, artist_features, album_features)
+    context_size = n_names + 2 * (n_genres + 1)
+
+    # 4. The network, trained in a flat loop of epochs.
+    net = build_network(schema, n_genres, context_size, config)
+    parts = ModelParts(net, name_model, artist_table, album_table, taxonomy, schema)
+    # The token table is most of the weights and a batch touches few rows: sparse gradients.
+    optimisers: list[torch.optim.Optimizer] = [
+        torch.optim.SparseAdam(list(net.tokens.parameters()), lr=config.learning_rate),
+        torch.optim.AdamW([p for n, p in net.named_parameters() if not n.startswith("tokens.")],
+                          lr=config.learning_rate, weight_decay=config.weight_decay),
+    ]
+    batch_size = min(config.batch_size, max(16, len(split.train) // 20))  # small data: still dozens of steps
+    steps_per_epoch = math.ceil(len(split.train) / batch_size)
+    schedulers = [torch.optim.lr_scheduler.OneCycleLR(o, max_lr=config.learning_rate,
+                                                      total_steps=max(1, config.epochs * steps_per_epoch))
+                  for o in optimisers]
+    membership = torch.from_numpy(taxonomy.membership)
+    targets_t = torch.from_numpy(targets)
     history: list[dict[str, float]] = []
-    best_state, best_score = None, -1.0
+    best_state, best_score, kept_epoch = None, -1.0, 0
+    mark = time.perf_counter()
     for epoch in range(1, config.epochs + 1):
         net.train()
-        epoch_rows = rng.permutation(split.train)
+        order = rng.permutation(split.train)
         total_loss = 0.0
-        for start in range(0, len(epoch_rows), batch_size):
-            rows = epoch_rows[start : start + batch_size]
-            part = augment(batch, rows, names, config, rng)
-            loss = objective(net.forward_with_tabular(*as_tensors(part)), rows)
-            optimiser.zero_grad()
+        bar = tqdm(range(0, len(order), batch_size), desc=f"epoch {epoch}/{config.epochs}", unit="batch",
+                   leave=False, disable=not progress)
+        for start in bar:
+            rows = order[start : start + batch_size]
+            loss = loss_of(net, augment(batch, context, rows, config, rng), targets_t[rows], membership, config)
+            for optimiser in optimisers:
+                optimiser.zero_grad()
             loss.backward()
-            optimiser.step()
-            scheduler.step()
+            for optimiser, scheduler in zip(optimisers, schedulers, strict=True):
+                optimiser.step()
+                scheduler.step()
             total_loss += float(loss.detach()) * len(rows)
+        bar.close()
 
-        accuracy = validate(net, batch, labels, split)
-        acc_audio = (accuracy["seen_audio"] + accuracy["unseen_audio"]) / 2
-        acc_meta = (accuracy["seen_metadata"] + accuracy["unseen_metadata"]) / 2
-        history.append({"epoch": epoch, "loss": round(total_loss / len(epoch_rows), 4),
-                        "val_acc_audio": round(acc_audio, 4), "val_acc_metadata": round(acc_meta, 4)})
-        say(f"epoch {epoch}/{config.epochs}: loss {total_loss / len(epoch_rows):.3f}, "
-            f"validation accuracy {acc_audio:.3f} with audio, {acc_meta:.3f} metadata only")
-        score = sum(accuracy.values()) / len(accuracy)
+        scores = validate(parts, batch, context, data, split)
+        score = sum(scores.values()) / len(scores)
+        history.append({"epoch": epoch, "loss": round(total_loss / len(order), 4), "score": round(score, 4), **scores})
+        say(f"epoch {epoch}/{config.epochs}: loss {total_loss / len(order):.3f}, validation macro-F1 "
+            f"{scores['seen_audio_family_f1']:.3f}/{scores['unseen_metadata_family_f1']:.3f} family "
+            f"(known artists with audio / unseen artists without), {scores['unseen_metadata_genre_f1']:.3f} genre "
+            f"(unseen, without audio); mean {score:.3f}")
         if score > best_score:
-            best_score = score
+            best_score, kept_epoch = score, epoch
             best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
+    phases["network"] = time.perf_counter() - mark
 
+    # 5. Keep the best epoch; calibrate it and tune library pooling on validation.
     assert best_state is not None
     net.load_state_dict(best_state)
-    val_genre, val_sub = net.logits(batch.subset(split.all))
-    temperature = {
-        "genre": _fit_temperature(val_genre, labels.genre_index[split.all]),
-        "subgenre": _fit_temperature(val_sub, labels.subgenre_index[split.all]) if labels.subgenres else 1.0,
-    }
-    return TrainedModel(net.eval(), schema, labels, temperature, history, time.perf_counter() - started, names.model)
-
-
-def stderr_progress(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    net.eval()
+    label_sets = [data.genre_sets[r] for r in split.all]
+    logits = validation_logits(parts, batch, context, split.all, without_audio=False)
+    temperature = fit_temperature(logits, label_sets)
+    views = [softmax(logits / temperature),
+             softmax(validation_logits(parts, batch, context, split.all, without_audio=True) / temperature)]
+    pooling = tune_pooling(views, batch.subset(split.all), label_sets, taxonomy)
+    say(f"kept epoch {kept_epoch} (best mean validation macro-F1 {best_score:.3f}); temperature {temperature}; "
+        f"pooling: artist {pooling.artist}, album {pooling.album}")
+    return TrainedModel(parts, temperature, pooling, history, kept_epoch, time.perf_counter() - started, phases)

@@ -1,4 +1,4 @@
-"""Evaluation splits and scoring (training/evaluate.py)."""
+"""Evaluation (training/evaluate.py): the published splits and two-level scoring."""
 
 from __future__ import annotations
 
@@ -6,28 +6,74 @@ from pathlib import Path
 
 import numpy as np
 
+from classifier.taxonomy import Taxonomy
 from tests.training.layouts import kaggle_tracks
-from training.data import SongRow, load_labelled
-from training.evaluate import make_splits
+from training.data import SongRow
+from training.dataset import TrainingSet, load_training_set
+from training.evaluate import held_out, published_split, score
 
 FULLWIDTH = {c: c + 0xFEE0 for c in range(0x21, 0x7F)}  # "band1" -> "ｂａｎｄ１"
+SHIPPED = Path(__file__).resolve().parents[2] / "training" / "taxonomy.json"
+
+
+def synthetic_set(tmp_path: Path) -> TrainingSet:
+    data, _ = load_training_set([kaggle_tracks(tmp_path)], Taxonomy.load(SHIPPED))
+    return data
 
 
 def test_artist_disjoint_split_uses_the_feature_artist_key(tmp_path: Path) -> None:
-    """Names the artist embedding treats as one artist ('Ｍｏｎｏ', ' mono') are never on both sides."""
-    data = load_labelled(kaggle_tracks(tmp_path))
+    """Names the features treat as one artist ('ＢＡＮＤ１', ' band1') are never on both sides."""
+    data = synthetic_set(tmp_path)
     groups = []
     for artist in range(12):
         word = f"band{artist}"
-        variants = [word.upper(), f" {word}", word.translate(FULLWIDTH), f"{word.title()} "]
         rows = []
-        for variant in variants:
-            row = len(groups) * len(variants) + len(rows)
-            track = data.tracks[row]
-            data.tracks[row] = SongRow(track.name, (variant,), track.album, track.release_date, track.duration_ms,
-                                       track.explicit, track.audio_features)
+        for variant in (word.upper(), f" {word}", word.translate(FULLWIDTH), f"{word.title()} "):
+            row = len(groups) * 4 + len(rows)
+            t = data.tracks[row]
+            data.tracks[row] = SongRow(t.name, (variant,), t.album, t.release_date, t.duration_ms, t.explicit,
+                                       t.audio_features)
             rows.append(row)
         groups.append(rows)
-    artist_split = make_splits(data, seed=1)[1]
+    split = published_split(data, "artist")
     for rows in groups:
-        assert np.isin(rows, artist_split.test).all() or np.isin(rows, artist_split.train).all()
+        assert np.isin(rows, split.test).all() or np.isin(rows, split.train).all()
+    assert len(split.test) and len(split.train)
+
+
+def test_published_split_holds_out_a_fifth_by_a_rule_anyone_can_recompute() -> None:
+    """The held-out side is sha1(salt:key) % 5 == 0: deterministic, about 20 % of keys."""
+    keys = [f"track-{i}" for i in range(5000)]
+    held = [held_out(k, "genrebot-random-split") for k in keys]
+    assert held == [held_out(k, "genrebot-random-split") for k in keys]
+    assert 0.18 < sum(held) / len(held) < 0.22
+
+
+def test_random_split_keeps_every_track_on_one_side(tmp_path: Path) -> None:
+    """Each song is in training or in test, never both, never neither."""
+    data = synthetic_set(tmp_path)
+    split = published_split(data, "random")
+    assert sorted(np.concatenate([split.train, split.test]).tolist()) == list(range(len(data)))
+
+
+def test_a_prediction_matching_any_of_a_songs_labels_counts_as_right() -> None:
+    """A song listed as rock and alt-rock is right as either; family scores read the genres' families."""
+    taxonomy = Taxonomy.load(SHIPPED)
+    rock, alt, jazz = (taxonomy.genre_index[g] for g in ("rock", "alt-rock", "jazz"))
+    probabilities = np.full((2, len(taxonomy.genres)), 1e-4, dtype=np.float32)
+    probabilities[0, alt] = 1.0
+    probabilities[1, jazz] = 1.0
+    result = score(probabilities, [(rock, alt), (jazz,)], taxonomy)
+    assert result["genre"]["macro_f1"] == 1.0 and result["family"]["macro_f1"] == 1.0
+
+
+def test_classes_a_data_set_lacks_do_not_count_in_its_macro_average() -> None:
+    """A wrong 'jazz' on a set without jazz lowers rock's recall, not the average by a zero for jazz."""
+    taxonomy = Taxonomy.load(SHIPPED)
+    rock, jazz = taxonomy.genre_index["rock"], taxonomy.genre_index["jazz"]
+    probabilities = np.full((2, len(taxonomy.genres)), 1e-4, dtype=np.float32)
+    probabilities[0, rock] = 1.0
+    probabilities[1, jazz] = 1.0
+    result = score(probabilities, [(rock,), (rock,)], taxonomy)
+    assert list(result["genre"]["per_class"]) == ["rock"]
+    assert abs(result["genre"]["macro_f1"] - 2 * 1.0 * 0.5 / 1.5) < 1e-3

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from training.names import fit_name_model, out_of_fold_probabilities
+from classifier.features import FeatureSchema, featurise
+from training.names import artist_held_out_probabilities, fit_name_model
 
 GENRES = ["latin", "rock"]
 TITLE_WORDS = {"latin": "corazón fuego baila amor noche", "rock": "thunder highway stone guitar night"}
+BUCKETS = 1 << 12
 
 
 @dataclass(frozen=True)
@@ -42,31 +44,38 @@ def library(seed: int = 1) -> tuple[list[Song], np.ndarray]:
 def test_name_words_and_characters_carry_the_genre() -> None:
     """Title words learnt from training songs decide unseen titles' genres."""
     songs, labels = library()
-    model = fit_name_model(songs, labels, n_classes=2, seed=0)
-    probabilities = model.probabilities([Song("baila conmigo corazón", ("Nadie",)), Song("highway thunder", ("Nobody",))])
+    model = fit_name_model(featurise(songs, FeatureSchema()), labels, 2, BUCKETS, seed=0)
+    probabilities = model.probabilities(featurise([Song("baila conmigo corazón", ("Nadie",)),
+                                                   Song("highway thunder", ("Nobody",))], FeatureSchema()))
     assert probabilities.shape == (2, 2)
     assert np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
     assert probabilities[0].argmax() == GENRES.index("latin")
     assert probabilities[1].argmax() == GENRES.index("rock")
 
 
-def test_artist_grouped_folds_never_show_a_song_its_own_artist() -> None:
-    """Artist-grouped out-of-fold probabilities cannot use the artist's own name."""
+def test_artist_held_out_folds_never_show_a_song_its_own_artist() -> None:
+    """Held out by artist, "Zorblax means rock" cannot be learnt; seen, it can."""
     songs, labels = library()
-    artists = np.array([s.artists[0] for s in songs])
+    batch = featurise(songs, FeatureSchema())
+    zorblax = np.array([s.artists[0] == "Zorblax" for s in songs])
     rock = GENRES.index("rock")
-    zorblax = artists == "Zorblax"
-    by_song = out_of_fold_probabilities(songs, labels, 2, seed=0)
-    by_artist = out_of_fold_probabilities(songs, labels, 2, seed=0, groups=artists)
-    # Random folds let the model learn "Zorblax means rock" from the artist's other songs;
-    # artist-grouped folds hide the whole artist, so only the (uninformative) titles remain.
-    assert by_song[zorblax, rock].mean() > 0.8
-    assert by_song[zorblax, rock].mean() - by_artist[zorblax, rock].mean() > 0.2
+    held_out, _ = artist_held_out_probabilities(batch, labels, 2, BUCKETS, seed=0)
+    seen = fit_name_model(batch, labels, 2, BUCKETS, seed=0).probabilities(batch)
+    assert seen[zorblax, rock].mean() - held_out[zorblax, rock].mean() > 0.2
 
 
-def test_out_of_fold_with_too_little_data_is_even_not_an_error() -> None:
+def test_held_out_probabilities_are_calibrated_by_one_temperature() -> None:
+    """The fold models' temperature is returned so the final model is fitted with it."""
+    songs, labels = library()
+    probabilities, temperature = artist_held_out_probabilities(featurise(songs, FeatureSchema()), labels, 2, BUCKETS,
+                                                               seed=0)
+    assert temperature > 0 and np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_folds_with_a_single_class_give_even_probabilities_not_an_error() -> None:
     """Folds too small to learn from give even probabilities instead of failing."""
     songs, labels = library()
-    few = out_of_fold_probabilities(songs[:3], np.array([0, 0, 1]), 2, seed=0, folds=4)
+    few, _ = artist_held_out_probabilities(featurise(songs[:3], FeatureSchema()), np.array([0, 0, 1]), 2, BUCKETS,
+                                           seed=0, folds=4)
     assert few.shape == (3, 2)
     assert np.allclose(few.sum(axis=1), 1.0, atol=1e-5)

@@ -1,4 +1,4 @@
-"""Training steps (training/train.py): token dropout and the validation split."""
+"""Training steps (training/train.py): token dropout, validation, the held-out genre tables."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 
 from classifier.features import FeatureSchema, featurise
 from tests.classifier.test_inference import DESPACITO, ENTER_SANDMAN
-from training.train import drop_tokens, split_validation
+from training.train import count_genres, drop_tokens, split_validation
 
 
 def test_token_dropout_keeps_at_least_one_token_per_song() -> None:
@@ -22,15 +22,41 @@ def test_token_dropout_hides_about_the_given_share() -> None:
     batch = featurise([DESPACITO, ENTER_SANDMAN] * 200, FeatureSchema())
     dropped = drop_tokens(batch, 0.2, np.random.default_rng(0))
     assert 0.75 < len(dropped.token_ids) / len(batch.token_ids) < 0.85
-    first = set(dropped.token_ids[: dropped.token_offsets[1]])
-    assert first <= set(batch.token_ids[: batch.token_offsets[1]])
+    assert set(dropped.token_ids[: dropped.token_offsets[1]]) <= set(batch.token_ids[: batch.token_offsets[1]])
 
 
 def test_validation_holds_out_whole_artists_and_some_songs_of_known_ones() -> None:
     """Unseen-artist validation rows share no artist with training; seen ones all do."""
-    artists = np.array([f"artist {i % 50}" for i in range(1000)])
+    artists = np.array([i % 50 + 1 for i in range(1000)])
     split = split_validation(artists, 0.2, np.random.default_rng(0))
-    train_artists = set(artists[split.train])
-    assert not set(artists[split.unseen]) & train_artists
-    assert set(artists[split.seen]) <= train_artists
+    train_artists = set(artists[split.train].tolist())
+    assert not set(artists[split.unseen].tolist()) & train_artists
+    assert set(artists[split.seen].tolist()) <= train_artists
     assert len(np.intersect1d(split.train, split.all)) == 0
+
+
+def test_a_training_song_never_sees_its_own_label_in_its_artists_genres() -> None:
+    """Held-out genre tables: a song's artist features come from the artist's other songs only."""
+    keys = np.array([7, 7, 9])
+    targets = np.array([[1, 0], [0, 1], [1, 0]], dtype=np.float32)
+    table, features = count_genres(keys, targets, np.arange(3), folds=3, rng=np.random.default_rng(1))
+    for row in range(3):
+        others = [r for r in range(3) if keys[r] == keys[row] and r != row]
+        if features[row, :2].sum() > 0:
+            assert others and (features[row, :2] > 0).tolist() == (targets[others].sum(0) > 0).tolist()
+    assert table.features(np.array([7]))[0, :2].tolist() == [0.5, 0.5]
+
+
+def test_an_artist_without_other_training_songs_reads_as_unknown() -> None:
+    """A lone song's artist features are zeros (what an unseen artist looks like)."""
+    _, features = count_genres(np.array([3, 4]), np.eye(2, dtype=np.float32), np.arange(2), folds=2,
+                               rng=np.random.default_rng(0))
+    assert not features.any()
+
+
+def test_a_never_seen_artist_is_played_by_its_title_alone() -> None:
+    """For rows playing an unknown artist, album and artist tokens are hidden; titles stay."""
+    batch = featurise([DESPACITO, ENTER_SANDMAN], FeatureSchema())
+    dropped = drop_tokens(batch, 0.0, np.random.default_rng(0), title_only=np.array([True, False]))
+    assert dropped.token_lengths().tolist() == [batch.title_lengths[0], batch.token_lengths()[1]]
+    assert dropped.token_ids[: dropped.token_offsets[1]].tolist() == batch.token_ids[: batch.title_lengths[0]].tolist()
