@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
-from bench import classifier_throughput, leaderboard, sort_e2e
+from bench import classifier_throughput, leaderboard, predict_throughput, sort_e2e
 
 if __name__ == "__main__":
     classifier_throughput.main()
+    print()
+    predict_throughput.main()
     print()
     leaderboard.main()
     print()

@@ -100,7 +100,7 @@ def _sort_csv(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     classifier = classifier_or_refuse(args.model)
-    classified = classified_csv_or_refuse(args.csv, classifier)
+    classified = classified_csv_or_refuse(args.csv, classifier, library=True)  # a library: pooled
     predictions, frame = classified.predictions, classified.frame
     row_ids = [str(i) for i in range(len(predictions))]
     plan = plan_playlists(row_ids, dict(zip(row_ids, predictions, strict=True)), options, classifier.taxonomy)
