@@ -10,7 +10,7 @@ never mid-link.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 import discord
@@ -121,7 +121,7 @@ def weekly_embed(report: SortReport) -> discord.Embed:
     return embed
 
 
-def genres_embed(taxonomy: dict[str, list[str]], version: str) -> discord.Embed:
+def genres_embed(taxonomy: Mapping[str, Sequence[str]], version: str) -> discord.Embed:
     embed = discord.Embed(title="Genres I know", colour=SPOTIFY_GREEN)
     for genre, subgenres in list(taxonomy.items())[:25]:
         value = ", ".join(safe(genre_label(s)) for s in subgenres) or "—"
