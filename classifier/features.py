@@ -100,7 +100,6 @@ class Batch:
     numeric: np.ndarray  # float32 [n, NUMERIC_SIZE]
     audio_present: np.ndarray  # bool [n]
     bins: np.ndarray  # int64 [n, BINNED_FEATURES]: index into the bin embedding
-    title_lengths: np.ndarray  # int64 [n]: each song's first tokens that come from its title
 
     def __len__(self) -> int:
         return len(self.artist_keys)
@@ -121,7 +120,7 @@ class Batch:
         starts = self.token_offsets[rows]
         flat = np.repeat(starts - offsets, lengths) + np.arange(int(lengths.sum()), dtype=np.int64)
         return Batch(self.token_ids[flat], offsets, self.artist_keys[rows], self.album_keys[rows],
-                     self.numeric[rows], self.audio_present[rows], self.bins[rows], self.title_lengths[rows])
+                     self.numeric[rows], self.audio_present[rows], self.bins[rows])
 
 
 def normalise(text: str | None) -> str:
@@ -195,14 +194,12 @@ def _artists_ids(artists: tuple[str, ...], buckets: int) -> tuple[int, ...]:
     return (*ids, _hash("n multi-artist", buckets)) if len(artists) > 1 else ids
 
 
-def hashed_token_ids(track: TrackLike, buckets: int) -> tuple[list[int], int]:
-    """A track's hashed name tokens (title, then album, then artists; "<empty>" when there are
-    none) and how many of them come from the title."""
+def hashed_token_ids(track: TrackLike, buckets: int) -> list[int]:
+    """A track's hashed name tokens: title, then album, then artists; "<empty>" when there are none."""
     ids = _title_ids(track.name, buckets)
-    title = len(ids)
     ids.extend(_text_ids("l", track.album, buckets))
     ids.extend(_artists_ids(tuple(track.artists), buckets))
-    return (ids, title) if ids else ([_hash("<empty>", buckets)], 1)
+    return ids or [_hash("<empty>", buckets)]
 
 
 def featurise(tracks: Sequence[TrackLike], schema: FeatureSchema) -> Batch:
@@ -210,7 +207,6 @@ def featurise(tracks: Sequence[TrackLike], schema: FeatureSchema) -> Batch:
     buckets = schema.hash_buckets
     token_ids: list[int] = []
     lengths = np.zeros(n, dtype=np.int64)
-    title_lengths = np.zeros(n, dtype=np.int64)
     artist_keys = np.zeros(n, dtype=np.int64)
     album_keys = np.zeros(n, dtype=np.int64)
     years = np.full(n, np.nan)
@@ -220,7 +216,7 @@ def featurise(tracks: Sequence[TrackLike], schema: FeatureSchema) -> Batch:
     audio_rows: list[int] = []
     audio_values: list[float] = []
     for row, track in enumerate(tracks):
-        ids, title_lengths[row] = hashed_token_ids(track, buckets)
+        ids = hashed_token_ids(track, buckets)
         lengths[row] = len(ids)
         token_ids.extend(ids)
         artists = tuple(track.artists)
@@ -244,7 +240,7 @@ def featurise(tracks: Sequence[TrackLike], schema: FeatureSchema) -> Batch:
     numeric, present, raw = _numeric(years, durations, explicit, audio, schema)
     edges = [np.asarray(e, dtype=np.float64) for e in schema.bin_edges] if schema.bin_edges else None
     return Batch(np.asarray(token_ids, dtype=np.int64), offsets, artist_keys, album_keys, numeric, present,
-                 bin_indices(raw, edges), title_lengths)
+                 bin_indices(raw, edges))
 
 
 def _audio_value(value: object) -> float:
@@ -303,7 +299,7 @@ def hide_audio(batch: Batch) -> Batch:
     numeric = batch.numeric.copy()
     numeric[:, AUDIO_SLICE] = 0.0
     return Batch(batch.token_ids, batch.token_offsets, batch.artist_keys, batch.album_keys, numeric,
-                 np.zeros_like(batch.audio_present), hide_audio_bins(batch.bins), batch.title_lengths)
+                 np.zeros_like(batch.audio_present), hide_audio_bins(batch.bins))
 
 
 def hide_audio_bins(bins: np.ndarray) -> np.ndarray:

@@ -21,7 +21,7 @@ from classifier.names import NameModel, tfidf_weights
 SMOOTHING = 0.3
 
 
-NAME_BUCKETS = 1 << 16  # the name model's table: buckets x genres, float16 in the shipped file
+NAME_BUCKETS = 1 << 17  # the name model's table: buckets x families, float16 in the shipped file
 
 
 def document_frequency_idf(batch: Batch, buckets: int) -> np.ndarray:

@@ -67,8 +67,7 @@ class TrainConfig:
     threads: int = 2
     hash_buckets: int = 1 << 17
     name_buckets: int = NAME_BUCKETS
-    name_level: str = "genre"  # what the stacked name model predicts: "genre" or "family"
-    unseen_title_only: bool = False  # rows playing an unknown artist also lose album/artist tokens
+    name_level: str = "family"  # what the stacked name model predicts: "family" (small, best) or "genre"
 
 
 @dataclass
@@ -184,27 +183,21 @@ def build_network(schema: FeatureSchema, n_genres: int, context_size: int, confi
                                 binned_features=BINNED_FEATURES, n_bins=N_BINS, n_genres=n_genres))
 
 
-def drop_tokens(batch: Batch, rate: float, rng: np.random.Generator,
-                title_only: np.ndarray | None = None) -> Batch:
-    """Hide some name n-grams so no single token (often an artist's) carries a prediction; for
-    `title_only` rows (playing a never-seen artist) hide the album and artist tokens too, which
-    a known artist's names would otherwise give away. A song always keeps its first token."""
-    if rate <= 0 and title_only is None:
+def drop_tokens(batch: Batch, rate: float, rng: np.random.Generator) -> Batch:
+    """Hide some name n-grams so no single token (often an artist's) carries a prediction;
+    a song always keeps at least its first token."""
+    if rate <= 0:
         return batch
     lengths = batch.token_lengths()
     keep = rng.random(len(batch.token_ids)) >= rate
     row_of = batch.token_rows()
-    in_title = np.arange(len(batch.token_ids)) - np.repeat(batch.token_offsets, lengths) < batch.title_lengths[row_of]
-    if title_only is not None:
-        keep &= in_title | ~title_only[row_of]
     empty = (np.bincount(row_of, weights=keep, minlength=len(batch)) == 0) & (lengths > 0)
     keep[batch.token_offsets[empty]] = True
     kept_lengths = np.bincount(row_of[keep], minlength=len(batch)).astype(np.int64)
     offsets = np.zeros(len(batch), dtype=np.int64)
     np.cumsum(kept_lengths[:-1], out=offsets[1:])
-    kept_title = np.bincount(row_of[keep & in_title], minlength=len(batch)).astype(np.int64)
     return Batch(batch.token_ids[keep], offsets, batch.artist_keys, batch.album_keys, batch.numeric,
-                 batch.audio_present, batch.bins, kept_title)
+                 batch.audio_present, batch.bins)
 
 
 def augment(batch: Batch, context: Context, rows: np.ndarray, config: TrainConfig,
@@ -213,8 +206,7 @@ def augment(batch: Batch, context: Context, rows: np.ndarray, config: TrainConfi
     hidden for some songs, some artists (or just albums) unknown."""
     no_artist = rng.random(len(rows)) < config.artist_dropout
     no_album = no_artist | (rng.random(len(rows)) < config.album_dropout)
-    part = drop_tokens(batch.subset(rows), config.token_dropout, rng,
-                       title_only=no_artist if config.unseen_title_only else None)
+    part = drop_tokens(batch.subset(rows), config.token_dropout, rng)
     no_audio = rng.random(len(rows)) < config.audio_dropout
     part.numeric[no_audio, AUDIO_SLICE] = 0.0
     part.bins[no_audio] = hide_audio_bins(part.bins[no_audio])

@@ -53,10 +53,3 @@ def test_an_artist_without_other_training_songs_reads_as_unknown() -> None:
                                rng=np.random.default_rng(0))
     assert not features.any()
 
-
-def test_a_never_seen_artist_is_played_by_its_title_alone() -> None:
-    """For rows playing an unknown artist, album and artist tokens are hidden; titles stay."""
-    batch = featurise([DESPACITO, ENTER_SANDMAN], FeatureSchema())
-    dropped = drop_tokens(batch, 0.0, np.random.default_rng(0), title_only=np.array([True, False]))
-    assert dropped.token_lengths().tolist() == [batch.title_lengths[0], batch.token_lengths()[1]]
-    assert dropped.token_ids[: dropped.token_offsets[1]].tolist() == batch.token_ids[: batch.title_lengths[0]].tolist()
