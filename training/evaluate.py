@@ -114,7 +114,7 @@ class Baselines:
         names /= names.sum(axis=1, keepdims=True)
         model = self.boosting[audio]
         boosted = np.full((len(tracks), n_genres), 1e-6)
-        boosted[:, model.classes_] = model.predict_proba(tabular(tracks, audio=audio))
+        boosted[:, model.classes_] = np.maximum(model.predict_proba(tabular(tracks, audio=audio)), 1e-6)
         boosted /= boosted.sum(axis=1, keepdims=True)
         weight = self.blend[audio]
         blended = softmax(weight * np.log(np.maximum(names, 1e-6)) + (1 - weight) * np.log(boosted))
