@@ -59,6 +59,17 @@ class Prediction:
     genre_probabilities: dict[str, float]  # over families
 
 
+@dataclass(frozen=True)
+class Decisions:
+    """Per song, as arrays: family and genre indices (into `families`/`genres`), their confidences."""
+
+    family: np.ndarray
+    family_confidence: np.ndarray
+    genre: np.ndarray
+    genre_confidence: np.ndarray
+    family_probabilities: np.ndarray
+
+
 def default_model_dir() -> Path:
     return Path(__file__).resolve().parent / "default_model"
 
@@ -217,22 +228,27 @@ class Classifier:
         result: np.ndarray = probabilities @ self.taxonomy.membership
         return result
 
-    def predictions(self, probabilities: np.ndarray) -> list[Prediction]:
-        """The family with the most probability, and its most probable genre (always a child)."""
-        if not len(probabilities):
-            return []
+    def decide(self, probabilities: np.ndarray) -> Decisions:
+        """The family with the most probability and its most probable genre (always a child), as
+        arrays: what a CSV writer needs, without a Python object per song."""
         family_p = self.family_probabilities(probabilities)
         family = family_p.argmax(axis=1)
         within = np.where(self.taxonomy.genre_family[None, :] == family[:, None], probabilities, -1.0)
         genre = within.argmax(axis=1)
         rows = np.arange(len(probabilities))
-        family_conf = family_p[rows, family].tolist()
-        genre_conf = probabilities[rows, genre].tolist()
+        return Decisions(family, family_p[rows, family], genre, probabilities[rows, genre], family_p)
+
+    def predictions(self, probabilities: np.ndarray) -> list[Prediction]:
+        """One `Prediction` per row of `probabilities` (see `decide`)."""
+        if not len(probabilities):
+            return []
+        decided = self.decide(probabilities)
         families, genres = self.families, self.genres
-        rounded = np.round(family_p.astype(np.float64), 6).tolist()
+        rounded = np.round(decided.family_probabilities.astype(np.float64), 6).tolist()
         return [
             Prediction(families[f], fc, genres[g], gc, dict(zip(families, ps, strict=True)))
-            for f, fc, g, gc, ps in zip(family.tolist(), family_conf, genre.tolist(), genre_conf, rounded, strict=True)
+            for f, fc, g, gc, ps in zip(decided.family.tolist(), decided.family_confidence.tolist(),
+                                        decided.genre.tolist(), decided.genre_confidence.tolist(), rounded, strict=True)
         ]
 
     def classify(self, tracks: Sequence[TrackLike], *, library: bool = False) -> list[Prediction]:

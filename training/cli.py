@@ -178,7 +178,7 @@ def _predict(args: argparse.Namespace) -> int:
                   decimals=4)
     except OSError as exc:
         raise UsageError(f"cannot write {args.output}: {exc.strerror}") from None
-    print(f"wrote {len(classified.predictions):,} predictions to {args.output} (model {classifier.version}"
+    print(f"wrote {len(classified.frame):,} predictions to {args.output} (model {classifier.version}"
           f"{', pooled as one library' if args.library else ''})", file=sys.stderr)
     return 0
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -21,29 +22,40 @@ from training.data import LoadedRows, load_rows
 @dataclass
 class ClassifiedRows:
     rows: LoadedRows
-    predictions: list[Prediction]
+    classifier: Classifier
+    probabilities: np.ndarray  # per row, over classifier.genres (pooled when classified as a library)
 
     @property
     def frame(self) -> pd.DataFrame:
         return self.rows.frame
 
+    @cached_property
+    def predictions(self) -> list[Prediction]:
+        """One `Prediction` per row (for playlist planning; the CSV writer does not need them)."""
+        return self.classifier.predictions(self.probabilities)
+
     def prediction_frame(self, names: tuple[str, str, str, str] = (
             "genre", "genre_confidence", "subgenre", "subgenre_confidence")) -> pd.DataFrame:
-        """The four prediction columns, aligned with the input's rows."""
-        predictions = self.predictions
+        """The four prediction columns (family, its confidence, genre, its confidence), aligned
+        with the input's rows, built from arrays."""
+        decided = self.classifier.decide(self.probabilities)
+        families = np.array(self.classifier.families, dtype=object)
+        genres = np.array(self.classifier.genres, dtype=object)
         return pd.DataFrame({
-            names[0]: [p.genre for p in predictions],
-            names[1]: np.array([p.genre_confidence for p in predictions], dtype=np.float64),
-            names[2]: [p.subgenre or "" for p in predictions],
-            names[3]: np.array([np.nan if p.subgenre_confidence is None else p.subgenre_confidence
-                                for p in predictions], dtype=np.float64),
+            names[0]: families[decided.family],
+            names[1]: decided.family_confidence.astype(np.float64),
+            names[2]: genres[decided.genre],
+            names[3]: decided.genre_confidence.astype(np.float64),
         }, index=self.frame.index)
 
 
 def classify_csv(path: Path, classifier: Classifier, *, library: bool = False) -> ClassifiedRows:
     """Every row of the file, classified, in input order; with `library`, pooled as one library."""
     rows = load_rows(path)
-    return ClassifiedRows(rows, classifier.classify(rows.tracks, library=library))
+    probabilities = classifier.genre_probabilities(rows.tracks)
+    if library:
+        probabilities = classifier.pool(rows.tracks, probabilities)
+    return ClassifiedRows(rows, classifier, probabilities)
 
 
 def write_csv(path: Path, frame: pd.DataFrame, *, decimals: int, quote_all: bool = False) -> None:
