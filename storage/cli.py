@@ -1,6 +1,7 @@
-"""`genrebot db migrate|backup|info`: the database from the command line.
+"""`genrebot db migrate|backup|info|rotate-keys`: the database from the command line.
 
 Reads only storage's own settings (`storage.settings.StorageSettings`), never the bot's.
+`info` and `backup` open the file read-only: no migration, no key file.
 """
 
 from __future__ import annotations
@@ -13,19 +14,26 @@ from typing import Any
 
 def register(subparsers: Any) -> None:
     db = subparsers.add_parser(
-        "db", help="apply migrations to, back up or inspect the SQLite database",
-        description="Apply migrations to, back up or inspect the SQLite database.\n\n"
+        "db", help="migrate, back up, inspect or re-encrypt the SQLite database",
+        description="Migrate, back up, inspect or re-encrypt the SQLite database.\n\n"
                     "example:\n  genrebot db migrate\n  genrebot db info --database /var/lib/genrebot/genrebot.sqlite3",
     )
     db.add_argument("--database", type=Path, help=DATABASE_HELP)
     actions = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     migrate = actions.add_parser("migrate", help="create the database or upgrade it to the current schema")
     migrate.set_defaults(handler=_migrate)
-    backup = actions.add_parser("backup", help="copy the database with SQLite's online backup (safe while running)")
-    backup.add_argument("path", type=Path, help="where to write the copy")
+    backup = actions.add_parser(
+        "backup", help="copy the database as it is with SQLite's online backup (safe while running; no migration)"
+    )
+    backup.add_argument("path", type=Path, help="where to write the copy (must not exist)")
     backup.set_defaults(handler=_backup)
-    info = actions.add_parser("info", help="print the schema version and row counts")
+    info = actions.add_parser("info", help="print the schema version and row counts (read-only)")
     info.set_defaults(handler=_info)
+    rotate = actions.add_parser(
+        "rotate-keys",
+        help="re-encrypt every stored token with the first TOKEN_ENCRYPTION_KEY key (set it to NEW,OLD)",
+    )
+    rotate.set_defaults(handler=_rotate_keys)
     for action in actions.choices.values():
         accept_database_flag(action)
 
@@ -38,7 +46,7 @@ def accept_database_flag(action: argparse.ArgumentParser) -> None:
     action.add_argument("--database", type=Path, default=argparse.SUPPRESS, help=DATABASE_HELP)
 
 
-def _open_args(args: argparse.Namespace) -> tuple[Path, list[str]]:
+def _settings(args: argparse.Namespace) -> tuple[Path, list[str]]:
     from cli_errors import UsageError
     from storage.settings import SettingsError, StorageSettings, build_settings
 
@@ -49,62 +57,78 @@ def _open_args(args: argparse.Namespace) -> tuple[Path, list[str]]:
     return (args.database or settings.resolved_database_path), settings.encryption_keys
 
 
-async def _open(args: argparse.Namespace, *, must_exist: bool = False) -> Any:
+def _run(work: Any) -> Any:
+    """Run a coroutine; storage's refusals and SQLite errors become one-line usage errors."""
     import sqlite3
 
     from cli_errors import UsageError
-    from storage import Database, StorageError
+    from storage import StorageError
 
-    path, keys = _open_args(args)
-    if must_exist and not path.exists():
-        raise UsageError(f"no database at {path}")
     try:
-        return await Database.open(path, encryption_keys=keys)
+        return asyncio.run(work)
     except StorageError as exc:
         raise UsageError(str(exc)) from None
     except sqlite3.DatabaseError as exc:
-        raise UsageError(f"cannot open {path}: {exc}") from None
+        raise UsageError(f"cannot open the database: {exc}") from None
 
 
 def _migrate(args: argparse.Namespace) -> int:
-    async def run() -> None:
-        db = await _open(args)
-        print(f"{db.path}: schema version {await db.schema_version()}")
-        await db.close()
+    from storage import Database
 
-    asyncio.run(run())
+    path, keys = _settings(args)
+
+    async def run() -> int:
+        db = await Database.open(path, encryption_keys=keys)
+        try:
+            return await db.schema_version()
+        finally:
+            await db.close()
+
+    print(f"{path}: schema version {_run(run())}")
     return 0
 
 
 def _backup(args: argparse.Namespace) -> int:
     from cli_errors import UsageError
+    from storage.maintenance import backup
 
+    path, _ = _settings(args)
     target: Path = args.path
     if target.exists():
         raise UsageError(f"{target} already exists; choose a new path")
-
-    async def run() -> None:
-        db = await _open(args, must_exist=True)
-        try:
-            await db.backup(target)
-        finally:
-            await db.close()
-        print(f"backed up {db.path} to {target}")
-
-    asyncio.run(run())
+    try:
+        _run(backup(path, target))
+    except FileExistsError:
+        raise UsageError(f"{target} already exists; choose a new path") from None
+    print(f"backed up {path} to {target}")
     return 0
 
 
 def _info(args: argparse.Namespace) -> int:
-    async def run() -> None:
-        db = await _open(args, must_exist=True)
-        try:
-            print(f"{db.path}: schema version {await db.schema_version()}")
-            for table in ("users", "tracks", "liked_songs", "predictions", "playlists", "schedules", "runs"):
-                row = await db.sql.fetchone(f"SELECT COUNT(*) AS n FROM {table}")  # noqa: S608 - fixed names
-                print(f"  {table}: {row['n'] if row else 0}")
-        finally:
-            await db.close()
+    from storage.maintenance import describe
 
-    asyncio.run(run())
+    path, _ = _settings(args)
+    summary = _run(describe(path))
+    line = f"{summary.path}: schema version {summary.schema_version}"
+    if summary.schema_version < summary.current_version:
+        line += f" (this genrebot uses {summary.current_version}: run `genrebot db migrate`)"
+    print(line)
+    for table, rows in summary.rows.items():
+        print(f"  {table}: {rows}")
+    return 0
+
+
+def _rotate_keys(args: argparse.Namespace) -> int:
+    from storage.maintenance import rotate_keys
+
+    path, keys = _settings(args)
+    rotation = _run(rotate_keys(path, keys))
+    print(f"re-encrypted {rotation.reencrypted} token(s) with the first TOKEN_ENCRYPTION_KEY key")
+    if rotation.unreadable:
+        print(f"{rotation.unreadable} token(s) no given key decrypts were left as they were; "
+              "their members must /link again")
+    elif rotation.key_file is not None:
+        print(f"no token needs {rotation.key_file} any more; keep TOKEN_ENCRYPTION_KEY set and remove it")
+    else:
+        print("you can now drop the old key(s) from TOKEN_ENCRYPTION_KEY")
     return 0

@@ -1,6 +1,8 @@
 """`Database`: opens the SQLite file, migrates it, and owns one repository per concern.
 
-Repositories never reach into each other. Where two concerns must change together (linking
+Opening locks the database to this process (`storage.lock`), creates it privately
+(`storage.files`), migrates it, and chooses the token keys (`storage.keys`), refusing to start
+with keys that read none of the stored tokens. Repositories never reach into each other. Where two concerns must change together (linking
 stores the member and their token; unlinking forgets everything about them), `Database`
 composes them inside one transaction of the shared SQL handle, which their writes join.
 A PostgreSQL implementation would provide the same attributes.
@@ -15,9 +17,13 @@ from typing import Any
 
 from storage.app_state import AppStateRepository
 from storage.crypto import TokenCipher
+from storage.errors import StorageError
+from storage.files import private_directory, private_file
 from storage.guilds import GuildRepository
+from storage.keys import choose_cipher, key_file_for
 from storage.leaderboard import LeaderboardRepository
 from storage.library import LikedSongRepository, SourceTrackRepository, TrackRepository
+from storage.lock import DatabaseLock
 from storage.migrations import apply_migrations
 from storage.oauth_states import OAuthStateRepository
 from storage.playlists import PlaylistRepository
@@ -26,21 +32,21 @@ from storage.records import User
 from storage.runs import RunRepository
 from storage.schedules import ScheduleRepository
 from storage.sort_preferences import SortPreferenceRepository
-from storage.sql import SqlHandle, Transaction
+from storage.sql import SqlHandle, Transaction, refuse_what_is_not_sqlite
 from storage.tokens import TokenRepository
 from storage.users import UserRepository
 
 
-def key_file_for(database: Path) -> Path:
-    """Where the generated encryption key lives when TOKEN_ENCRYPTION_KEY is not set."""
-    return database.with_name(database.name + ".key")
+class KeysReadNoToken(StorageError):
+    """The configured keys decrypt none of the stored tokens: almost surely the wrong keys."""
 
 
 class Database:
     """Owns the SQL handle and exposes one repository per concern."""
 
-    def __init__(self, sql: SqlHandle, cipher: TokenCipher) -> None:
+    def __init__(self, sql: SqlHandle, cipher: TokenCipher, lock: DatabaseLock | None = None) -> None:
         self.sql = sql
+        self._lock = lock
         self.users = UserRepository(sql)
         self.tokens = TokenRepository(sql, cipher)
         self.oauth_states = OAuthStateRepository(sql)
@@ -58,17 +64,34 @@ class Database:
 
     @classmethod
     async def open(cls, path: Path, *, encryption_keys: Sequence[str] = ()) -> Database:
-        """Open (creating it if needed) and migrate the database at `path`."""
+        """Lock, open (creating it if needed, privately) and migrate the database at `path`.
+
+        Refuses, with one line, when another process has it open, when it holds tokens but
+        no key is configured and its key file is missing, or when the keys read none of them.
+        """
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        sql = await SqlHandle.connect(path)  # first: a file that is not SQLite gets no key file
+        refuse_what_is_not_sqlite(path)  # first: a file that is not SQLite gets nothing beside it
+        private_directory(path.parent)
+        lock = DatabaseLock.acquire(path)
         try:
-            cipher = TokenCipher.from_config(encryption_keys, key_file_for(path))
-            await apply_migrations(sql)
+            private_file(path)
+            sql = await SqlHandle.connect(path)
+            try:
+                await apply_migrations(sql)
+                stored = await TokenRepository.count_stored(sql)
+                db = cls(sql, choose_cipher(encryption_keys, key_file_for(path), stored), lock)
+                if stored and not await db.tokens.any_readable():
+                    raise KeysReadNoToken(
+                        f"the token encryption key decrypts none of the {stored} stored Spotify token(s) in {path}: "
+                        "set TOKEN_ENCRYPTION_KEY to the key they were stored with (new key first, then old ones)"
+                    )
+            except BaseException:
+                await sql.close()
+                raise
         except BaseException:
-            await sql.close()
+            lock.release()
             raise
-        return cls(sql, cipher)
+        return db
 
     @property
     def path(self) -> Path:
@@ -76,13 +99,14 @@ class Database:
 
     async def close(self) -> None:
         await self.sql.close()
+        if self._lock is not None:
+            self._lock.release()
 
     async def schema_version(self) -> int:
         return await self.sql.user_version()
 
     async def backup(self, target: Path) -> None:
         """SQLite's online backup: a consistent copy while the bot keeps writing."""
-        target.parent.mkdir(parents=True, exist_ok=True)
         await self.sql.backup(target)
 
     @asynccontextmanager

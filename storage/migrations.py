@@ -67,8 +67,10 @@ async def apply_migrations(sql: SqlHandle, target: int = SCHEMA_VERSION) -> int:
         )
     for migration in MIGRATIONS[version:target]:
         async with sql.transaction() as tx:
+            row = await tx.fetchone("PRAGMA user_version")
+            if row is not None and int(row[0]) >= migration.version:
+                continue  # another process applied it since we looked
             for statement in migration.statements:
                 await tx.execute(statement)
             await tx.execute(f"PRAGMA user_version = {int(migration.version)}")
-        version = migration.version
-    return version
+    return await sql.user_version()

@@ -21,6 +21,7 @@ from typing import Any
 import aiosqlite
 
 from storage.errors import NotADatabase
+from storage.files import new_private_file
 
 BUSY_TIMEOUT_MS = 10_000
 # SQLite's default limit on host parameters is 32766; stay far below it.
@@ -111,15 +112,22 @@ class SqlHandle:
         self._owner: asyncio.Task[Any] | None = None
 
     @classmethod
-    async def connect(cls, path: Path) -> SqlHandle:
-        """Open (or create) the file with the pragmas genrebot relies on."""
+    async def connect(cls, path: Path, *, read_only: bool = False) -> SqlHandle:
+        """Open (or create) the file with the pragmas genrebot relies on.
+
+        `read_only` opens an existing file without creating, migrating or writing anything.
+        """
         refuse_what_is_not_sqlite(path)
-        conn = await aiosqlite.connect(path, isolation_level=None)
+        if read_only:
+            conn = await aiosqlite.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
+        else:
+            conn = await aiosqlite.connect(path, isolation_level=None)
         try:
             conn.row_factory = sqlite3.Row
             await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            await conn.execute("PRAGMA journal_mode = WAL")
-            await conn.execute("PRAGMA synchronous = NORMAL")
+            if not read_only:
+                await conn.execute("PRAGMA journal_mode = WAL")
+                await conn.execute("PRAGMA synchronous = NORMAL")
             await conn.execute("PRAGMA foreign_keys = ON")
         except BaseException:
             await conn.close()
@@ -172,7 +180,8 @@ class SqlHandle:
             pass  # the failure ended the transaction already (or COMMIT got through)
 
     async def backup(self, target: Path) -> None:
-        """SQLite's online backup: a consistent copy while the bot keeps writing."""
+        """SQLite's online backup into a new 0600 file (FileExistsError if `target` exists)."""
+        new_private_file(target)
         dest = await aiosqlite.connect(target)
         try:
             await self._conn.backup(dest)

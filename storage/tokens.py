@@ -6,13 +6,53 @@ from collections.abc import Mapping
 from typing import Any
 
 from storage.crypto import TokenCipher
+from storage.errors import TokenUnreadable
 from storage.sql import SqlHandle, now
+
+_BATCH = 500
 
 
 class TokenRepository:
     def __init__(self, sql: SqlHandle, cipher: TokenCipher) -> None:
         self.sql = sql
         self.cipher = cipher
+
+    @staticmethod
+    async def count_stored(sql: SqlHandle) -> int:
+        """How many tokens the database holds (asked before a cipher is chosen)."""
+        row = await sql.fetchone("SELECT COUNT(*) AS stored FROM tokens")
+        return int(row["stored"]) if row else 0
+
+    async def any_readable(self) -> bool:
+        """Whether the keys decrypt at least one stored token (stops at the first that does)."""
+        last = -1
+        while True:
+            rows = await self.sql.fetchall(
+                "SELECT discord_id, ciphertext FROM tokens WHERE discord_id > ? ORDER BY discord_id LIMIT ?",
+                (last, _BATCH),
+            )
+            if not rows:
+                return False
+            if any(self.cipher.can_decrypt(bytes(row["ciphertext"])) for row in rows):
+                return True
+            last = rows[-1]["discord_id"]
+
+    async def reencrypt_all(self) -> tuple[int, int]:
+        """Encrypt every readable token with the first key; returns (re-encrypted, unreadable)."""
+        rows = await self.sql.fetchall("SELECT discord_id, ciphertext FROM tokens")
+        done = unreadable = 0
+        async with self.sql.transaction() as tx:
+            for row in rows:
+                try:
+                    fresh = self.cipher.rotate(bytes(row["ciphertext"]))
+                except TokenUnreadable:
+                    unreadable += 1
+                    continue
+                done += await tx.execute(
+                    "UPDATE tokens SET ciphertext = ? WHERE discord_id = ? AND ciphertext = ?",
+                    (fresh, row["discord_id"], row["ciphertext"]),
+                )
+        return done, unreadable
 
     async def load(self, discord_id: int) -> dict[str, Any] | None:
         """The member's spotipy token_info, or None; raises TokenUnreadable under a wrong key."""

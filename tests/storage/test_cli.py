@@ -106,3 +106,91 @@ def test_a_database_setting_of_the_wrong_kind_is_one_line(env: dict[str, str], t
     result = genrebot("db", "migrate", env={**env, variable: str(wrong)}, cwd=tmp_path)
     assert result.returncode == 2 and variable in result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def old_database(path: Path, version: int) -> None:
+    """A database left at an older schema version by an earlier genrebot."""
+    import asyncio
+
+    from storage.migrations import apply_migrations
+    from storage.sql import SqlHandle
+
+    async def build() -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        sql = await SqlHandle.connect(path)
+        await apply_migrations(sql, target=version)
+        await sql.close()
+
+    asyncio.run(build())
+
+
+def test_info_neither_migrates_nor_creates_a_key_file(env: dict[str, str], tmp_path: Path) -> None:
+    """`db info` on an old database reports its version and leaves it, and its folder, as they were."""
+    path = Path(env["DATABASE_PATH"])
+    old_database(path, 1)
+    result = genrebot("db", "info", env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "schema version 1 (this genrebot uses" in result.stdout
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert not path.with_name(path.name + ".key").exists()
+
+
+def test_backup_neither_migrates_nor_creates_a_key_file(env: dict[str, str], tmp_path: Path) -> None:
+    """`db backup` before an upgrade copies the old database as it is, without touching it."""
+    path = Path(env["DATABASE_PATH"])
+    old_database(path, 1)
+    copy = tmp_path / "before-upgrade.sqlite3"
+    result = genrebot("db", "backup", str(copy), env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(path) as original, sqlite3.connect(copy) as backup:
+        versions = (original.execute("PRAGMA user_version").fetchone()[0],
+                    backup.execute("PRAGMA user_version").fetchone()[0])
+    assert versions == (1, 1)
+    assert not path.with_name(path.name + ".key").exists()
+
+
+def test_a_backup_is_readable_only_by_its_owner(env: dict[str, str], tmp_path: Path) -> None:
+    """The copy holds encrypted tokens and everything else: it is created 0600."""
+    assert genrebot("db", "migrate", env=env, cwd=tmp_path).returncode == 0
+    copy = tmp_path / "backup.sqlite3"
+    assert genrebot("db", "backup", str(copy), env=env, cwd=tmp_path).returncode == 0
+    assert copy.stat().st_mode & 0o777 == 0o600
+
+
+def test_rotate_keys_reencrypts_every_token_with_the_first_key(env: dict[str, str], tmp_path: Path) -> None:
+    """With TOKEN_ENCRYPTION_KEY=NEW,OLD every token is rewritten so NEW alone reads it."""
+    import asyncio
+
+    from storage import Database
+    from tests.storage.conftest import TOKEN, new_key
+
+    path = Path(env["DATABASE_PATH"])
+    old, new = new_key(), new_key()
+
+    async def store(discord_ids: range) -> None:
+        db = await Database.open(path, encryption_keys=[old])
+        for discord_id in discord_ids:
+            await db.link_member(discord_id, f"sp{discord_id}", "M", [], TOKEN)
+        await db.close()
+
+    asyncio.run(store(range(1, 4)))
+    result = genrebot("db", "rotate-keys", env={**env, "TOKEN_ENCRYPTION_KEY": f"{new},{old}"}, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "re-encrypted 3 token(s)" in result.stdout
+
+    async def read_with_new_key_only() -> list[dict[str, object] | None]:
+        db = await Database.open(path, encryption_keys=[new])
+        try:
+            return [await db.tokens.load(discord_id) for discord_id in range(1, 4)]
+        finally:
+            await db.close()
+
+    assert asyncio.run(read_with_new_key_only()) == [TOKEN] * 3
+
+
+def test_rotate_keys_without_a_configured_key_says_what_to_set(env: dict[str, str], tmp_path: Path) -> None:
+    """No TOKEN_ENCRYPTION_KEY: one line naming the variable, exit status 2."""
+    assert genrebot("db", "migrate", env=env, cwd=tmp_path).returncode == 0
+    result = genrebot("db", "rotate-keys", env=env, cwd=tmp_path)
+    assert result.returncode == 2 and "TOKEN_ENCRYPTION_KEY" in result.stderr and "Traceback" not in result.stderr

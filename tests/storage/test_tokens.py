@@ -31,12 +31,22 @@ async def test_tokens_are_encrypted_at_rest(db: Database, db_path: Path) -> None
     assert b"secret-access-token" not in raw and b"secret-refresh-token" not in raw
 
 
-async def test_a_token_under_a_wrong_key_is_unreadable_and_the_error_leaks_nothing(db_path: Path) -> None:
-    """Reading with another key raises TokenUnreadable whose text holds no token material."""
-    db = await Database.open(db_path, encryption_keys=[new_key()])
+async def tokens_under_two_keys(db_path: Path) -> str:
+    """Member 7's token under a key since dropped, member 8's under the key returned."""
+    dropped, kept = new_key(), new_key()
+    db = await Database.open(db_path, encryption_keys=[dropped])
     await link(db, 7)
     await db.close()
-    db = await Database.open(db_path, encryption_keys=[new_key()])
+    db = await Database.open(db_path, encryption_keys=[kept, dropped])
+    await link(db, 8)
+    await db.close()
+    return kept
+
+
+async def test_a_token_under_a_dropped_key_is_unreadable_and_the_error_leaks_nothing(db_path: Path) -> None:
+    """Reading with keys that miss its key raises TokenUnreadable whose text holds no token material."""
+    kept = await tokens_under_two_keys(db_path)
+    db = await Database.open(db_path, encryption_keys=[kept])
     try:
         with pytest.raises(TokenUnreadable) as caught:
             await db.tokens.load(7)
@@ -47,10 +57,8 @@ async def test_a_token_under_a_wrong_key_is_unreadable_and_the_error_leaks_nothi
 
 async def test_reading_an_unreadable_token_leaves_the_member_status_alone(db_path: Path) -> None:
     """The token repository reports the problem; deciding what it means for the member is not its job."""
-    db = await Database.open(db_path, encryption_keys=[new_key()])
-    await link(db, 7)
-    await db.close()
-    db = await Database.open(db_path, encryption_keys=[new_key()])
+    kept = await tokens_under_two_keys(db_path)
+    db = await Database.open(db_path, encryption_keys=[kept])
     try:
         with pytest.raises(TokenUnreadable):
             await db.tokens.load(7)
