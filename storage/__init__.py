@@ -10,6 +10,6 @@ schedules, sort_preferences, guilds, runs, leaderboard, app_state); `database.py
 """
 
 from storage.database import Database
-from storage.errors import InvalidOAuthState, StorageError, TokenUnreadable
+from storage.errors import InvalidOAuthState, SpotifyAccountTaken, StorageError, TokenUnreadable
 
-__all__ = ["Database", "InvalidOAuthState", "StorageError", "TokenUnreadable"]
+__all__ = ["Database", "InvalidOAuthState", "SpotifyAccountTaken", "StorageError", "TokenUnreadable"]

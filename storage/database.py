@@ -2,8 +2,8 @@
 
 Opening locks the database to this process (`storage.lock`), creates it privately
 (`storage.files`), migrates it, and chooses the token keys (`storage.keys`), refusing to start
-with keys that read none of the stored tokens. Repositories never reach into each other. Where two concerns must change together (linking
-stores the member and their token; unlinking forgets everything about them), `Database`
+with keys that read none of the stored tokens. Repositories never reach into each other. Where several concerns must change together (linking
+stores the member and their token; unlinking forgets what the link brought), `Database`
 composes them inside one transaction of the shared SQL handle, which their writes join.
 A PostgreSQL implementation would provide the same attributes.
 """
@@ -123,18 +123,29 @@ class Database:
         scopes: Sequence[str],
         token_info: Mapping[str, Any],
     ) -> User:
-        """Store the member and their token together: both or neither."""
+        """Store the member and their token together: both or neither.
+
+        Linking a different Spotify account than the member's last one forgets the old account's
+        library, sources, playlists, counts and saved choices in the same transaction, so nothing of
+        account A leaks into account B and the next read is a full one. SpotifyAccountTaken if
+        another member is linked to the account.
+        """
         async with self.sql.transaction():
-            await self.users.link(discord_id, spotify_id, display_name, scopes)
-            await self.tokens.save(discord_id, token_info)
+            previous = await self.users.get(discord_id)
+            if previous is not None and previous.spotify_id != spotify_id:
+                await self._forget_account(discord_id)
+            generation = await self.users.link(discord_id, spotify_id, display_name, scopes)
+            await self.tokens.save(discord_id, token_info, link_generation=generation)
         user = await self.users.get(discord_id)
         assert user is not None  # committed just above
         return user
 
     async def unlink_member(self, discord_id: int) -> None:
-        """Forget the member's token, library, playlists, sources, schedule, memberships and choices at once.
+        """End the link: forget the token, library, sources read, playlists, schedule and memberships at once.
 
-        Songs and predictions are shared by all members and stay.
+        Songs and predictions are shared by all members and stay; so do the member's own
+        preferences (saved sort choices and refresh sources, leaderboard opt-outs), which outlive
+        a link (linking a different account drops the account's part, see link_member).
         """
         async with self.sql.transaction():
             await self.tokens.forget(discord_id)
@@ -145,5 +156,13 @@ class Database:
             await self.guilds.forget(discord_id)
             await self.leaderboard.forget(discord_id)
             await self.oauth_states.forget(discord_id)
-            await self.sort_preferences.forget(discord_id)
             await self.users.mark_unlinked(discord_id)
+
+    async def _forget_account(self, discord_id: int) -> None:
+        """What belongs to the member's Spotify account rather than to the member: its library,
+        the playlist sources read and made, counts, and the choices that name its genres and playlists."""
+        await self.liked.forget(discord_id)
+        await self.source_tracks.forget(discord_id)
+        await self.playlists.forget(discord_id)
+        await self.leaderboard.forget(discord_id)
+        await self.sort_preferences.forget(discord_id)

@@ -21,3 +21,11 @@ class InvalidOAuthState(StorageError):
 
 class NotADatabase(StorageError):
     """The database path holds a file that is not SQLite (a CSV, a key file...): never opened, never changed."""
+
+
+class SpotifyAccountTaken(StorageError):
+    """The Spotify account is already linked to another Discord member."""
+
+    def __init__(self, spotify_id: str) -> None:
+        self.spotify_id = spotify_id
+        super().__init__("this Spotify account is already linked to another Discord member")

@@ -9,7 +9,8 @@ from storage.sql import SqlHandle
 _ELIGIBLE = """
     SELECT g.discord_id FROM guild_members g
     JOIN users u ON u.discord_id = g.discord_id AND u.status = 'linked'
-    WHERE g.guild_id = ? AND g.leaderboard_opt_out = 0"""
+    WHERE g.guild_id = ? AND NOT EXISTS (
+        SELECT 1 FROM leaderboard_opt_outs o WHERE o.guild_id = g.guild_id AND o.discord_id = g.discord_id)"""
 
 
 class LeaderboardRepository:

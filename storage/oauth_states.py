@@ -1,9 +1,17 @@
-"""OAuth `state` values: 256-bit, single use, bound to the member who ran /link, stored hashed."""
+"""OAuth `state` values: 256-bit, single use, bound to the member who ran /link, stored hashed.
+
+Checking a state takes no write lock: unknown, used and expired states (all a forger can
+send) are refused by a read. Only a live state reaches the write, a conditional UPDATE that
+makes it single use however many requests carry it at once. A state can also be bound to the
+browser that confirmed the link (a hash of a secret that browser holds); a bound state then
+works only with that secret.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+import sqlite3
 
 from storage.errors import InvalidOAuthState
 from storage.sql import SqlHandle, now
@@ -12,8 +20,8 @@ OAUTH_STATE_TTL_S = 600
 _KEEP_EXPIRED_S = 86_400  # expired states stay a day so a late click says "expired", not "unknown"
 
 
-def _hash_state(state: str) -> str:
-    return hashlib.sha256(state.encode("utf-8", "surrogatepass")).hexdigest()
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class OAuthStateRepository:
@@ -28,26 +36,62 @@ class OAuthStateRepository:
             await tx.execute("DELETE FROM oauth_states WHERE expires_at < ?", (moment - _KEEP_EXPIRED_S,))
             await tx.execute(
                 "INSERT INTO oauth_states (state_hash, discord_id, expires_at) VALUES (?, ?, ?)",
-                (_hash_state(state), discord_id, moment + ttl_seconds),
+                (_digest(state), discord_id, moment + ttl_seconds),
             )
         return state
 
-    async def consume(self, state: str) -> int:
-        """The member a state belongs to; marks it used. Unknown, expired or used: InvalidOAuthState."""
-        digest = _hash_state(state)
-        moment = now()
+    async def member_for(self, state: str) -> int:
+        """The member a live state belongs to, without using it; InvalidOAuthState otherwise."""
+        row = await self._live(_digest(state), now())
+        return int(row["discord_id"])
+
+    async def bind_browser(self, state: str, browser: str) -> int:
+        """Bind a live, unbound state to the browser holding `browser`; returns its member.
+
+        InvalidOAuthState('other_browser') if the state is already bound to a different browser.
+        """
+        digest, browser_hash = _digest(state), _digest(browser)
+        row = await self._live(digest, now())
+        bound = row["browser_hash"]
+        if bound is None:
+            async with self.sql.transaction() as tx:
+                await tx.execute(
+                    "UPDATE oauth_states SET browser_hash = ? WHERE state_hash = ? AND browser_hash IS NULL",
+                    (browser_hash, digest),
+                )
+                after = await tx.fetchone("SELECT browser_hash FROM oauth_states WHERE state_hash = ?", (digest,))
+            bound = after["browser_hash"] if after else None
+        if bound != browser_hash:
+            raise InvalidOAuthState("other_browser")
+        return int(row["discord_id"])
+
+    async def consume(self, state: str, *, browser: str | None = None) -> int:
+        """The member a state belongs to; marks it used. Unknown, used, expired, or bound to
+        another browser than `browser`: InvalidOAuthState naming which."""
+        digest, moment = _digest(state), now()
+        row = await self._live(digest, moment)
+        if row["browser_hash"] is not None and (browser is None or _digest(browser) != row["browser_hash"]):
+            raise InvalidOAuthState("other_browser")
         async with self.sql.transaction() as tx:
-            row = await tx.fetchone(
-                "SELECT discord_id, expires_at, used_at FROM oauth_states WHERE state_hash = ?", (digest,)
+            claimed = await tx.execute(
+                "UPDATE oauth_states SET used_at = ? WHERE state_hash = ? AND used_at IS NULL", (moment, digest)
             )
-            if row is None:
-                raise InvalidOAuthState("unknown")
-            if row["used_at"] is not None:
-                raise InvalidOAuthState("used")
-            await tx.execute("UPDATE oauth_states SET used_at = ? WHERE state_hash = ?", (moment, digest))
+        if not claimed:
+            raise InvalidOAuthState("used")
+        return int(row["discord_id"])
+
+    async def _live(self, digest: str, moment: float) -> sqlite3.Row:
+        """The state's row if it can still be used; raises InvalidOAuthState (no write) if not."""
+        row = await self.sql.fetchone(
+            "SELECT discord_id, expires_at, used_at, browser_hash FROM oauth_states WHERE state_hash = ?", (digest,)
+        )
+        if row is None:
+            raise InvalidOAuthState("unknown")
+        if row["used_at"] is not None:
+            raise InvalidOAuthState("used")
         if row["expires_at"] < moment:
             raise InvalidOAuthState("expired")
-        return int(row["discord_id"])
+        return row
 
     async def forget(self, discord_id: int) -> None:
         async with self.sql.transaction() as tx:

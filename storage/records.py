@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from music import LIKED_SONGS_KEY
 
@@ -30,6 +31,15 @@ class User:
     linked_at: datetime
     scopes: tuple[str, ...]
     status: LinkStatus
+    link_generation: int  # raised by every link; token saves must name the one they loaded under
+
+
+@dataclass(frozen=True, slots=True)
+class LinkToken:
+    """A member's token with the link generation it belongs to."""
+
+    token_info: dict[str, Any]
+    link_generation: int
 
 
 @dataclass(frozen=True, slots=True)

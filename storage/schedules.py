@@ -44,6 +44,16 @@ class ScheduleRepository:
         )
         return [_schedule(row) for row in rows]
 
+    async def claim(self, discord_id: int, due_at: datetime, ran_at: datetime, next_run: datetime) -> bool:
+        """Take a due run: move the schedule on, if it still says `due_at`. False if another tick
+        (or a change of schedule) got there first, so each due run is started exactly once."""
+        async with self.sql.transaction() as tx:
+            claimed = await tx.execute(
+                "UPDATE schedules SET last_run = ?, next_run = ? WHERE discord_id = ? AND enabled = 1 AND next_run = ?",
+                (ran_at.timestamp(), next_run.timestamp(), discord_id, due_at.timestamp()),
+            )
+        return claimed == 1
+
     async def mark_ran(self, discord_id: int, last_run: datetime, next_run: datetime) -> None:
         async with self.sql.transaction() as tx:
             await tx.execute(

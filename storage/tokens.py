@@ -7,6 +7,7 @@ from typing import Any
 
 from storage.crypto import TokenCipher
 from storage.errors import TokenUnreadable
+from storage.records import LinkStatus, LinkToken
 from storage.sql import SqlHandle, now
 
 _BATCH = 500
@@ -56,20 +57,37 @@ class TokenRepository:
 
     async def load(self, discord_id: int) -> dict[str, Any] | None:
         """The member's spotipy token_info, or None; raises TokenUnreadable under a wrong key."""
-        row = await self.sql.fetchone("SELECT ciphertext FROM tokens WHERE discord_id = ?", (discord_id,))
+        stored = await self.load_for_link(discord_id)
+        return None if stored is None else stored.token_info
+
+    async def load_for_link(self, discord_id: int) -> LinkToken | None:
+        """The token and the link generation it belongs to, read together."""
+        row = await self.sql.fetchone(
+            """SELECT t.ciphertext, u.link_generation FROM tokens t JOIN users u ON u.discord_id = t.discord_id
+               WHERE t.discord_id = ?""",
+            (discord_id,),
+        )
         if row is None:
             return None
-        return self.cipher.decrypt(bytes(row["ciphertext"]))
+        return LinkToken(self.cipher.decrypt(bytes(row["ciphertext"])), int(row["link_generation"]))
 
-    async def save(self, discord_id: int, token_info: Mapping[str, Any]) -> None:
+    async def save(self, discord_id: int, token_info: Mapping[str, Any], *, link_generation: int) -> bool:
+        """Store the token if the member is still linked under `link_generation`; False if not.
+
+        A compare-and-swap: a token refreshed by a sort that outlived its link (an /unlink, or a
+        relink since) is dropped instead of bringing that link back.
+        """
         ciphertext = self.cipher.encrypt(dict(token_info))
         async with self.sql.transaction() as tx:
-            await tx.execute(
-                """INSERT INTO tokens (discord_id, ciphertext, updated_at) VALUES (?, ?, ?)
+            changed = await tx.execute(
+                """INSERT INTO tokens (discord_id, ciphertext, updated_at)
+                   SELECT ?, ?, ? WHERE EXISTS (
+                       SELECT 1 FROM users WHERE discord_id = ? AND link_generation = ? AND status != ?)
                    ON CONFLICT (discord_id) DO UPDATE SET ciphertext = excluded.ciphertext,
                      updated_at = excluded.updated_at""",
-                (discord_id, ciphertext, now()),
+                (discord_id, ciphertext, now(), discord_id, link_generation, LinkStatus.UNLINKED.value),
             )
+        return changed > 0
 
     async def forget(self, discord_id: int) -> None:
         async with self.sql.transaction() as tx:

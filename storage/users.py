@@ -5,8 +5,11 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 
+from storage.errors import SpotifyAccountTaken
 from storage.records import LinkStatus, User
 from storage.sql import SqlHandle, now, to_datetime
+
+_COLUMNS = "discord_id, spotify_id, display_name, linked_at, scopes, status, link_generation"
 
 
 class UserRepository:
@@ -14,30 +17,37 @@ class UserRepository:
         self.sql = sql
 
     async def get(self, discord_id: int) -> User | None:
-        row = await self.sql.fetchone(
-            "SELECT discord_id, spotify_id, display_name, linked_at, scopes, status FROM users WHERE discord_id = ?",
-            (discord_id,),
-        )
+        row = await self.sql.fetchone(f"SELECT {_COLUMNS} FROM users WHERE discord_id = ?", (discord_id,))  # noqa: S608
         return _user(row) if row else None
 
-    async def link(self, discord_id: int, spotify_id: str, display_name: str, scopes: Sequence[str]) -> None:
-        """Record the member as linked to this Spotify account (their token is stored apart)."""
+    async def link(self, discord_id: int, spotify_id: str, display_name: str, scopes: Sequence[str]) -> int:
+        """Record the member as linked to this account under a new link generation, which it returns.
+
+        SpotifyAccountTaken if another member is linked to the account (the token is stored apart).
+        """
         async with self.sql.transaction() as tx:
-            await tx.execute(
-                """INSERT INTO users (discord_id, spotify_id, display_name, linked_at, scopes, status)
-                   VALUES (?, ?, ?, ?, ?, ?)
-                   ON CONFLICT (discord_id) DO UPDATE SET spotify_id = excluded.spotify_id,
-                     display_name = excluded.display_name, linked_at = excluded.linked_at,
-                     scopes = excluded.scopes, status = excluded.status""",
-                (discord_id, spotify_id, display_name, now(), " ".join(scopes), LinkStatus.LINKED.value),
-            )
+            try:
+                await tx.execute(
+                    """INSERT INTO users (discord_id, spotify_id, display_name, linked_at, scopes, status)
+                       VALUES (?, ?, ?, ?, ?, ?)
+                       ON CONFLICT (discord_id) DO UPDATE SET spotify_id = excluded.spotify_id,
+                         display_name = excluded.display_name, linked_at = excluded.linked_at,
+                         scopes = excluded.scopes, status = excluded.status,
+                         link_generation = users.link_generation + 1""",
+                    (discord_id, spotify_id, display_name, now(), " ".join(scopes), LinkStatus.LINKED.value),
+                )
+            except sqlite3.IntegrityError:
+                raise SpotifyAccountTaken(spotify_id) from None
+            row = await tx.fetchone("SELECT link_generation FROM users WHERE discord_id = ?", (discord_id,))
+        assert row is not None  # written just above
+        return int(row["link_generation"])
 
     async def set_status(self, discord_id: int, status: LinkStatus) -> None:
         async with self.sql.transaction() as tx:
             await tx.execute("UPDATE users SET status = ? WHERE discord_id = ?", (status.value, discord_id))
 
     async def mark_unlinked(self, discord_id: int) -> None:
-        """Keep the row (run history refers to the member) but drop the link and its scopes."""
+        """Keep the row (run history and the last account refer to it) but drop the link and its scopes."""
         async with self.sql.transaction() as tx:
             await tx.execute(
                 "UPDATE users SET status = ?, scopes = '' WHERE discord_id = ?",
@@ -53,4 +63,5 @@ def _user(row: sqlite3.Row) -> User:
         linked_at=to_datetime(row["linked_at"]),
         scopes=tuple(row["scopes"].split()),
         status=LinkStatus(row["status"]),
+        link_generation=int(row["link_generation"]),
     )

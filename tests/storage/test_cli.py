@@ -65,7 +65,7 @@ def test_info_prints_the_schema_version_and_row_counts(env: dict[str, str], tmp_
     """`db info` names the version and counts rows per table."""
     assert genrebot("db", "migrate", env=env, cwd=tmp_path).returncode == 0
     with sqlite3.connect(env["DATABASE_PATH"]) as conn:
-        conn.execute("INSERT INTO users VALUES (1, 'sp', 'M', 0, '', 'linked')")
+        conn.execute("INSERT INTO users (discord_id, spotify_id, display_name, linked_at, scopes, status) VALUES (1, 'sp', 'M', 0, '', 'linked')")
     result = genrebot("db", "info", env=env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "schema version" in result.stdout and "users: 1" in result.stdout

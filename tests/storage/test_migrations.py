@@ -12,13 +12,15 @@ import pytest
 
 from storage import Database
 from storage.migrations import MIGRATIONS, SCHEMA_VERSION, Migration, apply_migrations
-from storage.records import SortPreferences
+from storage.records import LinkStatus, SortPreferences
 from storage.sql import SqlHandle
 from tests.storage.conftest import new_key
 
 REPO = Path(__file__).resolve().parents[2]
 SORT_OPTIONS_VERSION = 3  # the version that moved sort options out of app_state
 PLAYLIST_SOURCES_VERSION = 4  # the version that keyed playlists by source (issue #16)
+ONE_MEMBER_PER_ACCOUNT_VERSION = 5
+OPT_OUTS_VERSION = 7  # the version that moved leaderboard opt-outs out of guild_members
 
 
 async def database_at(path: Path, version: int) -> SqlHandle:
@@ -44,7 +46,7 @@ async def test_a_database_from_an_older_version_upgrades_and_keeps_its_data(tmp_
     path = tmp_path / "old.sqlite3"
     sql = await database_at(path, old_version)
     async with sql.transaction() as tx:
-        await tx.execute("INSERT INTO users VALUES (1, 'sp1', 'Old Member', 0, 'user-library-read', 'linked')")
+        await tx.execute("INSERT INTO users (discord_id, spotify_id, display_name, linked_at, scopes, status) VALUES (1, 'sp1', 'Old Member', 0, 'user-library-read', 'linked')")
     await sql.close()
     db = await Database.open(path, encryption_keys=[new_key()])
     try:
@@ -140,6 +142,39 @@ async def test_playlists_made_before_sources_existed_become_liked_songs_playlist
     try:
         record = (await db.playlists.get_all(1, "liked"))["rock"]
         assert (record.playlist_id, record.url, record.track_count, record.source) == ("pl1", "https://x/pl1", 12, "liked")
+    finally:
+        await db.close()
+
+
+async def test_members_sharing_a_spotify_account_keep_only_the_latest_link(tmp_path: Path) -> None:
+    """Before V5 one account could be linked twice; the upgrade keeps the newest link and asks the others to relink."""
+    path = tmp_path / "old.sqlite3"
+    sql = await database_at(path, ONE_MEMBER_PER_ACCOUNT_VERSION - 1)
+    async with sql.transaction() as tx:
+        await tx.execute("INSERT INTO users (discord_id, spotify_id, display_name, linked_at, scopes, status) VALUES (1, 'shared', 'M', 100, '', 'linked')")
+        await tx.execute("INSERT INTO users (discord_id, spotify_id, display_name, linked_at, scopes, status) VALUES (2, 'shared', 'M', 200, '', 'linked')")
+        await tx.execute("INSERT INTO users (discord_id, spotify_id, display_name, linked_at, scopes, status) VALUES (3, 'own', 'M', 50, '', 'linked')")
+    await sql.close()
+    db = await Database.open(path, encryption_keys=[new_key()])
+    try:
+        statuses = {m: (await db.users.get(m)).status for m in (1, 2, 3)}  # type: ignore[union-attr]
+        assert statuses == {1: LinkStatus.NEEDS_RELINK, 2: LinkStatus.LINKED, 3: LinkStatus.LINKED}
+    finally:
+        await db.close()
+
+
+async def test_leaderboard_opt_outs_move_out_of_the_memberships(tmp_path: Path) -> None:
+    """V7 keeps each opt-out in its own table, which unlinking does not touch."""
+    path = tmp_path / "old.sqlite3"
+    sql = await database_at(path, OPT_OUTS_VERSION - 1)
+    async with sql.transaction() as tx:
+        await tx.execute("INSERT INTO guild_members VALUES (10, 1, 1)")
+        await tx.execute("INSERT INTO guild_members VALUES (10, 2, 0)")
+    await sql.close()
+    db = await Database.open(path, encryption_keys=[new_key()])
+    try:
+        assert [await db.guilds.opted_out(10, m) for m in (1, 2)] == [True, False]
+        assert await db.guilds.members(10) == [1, 2]
     finally:
         await db.close()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from storage import Database, InvalidOAuthState
@@ -44,3 +46,56 @@ async def test_an_expired_state_is_refused(db: Database) -> None:
     with pytest.raises(InvalidOAuthState) as late:
         await db.oauth_states.consume(state)
     assert late.value.reason == "expired"
+
+
+async def test_a_forged_state_is_refused_while_a_long_write_holds_the_lock(db: Database) -> None:
+    """Checking a state takes no write lock: forged callbacks cannot queue behind (or ahead of) writers."""
+    opened, release = asyncio.Event(), asyncio.Event()
+
+    async def long_write() -> None:
+        async with db.transaction():
+            opened.set()
+            await release.wait()
+
+    writer = asyncio.create_task(long_write())
+    await opened.wait()
+    check = asyncio.create_task(db.oauth_states.consume("forged-state"))
+    done, _ = await asyncio.wait({check}, timeout=60)  # only reached when the check waits for the lock
+    release.set()
+    await writer
+    assert check in done and isinstance(check.exception(), InvalidOAuthState)
+
+
+async def test_two_callbacks_with_one_state_link_once(db: Database) -> None:
+    """Single use holds under concurrency: of two simultaneous consumes one wins, one is told 'used'."""
+    state = await db.oauth_states.create(42)
+    results = await asyncio.gather(
+        db.oauth_states.consume(state), db.oauth_states.consume(state), return_exceptions=True
+    )
+    assert sorted(map(repr, results)) == sorted([repr(42), repr(InvalidOAuthState("used"))])
+
+
+async def test_a_state_bound_to_a_browser_is_refused_in_another(db: Database) -> None:
+    """Once bound (the confirmation page), the state works only with that browser's secret."""
+    state = await db.oauth_states.create(42)
+    assert await db.oauth_states.bind_browser(state, "browser-secret") == 42
+    with pytest.raises(InvalidOAuthState) as elsewhere:
+        await db.oauth_states.consume(state, browser="another-secret")
+    assert elsewhere.value.reason == "other_browser"
+    assert await db.oauth_states.consume(state, browser="browser-secret") == 42
+
+
+async def test_a_state_binds_to_one_browser_only(db: Database) -> None:
+    """A second browser cannot re-bind a state already bound."""
+    state = await db.oauth_states.create(42)
+    await db.oauth_states.bind_browser(state, "first")
+    with pytest.raises(InvalidOAuthState) as rebound:
+        await db.oauth_states.bind_browser(state, "second")
+    assert rebound.value.reason == "other_browser"
+
+
+async def test_looking_a_state_up_names_its_member_without_using_it(db: Database) -> None:
+    """member_for tells the confirmation page whose link it is; the state still works afterwards."""
+    state = await db.oauth_states.create(42)
+    assert await db.oauth_states.member_for(state) == 42
+    assert await db.oauth_states.consume(state) == 42

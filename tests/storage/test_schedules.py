@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 from storage import Database
@@ -45,3 +46,24 @@ async def test_moving_a_schedule_keeps_when_it_last_ran(db: Database) -> None:
     await db.schedules.mark_ran(1, NOW, NOW + timedelta(days=7))
     moved = await db.schedules.set(1, 4, 18, "Europe/Paris", NOW + timedelta(days=3))
     assert (moved.weekday, moved.hour, moved.timezone, moved.last_run) == (4, 18, "Europe/Paris", NOW)
+
+
+async def test_a_due_schedule_is_claimed_once_by_concurrent_ticks(db: Database) -> None:
+    """Two ticks claiming the same due schedule: exactly one gets it."""
+    await link(db, 1)
+    due = await db.schedules.set(1, 1, 9, "UTC", NOW - timedelta(hours=1))
+    assert due.next_run is not None
+    claims = await asyncio.gather(
+        db.schedules.claim(1, due.next_run, NOW, NOW + timedelta(days=7)),
+        db.schedules.claim(1, due.next_run, NOW, NOW + timedelta(days=7)),
+    )
+    assert sorted(claims) == [False, True]
+
+
+async def test_a_schedule_moved_since_it_was_seen_due_is_not_claimed(db: Database) -> None:
+    """A claim names the run time it saw; if the member changed the schedule since, the claim fails."""
+    await link(db, 1)
+    seen = await db.schedules.set(1, 1, 9, "UTC", NOW - timedelta(hours=1))
+    await db.schedules.set(1, 3, 9, "UTC", NOW + timedelta(days=2))
+    assert seen.next_run is not None
+    assert not await db.schedules.claim(1, seen.next_run, NOW, NOW + timedelta(days=7))

@@ -11,11 +11,10 @@ from storage.records import LinkStatus
 from tests.storage.conftest import TOKEN, link, new_key
 
 
-async def test_a_saved_token_reads_back_unchanged(db: Database) -> None:
-    """save then load returns the same token_info."""
+async def test_a_linked_members_token_reads_back_unchanged(db: Database) -> None:
+    """The token stored by linking loads as the same token_info."""
     await link(db, 7)
-    await db.tokens.save(7, {**TOKEN, "access_token": "refreshed"})
-    assert await db.tokens.load(7) == {**TOKEN, "access_token": "refreshed"}
+    assert await db.tokens.load(7) == TOKEN
 
 
 async def test_a_member_without_a_token_reads_as_none(db: Database) -> None:
@@ -66,3 +65,33 @@ async def test_reading_an_unreadable_token_leaves_the_member_status_alone(db_pat
         assert user is not None and user.status == LinkStatus.LINKED
     finally:
         await db.close()
+
+
+async def test_a_token_saved_for_the_current_link_is_kept(db: Database) -> None:
+    """save with the generation the member is linked under replaces the token."""
+    user = await db.link_member(7, "sp7", "Seven", [], TOKEN)
+    assert await db.tokens.save(7, {**TOKEN, "access_token": "refreshed"}, link_generation=user.link_generation)
+    assert (await db.tokens.load(7) or {})["access_token"] == "refreshed"
+
+
+async def test_a_token_saved_after_unlink_does_not_come_back(db: Database) -> None:
+    """A sort that ends after /unlink cannot store its refreshed token: the member stays unlinked."""
+    user = await db.link_member(7, "sp7", "Seven", [], TOKEN)
+    await db.unlink_member(7)
+    assert not await db.tokens.save(7, TOKEN, link_generation=user.link_generation)
+    assert await db.tokens.load(7) is None
+
+
+async def test_a_token_saved_for_an_older_link_does_not_overwrite_a_relink(db: Database) -> None:
+    """A sort of the old link ending after a relink leaves the new link's token alone."""
+    old = await db.link_member(7, "sp7", "Seven", [], TOKEN)
+    await db.link_member(7, "sp7", "Seven", [], {**TOKEN, "access_token": "relinked"})
+    assert not await db.tokens.save(7, {**TOKEN, "access_token": "stale"}, link_generation=old.link_generation)
+    assert (await db.tokens.load(7) or {})["access_token"] == "relinked"
+
+
+async def test_a_token_loads_with_the_generation_of_its_link(db: Database) -> None:
+    """load_for_link returns the token together with the link generation it belongs to."""
+    user = await db.link_member(7, "sp7", "Seven", [], TOKEN)
+    stored = await db.tokens.load_for_link(7)
+    assert stored is not None and (stored.token_info, stored.link_generation) == (TOKEN, user.link_generation)
