@@ -20,6 +20,13 @@ class AlreadyRunning(ServiceError):
         super().__init__("A sort is already running for you; I'll post its result when it's done.")
 
 
+class LinkEnded(ServiceError):
+    """The member unlinked while work under their link (a sort) was running; it was stopped."""
+
+    def __init__(self) -> None:
+        super().__init__("You unlinked Spotify while this was running, so I stopped it and kept nothing.")
+
+
 class LinkFailed(ServiceError):
     """The OAuth callback could not link an account; `reason` is shown on the error page."""
 

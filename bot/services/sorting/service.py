@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 from bot.services import charts
 from bot.services.audio_features import AudioFeatures
-from bot.services.errors import AlreadyRunning
+from bot.services.errors import AlreadyRunning, LinkEnded
 from bot.services.linking import LinkService
 from bot.services.playlist_plan import SortOptions, genre_label, plan_playlists
 from bot.services.sorting.classifying import LibraryClassifier
@@ -94,7 +94,7 @@ class SortService:
             try:
                 async with self._sort_slots:
                     job = SortJob(discord_id, run_id, options, incremental)
-                    return await self._run(job, progress_reporter(progress))
+                    return await self._run_stoppable(job, progress_reporter(progress))
             except SpotifyQuotaExceeded as exc:
                 await self.db.runs.finish(run_id, RunOutcome.paused(_describe(exc)))
                 raise
@@ -103,6 +103,18 @@ class SortService:
                 raise
         finally:
             self._running.discard(discord_id)
+
+    async def _run_stoppable(self, job: SortJob, report_progress: ReportProgress) -> SortReport:
+        """Run the job in a task of its own, so /unlink can cancel it (see LinkService.unlink)
+        without cancelling whoever asked for the sort; they get LinkEnded instead."""
+        task = asyncio.create_task(self._run(job, report_progress))
+        try:
+            return await task
+        except asyncio.CancelledError:
+            caller = asyncio.current_task()
+            if task.cancelled() and caller is not None and not caller.cancelling():
+                raise LinkEnded() from None
+            raise
 
     async def _run(self, job: SortJob, report_progress: ReportProgress) -> SortReport:
         timings: dict[str, float] = {}

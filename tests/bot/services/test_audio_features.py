@@ -26,6 +26,7 @@ async def test_what_was_learned_survives_a_restart(world: World) -> None:
     await world.link(ALICE, "alice")
     await world.services.sorting.sort(ALICE, SortOptions(dry_run=True))
     world.sandbox.like("alice", synthetic_library(3, seed=8, prefix="later"))
+    await world.services.close()  # a restart: the first process has stopped (the database allows one)
     restarted = await Services.open(world.services.settings, clock=world.clock)
     try:
         report = await restarted.sorting.sort(ALICE, SortOptions(dry_run=True), incremental=True)

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-import pytest
+import asyncio
+import threading
 
-from bot.services.errors import NotLinked
+import pytest
+from cryptography.fernet import Fernet
+from pydantic import SecretStr
+
+from bot.services.errors import LinkEnded, NotLinked
 from bot.services.playlist_plan import SortOptions
+from bot.services.root import Services
+from bot.services.sorting import SortProgress
 from bot.spotify.errors import NeedsRelink
 from storage.records import LinkStatus, RunStatus
 from tests.bot.conftest import ALICE_SONGS, World
@@ -56,3 +63,108 @@ async def test_unlink_forgets_the_member(world: World) -> None:
     assert await world.services.db.playlists.get_all(ALICE) == {}
     with pytest.raises(NotLinked):
         await world.services.sorting.sort(ALICE, SortOptions())
+
+
+async def test_linking_a_second_spotify_account_does_not_leak_the_first_ones_library(world: World) -> None:
+    """After relinking from Alice's account to Bob's, a weekly (incremental) sort fills Bob's playlists with Bob's songs only."""
+    await world.link(ALICE, "alice")
+    await world.services.sorting.sort(ALICE, SortOptions(min_playlist_size=1))
+    await world.link(ALICE, "bob")
+    report = await world.services.sorting.sort(ALICE, SortOptions(min_playlist_size=1), incremental=True)
+    bobs_songs = {track.uri for track, _ in world.sandbox.users["bob"].liked}
+    assert report.total_songs == len(bobs_songs)
+    for outcome in report.playlists:
+        playlist = world.sandbox.playlists[outcome.playlist_id]
+        assert playlist.owner_id == "bob"
+        assert {uri for uri, _ in playlist.items} <= bobs_songs
+
+
+async def test_a_spotify_account_linked_by_another_member_is_refused_with_a_clear_page(world: World) -> None:
+    """A second Discord member approving an account already linked is told so; the first keeps the link."""
+    await world.link(ALICE, "alice")
+    response = await world.link(ALICE + 1, "alice")
+    assert response.status == 400 and "already linked to another Discord member" in await response.text()
+    assert await world.services.linking.member(ALICE + 1) is None
+    first = await world.services.linking.member(ALICE)
+    assert first is not None and first.status == LinkStatus.LINKED
+
+
+async def test_a_token_refreshed_while_the_member_unlinks_does_not_link_them_again(world: World) -> None:
+    """A Spotify call that refreshed the token and ends after /unlink leaves no token behind."""
+    await world.link(ALICE, "alice")
+    world.sandbox.expire_access_tokens()
+    async with world.services.linking.client(ALICE) as client:
+        await asyncio.to_thread(client.profile)  # spotipy refreshes the token here
+        await world.services.linking.unlink(ALICE)
+    assert await world.services.db.tokens.load(ALICE) is None
+    user = await world.services.linking.member(ALICE)
+    assert user is not None and user.status == LinkStatus.UNLINKED
+
+
+async def test_a_token_refreshed_for_an_old_link_does_not_replace_a_relinks_token(world: World) -> None:
+    """A call under the old link that ends after a relink keeps the relink's token."""
+    await world.link(ALICE, "alice")
+    world.sandbox.expire_access_tokens()
+    async with world.services.linking.client(ALICE) as client:
+        await asyncio.to_thread(client.profile)
+        await world.link(ALICE, "alice")
+        relinked = await world.services.db.tokens.load(ALICE)
+    assert await world.services.db.tokens.load(ALICE) == relinked
+
+
+async def test_unlink_during_a_sort_stops_the_sort_and_stays_unlinked(world: World) -> None:
+    """/unlink while a sort runs cancels the sort and waits for it: none of its writes land afterwards."""
+    await world.link(ALICE, "alice")
+    release = threading.Event()
+    pool = world.services.sorting.library_classifier.classify_pool
+    blockers = [pool.submit(release.wait) for _ in range(world.services.settings.classify_concurrency)]
+    classifying = asyncio.Event()
+
+    async def note_stage(progress: SortProgress) -> None:
+        if progress.stage == "classifying":
+            classifying.set()
+
+    sort = asyncio.create_task(
+        world.services.sorting.sort(ALICE, SortOptions(min_playlist_size=1), progress=note_stage)
+    )
+    try:
+        await classifying.wait()  # the sort read the library and now waits for the busy classify pool
+        assert await world.services.linking.unlink(ALICE)
+    finally:
+        release.set()
+        for blocker in blockers:
+            blocker.result(timeout=60)
+    with pytest.raises(LinkEnded):
+        await sort
+    assert await world.services.db.tokens.load(ALICE) is None
+    assert await world.services.db.playlists.get_all(ALICE) == {}
+    assert await world.services.db.liked.count(ALICE) == 0
+    user = await world.services.linking.member(ALICE)
+    assert user is not None and user.status == LinkStatus.UNLINKED
+
+
+async def reopen(world: World, keys: list[str]) -> Services:
+    """Restart the services on the same database with TOKEN_ENCRYPTION_KEY set to `keys`."""
+    await world.services.close()
+    settings = world.services.settings.model_copy(update={"token_encryption_key": SecretStr(",".join(keys))})
+    world.services = await Services.open(settings, clock=world.clock)
+    return world.services
+
+
+async def test_a_token_that_only_failed_to_decrypt_does_not_mark_the_member_for_relinking(world: World) -> None:
+    """Under a key that misses Alice's token she is asked to link again, but once the key is back she sorts without relinking."""
+    first_key = world.services.settings.encryption_keys[0]
+    await world.link(ALICE, "alice")
+    second_key = Fernet.generate_key().decode()
+    services = await reopen(world, [second_key, first_key])
+    await services.db.link_member(ALICE + 1, "other-account", "Other", [], {"access_token": "x"})
+    services = await reopen(world, [second_key])  # the first key is missing
+    with pytest.raises(NeedsRelink):
+        await services.sorting.sort(ALICE, SortOptions(dry_run=True))
+    user = await services.linking.member(ALICE)
+    assert user is not None and user.status == LinkStatus.LINKED
+    services = await reopen(world, [second_key, first_key])  # the key is back
+    try:
+        assert (await services.sorting.sort(ALICE, SortOptions(dry_run=True))).total_songs == ALICE_SONGS
+    finally:
+        await services.close()  # the fixture closes only the services it opened
