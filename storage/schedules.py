@@ -54,13 +54,6 @@ class ScheduleRepository:
             )
         return claimed == 1
 
-    async def mark_ran(self, discord_id: int, last_run: datetime, next_run: datetime) -> None:
-        async with self.sql.transaction() as tx:
-            await tx.execute(
-                "UPDATE schedules SET last_run = ?, next_run = ? WHERE discord_id = ?",
-                (last_run.timestamp(), next_run.timestamp(), discord_id),
-            )
-
     async def forget(self, discord_id: int) -> None:
         async with self.sql.transaction() as tx:
             await tx.execute("DELETE FROM schedules WHERE discord_id = ?", (discord_id,))

@@ -125,6 +125,8 @@ class WeeklyRefresh(commands.GroupCog, group_name="schedule", group_description=
                     message = "Your weekly refresh failed on my side; I'll try again next week."
                 await self._send_dm(schedule.discord_id, f"Weekly refresh: {message}")
                 return
+            if report is None:  # another tick claimed this refresh
+                return
             status = await self._send_dm(schedule.discord_id, report)
             await self.bot.services.weekly_refresh.record_summary_delivery(report.run_id, status)
 

@@ -154,18 +154,23 @@ class WeeklyRefreshService:
         """Whether the summary DM reached the member ('sent', 'closed', 'failed'), for /status."""
         await self.db.runs.set_dm_status(run_id, status)
 
-    async def refresh(self, schedule: Schedule) -> SortReport:
+    async def refresh(self, schedule: Schedule) -> SortReport | None:
         """Run one member's weekly refresh and move their schedule on, even if it fails.
 
-        When the member's own sort is running, the refresh waits: RefreshPostponed, the schedule
-        stays due (the next tick tries again) and the postponement is recorded once.
+        The due run is claimed first: None if another tick already took it (or the member moved
+        the schedule since it was found due), so a due refresh starts exactly once. When the
+        member's own sort is running, the refresh waits: RefreshPostponed, the schedule stays due
+        (the next tick tries again) and the postponement is recorded once.
         """
         if self.sorting.is_running(schedule.discord_id):
             await self._record_postponement(schedule)
             raise RefreshPostponed()
         now = self.clock()
         next_run = next_weekly_run(schedule.weekday, schedule.hour, schedule.timezone, now)
-        await self.db.schedules.mark_ran(schedule.discord_id, now, next_run)
+        if schedule.next_run is None or not await self.db.schedules.claim(
+            schedule.discord_id, schedule.next_run, now, next_run
+        ):
+            return None
         options = await self.saved_options(schedule.discord_id)
         try:
             return await self.sorting.sort(

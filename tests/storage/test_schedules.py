@@ -20,11 +20,12 @@ async def test_a_schedule_whose_time_has_come_is_due(db: Database) -> None:
     assert [s.discord_id for s in await db.schedules.due(NOW)] == [1]
 
 
-async def test_marking_a_schedule_run_moves_it_to_its_next_time(db: Database) -> None:
-    """After mark_ran the schedule is not due until its next run."""
+async def test_claiming_a_schedule_moves_it_to_its_next_time(db: Database) -> None:
+    """After a claim the schedule is not due until its next run."""
     await link(db, 1)
-    await db.schedules.set(1, 1, 9, "UTC", NOW - timedelta(days=21))
-    await db.schedules.mark_ran(1, NOW, NOW + timedelta(days=7))
+    due = await db.schedules.set(1, 1, 9, "UTC", NOW - timedelta(days=21))
+    assert due.next_run is not None
+    assert await db.schedules.claim(1, due.next_run, NOW, NOW + timedelta(days=7))
     assert await db.schedules.due(NOW) == []
     assert [s.discord_id for s in await db.schedules.due(NOW + timedelta(days=7))] == [1]
 
@@ -43,7 +44,7 @@ async def test_moving_a_schedule_keeps_when_it_last_ran(db: Database) -> None:
     """set() on an existing schedule changes day, hour and zone but not last_run."""
     await link(db, 1)
     await db.schedules.set(1, 1, 9, "UTC", NOW)
-    await db.schedules.mark_ran(1, NOW, NOW + timedelta(days=7))
+    assert await db.schedules.claim(1, NOW, NOW, NOW + timedelta(days=7))
     moved = await db.schedules.set(1, 4, 18, "Europe/Paris", NOW + timedelta(days=3))
     assert (moved.weekday, moved.hour, moved.timezone, moved.last_run) == (4, 18, "Europe/Paris", NOW)
 

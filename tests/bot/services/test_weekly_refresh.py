@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -107,3 +108,14 @@ def test_paths_and_near_misses_are_not_time_zones(name: str) -> None:
     """Only the IANA names tzdata ships are accepted, compared as names, never as file paths."""
     with pytest.raises(InvalidSchedule):
         parse_timezone(name)
+
+
+async def test_a_due_refresh_started_twice_at_once_runs_once(world: World) -> None:
+    """Two ticks (or two processes) finding the same due refresh: one runs it, the other is told it was taken."""
+    schedule = await due_after_new_likes(world)
+    runs_before = len(await world.services.sorting.recent_runs(ALICE, limit=50))
+    results = await asyncio.gather(
+        world.services.weekly_refresh.refresh(schedule), world.services.weekly_refresh.refresh(schedule)
+    )
+    assert sorted(r is None for r in results) == [False, True]
+    assert len(await world.services.sorting.recent_runs(ALICE, limit=50)) == runs_before + 1
