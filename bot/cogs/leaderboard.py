@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import functools
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import discord
@@ -18,9 +20,23 @@ if TYPE_CHECKING:
     from bot.discord_bot import GenreBot
 
 
+async def still_in_guild(guild: discord.Guild, member_ids: Sequence[int]) -> set[int]:
+    """Which of these members the server still has, asked 100 at a time over the gateway
+    (REQUEST_GUILD_MEMBERS by user id needs no privileged intent)."""
+    present: set[int] = set()
+    for start in range(0, len(member_ids), 100):
+        found = await guild.query_members(user_ids=list(member_ids[start : start + 100]), cache=False)
+        present.update(member.id for member in found)
+    return present
+
+
 class Leaderboard(commands.Cog):
     def __init__(self, bot: GenreBot) -> None:
         self.bot = bot
+
+    @commands.Cog.listener()
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        await self.bot.services.stats.forget_guild(guild.id)
 
     @app_commands.command(name="leaderboard", description="This server's genre mix, or the top fans of a genre")
     @app_commands.describe(genre="Show the members with the most songs of this genre")
@@ -30,6 +46,10 @@ class Leaderboard(commands.Cog):
         services = self.bot.services
         key = resolve_genres([genre], services.classifier.taxonomy, "genre")[0] if genre else None
         await interaction.response.defer(thinking=True)
+        if interaction.guild is not None:
+            await services.stats.drop_departed_members(
+                interaction.guild_id, functools.partial(still_in_guild, interaction.guild)
+            )
         if key is None:
             rows = await services.stats.guild_mix(interaction.guild_id)
             mix = {row.genre: row.count for row in rows}

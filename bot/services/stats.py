@@ -1,14 +1,21 @@
 """A member's own genre mix and a server's leaderboards, for `/stats`, `/leaderboard` and `/privacy`.
 
-A server's leaderboards count the members who used genrebot there (noted on every command) and
-did not opt out.
+A server's leaderboards count the members who used genrebot there (noted on every command),
+are still in it, and did not opt out. Without the privileged members intent the bot hears of
+no departures, so before a leaderboard is read the Discord layer says which of the noted
+members the server still has (`MembershipCheck`) and the others are dropped.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
+
 from bot.services.playlist_plan import genre_label
 from storage import Database
 from storage.records import GenreCount, MemberGenreCount
+
+# Given member ids, returns those the server still has.
+MembershipCheck = Callable[[Sequence[int]], Awaitable[set[int]]]
 
 
 class StatsService:
@@ -32,6 +39,18 @@ class StatsService:
     async def member_guilds(self, discord_id: int) -> list[int]:
         """The servers the member used genrebot in (where to ask Discord whether they are still there)."""
         return await self.db.guilds.of_member(discord_id)
+
+    async def drop_departed_members(self, guild_id: int, still_members: MembershipCheck) -> int:
+        """Forget the server's noted members it no longer has; returns how many left."""
+        noted = await self.db.guilds.members(guild_id)
+        present = await still_members(noted) if noted else set()
+        departed = [member for member in noted if member not in present]
+        await self.db.guilds.remove_members(guild_id, departed)
+        return len(departed)
+
+    async def forget_guild(self, guild_id: int) -> None:
+        """The bot left the server: its leaderboards count nobody."""
+        await self.db.guilds.forget_guild(guild_id)
 
     async def set_leaderboard_opt_out(self, guild_id: int, discord_id: int, opted_out: bool) -> None:
         await self.db.guilds.set_leaderboard_opt_out(guild_id, discord_id, opted_out)

@@ -8,7 +8,7 @@ from datetime import timedelta
 from bot.services.playlist_plan import genre_label
 from sandbox.library import synthetic_library
 from tests.discord_standin import Message
-from tests.e2e.conftest import MEMBER_SONGS, BotWorld
+from tests.e2e.conftest import GUILD, MEMBER_SONGS, BotWorld
 
 ALICE = 100_000_000_000_000_111
 BOB = 100_000_000_000_000_222
@@ -149,3 +149,11 @@ async def test_closed_dms_are_recorded_and_shown_in_status(world: BotWorld) -> N
     assert await world.weekly_refresh.run_due() == 1
     status = await world.final(await world.command("status", user=BOB))
     assert "your DMs are closed" in status.embeds[0]["fields"][1]["value"]
+
+
+async def test_a_member_who_left_the_server_drops_off_its_leaderboard(world: BotWorld) -> None:
+    """With only the guilds intent the bot asks who is still there: a member who left is no longer counted."""
+    await linked_and_sorted(world)
+    await world.discord.remove_member(GUILD, ALICE)
+    board = await world.final(await world.command("leaderboard", user=BOB))
+    assert "Nothing classified yet" in board.embeds[0]["description"]
