@@ -14,12 +14,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiohttp import web
+from limits import parse as parse_rate
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 
 from bot.services.errors import LinkFailed
 from bot.services.linking import LinkedAccount, LinkService
 
 log = logging.getLogger(__name__)
 
+# A person links a few times at most; a client above this is guessing states.
+CALLBACK_RATE = "30/minute"
 MAX_PARAM_LENGTH = 2048  # Spotify's codes are a few hundred characters; anything far longer is not from it.
 
 
@@ -61,10 +66,22 @@ def _page(title: str, message: str, *, ok: bool, status: int = 200) -> web.Respo
     )
 
 
-def build_web_app(linking: LinkService, on_result: LinkListener | None = None) -> web.Application:
+def build_web_app(
+    linking: LinkService, on_result: LinkListener | None = None, *, callback_rate: str = CALLBACK_RATE
+) -> web.Application:
     app = web.Application(client_max_size=64 * 1024)
+    # Per client address, in memory (expired windows are dropped), before any other work.
+    limiter = MovingWindowRateLimiter(MemoryStorage())
+    rate = parse_rate(callback_rate)
 
     async def callback(request: web.Request) -> web.Response:
+        if not limiter.hit(rate, "oauth-callback", request.remote or "unknown"):
+            response = _page(
+                "Slow down", "Too many link attempts from here. Wait a minute, then run /link in Discord again.",
+                ok=False, status=429,
+            )
+            response.headers["Retry-After"] = str(int(rate.get_expiry()))
+            return response
         query = request.rel_url.query
         if any(len(v) > MAX_PARAM_LENGTH for v in query.values()) or len(query) > 20:
             return _page("Link failed", "That link is malformed. Run /link in Discord again.", ok=False, status=400)

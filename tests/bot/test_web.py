@@ -97,3 +97,20 @@ async def test_healthz(world: World) -> None:
         f"http://127.0.0.1:{world.web_port}/healthz"
     ) as response:
         assert response.status == 200 and (await response.json()) == {"status": "ok"}
+
+
+async def get_from(address: str, world: World) -> tuple[int, str | None]:
+    """A forged callback from the loopback address `address` (127.0.0.x all reach this machine)."""
+    connector = aiohttp.TCPConnector(local_addr=(address, 0))
+    async with aiohttp.ClientSession(connector=connector) as session, session.get(
+        f"http://127.0.0.1:{world.web_port}/callback?code=x&state=forged"
+    ) as response:
+        return response.status, response.headers.get("Retry-After")
+
+
+async def test_a_client_guessing_states_is_slowed_down_without_slowing_others(world: World) -> None:
+    """Past 30 callbacks a minute one address gets 429 with Retry-After; another address is still served."""
+    answers = [await get_from("127.0.0.2", world) for _ in range(35)]
+    assert [status for status, _ in answers[:30]] == [400] * 30
+    assert {answer for answer in answers[30:]} == {(429, "60")}
+    assert (await get_from("127.0.0.3", world))[0] == 400
