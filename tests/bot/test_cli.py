@@ -141,3 +141,28 @@ async def test_run_logs_in_without_voice_warnings_and_stops_on_ctrl_c(
     assert not [line for line in stderr.splitlines() if "voice will NOT be supported" in line]  # PyNaCl, davey
     assert "Traceback" not in stderr
     assert process.returncode == 130 and stderr.strip().splitlines()[-1] == "genrebot run: interrupted"
+
+
+async def test_run_on_a_database_another_process_uses_is_refused_in_one_line(
+    clean_env: dict[str, str], tmp_path: Path
+) -> None:
+    """A second `genrebot run` on the same database exits 2 with one line naming the running one."""
+    from cryptography.fernet import Fernet
+
+    from storage import Database
+
+    key = Fernet.generate_key().decode()
+    database = tmp_path / "data" / "genrebot.sqlite3"
+    env = {**clean_env, "DATABASE_PATH": str(database), "TOKEN_ENCRYPTION_KEY": key, "DISCORD_TOKEN": "t",
+           "SPOTIFY_CLIENT_ID": "id", "SPOTIFY_CLIENT_SECRET": "secret",
+           "DISCORD_API_BASE": "http://127.0.0.1:9/api/v10"}  # nothing listens: never reaches Discord
+    running = await Database.open(database, encryption_keys=[key])
+    try:
+        result = await asyncio.to_thread(
+            subprocess.run, [sys.executable, "-m", "genrebot_cli", "run"], env=env, cwd=tmp_path,
+            capture_output=True, text=True, timeout=120,
+        )
+    finally:
+        await running.close()
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"pid {os.getpid()}" in result.stderr and len(result.stderr.strip().splitlines()) == 1
