@@ -33,3 +33,23 @@ class LinkFailed(ServiceError):
     def __init__(self, reason: str, discord_id: int | None = None) -> None:
         self.discord_id = discord_id
         super().__init__(reason)
+
+
+class UnknownSource(ServiceError):
+    """What the member typed as a source names none of their playlists."""
+
+    def __init__(self, typed: str, *, collaborative_listed: bool = True) -> None:
+        self.typed = typed
+        hint = (
+            ""
+            if collaborative_listed
+            else " If it's a playlist you collaborate on, run /link again so I can see those too."
+        )
+        super().__init__(
+            "I couldn't find a playlist of yours by that name. Pick one from the suggestions, or paste the "
+            f"playlist's Spotify link.{hint}"
+        )
+
+
+class SourceRefused(ServiceError):
+    """A source genrebot will not sort (one of the playlists it made, a name shared by several)."""

@@ -144,7 +144,11 @@ class LinkService:
             raise NeedsRelink() from None
         if stored is None:
             raise NotLinked()
-        client = self.spotify_app.user_client(stored.token_info)
+        try:
+            client = self.spotify_app.user_client(stored.token_info)  # NeedsRelink when a needed scope is missing
+        except NeedsRelink:
+            await self.db.users.set_status(discord_id, LinkStatus.NEEDS_RELINK)
+            raise
         task = asyncio.current_task()
         if task is not None:
             self._working.setdefault(discord_id, set()).add(task)

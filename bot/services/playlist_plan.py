@@ -57,8 +57,33 @@ def genre_label(key: str) -> str:
     return " ".join(_ACRONYMS.get(word.lower(), word[:1].upper() + word[1:]) for word in leaf.split())
 
 
-def playlist_name(key: str) -> str:
-    return f"{genre_label(key)} · genrebot"
+PLAYLIST_NAME_LIMIT = 100  # Spotify refuses longer playlist names
+PLAYLIST_NAME_SUFFIX = " · genrebot"
+
+
+def playlist_name(key: str, source_name: str | None = None) -> str:
+    """'Rock · genrebot' from Liked Songs; 'Rock · Road trip 2019 · genrebot' from a playlist.
+
+    The source's name is shortened (with '…') so the whole name stays within Spotify's 100
+    characters; the genre and the genrebot mark are always there whole."""
+    label = genre_label(key)
+    if source_name is None:
+        return f"{label}{PLAYLIST_NAME_SUFFIX}"[:PLAYLIST_NAME_LIMIT]
+    room = PLAYLIST_NAME_LIMIT - len(label) - len(" · ") - len(PLAYLIST_NAME_SUFFIX)
+    return f"{label} · {shorten(source_name, max(1, room))}{PLAYLIST_NAME_SUFFIX}"[:PLAYLIST_NAME_LIMIT]
+
+
+def shorten(text: str, limit: int) -> str:
+    """One line of at most `limit` characters: whitespace runs (line breaks too) become one space,
+    and a cut ends with '…' at a word boundary where one is near."""
+    line = " ".join(text.split()) or "untitled"
+    if len(line) <= limit:
+        return line
+    cut = line[: limit - 1]
+    space = cut.rfind(" ")
+    if space >= limit * 2 // 3:
+        cut = cut[:space]
+    return cut.rstrip(" ·-,") + "…"
 
 
 def subgenre_key(genre: str, subgenre: str) -> str:

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from bot.services.audio_features import AudioFeatures
 from bot.services.linking import LinkService
 from bot.services.sorting import SortService
+from bot.services.sources import SourceService
 from bot.services.stats import StatsService
 from bot.services.synced_commands import SyncedCommands
 from bot.services.weekly_refresh import WeeklyRefreshService
@@ -39,6 +40,7 @@ class Services:
     spotify_app: SpotifyApp
     linking: LinkService
     sorting: SortService
+    sources: SourceService
     weekly_refresh: WeeklyRefreshService
     stats: StatsService
     synced_commands: SyncedCommands
@@ -85,6 +87,8 @@ class Services:
                 max_concurrent_sorts=settings.sort_concurrency,
                 clock=clock,
             )
+            sources = SourceService(db, linking)
+            resources.push_async_callback(sources.close)
             services = cls(
                 settings=settings,
                 db=db,
@@ -92,6 +96,7 @@ class Services:
                 spotify_app=spotify_app,
                 linking=linking,
                 sorting=sorting,
+                sources=sources,
                 weekly_refresh=WeeklyRefreshService(db, sorting, clock=clock),
                 stats=StatsService(db, classifier.version),
                 synced_commands=SyncedCommands(db),

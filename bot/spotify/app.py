@@ -29,12 +29,13 @@ logging.getLogger("spotipy").setLevel(logging.CRITICAL)
 
 # What a member approves when they link. `playlist-read-collaborative` (issue #16) lets
 # `GET /me/playlists` list the playlists they collaborate on, so `/sort source:` can offer them.
+COLLABORATIVE_SCOPE = "playlist-read-collaborative"
 SCOPES = (
     "user-library-read",
     "playlist-modify-private",
     "playlist-modify-public",
     "playlist-read-private",
-    "playlist-read-collaborative",
+    COLLABORATIVE_SCOPE,
 )
 # A token without one of these cannot sort at all: the member must link again. A token from
 # before a scope was added to SCOPES (playlist-read-collaborative) still sorts Liked Songs and

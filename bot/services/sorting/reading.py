@@ -1,28 +1,51 @@
-"""Step 1 of a sort: read the member's Liked Songs from Spotify into storage.
+"""Step 1 of a sort: read the source (the member's Liked Songs, or one of their playlists) from
+Spotify into storage.
 
-A full read replaces the member's stored list; an incremental read (the weekly refresh) adds
-only the songs liked since, and costs a request or two. Songs new to the member are stored with
-their audio features where the app gets them; songs already known keep what they have.
+Liked Songs: a full read replaces the member's stored list; an incremental read (the weekly
+refresh) adds only the songs liked since, and costs a request or two. A playlist is read whole
+every time (new songs can be anywhere in it), and compared with what its last read found to tell
+which songs are new. Songs new to the member are stored with their audio features where the app
+gets them; songs already known keep what they have.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from bot.services.audio_features import AudioFeatures
 from bot.services.sorting.report import ReportProgress, SortProgress
 from bot.spotify.client import SpotifyUserClient
 from bot.spotify.library_sync import fetch_liked_songs
-from music import LikedSong, Track
+from bot.spotify.playlist_source import fetch_playlist
+from music import LIKED_SONGS, LikedSong, SortSource, Track
 from storage import Database
 
 
 @dataclass(frozen=True)
 class LibraryRead:
-    track_ids: list[str]  # every song in the member's Liked Songs after this read, newest first
-    new_ids: set[str]  # the songs among them this member had not liked before
+    track_ids: list[str]  # every song in the source after this read, in its order (Liked Songs: newest first)
+    new_ids: set[str]  # the songs among them the last read of this source did not find
+    source: SortSource = LIKED_SONGS  # with the name Spotify gave it at this read
+    skipped: Mapping[str, int] = field(default_factory=dict)  # reason -> entries that are not sortable songs
+    duplicates: int = 0
+
+
+async def _with_audio_features(audio_features: AudioFeatures, client: SpotifyUserClient, tracks: list[Track]) -> list[Track]:
+    features = await audio_features.for_tracks(client, [t.id for t in tracks])
+    return [replace(t, audio_features=features[t.id]) if features.get(t.id) else t for t in tracks]
+
+
+def _page_progress(report_progress: ReportProgress) -> Callable[[int, int], None]:
+    """A progress callback for the reading thread that reports on the event loop."""
+    loop = asyncio.get_running_loop()
+
+    def on_page(done: int, total: int) -> None:
+        loop.call_soon_threadsafe(report_progress, SortProgress("reading", done, total))
+
+    return on_page
 
 
 @dataclass(frozen=True)
@@ -36,11 +59,7 @@ class LikedSongsReader:
         self, discord_id: int, client: SpotifyUserClient, *, incremental: bool, report_progress: ReportProgress
     ) -> LibraryRead:
         known_ids = await self.db.liked.known_ids(discord_id)
-        loop = asyncio.get_running_loop()
-
-        def on_page(done: int, total: int) -> None:
-            loop.call_soon_threadsafe(report_progress, SortProgress("reading", done, total))
-
+        on_page = _page_progress(report_progress)
         fetched = await asyncio.to_thread(
             fetch_liked_songs,
             client,
@@ -50,7 +69,7 @@ class LikedSongsReader:
             executor=self.read_pool,
         )
         new_tracks = [track for track, _ in fetched.new if track.id not in known_ids]
-        await self.db.tracks.upsert_many(await self._with_audio_features(client, new_tracks))
+        await self.db.tracks.upsert_many(await _with_audio_features(self.audio_features, client, new_tracks))
         liked = [LikedSong(track.id, added_at) for track, added_at in fetched.new]
         if incremental:
             await self.db.liked.add_many(discord_id, liked)
@@ -59,6 +78,41 @@ class LikedSongsReader:
         everything = await self.db.liked.list(discord_id)
         return LibraryRead([song.track_id for song in everything], {track.id for track in new_tracks})
 
-    async def _with_audio_features(self, client: SpotifyUserClient, tracks: list[Track]) -> list[Track]:
-        features = await self.audio_features.for_tracks(client, [t.id for t in tracks])
-        return [replace(t, audio_features=features[t.id]) if features.get(t.id) else t for t in tracks]
+
+@dataclass(frozen=True)
+class PlaylistReader:
+    """Reads one of the member's playlists whole; raises PlaylistNotReadable / PlaylistNotFound."""
+
+    db: Database
+    audio_features: AudioFeatures
+    read_pool: Executor
+    read_concurrency: int
+
+    async def read(
+        self, discord_id: int, client: SpotifyUserClient, source: SortSource, *, report_progress: ReportProgress
+    ) -> LibraryRead:
+        assert source.playlist_id is not None, "Liked Songs are read by LikedSongsReader"
+        known_ids = await self.db.source_tracks.known_ids(discord_id, source.key)
+        on_page = _page_progress(report_progress)
+        fetched = await asyncio.to_thread(
+            fetch_playlist,
+            client,
+            source.playlist_id,
+            concurrency=self.read_concurrency,
+            progress=on_page,
+            executor=self.read_pool,
+        )
+        new_tracks = [track for track in fetched.tracks if track.id not in known_ids]
+        known_tracks = [track for track in fetched.tracks if track.id in known_ids]
+        await self.db.tracks.upsert_many(
+            [*await _with_audio_features(self.audio_features, client, new_tracks), *known_tracks]
+        )
+        track_ids = [track.id for track in fetched.tracks]
+        await self.db.source_tracks.replace_all(discord_id, source.key, track_ids)
+        return LibraryRead(
+            track_ids,
+            {track.id for track in new_tracks},
+            SortSource(source.playlist_id, fetched.playlist.name or source.name),
+            dict(fetched.skipped),
+            fetched.duplicates,
+        )

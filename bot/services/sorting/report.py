@@ -8,6 +8,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from music import LIKED_SONGS, SortSource
+
 log = logging.getLogger(__name__)
 
 Stage = Literal["reading", "classifying", "writing", "done"]
@@ -50,6 +52,11 @@ class SortReport:
     genre_mix: dict[str, int]
     chart_png: bytes
     timings: dict[str, float] = field(default_factory=dict)
+    source: SortSource = LIKED_SONGS  # what was sorted, with the name Spotify gave it at this read
+    skipped: dict[str, int] = field(default_factory=dict)  # why entries of the source were not songs -> how many
+    duplicates: int = 0  # entries repeating a song already in the source (sorted once)
+    # The member's token predates playlist-read-collaborative: their shared playlists go unlisted.
+    collaborative_playlists_hidden: bool = False
 
     @property
     def seconds(self) -> float:

@@ -1,7 +1,8 @@
-"""The sort service: one member's Liked Songs in, one Spotify playlist per genre out.
+"""The sort service: one member's Liked Songs (or one of their playlists) in, one Spotify
+playlist per genre out.
 
 `SortService.sort` serves `/sort`, the weekly refresh and `genrebot demo`, and reads as its
-steps: read the library, classify what this model has not seen, plan the playlists, write them,
+steps: read the source, classify what this model has not seen, plan the playlists, write them,
 draw the genre mix, record the run. Each step lives in its own module of this package.
 """
 
@@ -19,9 +20,9 @@ from bot.services import charts
 from bot.services.audio_features import AudioFeatures
 from bot.services.errors import AlreadyRunning, LinkEnded
 from bot.services.linking import LinkService
-from bot.services.playlist_plan import SortOptions, genre_label, plan_playlists
+from bot.services.playlist_plan import SortOptions, genre_label, plan_playlists, shorten
 from bot.services.sorting.classifying import LibraryClassifier
-from bot.services.sorting.reading import LikedSongsReader
+from bot.services.sorting.reading import LibraryRead, LikedSongsReader, PlaylistReader
 from bot.services.sorting.report import (
     PlaylistOutcome,
     ProgressCallback,
@@ -31,9 +32,11 @@ from bot.services.sorting.report import (
     progress_reporter,
 )
 from bot.services.sorting.writing import PlaylistWriter
+from bot.spotify.app import COLLABORATIVE_SCOPE
+from bot.spotify.client import SpotifyUserClient
 from bot.spotify.errors import SpotifyError, SpotifyQuotaExceeded
 from classifier import Classifier
-from music import PredictionLike
+from music import LIKED_SONGS, PredictionLike, SortSource
 from storage import Database
 from storage.records import Run, RunOutcome, RunStatus, RunTrigger
 
@@ -43,7 +46,8 @@ class SortJob:
     discord_id: int
     run_id: int
     options: SortOptions
-    incremental: bool  # read only the songs liked since the last read (the weekly refresh)
+    incremental: bool  # read only the songs liked since the last read (the weekly refresh; Liked Songs only)
+    source: SortSource = LIKED_SONGS
 
 
 class SortService:
@@ -64,6 +68,7 @@ class SortService:
         self.linking = linking
         self.classifier = classifier
         self.reader = LikedSongsReader(db, audio_features, read_pool, read_concurrency)
+        self.playlist_reader = PlaylistReader(db, audio_features, read_pool, read_concurrency)
         self.library_classifier = LibraryClassifier(db, classifier, classify_pool)
         self.writer = PlaylistWriter(db, clock)
         self._running: set[int] = set()
@@ -80,11 +85,13 @@ class SortService:
         discord_id: int,
         options: SortOptions,
         *,
+        source: SortSource = LIKED_SONGS,
         trigger: RunTrigger = RunTrigger.COMMAND,
         incremental: bool = False,
         progress: ProgressCallback | None = None,
     ) -> SortReport:
-        """Run one sort for a member; raises AlreadyRunning if one is in progress."""
+        """Run one sort of `source` for a member; raises AlreadyRunning if one is in progress,
+        PlaylistNotReadable / PlaylistNotFound for a playlist Spotify will not give us."""
         if discord_id in self._running:
             raise AlreadyRunning()
         self._running.add(discord_id)
@@ -93,7 +100,7 @@ class SortService:
             run_id = await self.db.runs.start(discord_id, trigger)
             try:
                 async with self._sort_slots:
-                    job = SortJob(discord_id, run_id, options, incremental)
+                    job = SortJob(discord_id, run_id, options, incremental, source)
                     return await self._run_stoppable(job, progress_reporter(progress))
             except SpotifyQuotaExceeded as exc:
                 await self.db.runs.finish(run_id, RunOutcome.paused(_describe(exc)))
@@ -120,27 +127,32 @@ class SortService:
         timings: dict[str, float] = {}
         async with self.linking.client(job.discord_id) as client:
             with _timed(timings, "read"):
-                library = await self.reader.read(
-                    job.discord_id, client, incremental=job.incremental, report_progress=report_progress
-                )
+                library = await self._read(job, client, report_progress)
+            source = library.source
             with _timed(timings, "classify"):
                 predictions = await self.library_classifier.predictions_for(library.track_ids, report_progress)
-                await self.db.leaderboard.refresh_member(job.discord_id, self.classifier.version)
+                if source.is_liked_songs:  # leaderboards count Liked Songs, the member's library
+                    await self.db.leaderboard.refresh_member(job.discord_id, self.classifier.version)
             plan = plan_playlists(library.track_ids, predictions.by_track, job.options, self.classifier.taxonomy)
             with _timed(timings, "write"):
                 if job.options.dry_run:
-                    outcomes = await self.writer.preview(job.discord_id, plan, library.new_ids)
+                    outcomes = await self.writer.preview(job.discord_id, plan, library.new_ids, source)
                 else:
                     outcomes = await self.writer.write(
                         job.discord_id, client, plan, library.new_ids,
-                        incremental=job.incremental, report_progress=report_progress,
+                        # A playlist's new songs can be anywhere in it: only Liked Songs take the prepend path.
+                        incremental=job.incremental and source.is_liked_songs,
+                        report_progress=report_progress,
+                        source=source,
                     )
+            collaborative_hidden = not source.is_liked_songs and COLLABORATIVE_SCOPE not in client.granted_scopes
         mix = genre_mix(library.track_ids, predictions.by_track)
+        songs = "liked songs" if source.is_liked_songs else f"songs in {shorten(source.name, 60)}"
         with _timed(timings, "chart"):
             chart = await asyncio.to_thread(
                 charts.genre_mix_png,
                 {genre_label(k): v for k, v in mix.items()},
-                f"Genre mix of {len(library.track_ids):,} liked songs",
+                f"Genre mix of {len(library.track_ids):,} {songs}",
             )
         await self.db.runs.finish(job.run_id, _succeeded(outcomes, len(library.new_ids), len(plan.unsorted)))
         report_progress(SortProgress("done", len(library.track_ids), len(library.track_ids)))
@@ -158,7 +170,18 @@ class SortService:
             genre_mix=mix,
             chart_png=chart,
             timings=timings,
+            source=source,
+            skipped=dict(library.skipped),
+            duplicates=library.duplicates,
+            collaborative_playlists_hidden=collaborative_hidden,
         )
+
+    async def _read(self, job: SortJob, client: SpotifyUserClient, report_progress: ReportProgress) -> LibraryRead:
+        if job.source.is_liked_songs:
+            return await self.reader.read(
+                job.discord_id, client, incremental=job.incremental, report_progress=report_progress
+            )
+        return await self.playlist_reader.read(job.discord_id, client, job.source, report_progress=report_progress)
 
 
 def _succeeded(outcomes: Sequence[PlaylistOutcome], new_songs: int, unsorted: int) -> RunOutcome:

@@ -1,6 +1,8 @@
 """Step 4 of a sort: make each planned playlist in the member's Spotify hold its songs.
 
-Playlists genrebot made before are reused (their ids are in storage), others are made. A weekly
+Playlists genrebot made before from the same source are reused (their ids are in storage, per
+source and genre), others are made; a playlist's name says its source unless that is Liked Songs
+("Rock · Road Trip · genrebot"). A weekly
 refresh that only added songs inserts them at the top instead of rewriting the playlist. A
 playlist made but not filled is remembered, so the next run fills it instead of making another.
 A dry run writes nothing and says what would happen.
@@ -13,15 +15,30 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.services.playlist_plan import PlaylistPlan, genre_label, playlist_name
+from bot.services.playlist_plan import PlaylistPlan, genre_label, playlist_name, shorten
 from bot.services.sorting.report import PlaylistOutcome, ReportProgress, SortProgress
 from bot.spotify.client import SpotifyUserClient
 from bot.spotify.errors import PlaylistWriteFailed
 from bot.spotify.playlist_sync import PlaylistWrite, write_playlist
+from music import LIKED_SONGS, SortSource
 from storage import Database
 from storage.records import PlaylistRecord
 
 PLAYLIST_WRITE_CONCURRENCY = 4
+DESCRIPTION_LIMIT = 300  # Spotify answers 500 to a longer playlist description
+SOURCE_NAME_IN_DESCRIPTION = 100
+
+
+def source_playlist_name(key: str, source: SortSource) -> str:
+    """The name of the playlist of genre `key` sorted from `source`."""
+    return playlist_name(key, None if source.is_liked_songs else source.name)
+
+
+def playlist_description(key: str, source: SortSource, songs: int, today: str) -> str:
+    """One line (Spotify refuses line breaks) of at most 300 characters."""
+    origin = "your Liked Songs" if source.is_liked_songs else f"your playlist “{shorten(source.name, SOURCE_NAME_IN_DESCRIPTION)}”"
+    text = f"{genre_label(key)} songs from {origin}, sorted by genrebot on {today} ({songs} songs)."
+    return shorten(text, DESCRIPTION_LIMIT)
 
 
 @dataclass(frozen=True)
@@ -29,16 +46,18 @@ class PlaylistWriter:
     db: Database
     clock: Callable[[], datetime]
 
-    async def preview(self, discord_id: int, plan: PlaylistPlan, new_ids: set[str]) -> list[PlaylistOutcome]:
+    async def preview(
+        self, discord_id: int, plan: PlaylistPlan, new_ids: set[str], source: SortSource = LIKED_SONGS
+    ) -> list[PlaylistOutcome]:
         """What `write` would do, touching nothing (a dry run)."""
-        existing = await self.db.playlists.get_all(discord_id)
+        existing = await self.db.playlists.get_all(discord_id, source.key)
         outcomes = []
         for key, ids in plan.playlists.items():
             record = existing.get(key)
             outcomes.append(
                 PlaylistOutcome(
                     key,
-                    playlist_name(key),
+                    source_playlist_name(key, source),
                     record.playlist_id if record else None,
                     record.url if record else None,
                     len(ids),
@@ -57,9 +76,10 @@ class PlaylistWriter:
         *,
         incremental: bool,
         report_progress: ReportProgress,
+        source: SortSource = LIKED_SONGS,
     ) -> list[PlaylistOutcome]:
         """Write every planned playlist, a few at a time; the first failure is raised after all ran."""
-        existing = await self.db.playlists.get_all(discord_id)
+        existing = await self.db.playlists.get_all(discord_id, source.key)
         today = self.clock().strftime("%Y-%m-%d")
         slots = asyncio.Semaphore(PLAYLIST_WRITE_CONCURRENCY)
         total = len(plan.playlists)
@@ -71,14 +91,20 @@ class PlaylistWriter:
             record = existing.get(key)
             prepend = _songs_to_prepend(record, ids, new_ids) if incremental else None
             async with slots:
-                result = await self._write_playlist(discord_id, client, key, ids, record, prepend, today)
+                result = await self._write_playlist(discord_id, client, key, ids, record, prepend, today, source)
             await self.db.playlists.upsert(
-                PlaylistRecord(discord_id, key, result.id, result.url, len(ids), self.clock())
+                PlaylistRecord(discord_id, key, result.id, result.url, len(ids), self.clock(), source.key)
             )
             written += 1
             report_progress(SortProgress("writing", written, total))
             return PlaylistOutcome(
-                key, playlist_name(key), result.id, result.url, len(ids), _count_new(ids, new_ids), result.created
+                key,
+                source_playlist_name(key, source),
+                result.id,
+                result.url,
+                len(ids),
+                _count_new(ids, new_ids),
+                result.created,
             )
 
         results = await asyncio.gather(
@@ -98,15 +124,15 @@ class PlaylistWriter:
         record: PlaylistRecord | None,
         prepend: list[str] | None,
         today: str,
+        source: SortSource,
     ) -> PlaylistWrite:
         try:
             return await asyncio.to_thread(
                 write_playlist,
                 client,
                 existing_id=record.playlist_id if record else None,
-                name=playlist_name(key),
-                description=f"{genre_label(key)} songs from your Liked Songs, sorted by genrebot on {today} "
-                f"({len(ids)} songs).",
+                name=source_playlist_name(key, source),
+                description=playlist_description(key, source, len(ids), today),
                 uris=[_uri(t) for t in ids],
                 prepend=prepend,
             )
@@ -114,7 +140,7 @@ class PlaylistWriter:
             if failed.playlist_id and (record is None or record.playlist_id != failed.playlist_id):
                 # Keep the new playlist's id so the next run fills it instead of making another.
                 await self.db.playlists.upsert(
-                    PlaylistRecord(discord_id, key, failed.playlist_id, failed.url or "", 0, self.clock())
+                    PlaylistRecord(discord_id, key, failed.playlist_id, failed.url or "", 0, self.clock(), source.key)
                 )
             raise
 

@@ -1,4 +1,5 @@
-"""The sort service against real parts: playlists made, reused and previewed; faults and refusals."""
+"""The sort service against real parts: playlists made, reused and previewed, from Liked Songs and
+from a playlist; faults and refusals."""
 
 from __future__ import annotations
 
@@ -9,7 +10,11 @@ import pytest
 from bot.services.errors import AlreadyRunning, NotLinked
 from bot.services.playlist_plan import SortOptions
 from bot.services.sorting import SortProgress
-from bot.spotify.errors import SpotifyQuotaExceeded, SpotifyUnavailable
+from bot.spotify.client import SKIPPED_LOCAL
+from bot.spotify.errors import PlaylistNotReadable, SpotifyQuotaExceeded, SpotifyUnavailable
+from music import SortSource
+from sandbox.library import synthetic_library
+from sandbox.records import local_file
 from storage.records import RunStatus
 from tests.bot.conftest import ALICE_SONGS, World
 
@@ -100,3 +105,61 @@ async def test_spotify_down_fails_the_run_with_a_reason(world: World) -> None:
         await world.services.sorting.sort(ALICE, SortOptions())
     run = (await world.services.sorting.recent_runs(ALICE))[0]
     assert run.status == RunStatus.FAILED and run.error == "SpotifyUnavailable: Spotify answered 503"
+
+
+def road_trip(world: World, name: str = "Road trip 2019", songs: int = 30) -> SortSource:
+    """A playlist of Alice's own: half of it liked songs, half not, and one local file."""
+    liked = [t for t, _ in world.sandbox.users["alice"].liked[: songs // 2]]
+    others = synthetic_library(songs - len(liked), seed=21, prefix="road")
+    garage = local_file("Garage Band", "Tapes", "Demo", 180)
+    playlist = world.sandbox.add_playlist("alice", name, [*liked, garage, *others])
+    return SortSource(playlist.id, name)
+
+
+async def test_sorting_a_playlist_makes_playlists_named_after_it_apart_from_liked_songs(world: World) -> None:
+    """Liked Songs then a playlist: two sets of playlists, the playlist's named 'Genre · Road trip 2019 · genrebot'."""
+    await world.link(ALICE, "alice")
+    source = road_trip(world)
+    liked = await world.services.sorting.sort(ALICE, SortOptions(min_playlist_size=1))
+    report = await world.services.sorting.sort(ALICE, SortOptions(min_playlist_size=1), source=source)
+    assert report.source == source and report.total_songs == 30
+    assert {o.playlist_id for o in report.playlists}.isdisjoint({o.playlist_id for o in liked.playlists})
+    for outcome in report.playlists:
+        playlist = world.sandbox.playlists[outcome.playlist_id]
+        assert playlist.name == outcome.name and outcome.name.endswith(" · Road trip 2019 · genrebot")
+        assert "your playlist “Road trip 2019”" in playlist.description
+    assert sum(o.count for o in report.playlists) == 30
+
+
+async def test_resorting_a_playlist_updates_the_same_playlists(world: World) -> None:
+    """Same source and genre, same playlist: a second sort of the playlist makes none."""
+    await world.link(ALICE, "alice")
+    source = road_trip(world)
+    first = await world.services.sorting.sort(ALICE, SortOptions(), source=source)
+    second = await world.services.sorting.sort(ALICE, SortOptions(), source=source)
+    assert [o.playlist_id for o in second.playlists] == [o.playlist_id for o in first.playlists]
+    assert not any(o.created for o in second.playlists) and second.new_songs == 0
+
+
+async def test_a_playlist_sort_says_what_it_skipped(world: World) -> None:
+    """The playlist's local file is not sorted, and the report counts it."""
+    await world.link(ALICE, "alice")
+    report = await world.services.sorting.sort(ALICE, SortOptions(), source=road_trip(world))
+    assert report.skipped == {SKIPPED_LOCAL: 1}
+
+
+async def test_a_long_playlist_name_is_shortened_to_spotifys_limit(world: World) -> None:
+    """A 100-character source name still gives playlist names Spotify accepts (at most 100 characters)."""
+    await world.link(ALICE, "alice")
+    report = await world.services.sorting.sort(ALICE, SortOptions(), source=road_trip(world, name="Long " * 20))
+    assert report.playlists and all(len(o.name) <= 100 and o.name.endswith("… · genrebot") for o in report.playlists)
+
+
+async def test_someone_elses_playlist_fails_the_run_with_a_reason(world: World) -> None:
+    """Bob's playlist is refused by Spotify (403): the sort raises PlaylistNotReadable and records why."""
+    await world.link(ALICE, "alice")
+    bobs = world.sandbox.add_playlist("bob", "Bob's mix", synthetic_library(5, seed=22), public=True)
+    with pytest.raises(PlaylistNotReadable):
+        await world.services.sorting.sort(ALICE, SortOptions(), source=SortSource(bobs.id, "Bob's mix"))
+    run = (await world.services.sorting.recent_runs(ALICE))[0]
+    assert run.status == RunStatus.FAILED and run.error is not None and "PlaylistNotReadable" in run.error

@@ -1,0 +1,153 @@
+"""Choosing a source: which playlists are offered, how what a member submits is understood, and
+how often Spotify is asked for a member's list."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.services.errors import NotLinked, SourceRefused, UnknownSource
+from bot.services.playlist_plan import SortOptions
+from bot.services.sources import PLAYLIST_LIST_TTL_S, source_value, suggest_sources
+from bot.spotify.app import SCOPES
+from bot.spotify.errors import PlaylistNotFound, PlaylistNotReadable
+from music import LIKED_SONGS, SortSource
+from sandbox.records import spotify_id
+from tests.bot.conftest import World
+
+ALICE = 111
+
+
+class FakeMonotonic:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def alices_library(world: World) -> dict[str, str]:
+    """Alice owns two playlists, collaborates on one of Bob's, follows another of Bob's; genrebot made one."""
+    state = world.sandbox
+    ids = {
+        "road": state.add_playlist("alice", "Road Trip").id,
+        "gym": state.add_playlist("alice", "Gym").id,
+        "party": state.add_playlist("bob", "Party", collaborative=True).id,
+        "bobs": state.add_playlist("bob", "Bob's Hits", public=True).id,
+    }
+    state.collaborate("alice", ids["party"])
+    state.follow("alice", ids["bobs"])
+    await world.link(ALICE, "alice")
+    report = await world.services.sorting.sort(ALICE, SortOptions(min_playlist_size=40))
+    ids["genrebot"] = report.playlists[0].playlist_id or ""
+    return ids
+
+
+async def test_suggestions_offer_own_and_shared_playlists_only(world: World) -> None:
+    """Liked Songs first, then what Alice owns or collaborates on; not Bob's followed list, not genrebot's."""
+    ids = await alices_library(world)
+    suggested = suggest_sources(await world.services.sources.playlists(ALICE), "")
+    assert [s.source.playlist_id for s in suggested] == [None, ids["road"], ids["gym"], ids["party"]]
+    assert [s.shared_by for s in suggested] == [None, None, None, "Bob"]
+
+
+async def test_suggestions_match_what_the_member_typed_names_starting_with_it_first(world: World) -> None:
+    """'r' offers Road Trip (starts with it) before Party (contains it); Liked Songs only when it matches."""
+    ids = await alices_library(world)
+    playlists = await world.services.sources.playlists(ALICE)
+    assert [s.source.playlist_id for s in suggest_sources(playlists, "r")] == [ids["road"], ids["party"]]
+    assert [s.source for s in suggest_sources(playlists, "LIKED")] == [LIKED_SONGS]
+
+
+async def test_the_list_is_fetched_once_for_many_keystrokes_and_again_when_old(world: World) -> None:
+    """Ten look-ups within the minute ask Spotify once; after the minute, once more."""
+    await alices_library(world)
+    clock = FakeMonotonic()
+    world.services.sources.monotonic = clock
+    before = world.sandbox.count("GET", "/v1/me/playlists")
+    for _ in range(10):
+        await world.services.sources.playlists(ALICE)
+    assert world.sandbox.count("GET", "/v1/me/playlists") - before == 1
+    clock.now += PLAYLIST_LIST_TTL_S + 1
+    await world.services.sources.playlists(ALICE)
+    assert world.sandbox.count("GET", "/v1/me/playlists") - before == 2
+
+
+async def test_the_kept_lists_are_bounded(world: World) -> None:
+    """With room for one member's list, fetching a second member's drops the first."""
+    await alices_library(world)
+    await world.link(222, "bob")
+    world.services.sources.max_members = 1
+    await world.services.sources.playlists(ALICE)
+    await world.services.sources.playlists(222)
+    before = world.sandbox.count("GET", "/v1/me/playlists")
+    await world.services.sources.playlists(ALICE)
+    assert world.sandbox.count("GET", "/v1/me/playlists") - before == 1
+
+
+async def test_nothing_or_liked_songs_means_liked_songs(world: World) -> None:
+    """No source, 'Liked Songs' or the suggestion value 'liked' all resolve to Liked Songs without Spotify."""
+    for typed in (None, "", "Liked Songs", "liked"):
+        assert await world.services.sources.resolve(ALICE, typed) == LIKED_SONGS
+
+
+async def test_a_suggestion_a_link_or_a_name_resolves_to_the_playlist(world: World) -> None:
+    """The suggestion's value, the playlist's share link, and its exact name (any case) all name Road Trip."""
+    ids = await alices_library(world)
+    road = SortSource(ids["road"], "Road Trip")
+    link = f"https://open.spotify.com/intl-de/playlist/{ids['road']}?si=abc123"
+    for typed in (source_value(road), link, ids["road"], "road trip"):
+        assert await world.services.sources.resolve(ALICE, typed) == road
+
+
+async def test_someone_elses_playlist_is_refused_by_name_or_by_link(world: World) -> None:
+    """Bob's followed playlist, named or linked, and a pasted link to Bob's private one: PlaylistNotReadable."""
+    ids = await alices_library(world)
+    private = world.sandbox.add_playlist("bob", "Bob's secret").id
+    for typed in ("Bob's Hits", f"spotify:playlist:{ids['bobs']}", f"https://open.spotify.com/playlist/{private}"):
+        with pytest.raises(PlaylistNotReadable) as caught:
+            await world.services.sources.resolve(ALICE, typed)
+        assert caught.value.owner == "Bob"
+
+
+async def test_genrebots_own_playlists_are_refused_as_sources(world: World) -> None:
+    """A link to a playlist genrebot made is refused with the reason."""
+    ids = await alices_library(world)
+    with pytest.raises(SourceRefused, match="playlists I made"):
+        await world.services.sources.resolve(ALICE, f"spotify:playlist:{ids['genrebot']}")
+
+
+async def test_two_playlists_with_the_typed_name_ask_the_member_to_pick(world: World) -> None:
+    """A name two of Alice's playlists share is refused with the way out (suggestion or link)."""
+    await alices_library(world)
+    world.sandbox.add_playlist("alice", "Gym")
+    world.services.sources.ttl_s = 0  # see the new playlist at once
+    with pytest.raises(SourceRefused, match="Spotify link"):
+        await world.services.sources.resolve(ALICE, "gym")
+
+
+async def test_unknown_names_and_links_get_clear_refusals(world: World) -> None:
+    """A name of no playlist: UnknownSource; a link Spotify does not know: PlaylistNotFound."""
+    await alices_library(world)
+    with pytest.raises(UnknownSource):
+        await world.services.sources.resolve(ALICE, "Christmas 2031")
+    with pytest.raises(PlaylistNotFound):
+        await world.services.sources.resolve(ALICE, f"spotify:playlist:{spotify_id('nobody made this')}")
+
+
+async def test_a_member_with_an_old_token_is_told_to_link_again_for_shared_playlists(world: World) -> None:
+    """Linked before playlist-read-collaborative: the shared playlist isn't listed, and the refusal says /link."""
+    world.services.spotify_app.scopes = tuple(s for s in SCOPES if s != "playlist-read-collaborative")
+    try:
+        ids = await alices_library(world)
+    finally:
+        del world.services.spotify_app.scopes
+    playlists = await world.services.sources.playlists(ALICE)
+    assert ids["party"] not in {p.id for p in playlists.readable} and not playlists.collaborative_listed
+    with pytest.raises(UnknownSource, match="/link again"):
+        await world.services.sources.resolve(ALICE, "Party")
+
+
+async def test_a_member_who_never_linked_cannot_pick_a_playlist(world: World) -> None:
+    """Resolving a playlist needs the member's Spotify: NotLinked."""
+    with pytest.raises(NotLinked):
+        await world.services.sources.resolve(ALICE, "Road Trip")
