@@ -1,20 +1,40 @@
-"""Autocomplete for slash-command options: genres (one, or a comma-separated list) and time zones.
+"""Autocomplete for slash-command options: genres (one, or a comma-separated list), time zones,
+and sources (Liked Songs or the member's playlists).
 
-Shared by the cogs, so `/sort genres:` and `/leaderboard genre:` offer the same names.
+Shared by the cogs, so `/sort genres:` and `/leaderboard genre:` offer the same names, and
+`/sort source:` and `/schedule set source:` the same sources.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import logging
 from collections.abc import Mapping, Sequence
 
 from discord import app_commands
 
-from bot.services.playlist_plan import Level, genre_label, valid_keys
+from bot.services.errors import ServiceError
+from bot.services.playlist_plan import Level, genre_label, shorten, valid_keys
+from bot.services.sources import (
+    MemberPlaylists,
+    SourceService,
+    SourceSuggestion,
+    source_value,
+    suggest_sources,
+)
 from bot.services.weekly_refresh import known_timezones
+from bot.spotify.errors import SpotifyError
+from music import SortSource
+
+log = logging.getLogger(__name__)
 
 MAX_CHOICES = 25  # Discord shows at most 25 suggestions
 MAX_VALUE_LENGTH = 100  # and takes option values of at most 100 characters
+MAX_NAME_LENGTH = 100  # and choice names of 1 to 100 characters
+# Discord drops an autocomplete answer after 3 seconds; a member's playlists not fetched by then
+# are offered from the next keystroke on (the fetch goes on).
+PLAYLISTS_WAIT_S = 2.0
 
 
 def genre_choices(
@@ -54,3 +74,37 @@ def timezone_choices(current: str) -> list[app_commands.Choice[str]]:
             if len(names) == MAX_CHOICES:
                 break
     return [app_commands.Choice(name=name, value=name) for name in names]
+
+
+async def source_choices(
+    sources: SourceService, discord_id: int, current: str, *, wait_s: float = PLAYLISTS_WAIT_S
+) -> list[app_commands.Choice[str]]:
+    """Liked Songs and the member's readable playlists matching what they typed. Never fails:
+    without their playlists (not linked, Spotify slow or failing) it offers Liked Songs alone."""
+    playlists: MemberPlaylists | None = None
+    try:
+        playlists = await asyncio.wait_for(sources.playlists(discord_id), wait_s)
+    except (TimeoutError, ServiceError, SpotifyError) as error:
+        log.debug("source suggestions for member %s without playlists: %s", discord_id, type(error).__name__)
+    except Exception:
+        log.exception("listing the playlists of member %s failed", discord_id)
+    return suggestion_choices(suggest_sources(playlists, current))
+
+
+def suggestion_choices(suggestions: Sequence[SourceSuggestion]) -> list[app_commands.Choice[str]]:
+    """Discord choices for sources: the name (a shared playlist names its owner), within Discord's
+    limits; the value is 'liked' or the playlist's Spotify URI, which `/sort` resolves."""
+    choices = []
+    for suggestion in suggestions[:MAX_CHOICES]:
+        name = suggestion.source.name
+        if suggestion.shared_by:
+            owner = shorten(suggestion.shared_by, 30)
+            name = f"{shorten(name, MAX_NAME_LENGTH - len(owner) - len(' (shared by )'))} (shared by {owner})"
+        choices.append(app_commands.Choice(name=shorten(name, MAX_NAME_LENGTH), value=source_value(suggestion.source)))
+    return choices
+
+
+def chosen_source_choices(chosen: Sequence[SortSource], current: str) -> list[app_commands.Choice[str]]:
+    """The sources a member already chose (for removing one), matching what they typed."""
+    text = " ".join(current.split()).casefold()
+    return suggestion_choices([SourceSuggestion(s) for s in chosen if text in " ".join(s.name.split()).casefold()])

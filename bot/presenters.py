@@ -17,16 +17,20 @@ import discord
 from discord import app_commands
 
 from bot.services.errors import ServiceError
-from bot.services.playlist_plan import UnknownGenre, genre_label
+from bot.services.playlist_plan import UnknownGenre, genre_label, shorten
 from bot.services.sorting import SortProgress, SortReport
-from bot.services.weekly_refresh import WEEKDAYS, InvalidSchedule
+from bot.services.weekly_refresh import WEEKDAYS, InvalidSchedule, SourceFailure
+from bot.spotify.client import SKIPPED_EPISODE, SKIPPED_LOCAL, SKIPPED_UNAVAILABLE
 from bot.spotify.errors import (
     NeedsRelink,
+    PlaylistNotFound,
+    PlaylistNotReadable,
     SpotifyQuotaExceeded,
     SpotifyRateLimited,
     SpotifyUnavailable,
     UserNotRegistered,
 )
+from music import SortSource
 from storage.records import MemberGenreCount, Run, Schedule, User
 
 CONTENT_LIMIT = 2000
@@ -61,11 +65,17 @@ def chart_file(png: bytes, name: str = CHART_NAME) -> discord.File:
     return discord.File(io.BytesIO(png), filename=name)
 
 
-def progress_text(progress: SortProgress) -> str:
+def source_title(source: SortSource, limit: int = 80) -> str:
+    """A source's name for a message: escaped, one line, shortened."""
+    return safe(shorten(source.name, limit))
+
+
+def progress_text(progress: SortProgress, source: SortSource | None = None) -> str:
     if progress.stage == "reading":
+        songs = "liked songs" if source is None or source.is_liked_songs else f"songs of {source_title(source)}"
         if progress.total:
-            return f"📥 Read {progress.done:,} of {progress.total:,} liked songs…"
-        return "📥 Reading your liked songs…"
+            return f"📥 Read {progress.done:,} of {progress.total:,} {songs}…"
+        return f"📥 Reading your {songs}…"
     if progress.stage == "classifying":
         return f"🧠 Classifying {progress.total:,} songs…" if progress.total else "🧠 Classified."
     if progress.stage == "writing":
@@ -84,18 +94,48 @@ def playlist_lines(report: SortReport) -> list[str]:
     return lines
 
 
-def sort_embed(report: SortReport, *, title: str | None = None) -> discord.Embed:
+_SKIP_REASONS = {
+    SKIPPED_LOCAL: ("local file", "local files", "not on Spotify"),
+    SKIPPED_EPISODE: ("podcast episode", "podcast episodes", "not songs"),
+    SKIPPED_UNAVAILABLE: ("unavailable song", "unavailable songs", "no longer on Spotify"),
+}
+
+
+def skipped_text(report: SortReport) -> str | None:
+    """'1 local file (not on Spotify), 2 podcast episodes (not songs)', or None if nothing was skipped."""
+    parts = []
+    for reason, count in sorted(report.skipped.items(), key=lambda item: -item[1]):
+        one, many, why = _SKIP_REASONS.get(reason, (reason, reason, ""))
+        parts.append(f"{count:,} {one if count == 1 else many}" + (f" ({why})" if why else ""))
+    if report.duplicates:
+        parts.append(f"{report.duplicates:,} repeated {'entry' if report.duplicates == 1 else 'entries'} (sorted once)")
+    return ", ".join(parts) or None
+
+
+def sort_title(report: SortReport) -> str:
     dry = " (dry run: nothing written)" if report.dry_run else ""
-    embed = discord.Embed(
-        title=(title or f"Sorted {report.total_songs:,} liked songs{dry}")[:TITLE_LIMIT],
-        colour=SPOTIFY_GREEN,
-    )
+    if report.source.is_liked_songs:
+        return f"Sorted {report.total_songs:,} liked songs{dry}"
+    return f"Sorted {report.total_songs:,} songs from {source_title(report.source)}{dry}"
+
+
+def sort_embed(report: SortReport, *, title: str | None = None) -> discord.Embed:
+    embed = discord.Embed(title=(title or sort_title(report))[:TITLE_LIMIT], colour=SPOTIFY_GREEN)
     lines = playlist_lines(report) or ["No genre had enough songs for a playlist."]
     embed.description = fit_lines(lines, DESCRIPTION_LIMIT)
     embed.add_field(name="Unsorted", value=f"{report.unsorted:,} songs (low confidence or small genre)")
     if report.not_chosen:
         embed.add_field(name="Not in your chosen genres", value=f"{report.not_chosen:,} songs")
     embed.add_field(name="New since last time", value=f"{report.new_songs:,}")
+    skipped = skipped_text(report)
+    if skipped:
+        embed.add_field(name="Skipped", value=skipped[:FIELD_VALUE_LIMIT], inline=False)
+    if report.collaborative_playlists_hidden:
+        embed.add_field(
+            name="Shared playlists",
+            value="Run /link again to also see the playlists you collaborate on as sources.",
+            inline=False,
+        )
     embed.set_image(url=f"attachment://{CHART_NAME}")
     embed.set_footer(text=f"model {report.model_version} · {report.seconds:.1f}s")
     return embed
@@ -104,7 +144,8 @@ def sort_embed(report: SortReport, *, title: str | None = None) -> discord.Embed
 def weekly_summary(report: SortReport) -> str:
     """'14 new songs: +6 Rock, +8 Latin' (or a quiet-week line)."""
     if report.new_songs == 0:
-        return f"No new liked songs this week; your {len(report.playlists)} playlists are up to date."
+        news = "No new liked songs" if report.source.is_liked_songs else f"Nothing new in {source_title(report.source)}"
+        return f"{news} this week; your {len(report.playlists)} playlists are up to date."
     parts = [
         f"+{o.new_count} {genre_label(o.key)}"
         for o in sorted(report.playlists, key=lambda o: (-o.new_count, o.key))
@@ -116,7 +157,10 @@ def weekly_summary(report: SortReport) -> str:
 
 
 def weekly_embed(report: SortReport) -> discord.Embed:
-    embed = sort_embed(report, title="Your weekly genrebot refresh")
+    title = "Your weekly genrebot refresh"
+    if not report.source.is_liked_songs:
+        title += f": {source_title(report.source)}"
+    embed = sort_embed(report, title=title)
     embed.description = fit_lines([weekly_summary(report), "", *playlist_lines(report)], DESCRIPTION_LIMIT)
     return embed
 
@@ -194,13 +238,31 @@ def dm_status_note(run: Run) -> str:
     return ""
 
 
-def schedule_text(schedule: Schedule | None) -> str:
+def schedule_text(schedule: Schedule | None, sources: Sequence[SortSource] = ()) -> str:
     if schedule is None or not schedule.enabled:
         return "Off — turn it on with /schedule set"
     text = f"{WEEKDAYS[schedule.weekday].title()}s at {schedule.hour:02d}:00 ({safe(schedule.timezone)})"
     if schedule.next_run:
         text += f", next {discord_relative_time(schedule.next_run)}"
+    if sources:
+        text += f". It sorts {sources_text(sources)}"
     return text
+
+
+def sources_text(sources: Sequence[SortSource]) -> str:
+    """'Liked Songs, Road Trip and Party'."""
+    names = [source_title(source, 60) for source in sources]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def refresh_failures_text(failures: Sequence[SourceFailure]) -> str:
+    """One DM line per source the weekly refresh could not read."""
+    lines = ["Weekly refresh: I couldn't sort every source you chose."]
+    for failure in failures:
+        reason = error_message(failure.error) or "Spotify refused it."
+        lines.append(f"• {source_title(failure.source)}: {reason}")
+    lines.append("Remove a source with /schedule remove.")
+    return fit_lines(lines, CONTENT_LIMIT)
 
 
 def discord_relative_time(moment: datetime) -> str:
@@ -215,6 +277,18 @@ def error_message(error: BaseException) -> str | None:
         return f"I don't know the genre(s) {unknown}. Pick from: {', '.join(error.valid)}."
     if isinstance(error, ServiceError | InvalidSchedule):
         return str(error)
+    if isinstance(error, PlaylistNotReadable):
+        name = f"“{safe(shorten(error.name, 80))}”" if error.name else "That playlist"
+        owner = safe(shorten(error.owner, 60)) if error.owner else "someone else"
+        return (
+            f"{name} belongs to {owner}. Spotify lets genrebot read only playlists you own or collaborate on: "
+            f"make your own copy of it in Spotify (or ask {owner} to add you as a collaborator), then sort that."
+        )
+    if isinstance(error, PlaylistNotFound):
+        return (
+            "Spotify has no playlist of yours at that link: it may have been deleted. Playlists Spotify makes "
+            "(Discover Weekly, Daily Mix…) can't be read by apps: copy its songs into a playlist of your own."
+        )
     if isinstance(error, NeedsRelink):
         return "Spotify needs you to link your account again (links expire after a while). Run /link."
     if isinstance(error, UserNotRegistered):

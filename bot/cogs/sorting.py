@@ -1,4 +1,5 @@
-"""/sort, /genres and /stats: sorting a member's Liked Songs and showing their genre mix."""
+"""/sort, /genres and /stats: sorting a member's Liked Songs (or one of their playlists) and
+showing their genre mix."""
 
 from __future__ import annotations
 
@@ -11,12 +12,13 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import presenters
-from bot.choices import genre_choices, split_genres
+from bot.choices import genre_choices, source_choices, split_genres
 from bot.replies import InteractionReply, send_dm
 from bot.services import charts
 from bot.services.errors import AlreadyRunning
 from bot.services.playlist_plan import Level, SortOptions, resolve_genres
 from bot.services.sorting import SortProgress, SortReport
+from music import SortSource
 
 if TYPE_CHECKING:
     from bot.discord_bot import GenreBot
@@ -28,8 +30,9 @@ class Sorting(commands.Cog):
     def __init__(self, bot: GenreBot) -> None:
         self.bot = bot
 
-    @app_commands.command(name="sort", description="Sort your Liked Songs into genre playlists")
+    @app_commands.command(name="sort", description="Sort your Liked Songs, or one of your playlists, into genre playlists")
     @app_commands.describe(
+        source="What to sort: Liked Songs (the default) or one of your playlists",
         genres="Only these genres, comma-separated (default: all)",
         level="Playlists per genre or per subgenre",
         min_confidence="Leave songs the model is less sure about unsorted (0-1, default 0)",
@@ -40,6 +43,7 @@ class Sorting(commands.Cog):
     async def sort(
         self,
         interaction: discord.Interaction,
+        source: str | None = None,
         genres: str | None = None,
         level: Literal["genre", "subgenre"] = "genre",
         min_confidence: app_commands.Range[float, 0.0, 1.0] = 0.0,
@@ -51,6 +55,7 @@ class Sorting(commands.Cog):
         if services.sorting.is_running(interaction.user.id):
             raise AlreadyRunning()
         await interaction.response.defer(ephemeral=True, thinking=True)
+        chosen_source = await services.sources.resolve(interaction.user.id, source)
         taxonomy = services.classifier.taxonomy
         chosen = resolve_genres(split_genres(genres), taxonomy, level) if genres else None
         options = SortOptions(
@@ -61,8 +66,10 @@ class Sorting(commands.Cog):
             multi=multi,
             dry_run=dry_run,
         )
-        progress = _ProgressEditor(InteractionReply(interaction))
-        report = await services.sorting.sort(interaction.user.id, options, progress=progress.update)
+        progress = _ProgressEditor(InteractionReply(interaction), chosen_source)
+        report = await services.sorting.sort(
+            interaction.user.id, options, source=chosen_source, progress=progress.update
+        )
         await services.weekly_refresh.remember_options(interaction.user.id, options)
         await progress.finish()
         await self._deliver(interaction, progress.reply, report)
@@ -79,6 +86,12 @@ class Sorting(commands.Cog):
             content=presenters.LATE_RESULT_NOTE, embed=embed, file=presenters.chart_file(report.chart_png),
         )
         await self.bot.services.weekly_refresh.record_summary_delivery(report.run_id, status)
+
+    @sort.autocomplete("source")
+    async def source_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await source_choices(self.bot.services.sources, interaction.user.id, current)
 
     @sort.autocomplete("genres")
     async def genres_autocomplete(
@@ -113,8 +126,9 @@ class _ProgressEditor:
     """Edits the deferred reply with progress, at most every PROGRESS_EDIT_INTERVAL_S, and never
     once the reply's token is gone (the result then goes by DM)."""
 
-    def __init__(self, reply: InteractionReply) -> None:
+    def __init__(self, reply: InteractionReply, source: SortSource) -> None:
         self.reply = reply
+        self.source = source
         self.last_edit = 0.0
         self.lock = asyncio.Lock()
         self.done = False
@@ -126,7 +140,7 @@ class _ProgressEditor:
         async with self.lock:
             self.last_edit = now
             try:
-                await self.reply.edit(content=presenters.progress_text(progress))
+                await self.reply.edit(content=presenters.progress_text(progress, self.source))
             except discord.HTTPException:
                 pass  # progress is cosmetic
 

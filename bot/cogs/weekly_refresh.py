@@ -1,4 +1,8 @@
-"""/schedule set|off|status, and the tick that runs due weekly refreshes and DMs each member a summary.
+"""/schedule set|remove|off|status, and the tick that runs due weekly refreshes and DMs each member
+a summary of each source it sorted.
+
+`/schedule set ... source:` adds a source (Liked Songs, or one of the member's playlists) to
+what the refresh sorts; `/schedule remove source:` takes one off; `/schedule status` lists them.
 
 Schedules live in storage, not in APScheduler's job store, so they survive restarts: a tick
 every minute asks the weekly refresh service who is due. A refresh missed while the bot was down
@@ -21,7 +25,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import presenters
-from bot.choices import timezone_choices, timezone_index
+from bot.choices import chosen_source_choices, source_choices, timezone_choices, timezone_index
 from bot.replies import DmStatus, send_dm
 from bot.services.sorting import SortReport
 from bot.services.weekly_refresh import WEEKDAYS, RefreshPostponed, parse_weekday
@@ -66,7 +70,12 @@ class WeeklyRefresh(commands.GroupCog, group_name="schedule", group_description=
             self.scheduler.shutdown(wait=False)
 
     @app_commands.command(name="set", description="Refresh your playlists every week at this time")
-    @app_commands.describe(weekday="Day of the week", hour="Hour of the day (0-23)", timezone="e.g. Europe/Berlin")
+    @app_commands.describe(
+        weekday="Day of the week",
+        hour="Hour of the day (0-23)",
+        timezone="e.g. Europe/Berlin",
+        source="Also refresh the playlists made from this source (default: Liked Songs)",
+    )
     @app_commands.choices(weekday=WEEKDAY_CHOICES)
     async def set_(
         self,
@@ -74,16 +83,43 @@ class WeeklyRefresh(commands.GroupCog, group_name="schedule", group_description=
         weekday: app_commands.Choice[str],
         hour: app_commands.Range[int, 0, 23],
         timezone: str,
+        source: str | None = None,
     ) -> None:
         services = self.bot.services
-        await interaction.response.defer(ephemeral=True, thinking=True)  # before the write below
+        await interaction.response.defer(ephemeral=True, thinking=True)  # before the writes (and Spotify) below
         await services.linking.linked_user(interaction.user.id)
+        chosen = await services.sources.resolve(interaction.user.id, source) if source else None
         schedule = await services.weekly_refresh.set_schedule(
             interaction.user.id, parse_weekday(weekday.value), int(hour), timezone
         )
+        if chosen is not None:
+            sources = await services.weekly_refresh.add_source(interaction.user.id, chosen)
+        else:
+            sources = await services.weekly_refresh.sources(interaction.user.id)
         await interaction.edit_original_response(
-            content=f"Weekly refresh on: {presenters.schedule_text(schedule)}. I'll DM you a summary."
+            content=f"Weekly refresh on: {presenters.schedule_text(schedule, sources)}. I'll DM you a summary."
         )
+
+    @set_.autocomplete("source")
+    async def set_source_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await source_choices(self.bot.services.sources, interaction.user.id, current)
+
+    @app_commands.command(name="remove", description="Stop refreshing the playlists made from one source")
+    @app_commands.describe(source="A source your weekly refresh sorts")
+    async def remove(self, interaction: discord.Interaction, source: str) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)  # before the write below
+        sources = await self.bot.services.weekly_refresh.remove_source(interaction.user.id, source)
+        await interaction.edit_original_response(
+            content=f"Your weekly refresh now sorts {presenters.sources_text(sources)}."
+        )
+
+    @remove.autocomplete("source")
+    async def remove_source_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return chosen_source_choices(await self.bot.services.weekly_refresh.sources(interaction.user.id), current)
 
     @set_.autocomplete("timezone")
     async def timezone_autocomplete(
@@ -98,10 +134,12 @@ class WeeklyRefresh(commands.GroupCog, group_name="schedule", group_description=
         text = "Weekly refresh is off." if stopped else "You had no weekly refresh on."
         await interaction.edit_original_response(content=text)
 
-    @app_commands.command(name="status", description="When your next weekly refresh runs")
+    @app_commands.command(name="status", description="When your next weekly refresh runs, and what it sorts")
     async def status(self, interaction: discord.Interaction) -> None:
-        schedule = await self.bot.services.weekly_refresh.schedule(interaction.user.id)
-        await interaction.response.send_message(presenters.schedule_text(schedule), ephemeral=True)
+        weekly_refresh = self.bot.services.weekly_refresh
+        schedule = await weekly_refresh.schedule(interaction.user.id)
+        sources = await weekly_refresh.sources(interaction.user.id)
+        await interaction.response.send_message(presenters.schedule_text(schedule, sources), ephemeral=True)
 
     async def run_due(self) -> int:
         """Refresh every member whose time has come; returns how many were started."""
@@ -114,7 +152,7 @@ class WeeklyRefresh(commands.GroupCog, group_name="schedule", group_description=
             await asyncio.sleep(random.uniform(0, self.jitter_s))
         async with self._slots:
             try:
-                report = await self.bot.services.weekly_refresh.refresh(schedule)
+                refreshed = await self.bot.services.weekly_refresh.refresh(schedule)
             except RefreshPostponed:
                 log.info("weekly refresh of member %s waits for their running sort", schedule.discord_id)
                 return
@@ -125,10 +163,15 @@ class WeeklyRefresh(commands.GroupCog, group_name="schedule", group_description=
                     message = "Your weekly refresh failed on my side; I'll try again next week."
                 await self._send_dm(schedule.discord_id, f"Weekly refresh: {message}")
                 return
-            if report is None:  # another tick claimed this refresh
+            if refreshed is None:  # another tick claimed this refresh
                 return
-            status = await self._send_dm(schedule.discord_id, report)
-            await self.bot.services.weekly_refresh.record_summary_delivery(report.run_id, status)
+            status: DmStatus = "sent"
+            for report in refreshed.reports:  # one summary per source, each with its chart
+                if status in ("sent", "failed"):  # closed DMs or no server in common: don't knock again
+                    status = await self._send_dm(schedule.discord_id, report)
+                await self.bot.services.weekly_refresh.record_summary_delivery(report.run_id, status)
+            if refreshed.failures and status in ("sent", "failed"):
+                await self._send_dm(schedule.discord_id, presenters.refresh_failures_text(refreshed.failures))
 
     async def _send_dm(self, discord_id: int, summary: SortReport | str) -> DmStatus:
         """'sent', 'closed' (the member's DMs are closed), 'left' (no server in common) or 'failed'."""

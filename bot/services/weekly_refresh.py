@@ -1,8 +1,10 @@
-"""The weekly refresh: a member's schedule, when it is next due, and running it.
+"""The weekly refresh: a member's schedule, what it sorts, when it is next due, and running it.
 
 A member's schedule lives in storage; `due()` finds the refreshes whose time has come (one per
-member however many weeks were missed while the bot was down), `refresh()` runs an incremental
-sort with the member's last choices and moves the schedule on a week. Times are computed in
+member however many weeks were missed while the bot was down), `refresh()` sorts each source the
+member chose (Liked Songs unless they chose otherwise; incrementally where that helps) with their
+last choices and moves the schedule on a week. A source that cannot be read (a playlist deleted,
+or no longer theirs) is reported and the others still run. Times are computed in
 the member's own time zone (`next_weekly_run`), so 18:00 stays 18:00 across daylight saving.
 The Discord side (the `/schedule` commands, the tick that finds due members, the DM) is
 `bot.cogs.weekly_refresh`; the summary text is in `bot.presenters`.
@@ -13,6 +15,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import cast, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -20,6 +23,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from bot.services.errors import AlreadyRunning
 from bot.services.playlist_plan import Level, SortOptions
 from bot.services.sorting import SortReport, SortService
+from bot.services.sources import LIKED_SONGS_NAMES, playlist_id_in
+from bot.spotify.errors import PlaylistNotFound, PlaylistNotReadable
+from music import LIKED_SONGS, SortSource
 from storage import Database
 from storage.records import RunOutcome, RunStatus, RunTrigger, Schedule, SortPreferences
 
@@ -27,6 +33,9 @@ log = logging.getLogger(__name__)
 
 SHOWN_ZONE_LENGTH = 40  # how much of an unknown zone name an error message repeats
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+MAX_REFRESH_SOURCES = 5  # each is a sort and a DM every week: a handful keeps both reasonable
+# Failures of one source only: the refresh reports them and goes on with the member's other sources.
+SOURCE_FAILURES = (PlaylistNotReadable, PlaylistNotFound)
 
 
 POSTPONED_REASON = "your own sort was running; retried at the next tick"
@@ -37,7 +46,21 @@ class RefreshPostponed(Exception):
 
 
 class InvalidSchedule(ValueError):
-    """A weekday, hour or time zone a member gave is not valid; the message says which."""
+    """A weekday, hour, time zone or source choice a member gave is not valid; the message says which."""
+
+
+@dataclass(frozen=True)
+class SourceFailure:
+    source: SortSource
+    error: PlaylistNotReadable | PlaylistNotFound  # one of SOURCE_FAILURES
+
+
+@dataclass
+class WeeklyRefreshReport:
+    """One weekly refresh: a report per source sorted, and the sources that could not be read."""
+
+    reports: list[SortReport] = field(default_factory=list)
+    failures: list[SourceFailure] = field(default_factory=list)
 
 
 def parse_weekday(value: str | int) -> int:
@@ -150,17 +173,64 @@ class WeeklyRefreshService:
             log.warning("saved sort options for member %s are unusable; using defaults", discord_id)
             return SortOptions()
 
+    async def sources(self, discord_id: int) -> list[SortSource]:
+        """What the member's weekly refresh sorts, in order: Liked Songs unless they chose otherwise."""
+        return await self.db.sort_preferences.refresh_sources(discord_id) or [LIKED_SONGS]
+
+    async def add_source(self, discord_id: int, source: SortSource) -> list[SortSource]:
+        """Add a source to the weekly refresh (a source already there keeps its place)."""
+        sources = await self.sources(discord_id)
+        if any(s.key == source.key for s in sources):
+            sources = [source if s.key == source.key else s for s in sources]  # the current name
+        elif len(sources) >= MAX_REFRESH_SOURCES:
+            raise InvalidSchedule(
+                f"Your weekly refresh already sorts {MAX_REFRESH_SOURCES} sources, the most it can; "
+                "remove one with /schedule remove first."
+            )
+        else:
+            sources.append(source)
+        await self.db.sort_preferences.save_refresh_sources(discord_id, sources)
+        return sources
+
+    async def remove_source(self, discord_id: int, typed: str) -> list[SortSource]:
+        """Take a source off the weekly refresh: by a suggestion's value, a playlist link, or its name."""
+        sources = await self.sources(discord_id)
+        text = " ".join(typed.split())
+        playlist_id = playlist_id_in(text)
+        liked = text.casefold() in LIKED_SONGS_NAMES
+        remaining = [
+            s
+            for s in sources
+            if not (
+                (liked and s.is_liked_songs)
+                or (playlist_id is not None and s.playlist_id == playlist_id)
+                or s.name.casefold() == text.casefold()
+            )
+        ]
+        if len(remaining) == len(sources):
+            raise InvalidSchedule("That isn't one of your weekly refresh's sources; /schedule status lists them.")
+        if not remaining:
+            raise InvalidSchedule(
+                "The weekly refresh needs at least one source. Add another first, or stop it with /schedule off."
+            )
+        await self.db.sort_preferences.save_refresh_sources(discord_id, remaining)
+        return remaining
+
     async def record_summary_delivery(self, run_id: int, status: str) -> None:
         """Whether the summary DM reached the member ('sent', 'closed', 'failed'), for /status."""
         await self.db.runs.set_dm_status(run_id, status)
 
-    async def refresh(self, schedule: Schedule) -> SortReport | None:
-        """Run one member's weekly refresh and move their schedule on, even if it fails.
+    async def refresh(self, schedule: Schedule) -> WeeklyRefreshReport | None:
+        """Run one member's weekly refresh, one sort per chosen source, and move their schedule on,
+        even if it fails. A source that cannot be read is reported in the result; any other
+        failure (link again, quota...) stops the refresh and is raised.
 
         The due run is claimed first: None if another tick already took it (or the member moved
         the schedule since it was found due), so a due refresh starts exactly once. When the
         member's own sort is running, the refresh waits: RefreshPostponed, the schedule stays due
-        (the next tick tries again) and the postponement is recorded once.
+        (the next tick tries again) and the postponement is recorded once. (A /sort that starts
+        between two sources postpones the rest the same way; the next tick sorts every source
+        again, which finds nothing new in those already done.)
         """
         if self.sorting.is_running(schedule.discord_id):
             await self._record_postponement(schedule)
@@ -172,16 +242,24 @@ class WeeklyRefreshService:
         ):
             return None
         options = await self.saved_options(schedule.discord_id)
-        try:
-            return await self.sorting.sort(
-                schedule.discord_id, options, trigger=RunTrigger.SCHEDULE, incremental=True
-            )
-        except AlreadyRunning:  # a /sort started while the schedule was being moved on: still due
-            await self.db.schedules.set(
-                schedule.discord_id, schedule.weekday, schedule.hour, schedule.timezone, schedule.next_run or now
-            )
-            await self._record_postponement(schedule)
-            raise RefreshPostponed() from None
+        result = WeeklyRefreshReport()
+        for source in await self.sources(schedule.discord_id):
+            try:
+                report = await self.sorting.sort(
+                    schedule.discord_id, options, source=source, trigger=RunTrigger.SCHEDULE, incremental=True
+                )
+            except AlreadyRunning:  # a /sort started while the schedule was being moved on: still due
+                await self.db.schedules.set(
+                    schedule.discord_id, schedule.weekday, schedule.hour, schedule.timezone, schedule.next_run or now
+                )
+                await self._record_postponement(schedule)
+                raise RefreshPostponed() from None
+            except SOURCE_FAILURES as error:
+                log.info("weekly refresh of member %s: source %s failed: %s", schedule.discord_id, source.key, error)
+                result.failures.append(SourceFailure(source, error))
+                continue
+            result.reports.append(report)
+        return result
 
     async def _record_postponement(self, schedule: Schedule) -> None:
         """One 'postponed' run per due refresh, however many ticks it waits (nothing ran since)."""

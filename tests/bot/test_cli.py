@@ -64,8 +64,8 @@ def test_list_commands_prints_the_tree_without_token_or_network(clean_env: dict[
     tree = {c["name"]: c for c in json.loads(result.stdout)}
     assert set(tree) == {"link", "unlink", "sort", "genres", "stats", "status", "schedule", "leaderboard", "privacy"}
     assert {o["name"] for o in tree["sort"]["options"]} == {
-        "genres", "level", "min_confidence", "min_size", "multi", "dry_run"}
-    assert {o["name"] for o in tree["schedule"]["options"]} == {"set", "off", "status"}
+        "source", "genres", "level", "min_confidence", "min_size", "multi", "dry_run"}
+    assert {o["name"] for o in tree["schedule"]["options"]} == {"set", "remove", "off", "status"}
     assert all(c["description"] for c in tree.values())
 
 

@@ -1,29 +1,37 @@
-"""What members read: the weekly summary line and the replies to expected failures."""
+"""What members read: the weekly summary line, a sort's title and what it skipped, and the replies
+to expected failures."""
 
 from __future__ import annotations
 
 import pytest
 from discord import app_commands
 
-from bot.presenters import error_message, weekly_summary
-from bot.services.errors import AlreadyRunning, NotLinked
+from bot.presenters import error_message, skipped_text, sort_title, sources_text, weekly_summary
+from bot.services.errors import AlreadyRunning, NotLinked, SourceRefused, UnknownSource
 from bot.services.playlist_plan import UnknownGenre
 from bot.services.sorting import PlaylistOutcome, SortReport
 from bot.services.weekly_refresh import InvalidSchedule
+from bot.spotify.client import SKIPPED_EPISODE, SKIPPED_LOCAL
 from bot.spotify.errors import (
     NeedsRelink,
+    PlaylistNotFound,
+    PlaylistNotReadable,
     SpotifyQuotaExceeded,
     SpotifyRateLimited,
     SpotifyUnavailable,
     UserNotRegistered,
 )
+from music import LIKED_SONGS, SortSource
 
 
-def report(new_songs: int, new_counts: dict[str, int]) -> SortReport:
+def report(new_songs: int, new_counts: dict[str, int], source: SortSource = LIKED_SONGS) -> SortReport:
     playlists = [PlaylistOutcome(key, key, f"id-{key}", None, 50, n, created=False) for key, n in new_counts.items()]
     return SortReport(run_id=1, discord_id=1, model_version="m", playlists=playlists, unsorted=0, not_chosen=0,
                       total_songs=300, new_songs=new_songs, classified=new_songs, dry_run=False, genre_mix={},
-                      chart_png=b"")
+                      chart_png=b"", source=source)
+
+
+ROAD_TRIP = SortSource("r" * 22, "Road Trip")
 
 
 def test_weekly_summary_counts_new_songs_per_genre_largest_first() -> None:
@@ -38,6 +46,42 @@ def test_weekly_summary_of_a_quiet_week() -> None:
     )
 
 
+def test_weekly_summary_of_a_quiet_week_in_a_playlist_names_it() -> None:
+    """A playlist source with nothing new is named in the quiet-week line."""
+    assert weekly_summary(report(0, {"rock": 0}, ROAD_TRIP)) == (
+        "Nothing new in Road Trip this week; your 1 playlists are up to date."
+    )
+
+
+def test_the_title_says_which_source_was_sorted() -> None:
+    """Liked Songs keep their title; a playlist's title names it, escaped."""
+    assert sort_title(report(0, {})) == "Sorted 300 liked songs"
+    assert sort_title(report(0, {}, SortSource("x" * 22, "**Road** Trip"))) == "Sorted 300 songs from \\*\\*Road\\*\\* Trip"
+
+
+def test_what_was_skipped_is_counted_by_reason() -> None:
+    """Local files and episodes are named with why they were skipped; repeated songs are mentioned."""
+    skipped = report(0, {}, ROAD_TRIP)
+    skipped.skipped, skipped.duplicates = {SKIPPED_LOCAL: 1, SKIPPED_EPISODE: 2}, 1
+    assert skipped_text(skipped) == (
+        "2 podcast episodes (not songs), 1 local file (not on Spotify), 1 repeated entry (sorted once)"
+    )
+    assert skipped_text(report(0, {})) is None
+
+
+def test_a_list_of_sources_reads_as_a_sentence() -> None:
+    """'Liked Songs and Road Trip'."""
+    assert sources_text([LIKED_SONGS]) == "Liked Songs"
+    assert sources_text([LIKED_SONGS, ROAD_TRIP, SortSource("p" * 22, "Party")]) == "Liked Songs, Road Trip and Party"
+
+
+def test_someone_elses_playlist_is_refused_naming_it_its_owner_and_the_way_out() -> None:
+    """The reply names the playlist and owner (escaped) and says what the member can do instead."""
+    message = error_message(PlaylistNotReadable("x" * 22, "@everyone hits", "Bob"))
+    assert message is not None and message.startswith("“@\u200beveryone hits” belongs to Bob.")
+    assert "own or collaborate on" in message and "copy" in message
+
+
 def test_weekly_summary_when_no_new_song_was_sorted() -> None:
     """New likes that all stayed unsorted are counted, and said to be unsorted."""
     assert weekly_summary(report(1, {"rock": 0})) == "1 new song, none confident enough to sort"
@@ -48,7 +92,8 @@ def test_weekly_summary_when_no_new_song_was_sorted() -> None:
     [
         NotLinked(), AlreadyRunning(), InvalidSchedule("hour must be between 0 and 23"), NeedsRelink(),
         UserNotRegistered(), SpotifyQuotaExceeded(3600), SpotifyRateLimited(5), SpotifyUnavailable(),
-        UnknownGenre(["polka"], ["Rock", "Pop"]),
+        UnknownGenre(["polka"], ["Rock", "Pop"]), PlaylistNotReadable("x" * 22, "Hits", "Bob"),
+        PlaylistNotFound("x" * 22), UnknownSource("Road"), SourceRefused("That's one of the playlists I made."),
         app_commands.CommandOnCooldown(app_commands.Cooldown(1, 30), 12.0),
     ],
     ids=lambda e: type(e).__name__,

@@ -1,4 +1,5 @@
-"""The weekly refresh: when it is due in a member's own time zone, and what a refresh does."""
+"""The weekly refresh: when it is due in a member's own time zone, what a refresh does, and the
+sources it sorts."""
 
 from __future__ import annotations
 
@@ -8,7 +9,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.services.playlist_plan import SortOptions
-from bot.services.weekly_refresh import InvalidSchedule, next_weekly_run, parse_timezone, parse_weekday
+from bot.services.weekly_refresh import (
+    MAX_REFRESH_SOURCES,
+    InvalidSchedule,
+    WeeklyRefreshReport,
+    next_weekly_run,
+    parse_timezone,
+    parse_weekday,
+)
+from bot.spotify.errors import PlaylistNotReadable
+from music import LIKED_SONGS, SortSource
 from sandbox.library import synthetic_library
 from storage.records import Schedule
 from tests.bot.conftest import ALICE_SONGS, World
@@ -63,11 +73,18 @@ async def due_after_new_likes(world: World) -> Schedule:
     return due[0]
 
 
+async def run_refresh(world: World, schedule: Schedule) -> WeeklyRefreshReport:
+    """The refresh of a schedule no other tick claimed."""
+    refreshed = await world.services.weekly_refresh.refresh(schedule)
+    assert refreshed is not None
+    return refreshed
+
+
 async def test_refresh_reads_only_the_newest_page_and_adds_songs_at_the_top(world: World) -> None:
     """One page of Liked Songs read; per playlist a followed check, one insert at the top, its details."""
     schedule = await due_after_new_likes(world)
     log_start = len(world.sandbox.requests)
-    report = await world.services.weekly_refresh.refresh(schedule)
+    [report] = (await run_refresh(world, schedule)).reports
     made = world.sandbox.requests[log_start:]
     assert [r.path for r in made if r.method == "GET" and r.path.startswith("/v1/me/tracks")] == ["/v1/me/tracks"]
     assert not [r for r in made if r.method == "PUT" and r.path.endswith("/items")], "no playlist rewritten"
@@ -81,7 +98,7 @@ async def test_refresh_reads_only_the_newest_page_and_adds_songs_at_the_top(worl
 
 async def test_refresh_sorts_every_new_song_into_a_playlist(world: World) -> None:
     """With the member's saved options (min size 1), each new song joins exactly one playlist."""
-    report = await world.services.weekly_refresh.refresh(await due_after_new_likes(world))
+    [report] = (await run_refresh(world, await due_after_new_likes(world))).reports
     assert report.new_songs == NEW_SONGS and report.total_songs == ALICE_SONGS + NEW_SONGS
     assert sum(p.new_count for p in report.playlists) == NEW_SONGS and report.unsorted == 0
 
@@ -119,3 +136,52 @@ async def test_a_due_refresh_started_twice_at_once_runs_once(world: World) -> No
     )
     assert sorted(r is None for r in results) == [False, True]
     assert len(await world.services.sorting.recent_runs(ALICE, limit=50)) == runs_before + 1
+
+
+async def test_a_member_who_never_chose_refreshes_liked_songs(world: World) -> None:
+    """Without a choice, the weekly refresh sorts Liked Songs alone."""
+    assert await world.services.weekly_refresh.sources(ALICE) == [LIKED_SONGS]
+
+
+async def test_refresh_sorts_each_chosen_source_into_its_own_playlists(world: World) -> None:
+    """Liked Songs and a playlist chosen: one report each, the playlist's songs new ones included."""
+    road_trip = world.sandbox.add_playlist("alice", "Road Trip", synthetic_library(20, seed=31, prefix="road"))
+    schedule = await due_after_new_likes(world)
+    await world.services.weekly_refresh.add_source(ALICE, SortSource(road_trip.id, "Road Trip"))
+    refreshed = await run_refresh(world, schedule)
+    liked, playlist = refreshed.reports
+    assert liked.source == LIKED_SONGS and liked.new_songs == NEW_SONGS
+    assert playlist.source.playlist_id == road_trip.id and playlist.total_songs == 20
+    assert all(o.name.endswith(" · Road Trip · genrebot") for o in playlist.playlists)
+    assert not refreshed.failures
+
+
+async def test_a_source_that_cannot_be_read_is_reported_and_the_others_still_run(world: World) -> None:
+    """A chosen playlist that is no longer the member's (Spotify: 403) fails alone; Liked Songs are sorted."""
+    theirs = world.sandbox.add_playlist("bob", "Bob's mix", synthetic_library(8, seed=32, prefix="bob"))
+    schedule = await due_after_new_likes(world)
+    await world.services.weekly_refresh.add_source(ALICE, SortSource(theirs.id, "Bob's mix"))
+    refreshed = await run_refresh(world, schedule)
+    assert [r.source for r in refreshed.reports] == [LIKED_SONGS]
+    [failure] = refreshed.failures
+    assert failure.source.playlist_id == theirs.id and isinstance(failure.error, PlaylistNotReadable)
+
+
+async def test_sources_are_added_once_and_at_most_five(world: World) -> None:
+    """Adding a source twice keeps one; a sixth source is refused with the way out."""
+    for n in range(MAX_REFRESH_SOURCES - 1):
+        await world.services.weekly_refresh.add_source(ALICE, SortSource(f"id{n}", f"List {n}"))
+    again = await world.services.weekly_refresh.add_source(ALICE, SortSource("id0", "List 0 renamed"))
+    assert len(again) == MAX_REFRESH_SOURCES and again[1].name == "List 0 renamed"
+    with pytest.raises(InvalidSchedule, match="/schedule remove"):
+        await world.services.weekly_refresh.add_source(ALICE, SortSource("id9", "One too many"))
+
+
+async def test_removing_a_source_by_value_or_name_and_never_the_last(world: World) -> None:
+    """A source goes by its suggestion value or its name; the last one stays, with /schedule off named."""
+    await world.services.weekly_refresh.add_source(ALICE, SortSource("x" * 22, "Road Trip"))
+    assert await world.services.weekly_refresh.remove_source(ALICE, "liked") == [SortSource("x" * 22, "Road Trip")]
+    with pytest.raises(InvalidSchedule, match="/schedule off"):
+        await world.services.weekly_refresh.remove_source(ALICE, "road trip")
+    with pytest.raises(InvalidSchedule, match="isn't one of"):
+        await world.services.weekly_refresh.remove_source(ALICE, "Party")
