@@ -2,8 +2,10 @@
 
 Starts the Spotify sandbox in-process, links a demo member through the real OAuth flow (the
 consent page redirects to our callback app with a code, which is exchanged for tokens), runs
-the same `SortService` that `/sort` uses, and prints what the member would see in Discord. The
-sandbox's state is saved in the data directory, so a second run updates the same playlists.
+the same `SortService` that `/sort` uses on their Liked Songs and then on their "Road Trip"
+playlist (chosen by name, as a member would type it in `/sort source:`), and prints what the
+member would see in Discord for each. The sandbox's state is saved in the data directory, so a
+second run updates the same playlists.
 """
 
 from __future__ import annotations
@@ -24,35 +26,48 @@ from bot.services.root import Services
 from bot.services.sorting import SortProgress, SortReport
 from bot.settings import Settings
 from bot.web import WebServer, build_web_app
+from music import LIKED_SONGS, SortSource
 from sandbox.demo import demo_sandbox
 from storage.records import RunTrigger
 
 DEMO_DISCORD_ID = 100000000000000001
 DEMO_CLIENT_ID = "genrebot-demo-client"
 DEMO_CLIENT_SECRET = "genrebot-demo-secret"  # only ever valid against the local sandbox
+DEMO_PLAYLIST = "Road Trip"  # the demo member's own playlist (sandbox.demo), sorted after Liked Songs
 
 
 @dataclass
 class DemoResult:
-    report: SortReport
+    report: SortReport  # Liked Songs
     linked_as: str
     chart_path: Path
     seconds: float
     timings: dict[str, float]
+    playlist_report: SortReport  # the demo member's own playlist
+    playlist_chart_path: Path
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "playlists": [
-                {"name": o.name, "id": o.playlist_id, "url": o.url, "count": o.count, "created": o.created}
-                for o in self.report.playlists
-            ],
-            "unsorted": self.report.unsorted,
+            **_report_json(self.report),
             "seconds": round(self.seconds, 3),
-            "total_songs": self.report.total_songs,
             "model_version": self.report.model_version,
             "chart": str(self.chart_path),
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
+            "playlist_source": {**_report_json(self.playlist_report), "chart": str(self.playlist_chart_path)},
         }
+
+
+def _report_json(report: SortReport) -> dict[str, Any]:
+    return {
+        "source": report.source.name,
+        "playlists": [
+            {"name": o.name, "id": o.playlist_id, "url": o.url, "count": o.count, "created": o.created}
+            for o in report.playlists
+        ],
+        "unsorted": report.unsorted,
+        "total_songs": report.total_songs,
+        "skipped": report.skipped,
+    }
 
 
 class ProgressLine:
@@ -101,14 +116,22 @@ async def run_demo(data_dir: Path, *, show_progress: bool = True) -> DemoResult:
                 linked_as = await _link_through_oauth(services, DEMO_DISCORD_ID)
                 timings["link"] = time.perf_counter() - step
 
+                source: SortSource = LIKED_SONGS
+
                 async def on_progress(progress: SortProgress) -> None:
-                    line.show(progress_text(progress))
+                    line.show(progress_text(progress, source))
 
                 step = time.perf_counter()
                 report = await services.sorting.sort(
                     DEMO_DISCORD_ID, SortOptions(), trigger=RunTrigger.DEMO, progress=on_progress
                 )
                 timings["sort"] = time.perf_counter() - step
+                step = time.perf_counter()
+                source = await services.sources.resolve(DEMO_DISCORD_ID, DEMO_PLAYLIST)  # as typed in /sort source:
+                playlist_report = await services.sorting.sort(
+                    DEMO_DISCORD_ID, SortOptions(), source=source, trigger=RunTrigger.DEMO, progress=on_progress
+                )
+                timings["sort playlist"] = time.perf_counter() - step
             finally:
                 await web.stop()
                 await services.close()
@@ -118,7 +141,11 @@ async def run_demo(data_dir: Path, *, show_progress: bool = True) -> DemoResult:
     chart_path = data_dir / "charts" / "demo-genre-mix.png"
     chart_path.parent.mkdir(parents=True, exist_ok=True)
     chart_path.write_bytes(report.chart_png)
-    return DemoResult(report, linked_as, chart_path, time.perf_counter() - started, timings)
+    playlist_chart_path = data_dir / "charts" / "demo-playlist-genre-mix.png"
+    playlist_chart_path.write_bytes(playlist_report.chart_png)
+    return DemoResult(
+        report, linked_as, chart_path, time.perf_counter() - started, timings, playlist_report, playlist_chart_path
+    )
 
 
 def _demo_settings(data_dir: Path, sandbox_base: str, redirect_uri: str) -> Settings:
@@ -147,16 +174,18 @@ async def _link_through_oauth(services: Services, discord_id: int) -> str:
 
 
 def render_text(result: DemoResult) -> str:
-    """The embed the member would get in Discord, as plain text."""
-    embed = sort_embed(result.report)
-    lines = [f"Linked as {result.linked_as}.", "", f"== {embed.title} =="]
-    lines.extend((embed.description or "").splitlines())
-    for field in embed.fields:
-        lines.append(f"{field.name}: {field.value}")
+    """The embeds the member would get in Discord (Liked Songs, then the playlist), as plain text."""
+    lines = [f"Linked as {result.linked_as}."]
+    for report, chart in ((result.report, result.chart_path), (result.playlist_report, result.playlist_chart_path)):
+        embed = sort_embed(report)
+        lines.extend(["", f"== {embed.title} =="])
+        lines.extend((embed.description or "").splitlines())
+        for field in embed.fields:
+            lines.append(f"{field.name}: {field.value}")
+        lines.append(f"Genre-mix chart: {chart}")
     lines.append("")
     lines.append("Timings: " + ", ".join(f"{k} {v:.1f}s" for k, v in result.timings.items()))
     lines.append(f"Total: {result.seconds:.1f}s")
-    lines.append(f"Genre-mix chart: {result.chart_path}")
     return "\n".join(lines)
 
 

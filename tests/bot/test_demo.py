@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 
 from bot.services.playlist_plan import playlist_name
-from sandbox.library import demo_library
+from sandbox.library import demo_library, demo_playlist_songs
 
 DEMO_SONGS = len(demo_library())
+ROAD_TRIP_SONGS = len(demo_playlist_songs())  # and one local file, which is skipped
 
 
 def genrebot(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -52,10 +53,24 @@ def test_demo_twice_updates_the_same_playlists(clean_env: dict[str, str], demo_d
     assert not any(p["created"] for p in second["playlists"])
 
 
+def test_demo_sorts_the_demo_members_playlist_after_liked_songs(clean_env: dict[str, str], demo_data: Path) -> None:
+    """Road Trip gets playlists of its own, named after it; its local file is skipped; a rerun reuses them."""
+    first = run_json(demo_data, clean_env)["playlist_source"]
+    assert first["source"] == "Road Trip" and first["total_songs"] == ROAD_TRIP_SONGS == 37
+    assert first["skipped"] == {"local file": 1}
+    assert sum(p["count"] for p in first["playlists"]) + first["unsorted"] == ROAD_TRIP_SONGS
+    assert first["playlists"] and all(p["name"].endswith(" · Road Trip · genrebot") for p in first["playlists"])
+    assert Path(first["chart"]).read_bytes().startswith(b"\x89PNG")
+    second = run_json(demo_data, clean_env)["playlist_source"]
+    assert [p["id"] for p in second["playlists"]] == [p["id"] for p in first["playlists"]]
+    assert not any(p["created"] for p in second["playlists"])
+
+
 def test_demo_prints_what_the_member_would_see_and_its_progress(clean_env: dict[str, str], demo_data: Path) -> None:
     """Text mode prints the Discord reply as text; progress goes to stderr."""
     result = genrebot("demo", "--data-dir", str(demo_data), env=clean_env, cwd=demo_data.parent)
     assert result.returncode == 0, result.stderr
     assert "Linked as Demo Member." in result.stdout and "Genre-mix chart:" in result.stdout
     assert f"Sorted {DEMO_SONGS:,} liked songs" in result.stdout
+    assert f"Sorted {ROAD_TRIP_SONGS} songs from Road Trip" in result.stdout
     assert f"Read {DEMO_SONGS} of {DEMO_SONGS} liked songs" in result.stderr
