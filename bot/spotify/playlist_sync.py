@@ -31,10 +31,11 @@ def write_playlist(
     description: str,
     uris: list[str],
     prepend: list[str] | None = None,
+    append: list[str] | None = None,
 ) -> PlaylistWrite:
-    """Make the playlist hold `uris`. With `prepend`, the caller vouches that the playlist already
-    holds `uris` minus these newest songs, so only they are added at the top (one request for up
-    to 100 songs, instead of rewriting the whole playlist every week)."""
+    """Make the playlist hold `uris`. With `prepend` (or `append`), the caller vouches that the
+    playlist already holds `uris` minus these songs, so only they are added at the top (or the
+    end): one request for up to 100 songs, instead of rewriting the whole playlist every week."""
     playlist_id: str | None = None
     url = ""
     if existing_id and client.playlist_is_followed(existing_id):
@@ -51,6 +52,11 @@ def write_playlist(
     if prepend is not None:
         for start in range(0, len(prepend), 100):
             client.add_playlist_items(playlist_id, prepend[start : start + 100], position=start)
+        client.update_playlist_details(playlist_id, name, description)
+        return PlaylistWrite(playlist_id, url, created=False)
+    if append is not None:
+        for start in range(0, len(append), 100):
+            client.add_playlist_items(playlist_id, append[start : start + 100])
         client.update_playlist_details(playlist_id, name, description)
         return PlaylistWrite(playlist_id, url, created=False)
 

@@ -46,7 +46,9 @@ class SortJob:
     discord_id: int
     run_id: int
     options: SortOptions
-    incremental: bool  # read only the songs liked since the last read (the weekly refresh; Liked Songs only)
+    # The weekly refresh: read only the songs liked since the last read (a playlist is read whole),
+    # and add only the new songs to playlists that hold the rest.
+    incremental: bool
     source: SortSource = LIKED_SONGS
 
 
@@ -140,8 +142,7 @@ class SortService:
                 else:
                     outcomes = await self.writer.write(
                         job.discord_id, client, plan, library.new_ids,
-                        # A playlist's new songs can be anywhere in it: only Liked Songs take the prepend path.
-                        incremental=job.incremental and source.is_liked_songs,
+                        incremental=job.incremental,
                         report_progress=report_progress,
                         source=source,
                     )

@@ -3,7 +3,8 @@
 Playlists genrebot made before from the same source are reused (their ids are in storage, per
 source and genre), others are made; a playlist's name says its source unless that is Liked Songs
 ("Rock · Road Trip · genrebot"). A weekly
-refresh that only added songs inserts them at the top instead of rewriting the playlist. A
+refresh that only added songs inserts them at the top (Liked Songs) or the end (a playlist)
+instead of rewriting the playlist. A
 playlist made but not filled is remembered, so the next run fills it instead of making another.
 A dry run writes nothing and says what would happen.
 """
@@ -89,9 +90,14 @@ class PlaylistWriter:
         async def write_one(key: str, ids: list[str]) -> PlaylistOutcome:
             nonlocal written
             record = existing.get(key)
-            prepend = _songs_to_prepend(record, ids, new_ids) if incremental else None
+            # Liked Songs gain songs at the top, playlists usually at the end: add just those.
+            at_end = not source.is_liked_songs
+            added = _new_songs_only(record, ids, new_ids, at_end=at_end) if incremental else None
+            prepend, append = (None, added) if at_end else (added, None)
             async with slots:
-                result = await self._write_playlist(discord_id, client, key, ids, record, prepend, today, source)
+                result = await self._write_playlist(
+                    discord_id, client, key, ids, record, prepend, append, today, source
+                )
             await self.db.playlists.upsert(
                 PlaylistRecord(discord_id, key, result.id, result.url, len(ids), self.clock(), source.key)
             )
@@ -123,6 +129,7 @@ class PlaylistWriter:
         ids: list[str],
         record: PlaylistRecord | None,
         prepend: list[str] | None,
+        append: list[str] | None,
         today: str,
         source: SortSource,
     ) -> PlaylistWrite:
@@ -135,6 +142,7 @@ class PlaylistWriter:
                 description=playlist_description(key, source, len(ids), today),
                 uris=[_uri(t) for t in ids],
                 prepend=prepend,
+                append=append,
             )
         except PlaylistWriteFailed as failed:
             if failed.playlist_id and (record is None or record.playlist_id != failed.playlist_id):
@@ -145,14 +153,20 @@ class PlaylistWriter:
             raise
 
 
-def _songs_to_prepend(record: PlaylistRecord | None, ids: list[str], new_ids: set[str]) -> list[str] | None:
+def _new_songs_only(
+    record: PlaylistRecord | None, ids: list[str], new_ids: set[str], *, at_end: bool
+) -> list[str] | None:
     """The new songs alone, when the playlist already holds exactly the rest.
 
-    New songs are the newest, so they lead the list; if the stored playlist holds the others
-    (same count), adding the new ones at the top gives the full list in one request.
+    New liked songs are the newest, so they lead the list; songs added to a playlist source
+    usually follow the rest. If the new songs sit at that edge of the list and the stored
+    playlist holds the others (same count), adding just them gives the full list in a request
+    or two (none when nothing is new). Otherwise (songs removed, or added in the middle), None:
+    the playlist is rewritten. A source only reordered keeps its genre playlists' order.
     """
     fresh = [t for t in ids if t in new_ids]
-    if record is None or ids[: len(fresh)] != fresh or record.track_count != len(ids) - len(fresh):
+    edge = ids[len(ids) - len(fresh) :] if at_end else ids[: len(fresh)]
+    if record is None or edge != fresh or record.track_count != len(ids) - len(fresh):
         return None
     return [_uri(t) for t in fresh]
 

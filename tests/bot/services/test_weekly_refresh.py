@@ -185,3 +185,62 @@ async def test_removing_a_source_by_value_or_name_and_never_the_last(world: Worl
         await world.services.weekly_refresh.remove_source(ALICE, "road trip")
     with pytest.raises(InvalidSchedule, match="isn't one of"):
         await world.services.weekly_refresh.remove_source(ALICE, "Party")
+
+
+async def sorted_road_trip(world: World) -> tuple[Schedule, SortSource]:
+    """Alice's own 30-song playlist, sorted once (every genre a playlist), chosen for her refresh, due."""
+    road_trip = world.sandbox.add_playlist("alice", "Road Trip", synthetic_library(30, seed=33, prefix="road"))
+    source = SortSource(road_trip.id, "Road Trip")
+    await world.link(ALICE, "alice")
+    options = SortOptions(min_playlist_size=1)
+    await world.services.sorting.sort(ALICE, options, source=source)
+    await world.services.weekly_refresh.remember_options(ALICE, options)
+    await world.services.weekly_refresh.add_source(ALICE, source)
+    await world.services.weekly_refresh.remove_source(ALICE, "liked")
+    schedule = await world.services.weekly_refresh.set_schedule(ALICE, weekday=4, hour=18, timezone="UTC")
+    assert schedule.next_run is not None
+    world.clock.now = schedule.next_run + timedelta(minutes=1)
+    return schedule, source
+
+
+def playlist_item_writes(world: World, since: int) -> list[str]:
+    return [f"{r.method} {r.path}" for r in world.sandbox.requests[since:]
+            if r.method in ("PUT", "POST") and r.path.endswith("/items")]
+
+
+async def test_songs_added_at_the_end_of_a_playlist_source_are_appended_not_rewritten(world: World) -> None:
+    """Six songs added to the end of the source: each genre playlist gets only its new songs, at its end."""
+    schedule, source = await sorted_road_trip(world)
+    added = synthetic_library(6, seed=34, prefix="added")
+    world.sandbox.add_tracks(added)
+    playlist = world.sandbox.playlists[source.playlist_id or ""]
+    playlist.items.extend((t.uri, world.clock.now) for t in added)
+    playlist.snapshot += 1
+    since = len(world.sandbox.requests)
+    [report] = (await run_refresh(world, schedule)).reports
+    assert report.new_songs == 6 and report.total_songs == 36
+    writes = playlist_item_writes(world, since)
+    assert writes and all(w.startswith("POST") for w in writes), "no genre playlist was rewritten"
+    for outcome in report.playlists:
+        items = [uri for uri, _ in world.sandbox.playlists[outcome.playlist_id or ""].items]
+        assert len(items) == outcome.count and {t.uri for t in added} >= set(items[len(items) - outcome.new_count :])
+
+
+async def test_an_unchanged_playlist_source_writes_no_songs(world: World) -> None:
+    """A week without changes to the source: its genre playlists are left as they are."""
+    schedule, _ = await sorted_road_trip(world)
+    since = len(world.sandbox.requests)
+    [report] = (await run_refresh(world, schedule)).reports
+    assert report.new_songs == 0 and playlist_item_writes(world, since) == []
+
+
+async def test_a_song_removed_from_a_playlist_source_leaves_its_genre_playlist(world: World) -> None:
+    """A removal cannot be an append: the genre playlist that held the song is rewritten without it."""
+    schedule, source = await sorted_road_trip(world)
+    playlist = world.sandbox.playlists[source.playlist_id or ""]
+    removed_uri, _ = playlist.items.pop(3)
+    playlist.snapshot += 1
+    [report] = (await run_refresh(world, schedule)).reports
+    assert report.total_songs == 29
+    held = {uri for o in report.playlists for uri, _ in world.sandbox.playlists[o.playlist_id or ""].items}
+    assert removed_uri not in held and len(held) == 29
