@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bench import classifier_throughput, leaderboard, predict_throughput, sort_e2e
+from bench import classifier_throughput, leaderboard, playlist_sources, predict_throughput, sort_e2e
 
 if __name__ == "__main__":
     classifier_throughput.main()
@@ -14,3 +14,5 @@ if __name__ == "__main__":
     leaderboard.main()
     print()
     asyncio.run(sort_e2e.main())
+    print()
+    asyncio.run(playlist_sources.main())

@@ -15,6 +15,7 @@ import os
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
 
@@ -60,12 +61,18 @@ class Sandbox:
     The callback's port is taken (`WebServer.bind`) before the sandbox starts, because Spotify
     redirects only to registered URIs."""
 
-    def __init__(self, users: dict[str, int], callback: WebServer) -> None:
+    def __init__(
+        self,
+        users: dict[str, int],
+        callback: WebServer,
+        target: Callable[[dict[str, int], str, Connection], None] = _serve_sandbox,
+    ) -> None:
+        """`target` seeds and serves the sandbox in the new process (a module-level function)."""
         self.callback = callback
         self.redirect_uri = f"http://127.0.0.1:{callback.bind()}/callback"
         context = multiprocessing.get_context("spawn")
         port_in, port_out = context.Pipe(duplex=False)
-        self.process = context.Process(target=_serve_sandbox, args=(users, self.redirect_uri, port_out), daemon=True)
+        self.process = context.Process(target=target, args=(users, self.redirect_uri, port_out), daemon=True)
         self.process.start()
         if not port_in.poll(120):
             self.stop()
