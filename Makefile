@@ -39,7 +39,7 @@ lint: install-dev
 
 # Every package and the entry point; tests/ may stay looser.
 typecheck: install-dev
-	$(BIN)/mypy bot classifier training storage sandbox music bench cli_errors.py genrebot_cli.py
+	$(BIN)/mypy bot classifier training storage sandbox music bench cli_errors.py cli_output.py genrebot_cli.py
 
 test: lint typecheck
 	$(BIN)/pytest -q

@@ -44,10 +44,35 @@ WEIGHTS = "model.safetensors"
 METADATA = "model.json"
 CODE_VERSION = "genrebot-classifier-3"  # 3: two-level taxonomy, artist/album genre tables, pooling
 BATCH_SIZE = 4096
+MODEL_FILES = (WEIGHTS, METADATA, TAXONOMY_FILE)  # everything write_model_dir puts in a model directory
 
 
 class ModelLoadError(Exception):
     """The model directory is missing, incomplete or not a genrebot model."""
+
+
+class ModelWriteRefused(Exception):
+    """The output path holds something other than a genrebot model: it is never replaced."""
+
+
+def model_files_in(directory: Path) -> frozenset[str] | None:
+    """The files of the genrebot model in `directory`, or None if it holds none (its model.json says)."""
+    try:
+        metadata = json.loads((Path(directory) / METADATA).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(metadata, dict) or not str(metadata.get("format")).startswith("genrebot-model/"):
+        return None  # any genrebot model, this format or an older one, is genrebot's own to replace
+    return frozenset(MODEL_FILES)
+
+
+def _replaceable(out_dir: Path) -> bool:
+    """An empty directory, or a genrebot model directory holding nothing but the model's files."""
+    entries = set(os.listdir(out_dir)) if out_dir.is_dir() else None
+    if entries is None:
+        return False
+    files = model_files_in(out_dir)
+    return not entries or (files is not None and entries <= files)
 
 
 @dataclass(frozen=True)
@@ -136,12 +161,15 @@ def write_model_dir(out_dir: Path, parts: ModelParts, metadata: dict[str, Any]) 
         for file in staging.iterdir():
             file.chmod(0o644)
         staging.chmod(0o755)
-        if out_dir.exists():
-            backup = out_dir.with_name(out_dir.name + ".old")
-            shutil.rmtree(backup, ignore_errors=True)
-            os.replace(out_dir, backup)
+        if out_dir.exists() or out_dir.is_symlink():
+            # Only a model this function wrote (or an empty directory) is replaced, and the old one
+            # goes through a fresh directory of our own: no other path is ever removed.
+            if not _replaceable(out_dir):
+                raise ModelWriteRefused(f"{out_dir} is not a genrebot model directory: not replacing it")
+            replaced = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.replaced-", dir=out_dir.parent))
+            os.replace(out_dir, replaced / "model")
             os.replace(staging, out_dir)
-            shutil.rmtree(backup, ignore_errors=True)
+            shutil.rmtree(replaced, ignore_errors=True)
         else:
             os.replace(staging, out_dir)
     except BaseException:

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = ("README.md", "docs/architecture.md")
 # Paths of our files as the docs write them: bot/services/root.py, storage/schema/V1__x.sql...
 FILE_PATH = re.compile(r"(?<![\w./-])(?:(?:bot|classifier|training|storage|sandbox|music|bench|tests|docs)/[\w/]*\w"
-                       r"\.(?:py|md|sql|json)|genrebot_cli\.py|cli_errors\.py)\b")
+                       r"\.(?:py|md|sql|json)|genrebot_cli\.py|cli_errors\.py|cli_output\.py)\b")
 
 
 @pytest.mark.parametrize("doc", DOCS)

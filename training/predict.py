@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from classifier import Classifier, Prediction
+from cli_output import neutralise_formula_cells
 from training.data import LoadedRows, load_rows
 
 
@@ -59,6 +60,7 @@ def classify_csv(path: Path, classifier: Classifier, *, library: bool = False) -
 
 
 def write_csv(path: Path, frame: pd.DataFrame, *, decimals: int, quote_all: bool = False) -> None:
-    """One CSV write; confidences with `decimals` places, a missing one as an empty cell."""
-    frame.to_csv(path, index=False, float_format=f"%.{decimals}f", na_rep="", lineterminator="\r\n",
+    """One CSV write; confidences with `decimals` places, a missing one as an empty cell, and no
+    cell a spreadsheet would run as a formula (`cli_output.neutralise_formula_cells`)."""
+    neutralise_formula_cells(frame).to_csv(path, index=False, float_format=f"%.{decimals}f", na_rep="", lineterminator="\r\n",
                  quoting=csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL)
