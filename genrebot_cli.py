@@ -34,7 +34,8 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
 
     def _get_help_string(self, action: argparse.Action) -> str | None:
         help_text = action.help or ""
-        if "%(default)" in help_text or action.default in (None, False, argparse.SUPPRESS) or not action.option_strings:
+        unset = action.default is None or action.default is False or action.default is argparse.SUPPRESS
+        if "default" in help_text or unset or not action.option_strings:  # said already, or nothing to say
             return help_text
         return help_text + " (default: %(default)s)"
 

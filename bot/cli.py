@@ -6,9 +6,12 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from bot.services.playlist_plan import SECOND_GENRE_FLOOR  # light: pure logic, no torch or pandas
+
 
 def register(subparsers: Any) -> None:
-    run = subparsers.add_parser("run", help="run the Discord bot (needs DISCORD_TOKEN and a Spotify app)")
+    run = subparsers.add_parser("run", help="run the Discord bot (needs DISCORD_TOKEN and a Spotify app)",
+                                description=RUN_DESCRIPTION)
     run.add_argument("--sync", action="store_true", help="sync slash commands with Discord at start-up")
     run.add_argument(
         "--list-commands",
@@ -18,21 +21,87 @@ def register(subparsers: Any) -> None:
     run.set_defaults(handler=_run)
 
     demo = subparsers.add_parser(
-        "demo", help="link a demo member and sort their library against the local Spotify sandbox"
+        "demo", help="link a demo member and sort their library against the local Spotify sandbox",
+        description=DEMO_DESCRIPTION,
     )
-    demo.add_argument("--data-dir", type=Path, help="where the demo's database and charts go")
+    demo.add_argument("--data-dir", type=Path, metavar="DIR",
+                      help="where the demo's database, stand-in state and charts go "
+                           "(default: a folder of this checkout's own in the user data directory)")
     demo.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     demo.set_defaults(handler=_demo)
 
-    sort = subparsers.add_parser("sort", help="sort an Exportify CSV export into one CSV per genre, no Spotify needed")
-    sort.add_argument("--csv", type=Path, required=True, help="an Exportify export of a playlist or Liked Songs")
-    sort.add_argument("--out", type=Path, required=True, help="directory for the per-genre CSVs")
-    sort.add_argument("--model", type=Path, help="model directory (default: the shipped model)")
+    sort = subparsers.add_parser(
+        "sort", help="sort an Exportify CSV export into one CSV per genre playlist, no Spotify needed",
+        description=SORT_DESCRIPTION)
+    sort.add_argument("--input", "--csv", dest="input", metavar="CSV", type=Path, required=True,
+                      help="an Exportify export of a playlist or of Liked Songs")
+    sort.add_argument("--output", "--out", dest="output", metavar="DIR", type=Path, required=True,
+                      help="a new or empty directory for the CSVs (an earlier sort's only with --force)")
+    sort.add_argument("--force", action="store_true",
+                      help="replace the files of an earlier `genrebot sort` in --output (never anything else)")
+    sort.add_argument("--model", type=Path, help="model directory made by `genrebot train` (default: the shipped model)")
     sort.add_argument("--level", choices=("genre", "subgenre"), default="genre", help="one file per genre or subgenre")
-    sort.add_argument("--min-confidence", type=float, default=0.0, help="below this, songs stay unsorted (0-1)")
-    sort.add_argument("--min-size", type=int, default=5, help="smaller genres go to unsorted.csv (default 5)")
-    sort.add_argument("--multi", action="store_true", help="also add a song to its likely second genre")
+    sort.add_argument("--min-confidence", type=probability, default=0.0, metavar="P",
+                      help="songs the model is less sure of than P (0-1) go to Unsorted")
+    sort.add_argument("--min-size", type=positive_int, default=5, metavar="N",
+                      help="genres with fewer than N songs go to Unsorted")
+    sort.add_argument("--multi", action="store_true",
+                      help="also put a song in its second most likely genre when that is at least "
+                           f"{SECOND_GENRE_FLOOR * 100:.0f}%% likely (and above --min-confidence); --level genre only")
     sort.set_defaults(handler=_sort_csv)
+
+
+RUN_DESCRIPTION = """\
+Run the Discord bot: the slash commands, the OAuth callback web app (WEB_HOST:WEB_PORT) and the
+weekly refresh. Configuration comes from the environment and ./.env (see .env.example); a missing
+or malformed variable stops start-up with one line naming it. Stop it with Ctrl-C (or SIGINT).
+
+example:
+  genrebot run
+  genrebot run --sync              # push the slash commands to Discord now
+  genrebot run --list-commands     # print them as JSON; needs no token or network"""
+
+DEMO_DESCRIPTION = """\
+The whole flow on this machine with no credentials: starts the local Spotify stand-in, links a
+demo member through the real OAuth flow, sorts their library with the same service /sort uses,
+and prints what the member would see in Discord. Playlists and links exist only in the stand-in.
+Run it again to see the same playlists updated.
+
+example:
+  genrebot demo
+  genrebot demo --json --data-dir /tmp/genrebot-demo"""
+
+SORT_DESCRIPTION = """\
+Sort an Exportify export (https://exportify.net) of a playlist or of your Liked Songs into one CSV
+per genre playlist, named after the playlist /sort would make ("Rock · genrebot.csv"), plus
+"Unsorted · genrebot.csv" and all-with-genres.csv (every row with its predicted genre). Each file
+keeps Exportify's own columns. No Spotify or Discord credentials are needed.
+
+example:
+  genrebot sort --input liked_songs.csv --output sorted/
+  genrebot sort --input liked_songs.csv --output sorted/ --level subgenre --min-size 10 --force"""
+
+
+def probability(text: str) -> float:
+    """argparse type: a number from 0 to 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number from 0 to 1, not {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, not {text}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {text}")
+    return value
 
 
 def _settings() -> Any:
@@ -70,12 +139,12 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from bot.demo import main
-    from bot.settings import default_data_dir
+    from bot.demo import default_demo_dir, main
+    from cli_errors import directory_or_absent
 
+    data_dir = directory_or_absent(args.data_dir.expanduser(), "--data-dir") if args.data_dir else default_demo_dir()
     configure_logging("WARNING")
-    data_dir = args.data_dir or default_data_dir() / "demo"
-    return main(data_dir.expanduser(), args.json)
+    return main(data_dir, args.json)
 
 
 def configure_logging(level: str, secrets: Any = ()) -> None:
@@ -86,40 +155,59 @@ def configure_logging(level: str, secrets: Any = ()) -> None:
 
 
 def _sort_csv(args: argparse.Namespace) -> int:
-    """Classify an export's rows and write them back out, grouped, in the export's own columns."""
-    import re
-
-    from bot.services.playlist_plan import SortOptions, genre_label, plan_playlists
-    from cli_errors import UsageError
+    """Classify an export's rows and write them back out, one file per playlist, in the export's own columns."""
+    from bot.services.playlist_plan import SortOptions, genre_label, plan_playlists, playlist_name
+    from cli_errors import UsageError, readable_file
+    from cli_output import check_replaceable, sort_run_in, staged_directory
     from training.cli import classified_csv_or_refuse, classifier_or_refuse
     from training.predict import write_csv
 
-    try:
-        options = SortOptions(level=args.level, min_confidence=args.min_confidence,
-                              min_playlist_size=args.min_size, multi=args.multi)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    if args.multi and args.level != "genre":
+        raise UsageError("--multi applies to --level genre only (a song's second genre, not its second subgenre)")
+    readable_file(args.input, "--input")
+    check_replaceable(args.output, flag="--output", force=args.force, owned=sort_run_in)  # before the work
+    options = SortOptions(level=args.level, min_confidence=args.min_confidence,
+                          min_playlist_size=args.min_size, multi=args.multi)
     classifier = classifier_or_refuse(args.model)
-    classified = classified_csv_or_refuse(args.csv, classifier, library=True)  # a library: pooled
+    classified = classified_csv_or_refuse(args.input, classifier, library=True)  # a library: pooled
     predictions, frame = classified.predictions, classified.frame
     row_ids = [str(i) for i in range(len(predictions))]
     plan = plan_playlists(row_ids, dict(zip(row_ids, predictions, strict=True)), options, classifier.taxonomy)
-    try:
-        args.out.mkdir(parents=True, exist_ok=True)
-        for key, rows in plan.playlists.items():
-            name = re.sub(r"[^a-z0-9]+", "-", genre_label(key).lower()).strip("-") + ".csv"
-            write_csv(args.out / name, frame.iloc[[int(r) for r in rows]], decimals=3, quote_all=True)
-        if plan.unsorted:
-            write_csv(args.out / "unsorted.csv", frame.iloc[[int(r) for r in plan.unsorted]], decimals=3, quote_all=True)
+    files = playlist_files({playlist_name(key): rows for key, rows in plan.playlists.items()},
+                           unsorted=plan.unsorted, unsorted_name=playlist_name("unsorted"))
+    with staged_directory(args.output, flag="--output", force=args.force) as staged:
+        for file_name, rows in files.items():
+            write_csv(staged.file(file_name), frame.iloc[[int(r) for r in rows]], decimals=3, quote_all=True)
         annotated = frame.join(classified.prediction_frame(
             ("Genre", "Genre Confidence", "Subgenre", "Subgenre Confidence")), rsuffix=" (genrebot)")
-        write_csv(args.out / "all-with-genres.csv", annotated, decimals=3, quote_all=True)
-    except OSError as exc:
-        raise UsageError(f"cannot write to {args.out}: {exc.strerror}") from None
+        write_csv(staged.file(ALL_WITH_GENRES), annotated, decimals=3, quote_all=True)
     total = len(predictions)
-    print(f"{total:,} songs from {args.csv.name}, model {classifier.version}:")
+    print(f"{total:,} songs from {args.input.name}, model {classifier.version}:")
     for key, rows in plan.playlists.items():
         print(f"  {genre_label(key):<22} {len(rows):>6,}  ({len(rows) / max(total, 1):.0%})")
     print(f"  {'unsorted':<22} {len(plan.unsorted):>6,}")
-    print(f"wrote {len(plan.playlists)} genre CSVs, unsorted.csv and all-with-genres.csv to {args.out}")
+    print(f"wrote {len(staged.written)} files to {args.output}: " + ", ".join(staged.written))
     return 0
+
+
+ALL_WITH_GENRES = "all-with-genres.csv"
+
+
+def playlist_files(playlists: dict[str, list[str]], *, unsorted: list[str], unsorted_name: str) -> dict[str, list[str]]:
+    """File name -> rows: one per playlist, named after it, and one for the unsorted songs if any.
+
+    Names are made safe for every file system (no path separators or reserved characters) and
+    unique without regard to case: two playlists never share a file.
+    """
+    import re
+
+    files: dict[str, list[str]] = {}
+    taken: set[str] = {ALL_WITH_GENRES.lower()}
+    for name, rows in [*playlists.items(), *([(unsorted_name, unsorted)] if unsorted else [])]:
+        stem = re.sub(r'[\x00-\x1f<>:"/\\|?*]+', "-", name).strip(" .") or "playlist"
+        candidate, number = f"{stem}.csv", 2
+        while candidate.lower() in taken:
+            candidate, number = f"{stem} ({number}).csv", number + 1
+        taken.add(candidate.lower())
+        files[candidate] = rows
+    return files

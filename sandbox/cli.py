@@ -12,7 +12,15 @@ from urllib.parse import urlsplit
 def register(subparsers: Any) -> None:
     from sandbox.state import DEFAULT_REDIRECT_URI
 
-    sandbox = subparsers.add_parser("sandbox", help="run the local Spotify stand-in (accounts service + Web API)")
+    sandbox = subparsers.add_parser(
+        "sandbox", help="run the local Spotify stand-in (accounts service + Web API)",
+        description="Run the local Spotify stand-in (accounts service and Web API) for any Spotify client, "
+                    "behaving as Spotify does for a development-mode app.\n\nexample:\n"
+                    "  genrebot sandbox --port 8999 --redirect-uri http://127.0.0.1:8888/callback\n"
+                    "  # then, for the bot: SPOTIFY_API_BASE=http://127.0.0.1:8999/v1 "
+                    "SPOTIFY_ACCOUNTS_BASE=http://127.0.0.1:8999\n"
+                    "  #   SPOTIFY_CLIENT_ID=sandbox-client SPOTIFY_CLIENT_SECRET=sandbox-secret",
+    )
     sandbox.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     sandbox.add_argument("--port", type=int, default=8999, help="port to listen on (default 8999)")
     sandbox.add_argument("--client-id", default="sandbox-client", help="the app's client id")

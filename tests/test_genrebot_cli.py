@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 GENREBOT = [sys.executable, "-m", "genrebot_cli"]
 
@@ -52,3 +55,84 @@ def test_dotenv_file_is_read(clean_env: dict[str, str], tmp_path: Path) -> None:
     result = run_cli(["run"], clean_env, tmp_path)
     assert result.returncode == 2
     assert "DISCORD_TOKEN" in result.stderr and "SPOTIFY_CLIENT_ID" not in result.stderr
+
+
+def every_command() -> list[list[str]]:
+    """Each subcommand, and each of `db`'s actions, as a user types it."""
+    from genrebot_cli import build_parser
+
+    subparsers = next(a for a in build_parser()._actions if a.dest == "command")
+    commands = []
+    for name, parser in subparsers.choices.items():
+        commands.append([name])
+        for action in parser._actions:
+            if action.dest == "db_command":
+                commands.extend([name, child] for child in action.choices)
+    return commands
+
+
+@pytest.mark.parametrize("command", every_command(), ids=" ".join)
+def test_every_command_explains_itself_with_an_example_and_its_defaults(
+        command: list[str], clean_env: dict[str, str], tmp_path: Path) -> None:
+    """`genrebot X --help`: a description, an example (top-level commands), and every default shown."""
+    from genrebot_cli import build_parser
+
+    result = run_cli([*command, "--help"], clean_env, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"usage: genrebot {' '.join(command)}")
+    if len(command) == 1:
+        assert "\nexample:\n  genrebot " + command[0] in result.stdout
+    parser = build_parser()
+    for word in command:  # walk down to this command's own parser
+        parser = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[word]
+    for action in parser._actions:
+        if action.option_strings and action.default not in (None, False, argparse.SUPPRESS) and action.help:
+            shown = " ".join(result.stdout.split())  # help text wraps
+            assert "default" in (action.help or "") or f"(default: {action.default})" in shown, action.dest
+
+
+@pytest.mark.parametrize("command, flag, default", [
+    (["sort"], "--level", "genre"), (["sort"], "--min-confidence", "0.0"), (["train"], "--seed", "1337"),
+    (["train"], "--output", "genrebot-model"), (["sandbox"], "--client-id", "sandbox-client"),
+])
+def test_the_defaults_the_issue_names_are_in_the_help(command: list[str], flag: str, default: str,
+                                                       clean_env: dict[str, str], tmp_path: Path) -> None:
+    """--level, --min-confidence, --seed, --output and the sandbox's client id say their defaults."""
+    result = run_cli([*command, "--help"], clean_env, tmp_path)
+    options = " ".join(result.stdout[result.stdout.index("\noptions:"):].split())  # help text wraps
+    after_flag = options[options.index(flag):]
+    assert f"(default: {default})" in after_flag[:300]
+
+
+def test_version_is_printed(clean_env: dict[str, str], tmp_path: Path) -> None:
+    """`genrebot --version` prints the installed version."""
+    from importlib.metadata import version
+
+    result = run_cli(["--version"], clean_env, tmp_path)
+    assert result.returncode == 0 and result.stdout.strip() == f"genrebot {version('genrebot')}"
+
+
+@pytest.mark.parametrize("command", [["sort"], ["train"], ["evaluate"], ["predict"]], ids=" ".join)
+def test_input_and_output_flags_are_spelled_the_same_everywhere(
+        command: list[str], clean_env: dict[str, str], tmp_path: Path) -> None:
+    """Every command that reads a file takes --input, and every one that writes takes --output."""
+    result = run_cli([*command, "--help"], clean_env, tmp_path)
+    assert "--input" in result.stdout and "--output" in result.stdout
+
+
+@pytest.mark.parametrize("old, new", [(["sort", "--csv", "X", "--out", "Y"], ["sort", "--input", "X", "--output", "Y"]),
+                                      (["train", "--data", "X", "--out", "Y"], ["train", "--input", "X", "--output", "Y"]),
+                                      (["evaluate", "--data", "X"], ["evaluate", "--input", "X"])])
+def test_old_flag_spellings_still_work(old: list[str], new: list[str]) -> None:
+    """--csv, --data and --out parse to the same options as --input and --output."""
+    from genrebot_cli import build_parser
+
+    assert vars(build_parser().parse_args(old)) == vars(build_parser().parse_args(new))
+
+
+def test_argparse_refusals_are_one_line(clean_env: dict[str, str], tmp_path: Path) -> None:
+    """A missing required flag is one line naming it and where to find help, exit 2."""
+    result = run_cli(["sort"], clean_env, tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == "genrebot sort: the following arguments are required: --input/--csv, " \
+                            "--output/--out (see `genrebot sort --help`)\n"

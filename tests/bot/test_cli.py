@@ -45,15 +45,116 @@ def test_export_is_split_into_genre_files_that_keep_every_row_and_column(tmp_pat
     assert len(annotated) == 30 and all(r["Genre"] for r in annotated)
 
 
-def test_bad_options_are_one_line_errors(tmp_path: Path) -> None:
-    """An impossible --min-confidence is one line naming it, exit status 2."""
+@pytest.mark.parametrize("flag, value", [("--min-confidence", "2"), ("--min-confidence", "high"), ("--min-size", "0")])
+def test_bad_options_are_one_line_errors_naming_the_flag(tmp_path: Path, flag: str, value: str) -> None:
+    """An impossible --min-confidence or --min-size is one line naming the flag (not a field name), exit 2."""
     export = exportify(tmp_path, False)
     result = subprocess.run(
-        [sys.executable, "-m", "genrebot_cli", "sort", "--csv", str(export), "--out", str(tmp_path / "o"),
-         "--min-confidence", "2"],
+        [sys.executable, "-m", "genrebot_cli", "sort", "--csv", str(export), "--out", str(tmp_path / "o"), flag, value],
         capture_output=True, text=True, timeout=120,
     )
-    assert result.returncode == 2 and "min_confidence" in result.stderr and "Traceback" not in result.stderr
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1 and flag in result.stderr
+    assert "min_confidence" not in result.stderr and "min_playlist_size" not in result.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def sort(*args: str, cwd: Path, extra_env: dict[str, str] | None = None,
+         limit_file_size: int | None = None) -> subprocess.CompletedProcess[str]:
+    """`genrebot sort ...` as a user runs it; optionally with a file-size limit (`ulimit -f`) that makes writes fail."""
+    import resource
+
+    def limit() -> None:
+        if limit_file_size is not None:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (limit_file_size, limit_file_size))
+
+    return subprocess.run([sys.executable, "-m", "genrebot_cli", "sort", *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=180, preexec_fn=limit, env={**os.environ, **(extra_env or {})})
+
+
+def snapshot(directory: Path) -> dict[str, bytes]:
+    """Every file under `directory` with its bytes: to show that nothing there changed."""
+    return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
+def test_sort_names_each_file_after_its_playlist_and_lists_only_what_it_wrote(tmp_path: Path) -> None:
+    """Files are "<Genre> · genrebot.csv" like /sort's playlists; the last line lists exactly the files there."""
+    export = exportify(tmp_path, False)
+    result = sort("--input", str(export), "--output", "sorted", "--min-size", "1", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    written = sorted(p.name for p in (tmp_path / "sorted").iterdir() if not p.name.startswith("."))
+    playlists = [name for name in written if name != "all-with-genres.csv"]
+    assert playlists and all(name.endswith(" · genrebot.csv") for name in playlists)
+    assert "Unsorted · genrebot.csv" not in written  # --min-size 1 leaves nothing unsorted...
+    last = result.stdout.strip().splitlines()[-1]
+    assert "Unsorted" not in last  # ...and the summary does not claim an unsorted file
+    assert sorted(last.split(": ", 1)[1].split(", ")) == written
+
+
+def test_sort_refuses_an_output_directory_holding_other_files(tmp_path: Path) -> None:
+    """--output with a user's files in it: one line, exit 2, nothing written or removed there."""
+    export = exportify(tmp_path, False)
+    (tmp_path / "my-playlists").mkdir()
+    (tmp_path / "my-playlists" / "notes.txt").write_text("mine")
+    before = snapshot(tmp_path)
+    for extra in ([], ["--force"]):
+        result = sort("--input", str(export), "--output", "my-playlists", *extra, cwd=tmp_path)
+        assert result.returncode == 2 and "did not write" in result.stderr
+        assert result.stderr.count("\n") == 1
+    assert snapshot(tmp_path) == before
+
+
+def test_a_second_sort_replaces_the_first_only_with_force(tmp_path: Path) -> None:
+    """A genre run then a subgenre run into one folder: refused without --force; with it, only the
+    subgenre run's files are left (no pop.csv beside dance-pop.csv to import twice)."""
+    export = exportify(tmp_path, False)
+    assert sort("--input", str(export), "--output", "sorted", "--min-size", "1", cwd=tmp_path).returncode == 0
+    first = snapshot(tmp_path / "sorted")
+    refused = sort("--input", str(export), "--output", "sorted", "--level", "subgenre", "--min-size", "1", cwd=tmp_path)
+    assert refused.returncode == 2 and "pass --force" in refused.stderr
+    assert snapshot(tmp_path / "sorted") == first
+    forced = sort("--input", str(export), "--output", "sorted", "--level", "subgenre", "--min-size", "1", "--force",
+                  cwd=tmp_path)
+    assert forced.returncode == 0, forced.stderr
+    listed = sorted(forced.stdout.strip().splitlines()[-1].split(": ", 1)[1].split(", "))
+    present = sorted(p.name for p in (tmp_path / "sorted").iterdir() if not p.name.startswith("."))
+    assert present == listed  # every first-run file the second run did not write again is gone
+    assert set(first) - {".genrebot-sort.json"} - set(listed)  # (and there were such files)
+
+
+def test_a_sort_that_fails_while_writing_leaves_the_output_as_it_was(tmp_path: Path) -> None:
+    """A write that fails half-way (the disk fills: here `ulimit -f`) changes nothing in --output."""
+    export = exportify(tmp_path, False)
+    assert sort("--input", str(export), "--output", "sorted", "--min-size", "1", cwd=tmp_path).returncode == 0
+    before = snapshot(tmp_path)
+    # Room for the small per-genre files, not for all-with-genres.csv (about 8 kB), written last.
+    result = sort("--input", str(export), "--output", "sorted", "--level", "subgenre", "--min-size", "1", "--force",
+                  cwd=tmp_path, limit_file_size=4096)
+    assert result.returncode == 2 and "nothing was changed" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert snapshot(tmp_path) == before  # and no staging folder left beside it
+
+
+def test_sort_writes_no_cell_a_spreadsheet_would_run(tmp_path: Path) -> None:
+    """Every file sort writes applies OWASP's rule: formulas become text; negative numbers stay numbers."""
+    from tests.training.test_cli import FORMULAS, cells_a_spreadsheet_would_run, exportify_with_formulas
+
+    result = sort("--input", str(exportify_with_formulas(tmp_path)), "--output", "sorted", "--min-size", "1",
+                  cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    files = list((tmp_path / "sorted").glob("*.csv"))
+    assert files and all(cells_a_spreadsheet_would_run(path) == [] for path in files)
+    with (tmp_path / "sorted" / "all-with-genres.csv").open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["Track Name"] for r in rows[:len(FORMULAS)]] == ["'" + f for f in FORMULAS]
+    assert rows[0]["Loudness"] == "-5.000"
+
+
+def test_multi_with_subgenres_says_it_does_not_apply(tmp_path: Path) -> None:
+    """`--multi --level subgenre` is refused in one line rather than silently ignored."""
+    result = sort("--input", str(exportify(tmp_path, False)), "--output", "o", "--multi", "--level", "subgenre",
+                  cwd=tmp_path)
+    assert result.returncode == 2 and "--multi applies to --level genre only" in result.stderr
 
 
 def test_list_commands_prints_the_tree_without_token_or_network(clean_env: dict[str, str], tmp_path: Path) -> None:
@@ -134,8 +235,14 @@ async def test_run_logs_in_without_voice_warnings_and_stops_on_ctrl_c(
     finally:
         if process.returncode is None:
             process.send_signal(signal.SIGINT)
-        _, rest = await process.communicate()
-        await discord_service.stop()
+        try:
+            _, rest = await asyncio.wait_for(process.communicate(), 120)
+        except TimeoutError:  # never leave a bot running behind a failed test
+            process.kill()
+            await process.wait()
+            raise AssertionError("genrebot run did not stop on Ctrl-C") from None
+        finally:
+            await discord_service.stop()
     stderr = "".join(lines) + rest.decode()
     assert "logging in using static token" in stderr  # the start-up log is there...
     assert not [line for line in stderr.splitlines() if "voice will NOT be supported" in line]  # PyNaCl, davey
