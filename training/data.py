@@ -9,7 +9,6 @@ training and evaluation (drops unusable rows, merges duplicate tracks keeping ev
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -20,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from classifier.features import AUDIO_FEATURES
+from training.csv_input import InputFileError, file_sha256, inspect_csv
 
 
 class DataError(Exception):
@@ -96,6 +96,9 @@ AUDIO_RANGES = {"danceability": (0, 1), "energy": (0, 1), "speechiness": (0, 1),
                 "instrumentalness": (0, 1), "liveness": (0, 1), "valence": (0, 1), "key": (0, 11),
                 "mode": (0, 1), "loudness": (-70, 10), "tempo": (1, 300)}
 PLACEHOLDERS = {"", "?", "empty_field", "nan", "none", "null", "n/a", "-"}
+# A text cell is read up to this many characters (a runaway 50 MB cell costs 4 KB from here on;
+# the file itself is written back as it was); classifier.features caps each name further.
+MAX_FIELD_CHARS = 4096
 TEXT_ROLES = ("name", "artists", "album", "release_date", "label", "subgenre")
 
 
@@ -124,31 +127,44 @@ def find_columns(columns: Sequence[str], overrides: Mapping[str, str | None]) ->
 
 
 def read_csv(path: Path) -> tuple[pd.DataFrame, str]:
-    """The file as strings (nothing guessed), and its sha256."""
-    if not path.exists():
-        raise DataError(f"no such file: {path}")
-    raw = path.read_bytes()
+    """The file as strings (nothing guessed), and its sha256.
+
+    `training.csv_input.inspect_csv` looks first: it refuses what is not a CSV in the user's
+    words and says how to read the rest (encoding, separator, compression).
+    """
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, escapechar=None)
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError, OSError) as exc:
-        raise DataError(f"cannot read {path} as CSV: {type(exc).__name__}") from None
-    return frame, hashlib.sha256(raw).hexdigest()
+        layout = inspect_csv(path)
+    except InputFileError as exc:
+        raise DataError(str(exc)) from None
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, escapechar=None, sep=layout.delimiter,
+                            encoding=layout.encoding, compression=layout.compression)
+    except UnicodeDecodeError:  # UTF-8 at the start, not further on: Windows-1252 reads every byte
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, escapechar=None, sep=layout.delimiter,
+                            encoding="cp1252", encoding_errors="replace", compression=layout.compression)
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path} is empty: export your playlist or Liked Songs again") from None
+    except (pd.errors.ParserError, OSError) as exc:
+        raise DataError(f"cannot read {path} as CSV: {str(exc).splitlines()[0][:200]}") from None
+    if frame.empty and len(frame.columns) > 0:
+        raise DataError(f"{path} has a header but no rows")
+    return frame, file_sha256(path)
 
 
 def _columns_or_refuse(frame: pd.DataFrame, overrides: Mapping[str, str | None]) -> dict[str, str]:
     columns = find_columns(list(frame.columns), overrides)
-    if "name" not in columns or "artists" not in columns:
-        raise DataError(
-            "no recognisable columns: expected a track name (track_name, name, Track Name) and artists "
-            f"(track_artist, artists, artist_name, Artist Name(s)); found {', '.join(list(frame.columns)[:12])}"
-        )
+    expected = {"name": "track name column (track_name, name or Exportify's Track Name)",
+                "artists": "artists column (track_artist, artists, artist_name or Exportify's Artist Name(s))"}
+    missing = [text for role, text in expected.items() if role not in columns]
+    if missing:
+        raise DataError(f"the file has no {' and no '.join(missing)}")
     return columns
 
 
 def _text(frame: pd.DataFrame, columns: Mapping[str, str], role: str, report: CleaningReport) -> pd.Series:
     if role not in columns:
         return pd.Series([""] * len(frame), index=frame.index, dtype=object)
-    series = frame[columns[role]].astype(str).str.strip()
+    series = frame[columns[role]].astype(str).str.slice(0, MAX_FIELD_CHARS).str.strip()
     placeholder = series.str.lower().isin(PLACEHOLDERS)
     if role in ("name", "artists", "album"):
         report.add(f"{role}: placeholder or empty -> missing", int(placeholder.sum()))

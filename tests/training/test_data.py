@@ -63,7 +63,7 @@ def test_rows_to_classify_keep_every_input_row_in_order(tmp_path: Path) -> None:
 def test_unrecognisable_columns_are_refused(tmp_path: Path) -> None:
     """A CSV without a name and an artist column gets a message naming what was expected."""
     bad = write(tmp_path / "bad.csv", ["a", "b"], [[1, 2]])
-    with pytest.raises(DataError, match="expected a track name"):
+    with pytest.raises(DataError, match="no track name column .* and no artists column"):
         load_labelled(bad)
 
 
