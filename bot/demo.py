@@ -11,6 +11,7 @@ second run updates the same playlists.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import sys
 import time
@@ -24,7 +25,7 @@ from bot.presenters import progress_text, sort_embed
 from bot.services.playlist_plan import SortOptions
 from bot.services.root import Services
 from bot.services.sorting import SortProgress, SortReport
-from bot.settings import Settings
+from bot.settings import Settings, default_data_dir
 from bot.web import WebServer, build_web_app
 from music import LIKED_SONGS, SortSource
 from sandbox.demo import demo_sandbox
@@ -34,6 +35,20 @@ DEMO_DISCORD_ID = 100000000000000001
 DEMO_CLIENT_ID = "genrebot-demo-client"
 DEMO_CLIENT_SECRET = "genrebot-demo-secret"  # only ever valid against the local sandbox
 DEMO_PLAYLIST = "Road Trip"  # the demo member's own playlist (sandbox.demo), sorted after Liked Songs
+STAND_IN_NOTE = ("Playlist links point at the local Spotify stand-in's playlists: they have Spotify's form "
+                 "but do not exist on open.spotify.com.")
+STAND_IN_MARK = " (stand-in only)"
+
+
+def default_demo_dir(checkout: Path | None = None) -> Path:
+    """This checkout's own demo folder in the user data directory (two checkouts never share state).
+
+    Keyed by the checkout's path (for an installed package, the environment's), so a fresh clone
+    starts afresh and a second run of the same checkout updates its playlists.
+    """
+    root = (checkout or Path(__file__).resolve().parent.parent).resolve()
+    key = hashlib.sha256(str(root).encode()).hexdigest()[:10]
+    return default_data_dir() / "demo" / f"{root.name}-{key}"
 
 
 @dataclass
@@ -45,6 +60,7 @@ class DemoResult:
     timings: dict[str, float]
     playlist_report: SortReport  # the demo member's own playlist
     playlist_chart_path: Path
+    data_dir: Path
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -54,6 +70,8 @@ class DemoResult:
             "chart": str(self.chart_path),
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
             "playlist_source": {**_report_json(self.playlist_report), "chart": str(self.playlist_chart_path)},
+            "stand_in_note": STAND_IN_NOTE,
+            "data_dir": str(self.data_dir),
         }
 
 
@@ -61,7 +79,8 @@ def _report_json(report: SortReport) -> dict[str, Any]:
     return {
         "source": report.source.name,
         "playlists": [
-            {"name": o.name, "id": o.playlist_id, "url": o.url, "count": o.count, "created": o.created}
+            {"name": o.name, "id": o.playlist_id, "url": o.url, "count": o.count, "created": o.created,
+             "stand_in": True}  # the link has Spotify's form; the playlist exists only in the sandbox
             for o in report.playlists
         ],
         "unsorted": report.unsorted,
@@ -143,9 +162,8 @@ async def run_demo(data_dir: Path, *, show_progress: bool = True) -> DemoResult:
     chart_path.write_bytes(report.chart_png)
     playlist_chart_path = data_dir / "charts" / "demo-playlist-genre-mix.png"
     playlist_chart_path.write_bytes(playlist_report.chart_png)
-    return DemoResult(
-        report, linked_as, chart_path, time.perf_counter() - started, timings, playlist_report, playlist_chart_path
-    )
+    return DemoResult(report, linked_as, chart_path, time.perf_counter() - started, timings, playlist_report,
+                      playlist_chart_path, data_dir)
 
 
 def _demo_settings(data_dir: Path, sandbox_base: str, redirect_uri: str) -> Settings:
@@ -181,11 +199,15 @@ def render_text(result: DemoResult) -> str:
         lines.extend(["", f"== {embed.title} =="])
         lines.extend((embed.description or "").splitlines())
         for field in embed.fields:
-            lines.append(f"{field.name}: {field.value}")
+            lines.extend(f"{field.name}: {field.value}".splitlines())
         lines.append(f"Genre-mix chart: {chart}")
+    # Every Spotify-looking link here points at the stand-in's playlists: say so on its line.
+    lines = [line + STAND_IN_MARK if "https://open.spotify.com/" in line else line for line in lines]
     lines.append("")
     lines.append("Timings: " + ", ".join(f"{k} {v:.1f}s" for k, v in result.timings.items()))
     lines.append(f"Total: {result.seconds:.1f}s")
+    lines.append(STAND_IN_NOTE)
+    lines.append(f"Demo state: {result.data_dir} (--data-dir chooses another; delete it to start afresh)")
     return "\n".join(lines)
 
 

@@ -74,3 +74,47 @@ def test_demo_prints_what_the_member_would_see_and_its_progress(clean_env: dict[
     assert f"Sorted {DEMO_SONGS:,} liked songs" in result.stdout
     assert f"Sorted {ROAD_TRIP_SONGS} songs from Road Trip" in result.stdout
     assert f"Read {DEMO_SONGS} of {DEMO_SONGS} liked songs" in result.stderr
+
+
+def copy_of_checkout(tmp_path: Path) -> Path:
+    """A second clone of this repository (its code, not its .venv or history)."""
+    import shutil
+
+    copy = tmp_path / "second-clone"
+    shutil.copytree(Path.cwd(), copy, ignore=shutil.ignore_patterns(
+        ".venv", ".git", "*.egg-info", "__pycache__", ".*_cache", "bench", "docs"))
+    return copy
+
+
+def test_each_checkout_keeps_its_own_demo_state(clean_env: dict[str, str], tmp_path: Path) -> None:
+    """Without --data-dir, a second clone's first demo starts afresh: its own playlists, every song new."""
+    runs = []
+    for checkout in (Path.cwd(), copy_of_checkout(tmp_path)):
+        result = subprocess.run([sys.executable, "-m", "genrebot_cli", "demo", "--json"], cwd=checkout,
+                                env={**clean_env, "PYTHONPATH": str(checkout)}, capture_output=True, text=True,
+                                timeout=240)
+        assert result.returncode == 0, result.stderr
+        runs.append(json.loads(result.stdout))
+    first, second = runs
+    assert first["data_dir"] != second["data_dir"]
+    assert all(Path(run["data_dir"]).is_relative_to(tmp_path / ".local" / "share" / "genrebot" / "demo") for run in runs)
+    assert all(p["created"] for p in second["playlists"])  # not the first clone's playlists
+
+
+def test_demo_marks_its_playlist_links_as_stand_in_only(clean_env: dict[str, str], demo_data: Path) -> None:
+    """Every Spotify-looking link in the demo's output says the playlist exists only in the stand-in."""
+    result = genrebot("demo", "--data-dir", str(demo_data), env=clean_env, cwd=demo_data.parent)
+    assert result.returncode == 0, result.stderr
+    linked = [line for line in result.stdout.splitlines() if "https://open.spotify.com/" in line]
+    assert linked and all(line.endswith("(stand-in only)") for line in linked)
+    assert "do not exist on open.spotify.com" in result.stdout
+    assert all(p["stand_in"] for p in run_json(demo_data, clean_env)["playlists"])
+
+
+def test_demo_data_dir_that_is_a_file_is_one_line(clean_env: dict[str, str], tmp_path: Path) -> None:
+    """`demo --data-dir FILE`: one line naming the flag, exit 2, the file untouched."""
+    existing = tmp_path / "notes.txt"
+    existing.write_text("mine")
+    result = genrebot("demo", "--data-dir", str(existing), env=clean_env, cwd=tmp_path)
+    assert result.returncode == 2 and "--data-dir" in result.stderr and "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1 and existing.read_text() == "mine"
