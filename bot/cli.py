@@ -156,10 +156,12 @@ def configure_logging(level: str, secrets: Any = ()) -> None:
 
 def _sort_csv(args: argparse.Namespace) -> int:
     """Classify an export's rows and write them back out, one file per playlist, in the export's own columns."""
+    import numpy as np
+
     from bot.services.playlist_plan import SortOptions, genre_label, plan_playlists, playlist_name
     from cli_errors import UsageError, readable_file
     from cli_output import check_replaceable, sort_run_in, staged_directory
-    from training.cli import classified_csv_or_refuse, classifier_or_refuse
+    from training.cli import classified_file_or_refuse, classifier_or_refuse
     from training.predict import write_csv
 
     if args.multi and args.level != "genre":
@@ -169,19 +171,24 @@ def _sort_csv(args: argparse.Namespace) -> int:
     options = SortOptions(level=args.level, min_confidence=args.min_confidence,
                           min_playlist_size=args.min_size, multi=args.multi)
     classifier = classifier_or_refuse(args.model)
-    classified = classified_csv_or_refuse(args.input, classifier, library=True)  # a library: pooled
-    predictions, frame = classified.predictions, classified.frame
-    row_ids = [str(i) for i in range(len(predictions))]
-    plan = plan_playlists(row_ids, dict(zip(row_ids, predictions, strict=True)), options, classifier.taxonomy)
+    classified = classified_file_or_refuse(args.input, classifier, library=True)  # a library: pooled
+    predictions = classified.predictions_by_row()
+    plan = plan_playlists(list(predictions), predictions, options, classifier.taxonomy)
     files = playlist_files({playlist_name(key): rows for key, rows in plan.playlists.items()},
                            unsorted=plan.unsorted, unsorted_name=playlist_name("unsorted"))
+    rows_of = {name: np.sort(np.array(rows, dtype=np.int64)) for name, rows in files.items()}
     with staged_directory(args.output, flag="--output", force=args.force) as staged:
-        for file_name, rows in files.items():
-            write_csv(staged.file(file_name), frame.iloc[[int(r) for r in rows]], decimals=3, quote_all=True)
-        annotated = frame.join(classified.prediction_frame(
-            ("Genre", "Genre Confidence", "Subgenre", "Subgenre Confidence")), rsuffix=" (genrebot)")
-        write_csv(staged.file(ALL_WITH_GENRES), annotated, decimals=3, quote_all=True)
-    total = len(predictions)
+        targets = {name: staged.file(name) for name in [*files, ALL_WITH_GENRES]}
+        for number, frame in enumerate(classified.chunks()):  # the file again, chunk by chunk
+            start, stop = int(frame.index[0]), int(frame.index[-1]) + 1
+            for name, numbers in rows_of.items():
+                mine = numbers[np.searchsorted(numbers, start):np.searchsorted(numbers, stop)]
+                if len(mine) or number == 0:  # every file gets its header from the first chunk
+                    write_csv(targets[name], frame.loc[mine], decimals=3, quote_all=True, append=number > 0)
+            annotated = frame.join(classified.prediction_frame(
+                frame, ("Genre", "Genre Confidence", "Subgenre", "Subgenre Confidence")), rsuffix=" (genrebot)")
+            write_csv(targets[ALL_WITH_GENRES], annotated, decimals=3, quote_all=True, append=number > 0)
+    total = len(classified)
     print(f"{total:,} songs from {args.input.name}, model {classifier.version}:")
     for key, rows in plan.playlists.items():
         print(f"  {genre_label(key):<22} {len(rows):>6,}  ({len(rows) / max(total, 1):.0%})")

@@ -50,6 +50,20 @@ AUDIO_SLICE = slice(len(META_FEATURES), NUMERIC_SIZE)  # audio values + presence
 N_BINS = 16
 BINNED_FEATURES = len(AUDIO_FEATURES) + 2  # audio features, year, duration
 _WORD = re.compile(r"\w+", re.UNICODE)
+# Real titles, albums and artist names are far shorter; a runaway field (a 50 MB cell in a CSV) is
+# cut here so it costs kilobytes, not gigabytes of n-grams.
+MAX_TEXT_CHARS = 512
+MAX_ARTISTS = 32
+
+
+def capped(text: str | None) -> str | None:
+    """`text` cut to MAX_TEXT_CHARS characters (what featurisation reads of any one name)."""
+    return text[:MAX_TEXT_CHARS] if text is not None and len(text) > MAX_TEXT_CHARS else text
+
+
+def capped_artists(artists: Sequence[str]) -> tuple[str, ...]:
+    """At most MAX_ARTISTS artists, each cut to MAX_TEXT_CHARS characters."""
+    return tuple(capped(a) or "" for a in list(artists)[:MAX_ARTISTS])
 
 
 class TrackLike(Protocol):
@@ -196,9 +210,9 @@ def _artists_ids(artists: tuple[str, ...], buckets: int) -> tuple[int, ...]:
 
 def hashed_token_ids(track: TrackLike, buckets: int) -> list[int]:
     """A track's hashed name tokens: title, then album, then artists; "<empty>" when there are none."""
-    ids = _title_ids(track.name, buckets)
-    ids.extend(_text_ids("l", track.album, buckets))
-    ids.extend(_artists_ids(tuple(track.artists), buckets))
+    ids = _title_ids(capped(track.name), buckets)
+    ids.extend(_text_ids("l", capped(track.album), buckets))
+    ids.extend(_artists_ids(capped_artists(track.artists), buckets))
     return ids or [_hash("<empty>", buckets)]
 
 
@@ -219,9 +233,9 @@ def featurise(tracks: Sequence[TrackLike], schema: FeatureSchema) -> Batch:
         ids = hashed_token_ids(track, buckets)
         lengths[row] = len(ids)
         token_ids.extend(ids)
-        artists = tuple(track.artists)
+        artists = capped_artists(track.artists)
         artist_keys[row] = artist_key_hash(artists)
-        album_keys[row] = album_key_hash(artists, track.album)
+        album_keys[row] = album_key_hash(artists, capped(track.album))
         year = parse_year(track.release_date)
         if year is not None:
             years[row] = year

@@ -11,12 +11,12 @@ each lean the same way add up, one confident song is not drowned by a crowd of u
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from classifier.features import TrackLike, album_key_hash, artist_key_hash
+from classifier.features import TrackLike, album_key_hash, artist_key_hash, capped, capped_artists
 
 FLOOR = 1e-6  # no genre is impossible: keeps the logarithm finite
 
@@ -33,8 +33,9 @@ class Pooling:
 
 def library_keys(tracks: Sequence[TrackLike]) -> tuple[np.ndarray, np.ndarray]:
     """Each track's primary-artist key and album key (the same keys the model's features use)."""
-    artists = np.fromiter((artist_key_hash(tuple(t.artists)) for t in tracks), dtype=np.int64, count=len(tracks))
-    albums = np.fromiter((album_key_hash(tuple(t.artists), t.album) for t in tracks), dtype=np.int64,
+    artists = np.fromiter((artist_key_hash(capped_artists(t.artists)) for t in tracks), dtype=np.int64,
+                          count=len(tracks))
+    albums = np.fromiter((album_key_hash(capped_artists(t.artists), capped(t.album)) for t in tracks), dtype=np.int64,
                          count=len(tracks))
     return artists, albums
 
@@ -65,3 +66,36 @@ def pool(probabilities: np.ndarray, artist_keys: np.ndarray, album_keys: np.ndar
     exp = np.exp(mixed)
     result: np.ndarray = (exp / exp.sum(axis=1, keepdims=True)).astype(np.float32)
     return result
+
+
+def pooled_chunks(probabilities: np.ndarray, artist_keys: np.ndarray, album_keys: np.ndarray, weights: Pooling,
+                  rows_per_chunk: int) -> Iterator[np.ndarray]:
+    """`pool`, `rows_per_chunk` rows at a time, equal to it: for a library too big to pool at once
+    (a 200 MB export), memory grows with a chunk and one row of sums per artist and album, not
+    with the library's float64 copies."""
+    n = len(probabilities)
+    if not n or (weights.artist == 0 and weights.album == 0):
+        for start in range(0, n, rows_per_chunk):
+            yield probabilities[start:start + rows_per_chunk].astype(np.float32)
+        return
+    means = {}
+    for name, keys, weight in (("artist", artist_keys, weights.artist), ("album", album_keys, weights.album)):
+        if not weight:
+            continue
+        _, groups = np.unique(keys, return_inverse=True)
+        sums = np.zeros((int(groups.max()) + 1, probabilities.shape[1]), dtype=np.float64)
+        for start in range(0, n, rows_per_chunk):
+            chunk_logs = np.log(np.maximum(probabilities[start:start + rows_per_chunk].astype(np.float64), FLOOR))
+            np.add.at(sums, groups[start:start + rows_per_chunk], chunk_logs)
+        means[name] = (sums / np.bincount(groups)[:, None], groups, keys)
+    for start in range(0, n, rows_per_chunk):
+        stop = min(start + rows_per_chunk, n)
+        logs = np.log(np.maximum(probabilities[start:stop].astype(np.float64), FLOOR))
+        mixed = (1 - weights.artist - weights.album) * logs
+        for name, weight in (("artist", weights.artist), ("album", weights.album)):
+            if name in means:
+                group_means, groups, keys = means[name]
+                mixed += weight * np.where((keys[start:stop] == 0)[:, None], logs, group_means[groups[start:stop]])
+        mixed -= mixed.max(axis=1, keepdims=True)
+        exp = np.exp(mixed)
+        yield (exp / exp.sum(axis=1, keepdims=True)).astype(np.float32)

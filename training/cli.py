@@ -17,9 +17,10 @@ if TYPE_CHECKING:
     from classifier.taxonomy import Taxonomy
     from cli_output import Owned
     from training.dataset import TrainingSet
-    from training.predict import ClassifiedRows
+    from training.predict import ClassifiedFile
 
 SHIPPED_TAXONOMY = Path(__file__).resolve().parent / "taxonomy.json"
+MIN_TRAINING_SONGS = 50
 
 TRAIN_DESCRIPTION = """\
 Train a genre model on labelled Spotify CSVs (any of the public layouts: track_name/track_artist/
@@ -134,14 +135,14 @@ def classifier_or_refuse(path: Path | None) -> Classifier:
         raise UsageError(str(exc)) from None
 
 
-def classified_csv_or_refuse(path: Path, classifier: Classifier, *, library: bool = False) -> ClassifiedRows:
-    """Every row of a CSV, classified (shared by `predict` and `sort --csv`), or a one-line UsageError."""
+def classified_file_or_refuse(path: Path, classifier: Classifier, *, library: bool = False) -> ClassifiedFile:
+    """Every row of a CSV, classified in chunks (shared by `predict` and `sort`), or a one-line UsageError."""
     from cli_errors import UsageError
     from training.data import DataError
-    from training.predict import classify_csv
+    from training.predict import classify_file
 
     try:
-        return classify_csv(path, classifier, library=library)
+        return classify_file(path, classifier, library=library)
     except DataError as exc:
         raise UsageError(str(exc)) from None
 
@@ -177,6 +178,9 @@ def _train(args: argparse.Namespace) -> int:
                                          subgenre_column=args.subgenre_column)
     except DataError as exc:
         raise UsageError(str(exc)) from None
+    if len(data) < MIN_TRAINING_SONGS:  # too few to split into training and validation songs
+        raise UsageError(f"{len(data):,} usable songs are too few to train on: give at least {MIN_TRAINING_SONGS} "
+                         "(a few hundred per genre make a useful model)")
     for path, file in zip(args.data, loaded, strict=True):
         print(f"{path.name}: {file.report.render()}", file=sys.stderr)
     config = TrainConfig(seed=args.seed, threads=args.threads)
@@ -305,11 +309,13 @@ def _predict(args: argparse.Namespace) -> int:
     readable_file(args.input, "--input")
     check_writable_file(args.output, flag="--output", force=args.force)  # before the work
     classifier = classifier_or_refuse(args.model)
-    classified = classified_csv_or_refuse(args.input, classifier, library=args.library)
-    keep = [classified.rows.columns[r] for r in ("track_id", "name", "artists") if r in classified.rows.columns]
+    classified = classified_file_or_refuse(args.input, classifier, library=args.library)
+    keep = [classified.columns[r] for r in ("track_id", "name", "artists") if r in classified.columns]
     with staged_file(args.output, flag="--output", force=args.force) as staged:
-        write_csv(staged, classified.frame[keep].join(classified.prediction_frame(), rsuffix="_genrebot"), decimals=4)
-    print(f"wrote {len(classified.frame):,} predictions to {args.output} (model {classifier.version}"
+        for number, frame in enumerate(classified.chunks()):
+            write_csv(staged, frame[keep].join(classified.prediction_frame(frame), rsuffix="_genrebot"), decimals=4,
+                      append=number > 0)
+    print(f"wrote {len(classified):,} predictions to {args.output} (model {classifier.version}"
           f"{', pooled as one library' if args.library else ''})", file=sys.stderr)
     return 0
 

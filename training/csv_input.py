@@ -118,6 +118,23 @@ def _delimiter(text: str) -> str:
     return best if widths[best] > 1 else ","
 
 
+def is_utf8(path: Path, layout: CsvLayout) -> bool:
+    """Whether the whole file decodes as UTF-8 (read in blocks), so a chunked reader can choose its
+    encoding before the first chunk instead of failing half-way through."""
+    if layout.encoding == "cp1252":
+        return False
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    opener = gzip.open if layout.compression == "gzip" else open
+    try:
+        with opener(path, "rb") as handle:  # type: ignore[operator]
+            while block := handle.read(1 << 20):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def file_sha256(path: Path) -> str:
     """The file's sha256, read in blocks (a 200 MB export is never held in memory for it)."""
     with path.open("rb") as handle:

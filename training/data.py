@@ -9,9 +9,10 @@ training and evaluation (drops unusable rows, merges duplicate tracks keeping ev
 
 from __future__ import annotations
 
+import gzip
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from classifier.features import AUDIO_FEATURES
-from training.csv_input import InputFileError, file_sha256, inspect_csv
+from training.csv_input import InputFileError, file_sha256, inspect_csv, is_utf8
 
 
 class DataError(Exception):
@@ -265,6 +266,54 @@ def _songs(clean: pd.DataFrame, separator: str) -> list[SongRow]:
             clean["name"], clean["artists"], clean["album"], clean["release_date"], durations,
             clean["explicit"], clean["audio"], strict=True)
     ]
+
+
+def count_rows(path: Path) -> int:
+    """About how many rows the file has (its line count less the header), read in blocks: for a
+    progress bar's estimate of the time left, not for anything exact."""
+    try:
+        layout = inspect_csv(Path(path))
+    except InputFileError as exc:
+        raise DataError(str(exc)) from None
+    opener = gzip.open if layout.compression == "gzip" else open
+    lines = 0
+    with opener(path, "rb") as handle:  # type: ignore[operator]
+        while block := handle.read(1 << 20):
+            lines += block.count(b"\n")
+    return max(lines - 1, 0)
+
+
+def iter_rows(path: Path, rows_per_chunk: int) -> Iterator[LoadedRows]:
+    """`load_rows`, `rows_per_chunk` rows at a time (each chunk's frame keeps the file's own row
+    numbers as its index): a 200 MB export is never held in memory whole."""
+    path = Path(path)
+    try:
+        layout = inspect_csv(path)
+    except InputFileError as exc:
+        raise DataError(str(exc)) from None
+    encoding = layout.encoding if is_utf8(path, layout) else "cp1252"  # decided before the first chunk
+    try:
+        reader = pd.read_csv(path, dtype=str, keep_default_na=False, escapechar=None, sep=layout.delimiter,
+                             compression=layout.compression, encoding=encoding, chunksize=rows_per_chunk)
+        columns: dict[str, str] | None = None
+        separator = ","
+        rows = 0
+        for frame in reader:
+            if columns is None:
+                columns = _columns_or_refuse(frame, {})
+                separator = _artist_separator(frame, columns)
+            if not len(frame):
+                continue
+            rows += len(frame)
+            report = CleaningReport(rows_read=len(frame))
+            clean = _clean(frame, columns, report)
+            yield LoadedRows(frame, _songs(clean, separator), columns, report)
+        if not rows:
+            raise DataError(f"{path} has a header but no rows")
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path} is empty: export your playlist or Liked Songs again") from None
+    except pd.errors.ParserError as exc:
+        raise DataError(f"cannot read {path} as CSV: {str(exc).splitlines()[0][:200]}") from None
 
 
 def load_rows(path: Path) -> LoadedRows:

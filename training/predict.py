@@ -1,66 +1,160 @@
 """Classifying a CSV's rows and writing them back out: the one path `genrebot predict` and
-`genrebot sort --csv` share (read -> classify -> write), vectorised end to end.
+`genrebot sort --csv` share (read -> classify -> write), in chunks.
 
-The input is kept as read (every column a string); predictions become columns of their own, and
-writing is one `DataFrame.to_csv` call, never a Python loop over rows.
+The file is read `CHUNK_ROWS` rows at a time, twice: once to classify (keeping, per row, only
+the model's probabilities and then a few numbers of its decision), once to write each chunk's
+rows, as read, with their prediction columns. So a 200 MB export never sits in memory whole,
+neither as text nor as features (issue #15 item 8: bench/huge_inputs.py measures it). Writing is
+one `DataFrame.to_csv` call per chunk and file, never a Python loop over rows.
 """
 
 from __future__ import annotations
 
 import csv
+import itertools
+import sys
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from tqdm import tqdm
 
 from classifier import Classifier, Prediction
+from classifier.library import library_keys, pooled_chunks
 from cli_output import neutralise_formula_cells
-from training.data import LoadedRows, load_rows
+from music import PredictionLike
+from training.data import count_rows, iter_rows
+
+CHUNK_ROWS = 20_000
 
 
 @dataclass
-class ClassifiedRows:
-    rows: LoadedRows
+class Decided:
+    """Per row of the file, the model's decision as compact arrays (no Python object per song)."""
+
+    family: np.ndarray  # index into classifier.families
+    family_confidence: np.ndarray
+    genre: np.ndarray  # index into classifier.genres, always a child of the family
+    genre_confidence: np.ndarray
+    family_probabilities: np.ndarray  # [rows, families] float32, for `multi`'s second family
+
+    @classmethod
+    def join(cls, parts: list[Decided]) -> Decided:
+        return cls(*(np.concatenate([getattr(p, name) for p in parts]) if parts else np.zeros(0)
+                     for name in ("family", "family_confidence", "genre", "genre_confidence",
+                                  "family_probabilities")))
+
+
+@dataclass
+class ClassifiedFile:
+    """Every row of a CSV classified; the rows themselves are read again, chunk by chunk, to write."""
+
+    path: Path
     classifier: Classifier
-    probabilities: np.ndarray  # per row, over classifier.genres (pooled when classified as a library)
+    decided: Decided
+    columns: dict[str, str]  # role -> the file's column name
 
-    @property
-    def frame(self) -> pd.DataFrame:
-        return self.rows.frame
+    def __len__(self) -> int:
+        return len(self.decided.family)
 
-    @cached_property
-    def predictions(self) -> list[Prediction]:
-        """One `Prediction` per row (for playlist planning; the CSV writer does not need them)."""
-        return self.classifier.predictions(self.probabilities)
+    def chunks(self) -> Iterator[pd.DataFrame]:
+        """The file as read (every column a string), CHUNK_ROWS rows at a time, indexed by row number."""
+        for loaded in iter_rows(self.path, CHUNK_ROWS):
+            yield loaded.frame
 
-    def prediction_frame(self, names: tuple[str, str, str, str] = (
+    def prediction_frame(self, frame: pd.DataFrame, names: tuple[str, str, str, str] = (
             "genre", "genre_confidence", "subgenre", "subgenre_confidence")) -> pd.DataFrame:
-        """The four prediction columns (family, its confidence, genre, its confidence), aligned
-        with the input's rows, built from arrays."""
-        decided = self.classifier.decide(self.probabilities)
+        """The four prediction columns (family, its confidence, genre, its confidence) for the rows
+        of `frame` (a chunk from `chunks`), built from arrays."""
+        rows = frame.index.to_numpy()
+        decided = self.decided
         families = np.array(self.classifier.families, dtype=object)
         genres = np.array(self.classifier.genres, dtype=object)
         return pd.DataFrame({
-            names[0]: families[decided.family],
-            names[1]: decided.family_confidence.astype(np.float64),
-            names[2]: genres[decided.genre],
-            names[3]: decided.genre_confidence.astype(np.float64),
-        }, index=self.frame.index)
+            names[0]: families[decided.family[rows]],
+            names[1]: decided.family_confidence[rows].astype(np.float64),
+            names[2]: genres[decided.genre[rows]],
+            names[3]: decided.genre_confidence[rows].astype(np.float64),
+        }, index=frame.index)
+
+    def prediction(self, row: int) -> Prediction:
+        decided, families = self.decided, self.classifier.families
+        return Prediction(families[int(decided.family[row])], float(decided.family_confidence[row]),
+                          self.classifier.genres[int(decided.genre[row])], float(decided.genre_confidence[row]),
+                          dict(zip(families, np.round(decided.family_probabilities[row].astype(np.float64), 6).tolist(),
+                                   strict=True)))
+
+    def predictions_by_row(self) -> Mapping[str, PredictionLike]:
+        """Row number (as a string) -> its prediction, built when asked for: what playlist planning reads."""
+        return _PredictionsByRow(self)
 
 
-def classify_csv(path: Path, classifier: Classifier, *, library: bool = False) -> ClassifiedRows:
-    """Every row of the file, classified, in input order; with `library`, pooled as one library."""
-    rows = load_rows(path)
-    probabilities = classifier.genre_probabilities(rows.tracks)
-    if library:
-        probabilities = classifier.pool(rows.tracks, probabilities)
-    return ClassifiedRows(rows, classifier, probabilities)
+class _PredictionsByRow(Mapping[str, PredictionLike]):
+    def __init__(self, classified: ClassifiedFile) -> None:
+        self.classified = classified
+
+    def __getitem__(self, key: str) -> PredictionLike:
+        try:
+            row = int(key)
+        except ValueError:
+            raise KeyError(key) from None
+        if not 0 <= row < len(self.classified):
+            raise KeyError(key)
+        return self.classified.prediction(row)
+
+    def __iter__(self) -> Iterator[str]:
+        return (str(row) for row in range(len(self.classified)))
+
+    def __len__(self) -> int:
+        return len(self.classified)
 
 
-def write_csv(path: Path, frame: pd.DataFrame, *, decimals: int, quote_all: bool = False) -> None:
-    """One CSV write; confidences with `decimals` places, a missing one as an empty cell, and no
-    cell a spreadsheet would run as a formula (`cli_output.neutralise_formula_cells`)."""
-    neutralise_formula_cells(frame).to_csv(path, index=False, float_format=f"%.{decimals}f", na_rep="", lineterminator="\r\n",
-                 quoting=csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL)
+def classify_file(path: Path, classifier: Classifier, *, library: bool = False, progress: bool = True) -> ClassifiedFile:
+    """Every row of the file, classified in chunks, in input order; with `library`, pooled as one
+    library (the pooling needs every row's probabilities: they are kept, float32, until decided)."""
+    chunks = iter_rows(path, CHUNK_ROWS)
+    first = next(chunks)  # a file that cannot be used is refused here, before any progress bar
+    total = count_rows(path)
+    decided: list[Decided] = []
+    kept: list[np.ndarray] = []
+    artist_keys: list[np.ndarray] = []
+    album_keys: list[np.ndarray] = []
+    columns: dict[str, str] = {}
+    with tqdm(total=total, unit="songs", desc="classifying", disable=not progress, file=sys.stderr,
+              dynamic_ncols=True) as bar:
+        for loaded in itertools.chain([first], chunks):
+            columns = loaded.columns
+            probabilities = classifier.genre_probabilities(loaded.tracks)
+            if library:
+                kept.append(probabilities)
+                artists, albums = library_keys(loaded.tracks)
+                artist_keys.append(artists)
+                album_keys.append(albums)
+            else:
+                decided.append(_decide(classifier, probabilities))
+            bar.update(len(loaded.frame))
+    if library and kept:
+        probabilities = np.concatenate(kept)
+        kept.clear()
+        for pooled in pooled_chunks(probabilities, np.concatenate(artist_keys), np.concatenate(album_keys),
+                                    classifier.pooling, CHUNK_ROWS):
+            decided.append(_decide(classifier, pooled))
+        del probabilities
+    return ClassifiedFile(Path(path), classifier, Decided.join(decided), columns)
+
+
+def _decide(classifier: Classifier, probabilities: np.ndarray) -> Decided:
+    d = classifier.decide(probabilities)
+    return Decided(d.family.astype(np.int32), d.family_confidence.astype(np.float32), d.genre.astype(np.int32),
+                   d.genre_confidence.astype(np.float32), d.family_probabilities.astype(np.float32))
+
+
+def write_csv(path: Path, frame: pd.DataFrame, *, decimals: int, quote_all: bool = False, append: bool = False) -> None:
+    """One CSV write (`append`: more rows, no header); confidences with `decimals` places, a missing
+    one as an empty cell, and no cell a spreadsheet would run as a formula
+    (`cli_output.neutralise_formula_cells`)."""
+    neutralise_formula_cells(frame).to_csv(
+        path, index=False, float_format=f"%.{decimals}f", na_rep="", lineterminator="\r\n",
+        quoting=csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL, mode="a" if append else "w", header=not append)

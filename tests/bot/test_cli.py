@@ -273,3 +273,45 @@ async def test_run_on_a_database_another_process_uses_is_refused_in_one_line(
         await running.close()
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert f"pid {os.getpid()}" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_sort_of_an_export_larger_than_a_chunk_keeps_every_row_once_in_order(tmp_path: Path) -> None:
+    """An export read in several chunks: every row in exactly one file, files in the export's order."""
+    from training.predict import CHUNK_ROWS
+
+    source = exportify(tmp_path, False)
+    with source.open(newline="", encoding="utf-8") as handle:
+        header, *rows = list(csv.reader(handle))
+    big = tmp_path / "big.csv"
+    with big.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        for number in range(CHUNK_ROWS * 2 + 500):
+            row = list(rows[number % len(rows)])
+            row[0] = f"spotify:track:{number:022d}"
+            writer.writerow(row)
+    result = sort("--input", str(big), "--output", "sorted", "--min-size", "1", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    seen: list[str] = []
+    for path in (tmp_path / "sorted").glob("* · genrebot.csv"):
+        with path.open(newline="", encoding="utf-8") as handle:
+            uris = [r["Track URI"] for r in csv.DictReader(handle)]
+        assert uris == sorted(uris)  # input order (the ids count up)
+        seen.extend(uris)
+    assert sorted(seen) == [f"spotify:track:{n:022d}" for n in range(CHUNK_ROWS * 2 + 500)]
+
+
+def test_a_runaway_field_is_sorted_and_written_back_whole(tmp_path: Path) -> None:
+    """A 5 MB title (a broken export) is classified and its row written back unchanged, not cut."""
+    source = exportify(tmp_path, False)
+    with source.open(newline="", encoding="utf-8") as handle:
+        header, *rows = list(csv.reader(handle))
+    rows[0][1] = "Very long title " * 330_000
+    with source.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([header, *rows])
+    result = sort("--input", str(source), "--output", "sorted", "--min-size", "1", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    csv.field_size_limit(16_000_000)  # Python's csv module refuses fields over 128 KiB by default
+    with (tmp_path / "sorted" / "all-with-genres.csv").open(newline="", encoding="utf-8") as handle:
+        first = next(csv.DictReader(handle))
+    assert first["Track Name"] == rows[0][1] and first["Genre"]

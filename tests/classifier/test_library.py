@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from classifier.library import Pooling, library_keys, pool
+from classifier.library import Pooling, library_keys, pool, pooled_chunks
 from tests.classifier.test_inference import Song
 
 UNSURE = [0.4, 0.6]
@@ -55,3 +55,15 @@ def test_library_keys_treat_spellings_of_one_artist_as_one() -> None:
                                     Song("c", ("Other",), "Hymn")])
     assert artists[0] == artists[1] != artists[2]
     assert albums[0] == albums[1] != albums[2]
+
+
+@pytest.mark.parametrize("weights", [Pooling(artist=0.3, album=0.2), Pooling(artist=0.5, album=0.0), Pooling(0.0, 0.0)])
+def test_pooling_in_chunks_equals_pooling_at_once(weights: Pooling) -> None:
+    """`pooled_chunks` (a library too big to pool at once) gives `pool`'s result, chunk after chunk."""
+    rng = np.random.default_rng(7)
+    probabilities = rng.dirichlet(np.ones(12), size=1_000).astype(np.float32)
+    artists = rng.integers(0, 40, size=1_000)  # 0: songs with no artist, never grouped
+    albums = rng.integers(0, 90, size=1_000)
+    whole = pool(probabilities, artists, albums, weights)
+    chunked = np.concatenate(list(pooled_chunks(probabilities, artists, albums, weights, rows_per_chunk=128)))
+    np.testing.assert_allclose(chunked, whole, rtol=1e-5, atol=1e-6)

@@ -292,3 +292,20 @@ def test_training_says_which_epoch_it_kept_and_why(trained: tuple[Path, Path, st
     _, out, stderr = trained
     meta = json.loads((out / "model.json").read_text())
     assert f"kept epoch {meta['kept_epoch']} (best mean validation macro-F1" in stderr
+
+
+def test_training_on_a_two_row_file_is_one_line(tmp_path: Path) -> None:
+    """Two songs of two genres: one line saying how many are needed, exit 2, no model, no traceback."""
+    two = write(tmp_path / "two.csv", ["track_name", "artists", "genre"], [["x", "y", "rock"], ["z", "w", "jazz"]])
+    result = genrebot("train", "--input", str(two), "--output", str(tmp_path / "m"))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("genrebot train: 2 usable songs are too few to train on")
+    assert not (tmp_path / "m").exists()
+
+
+@pytest.mark.parametrize("command", [["train", "--output", "m"], ["evaluate"]])
+def test_a_directory_given_as_training_data_is_one_line(tmp_path: Path, command: list[str]) -> None:
+    """`train --input DIR` / `evaluate --input DIR`: one line, exit 2."""
+    result = genrebot(command[0], "--input", str(tmp_path), *command[1:], cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "is a directory" in result.stderr

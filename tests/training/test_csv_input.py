@@ -25,7 +25,7 @@ def one_line_refusal(result_stderr: str) -> str:
     (b"\n\n", "is empty"),
     (PNG, "looks like a PNG image, not a CSV file"),
     (b"PK\x03\x04" + bytes(40), "Excel workbook (.xlsx)"),
-    (b"Track URI,Track Name\n", "has a header but no rows"),
+    (b"Track URI,Track Name,Artist Name(s)\n", "has a header but no rows"),
     (b"Track URI,Track Name\nspotify:track:1,Song\n", "no artists column"),
 ], ids=["empty", "blank lines", "png", "xlsx", "header only", "no artists"])
 def test_a_file_that_is_not_a_usable_export_is_named_in_one_line(
