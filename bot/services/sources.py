@@ -32,7 +32,8 @@ T = TypeVar("T")
 PLAYLIST_LIST_TTL_S = 60.0  # a member's list of playlists is fetched again after this long
 MAX_CACHED_MEMBERS = 512  # lists kept at once; the least recently used goes first
 LIKED_SONGS_VALUE = "liked"
-LIKED_SONGS_NAMES = frozenset(("liked", "liked songs", "likes", "saved", "saved songs", "your liked songs"))
+# What a member may type for Liked Songs; a playlist of theirs named so is still picked by its suggestion.
+LIKED_SONGS_NAMES = frozenset(("liked", "liked songs"))
 # A playlist named by its Spotify URI, its link (any locale path, any ?si= tail) or its bare id.
 _PLAYLIST_REFERENCE = re.compile(r"(?:spotify:playlist:|open\.spotify\.com/(?:[\w-]+/)?playlist/)([0-9A-Za-z]{22})\b")
 _PLAYLIST_ID = re.compile(r"[0-9A-Za-z]{22}")
