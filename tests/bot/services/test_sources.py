@@ -90,6 +90,14 @@ async def test_nothing_or_liked_songs_means_liked_songs(world: World) -> None:
         assert await world.services.sources.resolve(ALICE, typed) == LIKED_SONGS
 
 
+async def test_a_playlist_named_like_a_synonym_of_liked_songs_is_that_playlist(world: World) -> None:
+    """Only 'liked' and 'Liked Songs' mean Liked Songs: Alice's playlist 'Saved' typed by name is the playlist."""
+    await alices_library(world)
+    saved = world.sandbox.add_playlist("alice", "Saved").id
+    world.services.sources.ttl_s = 0  # see the new playlist at once
+    assert await world.services.sources.resolve(ALICE, "saved") == SortSource(saved, "Saved")
+
+
 async def test_a_suggestion_a_link_or_a_name_resolves_to_the_playlist(world: World) -> None:
     """The suggestion's value, the playlist's share link, and its exact name (any case) all name Road Trip."""
     ids = await alices_library(world)
