@@ -157,6 +157,13 @@ def test_multi_with_subgenres_says_it_does_not_apply(tmp_path: Path) -> None:
     assert result.returncode == 2 and "--multi applies to --level genre only" in result.stderr
 
 
+def test_sort_help_states_how_likely_a_second_genre_must_be_for_multi(tmp_path: Path) -> None:
+    """`genrebot sort --help` documents --multi's threshold: a second genre at least 30% likely."""
+    result = sort("--help", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "second most likely genre when that is at least 30% likely" in " ".join(result.stdout.split())
+
+
 def test_list_commands_prints_the_tree_without_token_or_network(clean_env: dict[str, str], tmp_path: Path) -> None:
     """`run --list-commands` prints every slash command and its options, with no credentials set."""
     result = subprocess.run([sys.executable, "-m", "genrebot_cli", "run", "--list-commands"], env=clean_env,
