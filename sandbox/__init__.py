@@ -21,6 +21,7 @@ Always on, because Spotify always does it (development-mode app, 2026):
 - only catalogue URIs can be added ("Payload contains a non-existing ID"), no local files in an
   add or a replace, 100 per request, 10,000 per playlist (403); names up to 100 characters;
   descriptions over 300 characters or with line breaks get 500, as Spotify answers them;
+- playlist descriptions are answered HTML-escaped (`&amp;`, `&#x27;`, `&#x2F;`), as Spotify does;
 - malformed numbers (`limit=abc`, `offset=-1`, huge values, a non-integer `position`) get 400;
 - refresh tokens expire six months after the user's approval; refreshing does not extend that.
 
@@ -45,6 +46,9 @@ Switches, off by default because Spotify does it only under load, by accident or
   between two Liked Songs pages; `make_unavailable(ids)` and `like_local_file(...)` put `null`
   and local entries in pages; `add_playlist`, `follow`, `collaborate` give users playlists of
   their own, of others and shared ones, with songs, local files and episodes.
+- `owner_premium = False`: the development-mode app's owner lost Premium: tokens are still
+  issued, but every Web API call answers 403 "Active premium subscription required for the
+  owner of the app".
 - `latency_s`, `access_token_ttl_s`, `expire_access_tokens()`, `revoke_refresh_tokens(user)`,
   `SandboxUser.registered = False` (a user the app's owner has not listed: 403).
 """

@@ -28,6 +28,8 @@ from sandbox.faults import Fault, retry_after_header, whole_seconds
 from sandbox.state import SandboxState
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# What Spotify answers every Web API call of a development-mode app whose owner has no Premium.
+OWNER_PREMIUM_REQUIRED = "Active premium subscription required for the owner of the app"
 HANG_LIMIT_S = 120.0  # a hung request is released at the latest after this, or when the server stops
 
 
@@ -64,6 +66,8 @@ class SandboxApp:
             user = state.users.get(grant.user_id)
             if user is None:
                 return api_error(401, "Invalid access token")
+            if not state.owner_premium:
+                return api_error(403, OWNER_PREMIUM_REQUIRED)
             if not user.registered:
                 return api_error(
                     403, "User not registered in the Developer Dashboard. Check settings on developer.spotify.com/dashboard"

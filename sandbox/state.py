@@ -64,6 +64,8 @@ class SandboxState:
         self.redirect_uris: set[str] = set(redirect_uris) if redirect_uris is not None else {DEFAULT_REDIRECT_URI}
         self.auto_approve = auto_approve  # the scripted user approves at once (unless show_dialog=true)
         self.audio_features_enabled = audio_features_enabled  # an old extended-quota app; off for new apps
+        # False: the app owner's Premium lapsed, and every Web API call answers 403 (tokens still work).
+        self.owner_premium = True
         self.latency_s = latency_s
         self.rate_limit = rate_limit
         self.users: dict[str, SandboxUser] = {}

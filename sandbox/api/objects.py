@@ -9,6 +9,7 @@ Playlists"), an episode is an episode object.
 
 from __future__ import annotations
 
+import html
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +19,12 @@ from sandbox.records import Episode, LocalFile, SandboxPlaylist, SandboxUser
 from sandbox.state import SandboxState
 
 PLAYLIST_ITEMS_PAGE = 100  # a full playlist object embeds its first 100 items
+
+
+def escaped_description(text: str) -> str:
+    """A playlist description as Spotify answers it: HTML-escaped (spotify/web-api#980; apostrophes
+    come back as `&#x27;` and slashes as `&#x2F;`), though it is stored as the client sent it."""
+    return html.escape(text).replace("/", "&#x2F;")
 
 
 class Shapes:
@@ -214,7 +221,7 @@ class Shapes:
         body: dict[str, Any] = {
             "id": playlist.id,
             "name": playlist.name,
-            "description": playlist.description,
+            "description": escaped_description(playlist.description),
             "public": playlist.public,
             "collaborative": playlist.collaborative,
             "type": "playlist",

@@ -162,3 +162,16 @@ async def test_the_scripted_browser_clicks_agree_when_the_consent_page_shows(san
     access_token = sandbox.oauth().get_access_token(query["code"][0], as_dict=False, check_cache=False)
     user = sandbox.state.user_for_token(access_token)
     assert user is not None and user.id == "bob"
+
+
+def test_a_lapsed_owner_premium_refuses_every_web_api_call_but_not_tokens(sandbox: Sandbox) -> None:
+    """With the app owner's Premium lapsed, tokens still come but every Web API call answers 403."""
+    sandbox.state.owner_premium = False
+    client = sandbox.link("alice")  # the token exchange still works
+    for call in (client.me, client.current_user_saved_tracks, client.current_user_playlists):
+        with pytest.raises(spotipy.SpotifyException) as refused:
+            call()
+        assert refused.value.http_status == 403
+        assert refused.value.msg.endswith("Active premium subscription required for the owner of the app")
+    sandbox.state.owner_premium = True
+    assert client.me()["id"] == "alice"

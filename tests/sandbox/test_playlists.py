@@ -150,3 +150,13 @@ def test_the_demo_member_has_a_road_trip_playlist_of_their_own(tmp_path: Path) -
     again.load_playlists(tmp_path / "state.json")
     assert seed_demo_member(again).id == ROAD_TRIP_ID and len(again.playlists_of(DEMO_USER)) == 1
     assert all(u.split(":")[2] in again.tracks for u in uris if u.startswith("spotify:track:"))
+
+
+def test_descriptions_come_back_html_escaped_as_spotify_answers_them(sandbox: Sandbox) -> None:
+    """A description is stored as sent but answered HTML-escaped, in lists and look-ups alike."""
+    client = sandbox.link("alice")
+    created = client.current_user_playlist_create("R&B", public=False, description="R&B / Soul, it's <here>")
+    assert sandbox.state.playlists[created["id"]].description == "R&B / Soul, it's <here>"
+    escaped = "R&amp;B &#x2F; Soul, it&#x27;s &lt;here&gt;"
+    assert created["description"] == client.playlist(created["id"])["description"] == escaped
+    assert client.current_user_playlists()["items"][0]["description"] == escaped
