@@ -23,6 +23,7 @@ from bot.services.weekly_refresh import WEEKDAYS, InvalidSchedule, SourceFailure
 from bot.spotify.client import SKIPPED_EPISODE, SKIPPED_LOCAL, SKIPPED_UNAVAILABLE
 from bot.spotify.errors import (
     NeedsRelink,
+    OwnerPremiumRequired,
     PlaylistNotFound,
     PlaylistNotReadable,
     SpotifyQuotaExceeded,
@@ -298,8 +299,14 @@ def error_message(error: BaseException) -> str | None:
         )
     if isinstance(error, SpotifyQuotaExceeded):
         return (
-            "Spotify's daily request quota for this bot is used up. Your sort is paused; "
-            f"try again {discord_relative_time(error.resume_at)}."
+            "Spotify's request quota for this bot is used up, so I've stopped asking Spotify anything until "
+            f"{discord_relative_time(error.resume_at)}. Run /sort again after that."
+        )
+    if isinstance(error, OwnerPremiumRequired):
+        return (
+            "Spotify is refusing this bot right now: the Spotify account that owns the bot's app needs an "
+            "active Premium subscription (Spotify's rule for apps in development mode). The bot owner has "
+            "been told; please try again once it's sorted out."
         )
     if isinstance(error, SpotifyRateLimited):
         return f"Spotify asked us to slow down. Try again in {max(1, round(error.retry_after_s))} seconds."

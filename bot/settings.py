@@ -48,6 +48,8 @@ class Settings(StorageSettings):
     classify_concurrency: int = Field(default=2, ge=1, le=64)
     sort_concurrency: int = Field(default=4, ge=1, le=256)
     spotify_read_concurrency: int = Field(default=8, ge=1, le=64)
+    # Spotify calls the whole app may start in any 30 s (Spotify's window; it publishes no number).
+    spotify_request_budget: int = Field(default=180, ge=1, le=100_000)
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

@@ -29,6 +29,7 @@ from bot.choices import chosen_source_choices, source_choices, timezone_choices,
 from bot.replies import DmStatus, send_dm
 from bot.services.sorting import SortReport
 from bot.services.weekly_refresh import WEEKDAYS, RefreshPostponed, parse_weekday
+from bot.spotify.errors import SpotifyQuotaExceeded
 from storage.records import Schedule
 
 if TYPE_CHECKING:
@@ -156,6 +157,8 @@ class WeeklyRefresh(commands.GroupCog, group_name="schedule", group_description=
             except RefreshPostponed:
                 log.info("weekly refresh of member %s waits for their running sort", schedule.discord_id)
                 return
+            except SpotifyQuotaExceeded:
+                return  # paused, not failed: it runs at the first tick after the quota pause, then DMs
             except Exception as error:
                 message = presenters.error_message(error)
                 if message is None:

@@ -26,6 +26,7 @@ from bot.services.synced_commands import SyncedCommands
 from bot.services.weekly_refresh import WeeklyRefreshService
 from bot.settings import Settings
 from bot.spotify.app import SpotifyApp
+from bot.spotify.gate import RequestBudget, SpotifyGate
 from classifier import Classifier
 from storage import Database
 
@@ -65,6 +66,8 @@ class Services:
                 redirect_uri=settings.spotify_redirect_uri,
                 api_base=settings.spotify_api_base,
                 accounts_base=settings.spotify_accounts_base,
+                # One gate for every Spotify call of the process; quota pauses on the services' clock.
+                gate=SpotifyGate(RequestBudget(settings.spotify_request_budget), wall_clock=clock),
             )
             resources.callback(spotify_app.close)
             classify_pool = ThreadPoolExecutor(settings.classify_concurrency, thread_name_prefix="classify")

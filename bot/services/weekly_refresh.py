@@ -24,7 +24,7 @@ from bot.services.errors import AlreadyRunning
 from bot.services.playlist_plan import Level, SortOptions
 from bot.services.sorting import SortReport, SortService
 from bot.services.sources import LIKED_SONGS_NAMES, playlist_id_in
-from bot.spotify.errors import PlaylistNotFound, PlaylistNotReadable
+from bot.spotify.errors import PlaylistNotFound, PlaylistNotReadable, SpotifyQuotaExceeded
 from music import LIKED_SONGS, SortSource
 from storage import Database
 from storage.records import RunOutcome, RunStatus, RunTrigger, Schedule, SortPreferences
@@ -139,6 +139,9 @@ class WeeklyRefreshService:
         return await self.db.schedules.get(discord_id)
 
     async def due(self) -> list[Schedule]:
+        """Schedules whose time has come; none while Spotify's quota pause lasts (they wait for it)."""
+        if self.sorting.spotify_paused_until() is not None:
+            return []
         return await self.db.schedules.due(self.clock())
 
     async def remember_options(self, discord_id: int, options: SortOptions) -> None:
@@ -254,6 +257,12 @@ class WeeklyRefreshService:
                 )
                 await self._record_postponement(schedule)
                 raise RefreshPostponed() from None
+            except SpotifyQuotaExceeded:
+                # Paused, not skipped: still due, so the first tick after the quota pause runs it.
+                await self.db.schedules.set(
+                    schedule.discord_id, schedule.weekday, schedule.hour, schedule.timezone, schedule.next_run or now
+                )
+                raise
             except SOURCE_FAILURES as error:
                 log.info("weekly refresh of member %s: source %s failed: %s", schedule.discord_id, source.key, error)
                 result.failures.append(SourceFailure(source, error))

@@ -21,6 +21,7 @@ from requests.adapters import HTTPAdapter
 
 from bot.spotify.client import SpotifyUserClient, granted_scopes
 from bot.spotify.errors import NeedsRelink
+from bot.spotify.gate import SpotifyGate
 from bot.spotify.retry import RetryPolicy, call_with_policy
 
 # spotipy logs request headers and bodies (client secret, bearer tokens) at DEBUG and every HTTP
@@ -46,15 +47,30 @@ REQUIRED_SCOPES = frozenset(
 
 
 class LockedSpotifyOAuth(spotipy.SpotifyOAuth):
-    """spotipy's auth manager with a lock, so worker threads sharing it refresh only once."""
+    """spotipy's auth manager with a lock, so worker threads sharing it refresh only once, and
+    that never asks anyone anything: where spotipy would prompt on the console (a stored token
+    whose scopes are not a superset of ours makes `get_access_token` fall back to `input()`),
+    the member has to link again."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._refresh_lock = threading.Lock()
 
     def get_access_token(self, code: str | None = None, as_dict: bool = True, check_cache: bool = True) -> Any:
+        if code is None:
+            token = self.cache_handler.get_cached_token()
+            if token is None or not scopes_cover(token.get("scope"), self.scope):
+                raise NeedsRelink("the stored Spotify authorisation lacks permissions genrebot now asks for")
         with self._refresh_lock:
             return super().get_access_token(code=code, as_dict=as_dict, check_cache=check_cache)
+
+    def get_auth_response(self, open_browser: bool | None = None) -> str:
+        raise NeedsRelink("Spotify needs the member to approve genrebot again")
+
+
+def scopes_cover(granted: str | None, wanted: str | None) -> bool:
+    """Whether a token's space-separated `granted` scopes include every one of `wanted`."""
+    return set((wanted or "").split()) <= set((granted or "").split())
 
 
 class SpotifyApp:
@@ -69,6 +85,7 @@ class SpotifyApp:
         accounts_base: str = "https://accounts.spotify.com",
         *,
         policy: RetryPolicy | None = None,
+        gate: SpotifyGate | None = None,
         timeout_s: float = 10.0,
         pool_size: int = 32,
     ) -> None:
@@ -78,6 +95,7 @@ class SpotifyApp:
         self.api_base = api_base.rstrip("/")
         self.accounts_base = accounts_base.rstrip("/")
         self.policy = policy or RetryPolicy()
+        self.gate = gate or SpotifyGate()  # one per process: every member's calls share it
         self.timeout_s = timeout_s
         self.session = requests.Session()
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
@@ -118,7 +136,9 @@ class SpotifyApp:
     def exchange_code(self, code: str) -> dict[str, Any]:
         """Trade the callback's code for tokens. The caller has already verified `state`."""
         manager = self.auth_manager()
-        call_with_policy(lambda: manager.get_access_token(code=code, as_dict=False, check_cache=False), self.policy)
+        call_with_policy(
+            lambda: manager.get_access_token(code=code, as_dict=False, check_cache=False), self.policy, self.gate
+        )
         token: dict[str, Any] = manager.cache_handler.get_cached_token()
         return token
 
@@ -137,6 +157,7 @@ class SpotifyApp:
             requests_session=self.session,
             api_base=self.api_base,
             policy=self.policy,
+            gate=self.gate,
             requests_timeout=self.timeout_s,
         )
 

@@ -17,10 +17,10 @@ from typing import Any, TypeVar
 
 import requests
 import spotipy
-from spotipy.exceptions import SpotifyException
 
 from bot.spotify.errors import AudioFeaturesUnavailable, PlaylistNotFound, PlaylistNotReadable
-from bot.spotify.retry import RetryPolicy, call_with_policy, is_unregistered_user
+from bot.spotify.gate import SpotifyGate
+from bot.spotify.retry import RetryPolicy, SpotifyRefused, call_with_policy
 from music import Track
 
 T = TypeVar("T")
@@ -88,10 +88,12 @@ class SpotifyUserClient:
         requests_session: requests.Session,
         api_base: str,
         policy: RetryPolicy,
+        gate: SpotifyGate,
         requests_timeout: float,
     ) -> None:
         self.auth = auth_manager
         self.policy = policy
+        self.gate = gate
         self.sp = spotipy.Spotify(
             auth_manager=auth_manager,
             requests_session=requests_session,
@@ -116,13 +118,16 @@ class SpotifyUserClient:
         if token and token.get("refresh_token"):
             self.auth.refresh_access_token(token["refresh_token"])
 
-    def call(self, fn: Callable[[], T]) -> T:
+    def call(self, fn: Callable[[], T], *, idempotent: bool = True) -> T:
+        """One request under the fault policy; `idempotent=False` for writes that must never be
+        repeated blindly (they raise WriteOutcomeUnknown when the answer is lost)."""
+
         def counted() -> T:
             with self._count_lock:
                 self.requests_made += 1
             return fn()
 
-        return call_with_policy(counted, self.policy, self._force_refresh)
+        return call_with_policy(counted, self.policy, self.gate, self._force_refresh, idempotent=idempotent)
 
     # --- profile and library ---------------------------------------------------------------
 
@@ -148,11 +153,17 @@ class SpotifyUserClient:
 
     def audio_features(self, ids: list[str]) -> dict[str, dict[str, float]]:
         """Audio features by track id, 100 ids a request. Raises AudioFeaturesUnavailable when
-        Spotify refuses the endpoint to this app (403, the usual case since 2024; 404 if removed)."""
+        Spotify refuses the endpoint to this app (its 403, the usual case since 2024); any other
+        failure (a 404, a 429, a quota or Premium refusal) is raised as its own type."""
         features: dict[str, dict[str, float]] = {}
         for start in range(0, len(ids), AUDIO_FEATURES_BATCH):
             batch = ids[start : start + AUDIO_FEATURES_BATCH]
-            result = self.call(partial(self._audio_features_batch, batch))
+            try:
+                result = self.call(partial(self._audio_features_batch, batch))
+            except SpotifyRefused as refused:
+                if refused.status == 403:  # only the endpoint's own 403 says "not for this app"
+                    raise AudioFeaturesUnavailable() from None
+                raise
             for entry in (result or {}).get("audio_features") or []:
                 if entry and entry.get("id"):
                     features[entry["id"]] = {
@@ -163,12 +174,7 @@ class SpotifyUserClient:
         return features
 
     def _audio_features_batch(self, ids: list[str]) -> Any:
-        try:
-            return self.sp._get("audio-features/?ids=" + ",".join(ids))
-        except SpotifyException as exc:
-            if exc.http_status == 404 or (exc.http_status == 403 and not is_unregistered_user(exc)):
-                raise AudioFeaturesUnavailable() from None
-            raise
+        return self.sp._get("audio-features/?ids=" + ",".join(ids))
 
     # --- playlists as sources ------------------------------------------------------------------
 
@@ -187,22 +193,15 @@ class SpotifyUserClient:
     def playlist_details(self, playlist_id: str) -> PlaylistSummary:
         """A playlist's name, owner and snapshot; any playlist Spotify knows may be looked up."""
         fields = "id,name,description,collaborative,snapshot_id,owner(id,display_name)"
-        answer = self.call(partial(self._playlist_request, playlist_id, f"playlists/{playlist_id}", fields=fields))
+        answer = self._playlist_request(playlist_id, f"playlists/{playlist_id}", fields=fields)
         return _playlist_summary(answer)
 
     def playlist_items_page(self, playlist_id: str, offset: int, limit: int = PAGE_SIZE) -> PlaylistItemsPage:
         """One page of a playlist's items: the songs, and what was skipped (local files, episodes,
         entries Spotify no longer serves). Raises PlaylistNotReadable when the member neither owns
         nor collaborates on the playlist."""
-        page = self.call(
-            partial(
-                self._playlist_request,
-                playlist_id,
-                f"playlists/{playlist_id}/items",
-                limit=limit,
-                offset=offset,
-                additional_types="track,episode",
-            )
+        page = self._playlist_request(
+            playlist_id, f"playlists/{playlist_id}/items", limit=limit, offset=offset, additional_types="track,episode"
         )
         tracks: list[Track] = []
         skipped: Counter[str] = Counter()
@@ -217,20 +216,25 @@ class SpotifyUserClient:
         return PlaylistItemsPage(tracks, skipped, total, next_offset)
 
     def _playlist_request(self, playlist_id: str, path: str, **params: Any) -> Any:
+        """A GET about one playlist, its refusals typed by status (the policy already told a
+        Premium, unregistered-user or missing-scope 403 apart from the playlist's own)."""
         try:
-            return self.sp._get(path, **params)
-        except SpotifyException as exc:
-            if exc.http_status in (400, 404):
+            return self.call(partial(self.sp._get, path, **params))
+        except SpotifyRefused as refused:
+            if refused.status in (400, 404):
                 raise PlaylistNotFound(playlist_id) from None
-            if exc.http_status == 403 and not is_unregistered_user(exc) and "scope" not in (exc.msg or "").lower():
+            if refused.status == 403 and not refused.insufficient_scope:
                 raise PlaylistNotReadable(playlist_id) from None
             raise
 
     # --- playlists ---------------------------------------------------------------------------
 
     def create_playlist(self, name: str, description: str, public: bool = False) -> PlaylistRef:
+        """POST /me/playlists. Not safe to repeat: a lost answer raises WriteOutcomeUnknown
+        (see `playlist_sync.create_once`)."""
         created = self.call(
-            lambda: self.sp.current_user_playlist_create(name, public=public, description=description)
+            lambda: self.sp.current_user_playlist_create(name, public=public, description=description),
+            idempotent=False,
         )
         return PlaylistRef(created["id"], _playlist_url(created))
 
@@ -262,11 +266,11 @@ class SpotifyUserClient:
             self._add_items(playlist_id, uris[start : start + 100])
 
     def _add_items(self, playlist_id: str, chunk: list[str]) -> None:
-        self.call(lambda: self.sp.playlist_add_items(playlist_id, chunk))
+        self.call(lambda: self.sp.playlist_add_items(playlist_id, chunk), idempotent=False)
 
     def add_playlist_items(self, playlist_id: str, uris: list[str], position: int | None = None) -> None:
         """Insert up to 100 songs at `position` (the end when None)."""
-        self.call(lambda: self.sp.playlist_add_items(playlist_id, uris, position=position))
+        self.call(lambda: self.sp.playlist_add_items(playlist_id, uris, position=position), idempotent=False)
 
     def update_playlist_details(self, playlist_id: str, name: str, description: str) -> None:
         self.call(lambda: self.sp.playlist_change_details(playlist_id, name=name, description=description))

@@ -1,4 +1,10 @@
-"""Typed Spotify failures. Messages are safe to log and never contain tokens."""
+"""Typed Spotify failures. Messages are safe to log and never contain tokens.
+
+Callers decide on these types, never on the text of an error: the fault policy
+(`bot.spotify.retry`) turns each Spotify answer into one of them from its status code, its
+`reason` and, only where Spotify gives nothing else to tell two 403s apart, the exact message
+of its error body.
+"""
 
 from __future__ import annotations
 
@@ -15,23 +21,34 @@ class NeedsRelink(SpotifyError):
 
 
 class SpotifyRateLimited(SpotifyError):
+    """Spotify (or genrebot's own rate gate, on its behalf) asks every caller to wait `retry_after_s`."""
+
     def __init__(self, retry_after_s: float) -> None:
         self.retry_after_s = retry_after_s
         super().__init__(f"Spotify rate limit: retry after {retry_after_s:.0f}s")
 
 
 class SpotifyQuotaExceeded(SpotifyError):
-    """The app's daily quota is used up; work pauses until `resume_at` instead of retrying."""
+    """The app's quota is used up: all Spotify work pauses until `resume_at` instead of retrying.
 
-    def __init__(self, retry_after_s: float) -> None:
+    `retry_after_s` is always finite and bounded (see `bot.spotify.retry.retry_after_s`), so
+    `resume_at` is a real moment that can be shown to a member.
+    """
+
+    def __init__(self, retry_after_s: float, *, now: datetime | None = None) -> None:
         self.retry_after_s = retry_after_s
-        self.resume_at = datetime.now(UTC) + timedelta(seconds=retry_after_s)
-        super().__init__(f"Spotify daily quota exceeded: resumes after {retry_after_s:.0f}s")
+        self.resume_at = (now or datetime.now(UTC)) + timedelta(seconds=retry_after_s)
+        super().__init__(f"Spotify quota exceeded: resumes after {retry_after_s:.0f}s")
 
 
 class SpotifyUnavailable(SpotifyError):
     def __init__(self, detail: str = "Spotify did not answer") -> None:
         super().__init__(detail)
+
+
+class WriteOutcomeUnknown(SpotifyUnavailable):
+    """A write that is not safe to repeat (creating a playlist, adding songs) got no clear answer:
+    it may or may not have happened. The caller re-reads Spotify's state before deciding."""
 
 
 class UserNotRegistered(SpotifyError):
@@ -42,9 +59,19 @@ class UserNotRegistered(SpotifyError):
         )
 
 
+class OwnerPremiumRequired(SpotifyError):
+    """Spotify refuses every Web API call of a development-mode app whose owner has no Premium."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Spotify refuses this app: the owner of a development-mode app needs an active Premium "
+            "subscription (Spotify answers 403 'Active premium subscription required for the owner of the app')"
+        )
+
+
 class AudioFeaturesUnavailable(SpotifyError):
     def __init__(self) -> None:
-        super().__init__("this Spotify app gets no audio features (403)")
+        super().__init__("this Spotify app gets no audio features (403 from /audio-features)")
 
 
 class PlaylistNotReadable(SpotifyError):

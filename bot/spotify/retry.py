@@ -1,117 +1,241 @@
 """The fault policy every Spotify call goes through, for the app's token exchange and members' calls.
 
-A 429 waits out a short Retry-After and tries again (bounded); a 429 that says QUOTA_EXCEEDED
-stops at once with the time work can resume; 5xx, timeouts and dropped connections retry with
-exponential backoff and jitter, a bounded number of times; a 401 refreshes the access token once;
-a refresh answered `invalid_grant` means the member must link again. Each failure leaves as one
-of the typed errors in `bot.spotify.errors`.
+Each call first passes the app-wide `SpotifyGate` (rate budget, Retry-After, quota pause). Then
+Spotify's answer decides, by status code and typed fields, never by searching its text:
+
+- 429 with `reason: QUOTA_EXCEEDED` pauses all Spotify work (`SpotifyQuotaExceeded`) at once;
+  any other 429 blocks the gate for its Retry-After and the call tries again (bounded);
+- 401 refreshes the access token once; a refresh answered `invalid_grant` means link again;
+- 403 is `OwnerPremiumRequired` or `UserNotRegistered` when Spotify's error message is exactly
+  the one it sends for those (nothing else tells these 403s apart), else `SpotifyRefused(403)`;
+- 5xx, timeouts and dropped connections retry with exponential backoff and jitter, a bounded
+  number of times, but only for calls that are safe to repeat: a write that may have happened
+  (`idempotent=False`) raises `WriteOutcomeUnknown` instead, and its caller re-reads Spotify.
+
+A Retry-After that is missing, unreadable, not finite or absurd is never slept through or turned
+into a date blindly: `retry_after_s` bounds it. The loop is tenacity's.
 """
 
 from __future__ import annotations
 
-import random
+import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TypeVar
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Literal, TypeVar
 
 import requests
+import tenacity
 from spotipy.exceptions import SpotifyException, SpotifyOauthError
 
 from bot.spotify.errors import (
     NeedsRelink,
+    OwnerPremiumRequired,
     SpotifyError,
-    SpotifyQuotaExceeded,
     SpotifyRateLimited,
     SpotifyUnavailable,
     UserNotRegistered,
+    WriteOutcomeUnknown,
 )
+from bot.spotify.gate import SpotifyGate
 
 T = TypeVar("T")
+
+# Bounds for Retry-After values Spotify (or a proxy) gets wrong: missing or unreadable means the
+# default; longer than the cap ("1e12", "inf") means the cap, after which the first call asks again.
+DEFAULT_RATE_LIMIT_WAIT_S = 5.0
+MAX_RATE_LIMIT_WAIT_S = 3_600.0  # Spotify has answered bursts with hour-long Retry-Afters
+DEFAULT_QUOTA_PAUSE_S = 3_600.0
+MAX_QUOTA_PAUSE_S = 86_400.0
+
+# The exact messages Spotify sends with these 403s (compared whole, case-insensitively).
+OWNER_PREMIUM_MESSAGE = "active premium subscription required for the owner of the app"
+UNREGISTERED_USER_MESSAGE = "user not registered in the developer dashboard"
+INSUFFICIENT_SCOPE_MESSAGE = "insufficient client scope"
+
+
+class SpotifyRefused(SpotifyError):
+    """A 4xx Spotify answered that no other type covers; `status` is the HTTP status and
+    `insufficient_scope` says the token lacks a scope for this call (Spotify's exact 403 message)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        self.status = status
+        self.insufficient_scope = status == 403 and message.lower().rstrip(".") == INSUFFICIENT_SCOPE_MESSAGE
+        super().__init__(f"Spotify answered {status}: {message[:200]}")
 
 
 @dataclass(frozen=True)
 class RetryPolicy:
     max_attempts: int = 5  # tries per call on 5xx, timeouts and dropped connections
-    max_rate_limit_waits: int = 12  # Retry-After waits per call before giving up
-    max_wait_s: float = 30.0  # longest Retry-After we sit through; longer ones become errors
+    max_rate_limit_waits: int = 12  # 429s per call before giving up
+    max_wait_s: float = 30.0  # longest wait a call sits through in the gate; longer ones raise
     backoff_base_s: float = 0.5
     backoff_cap_s: float = 8.0
     sleep: Callable[[float], None] = time.sleep
 
 
-def call_with_policy(fn: Callable[[], T], policy: RetryPolicy, on_unauthorised: Callable[[], None] | None = None) -> T:
-    """Run one Spotify call under genrebot's fault policy."""
+Retry = Literal["transient", "rate_limited", "refreshed"]
+
+
+class _TryAgain(Exception):
+    """One failed attempt that may be tried again; `error` is raised if the policy gives up."""
+
+    def __init__(self, error: SpotifyError, kind: Retry) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.kind = kind
+
+
+class _AttemptCounter:
+    """Counts failed attempts by kind, for tenacity's stop and wait decisions."""
+
+    def __init__(self, policy: RetryPolicy) -> None:
+        self.policy = policy
+        self.transient = 0
+        self.rate_limited = 0
+
+    def count(self, state: tenacity.RetryCallState) -> None:
+        kind = _kind(state)
+        if kind == "transient":
+            self.transient += 1
+        elif kind == "rate_limited":
+            self.rate_limited += 1
+
+    def stop(self, state: tenacity.RetryCallState) -> bool:
+        return (
+            self.transient >= self.policy.max_attempts
+            or self.rate_limited > self.policy.max_rate_limit_waits
+        )
+
+    def wait(self, state: tenacity.RetryCallState) -> float:
+        if _kind(state) != "transient":
+            return 0.0  # a 429's wait happens in the gate, for every caller at once
+        delay = min(self.policy.backoff_cap_s, self.policy.backoff_base_s * 2 ** (self.transient - 1))
+        return delay * tenacity.wait_random(0.5, 1.0)(state)
+
+
+def _kind(state: tenacity.RetryCallState) -> Retry | None:
+    error = state.outcome.exception() if state.outcome else None
+    return error.kind if isinstance(error, _TryAgain) else None
+
+
+def call_with_policy(
+    fn: Callable[[], T],
+    policy: RetryPolicy,
+    gate: SpotifyGate,
+    on_unauthorised: Callable[[], None] | None = None,
+    *,
+    idempotent: bool = True,
+) -> T:
+    """Run one Spotify call under genrebot's fault policy; every failure leaves as a typed error."""
     refreshed = False
-    attempt = 0
-    waits = 0
-    while True:
-        attempt += 1
-        last = attempt >= policy.max_attempts
+
+    def attempt() -> T:
+        nonlocal refreshed
+        started = gate.admit(max_wait_s=policy.max_wait_s)
         try:
-            return fn()
+            result = fn()
         except SpotifyOauthError as exc:
-            if exc.error in ("invalid_grant", "invalid_token"):
-                raise NeedsRelink() from None
-            if exc.error == "invalid_client":
-                raise SpotifyError("Spotify rejected the app's client id or secret") from None
-            if last:
-                raise SpotifyUnavailable("Spotify's accounts service did not answer") from None
+            raise _oauth_failure(exc) from None
         except SpotifyException as exc:
-            status = exc.http_status
-            if status == 429:
-                wait = _retry_after(exc)
-                if _is_quota(exc):
-                    raise SpotifyQuotaExceeded(wait) from None
-                waits += 1
-                if wait > policy.max_wait_s or waits > policy.max_rate_limit_waits:
-                    raise SpotifyRateLimited(wait) from None
-                policy.sleep(wait)
-                attempt -= 1  # waiting out a rate limit is not a failed attempt
-                continue
-            if status == 401 and on_unauthorised is not None and not refreshed:
+            if exc.http_status == 429:
+                gate.refund(started)
+            if exc.http_status == 401 and on_unauthorised is not None and not refreshed:
                 refreshed = True
-                attempt -= 1
                 try:
                     on_unauthorised()
                 except SpotifyOauthError as oauth_error:
-                    if oauth_error.error in ("invalid_grant", "invalid_token"):
-                        raise NeedsRelink() from None
-                    raise SpotifyUnavailable("Spotify's accounts service did not answer") from None
-                continue
-            if status == 401:
-                raise NeedsRelink("Spotify refused this member's access token") from None
-            if status == 403 and is_unregistered_user(exc):
-                raise UserNotRegistered() from None
-            if status is not None and status >= 500:
-                if last:
-                    raise SpotifyUnavailable(f"Spotify answered {status}") from None
-            else:
-                raise SpotifyError(f"Spotify answered {status}: {_short(exc.msg)}") from None
+                    raise _oauth_failure(oauth_error) from None
+                raise _TryAgain(NeedsRelink(), "refreshed") from None
+            raise _web_api_failure(exc, gate, idempotent=idempotent) from None
+        except requests.ConnectTimeout:
+            # Never connected, so nothing was sent: safe to repeat even for a write.
+            raise _TryAgain(SpotifyUnavailable("no answer from Spotify (connection timed out)"), "transient") from None
         except (requests.ConnectionError, requests.Timeout):
-            if last:
-                raise SpotifyUnavailable("no answer from Spotify (connection failed or timed out)") from None
-        delay = min(policy.backoff_cap_s, policy.backoff_base_s * 2 ** (attempt - 1))
-        policy.sleep(delay * random.uniform(0.5, 1.0))
+            if not idempotent:
+                raise WriteOutcomeUnknown("the connection to Spotify failed during a write") from None
+            raise _TryAgain(
+                SpotifyUnavailable("no answer from Spotify (connection failed or timed out)"), "transient"
+            ) from None
+        gate.answered()
+        return result
 
-
-def is_unregistered_user(exc: SpotifyException) -> bool:
-    """A development-mode app's 403 for a Spotify user who is not on its list of five."""
-    return "registered" in (exc.msg or "").lower()
-
-
-def _retry_after(exc: SpotifyException) -> float:
-    headers = exc.headers or {}
+    counter = _AttemptCounter(policy)
+    retrying = tenacity.Retrying(
+        retry=tenacity.retry_if_exception_type(_TryAgain),
+        after=counter.count,
+        stop=counter.stop,
+        wait=counter.wait,
+        sleep=policy.sleep,
+        reraise=True,
+    )
     try:
-        return max(0.0, float(headers.get("Retry-After", headers.get("retry-after", 1))))
-    except (TypeError, ValueError):
-        return 1.0
+        return retrying(attempt)
+    except _TryAgain as gave_up:
+        raise gave_up.error from None
 
 
-def _is_quota(exc: SpotifyException) -> bool:
-    return (exc.reason or "") == "QUOTA_EXCEEDED" or "QUOTA_EXCEEDED" in (exc.msg or "")
+def _oauth_failure(exc: SpotifyOauthError) -> Exception:
+    """The accounts service's answer to a code exchange or a token refresh."""
+    if exc.error in ("invalid_grant", "invalid_token"):
+        return NeedsRelink()
+    if exc.error == "invalid_client":
+        return SpotifyError("Spotify rejected the app's client id or secret")
+    return _TryAgain(SpotifyUnavailable("Spotify's accounts service did not answer"), "transient")
 
 
-def _short(message: str | None) -> str:
-    text = (message or "").split("\n")[-1].strip()
-    return text[:200]
+def _web_api_failure(exc: SpotifyException, gate: SpotifyGate, *, idempotent: bool) -> Exception:
+    """The typed error (or the retry) for one failed Web API answer, decided by its status."""
+    status = exc.http_status
+    if status == 429:
+        if exc.reason == "QUOTA_EXCEEDED":
+            pause = retry_after_s(exc.headers, default=DEFAULT_QUOTA_PAUSE_S, cap=MAX_QUOTA_PAUSE_S)
+            return gate.quota_exceeded(pause)
+        wait = retry_after_s(exc.headers, default=DEFAULT_RATE_LIMIT_WAIT_S, cap=MAX_RATE_LIMIT_WAIT_S)
+        gate.rate_limited(wait)
+        return _TryAgain(SpotifyRateLimited(wait), "rate_limited")
+    if status == 403:
+        message = spotify_message(exc).lower().rstrip(".")
+        if message == OWNER_PREMIUM_MESSAGE:
+            gate.owner_premium_required()
+            return OwnerPremiumRequired()
+        if message.startswith(UNREGISTERED_USER_MESSAGE):
+            return UserNotRegistered()
+    if status == 401:
+        return NeedsRelink("Spotify refused this member's access token")
+    if status is not None and status >= 500:
+        if not idempotent:
+            return WriteOutcomeUnknown(f"Spotify answered {status} to a write")
+        return _TryAgain(SpotifyUnavailable(f"Spotify answered {status}"), "transient")
+    if status is not None and 400 <= status < 500:
+        return SpotifyRefused(status, spotify_message(exc))
+    return SpotifyError(f"Spotify answered {status}: {spotify_message(exc)[:200]}")
+
+
+def spotify_message(exc: SpotifyException) -> str:
+    """The `message` of Spotify's error body (spotipy prefixes it with the request URL)."""
+    return (exc.msg or "").split(":\n ", 1)[-1].strip()
+
+
+def retry_after_s(headers: Mapping[str, str] | None, *, default: float, cap: float) -> float:
+    """Seconds a Retry-After asks for, always finite and at most `cap`.
+
+    Missing, unreadable, negative or not-a-number values give `default`; `inf`, `1e12` and other
+    values over the cap give the cap. An HTTP date (allowed by RFC 9110) counts from now.
+    """
+    raw = (headers or {}).get("Retry-After")
+    if raw is None:
+        return default
+    text = str(raw).strip()
+    try:
+        value = float(text)
+    except ValueError:
+        try:
+            value = (parsedate_to_datetime(text) - datetime.now(UTC)).total_seconds()
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return default
+    if math.isnan(value) or value < 0:
+        return default
+    return min(value, cap)

@@ -14,6 +14,7 @@ from bot.services.weekly_refresh import InvalidSchedule
 from bot.spotify.client import SKIPPED_EPISODE, SKIPPED_LOCAL
 from bot.spotify.errors import (
     NeedsRelink,
+    OwnerPremiumRequired,
     PlaylistNotFound,
     PlaylistNotReadable,
     SpotifyQuotaExceeded,
@@ -94,6 +95,7 @@ def test_weekly_summary_when_no_new_song_was_sorted() -> None:
         UserNotRegistered(), SpotifyQuotaExceeded(3600), SpotifyRateLimited(5), SpotifyUnavailable(),
         UnknownGenre(["polka"], ["Rock", "Pop"]), PlaylistNotReadable("x" * 22, "Hits", "Bob"),
         PlaylistNotFound("x" * 22), UnknownSource("Road"), SourceRefused("That's one of the playlists I made."),
+        OwnerPremiumRequired(),
         app_commands.CommandOnCooldown(app_commands.Cooldown(1, 30), 12.0),
     ],
     ids=lambda e: type(e).__name__,
@@ -119,3 +121,15 @@ def test_the_rate_limit_reply_says_how_long_to_wait() -> None:
     """The flood reply names the seconds left."""
     cooldown = app_commands.CommandOnCooldown(app_commands.Cooldown(15, 30), 12.4)
     assert error_message(cooldown) == "Easy there! Please wait 12 seconds before the next command."
+
+
+def test_a_lapsed_owner_premium_is_explained_not_something_went_wrong() -> None:
+    """The Premium refusal names what the bot owner must fix, in its own reply."""
+    message = error_message(OwnerPremiumRequired()) or ""
+    assert "Premium" in message and "bot owner" in message and "went wrong" not in message
+
+
+def test_a_quota_stop_says_when_without_calling_the_sort_paused() -> None:
+    """A /sort stopped by the quota does not resume by itself, so the reply says when to run it again."""
+    message = error_message(SpotifyQuotaExceeded(3600)) or ""
+    assert "<t:" in message and "/sort again" in message and "paused" not in message

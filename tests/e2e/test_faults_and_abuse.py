@@ -84,14 +84,32 @@ async def test_a_revoked_authorisation_asks_the_member_to_link_again(world: BotW
     assert (await world.final(await world.command("sort", user=BASE))).embeds
 
 
-async def test_quota_exhaustion_pauses_and_says_when(world: BotWorld) -> None:
-    """A quota 429 pauses the run and tells the member when to try again."""
+async def test_quota_exhaustion_stops_and_says_when(world: BotWorld) -> None:
+    """A quota 429 stops the sort and tells the member when to try again."""
     await world.start_bot()
     await world.link(BASE, "member0")
     world.spotify.inject(429, 1, retry_after=20_000, reason="QUOTA_EXCEEDED")
     reply = await world.final(await world.command("sort", user=BASE))
-    assert "daily request quota" in (reply.content or "") and "<t:" in (reply.content or "")
-    assert (await world.services.db.runs.recent(BASE))[0].status == RunStatus.PAUSED
+    assert "request quota" in (reply.content or "") and "<t:" in (reply.content or "")
+    assert (await world.services.db.runs.recent(BASE))[0].status == RunStatus.FAILED
+
+
+async def test_a_rate_limit_asking_to_wait_forever_still_gets_the_member_an_answer(world: BotWorld) -> None:
+    """Retry-After "inf" on every call ends /sort with a "try again" reply instead of endless thinking."""
+    await world.start_bot()
+    await world.link(BASE, "member0")
+    world.spotify.inject(429, 50, retry_after="inf")
+    reply = await world.final(await world.command("sort", user=BASE))
+    assert "slow down" in (reply.content or "") and "Traceback" not in (reply.content or "")
+
+
+async def test_a_quota_retry_after_of_1e12_still_gets_the_member_a_date(world: BotWorld) -> None:
+    """A quota 429 with Retry-After 1e12 ends /sort with a real date to try again, not an overflow."""
+    await world.start_bot()
+    await world.link(BASE, "member0")
+    world.spotify.exceed_quota("1e12")
+    reply = await world.final(await world.command("sort", user=BASE))
+    assert "request quota" in (reply.content or "") and "<t:" in (reply.content or "")
 
 
 async def test_injection_in_genre_names_is_rejected_without_pinging_or_storing(world: BotWorld) -> None:

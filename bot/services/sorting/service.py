@@ -73,11 +73,23 @@ class SortService:
         self.playlist_reader = PlaylistReader(db, audio_features, read_pool, read_concurrency)
         self.library_classifier = LibraryClassifier(db, classifier, classify_pool)
         self.writer = PlaylistWriter(db, clock)
+        self.clock = clock
         self._running: set[int] = set()
         self._sort_slots = asyncio.Semaphore(max_concurrent_sorts)
 
     def is_running(self, discord_id: int) -> bool:
         return discord_id in self._running
+
+    def spotify_paused_until(self) -> datetime | None:
+        """When Spotify's quota pause ends, or None: the scheduler starts no refresh before it."""
+        return self.linking.spotify_app.gate.paused_until()
+
+    def raise_if_spotify_paused(self) -> None:
+        """During a quota pause a sort stops before it starts, without asking Spotify."""
+        paused_until = self.spotify_paused_until()
+        if paused_until is not None:
+            now = self.clock()
+            raise SpotifyQuotaExceeded((paused_until - now).total_seconds(), now=now)
 
     async def recent_runs(self, discord_id: int, limit: int = 5) -> list[Run]:
         return await self.db.runs.recent(discord_id, limit=limit)
@@ -99,13 +111,17 @@ class SortService:
         self._running.add(discord_id)
         try:
             await self.linking.linked_user(discord_id)
+            self.raise_if_spotify_paused()
             run_id = await self.db.runs.start(discord_id, trigger)
             try:
                 async with self._sort_slots:
                     job = SortJob(discord_id, run_id, options, incremental, source)
                     return await self._run_stoppable(job, progress_reporter(progress))
             except SpotifyQuotaExceeded as exc:
-                await self.db.runs.finish(run_id, RunOutcome.paused(_describe(exc)))
+                # A weekly refresh resumes by itself once the pause ends (the scheduler waits for
+                # it); a /sort does not, so it is not called paused: the member is told when to retry.
+                outcome = RunOutcome.paused if trigger == RunTrigger.SCHEDULE else RunOutcome.failed
+                await self.db.runs.finish(run_id, outcome(_describe(exc)))
                 raise
             except BaseException as exc:
                 await asyncio.shield(self.db.runs.finish(run_id, RunOutcome.failed(_describe(exc))))

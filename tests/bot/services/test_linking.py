@@ -168,3 +168,15 @@ async def test_a_token_that_only_failed_to_decrypt_does_not_mark_the_member_for_
         assert (await services.sorting.sort(ALICE, SortOptions(dry_run=True))).total_songs == ALICE_SONGS
     finally:
         await services.close()  # the fixture closes only the services it opened
+async def test_a_token_from_before_new_scopes_asks_the_member_to_link_again(world: World) -> None:
+    """A stored token lacking a scope this release asks for marks the member "needs relink", never prompts."""
+    app = world.services.spotify_app
+    app.scopes = ("user-library-read", "playlist-modify-private")  # what an older release asked for
+    await world.link(ALICE, "alice")
+    del app.scopes  # back to this release's SCOPES
+    with pytest.raises(NeedsRelink):
+        await world.services.sorting.sort(ALICE, SortOptions())
+    user = await world.services.linking.member(ALICE)
+    assert user is not None and user.status == LinkStatus.NEEDS_RELINK
+    await world.link(ALICE, "alice")
+    assert (await world.services.sorting.sort(ALICE, SortOptions(dry_run=True))).total_songs == ALICE_SONGS

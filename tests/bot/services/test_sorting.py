@@ -4,21 +4,24 @@ from a playlist; faults and refusals."""
 from __future__ import annotations
 
 import asyncio
+import logging
+from datetime import timedelta
 
 import pytest
 
+from bot.services.audio_features import UNAVAILABLE_STATE
 from bot.services.errors import AlreadyRunning, NotLinked
 from bot.services.playlist_plan import SortOptions
 from bot.services.sorting import SortProgress
 from bot.spotify.client import SKIPPED_LOCAL
-from bot.spotify.errors import PlaylistNotReadable, SpotifyQuotaExceeded, SpotifyUnavailable
+from bot.spotify.errors import OwnerPremiumRequired, PlaylistNotReadable, SpotifyQuotaExceeded, SpotifyUnavailable
 from music import SortSource
 from sandbox.library import synthetic_library
 from sandbox.records import local_file
 from storage.records import RunStatus
 from tests.bot.conftest import ALICE_SONGS, World
 
-ALICE = 111
+ALICE, BOB = 111, 222
 
 
 async def test_sort_makes_one_private_playlist_per_genre_holding_its_songs(world: World) -> None:
@@ -86,15 +89,58 @@ async def test_unlinked_member_is_told_to_link(world: World) -> None:
         await world.services.sorting.sort(999, SortOptions())
 
 
-async def test_quota_exhaustion_pauses_the_run_and_the_next_run_succeeds(world: World) -> None:
-    """A quota 429 marks the run paused and writes nothing; the next sort works."""
+async def test_a_quota_429_stops_every_members_sorts_until_the_pause_ends(world: World) -> None:
+    """After QUOTA_EXCEEDED, no member's sort reaches Spotify until the pause ends; then sorts work."""
+    await world.link(ALICE, "alice")
+    await world.link(BOB, "bob")
+    world.sandbox.inject(429, 1, retry_after=7200, reason="QUOTA_EXCEEDED")
+    with pytest.raises(SpotifyQuotaExceeded) as caught:
+        await world.services.sorting.sort(ALICE, SortOptions())
+    assert caught.value.resume_at == world.clock.now + timedelta(hours=2)
+    assert world.sandbox.playlists == {}
+    asked = world.sandbox.count()
+    with pytest.raises(SpotifyQuotaExceeded):
+        await world.services.sorting.sort(BOB, SortOptions())
+    assert world.sandbox.count() == asked, "nothing is asked of Spotify during the pause"
+    world.clock.now += timedelta(hours=2)
+    assert (await world.services.sorting.sort(BOB, SortOptions())).playlists
+
+
+async def test_a_sort_stopped_by_the_quota_is_recorded_failed_not_paused(world: World) -> None:
+    """A /sort does not resume by itself, so its run says failed, with the quota as the reason."""
     await world.link(ALICE, "alice")
     world.sandbox.inject(429, 1, retry_after=7200, reason="QUOTA_EXCEEDED")
     with pytest.raises(SpotifyQuotaExceeded):
         await world.services.sorting.sort(ALICE, SortOptions())
-    assert (await world.services.sorting.recent_runs(ALICE))[0].status == RunStatus.PAUSED
-    assert world.sandbox.playlists == {}
-    assert (await world.services.sorting.sort(ALICE, SortOptions())).playlists
+    run = (await world.services.sorting.recent_runs(ALICE))[0]
+    assert run.status == RunStatus.FAILED and run.error is not None and "quota" in run.error
+
+
+@pytest.mark.parametrize("retry_after", ["inf", "1e12"])
+async def test_an_infinite_or_absurd_quota_retry_after_still_ends_the_sort_with_a_date(
+    world: World, retry_after: str
+) -> None:
+    """Retry-After "inf" or "1e12" ends the sort with SpotifyQuotaExceeded and a real date, never an overflow."""
+    await world.link(ALICE, "alice")
+    world.sandbox.exceed_quota(retry_after)
+    with pytest.raises(SpotifyQuotaExceeded) as caught:
+        await world.services.sorting.sort(ALICE, SortOptions())
+    assert world.clock.now < caught.value.resume_at <= world.clock.now + timedelta(days=1)
+
+
+async def test_a_lapsed_owner_premium_gets_its_own_error_and_one_operator_log(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Every sort fails with OwnerPremiumRequired; the operator is told once; audio features stay unknown."""
+    await world.link(ALICE, "alice")
+    await world.link(BOB, "bob")
+    world.sandbox.owner_premium = False
+    for member in (ALICE, BOB, ALICE):
+        with pytest.raises(OwnerPremiumRequired):
+            await world.services.sorting.sort(member, SortOptions())
+    told = [r for r in caplog.records if r.levelno >= logging.ERROR and "Premium" in r.getMessage()]
+    assert len(told) == 1
+    assert await world.services.db.app_state.get(UNAVAILABLE_STATE) is None
 
 
 async def test_spotify_down_fails_the_run_with_a_reason(world: World) -> None:

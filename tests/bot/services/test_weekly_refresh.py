@@ -17,10 +17,10 @@ from bot.services.weekly_refresh import (
     parse_timezone,
     parse_weekday,
 )
-from bot.spotify.errors import PlaylistNotReadable
+from bot.spotify.errors import PlaylistNotReadable, SpotifyQuotaExceeded
 from music import LIKED_SONGS, SortSource
 from sandbox.library import synthetic_library
-from storage.records import Schedule
+from storage.records import RunStatus, Schedule
 from tests.bot.conftest import ALICE_SONGS, World
 
 ALICE = 111
@@ -244,3 +244,16 @@ async def test_a_song_removed_from_a_playlist_source_leaves_its_genre_playlist(w
     assert report.total_songs == 29
     held = {uri for o in report.playlists for uri, _ in world.sandbox.playlists[o.playlist_id or ""].items}
     assert removed_uri not in held and len(held) == 29
+async def test_a_refresh_met_by_the_quota_waits_for_the_pause_and_then_runs(world: World) -> None:
+    """A weekly refresh stopped by QUOTA_EXCEEDED is paused: nobody is due during the pause, then it runs."""
+    schedule = await due_after_new_likes(world)
+    world.sandbox.inject(429, 1, retry_after=3_600, reason="QUOTA_EXCEEDED")
+    with pytest.raises(SpotifyQuotaExceeded):
+        await world.services.weekly_refresh.refresh(schedule)
+    assert (await world.services.sorting.recent_runs(ALICE))[0].status == RunStatus.PAUSED
+    assert await world.services.weekly_refresh.due() == [], "the scheduler starts nothing during the pause"
+    world.clock.now += timedelta(hours=1)
+    resumed = await world.services.weekly_refresh.due()
+    assert [s.discord_id for s in resumed] == [ALICE]
+    refreshed = await world.services.weekly_refresh.refresh(resumed[0])
+    assert refreshed is not None and refreshed.reports[0].new_songs == NEW_SONGS

@@ -1,0 +1,95 @@
+"""The app's side of OAuth: a stored token whose scopes no longer cover what genrebot asks for means
+"link again", and never a console prompt (spotipy's `get_access_token` falls back to `input()`)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+import requests
+
+from bot.spotify.app import SCOPES, SpotifyApp
+from bot.spotify.errors import NeedsRelink
+from tests.bot.spotify.conftest import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, SpotifyWorld
+
+REPO = Path(__file__).resolve().parents[3]
+NARROWER = ("user-library-read", "playlist-modify-private")  # what an older release asked for
+
+# Runs in a child process with the stdin the test chooses: the member's client, seeded with the
+# stored token, reads the profile; prints the name of what came out.
+CHILD = """
+import json, sys
+from bot.spotify.app import SpotifyApp
+args = json.loads(sys.argv[1])
+app = SpotifyApp(args["client_id"], args["client_secret"], args["redirect_uri"],
+                 api_base=args["base"] + "/v1", accounts_base=args["base"])
+try:
+    app.user_client(args["token"]).profile()
+    print("ANSWERED")
+except BaseException as exc:
+    print("RAISED", type(exc).__name__)
+"""
+
+
+def token_with_scopes(world: SpotifyWorld, scopes: tuple[str, ...], user: str = "bob") -> dict[str, Any]:
+    """The token an older release stored: approved through the consent page with fewer scopes."""
+    older = SpotifyApp(CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, api_base=f"{world.base_url}/v1",
+                       accounts_base=world.base_url)
+    older.scopes = scopes
+    response = requests.get(older.authorize_url("s") + f"&sandbox_user={user}", allow_redirects=False, timeout=10)
+    code = parse_qs(urlparse(response.headers["Location"]).query)["code"][0]
+    token = older.exchange_code(code)
+    older.close()
+    assert set(token["scope"].split()) == set(scopes)
+    return token
+
+
+def run_child(world: SpotifyWorld, token: dict[str, Any], *, console: bool) -> str:
+    """The child's last line; `console=True` gives it a stdin that stays open and never answers
+    (a terminal nobody types into), else a closed one (a service with no terminal)."""
+    args = json.dumps({"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "redirect_uri": REDIRECT_URI,
+                       "base": world.base_url, "token": token})
+    read_end, write_end = os.pipe()
+    try:
+        done = subprocess.run([sys.executable, "-c", CHILD, args], stdin=read_end if console else subprocess.DEVNULL,
+                              capture_output=True, text=True, cwd=REPO, timeout=60)
+    except subprocess.TimeoutExpired:
+        pytest.fail("the client waited for console input instead of answering")
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+    return done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr[-500:]
+
+
+def test_a_token_with_narrower_scopes_means_link_again(spotify_world: SpotifyWorld) -> None:
+    """A stored token missing a scope genrebot now asks for raises NeedsRelink before any request."""
+    token = token_with_scopes(spotify_world, NARROWER)
+    client = spotify_world.app.user_client(token)
+    before = spotify_world.state.count()
+    with pytest.raises(NeedsRelink):
+        client.profile()
+    assert spotify_world.state.count() == before
+
+
+def test_a_token_with_narrower_scopes_without_a_terminal_means_link_again(spotify_world: SpotifyWorld) -> None:
+    """With no terminal (stdin closed) the member still gets "link again", not an EOFError."""
+    token = token_with_scopes(spotify_world, NARROWER)
+    assert run_child(spotify_world, token, console=False) == "RAISED NeedsRelink"
+
+
+def test_a_token_with_narrower_scopes_never_waits_for_console_input(spotify_world: SpotifyWorld) -> None:
+    """With a console that never answers (an open pipe), the call still ends at once with NeedsRelink."""
+    token = token_with_scopes(spotify_world, NARROWER)
+    assert run_child(spotify_world, token, console=True) == "RAISED NeedsRelink"
+
+
+def test_a_token_with_every_scope_works_in_a_process_without_a_terminal(spotify_world: SpotifyWorld) -> None:
+    """The same child process with a complete token answers: the harness itself is sound."""
+    token = token_with_scopes(spotify_world, SCOPES)
+    assert run_child(spotify_world, token, console=False) == "ANSWERED"

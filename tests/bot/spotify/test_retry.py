@@ -1,0 +1,163 @@
+"""The fault policy through the real spotipy client against the sandbox: typed errors decided by
+status codes, Retry-After values Spotify gets wrong, and writes that are never repeated blindly."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import pytest
+
+from bot.spotify.errors import (
+    AudioFeaturesUnavailable,
+    OwnerPremiumRequired,
+    SpotifyError,
+    SpotifyQuotaExceeded,
+    SpotifyRateLimited,
+    UserNotRegistered,
+    WriteOutcomeUnknown,
+)
+from bot.spotify.retry import MAX_QUOTA_PAUSE_S, MAX_RATE_LIMIT_WAIT_S
+from sandbox.library import synthetic_library
+from tests.bot.spotify.conftest import SpotifyWorld
+
+# --- 403s and 404s are told apart by status and type, never by searching text (issue #14, item 12)
+
+
+def test_a_lapsed_owner_premium_is_its_own_error(spotify_world: SpotifyWorld) -> None:
+    """Spotify's 403 for an app whose owner lost Premium is OwnerPremiumRequired, asked once."""
+    client = spotify_world.link("bob")
+    spotify_world.state.owner_premium = False
+    before = spotify_world.state.count()
+    with pytest.raises(OwnerPremiumRequired):
+        client.profile()
+    assert spotify_world.state.count() - before == 1
+
+
+def test_a_lapsed_owner_premium_is_not_mistaken_for_an_app_without_audio_features(
+    spotify_world: SpotifyWorld,
+) -> None:
+    """The Premium 403 on /audio-features stays OwnerPremiumRequired, so nothing learns "no features"."""
+    client = spotify_world.link("bob")
+    spotify_world.state.audio_features_enabled = True
+    spotify_world.state.owner_premium = False
+    with pytest.raises(OwnerPremiumRequired):
+        client.audio_features([t.id for t, _ in spotify_world.state.users["bob"].liked])
+
+
+def test_a_404_from_audio_features_is_not_read_as_unavailable(spotify_world: SpotifyWorld) -> None:
+    """Only the endpoint's 403 means "this app gets no audio features"; a 404 is an ordinary failure."""
+    client = spotify_world.link("bob")
+    spotify_world.state.inject(404, method="GET", path_prefix="/v1/audio-features", message="Not found")
+    with pytest.raises(SpotifyError) as caught:
+        client.audio_features([t.id for t, _ in spotify_world.state.users["bob"].liked])
+    assert not isinstance(caught.value, AudioFeaturesUnavailable)
+
+
+def test_a_rate_limit_whose_text_says_403_and_404_keeps_audio_features(spotify_world: SpotifyWorld) -> None:
+    """A transient 429 whose message mentions 403 and 404 is waited out; the features arrive."""
+    songs = [replace(t, audio_features={"energy": 0.5}) for t in synthetic_library(3, seed=8)]
+    spotify_world.state.like("bob", songs)
+    spotify_world.state.audio_features_enabled = True
+    spotify_world.state.inject(429, 2, retry_after=1, path_prefix="/v1/audio-features",
+                               message="403 Forbidden, 404 Not Found: slow down")
+    features = spotify_world.link("bob").audio_features([t.id for t in songs])
+    assert set(features) == {t.id for t in songs}
+
+
+def test_a_quota_429_whose_text_says_403_is_a_quota_pause_not_a_refusal(spotify_world: SpotifyWorld) -> None:
+    """QUOTA_EXCEEDED is read from the body's reason, whatever its message says."""
+    client = spotify_world.link("bob")
+    spotify_world.state.inject(429, retry_after=600, reason="QUOTA_EXCEEDED", path_prefix="/v1/audio-features",
+                               message="403 404 quota")
+    with pytest.raises(SpotifyQuotaExceeded) as caught:
+        client.audio_features(["x"])
+    assert caught.value.retry_after_s == 600
+
+
+def test_an_unregistered_user_is_told_so_on_every_endpoint(spotify_world: SpotifyWorld) -> None:
+    """Spotify's 403 for a user the app's owner has not listed stays UserNotRegistered, even on /audio-features."""
+    client = spotify_world.link("bob")
+    spotify_world.state.users["bob"].registered = False
+    for call in (client.profile, lambda: client.audio_features(["x"])):
+        with pytest.raises(UserNotRegistered):
+            call()
+
+
+# --- Retry-After values Spotify or a proxy gets wrong (issue #14, item 10) -----------------------
+
+
+@pytest.mark.parametrize("retry_after", ["inf", "1e12", None, "soon", "-5", "nan"])
+def test_an_odd_quota_retry_after_gives_a_bounded_pause(spotify_world: SpotifyWorld, retry_after: str | None) -> None:
+    """A quota 429 with a missing, unreadable, infinite or absurd Retry-After pauses for a finite time."""
+    client = spotify_world.link("bob")
+    spotify_world.state.exceed_quota(retry_after)
+    with pytest.raises(SpotifyQuotaExceeded) as caught:
+        client.profile()
+    pause = caught.value.retry_after_s
+    assert math.isfinite(pause) and 0 < pause <= MAX_QUOTA_PAUSE_S
+    assert caught.value.resume_at.year == 2026  # a real moment a member can be shown
+
+
+@pytest.mark.parametrize("retry_after", ["inf", "1e12"])
+def test_an_absurd_rate_limit_retry_after_raises_a_bounded_wait(spotify_world: SpotifyWorld, retry_after: str) -> None:
+    """A 429 asking for forever is not slept through: the call raises with a wait of at most an hour."""
+    client = spotify_world.link("bob")
+    spotify_world.state.inject(429, 3, retry_after=retry_after)
+    with pytest.raises(SpotifyRateLimited) as caught:
+        client.profile()
+    assert caught.value.retry_after_s == MAX_RATE_LIMIT_WAIT_S
+    assert str(caught.value) == "Spotify rate limit: retry after 3600s"
+
+
+# --- one gate for the whole app (issue #14, item 10) -------------------------------------------
+
+
+def test_a_quota_pause_stops_every_members_calls_until_it_lifts(spotify_world: SpotifyWorld) -> None:
+    """After one member's QUOTA_EXCEEDED, another member's call does not reach Spotify until the pause ends."""
+    alice, bob = spotify_world.link("alice"), spotify_world.link("bob")
+    spotify_world.state.inject(429, retry_after=3_600, reason="QUOTA_EXCEEDED")
+    with pytest.raises(SpotifyQuotaExceeded):
+        alice.profile()
+    before = spotify_world.state.count()
+    with pytest.raises(SpotifyQuotaExceeded) as caught:
+        bob.profile()
+    assert spotify_world.state.count() == before, "no call reaches Spotify during the pause"
+    assert caught.value.resume_at == spotify_world.app.gate.paused_until()
+    spotify_world.gate_clock.sleep(3_600)
+    assert spotify_world.app.gate.paused_until() is None
+    assert bob.profile().display_name == "Bob"
+
+
+def test_a_429_holds_back_every_caller_not_only_the_one_that_got_it(spotify_world: SpotifyWorld) -> None:
+    """After one member's 429 with Retry-After 40 s, another member's call waits it out without asking Spotify."""
+    alice, bob = spotify_world.link("alice"), spotify_world.link("bob")
+    spotify_world.state.inject(429, retry_after=40, path_prefix="/v1/me/tracks")
+    with pytest.raises(SpotifyRateLimited):  # longer than a call sits through (max_wait_s = 30)
+        alice.liked_songs_page(0)
+    before = spotify_world.state.count()
+    with pytest.raises(SpotifyRateLimited) as caught:
+        bob.profile()
+    assert spotify_world.state.count() == before and caught.value.retry_after_s == pytest.approx(40)
+    spotify_world.gate_clock.sleep(15)
+    assert bob.profile().display_name == "Bob"  # 25 s left: within what a call waits
+    assert spotify_world.gate_clock.slept[-1] >= 25
+
+
+def test_a_quota_pause_message_names_a_finite_moment(spotify_world: SpotifyWorld) -> None:
+    """The pause's end is on the app's clock: an hour after the quota 429."""
+    client = spotify_world.link("bob")
+    spotify_world.state.inject(429, retry_after=3_600, reason="QUOTA_EXCEEDED")
+    asked_at = spotify_world.gate_clock.wall()
+    with pytest.raises(SpotifyQuotaExceeded) as caught:
+        client.profile()
+    assert (caught.value.resume_at - asked_at).total_seconds() == 3_600
+
+
+def test_a_write_whose_answer_is_lost_is_not_repeated(spotify_world: SpotifyWorld) -> None:
+    """POST /me/playlists answered 502 after Spotify made the playlist raises instead of posting again."""
+    client = spotify_world.link("bob")
+    spotify_world.state.inject(502, method="POST", path_prefix="/v1/me/playlists", after_processing=True)
+    with pytest.raises(WriteOutcomeUnknown):
+        client.create_playlist("Rock · genrebot", "d")
+    assert [p.name for p in spotify_world.state.playlists_of("bob")] == ["Rock · genrebot"]
