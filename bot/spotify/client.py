@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -20,6 +20,7 @@ import spotipy
 
 from bot.spotify.errors import AudioFeaturesUnavailable, PlaylistNotFound, PlaylistNotReadable
 from bot.spotify.gate import SpotifyGate
+from bot.spotify.own_playlists import OwnPlaylist, tag_of
 from bot.spotify.retry import RetryPolicy, SpotifyRefused, call_with_policy
 from music import Track
 
@@ -30,6 +31,7 @@ SKIPPED_LOCAL = "local file"
 SKIPPED_EPISODE = "episode"
 SKIPPED_UNAVAILABLE = "unavailable"
 AUDIO_FEATURES_BATCH = 100  # ids per /audio-features request
+LIBRARY_CONTAINS_BATCH = 40  # URIs per /me/library/contains request
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,7 @@ class SpotifyUserClient:
         self.sp.prefix = api_base.rstrip("/") + "/"
         self.requests_made = 0
         self._count_lock = threading.Lock()
+        self._user_id: str | None = None
 
     @property
     def token_info(self) -> dict[str, Any] | None:
@@ -240,8 +243,51 @@ class SpotifyUserClient:
 
     def playlist_is_followed(self, playlist_id: str) -> bool:
         """Whether the member still has this playlist: Spotify's "delete" is an unfollow."""
-        answer = self.call(lambda: self.sp._get("me/library/contains", uris=f"spotify:playlist:{playlist_id}"))
-        return bool(answer and answer[0])
+        return playlist_id in self.followed_playlists([playlist_id])
+
+    def followed_playlists(self, playlist_ids: Sequence[str]) -> set[str]:
+        """Which of these playlists the member still has, 40 to a request."""
+        followed: set[str] = set()
+        ids = list(dict.fromkeys(playlist_ids))
+        for start in range(0, len(ids), LIBRARY_CONTAINS_BATCH):
+            batch = ids[start : start + LIBRARY_CONTAINS_BATCH]
+            uris = ",".join(f"spotify:playlist:{playlist_id}" for playlist_id in batch)
+            answer = self.call(partial(self.sp._get, "me/library/contains", uris=uris))
+            followed.update(playlist_id for playlist_id, has in zip(batch, answer or [], strict=False) if has)
+        return followed
+
+    def user_id(self) -> str:
+        """The member's Spotify user id (owners of playlists are named by it), asked once."""
+        if self._user_id is None:
+            me = self.call(self.sp.me)
+            self._user_id = str(me["id"])
+        return self._user_id
+
+    def own_playlists(self) -> dict[str, OwnPlaylist]:
+        """The playlists in the member's library that they own and genrebot tagged, by tag
+        (`PlaylistSlot.tag`; the first listed wins when an older release left two for one slot)."""
+        owner = self.user_id()
+        found: dict[str, OwnPlaylist] = {}
+        for playlist in self.my_playlists():
+            tag = tag_of(playlist.description)
+            if tag is not None and playlist.owner_id == owner and tag not in found:
+                found[tag] = OwnPlaylist(playlist.id, f"https://open.spotify.com/playlist/{playlist.id}", tag)
+        return found
+
+    def playlist_items_at(self, playlist_id: str, offset: int, count: int) -> list[str]:
+        """The URIs at positions offset .. offset+count-1 (fewer where the playlist ends)."""
+        uris: list[str] = []
+        while len(uris) < count:
+            at = offset + len(uris)
+            page = self.call(partial(self.sp.playlist_items, playlist_id, limit=min(PAGE_SIZE, count - at + offset),
+                                     offset=at))
+            items = page.get("items") or []
+            for item in items:
+                entry = item.get("item") or item.get("track") or {}
+                uris.append(str(entry.get("uri") or ""))
+            if not items:
+                return uris
+        return uris[:count]
 
     def playlist_item_uris(self, playlist_id: str) -> list[str]:
         uris: list[str] = []
@@ -259,17 +305,13 @@ class SpotifyUserClient:
     def _items_page(self, playlist_id: str, offset: int) -> dict[str, Any]:
         return dict(self.call(lambda: self.sp.playlist_items(playlist_id, limit=PAGE_SIZE, offset=offset)))
 
-    def replace_playlist_items(self, playlist_id: str, uris: list[str]) -> None:
-        """PUT the first 100, then POST the rest in order (Spotify takes 100 per request)."""
-        self.call(lambda: self.sp.playlist_replace_items(playlist_id, uris[:100]))
-        for start in range(100, len(uris), 100):
-            self._add_items(playlist_id, uris[start : start + 100])
-
-    def _add_items(self, playlist_id: str, chunk: list[str]) -> None:
-        self.call(lambda: self.sp.playlist_add_items(playlist_id, chunk), idempotent=False)
+    def put_playlist_items(self, playlist_id: str, uris: list[str]) -> None:
+        """Replace every item with these (at most 100); safe to repeat, so retried by the policy."""
+        self.call(lambda: self.sp.playlist_replace_items(playlist_id, uris))
 
     def add_playlist_items(self, playlist_id: str, uris: list[str], position: int | None = None) -> None:
-        """Insert up to 100 songs at `position` (the end when None)."""
+        """Insert up to 100 songs at `position` (the end when None). Not safe to repeat: a lost
+        answer raises WriteOutcomeUnknown (see `playlist_sync.add_once`)."""
         self.call(lambda: self.sp.playlist_add_items(playlist_id, uris, position=position), idempotent=False)
 
     def update_playlist_details(self, playlist_id: str, name: str, description: str) -> None:

@@ -55,6 +55,7 @@ def settings_for(data_dir: Path, sandbox_base: str, redirect_uri: str) -> Settin
         spotify_api_base=f"{sandbox_base}/v1",
         spotify_accounts_base=sandbox_base,
         token_encryption_key=Fernet.generate_key().decode(),  # type: ignore[arg-type]
+        spotify_request_budget=100_000,  # these tests are not about pacing (tests/bot/spotify/test_gate.py is)
     )
 
 

@@ -149,6 +149,7 @@ async def world(request: pytest.FixtureRequest, tmp_path: Path, unused_tcp_port:
         data_dir=tmp_path,
         token_encryption_key=Fernet.generate_key().decode(),  # type: ignore[arg-type]
         sort_concurrency=8,
+        spotify_request_budget=100_000,  # pacing is tested in tests/bot/spotify/test_gate.py
     )
     saved = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
     point_discord_at(settings)

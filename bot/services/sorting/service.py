@@ -202,13 +202,14 @@ class SortService:
 
 
 def _succeeded(outcomes: Sequence[PlaylistOutcome], new_songs: int, unsorted: int) -> RunOutcome:
-    return RunOutcome(
-        RunStatus.SUCCEEDED,
-        counts={o.key: o.count for o in outcomes},
-        new_songs=new_songs,
-        new_counts={o.key: o.new_count for o in outcomes if o.new_count},
-        unsorted=unsorted,
-    )
+    """Songs per genre key, the parts of a genre past 10,000 songs added up."""
+    counts: dict[str, int] = {}
+    new_counts: dict[str, int] = {}
+    for o in outcomes:
+        counts[o.key] = counts.get(o.key, 0) + o.count
+        if o.new_count:
+            new_counts[o.key] = new_counts.get(o.key, 0) + o.new_count
+    return RunOutcome(RunStatus.SUCCEEDED, counts=counts, new_songs=new_songs, new_counts=new_counts, unsorted=unsorted)
 
 
 def genre_mix(track_ids: Sequence[str], predictions: Mapping[str, PredictionLike]) -> dict[str, int]:

@@ -1,12 +1,17 @@
 """Step 4 of a sort: make each planned playlist in the member's Spotify hold its songs.
 
-Playlists genrebot made before from the same source are reused (their ids are in storage, per
-source and genre), others are made; a playlist's name says its source unless that is Liked Songs
-("Rock · Road Trip · genrebot"). A weekly
-refresh that only added songs inserts them at the top (Liked Songs) or the end (a playlist)
-instead of rewriting the playlist. A
-playlist made but not filled is remembered, so the next run fills it instead of making another.
-A dry run writes nothing and says what would happen.
+What is already in Spotify wins over what is remembered: a playlist in storage is reused while
+the member still follows it; otherwise genrebot adopts the member's playlist tagged for that
+genre (`bot.spotify.own_playlists`: after a crash, a relink, `/unlink` or a lost database) and
+only then makes a new one. A new or adopted playlist is recorded the moment it is known, before
+it is filled, and a playlist being rewritten is recorded as "contents unknown" until the write
+ends, so a killed process leaves nothing the next sort cannot find or would trust wrongly.
+
+A genre past Spotify's 10,000 songs continues in "Rock · genrebot (2)", kept under its own key
+(`rock#2`), so a re-sort reuses the same continuation. A playlist's name says its source unless
+that is Liked Songs ("Rock · Road Trip · genrebot"). A weekly refresh that only added songs
+inserts them at the top (Liked Songs) or the end (a playlist) instead of rewriting the playlist.
+A dry run writes nothing.
 """
 
 from __future__ import annotations
@@ -18,15 +23,21 @@ from datetime import datetime
 
 from bot.services.playlist_plan import PlaylistPlan, genre_label, playlist_name, shorten
 from bot.services.sorting.report import PlaylistOutcome, ReportProgress, SortProgress
-from bot.spotify.client import SpotifyUserClient
-from bot.spotify.errors import PlaylistWriteFailed
-from bot.spotify.playlist_sync import PlaylistWrite, write_playlist
+from bot.spotify.client import PlaylistRef, SpotifyUserClient
+from bot.spotify.own_playlists import (
+    MAX_PLAYLIST_ITEMS,
+    OwnPlaylist,
+    PlaylistSlot,
+    fit_name,
+    split_into_parts,
+)
+from bot.spotify.playlist_sync import append_items, create_once, describe, fill, prepend_items
 from music import LIKED_SONGS, SortSource
 from storage import Database
 from storage.records import PlaylistRecord
 
 PLAYLIST_WRITE_CONCURRENCY = 4
-DESCRIPTION_LIMIT = 300  # Spotify answers 500 to a longer playlist description
+CONTENTS_UNKNOWN = -1  # track_count of a playlist whose write has not finished
 SOURCE_NAME_IN_DESCRIPTION = 100
 
 
@@ -36,10 +47,55 @@ def source_playlist_name(key: str, source: SortSource) -> str:
 
 
 def playlist_description(key: str, source: SortSource, songs: int, today: str) -> str:
-    """One line (Spotify refuses line breaks) of at most 300 characters."""
-    origin = "your Liked Songs" if source.is_liked_songs else f"your playlist “{shorten(source.name, SOURCE_NAME_IN_DESCRIPTION)}”"
-    text = f"{genre_label(key)} songs from {origin}, sorted by genrebot on {today} ({songs} songs)."
-    return shorten(text, DESCRIPTION_LIMIT)
+    """What the playlist holds, on one line (`own_playlists.tagged_description` fits it to 300 with the tag)."""
+    origin = (
+        "your Liked Songs" if source.is_liked_songs
+        else f"your playlist “{shorten(source.name, SOURCE_NAME_IN_DESCRIPTION)}”"
+    )
+    return f"{genre_label(key)} songs from {origin}, sorted by genrebot on {today} ({songs} songs)."
+
+
+@dataclass(frozen=True)
+class PlaylistTarget:
+    """One Spotify playlist this run writes: a slot (genre key and part) and its songs."""
+
+    slot: PlaylistSlot
+    ids: list[str]  # track ids, liked order
+    new_count: int
+
+
+def record_key(slot: PlaylistSlot) -> str:
+    """The storage key of a slot (within its source): the genre key, then `key#2`, `key#3`..."""
+    return slot.key if slot.part == 1 else f"{slot.key}#{slot.part}"
+
+
+def plan_targets(plan: PlaylistPlan, new_ids: set[str], source: str = LIKED_SONGS.key) -> list[PlaylistTarget]:
+    """Every planned playlist, split at Spotify's 10,000 songs into parts."""
+    targets = []
+    for key, ids in plan.playlists.items():
+        for index, part_ids in enumerate(split_into_parts(ids), start=1):
+            slot = PlaylistSlot(key, index, source)
+            targets.append(PlaylistTarget(slot, part_ids, _count_new(part_ids, new_ids)))
+    return targets
+
+
+def stale_parts(plan: PlaylistPlan, targets: Sequence[PlaylistTarget],
+                existing: dict[str, PlaylistRecord]) -> list[PlaylistTarget]:
+    """Continuations a genre no longer needs (its songs fit in fewer parts now): emptied, kept."""
+    planned = {record_key(t.slot) for t in targets}
+    sources = {t.slot.key: t.slot.source for t in targets}
+    stale = []
+    for key in plan.playlists:
+        part = 2
+        while record_key(slot := PlaylistSlot(key, part, sources.get(key, LIKED_SONGS.key))) in existing:
+            if record_key(slot) not in planned:
+                stale.append(PlaylistTarget(slot, [], 0))
+            part += 1
+    return stale
+
+
+def outcome_name(slot: PlaylistSlot, source: SortSource) -> str:
+    return fit_name(source_playlist_name(slot.key, source), slot.part)
 
 
 @dataclass(frozen=True)
@@ -53,16 +109,16 @@ class PlaylistWriter:
         """What `write` would do, touching nothing (a dry run)."""
         existing = await self.db.playlists.get_all(discord_id, source.key)
         outcomes = []
-        for key, ids in plan.playlists.items():
-            record = existing.get(key)
+        for target in plan_targets(plan, new_ids, source.key):
+            record = existing.get(record_key(target.slot))
             outcomes.append(
                 PlaylistOutcome(
-                    key,
-                    source_playlist_name(key, source),
+                    target.slot.key,
+                    outcome_name(target.slot, source),
                     record.playlist_id if record else None,
                     record.url if record else None,
-                    len(ids),
-                    _count_new(ids, new_ids),
+                    len(target.ids),
+                    target.new_count,
                     created=False,
                 )
             )
@@ -79,94 +135,140 @@ class PlaylistWriter:
         report_progress: ReportProgress,
         source: SortSource = LIKED_SONGS,
     ) -> list[PlaylistOutcome]:
-        """Write every planned playlist, a few at a time; the first failure is raised after all ran."""
+        """Write every planned playlist of `source`, a few at a time; the first failure is raised
+        after all ran."""
         existing = await self.db.playlists.get_all(discord_id, source.key)
+        targets = plan_targets(plan, new_ids, source.key)
+        stale = stale_parts(plan, targets, existing)
+        usable = await self._usable_records(client, existing, [*targets, *stale])
+        adoptable = await self._adoptable(client, [*targets, *stale], usable)
         today = self.clock().strftime("%Y-%m-%d")
         slots = asyncio.Semaphore(PLAYLIST_WRITE_CONCURRENCY)
-        total = len(plan.playlists)
+        total = len(targets)
         written = 0
         report_progress(SortProgress("writing", 0, total))
 
-        async def write_one(key: str, ids: list[str]) -> PlaylistOutcome:
+        async def write_one(target: PlaylistTarget) -> PlaylistOutcome:
             nonlocal written
-            record = existing.get(key)
-            # Liked Songs gain songs at the top, playlists usually at the end: add just those.
-            at_end = not source.is_liked_songs
-            added = _new_songs_only(record, ids, new_ids, at_end=at_end) if incremental else None
-            prepend, append = (None, added) if at_end else (added, None)
             async with slots:
-                result = await self._write_playlist(
-                    discord_id, client, key, ids, record, prepend, append, today, source
+                name, description = source_playlist_name(target.slot.key, source), _description(target, source, today)
+                ref, created = await self._playlist_for(
+                    discord_id, client, target.slot, usable, adoptable, name, description
                 )
-            await self.db.playlists.upsert(
-                PlaylistRecord(discord_id, key, result.id, result.url, len(ids), self.clock(), source.key)
-            )
+                record = usable.get(target.slot)
+                # Liked Songs gain songs at the top, playlists usually at the end: add just those.
+                at_end = not source.is_liked_songs
+                added = _new_songs_only(record, target, new_ids, at_end=at_end) if incremental else None
+                if not created:  # a new playlist was recorded the moment it existed
+                    await self._record(discord_id, target.slot, ref, CONTENTS_UNKNOWN)
+                await asyncio.to_thread(self._fill, client, target, ref, created, added, at_end, name, description)
+                await self._record(discord_id, target.slot, ref, len(target.ids))
             written += 1
             report_progress(SortProgress("writing", written, total))
             return PlaylistOutcome(
-                key,
-                source_playlist_name(key, source),
-                result.id,
-                result.url,
-                len(ids),
-                _count_new(ids, new_ids),
-                result.created,
+                target.slot.key, outcome_name(target.slot, source), ref.id, ref.url, len(target.ids),
+                target.new_count, created,
             )
 
-        results = await asyncio.gather(
-            *(write_one(key, ids) for key, ids in plan.playlists.items()), return_exceptions=True
-        )
+        results = await asyncio.gather(*(write_one(t) for t in [*targets, *stale]), return_exceptions=True)
         failures = [r for r in results if isinstance(r, BaseException)]
         if failures:
             raise failures[0]
-        return [r for r in results if isinstance(r, PlaylistOutcome)]
+        stale_slots = {t.slot for t in stale}
+        return [
+            r for r, t in zip(results, [*targets, *stale], strict=True)
+            if isinstance(r, PlaylistOutcome) and t.slot not in stale_slots
+        ]
 
-    async def _write_playlist(
+    async def _usable_records(
+        self, client: SpotifyUserClient, existing: dict[str, PlaylistRecord], targets: Sequence[PlaylistTarget]
+    ) -> dict[PlaylistSlot, PlaylistRecord]:
+        """The remembered playlists of these slots that the member still follows."""
+        known = {t.slot: existing[record_key(t.slot)] for t in targets if record_key(t.slot) in existing}
+        if not known:
+            return {}
+        followed = await asyncio.to_thread(client.followed_playlists, [r.playlist_id for r in known.values()])
+        return {slot: record for slot, record in known.items() if record.playlist_id in followed}
+
+    async def _adoptable(
+        self, client: SpotifyUserClient, targets: Sequence[PlaylistTarget], usable: dict[PlaylistSlot, PlaylistRecord]
+    ) -> dict[str, OwnPlaylist]:
+        """The member's own tagged playlists by tag, read only when some slot has no usable record."""
+        if all(t.slot in usable for t in targets):
+            return {}
+        return await asyncio.to_thread(client.own_playlists)
+
+    async def _playlist_for(
         self,
         discord_id: int,
         client: SpotifyUserClient,
-        key: str,
-        ids: list[str],
-        record: PlaylistRecord | None,
-        prepend: list[str] | None,
-        append: list[str] | None,
-        today: str,
-        source: SortSource,
-    ) -> PlaylistWrite:
-        try:
-            return await asyncio.to_thread(
-                write_playlist,
-                client,
-                existing_id=record.playlist_id if record else None,
-                name=source_playlist_name(key, source),
-                description=playlist_description(key, source, len(ids), today),
-                uris=[_uri(t) for t in ids],
-                prepend=prepend,
-                append=append,
-            )
-        except PlaylistWriteFailed as failed:
-            if failed.playlist_id and (record is None or record.playlist_id != failed.playlist_id):
-                # Keep the new playlist's id so the next run fills it instead of making another.
-                await self.db.playlists.upsert(
-                    PlaylistRecord(discord_id, key, failed.playlist_id, failed.url or "", 0, self.clock(), source.key)
-                )
-            raise
+        slot: PlaylistSlot,
+        usable: dict[PlaylistSlot, PlaylistRecord],
+        adoptable: dict[str, OwnPlaylist],
+        name: str,
+        description: str,
+    ) -> tuple[PlaylistRef, bool]:
+        """The slot's playlist (remembered, adopted, or made now and recorded at once); True if made."""
+        record = usable.get(slot)
+        if record is not None:
+            return PlaylistRef(record.playlist_id, record.url), False
+        adopted = adoptable.get(slot.tag)
+        if adopted is not None:
+            return PlaylistRef(adopted.id, adopted.url), False
+        ref = await asyncio.to_thread(create_once, client, slot, name, description)
+        await self._record(discord_id, slot, ref, CONTENTS_UNKNOWN)
+        return ref, True
+
+    def _fill(
+        self,
+        client: SpotifyUserClient,
+        target: PlaylistTarget,
+        ref: PlaylistRef,
+        created: bool,
+        added: list[str] | None,
+        at_end: bool,
+        name: str,
+        description: str,
+    ) -> None:
+        """The blocking part: songs in, then the name and tagged description (runs in a thread)."""
+        uris = [_uri(t) for t in target.ids]
+        if added is not None and at_end:
+            append_items(client, ref.id, added, at=len(target.ids) - len(added))
+        elif added is not None:
+            prepend_items(client, ref.id, added)
+        else:
+            fill(client, ref.id, uris, name=fit_name(name, target.slot.part), url=ref.url)
+        if not created:
+            describe(client, ref.id, target.slot, name, description)
+
+    async def _record(self, discord_id: int, slot: PlaylistSlot, ref: PlaylistRef, track_count: int) -> None:
+        await self.db.playlists.upsert(
+            PlaylistRecord(discord_id, record_key(slot), ref.id, ref.url, track_count, self.clock(), slot.source)
+        )
+
+
+def _description(target: PlaylistTarget, source: SortSource, today: str) -> str:
+    part = f" Part {target.slot.part}." if target.slot.part > 1 else ""
+    return playlist_description(target.slot.key, source, len(target.ids), today) + part
 
 
 def _new_songs_only(
-    record: PlaylistRecord | None, ids: list[str], new_ids: set[str], *, at_end: bool
+    record: PlaylistRecord | None, target: PlaylistTarget, new_ids: set[str], *, at_end: bool
 ) -> list[str] | None:
     """The new songs alone, when the playlist already holds exactly the rest.
 
     New liked songs are the newest, so they lead the list; songs added to a playlist source
-    usually follow the rest. If the new songs sit at that edge of the list and the stored
-    playlist holds the others (same count), adding just them gives the full list in a request
-    or two (none when nothing is new). Otherwise (songs removed, or added in the middle), None:
-    the playlist is rewritten. A source only reordered keeps its genre playlists' order.
+    usually follow the rest. If the new songs sit at that edge and the stored playlist holds the
+    others (same count, and its last write finished), adding just them gives the full list.
+    Otherwise (songs removed or added in the middle, a continuation part, a playlist that would
+    pass 10,000), None: the playlist is rewritten.
     """
+    ids = target.ids
     fresh = [t for t in ids if t in new_ids]
+    if record is None or target.slot.part > 1 or len(ids) >= MAX_PLAYLIST_ITEMS:
+        return None
     edge = ids[len(ids) - len(fresh) :] if at_end else ids[: len(fresh)]
-    if record is None or edge != fresh or record.track_count != len(ids) - len(fresh):
+    if edge != fresh or record.track_count != len(ids) - len(fresh):
         return None
     return [_uri(t) for t in fresh]
 

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import aiohttp
 
 import pytest
 from cryptography.fernet import Fernet
@@ -169,14 +173,25 @@ async def test_a_token_that_only_failed_to_decrypt_does_not_mark_the_member_for_
     finally:
         await services.close()  # the fixture closes only the services it opened
 async def test_a_token_from_before_new_scopes_asks_the_member_to_link_again(world: World) -> None:
-    """A stored token lacking a scope this release asks for marks the member "needs relink", never prompts."""
-    app = world.services.spotify_app
-    app.scopes = ("user-library-read", "playlist-modify-private")  # what an older release asked for
+    """A stored token lacking a scope this release needs marks the member "needs relink", never prompts."""
     await world.link(ALICE, "alice")
-    del app.scopes  # back to this release's SCOPES
+    await world.services.db.tokens.save(ALICE, await older_releases_token(world, "alice"))
     with pytest.raises(NeedsRelink):
         await world.services.sorting.sort(ALICE, SortOptions())
     user = await world.services.linking.member(ALICE)
     assert user is not None and user.status == LinkStatus.NEEDS_RELINK
     await world.link(ALICE, "alice")
     assert (await world.services.sorting.sort(ALICE, SortOptions(dry_run=True))).total_songs == ALICE_SONGS
+
+
+async def older_releases_token(world: World, spotify_user: str) -> dict[str, Any]:
+    """The token an older genrebot stored: approved on the consent page for fewer scopes."""
+    app = world.services.spotify_app
+    app.scopes = ("user-library-read", "playlist-modify-private")  # shadows this release's SCOPES
+    try:
+        url = app.authorize_url("older-release") + f"&sandbox_user={spotify_user}"
+        async with aiohttp.ClientSession() as session, session.get(url, allow_redirects=False) as response:
+            code = parse_qs(urlparse(response.headers["Location"]).query)["code"][0]
+        return await asyncio.to_thread(app.exchange_code, code)
+    finally:
+        del app.scopes

@@ -70,10 +70,9 @@ def run_child(world: SpotifyWorld, token: dict[str, Any], *, console: bool) -> s
 def test_a_token_with_narrower_scopes_means_link_again(spotify_world: SpotifyWorld) -> None:
     """A stored token missing a scope genrebot now asks for raises NeedsRelink before any request."""
     token = token_with_scopes(spotify_world, NARROWER)
-    client = spotify_world.app.user_client(token)
     before = spotify_world.state.count()
     with pytest.raises(NeedsRelink):
-        client.profile()
+        spotify_world.app.user_client(token).profile()
     assert spotify_world.state.count() == before
 
 

@@ -15,9 +15,12 @@ from bot.spotify.errors import (
     UserNotRegistered,
 )
 from bot.spotify.library_sync import fetch_liked_songs
+from bot.spotify.own_playlists import PlaylistSlot
 from bot.spotify.playlist_sync import write_playlist
 from sandbox.library import synthetic_library
 from tests.bot.spotify.conftest import SpotifyWorld
+
+ROCK, POP = PlaylistSlot("rock"), PlaylistSlot("pop")
 
 
 def test_link_reads_the_profile_with_its_stable_account_id(spotify_world: SpotifyWorld) -> None:
@@ -67,11 +70,11 @@ def test_playlists_are_written_in_order_and_a_rerun_reuses_the_same_one(spotify_
     """A playlist holds its songs in order (past 100 via POST .../items); a rerun rewrites the same one."""
     client = spotify_world.link("bob")
     uris = [t.uri for t, _ in spotify_world.state.users["bob"].liked]
-    first = write_playlist(client, existing_id=None, name="Rock · genrebot", description="d", uris=uris)
+    first = write_playlist(client, slot=ROCK, existing_id=None, name="Rock · genrebot", description="d", uris=uris)
     assert first.created
     playlist = spotify_world.state.playlists[first.id]
     assert [u for u, _ in playlist.items] == uris and not playlist.public
-    again = write_playlist(client, existing_id=first.id, name="Rock · genrebot", description="d2", uris=uris[:30])
+    again = write_playlist(client, slot=ROCK, existing_id=first.id, name="Rock · genrebot", description="d2", uris=uris[:30])
     assert again.id == first.id and not again.created
     assert [u for u, _ in spotify_world.state.playlists[first.id].items] == uris[:30]
     assert len(spotify_world.state.playlists_of("bob")) == 1
@@ -83,9 +86,9 @@ def test_playlists_are_written_in_order_and_a_rerun_reuses_the_same_one(spotify_
 def test_a_playlist_the_member_deleted_is_made_again(spotify_world: SpotifyWorld) -> None:
     """A playlist the member unfollowed is not reused: a new one is made."""
     client = spotify_world.link("bob")
-    first = write_playlist(client, existing_id=None, name="Pop · genrebot", description="d", uris=[])
+    first = write_playlist(client, slot=POP, existing_id=None, name="Pop · genrebot", description="d", uris=[])
     spotify_world.state.unfollow("bob", first.id)
-    second = write_playlist(client, existing_id=first.id, name="Pop · genrebot", description="d", uris=[])
+    second = write_playlist(client, slot=POP, existing_id=first.id, name="Pop · genrebot", description="d", uris=[])
     assert second.created and second.id != first.id
 
 
@@ -176,10 +179,10 @@ def test_failed_write_midway_puts_the_old_songs_back(spotify_world: SpotifyWorld
     """PUT of the first 100 lands, every POST of the rest fails: the old 60 songs come back."""
     client = spotify_world.link("bob")
     uris = [t.uri for t, _ in spotify_world.state.users["bob"].liked]
-    first = write_playlist(client, existing_id=None, name="R · genrebot", description="d", uris=uris[:60])
+    first = write_playlist(client, slot=ROCK, existing_id=None, name="R · genrebot", description="d", uris=uris[:60])
     spotify_world.state.inject(500, 50, method="POST", path_prefix=f"/v1/playlists/{first.id}/items")
     with pytest.raises(PlaylistWriteFailed) as caught:
-        write_playlist(client, existing_id=first.id, name="R · genrebot", description="d", uris=uris[::-1][:115])
+        write_playlist(client, slot=ROCK, existing_id=first.id, name="R · genrebot", description="d", uris=uris[::-1][:115])
     assert caught.value.restored and caught.value.playlist_id == first.id
     assert [u for u, _ in spotify_world.state.playlists[first.id].items] == uris[:60]
 

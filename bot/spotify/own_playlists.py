@@ -1,0 +1,106 @@
+"""How genrebot recognises its own playlists in a member's Spotify, and keeps what it writes
+within Spotify's limits.
+
+Every playlist genrebot makes carries a short tag at the end of its description,
+`[genrebot:<key>]` (`[genrebot:<key>:<part>]` for the continuation of a genre past Spotify's
+10,000 songs, `...@<source>` for a playlist sorted from a source other than Liked Songs), with
+the key and source percent-encoded so they survive Spotify's HTML-escaping of descriptions (a
+tag too long for a description is a hash of the same). The tag is what lets genrebot adopt its own playlists when its
+database does not know them (a crash between creating a playlist and recording it, a relink,
+`/unlink`, a lost database) instead of making a second set, and find the playlist a create made
+when Spotify's answer was lost.
+
+Spotify's limits: names up to 100 characters; descriptions up to 300 characters and without
+line breaks (it answers 500 otherwise); 10,000 items per playlist.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from music import LIKED_SONGS_KEY
+
+MAX_NAME_CHARS = 100
+MAX_DESCRIPTION_CHARS = 300
+MAX_PLAYLIST_ITEMS = 10_000
+
+_TAG = re.compile(r"\[genrebot:[A-Za-z0-9._~%=:@-]+\]")
+_SPACES = re.compile(r"\s+")
+_LONGEST_TAG_BODY = 80  # longer ones are a hash, so the tag always fits in a description
+
+
+@dataclass(frozen=True, order=True)
+class PlaylistSlot:
+    """One playlist genrebot keeps for a member: a genre key, a part (past 10,000 songs) and the
+    source it was sorted from (`music.SortSource.key`: Liked Songs unless said otherwise)."""
+
+    key: str
+    part: int = 1
+    source: str = LIKED_SONGS_KEY
+
+    @property
+    def tag(self) -> str:
+        """`[genrebot:rock]`, `[genrebot:rock:2]`, `[genrebot:rock@playlist%3A<id>]`; a tag too
+        long to show is `=` and a hash of the slot."""
+        body = quote(self.key, safe="")
+        if self.part > 1:
+            body += f":{self.part}"
+        if self.source != LIKED_SONGS_KEY:
+            body += "@" + quote(self.source, safe="")
+        if len(body) > _LONGEST_TAG_BODY:
+            slot = f"{self.key}\x00{self.part}\x00{self.source}"
+            body = "=" + hashlib.sha256(slot.encode()).hexdigest()[:20]
+        return f"[genrebot:{body}]"
+
+
+@dataclass(frozen=True)
+class OwnPlaylist:
+    id: str
+    url: str
+    tag: str
+
+
+def tag_of(description: str | None) -> str | None:
+    """genrebot's tag in a playlist's description (as Spotify answers it: HTML-escaped), if any."""
+    found = _TAG.search(html.unescape(description or ""))
+    return found.group(0) if found else None
+
+
+def one_line(text: str) -> str:
+    """Line breaks and runs of spaces as single spaces (Spotify answers 500 to a line break)."""
+    return _SPACES.sub(" ", text).strip()
+
+
+def fit_name(name: str, part: int = 1) -> str:
+    """A playlist name within Spotify's 100 characters; a continuation ends in " (2)", " (3)"..."""
+    suffix = f" ({part})" if part > 1 else ""
+    base = one_line(name)
+    if len(base) + len(suffix) > MAX_NAME_CHARS:
+        base = base[: MAX_NAME_CHARS - len(suffix) - 1].rstrip() + "…"
+    return base + suffix
+
+
+def tagged_description(text: str, slot: PlaylistSlot) -> str:
+    """`text` on one line, shortened so that it and the slot's tag fit in 300 characters."""
+    tag = slot.tag
+    room = MAX_DESCRIPTION_CHARS - len(tag) - 1
+    body = one_line(text)
+    if len(body) > room:
+        body = body[: max(0, room - 1)].rstrip() + "…"
+    return f"{body} {tag}" if body else tag
+
+
+def split_into_parts(uris: Sequence[str]) -> list[list[str]]:
+    """Songs in playlists of at most 10,000, in order; always at least one (maybe empty) part."""
+    parts = [list(uris[start : start + MAX_PLAYLIST_ITEMS]) for start in range(0, len(uris), MAX_PLAYLIST_ITEMS)]
+    return parts or [[]]
+
+
+def addable(uris: Sequence[str]) -> list[str]:
+    """The URIs Spotify accepts in an add or a replace: songs and episodes, never `spotify:local:` files."""
+    return [u for u in uris if u.startswith(("spotify:track:", "spotify:episode:"))]
