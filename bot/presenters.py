@@ -22,6 +22,7 @@ from bot.services.sorting import SortProgress, SortReport
 from bot.services.weekly_refresh import WEEKDAYS, InvalidSchedule, SourceFailure
 from bot.spotify.client import SKIPPED_EPISODE, SKIPPED_LOCAL, SKIPPED_UNAVAILABLE
 from bot.spotify.errors import (
+    LibraryChangedDuringRead,
     NeedsRelink,
     OwnerPremiumRequired,
     PlaylistNotFound,
@@ -301,6 +302,11 @@ def error_message(error: BaseException) -> str | None:
         return (
             "Spotify's request quota for this bot is used up, so I've stopped asking Spotify anything until "
             f"{discord_relative_time(error.resume_at)}. Run /sort again after that."
+        )
+    if isinstance(error, LibraryChangedDuringRead):
+        return (
+            "Your Liked Songs kept changing while I was reading them, so I stopped rather than miss any. "
+            "Nothing was changed; run /sort again in a minute."
         )
     if isinstance(error, OwnerPremiumRequired):
         return (

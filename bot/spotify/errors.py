@@ -93,6 +93,13 @@ class PlaylistNotFound(SpotifyError):
         super().__init__(f"Spotify has no playlist {playlist_id!r} for this member")
 
 
+class LibraryChangedDuringRead(SpotifyError):
+    """The member's Liked Songs kept changing while they were read; reading again later will work."""
+
+    def __init__(self) -> None:
+        super().__init__("the member's Liked Songs kept changing while they were being read")
+
+
 class PlaylistWriteFailed(SpotifyError):
     """A playlist write failed midway; `playlist_id`/`url` name the playlist so it is reused next time."""
 

@@ -1,29 +1,39 @@
-"""Reading a member's Liked Songs, all of them or only what is new.
+"""Reading a member's Liked Songs, all of them or only what is new, without silently missing any.
 
-Liked Songs come newest first, 50 to a page. A full read fetches the first page (which gives
-the total), then the rest concurrently. An incremental read walks from the newest page and stops
-at the first page that holds a song it already knows, so a weekly refresh costs a request or two.
+Liked Songs come newest first, 50 to a page, addressed by offset. A full read fetches the first
+page (which gives the total), then the rest concurrently. Songs liked or un-liked during the read
+move every later page, so the oldest songs would fall off the end unseen: every page also gives
+the total, and a read whose pages disagree about it, or that meets a song on two pages, is read
+again (`MAX_FULL_READS` times, then `LibraryChangedDuringRead`).
+
+An incremental read walks from the newest page and stops at the first page that holds a song it
+already knows, so a weekly refresh costs a request or two. It cannot see un-liked songs; the
+total it returns lets the caller notice that the library is not what it knows (see
+`bot.services.sorting.reading`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.spotify.client import PAGE_SIZE, SpotifyUserClient
+from bot.spotify.client import PAGE_SIZE, LikedPage, SpotifyUserClient
+from bot.spotify.errors import LibraryChangedDuringRead
 from music import Track
 
 ProgressFn = Callable[[int, int], None]
+MAX_FULL_READS = 3
 
 
 @dataclass(frozen=True)
 class LikedSongsFetch:
     new: list[tuple[Track, datetime]]  # a full read: every liked song; incremental: the unknown ones
-    total: int  # songs in the member's Liked Songs
+    total: int  # entries in the member's Liked Songs, as Spotify counts them (local files too)
     complete: bool  # True when every page was read (a full read)
     requests_made: int
+    reads: int = 1  # full reads it took (more than one when the library moved during a read)
 
 
 def fetch_liked_songs(
@@ -34,47 +44,82 @@ def fetch_liked_songs(
     progress: ProgressFn | None = None,
     executor: Executor | None = None,
 ) -> LikedSongsFetch:
-    """Liked Songs newest first. `executor`: a pool shared by every sort in the process, so a
-    crowd of sorts does not start a crowd of threads competing with the event loop."""
+    """Liked Songs newest first; only the new ones when `known_ids` is given. `executor`: a pool
+    shared by every sort in the process, so a crowd of sorts does not start a crowd of threads."""
     before = client.requests_made
+    if known_ids:
+        new, total = _incremental(client, known_ids, progress)
+        return LikedSongsFetch(new, total, complete=False, requests_made=client.requests_made - before)
+    own_pool = executor is None
+    pool = executor or ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="liked")
+    try:
+        for attempt in range(1, MAX_FULL_READS + 1):
+            everything, total, consistent = _full_read(client, pool, progress)
+            if consistent:
+                return LikedSongsFetch(everything, total, True, client.requests_made - before, reads=attempt)
+    finally:
+        if own_pool:
+            pool.shutdown()
+    raise LibraryChangedDuringRead()
+
+
+def _incremental(
+    client: SpotifyUserClient, known_ids: set[str], progress: ProgressFn | None
+) -> tuple[list[tuple[Track, datetime]], int]:
+    """The songs liked since, newest first: pages until one holds a song already known."""
+    page = client.liked_songs_page(0)
+    total = page.total
+    new = [(t, at) for t, at in page.items if t.id not in known_ids]
+    if progress:
+        progress(len(page.items), total)
+    seen = {t.id for t, _ in new}
+    offset = 0
+    # Newest first: once a page holds a song we know, everything after it is known too.
+    while page.next_offset is not None and all(t.id not in known_ids for t, _ in page.items):
+        offset = page.next_offset
+        page = client.liked_songs_page(offset)
+        total = max(total, page.total)
+        for track, added_at in page.items:
+            if track.id not in known_ids and track.id not in seen:  # a song may move onto the next page
+                seen.add(track.id)
+                new.append((track, added_at))
+        if progress:
+            progress(min(offset + PAGE_SIZE, total), total)
+    return new, total
+
+
+def _full_read(
+    client: SpotifyUserClient, pool: Executor, progress: ProgressFn | None
+) -> tuple[list[tuple[Track, datetime]], int, bool]:
+    """Every page at once; False when the library moved under the read (totals differ, or a
+    song showed up on two pages)."""
     first = client.liked_songs_page(0)
     total = first.total
     if progress:
         progress(len(first.items), total)
-
-    if known_ids:
-        new = [(t, at) for t, at in first.items if t.id not in known_ids]
-        page = first
-        offset = 0
-        # Newest first: once a page holds a song we know, everything after it is known too.
-        while page.next_offset is not None and all(t.id not in known_ids for t, _ in page.items):
-            offset = page.next_offset
-            page = client.liked_songs_page(offset)
-            new.extend((t, at) for t, at in page.items if t.id not in known_ids)
-            if progress:
-                progress(min(offset + PAGE_SIZE, total), total)
-        return LikedSongsFetch(new, total, complete=False, requests_made=client.requests_made - before)
-
-    offsets = list(range(PAGE_SIZE, total, PAGE_SIZE))
-    pages: dict[int, list[tuple[Track, datetime]]] = {0: first.items}
+    pages: dict[int, LikedPage] = {0: first}
     read = len(first.items)
-    if offsets:
-        own_pool = executor is None
-        pool = executor or ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="liked")
-        try:
-            for offset, page in zip(offsets, pool.map(client.liked_songs_page, offsets), strict=True):
-                pages[offset] = page.items
-                read += len(page.items)
-                if progress:
-                    progress(read, total)
-        finally:
-            if own_pool:
-                pool.shutdown()
+    offsets = list(range(PAGE_SIZE, total, PAGE_SIZE))
+    for offset, page in zip(offsets, pool.map(client.liked_songs_page, offsets), strict=True):
+        pages[offset] = page
+        read += len(page.items)
+        if progress:
+            progress(min(read, total), total)
+    everything, repeated = _in_order([pages[offset].items for offset in sorted(pages)])
+    consistent = not repeated and all(page.total == total for page in pages.values())
+    return everything, total, consistent
+
+
+def _in_order(pages: Sequence[list[tuple[Track, datetime]]]) -> tuple[list[tuple[Track, datetime]], bool]:
+    """The pages' songs in order, each once; True if some song was met twice."""
     everything: list[tuple[Track, datetime]] = []
     seen: set[str] = set()
-    for offset in sorted(pages):
-        for track, added_at in pages[offset]:
-            if track.id not in seen:  # a song liked twice while we paged shows up once
-                seen.add(track.id)
-                everything.append((track, added_at))
-    return LikedSongsFetch(everything, total, complete=True, requests_made=client.requests_made - before)
+    repeated = False
+    for items in pages:
+        for track, added_at in items:
+            if track.id in seen:
+                repeated = True
+                continue
+            seen.add(track.id)
+            everything.append((track, added_at))
+    return everything, repeated

@@ -2,26 +2,45 @@
 Spotify into storage.
 
 Liked Songs: a full read replaces the member's stored list; an incremental read (the weekly
-refresh) adds only the songs liked since, and costs a request or two. A playlist is read whole
-every time (new songs can be anywhere in it), and compared with what its last read found to tell
-which songs are new. Songs new to the member are stored with their audio features where the app
-gets them; songs already known keep what they have.
+refresh) adds only the songs liked since, and costs a request or two. An incremental read cannot
+see songs the member un-liked, so it becomes a full read when Spotify's count of Liked Songs
+disagrees with what genrebot knows (stored songs, the new ones, and the local files and
+unplayable entries the last full read counted but could not store), and at least every
+`RECONCILE_EVERY` anyway. The full read's time and that uncounted number are kept per member in
+`app_state`. A playlist is read whole every time (new songs can be anywhere in it), and compared
+with what its last read found to tell which songs are new. Songs new to the member are stored
+with their audio features where the app gets them; songs already known keep what they have.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 
 from bot.services.audio_features import AudioFeatures
 from bot.services.sorting.report import ReportProgress, SortProgress
 from bot.spotify.client import SpotifyUserClient
-from bot.spotify.library_sync import fetch_liked_songs
+from bot.spotify.library_sync import LikedSongsFetch, fetch_liked_songs
 from bot.spotify.playlist_source import fetch_playlist
 from music import LIKED_SONGS, LikedSong, SortSource, Track
 from storage import Database
+
+RECONCILE_EVERY = timedelta(days=28)  # the longest an un-liked song stays in a playlist
+
+
+def last_full_read_key(discord_id: int) -> str:
+    """app_state key of what the member's last full read found: {"at": iso, "uncounted": n}."""
+    return f"liked_songs.full_read.{discord_id}"
+
+
+@dataclass(frozen=True)
+class FullReadNote:
+    at: datetime
+    uncounted: int  # entries Spotify counts that are not stored songs (local files, unplayable)
 
 
 @dataclass(frozen=True)
@@ -31,6 +50,7 @@ class LibraryRead:
     source: SortSource = LIKED_SONGS  # with the name Spotify gave it at this read
     skipped: Mapping[str, int] = field(default_factory=dict)  # reason -> entries that are not sortable songs
     duplicates: int = 0
+    full: bool = True  # Liked Songs: every page was read, so songs un-liked since are gone too
 
 
 async def _with_audio_features(audio_features: AudioFeatures, client: SpotifyUserClient, tracks: list[Track]) -> list[Track]:
@@ -54,29 +74,60 @@ class LikedSongsReader:
     audio_features: AudioFeatures
     read_pool: Executor  # shared by every sort in the process (see fetch_liked_songs)
     read_concurrency: int
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     async def read(
         self, discord_id: int, client: SpotifyUserClient, *, incremental: bool, report_progress: ReportProgress
     ) -> LibraryRead:
         known_ids = await self.db.liked.known_ids(discord_id)
+        note = await self._last_full_read(discord_id)
         on_page = _page_progress(report_progress)
-        fetched = await asyncio.to_thread(
-            fetch_liked_songs,
-            client,
-            known_ids if incremental else set(),
-            concurrency=self.read_concurrency,
-            progress=on_page,
-            executor=self.read_pool,
-        )
+
+        async def fetch(known: set[str]) -> LikedSongsFetch:
+            return await asyncio.to_thread(
+                fetch_liked_songs,
+                client,
+                known,
+                concurrency=self.read_concurrency,
+                progress=on_page,
+                executor=self.read_pool,
+            )
+
+        fetched = None
+        if incremental and known_ids and not self._reconcile_due(note):
+            fetched = await fetch(known_ids)
+            assert note is not None
+            if fetched.total != len(known_ids) + len(fetched.new) + note.uncounted:
+                fetched = None  # songs were un-liked (or moved): read everything
+        if fetched is None:
+            fetched = await fetch(set())
         new_tracks = [track for track, _ in fetched.new if track.id not in known_ids]
         await self.db.tracks.upsert_many(await _with_audio_features(self.audio_features, client, new_tracks))
         liked = [LikedSong(track.id, added_at) for track, added_at in fetched.new]
-        if incremental:
-            await self.db.liked.add_many(discord_id, liked)
-        else:
+        if fetched.complete:
             await self.db.liked.replace_all(discord_id, liked)
+            await self._note_full_read(discord_id, FullReadNote(self.clock(), fetched.total - len(liked)))
+        else:
+            await self.db.liked.add_many(discord_id, liked)
         everything = await self.db.liked.list(discord_id)
-        return LibraryRead([song.track_id for song in everything], {track.id for track in new_tracks})
+        return LibraryRead(
+            [song.track_id for song in everything], {track.id for track in new_tracks}, full=fetched.complete
+        )
+
+    def _reconcile_due(self, note: FullReadNote | None) -> bool:
+        return note is None or self.clock() - note.at >= RECONCILE_EVERY
+
+    async def _last_full_read(self, discord_id: int) -> FullReadNote | None:
+        raw = await self.db.app_state.get(last_full_read_key(discord_id))
+        try:
+            data = json.loads(raw) if raw else None
+            return FullReadNote(datetime.fromisoformat(data["at"]), int(data["uncounted"])) if data else None
+        except (ValueError, KeyError, TypeError):
+            return None  # unreadable: the next read is a full one and writes it again
+
+    async def _note_full_read(self, discord_id: int, note: FullReadNote) -> None:
+        value = json.dumps({"at": note.at.isoformat(), "uncounted": max(0, note.uncounted)})
+        await self.db.app_state.set(last_full_read_key(discord_id), value)
 
 
 @dataclass(frozen=True)

@@ -69,7 +69,7 @@ class SortService:
         self.db = db
         self.linking = linking
         self.classifier = classifier
-        self.reader = LikedSongsReader(db, audio_features, read_pool, read_concurrency)
+        self.reader = LikedSongsReader(db, audio_features, read_pool, read_concurrency, clock)
         self.playlist_reader = PlaylistReader(db, audio_features, read_pool, read_concurrency)
         self.library_classifier = LibraryClassifier(db, classifier, classify_pool)
         self.writer = PlaylistWriter(db, clock)
@@ -158,7 +158,9 @@ class SortService:
                 else:
                     outcomes = await self.writer.write(
                         job.discord_id, client, plan, library.new_ids,
-                        incremental=job.incremental,
+                        # Liked Songs: songs may only be inserted at the top when none can have left
+                        # the library (a full read rewrites); a playlist source's refresh appends
+                        incremental=job.incremental and not (source.is_liked_songs and library.full),
                         report_progress=report_progress,
                         source=source,
                     )

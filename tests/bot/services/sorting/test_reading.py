@@ -1,0 +1,69 @@
+"""Reading a member's Liked Songs into storage: un-liked songs leave the playlists within weeks,
+and the weekly refresh stays cheap when nothing was removed."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.services.playlist_plan import SortOptions
+from bot.services.sorting.reading import RECONCILE_EVERY
+from sandbox.library import synthetic_library
+from sandbox.records import local_file
+from storage.records import RunTrigger
+from tests.bot.conftest import ALICE_SONGS, World
+
+ALICE = 111
+OPTIONS = SortOptions(min_playlist_size=1)
+
+
+def liked_pages_read(world: World, since: int) -> int:
+    return sum(1 for r in world.sandbox.requests[since:] if r.method == "GET" and r.path.startswith("/v1/me/tracks"))
+
+
+async def weekly_refresh(world: World) -> None:
+    world.clock.now += timedelta(days=7)
+    await world.services.sorting.sort(ALICE, OPTIONS, trigger=RunTrigger.SCHEDULE, incremental=True)
+
+
+async def test_a_weekly_refresh_takes_unliked_songs_out_of_the_playlists(world: World) -> None:
+    """Songs un-liked since the last sort leave storage and every genrebot playlist at the next refresh."""
+    await world.link(ALICE, "alice")
+    await world.services.sorting.sort(ALICE, OPTIONS)
+    gone = [t for t, _ in world.sandbox.users["alice"].liked[10:15]]
+    world.sandbox.unlike("alice", [t.id for t in gone])
+    await weekly_refresh(world)
+    assert await world.services.db.liked.count(ALICE) == ALICE_SONGS - 5
+    held = {uri for p in world.sandbox.playlists_of("alice") for uri, _ in p.items}
+    assert not {t.uri for t in gone} & held
+    assert len(held) == ALICE_SONGS - 5
+
+
+async def test_a_weekly_refresh_with_nothing_unliked_reads_one_page(world: World) -> None:
+    """New likes only: the counts agree, so the refresh reads the newest page and no more."""
+    await world.link(ALICE, "alice")
+    await world.services.sorting.sort(ALICE, OPTIONS)
+    world.sandbox.like("alice", synthetic_library(4, seed=70, prefix="week"))
+    since = len(world.sandbox.requests)
+    await weekly_refresh(world)
+    assert liked_pages_read(world, since) == 1
+    assert await world.services.db.liked.count(ALICE) == ALICE_SONGS + 4
+
+
+async def test_local_files_among_liked_songs_do_not_force_a_full_read_every_week(world: World) -> None:
+    """Entries genrebot cannot store (a local file) are counted once, not read as a removal each week."""
+    world.sandbox.like_local_file("alice", local_file("Me", "Home", "Demo tape", 95))
+    await world.link(ALICE, "alice")
+    await world.services.sorting.sort(ALICE, OPTIONS)
+    since = len(world.sandbox.requests)
+    await weekly_refresh(world)
+    assert liked_pages_read(world, since) == 1
+
+
+async def test_a_refresh_reads_everything_once_the_last_full_read_is_four_weeks_old(world: World) -> None:
+    """Even when the counts agree, a full read happens at least every RECONCILE_EVERY."""
+    await world.link(ALICE, "alice")
+    await world.services.sorting.sort(ALICE, OPTIONS)
+    world.clock.now += RECONCILE_EVERY
+    since = len(world.sandbox.requests)
+    await weekly_refresh(world)
+    assert liked_pages_read(world, since) == -(-ALICE_SONGS // 50)
