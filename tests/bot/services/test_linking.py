@@ -8,7 +8,6 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import aiohttp
-
 import pytest
 from cryptography.fernet import Fernet
 from pydantic import SecretStr
@@ -175,7 +174,10 @@ async def test_a_token_that_only_failed_to_decrypt_does_not_mark_the_member_for_
 async def test_a_token_from_before_new_scopes_asks_the_member_to_link_again(world: World) -> None:
     """A stored token lacking a scope this release needs marks the member "needs relink", never prompts."""
     await world.link(ALICE, "alice")
-    await world.services.db.tokens.save(ALICE, await older_releases_token(world, "alice"))
+    stored = await world.services.db.tokens.load_for_link(ALICE)
+    assert stored is not None
+    older = await older_releases_token(world, "alice")
+    assert await world.services.db.tokens.save(ALICE, older, link_generation=stored.link_generation)
     with pytest.raises(NeedsRelink):
         await world.services.sorting.sort(ALICE, SortOptions())
     user = await world.services.linking.member(ALICE)
