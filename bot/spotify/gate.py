@@ -44,9 +44,12 @@ SPOTIFY_WINDOW_S = 30.0
 class RequestBudget:
     requests: int = DEFAULT_REQUESTS_PER_WINDOW
     window_s: float = SPOTIFY_WINDOW_S
+    # A call counts from when it is admitted, a little before Spotify sees it: keeping it in the
+    # window this much longer means a late request never lands in Spotify's previous window.
+    margin_s: float = 1.0
 
     def __post_init__(self) -> None:
-        if self.requests < 1 or self.window_s <= 0:
+        if self.requests < 1 or self.window_s <= 0 or self.margin_s < 0:
             raise ValueError("a request budget needs at least one request per positive window")
 
 
@@ -105,7 +108,7 @@ class SpotifyGate:
                 pass  # already out of the window
 
     def _wait_for_room(self, now: float) -> float:
-        window = self.budget.window_s
+        window = self.budget.window_s + self.budget.margin_s
         while self._starts and self._starts[0] <= now - window:
             self._starts.popleft()
         room_in = 0.0
