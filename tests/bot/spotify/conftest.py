@@ -14,7 +14,7 @@ import requests
 
 from bot.spotify.app import SpotifyApp
 from bot.spotify.client import SpotifyUserClient
-from bot.spotify.gate import SpotifyGate
+from bot.spotify.gate import RequestBudget, SpotifyGate
 from bot.spotify.retry import RetryPolicy
 from sandbox.library import synthetic_library
 from sandbox.server import SandboxThread
@@ -89,6 +89,8 @@ def spotify_world() -> Iterator[SpotifyWorld]:
             api_base=f"{sandbox.base_url}/v1",
             accounts_base=sandbox.base_url,
             policy=RetryPolicy(sleep=lambda s: None),  # tests don't wait out backoffs
-            gate=SpotifyGate(monotonic=gate_clock, sleep=gate_clock.sleep, wall_clock=gate_clock.wall),  # nor Retry-Afters
+            # nor Retry-Afters; pacing has its own tests (test_gate.py), so the budget is out of the way
+            gate=SpotifyGate(RequestBudget(100_000), monotonic=gate_clock, sleep=gate_clock.sleep,
+                             wall_clock=gate_clock.wall),
         )
         yield SpotifyWorld(state, sandbox.base_url, app, gate_clock)
