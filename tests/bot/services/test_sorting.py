@@ -14,7 +14,12 @@ from bot.services.errors import AlreadyRunning, NotLinked
 from bot.services.playlist_plan import SortOptions
 from bot.services.sorting import SortProgress
 from bot.spotify.client import SKIPPED_LOCAL
-from bot.spotify.errors import OwnerPremiumRequired, PlaylistNotReadable, SpotifyQuotaExceeded, SpotifyUnavailable
+from bot.spotify.errors import (
+    OwnerPremiumRequired,
+    PlaylistNotReadable,
+    SpotifyQuotaExceeded,
+    SpotifyUnavailable,
+)
 from music import SortSource
 from sandbox.library import synthetic_library
 from sandbox.records import local_file
