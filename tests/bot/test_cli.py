@@ -322,3 +322,31 @@ def test_a_runaway_field_is_sorted_and_written_back_whole(tmp_path: Path) -> Non
     with (tmp_path / "sorted" / "all-with-genres.csv").open(newline="", encoding="utf-8") as handle:
         first = next(csv.DictReader(handle))
     assert first["Track Name"] == rows[0][1] and first["Genre"]
+
+
+def sort_peak_mib(export: Path, output: str, cwd: Path) -> float:
+    """Peak resident memory (VmHWM) of one `genrebot sort` process, as it reports it itself when it exits."""
+    report_peak_then_sort = (
+        "import atexit, runpy, sys; atexit.register(lambda: print('VmHWM_KB', next(line.split()[1] for line in "
+        "open('/proc/self/status') if line.startswith('VmHWM')), file=sys.stderr)); "
+        "sys.argv = ['genrebot', *sys.argv[1:]]; runpy.run_module('genrebot_cli', run_name='__main__')")
+    result = subprocess.run([sys.executable, "-c", report_peak_then_sort, "sort", "--input", str(export),
+                             "--output", output, "--min-size", "1"], cwd=cwd, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr
+    return int(next(line.split()[1] for line in result.stderr.splitlines() if line.startswith("VmHWM_KB"))) / 1024
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads the peak from /proc (Linux)")
+def test_a_runaway_field_adds_little_to_the_peak_memory_of_a_sort(tmp_path: Path) -> None:
+    """A 10 MB title adds under 150 MB to sort's peak memory, against the same export without it."""
+    plain = exportify(tmp_path, False)
+    with plain.open(newline="", encoding="utf-8") as handle:
+        header, *rows = list(csv.reader(handle))
+    rows[0][1] = "Very long title " * 625_000
+    runaway = tmp_path / "runaway.csv"
+    with runaway.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([header, *rows])
+    reference = sort_peak_mib(plain, "sorted-plain", tmp_path)
+    measured = sort_peak_mib(runaway, "sorted-runaway", tmp_path)
+    assert measured - reference < 150, f"{measured:.0f} MiB with the 10 MB title, {reference:.0f} MiB without"
