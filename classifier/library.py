@@ -87,7 +87,8 @@ def pooled_chunks(probabilities: np.ndarray, artist_keys: np.ndarray, album_keys
         for start in range(0, n, rows_per_chunk):
             chunk_logs = np.log(np.maximum(probabilities[start:start + rows_per_chunk].astype(np.float64), FLOOR))
             np.add.at(sums, groups[start:start + rows_per_chunk], chunk_logs)
-        means[name] = (sums / np.bincount(groups)[:, None], groups, keys)
+        sums /= np.bincount(groups)[:, None]  # in place: no second [groups, genres] array
+        means[name] = (sums, groups, keys)
     for start in range(0, n, rows_per_chunk):
         stop = min(start + rows_per_chunk, n)
         logs = np.log(np.maximum(probabilities[start:stop].astype(np.float64), FLOOR))

@@ -2,16 +2,15 @@
 `genrebot sort --csv` share (read -> classify -> write), in chunks.
 
 The file is read `CHUNK_ROWS` rows at a time, twice: once to classify (keeping, per row, only
-the model's probabilities and then a few numbers of its decision), once to write each chunk's
-rows, as read, with their prediction columns. So a 200 MB export never sits in memory whole,
-neither as text nor as features (issue #15 item 8: bench/huge_inputs.py measures it). Writing is
+the model's probabilities, in one array filled in place, and then a few numbers of its
+decision), once to write each chunk's rows, as read, with their prediction columns. So a 200 MB
+export never sits in memory whole, neither as text nor as features (issue #15 item 8: bench/huge_inputs.py measures it). Writing is
 one `DataFrame.to_csv` call per chunk and file, never a Python loop over rows.
 """
 
 from __future__ import annotations
 
 import csv
-import itertools
 import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -25,9 +24,12 @@ from classifier import Classifier, Prediction
 from classifier.library import library_keys, pooled_chunks
 from cli_output import neutralise_formula_cells
 from music import PredictionLike
-from training.data import count_rows, iter_rows
+from training.data import LoadedRows, count_rows, iter_rows
 
-CHUNK_ROWS = 20_000
+CHUNK_ROWS = 10_000
+# Pooling works in float64 on a few temporaries per row: in smaller steps than reading, so its
+# transients stay small beside the [rows, genres] probabilities it needs whole (same result).
+POOL_ROWS = 4_096
 
 
 @dataclass
@@ -118,13 +120,15 @@ def classify_file(path: Path, classifier: Classifier, *, library: bool = False, 
     first = next(chunks)  # a file that cannot be used is refused here, before any progress bar
     total = count_rows(path)
     decided: list[Decided] = []
-    kept: list[np.ndarray] = []
+    kept = RowsInPlace(total)
     artist_keys: list[np.ndarray] = []
     album_keys: list[np.ndarray] = []
     columns: dict[str, str] = {}
     with tqdm(total=total, unit="songs", desc="classifying", disable=not progress, file=sys.stderr,
               dynamic_ncols=True) as bar:
-        for loaded in itertools.chain([first], chunks):
+        loaded: LoadedRows | None = first
+        del first
+        while loaded is not None:
             columns = loaded.columns
             probabilities = classifier.genre_probabilities(loaded.tracks)
             if library:
@@ -135,14 +139,40 @@ def classify_file(path: Path, classifier: Classifier, *, library: bool = False, 
             else:
                 decided.append(_decide(classifier, probabilities))
             bar.update(len(loaded.frame))
-    if library and kept:
-        probabilities = np.concatenate(kept)
-        kept.clear()
-        for pooled in pooled_chunks(probabilities, np.concatenate(artist_keys), np.concatenate(album_keys),
-                                    classifier.pooling, CHUNK_ROWS):
+            del probabilities
+            loaded = None  # nothing of this chunk is held while the next one is read
+            loaded = next(chunks, None)
+    if library and kept.rows:
+        for pooled in pooled_chunks(kept.array(), np.concatenate(artist_keys), np.concatenate(album_keys),
+                                    classifier.pooling, POOL_ROWS):
             decided.append(_decide(classifier, pooled))
-        del probabilities
+        del kept
     return ClassifiedFile(Path(path), classifier, Decided.join(decided), columns)
+
+
+class RowsInPlace:
+    """Blocks of rows copied into one array sized from the file's line count (grown by doubling
+    when a file has fewer lines than rows): a 200 MB export's probabilities are held once, not a
+    second time by a final concatenation."""
+
+    def __init__(self, expected_rows: int) -> None:
+        self.expected_rows = max(expected_rows, 1)
+        self.rows = 0
+        self._array: np.ndarray | None = None
+
+    def append(self, block: np.ndarray) -> None:
+        if self._array is None:
+            self._array = np.empty((max(self.expected_rows, len(block)), *block.shape[1:]), dtype=block.dtype)
+        elif self.rows + len(block) > len(self._array):
+            grown = np.empty((max(2 * len(self._array), self.rows + len(block)), *block.shape[1:]), dtype=block.dtype)
+            grown[:self.rows] = self._array[:self.rows]
+            self._array = grown
+        self._array[self.rows:self.rows + len(block)] = block
+        self.rows += len(block)
+
+    def array(self) -> np.ndarray:
+        """The rows appended so far (a view, no copy)."""
+        return self._array[:self.rows] if self._array is not None else np.zeros((0, 0), dtype=np.float32)
 
 
 def _decide(classifier: Classifier, probabilities: np.ndarray) -> Decided:
