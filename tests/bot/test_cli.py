@@ -164,6 +164,14 @@ def test_sort_help_states_how_likely_a_second_genre_must_be_for_multi(tmp_path: 
     assert "second most likely genre when that is at least 30% likely" in " ".join(result.stdout.split())
 
 
+def test_sort_shows_a_progress_bar_with_the_time_left_while_classifying(tmp_path: Path) -> None:
+    """`genrebot sort` draws a tqdm bar on stderr: songs classified of the total, and the time left."""
+    result = sort("--input", str(exportify(tmp_path, False)), "--output", "sorted", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    last_bar = [part for part in result.stderr.replace("\r", "\n").splitlines() if part.startswith("classifying")][-1]
+    assert "100%" in last_bar and "songs" in last_bar and "<" in last_bar  # tqdm's [elapsed<left]
+
+
 def test_list_commands_prints_the_tree_without_token_or_network(clean_env: dict[str, str], tmp_path: Path) -> None:
     """`run --list-commands` prints every slash command and its options, with no credentials set."""
     result = subprocess.run([sys.executable, "-m", "genrebot_cli", "run", "--list-commands"], env=clean_env,
