@@ -1,61 +1,64 @@
-"""Leaderboard queries for a guild of 1,000 linked members with 5,000 liked songs each."""
+"""Leaderboard queries for a guild of 1,000 linked members whose sorts counted 5,000 liked songs
+each, at both levels of the shipped taxonomy (its families and genres)."""
 
 from __future__ import annotations
 
 import asyncio
+import random
 import statistics
 import tempfile
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.machine import describe, table
-from music import LikedSong, Track
+from classifier import Classifier
 from storage import Database
+from storage.leaderboard import CountLevel
 
-MEMBERS, SONGS, POOL, GUILD, VERSION = 1_000, 5_000, 100_000, 42, "bench-model"
-GENRES = ("edm", "latin", "pop", "r&b", "rap", "rock")
-
-
-@dataclass
-class P:
-    genre: str
-    genre_confidence: float = 0.9
-    subgenre: str | None = None
-    subgenre_confidence: float | None = None
-    genre_probabilities: Mapping[str, float] = field(default_factory=dict)
+MEMBERS, SONGS, GUILD, VERSION = 1_000, 5_000, 42, "bench-model"
 
 
-async def build(db: Database) -> float:
-    import random
+def counts_of_a_library(rng: random.Random, genres: list[str], family_of: dict[str, str]) -> dict[CountLevel, dict[str, int]]:
+    """What a sort of SONGS songs leaves: songs per genre (a few dozen genres) and per family."""
+    liked = rng.sample(genres, 40)
+    by_genre: dict[str, int] = {}
+    for genre in rng.choices(liked, k=SONGS):
+        by_genre[genre] = by_genre.get(genre, 0) + 1
+    by_family: dict[str, int] = {}
+    for genre, count in by_genre.items():
+        by_family[family_of[genre]] = by_family.get(family_of[genre], 0) + count
+    return {"family": by_family, "genre": by_genre}
 
+
+async def build(db: Database, genres: list[str], family_of: dict[str, str]) -> float:
     rng = random.Random(7)
     start = time.perf_counter()
-    ids = [f"t{i:021d}" for i in range(POOL)]
-    await db.tracks.upsert_many([Track(id=i, name="x", artists=("a",)) for i in ids])
-    await db.predictions.save_many(VERSION, {i: P(GENRES[n % 6]) for n, i in enumerate(ids)})
-    now = datetime.now(UTC)
     for member in range(MEMBERS):
         await db.link_member(member, f"sp{member}", f"m{member}", [], {"access_token": "x"})
         await db.guilds.add_member(GUILD, member)
-        await db.liked.add_many(member, [LikedSong(t, now) for t in rng.sample(ids, SONGS)])
-        await db.leaderboard.refresh_member(member, VERSION)
+        await db.leaderboard.replace_member_counts(member, VERSION, counts_of_a_library(rng, genres, family_of))
     for member in range(0, MEMBERS, 10):
         await db.guilds.set_leaderboard_opt_out(GUILD, member, True)
     return time.perf_counter() - start
 
 
 async def run() -> None:
+    taxonomy = Classifier.load().taxonomy
+    genres = list(taxonomy.genres)
+    family_of = {g: taxonomy.family_of(g) for g in genres}
+    family, genre = taxonomy.families[1], taxonomy.genres[len(genres) // 2]
+    again = counts_of_a_library(random.Random(8), genres, family_of)
     with tempfile.TemporaryDirectory() as tmp:
         db = await Database.open(Path(tmp) / "bench.sqlite3")
-        built = await build(db)
+        built = await build(db, genres, family_of)
         rows = []
         for label, query in (
-            ("genre mix of the guild", lambda: db.leaderboard.genre_mix(GUILD, VERSION)),
-            ("top members for 'rock'", lambda: db.leaderboard.top_members(GUILD, "rock", VERSION, 10)),
-            ("one member's refresh of counts", lambda: db.leaderboard.refresh_member(5, VERSION)),
+            ("family mix of the guild", lambda: db.leaderboard.genre_mix(GUILD, VERSION)),
+            ("genre mix of the guild", lambda: db.leaderboard.genre_mix(GUILD, VERSION, "genre")),
+            (f"top members for family '{family}'", lambda: db.leaderboard.top_members(GUILD, family, VERSION, 10)),
+            (f"top members for genre '{genre}'",
+             lambda: db.leaderboard.top_members(GUILD, genre, VERSION, 10, "genre")),
+            ("one member's counts replaced", lambda: db.leaderboard.replace_member_counts(5, VERSION, again)),
         ):
             times = []
             for _ in range(20):
@@ -64,8 +67,8 @@ async def run() -> None:
                 times.append((time.perf_counter() - start) * 1000)
             rows.append([label, f"{statistics.median(times):.1f} ms", f"{max(times):.1f} ms"])
         await db.close()
-    print(f"Leaderboards: {MEMBERS:,} linked members x {SONGS:,} liked songs ({MEMBERS * SONGS:,} rows), "
-          f"built in {built:.0f} s ({describe()})\n")
+    print(f"Leaderboards: {MEMBERS:,} linked members, each with counts of {SONGS:,} liked songs over "
+          f"{len(taxonomy.families)} families and 40 of {len(genres)} genres, built in {built:.0f} s ({describe()})\n")
     print(table(["query", "median", "max of 20"], rows))
 
 

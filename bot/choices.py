@@ -1,8 +1,9 @@
-"""Autocomplete for slash-command options: genres (one, or a comma-separated list), time zones,
-and sources (Liked Songs or the member's playlists).
+"""Autocomplete for slash-command options: families and genres (one, or a comma-separated list),
+time zones, and sources (Liked Songs or the member's playlists).
 
-Shared by the cogs, so `/sort genres:` and `/leaderboard genre:` offer the same names, and
-`/sort source:` and `/schedule set source:` the same sources.
+Shared by the cogs, so `/sort genres:`, `/leaderboard genre:` and `/genres family:` offer the
+same names, from the whole taxonomy of the loaded model, and `/sort source:` and
+`/schedule set source:` the same sources.
 """
 
 from __future__ import annotations
@@ -10,12 +11,12 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from discord import app_commands
 
 from bot.services.errors import ServiceError
-from bot.services.playlist_plan import Level, genre_label, shorten, valid_keys
+from bot.services.playlist_plan import Level, NamedEntry, entries, resolve_pick, shorten, split_genres
 from bot.services.sources import (
     MemberPlaylists,
     SourceService,
@@ -25,6 +26,8 @@ from bot.services.sources import (
 )
 from bot.services.weekly_refresh import known_timezones
 from bot.spotify.errors import SpotifyError
+from classifier import Taxonomy
+from classifier.taxonomy import lookup_key
 from music import SortSource
 
 log = logging.getLogger(__name__)
@@ -38,24 +41,64 @@ PLAYLISTS_WAIT_S = 2.0
 
 
 def genre_choices(
-    taxonomy: Mapping[str, Sequence[str]], current: str, *, level: Level = "genre", several: bool = False
+    taxonomy: Taxonomy, current: str, *, level: Level = "family", several: bool = False,
+    families_only: bool = False,
 ) -> list[app_commands.Choice[str]]:
-    """Genre names containing what the member typed. With `several`, the option is a
-    comma-separated list: complete its last, unfinished entry and keep the ones before it."""
+    """Families and genres whose names match what the member typed, best matches first: the
+    label's start, then a word's, then a key or alias ('rap' finds Hip-Hop), then anywhere.
+    With `several`, the option is a comma-separated list: complete its last, unfinished entry
+    and keep the ones before it. Values are names `resolve_pick` reads back at `level`."""
     done, _, fragment = current.rpartition(",") if several else ("", "", current)
-    chosen = split_genres(done)
-    choices = []
-    for label in (genre_label(k) for k in valid_keys(taxonomy, level)):
-        if fragment.strip().lower() in label.lower() and label not in chosen:
-            value = ", ".join([*chosen, label])
-            if len(value) <= MAX_VALUE_LENGTH:
-                choices.append(app_commands.Choice(name=value, value=value))
-    return choices[:MAX_CHOICES]
+    chosen = split_genres(done, taxonomy, level)
+    already = {resolve_pick(name, taxonomy, level) for name in chosen}
+    typed = lookup_key(fragment[:MAX_VALUE_LENGTH])
+    matches: list[tuple[int, int, int, NamedEntry]] = []
+    for position, entry in enumerate(entries(taxonomy)):
+        if entry.pick in already or (families_only and entry.pick.level != "family"):
+            continue
+        rank = _match_rank(typed, entry)
+        if rank is not None:
+            matches.append((rank, 0 if entry.pick.level == level else 1, position, entry))
+    matches.sort(key=lambda match: match[:3])
+    choices: list[app_commands.Choice[str]] = []
+    for _, _, _, entry in matches:
+        label = entry.label
+        if resolve_pick(label, taxonomy, level) != entry.pick:
+            label = f"{label} ({entry.pick.level})"  # 'Rock' alone would read as the family, 'EDM' too
+        value = ", ".join([*chosen, label])
+        if len(value) > MAX_VALUE_LENGTH:
+            continue
+        name = f"{value} — {_hint(entry, taxonomy)}"
+        choices.append(app_commands.Choice(name=name if len(name) <= MAX_VALUE_LENGTH else value, value=value))
+        if len(choices) == MAX_CHOICES:
+            break
+    return choices
 
 
-def split_genres(text: str) -> list[str]:
-    """'Rock, latin ,' -> ['Rock', 'latin']."""
-    return [part.strip() for part in text.split(",") if part.strip()]
+def _match_rank(typed: str, entry: NamedEntry) -> int | None:
+    """0: the label starts with it; 1: a word of the label does; 2: a key or alias does;
+    3: the label contains it; 4: a key or alias does; None: no match."""
+    if not typed:
+        return 0
+    label, others = entry.names[0], entry.names[1:]
+    if label.startswith(typed):
+        return 0
+    if any(word.startswith(typed) for word in label.split()[1:]):
+        return 1
+    if any(name.startswith(typed) for name in others):
+        return 2
+    if typed in label:
+        return 3
+    if any(typed in name for name in others):
+        return 4
+    return None
+
+
+def _hint(entry: NamedEntry, taxonomy: Taxonomy) -> str:
+    if entry.pick.level == "family":
+        count = len(taxonomy[entry.pick.key])
+        return f"family of {count} genre{'s' if count != 1 else ''}"
+    return f"genre in {taxonomy.label(entry.pick.family, 'family')}"
 
 
 @functools.cache

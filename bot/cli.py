@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.services.playlist_plan import SECOND_GENRE_FLOOR  # light: pure logic, no torch or pandas
+
+if TYPE_CHECKING:
+    from bot.services.playlist_plan import SongGenres, SortOptions
+    from classifier.taxonomy import Taxonomy
+    from training.predict import Decided
 
 
 def register(subparsers: Any) -> None:
@@ -40,14 +45,18 @@ def register(subparsers: Any) -> None:
     sort.add_argument("--force", action="store_true",
                       help="replace the files of an earlier `genrebot sort` in --output (never anything else)")
     sort.add_argument("--model", type=Path, help="model directory made by `genrebot train` (default: the shipped model)")
-    sort.add_argument("--level", choices=("genre", "subgenre"), default="genre", help="one file per genre or subgenre")
+    sort.add_argument("--level", choices=("family", "genre", "subgenre"), default="family",
+                      help="one file per family or per genre (subgenre: genre's older name)")
+    sort.add_argument("--genres", metavar="NAMES",
+                      help="only these families or genres, comma-separated, e.g. 'jazz, k-pop' (default: all; "
+                           "`genrebot genres` lists them)")
     sort.add_argument("--min-confidence", type=probability, default=0.0, metavar="P",
                       help="songs the model is less sure of than P (0-1) go to Unsorted")
     sort.add_argument("--min-size", type=positive_int, default=5, metavar="N",
-                      help="genres with fewer than N songs go to Unsorted")
+                      help="playlists with fewer than N songs go to Unsorted")
     sort.add_argument("--multi", action="store_true",
-                      help="also put a song in its second most likely genre when that is at least "
-                           f"{SECOND_GENRE_FLOOR * 100:.0f}%% likely (and above --min-confidence); --level genre only")
+                      help="also put a song in its second most likely family (or genre, with --level genre) when "
+                           f"that is at least {SECOND_GENRE_FLOOR * 100:.0f}%% likely (and above --min-confidence)")
     sort.set_defaults(handler=_sort_csv)
 
 
@@ -158,25 +167,22 @@ def _sort_csv(args: argparse.Namespace) -> int:
     """Classify an export's rows and write them back out, one file per playlist, in the export's own columns."""
     import numpy as np
 
-    from bot.services.playlist_plan import SortOptions, genre_label, plan_playlists, playlist_name
-    from cli_errors import UsageError, readable_file
+    from bot.services.playlist_plan import plan_playlists, playlist_name
+    from cli_errors import readable_file
     from cli_output import check_replaceable, sort_run_in, staged_directory
     from training.cli import classified_file_or_refuse, classifier_or_refuse
     from training.predict import write_csv
 
-    if args.multi and args.level != "genre":
-        raise UsageError("--multi applies to --level genre only (a song's second genre, not its second subgenre)")
     readable_file(args.input, "--input")
     check_replaceable(args.output, flag="--output", force=args.force, owned=sort_run_in)  # before the work
-    options = SortOptions(level=args.level, min_confidence=args.min_confidence,
-                          min_playlist_size=args.min_size, multi=args.multi)
     classifier = classifier_or_refuse(args.model)
+    options = sort_options(args, classifier.taxonomy)
     classified = classified_file_or_refuse(args.input, classifier, library=True)  # a library: pooled
-    predictions = classified.predictions_by_row()
-    plan = plan_playlists(list(predictions), predictions, options, classifier.taxonomy)
-    files = playlist_files({playlist_name(key): rows for key, rows in plan.playlists.items()},
-                           unsorted=plan.unsorted, unsorted_name=playlist_name("unsorted"))
-    rows_of = {name: np.sort(np.array(rows, dtype=np.int64)) for name, rows in files.items()}
+    songs = song_genres(classified.decided, classifier.taxonomy)
+    plan = plan_playlists(songs, options, classifier.taxonomy)
+    files = playlist_files({playlist_name(plan.labels[key]): rows for key, rows in plan.playlists.items()},
+                           unsorted=plan.unsorted, unsorted_name=playlist_name("Unsorted"))
+    rows_of = {name: np.sort(np.array([int(r) for r in rows], dtype=np.int64)) for name, rows in files.items()}
     with staged_directory(args.output, flag="--output", force=args.force) as staged:
         targets = {name: staged.file(name) for name in [*files, ALL_WITH_GENRES]}
         for number, frame in enumerate(classified.chunks()):  # the file again, chunk by chunk
@@ -191,11 +197,42 @@ def _sort_csv(args: argparse.Namespace) -> int:
     total = len(classified)
     print(f"{total:,} songs from {args.input.name}, model {classifier.version}:")
     for key, rows in plan.playlists.items():
-        print(f"  {genre_label(key):<22} {len(rows):>6,}  ({len(rows) / max(total, 1):.0%})")
+        print(f"  {plan.labels[key]:<22} {len(rows):>6,}  ({len(rows) / max(total, 1):.0%})")
     print(f"  {'unsorted':<22} {len(plan.unsorted):>6,}")
     print(f"wrote {len(staged.written)} files to {args.output}: " + ", ".join(staged.written))
     return 0
 
+
+
+def sort_options(args: argparse.Namespace, taxonomy: Taxonomy) -> SortOptions:
+    """The playlists `sort` makes, as `/sort` takes them: --genres resolved against the model's
+    taxonomy (an unknown name is one line with the closest names)."""
+    from bot.services.playlist_plan import (
+        SortOptions,
+        UnknownGenre,
+        parse_level,
+        resolve_genres,
+        split_genres,
+    )
+    from cli_errors import UsageError
+
+    level = parse_level(args.level)
+    try:
+        picked = resolve_genres(split_genres(args.genres, taxonomy, level), taxonomy, level) if args.genres else None
+    except UnknownGenre as exc:
+        close = f" (did you mean {', '.join(exc.suggestions)}?)" if exc.suggestions else ""
+        raise UsageError(f"--genres: unknown {', '.join(exc.unknown)}{close}; `genrebot genres` lists them") from None
+    return SortOptions(genres=picked, level=level, min_confidence=args.min_confidence,
+                       min_playlist_size=args.min_size, multi=args.multi)
+
+
+def song_genres(decided: Decided, taxonomy: Taxonomy) -> SongGenres:
+    """A classified file's decisions as playlist planning reads them, keyed by row number."""
+    from bot.services.playlist_plan import SongGenres
+
+    return SongGenres.from_decisions(
+        [str(row) for row in range(len(decided.family))], decided.family, decided.family_confidence, decided.genre,
+        decided.genre_confidence, decided.family_probabilities, decided.second_genre, decided.second_genre_confidence)
 
 ALL_WITH_GENRES = "all-with-genres.csv"
 

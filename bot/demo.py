@@ -61,28 +61,32 @@ class DemoResult:
     playlist_report: SortReport  # the demo member's own playlist
     playlist_chart_path: Path
     data_dir: Path
+    family_labels: dict[str, str]  # family key -> its label in the model's taxonomy
 
     def as_json(self) -> dict[str, Any]:
         return {
-            **_report_json(self.report),
+            **_report_json(self.report, self.family_labels),
             "seconds": round(self.seconds, 3),
             "model_version": self.report.model_version,
             "chart": str(self.chart_path),
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
-            "playlist_source": {**_report_json(self.playlist_report), "chart": str(self.playlist_chart_path)},
+            "playlist_source": {**_report_json(self.playlist_report, self.family_labels),
+                                "chart": str(self.playlist_chart_path)},
             "stand_in_note": STAND_IN_NOTE,
             "data_dir": str(self.data_dir),
         }
 
 
-def _report_json(report: SortReport) -> dict[str, Any]:
+def _report_json(report: SortReport, family_labels: dict[str, str]) -> dict[str, Any]:
     return {
         "source": report.source.name,
         "playlists": [
-            {"name": o.name, "id": o.playlist_id, "url": o.url, "count": o.count, "created": o.created,
-             "stand_in": True}  # the link has Spotify's form; the playlist exists only in the sandbox
+            # stand_in: the link has Spotify's form; the playlist exists only in the sandbox
+            {"name": o.name, "family": o.label, "id": o.playlist_id, "url": o.url, "count": o.count,
+             "created": o.created, "stand_in": True}
             for o in report.playlists
         ],
+        "families": {family_labels[k]: n for k, n in report.genre_mix.items()},
         "unsorted": report.unsorted,
         "total_songs": report.total_songs,
         "skipped": report.skipped,
@@ -151,6 +155,7 @@ async def run_demo(data_dir: Path, *, show_progress: bool = True) -> DemoResult:
                     DEMO_DISCORD_ID, SortOptions(), source=source, trigger=RunTrigger.DEMO, progress=on_progress
                 )
                 timings["sort playlist"] = time.perf_counter() - step
+                taxonomy = services.classifier.taxonomy
             finally:
                 await web.stop()
                 await services.close()
@@ -162,8 +167,9 @@ async def run_demo(data_dir: Path, *, show_progress: bool = True) -> DemoResult:
     chart_path.write_bytes(report.chart_png)
     playlist_chart_path = data_dir / "charts" / "demo-playlist-genre-mix.png"
     playlist_chart_path.write_bytes(playlist_report.chart_png)
+    labels = {family: taxonomy.label(family, "family") for family in taxonomy}
     return DemoResult(report, linked_as, chart_path, time.perf_counter() - started, timings, playlist_report,
-                      playlist_chart_path, data_dir)
+                      playlist_chart_path, data_dir, labels)
 
 
 def _demo_settings(data_dir: Path, sandbox_base: str, redirect_uri: str) -> Settings:
@@ -200,6 +206,7 @@ def render_text(result: DemoResult) -> str:
         lines.extend((embed.description or "").splitlines())
         for field in embed.fields:
             lines.extend(f"{field.name}: {field.value}".splitlines())
+        lines.append("Families: " + ", ".join(f"{result.family_labels[k]} {n}" for k, n in report.genre_mix.items()))
         lines.append(f"Genre-mix chart: {chart}")
     # Every Spotify-looking link here points at the stand-in's playlists: say so on its line.
     lines = [line + STAND_IN_MARK if "https://open.spotify.com/" in line else line for line in lines]

@@ -32,12 +32,17 @@ from bot.spotify.errors import (
     SpotifyUnavailable,
     UserNotRegistered,
 )
+from classifier import Taxonomy
+from classifier.taxonomy import lookup_key
 from music import SortSource
 from storage.records import MemberGenreCount, Run, Schedule, User
 
 CONTENT_LIMIT = 2000
 DESCRIPTION_LIMIT = 4096
 FIELD_VALUE_LIMIT = 1024
+FIELD_NAME_LIMIT = 256
+FIELDS_LIMIT = 25
+EMBED_TOTAL_LIMIT = 6000  # title, description, field names and values, footer and author together
 TITLE_LIMIT = 256
 CHART_NAME = "genre-mix.png"
 SPOTIFY_GREEN = discord.Colour(0x1DB954)
@@ -48,19 +53,21 @@ def safe(text: str) -> str:
     return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
 
 
-def fit_lines(lines: Sequence[str], limit: int, more: str = "…and {n} more") -> str:
-    """Join whole lines up to `limit` characters, summarising the rest."""
-    out: list[str] = []
-    used = 0
+def fit_lines(lines: Sequence[str], limit: int, more: str = "…and {n} more", sep: str = "\n") -> str:
+    """Join whole lines (or items, with another `sep`) in at most `limit` characters, the ones
+    that do not fit summarised as `more`."""
+    whole = sep.join(lines)
+    if len(whole) <= limit:
+        return whole
+    kept: list[str] = []
+    length = 0  # of sep.join(kept)
     for index, line in enumerate(lines):
-        remaining = len(lines) - index
-        reserve = len(more.format(n=remaining)) + 1 if remaining > 1 else 0
-        if used + len(line) + 1 + reserve > limit:
-            out.append(more.format(n=remaining))
+        longer = length + (len(sep) if kept else 0) + len(line)
+        if longer + len(sep) + len(more.format(n=len(lines) - index - 1)) > limit:
             break
-        out.append(line)
-        used += len(line) + 1
-    return "\n".join(out)
+        kept.append(line)
+        length = longer
+    return sep.join([*kept, more.format(n=len(lines) - len(kept))])[:limit]
 
 
 def chart_file(png: bytes, name: str = CHART_NAME) -> discord.File:
@@ -149,7 +156,7 @@ def weekly_summary(report: SortReport) -> str:
         news = "No new liked songs" if report.source.is_liked_songs else f"Nothing new in {source_title(report.source)}"
         return f"{news} this week; your {len(report.playlists)} playlists are up to date."
     parts = [
-        f"+{o.new_count} {genre_label(o.key)}"
+        f"+{o.new_count} {o.label or genre_label(o.key)}"
         for o in sorted(report.playlists, key=lambda o: (-o.new_count, o.key))
         if o.new_count
     ]
@@ -167,18 +174,70 @@ def weekly_embed(report: SortReport) -> discord.Embed:
     return embed
 
 
-def genres_embed(taxonomy: Mapping[str, Sequence[str]], version: str) -> discord.Embed:
-    embed = discord.Embed(title="Genres I know", colour=SPOTIFY_GREEN)
-    for genre, subgenres in list(taxonomy.items())[:25]:
-        value = ", ".join(safe(genre_label(s)) for s in subgenres) or "—"
-        embed.add_field(name=safe(genre_label(genre))[:256], value=value[:FIELD_VALUE_LIMIT], inline=False)
-    embed.set_footer(text=f"model {version}")
+def genres_embed(taxonomy: Taxonomy, version: str) -> discord.Embed:
+    """The families, each with its genres, within Discord's embed limits however big the
+    taxonomy: a field per family (at most 25), each field's genres cut to its share of the
+    6,000 characters an embed may hold, with '…and N more' and a pointer to `/genres family:`."""
+    embed = discord.Embed(
+        title=f"Genres I know: {len(taxonomy.families)} families, {len(taxonomy.genres)} genres"[:TITLE_LIMIT],
+        description="`/sort` makes a playlist per family; `level:genre` one per genre. "
+        "Open a family with `/genres family:` to see its genres and their other names.",
+        colour=SPOTIFY_GREEN,
+    )
+    embed.set_footer(text=f"model {version}"[:TITLE_LIMIT])
+    families = list(taxonomy.families)
+    shown = families if len(families) <= FIELDS_LIMIT else families[: FIELDS_LIMIT - 1]
+    rest = families[len(shown) :]
+    fields = [(safe(taxonomy.label(f, "family"))[:FIELD_NAME_LIMIT], [safe(taxonomy.label(g, "genre")) for g in taxonomy[f]])
+              for f in shown]
+    if rest:
+        fields.append((f"{len(rest)} more families", [safe(taxonomy.label(f, "family")) for f in rest]))
+    budget = EMBED_TOTAL_LIMIT - len(embed) - sum(len(name) for name, _ in fields)
+    limits = share_out(budget, [len(", ".join(items)) for _, items in fields], FIELD_VALUE_LIMIT)
+    for (name, items), limit in zip(fields, limits, strict=True):
+        embed.add_field(name=name, value=fit_lines(items, limit, sep=", "), inline=False)
     return embed
 
 
-def mix_embed(title: str, mix: dict[str, int]) -> discord.Embed:
+def share_out(budget: int, needs: Sequence[int], cap: int) -> list[int]:
+    """Characters for each of several texts sharing `budget`: short ones get all they need, the
+    long ones split what is left equally; none more than `cap`."""
+    limits = [0] * len(needs)
+    left = budget
+    for done, index in enumerate(sorted(range(len(needs)), key=lambda i: needs[i])):
+        fair = left // (len(needs) - done)
+        limits[index] = min(needs[index], fair, cap)
+        left -= limits[index]
+    return limits
+
+
+def family_embed(taxonomy: Taxonomy, family: str, version: str) -> discord.Embed:
+    """One family's genres, each with the other names it answers to (what `/sort genres:` takes)."""
+    aliases: dict[str, list[str]] = {}
+    for alias, genre in taxonomy.aliases.items():
+        if lookup_key(alias) not in (lookup_key(genre), lookup_key(taxonomy.label(genre, "genre"))):
+            aliases.setdefault(genre, []).append(alias)
+    lines = []
+    for genre in taxonomy[family]:
+        line = f"**{safe(taxonomy.label(genre, 'genre'))}**"
+        if aliases.get(genre):
+            line += " — also " + ", ".join(safe(a) for a in aliases[genre][:4])
+        lines.append(line[:300])
+    count = len(taxonomy[family])
+    embed = discord.Embed(
+        title=f"{taxonomy.label(family, 'family')}: {count} genre{'s' if count != 1 else ''}"[:TITLE_LIMIT],
+        description=fit_lines(lines, DESCRIPTION_LIMIT),
+        colour=SPOTIFY_GREEN,
+    )
+    embed.set_footer(text=f"/sort genres:<a genre> level:genre makes one playlist per genre · model {version}"[
+        :TITLE_LIMIT])
+    return embed
+
+
+def mix_embed(title: str, mix: Mapping[str, int]) -> discord.Embed:
+    """Songs per family or genre, by label, with each one's share."""
     total = sum(mix.values()) or 1
-    lines = [f"**{safe(genre_label(g))}** — {n:,} ({n / total:.0%})" for g, n in mix.items()]
+    lines = [f"**{safe(label)}** — {n:,} ({n / total:.0%})" for label, n in mix.items()]
     embed = discord.Embed(title=title[:TITLE_LIMIT], colour=SPOTIFY_GREEN)
     embed.description = fit_lines(lines or ["Nothing classified yet: run /sort first."], DESCRIPTION_LIMIT)
     if lines:
@@ -186,13 +245,19 @@ def mix_embed(title: str, mix: dict[str, int]) -> discord.Embed:
     return embed
 
 
-def top_members_embed(genre: str, rows: Sequence[MemberGenreCount]) -> discord.Embed:
-    embed = discord.Embed(title=f"Top {genre_label(genre)} fans here"[:TITLE_LIMIT], colour=SPOTIFY_GREEN)
+def top_members_embed(label: str, rows: Sequence[MemberGenreCount],
+                      genres_here: Mapping[str, int] | None = None) -> discord.Embed:
+    """A family's or a genre's top fans on this server, by songs and by share; for a family,
+    also how its songs here split into its genres (the genre view)."""
+    embed = discord.Embed(title=f"Top {safe(label)} fans here"[:TITLE_LIMIT], colour=SPOTIFY_GREEN)
     by_count = [f"{i}. <@{r.discord_id}> — {r.count:,} songs" for i, r in enumerate(rows, 1)]
     by_share = sorted(rows, key=lambda r: -r.share)
     share_lines = [f"{i}. <@{r.discord_id}> — {r.share:.0%}" for i, r in enumerate(by_share, 1)]
     embed.add_field(name="By songs", value=fit_lines(by_count, FIELD_VALUE_LIMIT) or "Nobody yet", inline=True)
     embed.add_field(name="By share", value=fit_lines(share_lines, FIELD_VALUE_LIMIT) or "Nobody yet", inline=True)
+    if genres_here:
+        lines = [f"{safe(name)} — {n:,}" for name, n in genres_here.items()]
+        embed.add_field(name="Its genres here", value=fit_lines(lines, FIELD_VALUE_LIMIT), inline=False)
     embed.set_image(url=f"attachment://{CHART_NAME}")
     return embed
 
@@ -276,7 +341,9 @@ def error_message(error: BaseException) -> str | None:
     """The reply a member gets for an expected failure, or None for a bug."""
     if isinstance(error, UnknownGenre):
         unknown = safe(", ".join(error.unknown))[:300]
-        return f"I don't know the genre(s) {unknown}. Pick from: {', '.join(error.valid)}."
+        noun = "genre" if len(error.unknown) == 1 else "genres"
+        close = f" Did you mean {', '.join(safe(s[:100]) for s in error.suggestions[:5])}?" if error.suggestions else ""
+        return f"I don't know the {noun} {unknown}.{close} `/genres` lists them all."
     if isinstance(error, ServiceError | InvalidSchedule):
         return str(error)
     if isinstance(error, PlaylistNotReadable):

@@ -19,6 +19,7 @@ from storage.app_state import AppStateRepository
 from storage.crypto import TokenCipher
 from storage.errors import StorageError
 from storage.files import private_directory, private_file
+from storage.genre_probabilities import GenreProbabilityRepository
 from storage.guilds import GuildRepository
 from storage.keys import choose_cipher, key_file_for
 from storage.leaderboard import LeaderboardRepository
@@ -27,7 +28,6 @@ from storage.lock import DatabaseLock
 from storage.migrations import apply_migrations
 from storage.oauth_states import OAuthStateRepository
 from storage.playlists import PlaylistRepository
-from storage.predictions import PredictionRepository
 from storage.records import User
 from storage.runs import RunRepository
 from storage.schedules import ScheduleRepository
@@ -53,7 +53,7 @@ class Database:
         self.tracks = TrackRepository(sql)
         self.liked = LikedSongRepository(sql)
         self.source_tracks = SourceTrackRepository(sql)
-        self.predictions = PredictionRepository(sql)
+        self.genre_probabilities = GenreProbabilityRepository(sql)
         self.playlists = PlaylistRepository(sql)
         self.schedules = ScheduleRepository(sql)
         self.sort_preferences = SortPreferenceRepository(sql)
@@ -143,7 +143,7 @@ class Database:
     async def unlink_member(self, discord_id: int) -> None:
         """End the link: forget the token, library, sources read, playlists, schedule and memberships at once.
 
-        Songs and predictions are shared by all members and stay; so do the member's own
+        Songs and their genre probabilities are shared by all members and stay; so do the member's own
         preferences (saved sort choices and refresh sources, leaderboard opt-outs), which outlive
         a link (linking a different account drops the account's part, see link_member).
         """

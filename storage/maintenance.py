@@ -18,7 +18,7 @@ from storage.keys import key_file_for, read_key_file
 from storage.migrations import SCHEMA_VERSION
 from storage.sql import SqlHandle
 
-COUNTED_TABLES = ("users", "tokens", "tracks", "liked_songs", "predictions", "playlists", "schedules", "runs")
+COUNTED_TABLES = ("users", "tokens", "tracks", "liked_songs", "genre_probabilities", "playlists", "schedules", "runs")
 
 
 class NoDatabase(StorageError):

@@ -15,7 +15,7 @@ class PlaylistRepository:
     async def get_all(self, discord_id: int, source: str = LIKED_SONGS_KEY) -> dict[str, PlaylistRecord]:
         """The member's playlists made from `source` (a SortSource key), by genre key."""
         rows = await self.sql.fetchall(
-            """SELECT key, playlist_id, url, track_count, updated_at FROM playlists
+            """SELECT key, playlist_id, url, track_count, updated_at, tracks_digest FROM playlists
                WHERE discord_id = ? AND source = ?""",
             (discord_id, source),
         )
@@ -28,6 +28,7 @@ class PlaylistRepository:
                 track_count=row["track_count"],
                 updated_at=to_datetime(row["updated_at"]),
                 source=source,
+                tracks_digest=row["tracks_digest"],
             )
             for row in rows
         }
@@ -40,10 +41,12 @@ class PlaylistRepository:
     async def upsert(self, record: PlaylistRecord) -> None:
         async with self.sql.transaction() as tx:
             await tx.execute(
-                """INSERT INTO playlists (discord_id, source, key, playlist_id, url, track_count, updated_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?)
+                """INSERT INTO playlists (discord_id, source, key, playlist_id, url, track_count, updated_at,
+                                         tracks_digest)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                    ON CONFLICT (discord_id, source, key) DO UPDATE SET playlist_id = excluded.playlist_id,
-                     url = excluded.url, track_count = excluded.track_count, updated_at = excluded.updated_at""",
+                     url = excluded.url, track_count = excluded.track_count, updated_at = excluded.updated_at,
+                     tracks_digest = excluded.tracks_digest""",
                 (
                     record.discord_id,
                     record.source,
@@ -52,6 +55,7 @@ class PlaylistRepository:
                     record.url,
                     record.track_count,
                     record.updated_at.timestamp(),
+                    record.tracks_digest,
                 ),
             )
 

@@ -1,8 +1,8 @@
-"""Typed records that storage takes and returns: members, predictions, playlists, schedules,
+"""Typed records that storage takes and returns: members, playlists, schedules,
 runs and their outcomes, sort preferences, counts.
 
 Plain dataclasses, no SQL, no I/O. The records other packages share with storage (`Track`,
-`LikedSong`, `PredictionLike`) live in `music`, which storage, the Spotify client and the
+`LikedSong`) live in `music`, which storage, the Spotify client and the
 sandbox can all import.
 """
 
@@ -43,17 +43,6 @@ class LinkToken:
 
 
 @dataclass(frozen=True, slots=True)
-class StoredPrediction:
-    track_id: str
-    model_version: str
-    genre: str
-    genre_confidence: float
-    subgenre: str | None
-    subgenre_confidence: float | None
-    genre_probabilities: Mapping[str, float] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
 class PlaylistRecord:
     discord_id: int
     key: str  # a genre, or "genre/subgenre"
@@ -62,6 +51,7 @@ class PlaylistRecord:
     track_count: int
     updated_at: datetime
     source: str = LIKED_SONGS_KEY  # what the playlist was sorted from: music.SortSource.key
+    tracks_digest: str | None = None  # of the songs it was last written with, in order (None: unknown)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +124,7 @@ class SortPreferences:
     """The choices a member's weekly refresh repeats (their last real sort)."""
 
     genres: tuple[str, ...] | None  # playlist keys in the member's order; None = every genre
-    level: str  # "genre" or "subgenre"
+    level: str  # "family" or "genre" (V9 turned the six-genre model's "genre"/"subgenre" into these)
     min_confidence: float
     min_playlist_size: int
     multi: bool
@@ -142,7 +132,7 @@ class SortPreferences:
 
 @dataclass(frozen=True, slots=True)
 class GenreCount:
-    genre: str
+    genre: str  # a family's key, or a genre's
     count: int
 
 

@@ -92,7 +92,7 @@ def test_every_command_explains_itself_with_an_example_and_its_defaults(
 
 
 @pytest.mark.parametrize("command, flag, default", [
-    (["sort"], "--level", "genre"), (["sort"], "--min-confidence", "0.0"), (["train"], "--seed", "1337"),
+    (["sort"], "--level", "family"), (["sort"], "--min-confidence", "0.0"), (["train"], "--seed", "1337"),
     (["train"], "--output", "genrebot-model"), (["sandbox"], "--client-id", "sandbox-client"),
 ])
 def test_the_defaults_the_issue_names_are_in_the_help(command: list[str], flag: str, default: str,

@@ -41,12 +41,14 @@ class Decided:
     genre: np.ndarray  # index into classifier.genres, always a child of the family
     genre_confidence: np.ndarray
     family_probabilities: np.ndarray  # [rows, families] float32, for `multi`'s second family
+    second_genre: np.ndarray  # the most probable genre after `genre` (any family), for `multi` by genre
+    second_genre_confidence: np.ndarray
 
     @classmethod
     def join(cls, parts: list[Decided]) -> Decided:
         return cls(*(np.concatenate([getattr(p, name) for p in parts]) if parts else np.zeros(0)
                      for name in ("family", "family_confidence", "genre", "genre_confidence",
-                                  "family_probabilities")))
+                                  "family_probabilities", "second_genre", "second_genre_confidence")))
 
 
 @dataclass
@@ -177,8 +179,13 @@ class RowsInPlace:
 
 def _decide(classifier: Classifier, probabilities: np.ndarray) -> Decided:
     d = classifier.decide(probabilities)
+    rows = np.arange(len(probabilities))
+    others = np.array(probabilities, dtype=np.float32)
+    others[rows, d.genre] = -1.0
+    second = others.argmax(axis=1) if others.shape[1] > 1 else d.genre
     return Decided(d.family.astype(np.int32), d.family_confidence.astype(np.float32), d.genre.astype(np.int32),
-                   d.genre_confidence.astype(np.float32), d.family_probabilities.astype(np.float32))
+                   d.genre_confidence.astype(np.float32), d.family_probabilities.astype(np.float32),
+                   second.astype(np.int32), np.asarray(probabilities, dtype=np.float32)[rows, second])
 
 
 def write_csv(path: Path, frame: pd.DataFrame, *, decimals: int, quote_all: bool = False, append: bool = False) -> None:

@@ -1,4 +1,5 @@
-"""/leaderboard [genre]: this server's genre mix, or its top fans of one genre."""
+"""/leaderboard [genre] [level]: this server's mix of families (or genres), or the top fans of one
+family or genre."""
 
 from __future__ import annotations
 
@@ -14,10 +15,15 @@ from discord.ext import commands
 from bot import presenters
 from bot.choices import genre_choices
 from bot.services import charts
-from bot.services.playlist_plan import genre_label, resolve_genres
+from bot.services.playlist_plan import parse_level
 
 if TYPE_CHECKING:
     from bot.discord_bot import GenreBot
+
+VIEW_CHOICES = [
+    app_commands.Choice(name="family: Rock, Jazz & Blues… (the default)", value="family"),
+    app_commands.Choice(name="genre: Alt-Rock, K-Pop…", value="genre"),
+]
 
 
 async def still_in_guild(guild: discord.Guild, member_ids: Sequence[int]) -> set[int]:
@@ -39,28 +45,40 @@ class Leaderboard(commands.Cog):
         await self.bot.services.stats.forget_guild(guild.id)
 
     @app_commands.command(name="leaderboard", description="This server's genre mix, or the top fans of a genre")
-    @app_commands.describe(genre="Show the members with the most songs of this genre")
+    @app_commands.describe(
+        genre="Show the members with the most songs of this family or genre",
+        level="The server's mix by family (default) or by genre",
+    )
+    @app_commands.choices(level=VIEW_CHOICES)
     @app_commands.guild_only()
-    async def leaderboard(self, interaction: discord.Interaction, genre: str | None = None) -> None:
+    async def leaderboard(self, interaction: discord.Interaction, genre: str | None = None,
+                          level: str = "family") -> None:
         assert interaction.guild_id is not None
-        services = self.bot.services
-        key = resolve_genres([genre], services.classifier.taxonomy, "genre")[0] if genre else None
+        stats = self.bot.services.stats
+        view = parse_level(level)
+        pick = stats.pick(genre) if genre else None
         await interaction.response.defer(thinking=True)
         if interaction.guild is not None:
-            await services.stats.drop_departed_members(
+            await stats.drop_departed_members(
                 interaction.guild_id, functools.partial(still_in_guild, interaction.guild)
             )
-        if key is None:
-            rows = await services.stats.guild_mix(interaction.guild_id)
-            mix = {row.genre: row.count for row in rows}
-            embed = presenters.mix_embed("This server's genre mix", mix)
-            chart_data = services.stats.labelled(mix)
+        if pick is None:
+            rows = await stats.guild_mix(interaction.guild_id, view)
+            mix = stats.labelled({row.genre: row.count for row in rows}, view)
+            embed = presenters.mix_embed("This server's genre mix" if view == "family" else "This server's genres", mix)
+            chart_data = mix
             title = f"{sum(mix.values()):,} liked songs across this server"
         else:
-            members = await services.stats.top_members(interaction.guild_id, key)
-            embed = presenters.top_members_embed(key, members)
+            label = stats.display_name(pick.key, pick.level)
+            members = await stats.top_members(interaction.guild_id, pick)
+            genres_here = None
+            if pick.level == "family":
+                rows = await stats.guild_mix(interaction.guild_id, "genre")
+                in_family = set(stats.taxonomy[pick.key])
+                genres_here = stats.labelled({r.genre: r.count for r in rows if r.genre in in_family}, "genre")
+            embed = presenters.top_members_embed(label, members, genres_here)
             chart_data = {f"#{i}": m.count for i, m in enumerate(members, 1)}
-            title = f"Top {genre_label(key)} fans by songs"
+            title = f"Top {label} fans by songs"
         if not chart_data:
             embed.set_image(url=None)
             await interaction.edit_original_response(embed=embed)

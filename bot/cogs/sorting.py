@@ -5,18 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot import presenters
-from bot.choices import genre_choices, source_choices, split_genres
+from bot.choices import genre_choices, source_choices
 from bot.replies import InteractionReply, send_dm
 from bot.services import charts
 from bot.services.errors import AlreadyRunning
-from bot.services.playlist_plan import Level, SortOptions, resolve_genres
+from bot.services.playlist_plan import Level, SortOptions, parse_level, resolve_genres, split_genres
 from bot.services.sorting import SortProgress, SortReport
 from music import SortSource
 
@@ -24,6 +24,13 @@ if TYPE_CHECKING:
     from bot.discord_bot import GenreBot
 
 PROGRESS_EDIT_INTERVAL_S = 1.5  # Discord rate-limits edits of one message; a few a second is plenty
+
+LEVEL_CHOICES = [
+    app_commands.Choice(name="family: a playlist per family (Rock, Jazz & Blues…), the default", value="family"),
+    app_commands.Choice(name="genre: a playlist per genre (Alt-Rock, K-Pop…)", value="genre"),
+    app_commands.Choice(name="subgenre: the same as genre (its older name)", value="subgenre"),
+]
+VIEW_CHOICES = LEVEL_CHOICES[:2]
 
 
 class Sorting(commands.Cog):
@@ -33,19 +40,20 @@ class Sorting(commands.Cog):
     @app_commands.command(name="sort", description="Sort your Liked Songs, or one of your playlists, into genre playlists")
     @app_commands.describe(
         source="What to sort: Liked Songs (the default) or one of your playlists",
-        genres="Only these genres, comma-separated (default: all)",
-        level="Playlists per genre or per subgenre",
+        genres="Only these families or genres, comma-separated, e.g. jazz, k-pop (default: all)",
+        level="A playlist per family (default) or per genre",
         min_confidence="Leave songs the model is less sure about unsorted (0-1, default 0)",
-        min_size="Genres with fewer songs stay unsorted instead of a tiny playlist (default 5)",
-        multi="Also add a song to its second genre when that is likely too",
+        min_size="Families or genres with fewer songs stay unsorted instead of a tiny playlist (default 5)",
+        multi="Also add a song to its second family (or genre) when that is likely too",
         dry_run="Show what would happen without touching your Spotify",
     )
+    @app_commands.choices(level=LEVEL_CHOICES)
     async def sort(
         self,
         interaction: discord.Interaction,
         source: str | None = None,
         genres: str | None = None,
-        level: Literal["genre", "subgenre"] = "genre",
+        level: str = "family",
         min_confidence: app_commands.Range[float, 0.0, 1.0] = 0.0,
         min_size: app_commands.Range[int, 1, 1000] = 5,
         multi: bool = False,
@@ -57,10 +65,11 @@ class Sorting(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         chosen_source = await services.sources.resolve(interaction.user.id, source)
         taxonomy = services.classifier.taxonomy
-        chosen = resolve_genres(split_genres(genres), taxonomy, level) if genres else None
+        chosen_level = parse_level(level)
+        chosen = resolve_genres(split_genres(genres, taxonomy, chosen_level), taxonomy, chosen_level) if genres else None
         options = SortOptions(
             genres=chosen,
-            level=level,
+            level=chosen_level,
             min_confidence=float(min_confidence),
             min_playlist_size=int(min_size),
             multi=multi,
@@ -97,29 +106,48 @@ class Sorting(commands.Cog):
     async def genres_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        level: Level = "subgenre" if getattr(interaction.namespace, "level", None) == "subgenre" else "genre"
-        return genre_choices(self.bot.services.classifier.taxonomy, current, level=level, several=True)
+        return genre_choices(self.bot.services.classifier.taxonomy, current, level=_typed_level(interaction),
+                             several=True)
 
-    @app_commands.command(name="genres", description="The genres the loaded model knows")
-    async def genres(self, interaction: discord.Interaction) -> None:
+    @app_commands.command(name="genres", description="The families and genres the loaded model knows")
+    @app_commands.describe(family="Show this family's genres and the other names they answer to")
+    async def genres(self, interaction: discord.Interaction, family: str | None = None) -> None:
         classifier = self.bot.services.classifier
-        await interaction.response.send_message(
-            embed=presenters.genres_embed(classifier.taxonomy, classifier.version), ephemeral=True
-        )
+        if family is None:
+            embed = presenters.genres_embed(classifier.taxonomy, classifier.version)
+        else:
+            embed = presenters.family_embed(classifier.taxonomy, self.bot.services.stats.pick(family).family,
+                                            classifier.version)
+        await interaction.response.send_message(embed=embed, ephemeral=True)
 
-    @app_commands.command(name="stats", description="Your own genre breakdown")
-    async def stats(self, interaction: discord.Interaction) -> None:
+    @genres.autocomplete("family")
+    async def family_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return genre_choices(self.bot.services.classifier.taxonomy, current, families_only=True)
+
+    @app_commands.command(name="stats", description="Your own genre breakdown, by family or by genre")
+    @app_commands.describe(level="By family (default) or by genre")
+    @app_commands.choices(level=VIEW_CHOICES)
+    async def stats(self, interaction: discord.Interaction, level: str = "family") -> None:
+        view = parse_level(level)
         await interaction.response.defer(ephemeral=True, thinking=True)
         stats = self.bot.services.stats
-        mix = await stats.member_mix(interaction.user.id)
-        embed = presenters.mix_embed("Your genre mix", mix)
+        mix = stats.labelled(await stats.member_mix(interaction.user.id, view), view)
+        embed = presenters.mix_embed("Your genre mix" if view == "family" else "Your genres", mix)
         if not mix:
             await interaction.edit_original_response(embed=embed)
             return
-        png = await asyncio.to_thread(
-            charts.genre_mix_png, stats.labelled(mix), f"Your {sum(mix.values()):,} liked songs"
-        )
+        png = await asyncio.to_thread(charts.genre_mix_png, mix, f"Your {sum(mix.values()):,} liked songs")
         await interaction.edit_original_response(embed=embed, attachments=[presenters.chart_file(png)])
+
+
+def _typed_level(interaction: discord.Interaction) -> Level:
+    """The level the member has chosen so far in the command being typed (family if none or odd)."""
+    try:
+        return parse_level(str(getattr(interaction.namespace, "level", None) or "family"))
+    except ValueError:
+        return "family"
 
 
 class _ProgressEditor:

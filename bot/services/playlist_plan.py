@@ -1,43 +1,70 @@
-"""Deciding which liked songs go into which genre playlist.
+"""Deciding which songs go into which genre playlist, and what the playlists are called.
 
-Pure logic shared by `/sort`, the weekly refresh and `genrebot sort --csv`: apply the member's
-choices (genres, level, confidence floor, minimum playlist size, `multi`) to predictions.
+Pure logic shared by `/sort`, the weekly refresh and `genrebot sort --csv`. The model's taxonomy
+has two levels, families (Rock, Jazz & Blues, …) and the genres beneath them (Alt-Rock, K-Pop,
+…); a member sorts at one `level` (a playlist per family, the default, or per genre) and may pick
+families and genres by name (`genres:jazz, k-pop`). Their choices (level, picks, confidence floor,
+minimum playlist size, `multi`) are applied to a library's genre probabilities as arrays: a
+library has thousands of songs, and this runs once per sort.
+
+Playlist keys, kept in storage: a family's key ('rock'), or 'family/genre' for a genre
+('asian-pop/k-pop'), the shape the six-genre model's 'rock/hard rock' keys had.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import difflib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, cast
 
-from music import PredictionLike
+import numpy as np
 
-Level = Literal["genre", "subgenre"]
+from classifier.taxonomy import Taxonomy, lookup_key
 
-# How likely a song's second genre must be for `multi` to add the song there as well.
+Level = Literal["family", "genre"]
+LEVELS: tuple[Level, ...] = ("family", "genre")
+# Option values of the six-genre model that keep working: its second level was "subgenre".
+LEVEL_ALIASES: dict[str, Level] = {"subgenre": "genre"}
+
+# How likely a song's second family (or genre) must be for `multi` to add the song there as well.
 SECOND_GENRE_FLOOR = 0.30
+PLAYLIST_NAME_SUFFIX = " · genrebot"
+PLAYLIST_NAME_LIMIT = 100  # Spotify refuses longer playlist names
+SUGGESTIONS = 5
 _ACRONYMS = {"edm": "EDM", "r&b": "R&B", "idm": "IDM", "uk": "UK", "dnb": "DnB"}
 
 
-class UnknownGenre(ValueError):
-    """A requested genre is not in the model's taxonomy."""
+def parse_level(text: str) -> Level:
+    """'family', 'genre', or an older name for one of them ('subgenre'); ValueError otherwise."""
+    value = text.strip().lower()
+    if value in LEVELS:
+        return cast(Level, value)
+    if value in LEVEL_ALIASES:
+        return LEVEL_ALIASES[value]
+    raise ValueError(f"unknown level {text!r}: use family or genre")
 
-    def __init__(self, unknown: Sequence[str], valid: Sequence[str]) -> None:
+
+class UnknownGenre(ValueError):
+    """A requested name is neither a family nor a genre of the model's taxonomy."""
+
+    def __init__(self, unknown: Sequence[str], suggestions: Sequence[str]) -> None:
         self.unknown = tuple(unknown)
-        self.valid = tuple(valid)
+        self.suggestions = tuple(suggestions)  # the closest labels, a handful at most
         super().__init__(f"unknown genre(s): {', '.join(self.unknown)}")
 
 
 @dataclass(frozen=True)
 class SortOptions:
-    genres: tuple[str, ...] | None = None  # playlist keys to make; None = all
-    level: Level = "genre"
+    genres: tuple[str, ...] | None = None  # playlist keys picked (families and genres); None = all
+    level: Level = "family"
     min_confidence: float = 0.0
     min_playlist_size: int = 5
     multi: bool = False
     dry_run: bool = False
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "level", parse_level(self.level))
         if not 0.0 <= self.min_confidence <= 1.0:
             raise ValueError("min_confidence must be between 0 and 1")
         if self.min_playlist_size < 1:
@@ -46,27 +73,50 @@ class SortOptions:
 
 @dataclass
 class PlaylistPlan:
-    playlists: dict[str, list[str]] = field(default_factory=dict)  # key -> track ids, liked order
+    playlists: dict[str, list[str]] = field(default_factory=dict)  # key -> track ids, library order
     unsorted: list[str] = field(default_factory=list)  # low confidence, or in a too-small group
-    not_chosen: int = 0  # songs whose genre the member did not pick
+    not_chosen: int = 0  # songs whose family or genre the member did not pick
+    labels: dict[str, str] = field(default_factory=dict)  # key -> what the playlist is named after
+
+    def label(self, key: str) -> str:
+        """What key's playlist is named after; a key planned without a label reads as `genre_label` has it."""
+        return self.labels.get(key) or genre_label(key)
+
+
+# --- Names: what members type and see -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pick:
+    """A family or a genre of the taxonomy, as a member picked it."""
+
+    level: Level
+    key: str  # the family's key, or the genre's
+    family: str  # the family itself, or the genre's family
+
+    @property
+    def playlist_key(self) -> str:
+        return self.family if self.level == "family" else f"{self.family}/{self.key}"
 
 
 def genre_label(key: str) -> str:
-    """'r&b' -> 'R&B', 'album rock' -> 'Album Rock', 'rock/hard rock' -> 'Hard Rock'."""
+    """A readable label for a key no taxonomy knows (an older model's): 'r&b' -> 'R&B',
+    'rock/album rock' -> 'Album Rock'."""
     leaf = key.split("/")[-1]
     return " ".join(_ACRONYMS.get(word.lower(), word[:1].upper() + word[1:]) for word in leaf.split())
 
 
-PLAYLIST_NAME_LIMIT = 100  # Spotify refuses longer playlist names
-PLAYLIST_NAME_SUFFIX = " · genrebot"
+def key_label(key: str, taxonomy: Taxonomy) -> str:
+    """'jazz' -> 'Jazz & Blues', 'asian-pop/k-pop' -> 'K-Pop'; older keys read as they were."""
+    pick = pick_of_key(key, taxonomy)
+    return taxonomy.label(pick.key, pick.level) if pick else genre_label(key)
 
 
-def playlist_name(key: str, source_name: str | None = None) -> str:
-    """'Rock · genrebot' from Liked Songs; 'Rock · Road trip 2019 · genrebot' from a playlist.
+def playlist_name(label: str, source_name: str | None = None) -> str:
+    """'Jazz & Blues · genrebot' from Liked Songs; 'K-Pop · Road trip 2019 · genrebot' from a playlist.
 
     The source's name is shortened (with '…') so the whole name stays within Spotify's 100
-    characters; the genre and the genrebot mark are always there whole."""
-    label = genre_label(key)
+    characters; the family or genre and the genrebot mark are always there whole."""
     if source_name is None:
         return f"{label}{PLAYLIST_NAME_SUFFIX}"[:PLAYLIST_NAME_LIMIT]
     room = PLAYLIST_NAME_LIMIT - len(label) - len(" · ") - len(PLAYLIST_NAME_SUFFIX)
@@ -86,96 +136,321 @@ def shorten(text: str, limit: int) -> str:
     return cut.rstrip(" ·-,") + "…"
 
 
-def subgenre_key(genre: str, subgenre: str) -> str:
-    return f"{genre}/{subgenre}"
+def pick_of_key(key: str, taxonomy: Taxonomy) -> Pick | None:
+    """The family or genre a stored playlist key names: 'rock', 'rock/alt-rock', or an older
+    model's key that the taxonomy knows as an alias ('rap' -> Hip-Hop, 'rock/hard rock')."""
+    family, slash, leaf = key.partition("/")
+    if slash:
+        if leaf in taxonomy.genre_index:
+            return Pick("genre", leaf, taxonomy.family_of(leaf))
+        found = taxonomy.resolve(leaf, "genre")
+        return Pick("genre", found.key, taxonomy.family_of(found.key)) if found else None
+    if key in taxonomy.family_index:
+        return Pick("family", key, key)
+    return _pick(taxonomy, key, ("family", "genre"))
 
 
-def resolve_genres(requested: Sequence[str], taxonomy: Mapping[str, Sequence[str]], level: Level) -> tuple[str, ...]:
-    """Map names a member typed ('Rock', 'hard rock', 'rock/hard rock') to playlist keys."""
-    valid = valid_keys(taxonomy, level)
-    by_name = {k.lower(): k for k in valid}
-    by_name.update({genre_label(k).lower(): k for k in valid})
-    if level == "subgenre":
-        by_name.update({k.split("/")[-1].lower(): k for k in valid})
-    resolved, unknown = [], []
+def resolve_pick(text: str, taxonomy: Taxonomy, level: Level = "family") -> Pick | None:
+    """What a member typed -> a family or a genre, or None. At family level a name that is both
+    ('Rock') is the family; at genre level, the genre. 'Rock (family)' and 'Rock (genre)' say
+    which; stored keys ('asian-pop/k-pop') are accepted too."""
+    name = text.strip()
+    for qualifier in LEVELS:
+        suffix = f"({qualifier})"
+        if name.lower().endswith(suffix):
+            return _pick(taxonomy, name[: -len(suffix)], (qualifier,))
+    if "/" in name:
+        return pick_of_key(name, taxonomy) or _pick(taxonomy, name, ("family", "genre"))
+    order: tuple[Level, ...] = ("family", "genre") if level == "family" else ("genre", "family")
+    return _pick(taxonomy, name, order)
+
+
+def _pick(taxonomy: Taxonomy, text: str, levels: Sequence[Level]) -> Pick | None:
+    for candidate in levels:
+        found = taxonomy.resolve(text, candidate)
+        if found is not None:
+            family = found.key if candidate == "family" else taxonomy.family_of(found.key)
+            return Pick(candidate, found.key, family)
+    return None
+
+
+MAX_COMMAS_IN_A_NAME = 3
+
+
+def split_genres(text: str, taxonomy: Taxonomy | None = None, level: Level = "family") -> list[str]:
+    """'Rock, k-pop ,' -> ['Rock', 'k-pop']: the comma-separated list `/sort genres:` takes. With
+    the taxonomy, a name with commas of its own stays whole ('Film, Stage & Comedy, Jazz' ->
+    ['Film, Stage & Comedy', 'Jazz']): the longest run of parts that names something wins."""
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    if taxonomy is None:
+        return parts
+    names: list[str] = []
+    start = 0
+    while start < len(parts):
+        for end in range(min(len(parts), start + 1 + MAX_COMMAS_IN_A_NAME), start, -1):
+            name = ", ".join(parts[start:end])
+            if end == start + 1 or resolve_pick(name, taxonomy, level) is not None:
+                names.append(name)
+                start = end
+                break
+    return names
+
+
+def resolve_genres(requested: Sequence[str], taxonomy: Taxonomy, level: Level = "family") -> tuple[str, ...]:
+    """Names a member typed ('jazz', 'K-Pop', 'hard rock') -> playlist keys, in their order;
+    UnknownGenre, with the closest names, for any the taxonomy does not know."""
+    keys: list[str] = []
+    unknown: list[str] = []
     for name in requested:
-        key = by_name.get(name.strip().lower())
-        if key is None:
+        pick = resolve_pick(name, taxonomy, level)
+        if pick is None:
             unknown.append(name.strip())
-        elif key not in resolved:
-            resolved.append(key)
+        elif pick.playlist_key not in keys:
+            keys.append(pick.playlist_key)
     if unknown:
-        raise UnknownGenre(unknown, [genre_label(k) for k in valid])
-    return tuple(resolved)
+        close = [label for name in unknown for label in closest_names(name, taxonomy)]
+        raise UnknownGenre(unknown, list(dict.fromkeys(close))[:SUGGESTIONS])
+    return tuple(keys)
 
 
-def valid_keys(taxonomy: Mapping[str, Sequence[str]], level: Level) -> list[str]:
-    if level == "genre":
-        return list(taxonomy)
-    return [subgenre_key(g, s) for g, subs in taxonomy.items() for s in subs]
+@dataclass(frozen=True)
+class NamedEntry:
+    """One family or genre with its label: what autocomplete offers and suggestions name."""
+
+    pick: Pick
+    label: str
+    names: tuple[str, ...]  # lookup keys of its label, key and aliases
+
+
+_ENTRIES: dict[int, tuple[Taxonomy, tuple[NamedEntry, ...]]] = {}
+
+
+def entries(taxonomy: Taxonomy) -> tuple[NamedEntry, ...]:
+    """Every family, then every genre, with the names that resolve to it. Built once per
+    taxonomy (autocomplete asks at every keystroke; a taxonomy never changes once loaded)."""
+    cached = _ENTRIES.get(id(taxonomy))
+    if cached is None or cached[0] is not taxonomy:
+        if len(_ENTRIES) >= 8:
+            _ENTRIES.clear()
+        cached = _ENTRIES[id(taxonomy)] = (taxonomy, tuple(_named_entries(taxonomy)))
+    return cached[1]
+
+
+def _named_entries(taxonomy: Taxonomy) -> Iterator[NamedEntry]:
+    family_aliases: dict[str, list[str]] = {}
+    for alias, family in taxonomy.family_aliases.items():
+        family_aliases.setdefault(family, []).append(alias)
+    genre_aliases: dict[str, list[str]] = {}
+    for alias, genre in taxonomy.aliases.items():
+        genre_aliases.setdefault(genre, []).append(alias)
+    for family in taxonomy.families:
+        label = taxonomy.label(family, "family")
+        names = (label, family, *family_aliases.get(family, ()))
+        yield NamedEntry(Pick("family", family, family), label, tuple(dict.fromkeys(map(lookup_key, names))))
+    for genre in taxonomy.genres:
+        label = taxonomy.label(genre, "genre")
+        names = (label, genre, *genre_aliases.get(genre, ()))
+        pick = Pick("genre", genre, taxonomy.family_of(genre))
+        yield NamedEntry(pick, label, tuple(dict.fromkeys(map(lookup_key, names))))
+
+
+def closest_names(text: str, taxonomy: Taxonomy, limit: int = SUGGESTIONS) -> list[str]:
+    """Labels of the families and genres whose names look most like `text` (typos, partial names)."""
+    typed = lookup_key(text)[:100]
+    if not typed:
+        return []
+    by_name: dict[str, str] = {}
+    for entry in entries(taxonomy):
+        for name in entry.names:
+            by_name.setdefault(name, entry.label)
+    containing = [label for name, label in by_name.items() if len(typed) >= 3 and typed in name]
+    similar = [by_name[name] for name in difflib.get_close_matches(typed, list(by_name), n=limit * 2, cutoff=0.6)]
+    return list(dict.fromkeys([*similar, *containing]))[:limit]
+
+
+# --- What the model said about each song ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SongGenres:
+    """Each song's family and genre (the genre is always in the family), its runner-ups for
+    `multi`, and their probabilities: arrays aligned with `track_ids`, indices into the
+    taxonomy's `families` and `genres`."""
+
+    track_ids: Sequence[str]
+    family: np.ndarray
+    family_confidence: np.ndarray
+    genre: np.ndarray
+    genre_confidence: np.ndarray
+    second_family: np.ndarray
+    second_family_confidence: np.ndarray
+    second_genre: np.ndarray
+    second_genre_confidence: np.ndarray
+
+    @classmethod
+    def decide(cls, track_ids: Sequence[str], probabilities: np.ndarray, taxonomy: Taxonomy) -> SongGenres:
+        """From probabilities over genres [n, genres]: the family with the most probability and
+        its most probable genre (as `Classifier.decide`), and the runner-up family and genre."""
+        rows = np.arange(len(track_ids))
+        if not len(track_ids):
+            none, zero = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+            return cls(list(track_ids), none, zero, none, zero, none, zero, none, zero)
+        probabilities = np.asarray(probabilities, dtype=np.float32)
+        family_p = probabilities @ taxonomy.membership
+        ranked = np.argsort(-family_p, axis=1, kind="stable")
+        family = ranked[:, 0]
+        second_family = ranked[:, 1] if family_p.shape[1] > 1 else family
+        within = np.where(taxonomy.genre_family[None, :] == family[:, None], probabilities, -1.0)
+        genre = within.argmax(axis=1)
+        others = probabilities.copy()
+        others[rows, genre] = -1.0
+        second_genre = others.argmax(axis=1)
+        second_family_confidence = family_p[rows, second_family] if family_p.shape[1] > 1 else np.zeros(len(rows))
+        return cls(
+            list(track_ids), family, family_p[rows, family], genre, probabilities[rows, genre],
+            second_family, second_family_confidence, second_genre, probabilities[rows, second_genre],
+        )
+
+    @classmethod
+    def from_decisions(
+        cls, track_ids: Sequence[str], family: np.ndarray, family_confidence: np.ndarray, genre: np.ndarray,
+        genre_confidence: np.ndarray, family_probabilities: np.ndarray, second_genre: np.ndarray,
+        second_genre_confidence: np.ndarray,
+    ) -> SongGenres:
+        """From decisions already made (a huge CSV keeps no probabilities per genre): the runner-up
+        family is the most probable family other than `family`, as in `decide`."""
+        rows = np.arange(len(track_ids))
+        if family_probabilities.ndim == 2 and family_probabilities.shape[1] > 1 and len(rows):
+            others = np.array(family_probabilities, dtype=np.float32)
+            others[rows, family] = -1.0
+            second_family = others.argmax(axis=1)
+            second_family_confidence = np.asarray(family_probabilities, dtype=np.float32)[rows, second_family]
+        else:
+            second_family, second_family_confidence = np.asarray(family), np.zeros(len(rows), dtype=np.float32)
+        return cls(list(track_ids), np.asarray(family), np.asarray(family_confidence), np.asarray(genre),
+                   np.asarray(genre_confidence), second_family, second_family_confidence, np.asarray(second_genre),
+                   np.asarray(second_genre_confidence))
+
+    def __len__(self) -> int:
+        return len(self.track_ids)
+
+    def counts(self, taxonomy: Taxonomy, level: Level) -> dict[str, int]:
+        """Songs per family (or per genre, by the genre's key), most first."""
+        names = taxonomy.families if level == "family" else taxonomy.genres
+        counted = np.bincount(self.family if level == "family" else self.genre, minlength=len(names))
+        order = sorted((i for i in range(len(names)) if counted[i]), key=lambda i: (-counted[i], names[i]))
+        return {names[i]: int(counted[i]) for i in order}
+
+
+# --- Planning ---------------------------------------------------------------------------------
+
+
+def playlist_keys(taxonomy: Taxonomy) -> list[str]:
+    """Every playlist key: the families' (index i), then the genres' (index len(families) + j)."""
+    return [*taxonomy.families, *(f"{taxonomy.family_of(g)}/{g}" for g in taxonomy.genres)]
 
 
 def plan_playlists(
-    liked_track_ids: Sequence[str],
-    predictions: Mapping[str, PredictionLike],
-    options: SortOptions,
-    taxonomy: Mapping[str, Sequence[str]],
+    songs: SongGenres, options: SortOptions, taxonomy: Taxonomy, unclassified: Sequence[str] = ()
 ) -> PlaylistPlan:
-    """Group liked songs (newest first) into playlist keys according to the member's options."""
-    chosen = set(options.genres) if options.genres else None
-    groups: dict[str, list[str]] = {}
-    unsorted: list[str] = []
-    not_chosen = 0
-    for track_id in liked_track_ids:
-        prediction = predictions.get(track_id)
-        if prediction is None:
-            unsorted.append(track_id)
-            continue
-        keys = _keys_for(prediction, options, taxonomy)
-        if not keys:
-            unsorted.append(track_id)
-            continue
-        picked = [k for k in keys if chosen is None or k in chosen]
-        if not picked:
-            not_chosen += 1
-            continue
-        for key in picked:
-            groups.setdefault(key, []).append(track_id)
-    plan = PlaylistPlan(not_chosen=not_chosen)
-    placed: set[str] = set()
+    """Group a library's songs (in its order, newest first for Liked Songs) into playlists.
+
+    A song goes to its family's playlist, or at genre level its genre's; with picks, only to a
+    picked one (at family level a picked genre takes its songs from its family's playlist, at
+    genre level a picked family stands for each of its genres). Below `min_confidence` (of the
+    family, or of the genre for a genre playlist) a song stays unsorted, as do the songs of a
+    group smaller than `min_playlist_size`. `multi` also adds a song to its runner-up family (or
+    genre) when that is at least SECOND_GENRE_FLOOR likely. `unclassified` songs are unsorted.
+    """
+    n_families = len(taxonomy.families)
+    keys = playlist_keys(taxonomy)
+    picked = _picked(options.genres, taxonomy, n_families + len(taxonomy.genres))
+    key, confidence = _assign(
+        songs.family, songs.family_confidence, songs.genre, songs.genre_confidence, options.level, picked, taxonomy
+    )
+    sure = confidence >= options.min_confidence
+    placed = sure & (key >= 0)
+    positions = np.flatnonzero(placed)
+    entry_keys = key[placed]
+    if options.multi and len(songs):
+        second_key, second_confidence = _assign_second(songs, key, n_families, options.level, picked, taxonomy)
+        floor = max(SECOND_GENRE_FLOOR, options.min_confidence)
+        also = placed & (second_key >= 0) & (second_confidence >= floor) & (second_key != key)
+        positions = np.concatenate([positions, np.flatnonzero(also)])
+        entry_keys = np.concatenate([entry_keys, second_key[also]])
+    plan = PlaylistPlan(not_chosen=int(np.count_nonzero(sure & (key < 0))))
+    order = np.lexsort((positions, entry_keys))
+    positions, entry_keys = positions[order], entry_keys[order]
+    group_keys, starts, sizes = np.unique(entry_keys, return_index=True, return_counts=True)
+    track_ids = songs.track_ids
+    groups = {
+        keys[int(k)]: [track_ids[int(p)] for p in positions[s : s + c]]
+        for k, s, c in zip(group_keys, starts, sizes, strict=True)
+    }
     small: list[str] = []
-    for key in sorted(groups, key=lambda k: (-len(groups[k]), k)):
-        if len(groups[key]) >= options.min_playlist_size:
-            plan.playlists[key] = groups[key]
-            placed.update(groups[key])
+    for name in sorted(groups, key=lambda k: (-len(groups[k]), k)):
+        if len(groups[name]) >= options.min_playlist_size:
+            plan.playlists[name] = groups[name]
+            plan.labels[name] = key_label(name, taxonomy)
         else:
-            small.extend(groups[key])
-    seen: set[str] = set()
-    for track_id in [*unsorted, *small]:
-        if track_id not in placed and track_id not in seen:
-            seen.add(track_id)
-            plan.unsorted.append(track_id)
+            small.extend(groups[name])
+    in_a_playlist = {t for ids in plan.playlists.values() for t in ids}
+    unsure = [track_ids[int(p)] for p in np.flatnonzero(~sure)]
+    plan.unsorted = [t for t in dict.fromkeys([*unclassified, *unsure, *small]) if t not in in_a_playlist]
     return plan
 
 
-def _keys_for(prediction: PredictionLike, options: SortOptions, taxonomy: Mapping[str, Sequence[str]]) -> list[str]:
-    confidence = prediction.genre_confidence
-    if options.level == "subgenre":
-        if prediction.subgenre is None or prediction.subgenre_confidence is None:
-            return []
-        confidence = prediction.subgenre_confidence
-    if confidence < options.min_confidence:
-        return []
-    keys = [_key(prediction.genre, prediction.subgenre, options.level)]
-    if options.multi and options.level == "genre":
-        ranked = sorted(prediction.genre_probabilities.items(), key=lambda kv: -kv[1])
-        floor = max(SECOND_GENRE_FLOOR, options.min_confidence)
-        if len(ranked) > 1 and ranked[1][0] in taxonomy and ranked[1][1] >= floor:
-            keys.append(ranked[1][0])
-    return keys
+def _picked(genres: tuple[str, ...] | None, taxonomy: Taxonomy, n_keys: int) -> np.ndarray | None:
+    """A mask over playlist keys of what the member picked (None: everything)."""
+    if genres is None:
+        return None
+    mask = np.zeros(n_keys, dtype=bool)
+    for key in genres:
+        pick = pick_of_key(key, taxonomy)
+        if pick is None:
+            continue  # a key from an older model that this taxonomy does not know: nothing matches it
+        if pick.level == "family":
+            mask[taxonomy.family_index[pick.key]] = True
+        else:
+            mask[len(taxonomy.families) + taxonomy.genre_index[pick.key]] = True
+    return mask
 
 
-def _key(genre: str, subgenre: str | None, level: Level) -> str:
-    if level == "subgenre" and subgenre is not None:
-        return subgenre_key(genre, subgenre)
-    return genre
+def _assign(
+    family: np.ndarray, family_confidence: np.ndarray, genre: np.ndarray, genre_confidence: np.ndarray,
+    level: Level, picked: np.ndarray | None, taxonomy: Taxonomy,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each song's playlist key index (-1: not picked) and the confidence that decides it."""
+    genre_key = len(taxonomy.families) + genre
+    if level == "genre":
+        if picked is None:
+            return genre_key, genre_confidence
+        chosen = picked[genre_key] | picked[taxonomy.genre_family[genre]]
+        return np.where(chosen, genre_key, -1), genre_confidence
+    if picked is None:
+        return family, family_confidence
+    genre_picked = picked[genre_key]
+    key = np.where(genre_picked, genre_key, np.where(picked[family], family, -1))
+    return key, np.where(genre_picked, genre_confidence, family_confidence)
+
+
+def _assign_second(
+    songs: SongGenres, key: np.ndarray, n_families: int, level: Level, picked: np.ndarray | None,
+    taxonomy: Taxonomy,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The runner-up of each song at the level of its first playlist: the second family for a
+    family playlist, the second genre for a genre playlist; -1 where it was not picked."""
+    by_genre = key >= n_families
+    second_genre_key = n_families + songs.second_genre
+    if picked is None:
+        genre_ok = np.ones(len(key), dtype=bool)
+        family_ok = genre_ok
+    else:
+        genre_ok = picked[second_genre_key]
+        if level == "genre":
+            genre_ok = genre_ok | picked[taxonomy.genre_family[songs.second_genre]]
+        family_ok = picked[songs.second_family]
+    second = np.where(by_genre, np.where(genre_ok, second_genre_key, -1),
+                      np.where(family_ok, songs.second_family, -1))
+    confidence = np.where(by_genre, songs.second_genre_confidence, songs.second_family_confidence)
+    return second, confidence

@@ -101,7 +101,7 @@ class Services:
                 sorting=sorting,
                 sources=sources,
                 weekly_refresh=WeeklyRefreshService(db, sorting, clock=clock),
-                stats=StatsService(db, classifier.version),
+                stats=StatsService(db, classifier.version, classifier.taxonomy),
                 synced_commands=SyncedCommands(db),
                 _resources=resources.pop_all(),
             )

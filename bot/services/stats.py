@@ -1,16 +1,19 @@
 """A member's own genre mix and a server's leaderboards, for `/stats`, `/leaderboard` and `/privacy`.
 
-A server's leaderboards count the members who used genrebot there (noted on every command),
-are still in it, and did not opt out. Without the privileged members intent the bot hears of
-no departures, so before a leaderboard is read the Discord layer says which of the noted
-members the server still has (`MembershipCheck`) and the others are dropped.
+Both read the per-member counts each sort of the member's library leaves behind, at family
+level (the default) or genre level, so they show what the member's playlists hold. A server's
+leaderboards count the members who used genrebot there (noted on every command), are still in
+it, and did not opt out. Without the privileged members intent the bot hears of no departures,
+so before a leaderboard is read the Discord layer says which of the noted members the server
+still has (`MembershipCheck`) and the others are dropped.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 
-from bot.services.playlist_plan import genre_label
+from bot.services.playlist_plan import Level, Pick, UnknownGenre, closest_names, resolve_pick
+from classifier import Taxonomy
 from storage import Database
 from storage.records import GenreCount, MemberGenreCount
 
@@ -19,18 +22,14 @@ MembershipCheck = Callable[[Sequence[int]], Awaitable[set[int]]]
 
 
 class StatsService:
-    def __init__(self, db: Database, model_version: str) -> None:
+    def __init__(self, db: Database, model_version: str, taxonomy: Taxonomy) -> None:
         self.db = db
         self.model_version = model_version
+        self.taxonomy = taxonomy
 
-    async def member_mix(self, discord_id: int) -> dict[str, int]:
-        """Songs per genre among the member's liked songs classified by the current model."""
-        liked = await self.db.liked.list(discord_id)
-        predictions = await self.db.predictions.get_many([s.track_id for s in liked], self.model_version)
-        mix: dict[str, int] = {}
-        for prediction in predictions.values():
-            mix[prediction.genre] = mix.get(prediction.genre, 0) + 1
-        return dict(sorted(mix.items(), key=lambda kv: (-kv[1], kv[0])))
+    async def member_mix(self, discord_id: int, level: Level = "family") -> dict[str, int]:
+        """Songs per family (or genre) among the member's liked songs, as their last sort decided, most first."""
+        return await self.db.leaderboard.member_counts(discord_id, self.model_version, level)
 
     async def note_member(self, guild_id: int, discord_id: int) -> None:
         """The member used genrebot in this server, so its leaderboards may count them."""
@@ -55,12 +54,26 @@ class StatsService:
     async def set_leaderboard_opt_out(self, guild_id: int, discord_id: int, opted_out: bool) -> None:
         await self.db.guilds.set_leaderboard_opt_out(guild_id, discord_id, opted_out)
 
-    async def guild_mix(self, guild_id: int) -> list[GenreCount]:
-        return await self.db.leaderboard.genre_mix(guild_id, self.model_version)
+    async def guild_mix(self, guild_id: int, level: Level = "family") -> list[GenreCount]:
+        return await self.db.leaderboard.genre_mix(guild_id, self.model_version, level)
 
-    async def top_members(self, guild_id: int, genre: str, limit: int = 10) -> list[MemberGenreCount]:
-        return await self.db.leaderboard.top_members(guild_id, genre, self.model_version, limit)
+    async def top_members(self, guild_id: int, pick: Pick, limit: int = 10) -> list[MemberGenreCount]:
+        """The server's members with the most songs of a family, or of a genre."""
+        return await self.db.leaderboard.top_members(guild_id, pick.key, self.model_version, limit, pick.level)
 
-    @staticmethod
-    def labelled(mix: dict[str, int]) -> dict[str, int]:
-        return {genre_label(k): v for k, v in mix.items()}
+    def pick(self, text: str) -> Pick:
+        """A family or a genre by the name a member typed; UnknownGenre with close names otherwise."""
+        found = resolve_pick(text, self.taxonomy)
+        if found is None:
+            raise UnknownGenre([text.strip()], closest_names(text, self.taxonomy))
+        return found
+
+    def labelled(self, mix: dict[str, int], level: Level = "family") -> dict[str, int]:
+        """{'rock': 3} -> {'Rock': 3}; at genre level a genre labelled like its family says which it is."""
+        return {self.display_name(k, level): v for k, v in mix.items()}
+
+    def display_name(self, key: str, level: Level = "family") -> str:
+        label = self.taxonomy.label(key, level)
+        if level == "genre" and label == self.taxonomy.label(self.taxonomy.family_of(key), "family"):
+            return f"{label} (genre)"
+        return label

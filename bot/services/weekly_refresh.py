@@ -17,11 +17,10 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import cast, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from bot.services.errors import AlreadyRunning
-from bot.services.playlist_plan import Level, SortOptions
+from bot.services.playlist_plan import SortOptions, parse_level
 from bot.services.sorting import SortReport, SortService
 from bot.services.sources import LIKED_SONGS_NAMES, playlist_id_in
 from bot.spotify.errors import PlaylistNotFound, PlaylistNotReadable, SpotifyQuotaExceeded
@@ -163,11 +162,9 @@ class WeeklyRefreshService:
         if saved is None:
             return SortOptions()
         try:
-            if saved.level not in get_args(Level):
-                raise ValueError(f"unknown level {saved.level!r}")
-            return SortOptions(
+            return SortOptions(  # saved genre keys of an older model are read through the taxonomy's aliases
                 genres=saved.genres,
-                level=cast(Level, saved.level),
+                level=parse_level(saved.level),
                 min_confidence=saved.min_confidence,
                 min_playlist_size=saved.min_playlist_size,
                 multi=saved.multi,

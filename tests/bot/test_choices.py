@@ -1,10 +1,13 @@
-"""Autocomplete answers: time zones (the zone list read once, each keystroke only filters it) and
-sources (never slower than Discord allows, never failing)."""
+"""Autocomplete answers: families and genres of the whole taxonomy matched as the member types,
+time zones (the zone list read once, each keystroke only filters it) and sources (never slower
+than Discord allows, never failing); all within Discord's limits."""
 
 from __future__ import annotations
 
-from bot.choices import MAX_CHOICES, source_choices, timezone_choices, timezone_index
+from bot.choices import MAX_CHOICES, genre_choices, source_choices, timezone_choices, timezone_index
+from bot.services.playlist_plan import resolve_pick
 from bot.services.weekly_refresh import known_timezones
+from classifier import Classifier, Taxonomy
 from tests.bot.conftest import World
 
 ALICE = 111
@@ -46,3 +49,47 @@ async def test_a_member_who_never_linked_is_offered_liked_songs(world: World) ->
     """No link, no playlists, no error: Liked Songs alone."""
     choices = await source_choices(world.services.sources, 999, "li")
     assert [(c.name, c.value) for c in choices] == [("Liked Songs", "liked")]
+
+
+def shipped_taxonomy() -> Taxonomy:
+    return Classifier.load().taxonomy
+
+
+def test_genre_autocomplete_offers_families_and_genres_as_the_member_types() -> None:
+    """'k-p' offers K-Pop (a genre); 'jaz' offers the Jazz & Blues family first; 'rap' finds Hip-Hop by its alias."""
+    taxonomy = shipped_taxonomy()
+    assert [c.value for c in genre_choices(taxonomy, "k-p")][0] == taxonomy.label("k-pop", "genre")
+    assert [c.value for c in genre_choices(taxonomy, "jaz")][0] == taxonomy.label("jazz", "family")
+    assert taxonomy.label("hip-hop", "family") in [c.value for c in genre_choices(taxonomy, "rap")]
+
+
+def test_genre_autocomplete_values_resolve_to_what_they_name() -> None:
+    """Every offered value reads back as the family or genre its choice names, at either level."""
+    taxonomy = shipped_taxonomy()
+    for level in ("family", "genre"):
+        for text in ["", "ro", "pop", "hip", "k", "e"]:
+            for choice in genre_choices(taxonomy, text, level=level):  # type: ignore[arg-type]
+                pick = resolve_pick(choice.value, taxonomy, level)  # type: ignore[arg-type]
+                assert pick is not None and choice.name.startswith(choice.value)
+                described = choice.name.removeprefix(choice.value)
+                assert ("family of" in described) == (pick.level == "family"), (level, choice)
+
+
+def test_genre_autocomplete_completes_the_last_entry_of_a_list() -> None:
+    """After 'Jazz & Blues, k-p' the choices keep the first entry and complete the second; picked ones are not offered again."""
+    taxonomy = shipped_taxonomy()
+    jazz = taxonomy.label("jazz", "family")
+    values = [c.value for c in genre_choices(taxonomy, f"{jazz}, k-p", several=True)]
+    assert values[0] == f"{jazz}, {taxonomy.label('k-pop', 'genre')}"
+    assert all(v.startswith(f"{jazz}, ") for v in values)
+    assert f"{jazz}, {jazz}" not in [c.value for c in genre_choices(taxonomy, f"{jazz}, ", several=True)]
+
+
+def test_genre_autocomplete_stays_within_discords_limits_whatever_is_typed() -> None:
+    """At most 25 choices with names and values of 1-100 characters, for any input, a long list included."""
+    taxonomy = shipped_taxonomy()
+    long_list = ", ".join(taxonomy.label(f, "family") for f in taxonomy) + ", r"
+    for text in ["", "a", "e", "x" * 5000, long_list, ",,,", "K-Pop, " * 30]:
+        choices = genre_choices(taxonomy, text, several=True)
+        assert len(choices) <= MAX_CHOICES
+        assert all(1 <= len(c.name) <= 100 and 1 <= len(c.value) <= 100 for c in choices)

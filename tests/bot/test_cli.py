@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from classifier import Classifier
 from tests.discord_standin import DiscordStandIn
 from tests.training.layouts import exportify
 
@@ -43,6 +44,65 @@ def test_export_is_split_into_genre_files_that_keep_every_row_and_column(tmp_pat
     with (out / "all-with-genres.csv").open(newline="") as handle:
         annotated = list(csv.DictReader(handle))
     assert len(annotated) == 30 and all(r["Genre"] for r in annotated)
+
+
+def sort_csv(export: Path, out: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "genrebot_cli", "sort", "--input", str(export), "--output", str(out),
+                           *options], capture_output=True, text=True, timeout=120)
+
+
+def sorted_files(out: Path) -> dict[str, list[dict[str, str]]]:
+    """The playlist files of a sort (not Unsorted's nor all-with-genres.csv), their rows by Exportify's URI."""
+    files = {}
+    for path in out.glob("*.csv"):
+        if path.name not in ("all-with-genres.csv", "Unsorted · genrebot.csv"):
+            with path.open(newline="") as handle:
+                files[path.name] = list(csv.DictReader(handle))
+    return files
+
+
+def annotated(out: Path) -> dict[str, dict[str, str]]:
+    """all-with-genres.csv: each row's family (Genre) and genre (Subgenre), by track URI."""
+    with (out / "all-with-genres.csv").open(newline="") as handle:
+        return {row["Track URI"]: row for row in csv.DictReader(handle)}
+
+
+@pytest.mark.parametrize("level", ["genre", "subgenre"])
+def test_sort_by_genre_writes_a_file_per_genre(tmp_path: Path, level: str) -> None:
+    """--level genre (or its older name subgenre): each file holds the songs of one genre."""
+    export = exportify(tmp_path, False)
+    result = sort_csv(export, tmp_path / "out", "--level", level, "--min-size", "1")
+    assert result.returncode == 0, result.stderr
+    genres = annotated(tmp_path / "out")
+    files = sorted_files(tmp_path / "out")
+    assert sum(len(rows) for rows in files.values()) == len(genres)
+    assert all(len({genres[row["Track URI"]]["Subgenre"] for row in rows}) == 1 for rows in files.values())
+    assert len(files) == len({row["Subgenre"] for row in genres.values()})
+
+
+def test_sort_of_picked_families_and_genres_writes_only_their_files(tmp_path: Path) -> None:
+    """--genres '<a family>, <a genre of another family>' writes those two files; the other songs are in neither."""
+    export = exportify(tmp_path, False)
+    assert sort_csv(export, tmp_path / "first", "--min-size", "1").returncode == 0
+    rows = list(annotated(tmp_path / "first").values())
+    taxonomy = Classifier.load().taxonomy
+    family = rows[0]["Genre"]
+    other = next(r for r in rows if r["Genre"] != family)
+    picked = f"{taxonomy.label(family, 'family')}, {taxonomy.label(other['Subgenre'], 'genre')}"
+    result = sort_csv(export, tmp_path / "picked", "--genres", picked, "--min-size", "1")
+    assert result.returncode == 0, result.stderr
+    files = sorted_files(tmp_path / "picked")
+    expected = {r["Track URI"] for r in rows if r["Genre"] == family or r["Subgenre"] == other["Subgenre"]}
+    assert len(files) == 2 and {row["Track URI"] for f in files.values() for row in f} == expected
+
+
+def test_an_unknown_genre_is_one_line_with_the_closest_names(tmp_path: Path) -> None:
+    """--genres with a typo exits 2 with one line naming it and what it resembles."""
+    taxonomy = Classifier.load().taxonomy
+    label = taxonomy.label(taxonomy.genres[0], "genre")
+    result = sort_csv(exportify(tmp_path, False), tmp_path / "o", "--genres", label + "zz")
+    assert result.returncode == 2 and label in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and not (tmp_path / "o").exists()
 
 
 @pytest.mark.parametrize("flag, value", [("--min-confidence", "2"), ("--min-confidence", "high"), ("--min-size", "0")])
@@ -150,18 +210,25 @@ def test_sort_writes_no_cell_a_spreadsheet_would_run(tmp_path: Path) -> None:
     assert rows[0]["Loudness"] == "-5.000"
 
 
-def test_multi_with_subgenres_says_it_does_not_apply(tmp_path: Path) -> None:
-    """`--multi --level subgenre` is refused in one line rather than silently ignored."""
-    result = sort("--input", str(exportify(tmp_path, False)), "--output", "o", "--multi", "--level", "subgenre",
-                  cwd=tmp_path)
-    assert result.returncode == 2 and "--multi applies to --level genre only" in result.stderr
+def test_multi_by_genre_also_files_songs_under_their_second_genre(tmp_path: Path) -> None:
+    """`--multi --level genre` adds songs to a second genre's file (mirroring /sort), never twice to one file."""
+    export = exportify(tmp_path, False)
+    single = sort_csv(export, tmp_path / "one", "--level", "genre", "--min-size", "1")
+    multi = sort_csv(export, tmp_path / "two", "--level", "genre", "--min-size", "1", "--multi")
+    assert single.returncode == 0 and multi.returncode == 0, multi.stderr
+    one, two = sorted_files(tmp_path / "one"), sorted_files(tmp_path / "two")
+    assert all(len({r["Track URI"] for r in rows}) == len(rows) for rows in two.values())
+    placed = [r["Track URI"] for rows in two.values() for r in rows]
+    assert len(placed) >= sum(len(rows) for rows in one.values())
+    assert set(placed) == {r["Track URI"] for rows in one.values() for r in rows}
 
 
 def test_sort_help_states_how_likely_a_second_genre_must_be_for_multi(tmp_path: Path) -> None:
-    """`genrebot sort --help` documents --multi's threshold: a second genre at least 30% likely."""
+    """`genrebot sort --help` documents --multi's threshold: a second family (or genre) at least 30% likely."""
     result = sort("--help", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "second most likely genre when that is at least 30% likely" in " ".join(result.stdout.split())
+    assert "second most likely family (or genre, with --level genre) when that is at least 30% likely" in " ".join(
+        result.stdout.split())
 
 
 def test_sort_shows_a_progress_bar_with_the_time_left_while_classifying(tmp_path: Path) -> None:

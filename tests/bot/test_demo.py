@@ -10,11 +10,21 @@ from typing import Any
 
 import pytest
 
-from bot.services.playlist_plan import playlist_name
-from sandbox.library import demo_library, demo_playlist_songs
+from bot.services.playlist_plan import playlist_name, resolve_pick
+from classifier import Classifier
+from sandbox.library import demo_library, demo_playlist_songs, demo_songs
 
 DEMO_SONGS = len(demo_library())
 ROAD_TRIP_SONGS = len(demo_playlist_songs())  # and one local file, which is skipped
+
+
+def listener_families() -> set[str]:
+    """The families of the genres a listener gave the demo songs (the demo library's own column),
+    as the shipped model's taxonomy names them."""
+    taxonomy = Classifier.load().taxonomy
+    picks = {resolve_pick(song.genre, taxonomy) for song in demo_songs()}
+    assert None not in picks, "every listener genre of the demo library is in the taxonomy"
+    return {taxonomy.label(pick.family, "family") for pick in picks if pick is not None}
 
 
 def genrebot(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -39,7 +49,10 @@ def test_demo_sorts_every_demo_song_into_linked_playlists_or_unsorted(clean_env:
     result = run_json(demo_data, clean_env)
     assert result["total_songs"] == DEMO_SONGS
     assert sum(p["count"] for p in result["playlists"]) + result["unsorted"] == DEMO_SONGS
-    assert {p["name"] for p in result["playlists"]} >= {playlist_name(f) for f in ("rock", "latin", "hip-hop")}
+    families = listener_families()
+    assert {p["family"] for p in result["playlists"]} >= families
+    assert all(p["name"] == playlist_name(p["family"]) for p in result["playlists"])
+    assert set(result["families"]) >= families and sum(result["families"].values()) == DEMO_SONGS
     assert all(p["url"].startswith("https://open.spotify.com/playlist/") for p in result["playlists"])
     assert Path(result["chart"]).read_bytes().startswith(b"\x89PNG")
 
@@ -71,6 +84,8 @@ def test_demo_prints_what_the_member_would_see_and_its_progress(clean_env: dict[
     result = genrebot("demo", "--data-dir", str(demo_data), env=clean_env, cwd=demo_data.parent)
     assert result.returncode == 0, result.stderr
     assert "Linked as Demo Member." in result.stdout and "Genre-mix chart:" in result.stdout
+    assert all(f"{family} · genrebot" in result.stdout for family in listener_families())
+    assert "Families: " in result.stdout
     assert f"Sorted {DEMO_SONGS:,} liked songs" in result.stdout
     assert f"Sorted {ROAD_TRIP_SONGS} songs from Road Trip" in result.stdout
     assert f"Read {DEMO_SONGS} of {DEMO_SONGS} liked songs" in result.stderr

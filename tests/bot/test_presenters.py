@@ -1,12 +1,21 @@
-"""What members read: the weekly summary line, a sort's title and what it skipped, and the replies
-to expected failures."""
+"""What members read: the weekly summary line, a sort's title and what it skipped, the genre
+lists, and the replies to expected failures, each within Discord's limits."""
 
 from __future__ import annotations
 
+import discord
 import pytest
 from discord import app_commands
 
-from bot.presenters import error_message, skipped_text, sort_title, sources_text, weekly_summary
+from bot.presenters import (
+    error_message,
+    family_embed,
+    genres_embed,
+    skipped_text,
+    sort_title,
+    sources_text,
+    weekly_summary,
+)
 from bot.services.errors import AlreadyRunning, NotLinked, SourceRefused, UnknownSource
 from bot.services.playlist_plan import UnknownGenre
 from bot.services.sorting import PlaylistOutcome, SortReport
@@ -22,6 +31,7 @@ from bot.spotify.errors import (
     SpotifyUnavailable,
     UserNotRegistered,
 )
+from classifier import Classifier, Taxonomy
 from music import LIKED_SONGS, SortSource
 
 
@@ -93,7 +103,7 @@ def test_weekly_summary_when_no_new_song_was_sorted() -> None:
     [
         NotLinked(), AlreadyRunning(), InvalidSchedule("hour must be between 0 and 23"), NeedsRelink(),
         UserNotRegistered(), SpotifyQuotaExceeded(3600), SpotifyRateLimited(5), SpotifyUnavailable(),
-        UnknownGenre(["polka"], ["Rock", "Pop"]), PlaylistNotReadable("x" * 22, "Hits", "Bob"),
+        UnknownGenre(["polka"], ["Pop", "Punk"]), PlaylistNotReadable("x" * 22, "Hits", "Bob"),
         PlaylistNotFound("x" * 22), UnknownSource("Road"), SourceRefused("That's one of the playlists I made."),
         OwnerPremiumRequired(),
         app_commands.CommandOnCooldown(app_commands.Cooldown(1, 30), 12.0),
@@ -111,10 +121,51 @@ def test_a_bug_has_no_reply_of_its_own() -> None:
     assert error_message(KeyError("token")) is None
 
 
-def test_unknown_genres_are_escaped_and_the_valid_ones_listed() -> None:
-    """A hostile genre name can neither format nor ping; the valid genres follow."""
-    message = error_message(UnknownGenre(["@everyone **x**"], ["Rock", "Pop"]))
-    assert message == "I don't know the genre(s) @\u200beveryone \\*\\*x\\*\\*. Pick from: Rock, Pop."
+def test_unknown_genres_are_escaped_and_close_names_suggested() -> None:
+    """A hostile genre name can neither format nor ping; the closest names follow, not the whole list."""
+    message = error_message(UnknownGenre(["@everyone **x**"], ["Rock", "R&B & Soul"]))
+    assert message == ("I don't know the genre @\u200beveryone \\*\\*x\\*\\*. Did you mean Rock, R&B & Soul? "
+                       "`/genres` lists them all.")
+
+
+def test_an_unknown_genre_reply_fits_a_message_however_long_the_names() -> None:
+    """Thirty 5,000-character names still make a reply under Discord's 2,000 characters."""
+    message = error_message(UnknownGenre(["x" * 5000] * 30, ["Rock"] * 5))
+    assert message is not None and len(message) <= 2000
+
+
+def within_discords_embed_limits(embed: discord.Embed) -> bool:
+    fields_ok = all(1 <= len(f.name or "") <= 256 and 1 <= len(f.value or "") <= 1024 for f in embed.fields)
+    return (len(embed) <= 6000 and len(embed.fields) <= 25 and len(embed.description or "") <= 4096
+            and len(embed.title or "") <= 256 and fields_ok)
+
+
+def test_the_genre_list_of_the_shipped_model_fits_one_embed_and_names_every_family() -> None:
+    """/genres: a field per family of the real taxonomy, its genres listed, within Discord's limits."""
+    classifier = Classifier.load()
+    embed = genres_embed(classifier.taxonomy, classifier.version)
+    assert within_discords_embed_limits(embed)
+    assert [f.name for f in embed.fields] == [classifier.taxonomy.label(f, "family") for f in classifier.taxonomy]
+    assert sum(len((f.value or "").split(", ")) for f in embed.fields) == len(classifier.taxonomy.genres)
+
+
+def test_a_taxonomy_far_bigger_than_an_embed_is_cut_to_fit() -> None:
+    """60 families of 30 long-named genres: 25 fields, 'more families', every field cut with '…and N more'."""
+    big = Taxonomy([{"key": f"family-{f}", "label": f"Family number {f} " + "x" * 60,
+                     "genres": [{"key": f"g{f}-{g}", "label": f"Genre {g} of family {f} " + "y" * 40} for g in range(30)]}
+                    for f in range(60)])
+    embed = genres_embed(big, "v")
+    assert within_discords_embed_limits(embed) and len(embed.fields) == 25
+    assert embed.fields[-1].name == "36 more families" and "more" in (embed.fields[0].value or "")
+
+
+def test_a_familys_genres_fit_one_embed() -> None:
+    """/genres family: each of the shipped model's families opens within the limits, listing all its genres."""
+    taxonomy = Classifier.load().taxonomy
+    for family in taxonomy:
+        embed = family_embed(taxonomy, family, "v")
+        assert within_discords_embed_limits(embed)
+        assert (embed.description or "").count("**") == 2 * len(taxonomy[family])
 
 
 def test_the_rate_limit_reply_says_how_long_to_wait() -> None:

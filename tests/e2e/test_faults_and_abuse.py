@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import aiohttp
 
-from bot.services.playlist_plan import genre_label
 from storage.records import RunStatus
 from tests.discord_standin import InteractionRecord, message_pings_everyone
 from tests.e2e.conftest import MEMBER_SONGS, BotWorld
@@ -113,15 +112,14 @@ async def test_a_quota_retry_after_of_1e12_still_gets_the_member_a_date(world: B
 
 
 async def test_injection_in_genre_names_is_rejected_without_pinging_or_storing(world: BotWorld) -> None:
-    """Hostile genre names get the list of valid genres, ping no one and store nothing."""
+    """Hostile genre names get a short 'unknown genre' reply, ping no one and store nothing."""
     await world.start_bot()
     await world.link(BASE, "member0")
-    valid = ", ".join(genre_label(g) for g in world.services.classifier.taxonomy)
     hostile = ["'; DROP TABLE users;--", "@everyone **bold** [x](https://evil.example)", "<@&123> ||spoiler||"]
     for text in hostile:
         record = await world.command("sort", {"genres": text}, user=BASE)
         reply = await world.final(record)
-        assert "I don't know the genre" in (reply.content or "") and f"Pick from: {valid}." in (reply.content or "")
+        assert "I don't know the genre" in (reply.content or "") and "`/genres` lists them all" in (reply.content or "")
         assert not message_pings_everyone(reply) and "@everyone" not in (reply.content or "").replace("@\u200beveryone", "")
     assert (await world.services.db.sql.fetchall("SELECT COUNT(*) AS n FROM users"))[0]["n"] == 1
     assert world.spotify.playlists == {}

@@ -1,11 +1,11 @@
 """A member's journey through the real discord.py client, one step per test: link, sort, re-sort,
-weekly DM, leaderboard, stats, status, privacy, unlink, and the genre list with its autocomplete."""
+weekly DM, leaderboard, stats, status, privacy, unlink, and the genre list with its autocomplete.
+Genre names come from the loaded model's taxonomy, never from the test."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.services.playlist_plan import genre_label
 from sandbox.library import synthetic_library
 from tests.discord_standin import Message
 from tests.e2e.conftest import GUILD, MEMBER_SONGS, BotWorld
@@ -74,12 +74,15 @@ async def test_weekly_refresh_dms_a_summary_of_the_new_songs(world: BotWorld) ->
 
 
 async def test_leaderboard_shows_the_server_mix_and_the_top_fans_of_a_genre(world: BotWorld) -> None:
-    """/leaderboard charts the server's genre mix; with a genre it lists its top fans."""
+    """/leaderboard charts the server's family mix; with a family it lists its top fans."""
     await linked_and_sorted(world)
     board = await world.final(await world.command("leaderboard", user=ALICE))
     assert board.embeds[0]["title"] == "This server's genre mix" and board.attachments
-    top_genre = (await world.services.stats.member_mix(ALICE)).popitem()[0]
-    top = await world.final(await world.command("leaderboard", {"genre": genre_label(top_genre)}, user=ALICE))
+    taxonomy = world.services.classifier.taxonomy
+    families = [taxonomy.label(f, "family") for f in await world.services.stats.member_mix(ALICE)]
+    assert board.embeds[0]["description"].startswith(f"**{families[0]}** — ")
+    top = await world.final(await world.command("leaderboard", {"genre": families[0]}, user=ALICE))
+    assert top.embeds[0]["title"] == f"Top {families[0]} fans here"
     assert f"<@{ALICE}>" in top.embeds[0]["fields"][0]["value"]
 
 
@@ -115,24 +118,27 @@ async def test_unlink_forgets_the_member_and_sort_then_asks_to_link(world: BotWo
     assert "isn't linked" in (refused.content or "")
 
 
-async def test_genres_lists_the_models_genres(world: BotWorld) -> None:
-    """/genres shows one field per genre of the loaded model, and its version."""
+async def test_genres_lists_the_models_families_with_their_genres(world: BotWorld) -> None:
+    """/genres shows one field per family of the loaded model, listing its genres, and the model's version."""
     await world.start_bot()
     reply = (await world.command("genres", user=BOB)).original()
     assert reply is not None
-    genres = {genre_label(g) for g in world.services.classifier.taxonomy}
-    assert {f["name"] for f in reply.embeds[0]["fields"]} == genres
+    taxonomy = world.services.classifier.taxonomy
+    fields = reply.embeds[0]["fields"]
+    assert [f["name"] for f in fields] == [taxonomy.label(f, "family") for f in taxonomy]
+    for family, field in zip(taxonomy, fields, strict=True):
+        assert field["value"].split(", ") == [taxonomy.label(g, "genre") for g in taxonomy[family]]
     assert f"model {world.services.classifier.version}" in reply.embeds[0]["footer"]["text"]
 
 
 async def test_sort_genres_autocomplete_completes_the_last_entry_of_the_list(world: BotWorld) -> None:
-    """Typing part of a genre offers the genres containing it; after a comma, the list so far is kept."""
+    """Typing part of a name offers the families and genres matching it; after a comma, the list so far is kept."""
     await world.start_bot()
-    first, second = (genre_label(g) for g in list(world.services.classifier.taxonomy)[:2])
-    fragment = second[:2].lower()
+    taxonomy = world.services.classifier.taxonomy
+    first, second = taxonomy.label(taxonomy.families[0], "family"), taxonomy.label(taxonomy.genres[-1], "genre")
+    fragment = second[:3].lower()
     choices = await world.discord.autocomplete("sort", "genres", fragment, user_id=BOB)
     assert second in [c["value"] for c in choices]
-    assert all(fragment in c["value"].lower() for c in choices)
     choices = await world.discord.autocomplete("sort", "genres", f"{first}, {fragment}", user_id=BOB)
     assert f"{first}, {second}" in [c["value"] for c in choices]
     assert all(c["value"].startswith(f"{first}, ") for c in choices)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -19,17 +19,6 @@ TOKEN = {
     "scope": "user-library-read",
     "token_type": "Bearer",
 }
-
-
-@dataclass
-class Guess:
-    """A prediction as the classifier returns one (storage.PredictionLike)."""
-
-    genre: str
-    genre_confidence: float = 0.9
-    subgenre: str | None = None
-    subgenre_confidence: float | None = None
-    genre_probabilities: dict[str, float] = field(default_factory=dict)
 
 
 def new_key() -> str:

@@ -9,7 +9,7 @@ import pytest
 from music import LikedSong, SortSource
 from storage import Database, SpotifyAccountTaken
 from storage.records import LinkStatus, PlaylistRecord, SortPreferences
-from tests.storage.conftest import TOKEN, Guess, link, track
+from tests.storage.conftest import TOKEN, link, track
 
 
 async def test_linking_stores_the_member_and_their_token(db: Database) -> None:
@@ -33,8 +33,8 @@ async def test_unlinking_forgets_the_members_data(db: Database) -> None:
     await link(db, 1)
     await db.tracks.upsert_many([track(1)])
     await db.liked.add_many(1, [LikedSong(track(1).id, datetime.now(UTC))])
-    await db.predictions.save_many("v1", {track(1).id: Guess("rock")})
-    await db.leaderboard.refresh_member(1, "v1")
+    await db.genre_probabilities.save_many("v1", {track(1).id: b"\x00\x3c"})
+    await db.leaderboard.replace_member_counts(1, "v1", {"family": {"rock": 1}, "genre": {"rock": 1}})
     await db.playlists.upsert(PlaylistRecord(1, "rock", "pl1", "https://x/pl1", 1, datetime.now(UTC)))
     await db.schedules.set(1, 4, 18, "UTC", datetime.now(UTC))
     await db.guilds.add_member(10, 1)
@@ -55,23 +55,23 @@ async def test_unlinking_forgets_the_members_data(db: Database) -> None:
 async def test_unlinking_keeps_the_members_preferences(db: Database) -> None:
     """Saved sort choices and leaderboard opt-outs are the member's, not the link's: they stay."""
     await link(db, 1)
-    await db.sort_preferences.save(1, SortPreferences(("rock",), "genre", 0.0, 5, False))
+    await db.sort_preferences.save(1, SortPreferences(("rock",), "family", 0.0, 5, False))
     await db.guilds.set_leaderboard_opt_out(10, 1, True)
     await db.unlink_member(1)
     await link(db, 1)
-    assert await db.sort_preferences.get(1) == SortPreferences(("rock",), "genre", 0.0, 5, False)
+    assert await db.sort_preferences.get(1) == SortPreferences(("rock",), "family", 0.0, 5, False)
     assert await db.guilds.opted_out(10, 1)
 
 
-async def test_unlinking_keeps_songs_and_predictions_other_members_share(db: Database) -> None:
-    """Track metadata and predictions are not the member's: they stay."""
+async def test_unlinking_keeps_songs_and_their_probabilities_other_members_share(db: Database) -> None:
+    """Track metadata and the model's probabilities for it are not the member's: they stay."""
     await link(db, 1)
     await db.tracks.upsert_many([track(1)])
     await db.liked.add_many(1, [LikedSong(track(1).id, datetime.now(UTC))])
-    await db.predictions.save_many("v1", {track(1).id: Guess("rock")})
+    await db.genre_probabilities.save_many("v1", {track(1).id: b"\x00\x3c"})
     await db.unlink_member(1)
     assert track(1).id in await db.tracks.get_many([track(1).id])
-    assert track(1).id in await db.predictions.get_many([track(1).id], "v1")
+    assert track(1).id in await db.genre_probabilities.get_many([track(1).id], "v1")
 
 
 async def test_unlinking_one_member_leaves_another_untouched(db: Database) -> None:
@@ -88,10 +88,10 @@ async def library_of(db: Database, discord_id: int) -> None:
     """Give the member a liked song, a playlist, a genre count and saved choices."""
     await db.tracks.upsert_many([track(1)])
     await db.liked.add_many(discord_id, [LikedSong(track(1).id, datetime.now(UTC))])
-    await db.predictions.save_many("v1", {track(1).id: Guess("rock")})
-    await db.leaderboard.refresh_member(discord_id, "v1")
+    await db.genre_probabilities.save_many("v1", {track(1).id: b"\x00\x3c"})
+    await db.leaderboard.replace_member_counts(discord_id, "v1", {"family": {"rock": 1}, "genre": {"rock": 1}})
     await db.playlists.upsert(PlaylistRecord(discord_id, "rock", "pl1", "https://x/pl1", 1, datetime.now(UTC)))
-    await db.sort_preferences.save(discord_id, SortPreferences(("rock",), "genre", 0.0, 5, False))
+    await db.sort_preferences.save(discord_id, SortPreferences(("rock",), "family", 0.0, 5, False))
     await db.sort_preferences.save_refresh_sources(discord_id, [SortSource("road", "Road Trip")])
     await db.source_tracks.replace_all(discord_id, "playlist:road", [track(1).id])
 
@@ -120,7 +120,7 @@ async def test_linking_the_same_spotify_account_again_keeps_the_library(db: Data
 async def test_relinking_another_account_after_unlink_drops_the_saved_choices(db: Database) -> None:
     """Choices kept over an unlink belong to the account: linking a different one drops them."""
     await db.link_member(1, "account-a", "A", [], TOKEN)
-    await db.sort_preferences.save(1, SortPreferences(("rock",), "genre", 0.0, 5, False))
+    await db.sort_preferences.save(1, SortPreferences(("rock",), "family", 0.0, 5, False))
     await db.unlink_member(1)
     await db.link_member(1, "account-b", "B", [], TOKEN)
     assert await db.sort_preferences.get(1) is None

@@ -1,4 +1,5 @@
-"""Server leaderboards: genre mix and top members, counting only eligible members."""
+"""Server leaderboards: the mix and the top members at family and at genre level, counting only
+eligible members."""
 
 from __future__ import annotations
 
@@ -8,20 +9,21 @@ import pytest
 
 from music import LikedSong
 from storage import Database
-from tests.storage.conftest import Guess, link, track
+from tests.storage.conftest import link, track
 
 GUILD = 10
 
 
-async def member_with(db: Database, member: int, genres: list[str], first_track: int) -> None:
-    """A linked member of GUILD whose liked songs are classified as `genres`."""
+async def member_with(db: Database, member: int, families: list[str], first_track: int,
+                      genres: dict[str, int] | None = None) -> None:
+    """A linked member of GUILD whose last sort decided `families` for their liked songs."""
     await link(db, member)
     await db.guilds.add_member(GUILD, member)
-    songs = [track(first_track + i) for i in range(len(genres))]
+    songs = [track(first_track + i) for i in range(len(families))]
     await db.tracks.upsert_many(songs)
     await db.liked.add_many(member, [LikedSong(s.id, datetime.now(UTC)) for s in songs])
-    await db.predictions.save_many("v1", {s.id: Guess(g) for s, g in zip(songs, genres, strict=True)})
-    await db.leaderboard.refresh_member(member, "v1")
+    counts = {f: families.count(f) for f in families}
+    await db.leaderboard.replace_member_counts(member, "v1", {"family": counts, "genre": genres or {}})
 
 
 async def test_the_genre_mix_adds_up_the_servers_members(db: Database) -> None:
@@ -64,9 +66,28 @@ async def test_another_servers_leaderboard_is_empty(db: Database) -> None:
     assert await db.leaderboard.genre_mix(GUILD + 1, "v1") == []
 
 
-async def test_a_recount_follows_the_members_library(db: Database) -> None:
-    """refresh_member after a full read counts the library as it is now."""
-    await member_with(db, 1, ["rock"] * 4, 0)
-    await db.liked.replace_all(1, [LikedSong(track(0).id, datetime.now(UTC))])
-    await db.leaderboard.refresh_member(1, "v1")
-    assert [(g.genre, g.count) for g in await db.leaderboard.genre_mix(GUILD, "v1")] == [("rock", 1)]
+async def test_a_recount_replaces_the_members_counts(db: Database) -> None:
+    """replace_member_counts after the next sort leaves only what that sort counted."""
+    await member_with(db, 1, ["rock"] * 4, 0, {"alt-rock": 4})
+    await db.leaderboard.replace_member_counts(1, "v1", {"family": {"jazz": 1}, "genre": {"bebop": 1}})
+    assert [(g.genre, g.count) for g in await db.leaderboard.genre_mix(GUILD, "v1")] == [("jazz", 1)]
+    assert [(g.genre, g.count) for g in await db.leaderboard.genre_mix(GUILD, "v1", "genre")] == [("bebop", 1)]
+
+
+async def test_the_genre_view_adds_up_genres_apart_from_families(db: Database) -> None:
+    """At genre level the mix and the top fans read the genre rows, shares still of all the member's songs."""
+    await member_with(db, 1, ["rock"] * 6 + ["asian-pop"] * 2, 0, {"alt-rock": 4, "rock": 2, "k-pop": 2})
+    await member_with(db, 2, ["asian-pop"] * 4, 100, {"k-pop": 3, "j-pop": 1})
+    mix = await db.leaderboard.genre_mix(GUILD, "v1", "genre")
+    assert [(g.genre, g.count) for g in mix] == [("k-pop", 5), ("alt-rock", 4), ("rock", 2), ("j-pop", 1)]
+    top = await db.leaderboard.top_members(GUILD, "k-pop", "v1", level="genre")
+    assert [(m.discord_id, m.count) for m in top] == [(2, 3), (1, 2)]
+    assert [m.share for m in top] == [pytest.approx(0.75), pytest.approx(0.25)]
+
+
+async def test_a_members_own_counts_at_each_level(db: Database) -> None:
+    """member_counts gives one member's songs per family or per genre, most first."""
+    await member_with(db, 1, ["rock"] * 3 + ["jazz"], 0, {"alt-rock": 3, "bebop": 1})
+    assert await db.leaderboard.member_counts(1, "v1") == {"rock": 3, "jazz": 1}
+    assert await db.leaderboard.member_counts(1, "v1", "genre") == {"alt-rock": 3, "bebop": 1}
+    assert await db.leaderboard.member_counts(1, "v2") == {}

@@ -21,6 +21,7 @@ SORT_OPTIONS_VERSION = 3  # the version that moved sort options out of app_state
 PLAYLIST_SOURCES_VERSION = 4  # the version that keyed playlists by source (issue #16)
 ONE_MEMBER_PER_ACCOUNT_VERSION = 5
 OPT_OUTS_VERSION = 7  # the version that moved leaderboard opt-outs out of guild_members
+TWO_LEVEL_VERSION = 9  # the two-level taxonomy: probabilities per song, counts per level (issue #13)
 
 
 async def database_at(path: Path, version: int) -> SqlHandle:
@@ -70,8 +71,8 @@ async def test_saved_sort_options_move_from_app_state_json_into_columns(tmp_path
     await sql.close()
     db = await Database.open(path, encryption_keys=[new_key()])
     try:
-        assert await db.sort_preferences.get(7) == SortPreferences(
-            genres=("rock/hard rock", "edm"), level="subgenre", min_confidence=0.4, min_playlist_size=3, multi=True
+        assert await db.sort_preferences.get(7) == SortPreferences(  # "subgenre" is "genre" since V9
+            genres=("rock/hard rock", "edm"), level="genre", min_confidence=0.4, min_playlist_size=3, multi=True
         )
     finally:
         await db.close()
@@ -122,8 +123,8 @@ async def test_old_options_the_bot_could_not_read_are_dropped_so_defaults_apply(
     await sql.close()
     db = await Database.open(path, encryption_keys=[new_key()])
     try:
-        assert await db.sort_preferences.get(1) == SortPreferences(
-            genres=None, level="subgenre", min_confidence=0.0, min_playlist_size=5, multi=False
+        assert await db.sort_preferences.get(1) == SortPreferences(  # "subgenre" is "genre" since V9
+            genres=None, level="genre", min_confidence=0.0, min_playlist_size=5, multi=False
         )
         assert [await db.sort_preferences.get(member) for member in (2, 3, 4)] == [None, None, None]
     finally:
@@ -175,6 +176,38 @@ async def test_leaderboard_opt_outs_move_out_of_the_memberships(tmp_path: Path) 
     try:
         assert [await db.guilds.opted_out(10, m) for m in (1, 2)] == [True, False]
         assert await db.guilds.members(10) == [1, 2]
+    finally:
+        await db.close()
+
+
+async def test_saved_levels_of_the_six_genre_model_become_family_and_genre(tmp_path: Path) -> None:
+    """V9: the old top level 'genre' is now 'family', the old 'subgenre' is now 'genre'; genres stay."""
+    path = tmp_path / "old.sqlite3"
+    sql = await database_at(path, TWO_LEVEL_VERSION - 1)
+    async with sql.transaction() as tx:
+        for member, level in ((1, "genre"), (2, "subgenre")):
+            await tx.execute("INSERT INTO sort_preferences VALUES (?, ?, 0.2, 3, 0, 0, 0)", (member, level))
+            await tx.execute("INSERT INTO sort_preference_genres VALUES (?, 0, 'rap')", (member,))
+    await sql.close()
+    db = await Database.open(path, encryption_keys=[new_key()])
+    try:
+        assert [await db.sort_preferences.get(m) for m in (1, 2)] == [
+            SortPreferences(("rap",), "family", 0.2, 3, False), SortPreferences(("rap",), "genre", 0.2, 3, False)]
+    finally:
+        await db.close()
+
+
+async def test_member_counts_of_the_six_genre_model_are_kept_as_its_top_level(tmp_path: Path) -> None:
+    """V9 keeps the old counts as family-level rows of their (old) model version."""
+    path = tmp_path / "old.sqlite3"
+    sql = await database_at(path, TWO_LEVEL_VERSION - 1)
+    async with sql.transaction() as tx:
+        await tx.execute("INSERT INTO member_genre_counts VALUES (1, 'six-genre', 'rock', 12)")
+    await sql.close()
+    db = await Database.open(path, encryption_keys=[new_key()])
+    try:
+        assert await db.leaderboard.member_counts(1, "six-genre", "family") == {"rock": 12}
+        assert await db.leaderboard.member_counts(1, "six-genre", "genre") == {}
     finally:
         await db.close()
 

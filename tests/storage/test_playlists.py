@@ -37,3 +37,12 @@ async def test_playlists_of_different_sources_are_kept_apart(db: Database) -> No
     assert await db.playlists.get_all(1) == {"rock": liked}
     assert await db.playlists.get_all(1, "playlist:road") == {"rock": road_trip}
     assert await db.playlists.playlist_ids(1) == {"pl1", "pl2"}
+
+
+async def test_the_digest_of_a_playlists_songs_is_kept_and_replaced(db: Database) -> None:
+    """tracks_digest reads back as written; a record without one (older ones) reads back as None."""
+    await link(db, 1)
+    await db.playlists.upsert(PlaylistRecord(1, "rock", "pl1", "u1", 3, T0))
+    assert (await db.playlists.get_all(1))["rock"].tracks_digest is None
+    await db.playlists.upsert(PlaylistRecord(1, "rock", "pl1", "u1", 3, T0, tracks_digest="abc123"))
+    assert (await db.playlists.get_all(1))["rock"].tracks_digest == "abc123"

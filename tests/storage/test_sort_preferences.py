@@ -6,7 +6,7 @@ from music import LIKED_SONGS, SortSource
 from storage import Database
 from storage.records import SortPreferences
 
-CHOICES = SortPreferences(genres=("rock/hard rock", "edm"), level="subgenre", min_confidence=0.4,
+CHOICES = SortPreferences(genres=("rock/hard-rock", "electronic"), level="genre", min_confidence=0.4,
                           min_playlist_size=3, multi=True)
 
 

@@ -35,6 +35,7 @@ class PlaylistOutcome:
     count: int
     new_count: int
     created: bool
+    label: str | None = None  # what the playlist is named after ("Jazz & Blues", "K-Pop")
 
 
 @dataclass

@@ -2,15 +2,16 @@
 playlist per genre out.
 
 `SortService.sort` serves `/sort`, the weekly refresh and `genrebot demo`, and reads as its
-steps: read the source, classify what this model has not seen, plan the playlists, write them,
-draw the genre mix, record the run. Each step lives in its own module of this package.
+steps: read the source, classify what this model has not seen and decide every song's family
+and genre over the member's whole library, plan the playlists, write them, draw the family mix,
+record the run. Each step lives in its own module of this package.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from bot.services import charts
 from bot.services.audio_features import AudioFeatures
 from bot.services.errors import AlreadyRunning, LinkEnded
 from bot.services.linking import LinkService
-from bot.services.playlist_plan import SortOptions, genre_label, plan_playlists, shorten
+from bot.services.playlist_plan import LEVELS, SortOptions, plan_playlists, shorten
 from bot.services.sorting.classifying import LibraryClassifier
 from bot.services.sorting.reading import LibraryRead, LikedSongsReader, PlaylistReader
 from bot.services.sorting.report import (
@@ -36,7 +37,7 @@ from bot.spotify.app import COLLABORATIVE_SCOPE
 from bot.spotify.client import SpotifyUserClient
 from bot.spotify.errors import SpotifyError, SpotifyQuotaExceeded
 from classifier import Classifier
-from music import LIKED_SONGS, PredictionLike, SortSource
+from music import LIKED_SONGS, SortSource
 from storage import Database
 from storage.records import Run, RunOutcome, RunStatus, RunTrigger
 
@@ -143,15 +144,24 @@ class SortService:
 
     async def _run(self, job: SortJob, report_progress: ReportProgress) -> SortReport:
         timings: dict[str, float] = {}
+        taxonomy = self.classifier.taxonomy
         async with self.linking.client(job.discord_id) as client:
             with _timed(timings, "read"):
                 library = await self._read(job, client, report_progress)
             source = library.source
             with _timed(timings, "classify"):
-                predictions = await self.library_classifier.predictions_for(library.track_ids, report_progress)
+                # A playlist's songs are decided alongside the member's library (their Liked Songs),
+                # whose artists and albums say more about them than the playlist alone.
+                library_ids = [] if source.is_liked_songs else list(await self.db.liked.known_ids(job.discord_id))
+                classified = await self.library_classifier.classify(
+                    library.track_ids, report_progress, pool_with=library_ids
+                )
+                counts = {level: classified.songs.counts(taxonomy, level) for level in LEVELS}
                 if source.is_liked_songs:  # leaderboards count Liked Songs, the member's library
-                    await self.db.leaderboard.refresh_member(job.discord_id, self.classifier.version)
-            plan = plan_playlists(library.track_ids, predictions.by_track, job.options, self.classifier.taxonomy)
+                    await self.db.leaderboard.replace_member_counts(job.discord_id, self.classifier.version, counts)
+                plan = await asyncio.to_thread(
+                    plan_playlists, classified.songs, job.options, taxonomy, classified.unclassified
+                )
             with _timed(timings, "write"):
                 if job.options.dry_run:
                     outcomes = await self.writer.preview(job.discord_id, plan, library.new_ids, source)
@@ -165,12 +175,12 @@ class SortService:
                         source=source,
                     )
             collaborative_hidden = not source.is_liked_songs and COLLABORATIVE_SCOPE not in client.granted_scopes
-        mix = genre_mix(library.track_ids, predictions.by_track)
+        mix = counts["family"]
         songs = "liked songs" if source.is_liked_songs else f"songs in {shorten(source.name, 60)}"
         with _timed(timings, "chart"):
             chart = await asyncio.to_thread(
                 charts.genre_mix_png,
-                {genre_label(k): v for k, v in mix.items()},
+                {taxonomy.label(k, "family"): v for k, v in mix.items()},
                 f"Genre mix of {len(library.track_ids):,} {songs}",
             )
         await self.db.runs.finish(job.run_id, _succeeded(outcomes, len(library.new_ids), len(plan.unsorted)))
@@ -184,7 +194,7 @@ class SortService:
             not_chosen=plan.not_chosen,
             total_songs=len(library.track_ids),
             new_songs=len(library.new_ids),
-            classified=predictions.classified,
+            classified=classified.classified,
             dry_run=job.options.dry_run,
             genre_mix=mix,
             chart_png=chart,
@@ -212,16 +222,6 @@ def _succeeded(outcomes: Sequence[PlaylistOutcome], new_songs: int, unsorted: in
         if o.new_count:
             new_counts[o.key] = new_counts.get(o.key, 0) + o.new_count
     return RunOutcome(RunStatus.SUCCEEDED, counts=counts, new_songs=new_songs, new_counts=new_counts, unsorted=unsorted)
-
-
-def genre_mix(track_ids: Sequence[str], predictions: Mapping[str, PredictionLike]) -> dict[str, int]:
-    """Songs per predicted genre, in the order genres first appear in the library."""
-    mix: dict[str, int] = {}
-    for track_id in track_ids:
-        prediction = predictions.get(track_id)
-        if prediction is not None:
-            mix[prediction.genre] = mix.get(prediction.genre, 0) + 1
-    return mix
 
 
 @contextmanager

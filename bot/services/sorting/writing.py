@@ -17,11 +17,12 @@ A dry run writes nothing.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.services.playlist_plan import PlaylistPlan, genre_label, playlist_name, shorten
+from bot.services.playlist_plan import PlaylistPlan, playlist_name, shorten
 from bot.services.sorting.report import PlaylistOutcome, ReportProgress, SortProgress
 from bot.spotify.client import PlaylistRef, SpotifyUserClient
 from bot.spotify.own_playlists import (
@@ -41,18 +42,18 @@ CONTENTS_UNKNOWN = -1  # track_count of a playlist whose write has not finished
 SOURCE_NAME_IN_DESCRIPTION = 100
 
 
-def source_playlist_name(key: str, source: SortSource) -> str:
-    """The name of the playlist of genre `key` sorted from `source`."""
-    return playlist_name(key, None if source.is_liked_songs else source.name)
+def source_playlist_name(label: str, source: SortSource) -> str:
+    """The name of the playlist of a family or genre (by its label) sorted from `source`."""
+    return playlist_name(label, None if source.is_liked_songs else source.name)
 
 
-def playlist_description(key: str, source: SortSource, songs: int, today: str) -> str:
+def playlist_description(label: str, source: SortSource, songs: int, today: str) -> str:
     """What the playlist holds, on one line (`own_playlists.tagged_description` fits it to 300 with the tag)."""
     origin = (
         "your Liked Songs" if source.is_liked_songs
         else f"your playlist “{shorten(source.name, SOURCE_NAME_IN_DESCRIPTION)}”"
     )
-    return f"{genre_label(key)} songs from {origin}, sorted by genrebot on {today} ({songs} songs)."
+    return f"{label} songs from {origin}, sorted by genrebot on {today} ({songs} songs)."
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class PlaylistTarget:
     slot: PlaylistSlot
     ids: list[str]  # track ids, liked order
     new_count: int
+    label: str  # what the playlist is named after ("Jazz & Blues", "K-Pop")
 
 
 def record_key(slot: PlaylistSlot) -> str:
@@ -75,7 +77,7 @@ def plan_targets(plan: PlaylistPlan, new_ids: set[str], source: str = LIKED_SONG
     for key, ids in plan.playlists.items():
         for index, part_ids in enumerate(split_into_parts(ids), start=1):
             slot = PlaylistSlot(key, index, source)
-            targets.append(PlaylistTarget(slot, part_ids, _count_new(part_ids, new_ids)))
+            targets.append(PlaylistTarget(slot, part_ids, _count_new(part_ids, new_ids), plan.label(key)))
     return targets
 
 
@@ -89,13 +91,13 @@ def stale_parts(plan: PlaylistPlan, targets: Sequence[PlaylistTarget],
         part = 2
         while record_key(slot := PlaylistSlot(key, part, sources.get(key, LIKED_SONGS.key))) in existing:
             if record_key(slot) not in planned:
-                stale.append(PlaylistTarget(slot, [], 0))
+                stale.append(PlaylistTarget(slot, [], 0, plan.label(key)))
             part += 1
     return stale
 
 
-def outcome_name(slot: PlaylistSlot, source: SortSource) -> str:
-    return fit_name(source_playlist_name(slot.key, source), slot.part)
+def outcome_name(target: PlaylistTarget, source: SortSource) -> str:
+    return fit_name(source_playlist_name(target.label, source), target.slot.part)
 
 
 @dataclass(frozen=True)
@@ -114,12 +116,13 @@ class PlaylistWriter:
             outcomes.append(
                 PlaylistOutcome(
                     target.slot.key,
-                    outcome_name(target.slot, source),
+                    outcome_name(target, source),
                     record.playlist_id if record else None,
                     record.url if record else None,
                     len(target.ids),
                     target.new_count,
                     created=False,
+                    label=target.label,
                 )
             )
         return outcomes
@@ -151,7 +154,7 @@ class PlaylistWriter:
         async def write_one(target: PlaylistTarget) -> PlaylistOutcome:
             nonlocal written
             async with slots:
-                name, description = source_playlist_name(target.slot.key, source), _description(target, source, today)
+                name, description = source_playlist_name(target.label, source), _description(target, source, today)
                 ref, created = await self._playlist_for(
                     discord_id, client, target.slot, usable, adoptable, name, description
                 )
@@ -162,12 +165,12 @@ class PlaylistWriter:
                 if not created:  # a new playlist was recorded the moment it existed
                     await self._record(discord_id, target.slot, ref, CONTENTS_UNKNOWN)
                 await asyncio.to_thread(self._fill, client, target, ref, created, added, at_end, name, description)
-                await self._record(discord_id, target.slot, ref, len(target.ids))
+                await self._record(discord_id, target.slot, ref, len(target.ids), tracks_digest(target.ids))
             written += 1
             report_progress(SortProgress("writing", written, total))
             return PlaylistOutcome(
-                target.slot.key, outcome_name(target.slot, source), ref.id, ref.url, len(target.ids),
-                target.new_count, created,
+                target.slot.key, outcome_name(target, source), ref.id, ref.url, len(target.ids),
+                target.new_count, created, target.label,
             )
 
         results = await asyncio.gather(*(write_one(t) for t in [*targets, *stale]), return_exceptions=True)
@@ -241,15 +244,18 @@ class PlaylistWriter:
         if not created:
             describe(client, ref.id, target.slot, name, description)
 
-    async def _record(self, discord_id: int, slot: PlaylistSlot, ref: PlaylistRef, track_count: int) -> None:
+    async def _record(
+        self, discord_id: int, slot: PlaylistSlot, ref: PlaylistRef, track_count: int, digest: str | None = None
+    ) -> None:
         await self.db.playlists.upsert(
-            PlaylistRecord(discord_id, record_key(slot), ref.id, ref.url, track_count, self.clock(), slot.source)
+            PlaylistRecord(discord_id, record_key(slot), ref.id, ref.url, track_count, self.clock(), slot.source,
+                           digest)
         )
 
 
 def _description(target: PlaylistTarget, source: SortSource, today: str) -> str:
     part = f" Part {target.slot.part}." if target.slot.part > 1 else ""
-    return playlist_description(target.slot.key, source, len(target.ids), today) + part
+    return playlist_description(target.label, source, len(target.ids), today) + part
 
 
 def _new_songs_only(
@@ -259,18 +265,25 @@ def _new_songs_only(
 
     New liked songs are the newest, so they lead the list; songs added to a playlist source
     usually follow the rest. If the new songs sit at that edge and the stored playlist holds the
-    others (same count, and its last write finished), adding just them gives the full list.
-    Otherwise (songs removed or added in the middle, a continuation part, a playlist that would
-    pass 10,000), None: the playlist is rewritten.
+    others (the same songs in the same order as its last finished write: its `tracks_digest`),
+    adding just them gives the full list. Otherwise (songs removed or added in the middle, moved
+    to another family or genre since (pooling decides a library's songs together), a
+    continuation part, a playlist that would pass 10,000), None: the playlist is rewritten.
     """
     ids = target.ids
     fresh = [t for t in ids if t in new_ids]
     if record is None or target.slot.part > 1 or len(ids) >= MAX_PLAYLIST_ITEMS:
         return None
     edge = ids[len(ids) - len(fresh) :] if at_end else ids[: len(fresh)]
-    if edge != fresh or record.track_count != len(ids) - len(fresh):
+    rest = [t for t in ids if t not in new_ids]
+    if edge != fresh or record.track_count != len(rest) or record.tracks_digest != tracks_digest(rest):
         return None
     return [_uri(t) for t in fresh]
+
+
+def tracks_digest(track_ids: Sequence[str]) -> str:
+    """What a playlist's songs, in order, come to: equal digests, equal lists."""
+    return hashlib.sha256("\n".join(track_ids).encode()).hexdigest()[:32]
 
 
 def _count_new(ids: Sequence[str], new_ids: set[str]) -> int:

@@ -1,99 +1,177 @@
-"""Which liked songs go into which playlist, for each option a member can set."""
+"""Which songs go into which playlist, for each option a member can set, over a two-level taxonomy."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
+import numpy as np
 import pytest
 
 from bot.services.playlist_plan import (
+    SongGenres,
     SortOptions,
     UnknownGenre,
-    genre_label,
+    key_label,
+    parse_level,
+    pick_of_key,
     plan_playlists,
     playlist_name,
     resolve_genres,
+    split_genres,
 )
+from classifier import Classifier, Taxonomy
+from sandbox.library import synthetic_library
 
-TAXONOMY = {"rock": ["hard rock", "album rock"], "latin": ["reggaeton", "tropical"], "r&b": ["neo soul"]}
+TAXONOMY = Taxonomy([
+    {"key": "rock", "label": "Rock", "genres": [
+        {"key": "rock", "label": "Rock"}, {"key": "alt-rock", "label": "Alt-Rock"},
+        {"key": "hard-rock", "label": "Hard Rock", "aliases": ["hard rock"]}]},
+    {"key": "latin", "label": "Latin", "genres": [{"key": "latin", "label": "Latin"},
+                                                  {"key": "reggaeton", "label": "Reggaeton"}]},
+    {"key": "jazz", "label": "Jazz & Blues", "genres": [{"key": "jazz", "label": "Jazz"},
+                                                        {"key": "blues", "label": "Blues"}]},
+    {"key": "hip-hop", "label": "Hip-Hop", "aliases": ["rap"], "genres": [{"key": "hip-hop", "label": "Hip-Hop"},
+                                                                          {"key": "trap", "label": "Trap"}]},
+    {"key": "asian-pop", "label": "East Asian Pop & Rock", "genres": [{"key": "k-pop", "label": "K-Pop"},
+                                                                      {"key": "j-pop", "label": "J-Pop"}]},
+])
 
 
-@dataclass
-class P:
-    genre: str
-    genre_confidence: float
-    subgenre: str | None = None
-    subgenre_confidence: float | None = None
-    genre_probabilities: dict[str, float] = field(default_factory=dict)
+def songs(*rows: dict[str, float], prefix: str = "s") -> SongGenres:
+    """Songs whose genre probabilities are these (the rest of each row spread evenly)."""
+    matrix = np.zeros((len(rows), len(TAXONOMY.genres)), dtype=np.float32)
+    for i, row in enumerate(rows):
+        rest = (1.0 - sum(row.values())) / (len(TAXONOMY.genres) - len(row))
+        matrix[i] = rest
+        for genre, p in row.items():
+            matrix[i, TAXONOMY.genre_index[genre]] = p
+    return SongGenres.decide([f"{prefix}{i}" for i in range(len(rows))], matrix, TAXONOMY)
 
 
-def test_songs_are_grouped_by_genre_in_liked_order() -> None:
-    """Each playlist keeps the member's newest-first order."""
-    predictions = {f"r{i}": P("rock", 0.9) for i in range(6)} | {f"l{i}": P("latin", 0.8) for i in range(5)}
-    order = ["r0", "l0", "r1", "l1", "r2", "l2", "r3", "l3", "r4", "l4", "r5"]
-    plan = plan_playlists(order, predictions, SortOptions(), TAXONOMY)
-    assert plan.playlists["rock"] == ["r0", "r1", "r2", "r3", "r4", "r5"]
-    assert plan.playlists["latin"] == ["l0", "l1", "l2", "l3", "l4"]
+def test_songs_are_grouped_by_family_in_library_order() -> None:
+    """Each family playlist keeps the library's order (newest first for Liked Songs)."""
+    library = songs(*([{"alt-rock": 0.9}, {"reggaeton": 0.9}] * 5), {"rock": 0.9})
+    plan = plan_playlists(library, SortOptions(), TAXONOMY)
+    assert plan.playlists == {"rock": ["s0", "s2", "s4", "s6", "s8", "s10"], "latin": ["s1", "s3", "s5", "s7", "s9"]}
     assert plan.unsorted == []
 
 
-def test_genres_below_the_minimum_size_stay_unsorted() -> None:
+def test_families_below_the_minimum_size_stay_unsorted() -> None:
     """Two rock songs with min size 5 go to unsorted instead of a 2-song playlist."""
-    predictions = {"a": P("rock", 0.9), "b": P("rock", 0.9)} | {f"l{i}": P("latin", 0.9) for i in range(5)}
-    plan = plan_playlists(["a", "b", *[f"l{i}" for i in range(5)]], predictions, SortOptions(), TAXONOMY)
-    assert "rock" not in plan.playlists
-    assert plan.unsorted == ["a", "b"]
+    plan = plan_playlists(songs({"rock": 0.9}, {"hard-rock": 0.9}, *[{"latin": 0.9}] * 5), SortOptions(), TAXONOMY)
+    assert list(plan.playlists) == ["latin"]
+    assert plan.unsorted == ["s0", "s1"]
 
 
 def test_low_confidence_songs_stay_unsorted() -> None:
     """Below min_confidence a song goes to unsorted instead of a playlist."""
-    predictions = {"sure": P("rock", 0.9), "unsure": P("rock", 0.4)}
-    plan = plan_playlists(["sure", "unsure"], predictions, SortOptions(min_confidence=0.5, min_playlist_size=1), TAXONOMY)
-    assert plan.playlists == {"rock": ["sure"]}
-    assert plan.unsorted == ["unsure"]
+    plan = plan_playlists(songs({"rock": 0.9}, {"rock": 0.4, "jazz": 0.4}), SortOptions(min_confidence=0.5, min_playlist_size=1),
+                          TAXONOMY)
+    assert plan.playlists == {"rock": ["s0"]} and plan.unsorted == ["s1"]
 
 
-def test_multi_adds_a_likely_second_genre() -> None:
+def test_a_family_is_as_likely_as_its_genres_together() -> None:
+    """A song 31% rock, 30% alt-rock, 35% jazz is Rock (the family, 61.5%) and, within it, Rock."""
+    library = songs({"rock": 0.31, "alt-rock": 0.30, "jazz": 0.35})
+    assert (TAXONOMY.families[library.family[0]], TAXONOMY.genres[library.genre[0]]) == ("rock", "rock")
+    assert library.family_confidence[0] == pytest.approx(0.615, abs=1e-4)  # 0.31 + 0.30 + hard-rock's 0.005
+
+
+def test_genre_level_keys_playlists_by_family_and_genre() -> None:
+    """At genre level each playlist is one genre, keyed 'family/genre'."""
+    plan = plan_playlists(songs({"hard-rock": 0.8}, {"k-pop": 0.7}), SortOptions(level="genre", min_playlist_size=1),
+                          TAXONOMY)
+    assert plan.playlists == {"asian-pop/k-pop": ["s1"], "rock/hard-rock": ["s0"]}
+
+
+def test_multi_adds_a_likely_second_family() -> None:
     """With multi, a song 55% rock / 40% latin joins both playlists; 90/5 joins one."""
-    both = P("rock", 0.55, genre_probabilities={"rock": 0.55, "latin": 0.40, "r&b": 0.05})
-    one = P("rock", 0.90, genre_probabilities={"rock": 0.90, "latin": 0.05, "r&b": 0.05})
-    options = SortOptions(multi=True, min_playlist_size=1)
-    plan = plan_playlists(["both", "one"], {"both": both, "one": one}, options, TAXONOMY)
-    assert plan.playlists == {"rock": ["both", "one"], "latin": ["both"]}
+    plan = plan_playlists(songs({"rock": 0.55, "latin": 0.40}, {"rock": 0.90, "latin": 0.05}),
+                          SortOptions(multi=True, min_playlist_size=1), TAXONOMY)
+    assert plan.playlists == {"rock": ["s0", "s1"], "latin": ["s0"]}
 
 
-def test_subgenre_level_keys_playlists_by_genre_and_subgenre() -> None:
-    """At subgenre level each playlist is one genre/subgenre pair."""
-    predictions = {"a": P("rock", 0.9, "hard rock", 0.7), "b": P("rock", 0.9, "album rock", 0.6)}
-    plan = plan_playlists(["a", "b"], predictions, SortOptions(level="subgenre", min_playlist_size=1), TAXONOMY)
-    assert plan.playlists == {"rock/hard rock": ["a"], "rock/album rock": ["b"]}
+def test_multi_at_genre_level_adds_a_likely_second_genre() -> None:
+    """At genre level the runner-up is a genre, even one of the same family."""
+    plan = plan_playlists(songs({"alt-rock": 0.5, "hard-rock": 0.45}),
+                          SortOptions(level="genre", multi=True, min_playlist_size=1), TAXONOMY)
+    assert plan.playlists == {"rock/alt-rock": ["s0"], "rock/hard-rock": ["s0"]}
 
 
-def test_chosen_genres_limit_the_playlists_and_count_the_rest() -> None:
-    """Only the chosen genres get playlists; the other songs are counted, not unsorted."""
-    predictions = {"r": P("rock", 0.9), "l": P("latin", 0.9)}
-    options = SortOptions(genres=("latin",), min_playlist_size=1)
-    plan = plan_playlists(["r", "l"], predictions, options, TAXONOMY)
-    assert plan.playlists == {"latin": ["l"]}
-    assert plan.not_chosen == 1 and plan.unsorted == []
+def test_picked_families_and_genres_limit_the_playlists_and_count_the_rest() -> None:
+    """genres:jazz, k-pop makes a Jazz & Blues and a K-Pop playlist; other songs are counted, not unsorted."""
+    picked = resolve_genres(["jazz", "k-pop"], TAXONOMY)
+    library = songs({"jazz": 0.9}, {"blues": 0.9}, {"k-pop": 0.9}, {"j-pop": 0.9}, {"rock": 0.9})
+    plan = plan_playlists(library, SortOptions(genres=picked, min_playlist_size=1), TAXONOMY)
+    assert plan.playlists == {"jazz": ["s0", "s1"], "asian-pop/k-pop": ["s2"]}
+    assert plan.not_chosen == 2 and plan.unsorted == []
 
 
-def test_member_typed_names_resolve_to_keys_and_unknown_ones_list_the_valid() -> None:
-    """Typed names resolve whatever their case; unknown ones raise UnknownGenre listing the valid ones."""
-    assert resolve_genres(["Rock", " r&b ", "LATIN"], TAXONOMY, "genre") == ("rock", "r&b", "latin")
-    assert resolve_genres(["hard rock"], TAXONOMY, "subgenre") == ("rock/hard rock",)
+def test_playlists_are_named_after_what_was_picked() -> None:
+    """The picked family's label and the picked genre's label name the playlists."""
+    plan = plan_playlists(songs({"jazz": 0.9}, {"k-pop": 0.9}),
+                          SortOptions(genres=resolve_genres(["jazz", "k-pop"], TAXONOMY), min_playlist_size=1),
+                          TAXONOMY)
+    assert sorted(playlist_name(plan.labels[k]) for k in plan.playlists) == ["Jazz & Blues · genrebot", "K-Pop · genrebot"]
+
+
+def test_a_picked_genre_takes_its_songs_out_of_its_picked_family() -> None:
+    """Picking Rock and Alt-Rock: alt-rock songs go to Alt-Rock only, the other rock songs to Rock."""
+    picked = resolve_genres(["rock", "alt-rock"], TAXONOMY)
+    plan = plan_playlists(songs({"alt-rock": 0.9}, {"hard-rock": 0.9}), SortOptions(genres=picked, min_playlist_size=1),
+                          TAXONOMY)
+    assert plan.playlists == {"rock": ["s1"], "rock/alt-rock": ["s0"]}
+
+
+def test_a_picked_family_at_genre_level_stands_for_each_of_its_genres() -> None:
+    """level:genre with genres:'East Asian Pop & Rock' makes one playlist per genre of that family."""
+    picked = resolve_genres(["East Asian Pop & Rock"], TAXONOMY, "genre")
+    plan = plan_playlists(songs({"k-pop": 0.9}, {"j-pop": 0.9}, {"jazz": 0.9}),
+                          SortOptions(genres=picked, level="genre", min_playlist_size=1), TAXONOMY)
+    assert plan.playlists == {"asian-pop/j-pop": ["s1"], "asian-pop/k-pop": ["s0"]} and plan.not_chosen == 1
+
+
+def test_typed_names_resolve_to_families_or_genres() -> None:
+    """Any case or spacing; a family first at family level, a genre first at genre level; qualifiers decide."""
+    assert resolve_genres(["JAZZ", " k-pop ", "K Pop", "hard rock", "rap"], TAXONOMY) == (
+        "jazz", "asian-pop/k-pop", "rock/hard-rock", "hip-hop")
+    assert resolve_genres(["jazz"], TAXONOMY, "genre") == ("jazz/jazz",)
+    assert resolve_genres(["Rock (genre)", "Rock (family)"], TAXONOMY) == ("rock/rock", "rock")
+    assert resolve_genres(["asian-pop/k-pop"], TAXONOMY) == ("asian-pop/k-pop",)
+
+
+def test_unknown_names_are_refused_with_a_few_close_suggestions() -> None:
+    """A typo gets the nearest labels, never the whole taxonomy; an injection gets none."""
     with pytest.raises(UnknownGenre) as caught:
-        resolve_genres(["rock", "'; DROP TABLE users;--"], TAXONOMY, "genre")
-    assert caught.value.unknown == ("'; DROP TABLE users;--",)
-    assert caught.value.valid == ("Rock", "Latin", "R&B")
+        resolve_genres(["jazz", "reggeaton", "'; DROP TABLE users;--"], TAXONOMY)
+    assert caught.value.unknown == ("reggeaton", "'; DROP TABLE users;--")
+    assert caught.value.suggestions[0] == "Reggaeton" and len(caught.value.suggestions) <= 5
 
 
-def test_labels_and_playlist_names_read_naturally() -> None:
-    """Acronyms stay upper case and subgenre keys show only the subgenre."""
-    assert genre_label("r&b") == "R&B"
-    assert genre_label("edm") == "EDM"
-    assert genre_label("rock/album rock") == "Album Rock"
-    assert playlist_name("rock") == "Rock · genrebot"
+def test_older_keys_and_levels_still_resolve() -> None:
+    """The six-genre model's 'subgenre' level is the genre level; its keys map through aliases."""
+    assert parse_level("subgenre") == "genre" and SortOptions(level="subgenre").level == "genre"  # type: ignore[arg-type]
+    assert pick_of_key("rap", TAXONOMY) is not None and pick_of_key("rap", TAXONOMY).playlist_key == "hip-hop"  # type: ignore[union-attr]
+    assert pick_of_key("rock/hard rock", TAXONOMY).playlist_key == "rock/hard-rock"  # type: ignore[union-attr]
+    assert key_label("rock/hard rock", TAXONOMY) == "Hard Rock" and key_label("polka", TAXONOMY) == "Polka"
+    with pytest.raises(ValueError):
+        parse_level("subsubgenre")
+
+
+def test_counts_per_family_and_per_genre() -> None:
+    """Songs per family and per genre, most first (what leaderboards and charts read)."""
+    library = songs({"alt-rock": 0.9}, {"hard-rock": 0.9}, {"alt-rock": 0.9}, {"k-pop": 0.9})
+    assert library.counts(TAXONOMY, "family") == {"rock": 3, "asian-pop": 1}
+    assert library.counts(TAXONOMY, "genre") == {"alt-rock": 2, "hard-rock": 1, "k-pop": 1}
+
+
+def test_decisions_agree_with_the_classifiers() -> None:
+    """The shipped model's songs get the family and genre Classifier.decide gives them."""
+    classifier = Classifier.load()
+    tracks = synthetic_library(300, seed=5)
+    probabilities = classifier.genre_probabilities(tracks)
+    ours = SongGenres.decide([t.id for t in tracks], probabilities, classifier.taxonomy)
+    theirs = classifier.decide(probabilities)
+    assert (ours.family == theirs.family).all() and (ours.genre == theirs.genre).all()
+    assert np.allclose(ours.family_confidence, theirs.family_confidence, atol=1e-5)
 
 
 def test_impossible_options_are_refused() -> None:
@@ -102,3 +180,13 @@ def test_impossible_options_are_refused() -> None:
         SortOptions(min_confidence=1.5)
     with pytest.raises(ValueError):
         SortOptions(min_playlist_size=0)
+
+
+def test_a_name_with_a_comma_of_its_own_stays_whole_in_a_list() -> None:
+    """'Film, Stage & Comedy, Jazz' is two names when the taxonomy knows the first."""
+    taxonomy = Taxonomy([{"key": "stage", "label": "Film, Stage & Comedy", "aliases": ["film"],
+                          "genres": [{"key": "show-tunes", "label": "Show Tunes"}]},
+                         {"key": "jazz", "label": "Jazz", "genres": [{"key": "bebop", "label": "Bebop"}]}])
+    assert split_genres("Film, Stage & Comedy, Jazz ,", taxonomy) == ["Film, Stage & Comedy", "Jazz"]
+    assert split_genres("Jazz, Film", taxonomy) == ["Jazz", "Film"]
+    assert split_genres("Film, Stage & Comedy, Jazz") == ["Film", "Stage & Comedy", "Jazz"]

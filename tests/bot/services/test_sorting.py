@@ -7,12 +7,14 @@ import asyncio
 import logging
 from datetime import timedelta
 
+import numpy as np
 import pytest
 
 from bot.services.audio_features import UNAVAILABLE_STATE
 from bot.services.errors import AlreadyRunning, NotLinked
-from bot.services.playlist_plan import SortOptions
+from bot.services.playlist_plan import PlaylistPlan, SongGenres, SortOptions, playlist_name, resolve_genres
 from bot.services.sorting import SortProgress
+from bot.services.sorting.classifying import CLASSIFY_CHUNK
 from bot.spotify.client import SKIPPED_LOCAL
 from bot.spotify.errors import (
     OwnerPremiumRequired,
@@ -26,21 +28,23 @@ from sandbox.records import local_file
 from storage.records import RunStatus
 from tests.bot.conftest import ALICE_SONGS, World
 
-ALICE, BOB = 111, 222
+ALICE = 111
+BOB = 222  # Bob likes 1,200 synthetic songs by 100 artists
 
 
-async def test_sort_makes_one_private_playlist_per_genre_holding_its_songs(world: World) -> None:
-    """Every liked song lands in exactly one playlist or in unsorted; playlists are private."""
+async def test_sort_makes_one_private_playlist_per_family_holding_its_songs(world: World) -> None:
+    """By default a playlist per family, named after it; every song in one playlist or unsorted; all private."""
     await world.link(ALICE, "alice")
     report = await world.services.sorting.sort(ALICE, SortOptions())
     assert report.total_songs == report.new_songs == ALICE_SONGS
     assert len(report.playlists) >= 4 and all(p.created for p in report.playlists)
     assert sum(p.count for p in report.playlists) + report.unsorted == ALICE_SONGS
     assert report.chart_png.startswith(b"\x89PNG")
+    taxonomy = world.services.classifier.taxonomy
     for outcome in report.playlists:
         playlist = world.sandbox.playlists[outcome.playlist_id]
-        assert playlist.name == outcome.name and not playlist.public
-        assert len(playlist.items) == outcome.count
+        assert playlist.name == outcome.name == playlist_name(taxonomy.label(outcome.key, "family"))
+        assert not playlist.public and len(playlist.items) == outcome.count
 
 
 async def test_resort_updates_the_same_playlists(world: World) -> None:
@@ -62,6 +66,62 @@ async def test_already_classified_songs_are_not_classified_again(world: World) -
     assert first.classified == ALICE_SONGS
     assert second.classified == 0
     assert second.genre_mix == first.genre_mix
+    version = world.services.classifier.version
+    liked = [track.id for track, _ in world.sandbox.users["alice"].liked]
+    stored = await world.services.db.genre_probabilities.get_many(liked, version)
+    assert len(stored) == ALICE_SONGS and {len(b) for b in stored.values()} == {2 * len(world.services.classifier.genres)}
+
+
+async def test_songs_are_decided_over_the_members_whole_library(world: World) -> None:
+    """Pooling is on: the sort decides as the classifier does for the library as one, not song by song."""
+    await world.link(BOB, "bob")
+    report = await world.services.sorting.sort(BOB, SortOptions(dry_run=True))
+    classifier = world.services.classifier
+    tracks = [track for track, _ in world.sandbox.users["bob"].liked]  # newest first, as the sort reads them
+    chunks = [classifier.genre_probabilities(tracks[i : i + CLASSIFY_CHUNK]) for i in range(0, len(tracks), CLASSIFY_CHUNK)]
+    stored = np.concatenate(chunks).astype("<f2").astype(np.float32)  # as the sort keeps them
+    ids = [t.id for t in tracks]
+    pooled = SongGenres.decide(ids, classifier.pool(tracks, stored), classifier.taxonomy).counts(classifier.taxonomy, "family")
+    alone = SongGenres.decide(ids, stored, classifier.taxonomy).counts(classifier.taxonomy, "family")
+    assert report.genre_mix == pooled != alone
+
+
+async def test_a_genre_level_sort_makes_a_playlist_per_genre(world: World) -> None:
+    """level='genre': playlists keyed family/genre and named after the genre."""
+    await world.link(ALICE, "alice")
+    report = await world.services.sorting.sort(ALICE, SortOptions(level="genre"))
+    taxonomy = world.services.classifier.taxonomy
+    assert report.playlists and all("/" in p.key for p in report.playlists)
+    for outcome in report.playlists:
+        family, genre = outcome.key.split("/")
+        assert taxonomy.family_of(genre) == family
+        assert world.sandbox.playlists[outcome.playlist_id].name == playlist_name(taxonomy.label(genre, "genre"))
+
+
+async def test_a_sort_of_picked_families_and_genres_makes_only_their_playlists(world: World) -> None:
+    """Picking the library's biggest family and a genre of another one makes exactly those two playlists."""
+    await world.link(ALICE, "alice")
+    preview = await world.services.sorting.sort(ALICE, SortOptions(level="genre", dry_run=True, min_playlist_size=1))
+    taxonomy = world.services.classifier.taxonomy
+    family = max(preview.genre_mix, key=lambda f: preview.genre_mix[f])
+    genre = next(p.key.split("/")[1] for p in preview.playlists if not p.key.startswith(f"{family}/"))
+    picked = resolve_genres([taxonomy.label(family, "family"), taxonomy.label(genre, "genre")], taxonomy)
+    report = await world.services.sorting.sort(ALICE, SortOptions(genres=picked, min_playlist_size=1))
+    assert {p.name for p in report.playlists} == {
+        playlist_name(taxonomy.label(family, "family")), playlist_name(taxonomy.label(genre, "genre"))}
+    assert report.not_chosen > 0
+
+
+async def test_a_sort_counts_the_members_songs_per_family_and_per_genre(world: World) -> None:
+    """The leaderboards' counts at both levels add up to the songs the sort decided."""
+    await world.link(ALICE, "alice")
+    report = await world.services.sorting.sort(ALICE, SortOptions())
+    stats = world.services.stats
+    families, genres = await stats.member_mix(ALICE, "family"), await stats.member_mix(ALICE, "genre")
+    assert families == report.genre_mix and sum(genres.values()) == sum(families.values()) == ALICE_SONGS
+    taxonomy = world.services.classifier.taxonomy
+    for family, count in families.items():
+        assert sum(n for g, n in genres.items() if taxonomy.family_of(g) == family) == count
 
 
 async def test_dry_run_writes_nothing(world: World) -> None:
@@ -214,3 +274,19 @@ async def test_someone_elses_playlist_fails_the_run_with_a_reason(world: World) 
         await world.services.sorting.sort(ALICE, SortOptions(), source=SortSource(bobs.id, "Bob's mix"))
     run = (await world.services.sorting.recent_runs(ALICE))[0]
     assert run.status == RunStatus.FAILED and run.error is not None and "PlaylistNotReadable" in run.error
+
+
+async def test_a_refresh_rewrites_a_playlist_whose_other_songs_changed_at_the_same_count(world: World) -> None:
+    """One song moved out and another in since the last write (same count): the playlist is rewritten,
+    not just given the new song (pooling can move an old song when new songs by its artist arrive)."""
+    await world.link(ALICE, "alice")
+    a, b, c, d, new = [track.id for track, _ in world.sandbox.users["alice"].liked][:5]
+    writer = world.services.sorting.writer
+    async with world.services.linking.client(ALICE) as client:
+        [made] = await writer.write(ALICE, client, PlaylistPlan({"rock": [a, b, c]}, labels={"rock": "Rock"}),
+                                    {a, b, c}, incremental=False, report_progress=lambda _: None)
+        await writer.write(ALICE, client, PlaylistPlan({"rock": [new, a, b, d]}, labels={"rock": "Rock"}),
+                           {new}, incremental=True, report_progress=lambda _: None)
+    assert made.playlist_id is not None
+    items = [uri for uri, _ in world.sandbox.playlists[made.playlist_id].items]
+    assert items == [f"spotify:track:{t}" for t in (new, a, b, d)]

@@ -1,0 +1,130 @@
+"""The two-level taxonomy through the real discord.py client and the Discord stand-in (which
+refuses anything over Discord's limits): /sort by families and genres, /genres and its families,
+autocomplete, leaderboards and /stats at both levels, and unknown names. Every name comes from
+the loaded model's taxonomy."""
+
+from __future__ import annotations
+
+from classifier import Taxonomy
+from tests.discord_standin import Message
+from tests.e2e.conftest import BotWorld
+
+ALICE = 100_000_000_000_000_333
+BOB = 100_000_000_000_000_444
+
+
+async def sorted_member(world: BotWorld, options: dict[str, object] | None = None) -> Message:
+    await world.start_bot()
+    await world.link(ALICE, "member0")
+    return await world.final(await world.command("sort", options, user=ALICE))
+
+
+def taxonomy_of(world: BotWorld) -> Taxonomy:
+    return world.services.classifier.taxonomy
+
+
+async def test_sort_by_a_family_and_a_genre_makes_a_playlist_named_after_each(world: BotWorld) -> None:
+    """genres:'<the biggest family>, <a genre of another family>' makes exactly those two playlists."""
+    await sorted_member(world, {"level": "genre", "dry_run": True, "min_size": 1})
+    taxonomy = taxonomy_of(world)
+    families = await world.services.stats.member_mix(ALICE, "family")
+    genres = await world.services.stats.member_mix(ALICE, "genre")
+    family = next(iter(families))
+    genre = next(g for g in genres if taxonomy.family_of(g) != family)
+    picked = f"{taxonomy.label(family, 'family')}, {taxonomy.label(genre, 'genre')}"
+    reply = await world.final(await world.command("sort", {"genres": picked, "min_size": 1}, user=ALICE))
+    names = {f"{taxonomy.label(family, 'family')} · genrebot", f"{taxonomy.label(genre, 'genre')} · genrebot"}
+    assert {p.name for p in world.spotify.playlists_of("member0")} == names
+    assert all(f"[{name}](https://open.spotify.com/playlist/" in reply.embeds[0]["description"] for name in names)
+    assert any(f["name"] == "Not in your chosen genres" for f in reply.embeds[0]["fields"])
+
+
+async def test_sort_by_genre_makes_playlists_named_after_genres(world: BotWorld) -> None:
+    """level:genre gives one playlist per genre; level:subgenre, its older name, gives the same ones."""
+    await sorted_member(world, {"level": "genre"})
+    taxonomy = taxonomy_of(world)
+    genre_names = {f"{taxonomy.label(g, 'genre')} · genrebot" for g in taxonomy.genres}
+    first = {(p.id, p.name) for p in world.spotify.playlists_of("member0")}
+    assert first and {name for _, name in first} <= genre_names
+    await world.final(await world.command("sort", {"level": "subgenre"}, user=ALICE))
+    assert {(p.id, p.name) for p in world.spotify.playlists_of("member0")} == first
+
+
+async def test_genres_with_a_family_opens_its_genres(world: BotWorld) -> None:
+    """/genres family:<the family with the most genres> lists every one of them, within Discord's limits."""
+    await world.start_bot()
+    taxonomy = taxonomy_of(world)
+    family = max(taxonomy, key=lambda f: len(taxonomy[f]))
+    reply = (await world.command("genres", {"family": taxonomy.label(family, "family")}, user=BOB)).original()
+    assert reply is not None
+    embed = reply.embeds[0]
+    assert embed["title"].startswith(taxonomy.label(family, "family"))
+    assert all(f"**{taxonomy.label(g, 'genre')}**" in embed["description"] for g in taxonomy[family])
+
+
+async def test_a_genre_name_opens_its_family(world: BotWorld) -> None:
+    """/genres family:<a genre> opens the family that genre belongs to."""
+    await world.start_bot()
+    taxonomy = taxonomy_of(world)
+    genre = taxonomy.genres[-1]
+    reply = (await world.command("genres", {"family": taxonomy.label(genre, "genre")}, user=BOB)).original()
+    assert reply is not None and reply.embeds[0]["title"].startswith(taxonomy.label(taxonomy.family_of(genre), "family"))
+
+
+async def test_an_unknown_genre_gets_close_names_within_discords_limits(world: BotWorld) -> None:
+    """A misspelt genre is answered with the genre it resembles; a 5,000-character name still fits a message."""
+    await world.start_bot()
+    await world.link(ALICE, "member0")
+    taxonomy = taxonomy_of(world)
+    label = max((taxonomy.label(g, "genre") for g in taxonomy.genres), key=len)
+    typo = label[:-1] + ("x" if label[-1] != "x" else "y")
+    reply = await world.final(await world.command("sort", {"genres": typo}, user=ALICE))
+    assert "I don't know the genre" in (reply.content or "") and label in (reply.content or "")
+    huge = await world.final(await world.command("sort", {"genres": "polka" * 1000}, user=ALICE))
+    assert "I don't know the genre" in (huge.content or "") and len(huge.content or "") <= 2000
+    assert world.spotify.playlists == {}
+
+
+async def test_autocomplete_offers_the_whole_taxonomy_within_discords_limits(world: BotWorld) -> None:
+    """Every family and genre can be reached by typing its start; each answer has at most 25 choices of 1-100 characters."""
+    await world.start_bot()
+    taxonomy = taxonomy_of(world)
+    for level, key in [("family", f) for f in taxonomy.families] + [("genre", g) for g in taxonomy.genres[::9]]:
+        label = taxonomy.label(key, level)  # type: ignore[arg-type]
+        typed = label.split(",")[0][:5]  # a comma ends an entry of the list
+        choices = await world.discord.autocomplete("sort", "genres", typed, user_id=BOB, options={"level": level})
+        assert label in [c["value"] for c in choices], (label, choices)
+    long_list = ", ".join(taxonomy.label(f, "family") for f in taxonomy) + ", "
+    await world.discord.autocomplete("sort", "genres", long_list, user_id=BOB)  # refused by the stand-in if over a limit
+    await world.discord.autocomplete("leaderboard", "genre", "", user_id=BOB)
+    families = await world.discord.autocomplete("genres", "family", "", user_id=BOB)
+    assert [c["value"] for c in families] == [taxonomy.label(f, "family") for f in taxonomy][:25]
+
+
+async def test_leaderboards_and_stats_have_a_genre_view(world: BotWorld) -> None:
+    """level:genre shows the server's (and the member's) genres; genre:<a genre> its top fans."""
+    await sorted_member(world)
+    taxonomy = taxonomy_of(world)
+    top_genre = next(iter(await world.services.stats.member_mix(ALICE, "genre")))
+    board = await world.final(await world.command("leaderboard", {"level": "genre"}, user=ALICE))
+    assert board.embeds[0]["title"] == "This server's genres" and board.attachments
+    label = world.services.stats.display_name(top_genre, "genre")
+    assert board.embeds[0]["description"].startswith(f"**{label}** — ")
+    fans = await world.final(await world.command("leaderboard", {"genre": f"{taxonomy.label(top_genre, 'genre')} (genre)"},
+                                                 user=ALICE))
+    assert fans.embeds[0]["title"] == f"Top {label} fans here" and f"<@{ALICE}>" in fans.embeds[0]["fields"][0]["value"]
+    stats = await world.final(await world.command("stats", {"level": "genre"}, user=ALICE))
+    assert stats.embeds[0]["title"] == "Your genres" and stats.embeds[0]["description"].startswith(f"**{label}** — ")
+
+
+async def test_a_familys_leaderboard_shows_how_its_songs_split_into_genres(world: BotWorld) -> None:
+    """genre:<a family> lists its top fans and, below, the server's songs of each of its genres."""
+    await sorted_member(world)
+    taxonomy = taxonomy_of(world)
+    family = next(iter(await world.services.stats.member_mix(ALICE, "family")))
+    genres = await world.services.stats.member_mix(ALICE, "genre")
+    reply = await world.final(await world.command("leaderboard", {"genre": taxonomy.label(family, "family")}, user=ALICE))
+    split = next(f for f in reply.embeds[0]["fields"] if f["name"] == "Its genres here")["value"]
+    in_family = [g for g in genres if taxonomy.family_of(g) == family]
+    assert split.count("\n") + 1 == len(in_family)
+    assert split.startswith(f"{world.services.stats.display_name(in_family[0], 'genre')} — {genres[in_family[0]]:,}")
