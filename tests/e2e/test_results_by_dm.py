@@ -41,7 +41,7 @@ async def test_a_sort_that_outlives_its_reply_sends_the_result_by_dm(world: BotW
     assert dm.embeds[0]["title"] == SORTED_ALL and any(name == "genre-mix.png" for name, _ in dm.attachments)
     assert "reply in the server had expired" in (dm.content or "")
     await one_refused_edit(world, record)
-    run = (await world.services.sorting.recent_runs(MEMBER))[0]
+    run = await dm_outcome_recorded(world, MEMBER)  # recorded just after the DM is sent: wait for it
     assert run.dm_status == "sent"
 
 
