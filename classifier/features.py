@@ -125,14 +125,20 @@ class Batch:
         """Each token's row."""
         return np.repeat(np.arange(len(self), dtype=np.int64), self.token_lengths())
 
-    def subset(self, rows: np.ndarray) -> Batch:
-        """These rows (in this order) as a batch of their own; no per-row Python."""
+    def token_positions(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where these rows' tokens are in `token_ids` (flat), and their offsets once gathered."""
         rows = np.asarray(rows, dtype=np.int64)
         lengths = self.token_lengths()[rows]
         offsets = np.zeros(len(rows), dtype=np.int64)
         np.cumsum(lengths[:-1], out=offsets[1:])
         starts = self.token_offsets[rows]
         flat = np.repeat(starts - offsets, lengths) + np.arange(int(lengths.sum()), dtype=np.int64)
+        return flat, offsets
+
+    def subset(self, rows: np.ndarray) -> Batch:
+        """These rows (in this order) as a batch of their own; no per-row Python."""
+        rows = np.asarray(rows, dtype=np.int64)
+        flat, offsets = self.token_positions(rows)
         return Batch(self.token_ids[flat], offsets, self.artist_keys[rows], self.album_keys[rows],
                      self.numeric[rows], self.audio_present[rows], self.bins[rows])
 

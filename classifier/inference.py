@@ -35,14 +35,14 @@ from classifier.catalogue import GenreCounts
 from classifier.features import Batch, FeatureSchema, TrackLike, featurise, hide_audio
 from classifier.library import Pooling, library_keys, pool
 from classifier.model import GenreNet, ModelConfig, NetInputs
-from classifier.names import NameModel
+from classifier.names import NameBlend, NameModel
 from classifier.taxonomy import FILENAME as TAXONOMY_FILE
 from classifier.taxonomy import Taxonomy, TaxonomyError
 
 FORMAT = "genrebot-model/2"
 WEIGHTS = "model.safetensors"
 METADATA = "model.json"
-CODE_VERSION = "genrebot-classifier-3"  # 3: two-level taxonomy, artist/album genre tables, pooling
+CODE_VERSION = "genrebot-classifier-4"  # 4: genre-level logistic name model blended by artist known / new
 BATCH_SIZE = 4096
 MODEL_FILES = (WEIGHTS, METADATA, TAXONOMY_FILE)  # everything write_model_dir puts in a model directory
 
@@ -120,16 +120,34 @@ class ModelParts:
         return NetInputs.from_numpy(batch.token_ids, batch.token_offsets, batch.numeric, context, batch.bins)
 
     def logits(self, batch: Batch, *, without_audio: bool = False) -> np.ndarray:
-        """Genre logits for a featurised batch, in chunks, without autograd."""
+        """The network's genre logits for a featurised batch, in chunks, without autograd."""
+        return self._network_and_names(batch, without_audio=without_audio)[0]
+
+    def _network_and_names(self, batch: Batch, *, without_audio: bool) -> tuple[np.ndarray, np.ndarray]:
+        """The network's logits and the name model's probabilities (computed once, shared)."""
         self.net.eval()
-        parts = []
+        logits_parts, names_parts = [], []
         with torch.inference_mode():
             for start in range(0, len(batch), BATCH_SIZE):
                 part = batch if len(batch) <= BATCH_SIZE else batch.subset(
                     np.arange(start, min(start + BATCH_SIZE, len(batch))))
-                logits, _ = self.net(self.inputs(hide_audio(part) if without_audio else part))
-                parts.append(logits.numpy())
-        return np.concatenate(parts) if parts else np.zeros((0, self.net.config.n_genres), dtype=np.float32)
+                names = self.names.probabilities(part)
+                logits, _ = self.net(self.inputs(hide_audio(part) if without_audio else part, name_probabilities=names))
+                logits_parts.append(logits.numpy())
+                names_parts.append(names)
+        if not logits_parts:
+            empty = np.zeros((0, self.net.config.n_genres), dtype=np.float32)
+            return empty, empty
+        return np.concatenate(logits_parts), np.concatenate(names_parts)
+
+    def probabilities(self, batch: Batch, temperature: float, blend: NameBlend, *,
+                      without_audio: bool = False) -> np.ndarray:
+        """Final probabilities: the calibrated network blended with the name model by whether the
+        song's artist is known and whether it has audio features (see `NameBlend`)."""
+        logits, names = self._network_and_names(batch, without_audio=without_audio)
+        known = self.artists.rows(batch.artist_keys) >= 0
+        audio = np.zeros(len(batch), dtype=bool) if without_audio else batch.audio_present
+        return blend.apply(softmax(logits / temperature), names, known, audio)
 
     def tensors(self) -> dict[str, torch.Tensor]:
         tensors = {f"net.{k}": v.detach().contiguous().clone() for k, v in self.net.state_dict().items()}
@@ -226,6 +244,7 @@ class Classifier:
         self.genres: list[str] = list(self.taxonomy.genres)
         self.temperature = float(metadata.get("temperature", 1.0))
         self.pooling = Pooling(**metadata.get("pooling", {}))
+        self.blend = NameBlend(**metadata.get("name_blend", {}))
         self.threads = threads
         self._lock = threading.Lock()
 
@@ -236,15 +255,17 @@ class Classifier:
 
     def genre_probabilities(self, tracks: Sequence[TrackLike]) -> np.ndarray:
         """Calibrated probabilities over `self.genres`, float32 [n, genres], one row per track."""
-        batch = featurise(tracks, self.parts.schema)
+        return self.batch_probabilities(featurise(tracks, self.parts.schema))
+
+    def batch_probabilities(self, batch: Batch, *, without_audio: bool = False) -> np.ndarray:
+        """`genre_probabilities` of an already featurised batch (optionally as if it had no audio)."""
         with self._lock:
             previous = torch.get_num_threads()
             torch.set_num_threads(self.threads)
             try:
-                logits = self.parts.logits(batch)
+                return self.parts.probabilities(batch, self.temperature, self.blend, without_audio=without_audio)
             finally:
                 torch.set_num_threads(previous)
-        return softmax(logits / self.temperature)
 
     def pool(self, tracks: Sequence[TrackLike], probabilities: np.ndarray) -> np.ndarray:
         """These tracks as one member's library: each song's probabilities blended with its

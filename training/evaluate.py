@@ -187,7 +187,7 @@ def compare(data: TrainingSet, out_dir: Path, *, seed: int = 1337, epochs: int |
         say(f"{SPLIT_NAMES[kind]}: training the network on {len(train_set):,} songs, testing on {len(split.test):,}")
         model = train(train_set, config, say=say)
         classifier = Classifier(model.parts, {"version": "evaluation", "temperature": model.temperature,
-                                              "pooling": vars(model.pooling)})
+                                              "pooling": vars(model.pooling), "name_blend": vars(model.blend)})
         validation: ValidationRows = split_validation(featurise(train_set.tracks, FeatureSchema()).artist_keys,
                                                       config.validation_fraction, np.random.default_rng(seed))
         baselines = Baselines(train_set, validation.train, seed, say)
@@ -218,9 +218,9 @@ def _score_source(source: Source, split: Split, data: TrainingSet, classifier: C
     tracks = [data.tracks[r] for r in rows]
     artist_keys, album_keys = library_keys(tracks)
     known = np.array([primary_artist(t.artists) in train_artists for t in tracks])
-    network = classifier.genre_probabilities(tracks)
-    network_meta = softmax(classifier.parts.logits(featurise(tracks, classifier.parts.schema), without_audio=True)
-                           / classifier.temperature)
+    batch = featurise(tracks, classifier.parts.schema)
+    network = classifier.batch_probabilities(batch)
+    network_meta = classifier.batch_probabilities(batch, without_audio=True)
     settings = []
     for audio, ours in ((True, network), (False, network_meta)):
         probs = {NETWORK: ours, **baselines.probabilities(tracks, audio=audio)}

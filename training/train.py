@@ -40,11 +40,12 @@ from classifier.features import (
 from classifier.inference import ModelParts, softmax
 from classifier.library import Pooling, pool
 from classifier.model import GenreNet, ModelConfig, NetInputs
+from classifier.names import NameBlend, geometric_blend
 from classifier.taxonomy import Taxonomy
 from training.data import SongRow
 from training.dataset import TrainingSet
 from training.metrics import macro_f1
-from training.names import NAME_BUCKETS, artist_held_out_probabilities, fit_name_model
+from training.names import NAME_BUCKETS, NameFit, artist_held_out_name_model
 
 
 @dataclass
@@ -63,11 +64,12 @@ class TrainConfig:
     validation_fraction: float = 0.1
     catalogue_folds: int = 5
     name_folds: int = 3
+    name_epochs: int = 3
+    name_learning_rate: float = 0.05
     seed: int = 1337
     threads: int = 2
     hash_buckets: int = 1 << 17
     name_buckets: int = NAME_BUCKETS
-    name_level: str = "family"  # what the stacked name model predicts: "family" (small, best) or "genre"
 
 
 @dataclass
@@ -99,6 +101,7 @@ class TrainedModel:
     parts: ModelParts
     temperature: float
     pooling: Pooling
+    blend: NameBlend
     history: list[dict[str, float]]
     kept_epoch: int
     seconds: float
@@ -109,6 +112,7 @@ class TrainedModel:
         return {
             "temperature": self.temperature,
             "pooling": asdict(self.pooling),
+            "name_blend": asdict(self.blend),
             "history": self.history,
             "kept_epoch": self.kept_epoch,
             "metrics": {"validation": kept},
@@ -284,6 +288,33 @@ def fit_temperature(logits: np.ndarray, label_sets: list[tuple[int, ...]]) -> fl
     return round(best, 2)
 
 
+def tune_blend(network_views: list[np.ndarray], names: np.ndarray, known: np.ndarray, audio_views: list[np.ndarray],
+               label_sets: list[tuple[int, ...]], taxonomy: Taxonomy) -> NameBlend:
+    """The name model's share for each kind of validation song (artist known or new, with or
+    without audio): the weight that gives those songs the best mean of family and genre macro-F1."""
+    weights: dict[str, float] = {}
+    for known_artist, artist_word in ((True, "known_artist"), (False, "new_artist")):
+        for with_audio, audio_word in ((True, "with_audio"), (False, "without_audio")):
+            network_parts: list[np.ndarray] = []
+            names_parts: list[np.ndarray] = []
+            sets: list[tuple[int, ...]] = []
+            for probabilities, audio in zip(network_views, audio_views, strict=True):
+                rows = np.flatnonzero((known == known_artist) & (audio == with_audio))
+                network_parts.append(probabilities[rows])
+                names_parts.append(names[rows])
+                sets.extend(label_sets[r] for r in rows)
+            network, name_p = np.concatenate(network_parts), np.concatenate(names_parts)
+            best, best_score = 0.0, -1.0
+            if len(sets):
+                for weight in np.arange(0.0, 1.0001, 0.05):
+                    mixed = geometric_blend(network, name_p, float(weight))
+                    score = sum(macro_f1_both(mixed, sets, taxonomy)) / 2
+                    if score > best_score + 1e-4:
+                        best, best_score = round(float(weight), 2), score
+            weights[f"{artist_word}_{audio_word}"] = best
+    return NameBlend(**weights)
+
+
 def tune_pooling(views: list[np.ndarray], batch: Batch, label_sets: list[tuple[int, ...]],
                  taxonomy: Taxonomy) -> Pooling:
     """The artist and album weights that give validation songs, pooled as one library, the best
@@ -322,30 +353,24 @@ def train(data: TrainingSet, config: TrainConfig, *, progress: bool = True,
     targets = data.targets()
     phases["features"] = time.perf_counter() - started
 
-    # 2. The name model, and what it says of each training song's artist without having seen it.
+    # 2. The name model (genres), and what it says of each training song's artist without having seen it.
     mark = time.perf_counter()
-    if config.name_level == "family":
-        first_genres, n_names = data.first_family(), len(taxonomy.families)
-    else:
-        first_genres, n_names = np.array([g[0] for g in data.genre_sets], dtype=np.int64), n_genres
-    with tqdm(total=config.name_folds + 1, desc="name model (folds held out by artist, then all)", unit="fit",
+    fit = NameFit(buckets=config.name_buckets, epochs=config.name_epochs, learning_rate=config.name_learning_rate,
+                  folds=config.name_folds)
+    with tqdm(total=fit.folds * fit.epochs, desc="name model (folds held out by artist)", unit="epoch",
               disable=not progress) as bar:
-        train_batch = batch.subset(split.train)
-        names = np.zeros((len(data), n_names), dtype=np.float32)
-        names[split.train], name_temperature = artist_held_out_probabilities(
-            train_batch, first_genres[split.train], n_names, config.name_buckets, config.seed, config.name_folds,
-            on_fold=lambda: bar.update(1))
-        name_model = fit_name_model(train_batch, first_genres[split.train], n_names, config.name_buckets,
-                                    config.seed, temperature=name_temperature)
-        names[split.all] = name_model.probabilities(batch.subset(split.all))
-        bar.update(1)
+        name_model, held_out_names = artist_held_out_name_model(batch.subset(split.train), targets[split.train], fit,
+                                                                config.seed, on_epoch=lambda: bar.update(1))
+    names = np.zeros((len(data), n_genres), dtype=np.float32)
+    names[split.train] = held_out_names
+    names[split.all] = name_model.probabilities(batch.subset(split.all))
     phases["name model"] = time.perf_counter() - mark
 
     # 3. Each known artist's and album's genres (training songs see them without their own fold).
     artist_table, artist_features = count_genres(batch.artist_keys, targets, split.train, config.catalogue_folds, rng)
     album_table, album_features = count_genres(batch.album_keys, targets, split.train, config.catalogue_folds, rng)
     context = Context(names, artist_features, album_features)
-    context_size = n_names + 2 * (n_genres + 1)
+    context_size = n_genres + 2 * (n_genres + 1)
 
     # 4. The network, trained in a flat loop of epochs.
     net = build_network(schema, n_genres, context_size, config)
@@ -396,16 +421,22 @@ def train(data: TrainingSet, config: TrainConfig, *, progress: bool = True,
             best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
     phases["network"] = time.perf_counter() - mark
 
-    # 5. Keep the best epoch; calibrate it and tune library pooling on validation.
+    # 5. Keep the best epoch; calibrate it, blend it with the name model and tune library pooling on validation.
     assert best_state is not None
     net.load_state_dict(best_state)
     net.eval()
     label_sets = [data.genre_sets[r] for r in split.all]
     logits = validation_logits(parts, batch, context, split.all, without_audio=False)
     temperature = fit_temperature(logits, label_sets)
-    views = [softmax(logits / temperature),
-             softmax(validation_logits(parts, batch, context, split.all, without_audio=True) / temperature)]
-    pooling = tune_pooling(views, batch.subset(split.all), label_sets, taxonomy)
+    network_views = [softmax(logits / temperature),
+                     softmax(validation_logits(parts, batch, context, split.all, without_audio=True) / temperature)]
+    validation_batch = batch.subset(split.all)
+    known = artist_table.rows(validation_batch.artist_keys) >= 0
+    audio_views = [validation_batch.audio_present, np.zeros(len(split.all), dtype=bool)]
+    blend = tune_blend(network_views, names[split.all], known, audio_views, label_sets, taxonomy)
+    views = [blend.apply(p, names[split.all], known, a) for p, a in zip(network_views, audio_views, strict=True)]
+    pooling = tune_pooling(views, validation_batch, label_sets, taxonomy)
     say(f"kept epoch {kept_epoch} (best mean validation macro-F1 {best_score:.3f}); temperature {temperature}; "
-        f"pooling: artist {pooling.artist}, album {pooling.album}")
-    return TrainedModel(parts, temperature, pooling, history, kept_epoch, time.perf_counter() - started, phases)
+        f"name blend {asdict(blend)}; pooling: artist {pooling.artist}, album {pooling.album}")
+    return TrainedModel(parts, temperature, pooling, blend, history, kept_epoch, time.perf_counter() - started,
+                        phases)

@@ -7,12 +7,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from classifier.features import FeatureSchema, featurise
-from training.names import artist_held_out_probabilities, fit_name_model
+from classifier.features import Batch, FeatureSchema, featurise
+from classifier.names import NameModel
+from training.names import (
+    NameFit,
+    artist_held_out_name_model,
+    document_frequency_idf,
+    fit_name_model,
+    one_hot,
+)
 
 GENRES = ["latin", "rock"]
 TITLE_WORDS = {"latin": "corazón fuego baila amor noche", "rock": "thunder highway stone guitar night"}
-BUCKETS = 1 << 12
+FIT = NameFit(buckets=1 << 12, epochs=8)
 
 
 @dataclass(frozen=True)
@@ -41,10 +48,15 @@ def library(seed: int = 1) -> tuple[list[Song], np.ndarray]:
     return songs, np.array(labels)
 
 
+def fitted(songs: list[Song], labels: np.ndarray) -> tuple[Batch, NameModel]:
+    batch = featurise(songs, FeatureSchema())
+    return batch, fit_name_model(batch, one_hot(labels, 2), document_frequency_idf(batch, FIT.buckets), FIT, seed=0)
+
+
 def test_name_words_and_characters_carry_the_genre() -> None:
     """Title words learnt from training songs decide unseen titles' genres."""
     songs, labels = library()
-    model = fit_name_model(featurise(songs, FeatureSchema()), labels, 2, BUCKETS, seed=0)
+    _, model = fitted(songs, labels)
     probabilities = model.probabilities(featurise([Song("baila conmigo corazón", ("Nadie",)),
                                                    Song("highway thunder", ("Nobody",))], FeatureSchema()))
     assert probabilities.shape == (2, 2)
@@ -56,26 +68,29 @@ def test_name_words_and_characters_carry_the_genre() -> None:
 def test_artist_held_out_folds_never_show_a_song_its_own_artist() -> None:
     """Held out by artist, "Zorblax means rock" cannot be learnt; seen, it can."""
     songs, labels = library()
-    batch = featurise(songs, FeatureSchema())
+    batch, seen_model = fitted(songs, labels)
     zorblax = np.array([s.artists[0] == "Zorblax" for s in songs])
     rock = GENRES.index("rock")
-    held_out, _ = artist_held_out_probabilities(batch, labels, 2, BUCKETS, seed=0)
-    seen = fit_name_model(batch, labels, 2, BUCKETS, seed=0).probabilities(batch)
+    _, held_out = artist_held_out_name_model(batch, one_hot(labels, 2), FIT, seed=0)
+    seen = seen_model.probabilities(batch)
     assert seen[zorblax, rock].mean() - held_out[zorblax, rock].mean() > 0.2
 
 
-def test_held_out_probabilities_are_calibrated_by_one_temperature() -> None:
-    """The fold models' temperature is returned so the final model is fitted with it."""
+def test_the_shipped_name_model_is_the_mean_of_the_fold_models_and_calibrated() -> None:
+    """The folds' mean model still reads titles right, and its held-out probabilities are distributions."""
     songs, labels = library()
-    probabilities, temperature = artist_held_out_probabilities(featurise(songs, FeatureSchema()), labels, 2, BUCKETS,
-                                                               seed=0)
-    assert temperature > 0 and np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
+    batch = featurise(songs, FeatureSchema())
+    model, held_out = artist_held_out_name_model(batch, one_hot(labels, 2), FIT, seed=0)
+    assert np.allclose(held_out.sum(axis=1), 1.0, atol=1e-5)
+    probabilities = model.probabilities(featurise([Song("corazón noche", ("Nadie",))], FeatureSchema()))
+    assert probabilities[0].argmax() == GENRES.index("latin")
 
 
-def test_folds_with_a_single_class_give_even_probabilities_not_an_error() -> None:
-    """Folds too small to learn from give even probabilities instead of failing."""
+def test_folds_with_too_few_songs_give_even_probabilities_not_an_error() -> None:
+    """Data too small to fill every fold gives even probabilities where a fold had nothing to learn."""
     songs, labels = library()
-    few, _ = artist_held_out_probabilities(featurise(songs[:3], FeatureSchema()), np.array([0, 0, 1]), 2, BUCKETS,
-                                           seed=0, folds=4)
+    batch = featurise(songs[:3], FeatureSchema())
+    _, few = artist_held_out_name_model(batch, one_hot(np.array([0, 0, 1]), 2), NameFit(buckets=1 << 12, folds=4),
+                                        seed=0)
     assert few.shape == (3, 2)
     assert np.allclose(few.sum(axis=1), 1.0, atol=1e-5)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from classifier.features import FeatureSchema, featurise
+from classifier.taxonomy import Taxonomy
 from tests.classifier.test_inference import DESPACITO, ENTER_SANDMAN
-from training.train import count_genres, drop_tokens, split_validation
+from training.train import count_genres, drop_tokens, split_validation, tune_blend
 
 
 def test_token_dropout_keeps_at_least_one_token_per_song() -> None:
@@ -53,3 +56,26 @@ def test_an_artist_without_other_training_songs_reads_as_unknown() -> None:
                                rng=np.random.default_rng(0))
     assert not features.any()
 
+
+
+def test_blend_weights_are_tuned_per_kind_of_song() -> None:
+    """Where only the names are right (new artists) the blend leans on them; where only the
+    network is right (known artists) it keeps the network."""
+    taxonomy = Taxonomy.load(Path("training/taxonomy.json"))
+    n, genres = 200, len(taxonomy.genres)
+    truth = np.arange(n) % 4 * 7  # four genres in four different families
+    def peaked(genre: np.ndarray, peak: float) -> np.ndarray:
+        out = np.full((n, genres), (1 - peak) / genres, dtype=np.float32)
+        out[np.arange(n), genre] += peak
+        return out
+
+    known = np.arange(n) < n // 2
+    # Each is confidently wrong where the other is (less confidently) right: only a weight past
+    # one half lets the names win for new artists.
+    network = np.where(known[:, None], peaked(truth, 0.6), peaked(truth + 3, 0.9))
+    names = np.where(known[:, None], peaked(truth + 3, 0.9), peaked(truth, 0.6))
+    label_sets: list[tuple[int, ...]] = [(int(g),) for g in truth]
+    blend = tune_blend([network, network], names, known, [np.ones(n, dtype=bool), np.zeros(n, dtype=bool)],
+                       label_sets, taxonomy)
+    assert blend.known_artist_with_audio < 0.5 and blend.known_artist_without_audio < 0.5
+    assert blend.new_artist_with_audio > 0.5 and blend.new_artist_without_audio > 0.5
