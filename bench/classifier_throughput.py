@@ -78,7 +78,9 @@ def main(argv: list[str] | None = None) -> None:
             ratio = f"{best[('reference', threads, label)] / seconds:.2f}x"
         rows.append([f"{name} ({versions[name]})", threads, label, f"{seconds * 1000:.0f} ms", f"{N / seconds:,.0f}",
                      ratio])
-    print(f"Classifier throughput, {N:,} tracks, featurise + predict, best of {ROUNDS} ({describe()})\n")
+    load = os.getloadavg()
+    print(f"Classifier throughput, {N:,} tracks, featurise + predict, best of {ROUNDS} ({describe()}; load average "
+          f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} at the end)\n")
     print(table(["model", "torch threads", "input", "featurise + predict", "tracks/s", "speed vs reference"], rows))
 
 

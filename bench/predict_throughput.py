@@ -2,28 +2,38 @@
 cost of each extra row relative to a plain linear model on hashed name n-grams doing the same job
 on the same rows, in the same run.
 
-    python -m bench.predict_throughput
+    python -m bench.predict_throughput [--rounds N]
 
 Each contender runs as a fresh process on an Exportify-layout CSV of 2,000 and of 20,000 rows;
 the cost per extra row is (t(20,000) - t(2,000)) / 18,000, so start-up (imports, loading the
-model) cancels out. Best of three runs per size.
+model) cancels out. Contenders are interleaved (reference, A, B, ..., reference, A, B, ...) for
+several rounds; each round gives every contender a ratio to the reference measured moments
+apart, and the table reports the median ratio over rounds. Two clocks: wall time, and the
+process's CPU time (user + system, from the kernel's accounting of the finished child), which a
+loaded machine inflates far less than wall time. The CPU-time ratio is the one to read on a
+shared machine; the load average is printed with the table.
 """
 
 from __future__ import annotations
 
+import argparse
 import csv
 import os
+import resource
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from bench.machine import describe, table
 from sandbox.library import synthetic_library
 
 SIZES = (2_000, 20_000)
-ROUNDS = 3
+ROUNDS = 5
+REFERENCE = "plain linear model on hashed name n-grams"
 HEADER = ["Track URI", "Track Name", "Artist URI(s)", "Artist Name(s)", "Album Name", "Album Release Date",
           "Track Duration (ms)", "Explicit", "Popularity"]
 
@@ -57,41 +67,64 @@ def write_export(path: Path, n: int) -> None:
                              track.release_date or "", track.duration_ms or "", "false", 0])
 
 
-def timed(command: list[str]) -> float:
+@dataclass
+class Timing:
+    wall: float
+    cpu: float
+
+
+def timed(command: list[str]) -> Timing:
+    """Wall time and the child's CPU time (user + system) of one run."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(command, check=True, capture_output=True, env={**os.environ, "PYTHONPATH": str(Path.cwd())})
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return Timing(wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime))
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--rounds", type=int, default=ROUNDS, help=f"interleaved rounds (default {ROUNDS})")
+    args = parser.parse_args(argv)
     genrebot = [sys.executable, "-m", "genrebot_cli"]
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         exports = {n: work / f"export-{n}.csv" for n in SIZES}
         for n, path in exports.items():
             write_export(path, n)
         jobs = {
-            "plain linear model on hashed name n-grams": lambda p: [sys.executable, "-c", LINEAR, str(p),
-                                                                    str(work / "linear.csv")],
+            REFERENCE: lambda p: [sys.executable, "-c", LINEAR, str(p), str(work / "linear.csv")],
             "genrebot predict": lambda p: [*genrebot, "predict", "--input", str(p), "--output",
                                            str(work / "predicted.csv")],
             "genrebot predict --library": lambda p: [*genrebot, "predict", "--input", str(p), "--output",
                                                      str(work / "predicted.csv"), "--library"],
             "genrebot sort --csv": lambda p: [*genrebot, "sort", "--csv", str(p), "--out", str(work / "sorted")],
         }
-        best = {(name, n): float("inf") for name in jobs for n in SIZES}
-        for _ in range(ROUNDS):  # interleaved, so every contender sees the same machine load
+        per_row: dict[str, list[Timing]] = {name: [] for name in jobs}
+        for _ in range(args.rounds):  # interleaved: every contender sees the same machine moments apart
             for name, command in jobs.items():
-                for n, path in exports.items():
-                    best[(name, n)] = min(best[(name, n)], timed(command(path)))
-    per_row = {name: (best[(name, SIZES[1])] - best[(name, SIZES[0])]) / (SIZES[1] - SIZES[0]) for name in jobs}
-    reference = per_row["plain linear model on hashed name n-grams"]
-    rows: list[list[object]] = [[name, f"{best[(name, SIZES[0])]:.2f} s", f"{best[(name, SIZES[1])]:.2f} s",
-             f"{per_row[name] * 1e6:.1f} µs", f"{1 / per_row[name]:,.0f}", f"{per_row[name] / reference:.2f}x"]
-            for name in jobs]
-    print(f"Read, classify, write: cost per extra row, best of {ROUNDS} ({describe()})\n")
-    print(table(["command", f"{SIZES[0]:,} rows", f"{SIZES[1]:,} rows", "per extra row", "rows/s (marginal)",
-                 "vs linear model"], rows))
+                small, large = timed(command(exports[SIZES[0]])), timed(command(exports[SIZES[1]]))
+                extra = SIZES[1] - SIZES[0]
+                per_row[name].append(Timing((large.wall - small.wall) / extra, (large.cpu - small.cpu) / extra))
+    load_after = os.getloadavg()
+
+    def ratios(name: str, clock: str) -> list[float]:
+        return [getattr(mine, clock) / getattr(ref, clock) for mine, ref in zip(per_row[name], per_row[REFERENCE],
+                                                                                strict=True)]
+
+    rows: list[list[object]] = []
+    for name in jobs:
+        wall = statistics.median(t.wall for t in per_row[name])
+        cpu = statistics.median(t.cpu for t in per_row[name])
+        rows.append([name, f"{wall * 1e6:.1f} µs", f"{cpu * 1e6:.1f} µs", f"{1 / cpu:,.0f}",
+                     f"{statistics.median(ratios(name, 'wall')):.2f}x", f"{statistics.median(ratios(name, 'cpu')):.2f}x",
+                     ", ".join(f"{r:.2f}" for r in ratios(name, "cpu"))])
+    print(f"Read, classify, write: cost per extra row, median of {args.rounds} interleaved rounds ({describe()}; "
+          f"load average {load_before[0]:.1f} before, {load_after[0]:.1f} after)\n")
+    print(table(["command", "wall per extra row", "CPU per extra row", "rows/s (CPU)", "vs linear (wall)",
+                 "vs linear (CPU)", "CPU ratio per round"], rows))
 
 
 if __name__ == "__main__":
