@@ -48,7 +48,7 @@ def group_mean(values: np.ndarray, keys: np.ndarray) -> np.ndarray:
     order = np.argsort(groups, kind="stable")
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     sums = np.add.reduceat(values[order], starts, axis=0)
-    means = (sums / sizes[:, None])[groups]
+    means = (sums / sizes[:, None].astype(values.dtype))[groups]
     return np.where((keys == 0)[:, None], values, means)
 
 
@@ -56,12 +56,12 @@ def pool(probabilities: np.ndarray, artist_keys: np.ndarray, album_keys: np.ndar
     """Pooled probabilities [n, genres] (float32, rows sum to 1) for songs of one library."""
     if not len(probabilities) or (weights.artist == 0 and weights.album == 0):
         return probabilities.astype(np.float32)
-    logs = np.log(np.maximum(probabilities.astype(np.float64), FLOOR))
-    mixed = (1 - weights.artist - weights.album) * logs
+    logs = np.log(np.maximum(probabilities.astype(np.float32), np.float32(FLOOR)))  # float32: half the memory traffic
+    mixed = np.float32(1 - weights.artist - weights.album) * logs
     if weights.artist:
-        mixed += weights.artist * group_mean(logs, artist_keys)
+        mixed += np.float32(weights.artist) * group_mean(logs, artist_keys)
     if weights.album:
-        mixed += weights.album * group_mean(logs, album_keys)
+        mixed += np.float32(weights.album) * group_mean(logs, album_keys)
     mixed -= mixed.max(axis=1, keepdims=True)
     exp = np.exp(mixed)
     result: np.ndarray = (exp / exp.sum(axis=1, keepdims=True)).astype(np.float32)

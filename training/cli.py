@@ -94,6 +94,9 @@ def register(subparsers: Any) -> None:
     evaluate.add_argument("--seed", type=int, default=1337, help="seed for --compare's training")
     evaluate.add_argument("--epochs", type=int, default=None, help="--compare: training epochs (default 10)")
     evaluate.add_argument("--threads", type=int, default=2, help="--compare: torch threads (default 2)")
+    evaluate.add_argument("--split", choices=("random", "artist"), action="append",
+                          help="--compare: only this published split (repeatable; default both); the other's rows "
+                               "are kept from an existing comparison.json in --out")
     evaluate.set_defaults(handler=_evaluate)
 
     predict = subparsers.add_parser("predict", help="classify every row of a CSV (Exportify or data-set layout)",
@@ -216,6 +219,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         try:
             data, _ = load_training_set(args.data, taxonomy, label_column=args.label_column)
             report = compare(data, args.out, seed=args.seed, epochs=args.epochs, threads=args.threads,
+                             kinds=tuple(dict.fromkeys(args.split or ("random", "artist"))),
                              say=lambda message: print(message, file=sys.stderr, flush=True))
         except (DataError, ValueError) as exc:
             raise UsageError(str(exc)) from None

@@ -14,6 +14,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -222,7 +223,9 @@ def _artist_separator(frame: pd.DataFrame, columns: Mapping[str, str]) -> str:
     return "," if "Artist URI(s)" in frame.columns else ";"
 
 
+@lru_cache(maxsize=1 << 16)
 def split_artists(value: str, separator: str) -> tuple[str, ...]:
+    """A library repeats its artists: each distinct artists cell is split once."""
     if not value:
         return ()
     if separator == ",":

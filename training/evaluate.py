@@ -168,15 +168,18 @@ def _tune_baseline_pooling(probs: dict[str, np.ndarray], validation: TrainingSet
 
 
 def compare(data: TrainingSet, out_dir: Path, *, seed: int = 1337, epochs: int | None = None, threads: int = 2,
+            kinds: Sequence[str] = ("random", "artist"),
             say: Callable[[str], None] = lambda _message: None) -> dict[str, Any]:
-    """Network vs baselines on both published splits; writes comparison.json/.md and confusion PNGs."""
+    """Network vs baselines on the published splits (`kinds`: both by default); writes
+    comparison.json/.md and confusion PNGs. Run for one split, it keeps the other split's rows
+    from an existing comparison.json in `out_dir` (so the two can run one after the other)."""
     if not data.has_audio:
         raise ValueError("the comparison needs data with audio-feature columns")
     out_dir.mkdir(parents=True, exist_ok=True)
     taxonomy = data.taxonomy
     settings: list[dict[str, Any]] = []
     split_info = {}
-    for kind in ("random", "artist"):
+    for kind in kinds:
         split = published_split(data, kind)
         split_info[kind] = {"rule": f'held out when sha1("{SPLIT_SALTS[kind]}:<{"track id" if kind == "random" else "primary artist key"}>") % 5 == 0',
                             "train": len(split.train), "test": len(split.test)}
@@ -204,9 +207,24 @@ def compare(data: TrainingSet, out_dir: Path, *, seed: int = 1337, epochs: int |
               "sources": {s.name: {"sha256": s.sha256, "tracks": len(s.rows)} for s in data.sources},
               "pooling": "each data set's held-out songs pooled as one member's library (weights tuned on validation)",
               "settings": settings}
+    _keep_other_splits(result, out_dir / "comparison.json", kinds)
     (out_dir / "comparison.json").write_text(json.dumps(result, indent=1))
     (out_dir / "comparison.md").write_text(markdown_tables(result))
     return result
+
+
+def _keep_other_splits(result: dict[str, Any], previous_path: Path, kinds: Sequence[str]) -> None:
+    """Carry over the rows (and split facts) of splits this run did not redo."""
+    if set(kinds) >= set(SPLIT_NAMES) or not previous_path.exists():
+        return
+    previous = json.loads(previous_path.read_text())
+    others = [kind for kind in SPLIT_NAMES if kind not in kinds and kind in previous.get("splits", {})]
+    names = {SPLIT_NAMES[kind] for kind in others}
+    carried = [row for row in previous.get("settings", []) if row["split"] in names]
+    result["splits"] = {kind: result["splits"].get(kind) or previous["splits"][kind] for kind in SPLIT_NAMES
+                        if kind in result["splits"] or kind in others}
+    order = list(SPLIT_NAMES.values())
+    result["settings"] = sorted(result["settings"] + carried, key=lambda row: (row["data"], order.index(row["split"])))
 
 
 def _score_source(source: Source, split: Split, data: TrainingSet, classifier: Classifier, baselines: Baselines,

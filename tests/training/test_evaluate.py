@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,7 @@ from classifier.taxonomy import Taxonomy
 from tests.training.layouts import kaggle_tracks
 from training.data import SongRow
 from training.dataset import TrainingSet, load_training_set
-from training.evaluate import held_out, published_split, score
+from training.evaluate import _keep_other_splits, held_out, published_split, score
 
 FULLWIDTH = {c: c + 0xFEE0 for c in range(0x21, 0x7F)}  # "band1" -> "ｂａｎｄ１"
 SHIPPED = Path(__file__).resolve().parents[2] / "training" / "taxonomy.json"
@@ -77,3 +78,18 @@ def test_classes_a_data_set_lacks_do_not_count_in_its_macro_average() -> None:
     result = score(probabilities, [(rock,), (rock,)], taxonomy)
     assert list(result["genre"]["per_class"]) == ["rock"]
     assert abs(result["genre"]["macro_f1"] - 2 * 1.0 * 0.5 / 1.5) < 1e-3
+
+
+def test_a_comparison_of_one_split_keeps_the_other_splits_rows(tmp_path: Path) -> None:
+    """`--split artist` after a full run replaces the artist-split rows and keeps the random split's."""
+    def row(split: str, value: float) -> dict[str, object]:
+        return {"data": "a.csv", "split": split, "audio": True, "mode": "per song", "n": 1, "models": {"m": value}}
+
+    previous = {"splits": {"random": {"train": 8}, "artist": {"train": 7}},
+                "settings": [row("random track split", 0.1), row("artist-disjoint split", 0.2)]}
+    (tmp_path / "comparison.json").write_text(json.dumps(previous))
+    result = {"splits": {"artist": {"train": 9}}, "settings": [row("artist-disjoint split", 0.3)]}
+    _keep_other_splits(result, tmp_path / "comparison.json", ("artist",))
+    assert result["splits"] == {"random": {"train": 8}, "artist": {"train": 9}}
+    assert [(r["split"], r["models"]) for r in result["settings"]] == [("random track split", {"m": 0.1}),
+                                                                     ("artist-disjoint split", {"m": 0.3})]
