@@ -169,8 +169,10 @@ def artist_key_hash(artists: tuple[str, ...]) -> int:
     return key_hash(primary_artist(artists))
 
 
+@lru_cache(maxsize=1 << 16)
 def album_key_hash(artists: tuple[str, ...], album: str | None) -> int:
-    """Albums are keyed by artist too: two artists' "Greatest Hits" are different albums."""
+    """Albums are keyed by artist too: two artists' "Greatest Hits" are different albums (cached:
+    a library repeats its albums)."""
     name = normalise(album)
     return key_hash(primary_artist(artists) + "\x1f" + name) if name else 0
 
