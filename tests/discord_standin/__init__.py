@@ -48,6 +48,13 @@ A DM (`POST /users/@me/channels`, then a message) to a user who shares no guild 
 who closed their DMs (`close_dms(user)`, `open_dms(user)`), gets 403 50007 "Cannot send messages to
 this user" (discord.Forbidden, `.code == 50007`); delivered DMs are in `server.dms[user]`.
 
+Discord OAuth2 (a website signing a person in with Discord, `oauth2.py`): `/oauth2/authorize` on
+`server.web_base`, `POST {api_base}/oauth2/token`, `GET {api_base}/users/@me` with a bearer token.
+The client id is the application id, the secret `oauth_client_secret=`, the redirect URIs
+`oauth_redirect_uris=` (exact; nothing is registered by default). A test browser signs in by
+opening `server.login_url(user_id)` with its own cookie jar; `prompt=none` skips the consent
+screen for scopes that user already authorised.
+
 Rules enforced on what the bot sends (each refusal answered as Discord answers it; a rule the bot
 should never break is also appended to `server.violations`):
 - acknowledgement within 3 s (later: 404 10062), once (again: 400 40060);

@@ -144,3 +144,6 @@ class StandInBase:
 
     def recommended_shards(self) -> int:
         raise NotImplementedError  # the gateway knows how guilds are spread over shards
+
+    def _bearer(self, method: str, path: str, authorization: str) -> web.Response:
+        raise NotImplementedError  # the OAuth2 mixin answers a user's bearer token

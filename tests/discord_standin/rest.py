@@ -103,6 +103,8 @@ class RestMixin(CommandsMixin, InteractionsMixin):
     def _route(self, request: web.Request, method: str, path: str, parts: list[str], body: Any,
                files: list[tuple[str, bytes]]) -> web.Response:
         auth = request.headers.get("Authorization", "")
+        if auth.startswith("Bearer "):  # a user's OAuth2 token (see oauth2.py)
+            return self._bearer(method, path, auth)
         if parts[:1] not in (["interactions"], ["webhooks"]) and auth != f"Bot {self.token}":
             return error_response(401, 0, "401: Unauthorized")
         if path == "/users/@me" and method == "GET":

@@ -21,12 +21,13 @@ from tests.discord_standin.base import (
     snowflake,
 )
 from tests.discord_standin.gateway import GatewayMixin
+from tests.discord_standin.oauth2 import OAuth2Mixin
 from tests.discord_standin.rate_limits import RateLimiter, RateLimitHit, RateLimits, Throttle
 from tests.discord_standin.rest import REQUEST_SIZE_MAX, RestMixin
 from tests.discord_standin.spec import RequestSpec
 
 
-class DiscordStandIn(GatewayMixin, RestMixin):
+class DiscordStandIn(GatewayMixin, RestMixin, OAuth2Mixin):
     def __init__(
         self,
         *,
@@ -39,6 +40,8 @@ class DiscordStandIn(GatewayMixin, RestMixin):
         portal_intents: int = 0,
         validate_bodies: bool = True,
         max_guilds_per_shard: int = MAX_GUILDS_PER_SHARD,
+        oauth_redirect_uris: Sequence[str] = (),
+        oauth_client_secret: str = "standin-client-secret",
     ) -> None:
         self.token = token
         self.application_id = application_id
@@ -72,12 +75,19 @@ class DiscordStandIn(GatewayMixin, RestMixin):
         self.identifies = []
         self._runner: web.AppRunner | None = None
         self.port = 0
+        self.oauth_client_secret = oauth_client_secret
+        self.oauth_redirect_uris = set(oauth_redirect_uris)
+        self.oauth_codes = {}
+        self.oauth_tokens = {}
+        self.oauth_sessions = {}
+        self.oauth_grants = set()
 
     # --- lifecycle --------------------------------------------------------------------------
 
     async def start(self) -> None:
         app = web.Application(client_max_size=REQUEST_SIZE_MAX)
         app.router.add_get("/gateway", self._gateway)
+        self.register_oauth(app)  # before the REST catch-all: the token endpoint is form-encoded
         app.router.add_route("*", "/api/v10/{tail:.*}", self._rest)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
