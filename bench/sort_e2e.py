@@ -28,6 +28,8 @@ import requests
 from cryptography.fernet import Fernet
 
 from bench.machine import describe, table
+from bot.member_browser import browser_session, walk_link_flow
+from bot.services.linking import DiscordMember
 from bot.services.playlist_plan import SortOptions
 from bot.services.root import Services
 from bot.services.sorting.writing import PLAYLIST_WRITE_CONCURRENCY
@@ -112,9 +114,10 @@ async def _services(sandbox: Sandbox, data_dir: Path) -> tuple[Services, WebServ
 
 
 async def _link(services: Services, discord_id: int, user: str) -> None:
-    url = await services.linking.start_link(discord_id) + f"&sandbox_user={user}"
-    async with aiohttp.ClientSession() as session, session.get(url) as response:
-        assert response.status == 200, await response.text()
+    url = await services.linking.start_link(DiscordMember(discord_id, f"Member {discord_id}", f"member{discord_id}"))
+    async with browser_session() as session:
+        page = await walk_link_flow(session, url, spotify_user=user)
+    assert page.status == 200, page.text
 
 
 async def _close(services: Services, web: WebServer) -> None:

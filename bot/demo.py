@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-
+from bot.member_browser import browser_session, walk_link_flow
 from bot.presenters import progress_text, sort_embed
+from bot.services.linking import DiscordMember
 from bot.services.playlist_plan import SortOptions
 from bot.services.root import Services
 from bot.services.sorting import SortProgress, SortReport
@@ -186,13 +186,13 @@ def _demo_settings(data_dir: Path, sandbox_base: str, redirect_uri: str) -> Sett
 
 
 async def _link_through_oauth(services: Services, discord_id: int) -> str:
-    """What a member's browser does: open the consent page, approve, follow the redirect."""
-    url = await services.linking.start_link(discord_id)
-    async with aiohttp.ClientSession() as session:
-        async with session.get(url, allow_redirects=True) as response:
-            page = await response.text()
-            if response.status != 200 or "Linked as" not in page:
-                raise RuntimeError(f"linking the demo member failed (HTTP {response.status})")
+    """What a member's browser does with the /link button: genrebot's confirmation page, Spotify's
+    consent page (Agree), the result page."""
+    url = await services.linking.start_link(DiscordMember(discord_id, "Demo member", "demo_member"))
+    async with browser_session() as session:
+        page = await walk_link_flow(session, url)
+    if page.status != 200 or "is now linked" not in page.text:
+        raise RuntimeError(f"linking the demo member failed (HTTP {page.status})")
     user = await services.linking.member(discord_id)
     return str(user.display_name) if user else "?"
 

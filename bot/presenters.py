@@ -17,6 +17,7 @@ import discord
 from discord import app_commands
 
 from bot.services.errors import ServiceError
+from bot.services.linking import LinkedAccount
 from bot.services.playlist_plan import UnknownGenre, genre_label, shorten
 from bot.services.sorting import SortProgress, SortReport
 from bot.services.weekly_refresh import WEEKDAYS, InvalidSchedule, SourceFailure
@@ -303,6 +304,33 @@ def dm_status_note(run: Run) -> str:
     if run.dm_status == "failed":
         return f" · {what} DM failed"
     return ""
+
+
+def link_prompt(display_name: str, username: str) -> str:
+    """The /link reply: what the button opens and what to check there."""
+    return (
+        f"Open genrebot's link page: it should name you (**{safe(display_name)}**, @{safe(username)}); "
+        "then approve on Spotify's page. The link works once, for 10 minutes: don't share it, "
+        "anyone who uses it links *their* Spotify to *your* Discord account."
+    )
+
+
+def linked_reply(account: LinkedAccount) -> str:
+    """The /link reply once Spotify sent the member back."""
+    return (
+        f"✅ Linked to the Spotify account **{safe(account.display_name)}** (`{safe(account.spotify_id)}`). "
+        "Try /sort!"
+    )
+
+
+def linked_dm(account: LinkedAccount) -> str:
+    """Sent after every link, so a link the member did not make cannot go unnoticed."""
+    return (
+        f"🔗 Your Discord account is now linked to the Spotify account **{safe(account.display_name)}** "
+        f"(Spotify user id `{safe(account.spotify_id)}`).\n"
+        "Not you, or not the account you meant? Run **/unlink**: it removes the link and what "
+        "genrebot stored about it."
+    )
 
 
 def schedule_text(schedule: Schedule | None, sources: Sequence[SortSource] = ()) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from storage.settings import SettingsError, StorageSettings, build_settings, default_data_dir
 
@@ -30,6 +30,11 @@ class Settings(StorageSettings):
     discord_dev_guild_id: int | None = None
     discord_api_base: str | None = None  # e.g. a proxy; None keeps discord.py's default
     discord_gateway_url: str | None = None
+    # Discord OAuth2 (optional): with both set, /link first checks in the browser that it is the
+    # member's Discord account (scope `identify`). Register the redirect URI beside
+    # SPOTIFY_REDIRECT_URI: the same URL with /discord-callback in place of /callback.
+    discord_client_id: str | None = None
+    discord_client_secret: SecretStr | None = None
 
     # Spotify
     spotify_client_id: str | None = None
@@ -79,6 +84,12 @@ class Settings(StorageSettings):
         found = [self.discord_token, self.spotify_client_secret, self.token_encryption_key]
         values = [s.get_secret_value() for s in found if s is not None]
         return [part for value in values for part in value.split(",") if part]
+
+    @model_validator(mode="after")
+    def _discord_oauth_is_whole(self) -> Settings:
+        if bool(self.discord_client_id) != bool(self.discord_client_secret):
+            raise ValueError("set both DISCORD_CLIENT_ID and DISCORD_CLIENT_SECRET, or neither")
+        return self
 
     def require(self, *names: str) -> None:
         """Raise SettingsError naming every listed setting that is unset."""

@@ -1,6 +1,6 @@
 """A scripted member's browser, for the demo and the tests: open the app's authorize URL, click
-"Agree" when Spotify shows the consent page (always, with `show_dialog=true`), and follow the
-redirect back to the app's callback."""
+"Agree" (or "Cancel") when Spotify shows the consent page (always, with `show_dialog=true`), and
+follow the redirect back to the app's callback."""
 
 from __future__ import annotations
 
@@ -29,13 +29,22 @@ class _ConsentForm(HTMLParser):
 async def approve(session: aiohttp.ClientSession, authorize_url: str, *, follow: bool = True) -> aiohttp.ClientResponse:
     """The answer the member's browser ends on: the app's callback page when `follow`, else the
     sandbox's redirect (its `Location` holds the code). Clicks Agree if the consent page shows."""
+    return await _decide(session, authorize_url, "approve", follow)
+
+
+async def decline(session: aiohttp.ClientSession, authorize_url: str, *, follow: bool = True) -> aiohttp.ClientResponse:
+    """As `approve`, clicking Cancel: the app's callback gets `error=access_denied`."""
+    return await _decide(session, authorize_url, "deny", follow)
+
+
+async def _decide(session: aiohttp.ClientSession, authorize_url: str, decision: str, follow: bool) -> aiohttp.ClientResponse:
     response = await session.get(authorize_url, allow_redirects=False)
     if response.status == 200:
         form = _ConsentForm()
         form.feed(await response.text())
         if not form.found:
             raise RuntimeError("the authorize URL answered a page without a consent form")
-        response = await session.post(urljoin(authorize_url, "/authorize"), data={**form.fields, "decision": "approve"},
+        response = await session.post(urljoin(authorize_url, "/authorize"), data={**form.fields, "decision": decision},
                                       allow_redirects=False)
     if response.status != 302:
         raise RuntimeError(f"Spotify's sandbox refused the authorisation: HTTP {response.status} {await response.text()}")

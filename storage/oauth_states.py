@@ -5,6 +5,11 @@ send) are refused by a read. Only a live state reaches the write, a conditional 
 makes it single use however many requests carry it at once. A state can also be bound to the
 browser that confirmed the link (a hash of a secret that browser holds); a bound state then
 works only with that secret.
+
+The state also keeps the names /link saw (so the confirmation page can say whose link it is
+without asking Discord) and, when the operator turned the Discord check on, when the bound
+browser proved it is the member's Discord account. A state given to `consume` or `pending`
+with a browser must have been bound to it (confirmed) first.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import secrets
 import sqlite3
 
 from storage.errors import InvalidOAuthState
+from storage.records import PendingLink
 from storage.sql import SqlHandle, now
 
 OAUTH_STATE_TTL_S = 600
@@ -28,17 +34,44 @@ class OAuthStateRepository:
     def __init__(self, sql: SqlHandle) -> None:
         self.sql = sql
 
-    async def create(self, discord_id: int, ttl_seconds: int = OAUTH_STATE_TTL_S) -> str:
-        """A fresh state bound to this member; only its hash is stored."""
+    async def create(
+        self, discord_id: int, ttl_seconds: int = OAUTH_STATE_TTL_S, *,
+        member_display_name: str | None = None, member_username: str | None = None,
+    ) -> str:
+        """A fresh state bound to this member (and the names /link saw); only its hash is stored."""
         state = secrets.token_urlsafe(32)
         moment = now()
         async with self.sql.transaction() as tx:
             await tx.execute("DELETE FROM oauth_states WHERE expires_at < ?", (moment - _KEEP_EXPIRED_S,))
             await tx.execute(
-                "INSERT INTO oauth_states (state_hash, discord_id, expires_at) VALUES (?, ?, ?)",
-                (_digest(state), discord_id, moment + ttl_seconds),
+                "INSERT INTO oauth_states (state_hash, discord_id, expires_at, member_display_name, member_username)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (_digest(state), discord_id, moment + ttl_seconds, member_display_name, member_username),
             )
         return state
+
+    async def pending(self, state: str, *, browser: str | None = None) -> PendingLink:
+        """Whose link a live state is, without using it. With `browser`, the state must have been
+        bound to that browser: InvalidOAuthState('unconfirmed') if it was never bound,
+        'other_browser' if bound to another."""
+        row = await self._live(_digest(state), now())
+        if browser is not None:
+            _check_browser(row["browser_hash"], browser)
+        return PendingLink(int(row["discord_id"]), row["member_display_name"], row["member_username"])
+
+    async def mark_identity_verified(self, state: str, browser: str) -> None:
+        """The browser bound to this live state proved it is the member's Discord account."""
+        digest, moment = _digest(state), now()
+        row = await self._live(digest, moment)
+        _check_browser(row["browser_hash"], browser)
+        async with self.sql.transaction() as tx:
+            marked = await tx.execute(
+                "UPDATE oauth_states SET identity_verified_at = ? WHERE state_hash = ? AND used_at IS NULL"
+                " AND browser_hash = ?",
+                (moment, digest, _digest(browser)),
+            )
+        if not marked:
+            raise InvalidOAuthState("used")
 
     async def member_for(self, state: str) -> int:
         """The member a live state belongs to, without using it; InvalidOAuthState otherwise."""
@@ -65,13 +98,19 @@ class OAuthStateRepository:
             raise InvalidOAuthState("other_browser")
         return int(row["discord_id"])
 
-    async def consume(self, state: str, *, browser: str | None = None) -> int:
+    async def consume(self, state: str, *, browser: str | None = None, identity_verified: bool = False) -> int:
         """The member a state belongs to; marks it used. Unknown, used, expired, or bound to
-        another browser than `browser`: InvalidOAuthState naming which."""
+        another browser than `browser`: InvalidOAuthState naming which. With `browser`, a state
+        never bound is 'unconfirmed'; with `identity_verified`, one whose browser never proved
+        the member's Discord account is 'unverified'."""
         digest, moment = _digest(state), now()
         row = await self._live(digest, moment)
         if row["browser_hash"] is not None and (browser is None or _digest(browser) != row["browser_hash"]):
             raise InvalidOAuthState("other_browser")
+        if browser is not None:
+            _check_browser(row["browser_hash"], browser)
+        if identity_verified and row["identity_verified_at"] is None:
+            raise InvalidOAuthState("unverified")
         async with self.sql.transaction() as tx:
             claimed = await tx.execute(
                 "UPDATE oauth_states SET used_at = ? WHERE state_hash = ? AND used_at IS NULL", (moment, digest)
@@ -83,7 +122,9 @@ class OAuthStateRepository:
     async def _live(self, digest: str, moment: float) -> sqlite3.Row:
         """The state's row if it can still be used; raises InvalidOAuthState (no write) if not."""
         row = await self.sql.fetchone(
-            "SELECT discord_id, expires_at, used_at, browser_hash FROM oauth_states WHERE state_hash = ?", (digest,)
+            "SELECT discord_id, expires_at, used_at, browser_hash, member_display_name, member_username,"
+            " identity_verified_at FROM oauth_states WHERE state_hash = ?",
+            (digest,),
         )
         if row is None:
             raise InvalidOAuthState("unknown")
@@ -96,3 +137,10 @@ class OAuthStateRepository:
     async def forget(self, discord_id: int) -> None:
         async with self.sql.transaction() as tx:
             await tx.execute("DELETE FROM oauth_states WHERE discord_id = ?", (discord_id,))
+
+
+def _check_browser(bound: str | None, browser: str) -> None:
+    if bound is None:
+        raise InvalidOAuthState("unconfirmed")
+    if bound != _digest(browser):
+        raise InvalidOAuthState("other_browser")

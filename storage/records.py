@@ -120,6 +120,15 @@ class RunOutcome:
 
 
 @dataclass(frozen=True, slots=True)
+class PendingLink:
+    """A live OAuth state: the member who ran /link, with the names Discord showed then."""
+
+    discord_id: int
+    member_display_name: str | None
+    member_username: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class SortPreferences:
     """The choices a member's weekly refresh repeats (their last real sort)."""
 

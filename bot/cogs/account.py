@@ -11,6 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import presenters
+from bot.services.linking import DiscordMember
 from bot.web import LinkOutcome
 
 if TYPE_CHECKING:
@@ -33,14 +34,13 @@ class Account(commands.Cog):
 
     @app_commands.command(name="link", description="Link your Spotify account to genrebot")
     async def link(self, interaction: discord.Interaction) -> None:
-        await interaction.response.defer(ephemeral=True, thinking=True)  # before the write below
-        url = await self.bot.services.linking.start_link(interaction.user.id)
+        await interaction.response.defer(ephemeral=True, thinking=True)  # before the database write
+        member = DiscordMember(interaction.user.id, interaction.user.display_name, interaction.user.name)
+        url = await self.bot.services.linking.start_link(member)
         view = discord.ui.View()
-        view.add_item(discord.ui.Button(label="Open Spotify's consent page", url=url, emoji="🎧"))
+        view.add_item(discord.ui.Button(label="Open the link page", url=url, emoji="🎧"))
         await interaction.edit_original_response(
-            content="Approve genrebot on Spotify's page; this link works once, for 10 minutes. "
-            "I only ask to read your Liked Songs and to manage the playlists I make.",
-            view=view,
+            content=presenters.link_prompt(member.display_name, member.username), view=view
         )
         self.pending_links[interaction.user.id] = interaction
 
@@ -51,7 +51,10 @@ class Account(commands.Cog):
             return
         interaction = self.pending_links.pop(outcome.discord_id, None)
         if outcome.account is not None:
-            text = f"✅ Linked as **{presenters.safe(outcome.account.display_name)}**. Try /sort!"
+            # Every link gets a DM naming the Spotify account, so one the member did not make
+            # cannot go unnoticed (the /link reply is ephemeral and may be long gone).
+            await self._direct_message(outcome.discord_id, presenters.linked_dm(outcome.account))
+            text = presenters.linked_reply(outcome.account)
         else:
             text = f"❌ {outcome.problem}"
         if interaction is not None:
@@ -59,12 +62,16 @@ class Account(commands.Cog):
                 await interaction.edit_original_response(content=text, view=None)
                 return
             except discord.HTTPException:
-                pass  # the /link reply expired; fall back to a DM
+                pass  # the /link reply expired
+        if outcome.account is None:
+            await self._direct_message(outcome.discord_id, text)
+
+    async def _direct_message(self, discord_id: int, text: str) -> None:
         try:
-            user = self.bot.get_user(outcome.discord_id) or await self.bot.fetch_user(outcome.discord_id)
+            user = self.bot.get_user(discord_id) or await self.bot.fetch_user(discord_id)
             await user.send(text)
         except discord.HTTPException:
-            log.info("could not tell member %s about their link result", outcome.discord_id)
+            log.info("could not send member %s a DM about their link", discord_id)
 
     @app_commands.command(name="unlink", description="Unlink Spotify and delete what genrebot stored about you")
     async def unlink(self, interaction: discord.Interaction) -> None:

@@ -1,6 +1,13 @@
 """Linking a member's Discord account to their Spotify account, and handing out a Spotify
 client with their tokens.
 
+The link flow: `/link` gets the URL of genrebot's own confirmation page (`start_link`), which
+names the Discord member the link is for (as /link saw them, kept with the state). Confirming
+binds the state to that browser (`confirm_link`) and sends it to Spotify's consent page, always
+shown (`show_dialog`), or first to Discord's sign-in when the operator configured Discord OAuth2
+(`verify_discord_account`: the browser must be the member's). Spotify's callback links only in
+the bound browser (`complete_link`).
+
 Tokens live encrypted in storage; spotipy's cache handler is synchronous, so each use seeds a
 client with the stored token, runs the blocking calls in threads, and saves the token back if
 spotipy refreshed it. A refresh answered `invalid_grant` marks the member "needs relink"; a
@@ -20,13 +27,15 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from urllib.parse import urlencode, urljoin, urlsplit
 
+from bot.services.discord_identity import DiscordIdentity, DiscordIdentityError
 from bot.services.errors import LinkFailed, NotLinked
 from bot.spotify.app import SpotifyApp
 from bot.spotify.client import SpotifyUserClient
 from bot.spotify.errors import NeedsRelink, SpotifyError, UserNotRegistered
 from storage import Database, InvalidOAuthState, SpotifyAccountTaken, TokenUnreadable
-from storage.records import LinkStatus, User
+from storage.records import LinkStatus, PendingLink, User
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +43,19 @@ _STATE_PROBLEMS = {
     "unknown": "This link isn't valid. Run /link in Discord again to get a fresh one.",
     "expired": "This link has expired (links last 10 minutes). Run /link in Discord again.",
     "used": "This link was already used. If you aren't linked yet, run /link in Discord again.",
+    "other_browser": (
+        "This link was confirmed in a different browser, so nothing was linked. If it's your link, "
+        "run /link in Discord again and finish every step in one browser. If someone sent it to you, "
+        "don't use it."
+    ),
+    "unconfirmed": (
+        "This sign-in skipped genrebot's confirmation page, so nothing was linked. Run /link in "
+        "Discord and open its button."
+    ),
+    "unverified": (
+        "This sign-in skipped the Discord check, so nothing was linked. Run /link in Discord and "
+        "open its button."
+    ),
 }
 _ACCOUNT_TAKEN = (
     "This Spotify account is already linked to another Discord member. If it is yours, unlink it "
@@ -42,34 +64,166 @@ _ACCOUNT_TAKEN = (
 
 
 @dataclass(frozen=True)
-class LinkedAccount:
+class DiscordMember:
+    """The member who ran /link, as Discord showed them then."""
+
+    id: int
+    display_name: str
+    username: str
+
+
+@dataclass(frozen=True)
+class LinkRequest:
+    """What the confirmation page shows: whose link this is."""
+
     discord_id: int
     display_name: str
+    username: str
+
+
+@dataclass(frozen=True)
+class LinkedAccount:
+    discord_id: int
+    display_name: str  # the Spotify account's
     spotify_id: str
+    member_display_name: str = ""
+    member_username: str = ""
+
+
+@dataclass(frozen=True)
+class LinkAddresses:
+    """Where the web app's link pages are, all derived from the Spotify redirect URI (it must
+    reach the app's /callback, so the app's other pages sit beside it)."""
+
+    confirmation_url: str  # GET: the page /link points to
+    discord_callback_url: str  # register it in Discord's portal to turn the Discord check on
+    public_path: str  # "/" or "/prefix/" behind a reverse proxy
+    secure: bool  # served over https: cookies are Secure
+    form_targets: tuple[str, ...]  # origins the confirmation form leads to (Spotify, Discord)
+
+    @classmethod
+    def beside(cls, redirect_uri: str, spotify_accounts_base: str, discord_web_origin: str | None = None) -> LinkAddresses:
+        parts = urlsplit(redirect_uri)
+        path = parts.path[: parts.path.rfind("/") + 1] or "/"
+        targets = [_origin(spotify_accounts_base)] + ([discord_web_origin] if discord_web_origin else [])
+        return cls(
+            confirmation_url=urljoin(redirect_uri, "link"),
+            discord_callback_url=urljoin(redirect_uri, "discord-callback"),
+            public_path=path,
+            secure=parts.scheme == "https",
+            form_targets=tuple(dict.fromkeys(targets)),
+        )
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 class LinkService:
     """The bridge between a Discord member, their stored tokens and the Spotify client."""
 
-    def __init__(self, db: Database, spotify_app: SpotifyApp) -> None:
+    def __init__(
+        self, db: Database, spotify_app: SpotifyApp, *, discord_identity: DiscordIdentity | None = None
+    ) -> None:
         self.db = db
         self.spotify_app = spotify_app
         self._working: dict[int, set[asyncio.Task[object]]] = {}  # member -> tasks inside client()
         self._unlinking: set[int] = set()
+        self.discord_identity = discord_identity
+        self.addresses = LinkAddresses.beside(
+            spotify_app.redirect_uri, spotify_app.accounts_base,
+            discord_identity.web_origin if discord_identity else None,
+        )
 
-    async def start_link(self, discord_id: int) -> str:
-        """A consent-page URL whose state is bound to this member for 10 minutes."""
-        state = await self.db.oauth_states.create(discord_id)
-        return self.spotify_app.authorize_url(state)
+    @property
+    def checks_discord_identity(self) -> bool:
+        return self.discord_identity is not None
 
-    async def complete_link(self, *, state: str | None, code: str | None, error: str | None) -> LinkedAccount:
-        """Handle Spotify's redirect back. Stores nothing unless every step succeeds."""
+    async def start_link(self, member: DiscordMember) -> str:
+        """The confirmation page's URL for a fresh state bound to this member for 10 minutes."""
+        state = await self.db.oauth_states.create(
+            member.id, member_display_name=member.display_name, member_username=member.username
+        )
+        return f"{self.addresses.confirmation_url}?{urlencode({'state': state})}"
+
+    async def link_request(self, state: str | None) -> LinkRequest:
+        """Whose link a state is, for the confirmation page; uses nothing up."""
         if not state:
             raise LinkFailed("The link is missing its state. Run /link in Discord again.")
         try:
-            discord_id = await self.db.oauth_states.consume(state)
+            return _request(await self.db.oauth_states.pending(state))
         except InvalidOAuthState as exc:
-            raise LinkFailed(_STATE_PROBLEMS.get(exc.reason, _STATE_PROBLEMS["unknown"])) from None
+            raise LinkFailed(_state_problem(exc)) from None
+
+    async def confirm_link(self, state: str, browser: str) -> str:
+        """The member confirmed in the browser holding `browser`: bind the state to it; returns
+        where the browser goes next (Discord's sign-in when configured, else Spotify's consent page)."""
+        try:
+            await self.db.oauth_states.bind_browser(state, browser)
+        except InvalidOAuthState as exc:
+            raise LinkFailed(_state_problem(exc)) from None
+        if self.discord_identity is not None:
+            return self.discord_identity.authorize_url(state)
+        return self.spotify_app.authorize_url(state)
+
+    async def verify_discord_account(
+        self, *, state: str | None, code: str | None, error: str | None, browser: str | None
+    ) -> str:
+        """Discord's redirect back: the signed-in Discord account must be the member who ran
+        /link, in the browser that confirmed. Returns Spotify's consent page URL."""
+        if self.discord_identity is None or not state:
+            raise LinkFailed("This link isn't valid. Run /link in Discord again to get a fresh one.")
+        browser = browser or ""  # a browser without genrebot's cookie is never the one that confirmed
+        try:
+            pending = _request(await self.db.oauth_states.pending(state, browser=browser))
+        except InvalidOAuthState as exc:
+            raise LinkFailed(_state_problem(exc)) from None
+        if error or not code:
+            raise LinkFailed(
+                "You didn't sign in to Discord, so nothing was linked. Run /link again if you change your mind."
+            )
+        try:
+            account = await self.discord_identity.account_for(code)
+        except DiscordIdentityError:
+            raise LinkFailed("Discord didn't confirm the sign-in. Run /link in Discord to try again.") from None
+        if account.id != pending.discord_id:
+            await self._forget_state(state, browser)
+            log.warning("link for member %s was opened by another Discord account", pending.discord_id)
+            raise LinkFailed(
+                f"You're signed in to Discord as {account.display_name} (@{account.username}), but this "
+                f"link is for {pending.display_name} (@{pending.username}), so nothing was "
+                "linked. Run /link yourself to link your own account.",
+                pending.discord_id,
+            )
+        try:
+            await self.db.oauth_states.mark_identity_verified(state, browser)
+        except InvalidOAuthState as exc:
+            raise LinkFailed(_state_problem(exc)) from None
+        return self.spotify_app.authorize_url(state)
+
+    async def _forget_state(self, state: str, browser: str) -> None:
+        """Use a state up so the wrong person cannot retry it."""
+        try:
+            await self.db.oauth_states.consume(state, browser=browser)
+        except InvalidOAuthState:
+            pass
+
+    async def complete_link(
+        self, *, state: str | None, code: str | None, error: str | None, browser: str | None
+    ) -> LinkedAccount:
+        """Handle Spotify's redirect back in the browser holding `browser`. Stores nothing unless
+        every step succeeds."""
+        if not state:
+            raise LinkFailed("The link is missing its state. Run /link in Discord again.")
+        browser = browser or ""  # a browser without genrebot's cookie is never the one that confirmed
+        try:
+            member = _request(await self.db.oauth_states.pending(state, browser=browser))
+            discord_id = await self.db.oauth_states.consume(
+                state, browser=browser, identity_verified=self.discord_identity is not None
+            )
+        except InvalidOAuthState as exc:
+            raise LinkFailed(_state_problem(exc)) from None
         if error:
             reason = (
                 "You declined Spotify's consent page, so nothing was linked. Run /link again if you change your mind."
@@ -97,7 +251,10 @@ class LinkService:
             )
         except SpotifyAccountTaken:
             raise LinkFailed(_ACCOUNT_TAKEN, discord_id) from None
-        return LinkedAccount(discord_id, profile.display_name, profile.account_id)
+        return LinkedAccount(
+            discord_id, profile.display_name, profile.account_id,
+            member.display_name, member.username,
+        )
 
     async def unlink(self, discord_id: int) -> bool:
         """Stop the member's running work, wait for it, then forget the link."""
@@ -165,6 +322,19 @@ class LinkService:
             refreshed = client.token_info
             if refreshed and refreshed != stored.token_info:
                 await self.db.tokens.save(discord_id, refreshed, link_generation=stored.link_generation)
+
+
+def _request(pending: PendingLink) -> LinkRequest:
+    """The names /link saw; a state made without them (before this version) shows the id."""
+    return LinkRequest(
+        pending.discord_id,
+        pending.member_display_name or f"Discord member {pending.discord_id}",
+        pending.member_username or str(pending.discord_id),
+    )
+
+
+def _state_problem(exc: InvalidOAuthState) -> str:
+    return _STATE_PROBLEMS.get(exc.reason, _STATE_PROBLEMS["unknown"])
 
 
 def _link_problem(exc: SpotifyError) -> str:

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from bot.services.audio_features import AudioFeatures
-from bot.services.linking import LinkService
+from bot.services.discord_identity import DiscordIdentity
+from bot.services.linking import LinkAddresses, LinkService
 from bot.services.sorting import SortService
 from bot.services.sources import SourceService
 from bot.services.stats import StatsService
@@ -78,7 +79,18 @@ class Services:
             )
             resources.callback(read_pool.shutdown, wait=False, cancel_futures=True)
 
-            linking = LinkService(db, spotify_app)
+            discord_identity = None
+            if settings.discord_client_id and settings.discord_client_secret:
+                discord_identity = DiscordIdentity(
+                    settings.discord_client_id,
+                    settings.discord_client_secret.get_secret_value(),
+                    redirect_uri=LinkAddresses.beside(
+                        settings.spotify_redirect_uri, settings.spotify_accounts_base
+                    ).discord_callback_url,
+                    api_base=settings.discord_api_base,
+                )
+                resources.push_async_callback(discord_identity.close)
+            linking = LinkService(db, spotify_app, discord_identity=discord_identity)
             sorting = SortService(
                 db,
                 linking,

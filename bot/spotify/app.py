@@ -110,6 +110,9 @@ class SpotifyApp:
                 "redirect_uri": self.redirect_uri,
                 "scope": " ".join(self.scopes),
                 "state": state,
+                # Always show Spotify's consent page, naming the Spotify account that approves:
+                # without it, a browser that approved genrebot before goes straight back.
+                "show_dialog": "true",
             }
         )
         return f"{self.accounts_base}/authorize?{query}"

@@ -1,16 +1,21 @@
-"""The bot's web pages: `/callback` (Spotify redirects a member here after /link) and `/healthz`.
+"""The routes of the bot's web app: the link flow's pages, Spotify's (and Discord's) callbacks,
+the stylesheet and `/healthz`.
 
-Runs in the bot's own event loop. The page a member sees is small and self-contained; every
-failure (bad, expired or reused state, refused consent, failed token exchange) shows what to do
-next and stores nothing. The outcome is handed to `on_result` so Discord can confirm it.
+The link flow, in the member's browser:
+  GET  /link?state=…       genrebot's confirmation page: names the Discord member the link is
+                           for; gives this browser its secret (cookie) and the form its CSRF token
+  POST /link               the member confirms: the state is bound to this browser, then
+                           303 to Discord's sign-in (when configured) or to Spotify's consent page
+  GET  /discord-callback   Discord says who signed in; must be the member, in the same browser
+  GET  /callback           Spotify's answer: the code is exchanged only in the bound browser
+Every failure shows what to do next and stores nothing. The outcome of a callback is handed to
+`on_result` so Discord can confirm it (and name the linked Spotify account) to the member.
 """
 
 from __future__ import annotations
 
-import html
 import logging
-import socket
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -20,12 +25,15 @@ from limits.strategies import MovingWindowRateLimiter
 
 from bot.services.errors import LinkFailed
 from bot.services.linking import LinkedAccount, LinkService
+from bot.web.browser_binding import BrowserBinding
+from bot.web.pages import STATIC_DIR, Pages, content_security_policy
 
 log = logging.getLogger(__name__)
 
 # A person links a few times at most; a client above this is guessing states.
 CALLBACK_RATE = "30/minute"
 MAX_PARAM_LENGTH = 2048  # Spotify's codes are a few hundred characters; anything far longer is not from it.
+MAX_PARAMS = 20
 
 
 @dataclass(frozen=True)
@@ -36,81 +44,155 @@ class LinkOutcome:
 
 
 LinkListener = Callable[[LinkOutcome], None]
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>genrebot · {title}</title>
-<style>
- body {{ font-family: system-ui, sans-serif; background: #121212; color: #eee; margin: 0;
-        display: flex; min-height: 100vh; align-items: center; justify-content: center; }}
- main {{ max-width: 28rem; padding: 2rem; margin: 1rem; background: #1e1e1e; border-radius: 12px; }}
- h1 {{ font-size: 1.4rem; color: {colour}; }}
- p {{ line-height: 1.5; }}
-</style></head>
-<body><main><h1>{title}</h1><p>{message}</p></main></body></html>
-"""
-
-
-def _page(title: str, message: str, *, ok: bool, status: int = 200) -> web.Response:
-    body = _PAGE.format(
-        title=html.escape(title),
-        message=html.escape(message),
-        colour="#1db954" if ok else "#ef4444",
-    )
-    return web.Response(
-        text=body,
-        status=status,
-        content_type="text/html",
-        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY"},
-    )
+_COOKIES_NEEDED = (
+    "genrebot keeps this sign-in to the browser that opened the link with a cookie. Allow cookies "
+    "for this site, then open the /link button in Discord again."
+)
 
 
 def build_web_app(
     linking: LinkService, on_result: LinkListener | None = None, *, callback_rate: str = CALLBACK_RATE
 ) -> web.Application:
-    app = web.Application(client_max_size=64 * 1024)
-    # Per client address, in memory (expired windows are dropped), before any other work.
+    addresses = linking.addresses
+    pages = Pages(addresses.public_path, content_security_policy(addresses.form_targets))
+    binding = BrowserBinding(secure=addresses.secure)
+    # Per client address, in memory (expired windows are dropped), before any other work, on every
+    # route that takes a state (a member's link is three of them: the page, the form, the callback).
     limiter = MovingWindowRateLimiter(MemoryStorage())
     rate = parse_rate(callback_rate)
 
-    async def callback(request: web.Request) -> web.Response:
-        if not limiter.hit(rate, "oauth-callback", request.remote or "unknown"):
-            response = _page(
-                "Slow down", "Too many link attempts from here. Wait a minute, then run /link in Discord again.",
-                ok=False, status=429,
-            )
-            response.headers["Retry-After"] = str(int(rate.get_expiry()))
-            return response
-        query = request.rel_url.query
-        if any(len(v) > MAX_PARAM_LENGTH for v in query.values()) or len(query) > 20:
-            return _page("Link failed", "That link is malformed. Run /link in Discord again.", ok=False, status=400)
+    def too_many(request: web.Request) -> web.Response | None:
+        if limiter.hit(rate, "oauth-callback", request.remote or "unknown"):
+            return None
+        response = pages.problem(
+            "Slow down", "Too many link attempts from here.",
+            hint="Wait a minute, then run /link in Discord again.", status=429,
+        )
+        response.headers["Retry-After"] = str(int(rate.get_expiry()))
+        return response
+
+    @web.middleware
+    async def every_answer(request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Our page for a missing page or method, and the security headers on every answer."""
         try:
-            account = await linking.complete_link(
-                state=query.get("state"), code=query.get("code"), error=query.get("error")
+            response = await handler(request)
+        except web.HTTPNotFound:
+            response = pages.problem("Page not found", "There is no page here.",
+                                     hint="Looking for your link? Run /link in Discord.", status=404)
+        except web.HTTPMethodNotAllowed:
+            response = pages.problem("Page not found", "This page can't be used that way.",
+                                     hint="Run /link in Discord to start again.", status=405)
+        except web.HTTPException:
+            raise
+        except Exception:
+            log.exception("unexpected error serving %s %s", request.method, request.path)
+            response = pages.problem("Not linked", "Something went wrong on our side.",
+                                     hint="Run /link in Discord to try again.", status=500)
+        response.headers.update(pages.security_headers())
+        return response
+
+    app = web.Application(client_max_size=64 * 1024, middlewares=[every_answer])
+
+    def malformed(params: Mapping[str, str]) -> web.Response | None:
+        if len(params) > MAX_PARAMS or any(len(v) > MAX_PARAM_LENGTH for v in params.values()):
+            return pages.problem("Not linked", "That link is malformed.", hint="Run /link in Discord again.")
+        return None
+
+    async def confirmation_page(request: web.Request) -> web.Response:
+        if (refusal := too_many(request)) is not None:
+            return refusal
+        query = request.rel_url.query
+        if (refusal := malformed(query)) is not None:
+            return refusal
+        state = query.get("state", "")
+        try:
+            pending = await linking.link_request(state)
+        except LinkFailed as exc:
+            return pages.problem("Not linked", str(exc))
+        secret = binding.secret_of(request)
+        fresh = secret is None
+        if secret is None:
+            secret = binding.new_secret()
+        response = pages.render(
+            "confirm.html", title="Link your Spotify account", request=pending, state=state,
+            csrf=binding.csrf_token(state, secret), discord_check=linking.checks_discord_identity,
+        )
+        if fresh:
+            binding.give(response, secret)
+        return response
+
+    async def confirm(request: web.Request) -> web.StreamResponse:
+        if (refusal := too_many(request)) is not None:
+            return refusal
+        form = await request.post()
+        fields = {k: v for k, v in form.items() if isinstance(v, str)}
+        if (refusal := malformed(fields)) is not None:
+            return refusal
+        state, token = fields.get("state", ""), fields.get("csrf", "")
+        secret = binding.secret_of(request)
+        if secret is None:
+            return pages.problem("Not linked", "This browser didn't keep genrebot's cookie.", hint=_COOKIES_NEEDED,
+                                 status=403)
+        if not state or not binding.csrf_ok(token, state, secret):
+            return pages.problem(
+                "Not linked", "This confirmation page has expired or came from somewhere else.",
+                hint="Go back to Discord and open the /link button again.", status=403,
+            )
+        try:
+            next_url = await linking.confirm_link(state, secret)
+        except LinkFailed as exc:
+            return pages.problem("Not linked", str(exc))
+        return _see_other(next_url)
+
+    async def discord_callback(request: web.Request) -> web.StreamResponse:
+        if (refusal := too_many(request)) is not None:
+            return refusal
+        query = request.rel_url.query
+        if (refusal := malformed(query)) is not None:
+            return refusal
+        try:
+            next_url = await linking.verify_discord_account(
+                state=query.get("state"), code=query.get("code"), error=query.get("error"),
+                browser=binding.secret_of(request),
             )
         except LinkFailed as exc:
             _notify(on_result, LinkOutcome(exc.discord_id, None, str(exc)))
-            return _page("Link failed", str(exc), ok=False, status=400)
-        except Exception:
-            log.exception("unexpected error in the OAuth callback")
-            return _page(
-                "Link failed", "Something went wrong on our side. Run /link in Discord to try again.",
-                ok=False, status=500,
+            return pages.problem("Not linked", str(exc))
+        return _see_other(next_url)
+
+    async def callback(request: web.Request) -> web.Response:
+        if (refusal := too_many(request)) is not None:
+            return refusal
+        query = request.rel_url.query
+        if (refusal := malformed(query)) is not None:
+            return refusal
+        try:
+            account = await linking.complete_link(
+                state=query.get("state"), code=query.get("code"), error=query.get("error"),
+                browser=binding.secret_of(request),
             )
+        except LinkFailed as exc:
+            _notify(on_result, LinkOutcome(exc.discord_id, None, str(exc)))
+            return pages.problem("Not linked", str(exc))
         _notify(on_result, LinkOutcome(account.discord_id, account, None))
-        return _page(
-            "Linked!",
-            f"Linked as {account.display_name}, you can go back to Discord.",
-            ok=True,
-        )
+        return pages.render("linked.html", title="Linked", tone="ok", account=account)
 
     async def healthz(_: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
 
+    app.router.add_get("/link", confirmation_page)
+    app.router.add_post("/link", confirm)
+    app.router.add_get("/discord-callback", discord_callback)
     app.router.add_get("/callback", callback)
     app.router.add_get("/healthz", healthz)
+    app.router.add_static("/static", STATIC_DIR, append_version=False)
     return app
+
+
+def _see_other(url: str) -> web.Response:
+    return web.Response(status=303, headers={"Location": url, "Cache-Control": "no-store"})
 
 
 def _notify(listener: LinkListener | None, outcome: LinkOutcome) -> None:
@@ -120,46 +202,3 @@ def _notify(listener: LinkListener | None, outcome: LinkOutcome) -> None:
         listener(outcome)
     except Exception:  # telling Discord is a courtesy; the link itself is done
         log.exception("could not confirm a link in Discord")
-
-
-class WebServer:
-    """Serves a web app on a host and port; port 0 takes any free one.
-
-    `bind()` takes the port before the app exists, so a caller can put its URL in the Spotify
-    app's redirect URI first (the demo, the benchmarks); `start(app)` binds if needed and serves.
-    """
-
-    def __init__(self, host: str, port: int) -> None:
-        self._host = host
-        self._port = port
-        self._socket: socket.socket | None = None
-        self._runner: web.AppRunner | None = None
-
-    def bind(self) -> int:
-        if self._socket is None:
-            family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
-            sock = socket.socket(family, socket.SOCK_STREAM)
-            try:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                sock.bind((self._host, self._port))
-            except OSError:
-                sock.close()
-                raise
-            self._socket = sock
-        return int(self._socket.getsockname()[1])
-
-    async def start(self, app: web.Application) -> int:
-        port = self.bind()
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        assert self._socket is not None
-        await web.SockSite(self._runner, self._socket).start()
-        return port
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-        if self._socket is not None:
-            self._socket.close()
-            self._socket = None

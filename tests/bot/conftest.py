@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import aiohttp
 import pytest
 from cryptography.fernet import Fernet
 
+from bot.member_browser import PageSeen, browser_session, walk_link_flow
+from bot.services.linking import DiscordMember
 from bot.services.root import Services
 from bot.settings import Settings
 from bot.web import WebServer, build_web_app
@@ -37,12 +38,20 @@ class World:
     web_port: int
     clock: Clock
 
-    async def link(self, discord_id: int, spotify_user: str) -> aiohttp.ClientResponse:
-        """A member opens the /link URL in a browser logged in as `spotify_user`, and approves."""
-        url = await self.services.linking.start_link(discord_id) + f"&sandbox_user={spotify_user}"
-        async with aiohttp.ClientSession() as session, session.get(url) as response:
-            await response.read()
-            return response
+    @property
+    def web_base(self) -> str:
+        return f"http://127.0.0.1:{self.web_port}"
+
+    async def link_url(self, discord_id: int) -> str:
+        """What /link gives the member: the URL of genrebot's confirmation page."""
+        return await self.services.linking.start_link(
+            DiscordMember(discord_id, f"Member {discord_id}", f"member{discord_id}")
+        )
+
+    async def link(self, discord_id: int, spotify_user: str) -> PageSeen:
+        """A member opens the /link URL in a browser logged in as `spotify_user`, confirms and approves."""
+        async with browser_session() as session:
+            return await walk_link_flow(session, await self.link_url(discord_id), spotify_user=spotify_user)
 
 
 def settings_for(data_dir: Path, sandbox_base: str, redirect_uri: str) -> Settings:

@@ -68,3 +68,12 @@ def test_each_bad_url_is_named_and_run_exits_2(clean_env: dict[str, str], tmp_pa
     assert result.returncode == 2
     assert "SPOTIFY_REDIRECT_URI" in result.stderr and "SPOTIFY_API_BASE" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_half_a_discord_oauth2_client_is_refused() -> None:
+    """DISCORD_CLIENT_ID without DISCORD_CLIENT_SECRET (or the reverse) stops start-up, naming both."""
+    for half in ({"discord_client_id": "123"}, {"discord_client_secret": "s3cret"}):
+        with pytest.raises(SettingsError) as caught:
+            load_settings(_env_file=None, **half)
+        assert "DISCORD_CLIENT_ID and DISCORD_CLIENT_SECRET" in str(caught.value) and "\n" not in str(caught.value)
+    assert load_settings(_env_file=None, discord_client_id="123", discord_client_secret="s3cret").discord_client_id

@@ -10,12 +10,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol, cast
 
-import aiohttp
 import discord
 import pytest
 from cryptography.fernet import Fernet
 
 from bot.discord_bot import GenreBot, point_discord_at
+from bot.member_browser import browser_session, walk_link_flow
 from bot.services.root import Services
 from bot.settings import Settings
 from sandbox.library import synthetic_library
@@ -53,6 +53,7 @@ class BotWorld:
     clock: Clock
     bot: GenreBot | None = None
     task: asyncio.Task[None] | None = None
+    link_records: dict[int, InteractionRecord] = field(default_factory=dict)  # each member's last /link
 
     async def start_bot(self) -> GenreBot:
         """Open the services and log the bot in; returns once Discord says it is ready."""
@@ -106,15 +107,21 @@ class BotWorld:
             return bool(m.embeds) or (bool(text) and not text.startswith(("📥", "🧠", "✍️", "✅ Done")))
         return await record.wait_for(finished, timeout)
 
-    async def link(self, user: int, spotify_user: str) -> Message:
-        """/link, then what the member's browser does with the button: consent, redirect, callback."""
+    async def link_url(self, user: int) -> str:
+        """/link, and the URL of its button (genrebot's confirmation page)."""
         record = await self.command("link", user=user)
         reply = await record.wait_for(lambda m: bool(m.components), 10)
         assert reply.flags & 64, "the /link reply is ephemeral"
-        url = reply.components[0]["components"][0]["url"]
-        async with aiohttp.ClientSession() as session, session.get(url + f"&sandbox_user={spotify_user}") as page:
-            assert page.status == 200, await page.text()
-        return await record.wait_for(lambda m: "Linked as" in (m.content or ""), 10)
+        self.link_records[user] = record
+        return str(reply.components[0]["components"][0]["url"])
+
+    async def link(self, user: int, spotify_user: str) -> Message:
+        """/link, then what the member's browser does with the button: consent, redirect, callback."""
+        url = await self.link_url(user)
+        async with browser_session() as session:
+            page = await walk_link_flow(session, url, spotify_user=spotify_user)
+        assert page.status == 200, page.text
+        return await self.link_records[user].wait_for(lambda m: "Linked to the Spotify account" in (m.content or ""), 10)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -24,10 +24,10 @@ async def linked_and_sorted(
 
 
 async def test_link_confirms_in_the_link_reply(world: BotWorld) -> None:
-    """After Spotify's redirect, the ephemeral /link reply turns into 'Linked as …'."""
+    """After Spotify's redirect, the ephemeral /link reply names the linked Spotify account."""
     await world.start_bot()
     linked = await world.link(ALICE, "member0")
-    assert "Linked as **Member 0**" in (linked.content or "")
+    assert "Linked to the Spotify account **Member 0**" in (linked.content or "")
 
 
 async def test_sort_defers_shows_progress_and_answers_with_playlist_links_and_a_chart(world: BotWorld) -> None:

@@ -99,3 +99,42 @@ async def test_looking_a_state_up_names_its_member_without_using_it(db: Database
     state = await db.oauth_states.create(42)
     assert await db.oauth_states.member_for(state) == 42
     assert await db.oauth_states.consume(state) == 42
+
+
+async def test_a_state_keeps_the_names_link_saw(db: Database) -> None:
+    """pending() names the member as /link saw them, for the confirmation page, and uses nothing up."""
+    state = await db.oauth_states.create(42, member_display_name="Alex Rivera", member_username="alexrivera")
+    pending = await db.oauth_states.pending(state)
+    assert (pending.discord_id, pending.member_display_name, pending.member_username) == (42, "Alex Rivera", "alexrivera")
+    assert await db.oauth_states.consume(state) == 42
+
+
+async def test_a_browser_must_have_confirmed_the_state(db: Database) -> None:
+    """With a browser, a state never bound is 'unconfirmed' (the confirmation page was skipped)."""
+    state = await db.oauth_states.create(42)
+    for check in (db.oauth_states.pending(state, browser="b"), db.oauth_states.consume(state, browser="b")):
+        with pytest.raises(InvalidOAuthState) as skipped:
+            await check
+        assert skipped.value.reason == "unconfirmed"
+    await db.oauth_states.bind_browser(state, "b")
+    assert (await db.oauth_states.pending(state, browser="b")).discord_id == 42
+
+
+async def test_a_state_needing_the_discord_check_is_refused_without_it(db: Database) -> None:
+    """identity_verified=True refuses a state whose browser never proved the member's Discord account."""
+    state = await db.oauth_states.create(42)
+    await db.oauth_states.bind_browser(state, "b")
+    with pytest.raises(InvalidOAuthState) as unchecked:
+        await db.oauth_states.consume(state, browser="b", identity_verified=True)
+    assert unchecked.value.reason == "unverified"
+    await db.oauth_states.mark_identity_verified(state, "b")
+    assert await db.oauth_states.consume(state, browser="b", identity_verified=True) == 42
+
+
+async def test_only_the_bound_browser_can_mark_the_discord_check(db: Database) -> None:
+    """Another browser cannot mark a state checked."""
+    state = await db.oauth_states.create(42)
+    await db.oauth_states.bind_browser(state, "b")
+    with pytest.raises(InvalidOAuthState) as elsewhere:
+        await db.oauth_states.mark_identity_verified(state, "other")
+    assert elsewhere.value.reason == "other_browser"

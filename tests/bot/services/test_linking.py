@@ -25,8 +25,8 @@ ALICE = 111
 
 async def test_linking_through_the_consent_page_stores_an_encrypted_token(world: World) -> None:
     """The consent page's redirect links the member with their stable Spotify account id."""
-    response = await world.link(ALICE, "alice")
-    assert response.status == 200 and "Linked as Alice" in await response.text()
+    page = await world.link(ALICE, "alice")
+    assert page.status == 200 and "<strong>Alice</strong>" in page.text
     user = await world.services.linking.member(ALICE)
     assert user is not None and user.status == LinkStatus.LINKED
     assert user.spotify_id == world.sandbox.users["alice"].account_id
@@ -86,7 +86,7 @@ async def test_a_spotify_account_linked_by_another_member_is_refused_with_a_clea
     """A second Discord member approving an account already linked is told so; the first keeps the link."""
     await world.link(ALICE, "alice")
     response = await world.link(ALICE + 1, "alice")
-    assert response.status == 400 and "already linked to another Discord member" in await response.text()
+    assert response.status == 400 and "already linked to another Discord member" in response.text
     assert await world.services.linking.member(ALICE + 1) is None
     first = await world.services.linking.member(ALICE)
     assert first is not None and first.status == LinkStatus.LINKED

@@ -1,22 +1,18 @@
-"""The bot's web pages: the OAuth callback (every hostile or broken redirect shows an error and
-stores nothing) and the health check."""
+"""Spotify's redirect back to /callback: every hostile or broken redirect shows an error and
+stores nothing; a good one links the member who ran /link."""
 
 from __future__ import annotations
 
 import aiohttp
 
+from bot.member_browser import browser_session, on_spotify, walk_link_flow
+from sandbox import browser as spotify_consent
 from storage.records import LinkStatus
 from tests.bot.conftest import World
+from tests.bot.web.conftest import confirmed, get, query_of
 
 MEMBER = 222
 OTHER = 333
-
-
-async def get(world: World, query: str) -> tuple[int, str]:
-    async with aiohttp.ClientSession() as session, session.get(
-        f"http://127.0.0.1:{world.web_port}/callback?{query}"
-    ) as response:
-        return response.status, await response.text()
 
 
 async def nothing_stored(world: World) -> bool:
@@ -25,78 +21,77 @@ async def nothing_stored(world: World) -> bool:
 
 async def test_forged_state_is_refused(world: World) -> None:
     """A state genrebot never issued shows an error and stores nothing."""
-    status, page = await get(world, "code=abc&state=forged")
-    assert status == 400 and "link isn&#x27;t valid" in page and await nothing_stored(world)
+    async with browser_session() as browser:
+        status, page = await get(browser, f"{world.web_base}/callback?code=abc&state=forged")
+    assert status == 400 and "link isn&#39;t valid" in page and await nothing_stored(world)
 
 
-async def test_replayed_state_is_refused(world: World) -> None:
-    """A callback URL used once is refused the second time."""
-    url = await world.services.linking.start_link(MEMBER) + "&sandbox_user=alice"
-    async with aiohttp.ClientSession() as session:
-        async with session.get(url, allow_redirects=False) as redirect:
-            callback = redirect.headers["Location"]
-        async with session.get(callback) as first:
-            assert first.status == 200
-        async with session.get(callback) as replay:
-            assert replay.status == 400 and "already used" in await replay.text()
+async def test_replayed_callback_is_refused(world: World) -> None:
+    """A callback URL used once is refused the second time, even in the same browser."""
+    async with browser_session() as browser:
+        consent = await confirmed(world, browser, MEMBER)
+        redirect = await spotify_consent.approve(browser, consent + "&sandbox_user=alice", follow=False)
+        callback = redirect.headers["Location"]
+        assert (await get(browser, callback))[0] == 200
+        status, page = await get(browser, callback)
+    assert status == 400 and "already used" in page
 
 
 async def test_expired_state_is_refused(world: World) -> None:
     """A state older than its ten minutes is refused and stores nothing."""
     state = await world.services.db.oauth_states.create(MEMBER, ttl_seconds=-1)
-    status, page = await get(world, f"code=abc&state={state}")
+    async with browser_session() as browser:
+        status, page = await get(browser, f"{world.web_base}/callback?code=abc&state={state}")
     assert status == 400 and "expired" in page and await nothing_stored(world)
 
 
 async def test_refused_consent_stores_nothing(world: World) -> None:
-    """A member who declines on Spotify's page is told so and nothing is stored."""
-    state = await world.services.db.oauth_states.create(MEMBER)
-    status, page = await get(world, f"error=access_denied&state={state}")
-    assert status == 400 and "declined" in page and await nothing_stored(world)
+    """A member who presses Cancel on Spotify's page is told so and nothing is stored."""
+    async with browser_session() as browser:
+        page = await on_spotify(browser, await confirmed(world, browser, MEMBER), spotify_user="alice", agree=False)
+    assert page.status == 400 and "declined" in page.text and await nothing_stored(world)
 
 
 async def test_callback_without_code_or_state(world: World) -> None:
     """A callback missing its state or its code is refused and stores nothing."""
-    assert (await get(world, ""))[0] == 400
-    state = await world.services.db.oauth_states.create(MEMBER)
-    status, page = await get(world, f"state={state}")
+    async with browser_session() as browser:
+        assert (await get(browser, f"{world.web_base}/callback"))[0] == 400
+        state = query_of(await confirmed(world, browser, MEMBER))["state"]
+        status, page = await get(browser, f"{world.web_base}/callback?state={state}")
     assert status == 400 and "no authorisation code" in page and await nothing_stored(world)
 
 
 async def test_bad_code_is_a_token_exchange_failure(world: World) -> None:
     """A code Spotify rejects shows a sign-in failure and stores nothing."""
-    state = await world.services.db.oauth_states.create(MEMBER)
-    status, page = await get(world, f"code=not-a-real-code&state={state}")
+    async with browser_session() as browser:
+        state = query_of(await confirmed(world, browser, MEMBER))["state"]
+        status, page = await get(browser, f"{world.web_base}/callback?code=not-a-real-code&state={state}")
     assert status == 400 and "accept the sign-in" in page and await nothing_stored(world)
 
 
 async def test_oversized_and_markup_queries_are_refused_safely(world: World) -> None:
     """Oversized or hostile query values are refused, never echoed as markup, never stored."""
-    status, _ = await get(world, "state=" + "x" * 5000 + "&code=y")
-    assert status == 400
-    status, page = await get(world, "state=%3Cscript%3Ealert(1)%3C/script%3E&code=%27%3B%20DROP%20TABLE%20users")
+    async with browser_session() as browser:
+        status, _ = await get(browser, f"{world.web_base}/callback?state={'x' * 5000}&code=y")
+        assert status == 400
+        status, page = await get(
+            browser, f"{world.web_base}/callback?state=%3Cscript%3Ealert(1)%3C/script%3E&code=%27%3B%20DROP%20TABLE%20users"
+        )
     assert status == 400 and "<script>" not in page
     assert (await world.services.db.sql.fetchall("SELECT COUNT(*) AS n FROM users"))[0]["n"] == 0
 
 
 async def test_a_link_url_links_the_member_who_asked_for_it(world: World) -> None:
-    """Two members ask for /link; whoever's browser opens the first URL links the first member only."""
-    first = await world.services.linking.start_link(MEMBER)
-    await world.services.linking.start_link(OTHER)  # asked later, never opened
-    async with aiohttp.ClientSession() as session, session.get(first + "&sandbox_user=bob") as response:
-        assert response.status == 200
+    """Two members ask for /link; the browser that walks the first URL links the first member only."""
+    first = await world.link_url(MEMBER)
+    await world.link_url(OTHER)  # asked later, never opened
+    async with browser_session() as browser:
+        page = await walk_link_flow(browser, first, spotify_user="bob")
+    assert page.status == 200
     user = await world.services.linking.member(MEMBER)
     assert user is not None and user.status == LinkStatus.LINKED
     assert user.spotify_id == world.sandbox.users["bob"].account_id
     assert await world.services.linking.member(OTHER) is None
-
-
-async def test_healthz(world: World) -> None:
-    """/healthz answers 200 with a status of ok."""
-    async with aiohttp.ClientSession() as session, session.get(
-        f"http://127.0.0.1:{world.web_port}/healthz"
-    ) as response:
-        assert response.status == 200 and (await response.json()) == {"status": "ok"}
 
 
 async def get_from(address: str, world: World) -> tuple[int, str | None]:

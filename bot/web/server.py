@@ -1,0 +1,50 @@
+"""`WebServer`: serves the web app on a host and port inside the bot's event loop."""
+
+from __future__ import annotations
+
+import socket
+
+from aiohttp import web
+
+
+class WebServer:
+    """Serves a web app on a host and port; port 0 takes any free one.
+
+    `bind()` takes the port before the app exists, so a caller can put its URL in the Spotify
+    app's redirect URI first (the demo, the benchmarks); `start(app)` binds if needed and serves.
+    """
+
+    def __init__(self, host: str, port: int) -> None:
+        self._host = host
+        self._port = port
+        self._socket: socket.socket | None = None
+        self._runner: web.AppRunner | None = None
+
+    def bind(self) -> int:
+        if self._socket is None:
+            family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                sock.bind((self._host, self._port))
+            except OSError:
+                sock.close()
+                raise
+            self._socket = sock
+        return int(self._socket.getsockname()[1])
+
+    async def start(self, app: web.Application) -> int:
+        port = self.bind()
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        assert self._socket is not None
+        await web.SockSite(self._runner, self._socket).start()
+        return port
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if self._socket is not None:
+            self._socket.close()
+            self._socket = None
