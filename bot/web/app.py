@@ -58,13 +58,16 @@ def build_web_app(
     addresses = linking.addresses
     pages = Pages(addresses.public_path, content_security_policy(addresses.form_targets))
     binding = BrowserBinding(secure=addresses.secure)
-    # Per client address, in memory (expired windows are dropped), before any other work, on every
-    # route that takes a state (a member's link is three of them: the page, the form, the callback).
+    # Per client address and per route, in memory (expired windows are dropped), before any other
+    # work, on every route that takes a state. One link passes three or four of them (the page, the
+    # form, the Discord check, the callback), so each route counts apart: `callback_rate` is link
+    # attempts, not requests.
     limiter = MovingWindowRateLimiter(MemoryStorage())
     rate = parse_rate(callback_rate)
 
     def too_many(request: web.Request) -> web.Response | None:
-        if limiter.hit(rate, "oauth-callback", request.remote or "unknown"):
+        route = f"{request.method} {request.path}"
+        if limiter.hit(rate, "link-route", route, request.remote or "unknown"):
             return None
         response = pages.problem(
             "Slow down", "Too many link attempts from here.",

@@ -109,3 +109,13 @@ async def test_a_client_guessing_states_is_slowed_down_without_slowing_others(wo
     assert [status for status, _ in answers[:30]] == [400] * 30
     assert {answer for answer in answers[30:]} == {(429, "60")}
     assert (await get_from("127.0.0.3", world))[0] == 400
+
+
+async def test_a_member_opening_link_pages_is_limited_per_page_not_across_the_flow(world: World) -> None:
+    """30 link pages from one address still leave it its 30 callbacks: a link passes several pages."""
+    connector = aiohttp.TCPConnector(local_addr=("127.0.0.4", 0))
+    async with aiohttp.ClientSession(connector=connector) as session:
+        for _ in range(30):
+            async with session.get(f"http://127.0.0.1:{world.web_port}/link?state=forged") as response:
+                assert response.status == 400
+    assert (await get_from("127.0.0.4", world))[0] == 400
