@@ -51,19 +51,22 @@ class Account(commands.Cog):
             return
         interaction = self.pending_links.pop(outcome.discord_id, None)
         if outcome.account is not None:
-            # Every link gets a DM naming the Spotify account, so one the member did not make
-            # cannot go unnoticed (the /link reply is ephemeral and may be long gone).
-            await self._direct_message(outcome.discord_id, presenters.linked_dm(outcome.account))
             text = presenters.linked_reply(outcome.account)
         else:
             text = f"❌ {outcome.problem}"
+        replied = False
         if interaction is not None:
             try:
                 await interaction.edit_original_response(content=text, view=None)
-                return
+                replied = True
             except discord.HTTPException:
                 pass  # the /link reply expired
-        if outcome.account is None:
+        if outcome.account is not None:
+            # Every link gets a DM naming the Spotify account, so one the member did not make
+            # cannot go unnoticed (the /link reply is ephemeral and may be long gone). After the
+            # reply: opening DM channels is rate-limited (10 per 10 s), the reply is not.
+            await self._direct_message(outcome.discord_id, presenters.linked_dm(outcome.account))
+        elif not replied:
             await self._direct_message(outcome.discord_id, text)
 
     async def _direct_message(self, discord_id: int, text: str) -> None:

@@ -46,7 +46,8 @@ that identified with the members intent; a removed member cannot run commands th
 back). Any bot may ask `GET /guilds/{id}/members/{user}`: the member, or 404 10007 "Unknown Member".
 A DM (`POST /users/@me/channels`, then a message) to a user who shares no guild with the bot, or
 who closed their DMs (`close_dms(user)`, `open_dms(user)`), gets 403 50007 "Cannot send messages to
-this user" (discord.Forbidden, `.code == 50007`); delivered DMs are in `server.dms[user]`.
+this user" (discord.Forbidden, `.code == 50007`); delivered DMs are in `server.dms[user]`;
+`await server.wait_for_dm(user, predicate)` waits for one.
 
 Discord OAuth2 (a website signing a person in with Discord, `oauth2.py`): `/oauth2/authorize` on
 `server.web_base`, `POST {api_base}/oauth2/token`, `GET {api_base}/users/@me` with a bearer token.

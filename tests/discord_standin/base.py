@@ -63,6 +63,7 @@ class StandInBase:
     violations: list[str]
     synced_commands: dict[str, dict[str, Any]]
     dms: dict[int, list[Message]]
+    dm_delivered: asyncio.Event  # set on every delivered DM (`wait_for_dm` clears it)
     closed_dms: set[int]
     dm_channels: dict[int, int]  # channel id -> user id
     interactions: dict[str, InteractionRecord]  # by token

@@ -10,9 +10,13 @@ GUILD_MEMBERS intent, as Discord does; any bot can still ask `GET /guilds/{id}/m
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import Callable
 from typing import Any
 
 from tests.discord_standin.base import INTENT_GUILD_MEMBERS, StandInBase, snowflake
+from tests.discord_standin.records import Message
 
 PERMISSIONS = "2248473465835073"
 
@@ -52,6 +56,22 @@ class GuildsMixin(StandInBase):
 
     def open_dms(self, user_id: int) -> None:
         self.closed_dms.discard(user_id)
+
+    async def wait_for_dm(self, user_id: int, predicate: Callable[[Message], bool], timeout: float = 30) -> Message:
+        """The first DM delivered to `user_id` that `predicate` accepts, waiting for it if need be."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [m for m in self.dms.get(user_id, []) if predicate(m)]
+            if found:
+                return found[0]
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"no matching DM to {user_id} in {timeout}s; DMs: {self.dms.get(user_id, [])}")
+            self.dm_delivered.clear()
+            try:
+                await asyncio.wait_for(self.dm_delivered.wait(), remaining)
+            except TimeoutError:
+                pass
 
     def _dm_channel_for(self, user_id: int) -> int:
         for channel, user in self.dm_channels.items():

@@ -153,6 +153,7 @@ class RestMixin(CommandsMixin, InteractionsMixin):
             return refused
         message = message_from("dm", body, files)
         self.dms.setdefault(user_id, []).append(message)
+        self.dm_delivered.set()
         return json_response(self._message_object(message, channel_id, webhook=False))
 
     def _guild_members(self, guild_id: int, rest: list[str], query: Any) -> web.Response:

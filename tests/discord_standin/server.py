@@ -55,6 +55,7 @@ class DiscordStandIn(GatewayMixin, RestMixin, OAuth2Mixin):
         self.violations = []
         self.synced_commands = {}
         self.dms = {}
+        self.dm_delivered = asyncio.Event()
         self.closed_dms = set()
         self.dm_channels = {}
         self.interactions = {}

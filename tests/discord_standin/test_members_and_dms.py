@@ -147,3 +147,16 @@ async def test_a_member_who_left_cannot_run_commands_there(world: tuple[DiscordS
     await server.remove_member(GUILD, STRANGER)
     with pytest.raises(AssertionError, match="left guild"):
         await server.invoke("ismember", {"who": USER}, user_id=STRANGER)
+
+
+async def test_waiting_for_a_dm_returns_it_once_delivered(world: tuple[DiscordStandIn, MembersBot]) -> None:
+    """`wait_for_dm` waits for a DM sent after it started waiting, and only for a matching one."""
+    server, _ = world
+    await server.add_member(GUILD, STRANGER)
+    waiting = asyncio.ensure_future(server.wait_for_dm(STRANGER, lambda m: m.content == "hello from the bot", 10))
+    await asyncio.sleep(0)
+    assert not waiting.done()
+    await server.invoke("dmuser", {"who": STRANGER}, user_id=USER)
+    assert (await waiting).content == "hello from the bot"
+    with pytest.raises(AssertionError, match="no matching DM"):
+        await server.wait_for_dm(STRANGER, lambda m: m.content == "something else", 0.2)

@@ -116,12 +116,18 @@ class BotWorld:
         return str(reply.components[0]["components"][0]["url"])
 
     async def link(self, user: int, spotify_user: str) -> Message:
-        """/link, then what the member's browser does with the button: consent, redirect, callback."""
+        """/link, then what the member's browser does with the button: consent, redirect, callback;
+        done once the reply says so and the DM naming the Spotify account arrived."""
         url = await self.link_url(user)
         async with browser_session() as session:
             page = await walk_link_flow(session, url, spotify_user=spotify_user)
         assert page.status == 200, page.text
-        return await self.link_records[user].wait_for(lambda m: "Linked to the Spotify account" in (m.content or ""), 10)
+        reply = await self.link_records[user].wait_for(lambda m: "Linked to the Spotify account" in (m.content or ""), 10)
+        if user in self.discord.closed_dms:
+            return reply
+        # Opening DM channels is rate-limited (10 per 10 s): many members linking at once wait.
+        await self.discord.wait_for_dm(user, lambda m: "now linked to the Spotify account" in (m.content or ""), 60)
+        return reply
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -26,7 +26,7 @@ async def test_a_link_is_announced_by_dm_naming_the_spotify_account(world: BotWo
     await world.start_bot()
     await world.link(ALICE, "member3")
     account = world.spotify.users["member3"]
-    dm = world.discord.dms[ALICE][-1].content or ""
+    dm = (await world.discord.wait_for_dm(ALICE, lambda m: "now linked" in (m.content or ""))).content or ""
     assert f"**{account.display_name}**" in dm and account.account_id in dm and "/unlink" in dm
 
 
@@ -54,7 +54,8 @@ async def test_a_forwarded_consent_url_links_nothing_and_tells_the_member(world:
         linked = await on_spotify(members_browser, consent_url, spotify_user="member3")
     assert linked.status == 200
     await world.link_records[ALICE].wait_for(lambda m: "Linked to the Spotify account" in (m.content or ""), 10)
-    assert world.spotify.users["member3"].account_id in (world.discord.dms[ALICE][-1].content or "")
+    dm = await world.discord.wait_for_dm(ALICE, lambda m: "now linked" in (m.content or ""))
+    assert world.spotify.users["member3"].account_id in (dm.content or "")
 
 
 # --- with Discord OAuth2 configured ---------------------------------------------------------------

@@ -7,7 +7,7 @@ import asyncio
 from datetime import timedelta
 
 from storage.records import Run
-from tests.discord_standin import InteractionRecord
+from tests.discord_standin import InteractionRecord, Message
 from tests.e2e.conftest import GUILD, MEMBER_SONGS, BotWorld
 
 MEMBER = 100_000_000_000_004_001
@@ -36,8 +36,7 @@ async def test_a_sort_that_outlives_its_reply_sends_the_result_by_dm(world: BotW
     """After the token expired, the result (embed and chart) arrives by DM and the run says so."""
     record = await sort_past_its_token(world)
     world.spotify.latency_s = 0
-    await dm_arrived(world, MEMBER)
-    dm = world.discord.dms[MEMBER][-1]
+    dm = await dm_arrived(world, MEMBER)
     assert dm.embeds[0]["title"] == SORTED_ALL and any(name == "genre-mix.png" for name, _ in dm.attachments)
     assert "reply in the server had expired" in (dm.content or "")
     await one_refused_edit(world, record)
@@ -49,8 +48,7 @@ async def test_an_error_after_the_reply_expired_reaches_the_member_by_dm(world: 
     """A sort that fails after its token expired tells the member by DM, not in a dead reply."""
     record = await sort_past_its_token(world)
     world.spotify.inject(503, 60)
-    await dm_arrived(world, MEMBER)
-    assert "Spotify isn't answering" in (world.discord.dms[MEMBER][-1].content or "")
+    assert "Spotify isn't answering" in ((await dm_arrived(world, MEMBER)).content or "")
     await one_refused_edit(world, record)
 
 
@@ -96,9 +94,7 @@ async def dm_outcome_recorded(world: BotWorld, member: int, timeout: float = 60)
         await asyncio.sleep(0.05)
 
 
-async def dm_arrived(world: BotWorld, member: int, timeout: float = 60) -> None:
-    """Returns once the member has a DM (polled: the stand-in has no event for DMs)."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not world.discord.dms.get(member):
-        assert asyncio.get_running_loop().time() < deadline, "no DM arrived"
-        await asyncio.sleep(0.05)
+async def dm_arrived(world: BotWorld, member: int, timeout: float = 60) -> Message:
+    """The member's first DM other than the one announcing their link."""
+    return await world.discord.wait_for_dm(member, lambda m: "now linked to the Spotify account" not in (m.content or ""),
+                                           timeout)

@@ -17,6 +17,7 @@ async def test_a_weekly_refresh_during_a_running_sort_is_retried_at_the_next_tic
     """Due during a /sort: no DM, still due, one postponement recorded; the next tick refreshes."""
     await world.start_bot()
     await world.link(MEMBER, "member0")
+    dms_before = list(world.discord.dms[MEMBER])  # the DM naming the linked Spotify account
     await world.final(await world.command(
         "schedule", {"weekday": "monday", "hour": 9, "timezone": "UTC"}, user=MEMBER, sub="set"))
     schedule = await world.services.weekly_refresh.schedule(MEMBER)
@@ -28,7 +29,7 @@ async def test_a_weekly_refresh_during_a_running_sort_is_retried_at_the_next_tic
 
     assert await world.weekly_refresh.run_due() == 1
     assert await world.weekly_refresh.run_due() == 1  # a second tick during the same sort
-    assert MEMBER not in world.discord.dms, "no DM about the running sort"
+    assert world.discord.dms[MEMBER] == dms_before, "no DM about the running sort"
     still = await world.services.weekly_refresh.schedule(MEMBER)
     assert still is not None and still.next_run == schedule.next_run, "the refresh is still due"
     runs = await world.services.sorting.recent_runs(MEMBER)
