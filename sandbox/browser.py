@@ -1,6 +1,7 @@
 """A scripted member's browser, for the demo and the tests: open the app's authorize URL, click
 "Agree" (or "Cancel") when Spotify shows the consent page (always, with `show_dialog=true`), and
-follow the redirect back to the app's callback."""
+follow the redirect back to the app's callback. `approve_blocking` is the same click for
+blocking code (spotipy-level tests), stopping at the redirect."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from html.parser import HTMLParser
 from urllib.parse import urljoin
 
 import aiohttp
+import requests
 
 
 class _ConsentForm(HTMLParser):
@@ -51,3 +53,19 @@ async def _decide(session: aiohttp.ClientSession, authorize_url: str, decision: 
     if not follow:
         return response
     return await session.get(response.headers["Location"])
+
+
+def approve_blocking(authorize_url: str, *, timeout: float = 10) -> str:
+    """As `approve` with follow=False, for blocking callers: the redirect URI with the code."""
+    with requests.Session() as session:
+        response = session.get(authorize_url, allow_redirects=False, timeout=timeout)
+        if response.status_code == 200:
+            form = _ConsentForm()
+            form.feed(response.text)
+            if not form.found:
+                raise RuntimeError("the authorize URL answered a page without a consent form")
+            response = session.post(urljoin(authorize_url, "/authorize"), data={**form.fields, "decision": "approve"},
+                                    allow_redirects=False, timeout=timeout)
+        if response.status_code != 302:
+            raise RuntimeError(f"Spotify's sandbox refused the authorisation: HTTP {response.status_code} {response.text}")
+        return response.headers["Location"]

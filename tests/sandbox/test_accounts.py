@@ -175,3 +175,13 @@ def test_a_lapsed_owner_premium_refuses_every_web_api_call_but_not_tokens(sandbo
         assert refused.value.msg.endswith("Active premium subscription required for the owner of the app")
     sandbox.state.owner_premium = True
     assert client.me()["id"] == "alice"
+
+
+def test_the_blocking_scripted_browser_clicks_agree_too(sandbox: Sandbox) -> None:
+    """`sandbox.browser.approve_blocking` gets past the always-shown consent page without a loop."""
+    from sandbox.browser import approve_blocking
+
+    query = parse_qs(urlparse(approve_blocking(sandbox.authorize_url(user="bob", show_dialog="true"))).query)
+    access_token = sandbox.oauth().get_access_token(query["code"][0], as_dict=False, check_cache=False)
+    user = sandbox.state.user_for_token(access_token)
+    assert user is not None and user.id == "bob"

@@ -10,12 +10,12 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-import requests
 
 from bot.spotify.app import SpotifyApp
 from bot.spotify.client import SpotifyUserClient
 from bot.spotify.gate import RequestBudget, SpotifyGate
 from bot.spotify.retry import RetryPolicy
+from sandbox.browser import approve_blocking
 from sandbox.library import synthetic_library
 from sandbox.server import SandboxThread
 from sandbox.state import SandboxState
@@ -64,11 +64,8 @@ class SpotifyWorld:
         if scopes is not None:
             self.app.scopes = tuple(scopes)  # an instance attribute shadows the class's SCOPES
         try:
-            response = requests.get(
-                self.app.authorize_url("state-123") + f"&sandbox_user={user_id}", allow_redirects=False, timeout=10
-            )
-            assert response.status_code == 302
-            query = parse_qs(urlparse(response.headers["Location"]).query)
+            redirect = approve_blocking(self.app.authorize_url("state-123") + f"&sandbox_user={user_id}")
+            query = parse_qs(urlparse(redirect).query)
             assert query["state"] == ["state-123"]
             return self.app.exchange_code(query["code"][0])
         finally:

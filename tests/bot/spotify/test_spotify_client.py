@@ -17,6 +17,7 @@ from bot.spotify.errors import (
 from bot.spotify.library_sync import fetch_liked_songs
 from bot.spotify.own_playlists import PlaylistSlot
 from bot.spotify.playlist_sync import write_playlist
+from sandbox.browser import approve_blocking
 from sandbox.library import synthetic_library
 from tests.bot.spotify.conftest import SpotifyWorld
 
@@ -33,10 +34,8 @@ def test_link_reads_the_profile_with_its_stable_account_id(spotify_world: Spotif
 
 def test_a_code_is_good_for_one_exchange_only(spotify_world: SpotifyWorld) -> None:
     """Exchanging the same authorisation code twice means linking again."""
-    import requests
-
-    response = requests.get(spotify_world.app.authorize_url("s"), allow_redirects=False, timeout=10)
-    code = response.headers["Location"].split("code=")[1].split("&")[0]
+    redirect = approve_blocking(spotify_world.app.authorize_url("s"))
+    code = redirect.split("code=")[1].split("&")[0]
     spotify_world.app.exchange_code(code)
     with pytest.raises(NeedsRelink):
         spotify_world.app.exchange_code(code)
