@@ -17,6 +17,7 @@ from bot.services.playlist_plan import SortOptions
 from bot.services.root import Services
 from bot.services.sorting import SortProgress
 from bot.spotify.errors import NeedsRelink
+from sandbox.browser import approve
 from storage.records import LinkStatus, RunStatus
 from tests.bot.conftest import ALICE_SONGS, World
 
@@ -192,8 +193,9 @@ async def older_releases_token(world: World, spotify_user: str) -> dict[str, Any
     app.scopes = ("user-library-read", "playlist-modify-private")  # shadows this release's SCOPES
     try:
         url = app.authorize_url("older-release") + f"&sandbox_user={spotify_user}"
-        async with aiohttp.ClientSession() as session, session.get(url, allow_redirects=False) as response:
-            code = parse_qs(urlparse(response.headers["Location"]).query)["code"][0]
+        async with aiohttp.ClientSession() as session:
+            redirect = await approve(session, url, follow=False)  # the consent page is always shown
+            code = parse_qs(urlparse(redirect.headers["Location"]).query)["code"][0]
         return await asyncio.to_thread(app.exchange_code, code)
     finally:
         del app.scopes

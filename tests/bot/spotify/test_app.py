@@ -12,10 +12,10 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-import requests
 
 from bot.spotify.app import SCOPES, SpotifyApp
 from bot.spotify.errors import NeedsRelink
+from sandbox.browser import approve_blocking
 from tests.bot.spotify.conftest import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, SpotifyWorld
 
 REPO = Path(__file__).resolve().parents[3]
@@ -42,8 +42,8 @@ def token_with_scopes(world: SpotifyWorld, scopes: tuple[str, ...], user: str = 
     older = SpotifyApp(CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, api_base=f"{world.base_url}/v1",
                        accounts_base=world.base_url)
     older.scopes = scopes
-    response = requests.get(older.authorize_url("s") + f"&sandbox_user={user}", allow_redirects=False, timeout=10)
-    code = parse_qs(urlparse(response.headers["Location"]).query)["code"][0]
+    redirect = approve_blocking(older.authorize_url("s") + f"&sandbox_user={user}")
+    code = parse_qs(urlparse(redirect).query)["code"][0]
     token = older.exchange_code(code)
     older.close()
     assert set(token["scope"].split()) == set(scopes)
