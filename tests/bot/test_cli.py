@@ -302,7 +302,8 @@ async def test_run_logs_in_without_voice_warnings_and_stops_on_ctrl_c(
     discord_service = DiscordStandIn()
     await discord_service.start()
     env = run_env(clean_env, tmp_path, DISCORD_TOKEN=discord_service.token, DISCORD_API_BASE=discord_service.api_base,
-                  DISCORD_GATEWAY_URL=discord_service.gateway_url, WEB_PORT=str(unused_tcp_port))
+                  DISCORD_GATEWAY_URL=discord_service.gateway_url, WEB_PORT=str(unused_tcp_port),
+                  PYTHONFAULTHANDLER="1")  # a run that hangs dumps every thread's stack on SIGABRT
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "genrebot_cli", "run", env=env, cwd=tmp_path,
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
@@ -319,10 +320,15 @@ async def test_run_logs_in_without_voice_warnings_and_stops_on_ctrl_c(
             process.send_signal(signal.SIGINT)
         try:
             _, rest = await asyncio.wait_for(process.communicate(), 120)
-        except TimeoutError:  # never leave a bot running behind a failed test
-            process.kill()
+        except TimeoutError:  # never leave a bot running behind a failed test; say where it hung
+            process.send_signal(signal.SIGABRT)
+            try:
+                _, dump = await asyncio.wait_for(process.communicate(), 30)
+            except TimeoutError:
+                process.kill()
+                dump = b"(no stack dump within 30 s)"
             await process.wait()
-            raise AssertionError("genrebot run did not stop on Ctrl-C") from None
+            raise AssertionError("genrebot run did not stop on Ctrl-C; where it was:\n" + dump.decode()[-6000:]) from None
         finally:
             await discord_service.stop()
     stderr = "".join(lines) + rest.decode()
