@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from discord import app_commands
 
 from bot.services.errors import ServiceError
-from bot.services.playlist_plan import Level, NamedEntry, entries, resolve_pick, shorten, split_genres
+from bot.services.genre_names import Level, NamedEntry, entries, resolve_pick, shorten, split_genres
 from bot.services.sources import (
     MemberPlaylists,
     SourceService,

@@ -167,7 +167,8 @@ def _sort_csv(args: argparse.Namespace) -> int:
     """Classify an export's rows and write them back out, one file per playlist, in the export's own columns."""
     import numpy as np
 
-    from bot.services.playlist_plan import plan_playlists, playlist_name
+    from bot.services.genre_names import playlist_name
+    from bot.services.playlist_plan import plan_playlists
     from cli_errors import readable_file
     from cli_output import check_replaceable, sort_run_in, staged_directory
     from training.cli import classified_file_or_refuse, classifier_or_refuse
@@ -207,13 +208,8 @@ def _sort_csv(args: argparse.Namespace) -> int:
 def sort_options(args: argparse.Namespace, taxonomy: Taxonomy) -> SortOptions:
     """The playlists `sort` makes, as `/sort` takes them: --genres resolved against the model's
     taxonomy (an unknown name is one line with the closest names)."""
-    from bot.services.playlist_plan import (
-        SortOptions,
-        UnknownGenre,
-        parse_level,
-        resolve_genres,
-        split_genres,
-    )
+    from bot.services.genre_names import UnknownGenre, parse_level, resolve_genres, split_genres
+    from bot.services.playlist_plan import SortOptions
     from cli_errors import UsageError
 
     level = parse_level(args.level)

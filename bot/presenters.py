@@ -17,8 +17,8 @@ import discord
 from discord import app_commands
 
 from bot.services.errors import ServiceError
+from bot.services.genre_names import UnknownGenre, genre_label, shorten
 from bot.services.linking import LinkedAccount
-from bot.services.playlist_plan import UnknownGenre, genre_label, shorten
 from bot.services.sorting import SortProgress, SortReport
 from bot.services.weekly_refresh import WEEKDAYS, InvalidSchedule, SourceFailure
 from bot.spotify.client import SKIPPED_EPISODE, SKIPPED_LOCAL, SKIPPED_UNAVAILABLE

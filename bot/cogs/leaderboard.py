@@ -15,7 +15,7 @@ from discord.ext import commands
 from bot import presenters
 from bot.choices import genre_choices
 from bot.services import charts
-from bot.services.playlist_plan import parse_level
+from bot.services.genre_names import parse_level
 
 if TYPE_CHECKING:
     from bot.discord_bot import GenreBot

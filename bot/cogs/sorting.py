@@ -16,7 +16,8 @@ from bot.choices import genre_choices, source_choices
 from bot.replies import InteractionReply, send_dm
 from bot.services import charts
 from bot.services.errors import AlreadyRunning
-from bot.services.playlist_plan import Level, SortOptions, parse_level, resolve_genres, split_genres
+from bot.services.genre_names import Level, parse_level, resolve_genres, split_genres
+from bot.services.playlist_plan import SortOptions
 from bot.services.sorting import SortProgress, SortReport
 from music import SortSource
 

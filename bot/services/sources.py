@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from bot.services.errors import SourceRefused, UnknownSource
+from bot.services.genre_names import PLAYLIST_NAME_SUFFIX
 from bot.services.linking import LinkService
-from bot.services.playlist_plan import PLAYLIST_NAME_SUFFIX
 from bot.spotify.app import COLLABORATIVE_SCOPE
 from bot.spotify.client import PlaylistSummary, SpotifyUserClient
 from bot.spotify.errors import PlaylistNotReadable

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 
-from bot.services.playlist_plan import Level, Pick, UnknownGenre, closest_names, resolve_pick
+from bot.services.genre_names import Level, Pick, UnknownGenre, closest_names, resolve_pick
 from classifier import Taxonomy
 from storage import Database
 from storage.records import GenreCount, MemberGenreCount

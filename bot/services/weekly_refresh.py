@@ -20,7 +20,8 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from bot.services.errors import AlreadyRunning
-from bot.services.playlist_plan import SortOptions, parse_level
+from bot.services.genre_names import parse_level
+from bot.services.playlist_plan import SortOptions
 from bot.services.sorting import SortReport, SortService
 from bot.services.sources import LIKED_SONGS_NAMES, playlist_id_in
 from bot.spotify.errors import PlaylistNotFound, PlaylistNotReadable, SpotifyQuotaExceeded

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.services.playlist_plan import playlist_name, resolve_pick
+from bot.services.genre_names import playlist_name, resolve_pick
 from classifier import Classifier
 from sandbox.library import demo_library, demo_playlist_songs, demo_songs
 

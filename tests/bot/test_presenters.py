@@ -17,7 +17,7 @@ from bot.presenters import (
     weekly_summary,
 )
 from bot.services.errors import AlreadyRunning, NotLinked, SourceRefused, UnknownSource
-from bot.services.playlist_plan import UnknownGenre
+from bot.services.genre_names import UnknownGenre
 from bot.services.sorting import PlaylistOutcome, SortReport
 from bot.services.weekly_refresh import InvalidSchedule
 from bot.spotify.client import SKIPPED_EPISODE, SKIPPED_LOCAL

@@ -20,8 +20,9 @@ from datetime import UTC, datetime
 from bot.services import charts
 from bot.services.audio_features import AudioFeatures
 from bot.services.errors import AlreadyRunning, LinkEnded
+from bot.services.genre_names import LEVELS, shorten
 from bot.services.linking import LinkService
-from bot.services.playlist_plan import LEVELS, SortOptions, plan_playlists, shorten
+from bot.services.playlist_plan import SortOptions, plan_playlists
 from bot.services.sorting.classifying import LibraryClassifier
 from bot.services.sorting.reading import LibraryRead, LikedSongsReader, PlaylistReader
 from bot.services.sorting.report import (

@@ -22,7 +22,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.services.playlist_plan import PlaylistPlan, playlist_name, shorten
+from bot.services.genre_names import playlist_name, shorten
+from bot.services.playlist_plan import PlaylistPlan
 from bot.services.sorting.report import PlaylistOutcome, ReportProgress, SortProgress
 from bot.spotify.client import PlaylistRef, SpotifyUserClient
 from bot.spotify.own_playlists import (

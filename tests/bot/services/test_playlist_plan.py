@@ -5,18 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bot.services.playlist_plan import (
-    SongGenres,
-    SortOptions,
+from bot.services.genre_names import (
     UnknownGenre,
     key_label,
     parse_level,
     pick_of_key,
-    plan_playlists,
     playlist_name,
     resolve_genres,
     split_genres,
 )
+from bot.services.playlist_plan import SongGenres, SortOptions, plan_playlists
 from classifier import Classifier, Taxonomy
 from sandbox.library import synthetic_library
 

@@ -12,7 +12,8 @@ import pytest
 
 from bot.services.audio_features import UNAVAILABLE_STATE
 from bot.services.errors import AlreadyRunning, NotLinked
-from bot.services.playlist_plan import PlaylistPlan, SongGenres, SortOptions, playlist_name, resolve_genres
+from bot.services.genre_names import playlist_name, resolve_genres
+from bot.services.playlist_plan import PlaylistPlan, SongGenres, SortOptions
 from bot.services.sorting import SortProgress
 from bot.services.sorting.classifying import CLASSIFY_CHUNK
 from bot.spotify.client import SKIPPED_LOCAL
