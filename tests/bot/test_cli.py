@@ -306,7 +306,10 @@ async def test_run_logs_in_without_voice_warnings_and_stops_on_ctrl_c(
                   PYTHONFAULTHANDLER="1")  # a run that hangs dumps every thread's stack on SIGABRT
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "genrebot_cli", "run", env=env, cwd=tmp_path,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        # Ctrl-C as a terminal delivers it, whoever started pytest: a test run launched in the
+        # background by a non-interactive shell (or under nohup) inherits SIGINT ignored.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     assert process.stderr is not None
     lines: list[str] = []
     try:
