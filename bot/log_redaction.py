@@ -3,10 +3,11 @@
 At DEBUG, discord.py logs gateway payloads and HTTP routes (interaction tokens ride in
 INTERACTION_CREATE and in every webhook URL), aiosqlite logs every SQL statement with its
 parameters (encrypted tokens, OAuth states), spotipy logs request headers and bodies (the client
-secret, bearer tokens). Those loggers are capped at INFO, as spotipy's always was; and the one
-handler genrebot installs redacts whatever still looks like a secret: the configured secrets
-themselves, tokens in webhook and interaction URLs, token-like JSON fields, and credentials
-after Bot/Bearer/Basic.
+secret, bearer tokens). Those loggers are capped at INFO, and spotipy is silenced: its ERROR line
+repeats, with the request's whole URL, a failure our Spotify client raises as a typed error and
+reports in words (the expected 403 on /audio-features, say). The one handler genrebot installs
+redacts whatever still looks like a secret: the configured secrets themselves, tokens in webhook
+and interaction URLs, token-like JSON fields, and credentials after Bot/Bearer/Basic.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from collections.abc import Iterable
 from typing import TextIO
 
 CAPPED_LOGGERS = (
-    "spotipy", "urllib3", "aiosqlite", "discord.gateway", "discord.http", "discord.webhook", "discord.state",
+    "urllib3", "aiosqlite", "discord.gateway", "discord.http", "discord.webhook", "discord.state",
 )
+SILENCED_LOGGERS = ("spotipy",)
 REDACTED = "[redacted]"
 _PATTERNS = (
     (re.compile(r"(/(?:webhooks|interactions)/\d+/)[^/\s?\"']+"), rf"\1{REDACTED}"),
@@ -57,7 +59,7 @@ class RedactSecrets(logging.Filter):
 
 
 def install_log_handler(level: str, *, secrets: Iterable[str] = (), stream: TextIO | None = None) -> logging.Handler:
-    """One redacting handler on the root logger at `level`, with the chatty loggers capped at INFO."""
+    """One redacting handler on the root logger at `level`, the chatty loggers capped at INFO, spotipy silenced."""
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(logging.Formatter(FORMAT))
     handler.addFilter(RedactSecrets(secrets))
@@ -67,4 +69,6 @@ def install_log_handler(level: str, *, secrets: Iterable[str] = (), stream: Text
     floor = max(logging.INFO, root.level)
     for name in CAPPED_LOGGERS:
         logging.getLogger(name).setLevel(floor)
+    for name in SILENCED_LOGGERS:
+        logging.getLogger(name).setLevel(logging.CRITICAL)
     return handler

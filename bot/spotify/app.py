@@ -9,7 +9,6 @@ through genrebot's own fault policy (`bot.spotify.retry`) instead.
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Iterable
 from typing import Any
@@ -23,10 +22,6 @@ from bot.spotify.client import SpotifyUserClient, granted_scopes
 from bot.spotify.errors import NeedsRelink
 from bot.spotify.gate import SpotifyGate
 from bot.spotify.retry import RetryPolicy, call_with_policy
-
-# spotipy logs request headers and bodies (client secret, bearer tokens) at DEBUG and every HTTP
-# error with its full URL at ERROR; our client reports each failure as a typed error instead.
-logging.getLogger("spotipy").setLevel(logging.CRITICAL)
 
 # What a member approves when they link. `playlist-read-collaborative` (issue #16) lets
 # `GET /me/playlists` list the playlists they collaborate on, so `/sort source:` can offer them.

@@ -91,6 +91,15 @@ def test_demo_prints_what_the_member_would_see_and_its_progress(clean_env: dict[
     assert f"Read {DEMO_SONGS} of {DEMO_SONGS} liked songs" in result.stderr
 
 
+def test_demo_logs_no_error_for_the_audio_features_it_is_expected_to_be_refused(
+        clean_env: dict[str, str], demo_data: Path) -> None:
+    """The demo app gets no audio features, as a 2026 app: said once in words, not as spotipy's ERROR line."""
+    result = genrebot("demo", "--data-dir", str(demo_data), env=clean_env, cwd=demo_data.parent)
+    assert result.returncode == 0, result.stderr
+    assert "Spotify refuses /audio-features to this app" in result.stderr
+    assert " ERROR " not in result.stderr and "HTTP Error" not in result.stderr, result.stderr
+
+
 def copy_of_checkout(tmp_path: Path) -> Path:
     """A second clone of this repository (its code, not its .venv or history)."""
     import shutil

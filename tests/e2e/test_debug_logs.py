@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import logging
 
-from bot.log_redaction import CAPPED_LOGGERS, install_log_handler
+from bot.log_redaction import CAPPED_LOGGERS, SILENCED_LOGGERS, install_log_handler
 from tests.e2e.conftest import CLIENT_SECRET, BotWorld
 
 MEMBER = 100_000_000_000_006_001
@@ -15,7 +15,7 @@ async def test_debug_logs_through_real_interactions_carry_no_secrets(world: BotW
     """/link, a dry-run /sort and /genres at DEBUG: no interaction token or secret in the output."""
     stream = io.StringIO()
     root = logging.getLogger()
-    saved = root.level, {name: logging.getLogger(name).level for name in (*CAPPED_LOGGERS, "discord")}
+    saved = root.level, {name: logging.getLogger(name).level for name in (*CAPPED_LOGGERS, *SILENCED_LOGGERS, "discord")}
     logging.getLogger("discord").setLevel(logging.NOTSET)
     handler = install_log_handler("DEBUG", secrets=world.settings.secret_values(), stream=stream)
     try:
