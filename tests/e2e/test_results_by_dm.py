@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+from bot.presenters import LATE_RESULT_NOTE
 from storage.records import Run
 from tests.discord_standin import InteractionRecord, Message
 from tests.e2e.conftest import GUILD, MEMBER_SONGS, BotWorld
@@ -98,3 +99,20 @@ async def dm_arrived(world: BotWorld, member: int, timeout: float = 60) -> Messa
     """The member's first DM other than the one announcing their link."""
     return await world.discord.wait_for_dm(member, lambda m: "now linked to the Spotify account" not in (m.content or ""),
                                            timeout)
+
+
+async def test_a_result_due_in_the_tokens_last_minute_goes_by_dm_without_trying_the_reply(world: BotWorld) -> None:
+    """With under a minute of the token left, the bot edits nothing (an edit may land too late) and DMs the result."""
+    await world.start_bot()
+    await world.link(MEMBER, "member0")
+    started_earlier = 14 * 60 + 30  # the interaction's snowflake says it was created 14.5 minutes ago
+    world.discord.advance(-started_earlier)
+    record = await world.command("sort", user=MEMBER)
+    await record.wait_acknowledged()
+    world.discord.advance(started_earlier)  # back to now: the token has 30 s left, and Discord would still take an edit
+    dm = await dm_arrived(world, MEMBER)
+    assert dm.embeds[0]["title"] == SORTED_ALL and LATE_RESULT_NOTE in (dm.content or "")
+    assert [m.kind for m in record.responses if m.kind != "callback"] == [] and record.rejected == []
+    assert world.discord.take_violations() == []
+    run = await dm_outcome_recorded(world, MEMBER)
+    assert run.dm_status == "sent"
