@@ -228,7 +228,8 @@ def song_genres(decided: Decided, taxonomy: Taxonomy) -> SongGenres:
 
     return SongGenres.from_decisions(
         [str(row) for row in range(len(decided.family))], decided.family, decided.family_confidence, decided.genre,
-        decided.genre_confidence, decided.family_probabilities, decided.second_genre, decided.second_genre_confidence)
+        decided.genre_confidence, decided.second_family, decided.second_family_confidence, decided.second_genre,
+        decided.second_genre_confidence)
 
 ALL_WITH_GENRES = "all-with-genres.csv"
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,10 +20,9 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from classifier import Classifier, Prediction
+from classifier import Classifier
 from classifier.library import library_keys, pooled_chunks
 from cli_output import neutralise_formula_cells
-from music import PredictionLike
 from training.data import LoadedRows, count_rows, iter_rows
 
 CHUNK_ROWS = 10_000
@@ -40,7 +39,8 @@ class Decided:
     family_confidence: np.ndarray
     genre: np.ndarray  # index into classifier.genres, always a child of the family
     genre_confidence: np.ndarray
-    family_probabilities: np.ndarray  # [rows, families] float32, for `multi`'s second family
+    second_family: np.ndarray  # the most probable family after `family`, for `multi`
+    second_family_confidence: np.ndarray
     second_genre: np.ndarray  # the most probable genre after `genre` (any family), for `multi` by genre
     second_genre_confidence: np.ndarray
 
@@ -48,7 +48,8 @@ class Decided:
     def join(cls, parts: list[Decided]) -> Decided:
         return cls(*(np.concatenate([getattr(p, name) for p in parts]) if parts else np.zeros(0)
                      for name in ("family", "family_confidence", "genre", "genre_confidence",
-                                  "family_probabilities", "second_genre", "second_genre_confidence")))
+                                  "second_family", "second_family_confidence", "second_genre",
+                                  "second_genre_confidence")))
 
 
 @dataclass
@@ -82,37 +83,6 @@ class ClassifiedFile:
             names[2]: genres[decided.genre[rows]],
             names[3]: decided.genre_confidence[rows].astype(np.float64),
         }, index=frame.index)
-
-    def prediction(self, row: int) -> Prediction:
-        decided, families = self.decided, self.classifier.families
-        return Prediction(families[int(decided.family[row])], float(decided.family_confidence[row]),
-                          self.classifier.genres[int(decided.genre[row])], float(decided.genre_confidence[row]),
-                          dict(zip(families, np.round(decided.family_probabilities[row].astype(np.float64), 6).tolist(),
-                                   strict=True)))
-
-    def predictions_by_row(self) -> Mapping[str, PredictionLike]:
-        """Row number (as a string) -> its prediction, built when asked for: what playlist planning reads."""
-        return _PredictionsByRow(self)
-
-
-class _PredictionsByRow(Mapping[str, PredictionLike]):
-    def __init__(self, classified: ClassifiedFile) -> None:
-        self.classified = classified
-
-    def __getitem__(self, key: str) -> PredictionLike:
-        try:
-            row = int(key)
-        except ValueError:
-            raise KeyError(key) from None
-        if not 0 <= row < len(self.classified):
-            raise KeyError(key)
-        return self.classified.prediction(row)
-
-    def __iter__(self) -> Iterator[str]:
-        return (str(row) for row in range(len(self.classified)))
-
-    def __len__(self) -> int:
-        return len(self.classified)
 
 
 def classify_file(path: Path, classifier: Classifier, *, library: bool = False, progress: bool = True) -> ClassifiedFile:
@@ -180,12 +150,18 @@ class RowsInPlace:
 def _decide(classifier: Classifier, probabilities: np.ndarray) -> Decided:
     d = classifier.decide(probabilities)
     rows = np.arange(len(probabilities))
+    other_families = np.array(d.family_probabilities, dtype=np.float32)
+    other_families[rows, d.family] = -1.0
+    second_family = other_families.argmax(axis=1) if other_families.shape[1] > 1 else d.family
+    second_family_confidence = (d.family_probabilities[rows, second_family] if other_families.shape[1] > 1
+                                else np.zeros(len(rows)))
     others = np.array(probabilities, dtype=np.float32)
     others[rows, d.genre] = -1.0
     second = others.argmax(axis=1) if others.shape[1] > 1 else d.genre
     return Decided(d.family.astype(np.int32), d.family_confidence.astype(np.float32), d.genre.astype(np.int32),
-                   d.genre_confidence.astype(np.float32), d.family_probabilities.astype(np.float32),
-                   second.astype(np.int32), np.asarray(probabilities, dtype=np.float32)[rows, second])
+                   d.genre_confidence.astype(np.float32), second_family.astype(np.int32),
+                   second_family_confidence.astype(np.float32), second.astype(np.int32),
+                   np.asarray(probabilities, dtype=np.float32)[rows, second])
 
 
 def write_csv(path: Path, frame: pd.DataFrame, *, decimals: int, quote_all: bool = False, append: bool = False) -> None:

@@ -100,22 +100,14 @@ class SongGenres:
     @classmethod
     def from_decisions(
         cls, track_ids: Sequence[str], family: np.ndarray, family_confidence: np.ndarray, genre: np.ndarray,
-        genre_confidence: np.ndarray, family_probabilities: np.ndarray, second_genre: np.ndarray,
-        second_genre_confidence: np.ndarray,
+        genre_confidence: np.ndarray, second_family: np.ndarray, second_family_confidence: np.ndarray,
+        second_genre: np.ndarray, second_genre_confidence: np.ndarray,
     ) -> SongGenres:
-        """From decisions already made (a huge CSV keeps no probabilities per genre): the runner-up
-        family is the most probable family other than `family`, as in `decide`."""
-        rows = np.arange(len(track_ids))
-        if family_probabilities.ndim == 2 and family_probabilities.shape[1] > 1 and len(rows):
-            others = np.array(family_probabilities, dtype=np.float32)
-            others[rows, family] = -1.0
-            second_family = others.argmax(axis=1)
-            second_family_confidence = np.asarray(family_probabilities, dtype=np.float32)[rows, second_family]
-        else:
-            second_family, second_family_confidence = np.asarray(family), np.zeros(len(rows), dtype=np.float32)
-        return cls(list(track_ids), np.asarray(family), np.asarray(family_confidence), np.asarray(genre),
-                   np.asarray(genre_confidence), second_family, second_family_confidence, np.asarray(second_genre),
-                   np.asarray(second_genre_confidence))
+        """From decisions already made, runner-ups included (a huge CSV keeps no probabilities per
+        genre or family: a few numbers per row)."""
+        return cls(list(track_ids), *(np.asarray(a) for a in (
+            family, family_confidence, genre, genre_confidence, second_family, second_family_confidence,
+            second_genre, second_genre_confidence)))
 
     def __len__(self) -> int:
         return len(self.track_ids)

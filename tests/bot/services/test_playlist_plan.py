@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
+from bot.cli import song_genres
 from bot.services.genre_names import (
     UnknownGenre,
     key_label,
@@ -17,6 +20,9 @@ from bot.services.genre_names import (
 from bot.services.playlist_plan import SongGenres, SortOptions, plan_playlists
 from classifier import Classifier, Taxonomy
 from sandbox.library import synthetic_library
+from tests.training.layouts import exportify
+from training.data import iter_rows
+from training.predict import classify_file
 
 TAXONOMY = Taxonomy([
     {"key": "rock", "label": "Rock", "genres": [
@@ -170,6 +176,21 @@ def test_decisions_agree_with_the_classifiers() -> None:
     theirs = classifier.decide(probabilities)
     assert (ours.family == theirs.family).all() and (ours.genre == theirs.genre).all()
     assert np.allclose(ours.family_confidence, theirs.family_confidence, atol=1e-5)
+
+
+def test_a_csvs_kept_decisions_name_the_runner_ups_the_sort_would(tmp_path: Path) -> None:
+    """`sort --csv` keeps a few numbers per row, not every family's probability: the same picks and runner-ups as /sort's."""
+    classifier = Classifier.load()
+    export = exportify(tmp_path, with_audio=False)
+    [loaded] = iter_rows(export, 1_000)
+    ids = [str(row) for row in range(len(loaded.tracks))]
+    ours = SongGenres.decide(ids, classifier.genre_probabilities(loaded.tracks), classifier.taxonomy)
+    kept = song_genres(classify_file(export, classifier, progress=False).decided, classifier.taxonomy)
+    assert kept.track_ids == ours.track_ids and (ours.second_family != ours.family).all()
+    for name in ("family", "genre", "second_family", "second_genre"):
+        assert (getattr(kept, name) == getattr(ours, name)).all(), name
+    for name in ("family_confidence", "genre_confidence", "second_family_confidence", "second_genre_confidence"):
+        assert np.allclose(getattr(kept, name), getattr(ours, name), atol=1e-5), name
 
 
 def test_impossible_options_are_refused() -> None:
