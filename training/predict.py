@@ -29,6 +29,10 @@ CHUNK_ROWS = 10_000
 # Pooling works in float64 on a few temporaries per row: in smaller steps than reading, so its
 # transients stay small beside the [rows, genres] probabilities it needs whole (same result).
 POOL_ROWS = 4_096
+# A library's probabilities wait for pooling as the bot stores them (2 bytes per genre, see
+# bot/services/sorting/classifying.STORED_DTYPE): half the memory of float32, and `--library`
+# then decides exactly as /sort does.
+KEPT_DTYPE = np.dtype("<f2")
 
 
 @dataclass
@@ -87,7 +91,7 @@ class ClassifiedFile:
 
 def classify_file(path: Path, classifier: Classifier, *, library: bool = False, progress: bool = True) -> ClassifiedFile:
     """Every row of the file, classified in chunks, in input order; with `library`, pooled as one
-    library (the pooling needs every row's probabilities: they are kept, float32, until decided)."""
+    library (the pooling needs every row's probabilities: they are kept, as KEPT_DTYPE, until decided)."""
     chunks = iter_rows(path, CHUNK_ROWS)
     first = next(chunks)  # a file that cannot be used is refused here, before any progress bar
     total = count_rows(path)
@@ -104,7 +108,7 @@ def classify_file(path: Path, classifier: Classifier, *, library: bool = False, 
             columns = loaded.columns
             probabilities = classifier.genre_probabilities(loaded.tracks)
             if library:
-                kept.append(probabilities)
+                kept.append(probabilities.astype(KEPT_DTYPE))
                 artists, albums = library_keys(loaded.tracks)
                 artist_keys.append(artists)
                 album_keys.append(albums)

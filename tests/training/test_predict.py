@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
-from training.predict import RowsInPlace
+from bot.services.sorting.classifying import STORED_DTYPE
+from classifier import Classifier
+from tests.training.layouts import exportify
+from training.data import iter_rows
+from training.predict import RowsInPlace, classify_file
 
 
 def test_rows_beyond_the_expected_count_are_kept_in_order() -> None:
@@ -15,3 +21,16 @@ def test_rows_beyond_the_expected_count_are_kept_in_order() -> None:
         kept.append(block)
     assert kept.rows == 10
     assert np.array_equal(kept.array(), np.concatenate(blocks))
+
+
+def test_a_files_library_is_pooled_from_the_probabilities_the_bot_would_store(tmp_path: Path) -> None:
+    """`--library` keeps each row's probabilities as /sort stores a member's (float16) and decides as /sort would."""
+    classifier = Classifier.load()
+    export = exportify(tmp_path, with_audio=False)
+    [loaded] = iter_rows(export, 1_000)
+    stored = classifier.genre_probabilities(loaded.tracks).astype(STORED_DTYPE).astype(np.float32)
+    expected = classifier.decide(classifier.pool(loaded.tracks, stored))
+    decided = classify_file(export, classifier, library=True, progress=False).decided
+    assert (decided.family == expected.family).all() and (decided.genre == expected.genre).all()
+    assert np.allclose(decided.genre_confidence, expected.genre_confidence, atol=1e-5)
+    assert np.allclose(decided.family_confidence, expected.family_confidence, atol=1e-5)
