@@ -43,7 +43,9 @@ Switches, off by default because Spotify does it only under load, by accident or
   take effect first and only the answer is lost (5xx, dropped connection, or a hang the client
   times out on).
 - `during_liked_read(user, action, after_page=)` / `like_during_read(...)`: the library changes
-  between two Liked Songs pages; `make_unavailable(ids)` and `like_local_file(...)` put `null`
+  between two Liked Songs pages; `hold_liked_page(user, offset, until, then_status=)`: one page
+  is answered (or refused with `then_status`) only once the awaitable `until()` returns, a slow
+  page a test can see a client work around; `make_unavailable(ids)` and `like_local_file(...)` put `null`
   and local entries in pages; `add_playlist`, `follow`, `collaborate` give users playlists of
   their own, of others and shared ones, with songs, local files and episodes.
 - `owner_premium = False`: the development-mode app's owner lost Premium: tokens are still

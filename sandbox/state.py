@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -43,6 +43,15 @@ class LikedReadHook:
     user_id: str
     pages_left: int
     action: Callable[[], None]
+
+
+@dataclass(frozen=True)
+class LikedPageHold:
+    """The user's Liked Songs page at `offset` is answered only once `until()` has returned, then
+    as usual, or with `then_status` (an error in Spotify's shape) if that is set."""
+
+    until: Callable[[], Awaitable[object]]
+    then_status: int | None = None
 
 
 class SandboxState:
@@ -79,6 +88,7 @@ class SandboxState:
         self.windows: dict[str, RollingWindow] = {}  # per app, for `rate_limit`
         self.quota: list[QuotaBlock] = []
         self.liked_read_hooks: list[LikedReadHook] = []
+        self.liked_page_holds: dict[tuple[str, int], LikedPageHold] = {}
         self.requests: list[LoggedRequest] = []
         self.base_url = ""
         self.clock: Callable[[], float] = time.time
@@ -219,6 +229,24 @@ class SandboxState:
     def like_during_read(self, user_id: str, tracks: list[Track], *, after_page: int = 1) -> None:
         """Songs liked mid-read go to the top: later pages repeat songs and the oldest fall off."""
         self.during_liked_read(user_id, lambda: self.like(user_id, tracks), after_page=after_page)
+
+    def hold_liked_page(
+        self, user_id: str, offset: int, until: Callable[[], Awaitable[object]], *, then_status: int | None = None
+    ) -> None:
+        """Keep the user's Liked Songs page at `offset` waiting until `until()` returns (a page
+        Spotify is slow to serve), so a test can see what a client does meanwhile; then answer it,
+        or fail it with `then_status`. A client's retry waits too; after the release the hold is gone."""
+        with self.lock:
+            self.liked_page_holds[(user_id, offset)] = LikedPageHold(until, then_status)
+
+    def liked_page_hold(self, user_id: str, offset: int) -> LikedPageHold | None:
+        with self.lock:
+            return self.liked_page_holds.get((user_id, offset))
+
+    def release_liked_page(self, user_id: str, offset: int, hold: LikedPageHold) -> None:
+        with self.lock:
+            if self.liked_page_holds.get((user_id, offset)) is hold:
+                del self.liked_page_holds[(user_id, offset)]
 
     def liked_page_served(self, user_id: str) -> None:
         with self.lock:

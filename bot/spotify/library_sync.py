@@ -24,6 +24,8 @@ from bot.spotify.errors import LibraryChangedDuringRead
 from music import Track
 
 ProgressFn = Callable[[int, int], None]
+# Each page's songs as soon as it is read (from the reading thread), so a caller can start on them.
+PageFn = Callable[[list[tuple[Track, datetime]]], None]
 MAX_FULL_READS = 3
 
 
@@ -43,18 +45,21 @@ def fetch_liked_songs(
     concurrency: int = 8,
     progress: ProgressFn | None = None,
     executor: Executor | None = None,
+    on_page: PageFn | None = None,
 ) -> LikedSongsFetch:
     """Liked Songs newest first; only the new ones when `known_ids` is given. `executor`: a pool
-    shared by every sort in the process, so a crowd of sorts does not start a crowd of threads."""
+    shared by every sort in the process, so a crowd of sorts does not start a crowd of threads.
+    `on_page` gets each page's songs as it is read (a full read that is read again hands its
+    pages over again): a preview, since only the returned fetch says what the library is."""
     before = client.requests_made
     if known_ids:
-        new, total = _incremental(client, known_ids, progress)
+        new, total = _incremental(client, known_ids, progress, on_page)
         return LikedSongsFetch(new, total, complete=False, requests_made=client.requests_made - before)
     own_pool = executor is None
     pool = executor or ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="liked")
     try:
         for attempt in range(1, MAX_FULL_READS + 1):
-            everything, total, consistent = _full_read(client, pool, progress)
+            everything, total, consistent = _full_read(client, pool, progress, on_page)
             if consistent:
                 return LikedSongsFetch(everything, total, True, client.requests_made - before, reads=attempt)
     finally:
@@ -64,12 +69,14 @@ def fetch_liked_songs(
 
 
 def _incremental(
-    client: SpotifyUserClient, known_ids: set[str], progress: ProgressFn | None
+    client: SpotifyUserClient, known_ids: set[str], progress: ProgressFn | None, on_page: PageFn | None = None
 ) -> tuple[list[tuple[Track, datetime]], int]:
     """The songs liked since, newest first: pages until one holds a song already known."""
     page = client.liked_songs_page(0)
     total = page.total
     new = [(t, at) for t, at in page.items if t.id not in known_ids]
+    if on_page:
+        on_page(new)
     if progress:
         progress(len(page.items), total)
     seen = {t.id for t, _ in new}
@@ -79,22 +86,27 @@ def _incremental(
         offset = page.next_offset
         page = client.liked_songs_page(offset)
         total = max(total, page.total)
+        newly = len(new)
         for track, added_at in page.items:
             if track.id not in known_ids and track.id not in seen:  # a song may move onto the next page
                 seen.add(track.id)
                 new.append((track, added_at))
+        if on_page:
+            on_page(new[newly:])
         if progress:
             progress(min(offset + PAGE_SIZE, total), total)
     return new, total
 
 
 def _full_read(
-    client: SpotifyUserClient, pool: Executor, progress: ProgressFn | None
+    client: SpotifyUserClient, pool: Executor, progress: ProgressFn | None, on_page: PageFn | None = None
 ) -> tuple[list[tuple[Track, datetime]], int, bool]:
     """Every page at once; False when the library moved under the read (totals differ, or a
     song showed up on two pages)."""
     first = client.liked_songs_page(0)
     total = first.total
+    if on_page:
+        on_page(first.items)
     if progress:
         progress(len(first.items), total)
     pages: dict[int, LikedPage] = {0: first}
@@ -103,6 +115,8 @@ def _full_read(
     for offset, page in zip(offsets, pool.map(client.liked_songs_page, offsets), strict=True):
         pages[offset] = page
         read += len(page.items)
+        if on_page:
+            on_page(page.items)
         if progress:
             progress(min(read, total), total)
     everything, repeated = _in_order([pages[offset].items for offset in sorted(pages)])

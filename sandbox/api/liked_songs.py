@@ -25,6 +25,12 @@ class LikedSongsArea:
         caller.require(scopes.LIBRARY_READ)
         limit, offset = limit_offset(request)
         user = caller.user
+        hold = self.state.liked_page_hold(user.id, offset)
+        if hold is not None:
+            await hold.until()
+            self.state.release_liked_page(user.id, offset, hold)
+            if hold.then_status is not None:
+                raise ApiError(hold.then_status, f"injected {hold.then_status}")
         with self.state.lock:
             window = list(user.liked[offset : offset + limit])
             total = len(user.liked)

@@ -7,6 +7,10 @@ probabilities are blended with those of the member's other songs by the same art
 same album) and decided (`SongGenres.decide`). Classification runs in a small shared pool,
 `CLASSIFY_CHUNK` songs at a time, and pooling and deciding run there too, so a crowd of sorts
 never blocks the event loop or starves the rest.
+
+A first sort's songs are classified while Liked Songs are still being read (`ReadAhead`): each
+page is classified as it arrives, in memory, and used only if the song stored after the read is
+the very song classified; pooling waits for the whole library, as it must.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
 
 import numpy as np
 
@@ -41,12 +47,17 @@ class LibraryClassifier:
     classifier: Classifier
     classify_pool: Executor
 
+    def read_ahead(self) -> ReadAhead:
+        """Classify pages of songs while the rest of the source is read (`async with` it)."""
+        return ReadAhead(self)
+
     async def classify(
         self, track_ids: Sequence[str], report_progress: ReportProgress, *, pool: bool = True,
-        pool_with: Sequence[str] = (),
+        pool_with: Sequence[str] = (), read_ahead: ReadAhead | None = None,
     ) -> ClassifiedLibrary:
         """Families and genres for these songs; with `pool` (the default), decided as one library
-        together with the songs of `pool_with` (the member's Liked Songs when sorting a playlist)."""
+        together with the songs of `pool_with` (the member's Liked Songs when sorting a playlist).
+        `read_ahead`: what classified this read's pages as they came (its results are used)."""
         version = self.classifier.version
         wanted = list(dict.fromkeys(track_ids))
         unique = list(dict.fromkeys([*wanted, *pool_with])) if pool else wanted
@@ -55,13 +66,22 @@ class LibraryClassifier:
         stored = self._readable(await self.db.genre_probabilities.get_many(known, version))
         missing = [t for t in known if t not in stored]
         report_progress(SortProgress("classifying", 0, len(missing)))
+        early = await read_ahead.results() if read_ahead is not None else {}
+        # Only where the stored song is the one classified (a page has no audio features yet).
+        ready = {t: early[t][1] for t in missing if t in early and early[t][0] == tracks[t]}
+        if ready:
+            await self.db.genre_probabilities.save_many(version, ready)
+            stored.update(ready)
+            report_progress(SortProgress("classifying", len(ready), len(missing)))
+        rest = [t for t in missing if t not in ready]
         loop = asyncio.get_running_loop()
-        for start in range(0, len(missing), CLASSIFY_CHUNK):
-            chunk = [tracks[t] for t in missing[start : start + CLASSIFY_CHUNK]]
+        for start in range(0, len(rest), CLASSIFY_CHUNK):
+            chunk = [tracks[t] for t in rest[start : start + CLASSIFY_CHUNK]]
             fresh = await loop.run_in_executor(self.classify_pool, self._classify_chunk, chunk)
             await self.db.genre_probabilities.save_many(version, fresh)
             stored.update(fresh)
-            report_progress(SortProgress("classifying", min(start + CLASSIFY_CHUNK, len(missing)), len(missing)))
+            done = len(ready) + min(start + CLASSIFY_CHUNK, len(rest))
+            report_progress(SortProgress("classifying", done, len(missing)))
         library = [tracks[t] for t in known]
         decided = sum(1 for t in wanted if t in tracks)  # `known` starts with them, in their order
         songs = await loop.run_in_executor(self.classify_pool, self._decide, library, stored, pool, decided)
@@ -86,3 +106,63 @@ class LibraryClassifier:
             probabilities = self.classifier.pool(library, probabilities)
         ids = [track.id for track in library[:decided]]
         return SongGenres.decide(ids, probabilities[:decided], self.classifier.taxonomy)
+
+
+class ReadAhead:
+    """Classifies pages of songs while the rest of the source is still being read.
+
+    The reading thread hands over each page (`page_read`); one task classifies the pages waiting
+    (up to `CLASSIFY_CHUNK` songs together) in the shared classify pool and keeps the results in
+    memory, skipping songs this model already has stored. Nothing is stored here: the read may
+    still fail or be read again, so only `LibraryClassifier.classify`, after the read, stores.
+    """
+
+    def __init__(self, owner: LibraryClassifier) -> None:
+        self._owner = owner
+        self._loop = asyncio.get_running_loop()
+        self._pages: asyncio.Queue[list[Track] | None] = asyncio.Queue()
+        self._results: dict[str, tuple[Track, bytes]] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> ReadAhead:
+        self._task = asyncio.create_task(self._classify_pages())
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        """Stops classifying (a failed read, or results already taken)."""
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    def page_read(self, items: Sequence[tuple[Track, datetime]]) -> None:
+        """Thread-safe: the reading thread calls it with each page's songs."""
+        self._loop.call_soon_threadsafe(self._pages.put_nowait, [track for track, _ in items])
+
+    async def results(self) -> dict[str, tuple[Track, bytes]]:
+        """Each song of the pages read so far with the track classified and its stored encoding."""
+        assert self._task is not None, "use ReadAhead with async with"
+        self._pages.put_nowait(None)
+        await self._task
+        return self._results
+
+    async def _classify_pages(self) -> None:
+        while (page := await self._pages.get()) is not None:
+            batch = page
+            while len(batch) < CLASSIFY_CHUNK and not self._pages.empty():
+                more = self._pages.get_nowait()
+                if more is None:
+                    await self._classify(batch)
+                    return
+                batch = [*batch, *more]
+            await self._classify(batch)
+
+    async def _classify(self, batch: Sequence[Track]) -> None:
+        owner = self._owner
+        fresh = {track.id: track for track in batch if track.id not in self._results}
+        stored = owner._readable(await owner.db.genre_probabilities.get_many(list(fresh), owner.classifier.version))
+        todo = [track for track_id, track in fresh.items() if track_id not in stored]
+        if todo:
+            blobs = await self._loop.run_in_executor(owner.classify_pool, owner._classify_chunk, todo)
+            self._results.update((track.id, (track, blobs[track.id])) for track in todo)

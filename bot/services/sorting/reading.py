@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from bot.services.audio_features import AudioFeatures
 from bot.services.sorting.report import ReportProgress, SortProgress
 from bot.spotify.client import SpotifyUserClient
-from bot.spotify.library_sync import LikedSongsFetch, fetch_liked_songs
+from bot.spotify.library_sync import LikedSongsFetch, PageFn, fetch_liked_songs
 from bot.spotify.playlist_source import fetch_playlist
 from music import LIKED_SONGS, LikedSong, SortSource, Track
 from storage import Database
@@ -77,11 +77,13 @@ class LikedSongsReader:
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     async def read(
-        self, discord_id: int, client: SpotifyUserClient, *, incremental: bool, report_progress: ReportProgress
+        self, discord_id: int, client: SpotifyUserClient, *, incremental: bool, report_progress: ReportProgress,
+        on_page: PageFn | None = None,
     ) -> LibraryRead:
+        """`on_page` gets each page's songs as it is read (from the reading thread)."""
         known_ids = await self.db.liked.known_ids(discord_id)
         note = await self._last_full_read(discord_id)
-        on_page = _page_progress(report_progress)
+        progress = _page_progress(report_progress)
 
         async def fetch(known: set[str]) -> LikedSongsFetch:
             return await asyncio.to_thread(
@@ -89,8 +91,9 @@ class LikedSongsReader:
                 client,
                 known,
                 concurrency=self.read_concurrency,
-                progress=on_page,
+                progress=progress,
                 executor=self.read_pool,
+                on_page=on_page,
             )
 
         fetched = None

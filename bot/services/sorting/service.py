@@ -22,7 +22,7 @@ from bot.services.audio_features import AudioFeatures
 from bot.services.errors import AlreadyRunning, LinkEnded
 from bot.services.genre_names import LEVELS, shorten
 from bot.services.linking import LinkService
-from bot.services.playlist_plan import SortOptions, plan_playlists
+from bot.services.playlist_plan import PlaylistPlan, SortOptions, plan_playlists
 from bot.services.sorting.classifying import LibraryClassifier
 from bot.services.sorting.reading import LibraryRead, LikedSongsReader, PlaylistReader
 from bot.services.sorting.report import (
@@ -37,6 +37,7 @@ from bot.services.sorting.writing import PlaylistWriter
 from bot.spotify.app import COLLABORATIVE_SCOPE
 from bot.spotify.client import SpotifyUserClient
 from bot.spotify.errors import SpotifyError, SpotifyQuotaExceeded
+from bot.spotify.library_sync import PageFn
 from classifier import Classifier
 from music import LIKED_SONGS, SortSource
 from storage import Database
@@ -147,43 +148,46 @@ class SortService:
         timings: dict[str, float] = {}
         taxonomy = self.classifier.taxonomy
         async with self.linking.client(job.discord_id) as client:
-            with _timed(timings, "read"):
-                library = await self._read(job, client, report_progress)
-            source = library.source
-            with _timed(timings, "classify"):
-                # A playlist's songs are decided alongside the member's library (their Liked Songs),
-                # whose artists and albums say more about them than the playlist alone.
-                library_ids = [] if source.is_liked_songs else list(await self.db.liked.known_ids(job.discord_id))
-                classified = await self.library_classifier.classify(
-                    library.track_ids, report_progress, pool_with=library_ids
-                )
-                counts = {level: classified.songs.counts(taxonomy, level) for level in LEVELS}
-                if source.is_liked_songs:  # leaderboards count Liked Songs, the member's library
-                    await self.db.leaderboard.replace_member_counts(job.discord_id, self.classifier.version, counts)
-                plan = await asyncio.to_thread(
-                    plan_playlists, classified.songs, job.options, taxonomy, classified.unclassified
-                )
-            with _timed(timings, "write"):
-                if job.options.dry_run:
-                    outcomes = await self.writer.preview(job.discord_id, plan, library.new_ids, source)
-                else:
-                    outcomes = await self.writer.write(
-                        job.discord_id, client, plan, library.new_ids,
-                        # Liked Songs: songs may only be inserted at the top when none can have left
-                        # the library (a full read rewrites); a playlist source's refresh appends
-                        incremental=job.incremental and not (source.is_liked_songs and library.full),
-                        report_progress=report_progress,
-                        source=source,
+            # Songs are classified page by page while the rest are read; what needs the whole
+            # library (pooling, the plan) waits for the read's end.
+            async with self.library_classifier.read_ahead() as read_ahead:
+                with _timed(timings, "read"):
+                    library = await self._read(job, client, report_progress, read_ahead.page_read)
+                source = library.source
+                with _timed(timings, "classify"):
+                    # A playlist's songs are decided alongside the member's library (their Liked Songs),
+                    # whose artists and albums say more about them than the playlist alone.
+                    library_ids = [] if source.is_liked_songs else list(await self.db.liked.known_ids(job.discord_id))
+                    classified = await self.library_classifier.classify(
+                        library.track_ids, report_progress, pool_with=library_ids,
+                        read_ahead=read_ahead,
                     )
-            collaborative_hidden = not source.is_liked_songs and COLLABORATIVE_SCOPE not in client.granted_scopes
-        mix = counts["family"]
-        songs = "liked songs" if source.is_liked_songs else f"songs in {shorten(source.name, 60)}"
-        with _timed(timings, "chart"):
-            chart = await asyncio.to_thread(
+                    counts = {level: classified.songs.counts(taxonomy, level) for level in LEVELS}
+                    if source.is_liked_songs:  # leaderboards count Liked Songs, the member's library
+                        await self.db.leaderboard.replace_member_counts(
+                            job.discord_id, self.classifier.version, counts
+                        )
+                    plan = await asyncio.to_thread(
+                        plan_playlists, classified.songs, job.options, taxonomy, classified.unclassified
+                    )
+            mix = counts["family"]
+            songs = "liked songs" if source.is_liked_songs else f"songs in {shorten(source.name, 60)}"
+            # The chart is drawn while the playlists are written (it needs only the counts).
+            chart_drawn = asyncio.ensure_future(asyncio.to_thread(
                 charts.genre_mix_png,
                 {taxonomy.label(k, "family"): v for k, v in mix.items()},
                 f"Genre mix of {len(library.track_ids):,} {songs}",
-            )
+            ))
+            try:
+                with _timed(timings, "write"):
+                    outcomes = await self._write(job, client, plan, library, report_progress)
+            except BaseException:
+                chart_drawn.cancel()
+                await asyncio.gather(chart_drawn, return_exceptions=True)
+                raise
+            collaborative_hidden = not source.is_liked_songs and COLLABORATIVE_SCOPE not in client.granted_scopes
+        with _timed(timings, "chart"):  # only what drawing takes beyond the writing
+            chart = await chart_drawn
         await self.db.runs.finish(job.run_id, _succeeded(outcomes, len(library.new_ids), len(plan.unsorted)))
         report_progress(SortProgress("done", len(library.track_ids), len(library.track_ids)))
         return SortReport(
@@ -206,12 +210,31 @@ class SortService:
             collaborative_playlists_hidden=collaborative_hidden,
         )
 
-    async def _read(self, job: SortJob, client: SpotifyUserClient, report_progress: ReportProgress) -> LibraryRead:
+    async def _read(
+        self, job: SortJob, client: SpotifyUserClient, report_progress: ReportProgress, on_page: PageFn
+    ) -> LibraryRead:
         if job.source.is_liked_songs:
             return await self.reader.read(
-                job.discord_id, client, incremental=job.incremental, report_progress=report_progress
+                job.discord_id, client, incremental=job.incremental, report_progress=report_progress,
+                on_page=on_page,
             )
         return await self.playlist_reader.read(job.discord_id, client, job.source, report_progress=report_progress)
+
+    async def _write(
+        self, job: SortJob, client: SpotifyUserClient, plan: PlaylistPlan, library: LibraryRead,
+        report_progress: ReportProgress,
+    ) -> list[PlaylistOutcome]:
+        source = library.source
+        if job.options.dry_run:
+            return await self.writer.preview(job.discord_id, plan, library.new_ids, source)
+        return await self.writer.write(
+            job.discord_id, client, plan, library.new_ids,
+            # Liked Songs: songs may only be inserted at the top when none can have left
+            # the library (a full read rewrites); a playlist source's refresh appends
+            incremental=job.incremental and not (source.is_liked_songs and library.full),
+            report_progress=report_progress,
+            source=source,
+        )
 
 
 def _succeeded(outcomes: Sequence[PlaylistOutcome], new_songs: int, unsorted: int) -> RunOutcome:

@@ -1,0 +1,99 @@
+"""Classifying a sort's songs: while Liked Songs are still being read, each song once, and nothing
+stored when the read fails.
+
+The model is watched, not replaced: `WatchedModel` hands every call to the shipped classifier and
+notes which songs it was asked about. Spotify's last page is held back (`hold_liked_page`) until
+the model has been asked, so the order is seen through events, never through timing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from bot.services.playlist_plan import SortOptions
+from bot.spotify.retry import SpotifyRefused
+from classifier import Classifier
+from classifier.features import TrackLike
+from sandbox.library import synthetic_library
+from storage.records import RunStatus
+from tests.bot.conftest import World
+
+CAROL = 333
+PAGES = 8
+OPTIONS = SortOptions(min_playlist_size=1)
+# Only bounds a sort that would otherwise wait forever for a page held until the model is asked.
+DEADLOCK_S = 120
+
+
+class WatchedModel:
+    """The shipped classifier, noting the songs of every `genre_probabilities` call."""
+
+    def __init__(self, real: Classifier) -> None:
+        self.real = real
+        self.batches: list[list[str]] = []
+        self.asked = asyncio.Event()
+        self._loop = asyncio.get_running_loop()
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.real, name)
+
+    def genre_probabilities(self, tracks: Sequence[TrackLike]) -> np.ndarray:
+        self.batches.append([track.id for track in tracks])  # type: ignore[attr-defined]
+        self._loop.call_soon_threadsafe(self.asked.set)
+        return self.real.genre_probabilities(tracks)
+
+
+def watch_the_model(world: World) -> WatchedModel:
+    sorting = world.services.sorting
+    watched = WatchedModel(sorting.library_classifier.classifier)
+    sorting.library_classifier = replace(sorting.library_classifier, classifier=watched)  # type: ignore[arg-type]
+    return watched
+
+
+async def link_carol(world: World) -> list[str]:
+    """Carol likes PAGES pages of songs; returns their ids, newest first."""
+    world.sandbox.add_user("carol", "Carol", synthetic_library(PAGES * 50, seed=21, prefix="carol"))
+    await world.link(CAROL, "carol")
+    return [track.id for track, _ in world.sandbox.users["carol"].liked]
+
+
+async def test_songs_are_classified_while_later_liked_songs_pages_are_still_being_read(world: World) -> None:
+    """The first page's songs reach the model while Spotify still holds the last Liked Songs page."""
+    watched = watch_the_model(world)
+    liked = await link_carol(world)
+    world.sandbox.hold_liked_page("carol", (PAGES - 1) * 50, watched.asked.wait)
+    report = await asyncio.wait_for(world.services.sorting.sort(CAROL, OPTIONS), DEADLOCK_S)
+    assert watched.batches[0][:50] == liked[:50]
+    assert report.total_songs == len(liked)
+
+
+async def test_a_first_sort_asks_the_model_about_each_song_once(world: World) -> None:
+    """Songs classified during the read are used after it, not classified a second time."""
+    watched = watch_the_model(world)
+    liked = await link_carol(world)
+    report = await world.services.sorting.sort(CAROL, OPTIONS)
+    asked = [track_id for batch in watched.batches for track_id in batch]
+    assert sorted(asked) == sorted(liked)
+    assert report.classified == len(liked)
+
+
+async def test_a_liked_songs_page_refused_mid_read_leaves_nothing_stored(world: World) -> None:
+    """The first page is classified, then Spotify refuses the last: no song, like, prediction or playlist is stored."""
+    watched = watch_the_model(world)
+    liked = await link_carol(world)
+    world.sandbox.hold_liked_page("carol", (PAGES - 1) * 50, watched.asked.wait, then_status=403)
+    with pytest.raises(SpotifyRefused):
+        await asyncio.wait_for(world.services.sorting.sort(CAROL, OPTIONS), DEADLOCK_S)
+    db = world.services.db
+    assert watched.batches  # the model had been asked about the first page
+    assert await db.liked.count(CAROL) == 0
+    assert await db.tracks.get_many(liked) == {}
+    assert await db.genre_probabilities.get_many(liked, watched.real.version) == {}
+    assert not world.sandbox.playlists_of("carol")
+    [run] = await world.services.sorting.recent_runs(CAROL)
+    assert run.status == RunStatus.FAILED
