@@ -91,12 +91,15 @@ def append_items(client: SpotifyUserClient, playlist_id: str, uris: list[str], *
         add_once(client, playlist_id, uris[start : start + ITEMS_PER_REQUEST], at + start)
 
 
-def fill(client: SpotifyUserClient, playlist_id: str, uris: list[str], *, name: str, url: str) -> None:
-    """Rewrite the playlist to hold `uris`; a rewrite that fails midway puts the old songs back."""
+def fill(
+    client: SpotifyUserClient, playlist_id: str, uris: list[str], *, name: str, url: str, empty: bool = False
+) -> None:
+    """Rewrite the playlist to hold `uris`; a rewrite that fails midway puts the old songs back.
+    `empty`: the playlist is known to hold nothing (genrebot has just made it), so it is not read."""
     # Reading the old songs first costs a request per 50: worth it up to RESTORABLE songs. A
     # bigger rewrite that fails is left for the next sort (its record says "contents unknown").
     restorable = ITEMS_PER_REQUEST < len(uris) <= RESTORABLE
-    previous = addable(client.playlist_item_uris(playlist_id)) if restorable else None
+    previous = ([] if empty else addable(client.playlist_item_uris(playlist_id))) if restorable else None
     try:
         replace_items(client, playlist_id, uris)
     except _STOPS:

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import Executor
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from bot.services import charts
 from bot.services.audio_features import AudioFeatures
@@ -38,6 +39,7 @@ from bot.spotify.app import COLLABORATIVE_SCOPE
 from bot.spotify.client import SpotifyUserClient
 from bot.spotify.errors import SpotifyError, SpotifyQuotaExceeded
 from bot.spotify.library_sync import PageFn
+from bot.spotify.own_playlists import OwnPlaylist
 from classifier import Classifier
 from music import LIKED_SONGS, SortSource
 from storage import Database
@@ -148,9 +150,11 @@ class SortService:
         timings: dict[str, float] = {}
         taxonomy = self.classifier.taxonomy
         async with self.linking.client(job.discord_id) as client:
-            # Songs are classified page by page while the rest are read; what needs the whole
-            # library (pooling, the plan) waits for the read's end.
-            async with self.library_classifier.read_ahead() as read_ahead:
+            # Songs are classified page by page while the rest are read, and a first sort's lookup
+            # of playlists to adopt runs meanwhile; what needs the whole library (pooling, the
+            # plan) waits for the read's end, and the chart is drawn while the playlists are written.
+            own_playlists = await self._ask_early_for_own_playlists(job, client)
+            async with self.library_classifier.read_ahead() as read_ahead, _settled(own_playlists):
                 with _timed(timings, "read"):
                     library = await self._read(job, client, report_progress, read_ahead.page_read)
                 source = library.source
@@ -170,21 +174,20 @@ class SortService:
                     plan = await asyncio.to_thread(
                         plan_playlists, classified.songs, job.options, taxonomy, classified.unclassified
                     )
-            mix = counts["family"]
-            songs = "liked songs" if source.is_liked_songs else f"songs in {shorten(source.name, 60)}"
-            # The chart is drawn while the playlists are written (it needs only the counts).
-            chart_drawn = asyncio.ensure_future(asyncio.to_thread(
-                charts.genre_mix_png,
-                {taxonomy.label(k, "family"): v for k, v in mix.items()},
-                f"Genre mix of {len(library.track_ids):,} {songs}",
-            ))
-            try:
-                with _timed(timings, "write"):
-                    outcomes = await self._write(job, client, plan, library, report_progress)
-            except BaseException:
-                chart_drawn.cancel()
-                await asyncio.gather(chart_drawn, return_exceptions=True)
-                raise
+                mix = counts["family"]
+                songs = "liked songs" if source.is_liked_songs else f"songs in {shorten(source.name, 60)}"
+                chart_drawn = asyncio.ensure_future(asyncio.to_thread(
+                    charts.genre_mix_png,
+                    {taxonomy.label(k, "family"): v for k, v in mix.items()},
+                    f"Genre mix of {len(library.track_ids):,} {songs}",
+                ))
+                try:
+                    with _timed(timings, "write"):
+                        outcomes = await self._write(job, client, plan, library, report_progress, own_playlists)
+                except BaseException:
+                    chart_drawn.cancel()
+                    await asyncio.gather(chart_drawn, return_exceptions=True)
+                    raise
             collaborative_hidden = not source.is_liked_songs and COLLABORATIVE_SCOPE not in client.granted_scopes
         with _timed(timings, "chart"):  # only what drawing takes beyond the writing
             chart = await chart_drawn
@@ -220,9 +223,18 @@ class SortService:
             )
         return await self.playlist_reader.read(job.discord_id, client, job.source, report_progress=report_progress)
 
+    async def _ask_early_for_own_playlists(
+        self, job: SortJob, client: SpotifyUserClient
+    ) -> asyncio.Future[dict[str, OwnPlaylist]] | None:
+        """A source's first sort (no playlist remembered) will look among the member's playlists
+        for ones to adopt before writing anything: that is asked while the source is read."""
+        if job.options.dry_run or await self.db.playlists.get_all(job.discord_id, job.source.key):
+            return None
+        return asyncio.ensure_future(asyncio.to_thread(client.own_playlists))
+
     async def _write(
         self, job: SortJob, client: SpotifyUserClient, plan: PlaylistPlan, library: LibraryRead,
-        report_progress: ReportProgress,
+        report_progress: ReportProgress, own_playlists: Awaitable[dict[str, OwnPlaylist]] | None,
     ) -> list[PlaylistOutcome]:
         source = library.source
         if job.options.dry_run:
@@ -234,6 +246,7 @@ class SortService:
             incremental=job.incremental and not (source.is_liked_songs and library.full),
             report_progress=report_progress,
             source=source,
+            own_playlists=own_playlists,
         )
 
 
@@ -246,6 +259,18 @@ def _succeeded(outcomes: Sequence[PlaylistOutcome], new_songs: int, unsorted: in
         if o.new_count:
             new_counts[o.key] = new_counts.get(o.key, 0) + o.new_count
     return RunOutcome(RunStatus.SUCCEEDED, counts=counts, new_songs=new_songs, new_counts=new_counts, unsorted=unsorted)
+
+
+@asynccontextmanager
+async def _settled(work: asyncio.Future[Any] | None) -> AsyncIterator[None]:
+    """Work started ahead of its use never outlives the block (a read that failed): cancelled
+    if still running, its outcome collected."""
+    try:
+        yield
+    finally:
+        if work is not None:
+            work.cancel()
+            await asyncio.gather(work, return_exceptions=True)
 
 
 @contextmanager

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -138,14 +138,15 @@ class PlaylistWriter:
         incremental: bool,
         report_progress: ReportProgress,
         source: SortSource = LIKED_SONGS,
+        own_playlists: Awaitable[dict[str, OwnPlaylist]] | None = None,
     ) -> list[PlaylistOutcome]:
         """Write every planned playlist of `source`, a few at a time; the first failure is raised
-        after all ran."""
+        after all ran. `own_playlists`: the member's tagged playlists, if already being asked for."""
         existing = await self.db.playlists.get_all(discord_id, source.key)
         targets = plan_targets(plan, new_ids, source.key)
         stale = stale_parts(plan, targets, existing)
         usable = await self._usable_records(client, existing, [*targets, *stale])
-        adoptable = await self._adoptable(client, [*targets, *stale], usable)
+        adoptable = await self._adoptable(client, [*targets, *stale], usable, own_playlists)
         today = self.clock().strftime("%Y-%m-%d")
         slots = asyncio.Semaphore(PLAYLIST_WRITE_CONCURRENCY)
         total = len(targets)
@@ -195,11 +196,14 @@ class PlaylistWriter:
         return {slot: record for slot, record in known.items() if record.playlist_id in followed}
 
     async def _adoptable(
-        self, client: SpotifyUserClient, targets: Sequence[PlaylistTarget], usable: dict[PlaylistSlot, PlaylistRecord]
+        self, client: SpotifyUserClient, targets: Sequence[PlaylistTarget], usable: dict[PlaylistSlot, PlaylistRecord],
+        own_playlists: Awaitable[dict[str, OwnPlaylist]] | None = None,
     ) -> dict[str, OwnPlaylist]:
         """The member's own tagged playlists by tag, read only when some slot has no usable record."""
         if all(t.slot in usable for t in targets):
             return {}
+        if own_playlists is not None:
+            return await own_playlists
         return await asyncio.to_thread(client.own_playlists)
 
     async def _playlist_for(
@@ -241,7 +245,7 @@ class PlaylistWriter:
         elif added is not None:
             prepend_items(client, ref.id, added)
         else:
-            fill(client, ref.id, uris, name=fit_name(name, target.slot.part), url=ref.url)
+            fill(client, ref.id, uris, name=fit_name(name, target.slot.part), url=ref.url, empty=created)
         if not created:
             describe(client, ref.id, target.slot, name, description)
 

@@ -222,3 +222,13 @@ async def test_a_dry_run_shows_a_continuation_without_writing(world: World) -> N
     outcomes = await world.services.sorting.writer.preview(ALICE, PlaylistPlan({"rock": [t.id for t in songs]}), set())
     assert [(o.name, o.count) for o in outcomes] == [("Rock · genrebot", 10_000), ("Rock · genrebot (2)", 1)]
     assert world.sandbox.playlists == {}
+
+
+async def test_a_first_sort_reads_nothing_back_from_the_playlists_it_has_just_made(world: World) -> None:
+    """A playlist genrebot has just made is empty: filling one of 101 to 1,000 songs reads none of its songs first."""
+    await world.link(222, "bob")
+    since = len(world.sandbox.requests)
+    report = await world.services.sorting.sort(222, OPTIONS)
+    assert any(100 < p.count <= 1000 and p.created for p in report.playlists)  # sizes whose old songs a rewrite reads
+    assert [r.path for r in world.sandbox.requests[since:] if r.path.endswith("/items") and r.method == "GET"] == []
+
