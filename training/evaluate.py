@@ -1,8 +1,9 @@
 """Scoring models honestly: the published splits, macro-F1 at family and genre level, per-class
 scores, confusion matrices, and the baselines a practitioner would reach for, in the same run.
 
-`compare()` trains the network and the baselines on each published split of all the data sets
-together, then scores every data set on its own held-out songs: with and without audio features,
+`compare()` trains the network (and the gradient boosting baseline) on each published split of all
+the data sets together, the names baseline on each data set's own training songs (see
+training/baselines.py), then scores every data set on its own held-out songs: with and without audio features,
 per song and as libraries (each data set's held-out songs pooled as one member's library), at
 family and genre level. A track listed under several labels counts as correct when the
 prediction is any of them. The splits are published as a rule anyone can reproduce: a song is
@@ -21,25 +22,31 @@ from typing import Any
 
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.linear_model import SGDClassifier
 
 from classifier import Classifier
-from classifier.features import AUDIO_FEATURES, FeatureSchema, featurise, parse_year, primary_artist
-from classifier.inference import softmax
+from classifier.features import FeatureSchema, featurise, primary_artist
 from classifier.library import Pooling, library_keys, pool
 from classifier.taxonomy import Taxonomy
+from training.baselines import (
+    BASELINES,
+    BOOSTING,
+    NAMES_LR,
+    STACK,
+    NamesRegression,
+    boosting_probabilities,
+    fit_boosting,
+    fit_names_baseline,
+    own_songs,
+    stack,
+)
 from training.data import SongRow
 from training.dataset import Source, TrainingSet
 from training.metrics import report
-from training.names import design_matrix, document_frequency_idf
 from training.train import TrainConfig, ValidationRows, split_validation, train, tune_pooling
 
 SPLIT_SALTS = {"random": "genrebot-random-split", "artist": "genrebot-artist-split"}
 SPLIT_NAMES = {"random": "random track split", "artist": "artist-disjoint split"}
 NETWORK = "genre network (ours)"
-NAMES_LR = "logistic regression on TF-IDF of names"
-BOOSTING = "gradient boosting on audio + duration"
-STACK = "stack: logistic regression x gradient boosting"
 
 
 def held_out(key: str, salt: str) -> bool:
@@ -69,66 +76,48 @@ def subset(data: TrainingSet, rows: np.ndarray) -> TrainingSet:
                        [data.genre_sets[r] for r in rows], [], data.taxonomy)
 
 
-def tabular(tracks: Sequence[SongRow], *, audio: bool) -> np.ndarray:
-    """Numbers for gradient boosting: audio features (when asked) + duration, year, explicit."""
-    rows = []
-    for t in tracks:
-        row: list[float] = []
-        if audio:
-            row.extend(float(t.audio_features.get(f, np.nan)) if t.audio_features else np.nan for f in AUDIO_FEATURES)
-        row.extend([float(t.duration_ms) if t.duration_ms else np.nan, parse_year(t.release_date) or np.nan,
-                    np.nan if t.explicit is None else float(t.explicit)])
-        rows.append(row)
-    return np.asarray(rows, dtype=np.float64)
+@dataclass
+class DataSetBaselines:
+    """The baselines as scored on one data set: its own names regression, the boosting fitted on
+    both sets, and the stack weight tuned on the data set's validation songs."""
 
-
-class Baselines:
-    """Logistic regression on names, gradient boosting on numbers, and their best geometric blend
-    (weight tuned on validation), all fitted on the same training songs as the network."""
-
-    def __init__(self, train_set: TrainingSet, fit_rows: np.ndarray, seed: int, say: Callable[[str], None]) -> None:
-        self.taxonomy = train_set.taxonomy
-        first = np.array([g[0] for g in train_set.genre_sets], dtype=np.int64)
-        self.schema = FeatureSchema()
-        say(f"baselines: logistic regression on names ({len(fit_rows):,} songs)")
-        batch = featurise([train_set.tracks[r] for r in fit_rows], self.schema)
-        self.idf = document_frequency_idf(batch, self.schema.hash_buckets)
-        # One-vs-rest logistic regression by SGD: minutes where a multinomial solver takes an hour
-        # for 124 classes on two cores.
-        self.names = SGDClassifier(loss="log_loss", alpha=2e-6, max_iter=8, tol=None, random_state=seed).fit(
-            design_matrix(batch, self.idf, self.schema.hash_buckets), first[fit_rows])
-        self.boosting: dict[bool, HistGradientBoostingClassifier] = {}
-        for audio in (True, False):
-            say(f"baselines: gradient boosting on {'audio + ' if audio else ''}duration, year, explicit")
-            model = HistGradientBoostingClassifier(max_iter=120, learning_rate=0.1, early_stopping=True,
-                                                   random_state=seed)
-            self.boosting[audio] = model.fit(tabular([train_set.tracks[r] for r in fit_rows], audio=audio),
-                                             first[fit_rows])
-        self.blend = {True: 0.5, False: 0.5}
+    names: NamesRegression
+    boosting: dict[bool, HistGradientBoostingClassifier]
+    blend: dict[bool, float]
+    n_genres: int
 
     def probabilities(self, tracks: Sequence[SongRow], *, audio: bool) -> dict[str, np.ndarray]:
-        n_genres = len(self.taxonomy.genres)
-        names = np.full((len(tracks), n_genres), 1e-6)
-        names[:, self.names.classes_] = self.names.predict_proba(
-            design_matrix(featurise(tracks, self.schema), self.idf, self.schema.hash_buckets))
-        names /= names.sum(axis=1, keepdims=True)
-        model = self.boosting[audio]
-        boosted = np.full((len(tracks), n_genres), 1e-6)
-        boosted[:, model.classes_] = np.maximum(model.predict_proba(tabular(tracks, audio=audio)), 1e-6)
-        boosted /= boosted.sum(axis=1, keepdims=True)
-        weight = self.blend[audio]
-        blended = softmax(weight * np.log(np.maximum(names, 1e-6)) + (1 - weight) * np.log(boosted))
-        return {NAMES_LR: names.astype(np.float32), BOOSTING: boosted.astype(np.float32), STACK: blended}
+        names = self.names.probabilities(tracks)
+        boosted = boosting_probabilities(self.boosting[audio], tracks, self.n_genres, audio=audio)
+        return {NAMES_LR: names, BOOSTING: boosted, STACK: stack(names, boosted, self.blend[audio])}
 
-    def tune_blend(self, tracks: Sequence[SongRow], label_sets: list[tuple[int, ...]]) -> None:
-        for audio in (True, False):
-            probs = self.probabilities(tracks, audio=audio)
-            names, boosted = np.log(np.maximum(probs[NAMES_LR], 1e-6)), np.log(probs[BOOSTING])
-            scores = {}
-            for weight in np.arange(0.0, 1.01, 0.1):
-                blended = softmax(weight * names + (1 - weight) * boosted)
-                scores[round(float(weight), 1)] = sum(both_levels(blended, label_sets, self.taxonomy))
-            self.blend[audio] = max(scores, key=lambda w: scores[w])
+
+def tuned_baselines(data: TrainingSet, source: Source, split: Split, validation: ValidationRows,
+                    boosting: dict[bool, HistGradientBoostingClassifier], seed: int,
+                    say: Callable[[str], None]) -> tuple[DataSetBaselines, dict[bool, dict[str, Pooling]]]:
+    """Tune the stack weight and the library pooling on the data set's validation songs with a names
+    regression that never saw them; then refit it on all the data set's training songs, as the
+    network is fitted on all of them (validation only picks its epoch and weights)."""
+    n_genres = len(data.taxonomy.genres)
+    say(f"baselines for {source.name}: logistic regression on TF-IDF of names, stack weight, pooling")
+    tuning = DataSetBaselines(fit_names_baseline(data, source, split.train[validation.train], seed), boosting,
+                              {True: 0.5, False: 0.5}, n_genres)
+    validation_rows = split.train[validation.all]
+    positions, label_sets = own_songs(source, validation_rows)
+    tracks = [data.tracks[r] for r in validation_rows[positions]]
+    pooling = {}
+    for audio in (True, False):
+        probs = tuning.probabilities(tracks, audio=audio)
+        scores = {round(float(w), 1): sum(both_levels(stack(probs[NAMES_LR], probs[BOOSTING], w), label_sets,
+                                                      data.taxonomy)) for w in np.arange(0.0, 1.01, 0.1)}
+        tuning.blend[audio] = max(scores, key=lambda w: scores[w])
+        batch = featurise(tracks, FeatureSchema())
+        pooling[audio] = {name: tune_pooling([p], batch, label_sets, data.taxonomy)
+                          for name, p in tuning.probabilities(tracks, audio=audio).items()}
+    say(f"baselines for {source.name}: stack weight {tuning.blend}; refitting the names regression on "
+        f"{len(own_songs(source, split.train)[0]):,} training songs")
+    return DataSetBaselines(fit_names_baseline(data, source, split.train, seed), boosting, tuning.blend,
+                            n_genres), pooling
 
 
 def decode(probabilities: np.ndarray, taxonomy: Taxonomy) -> tuple[np.ndarray, np.ndarray]:
@@ -161,12 +150,6 @@ def score_model(classifier: Classifier, data: TrainingSet, *, library: bool) -> 
     return {"model_version": classifier.version, "n": len(data), "library": library, **result}
 
 
-def _tune_baseline_pooling(probs: dict[str, np.ndarray], validation: TrainingSet) -> dict[str, Pooling]:
-    batch = featurise(validation.tracks, FeatureSchema())
-    return {name: tune_pooling([p], batch, list(validation.genre_sets), validation.taxonomy)
-            for name, p in probs.items()}
-
-
 def compare(data: TrainingSet, out_dir: Path, *, seed: int = 1337, epochs: int | None = None, threads: int = 2,
             kinds: Sequence[str] = ("random", "artist"),
             say: Callable[[str], None] = lambda _message: None) -> dict[str, Any]:
@@ -193,19 +176,18 @@ def compare(data: TrainingSet, out_dir: Path, *, seed: int = 1337, epochs: int |
                                               "pooling": vars(model.pooling), "name_blend": vars(model.blend)})
         validation: ValidationRows = split_validation(featurise(train_set.tracks, FeatureSchema()).artist_keys,
                                                       config.validation_fraction, np.random.default_rng(seed))
-        baselines = Baselines(train_set, validation.train, seed, say)
-        validation_set = subset(train_set, validation.all)
-        baselines.tune_blend(validation_set.tracks, list(validation_set.genre_sets))
-        base_pooling = {audio: _tune_baseline_pooling(baselines.probabilities(validation_set.tracks, audio=audio),
-                                                      validation_set) for audio in (True, False)}
+        say(f"{SPLIT_NAMES[kind]}: baselines: gradient boosting with and without audio features")
+        boosting = fit_boosting(train_set, validation.train, seed)
         train_artists = {primary_artist(t.artists) for t in train_set.tracks}
         for source in data.sources:
+            baselines, base_pooling = tuned_baselines(data, source, split, validation, boosting, seed, say)
             settings.extend(_score_source(source, split, data, classifier, baselines, base_pooling, train_artists,
                                           out_dir, say))
     result = {"seed": seed, "splits": split_info, "taxonomy": {"families": len(taxonomy.families),
                                                                "genres": len(taxonomy.genres)},
               "sources": {s.name: {"sha256": s.sha256, "tracks": len(s.rows)} for s in data.sources},
               "pooling": "each data set's held-out songs pooled as one member's library (weights tuned on validation)",
+              "baselines": BASELINES,
               "settings": settings}
     _keep_other_splits(result, out_dir / "comparison.json", kinds)
     (out_dir / "comparison.json").write_text(json.dumps(result, indent=1))
@@ -227,7 +209,7 @@ def _keep_other_splits(result: dict[str, Any], previous_path: Path, kinds: Seque
     result["settings"] = sorted(result["settings"] + carried, key=lambda row: (row["data"], order.index(row["split"])))
 
 
-def _score_source(source: Source, split: Split, data: TrainingSet, classifier: Classifier, baselines: Baselines,
+def _score_source(source: Source, split: Split, data: TrainingSet, classifier: Classifier, baselines: DataSetBaselines,
                   base_pooling: dict[bool, dict[str, Pooling]], train_artists: set[str], out_dir: Path,
                   say: Callable[[str], None]) -> list[dict[str, Any]]:
     in_test = np.isin(source.rows, split.test)
@@ -301,7 +283,8 @@ def confusion_png(predicted: np.ndarray, label_sets: list[tuple[int, ...]], taxo
 
 def markdown_tables(result: dict[str, Any]) -> str:
     """One table per data set and level: settings down, models across, the best in bold."""
-    out = []
+    out = [f"- **{name}**: {how}" for name, how in result.get("baselines", {}).items()]
+    out += [""] if out else []
     for source in dict.fromkeys(row["data"] for row in result["settings"]):
         for level in ("family", "genre"):
             rows = [r for r in result["settings"] if r["data"] == source]

@@ -7,11 +7,14 @@ from pathlib import Path
 
 import numpy as np
 
+from classifier.features import AUDIO_FEATURES
 from classifier.taxonomy import Taxonomy
 from tests.training.layouts import kaggle_tracks
+from training.baselines import NAMES_LR, fit_boosting, own_songs
 from training.data import SongRow
-from training.dataset import TrainingSet, load_training_set
-from training.evaluate import _keep_other_splits, held_out, published_split, score
+from training.dataset import Source, TrainingSet, load_training_set
+from training.evaluate import Split, _keep_other_splits, held_out, published_split, score, tuned_baselines
+from training.train import ValidationRows
 
 FULLWIDTH = {c: c + 0xFEE0 for c in range(0x21, 0x7F)}  # "band1" -> "ｂａｎｄ１"
 SHIPPED = Path(__file__).resolve().parents[2] / "training" / "taxonomy.json"
@@ -93,3 +96,59 @@ def test_a_comparison_of_one_split_keeps_the_other_splits_rows(tmp_path: Path) -
     assert result["splits"] == {"random": {"train": 8}, "artist": {"train": 9}}
     assert [(r["split"], r["models"]) for r in result["settings"]] == [("random track split", {"m": 0.1}),
                                                                      ("artist-disjoint split", {"m": 0.3})]
+
+
+def two_data_sets(taxonomy: Taxonomy) -> TrainingSet:
+    """Two files whose songs share every name word but not their genres: 'moon' songs are jazz in
+    a.csv and rock in b.csv; 'sun' songs are filed under rock and jazz (in that order) in both."""
+    rock, jazz = taxonomy.genre_index["rock"], taxonomy.genre_index["jazz"]
+    tracks, ids, genre_sets, rows = [], [], [], {"a.csv": [], "b.csv": []}
+    for file, moon in (("a.csv", jazz), ("b.csv", rock)):
+        for i in range(60):
+            word, labels = ("moon", (moon,)) if i % 2 else ("sun", (rock, jazz))
+            rows[file].append(len(tracks))
+            tracks.append(SongRow(f"{word} song {i}", (f"{word} band {i % 9}",), f"{word} album {i % 5}", "2001",
+                                  200_000 + i, False, {f: i % 7 / 7 for f in AUDIO_FEATURES}))
+            ids.append(f"{file}-{i}")
+            genre_sets.append(labels)
+    sources = [Source(file, "sha", np.array(r), [genre_sets[i] for i in r], [], len(r)) for file, r in rows.items()]
+    return TrainingSet(tracks, ids, genre_sets, sources, taxonomy)
+
+
+def baselines_per_data_set(data: TrainingSet) -> dict[str, np.ndarray]:
+    """Each data set's names-baseline probabilities for a 'moon' and a 'sun' song, as compare() fits them."""
+    everything = np.arange(len(data))
+    split = Split("random", everything, np.array([], dtype=np.int64))
+    held = everything[::6]
+    validation = ValidationRows(np.setdiff1d(everything, held), held[::2], held[1::2])
+    boosting = fit_boosting(data, validation.train, seed=3)
+    probe = [SongRow("moon song 999", ("moon band 3",), "moon album 2", "2001", 200_000, False, None),
+             SongRow("sun song 999", ("sun band 4",), "sun album 1", "2001", 200_000, False, None)]
+    return {source.name: tuned_baselines(data, source, split, validation, boosting, 3, lambda _m: None)[0]
+            .probabilities(probe, audio=False)[NAMES_LR] for source in data.sources}
+
+
+def test_the_names_baseline_is_fitted_on_each_data_sets_own_songs() -> None:
+    """'moon' means jazz to a.csv's baseline and rock to b.csv's: each data set gets its own fit."""
+    taxonomy = Taxonomy.load(SHIPPED)
+    probabilities = baselines_per_data_set(two_data_sets(taxonomy))
+    assert probabilities["a.csv"][0].argmax() == taxonomy.genre_index["jazz"]
+    assert probabilities["b.csv"][0].argmax() == taxonomy.genre_index["rock"]
+
+
+def test_the_names_baseline_learns_every_label_of_a_song() -> None:
+    """'sun' songs filed under rock and jazz teach both: jazz is not lost for being the second label."""
+    taxonomy = Taxonomy.load(SHIPPED)
+    rock, jazz = taxonomy.genre_index["rock"], taxonomy.genre_index["jazz"]
+    for probabilities in baselines_per_data_set(two_data_sets(taxonomy)).values():
+        sun = probabilities[1]
+        assert sun[jazz] > 0.3 and sun[rock] > 0.3
+
+
+def test_a_data_sets_songs_are_scored_by_its_own_labels() -> None:
+    """A song two files label differently is judged, in each file's table, by that file's labels."""
+    taxonomy = Taxonomy.load(SHIPPED)
+    rock, jazz = taxonomy.genre_index["rock"], taxonomy.genre_index["jazz"]
+    source = Source("a.csv", "sha", np.array([4, 7]), [(jazz,), (rock, jazz)], [], 2)
+    positions, labels = own_songs(source, np.array([1, 7, 4, 9]))
+    assert positions.tolist() == [1, 2] and labels == [(rock, jazz), (jazz,)]
