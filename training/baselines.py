@@ -18,17 +18,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 from scipy.sparse import csr_matrix, hstack
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
-from torch.nn import functional
 
 from classifier.features import AUDIO_FEATURES, parse_year
 from classifier.inference import softmax
 from training.data import SongRow
 from training.dataset import Source, TrainingSet
+from training.names import Bags, fit_softmax_regression
 
 NAMES_LR = "logistic regression on TF-IDF of names"
 BOOSTING = "gradient boosting on audio + duration"
@@ -79,30 +78,14 @@ def fit_names_regression(tracks: Sequence[SongRow], label_sets: Sequence[tuple[i
     vectorizers = [TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, min_df=2),
                    TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2)]
     matrix = normalize(hstack([v.fit_transform(texts) for v in vectorizers]).tocsr())
-    targets = torch.from_numpy(soft_targets(label_sets, n_genres))
-    generator = np.random.default_rng(seed)
-    torch.manual_seed(seed)
-    table = torch.nn.EmbeddingBag(matrix.shape[1], n_genres, mode="sum", sparse=True)
-    torch.nn.init.zeros_(table.weight)
-    intercept = torch.nn.Parameter(torch.zeros(n_genres))
-    optimisers: list[torch.optim.Optimizer] = [torch.optim.SparseAdam(list(table.parameters()), lr=learning_rate),
-                                               torch.optim.Adam([intercept], lr=learning_rate)]
-    batch_size = min(batch_size, max(8, len(texts) // 20))  # small data: still dozens of steps
-    for _ in range(epochs):
-        order = generator.permutation(len(texts))
-        for start in range(0, len(order), batch_size):
-            rows = order[start : start + batch_size]
-            part = matrix[rows]
-            logits = table(torch.from_numpy(part.indices.astype(np.int64)),
-                           torch.from_numpy(part.indptr[:-1].astype(np.int64)),
-                           per_sample_weights=torch.from_numpy(part.data.astype(np.float32))) + intercept
-            loss = -(targets[rows] * functional.log_softmax(logits, dim=1)).sum(1).mean()
-            for optimiser in optimisers:
-                optimiser.zero_grad()
-            loss.backward()
-            for optimiser in optimisers:
-                optimiser.step()
-    return NamesRegression(vectorizers, table.weight.detach().numpy().copy(), intercept.detach().numpy().copy())
+
+    def bags_of(rows: np.ndarray) -> Bags:
+        part = matrix[rows]
+        return part.indices.astype(np.int64), part.indptr[:-1].astype(np.int64), part.data.astype(np.float32)
+
+    coef, intercept = fit_softmax_regression(bags_of, matrix.shape[1], soft_targets(label_sets, n_genres), seed,
+                                             epochs=epochs, learning_rate=learning_rate, batch_size=batch_size)
+    return NamesRegression(vectorizers, coef, intercept)
 
 
 def own_songs(source: Source, rows: np.ndarray) -> tuple[np.ndarray, list[tuple[int, ...]]]:

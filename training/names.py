@@ -63,28 +63,34 @@ def one_hot(labels: np.ndarray, n_classes: int) -> np.ndarray:
     return out
 
 
-def fit_name_model(batch: Batch, targets: np.ndarray, idf: np.ndarray, fit: NameFit, seed: int,
-                   on_epoch: Callable[[], None] | None = None) -> NameModel:
-    """Softmax regression on TF-IDF name tokens; `targets` [songs, classes] sum to 1 per song."""
+# A batch of rows as an EmbeddingBag reads it: feature ids, each row's first position, weights.
+Bags = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def fit_softmax_regression(bags_of: Callable[[np.ndarray], Bags], n_features: int, targets: np.ndarray, seed: int, *,
+                           epochs: int, learning_rate: float, batch_size: int,
+                           on_epoch: Callable[[], None] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Softmax regression on sparse weighted features, by SparseAdam on an `EmbeddingBag`: a step
+    updates only the rows its songs touch. `bags_of(rows)` gives those songs' features; `targets`
+    [songs, classes] sum to 1 per song. A few epochs from zero weights are the regularisation.
+    Returns (coef [features, classes], intercept [classes])."""
     generator = np.random.default_rng(seed)
     torch.manual_seed(seed)
-    n_classes = targets.shape[1]
-    folded = batch.token_ids % fit.buckets
-    weights = tfidf_weights(folded, batch, idf)
-    table = torch.nn.EmbeddingBag(fit.buckets, n_classes, mode="sum", sparse=True)
+    n_songs, n_classes = targets.shape
+    table = torch.nn.EmbeddingBag(n_features, n_classes, mode="sum", sparse=True)
     torch.nn.init.zeros_(table.weight)
     intercept = torch.nn.Parameter(torch.zeros(n_classes))
-    optimisers: list[torch.optim.Optimizer] = [torch.optim.SparseAdam(list(table.parameters()), lr=fit.learning_rate),
-                                               torch.optim.Adam([intercept], lr=fit.learning_rate)]
+    optimisers: list[torch.optim.Optimizer] = [torch.optim.SparseAdam(list(table.parameters()), lr=learning_rate),
+                                               torch.optim.Adam([intercept], lr=learning_rate)]
     target_t = torch.from_numpy(np.ascontiguousarray(targets, dtype=np.float32))
-    batch_size = min(fit.batch_size, max(8, len(batch) // 20))  # small data: still dozens of steps
-    for _ in range(fit.epochs):
-        order = generator.permutation(len(batch))
+    batch_size = min(batch_size, max(8, n_songs // 20))  # small data: still dozens of steps
+    for _ in range(epochs):
+        order = generator.permutation(n_songs)
         for start in range(0, len(order), batch_size):
             rows = order[start : start + batch_size]
-            flat, offsets = batch.token_positions(rows)
-            logits = table(torch.from_numpy(folded[flat]), torch.from_numpy(offsets),
-                           per_sample_weights=torch.from_numpy(weights[flat])) + intercept
+            ids, offsets, weights = bags_of(rows)
+            logits = table(torch.from_numpy(ids), torch.from_numpy(offsets),
+                           per_sample_weights=torch.from_numpy(weights)) + intercept
             loss = -(target_t[rows] * functional.log_softmax(logits, dim=1)).sum(1).mean()
             for optimiser in optimisers:
                 optimiser.zero_grad()
@@ -93,7 +99,23 @@ def fit_name_model(batch: Batch, targets: np.ndarray, idf: np.ndarray, fit: Name
                 optimiser.step()
         if on_epoch:
             on_epoch()
-    return NameModel(idf, table.weight.detach().numpy().copy(), intercept.detach().numpy().copy())
+    return table.weight.detach().numpy().copy(), intercept.detach().numpy().copy()
+
+
+def fit_name_model(batch: Batch, targets: np.ndarray, idf: np.ndarray, fit: NameFit, seed: int,
+                   on_epoch: Callable[[], None] | None = None) -> NameModel:
+    """Softmax regression on TF-IDF name tokens; `targets` [songs, classes] sum to 1 per song."""
+    folded = batch.token_ids % fit.buckets
+    weights = tfidf_weights(folded, batch, idf)
+
+    def bags_of(rows: np.ndarray) -> Bags:
+        flat, offsets = batch.token_positions(rows)
+        return folded[flat], offsets, weights[flat]
+
+    coef, intercept = fit_softmax_regression(bags_of, fit.buckets, targets, seed, epochs=fit.epochs,
+                                             learning_rate=fit.learning_rate, batch_size=fit.batch_size,
+                                             on_epoch=on_epoch)
+    return NameModel(idf, coef, intercept)
 
 
 def fit_temperature(probabilities: np.ndarray, targets: np.ndarray) -> float:
