@@ -46,6 +46,18 @@ class TrackRepository:
                 rows,
             )
 
+    async def stored_audio_features(self, ids: Sequence[str]) -> dict[str, dict[str, float]]:
+        """The audio features stored for those of `ids` that have any (an upsert keeps them)."""
+        found: dict[str, dict[str, float]] = {}
+        for chunk in chunked(list(dict.fromkeys(ids))):
+            rows = await self.sql.fetchall(
+                f"SELECT id, audio_features FROM tracks WHERE id IN ({placeholders(len(chunk))})"  # noqa: S608
+                " AND audio_features IS NOT NULL",
+                chunk,
+            )
+            found.update((row["id"], json.loads(row["audio_features"])) for row in rows)
+        return found
+
     async def get_many(self, ids: Sequence[str]) -> dict[str, Track]:
         """The stored songs among `ids`, by id; unknown ids are absent."""
         found: dict[str, Track] = {}

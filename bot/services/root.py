@@ -10,6 +10,8 @@ services.
 from __future__ import annotations
 
 import asyncio
+import functools
+import gc
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -117,8 +119,22 @@ class Services:
                 synced_commands=SyncedCommands(db),
                 _resources=resources.pop_all(),
             )
+        freeze_start_up_heap()
         return services
 
     async def close(self) -> None:
         """Release the resources in the reverse order of opening: pools, Spotify session, database."""
         await self._resources.aclose()
+
+
+@functools.cache
+def freeze_start_up_heap() -> None:
+    """Once per process, after the first start-up: keep what start-up built (torch, the model,
+    discord.py, matplotlib...) out of every later garbage collection.
+
+    Otherwise a sort's parsed pages trigger full collections that walk all of it with the GIL
+    held: ~190 ms in which every request of every sort waits (measured in a 5,000-song first
+    sort; bench/RESULTS.md section 2). Objects alive at start-up live as long as the process, so
+    nothing is lost by never collecting them; garbage is collected first so none is kept."""
+    gc.collect()
+    gc.freeze()

@@ -30,6 +30,13 @@ async def test_known_audio_features_survive_an_update_without_them(db: Database)
     assert stored.name == "Renamed" and stored.audio_features == {"energy": 0.5}
 
 
+async def test_stored_audio_features_are_found_only_for_songs_that_have_them(db: Database) -> None:
+    """Across several query chunks: the songs with features, by id; songs without or unknown are absent."""
+    await db.tracks.upsert_many([track(i, audio_features={"energy": i / 1000} if i % 2 else None) for i in range(1200)])
+    found = await db.tracks.stored_audio_features([track(i).id for i in range(1300)])
+    assert found == {track(i).id: {"energy": i / 1000} for i in range(1, 1200, 2)}
+
+
 async def test_looking_up_more_songs_than_one_query_takes_finds_them_all(db: Database) -> None:
     """get_many with 1,200 ids (several chunks) returns all 1,200, and unknown ids are absent."""
     await db.tracks.upsert_many([track(i) for i in range(1200)])

@@ -54,14 +54,18 @@ class LibraryClassifier:
     async def classify(
         self, track_ids: Sequence[str], report_progress: ReportProgress, *, pool: bool = True,
         pool_with: Sequence[str] = (), read_ahead: ReadAhead | None = None,
+        stored_tracks: Mapping[str, Track] | None = None,
     ) -> ClassifiedLibrary:
         """Families and genres for these songs; with `pool` (the default), decided as one library
         together with the songs of `pool_with` (the member's Liked Songs when sorting a playlist).
-        `read_ahead`: what classified this read's pages as they came (its results are used)."""
+        `read_ahead`: what classified this read's pages as they came (its results are used).
+        `stored_tracks`: songs the caller has just stored, as storage holds them (the rest are read from it)."""
         version = self.classifier.version
         wanted = list(dict.fromkeys(track_ids))
         unique = list(dict.fromkeys([*wanted, *pool_with])) if pool else wanted
-        tracks = await self.db.tracks.get_many(unique)
+        as_stored = stored_tracks or {}
+        tracks = {t: as_stored[t] for t in unique if t in as_stored}
+        tracks.update(await self.db.tracks.get_many([t for t in unique if t not in as_stored]))
         known = [t for t in unique if t in tracks]
         stored = self._readable(await self.db.genre_probabilities.get_many(known, version))
         missing = [t for t in known if t not in stored]

@@ -51,11 +51,27 @@ class LibraryRead:
     skipped: Mapping[str, int] = field(default_factory=dict)  # reason -> entries that are not sortable songs
     duplicates: int = 0
     full: bool = True  # Liked Songs: every page was read, so songs un-liked since are gone too
+    # Songs this read stored, by id, exactly as storage now holds them: classifying them needs
+    # no second trip to storage (the other songs are read from it).
+    stored: Mapping[str, Track] = field(default_factory=dict)
 
 
 async def _with_audio_features(audio_features: AudioFeatures, client: SpotifyUserClient, tracks: list[Track]) -> list[Track]:
     features = await audio_features.for_tracks(client, [t.id for t in tracks])
     return [replace(t, audio_features=features[t.id]) if features.get(t.id) else t for t in tracks]
+
+
+async def _store_tracks(db: Database, tracks: list[Track]) -> dict[str, Track]:
+    """Store the songs; returns them as stored: a song read without audio features keeps those
+    an earlier read stored (`TrackRepository.upsert_many`)."""
+    await db.tracks.upsert_many(tracks)
+    kept = await db.tracks.stored_audio_features([t.id for t in tracks if not t.audio_features])
+    return {t.id: replace(t, audio_features=kept[t.id]) if t.id in kept else t for t in tracks}
+
+
+def _newest_first(liked: list[LikedSong]) -> list[str]:
+    """The songs in the order `LikedSongRepository.list` gives them: newest first, ties as read."""
+    return [song.track_id for song in sorted(liked, key=lambda song: -song.added_at.timestamp())]
 
 
 def _page_progress(report_progress: ReportProgress) -> Callable[[int, int], None]:
@@ -105,17 +121,16 @@ class LikedSongsReader:
         if fetched is None:
             fetched = await fetch(set())
         new_tracks = [track for track, _ in fetched.new if track.id not in known_ids]
-        await self.db.tracks.upsert_many(await _with_audio_features(self.audio_features, client, new_tracks))
+        stored = await _store_tracks(self.db, await _with_audio_features(self.audio_features, client, new_tracks))
         liked = [LikedSong(track.id, added_at) for track, added_at in fetched.new]
         if fetched.complete:
             await self.db.liked.replace_all(discord_id, liked)
             await self._note_full_read(discord_id, FullReadNote(self.clock(), fetched.total - len(liked)))
+            track_ids = _newest_first(liked)  # what storage now lists, without reading it back
         else:
             await self.db.liked.add_many(discord_id, liked)
-        everything = await self.db.liked.list(discord_id)
-        return LibraryRead(
-            [song.track_id for song in everything], {track.id for track in new_tracks}, full=fetched.complete
-        )
+            track_ids = [song.track_id for song in await self.db.liked.list(discord_id)]
+        return LibraryRead(track_ids, set(stored), full=fetched.complete, stored=stored)
 
     def _reconcile_due(self, note: FullReadNote | None) -> bool:
         return note is None or self.clock() - note.at >= RECONCILE_EVERY
@@ -158,8 +173,8 @@ class PlaylistReader:
         )
         new_tracks = [track for track in fetched.tracks if track.id not in known_ids]
         known_tracks = [track for track in fetched.tracks if track.id in known_ids]
-        await self.db.tracks.upsert_many(
-            [*await _with_audio_features(self.audio_features, client, new_tracks), *known_tracks]
+        stored = await _store_tracks(
+            self.db, [*await _with_audio_features(self.audio_features, client, new_tracks), *known_tracks]
         )
         track_ids = [track.id for track in fetched.tracks]
         await self.db.source_tracks.replace_all(discord_id, source.key, track_ids)
@@ -169,4 +184,5 @@ class PlaylistReader:
             SortSource(source.playlist_id, fetched.playlist.name or source.name),
             dict(fetched.skipped),
             fetched.duplicates,
+            stored=stored,
         )

@@ -164,7 +164,7 @@ class SortService:
                     library_ids = [] if source.is_liked_songs else list(await self.db.liked.known_ids(job.discord_id))
                     classified = await self.library_classifier.classify(
                         library.track_ids, report_progress, pool_with=library_ids,
-                        read_ahead=read_ahead,
+                        read_ahead=read_ahead, stored_tracks=library.stored,
                     )
                     counts = {level: classified.songs.counts(taxonomy, level) for level in LEVELS}
                     if source.is_liked_songs:  # leaderboards count Liked Songs, the member's library

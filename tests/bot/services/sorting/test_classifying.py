@@ -19,6 +19,7 @@ from bot.services.playlist_plan import SortOptions
 from bot.spotify.retry import SpotifyRefused
 from classifier import Classifier
 from classifier.features import TrackLike
+from music import Track
 from sandbox.library import synthetic_library
 from storage.records import RunStatus
 from tests.bot.conftest import World
@@ -36,6 +37,7 @@ class WatchedModel:
     def __init__(self, real: Classifier) -> None:
         self.real = real
         self.batches: list[list[str]] = []
+        self.last_seen: dict[str, TrackLike] = {}  # each song as the model was last shown it
         self.asked = asyncio.Event()
         self._loop = asyncio.get_running_loop()
 
@@ -44,6 +46,7 @@ class WatchedModel:
 
     def genre_probabilities(self, tracks: Sequence[TrackLike]) -> np.ndarray:
         self.batches.append([track.id for track in tracks])  # type: ignore[attr-defined]
+        self.last_seen.update((track.id, track) for track in tracks)  # type: ignore[attr-defined]
         self._loop.call_soon_threadsafe(self.asked.set)
         return self.real.genre_probabilities(tracks)
 
@@ -97,3 +100,14 @@ async def test_a_liked_songs_page_refused_mid_read_leaves_nothing_stored(world: 
     assert not world.sandbox.playlists_of("carol")
     [run] = await world.services.sorting.recent_runs(CAROL)
     assert run.status == RunStatus.FAILED
+
+
+async def test_a_song_read_without_audio_features_is_classified_with_those_already_stored(world: World) -> None:
+    """Spotify serves this app no audio features, but storage holds some for a song: the model gets them."""
+    watched = watch_the_model(world)
+    liked = await link_carol(world)
+    features = {"danceability": 0.71, "energy": 0.42, "tempo": 118.0}
+    await world.services.db.tracks.upsert_many([Track(liked[7], "Earlier name", ("Someone",), audio_features=features)])
+    await world.services.sorting.sort(CAROL, OPTIONS)
+    assert watched.last_seen[liked[7]].audio_features == features
+    assert watched.last_seen[liked[8]].audio_features is None

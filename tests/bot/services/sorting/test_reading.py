@@ -67,3 +67,17 @@ async def test_a_refresh_reads_everything_once_the_last_full_read_is_four_weeks_
     since = len(world.sandbox.requests)
     await weekly_refresh(world)
     assert liked_pages_read(world, since) == -(-ALICE_SONGS // 50)
+
+
+async def test_a_full_read_lists_songs_as_storage_does(world: World) -> None:
+    """Newest first by the time each was liked; songs liked in the same second keep Spotify's order."""
+    await world.link(ALICE, "alice")
+    liked = world.sandbox.users["alice"].liked
+    liked[3:9] = [(track, liked[3][1]) for track, _ in liked[3:9]]  # a batch liked at once
+    liked[20], liked[21] = liked[21], liked[20]  # Spotify lists one song out of time order
+    async with world.services.linking.client(ALICE) as client:
+        read = await world.services.sorting.reader.read(ALICE, client, incremental=False, report_progress=print)
+    stored = [song.track_id for song in await world.services.db.liked.list(ALICE)]
+    assert read.track_ids == stored
+    assert stored[3:9] == [track.id for track, _ in liked[3:9]]
+    assert stored[20:22] == [liked[21][0].id, liked[20][0].id]
