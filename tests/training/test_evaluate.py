@@ -7,13 +7,25 @@ from pathlib import Path
 
 import numpy as np
 
-from classifier.features import AUDIO_FEATURES
+from classifier import Classifier
+from classifier.features import AUDIO_FEATURES, primary_artist
 from classifier.taxonomy import Taxonomy
 from tests.training.layouts import kaggle_tracks
 from training.baselines import NAMES_LR, fit_boosting, own_songs
 from training.data import SongRow
 from training.dataset import Source, TrainingSet, load_training_set
-from training.evaluate import Split, _keep_other_splits, held_out, published_split, score, tuned_baselines
+from training.evaluate import (
+    CLOSED_SET,
+    NETWORK,
+    Split,
+    _keep_other_splits,
+    _score_source,
+    held_out,
+    markdown_tables,
+    published_split,
+    score,
+    tuned_baselines,
+)
 from training.train import ValidationRows
 
 FULLWIDTH = {c: c + 0xFEE0 for c in range(0x21, 0x7F)}  # "band1" -> "ｂａｎｄ１"
@@ -152,3 +164,45 @@ def test_a_data_sets_songs_are_scored_by_its_own_labels() -> None:
     source = Source("a.csv", "sha", np.array([4, 7]), [(jazz,), (rock, jazz)], [], 2)
     positions, labels = own_songs(source, np.array([1, 7, 4, 9]))
     assert positions.tolist() == [1, 2] and labels == [(rock, jazz), (jazz,)]
+
+
+def test_the_closed_set_row_chooses_only_among_the_data_sets_labels(tmp_path: Path) -> None:
+    """On a file labelled only jazz, the network restricted to its labels is always right; the open network is not."""
+    taxonomy = Taxonomy.load(SHIPPED)
+    jazz, rock = taxonomy.genre_index["jazz"], taxonomy.genre_index["rock"]
+    tracks, ids, genre_sets, rows = [], [], [], {"jazz.csv": [], "rock.csv": []}
+    for file, genre in (("jazz.csv", jazz), ("rock.csv", rock)):
+        for i in range(40):
+            rows[file].append(len(tracks))
+            tracks.append(SongRow(f"{file} night drive {i}", (f"{file} band {i % 8}",), f"album {i % 5}", "2001",
+                                  200_000 + i, False, {f: i % 7 / 7 for f in AUDIO_FEATURES}))
+            ids.append(f"{file}-{i}")
+            genre_sets.append((genre,))
+    sources = [Source(file, "sha", np.array(r), [genre_sets[i] for i in r], [], len(r)) for file, r in rows.items()]
+    data = TrainingSet(tracks, ids, genre_sets, sources, taxonomy)
+    everything = np.arange(len(data))
+    split = Split("artist", everything[everything % 4 != 0], everything[everything % 4 == 0])
+    validation = ValidationRows(np.arange(0, len(split.train), 2), np.arange(1, len(split.train), 4),
+                                np.arange(3, len(split.train), 4))
+    boosting = fit_boosting(data, split.train[validation.train], seed=3)
+    baselines, pooling = tuned_baselines(data, sources[0], split, validation, boosting, 3, lambda _m: None)
+    train_artists = {primary_artist(data.tracks[r].artists) for r in split.train}
+    settings = _score_source(sources[0], split, data, Classifier.load(), baselines, pooling, train_artists, tmp_path,
+                             lambda _m: None)
+    assert len(settings) == 4  # with and without audio, per song and as a library
+    for setting in settings:
+        closed = setting["models"][CLOSED_SET]
+        assert closed["genre"]["accuracy"] == 1.0 and closed["family"]["accuracy"] == 1.0
+    assert min(setting["models"][NETWORK]["genre"]["accuracy"] for setting in settings) < 1.0
+
+
+def test_the_closed_set_row_is_never_marked_best() -> None:
+    """comparison.md bolds the best of the product and the baselines, not the diagnostic closed-set row."""
+    def scores(value: float) -> dict[str, dict[str, float]]:
+        return {"family": {"macro_f1": value}, "genre": {"macro_f1": value}}
+
+    result = {"baselines": {"names": "how"}, "diagnostics": {CLOSED_SET: "how"},
+              "settings": [{"data": "a.csv", "split": "s", "audio": True, "mode": "per song", "n": 1,
+                            "models": {NETWORK: scores(0.4), CLOSED_SET: scores(0.9), "names": scores(0.5)}}]}
+    row = [line for line in markdown_tables(result).splitlines() if line.startswith("| s |")][0]
+    assert row.endswith("| 0.400 | 0.900 | **0.500** |")
