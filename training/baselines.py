@@ -118,6 +118,11 @@ def tabular(tracks: Sequence[SongRow], *, audio: bool) -> np.ndarray:
 def fit_boosting(data: TrainingSet, rows: np.ndarray, seed: int) -> dict[bool, HistGradientBoostingClassifier]:
     """Gradient boosting with and without audio features, on `rows` of both sets (first label)."""
     first = np.array([data.genre_sets[r][0] for r in rows], dtype=np.int64)
+    lonely = [data.taxonomy.genres[g] for g in np.flatnonzero(np.bincount(first) == 1)]
+    if lonely:  # its early stopping holds out a stratified tenth, which needs two songs of a genre
+        raise ValueError(f"the gradient-boosting baseline needs at least 2 training songs of each genre; "
+                         f"{len(lonely)} genre(s) have one: {', '.join(lonely[:10])}"
+                         f"{' ...' if len(lonely) > 10 else ''}. Give --compare a bigger file")
     tracks = [data.tracks[r] for r in rows]
     return {audio: HistGradientBoostingClassifier(max_iter=120, learning_rate=0.1, early_stopping=True,
                                                   random_state=seed).fit(tabular(tracks, audio=audio), first)

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from classifier import Classifier
 from classifier.features import AUDIO_FEATURES, primary_artist
@@ -206,3 +207,14 @@ def test_the_closed_set_row_is_never_marked_best() -> None:
                             "models": {NETWORK: scores(0.4), CLOSED_SET: scores(0.9), "names": scores(0.5)}}]}
     row = [line for line in markdown_tables(result).splitlines() if line.startswith("| s |")][0]
     assert row.endswith("| 0.400 | 0.900 | **0.500** |")
+
+
+def test_the_boosting_baseline_names_the_genres_too_rare_to_fit() -> None:
+    """A file too small for the comparison says which genres have a single training song, by name."""
+    taxonomy = Taxonomy.load(SHIPPED)
+    data = two_data_sets(taxonomy)
+    lonely = next(i for i, labels in enumerate(data.genre_sets) if labels == (taxonomy.genre_index["jazz"],))
+    rows = np.array([i for i, labels in enumerate(data.genre_sets)
+                     if labels != (taxonomy.genre_index["jazz"],)] + [lonely])
+    with pytest.raises(ValueError, match=r"at least 2 training songs of each genre.*\bjazz\b"):
+        fit_boosting(data, rows, seed=3)
