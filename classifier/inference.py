@@ -35,14 +35,14 @@ from classifier.catalogue import GenreCounts
 from classifier.features import Batch, FeatureSchema, TrackLike, featurise, hide_audio
 from classifier.library import Pooling, library_keys, pool
 from classifier.model import GenreNet, ModelConfig, NetInputs
-from classifier.names import NameBlend, NameModel
+from classifier.names import NameBlend, NameModel, sharpened
 from classifier.taxonomy import FILENAME as TAXONOMY_FILE
 from classifier.taxonomy import Taxonomy, TaxonomyError
 
 FORMAT = "genrebot-model/2"
 WEIGHTS = "model.safetensors"
 METADATA = "model.json"
-CODE_VERSION = "genrebot-classifier-4"  # 4: genre-level logistic name model blended by artist known / new
+CODE_VERSION = "genrebot-classifier-5"  # 5: decision sharpness; the version covers the deciding model.json values
 BATCH_SIZE = 4096
 MODEL_FILES = (WEIGHTS, METADATA, TAXONOMY_FILE)  # everything write_model_dir puts in a model directory
 
@@ -141,13 +141,14 @@ class ModelParts:
         return np.concatenate(logits_parts), np.concatenate(names_parts)
 
     def probabilities(self, batch: Batch, temperature: float, blend: NameBlend, *,
-                      without_audio: bool = False) -> np.ndarray:
+                      without_audio: bool = False, sharpness: float = 1.0) -> np.ndarray:
         """Final probabilities: the calibrated network blended with the name model by whether the
-        song's artist is known and whether it has audio features (see `NameBlend`)."""
+        song's artist is known and whether it has audio features (see `NameBlend`), sharpened for
+        deciding (see `sharpened`)."""
         logits, names = self._network_and_names(batch, without_audio=without_audio)
         known = self.artists.rows(batch.artist_keys) >= 0
         audio = np.zeros(len(batch), dtype=bool) if without_audio else batch.audio_present
-        return blend.apply(softmax(logits / temperature), names, known, audio)
+        return sharpened(blend.apply(softmax(logits / temperature), names, known, audio), sharpness)
 
     def tensors(self) -> dict[str, torch.Tensor]:
         tensors = {f"net.{k}": v.detach().contiguous().clone() for k, v in self.net.state_dict().items()}
@@ -163,6 +164,17 @@ class ModelParts:
         return tensors
 
 
+DECIDING = ("temperature", "name_blend", "decision_sharpness", "pooling")  # model.json keys that change answers
+
+
+def model_version_digest(weights_sha256: str, metadata: dict[str, Any]) -> str:
+    """What a model's version is derived from: its weights and the model.json values that change
+    its answers, so probabilities cached per version (the bot keeps them) are never reused by a
+    model that would answer differently from the same weights."""
+    deciding = json.dumps({key: metadata.get(key) for key in DECIDING}, sort_keys=True)
+    return hashlib.sha256(f"{weights_sha256}\n{deciding}".encode()).hexdigest()
+
+
 def write_model_dir(out_dir: Path, parts: ModelParts, metadata: dict[str, Any]) -> str:
     """Write weights + JSON + taxonomy to a temporary directory, then rename: never a half-written model."""
     out_dir = Path(out_dir)
@@ -172,7 +184,7 @@ def write_model_dir(out_dir: Path, parts: ModelParts, metadata: dict[str, Any]) 
         save_file(parts.tensors(), str(staging / WEIGHTS))
         parts.taxonomy.save(staging / TAXONOMY_FILE)
         digest = hashlib.sha256((staging / WEIGHTS).read_bytes()).hexdigest()
-        version = f"genre-net-{digest[:10]}"
+        version = f"genre-net-{model_version_digest(digest, metadata)[:10]}"
         body = {**metadata, "format": FORMAT, "version": version, "weights_sha256": digest,
                 "code_version": CODE_VERSION, "config": parts.net.config.to_dict(), "schema": asdict(parts.schema)}
         (staging / METADATA).write_text(json.dumps(body, indent=1, sort_keys=True, ensure_ascii=False))
@@ -245,6 +257,7 @@ class Classifier:
         self.temperature = float(metadata.get("temperature", 1.0))
         self.pooling = Pooling(**metadata.get("pooling", {}))
         self.blend = NameBlend(**metadata.get("name_blend", {}))
+        self.sharpness = float(metadata.get("decision_sharpness", 1.0))  # 1.0: models trained before it
         self.threads = threads
         self._lock = threading.Lock()
 
@@ -263,7 +276,8 @@ class Classifier:
             previous = torch.get_num_threads()
             torch.set_num_threads(self.threads)
             try:
-                return self.parts.probabilities(batch, self.temperature, self.blend, without_audio=without_audio)
+                return self.parts.probabilities(batch, self.temperature, self.blend, without_audio=without_audio,
+                                                sharpness=self.sharpness)
             finally:
                 torch.set_num_threads(previous)
 

@@ -101,3 +101,20 @@ def geometric_blend(network: np.ndarray, names: np.ndarray, weight: np.ndarray |
     exp = np.exp(mixed)
     result: np.ndarray = (exp / exp.sum(axis=1, keepdims=True)).astype(np.float32)
     return result
+
+
+def sharpened(probabilities: np.ndarray, power: float) -> np.ndarray:
+    """Each row raised to `power` and renormalised (float32): the decision sharpness in model.json.
+
+    Without it, an unsure song's probability is spread thinly over many genres, and a family is
+    the sum of its genres', so the families with the most genres (electronic has the most) win
+    songs no single genre of theirs would: on unseen artists without audio the model sent 37 %
+    of the 114 set's songs to electronic, whose true share is 18 %. Raising to a power > 1 keeps
+    each song's order of genres and takes that edge away; the power is tuned on validation."""
+    if power == 1.0 or not len(probabilities):
+        return probabilities.astype(np.float32)
+    logs = np.float32(power) * np.log(np.maximum(probabilities.astype(np.float32), np.float32(FLOOR)))
+    logs -= logs.max(axis=1, keepdims=True)
+    exp = np.exp(logs)
+    result: np.ndarray = (exp / exp.sum(axis=1, keepdims=True)).astype(np.float32)
+    return result

@@ -46,6 +46,7 @@ from training.data import SongRow
 from training.dataset import TrainingSet
 from training.metrics import macro_f1
 from training.names import NAME_BUCKETS, NameFit, artist_held_out_name_model
+from training.tuning import tune_sharpness
 
 
 @dataclass
@@ -106,6 +107,7 @@ class TrainedModel:
     kept_epoch: int
     seconds: float
     phases: dict[str, float] = field(default_factory=dict)
+    sharpness: float = 1.0  # decision sharpness (classifier.names.sharpened)
 
     def metadata(self, **extra: Any) -> dict[str, Any]:
         kept = self.history[self.kept_epoch - 1]
@@ -113,6 +115,7 @@ class TrainedModel:
             "temperature": self.temperature,
             "pooling": asdict(self.pooling),
             "name_blend": asdict(self.blend),
+            "decision_sharpness": self.sharpness,
             "history": self.history,
             "kept_epoch": self.kept_epoch,
             "metrics": {"validation": kept},
@@ -435,8 +438,8 @@ def train(data: TrainingSet, config: TrainConfig, *, progress: bool = True,
     audio_views = [validation_batch.audio_present, np.zeros(len(split.all), dtype=bool)]
     blend = tune_blend(network_views, names[split.all], known, audio_views, label_sets, taxonomy)
     views = [blend.apply(p, names[split.all], known, a) for p, a in zip(network_views, audio_views, strict=True)]
-    pooling = tune_pooling(views, validation_batch, label_sets, taxonomy)
+    sharpness, pooling = tune_sharpness(views, validation_batch, label_sets, taxonomy, macro_f1_both, tune_pooling)
     say(f"kept epoch {kept_epoch} (best mean validation macro-F1 {best_score:.3f}); temperature {temperature}; "
-        f"name blend {asdict(blend)}; pooling: artist {pooling.artist}, album {pooling.album}")
+        f"name blend {asdict(blend)}; decision sharpness {sharpness}; pooling: artist {pooling.artist}, album {pooling.album}")
     return TrainedModel(parts, temperature, pooling, blend, history, kept_epoch, time.perf_counter() - started,
-                        phases)
+                        phases, sharpness)

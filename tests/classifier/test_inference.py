@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from classifier import Classifier, ModelLoadError
-from classifier.inference import default_model_dir
+from classifier.inference import default_model_dir, model_version_digest
 
 
 @dataclass(frozen=True)
@@ -98,3 +98,21 @@ def test_a_model_from_an_older_genrebot_asks_to_be_retrained(tmp_path: Path) -> 
     (tmp_path / "m" / "model.json").write_text(json.dumps(meta))
     with pytest.raises(ModelLoadError, match="older genrebot: retrain"):
         Classifier.load(tmp_path / "m")
+
+
+def test_a_model_without_decision_sharpness_decides_as_blended(tmp_path: Path) -> None:
+    """A model.json from before the decision sharpness loads and answers with its blend unsharpened."""
+    shutil.copytree(default_model_dir(), tmp_path / "m")
+    meta = json.loads((tmp_path / "m" / "model.json").read_text())
+    meta.pop("decision_sharpness", None)
+    (tmp_path / "m" / "model.json").write_text(json.dumps(meta))
+    assert Classifier.load(tmp_path / "m").sharpness == 1.0
+
+
+def test_the_decision_sharpness_changes_the_answers_and_so_the_version(tmp_path: Path) -> None:
+    """Same weights, sharper decisions: different probabilities, so a different version (the bot caches per version)."""
+    plain = Classifier.load()
+    sharp = Classifier(plain.parts, {**plain.metadata, "decision_sharpness": plain.sharpness * 2})
+    assert not np.allclose(plain.genre_probabilities(SONGS), sharp.genre_probabilities(SONGS))
+    weights = plain.metadata["weights_sha256"]
+    assert model_version_digest(weights, plain.metadata) != model_version_digest(weights, sharp.metadata)

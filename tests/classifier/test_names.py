@@ -1,11 +1,11 @@
-"""The final blend of the network with the name model (classifier/names.py: NameBlend)."""
+"""The final blend of the network with the name model, and its sharpening for deciding (classifier/names.py)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from classifier.names import NameBlend, geometric_blend
+from classifier.names import NameBlend, geometric_blend, sharpened
 
 NETWORK = np.array([[0.7, 0.2, 0.1]], dtype=np.float32)  # the network says genre 0
 NAMES = np.array([[0.1, 0.8, 0.1]], dtype=np.float32)  # the names say genre 1
@@ -46,3 +46,24 @@ def test_weights_outside_zero_to_one_are_refused() -> None:
     """A blend weight is a share: a model.json with 1.5 is refused, not extrapolated."""
     with pytest.raises(ValueError, match="between 0 and 1"):
         NameBlend(new_artist_without_audio=1.5)
+
+
+# One genre of a one-genre family at 0.3 against seven genres of another family at 0.1 each.
+UNSURE = np.array([[0.3] + [0.1] * 7], dtype=np.float32)
+ONE_GENRE_FAMILY, SEVEN_GENRE_FAMILY = [0], list(range(1, 8))
+
+
+def test_an_unsure_song_goes_to_the_family_with_more_genres_unless_sharpened() -> None:
+    """Summed as they are, seven thin genres (0.7) beat the song's most likely genre (0.3); squared, they do not."""
+    as_blended = sharpened(UNSURE, 1.0)[0]
+    assert as_blended[SEVEN_GENRE_FAMILY].sum() > as_blended[ONE_GENRE_FAMILY].sum()
+    squared = sharpened(UNSURE, 2.0)[0]
+    assert squared[ONE_GENRE_FAMILY].sum() > squared[SEVEN_GENRE_FAMILY].sum()
+
+
+def test_sharpening_keeps_each_songs_order_of_genres() -> None:
+    """The genres keep their order; rows still sum to one."""
+    rows = np.array([[0.5, 0.2, 0.3], [0.1, 0.6, 0.3]], dtype=np.float32)
+    sharp = sharpened(rows, 2.5)
+    assert np.allclose(sharp.sum(axis=1), 1.0, atol=1e-6)
+    assert (np.argsort(sharp, axis=1) == np.argsort(rows, axis=1)).all()

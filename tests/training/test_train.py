@@ -9,7 +9,17 @@ import numpy as np
 from classifier.features import FeatureSchema, featurise
 from classifier.taxonomy import Taxonomy
 from tests.classifier.test_inference import DESPACITO, ENTER_SANDMAN
-from training.train import count_genres, drop_tokens, split_validation, tune_blend
+from training.cli import SHIPPED_TAXONOMY
+from training.data import SongRow
+from training.train import (
+    count_genres,
+    drop_tokens,
+    macro_f1_both,
+    split_validation,
+    tune_blend,
+    tune_pooling,
+)
+from training.tuning import tune_sharpness
 
 
 def test_token_dropout_keeps_at_least_one_token_per_song() -> None:
@@ -79,3 +89,20 @@ def test_blend_weights_are_tuned_per_kind_of_song() -> None:
                        label_sets, taxonomy)
     assert blend.known_artist_with_audio < 0.5 and blend.known_artist_without_audio < 0.5
     assert blend.new_artist_with_audio > 0.5 and blend.new_artist_without_audio > 0.5
+
+
+def test_the_decision_sharpness_is_tuned_to_stop_many_genre_families_taking_unsure_songs() -> None:
+    """Validation songs of a one-genre family, unsure between it and a seven-genre family's thin genres: sharpening wins."""
+    taxonomy = Taxonomy.load(SHIPPED_TAXONOMY)
+    sizes = np.bincount(taxonomy.genre_family)
+    one = int(np.flatnonzero(taxonomy.genre_family == sizes.argmin())[0])
+    many = [int(g) for g in np.flatnonzero(taxonomy.genre_family == sizes.argmax())[:7]]
+    views = np.full((40, len(taxonomy.genres)), 1e-4, dtype=np.float32)
+    views[:20, one], views[:20, many] = 0.3, 0.1  # truly `one`, unsure
+    views[20:, many[0]], views[20:, one] = 0.6, 0.1  # truly many[0], sure
+    views /= views.sum(axis=1, keepdims=True)
+    labels = [(one,)] * 20 + [(many[0],)] * 20
+    batch = featurise([SongRow(f"song {i}", (f"artist {i}",), f"album {i}", "2001", 200_000, False, None)
+                       for i in range(40)], FeatureSchema())
+    power, _ = tune_sharpness([views], batch, labels, taxonomy, macro_f1_both, tune_pooling)
+    assert power > 1.0
