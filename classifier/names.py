@@ -96,11 +96,7 @@ def geometric_blend(network: np.ndarray, names: np.ndarray, weight: np.ndarray |
     weights = np.broadcast_to(np.asarray(weight, dtype=np.float64), (len(network),))[:, None]
     if not len(network) or not weights.any():
         return network.astype(np.float32)
-    mixed = (1 - weights) * np.log(np.maximum(network, FLOOR)) + weights * np.log(np.maximum(names, FLOOR))
-    mixed -= mixed.max(axis=1, keepdims=True)
-    exp = np.exp(mixed)
-    result: np.ndarray = (exp / exp.sum(axis=1, keepdims=True)).astype(np.float32)
-    return result
+    return normalised((1 - weights) * np.log(np.maximum(network, FLOOR)) + weights * np.log(np.maximum(names, FLOOR)))
 
 
 def sharpened(probabilities: np.ndarray, power: float) -> np.ndarray:
@@ -113,7 +109,11 @@ def sharpened(probabilities: np.ndarray, power: float) -> np.ndarray:
     each song's order of genres and takes that edge away; the power is tuned on validation."""
     if power == 1.0 or not len(probabilities):
         return probabilities.astype(np.float32)
-    logs = np.float32(power) * np.log(np.maximum(probabilities.astype(np.float32), np.float32(FLOOR)))
+    return normalised(np.float32(power) * np.log(np.maximum(probabilities.astype(np.float32), np.float32(FLOOR))))
+
+
+def normalised(logs: np.ndarray) -> np.ndarray:
+    """Rows of log-weights as probabilities (float32 rows summing to 1); `logs` is overwritten."""
     logs -= logs.max(axis=1, keepdims=True)
     exp = np.exp(logs)
     result: np.ndarray = (exp / exp.sum(axis=1, keepdims=True)).astype(np.float32)
