@@ -45,7 +45,8 @@ from training.baselines import (
 from training.data import SongRow
 from training.dataset import Source, TrainingSet
 from training.metrics import report
-from training.train import TrainConfig, ValidationRows, split_validation, train, tune_pooling
+from training.train import TrainConfig, ValidationRows, split_validation, train
+from training.tuning import tune_pooling
 
 SPLIT_SALTS = {"random": "genrebot-random-split", "artist": "genrebot-artist-split"}
 SPLIT_NAMES = {"random": "random track split", "artist": "artist-disjoint split"}

@@ -38,15 +38,14 @@ from classifier.features import (
     parse_year,
 )
 from classifier.inference import ModelParts, softmax
-from classifier.library import Pooling, pool
+from classifier.library import Pooling
 from classifier.model import GenreNet, ModelConfig, NetInputs
 from classifier.names import NameBlend, geometric_blend
 from classifier.taxonomy import Taxonomy
 from training.data import SongRow
 from training.dataset import TrainingSet
-from training.metrics import macro_f1
 from training.names import NAME_BUCKETS, NameFit, artist_held_out_name_model
-from training.tuning import tune_sharpness
+from training.tuning import macro_f1_both, tune_sharpness
 
 
 @dataclass
@@ -269,16 +268,6 @@ def validate(parts: ModelParts, batch: Batch, context: Context, data: TrainingSe
     return scores
 
 
-def macro_f1_both(probabilities: np.ndarray, label_sets: list[tuple[int, ...]], taxonomy: Taxonomy) -> tuple[float, float]:
-    family_p = probabilities @ taxonomy.membership
-    families = family_p.argmax(1)
-    within = np.where(taxonomy.genre_family[None, :] == families[:, None], probabilities, -1.0)
-    genres = within.argmax(1)
-    family_sets = [tuple({int(taxonomy.genre_family[g]) for g in s}) for s in label_sets]
-    return (macro_f1(families, family_sets, len(taxonomy.families)),
-            macro_f1(genres, label_sets, len(taxonomy.genres)))
-
-
 def fit_temperature(logits: np.ndarray, label_sets: list[tuple[int, ...]]) -> float:
     """The temperature that minimises the validation log-loss of the songs' first labels."""
     target = np.array([s[0] for s in label_sets])
@@ -316,23 +305,6 @@ def tune_blend(network_views: list[np.ndarray], names: np.ndarray, known: np.nda
                         best, best_score = round(float(weight), 2), score
             weights[f"{artist_word}_{audio_word}"] = best
     return NameBlend(**weights)
-
-
-def tune_pooling(views: list[np.ndarray], batch: Batch, label_sets: list[tuple[int, ...]],
-                 taxonomy: Taxonomy) -> Pooling:
-    """The artist and album weights that give validation songs, pooled as one library, the best
-    mean of family and genre macro-F1 (over every view: with and without audio features)."""
-    best, best_score = Pooling(), -1.0
-    for artist in np.arange(0.0, 0.95, 0.1):
-        for album in np.arange(0.0, 1.0 - artist + 1e-9, 0.1):
-            weights = Pooling(round(float(artist), 2), round(float(album), 2))
-            score = 0.0
-            for probabilities in views:
-                pooled = pool(probabilities, batch.artist_keys, batch.album_keys, weights)
-                score += sum(macro_f1_both(pooled, label_sets, taxonomy)) / 2 / len(views)
-            if score > best_score + 1e-4:
-                best, best_score = weights, score
-    return best
 
 
 def train(data: TrainingSet, config: TrainConfig, *, progress: bool = True,
@@ -438,7 +410,7 @@ def train(data: TrainingSet, config: TrainConfig, *, progress: bool = True,
     audio_views = [validation_batch.audio_present, np.zeros(len(split.all), dtype=bool)]
     blend = tune_blend(network_views, names[split.all], known, audio_views, label_sets, taxonomy)
     views = [blend.apply(p, names[split.all], known, a) for p, a in zip(network_views, audio_views, strict=True)]
-    sharpness, pooling = tune_sharpness(views, validation_batch, label_sets, taxonomy, macro_f1_both, tune_pooling)
+    sharpness, pooling = tune_sharpness(views, validation_batch, label_sets, taxonomy)
     say(f"kept epoch {kept_epoch} (best mean validation macro-F1 {best_score:.3f}); temperature {temperature}; "
         f"name blend {asdict(blend)}; decision sharpness {sharpness}; pooling: artist {pooling.artist}, album {pooling.album}")
     return TrainedModel(parts, temperature, pooling, blend, history, kept_epoch, time.perf_counter() - started,

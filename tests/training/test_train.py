@@ -14,10 +14,8 @@ from training.data import SongRow
 from training.train import (
     count_genres,
     drop_tokens,
-    macro_f1_both,
     split_validation,
     tune_blend,
-    tune_pooling,
 )
 from training.tuning import tune_sharpness
 
@@ -104,5 +102,5 @@ def test_the_decision_sharpness_is_tuned_to_stop_many_genre_families_taking_unsu
     labels = [(one,)] * 20 + [(many[0],)] * 20
     batch = featurise([SongRow(f"song {i}", (f"artist {i}",), f"album {i}", "2001", 200_000, False, None)
                        for i in range(40)], FeatureSchema())
-    power, _ = tune_sharpness([views], batch, labels, taxonomy, macro_f1_both, tune_pooling)
+    power, _ = tune_sharpness([views], batch, labels, taxonomy)
     assert power > 1.0
