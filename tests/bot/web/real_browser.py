@@ -100,6 +100,36 @@ return out;
 """
 
 
+# The document a click is leaving carries this mark; the next one does not.
+_MARK_LEAVING = "window.__genrebotLeaving = true;"
+
+# arguments[0]: whether the marked document must be gone. Chrome gives a stylesheet whose load
+# failed (a 404, a refused connection) an empty `sheet`, so a stylesheet counts as arrived once it
+# has rules (every stylesheet the tests load has some). Another origin's rules cannot be read:
+# there a parsed sheet must do.
+_SHEETS_ARRIVED = """
+const arrived = link => {
+  if (link.sheet === null) return false;
+  try { return link.sheet.cssRules.length > 0; } catch (crossOrigin) { return true; }
+};
+"""
+
+_PAGE_READY = _SHEETS_ARRIVED + """
+if (arguments[0] && window.__genrebotLeaving) return false;
+return document.readyState === 'complete'
+  && [...document.querySelectorAll('link[rel=stylesheet]')].every(arrived);
+"""
+
+_STYLESHEETS = _SHEETS_ARRIVED + """
+const timing = new Map(performance.getEntriesByType('resource').map(e => [e.name, e]));
+return [...document.querySelectorAll('link[rel=stylesheet]')].map(link => {
+  const t = timing.get(link.href);
+  return {href: link.href, arrived: arrived(link),
+          status: t ? t.responseStatus : 'no request recorded', bytes: t ? t.transferSize : null};
+});
+"""
+
+
 def _channels(css: str) -> tuple[float, float, float]:
     inside = css[css.index("(") + 1 : css.index(")")]
     r, g, b = (float(v) for v in inside.split(",")[:3])
@@ -122,7 +152,7 @@ def contrast(foreground: str, background: str) -> float:
 
 
 class RealBrowser:
-    def __init__(self) -> None:
+    def __init__(self, navigation_timeout_s: float = NAVIGATION_TIMEOUT_S) -> None:
         from selenium import webdriver
         from selenium.webdriver.chrome.service import Service
 
@@ -133,7 +163,8 @@ class RealBrowser:
             options.add_argument(flag)
         options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
         self.driver = webdriver.Chrome(options=options, service=Service(shutil.which("chromedriver")))
-        self.driver.set_page_load_timeout(NAVIGATION_TIMEOUT_S)
+        self.driver.set_page_load_timeout(navigation_timeout_s)
+        self.navigation_timeout_s = navigation_timeout_s
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.to_thread(fn, *args)
@@ -147,6 +178,30 @@ class RealBrowser:
     def open(self, url: str) -> None:
         self.console()  # drop what earlier pages logged
         self.driver.get(url)
+        self._wait_for_the_page(leaving=False)
+
+    def _wait_for_the_page(self, leaving: bool) -> None:
+        """Until the page a navigation leads to has loaded and every stylesheet it links has been
+        parsed; with `leaving`, also until the document marked by `_MARK_LEAVING` has been replaced.
+
+        Mid-navigation, chromedriver answers a script with one of several errors ('Node with
+        given id does not belong to the document', 'no such execution context', ...), so they
+        count as "not yet". A page that never gets there fails after the navigation timeout with
+        what the browser knew of its stylesheets and console, never a bare timeout."""
+        from selenium.common.exceptions import TimeoutException, WebDriverException
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        wait = WebDriverWait(self.driver, self.navigation_timeout_s, ignored_exceptions=(WebDriverException,))
+        try:
+            wait.until(lambda driver: driver.execute_script(_PAGE_READY, leaving))
+        except TimeoutException:
+            try:
+                known = {"url": self.driver.current_url,
+                         "stylesheets": self.driver.execute_script(_STYLESHEETS),
+                         "console": self.console()}
+            except WebDriverException as error:
+                known = {"browser": str(error)}
+            raise AssertionError(f"the page did not finish loading in {self.navigation_timeout_s} s: {known}") from None
 
     def emulate(self, viewport: Viewport, height: int | None = None) -> None:
         self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
@@ -194,16 +249,13 @@ class RealBrowser:
         """Click the button and wait for the page it leads to (a click returns before the
         navigation it starts has finished)."""
         from selenium.webdriver.common.by import By
-        from selenium.webdriver.support import expected_conditions
-        from selenium.webdriver.support.ui import WebDriverWait
 
         for button in self.driver.find_elements(By.TAG_NAME, "button"):
             if button.text.strip() == text:
                 self.console()
+                self.driver.execute_script(_MARK_LEAVING)
                 button.click()
-                wait = WebDriverWait(self.driver, NAVIGATION_TIMEOUT_S)
-                wait.until(expected_conditions.staleness_of(button))
-                wait.until(lambda driver: driver.execute_script("return document.readyState") == "complete")
+                self._wait_for_the_page(leaving=True)
                 return
         raise AssertionError(f"no button {text!r} on {self.driver.current_url}")
 
