@@ -295,9 +295,7 @@ class Classifier:
         """The family with the most probability and its most probable genre (always a child), as
         arrays: what a CSV writer needs, without a Python object per song."""
         family_p = self.family_probabilities(probabilities)
-        family = family_p.argmax(axis=1)
-        within = np.where(self.taxonomy.genre_family[None, :] == family[:, None], probabilities, -1.0)
-        genre = within.argmax(axis=1)
+        family, genre = self.taxonomy.decide(probabilities, family_p)
         rows = np.arange(len(probabilities))
         return Decisions(family, family_p[rows, family], genre, probabilities[rows, genre], family_p)
 

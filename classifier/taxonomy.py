@@ -87,6 +87,20 @@ class Taxonomy(Mapping[str, Sequence[str]]):
         self.membership = np.zeros((len(self.genres), len(self.families)), dtype=np.float32)
         self.membership[np.arange(len(self.genres)), self.genre_family] = 1.0
 
+    def decide(self, probabilities: np.ndarray,
+               family_probabilities: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(family, genre) index per row of genre probabilities: the family with the most
+        probability (the sum of its genres'), and its most probable genre, so the genre is always
+        a child of the family. The one decision rule: the bot, training and evaluation use it."""
+        family_p = probabilities @ self.membership if family_probabilities is None else family_probabilities
+        families = family_p.argmax(axis=1)
+        within = np.where(self.genre_family[None, :] == families[:, None], probabilities, -1.0)
+        return families, within.argmax(axis=1)
+
+    def family_sets(self, genre_sets: Sequence[tuple[int, ...]]) -> list[tuple[int, ...]]:
+        """Each song's genre indices as the indices of their families."""
+        return [tuple({int(self.genre_family[g]) for g in genres}) for genres in genre_sets]
+
     def _index(self, level: Level, key: str, *names: str) -> None:
         table = self._lookup[level]
         for name in names:

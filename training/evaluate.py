@@ -46,7 +46,7 @@ from training.data import SongRow
 from training.dataset import Source, TrainingSet
 from training.metrics import report
 from training.train import TrainConfig, ValidationRows, split_validation, train
-from training.tuning import tune_pooling
+from training.tuning import macro_f1_both, tune_pooling
 
 SPLIT_SALTS = {"random": "genrebot-random-split", "artist": "genrebot-artist-split"}
 SPLIT_NAMES = {"random": "random track split", "artist": "artist-disjoint split"}
@@ -118,8 +118,10 @@ def tuned_baselines(data: TrainingSet, source: Source, split: Split, validation:
     pooling = {}
     for audio in (True, False):
         probs = tuning.probabilities(tracks, audio=audio)
-        scores = {round(float(w), 1): sum(both_levels(stack(probs[NAMES_LR], probs[BOOSTING], w), label_sets,
-                                                      data.taxonomy)) for w in np.arange(0.0, 1.01, 0.1)}
+        # Each level's macro-F1 rounded as comparison.json reports it (as this tuning always has, so the
+        # published stack weights stay the ones it picks).
+        scores = {round(float(w), 1): sum(round(f1, 4) for f1 in macro_f1_both(
+            stack(probs[NAMES_LR], probs[BOOSTING], w), label_sets, data.taxonomy)) for w in np.arange(0.0, 1.01, 0.1)}
         tuning.blend[audio] = max(scores, key=lambda w: scores[w])
         batch = featurise(tracks, FeatureSchema())
         pooling[audio] = {name: tune_pooling([p], batch, label_sets, data.taxonomy)
@@ -143,24 +145,9 @@ def closed_set(probabilities: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return (restricted / restricted.sum(axis=1, keepdims=True)).astype(np.float32)
 
 
-def decode(probabilities: np.ndarray, taxonomy: Taxonomy) -> tuple[np.ndarray, np.ndarray]:
-    """(family, genre) per song: the most probable family, and its most probable genre."""
-    families = (probabilities @ taxonomy.membership).argmax(1)
-    within = np.where(taxonomy.genre_family[None, :] == families[:, None], probabilities, -1.0)
-    return families, within.argmax(1)
-
-
-def both_levels(probabilities: np.ndarray, label_sets: list[tuple[int, ...]], taxonomy: Taxonomy) -> tuple[float, float]:
-    families, genres = decode(probabilities, taxonomy)
-    family_sets = [tuple({int(taxonomy.genre_family[g]) for g in s}) for s in label_sets]
-    return (report(families, family_sets, taxonomy.families)["macro_f1"],
-            report(genres, label_sets, taxonomy.genres)["macro_f1"])
-
-
 def score(probabilities: np.ndarray, label_sets: list[tuple[int, ...]], taxonomy: Taxonomy) -> dict[str, Any]:
-    families, genres = decode(probabilities, taxonomy)
-    family_sets = [tuple({int(taxonomy.genre_family[g]) for g in s}) for s in label_sets]
-    return {"family": report(families, family_sets, taxonomy.families),
+    families, genres = taxonomy.decide(probabilities)
+    return {"family": report(families, taxonomy.family_sets(label_sets), taxonomy.families),
             "genre": report(genres, label_sets, taxonomy.genres)}
 
 
@@ -268,9 +255,9 @@ def _score_source(source: Source, split: Split, data: TrainingSet, classifier: C
                 + ", ".join(f"{name} {s['family']['macro_f1']:.3f}/{s['genre']['macro_f1']:.3f}"
                             for name, s in models.items()))
         if audio:
-            families, _ = decode(ours, data.taxonomy)
+            families, _ = data.taxonomy.decide(ours)
             slug = f"{Path(source.name).name.split('.')[0]}-{split.kind}-split"
-            confusion_png(families, [tuple({int(data.taxonomy.genre_family[g]) for g in s}) for s in label_sets],
+            confusion_png(families, data.taxonomy.family_sets(label_sets),
                           data.taxonomy, f"families, {source.name}, {SPLIT_NAMES[split.kind]}, with audio",
                           out_dir / f"confusion-{slug}.png")
     return settings

@@ -16,12 +16,8 @@ SHARPNESS_GRID = (1.0, 1.25, 1.5, 2.0, 2.5, 3.0)
 
 
 def macro_f1_both(probabilities: np.ndarray, label_sets: list[tuple[int, ...]], taxonomy: Taxonomy) -> tuple[float, float]:
-    family_p = probabilities @ taxonomy.membership
-    families = family_p.argmax(1)
-    within = np.where(taxonomy.genre_family[None, :] == families[:, None], probabilities, -1.0)
-    genres = within.argmax(1)
-    family_sets = [tuple({int(taxonomy.genre_family[g]) for g in s}) for s in label_sets]
-    return (macro_f1(families, family_sets, len(taxonomy.families)),
+    families, genres = taxonomy.decide(probabilities)
+    return (macro_f1(families, taxonomy.family_sets(label_sets), len(taxonomy.families)),
             macro_f1(genres, label_sets, len(taxonomy.genres)))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from classifier.taxonomy import Resolved, Taxonomy, TaxonomyError
@@ -127,3 +128,15 @@ def test_membership_sums_genres_into_their_family(taxonomy: Taxonomy) -> None:
     assert (taxonomy.membership.sum(axis=1) == 1).all()
     jazz = taxonomy.family_index["jazz"]
     assert taxonomy.membership[taxonomy.genre_index["blues"], jazz] == 1
+
+
+def test_the_decision_takes_the_family_with_the_most_probability_and_its_best_genre() -> None:
+    """Two families: one strong genre of the first loses to two middling genres of the second, and the
+    genre chosen is the second family's best, not the first family's stronger one."""
+    taxonomy = Taxonomy([{"key": "rock", "genres": [{"key": "metal"}]},
+                         {"key": "electronic", "genres": [{"key": "house"}, {"key": "techno"}]}])
+    probabilities = np.array([[0.40, 0.35, 0.25], [0.70, 0.20, 0.10]])
+    families, genres = taxonomy.decide(probabilities)
+    assert [taxonomy.families[f] for f in families] == ["electronic", "rock"]
+    assert [taxonomy.genres[g] for g in genres] == ["house", "metal"]
+    assert taxonomy.family_sets([(0, 2), (1, 2)]) == [(0, 1), (1,)]
