@@ -224,6 +224,13 @@ def hashed_token_ids(track: TrackLike, buckets: int) -> list[int]:
     return ids or [_hash("<empty>", buckets)]
 
 
+def artist_token_counts(tracks: Sequence[TrackLike], buckets: int) -> np.ndarray:
+    """How many of each track's hashed tokens name its artists: the last ones (see
+    `hashed_token_ids`); training hides them to show the network an artist it never met."""
+    return np.fromiter((len(_artists_ids(capped_artists(t.artists), buckets)) for t in tracks), dtype=np.int64,
+                       count=len(tracks))
+
+
 def featurise(tracks: Sequence[TrackLike], schema: FeatureSchema) -> Batch:
     n = len(tracks)
     buckets = schema.hash_buckets

@@ -204,7 +204,7 @@ def _train(args: argparse.Namespace) -> int:
         ))
     except ModelWriteRefused as exc:  # something appeared at --output while training
         raise UsageError(str(exc)) from None
-    print(f"wrote {args.out} ({version}) in {model.seconds:.0f}s; kept epoch {model.kept_epoch}")
+    print(f"wrote {args.out} ({version}) in {model.seconds:.0f}s; kept {model.kept.describe()}")
     return 0
 
 

@@ -33,6 +33,7 @@ from classifier.features import (
     NUMERIC_SIZE,
     Batch,
     FeatureSchema,
+    artist_token_counts,
     featurise,
     hide_audio_bins,
     parse_year,
@@ -56,6 +57,7 @@ class TrainConfig:
     weight_decay: float = 1e-5
     audio_dropout: float = 0.35  # songs seen without audio features (apps that get none)
     artist_dropout: float = 0.5  # songs seen as by an unknown artist (artist and album tables hidden)
+    artist_name_dropout: float = 0.5  # of those, the share whose artist names are hidden too
     album_dropout: float = 0.3  # songs of a known artist seen from an album the model never saw
     token_dropout: float = 0.2
     tabular_weight: float = 1.0
@@ -94,6 +96,24 @@ class Context:
     names: np.ndarray
     artists: np.ndarray
     albums: np.ndarray
+    artist_tokens: np.ndarray  # per song, how many of its (last) tokens name its artists
+
+
+@dataclass
+class KeptWeights:
+    """The network's weights training keeps: one epoch's, or the mean of a run of epochs'."""
+
+    epochs: list[int]
+    scores: dict[str, float]  # validation macro-F1 of these weights (as in `history`), and their mean
+
+    @property
+    def score(self) -> float:
+        return self.scores["score"]
+
+    def describe(self) -> str:
+        if len(self.epochs) == 1:
+            return f"epoch {self.epochs[0]}"
+        return f"the mean of epochs {self.epochs[0]}-{self.epochs[-1]}'s weights"
 
 
 @dataclass
@@ -103,21 +123,20 @@ class TrainedModel:
     pooling: Pooling
     blend: NameBlend
     history: list[dict[str, float]]
-    kept_epoch: int
+    kept: KeptWeights
     seconds: float
     phases: dict[str, float] = field(default_factory=dict)
     sharpness: float = 1.0  # decision sharpness (classifier.names.sharpened)
 
     def metadata(self, **extra: Any) -> dict[str, Any]:
-        kept = self.history[self.kept_epoch - 1]
         return {
             "temperature": self.temperature,
             "pooling": asdict(self.pooling),
             "name_blend": asdict(self.blend),
             "decision_sharpness": self.sharpness,
             "history": self.history,
-            "kept_epoch": self.kept_epoch,
-            "metrics": {"validation": kept},
+            "kept_epochs": self.kept.epochs,
+            "metrics": {"validation": self.kept.scores},
             "training_seconds": round(self.seconds, 1),
             "training_phases_seconds": {k: round(v, 1) for k, v in self.phases.items()},
             **extra,
@@ -189,14 +208,18 @@ def build_network(schema: FeatureSchema, n_genres: int, context_size: int, confi
                                 binned_features=BINNED_FEATURES, n_bins=N_BINS, n_genres=n_genres))
 
 
-def drop_tokens(batch: Batch, rate: float, rng: np.random.Generator) -> Batch:
-    """Hide some name n-grams so no single token (often an artist's) carries a prediction;
-    a song always keeps at least its first token."""
-    if rate <= 0:
+def drop_tokens(batch: Batch, rate: float, rng: np.random.Generator,
+                trailing: np.ndarray | None = None) -> Batch:
+    """Hide some name n-grams so no single token (often an artist's) carries a prediction, and
+    per row its last `trailing` tokens (its artists' names); a song always keeps its first token."""
+    if rate <= 0 and trailing is None:
         return batch
     lengths = batch.token_lengths()
     keep = rng.random(len(batch.token_ids)) >= rate
     row_of = batch.token_rows()
+    if trailing is not None:
+        position = np.arange(len(batch.token_ids)) - batch.token_offsets[row_of]
+        keep &= position < (lengths - trailing)[row_of]
     empty = (np.bincount(row_of, weights=keep, minlength=len(batch)) == 0) & (lengths > 0)
     keep[batch.token_offsets[empty]] = True
     kept_lengths = np.bincount(row_of[keep], minlength=len(batch)).astype(np.int64)
@@ -209,10 +232,15 @@ def drop_tokens(batch: Batch, rate: float, rng: np.random.Generator) -> Batch:
 def augment(batch: Batch, context: Context, rows: np.ndarray, config: TrainConfig,
             rng: np.random.Generator) -> NetInputs:
     """A training batch as the model will meet songs: some name tokens hidden, audio features
-    hidden for some songs, some artists (or just albums) unknown."""
+    hidden for some songs, some artists (or just albums) unknown. An artist the model never met has
+    names whose tokens it never learnt (or learnt for other words, as hashes collide), so for some
+    of the songs seen as by an unknown artist, the artists' names are hidden too: without that, the
+    network learns to lean on artist names and is lost on a new one."""
     no_artist = rng.random(len(rows)) < config.artist_dropout
     no_album = no_artist | (rng.random(len(rows)) < config.album_dropout)
-    part = drop_tokens(batch.subset(rows), config.token_dropout, rng)
+    no_artist_names = no_artist & (rng.random(len(rows)) < config.artist_name_dropout)
+    part = drop_tokens(batch.subset(rows), config.token_dropout, rng,
+                       np.where(no_artist_names, context.artist_tokens[rows], 0))
     no_audio = rng.random(len(rows)) < config.audio_dropout
     part.numeric[no_audio, AUDIO_SLICE] = 0.0
     part.bins[no_audio] = hide_audio_bins(part.bins[no_audio])
@@ -235,6 +263,31 @@ def loss_of(net: GenreNet, inputs: NetInputs, targets: torch.Tensor, membership:
     family_loss = -((targets @ membership) * family_log_p).sum(1).mean()
     tabular_loss = -(smoothed * functional.log_softmax(tabular, dim=1)).sum(1).mean()
     return genre_loss + config.family_weight * family_loss + config.tabular_weight * tabular_loss
+
+
+def keep_weights(net: torch.nn.Module, states: list[dict[str, torch.Tensor]], history: list[dict[str, float]],
+                 validate_net: Callable[[], dict[str, float]]) -> KeptWeights:
+    """Load into `net` the weights validation likes best: the best epoch's, or the mean of the
+    weights of epochs k..last for some k (a mean of points along the path generalises better to
+    artists the network never met than any one of them; validation decides, not a rule)."""
+    best_epoch = max(history, key=lambda row: row["score"])
+    kept = KeptWeights([int(best_epoch["epoch"])], {k: v for k, v in best_epoch.items() if k not in ("epoch", "loss")})
+    kept_state = states[kept.epochs[0] - 1]
+    total = {k: torch.zeros_like(v, dtype=torch.float64) for k, v in states[-1].items()}
+    for first in range(len(states), 0, -1):
+        for k, v in states[first - 1].items():
+            total[k] += v
+        if len(states) - first < 1:
+            continue  # a mean of one epoch is that epoch
+        count = len(states) - first + 1
+        mean = {k: (v / count).to(states[-1][k].dtype) for k, v in total.items()}
+        net.load_state_dict(mean)
+        scores = validate_net()
+        score = round(sum(scores.values()) / len(scores), 4)
+        if score > kept.score:
+            kept, kept_state = KeptWeights(list(range(first, len(states) + 1)), {"score": score, **scores}), mean
+    net.load_state_dict(kept_state)
+    return kept
 
 
 def validation_logits(parts: ModelParts, batch: Batch, context: Context, rows: np.ndarray, *,
@@ -344,7 +397,7 @@ def train(data: TrainingSet, config: TrainConfig, *, progress: bool = True,
     # 3. Each known artist's and album's genres (training songs see them without their own fold).
     artist_table, artist_features = count_genres(batch.artist_keys, targets, split.train, config.catalogue_folds, rng)
     album_table, album_features = count_genres(batch.album_keys, targets, split.train, config.catalogue_folds, rng)
-    context = Context(names, artist_features, album_features)
+    context = Context(names, artist_features, album_features, artist_token_counts(data.tracks, schema.hash_buckets))
     context_size = n_genres + 2 * (n_genres + 1)
 
     # 4. The network, trained in a flat loop of epochs.
@@ -364,7 +417,7 @@ def train(data: TrainingSet, config: TrainConfig, *, progress: bool = True,
     membership = torch.from_numpy(taxonomy.membership)
     targets_t = torch.from_numpy(targets)
     history: list[dict[str, float]] = []
-    best_state, best_score, kept_epoch = None, -1.0, 0
+    states: list[dict[str, torch.Tensor]] = []
     mark = time.perf_counter()
     for epoch in range(1, config.epochs + 1):
         net.train()
@@ -387,18 +440,16 @@ def train(data: TrainingSet, config: TrainConfig, *, progress: bool = True,
         scores = validate(parts, batch, context, data, split)
         score = sum(scores.values()) / len(scores)
         history.append({"epoch": epoch, "loss": round(total_loss / len(order), 4), "score": round(score, 4), **scores})
+        states.append({k: v.detach().clone() for k, v in net.state_dict().items()})
         say(f"epoch {epoch}/{config.epochs}: loss {total_loss / len(order):.3f}, validation macro-F1 "
             f"{scores['seen_audio_family_f1']:.3f}/{scores['unseen_metadata_family_f1']:.3f} family "
             f"(known artists with audio / unseen artists without), {scores['unseen_metadata_genre_f1']:.3f} genre "
             f"(unseen, without audio); mean {score:.3f}")
-        if score > best_score:
-            best_score, kept_epoch = score, epoch
-            best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
+    kept = keep_weights(net, states, history, lambda: validate(parts, batch, context, data, split))
+    del states
     phases["network"] = time.perf_counter() - mark
 
-    # 5. Keep the best epoch; calibrate it, blend it with the name model and tune library pooling on validation.
-    assert best_state is not None
-    net.load_state_dict(best_state)
+    # 5. Calibrate the kept weights, blend them with the name model and tune the decision on validation.
     net.eval()
     label_sets = [data.genre_sets[r] for r in split.all]
     logits = validation_logits(parts, batch, context, split.all, without_audio=False)
@@ -411,7 +462,7 @@ def train(data: TrainingSet, config: TrainConfig, *, progress: bool = True,
     blend = tune_blend(network_views, names[split.all], known, audio_views, label_sets, taxonomy)
     views = [blend.apply(p, names[split.all], known, a) for p, a in zip(network_views, audio_views, strict=True)]
     sharpness, pooling = tune_sharpness(views, validation_batch, label_sets, taxonomy)
-    say(f"kept epoch {kept_epoch} (best mean validation macro-F1 {best_score:.3f}); temperature {temperature}; "
+    say(f"kept {kept.describe()} (best mean validation macro-F1 {kept.score:.3f}); temperature {temperature}; "
         f"name blend {asdict(blend)}; decision sharpness {sharpness}; pooling: artist {pooling.artist}, album {pooling.album}")
-    return TrainedModel(parts, temperature, pooling, blend, history, kept_epoch, time.perf_counter() - started,
+    return TrainedModel(parts, temperature, pooling, blend, history, kept, time.perf_counter() - started,
                         phases, sharpness)

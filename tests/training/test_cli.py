@@ -39,7 +39,14 @@ def test_train_writes_a_model_directory_without_pickles(trained: tuple[Path, Pat
     assert "epoch 12/12" in stderr and "cleaning report" in stderr
     meta = json.loads((out / "model.json").read_text())
     assert meta["training_data"]["dataset.csv"]["sha256"]
-    assert 1 <= meta["kept_epoch"] <= 12 and meta["metrics"]["validation"]["epoch"] == meta["kept_epoch"]
+    kept = meta["kept_epochs"]
+    assert kept == list(range(kept[0], kept[-1] + 1)) and 1 <= kept[0] <= kept[-1] <= 12
+    if len(kept) == 1:  # one epoch's weights: its validation scores are that epoch's in the history
+        assert meta["metrics"]["validation"] == {k: v for k, v in meta["history"][kept[0] - 1].items()
+                                                 if k not in ("epoch", "loss")}
+    else:  # a mean of epochs' weights ends with the last epoch, and beat every single epoch on validation
+        assert kept[-1] == 12
+        assert meta["metrics"]["validation"]["score"] > max(row["score"] for row in meta["history"])
     assert {p.name for p in out.iterdir()} == {"model.safetensors", "model.json", "taxonomy.json"}
 
 
@@ -288,10 +295,13 @@ def test_evaluate_refuses_when_most_labels_are_unknown_to_the_model(
 
 
 def test_training_says_which_epoch_it_kept_and_why(trained: tuple[Path, Path, str]) -> None:
-    """The last lines name the kept epoch and the validation score that chose it; model.json agrees."""
+    """The last lines name the kept weights and the validation score that chose them; model.json agrees."""
     _, out, stderr = trained
     meta = json.loads((out / "model.json").read_text())
-    assert f"kept epoch {meta['kept_epoch']} (best mean validation macro-F1" in stderr
+    kept = meta["kept_epochs"]
+    named = f"epoch {kept[0]}" if len(kept) == 1 else f"the mean of epochs {kept[0]}-{kept[-1]}'s weights"
+    score = meta["metrics"]["validation"]["score"]
+    assert f"kept {named} (best mean validation macro-F1 {score:.3f})" in stderr
 
 
 def test_training_on_a_two_row_file_is_one_line(tmp_path: Path) -> None:

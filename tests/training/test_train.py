@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import torch
 
-from classifier.features import FeatureSchema, featurise
+from classifier.features import FeatureSchema, artist_token_counts, featurise, hashed_token_ids
 from classifier.taxonomy import Taxonomy
 from tests.classifier.test_inference import DESPACITO, ENTER_SANDMAN
 from training.cli import SHIPPED_TAXONOMY
@@ -14,6 +16,7 @@ from training.data import SongRow
 from training.train import (
     count_genres,
     drop_tokens,
+    keep_weights,
     split_validation,
     tune_blend,
 )
@@ -34,6 +37,51 @@ def test_token_dropout_hides_about_the_given_share() -> None:
     dropped = drop_tokens(batch, 0.2, np.random.default_rng(0))
     assert 0.75 < len(dropped.token_ids) / len(batch.token_ids) < 0.85
     assert set(dropped.token_ids[: dropped.token_offsets[1]]) <= set(batch.token_ids[: batch.token_offsets[1]])
+
+
+def test_hiding_a_songs_artist_names_hides_exactly_its_last_tokens() -> None:
+    """The tokens counted as the artists' are the last ones, and only they go (no random dropout)."""
+    songs = [DESPACITO, ENTER_SANDMAN]
+    batch = featurise(songs, FeatureSchema())
+    counts = artist_token_counts(songs, FeatureSchema().hash_buckets)
+    hidden = drop_tokens(batch, 0.0, np.random.default_rng(0), np.array([counts[0], 0]))
+    whole = [hashed_token_ids(song, FeatureSchema().hash_buckets) for song in songs]
+    assert 0 < counts[0] < len(whole[0])
+    assert list(hidden.token_ids[: hidden.token_offsets[1]]) == whole[0][: -counts[0]]
+    assert list(hidden.token_ids[hidden.token_offsets[1]:]) == whole[1]
+    artist_only = SongRow("", ("Daddy Yankee",), "", None, None, None, None)
+    kept = drop_tokens(featurise([artist_only], FeatureSchema()), 0.0, np.random.default_rng(0),
+                       artist_token_counts([artist_only], FeatureSchema().hash_buckets))
+    assert kept.token_lengths().tolist() == [1]  # a song of nothing but an artist keeps its first token
+
+
+def epochs_of(weights: list[float]) -> list[dict[str, torch.Tensor]]:
+    return [{"weight": torch.tensor([[w]]), "bias": torch.tensor([0.0])} for w in weights]
+
+
+def scored_by_closeness_to(target: float, net: torch.nn.Linear) -> Callable[[], dict[str, float]]:
+    return lambda: {"f1": 1.0 - abs(float(net.weight.detach()) - target)}
+
+
+def test_training_keeps_the_mean_of_epochs_when_validation_likes_it_better() -> None:
+    """Epochs whose weights were 0, 2, 4 and 6; validation likes weights near 5, which only the mean
+    of epochs 3-4 gives: those are kept and loaded."""
+    net = torch.nn.Linear(1, 1)
+    history = [{"epoch": e, "loss": 1.0, "score": 1.0 - abs(w - 5), "f1": 1.0 - abs(w - 5)}
+               for e, w in enumerate([0.0, 2.0, 4.0, 6.0], start=1)]
+    kept = keep_weights(net, epochs_of([0.0, 2.0, 4.0, 6.0]), history, scored_by_closeness_to(5.0, net))
+    assert kept.epochs == [3, 4] and kept.describe() == "the mean of epochs 3-4's weights"
+    assert float(net.weight.detach()) == 5.0 and kept.score == 1.0
+
+
+def test_training_keeps_one_epoch_when_no_mean_beats_it() -> None:
+    """Validation likes weights near 2 exactly: epoch 2 alone, loaded as it was."""
+    net = torch.nn.Linear(1, 1)
+    history = [{"epoch": e, "loss": 1.0, "score": 1.0 - abs(w - 2), "f1": 1.0 - abs(w - 2)}
+               for e, w in enumerate([0.0, 2.0, 4.0, 6.0], start=1)]
+    kept = keep_weights(net, epochs_of([0.0, 2.0, 4.0, 6.0]), history, scored_by_closeness_to(2.0, net))
+    assert kept.epochs == [2] and kept.describe() == "epoch 2"
+    assert float(net.weight.detach()) == 2.0 and kept.scores == {"score": 1.0, "f1": 1.0}
 
 
 def test_validation_holds_out_whole_artists_and_some_songs_of_known_ones() -> None:
