@@ -57,7 +57,7 @@ class TrainConfig:
     weight_decay: float = 1e-5
     audio_dropout: float = 0.35  # songs seen without audio features (apps that get none)
     artist_dropout: float = 0.5  # songs seen as by an unknown artist (artist and album tables hidden)
-    artist_name_dropout: float = 0.5  # of those, the share whose artist names are hidden too
+    artist_name_dropout: float = 1.0  # of those, the share whose artist names are hidden too
     album_dropout: float = 0.3  # songs of a known artist seen from an album the model never saw
     token_dropout: float = 0.2
     tabular_weight: float = 1.0
@@ -233,9 +233,10 @@ def augment(batch: Batch, context: Context, rows: np.ndarray, config: TrainConfi
             rng: np.random.Generator) -> NetInputs:
     """A training batch as the model will meet songs: some name tokens hidden, audio features
     hidden for some songs, some artists (or just albums) unknown. An artist the model never met has
-    names whose tokens it never learnt (or learnt for other words, as hashes collide), so for some
-    of the songs seen as by an unknown artist, the artists' names are hidden too: without that, the
-    network learns to lean on artist names and is lost on a new one."""
+    names whose tokens it never learnt (or learnt for other words, as hashes collide), so a song
+    seen as by an unknown artist has its artists' names hidden too (`artist_name_dropout` of them:
+    all by default): without that, the network learns to lean on artist names and is lost on a
+    new one."""
     no_artist = rng.random(len(rows)) < config.artist_dropout
     no_album = no_artist | (rng.random(len(rows)) < config.album_dropout)
     no_artist_names = no_artist & (rng.random(len(rows)) < config.artist_name_dropout)
