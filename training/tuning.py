@@ -1,14 +1,21 @@
-"""What training tunes on validation songs after the network, scored by family and genre
-macro-F1: the library pooling weights, and the decision sharpness (see
+"""What training chooses on validation songs after the epochs, scored by family and genre
+macro-F1: which weights to keep (one epoch's or a mean of epochs'), the temperature, the name
+model's share in the final blend, the library pooling weights, and the decision sharpness (see
 `classifier.names.sharpened`) with the pooling weights that go with it."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import numpy as np
+import torch
 
 from classifier.features import Batch
+from classifier.inference import softmax
 from classifier.library import Pooling, pool
-from classifier.names import sharpened
+from classifier.names import NameBlend, geometric_blend, sharpened
 from classifier.taxonomy import Taxonomy
 from training.metrics import macro_f1
 
@@ -54,3 +61,84 @@ def tune_sharpness(views: list[np.ndarray], batch: Batch, label_sets: list[tuple
         if total > best_score + 1e-4:
             best, best_score = (power, pooling), total
     return best
+
+
+@dataclass
+class KeptWeights:
+    """The network's weights training keeps: one epoch's, or the mean of a run of epochs'."""
+
+    epochs: list[int]
+    scores: dict[str, float]  # validation macro-F1 of these weights (as in `history`), and their mean
+
+    @property
+    def score(self) -> float:
+        return self.scores["score"]
+
+    def describe(self) -> str:
+        if len(self.epochs) == 1:
+            return f"epoch {self.epochs[0]}"
+        return f"the mean of epochs {self.epochs[0]}-{self.epochs[-1]}'s weights"
+
+
+def keep_weights(net: torch.nn.Module, states: list[dict[str, torch.Tensor]], history: list[dict[str, float]],
+                 validate_net: Callable[[], dict[str, float]]) -> KeptWeights:
+    """Load into `net` the weights validation likes best: the best epoch's, or the mean of the
+    weights of epochs k..last for some k (a mean of points along the path generalises better to
+    artists the network never met than any one of them; validation decides, not a rule)."""
+    best_epoch = max(history, key=lambda row: row["score"])
+    kept = KeptWeights([int(best_epoch["epoch"])], {k: v for k, v in best_epoch.items() if k not in ("epoch", "loss")})
+    kept_state = states[kept.epochs[0] - 1]
+    total = {k: torch.zeros_like(v, dtype=torch.float64) for k, v in states[-1].items()}
+    for first in range(len(states), 0, -1):
+        for k, v in states[first - 1].items():
+            total[k] += v
+        if first == len(states):
+            continue  # a mean of one epoch is that epoch
+        count = len(states) - first + 1
+        mean = {k: (v / count).to(states[-1][k].dtype) for k, v in total.items()}
+        net.load_state_dict(mean)
+        scores = validate_net()
+        score = round(sum(scores.values()) / len(scores), 4)
+        if score > kept.score:
+            kept, kept_state = KeptWeights(list(range(first, len(states) + 1)), {"score": score, **scores}), mean
+    net.load_state_dict(kept_state)
+    return kept
+
+
+def fit_temperature(logits: np.ndarray, label_sets: list[tuple[int, ...]]) -> float:
+    """The temperature that minimises the validation log-loss of the songs' first labels."""
+    target = np.array([s[0] for s in label_sets])
+    best, best_nll = 1.0, math.inf
+    for temperature in np.arange(0.5, 3.01, 0.05):
+        log_p = np.log(np.maximum(softmax(logits / temperature), 1e-12))
+        nll = float(-log_p[np.arange(len(target)), target].mean())
+        if nll < best_nll:
+            best, best_nll = float(temperature), nll
+    return round(best, 2)
+
+
+def tune_blend(network_views: list[np.ndarray], names: np.ndarray, known: np.ndarray, audio_views: list[np.ndarray],
+               label_sets: list[tuple[int, ...]], taxonomy: Taxonomy) -> NameBlend:
+    """The name model's share for each kind of validation song (artist known or new, with or
+    without audio): the weight that gives those songs the best mean of family and genre macro-F1."""
+    weights: dict[str, float] = {}
+    for known_artist, artist_word in ((True, "known_artist"), (False, "new_artist")):
+        for with_audio, audio_word in ((True, "with_audio"), (False, "without_audio")):
+            network_parts: list[np.ndarray] = []
+            names_parts: list[np.ndarray] = []
+            sets: list[tuple[int, ...]] = []
+            for probabilities, audio in zip(network_views, audio_views, strict=True):
+                rows = np.flatnonzero((known == known_artist) & (audio == with_audio))
+                network_parts.append(probabilities[rows])
+                names_parts.append(names[rows])
+                sets.extend(label_sets[r] for r in rows)
+            network, name_p = np.concatenate(network_parts), np.concatenate(names_parts)
+            best, best_score = 0.0, -1.0
+            if len(sets):
+                for weight in np.arange(0.0, 1.0001, 0.05):
+                    mixed = geometric_blend(network, name_p, float(weight))
+                    score = sum(macro_f1_both(mixed, sets, taxonomy)) / 2
+                    if score > best_score + 1e-4:
+                        best, best_score = round(float(weight), 2), score
+            weights[f"{artist_word}_{audio_word}"] = best
+    return NameBlend(**weights)

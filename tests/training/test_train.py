@@ -13,14 +13,8 @@ from classifier.taxonomy import Taxonomy
 from tests.classifier.test_inference import DESPACITO, ENTER_SANDMAN
 from training.cli import SHIPPED_TAXONOMY
 from training.data import SongRow
-from training.train import (
-    count_genres,
-    drop_tokens,
-    keep_weights,
-    split_validation,
-    tune_blend,
-)
-from training.tuning import tune_sharpness
+from training.train import count_genres, drop_tokens, split_validation
+from training.tuning import keep_weights, tune_blend, tune_sharpness
 
 
 def test_token_dropout_keeps_at_least_one_token_per_song() -> None:
