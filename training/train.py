@@ -52,6 +52,7 @@ from training.tuning import (
     macro_f1_both,
     tune_blend,
     tune_sharpness,
+    validation_score,
 )
 
 
@@ -364,7 +365,7 @@ def train(data: TrainingSet, config: TrainConfig, *, progress: bool = True,
         bar.close()
 
         scores = validate(parts, batch, context, data, split)
-        score = sum(scores.values()) / len(scores)
+        score = validation_score(scores)
         history.append({"epoch": epoch, "loss": round(total_loss / len(order), 4), "score": round(score, 4), **scores})
         states.append({k: v.detach().clone() for k, v in net.state_dict().items()})
         say(f"epoch {epoch}/{config.epochs}: loss {total_loss / len(order):.3f}, validation macro-F1 "

@@ -80,6 +80,11 @@ class KeptWeights:
         return f"the mean of epochs {self.epochs[0]}-{self.epochs[-1]}'s weights"
 
 
+def validation_score(scores: dict[str, float]) -> float:
+    """The one number that picks the weights to keep: the mean of the validation macro-F1s."""
+    return sum(scores.values()) / len(scores)
+
+
 def keep_weights(net: torch.nn.Module, states: list[dict[str, torch.Tensor]], history: list[dict[str, float]],
                  validate_net: Callable[[], dict[str, float]]) -> KeptWeights:
     """Load into `net` the weights validation likes best: the best epoch's, or the mean of the
@@ -98,7 +103,7 @@ def keep_weights(net: torch.nn.Module, states: list[dict[str, torch.Tensor]], hi
         mean = {k: (v / count).to(states[-1][k].dtype) for k, v in total.items()}
         net.load_state_dict(mean)
         scores = validate_net()
-        score = round(sum(scores.values()) / len(scores), 4)
+        score = round(validation_score(scores), 4)
         if score > kept.score:
             kept, kept_state = KeptWeights(list(range(first, len(states) + 1)), {"score": score, **scores}), mean
     net.load_state_dict(kept_state)
