@@ -42,7 +42,7 @@ from classifier.taxonomy import Taxonomy, TaxonomyError
 FORMAT = "genrebot-model/2"
 WEIGHTS = "model.safetensors"
 METADATA = "model.json"
-CODE_VERSION = "genrebot-classifier-5"  # 5: decision sharpness; the version covers the deciding model.json values
+CODE_VERSION = "genrebot-classifier-6"  # 6: new artists' genre balance; the version covers the deciding model.json values
 BATCH_SIZE = 4096
 MODEL_FILES = (WEIGHTS, METADATA, TAXONOMY_FILE)  # everything write_model_dir puts in a model directory
 
@@ -141,14 +141,19 @@ class ModelParts:
         return np.concatenate(logits_parts), np.concatenate(names_parts)
 
     def probabilities(self, batch: Batch, temperature: float, blend: NameBlend, *,
-                      without_audio: bool = False, sharpness: float = 1.0) -> np.ndarray:
+                      without_audio: bool = False, sharpness: float = 1.0,
+                      new_artist_balance: np.ndarray | None = None) -> np.ndarray:
         """Final probabilities: the calibrated network blended with the name model by whether the
         song's artist is known and whether it has audio features (see `NameBlend`), sharpened for
-        deciding (see `sharpened`)."""
+        deciding (see `sharpened`); for songs by artists the model does not know, each family's
+        probability is shared among its genres by `new_artist_balance` (see `rebalanced`)."""
         logits, names = self._network_and_names(batch, without_audio=without_audio)
         known = self.artists.rows(batch.artist_keys) >= 0
         audio = np.zeros(len(batch), dtype=bool) if without_audio else batch.audio_present
-        return sharpened(blend.apply(softmax(logits / temperature), names, known, audio), sharpness)
+        decided = sharpened(blend.apply(softmax(logits / temperature), names, known, audio), sharpness)
+        if new_artist_balance is None:
+            return decided
+        return self.taxonomy.rebalanced(decided, new_artist_balance, np.flatnonzero(~known))
 
     def tensors(self) -> dict[str, torch.Tensor]:
         tensors = {f"net.{k}": v.detach().contiguous().clone() for k, v in self.net.state_dict().items()}
@@ -164,7 +169,8 @@ class ModelParts:
         return tensors
 
 
-DECIDING = ("temperature", "name_blend", "decision_sharpness", "pooling")  # model.json keys that change answers
+# model.json keys that change answers
+DECIDING = ("temperature", "name_blend", "decision_sharpness", "pooling", "new_artist_genre_balance")
 
 
 def model_version_digest(weights_sha256: str, metadata: dict[str, Any]) -> str:
@@ -258,6 +264,7 @@ class Classifier:
         self.pooling = Pooling(**metadata.get("pooling", {}))
         self.blend = NameBlend(**metadata.get("name_blend", {}))
         self.sharpness = float(metadata.get("decision_sharpness", 1.0))  # 1.0: models trained before it
+        self.new_artist_balance = new_artist_balance(metadata, self.genres)
         self.threads = threads
         self._lock = threading.Lock()
 
@@ -277,7 +284,7 @@ class Classifier:
             torch.set_num_threads(self.threads)
             try:
                 return self.parts.probabilities(batch, self.temperature, self.blend, without_audio=without_audio,
-                                                sharpness=self.sharpness)
+                                                sharpness=self.sharpness, new_artist_balance=self.new_artist_balance)
             finally:
                 torch.set_num_threads(previous)
 
@@ -318,6 +325,17 @@ class Classifier:
         if library:
             probabilities = self.pool(tracks, probabilities)
         return self.predictions(probabilities)
+
+
+def new_artist_balance(metadata: dict[str, Any], genres: list[str]) -> np.ndarray | None:
+    """model.json's `new_artist_genre_balance` (genre -> log-weight; absent in models trained
+    before it) as an array in the taxonomy's genre order."""
+    table = metadata.get("new_artist_genre_balance")
+    if table is None:
+        return None
+    if not isinstance(table, dict) or set(table) != set(genres):
+        raise ModelLoadError("model.json's new_artist_genre_balance does not name the taxonomy's genres")
+    return np.array([float(table[g]) for g in genres], dtype=np.float64)
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:

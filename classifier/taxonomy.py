@@ -97,6 +97,19 @@ class Taxonomy(Mapping[str, Sequence[str]]):
         within = np.where(self.genre_family[None, :] == families[:, None], probabilities, -1.0)
         return families, within.argmax(axis=1)
 
+    def rebalanced(self, probabilities: np.ndarray, log_weights: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """These rows' genres reweighted by exp(`log_weights`) [genres] within each family, every
+        family keeping its total: the family answer and its confidence do not move, only which of
+        its genres is chosen. A copy; other rows unchanged."""
+        out = probabilities.astype(np.float32)  # a copy
+        if not len(rows):
+            return out
+        part = out[rows].astype(np.float64) * np.exp(log_weights - log_weights.max())[None, :]
+        family_totals = out[rows].astype(np.float64) @ self.membership
+        scale = family_totals / np.maximum(part @ self.membership, 1e-30)
+        out[rows] = (part * scale[:, self.genre_family]).astype(np.float32)
+        return out
+
     def family_sets(self, genre_sets: Sequence[tuple[int, ...]]) -> list[tuple[int, ...]]:
         """Each song's genre indices as the indices of their families."""
         return [tuple({int(self.genre_family[g]) for g in genres}) for genres in genre_sets]

@@ -182,9 +182,7 @@ def compare(data: TrainingSet, out_dir: Path, *, seed: int = 1337, epochs: int |
             config.epochs = epochs
         say(f"{SPLIT_NAMES[kind]}: training the network on {len(train_set):,} songs, testing on {len(split.test):,}")
         model = train(train_set, config, say=say)
-        classifier = Classifier(model.parts, {"version": "evaluation", "temperature": model.temperature,
-                                              "pooling": vars(model.pooling), "name_blend": vars(model.blend),
-                                              "decision_sharpness": model.sharpness})
+        classifier = Classifier(model.parts, {**model.metadata(), "version": "evaluation"})
         validation: ValidationRows = split_validation(featurise(train_set.tracks, FeatureSchema()).artist_keys,
                                                       config.validation_fraction, np.random.default_rng(seed))
         say(f"{SPLIT_NAMES[kind]}: baselines: gradient boosting with and without audio features")

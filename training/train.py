@@ -41,7 +41,7 @@ from classifier.features import (
 from classifier.inference import ModelParts, softmax
 from classifier.library import Pooling
 from classifier.model import GenreNet, ModelConfig, NetInputs
-from classifier.names import NameBlend
+from classifier.names import NameBlend, sharpened
 from training.data import SongRow
 from training.dataset import TrainingSet
 from training.names import NAME_BUCKETS, NameFit, artist_held_out_name_model
@@ -51,6 +51,7 @@ from training.tuning import (
     keep_weights,
     macro_f1_both,
     tune_blend,
+    tune_new_artist_balance,
     tune_sharpness,
     validation_score,
 )
@@ -117,6 +118,7 @@ class TrainedModel:
     seconds: float
     phases: dict[str, float] = field(default_factory=dict)
     sharpness: float = 1.0  # decision sharpness (classifier.names.sharpened)
+    new_artist_balance: dict[str, float] = field(default_factory=dict)  # genre -> log-weight (Taxonomy.rebalanced)
 
     def metadata(self, **extra: Any) -> dict[str, Any]:
         return {
@@ -124,6 +126,7 @@ class TrainedModel:
             "pooling": asdict(self.pooling),
             "name_blend": asdict(self.blend),
             "decision_sharpness": self.sharpness,
+            "new_artist_genre_balance": self.new_artist_balance,
             "history": self.history,
             "kept_epochs": self.kept.epochs,
             "metrics": {"validation": self.kept.scores},
@@ -389,7 +392,10 @@ def train(data: TrainingSet, config: TrainConfig, *, progress: bool = True,
     blend = tune_blend(network_views, names[split.all], known, audio_views, label_sets, taxonomy)
     views = [blend.apply(p, names[split.all], known, a) for p, a in zip(network_views, audio_views, strict=True)]
     sharpness, pooling = tune_sharpness(views, validation_batch, label_sets, taxonomy)
+    strength, balance = tune_new_artist_balance([sharpened(view, sharpness) for view in views], validation_batch, known,
+                                      label_sets, taxonomy, pooling)
     say(f"kept {kept.describe()} (best mean validation macro-F1 {kept.score:.3f}); temperature {temperature}; "
-        f"name blend {asdict(blend)}; decision sharpness {sharpness}; pooling: artist {pooling.artist}, album {pooling.album}")
+        f"name blend {asdict(blend)}; decision sharpness {sharpness}; pooling: artist {pooling.artist}, album {pooling.album}; "
+        f"new artists' genre balance: strength {strength}")
     return TrainedModel(parts, temperature, pooling, blend, history, kept, time.perf_counter() - started,
-                        phases, sharpness)
+                        phases, sharpness, dict(zip(taxonomy.genres, balance.tolist(), strict=True)))

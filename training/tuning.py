@@ -1,7 +1,8 @@
 """What training chooses on validation songs after the epochs, scored by family and genre
 macro-F1: which weights to keep (one epoch's or a mean of epochs'), the temperature, the name
-model's share in the final blend, the library pooling weights, and the decision sharpness (see
-`classifier.names.sharpened`) with the pooling weights that go with it."""
+model's share in the final blend, the library pooling weights, the decision sharpness (see
+`classifier.names.sharpened`) with the pooling weights that go with it, and how new artists'
+songs share a family's probability among its genres (`tune_new_artist_balance`)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from classifier.taxonomy import Taxonomy
 from training.metrics import macro_f1
 
 SHARPNESS_GRID = (1.0, 1.25, 1.5, 2.0, 2.5, 3.0)
+BALANCE_GRID = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
 def macro_f1_both(probabilities: np.ndarray, label_sets: list[tuple[int, ...]], taxonomy: Taxonomy) -> tuple[float, float]:
@@ -60,6 +62,36 @@ def tune_sharpness(views: list[np.ndarray], batch: Batch, label_sets: list[tuple
         total = float(per_song + pooled) / 2
         if total > best_score + 1e-4:
             best, best_score = (power, pooling), total
+    return best
+
+
+def tune_new_artist_balance(views: list[np.ndarray], batch: Batch, known: np.ndarray,
+                            label_sets: list[tuple[int, ...]], taxonomy: Taxonomy,
+                            pooling: Pooling) -> tuple[float, np.ndarray]:
+    """(strength, log-weights per genre) for songs by artists the model does not know: minus `strength` times
+    the log of the mean probability validation's new-artist songs get for each genre.
+
+    For an artist it never met, the model leans to the genres it says often (a big genre, or one
+    whose songs look like everyone's), and macro-F1 counts every genre alike. Dividing by that
+    mean, within each family (see `Taxonomy.rebalanced`), evens out which genre a family's songs
+    get and leaves the family answer alone. `strength` is what gives validation's new-artist
+    songs the best genre macro-F1, half per song and half pooled as a library, over every view."""
+    rows = np.flatnonzero(~known)
+    if not len(rows):
+        return 0.0, np.zeros(len(taxonomy.genres))
+    sets = [label_sets[r] for r in rows]
+    part = batch.subset(rows)
+    log_mean = np.log(np.maximum(np.mean([view[rows].mean(axis=0) for view in views], axis=0), 1e-12))
+    best, best_score = (0.0, np.zeros(len(taxonomy.genres))), -1.0
+    for strength in BALANCE_GRID:
+        weights = -strength * (log_mean - log_mean.mean())
+        score = 0.0
+        for view in views:
+            balanced = taxonomy.rebalanced(view[rows], weights, np.arange(len(rows)))
+            pooled = pool(balanced, part.artist_keys, part.album_keys, pooling)
+            score += (macro_f1_both(balanced, sets, taxonomy)[1] + macro_f1_both(pooled, sets, taxonomy)[1]) / 2
+        if score > best_score + 1e-4:
+            best, best_score = (strength, np.round(weights, 4)), score
     return best
 
 

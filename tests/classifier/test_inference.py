@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from classifier import Classifier, ModelLoadError
+from classifier.features import featurise
 from classifier.inference import default_model_dir, model_version_digest
 
 
@@ -116,3 +117,42 @@ def test_the_decision_sharpness_changes_the_answers_and_so_the_version(tmp_path:
     assert not np.allclose(plain.genre_probabilities(SONGS), sharp.genre_probabilities(SONGS))
     weights = plain.metadata["weights_sha256"]
     assert model_version_digest(weights, plain.metadata) != model_version_digest(weights, sharp.metadata)
+
+
+def test_a_model_without_new_artist_balance_answers_without_it(tmp_path: Path) -> None:
+    """A model.json from before the new-artist genre balance loads and answers with none."""
+    shutil.copytree(default_model_dir(), tmp_path / "m")
+    meta = json.loads((tmp_path / "m" / "model.json").read_text())
+    meta.pop("new_artist_genre_balance", None)
+    (tmp_path / "m" / "model.json").write_text(json.dumps(meta))
+    assert Classifier.load(tmp_path / "m").new_artist_balance is None
+
+
+def test_a_balance_naming_other_genres_is_refused_on_load(tmp_path: Path) -> None:
+    """A hand-edited balance that misses a genre fails loudly rather than weighting the wrong genres."""
+    shutil.copytree(default_model_dir(), tmp_path / "m")
+    meta = json.loads((tmp_path / "m" / "model.json").read_text())
+    meta["new_artist_genre_balance"] = {"jazz": 1.0}
+    (tmp_path / "m" / "model.json").write_text(json.dumps(meta))
+    with pytest.raises(ModelLoadError, match="new_artist_genre_balance"):
+        Classifier.load(tmp_path / "m")
+
+
+def test_the_new_artist_balance_moves_only_new_artists_genres_and_so_the_version() -> None:
+    """Weighting one genre far up within its family: a song by an artist the model never met moves
+    to that genre, its family untouched; a known artist's song does not move; the version changes."""
+    plain = Classifier.load()
+    new_artist = Song("Blue Train Variations", ("An Artist Nobody Knows",), "Night Sessions", "1962", 400000)
+    songs = [ENTER_SANDMAN, new_artist]
+    assert list(plain.parts.artists.rows(featurise(songs, plain.parts.schema).artist_keys) >= 0) == [True, False]
+    before = plain.predictions(plain.genre_probabilities(songs))
+    family_genres = plain.taxonomy.children[before[1].genre]
+    other = next(g for g in family_genres if g != before[1].subgenre)
+    balance = {g: (12.0 if g == other else 0.0) for g in plain.genres}
+    balanced = Classifier(plain.parts, {**plain.metadata, "new_artist_genre_balance": balance})
+    after = balanced.predictions(balanced.genre_probabilities(songs))
+    assert after[0] == before[0]
+    assert after[1].genre == before[1].genre and after[1].subgenre == other
+    assert abs(after[1].genre_confidence - before[1].genre_confidence) < 1e-5
+    weights = plain.metadata["weights_sha256"]
+    assert model_version_digest(weights, plain.metadata) != model_version_digest(weights, balanced.metadata)

@@ -140,3 +140,17 @@ def test_the_decision_takes_the_family_with_the_most_probability_and_its_best_ge
     assert [taxonomy.families[f] for f in families] == ["electronic", "rock"]
     assert [taxonomy.genres[g] for g in genres] == ["house", "metal"]
     assert taxonomy.family_sets([(0, 2), (1, 2)]) == [(0, 1), (1,)]
+
+
+def test_rebalancing_moves_songs_between_a_familys_genres_never_between_families() -> None:
+    """Weighting techno up turns a house-leaning row to techno; each family keeps its total, and a
+    row not asked for is left as it was."""
+    taxonomy = Taxonomy([{"key": "rock", "genres": [{"key": "metal"}]},
+                         {"key": "electronic", "genres": [{"key": "house"}, {"key": "techno"}]}])
+    probabilities = np.array([[0.40, 0.35, 0.25], [0.10, 0.55, 0.35]], dtype=np.float32)
+    weights = np.log(np.array([1.0, 1.0, 3.0]))
+    balanced = taxonomy.rebalanced(probabilities, weights, np.array([1]))
+    assert balanced[0].tolist() == probabilities[0].tolist()
+    assert np.allclose(balanced @ taxonomy.membership, probabilities @ taxonomy.membership, atol=1e-6)
+    assert [taxonomy.genres[g] for g in taxonomy.decide(balanced)[1]] == ["house", "techno"]
+    assert [taxonomy.genres[g] for g in taxonomy.decide(probabilities)[1]] == ["house", "house"]

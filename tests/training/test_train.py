@@ -9,12 +9,13 @@ import numpy as np
 import torch
 
 from classifier.features import FeatureSchema, artist_token_counts, featurise, hashed_token_ids
+from classifier.library import Pooling
 from classifier.taxonomy import Taxonomy
 from tests.classifier.test_inference import DESPACITO, ENTER_SANDMAN
 from training.cli import SHIPPED_TAXONOMY
 from training.data import SongRow
 from training.train import count_genres, drop_tokens, split_validation
-from training.tuning import keep_weights, tune_blend, tune_sharpness
+from training.tuning import keep_weights, tune_blend, tune_new_artist_balance, tune_sharpness
 
 
 def test_token_dropout_keeps_at_least_one_token_per_song() -> None:
@@ -146,3 +147,29 @@ def test_the_decision_sharpness_is_tuned_to_stop_many_genre_families_taking_unsu
                        for i in range(40)], FeatureSchema())
     power, _ = tune_sharpness([views], batch, labels, taxonomy)
     assert power > 1.0
+
+
+def test_new_artists_genre_balance_evens_out_a_genre_the_model_says_too_often() -> None:
+    """Validation songs by new artists, truly split between two genres of one family, all lean to
+    the first: the tuned balance weights the first down so the second gets its songs; songs by a
+    known artist count for nothing; with nothing to mend the strength is 0."""
+    taxonomy = Taxonomy.load(SHIPPED_TAXONOMY)
+    first, second = (int(g) for g in np.flatnonzero(taxonomy.genre_family == taxonomy.family_index["rock"])[:2])
+    views = np.full((60, len(taxonomy.genres)), 1e-4, dtype=np.float32)
+    views[:, first] = 0.5
+    views[30:, second] = np.linspace(0.3, 0.45, 30)  # truly `second`, but `first` is said louder
+    views[:30, second] = 0.1
+    views /= views.sum(axis=1, keepdims=True)
+    labels = [(first,)] * 30 + [(second,)] * 30
+    batch = featurise([SongRow(f"song {i}", (f"artist {i}",), f"album {i}", "2001", 200_000, False, None)
+                       for i in range(60)], FeatureSchema())
+    none_known = np.zeros(60, dtype=bool)
+    strength, weights = tune_new_artist_balance([views], batch, none_known, labels, taxonomy, Pooling())
+    assert strength > 0 and weights[first] < weights[second]
+    balanced = taxonomy.rebalanced(views, weights, np.arange(60))
+    assert (taxonomy.decide(balanced)[1][30:] == second).mean() > 0.5
+    assert tune_new_artist_balance([views], batch, np.ones(60, dtype=bool), labels, taxonomy, Pooling())[0] == 0.0
+    fair = np.full_like(views, 1e-4)
+    fair[np.arange(60), [first] * 30 + [second] * 30] = 0.9
+    fair /= fair.sum(axis=1, keepdims=True)
+    assert tune_new_artist_balance([fair], batch, none_known, labels, taxonomy, Pooling())[0] == 0.0
