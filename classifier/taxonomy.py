@@ -100,14 +100,18 @@ class Taxonomy(Mapping[str, Sequence[str]]):
     def rebalanced(self, probabilities: np.ndarray, log_weights: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """These rows' genres reweighted by exp(`log_weights`) [genres] within each family, every
         family keeping its total: the family answer and its confidence do not move, only which of
-        its genres is chosen. A copy; other rows unchanged."""
-        out = probabilities.astype(np.float32)  # a copy
+        its genres is chosen. `rows`: distinct row indices. A copy; other rows unchanged."""
         if not len(rows):
-            return out
-        part = out[rows].astype(np.float64) * np.exp(log_weights - log_weights.max())[None, :]
-        family_totals = out[rows].astype(np.float64) @ self.membership
-        scale = family_totals / np.maximum(part @ self.membership, 1e-30)
-        out[rows] = (part * scale[:, self.genre_family]).astype(np.float32)
+            return probabilities.astype(np.float32)  # a copy
+        every_row = len(rows) == len(probabilities)  # the usual case (a library of new artists): no gather
+        before = np.asarray(probabilities if every_row else probabilities[rows], dtype=np.float32)
+        after = before * np.exp(log_weights - log_weights.max()).astype(np.float32)[None, :]
+        scale = (before @ self.membership) / np.maximum(after @ self.membership, np.float32(1e-30))
+        after *= scale[:, self.genre_family]
+        if every_row:
+            return after
+        out = probabilities.astype(np.float32)
+        out[rows] = after
         return out
 
     def family_sets(self, genre_sets: Sequence[tuple[int, ...]]) -> list[tuple[int, ...]]:
