@@ -266,9 +266,9 @@ def _songs(clean: pd.DataFrame, separator: str) -> list[SongRow]:
         SongRow(name=name, artists=split_artists(artists, separator), album=album, release_date=date or None,
                 duration_ms=duration, explicit=explicit, audio_features=audio)
         for name, artists, album, date, duration, explicit, audio in zip(
-            clean["name"], clean["artists"], clean["album"], clean["release_date"], durations,
-            clean["explicit"], clean["audio"], strict=True)
-    ]
+            *(clean[c].tolist() for c in ("name", "artists", "album", "release_date")), durations,
+            clean["explicit"].tolist(), clean["audio"].tolist(), strict=True)
+    ]  # columns as lists: iterating a pandas string column costs a Python call per cell
 
 
 def count_rows(path: Path) -> int:
