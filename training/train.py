@@ -118,7 +118,7 @@ class TrainedModel:
     seconds: float
     phases: dict[str, float] = field(default_factory=dict)
     sharpness: float = 1.0  # decision sharpness (classifier.names.sharpened)
-    new_artist_balance: dict[str, float] = field(default_factory=dict)  # genre -> log-weight (Taxonomy.rebalanced)
+    new_artist_balance: dict[str, float] | None = None  # genre -> log-weight (Taxonomy.rebalanced)
 
     def metadata(self, **extra: Any) -> dict[str, Any]:
         return {
@@ -392,8 +392,8 @@ def train(data: TrainingSet, config: TrainConfig, *, progress: bool = True,
     blend = tune_blend(network_views, names[split.all], known, audio_views, label_sets, taxonomy)
     views = [blend.apply(p, names[split.all], known, a) for p, a in zip(network_views, audio_views, strict=True)]
     sharpness, pooling = tune_sharpness(views, validation_batch, label_sets, taxonomy)
-    strength, balance = tune_new_artist_balance([sharpened(view, sharpness) for view in views], validation_batch, known,
-                                      label_sets, taxonomy, pooling)
+    strength, balance = tune_new_artist_balance([sharpened(view, sharpness) for view in views], validation_batch,
+                                                known, label_sets, taxonomy, pooling)
     say(f"kept {kept.describe()} (best mean validation macro-F1 {kept.score:.3f}); temperature {temperature}; "
         f"name blend {asdict(blend)}; decision sharpness {sharpness}; pooling: artist {pooling.artist}, album {pooling.album}; "
         f"new artists' genre balance: strength {strength}")

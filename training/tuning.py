@@ -68,8 +68,8 @@ def tune_sharpness(views: list[np.ndarray], batch: Batch, label_sets: list[tuple
 def tune_new_artist_balance(views: list[np.ndarray], batch: Batch, known: np.ndarray,
                             label_sets: list[tuple[int, ...]], taxonomy: Taxonomy,
                             pooling: Pooling) -> tuple[float, np.ndarray]:
-    """(strength, log-weights per genre) for songs by artists the model does not know: minus `strength` times
-    the log of the mean probability validation's new-artist songs get for each genre.
+    """(strength, log-weights per genre) for songs by artists the model does not know: minus
+    `strength` times the log of the mean probability validation's new-artist songs get per genre.
 
     For an artist it never met, the model leans to the genres it says often (a big genre, or one
     whose songs look like everyone's), and macro-F1 counts every genre alike. Dividing by that

@@ -48,6 +48,10 @@ def test_train_writes_a_model_directory_without_pickles(trained: tuple[Path, Pat
         assert kept[-1] == 12
         assert meta["metrics"]["validation"]["score"] > max(row["score"] for row in meta["history"])
     assert {p.name for p in out.iterdir()} == {"model.safetensors", "model.json", "taxonomy.json"}
+    taxonomy = json.loads((out / "taxonomy.json").read_text())
+    genres = {g["key"] for family in taxonomy["families"] for g in family["genres"]}
+    assert set(meta["new_artist_genre_balance"]) == genres  # tuned on validation, one log-weight per genre
+    assert "new artists' genre balance: strength" in stderr
 
 
 def test_training_shows_progress_with_time_estimates_in_every_phase(trained: tuple[Path, Path, str]) -> None:
