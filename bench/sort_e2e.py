@@ -252,6 +252,11 @@ async def bench_refresh() -> list[list[object]]:
             services, web = await _services(sandbox, Path(tmp))
             await _link(services, 1, "member")
             await services.sorting.sort(1, SortOptions())
+            await _close(services, web)
+            # The refresh comes a week later, with the Spotify gate's 30-second window long empty;
+            # run at once on the same services, the first sort's ~130 requests still in that window
+            # would hold back whatever the refresh asks past the budget's remaining ~50.
+            services = await Services.open(services.settings)
             async with aiohttp.ClientSession() as session:
                 await session.post(f"{sandbox.base}/_sandbox/like?user=member&count=20")
             before = await sandbox.api_requests()
@@ -259,7 +264,7 @@ async def bench_refresh() -> list[list[object]]:
             report = await services.sorting.sort(1, SortOptions(), incremental=True)
             wall = time.perf_counter() - start
             made = await sandbox.api_requests() - before
-            await _close(services, web)
+            await services.close()
     finally:
         sandbox.stop()
     return [["10,000", report.new_songs, made, f"{wall:.2f} s"]]
