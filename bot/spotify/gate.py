@@ -83,19 +83,22 @@ class SpotifyGate:
     def admit(self, *, max_wait_s: float) -> float:
         """Wait until a call may start and count it; returns its start (for `refund`).
 
-        Raises SpotifyQuotaExceeded during a quota pause and SpotifyRateLimited when the wait
-        would be longer than `max_wait_s`, without waiting at all.
+        Raises SpotifyQuotaExceeded during a quota pause and SpotifyRateLimited when a 429's
+        Retry-After would hold the call longer than `max_wait_s`, without waiting at all. The
+        budget's own pacing is always waited out: it is never longer than one window (plus the
+        margin), and a call that gave up on it would fail a sort Spotify never refused.
         """
         while True:
             with self._lock:
                 self._raise_if_paused()
                 now = self._monotonic()
-                wait = self._wait_for_room(now)
+                blocked = self._blocked_until - now
+                if blocked > max_wait_s:
+                    raise SpotifyRateLimited(blocked)
+                wait = max(blocked, self._room_in(now))
                 if wait <= 0:
                     self._starts.append(now)
                     return now
-                if wait > max_wait_s:
-                    raise SpotifyRateLimited(wait)
             # Spread the callers released at the same moment: each adds its own jitter.
             self._sleep(wait + self._rng.uniform(0, self._jitter_s))
 
@@ -107,14 +110,14 @@ class SpotifyGate:
             except ValueError:
                 pass  # already out of the window
 
-    def _wait_for_room(self, now: float) -> float:
+    def _room_in(self, now: float) -> float:
+        """Seconds until the rolling budget has room for one more call (at most one window + margin)."""
         window = self.budget.window_s + self.budget.margin_s
         while self._starts and self._starts[0] <= now - window:
             self._starts.popleft()
-        room_in = 0.0
-        if len(self._starts) >= self.budget.requests:
-            room_in = self._starts[len(self._starts) - self.budget.requests] + window - now
-        return max(self._blocked_until - now, room_in)
+        if len(self._starts) < self.budget.requests:
+            return 0.0
+        return self._starts[len(self._starts) - self.budget.requests] + window - now
 
     # --- what Spotify said ----------------------------------------------------------------------
 

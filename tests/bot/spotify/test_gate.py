@@ -40,3 +40,22 @@ def test_sixteen_readers_over_spotifys_limit_wait_it_out_together(spotify_world:
     """With a budget far above Spotify's limit, the readers meet the 429s, wait them out and read every song."""
     songs, refused = read_with_budget(spotify_world, RequestBudget(1_000, WINDOW_S))
     assert songs == 1_500 and refused <= READERS
+
+
+def test_a_read_bigger_than_the_budget_waits_for_the_next_window_instead_of_failing(
+        spotify_world: SpotifyWorld) -> None:
+    """The default policy (a call sits through at most 30 s) and budget (30 s window + 1 s margin):
+    when the budget's requests all start at once, as on a fast machine, the next one must wait 31 s
+    for room. That is the app's own pacing, never more than one window, not a Spotify 429 to give
+    up on: the read waits and gets every song (on a clock that moves only when the gate sleeps)."""
+    clock = spotify_world.gate_clock
+    spotify_world.state.add_user("dave", "Dave", synthetic_library(1_500, seed=4))
+    app = SpotifyApp(CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, api_base=f"{spotify_world.base_url}/v1",
+                     accounts_base=spotify_world.base_url, policy=RetryPolicy(sleep=lambda s: None),
+                     gate=SpotifyGate(RequestBudget(20), monotonic=clock, sleep=clock.sleep, wall_clock=clock.wall))
+    try:
+        fetched = fetch_liked_songs(app.user_client(spotify_world.token("dave")), set(), concurrency=READERS)
+    finally:
+        app.close()
+    assert len(fetched.new) == 1_500
+    assert max(clock.slept) > RetryPolicy().max_wait_s  # it did wait past the per-call limit, for the budget
