@@ -12,8 +12,10 @@ The API the bot uses: `Classifier.load(dir)`; `classifier.taxonomy` (a `Taxonomy
 mapping family -> genres); `classifier.genres` (the order of probability vectors);
 `genre_probabilities(tracks)` -> float32 [n, genres] per track (cacheable per model version);
 `pool(tracks, probabilities)` for one member's library; `predictions(probabilities)` ->
-`Prediction`s whose `genre` is the family and `subgenre` the genre within it; and
-`classify(tracks, library=False)` for all three at once.
+`Prediction`s whose `genre` is the family and `subgenre` the genre within it;
+`known_artists(artist_keys)` -> bool [n], whether the model met each song's primary artist in
+training (it is far surer of those songs); and `classify(tracks, library=False)` for the first
+three at once.
 """
 
 from classifier.features import TrackLike

@@ -9,6 +9,8 @@ The API, in the order a bot with a prediction cache uses it:
   [n, genres] (cache them per model version, e.g. as float16 blobs);
 - `pool(tracks, probabilities)`: those of one member's library, blended by artist and album;
 - `predictions(probabilities)`: a `Prediction` per row (family, genre, confidences);
+- `known_artists(artist_keys)`: whether the model met each song's primary artist in training
+  (recomputed from the tracks, so it is right for cached probabilities too);
 - `classify(tracks, library=False)`: all three in one call.
 Thread-safe, batched, no autograd; torch is kept to the thread count the classifier was given so
 a bot process stays responsive.
@@ -148,12 +150,18 @@ class ModelParts:
         deciding (see `sharpened`); for songs by artists the model does not know, each family's
         probability is shared among its genres by `new_artist_balance` (see `rebalanced`)."""
         logits, names = self._network_and_names(batch, without_audio=without_audio)
-        known = self.artists.rows(batch.artist_keys) >= 0
+        known = self.known_artists(batch.artist_keys)
         audio = np.zeros(len(batch), dtype=bool) if without_audio else batch.audio_present
         decided = sharpened(blend.apply(softmax(logits / temperature), names, known, audio), sharpness)
         if new_artist_balance is None:
             return decided
         return self.taxonomy.rebalanced(decided, new_artist_balance, np.flatnonzero(~known))
+
+    def known_artists(self, artist_keys: np.ndarray) -> np.ndarray:
+        """bool [n]: whether each primary-artist key is in the artist table (the artists training
+        showed it), the one test of "new artist" for the name blend, the genre balance and callers."""
+        known: np.ndarray = self.artists.rows(np.asarray(artist_keys, dtype=np.int64)) >= 0
+        return known
 
     def tensors(self) -> dict[str, torch.Tensor]:
         tensors = {f"net.{k}": v.detach().contiguous().clone() for k, v in self.net.state_dict().items()}
@@ -287,6 +295,14 @@ class Classifier:
                                                 sharpness=self.sharpness, new_artist_balance=self.new_artist_balance)
             finally:
                 torch.set_num_threads(previous)
+
+    def known_artists(self, artist_keys: np.ndarray) -> np.ndarray:
+        """bool [n]: whether the model met each song's primary artist in training, from the songs'
+        primary-artist keys (`Batch.artist_keys`, or `library_keys(tracks)[0]` for tracks whose
+        probabilities were cached). It places those songs far more surely than songs by artists it
+        never met, which it places from their names, album and year (and, pooled, their artists'
+        other songs). One `searchsorted` over the artist table: no per-song Python."""
+        return self.parts.known_artists(artist_keys)
 
     def pool(self, tracks: Sequence[TrackLike], probabilities: np.ndarray) -> np.ndarray:
         """These tracks as one member's library: each song's probabilities blended with its

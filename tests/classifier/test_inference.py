@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from classifier import Classifier, ModelLoadError
-from classifier.features import featurise
+from classifier.catalogue import GenreCounts
+from classifier.features import featurise, key_hash, primary_artist
 from classifier.inference import default_model_dir, model_version_digest
+from classifier.library import library_keys
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,7 @@ DESPACITO = Song("Despacito", ("Luis Fonsi",), "Vida", "2017", 228000, False)
 ENTER_SANDMAN = Song("Enter Sandman", ("Metallica",), "Metallica", "1991-08-12", 331000, False)
 SO_WHAT = Song("So What", ("Miles Davis",), "Kind of Blue", "1959-08-17", 562000, False)
 SONGS = [DESPACITO, ENTER_SANDMAN, SO_WHAT]
+NOBODY = Song("Blue Train Variations", ("An Artist Nobody Knows",), "Night Sessions", "1962", 400000)
 
 
 @pytest.fixture(scope="module")
@@ -142,7 +145,7 @@ def test_the_new_artist_balance_moves_only_new_artists_genres_and_so_the_version
     """Weighting one genre far up within its family: a song by an artist the model never met moves
     to that genre, its family untouched; a known artist's song does not move; the version changes."""
     plain = Classifier.load()
-    new_artist = Song("Blue Train Variations", ("An Artist Nobody Knows",), "Night Sessions", "1962", 400000)
+    new_artist = NOBODY
     songs = [ENTER_SANDMAN, new_artist]
     assert list(plain.parts.artists.rows(featurise(songs, plain.parts.schema).artist_keys) >= 0) == [True, False]
     before = plain.predictions(plain.genre_probabilities(songs))
@@ -156,3 +159,29 @@ def test_the_new_artist_balance_moves_only_new_artists_genres_and_so_the_version
     assert abs(after[1].genre_confidence - before[1].genre_confidence) < 1e-5
     weights = plain.metadata["weights_sha256"]
     assert model_version_digest(weights, plain.metadata) != model_version_digest(weights, balanced.metadata)
+
+
+def test_known_artists_tells_training_set_artists_from_a_made_up_one(classifier: Classifier) -> None:
+    """Luis Fonsi, Metallica and Miles Davis are in the training sets' artist table; a made-up artist is not."""
+    assert classifier.known_artists(library_keys([*SONGS, NOBODY])[0]).tolist() == [True, True, True, False]
+
+
+def test_known_artists_goes_by_the_primary_artist_as_the_features_do(classifier: Classifier) -> None:
+    """Case and spaces do not matter; a known artist credited second, or no artist at all, is not known."""
+    songs = [Song("One", ("  METALLICA ",)), Song("Two", ("An Artist Nobody Knows", "Metallica")), Song("Three", ())]
+    assert classifier.known_artists(library_keys(songs)[0]).tolist() == [True, False, False]
+    batch_keys = featurise([*songs, *SONGS], classifier.parts.schema).artist_keys
+    assert classifier.known_artists(batch_keys).tolist() == [True, False, False, True, True, True]
+
+
+def test_known_artists_reads_the_loaded_models_own_artist_table(classifier: Classifier) -> None:
+    """A model whose table holds only the made-up artist knows it, and no longer Metallica."""
+    only_nobody = GenreCounts.from_dense(np.array([key_hash(primary_artist(NOBODY.artists))]),
+                                         np.ones((1, len(classifier.genres)), dtype=np.float32))
+    other = Classifier(replace(classifier.parts, artists=only_nobody), classifier.metadata)
+    assert other.known_artists(library_keys([ENTER_SANDMAN, NOBODY])[0]).tolist() == [False, True]
+
+
+def test_no_songs_have_no_known_artists(classifier: Classifier) -> None:
+    """An empty library gives an empty mask, not an error."""
+    assert classifier.known_artists(np.zeros(0, dtype=np.int64)).shape == (0,)
