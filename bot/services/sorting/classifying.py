@@ -4,9 +4,13 @@ The model's per-song genre probabilities are kept per model version (float16 blo
 so a re-sort classifies nothing and a new model classifies everything once; only songs without
 stored probabilities are classified. Then the library is pooled (`Classifier.pool`: a song's
 probabilities are blended with those of the member's other songs by the same artist and on the
-same album) and decided (`SongGenres.decide`). Classification runs in a small shared pool,
-`CLASSIFY_CHUNK` songs at a time, and pooling and deciding run there too, so a crowd of sorts
-never blocks the event loop or starves the rest.
+same album) and decided (`SongGenres.decide`), and the songs whose artist the model met in
+training are counted (`Classifier.known_artists`). That count is recomputed from the stored
+tracks at every sort, not stored with the probabilities: it is one look-up of the keys pooling
+computes anyway, it needs no schema change, and it cannot disagree with the loaded model (the
+probabilities are kept per model version, the artist table is that version's). Classification
+runs in a small shared pool, `CLASSIFY_CHUNK` songs at a time, and pooling and deciding run there
+too, so a crowd of sorts never blocks the event loop or starves the rest.
 
 A first sort's songs are classified while Liked Songs are still being read (`ReadAhead`): each
 page is classified as it arrives, in memory, and used only if the song stored after the read is
@@ -25,8 +29,10 @@ from types import TracebackType
 import numpy as np
 
 from bot.services.playlist_plan import SongGenres
-from bot.services.sorting.report import ReportProgress, SortProgress
+from bot.services.sorting.report import KnownArtists, ReportProgress, SortProgress
 from classifier import Classifier
+from classifier.library import library_keys
+from classifier.library import pool as pool_by_keys
 from music import Track
 from storage import Database
 
@@ -39,6 +45,7 @@ class ClassifiedLibrary:
     songs: SongGenres  # every song of the library that has a stored track, in library order
     unclassified: list[str]  # songs with no stored track (nothing to classify them by)
     classified: int  # how many songs this run classified (the rest had stored probabilities)
+    known_artists: KnownArtists  # of `songs`, how many are by artists the model met in training
 
 
 @dataclass(frozen=True)
@@ -88,8 +95,10 @@ class LibraryClassifier:
             report_progress(SortProgress("classifying", done, len(missing)))
         library = [tracks[t] for t in known]
         decided = sum(1 for t in wanted if t in tracks)  # `known` starts with them, in their order
-        songs = await loop.run_in_executor(self.classify_pool, self._decide, library, stored, pool, decided)
-        return ClassifiedLibrary(songs, [t for t in wanted if t not in tracks], classified=len(missing))
+        songs, known_artists = await loop.run_in_executor(
+            self.classify_pool, self._decide, library, stored, pool, decided
+        )
+        return ClassifiedLibrary(songs, [t for t in wanted if t not in tracks], len(missing), known_artists)
 
     def _readable(self, blobs: Mapping[str, bytes]) -> dict[str, bytes]:
         """The stored blobs of this model's shape (anything else is classified again)."""
@@ -101,15 +110,21 @@ class LibraryClassifier:
         encoded = self.classifier.genre_probabilities(tracks).astype(STORED_DTYPE)
         return {track.id: row.tobytes() for track, row in zip(tracks, encoded, strict=True)}
 
-    def _decide(self, library: Sequence[Track], stored: Mapping[str, bytes], pool: bool, decided: int) -> SongGenres:
-        """Blocking: decode the library's probabilities, pool them, decide its first `decided` songs."""
-        n_genres = len(self.classifier.genres)
+    def _decide(
+        self, library: Sequence[Track], stored: Mapping[str, bytes], pooled: bool, decided: int
+    ) -> tuple[SongGenres, KnownArtists]:
+        """Blocking: decode the library's probabilities, pool them, decide its first `decided` songs
+        and count those whose artist the model knows (the artist keys are computed once, for both)."""
+        classifier = self.classifier
+        n_genres = len(classifier.genres)
         joined = b"".join(stored[track.id] for track in library)
         probabilities = np.frombuffer(joined, dtype=STORED_DTYPE).reshape(len(library), n_genres).astype(np.float32)
-        if pool and len(library):
-            probabilities = self.classifier.pool(library, probabilities)
+        artist_keys, album_keys = library_keys(library)
+        if pooled and len(library):
+            probabilities = pool_by_keys(probabilities, artist_keys, album_keys, classifier.pooling)  # Classifier.pool's
         ids = [track.id for track in library[:decided]]
-        return SongGenres.decide(ids, probabilities[:decided], self.classifier.taxonomy)
+        known = int(np.count_nonzero(classifier.known_artists(artist_keys[:decided])))
+        return SongGenres.decide(ids, probabilities[:decided], classifier.taxonomy), KnownArtists(decided, known)
 
 
 class ReadAhead:

@@ -211,6 +211,7 @@ class SortService:
             skipped=dict(library.skipped),
             duplicates=library.duplicates,
             collaborative_playlists_hidden=collaborative_hidden,
+            known_artists=classified.known_artists,
         )
 
     async def _read(
