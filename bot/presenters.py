@@ -19,7 +19,7 @@ from discord import app_commands
 from bot.services.errors import ServiceError
 from bot.services.genre_names import UnknownGenre, genre_label, shorten
 from bot.services.linking import LinkedAccount
-from bot.services.sorting import SortProgress, SortReport
+from bot.services.sorting import KnownArtists, SortProgress, SortReport
 from bot.services.weekly_refresh import WEEKDAYS, InvalidSchedule, SourceFailure
 from bot.spotify.client import SKIPPED_EPISODE, SKIPPED_LOCAL, SKIPPED_UNAVAILABLE
 from bot.spotify.errors import (
@@ -122,6 +122,25 @@ def skipped_text(report: SortReport) -> str | None:
     return ", ".join(parts) or None
 
 
+def known_artists_text(known: KnownArtists) -> str | None:
+    """What a member should know when many of their songs are by artists the model never met (it
+    places those less surely), or None when nearly all are known (`KnownArtists.worth_telling`)."""
+    if not known.worth_telling:
+        return None
+    one = "so I went by its title, album and year, and any other songs of yours by that artist"
+    many = "so I went by their titles, albums and years, and any other songs of yours by those artists"
+    if known.known == 0:
+        if known.songs == 1:
+            return f"This song is by an artist new to me, {one}: it may be in the wrong playlist."
+        return f"All {known.songs:,} of these songs are by artists new to me, {many}: some may be in the wrong playlist."
+    if known.unknown == 1:
+        other = f"The other one is by an artist new to me, {one}: it's"
+    else:
+        other = f"The other {known.unknown:,} are by artists new to me, {many}: they're"
+    return (f"I know the artists of {known.known:,} of these {known.songs:,} songs. "
+            f"{other} the likeliest to be in the wrong playlist.")
+
+
 def sort_title(report: SortReport) -> str:
     dry = " (dry run: nothing written)" if report.dry_run else ""
     if report.source.is_liked_songs:
@@ -146,6 +165,9 @@ def sort_embed(report: SortReport, *, title: str | None = None) -> discord.Embed
             value="Run /link again to also see the playlists you collaborate on as sources.",
             inline=False,
         )
+    known_artists = known_artists_text(report.known_artists)
+    if known_artists:
+        embed.add_field(name="Artists new to me", value=known_artists[:FIELD_VALUE_LIMIT], inline=False)
     embed.set_image(url=f"attachment://{CHART_NAME}")
     embed.set_footer(text=f"model {report.model_version} · {report.seconds:.1f}s")
     return embed

@@ -11,14 +11,17 @@ from bot.presenters import (
     error_message,
     family_embed,
     genres_embed,
+    known_artists_text,
     skipped_text,
+    sort_embed,
     sort_title,
     sources_text,
+    weekly_embed,
     weekly_summary,
 )
 from bot.services.errors import AlreadyRunning, NotLinked, SourceRefused, UnknownSource
 from bot.services.genre_names import UnknownGenre
-from bot.services.sorting import PlaylistOutcome, SortReport
+from bot.services.sorting import KnownArtists, PlaylistOutcome, SortReport
 from bot.services.weekly_refresh import InvalidSchedule
 from bot.spotify.client import SKIPPED_EPISODE, SKIPPED_LOCAL
 from bot.spotify.errors import (
@@ -184,3 +187,48 @@ def test_a_quota_stop_says_when_without_calling_the_sort_paused() -> None:
     """A /sort stopped by the quota does not resume by itself, so the reply says when to run it again."""
     message = error_message(SpotifyQuotaExceeded(3600)) or ""
     assert "<t:" in message and "/sort again" in message and "paused" not in message
+
+
+def test_the_known_artists_line_says_how_many_songs_are_by_artists_the_model_knows() -> None:
+    """180 of 239 known: the member reads both counts and which songs to check."""
+    assert known_artists_text(KnownArtists(songs=239, known=180)) == (
+        "I know the artists of 180 of these 239 songs. The other 59 are by artists new to me, so I went by their "
+        "titles, albums and years, and any other songs of yours by those artists: they're the likeliest to be in "
+        "the wrong playlist."
+    )
+
+
+def test_one_unknown_song_and_no_known_artist_read_as_plain_sentences() -> None:
+    """One song by a new artist is 'it', not 'the other 1 are'; with no known artist there is no 'of'."""
+    assert "The other one is by an artist new to me" in (known_artists_text(KnownArtists(9, 8)) or "")
+    assert (known_artists_text(KnownArtists(1_500, 0)) or "").startswith("All 1,500 of these songs are by artists new")
+    assert (known_artists_text(KnownArtists(1, 0)) or "").startswith("This song is by an artist new to me")
+
+
+def test_the_sort_reply_says_nothing_of_artists_when_nine_in_ten_are_known() -> None:
+    """The field shows below 90 % known artists, and only then."""
+    told, quiet = report(0, {"rock": 0}), report(0, {"rock": 0})
+    told.known_artists, quiet.known_artists = KnownArtists(300, 269), KnownArtists(300, 270)
+    assert [f.value for f in sort_embed(told).fields if f.name == "Artists new to me"] == [
+        known_artists_text(told.known_artists)]
+    assert "Artists new to me" not in [f.name for f in sort_embed(quiet).fields]
+
+
+def test_the_weekly_summary_tells_about_new_artists_as_the_sort_reply_does() -> None:
+    """The weekly DM summarises a sort: it carries the same known-artists field."""
+    weekly = report(14, {"rock": 6, "latin": 8})
+    weekly.known_artists = KnownArtists(314, 120)
+    fields = {f.name: f.value for f in weekly_embed(weekly).fields}
+    assert fields["Artists new to me"] == known_artists_text(weekly.known_artists)
+
+
+@pytest.mark.parametrize("build", [sort_embed, weekly_embed], ids=["sort", "weekly"])
+def test_a_sort_reply_with_every_field_and_hundreds_of_playlists_fits_one_embed(build) -> None:  # type: ignore[no-untyped-def]
+    """124 long-named playlists (the list cut to 4,096 characters), a long skipped list, the
+    shared-playlists note and the known-artists line: the whole embed within Discord's 6,000."""
+    full = report(5, {f"{'genre-' * 15}{i}": 1 for i in range(124)}, SortSource("x" * 22, "R" * 300))
+    full.skipped = {f"reason {i} " + "x" * 40: i + 1 for i in range(20)}
+    full.not_chosen, full.duplicates, full.collaborative_playlists_hidden = 7, 2, True
+    full.known_artists = KnownArtists(1_000_000, 1)
+    embed = build(full)
+    assert within_discords_embed_limits(embed) and "more" in (embed.description or "").splitlines()[-1]

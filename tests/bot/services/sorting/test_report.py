@@ -4,25 +4,15 @@ that is worth telling the member."""
 
 from __future__ import annotations
 
-import numpy as np
-
 from bot.services.playlist_plan import SortOptions
 from bot.services.sorting import KnownArtists
-from classifier import Classifier
-from classifier.features import key_hash, primary_artist
 from music import SortSource, Track
-from sandbox.library import demo_library, synthetic_library
+from sandbox.library import synthetic_library
 from tests.bot.conftest import World
+from tests.classifier.known_songs import by_artists_in_the_table, demo_songs_by_known_artists
 
 DORA = 444
 KNOWN, MADE_UP = 40, 60
-
-
-def by_artists_in_the_table(classifier: Classifier, tracks: list[Track]) -> list[Track]:
-    """The tracks whose primary artist's key is among the model's artist table's keys (set membership,
-    not the classifier's own look-up)."""
-    keys = np.array([key_hash(primary_artist(t.artists)) for t in tracks], dtype=np.int64)
-    return [t for t, known in zip(tracks, np.isin(keys, classifier.parts.artists.keys), strict=True) if known]
 
 
 async def link_dora(world: World, liked: list[Track]) -> None:
@@ -30,10 +20,8 @@ async def link_dora(world: World, liked: list[Track]) -> None:
     await world.link(DORA, "dora")
 
 
-def demo_songs_by_known_artists(world: World, count: int) -> list[Track]:
-    songs = by_artists_in_the_table(world.services.classifier, demo_library())[:count]
-    assert len(songs) == count, "the demo library has songs by artists the shipped model met"
-    return songs
+def known_songs(world: World, count: int = KNOWN) -> list[Track]:
+    return demo_songs_by_known_artists(world.services.classifier, count)
 
 
 def test_a_sort_says_nothing_while_nine_in_ten_songs_are_by_known_artists() -> None:
@@ -48,7 +36,7 @@ async def test_the_report_counts_the_songs_by_artists_the_model_knows(world: Wor
     """40 songs by artists of the training sets and 60 by made-up artists: 40 of 100 known."""
     made_up = synthetic_library(MADE_UP, seed=31, prefix="dora")
     assert not by_artists_in_the_table(world.services.classifier, made_up)
-    await link_dora(world, [*demo_songs_by_known_artists(world, KNOWN), *made_up])
+    await link_dora(world, [*known_songs(world), *made_up])
     report = await world.services.sorting.sort(DORA, SortOptions(dry_run=True))
     assert report.known_artists == KnownArtists(songs=KNOWN + MADE_UP, known=KNOWN)
     assert report.known_artists.worth_telling
@@ -57,7 +45,7 @@ async def test_the_report_counts_the_songs_by_artists_the_model_knows(world: Wor
 async def test_songs_classified_by_an_earlier_sort_are_counted_the_same(world: World) -> None:
     """A re-sort classifies nothing (the probabilities are stored) yet counts the same known artists,
     and songs liked since are counted with them."""
-    await link_dora(world, [*demo_songs_by_known_artists(world, KNOWN), *synthetic_library(MADE_UP, seed=31)])
+    await link_dora(world, [*known_songs(world), *synthetic_library(MADE_UP, seed=31)])
     first = await world.services.sorting.sort(DORA, SortOptions())
     again = await world.services.sorting.sort(DORA, SortOptions())
     assert again.classified == 0 and again.known_artists == first.known_artists == KnownArtists(100, KNOWN)
@@ -69,7 +57,7 @@ async def test_songs_classified_by_an_earlier_sort_are_counted_the_same(world: W
 async def test_a_playlist_sort_counts_the_playlists_songs_not_the_library_it_is_pooled_with(world: World) -> None:
     """A playlist of 5 liked songs by known artists and 10 by made-up ones: 5 of 15, though the
     member's Liked Songs (all by known artists) are decided alongside it."""
-    liked = demo_songs_by_known_artists(world, KNOWN)
+    liked = known_songs(world)
     await link_dora(world, liked)
     playlist = world.sandbox.add_playlist("dora", "Mixtape", [*liked[:5], *synthetic_library(10, seed=33, prefix="mix")])
     await world.services.sorting.sort(DORA, SortOptions())
@@ -79,6 +67,6 @@ async def test_a_playlist_sort_counts_the_playlists_songs_not_the_library_it_is_
 
 async def test_a_library_of_known_artists_is_not_worth_telling(world: World) -> None:
     """Every song by an artist the model met: all known, nothing to tell."""
-    await link_dora(world, demo_songs_by_known_artists(world, KNOWN))
+    await link_dora(world, known_songs(world))
     report = await world.services.sorting.sort(DORA, SortOptions(dry_run=True))
     assert report.known_artists == KnownArtists(KNOWN, KNOWN) and not report.known_artists.worth_telling
