@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from bot.services.playlist_plan import SECOND_GENRE_FLOOR  # light: pure logic, no torch or pandas
 
 if TYPE_CHECKING:
+    from bot.services.known_artists import KnownArtists
     from bot.services.playlist_plan import SongGenres, SortOptions
     from classifier.taxonomy import Taxonomy
     from training.predict import Decided
@@ -168,6 +169,7 @@ def _sort_csv(args: argparse.Namespace) -> int:
     import numpy as np
 
     from bot.services.genre_names import playlist_name
+    from bot.services.known_artists import KnownArtists
     from bot.services.playlist_plan import plan_playlists
     from cli_errors import readable_file
     from cli_output import check_replaceable, sort_run_in, staged_directory
@@ -200,9 +202,26 @@ def _sort_csv(args: argparse.Namespace) -> int:
     for key, rows in plan.playlists.items():
         print(f"  {plan.labels[key]:<22} {len(rows):>6,}  ({len(rows) / max(total, 1):.0%})")
     print(f"  {'unsorted':<22} {len(plan.unsorted):>6,}")
+    note = known_artists_line(KnownArtists(total, classified.known_artists))
+    if note:
+        print(note)
     print(f"wrote {len(staged.written)} files to {args.output}: " + ", ".join(staged.written))
     return 0
 
+
+
+def known_artists_line(known: KnownArtists) -> str | None:
+    """The summary's line about songs by artists the model never met (placed less surely), when
+    `/sort` would say it too (`KnownArtists.worth_telling`)."""
+    if not known.worth_telling:
+        return None
+    how = "from their titles, albums and years and their artists' other songs in this file"
+    if known.known == 0:
+        return (f"The model knows none of these songs' artists: all {known.songs:,} were placed {how}, "
+                "so some may be in the wrong playlist.")
+    others = "the other one was" if known.unknown == 1 else f"the other {known.unknown:,} were"
+    return (f"The model knows the artists of {known.known:,} of these {known.songs:,} songs; {others} placed {how}, "
+            "so they are the likeliest to be in the wrong playlist.")
 
 
 def sort_options(args: argparse.Namespace, taxonomy: Taxonomy) -> SortOptions:

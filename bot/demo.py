@@ -90,6 +90,8 @@ def _report_json(report: SortReport, family_labels: dict[str, str]) -> dict[str,
         "unsorted": report.unsorted,
         "total_songs": report.total_songs,
         "skipped": report.skipped,
+        # of the songs placed, how many are by artists the model met in training (it is surer of those)
+        "known_artists": {"songs": report.known_artists.songs, "known": report.known_artists.known},
     }
 
 

@@ -18,8 +18,9 @@ from discord import app_commands
 
 from bot.services.errors import ServiceError
 from bot.services.genre_names import UnknownGenre, genre_label, shorten
+from bot.services.known_artists import KnownArtists
 from bot.services.linking import LinkedAccount
-from bot.services.sorting import KnownArtists, SortProgress, SortReport
+from bot.services.sorting import SortProgress, SortReport
 from bot.services.weekly_refresh import WEEKDAYS, InvalidSchedule, SourceFailure
 from bot.spotify.client import SKIPPED_EPISODE, SKIPPED_LOCAL, SKIPPED_UNAVAILABLE
 from bot.spotify.errors import (
@@ -132,7 +133,8 @@ def known_artists_text(known: KnownArtists) -> str | None:
     if known.known == 0:
         if known.songs == 1:
             return f"This song is by an artist new to me, {one}: it may be in the wrong playlist."
-        return f"All {known.songs:,} of these songs are by artists new to me, {many}: some may be in the wrong playlist."
+        return (f"All {known.songs:,} of these songs are by artists new to me, {many}: "
+                "some may be in the wrong playlist.")
     if known.unknown == 1:
         other = f"The other one is by an artist new to me, {one}: it's"
     else:

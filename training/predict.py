@@ -21,7 +21,8 @@ import pandas as pd
 from tqdm import tqdm
 
 from classifier import Classifier
-from classifier.library import library_keys, pooled_chunks
+from classifier.features import featurise
+from classifier.library import pooled_chunks
 from cli_output import neutralise_formula_cells
 from training.data import LoadedRows, count_rows, iter_rows
 
@@ -64,6 +65,7 @@ class ClassifiedFile:
     classifier: Classifier
     decided: Decided
     columns: dict[str, str]  # role -> the file's column name
+    known_artists: int = 0  # rows whose primary artist the model met in training (`Classifier.known_artists`)
 
     def __len__(self) -> int:
         return len(self.decided.family)
@@ -100,22 +102,24 @@ def classify_file(path: Path, classifier: Classifier, *, library: bool = False, 
     artist_keys: list[np.ndarray] = []
     album_keys: list[np.ndarray] = []
     columns: dict[str, str] = {}
+    known_artists = 0
     with tqdm(total=total, unit="songs", desc="classifying", disable=not progress, file=sys.stderr,
               dynamic_ncols=True) as bar:
         loaded: LoadedRows | None = first
         del first
         while loaded is not None:
             columns = loaded.columns
-            probabilities = classifier.genre_probabilities(loaded.tracks)
+            batch = featurise(loaded.tracks, classifier.parts.schema)  # = genre_probabilities, keys kept
+            probabilities = classifier.batch_probabilities(batch)
+            known_artists += int(np.count_nonzero(classifier.known_artists(batch.artist_keys)))
             if library:
                 kept.append(probabilities.astype(KEPT_DTYPE))
-                artists, albums = library_keys(loaded.tracks)
-                artist_keys.append(artists)
-                album_keys.append(albums)
+                artist_keys.append(batch.artist_keys)  # the keys `library_keys` gives, already computed
+                album_keys.append(batch.album_keys)
             else:
                 decided.append(_decide(classifier, probabilities))
             bar.update(len(loaded.frame))
-            del probabilities
+            del probabilities, batch
             loaded = None  # nothing of this chunk is held while the next one is read
             loaded = next(chunks, None)
     if library and kept.rows:
@@ -123,7 +127,7 @@ def classify_file(path: Path, classifier: Classifier, *, library: bool = False, 
                                     classifier.pooling, POOL_ROWS):
             decided.append(_decide(classifier, pooled))
         del kept
-    return ClassifiedFile(Path(path), classifier, Decided.join(decided), columns)
+    return ClassifiedFile(Path(path), classifier, Decided.join(decided), columns, known_artists)
 
 
 class RowsInPlace:

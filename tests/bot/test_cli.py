@@ -14,8 +14,10 @@ from pathlib import Path
 import pytest
 
 from classifier import Classifier
+from sandbox.library import synthetic_library
+from tests.classifier.known_songs import demo_songs_by_known_artists
 from tests.discord_standin import DiscordStandIn
-from tests.training.layouts import exportify
+from tests.training.layouts import exportify, exportify_of
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -149,6 +151,29 @@ def test_sort_names_each_file_after_its_playlist_and_lists_only_what_it_wrote(tm
     last = result.stdout.strip().splitlines()[-1]
     assert "Unsorted" not in last  # ...and the summary does not claim an unsorted file
     assert sorted(last.split(": ", 1)[1].split(", ")) == written
+
+
+def test_sort_says_how_many_songs_are_by_artists_the_model_knows(tmp_path: Path) -> None:
+    """40 songs by artists of the training sets and 60 by invented ones: the summary counts both,
+    as /sort's reply does, before its last line (the files written)."""
+    known = demo_songs_by_known_artists(Classifier.load(), 40)
+    export = exportify_of(tmp_path / "mixed.csv", [*known, *synthetic_library(60, seed=61, prefix="csv")])
+    result = sort_csv(export, tmp_path / "sorted")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert lines[-2] == ("The model knows the artists of 40 of these 100 songs; the other 60 were placed from their "
+                         "titles, albums and years and their artists' other songs in this file, so they are the "
+                         "likeliest to be in the wrong playlist.")
+    assert lines[-1].startswith("wrote ")
+
+
+def test_sort_of_songs_by_known_artists_says_nothing_of_them(tmp_path: Path) -> None:
+    """45 of 50 songs by known artists (90 %): no line about artists, as /sort would say none."""
+    known = demo_songs_by_known_artists(Classifier.load(), 45)
+    export = exportify_of(tmp_path / "known.csv", [*known, *synthetic_library(5, seed=62, prefix="csv")])
+    result = sort_csv(export, tmp_path / "sorted")
+    assert result.returncode == 0, result.stderr
+    assert "50 songs from known.csv" in result.stdout and "artists" not in result.stdout
 
 
 def test_sort_refuses_an_output_directory_holding_other_files(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ import pytest
 from bot.services.genre_names import playlist_name, resolve_pick
 from classifier import Classifier
 from sandbox.library import demo_library, demo_playlist_songs, demo_songs
+from tests.classifier.known_songs import by_artists_in_the_table
 
 DEMO_SONGS = len(demo_library())
 ROAD_TRIP_SONGS = len(demo_playlist_songs())  # and one local file, which is skipped
@@ -55,6 +56,8 @@ def test_demo_sorts_every_demo_song_into_linked_playlists_or_unsorted(clean_env:
     assert set(result["families"]) >= families and sum(result["families"].values()) == DEMO_SONGS
     assert all(p["url"].startswith("https://open.spotify.com/playlist/") for p in result["playlists"])
     assert Path(result["chart"]).read_bytes().startswith(b"\x89PNG")
+    known = len(by_artists_in_the_table(Classifier.load(), demo_library()))
+    assert result["known_artists"] == {"songs": DEMO_SONGS, "known": known}
 
 
 def test_demo_twice_updates_the_same_playlists(clean_env: dict[str, str], demo_data: Path) -> None:
@@ -89,6 +92,17 @@ def test_demo_prints_what_the_member_would_see_and_its_progress(clean_env: dict[
     assert f"Sorted {DEMO_SONGS:,} liked songs" in result.stdout
     assert f"Sorted {ROAD_TRIP_SONGS} songs from Road Trip" in result.stdout
     assert f"Read {DEMO_SONGS} of {DEMO_SONGS} liked songs" in result.stderr
+
+
+def test_demo_says_how_many_songs_are_by_artists_the_model_knows(clean_env: dict[str, str], demo_data: Path) -> None:
+    """The demo prints /sort's 'Artists new to me' line with the demo library's counts (it knows fewer
+    than nine in ten of its artists, so the line is due)."""
+    known = len(by_artists_in_the_table(Classifier.load(), demo_library()))
+    assert known < 0.9 * DEMO_SONGS, "the shipped model knows nearly every demo artist: pick a library it does not"
+    result = genrebot("demo", "--data-dir", str(demo_data), env=clean_env, cwd=demo_data.parent)
+    assert result.returncode == 0, result.stderr
+    assert (f"Artists new to me: I know the artists of {known} of these {DEMO_SONGS} songs. "
+            f"The other {DEMO_SONGS - known} are by artists new to me") in result.stdout
 
 
 def test_demo_logs_no_error_for_the_audio_features_it_is_expected_to_be_refused(

@@ -3,6 +3,8 @@ lists, and the replies to expected failures, each within Discord's limits."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import discord
 import pytest
 from discord import app_commands
@@ -21,7 +23,8 @@ from bot.presenters import (
 )
 from bot.services.errors import AlreadyRunning, NotLinked, SourceRefused, UnknownSource
 from bot.services.genre_names import UnknownGenre
-from bot.services.sorting import KnownArtists, PlaylistOutcome, SortReport
+from bot.services.known_artists import KnownArtists
+from bot.services.sorting import PlaylistOutcome, SortReport
 from bot.services.weekly_refresh import InvalidSchedule
 from bot.spotify.client import SKIPPED_EPISODE, SKIPPED_LOCAL
 from bot.spotify.errors import (
@@ -223,7 +226,9 @@ def test_the_weekly_summary_tells_about_new_artists_as_the_sort_reply_does() -> 
 
 
 @pytest.mark.parametrize("build", [sort_embed, weekly_embed], ids=["sort", "weekly"])
-def test_a_sort_reply_with_every_field_and_hundreds_of_playlists_fits_one_embed(build) -> None:  # type: ignore[no-untyped-def]
+def test_a_sort_reply_with_every_field_and_hundreds_of_playlists_fits_one_embed(
+    build: Callable[[SortReport], discord.Embed],
+) -> None:
     """124 long-named playlists (the list cut to 4,096 characters), a long skipped list, the
     shared-playlists note and the known-artists line: the whole embed within Discord's 6,000."""
     full = report(5, {f"{'genre-' * 15}{i}": 1 for i in range(124)}, SortSource("x" * 22, "R" * 300))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from classifier.features import FeatureSchema, featurise
 from classifier.library import Pooling, library_keys, pool, pooled_chunks
 from tests.classifier.test_inference import Song
 
@@ -55,6 +56,15 @@ def test_library_keys_treat_spellings_of_one_artist_as_one() -> None:
                                     Song("c", ("Other",), "Hymn")])
     assert artists[0] == artists[1] != artists[2]
     assert albums[0] == albums[1] != albums[2]
+
+
+def test_library_keys_are_the_keys_featurising_gives() -> None:
+    """A featurised batch's artist and album keys are `library_keys`' (callers that featurised use them)."""
+    songs = [Song("a", ("Ｍｏｎｏ", "Guest"), "Hymn"), Song("b", ("x" * 600,), "y" * 600), Song("c", (), ""),
+             Song("d", ("", "Second"), "Album")]
+    batch = featurise(songs, FeatureSchema())
+    artists, albums = library_keys(songs)
+    assert batch.artist_keys.tolist() == artists.tolist() and batch.album_keys.tolist() == albums.tolist()
 
 
 @pytest.mark.parametrize("weights", [Pooling(artist=0.3, album=0.2), Pooling(artist=0.5, album=0.0), Pooling(0.0, 0.0)])

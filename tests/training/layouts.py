@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from music import Track
+
 GENRES = {"rock": ["hard rock", "album rock"], "latin": ["reggaeton", "tropical"], "rap": ["trap", "gangster rap"]}
 WORDS = {"rock": "guitar thunder highway stone", "latin": "corazón fuego baila amor", "rap": "money street flow trap"}
 AUDIO = ["danceability", "energy", "key", "loudness", "mode", "speechiness", "acousticness",
@@ -85,11 +87,22 @@ def music_genre(tmp: Path) -> Path:
     return write(tmp / "music_genre.csv", header, rows)
 
 
+EXPORTIFY_HEADER = ["Track URI", "Track Name", "Artist URI(s)", "Artist Name(s)", "Album URI", "Album Name",
+                    "Album Artist URI(s)", "Album Artist Name(s)", "Album Release Date", "Album Image URL",
+                    "Disc Number", "Track Number", "Track Duration (ms)", "Track Preview URL", "Explicit",
+                    "Popularity", "ISRC", "Added By", "Added At"]
+
+
+def exportify_of(path: Path, tracks: list[Track]) -> Path:
+    """An Exportify export (no audio columns) of these tracks, artists' commas escaped as Exportify does."""
+    rows = [[f"spotify:track:{t.id}", t.name, "spotify:artist:x", ", ".join(a.replace(",", "\\,") for a in t.artists),
+             "spotify:album:y", t.album, "", "", t.release_date or "", "", 1, 1, t.duration_ms or "", "",
+             "true" if t.explicit else "false", 0, "", "", ""] for t in tracks]
+    return write(path, EXPORTIFY_HEADER, rows)
+
+
 def exportify(tmp: Path, with_audio: bool) -> Path:
-    header = ["Track URI", "Track Name", "Artist URI(s)", "Artist Name(s)", "Album URI", "Album Name",
-              "Album Artist URI(s)", "Album Artist Name(s)", "Album Release Date", "Album Image URL", "Disc Number",
-              "Track Number", "Track Duration (ms)", "Track Preview URL", "Explicit", "Popularity", "ISRC",
-              "Added By", "Added At"]
+    header = list(EXPORTIFY_HEADER)
     if with_audio:
         header += ["Danceability", "Energy", "Key", "Loudness", "Mode", "Speechiness", "Acousticness",
                    "Instrumentalness", "Liveness", "Valence", "Tempo", "Time Signature"]

@@ -10,13 +10,7 @@ nothing is lost by it: Liked Songs pages are classified while the rest are read
 the plan wait for the whole library.
 """
 
-from bot.services.sorting.report import (
-    KnownArtists,
-    PlaylistOutcome,
-    ProgressCallback,
-    SortProgress,
-    SortReport,
-)
+from bot.services.sorting.report import PlaylistOutcome, ProgressCallback, SortProgress, SortReport
 from bot.services.sorting.service import SortService
 
-__all__ = ["KnownArtists", "PlaylistOutcome", "ProgressCallback", "SortProgress", "SortReport", "SortService"]
+__all__ = ["PlaylistOutcome", "ProgressCallback", "SortProgress", "SortReport", "SortService"]

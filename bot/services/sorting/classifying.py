@@ -28,8 +28,9 @@ from types import TracebackType
 
 import numpy as np
 
+from bot.services.known_artists import KnownArtists
 from bot.services.playlist_plan import SongGenres
-from bot.services.sorting.report import KnownArtists, ReportProgress, SortProgress
+from bot.services.sorting.report import ReportProgress, SortProgress
 from classifier import Classifier
 from classifier.library import library_keys
 from classifier.library import pool as pool_by_keys
@@ -121,7 +122,8 @@ class LibraryClassifier:
         probabilities = np.frombuffer(joined, dtype=STORED_DTYPE).reshape(len(library), n_genres).astype(np.float32)
         artist_keys, album_keys = library_keys(library)
         if pooled and len(library):
-            probabilities = pool_by_keys(probabilities, artist_keys, album_keys, classifier.pooling)  # Classifier.pool's
+            # what Classifier.pool does, with the keys computed once
+            probabilities = pool_by_keys(probabilities, artist_keys, album_keys, classifier.pooling)
         ids = [track.id for track in library[:decided]]
         known = int(np.count_nonzero(classifier.known_artists(artist_keys[:decided])))
         return SongGenres.decide(ids, probabilities[:decided], classifier.taxonomy), KnownArtists(decided, known)

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from bot.services.known_artists import KnownArtists
 from music import LIKED_SONGS, SortSource
 
 log = logging.getLogger(__name__)
@@ -36,33 +37,6 @@ class PlaylistOutcome:
     new_count: int
     created: bool
     label: str | None = None  # what the playlist is named after ("Jazz & Blues", "K-Pop")
-
-
-# At or above this share of songs by artists the model knows, a sort says nothing about it: the few
-# others cost a member a song or two in the wrong playlist, no more than the model's usual misses.
-KNOWN_ARTISTS_QUIET_SHARE = 0.9
-
-
-@dataclass(frozen=True)
-class KnownArtists:
-    """How many of a sort's songs are by artists the model met in training (`Classifier.known_artists`).
-
-    It places those far more surely (genre macro-F1 0.92) than songs by artists it never met, which
-    it places from their names, album and year and the member's other songs by the same artist
-    (family macro-F1 about 0.6-0.7): a library mostly of the latter is sorted less well, and the
-    member is told so."""
-
-    songs: int  # songs the sort placed (each had a stored track to classify)
-    known: int  # of them, by a primary artist in the model's artist table
-
-    @property
-    def unknown(self) -> int:
-        return self.songs - self.known
-
-    @property
-    def worth_telling(self) -> bool:
-        """Whether to tell the member: more than a tenth of the songs are by artists the model never met."""
-        return self.songs > 0 and self.known < KNOWN_ARTISTS_QUIET_SHARE * self.songs
 
 
 @dataclass

@@ -1,11 +1,10 @@
 """What a sort reports about its songs' artists: how many the model met in training, counted over
-the songs sorted (songs classified now and songs classified by an earlier sort alike), and when
-that is worth telling the member."""
+the songs sorted (songs classified now and songs classified by an earlier sort alike)."""
 
 from __future__ import annotations
 
+from bot.services.known_artists import KnownArtists
 from bot.services.playlist_plan import SortOptions
-from bot.services.sorting import KnownArtists
 from music import SortSource, Track
 from sandbox.library import synthetic_library
 from tests.bot.conftest import World
@@ -22,14 +21,6 @@ async def link_dora(world: World, liked: list[Track]) -> None:
 
 def known_songs(world: World, count: int = KNOWN) -> list[Track]:
     return demo_songs_by_known_artists(world.services.classifier, count)
-
-
-def test_a_sort_says_nothing_while_nine_in_ten_songs_are_by_known_artists() -> None:
-    """90 % or more by known artists is not worth telling; fewer is; an empty sort never is."""
-    assert not KnownArtists(songs=100, known=90).worth_telling
-    assert KnownArtists(songs=100, known=89).worth_telling
-    assert KnownArtists(songs=239, known=180).worth_telling and KnownArtists(239, 180).unknown == 59
-    assert not KnownArtists(songs=0, known=0).worth_telling
 
 
 async def test_the_report_counts_the_songs_by_artists_the_model_knows(world: World) -> None:
@@ -59,7 +50,8 @@ async def test_a_playlist_sort_counts_the_playlists_songs_not_the_library_it_is_
     member's Liked Songs (all by known artists) are decided alongside it."""
     liked = known_songs(world)
     await link_dora(world, liked)
-    playlist = world.sandbox.add_playlist("dora", "Mixtape", [*liked[:5], *synthetic_library(10, seed=33, prefix="mix")])
+    mixtape = [*liked[:5], *synthetic_library(10, seed=33, prefix="mix")]
+    playlist = world.sandbox.add_playlist("dora", "Mixtape", mixtape)
     await world.services.sorting.sort(DORA, SortOptions())
     report = await world.services.sorting.sort(DORA, SortOptions(), source=SortSource(playlist.id, "Mixtape"))
     assert report.total_songs == 15 and report.known_artists == KnownArtists(15, 5)
