@@ -65,7 +65,7 @@ class ClassifiedFile:
     classifier: Classifier
     decided: Decided
     columns: dict[str, str]  # role -> the file's column name
-    known_artists: int = 0  # rows whose primary artist the model met in training (`Classifier.known_artists`)
+    known_artists: int  # rows whose primary artist the model met in training (`Classifier.known_artists`)
 
     def __len__(self) -> int:
         return len(self.decided.family)
@@ -111,15 +111,17 @@ def classify_file(path: Path, classifier: Classifier, *, library: bool = False, 
             columns = loaded.columns
             batch = featurise(loaded.tracks, classifier.parts.schema)  # = genre_probabilities, keys kept
             probabilities = classifier.batch_probabilities(batch)
-            known_artists += int(np.count_nonzero(classifier.known_artists(batch.artist_keys)))
+            artists, albums = batch.artist_keys, batch.album_keys  # the keys `library_keys` gives
+            del batch  # its tokens are not held beside the chunk's probabilities
+            known_artists += int(np.count_nonzero(classifier.known_artists(artists)))
             if library:
                 kept.append(probabilities.astype(KEPT_DTYPE))
-                artist_keys.append(batch.artist_keys)  # the keys `library_keys` gives, already computed
-                album_keys.append(batch.album_keys)
+                artist_keys.append(artists)
+                album_keys.append(albums)
             else:
                 decided.append(_decide(classifier, probabilities))
             bar.update(len(loaded.frame))
-            del probabilities, batch
+            del probabilities
             loaded = None  # nothing of this chunk is held while the next one is read
             loaded = next(chunks, None)
     if library and kept.rows:
