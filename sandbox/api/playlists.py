@@ -8,6 +8,11 @@ remove), with the rules Spotify enforces.
   status code will be returned if the user is neither the owner nor a collaborator").
 - Adding: catalogue URIs only ("Payload contains a non-existing ID"), no local files, at most
   100 per request, at most 10,000 items per playlist.
+- Removing (`DELETE .../items`, body `{"items": [{"uri": ...}]}`): every occurrence of each URI
+  goes, at most 100 URIs per request; a local file cannot be removed by its URI (Spotify answers
+  400, spotify/web-api#612), and an entry Spotify shows as null has no URI to name.
+- Every change, details included, gives the playlist a new `snapshot_id` (a version of the whole
+  playlist, not of its items alone).
 - Names up to 100 characters; descriptions up to 300 characters and without line breaks, else
   Spotify answers 500 (reported by ListenBrainz, metabrainz/troi-recommendation-playground#155).
 """
@@ -107,6 +112,7 @@ class PlaylistsArea:
         with self.state.lock:
             playlist.name, playlist.description = name, description
             playlist.public, playlist.collaborative = public, collaborative
+            _changed(playlist)
         return web.Response(status=200)
 
     # --- items ------------------------------------------------------------------------------
@@ -175,14 +181,16 @@ class PlaylistsArea:
     async def remove_items(self, request: web.Request, caller: Caller) -> web.Response:
         playlist = playlist_for(self.state, request, caller, Access.EDIT_ITEMS)
         body = await json_body(request)
-        entries = None
-        if isinstance(body, dict):
-            entries = body.get("items", body.get("tracks"))
-        if not isinstance(entries, list) or len(entries) > MAX_URIS:
-            raise ApiError(400, "Invalid items")
+        entries = body.get("items") if isinstance(body, dict) else None
+        if not isinstance(entries, list) or not entries:
+            raise ApiError(400, "Missing required field: items")
+        if len(entries) > MAX_URIS:
+            raise ApiError(400, f"You can remove a maximum of {MAX_URIS} tracks per request.")
         if not all(isinstance(e, dict) and isinstance(e.get("uri"), str) for e in entries):
             raise ApiError(400, "Invalid items")
         remove = {e["uri"] for e in entries}
+        for uri in remove:
+            _song_or_episode(uri)
         with self.state.lock:
             playlist.items = [(u, at) for u, at in playlist.items if u not in remove]
             snapshot = _changed(playlist)
@@ -195,15 +203,22 @@ class PlaylistsArea:
         if len(uris) > MAX_URIS:
             raise ApiError(400, f"You can add a maximum of {MAX_URIS} tracks per request.")
         for uri in uris:
-            prefix, _, rest = uri.partition(":")
-            kind, _, ident = rest.partition(":")
-            if prefix != "spotify" or kind not in ("track", "episode"):
-                raise ApiError(400, f"Invalid track uri: {uri}")
-            if not is_spotify_id(ident):
-                raise ApiError(400, "Invalid base62 id")
+            kind, ident = _song_or_episode(uri)
             known = self.state.tracks if kind == "track" else self.state.episodes
             if ident not in known:
                 raise ApiError(400, "Payload contains a non-existing ID")
+
+
+def _song_or_episode(uri: str) -> tuple[str, str]:
+    """The kind ("track" or "episode") and id of a URI a write may name; anything else (a local
+    file, a malformed id) is refused as Spotify refuses it."""
+    prefix, _, rest = uri.partition(":")
+    kind, _, ident = rest.partition(":")
+    if prefix != "spotify" or kind not in ("track", "episode"):
+        raise ApiError(400, f"Invalid track uri: {uri}")
+    if not is_spotify_id(ident):
+        raise ApiError(400, "Invalid base62 id")
+    return kind, ident
 
 
 def _listable(playlist: SandboxPlaylist, caller: Caller) -> bool:

@@ -133,3 +133,13 @@ def test_a_quota_block_for_one_app_leaves_the_others_alone_until_lifted(sandbox:
     assert _status(other.me)[0] == 429
     sandbox.state.lift_quota()
     assert other.me()["id"] == "bob"
+
+
+def test_a_removal_whose_answer_is_lost_has_removed_the_songs(sandbox: Sandbox) -> None:
+    """DELETE items answered 503 after processing: the client sees the 503, the songs are gone."""
+    songs = [t for t, _ in sandbox.state.users["alice"].liked[:3]]
+    playlist = sandbox.state.add_playlist("alice", "Mine", songs)
+    client = sandbox.link("alice")
+    sandbox.state.inject(503, method="DELETE", path_prefix=f"/v1/playlists/{playlist.id}/items", after_processing=True)
+    assert _status(lambda: client.playlist_remove_all_occurrences_of_items(playlist.id, [songs[1].uri]))[0] == 503
+    assert [u for u, _ in playlist.items] == [songs[0].uri, songs[2].uri]

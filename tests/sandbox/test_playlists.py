@@ -160,3 +160,70 @@ def test_descriptions_come_back_html_escaped_as_spotify_answers_them(sandbox: Sa
     escaped = "R&amp;B &#x2F; Soul, it&#x27;s &lt;here&gt;"
     assert created["description"] == client.playlist(created["id"])["description"] == escaped
     assert client.current_user_playlists()["items"][0]["description"] == escaped
+
+
+def test_removing_items_takes_every_occurrence_and_keeps_the_other_songs_dates(sandbox: Sandbox) -> None:
+    """DELETE items by URI: each occurrence goes; the songs left keep their place and date added."""
+    a, b, c = _songs(sandbox, "alice", 3)
+    playlist = sandbox.state.add_playlist("alice", "Mine", [a, b, c, b])
+    before = dict(playlist.items)
+    answer = sandbox.link("alice").playlist_remove_all_occurrences_of_items(playlist.id, [b.uri])
+    assert playlist.items == [(a.uri, before[a.uri]), (c.uri, before[c.uri])]
+    assert answer["snapshot_id"] == f"snap{playlist.snapshot}"
+
+
+def test_removing_needs_the_modify_scope_of_the_playlists_visibility(sandbox: Sandbox) -> None:
+    """A token with playlist-modify-public only cannot remove songs from a private playlist."""
+    song = _songs(sandbox, "alice", 1)[0]
+    playlist = sandbox.state.add_playlist("alice", "Closed", [song], public=False)
+    client = sandbox.link("alice", "playlist-read-private playlist-modify-public")
+    status, message = _refusal(lambda: client.playlist_remove_all_occurrences_of_items(playlist.id, [song.uri]))
+    assert (status, message) == (403, "Insufficient client scope") and len(playlist.items) == 1
+
+
+def test_a_non_editor_cannot_remove_items(sandbox: Sandbox) -> None:
+    """Following someone's playlist gives no right to take songs out of it."""
+    song = _songs(sandbox, "bob", 1)[0]
+    playlist = sandbox.state.add_playlist("bob", "Bob's", [song], public=True)
+    sandbox.state.follow("alice", playlist.id)
+    status, _ = _refusal(lambda: sandbox.link("alice").playlist_remove_all_occurrences_of_items(playlist.id, [song.uri]))
+    assert status == 403 and len(playlist.items) == 1
+
+
+def test_removing_more_than_100_uris_at_once_is_refused(sandbox: Sandbox) -> None:
+    """101 URIs in one DELETE: 400 and nothing removed, as Spotify allows at most 100."""
+    songs = _songs(sandbox, "alice", 101)
+    playlist = sandbox.state.add_playlist("alice", "Big", songs)
+    client = sandbox.link("alice")
+    status, _ = _refusal(lambda: client.playlist_remove_all_occurrences_of_items(playlist.id, [t.uri for t in songs]))
+    assert status == 400 and len(playlist.items) == 101
+
+
+def test_a_local_file_cannot_be_removed_by_its_uri(sandbox: Sandbox) -> None:
+    """Spotify answers 400 to a spotify:local: URI in a removal (spotify/web-api#612); the playlist keeps it."""
+    song = _songs(sandbox, "alice", 1)[0]
+    demo_tape = local_file("Me", "Home", "Demo tape", 95)
+    playlist = sandbox.state.add_playlist("alice", "Mixed", [song, demo_tape])
+    client = sandbox.link("alice")
+    response = sandbox.api(client, "DELETE", f"/playlists/{playlist.id}/items", json={"items": [{"uri": demo_tape.uri}]})
+    assert error_of(response) == (400, f"Invalid track uri: {demo_tape.uri}")
+    assert [u for u, _ in playlist.items] == [song.uri, demo_tape.uri]
+
+
+def test_a_removal_names_its_songs_under_items(sandbox: Sandbox) -> None:
+    """The 2026 endpoint's body is {"items": [...]}: the old endpoint's "tracks" key, or none, is 400."""
+    song = _songs(sandbox, "alice", 1)[0]
+    playlist = sandbox.state.add_playlist("alice", "Mine", [song])
+    client = sandbox.link("alice")
+    for body in ({"tracks": [{"uri": song.uri}]}, {"items": []}, [song.uri]):
+        assert error_of(sandbox.api(client, "DELETE", f"/playlists/{playlist.id}/items", json=body))[0] == 400
+    assert len(playlist.items) == 1
+
+
+def test_changing_a_playlists_details_gives_it_a_new_snapshot(sandbox: Sandbox) -> None:
+    """A snapshot is a version of the whole playlist: a new description changes it as an added song does."""
+    playlist = sandbox.state.add_playlist("alice", "Mine")
+    client = sandbox.link("alice")
+    first = client.playlist(playlist.id, fields="snapshot_id")["snapshot_id"]
+    client.playlist_change_details(playlist.id, description="sorted today")
+    assert client.playlist(playlist.id, fields="snapshot_id")["snapshot_id"] != first
