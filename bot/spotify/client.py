@@ -290,14 +290,15 @@ class SpotifyUserClient:
         return uris[:count]
 
     def playlist_item_uris(self, playlist_id: str) -> list[str]:
+        """Every entry's URI, in playlist order, 50 a request; an entry Spotify shows as null (a song
+        it no longer serves) is "" so that positions stay true."""
         uris: list[str] = []
         offset = 0
         while True:
             page = self._items_page(playlist_id, offset)
             for item in page.get("items") or []:
-                entry = item.get("item") or item.get("track")
-                if entry and entry.get("uri"):
-                    uris.append(entry["uri"])
+                entry = (item or {}).get("item") or (item or {}).get("track") or {}
+                uris.append(str(entry.get("uri") or ""))
             if not page.get("next"):
                 return uris
             offset += PAGE_SIZE
@@ -305,14 +306,27 @@ class SpotifyUserClient:
     def _items_page(self, playlist_id: str, offset: int) -> dict[str, Any]:
         return dict(self.call(lambda: self.sp.playlist_items(playlist_id, limit=PAGE_SIZE, offset=offset)))
 
-    def put_playlist_items(self, playlist_id: str, uris: list[str]) -> None:
-        """Replace every item with these (at most 100); safe to repeat, so retried by the policy."""
-        self.call(lambda: self.sp.playlist_replace_items(playlist_id, uris))
+    def playlist_snapshot_id(self, playlist_id: str) -> str:
+        """The playlist's current version: any change to it (items or details) gives a new one."""
+        answer = self._playlist_request(playlist_id, f"playlists/{playlist_id}", fields="snapshot_id")
+        return str(answer.get("snapshot_id") or "")
 
-    def add_playlist_items(self, playlist_id: str, uris: list[str], position: int | None = None) -> None:
+    def put_playlist_items(self, playlist_id: str, uris: list[str]) -> str | None:
+        """Replace every item with these (at most 100); safe to repeat, so retried by the policy.
+        Returns the playlist's new snapshot id."""
+        return _snapshot_of(self.call(lambda: self.sp.playlist_replace_items(playlist_id, uris)))
+
+    def add_playlist_items(self, playlist_id: str, uris: list[str], position: int | None = None) -> str | None:
         """Insert up to 100 songs at `position` (the end when None). Not safe to repeat: a lost
-        answer raises WriteOutcomeUnknown (see `playlist_sync.add_once`)."""
-        self.call(lambda: self.sp.playlist_add_items(playlist_id, uris, position=position), idempotent=False)
+        answer raises WriteOutcomeUnknown (see `playlist_sync.add_once`). Returns the new snapshot id."""
+        return _snapshot_of(self.call(lambda: self.sp.playlist_add_items(playlist_id, uris, position=position),
+                                      idempotent=False))
+
+    def remove_playlist_items(self, playlist_id: str, uris: list[str]) -> str | None:
+        """Remove every occurrence of these songs (at most 100 URIs, no local files: Spotify refuses
+        them by URI). Repeating it removes nothing more, so the policy retries it like a PUT.
+        Returns the new snapshot id."""
+        return _snapshot_of(self.call(lambda: self.sp.playlist_remove_all_occurrences_of_items(playlist_id, uris)))
 
     def update_playlist_details(self, playlist_id: str, name: str, description: str) -> None:
         self.call(lambda: self.sp.playlist_change_details(playlist_id, name=name, description=description))
@@ -370,6 +384,12 @@ def _parse_time(value: str | None) -> datetime:
     if not value:
         return datetime.now(UTC)
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _snapshot_of(answer: Any) -> str | None:
+    """The `snapshot_id` of a write's answer (None if Spotify sent none)."""
+    snapshot = answer.get("snapshot_id") if isinstance(answer, dict) else None
+    return str(snapshot) if snapshot else None
 
 
 def _playlist_url(playlist: dict[str, Any]) -> str:

@@ -1,14 +1,18 @@
 """Writing playlists through spotipy against the sandbox when answers get lost: never a second
-playlist, never a chunk twice; genrebot's own playlists adopted by their tag; limits respected."""
+playlist, never a chunk twice; genrebot's own playlists adopted by their tag; limits respected;
+a playlist whose songs changed a little edited in place, the other songs' dates kept."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 import pytest
 
 from bot.spotify.errors import PlaylistWriteFailed
 from bot.spotify.own_playlists import PlaylistSlot
-from bot.spotify.playlist_sync import write_playlist
-from sandbox.records import local_file
+from bot.spotify.playlist_sync import KnownItems, fill, held_items, write_playlist
+from music import Track
+from sandbox.records import SandboxPlaylist, local_file
 from tests.bot.spotify.conftest import SpotifyWorld
 
 ROCK = PlaylistSlot("rock")
@@ -137,3 +141,150 @@ def test_a_rewrite_that_fails_midway_puts_the_old_songs_back_without_local_files
                        uris=uris[::-1][:115])
     assert caught.value.restored
     assert items(spotify_world, first.id) == uris[:60]
+
+
+# --- editing in place instead of rewriting ----------------------------------------------------
+
+
+def alice_songs(world: SpotifyWorld, count: int) -> list[Track]:
+    return [t for t, _ in world.state.users["alice"].liked[:count]]
+
+
+def dates(playlist: SandboxPlaylist) -> dict[str, datetime]:
+    return dict(playlist.items)
+
+
+def writes_since(world: SpotifyWorld, since: int) -> list[str]:
+    """The requests that changed or read playlist items since `since`, as "METHOD kind"."""
+    return [f"{r.method} items" for r in world.state.requests[since:] if r.path.endswith("/items")]
+
+
+def moved(songs: list[Track]) -> tuple[list[str], list[str]]:
+    """A 300-song playlist's songs, and its target after songs 40, 41 and 200 left and two new songs
+    came: one at the top and one in the middle (as when pooling moves a few songs between genres)."""
+    uris = [t.uri for t in songs[:300]]
+    newcomers = [t.uri for t in songs[300:302]]
+    target = [newcomers[0], *uris[:40], *uris[42:150], newcomers[1], *uris[150:200], *uris[201:]]
+    return uris, target
+
+
+def test_a_playlist_whose_songs_moved_is_edited_keeping_the_other_songs_dates(spotify_world: SpotifyWorld) -> None:
+    """Three songs out, two in: read back (as a rewrite would, to undo a failure), one removal, two inserts, no PUT;
+    the 297 songs that stay keep the date they were added."""
+    songs = alice_songs(spotify_world, 302)
+    playlist = spotify_world.state.add_playlist("alice", "Rock · genrebot", songs[:300])
+    uris, target = moved(songs)
+    before = dates(playlist)
+    client = spotify_world.link("alice")
+    since = len(spotify_world.state.requests)
+    fill(client, playlist.id, target, name="Rock · genrebot", url="u")
+    assert [u for u, _ in playlist.items] == target
+    assert all(dates(playlist)[u] == before[u] for u in target if u in before)
+    assert writes_since(spotify_world, since) == ["GET items"] * 6 + ["DELETE items", "POST items", "POST items"]
+
+
+def test_a_playlist_known_unchanged_since_genrebot_wrote_it_is_edited_without_reading_it(
+    spotify_world: SpotifyWorld,
+) -> None:
+    """Its snapshot id is the one genrebot's write left: one look-up, then the edit alone."""
+    songs = alice_songs(spotify_world, 302)
+    client = spotify_world.link("alice")
+    uris, target = moved(songs)
+    written = write_playlist(client, slot=ROCK, existing_id=None, name="Rock · genrebot", description="d", uris=uris)
+    known = KnownItems(client.playlist_snapshot_id(written.id), tuple(uris))
+    since = len(spotify_world.state.requests)
+    fill(client, written.id, target, name="Rock · genrebot", url="u", held=held_items(client, written.id, known))
+    assert items(spotify_world, written.id) == target
+    assert [f"{r.method} {r.path.rsplit('/', 1)[-1]}" for r in spotify_world.state.requests[since:]] == [
+        f"GET {written.id}", "DELETE items", "POST items", "POST items"]
+
+
+def test_a_playlist_changed_since_genrebot_wrote_it_is_not_taken_as_known(spotify_world: SpotifyWorld) -> None:
+    """The member added a song by hand: the snapshot id moved on, so the recorded songs are not trusted."""
+    songs = alice_songs(spotify_world, 11)
+    client = spotify_world.link("alice")
+    written = write_playlist(client, slot=ROCK, existing_id=None, name="R", description="d",
+                             uris=[t.uri for t in songs[:10]])
+    known = KnownItems(client.playlist_snapshot_id(written.id), tuple(t.uri for t in songs[:10]))
+    spotify_world.link("alice").sp.playlist_add_items(written.id, [songs[10].uri])
+    assert held_items(client, written.id, known) is None
+
+
+def test_a_lost_answer_to_a_removal_during_an_edit_still_ends_exactly_right(spotify_world: SpotifyWorld) -> None:
+    """DELETE answered 502 twice after Spotify removed the songs: repeated (it removes nothing more), the edit goes on."""
+    songs = alice_songs(spotify_world, 302)
+    playlist = spotify_world.state.add_playlist("alice", "Rock · genrebot", songs[:300])
+    _, target = moved(songs)
+    spotify_world.state.inject(502, 2, method="DELETE", path_prefix=f"/v1/playlists/{playlist.id}/items",
+                               after_processing=True)
+    fill(spotify_world.link("alice"), playlist.id, target, name="Rock · genrebot", url="u")
+    assert [u for u, _ in playlist.items] == target
+    assert spotify_world.state.count("DELETE") == 3
+
+
+def test_a_lost_answer_to_an_insert_during_an_edit_adds_the_song_once(spotify_world: SpotifyWorld) -> None:
+    """Each insert answered 502 after it landed: looked for at its position, found, not sent again."""
+    songs = alice_songs(spotify_world, 302)
+    playlist = spotify_world.state.add_playlist("alice", "Rock · genrebot", songs[:300])
+    _, target = moved(songs)
+    spotify_world.state.inject(502, 2, method="POST", path_prefix=f"/v1/playlists/{playlist.id}/items",
+                               after_processing=True)
+    fill(spotify_world.link("alice"), playlist.id, target, name="Rock · genrebot", url="u")
+    assert [u for u, _ in playlist.items] == target
+    assert spotify_world.state.count("POST", f"/v1/playlists/{playlist.id}/items") == 2
+
+
+def test_a_playlist_the_member_edited_by_hand_ends_exactly_as_the_target(spotify_world: SpotifyWorld) -> None:
+    """Their own songs added, one dragged to the top, one listed twice: read back and edited to the target exactly."""
+    songs = alice_songs(spotify_world, 210)
+    target = [t.uri for t in songs[:200]]
+    by_hand = [songs[150], *songs[:150], *songs[151:200]]
+    by_hand.insert(20, songs[5])
+    by_hand[60:60] = songs[200:210]
+    playlist = spotify_world.state.add_playlist("alice", "Rock · genrebot", by_hand)
+    before = dates(playlist)
+    fill(spotify_world.link("alice"), playlist.id, target, name="Rock · genrebot", url="u")
+    assert [u for u, _ in playlist.items] == target
+    assert dates(playlist)[songs[0].uri] == before[songs[0].uri]
+
+
+def test_a_playlist_holding_a_local_file_is_rewritten_without_it(spotify_world: SpotifyWorld) -> None:
+    """Spotify cannot remove a local file by URI, so no edit is tried: the playlist is rewritten to the target."""
+    songs = alice_songs(spotify_world, 150)
+    playlist = spotify_world.state.add_playlist("alice", "Rock · genrebot",
+                                                [*songs[:70], local_file("Me", "Home", "Demo tape", 95), *songs[70:150]])
+    target = [t.uri for t in songs[1:150]]
+    since = len(spotify_world.state.requests)
+    fill(spotify_world.link("alice"), playlist.id, target, name="Rock · genrebot", url="u")
+    assert [u for u, _ in playlist.items] == target
+    assert writes_since(spotify_world, since) == ["GET items"] * 4 + ["PUT items", "POST items"]
+
+
+def test_an_edit_failing_midway_is_reported_and_finished_by_the_next_write(spotify_world: SpotifyWorld) -> None:
+    """Every insert refused with 500: PlaylistWriteFailed, not restored, no song twice; written again, the playlist
+    ends exactly as the target from what Spotify holds."""
+    songs = alice_songs(spotify_world, 302)
+    playlist = spotify_world.state.add_playlist("alice", "Rock · genrebot", songs[:300])
+    _, target = moved(songs)
+    client = spotify_world.link("alice")
+    spotify_world.state.inject(500, 5, method="POST", path_prefix=f"/v1/playlists/{playlist.id}/items")
+    with pytest.raises(PlaylistWriteFailed) as caught:
+        fill(client, playlist.id, target, name="Rock · genrebot", url="u")
+    assert not caught.value.restored and "may be incomplete" in str(caught.value)
+    held = [u for u, _ in playlist.items]
+    assert len(held) == len(set(held)) == 297 and set(held) < set(target)
+    fill(client, playlist.id, target, name="Rock · genrebot", url="u")
+    assert [u for u, _ in playlist.items] == target
+
+
+def test_a_rewrite_past_1000_songs_failing_midway_says_the_playlist_may_be_incomplete(
+    spotify_world: SpotifyWorld,
+) -> None:
+    """Too big to read back first: the PUT lands, the POSTs fail; PlaylistWriteFailed says so (not "nothing changed")."""
+    songs = alice_songs(spotify_world, 1_200)
+    playlist = spotify_world.state.add_playlist("alice", "Rock · genrebot", songs[:1_100])
+    spotify_world.state.inject(500, 5, method="POST", path_prefix=f"/v1/playlists/{playlist.id}/items")
+    with pytest.raises(PlaylistWriteFailed) as caught:
+        fill(spotify_world.link("alice"), playlist.id, [t.uri for t in songs[100:1_200]], name="Rock · genrebot",
+             url="u")
+    assert not caught.value.restored and caught.value.playlist_id == playlist.id
