@@ -15,7 +15,8 @@ class PlaylistRepository:
     async def get_all(self, discord_id: int, source: str = LIKED_SONGS_KEY) -> dict[str, PlaylistRecord]:
         """The member's playlists made from `source` (a SortSource key), by genre key."""
         rows = await self.sql.fetchall(
-            """SELECT key, playlist_id, url, track_count, updated_at, tracks_digest FROM playlists
+            """SELECT key, playlist_id, url, track_count, updated_at, tracks_digest, snapshot_id, track_ids,
+                      details_digest FROM playlists
                WHERE discord_id = ? AND source = ?""",
             (discord_id, source),
         )
@@ -29,6 +30,9 @@ class PlaylistRepository:
                 updated_at=to_datetime(row["updated_at"]),
                 source=source,
                 tracks_digest=row["tracks_digest"],
+                snapshot_id=row["snapshot_id"],
+                track_ids=None if row["track_ids"] is None else tuple(filter(None, row["track_ids"].split("\n"))),
+                details_digest=row["details_digest"],
             )
             for row in rows
         }
@@ -42,11 +46,12 @@ class PlaylistRepository:
         async with self.sql.transaction() as tx:
             await tx.execute(
                 """INSERT INTO playlists (discord_id, source, key, playlist_id, url, track_count, updated_at,
-                                         tracks_digest)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                                         tracks_digest, snapshot_id, track_ids, details_digest)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                    ON CONFLICT (discord_id, source, key) DO UPDATE SET playlist_id = excluded.playlist_id,
                      url = excluded.url, track_count = excluded.track_count, updated_at = excluded.updated_at,
-                     tracks_digest = excluded.tracks_digest""",
+                     tracks_digest = excluded.tracks_digest, snapshot_id = excluded.snapshot_id,
+                     track_ids = excluded.track_ids, details_digest = excluded.details_digest""",
                 (
                     record.discord_id,
                     record.source,
@@ -56,6 +61,9 @@ class PlaylistRepository:
                     record.track_count,
                     record.updated_at.timestamp(),
                     record.tracks_digest,
+                    record.snapshot_id,
+                    None if record.track_ids is None else "\n".join(record.track_ids),
+                    record.details_digest,
                 ),
             )
 

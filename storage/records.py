@@ -52,6 +52,11 @@ class PlaylistRecord:
     updated_at: datetime
     source: str = LIKED_SONGS_KEY  # what the playlist was sorted from: music.SortSource.key
     tracks_digest: str | None = None  # of the songs it was last written with, in order (None: unknown)
+    # Spotify's snapshot id when that write ended, and its songs: they are what the playlist holds
+    # while its snapshot id is still this one (None: unknown, or a write has not ended).
+    snapshot_id: str | None = None
+    track_ids: tuple[str, ...] | None = None
+    details_digest: str | None = None  # of the name and description that write set, its date aside
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,3 +46,19 @@ async def test_the_digest_of_a_playlists_songs_is_kept_and_replaced(db: Database
     assert (await db.playlists.get_all(1))["rock"].tracks_digest is None
     await db.playlists.upsert(PlaylistRecord(1, "rock", "pl1", "u1", 3, T0, tracks_digest="abc123"))
     assert (await db.playlists.get_all(1))["rock"].tracks_digest == "abc123"
+
+
+async def test_a_playlists_known_songs_snapshot_and_details_read_back_and_clear(db: Database) -> None:
+    """The songs of the last write (none at all included), its snapshot id and details digest round-trip; a
+    record written without them (a write that has not ended) reads back as unknown."""
+    await link(db, 1)
+    known = PlaylistRecord(1, "rock", "pl1", "u1", 2, T0, tracks_digest="d", snapshot_id="snap7",
+                           track_ids=("a" * 22, "b" * 22), details_digest="x")
+    await db.playlists.upsert(known)
+    assert await db.playlists.get_all(1) == {"rock": known}
+    emptied = PlaylistRecord(1, "rock", "pl1", "u1", 0, T0, snapshot_id="snap8", track_ids=())
+    await db.playlists.upsert(emptied)
+    assert (await db.playlists.get_all(1))["rock"].track_ids == ()
+    await db.playlists.upsert(PlaylistRecord(1, "rock", "pl1", "u1", -1, T0))
+    unknown = (await db.playlists.get_all(1))["rock"]
+    assert (unknown.snapshot_id, unknown.track_ids, unknown.details_digest) == (None, None, None)

@@ -4,14 +4,23 @@ What is already in Spotify wins over what is remembered: a playlist in storage i
 the member still follows it; otherwise genrebot adopts the member's playlist tagged for that
 genre (`bot.spotify.own_playlists`: after a crash, a relink, `/unlink` or a lost database) and
 only then makes a new one. A new or adopted playlist is recorded the moment it is known, before
-it is filled, and a playlist being rewritten is recorded as "contents unknown" until the write
+it is filled, and a playlist being written is recorded as "contents unknown" until the write
 ends, so a killed process leaves nothing the next sort cannot find or would trust wrongly.
+
+A finished write records the songs it left and Spotify's snapshot id of the playlist then. While
+Spotify still gives that snapshot id (nobody has changed the playlist since: one request to ask),
+the next sort knows what the playlist holds without reading it, and edits it in place
+(`playlist_sync.fill`): songs that left are removed, new ones inserted where they belong, the
+others keep their "date added". A playlist whose songs, name and description (its date aside)
+would not change is not touched at all. The name and description are set before the songs, so
+the snapshot id of the last song write is the playlist's when the write ends.
 
 A genre past Spotify's 10,000 songs continues in "Rock · genrebot (2)", kept under its own key
 (`rock#2`), so a re-sort reuses the same continuation. A playlist's name says its source unless
 that is Liked Songs ("Rock · Road Trip · genrebot"). A weekly refresh that only added songs
-inserts them at the top (Liked Songs) or the end (a playlist) instead of rewriting the playlist.
-A dry run writes nothing.
+inserts them at the top (Liked Songs) or the end (a playlist) instead of rewriting the playlist
+even when no snapshot id was recorded (playlists written before genrebot kept them). A dry run
+writes nothing.
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ from bot.services.genre_names import playlist_name, shorten
 from bot.services.playlist_plan import PlaylistPlan
 from bot.services.sorting.report import PlaylistOutcome, ReportProgress, SortProgress
 from bot.spotify.client import PlaylistRef, SpotifyUserClient
+from bot.spotify.errors import SpotifyError
 from bot.spotify.own_playlists import (
     MAX_PLAYLIST_ITEMS,
     OwnPlaylist,
@@ -33,7 +43,16 @@ from bot.spotify.own_playlists import (
     fit_name,
     split_into_parts,
 )
-from bot.spotify.playlist_sync import append_items, create_once, describe, fill, prepend_items
+from bot.spotify.playlist_sync import (
+    STOPS,
+    KnownItems,
+    append_items,
+    create_once,
+    describe,
+    fill,
+    held_items,
+    prepend_items,
+)
 from music import LIKED_SONGS, SortSource
 from storage import Database
 from storage.records import PlaylistRecord
@@ -161,13 +180,20 @@ class PlaylistWriter:
                     discord_id, client, target.slot, usable, adoptable, name, description
                 )
                 record = usable.get(target.slot)
-                # Liked Songs gain songs at the top, playlists usually at the end: add just those.
+                known = _known_items(record)
+                details = details_digest(outcome_name(target, source), _description(target, source, ""))
+                # Liked Songs gain songs at the top, playlists usually at the end: without a known
+                # snapshot (a record from before genrebot kept them), add just those.
                 at_end = not source.is_liked_songs
-                added = _new_songs_only(record, target, new_ids, at_end=at_end) if incremental else None
+                added = _new_songs_only(record, target, new_ids, at_end=at_end) if incremental and not known else None
                 if not created:  # a new playlist was recorded the moment it existed
                     await self._record(discord_id, target.slot, ref, CONTENTS_UNKNOWN)
-                await asyncio.to_thread(self._fill, client, target, ref, created, added, at_end, name, description)
-                await self._record(discord_id, target.slot, ref, len(target.ids), tracks_digest(target.ids))
+                snapshot = await asyncio.to_thread(
+                    self._fill, client, target, ref, created, _Songs(known, record, added, at_end), name, description,
+                    details,
+                )
+                await self._record(discord_id, target.slot, ref, len(target.ids), tracks_digest(target.ids),
+                                   snapshot=snapshot, track_ids=tuple(target.ids), details=details)
             written += 1
             report_progress(SortProgress("writing", written, total))
             return PlaylistOutcome(
@@ -233,29 +259,71 @@ class PlaylistWriter:
         target: PlaylistTarget,
         ref: PlaylistRef,
         created: bool,
-        added: list[str] | None,
-        at_end: bool,
+        songs: _Songs,
         name: str,
         description: str,
-    ) -> None:
-        """The blocking part: songs in, then the name and tagged description (runs in a thread)."""
+        details: str,
+    ) -> str | None:
+        """The blocking part (runs in a thread): the name and tagged description, then the songs.
+        Returns the playlist's snapshot id once written (None if Spotify would not say)."""
         uris = [_uri(t) for t in target.ids]
-        if added is not None and at_end:
-            append_items(client, ref.id, added, at=len(target.ids) - len(added))
-        elif added is not None:
-            prepend_items(client, ref.id, added)
+        if created:  # its name and description were set when it was made
+            return fill(client, ref.id, uris, name=fit_name(name, target.slot.part), url=ref.url, empty=True) \
+                or _snapshot_now(client, ref.id)
+        held = held_items(client, ref.id, songs.known) if songs.known else None
+        if songs.known and held == uris and songs.record and songs.record.details_digest == details:
+            return songs.known.snapshot_id  # nothing would change: left as it is, snapshot and all
+        describe(client, ref.id, target.slot, name, description)
+        if songs.added is not None and songs.at_end:
+            snapshot = append_items(client, ref.id, songs.added, at=len(target.ids) - len(songs.added))
+        elif songs.added is not None:
+            snapshot = prepend_items(client, ref.id, songs.added)
         else:
-            fill(client, ref.id, uris, name=fit_name(name, target.slot.part), url=ref.url, empty=created)
-        if not created:
-            describe(client, ref.id, target.slot, name, description)
+            snapshot = fill(client, ref.id, uris, name=fit_name(name, target.slot.part), url=ref.url, held=held)
+        return snapshot or _snapshot_now(client, ref.id)
 
     async def _record(
-        self, discord_id: int, slot: PlaylistSlot, ref: PlaylistRef, track_count: int, digest: str | None = None
+        self, discord_id: int, slot: PlaylistSlot, ref: PlaylistRef, track_count: int, digest: str | None = None,
+        *, snapshot: str | None = None, track_ids: tuple[str, ...] | None = None, details: str | None = None,
     ) -> None:
         await self.db.playlists.upsert(
             PlaylistRecord(discord_id, record_key(slot), ref.id, ref.url, track_count, self.clock(), slot.source,
-                           digest)
+                           digest, snapshot, track_ids if snapshot else None, details if snapshot else None)
         )
+
+
+@dataclass(frozen=True)
+class _Songs:
+    """What one playlist's write knows before it starts: its recorded songs and snapshot (if any),
+    its record, and the new songs alone when only they need adding (`_new_songs_only`)."""
+
+    known: KnownItems | None
+    record: PlaylistRecord | None
+    added: list[str] | None
+    at_end: bool
+
+
+def _known_items(record: PlaylistRecord | None) -> KnownItems | None:
+    """The songs the record says genrebot's last finished write left, with that write's snapshot id."""
+    if record is None or record.track_count < 0 or not record.snapshot_id or record.track_ids is None:
+        return None
+    return KnownItems(record.snapshot_id, tuple(_uri(t) for t in record.track_ids))
+
+
+def _snapshot_now(client: SpotifyUserClient, playlist_id: str) -> str | None:
+    """The snapshot id after a write whose last answer did not say it (none made, or it was lost).
+    The songs are written: failing to learn it only means the next sort reads the playlist."""
+    try:
+        return client.playlist_snapshot_id(playlist_id)
+    except STOPS:
+        raise
+    except SpotifyError:
+        return None
+
+
+def details_digest(name: str, undated_description: str) -> str:
+    """What a playlist's name and description come to, the date in the description aside."""
+    return hashlib.sha256(f"{name}\n{undated_description}".encode()).hexdigest()[:16]
 
 
 def _description(target: PlaylistTarget, source: SortSource, today: str) -> str:

@@ -1,0 +1,161 @@
+"""Re-sorts and refreshes edit a member's playlists in place: the songs that stay keep their "date
+added" in Spotify, a few moved songs cost a few requests, and a failure midway is left for the
+next sort to finish from what Spotify holds."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import pytest
+
+from bot.services.playlist_plan import PlaylistPlan
+from bot.services.sorting.writing import CONTENTS_UNKNOWN
+from bot.spotify.errors import PlaylistWriteFailed
+from bot.spotify.own_playlists import PlaylistSlot
+from sandbox.library import synthetic_library
+from sandbox.records import SandboxPlaylist
+from tests.bot.conftest import World
+
+ALICE = 111
+LABELS = {"rock": "Rock", "pop": "Pop"}
+
+
+async def write(world: World, playlists: dict[str, list[str]], new_ids: Sequence[str] = (), *,
+                incremental: bool = True) -> dict[str, str]:
+    """The sort's write step for a plan made by hand (which songs move is the test's, not the model's);
+    the Spotify id of each key's playlist."""
+    async with world.services.linking.client(ALICE) as client:
+        outcomes = await world.services.sorting.writer.write(
+            ALICE, client, PlaylistPlan(playlists, labels=LABELS), set(new_ids), incremental=incremental,
+            report_progress=lambda _: None,
+        )
+    return {o.key: o.playlist_id or "" for o in outcomes}
+
+
+async def songs(world: World, count: int, seed: int) -> list[str]:
+    """`count` songs in Spotify's catalogue, newest first (the member's liked order)."""
+    tracks = synthetic_library(count, seed=seed, prefix=f"edits{seed}")
+    world.sandbox.add_tracks(tracks)
+    await world.link(ALICE, "alice")
+    return [t.id for t in tracks]
+
+
+def held(world: World, playlist_id: str) -> list[str]:
+    return [uri.rsplit(":", 1)[-1] for uri, _ in world.sandbox.playlists[playlist_id].items]
+
+
+def dates(playlist: SandboxPlaylist) -> dict[str, datetime]:
+    return {uri.rsplit(":", 1)[-1]: added for uri, added in playlist.items}
+
+
+def requests_about(world: World, playlist_id: str, since: int) -> list[str]:
+    """What was asked about one playlist since `since`: "GET snapshot", "PUT details", "DELETE items"..."""
+    kinds = {"": "snapshot", "/items": "items"}
+    made = []
+    for r in world.sandbox.requests[since:]:
+        if f"/playlists/{playlist_id}" in r.path:
+            rest = r.path.split(playlist_id, 1)[1]
+            made.append(f"{r.method} {'details' if r.method == 'PUT' and not rest else kinds[rest]}")
+    return made
+
+
+async def test_a_refresh_moving_a_few_songs_edits_the_playlists_keeping_the_other_songs_dates(world: World) -> None:
+    """Pooling moved 3 old songs from a 1,200-song Rock to Pop, and 2 new songs came: both playlists are edited in
+    place (no rewrite: 4 and 3 requests instead of 13 and 2), and every song that stayed keeps its date added."""
+    ids = await songs(world, 1_255, seed=41)
+    new, rock, pop = ids[:2], ids[2:1_202], ids[1_202:]
+    first = await write(world, {"rock": rock, "pop": pop}, incremental=False)
+    rock_dates, pop_dates = (dates(world.sandbox.playlists[first[k]]) for k in ("rock", "pop"))
+    movers = [rock[100], rock[500], rock[900]]
+    rock_now = [new[0], *(t for t in rock if t not in movers)]
+    pop_now = [new[1], *movers, *pop]
+    since = len(world.sandbox.requests)
+    again = await write(world, {"rock": rock_now, "pop": pop_now}, new)
+    assert again == first
+    assert held(world, first["rock"]) == rock_now and held(world, first["pop"]) == pop_now
+    assert all(dates(world.sandbox.playlists[first["rock"]])[t] == rock_dates[t] for t in rock_now[1:])
+    assert all(dates(world.sandbox.playlists[first["pop"]])[t] == pop_dates[t] for t in pop)
+    assert requests_about(world, first["rock"], since) == ["GET snapshot", "PUT details", "DELETE items", "POST items"]
+    assert requests_about(world, first["pop"], since) == ["GET snapshot", "PUT details", "POST items"]
+
+
+async def test_a_sort_that_changes_nothing_touches_no_playlist(world: World) -> None:
+    """Same songs, same names: one snapshot look-up per playlist and nothing written; dates and snapshots stay."""
+    ids = await songs(world, 300, seed=42)
+    plan = {"rock": ids[:250], "pop": ids[250:]}
+    first = await write(world, plan, incremental=False)
+    snapshots = {k: world.sandbox.playlists[p].snapshot for k, p in first.items()}
+    since = len(world.sandbox.requests)
+    await write(world, plan, incremental=False)
+    for key, playlist_id in first.items():
+        assert requests_about(world, playlist_id, since) == ["GET snapshot"]
+        assert world.sandbox.playlists[playlist_id].snapshot == snapshots[key]
+
+
+async def test_lost_answers_to_a_removal_and_an_insert_during_a_refresh_still_end_exactly_right(world: World) -> None:
+    """The DELETE and the POST of an edit both answered 502 after Spotify did them: each song once, in order."""
+    ids = await songs(world, 400, seed=43)
+    first = await write(world, {"rock": ids[1:301], "pop": ids[301:]}, incremental=False)
+    rock_now = [ids[0], *ids[1:150], *ids[151:301]]
+    for method in ("DELETE", "POST"):
+        world.sandbox.inject(502, method=method, path_prefix=f"/v1/playlists/{first['rock']}/items",
+                             after_processing=True)
+    await write(world, {"rock": rock_now, "pop": [ids[150], *ids[301:]]}, [ids[0]])
+    assert held(world, first["rock"]) == rock_now
+    assert held(world, first["pop"]) == [ids[150], *ids[301:]]
+    assert not world.sandbox.faults, "both lost answers happened"
+
+
+async def test_a_playlist_the_member_edited_by_hand_ends_exactly_as_planned(world: World) -> None:
+    """Their own song added, one dragged to the top, one listed twice: Spotify's new snapshot id says the recorded
+    songs no longer hold, so the playlist is read back and edited to the plan; the untouched songs keep their date."""
+    ids = await songs(world, 320, seed=44)
+    own_song = synthetic_library(1, seed=45, prefix="theirs")[0]
+    world.sandbox.add_tracks([own_song])
+    first = await write(world, {"rock": ids[:300]}, incremental=False)
+    playlist = world.sandbox.playlists[first["rock"]]
+    with world.sandbox.lock:
+        playlist.items.insert(0, playlist.items.pop(120))
+        playlist.items.insert(40, playlist.items[10])
+        playlist.items.insert(200, (own_song.uri, playlist.items[0][1]))
+        playlist.snapshot += 1  # what Spotify does on every change
+    before = dates(playlist)
+    await write(world, {"rock": ids[:300]}, incremental=False)
+    assert held(world, first["rock"]) == ids[:300]
+    dragged, twice = ids[120], ids[9]
+    assert all(dates(playlist)[t] == before[t] for t in ids[:300] if t not in (dragged, twice))
+
+
+async def test_a_refresh_failing_midway_leaves_contents_unknown_and_the_next_sort_finishes_it(world: World) -> None:
+    """Spotify refuses the edit's inserts (500s): PlaylistWriteFailed, the record says "contents unknown", no song is
+    twice; the next sort reads what Spotify holds and ends with exactly the planned songs."""
+    ids = await songs(world, 400, seed=46)
+    first = await write(world, {"rock": ids[2:302], "pop": ids[302:]}, incremental=False)
+    rock_now = [ids[0], ids[1], *ids[2:100], *ids[101:302]]
+    world.sandbox.inject(500, 5, method="POST", path_prefix=f"/v1/playlists/{first['rock']}/items")
+    with pytest.raises(PlaylistWriteFailed) as failed:
+        await write(world, {"rock": rock_now, "pop": [ids[100], *ids[302:]]}, ids[:2])
+    assert failed.value.playlist_id == first["rock"] and not failed.value.restored
+    record = (await world.services.db.playlists.get_all(ALICE))["rock"]
+    assert record.track_count == CONTENTS_UNKNOWN and record.snapshot_id is None
+    assert len(set(held(world, first["rock"]))) == len(held(world, first["rock"])) == 299
+    await write(world, {"rock": rock_now, "pop": [ids[100], *ids[302:]]}, ids[:2])
+    assert held(world, first["rock"]) == rock_now
+    record = (await world.services.db.playlists.get_all(ALICE))["rock"]
+    assert record.track_count == 301 and record.snapshot_id == f"snap{world.sandbox.playlists[first['rock']].snapshot}"
+
+
+async def test_a_playlist_renamed_with_the_same_songs_gets_its_new_name_alone(world: World) -> None:
+    """A new label for the same songs: the details change, no song is written."""
+    ids = await songs(world, 120, seed=47)
+    first = await write(world, {"rock": ids}, incremental=False)
+    since = len(world.sandbox.requests)
+    async with world.services.linking.client(ALICE) as client:
+        await world.services.sorting.writer.write(
+            ALICE, client, PlaylistPlan({"rock": ids}, labels={"rock": "Rock & Roll"}), set(), incremental=False,
+            report_progress=lambda _: None,
+        )
+    assert world.sandbox.playlists[first["rock"]].name == "Rock & Roll · genrebot"
+    assert requests_about(world, first["rock"], since) == ["GET snapshot", "PUT details", "GET snapshot"]
+    assert PlaylistSlot("rock").tag in world.sandbox.playlists[first["rock"]].description
