@@ -29,6 +29,7 @@ from bot.spotify.errors import (
     OwnerPremiumRequired,
     PlaylistNotFound,
     PlaylistNotReadable,
+    PlaylistWriteFailed,
     SpotifyQuotaExceeded,
     SpotifyRateLimited,
     SpotifyUnavailable,
@@ -432,6 +433,18 @@ def error_message(error: BaseException) -> str | None:
             "Spotify is refusing this bot right now: the Spotify account that owns the bot's app needs an "
             "active Premium subscription (Spotify's rule for apps in development mode). The bot owner has "
             "been told; please try again once it's sorted out."
+        )
+    if isinstance(error, PlaylistWriteFailed):
+        name = f"“{safe(shorten(error.name, 80))}”"
+        if error.restored:
+            return (
+                f"Spotify failed partway through updating {name}, so I put its previous songs back. "
+                "Your library was not touched; run /sort again in a few minutes."
+            )
+        return (
+            f"Spotify failed partway through updating {name}: until the next sort it may be missing some "
+            "songs or still hold some that moved to another playlist. Your library was not touched, and the next "
+            "/sort (or weekly refresh) finishes it from what Spotify holds."
         )
     if isinstance(error, SpotifyRateLimited):
         return f"Spotify asked us to slow down. Try again in {max(1, round(error.retry_after_s))} seconds."

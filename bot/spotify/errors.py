@@ -104,6 +104,7 @@ class PlaylistWriteFailed(SpotifyError):
     """A playlist write failed midway; `playlist_id`/`url` name the playlist so it is reused next time."""
 
     def __init__(self, name: str, *, restored: bool, playlist_id: str | None = None, url: str | None = None) -> None:
+        self.name = name
         self.restored = restored
         self.playlist_id = playlist_id
         self.url = url

@@ -32,6 +32,7 @@ from bot.spotify.errors import (
     OwnerPremiumRequired,
     PlaylistNotFound,
     PlaylistNotReadable,
+    PlaylistWriteFailed,
     SpotifyQuotaExceeded,
     SpotifyRateLimited,
     SpotifyUnavailable,
@@ -99,6 +100,16 @@ def test_someone_elses_playlist_is_refused_naming_it_its_owner_and_the_way_out()
     assert "own or collaborate on" in message and "copy" in message
 
 
+def test_a_playlist_write_failing_midway_says_what_the_playlist_holds_now() -> None:
+    """Put back: its old songs are there. Not put back: it may be incomplete until the next sort finishes it
+    (never "nothing was changed"); the name is escaped."""
+    restored = error_message(PlaylistWriteFailed("Rock · genrebot", restored=True)) or ""
+    assert "“Rock · genrebot”" in restored and "previous songs back" in restored
+    unfinished = error_message(PlaylistWriteFailed("@everyone · genrebot", restored=False)) or ""
+    assert "“@\u200beveryone · genrebot”" in unfinished and "may be missing some songs" in unfinished
+    assert "next /sort" in unfinished and "Nothing was changed" not in unfinished
+
+
 def test_weekly_summary_when_no_new_song_was_sorted() -> None:
     """New likes that all stayed unsorted are counted, and said to be unsorted."""
     assert weekly_summary(report(1, {"rock": 0})) == "1 new song, none confident enough to sort"
@@ -111,7 +122,7 @@ def test_weekly_summary_when_no_new_song_was_sorted() -> None:
         UserNotRegistered(), SpotifyQuotaExceeded(3600), SpotifyRateLimited(5), SpotifyUnavailable(),
         UnknownGenre(["polka"], ["Pop", "Punk"]), PlaylistNotReadable("x" * 22, "Hits", "Bob"),
         PlaylistNotFound("x" * 22), UnknownSource("Road"), SourceRefused("That's one of the playlists I made."),
-        OwnerPremiumRequired(),
+        OwnerPremiumRequired(), PlaylistWriteFailed("Rock · genrebot", restored=True),
         app_commands.CommandOnCooldown(app_commands.Cooldown(1, 30), 12.0),
     ],
     ids=lambda e: type(e).__name__,
