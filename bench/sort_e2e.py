@@ -5,7 +5,8 @@ the request critical path (the requests that must happen one after another, time
 sequential requests to the same sandbox in the same run), to that path's own requests replayed
 with a plain requests session (`replayed_critical_path_s`) and to the floor the app's request
 budget sets (SPOTIFY_REQUEST_BUDGET per rolling 30 s); (3) a weekly refresh of 10,000 songs with
-20 new; (4) event-loop lag while 20 members sort at once; (5) resident memory idle with the
+20 new (always the same 20), against 20 sequential GET /me in the same run, with its requests by
+route; (4) event-loop lag while 20 members sort at once; (5) resident memory idle with the
 model loaded and during those sorts. `--sizes 20000 --only-sizes` runs section 2 alone.
 """
 
@@ -46,6 +47,11 @@ CLIENT_ID, CLIENT_SECRET = "bench-client", "bench-secret"
 SIZES = (500, 5_000, 20_000)
 CROWD = 20
 CROWD_SONGS = 1_000
+REFRESH_NEW_SONGS = 20
+# The 20 songs liked before the refresh: those of every run recorded in RESULTS section 3 (the
+# sandbox used to seed them with its request count plus one, 317 then), fixed so commits compare.
+REFRESH_SEED = 317
+REFRESH_REFERENCE_REQUESTS = 20  # the same run's reference: this many sequential GET /v1/me
 
 
 def _serve_sandbox(users: dict[str, int], redirect_uri: str, port_out: Connection) -> None:
@@ -98,6 +104,11 @@ class Sandbox:
         """API requests the sandbox has answered so far."""
         async with aiohttp.ClientSession() as session, session.get(f"{self.base}/_sandbox/stats") as response:
             return int((await response.json())["api_requests"])
+
+    async def requests_by_route(self) -> dict[str, int]:
+        """API requests answered so far by method and path ("DELETE /v1/playlists/{id}/items")."""
+        async with aiohttp.ClientSession() as session, session.get(f"{self.base}/_sandbox/stats") as response:
+            return {route: int(n) for route, n in (await response.json())["by_route"].items()}
 
     def stop(self) -> None:
         self.process.kill()
@@ -245,29 +256,40 @@ async def bench_sizes(sizes: tuple[int, ...] = SIZES) -> list[list[object]]:
     return rows
 
 
-async def bench_refresh() -> list[list[object]]:
+async def bench_refresh() -> tuple[list[list[object]], dict[str, int]]:
+    """The weekly refresh of section 3, and its requests by route (e.g. "DELETE playlists")."""
     sandbox = Sandbox({"member": 10_000}, WebServer("127.0.0.1", 0))
     try:
         with tempfile.TemporaryDirectory() as tmp:
             services, web = await _services(sandbox, Path(tmp))
-            await _link(services, 1, "member")
-            await services.sorting.sort(1, SortOptions())
-            await _close(services, web)
+            try:
+                await _link(services, 1, "member")
+                await services.sorting.sort(1, SortOptions())
+            finally:
+                await _close(services, web)
             # The refresh comes a week later, with the Spotify gate's 30-second window long empty;
             # run at once on the same services, the first sort's ~130 requests still in that window
             # would hold back whatever the refresh asks past the budget's remaining ~50.
             services = await Services.open(services.settings)
-            async with aiohttp.ClientSession() as session:
-                await session.post(f"{sandbox.base}/_sandbox/like?user=member&count=20")
-            before = await sandbox.api_requests()
-            start = time.perf_counter()
-            report = await services.sorting.sort(1, SortOptions(), incremental=True)
-            wall = time.perf_counter() - start
-            made = await sandbox.api_requests() - before
-            await services.close()
+            try:
+                async with aiohttp.ClientSession() as session:
+                    await session.post(f"{sandbox.base}/_sandbox/like",
+                                       params={"user": "member", "count": REFRESH_NEW_SONGS, "seed": REFRESH_SEED})
+                before, routes_before = await sandbox.api_requests(), await sandbox.requests_by_route()
+                start = time.perf_counter()
+                report = await services.sorting.sort(1, SortOptions(), incremental=True)
+                wall = time.perf_counter() - start
+                made = await sandbox.api_requests() - before
+                routes = await sandbox.requests_by_route()
+            finally:
+                await services.close()
+            reference_s = await asyncio.to_thread(timed_sequential_requests, sandbox.base, REFRESH_REFERENCE_REQUESTS)
     finally:
         sandbox.stop()
-    return [["10,000", report.new_songs, made, f"{wall:.2f} s"]]
+    by_route = {route: n - routes_before.get(route, 0) for route, n in sorted(routes.items())
+                if n > routes_before.get(route, 0)}
+    return [["10,000", report.new_songs, made, f"{wall:.2f} s", f"{reference_s:.2f} s",
+             f"{wall / reference_s:.2f}x"]], by_route
 
 
 async def bench_crowd() -> tuple[list[list[object]], list[list[object]]]:
@@ -319,7 +341,10 @@ async def main(sizes: tuple[int, ...] = SIZES, only_sizes: bool = False) -> None
     if only_sizes:
         return
     print("\n3. Weekly refresh of a 10,000-song library with 20 new songs\n")
-    print(table(["library", "new songs", "API requests", "wall"], await bench_refresh()))
+    refresh_rows, refresh_routes = await bench_refresh()
+    print(table(["library", "new songs", "API requests", "wall",
+                 f"reference: {REFRESH_REFERENCE_REQUESTS} sequential GET /me", "ratio"], refresh_rows))
+    print("requests by route: " + ", ".join(f"{route} {n}" for route, n in refresh_routes.items()))
     lag_rows, mem_rows = await bench_crowd()
     print(f"\n4. Event-loop lag while {CROWD} members sort at once (10 ms probe)\n")
     print(table(["sorts", "wall", "samples", "p50", "p99", "max"], lag_rows))

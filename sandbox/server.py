@@ -25,6 +25,7 @@ from sandbox.api.playlists import PlaylistsArea
 from sandbox.api.profile import ProfileArea
 from sandbox.api.removed import RemovedArea
 from sandbox.faults import Fault, retry_after_header, whole_seconds
+from sandbox.records import is_spotify_id
 from sandbox.state import SandboxState
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -37,6 +38,7 @@ class SandboxApp:
     def __init__(self, state: SandboxState) -> None:
         self.state = state
         self.released = asyncio.Event()  # set on stop: hung requests end
+        self.likes_asked = 0  # calls of /_sandbox/like so far
         self.app = web.Application(middlewares=[self._log_and_faults], client_max_size=2 * 1024 * 1024)
         AccountsService(state).register(self.app)
         self.app.router.add_get("/_sandbox/stats", self.stats)
@@ -134,23 +136,27 @@ class SandboxApp:
         with self.state.lock:
             api_requests = [r for r in self.state.requests if r.path.startswith("/v1/")]
         by_route: dict[str, int] = {}
-        for r in api_requests:
-            route = f"{r.method} {r.path.split('/')[2] if r.path.count('/') > 1 else r.path}"
+        for r in api_requests:  # "GET /v1/playlists/{id}/items": ids read as {id}
+            route = f"{r.method} " + "/".join("{id}" if is_spotify_id(part) else part for part in r.path.split("/"))
             by_route[route] = by_route.get(route, 0) + 1
         return web.json_response({"api_requests": len(api_requests), "by_route": by_route})
 
     async def like_new_songs(self, request: web.Request) -> web.Response:
-        """`user` likes `count` new synthetic songs: for benchmarks of the weekly refresh."""
+        """`user` likes `count` new synthetic songs: for benchmarks of the weekly refresh. The songs
+        depend on `seed` alone (default: how many times this was asked before, plus one), never on
+        how many requests came before, so a benchmark adds the same songs whatever a commit changed."""
         from sandbox.library import synthetic_library
 
         user = request.rel_url.query.get("user", "")
         try:
             count = int_param(request.rel_url.query, "count", 1, minimum=1, maximum=10_000)
+            seed = int_param(request.rel_url.query, "seed", self.likes_asked + 1, minimum=1)
         except ApiError as error:
             return error.response()
         if user not in self.state.users:
             return api_error(400, "unknown user")
-        self.state.like(user, synthetic_library(count, seed=len(self.state.requests) + 1, prefix="liked-later"))
+        self.likes_asked += 1
+        self.state.like(user, synthetic_library(count, seed=seed, prefix="liked-later"))
         return web.json_response({"liked": count})
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import requests
 import spotipy
 
 from sandbox.library import synthetic_library
@@ -59,3 +60,15 @@ def test_a_local_file_among_liked_songs_is_marked_local_with_null_ids(sandbox: S
     track = _page(sandbox.link("alice"), 0)["items"][0]["track"]
     assert track["is_local"] is True and track["uri"] == local.uri == "spotify:local:The+Garage:Demos:Take+3:201"
     assert track["id"] is None and track["album"]["id"] is None and track["name"] == "Take 3"
+
+
+def test_benchmark_likes_are_the_same_songs_whatever_requests_came_before(sandbox: Sandbox) -> None:
+    """/_sandbox/like seeds its songs by its own calls (or `seed`), not the request count: benchmarks compare."""
+    first = requests.post(f"{sandbox.base_url}/_sandbox/like", params={"user": "alice", "count": 3}, timeout=10)
+    assert first.json() == {"liked": 3}
+    sandbox.link("bob").me()  # more requests in between
+    requests.post(f"{sandbox.base_url}/_sandbox/like", params={"user": "bob", "count": 3, "seed": 1}, timeout=10)
+    newest = [[t.id for t, _ in sandbox.state.users[user].liked[:3]] for user in ("alice", "bob")]
+    assert newest[0] == newest[1]
+    assert requests.post(f"{sandbox.base_url}/_sandbox/like", params={"user": "alice", "seed": 0},
+                         timeout=10).status_code == 400
