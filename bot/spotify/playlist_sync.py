@@ -12,9 +12,10 @@ An existing playlist whose songs are known (read back, or recorded at genrebot's
 and confirmed by Spotify's unchanged snapshot id, see `held_items`) is edited in place when that
 costs no more requests than a rewrite, or at most EDIT_ALLOWANCE more while it keeps at least
 half the songs in place (`use_edit`): the songs that stay keep their "date added", and an edit
-that fails midway leaves a playlist the next sort reads and finishes. Otherwise it is rewritten; if a rewrite of more than 100 songs fails for good midway,
-the previous songs are put back when they are known (local files cannot be put back: Spotify
-refuses them in a write). A failure midway is `PlaylistWriteFailed`, saying which of the two.
+that fails midway leaves a playlist the next sort reads and finishes. Otherwise it is
+rewritten; if a rewrite of more than 100 songs fails for good midway, the previous songs are put
+back when they are known (local files cannot be put back: Spotify refuses them in a write). A
+failure midway is `PlaylistWriteFailed`, saying whether the old songs were put back.
 """
 
 from __future__ import annotations
