@@ -7,6 +7,7 @@ parts (the member's auth manager, the shared HTTP session, the API base and the 
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -184,8 +185,21 @@ class SpotifyUserClient:
     def my_playlists(self) -> list[PlaylistSummary]:
         """Every playlist in the member's library (owned, followed, collaborative as the scopes
         allow), in Spotify's order, 50 a request."""
+        return self._playlists_from(0)
+
+    def library_playlists(self, max_requests: int) -> list[PlaylistSummary] | None:
+        """Every playlist in the member's library if listing them takes at most `max_requests`
+        requests (50 a page), else None after the first page told how many there are."""
+        first = self.call(partial(self.sp.current_user_playlists, limit=PAGE_SIZE, offset=0))
+        if math.ceil(int(first.get("total") or 0) / PAGE_SIZE) > max_requests:
+            return None
+        playlists = [_playlist_summary(p) for p in first.get("items") or [] if p and p.get("id")]
+        if first.get("next") and first.get("items"):
+            playlists.extend(self._playlists_from(PAGE_SIZE))
+        return playlists
+
+    def _playlists_from(self, offset: int) -> list[PlaylistSummary]:
         playlists: list[PlaylistSummary] = []
-        offset = 0
         while True:
             page = self.call(partial(self.sp.current_user_playlists, limit=PAGE_SIZE, offset=offset))
             playlists.extend(_playlist_summary(p) for p in page.get("items") or [] if p and p.get("id"))

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import math
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,7 +35,7 @@ from datetime import datetime
 from bot.services.genre_names import playlist_name, shorten
 from bot.services.playlist_plan import PlaylistPlan
 from bot.services.sorting.report import PlaylistOutcome, ReportProgress, SortProgress
-from bot.spotify.client import PlaylistRef, SpotifyUserClient
+from bot.spotify.client import LIBRARY_CONTAINS_BATCH, PlaylistRef, SpotifyUserClient
 from bot.spotify.errors import SpotifyError
 from bot.spotify.own_playlists import (
     MAX_PLAYLIST_ITEMS,
@@ -164,7 +165,8 @@ class PlaylistWriter:
         existing = await self.db.playlists.get_all(discord_id, source.key)
         targets = plan_targets(plan, new_ids, source.key)
         stale = stale_parts(plan, targets, existing)
-        usable = await self._usable_records(client, existing, [*targets, *stale])
+        followed = await self._usable_records(client, existing, [*targets, *stale])
+        usable = followed.records
         adoptable = await self._adoptable(client, [*targets, *stale], usable, own_playlists)
         today = self.clock().strftime("%Y-%m-%d")
         slots = asyncio.Semaphore(PLAYLIST_WRITE_CONCURRENCY)
@@ -188,9 +190,9 @@ class PlaylistWriter:
                 added = _new_songs_only(record, target, new_ids, at_end=at_end) if incremental and not known else None
                 if not created:  # a new playlist was recorded the moment it existed
                     await self._record(discord_id, target.slot, ref, CONTENTS_UNKNOWN)
+                songs = _Songs(known, record, added, at_end, followed.snapshots.get(ref.id))
                 snapshot = await asyncio.to_thread(
-                    self._fill, client, target, ref, created, _Songs(known, record, added, at_end), name, description,
-                    details,
+                    self._fill, client, target, ref, created, songs, name, description, details
                 )
                 await self._record(discord_id, target.slot, ref, len(target.ids), tracks_digest(target.ids),
                                    snapshot=snapshot, track_ids=tuple(target.ids), details=details)
@@ -213,13 +215,25 @@ class PlaylistWriter:
 
     async def _usable_records(
         self, client: SpotifyUserClient, existing: dict[str, PlaylistRecord], targets: Sequence[PlaylistTarget]
-    ) -> dict[PlaylistSlot, PlaylistRecord]:
-        """The remembered playlists of these slots that the member still follows."""
-        known = {t.slot: existing[record_key(t.slot)] for t in targets if record_key(t.slot) in existing}
-        if not known:
-            return {}
-        followed = await asyncio.to_thread(client.followed_playlists, [r.playlist_id for r in known.values()])
-        return {slot: record for slot, record in known.items() if record.playlist_id in followed}
+    ) -> _Followed:
+        """The remembered playlists of these slots that the member still follows, and Spotify's
+        snapshot ids of them when listing the member's library (50 playlists a request) costs no
+        more than asking about them one by one: a /me/library/contains per 40, and a snapshot
+        look-up per playlist whose songs are recorded. One missing from the list (a listing can
+        skip one when the member removes a playlist meanwhile) is still asked about."""
+        remembered = {t.slot: existing[record_key(t.slot)] for t in targets if record_key(t.slot) in existing}
+        if not remembered:
+            return _Followed({}, {})
+        ids = [r.playlist_id for r in remembered.values()]
+        recorded_songs = sum(1 for r in remembered.values() if _known_items(r))
+        snapshots: dict[str, str] = {}
+        if recorded_songs:
+            one_by_one = math.ceil(len(set(ids)) / LIBRARY_CONTAINS_BATCH) + recorded_songs
+            listed = await asyncio.to_thread(client.library_playlists, one_by_one)
+            snapshots = {p.id: p.snapshot_id for p in listed or [] if p.id in ids and p.snapshot_id}
+        unlisted = [i for i in ids if i not in snapshots]
+        followed = set(snapshots) | (await asyncio.to_thread(client.followed_playlists, unlisted) if unlisted else set())
+        return _Followed({slot: r for slot, r in remembered.items() if r.playlist_id in followed}, snapshots)
 
     async def _adoptable(
         self, client: SpotifyUserClient, targets: Sequence[PlaylistTarget], usable: dict[PlaylistSlot, PlaylistRecord],
@@ -270,7 +284,11 @@ class PlaylistWriter:
         if created:  # its name and description were set when it was made
             return fill(client, ref.id, uris, name=fit_name(name, target.slot.part), url=ref.url, empty=True) \
                 or _snapshot_now(client, ref.id)
-        held = held_items(client, ref.id, songs.known) if songs.known else None
+        held = None
+        if songs.known and songs.listed_snapshot is not None:  # the library listing said it
+            held = list(songs.known.uris) if songs.listed_snapshot == songs.known.snapshot_id else None
+        elif songs.known:
+            held = held_items(client, ref.id, songs.known)
         if songs.known and held == uris and songs.record and songs.record.details_digest == details:
             return songs.known.snapshot_id  # nothing would change: left as it is, snapshot and all
         describe(client, ref.id, target.slot, name, description)
@@ -301,6 +319,13 @@ class _Songs:
     record: PlaylistRecord | None
     added: list[str] | None
     at_end: bool
+    listed_snapshot: str | None = None  # its snapshot id as the member's library listing showed it
+
+
+@dataclass(frozen=True)
+class _Followed:
+    records: dict[PlaylistSlot, PlaylistRecord]  # remembered playlists the member still follows
+    snapshots: dict[str, str]  # playlist id -> snapshot id, for those the library listing showed
 
 
 def _known_items(record: PlaylistRecord | None) -> KnownItems | None:
