@@ -8,8 +8,9 @@ it is filled, and a playlist being written is recorded as "contents unknown" unt
 ends, so a killed process leaves nothing the next sort cannot find or would trust wrongly.
 
 A finished write records the songs it left and Spotify's snapshot id of the playlist then. While
-Spotify still gives that snapshot id (nobody has changed the playlist since: one request to ask),
-the next sort knows what the playlist holds without reading it, and edits it in place
+Spotify still gives that snapshot id (nobody has changed the playlist since; one listing of the
+member's playlists says it for 50 at a time, see `_usable_records`), the next sort knows what the
+playlist holds without reading it, and edits it in place
 (`playlist_sync.fill`): songs that left are removed, new ones inserted where they belong, the
 others keep their "date added". A playlist whose songs, name and description (its date aside)
 would not change is not touched at all. The name and description are set before the songs, so
