@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import weakref
 from datetime import timedelta
 
 import aiohttp
@@ -190,6 +192,24 @@ async def test_bot_restarted_mid_run_marks_it_failed_and_the_schedule_still_fire
     assert await world.weekly_refresh.run_due() == 1  # missed weeks run once, not three times
     assert await world.weekly_refresh.run_due() == 0
     assert world.discord.dms[BASE][-1].embeds[0]["title"] == "Your weekly genrebot refresh"
+
+
+async def test_a_bot_stopped_and_started_again_leaves_the_old_bot_and_its_model_to_be_freed(world: BotWorld) -> None:
+    """After a restart in the same process nothing holds the old bot, its services or its model."""
+
+    async def serve_and_stop() -> tuple[weakref.ref[object], ...]:
+        bot = await world.start_bot()
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"http://127.0.0.1:{world.settings.web_port}/healthz") as answer:
+                assert answer.status == 200
+        held = weakref.ref(bot), weakref.ref(bot.services), weakref.ref(bot.services.classifier)
+        await world.stop_bot()
+        return held
+
+    await serve_and_stop()  # the process's first start-up keeps what it built for good (freeze_start_up_heap)
+    stopped = [await serve_and_stop() for _ in range(2)]
+    gc.collect()
+    assert [ref() for held in stopped for ref in held] == [None] * 6
 
 
 async def test_oauth_callback_abuse_stores_nothing(world: BotWorld) -> None:
