@@ -14,7 +14,7 @@ import asyncio
 import threading
 from collections.abc import Awaitable, Callable
 
-from aiohttp import web
+from aiohttp import web, web_app
 
 from sandbox.accounts import AccountsService
 from sandbox.api.base import ApiError, ApiHandler, Caller, api_error, int_param
@@ -187,6 +187,18 @@ class SandboxServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+            forget_middleware_chains()
+
+
+def forget_middleware_chains() -> None:
+    """Empty aiohttp's process-wide cache of middleware chains (`web_app._cached_build_middleware`,
+    keyed on each route's handler and app): otherwise a stopped sandbox's app, and through its
+    handlers the whole `SandboxState`, stays alive until 1,024 newer chains push it out. Apps
+    still serving rebuild their chain on their next request. (The bot's `WebServer` does the
+    same: the sandbox imports nothing of the bot.)"""
+    cache = getattr(web_app, "_cached_build_middleware", None)
+    if cache is not None:
+        cache.cache_clear()
 
 
 class SandboxThread:
