@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.member_browser import browser_session, walk_link_flow
-from bot.presenters import progress_text, sort_embed
+from bot.presenters.sort_reports import progress_text, sort_embed
 from bot.services.linking import DiscordMember
 from bot.services.playlist_plan import SortOptions
 from bot.services.root import Services

@@ -7,7 +7,7 @@ last choices and moves the schedule on a week. A source that cannot be read (a p
 or no longer theirs) is reported and the others still run. Times are computed in
 the member's own time zone (`next_weekly_run`), so 18:00 stays 18:00 across daylight saving.
 The Discord side (the `/schedule` commands, the tick that finds due members, the DM) is
-`bot.cogs.weekly_refresh`; the summary text is in `bot.presenters`.
+`bot.cogs.weekly_refresh`; the summary text is in `bot.presenters.sort_reports`.
 """
 
 from __future__ import annotations

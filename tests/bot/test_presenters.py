@@ -9,15 +9,14 @@ import discord
 import pytest
 from discord import app_commands
 
-from bot.presenters import (
-    error_message,
-    family_embed,
-    genres_embed,
+from bot.presenters.account import sources_text
+from bot.presenters.errors import error_message
+from bot.presenters.genres import family_embed, genres_embed
+from bot.presenters.sort_reports import (
     known_artists_text,
     skipped_text,
     sort_embed,
     sort_title,
-    sources_text,
     weekly_embed,
     weekly_summary,
 )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from bot.presenters import LATE_RESULT_NOTE
+from bot.presenters.sort_reports import LATE_RESULT_NOTE
 from storage.records import Run
 from tests.discord_standin import InteractionRecord, Message
 from tests.e2e.conftest import GUILD, MEMBER_SONGS, BotWorld

@@ -1,0 +1,104 @@
+"""A member's account: the `/link` replies and the DM after every link, `/status`, and the weekly
+schedule's texts (when it runs, what it sorts, which sources it could not read)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import discord
+
+from bot.presenters.errors import error_message
+from bot.presenters.limits import (
+    CONTENT_LIMIT,
+    FIELD_VALUE_LIMIT,
+    SPOTIFY_GREEN,
+    discord_relative_time,
+    fit_lines,
+    safe,
+    source_title,
+)
+from bot.presenters.sort_reports import dm_status_note
+from bot.services.linking import LinkedAccount
+from bot.services.weekly_refresh import WEEKDAYS, SourceFailure
+from music import SortSource
+from storage.records import Run, Schedule, User
+
+
+def status_embed(user: User | None, runs: Iterable[Run], schedule: Schedule | None) -> discord.Embed:
+    embed = discord.Embed(title="Your genrebot status", colour=SPOTIFY_GREEN)
+    if user is None:
+        embed.add_field(name="Spotify", value="Not linked — run /link", inline=False)
+    else:
+        state = {"linked": "Linked", "needs_relink": "Needs relink — run /link", "unlinked": "Not linked"}
+        embed.add_field(
+            name="Spotify",
+            value=f"{state.get(user.status.value, user.status.value)} as {safe(user.display_name)}",
+            inline=False,
+        )
+    lines = []
+    for run in runs:
+        when = discord_relative_time(run.started_at)
+        line = f"{when} · {run.trigger.value} · **{run.status.value}**"
+        if run.status.value == "succeeded":
+            line += f" · {sum(run.counts.values()):,} songs in {len(run.counts)} playlists"
+        if run.error:
+            line += f" · {safe(run.error)[:120]}"
+        line += dm_status_note(run)
+        lines.append(line)
+    embed.add_field(name="Recent runs", value=fit_lines(lines, FIELD_VALUE_LIMIT) or "None yet", inline=False)
+    embed.add_field(name="Weekly refresh", value=schedule_text(schedule), inline=False)
+    return embed
+
+
+def link_prompt(display_name: str, username: str) -> str:
+    """The /link reply: what the button opens and what to check there."""
+    return (
+        f"Open genrebot's link page: it should name you (**{safe(display_name)}**, @{safe(username)}); "
+        "then approve on Spotify's page. The link works once, for 10 minutes: don't share it, "
+        "anyone who uses it links *their* Spotify to *your* Discord account."
+    )
+
+
+def linked_reply(account: LinkedAccount) -> str:
+    """The /link reply once Spotify sent the member back."""
+    return (
+        f"✅ Linked to the Spotify account **{safe(account.display_name)}** (`{safe(account.spotify_id)}`). "
+        "Try /sort!"
+    )
+
+
+def linked_dm(account: LinkedAccount) -> str:
+    """Sent after every link, so a link the member did not make cannot go unnoticed."""
+    return (
+        f"🔗 Your Discord account is now linked to the Spotify account **{safe(account.display_name)}** "
+        f"(Spotify user id `{safe(account.spotify_id)}`).\n"
+        "Not you, or not the account you meant? Run **/unlink**: it removes the link and what "
+        "genrebot stored about it."
+    )
+
+
+def schedule_text(schedule: Schedule | None, sources: Sequence[SortSource] = ()) -> str:
+    if schedule is None or not schedule.enabled:
+        return "Off — turn it on with /schedule set"
+    text = f"{WEEKDAYS[schedule.weekday].title()}s at {schedule.hour:02d}:00 ({safe(schedule.timezone)})"
+    if schedule.next_run:
+        text += f", next {discord_relative_time(schedule.next_run)}"
+    if sources:
+        text += f". It sorts {sources_text(sources)}"
+    return text
+
+
+def sources_text(sources: Sequence[SortSource]) -> str:
+    """'Liked Songs, Road Trip and Party'."""
+    names = [source_title(source, 60) for source in sources]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def refresh_failures_text(failures: Sequence[SourceFailure]) -> str:
+    """One DM line per source the weekly refresh could not read."""
+    lines = ["Weekly refresh: I couldn't sort every source you chose."]
+    for failure in failures:
+        reason = error_message(failure.error) or "Spotify refused it."
+        lines.append(f"• {source_title(failure.source)}: {reason}")
+    lines.append("Remove a source with /schedule remove.")
+    return fit_lines(lines, CONTENT_LIMIT)

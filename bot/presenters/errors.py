@@ -1,0 +1,94 @@
+"""The one map from an expected failure to the reply a member gets (`error_message`), and the
+apology, with an error id, for anything else."""
+
+from __future__ import annotations
+
+from discord import app_commands
+
+from bot.presenters.limits import discord_relative_time, safe
+from bot.services.errors import ServiceError
+from bot.services.genre_names import UnknownGenre, shorten
+from bot.services.weekly_refresh import InvalidSchedule
+from bot.spotify.errors import (
+    LibraryChangedDuringRead,
+    NeedsRelink,
+    OwnerPremiumRequired,
+    PlaylistNotFound,
+    PlaylistNotReadable,
+    PlaylistWriteFailed,
+    SpotifyQuotaExceeded,
+    SpotifyRateLimited,
+    SpotifyUnavailable,
+    UserNotRegistered,
+)
+
+
+def error_message(error: BaseException) -> str | None:
+    """The reply a member gets for an expected failure, or None for a bug."""
+    if isinstance(error, UnknownGenre):
+        unknown = safe(", ".join(error.unknown))[:300]
+        noun = "genre" if len(error.unknown) == 1 else "genres"
+        close = f" Did you mean {', '.join(safe(s[:100]) for s in error.suggestions[:5])}?" if error.suggestions else ""
+        return f"I don't know the {noun} {unknown}.{close} `/genres` lists them all."
+    if isinstance(error, ServiceError | InvalidSchedule):
+        return str(error)
+    if isinstance(error, PlaylistNotReadable):
+        name = f"“{safe(shorten(error.name, 80))}”" if error.name else "That playlist"
+        owner = safe(shorten(error.owner, 60)) if error.owner else "someone else"
+        return (
+            f"{name} belongs to {owner}. Spotify lets genrebot read only playlists you own or collaborate on: "
+            f"make your own copy of it in Spotify (or ask {owner} to add you as a collaborator), then sort that."
+        )
+    if isinstance(error, PlaylistNotFound):
+        return (
+            "Spotify has no playlist of yours at that link: it may have been deleted. Playlists Spotify makes "
+            "(Discover Weekly, Daily Mix…) can't be read by apps: copy its songs into a playlist of your own."
+        )
+    if isinstance(error, NeedsRelink):
+        return "Spotify needs you to link your account again (links expire after a while). Run /link."
+    if isinstance(error, UserNotRegistered):
+        return (
+            "This bot's Spotify app is in development mode and your Spotify account isn't on its list of "
+            "allowed users. Ask the bot owner to add you in the Spotify Developer Dashboard, then try again."
+        )
+    if isinstance(error, SpotifyQuotaExceeded):
+        return (
+            "Spotify's request quota for this bot is used up, so I've stopped asking Spotify anything until "
+            f"{discord_relative_time(error.resume_at)}. Run /sort again after that."
+        )
+    if isinstance(error, LibraryChangedDuringRead):
+        return (
+            "Your Liked Songs kept changing while I was reading them, so I stopped rather than miss any. "
+            "Nothing was changed; run /sort again in a minute."
+        )
+    if isinstance(error, OwnerPremiumRequired):
+        return (
+            "Spotify is refusing this bot right now: the Spotify account that owns the bot's app needs an "
+            "active Premium subscription (Spotify's rule for apps in development mode). The bot owner has "
+            "been told; please try again once it's sorted out."
+        )
+    if isinstance(error, PlaylistWriteFailed):
+        name = f"“{safe(shorten(error.name, 80))}”"
+        if error.restored:
+            return (
+                f"Spotify failed partway through updating {name}, so I put its previous songs back. "
+                "Your library was not touched; run /sort again in a few minutes."
+            )
+        return (
+            f"Spotify failed partway through updating {name}: until the next sort it may be missing some "
+            "songs or still hold some that moved to another playlist. Your library was not touched, and the next "
+            "/sort (or weekly refresh) finishes it from what Spotify holds."
+        )
+    if isinstance(error, SpotifyRateLimited):
+        return f"Spotify asked us to slow down. Try again in {max(1, round(error.retry_after_s))} seconds."
+    if isinstance(error, SpotifyUnavailable):
+        return "Spotify isn't answering right now. Nothing was changed; try again in a few minutes."
+    if isinstance(error, app_commands.CommandOnCooldown):
+        return f"Easy there! Please wait {error.retry_after:.0f} seconds before the next command."
+    if isinstance(error, app_commands.TransformerError):
+        return f"I couldn't understand `{error.value}` for that option."
+    return None
+
+
+def unexpected_error_message(error_id: str) -> str:
+    return f"Sorry, something went wrong on my side (error id `{error_id}`). Please try again later."

@@ -1,0 +1,69 @@
+"""Browsing the taxonomy: `/genres` lists every family with its genres and `/genres family:`
+opens one family, each within one embed however big the taxonomy."""
+
+from __future__ import annotations
+
+import discord
+
+from bot.presenters.limits import (
+    DESCRIPTION_LIMIT,
+    EMBED_TOTAL_LIMIT,
+    FIELD_NAME_LIMIT,
+    FIELD_VALUE_LIMIT,
+    FIELDS_LIMIT,
+    SPOTIFY_GREEN,
+    TITLE_LIMIT,
+    fit_lines,
+    safe,
+    share_out,
+)
+from classifier import Taxonomy
+from classifier.taxonomy import lookup_key
+
+
+def genres_embed(taxonomy: Taxonomy, version: str) -> discord.Embed:
+    """The families, each with its genres, within Discord's embed limits however big the
+    taxonomy: a field per family (at most 25), each field's genres cut to its share of the
+    6,000 characters an embed may hold, with '…and N more' and a pointer to `/genres family:`."""
+    embed = discord.Embed(
+        title=f"Genres I know: {len(taxonomy.families)} families, {len(taxonomy.genres)} genres"[:TITLE_LIMIT],
+        description="`/sort` makes a playlist per family; `level:genre` one per genre. "
+        "Open a family with `/genres family:` to see its genres and their other names.",
+        colour=SPOTIFY_GREEN,
+    )
+    embed.set_footer(text=f"model {version}"[:TITLE_LIMIT])
+    families = list(taxonomy.families)
+    shown = families if len(families) <= FIELDS_LIMIT else families[: FIELDS_LIMIT - 1]
+    rest = families[len(shown) :]
+    fields = [(safe(taxonomy.label(f, "family"))[:FIELD_NAME_LIMIT], [safe(taxonomy.label(g, "genre")) for g in taxonomy[f]])
+              for f in shown]
+    if rest:
+        fields.append((f"{len(rest)} more families", [safe(taxonomy.label(f, "family")) for f in rest]))
+    budget = EMBED_TOTAL_LIMIT - len(embed) - sum(len(name) for name, _ in fields)
+    limits = share_out(budget, [len(", ".join(items)) for _, items in fields], FIELD_VALUE_LIMIT)
+    for (name, items), limit in zip(fields, limits, strict=True):
+        embed.add_field(name=name, value=fit_lines(items, limit, sep=", "), inline=False)
+    return embed
+
+
+def family_embed(taxonomy: Taxonomy, family: str, version: str) -> discord.Embed:
+    """One family's genres, each with the other names it answers to (what `/sort genres:` takes)."""
+    aliases: dict[str, list[str]] = {}
+    for alias, genre in taxonomy.aliases.items():
+        if lookup_key(alias) not in (lookup_key(genre), lookup_key(taxonomy.label(genre, "genre"))):
+            aliases.setdefault(genre, []).append(alias)
+    lines = []
+    for genre in taxonomy[family]:
+        line = f"**{safe(taxonomy.label(genre, 'genre'))}**"
+        if aliases.get(genre):
+            line += " — also " + ", ".join(safe(a) for a in aliases[genre][:4])
+        lines.append(line[:300])
+    count = len(taxonomy[family])
+    embed = discord.Embed(
+        title=f"{taxonomy.label(family, 'family')}: {count} genre{'s' if count != 1 else ''}"[:TITLE_LIMIT],
+        description=fit_lines(lines, DESCRIPTION_LIMIT),
+        colour=SPOTIFY_GREEN,
+    )
+    embed.set_footer(text=f"/sort genres:<a genre> level:genre makes one playlist per genre · model {version}"[
+        :TITLE_LIMIT])
+    return embed

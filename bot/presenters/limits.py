@@ -1,0 +1,77 @@
+"""Discord's limits on messages and embeds, and what every presenter shares to respect them.
+
+Text from outside (genre names from a model's taxonomy, Spotify display names, playlist names)
+is escaped by `safe` so it can neither format nor ping; long lists are cut at whole lines by
+`fit_lines` with a "…and N more" note, never mid-link; `share_out` splits an embed's characters
+between its fields. The colour, the chart attachment and Discord's timestamp markup are here
+too, because several presenters use them.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from datetime import datetime
+
+import discord
+
+from bot.services.genre_names import shorten
+from music import SortSource
+
+CONTENT_LIMIT = 2000
+DESCRIPTION_LIMIT = 4096
+FIELD_VALUE_LIMIT = 1024
+FIELD_NAME_LIMIT = 256
+FIELDS_LIMIT = 25
+EMBED_TOTAL_LIMIT = 6000  # title, description, field names and values, footer and author together
+TITLE_LIMIT = 256
+CHART_NAME = "genre-mix.png"
+SPOTIFY_GREEN = discord.Colour(0x1DB954)
+
+
+def safe(text: str) -> str:
+    """Escape markdown and neutralise @mentions in text that came from outside."""
+    return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
+
+
+def fit_lines(lines: Sequence[str], limit: int, more: str = "…and {n} more", sep: str = "\n") -> str:
+    """Join whole lines (or items, with another `sep`) in at most `limit` characters, the ones
+    that do not fit summarised as `more`."""
+    whole = sep.join(lines)
+    if len(whole) <= limit:
+        return whole
+    kept: list[str] = []
+    length = 0  # of sep.join(kept)
+    for index, line in enumerate(lines):
+        longer = length + (len(sep) if kept else 0) + len(line)
+        if longer + len(sep) + len(more.format(n=len(lines) - index - 1)) > limit:
+            break
+        kept.append(line)
+        length = longer
+    return sep.join([*kept, more.format(n=len(lines) - len(kept))])[:limit]
+
+
+def chart_file(png: bytes, name: str = CHART_NAME) -> discord.File:
+    return discord.File(io.BytesIO(png), filename=name)
+
+
+def source_title(source: SortSource, limit: int = 80) -> str:
+    """A source's name for a message: escaped, one line, shortened."""
+    return safe(shorten(source.name, limit))
+
+
+def share_out(budget: int, needs: Sequence[int], cap: int) -> list[int]:
+    """Characters for each of several texts sharing `budget`: short ones get all they need, the
+    long ones split what is left equally; none more than `cap`."""
+    limits = [0] * len(needs)
+    left = budget
+    for done, index in enumerate(sorted(range(len(needs)), key=lambda i: needs[i])):
+        fair = left // (len(needs) - done)
+        limits[index] = min(needs[index], fair, cap)
+        left -= limits[index]
+    return limits
+
+
+def discord_relative_time(moment: datetime) -> str:
+    """Discord's timestamp markup ('in 3 days'), shown in each member's own time zone."""
+    return f"<t:{int(moment.timestamp())}:R>"

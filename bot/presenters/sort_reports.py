@@ -1,0 +1,163 @@
+"""What a sort tells the member: /sort's progress and reply, and the weekly refresh's DM.
+
+The reply lists each playlist with its link and counts what was unsorted, not chosen, skipped and
+by artists the model never met; the weekly DM is the same embed headed by a one-line summary. A
+/sort whose reply expired goes by DM with `LATE_RESULT_NOTE`, and `dm_status_note` is what
+/status says became of a run's DM.
+"""
+
+from __future__ import annotations
+
+import discord
+
+from bot.presenters.limits import (
+    CHART_NAME,
+    DESCRIPTION_LIMIT,
+    FIELD_VALUE_LIMIT,
+    SPOTIFY_GREEN,
+    TITLE_LIMIT,
+    fit_lines,
+    safe,
+    source_title,
+)
+from bot.services.genre_names import genre_label
+from bot.services.known_artists import KnownArtists
+from bot.services.sorting import SortProgress, SortReport
+from bot.spotify.client import SKIPPED_EPISODE, SKIPPED_LOCAL, SKIPPED_UNAVAILABLE
+from music import SortSource
+from storage.records import Run
+
+
+def progress_text(progress: SortProgress, source: SortSource | None = None) -> str:
+    if progress.stage == "reading":
+        songs = "liked songs" if source is None or source.is_liked_songs else f"songs of {source_title(source)}"
+        if progress.total:
+            return f"📥 Read {progress.done:,} of {progress.total:,} {songs}…"
+        return f"📥 Reading your {songs}…"
+    if progress.stage == "classifying":
+        return f"🧠 Classifying {progress.total:,} songs…" if progress.total else "🧠 Classified."
+    if progress.stage == "writing":
+        return f"✍️ Writing playlists ({progress.done} of {progress.total})…"
+    return "✅ Done."
+
+
+def playlist_lines(report: SortReport) -> list[str]:
+    lines = []
+    for outcome in report.playlists:
+        name = safe(outcome.name).replace("[", "(").replace("]", ")")
+        noun = "song" if outcome.count == 1 else "songs"
+        label = f"[{name}]({outcome.url})" if outcome.url else f"**{name}**"
+        extra = " (new)" if outcome.created else ""
+        lines.append(f"{label} — {outcome.count:,} {noun}{extra}")
+    return lines
+
+
+_SKIP_REASONS = {
+    SKIPPED_LOCAL: ("local file", "local files", "not on Spotify"),
+    SKIPPED_EPISODE: ("podcast episode", "podcast episodes", "not songs"),
+    SKIPPED_UNAVAILABLE: ("unavailable song", "unavailable songs", "no longer on Spotify"),
+}
+
+
+def skipped_text(report: SortReport) -> str | None:
+    """'1 local file (not on Spotify), 2 podcast episodes (not songs)', or None if nothing was skipped."""
+    parts = []
+    for reason, count in sorted(report.skipped.items(), key=lambda item: -item[1]):
+        one, many, why = _SKIP_REASONS.get(reason, (reason, reason, ""))
+        parts.append(f"{count:,} {one if count == 1 else many}" + (f" ({why})" if why else ""))
+    if report.duplicates:
+        parts.append(f"{report.duplicates:,} repeated {'entry' if report.duplicates == 1 else 'entries'} (sorted once)")
+    return ", ".join(parts) or None
+
+
+def known_artists_text(known: KnownArtists) -> str | None:
+    """What a member should know when many of their songs are by artists the model never met (it
+    places those less surely), or None when nearly all are known (`KnownArtists.worth_telling`)."""
+    if not known.worth_telling:
+        return None
+    one = "so I went by its title, album and year, and any other songs of yours by that artist"
+    many = "so I went by their titles, albums and years, and any other songs of yours by those artists"
+    if known.known == 0:
+        if known.songs == 1:
+            return f"This song is by an artist new to me, {one}: it may be in the wrong playlist."
+        return (f"All {known.songs:,} of these songs are by artists new to me, {many}: "
+                "some may be in the wrong playlist.")
+    if known.unknown == 1:
+        other = f"The other one is by an artist new to me, {one}: it's"
+    else:
+        other = f"The other {known.unknown:,} are by artists new to me, {many}: they're"
+    return (f"I know the artists of {known.known:,} of these {known.songs:,} songs. "
+            f"{other} the likeliest to be in the wrong playlist.")
+
+
+def sort_title(report: SortReport) -> str:
+    dry = " (dry run: nothing written)" if report.dry_run else ""
+    if report.source.is_liked_songs:
+        return f"Sorted {report.total_songs:,} liked songs{dry}"
+    return f"Sorted {report.total_songs:,} songs from {source_title(report.source)}{dry}"
+
+
+def sort_embed(report: SortReport, *, title: str | None = None) -> discord.Embed:
+    embed = discord.Embed(title=(title or sort_title(report))[:TITLE_LIMIT], colour=SPOTIFY_GREEN)
+    lines = playlist_lines(report) or ["No genre had enough songs for a playlist."]
+    embed.description = fit_lines(lines, DESCRIPTION_LIMIT)
+    embed.add_field(name="Unsorted", value=f"{report.unsorted:,} songs (low confidence or small genre)")
+    if report.not_chosen:
+        embed.add_field(name="Not in your chosen genres", value=f"{report.not_chosen:,} songs")
+    embed.add_field(name="New since last time", value=f"{report.new_songs:,}")
+    skipped = skipped_text(report)
+    if skipped:
+        embed.add_field(name="Skipped", value=skipped[:FIELD_VALUE_LIMIT], inline=False)
+    if report.collaborative_playlists_hidden:
+        embed.add_field(
+            name="Shared playlists",
+            value="Run /link again to also see the playlists you collaborate on as sources.",
+            inline=False,
+        )
+    known_artists = known_artists_text(report.known_artists)
+    if known_artists:
+        embed.add_field(name="Artists new to me", value=known_artists[:FIELD_VALUE_LIMIT], inline=False)
+    embed.set_image(url=f"attachment://{CHART_NAME}")
+    embed.set_footer(text=f"model {report.model_version} · {report.seconds:.1f}s")
+    return embed
+
+
+def weekly_summary(report: SortReport) -> str:
+    """'14 new songs: +6 Rock, +8 Latin' (or a quiet-week line)."""
+    if report.new_songs == 0:
+        news = "No new liked songs" if report.source.is_liked_songs else f"Nothing new in {source_title(report.source)}"
+        return f"{news} this week; your {len(report.playlists)} playlists are up to date."
+    parts = [
+        f"+{o.new_count} {o.label or genre_label(o.key)}"
+        for o in sorted(report.playlists, key=lambda o: (-o.new_count, o.key))
+        if o.new_count
+    ]
+    noun = "song" if report.new_songs == 1 else "songs"
+    line = f"{report.new_songs} new {noun}"
+    return f"{line}: {', '.join(parts)}" if parts else f"{line}, none confident enough to sort"
+
+
+def weekly_embed(report: SortReport) -> discord.Embed:
+    title = "Your weekly genrebot refresh"
+    if not report.source.is_liked_songs:
+        title += f": {source_title(report.source)}"
+    embed = sort_embed(report, title=title)
+    embed.description = fit_lines([weekly_summary(report), "", *playlist_lines(report)], DESCRIPTION_LIMIT)
+    return embed
+
+
+LATE_RESULT_NOTE = "Your /sort finished after its reply in the server had expired, so here is the result."
+
+
+def dm_status_note(run: Run) -> str:
+    """What became of a run's DM (a weekly summary, or a /sort result whose reply had expired)."""
+    what = "summary" if run.trigger.value == "schedule" else "result"
+    if run.dm_status == "sent":
+        return "" if what == "summary" else " · result sent by DM (the reply had expired)"
+    if run.dm_status == "closed":
+        return f" · {what} DM not delivered (your DMs are closed)"
+    if run.dm_status == "left":
+        return f" · {what} DM not delivered (you were in no server with genrebot then)"
+    if run.dm_status == "failed":
+        return f" · {what} DM failed"
+    return ""
