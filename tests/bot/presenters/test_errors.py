@@ -1,0 +1,94 @@
+"""The replies to expected failures: each its own short text, escaped, saying what the member can
+do; a bug gets none of its own."""
+
+from __future__ import annotations
+
+import pytest
+from discord import app_commands
+
+from bot.presenters.errors import error_message
+from bot.services.errors import AlreadyRunning, NotLinked, SourceRefused, UnknownSource
+from bot.services.genre_names import UnknownGenre
+from bot.services.weekly_refresh import InvalidSchedule
+from bot.spotify.errors import (
+    NeedsRelink,
+    OwnerPremiumRequired,
+    PlaylistNotFound,
+    PlaylistNotReadable,
+    PlaylistWriteFailed,
+    SpotifyQuotaExceeded,
+    SpotifyRateLimited,
+    SpotifyUnavailable,
+    UserNotRegistered,
+)
+
+
+def test_someone_elses_playlist_is_refused_naming_it_its_owner_and_the_way_out() -> None:
+    """The reply names the playlist and owner (escaped) and says what the member can do instead."""
+    message = error_message(PlaylistNotReadable("x" * 22, "@everyone hits", "Bob"))
+    assert message is not None and message.startswith("“@\u200beveryone hits” belongs to Bob.")
+    assert "own or collaborate on" in message and "copy" in message
+
+
+def test_a_playlist_write_failing_midway_says_what_the_playlist_holds_now() -> None:
+    """Put back: its old songs are there. Not put back: it may be incomplete until the next sort finishes it
+    (never "nothing was changed"); the name is escaped."""
+    restored = error_message(PlaylistWriteFailed("Rock · genrebot", restored=True)) or ""
+    assert "“Rock · genrebot”" in restored and "previous songs back" in restored
+    unfinished = error_message(PlaylistWriteFailed("@everyone · genrebot", restored=False)) or ""
+    assert "“@\u200beveryone · genrebot”" in unfinished and "may be missing some songs" in unfinished
+    assert "next /sort" in unfinished and "Nothing was changed" not in unfinished
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        NotLinked(), AlreadyRunning(), InvalidSchedule("hour must be between 0 and 23"), NeedsRelink(),
+        UserNotRegistered(), SpotifyQuotaExceeded(3600), SpotifyRateLimited(5), SpotifyUnavailable(),
+        UnknownGenre(["polka"], ["Pop", "Punk"]), PlaylistNotReadable("x" * 22, "Hits", "Bob"),
+        PlaylistNotFound("x" * 22), UnknownSource("Road"), SourceRefused("That's one of the playlists I made."),
+        OwnerPremiumRequired(), PlaylistWriteFailed("Rock · genrebot", restored=True),
+        app_commands.CommandOnCooldown(app_commands.Cooldown(1, 30), 12.0),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+def test_every_expected_failure_has_a_reply(error: Exception) -> None:
+    """Each typed failure maps to its own short text, never the exception's class name."""
+    message = error_message(error)
+    assert message and type(error).__name__ not in message and len(message) < 400
+
+
+def test_a_bug_has_no_reply_of_its_own() -> None:
+    """Anything untyped gets None, so the tree apologises with an error id instead."""
+    assert error_message(KeyError("token")) is None
+
+
+def test_unknown_genres_are_escaped_and_close_names_suggested() -> None:
+    """A hostile genre name can neither format nor ping; the closest names follow, not the whole list."""
+    message = error_message(UnknownGenre(["@everyone **x**"], ["Rock", "R&B & Soul"]))
+    assert message == ("I don't know the genre @\u200beveryone \\*\\*x\\*\\*. Did you mean Rock, R&B & Soul? "
+                       "`/genres` lists them all.")
+
+
+def test_an_unknown_genre_reply_fits_a_message_however_long_the_names() -> None:
+    """Thirty 5,000-character names still make a reply under Discord's 2,000 characters."""
+    message = error_message(UnknownGenre(["x" * 5000] * 30, ["Rock"] * 5))
+    assert message is not None and len(message) <= 2000
+
+
+def test_the_rate_limit_reply_says_how_long_to_wait() -> None:
+    """The flood reply names the seconds left."""
+    cooldown = app_commands.CommandOnCooldown(app_commands.Cooldown(15, 30), 12.4)
+    assert error_message(cooldown) == "Easy there! Please wait 12 seconds before the next command."
+
+
+def test_a_lapsed_owner_premium_is_explained_not_something_went_wrong() -> None:
+    """The Premium refusal names what the bot owner must fix, in its own reply."""
+    message = error_message(OwnerPremiumRequired()) or ""
+    assert "Premium" in message and "bot owner" in message and "went wrong" not in message
+
+
+def test_a_quota_stop_says_when_without_calling_the_sort_paused() -> None:
+    """A /sort stopped by the quota does not resume by itself, so the reply says when to run it again."""
+    message = error_message(SpotifyQuotaExceeded(3600)) or ""
+    assert "<t:" in message and "/sort again" in message and "paused" not in message

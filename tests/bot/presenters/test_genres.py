@@ -1,0 +1,36 @@
+"""The genre lists (/genres and /genres family:) of the shipped model and of a taxonomy far bigger
+than an embed, within Discord's limits."""
+
+from __future__ import annotations
+
+from bot.presenters.genres import family_embed, genres_embed
+from classifier import Classifier, Taxonomy
+from tests.bot.presenters.embed_limits import within_discords_embed_limits
+
+
+def test_the_genre_list_of_the_shipped_model_fits_one_embed_and_names_every_family() -> None:
+    """/genres: a field per family of the real taxonomy, its genres listed, within Discord's limits."""
+    classifier = Classifier.load()
+    embed = genres_embed(classifier.taxonomy, classifier.version)
+    assert within_discords_embed_limits(embed)
+    assert [f.name for f in embed.fields] == [classifier.taxonomy.label(f, "family") for f in classifier.taxonomy]
+    assert sum(len((f.value or "").split(", ")) for f in embed.fields) == len(classifier.taxonomy.genres)
+
+
+def test_a_taxonomy_far_bigger_than_an_embed_is_cut_to_fit() -> None:
+    """60 families of 30 long-named genres: 25 fields, 'more families', every field cut with '…and N more'."""
+    big = Taxonomy([{"key": f"family-{f}", "label": f"Family number {f} " + "x" * 60,
+                     "genres": [{"key": f"g{f}-{g}", "label": f"Genre {g} of family {f} " + "y" * 40} for g in range(30)]}
+                    for f in range(60)])
+    embed = genres_embed(big, "v")
+    assert within_discords_embed_limits(embed) and len(embed.fields) == 25
+    assert embed.fields[-1].name == "36 more families" and "more" in (embed.fields[0].value or "")
+
+
+def test_a_familys_genres_fit_one_embed() -> None:
+    """/genres family: each of the shipped model's families opens within the limits, listing all its genres."""
+    taxonomy = Classifier.load().taxonomy
+    for family in taxonomy:
+        embed = family_embed(taxonomy, family, "v")
+        assert within_discords_embed_limits(embed)
+        assert (embed.description or "").count("**") == 2 * len(taxonomy[family])
