@@ -30,8 +30,24 @@ SPOTIFY_GREEN = discord.Colour(0x1DB954)
 
 
 def safe(text: str) -> str:
-    """Escape markdown and neutralise @mentions in text that came from outside."""
-    return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
+    """Escape markdown and neutralise @mentions in text that came from outside: it shows as it was
+    (an escape hides its backslash), unformatted, and pings nobody."""
+    return discord.utils.escape_mentions("\n".join(_escape_markdown_line(line) for line in text.split("\n")))
+
+
+def _escape_markdown_line(line: str) -> str:
+    """discord.py's escape_markdown for one line, less its two gaps. It escapes a masked link
+    "[a](b)" by its "[" alone and leaves the rest of the line as it is ("[a](b) **loud** [c](d)"
+    stays bold, and "[c](d)" a link), so each "[" is escaped here and the text after it escaped as
+    the middle of a line (the "x" keeps line-start rules off it; a "[" in a bare link, which a
+    valid address never has, is escaped too). And it escapes an indented list item's "  -"
+    before the indent, where Discord shows the backslash, so the indent is set aside."""
+    body = line.lstrip()
+    indent = line[: len(line) - len(body)]
+    first, *after_brackets = body.split("[")
+    escaped = [discord.utils.escape_markdown(first)]
+    escaped += ["\\[" + discord.utils.escape_markdown("x" + part)[1:] for part in after_brackets]
+    return indent + "".join(escaped)
 
 
 def fit_lines(lines: Sequence[str], limit: int, more: str = "…and {n} more", sep: str = "\n") -> str:
