@@ -16,6 +16,7 @@ from bot.presenters.limits import (
     fit_lines,
     safe,
 )
+from bot.services.genre_names import shorten
 from storage.records import MemberGenreCount
 
 
@@ -34,7 +35,8 @@ def top_members_embed(label: str, rows: Sequence[MemberGenreCount],
                       genres_here: Mapping[str, int] | None = None) -> discord.Embed:
     """A family's or a genre's top fans on this server, by songs and by share; for a family,
     also how its songs here split into its genres (the genre view)."""
-    embed = discord.Embed(title=f"Top {safe(label)} fans here"[:TITLE_LIMIT], colour=SPOTIFY_GREEN)
+    # Shortened before escaping: cutting the escaped title could split an escape and lose "fans here".
+    embed = discord.Embed(title=f"Top {safe(shorten(label, 100))} fans here"[:TITLE_LIMIT], colour=SPOTIFY_GREEN)
     by_count = [f"{i}. <@{r.discord_id}> — {r.count:,} songs" for i, r in enumerate(rows, 1)]
     by_share = sorted(rows, key=lambda r: -r.share)
     share_lines = [f"{i}. <@{r.discord_id}> — {r.share:.0%}" for i, r in enumerate(by_share, 1)]
