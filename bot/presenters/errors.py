@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from discord import app_commands
 
-from bot.presenters.limits import discord_relative_time, safe
+from bot.presenters.limits import discord_relative_time, safe, safe_within
 from bot.services.errors import ServiceError
 from bot.services.genre_names import UnknownGenre, shorten
 from bot.services.weekly_refresh import InvalidSchedule
@@ -26,7 +26,7 @@ from bot.spotify.errors import (
 def error_message(error: BaseException) -> str | None:
     """The reply a member gets for an expected failure, or None for a bug."""
     if isinstance(error, UnknownGenre):
-        unknown = safe(", ".join(error.unknown))[:300]
+        unknown = safe_within(", ".join(error.unknown), 300)
         noun = "genre" if len(error.unknown) == 1 else "genres"
         close = f" Did you mean {', '.join(safe(s[:100]) for s in error.suggestions[:5])}?" if error.suggestions else ""
         return f"I don't know the {noun} {unknown}.{close} `/genres` lists them all."

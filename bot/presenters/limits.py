@@ -1,7 +1,8 @@
 """Discord's limits on messages and embeds, and what every presenter shares to respect them.
 
 Text from outside (genre names from a model's taxonomy, Spotify display names, playlist names)
-is escaped by `safe` so it can neither format nor ping; long lists are cut at whole lines by
+is escaped by `safe` so it can neither format nor ping, and by `safe_within` where it must also
+fit a length (shortened first: cutting escaped text could split an escape); long lists are cut at whole lines by
 `fit_lines` with a "…and N more" note, never mid-link; `share_out` splits an embed's characters
 between its fields. The colour, the chart attachment and Discord's timestamp markup are here
 too, because several presenters use them.
@@ -33,6 +34,19 @@ def safe(text: str) -> str:
     """Escape markdown and neutralise @mentions in text that came from outside: it shows as it was
     (an escape hides its backslash), unformatted, and pings nobody."""
     return discord.utils.escape_mentions("\n".join(_escape_markdown_line(line) for line in text.split("\n")))
+
+
+def safe_within(text: str, limit: int) -> str:
+    """`safe` text in at most `limit` (>= 1) characters, on one line: shortened with '…' before it is
+    escaped, since a cut after escaping can split an escape and leave a stray backslash. Escaping
+    can double a text (a backslash per character), so it is shortened further until it fits."""
+    room = limit
+    while room >= 1:
+        escaped = safe(shorten(text, room))
+        if len(escaped) <= limit:
+            return escaped
+        room -= (len(escaped) - limit + 1) // 2  # each character escapes to at most two
+    return "…"
 
 
 def _escape_markdown_line(line: str) -> str:

@@ -21,6 +21,7 @@ from bot.spotify.errors import (
     SpotifyUnavailable,
     UserNotRegistered,
 )
+from tests.bot.presenters.discord_markdown import live_markdown, shown_text
 
 
 def test_someone_elses_playlist_is_refused_naming_it_its_owner_and_the_way_out() -> None:
@@ -74,6 +75,19 @@ def test_an_unknown_genre_reply_fits_a_message_however_long_the_names() -> None:
     """Thirty 5,000-character names still make a reply under Discord's 2,000 characters."""
     message = error_message(UnknownGenre(["x" * 5000] * 30, ["Rock"] * 5))
     assert message is not None and len(message) <= 2000
+
+
+def test_a_long_unknown_genre_is_shortened_with_an_ellipsis_never_cut_mid_escape() -> None:
+    """A 420-character name full of underscores, wherever the cut falls: the reply shows its start and
+    '…', every underscore as typed, no stray backslash, and nothing formatted but `/genres`."""
+    for pad in range(16):
+        typed = "x" * pad + " ".join(["Nu_Metal_Core"] * 30)
+        message = error_message(UnknownGenre([typed], ["Nu-Metal"])) or ""
+        shown = shown_text(message)
+        named = shown.removeprefix("I don't know the genre ").partition(". Did you mean Nu-Metal?")[0]
+        assert named.endswith("…") and typed.startswith(named[:-1]), (pad, message)
+        assert "\\" not in shown and live_markdown(message) == ["`", "`"], (pad, message)
+        assert len(message) <= 2000
 
 
 def test_the_rate_limit_reply_says_how_long_to_wait() -> None:

@@ -14,6 +14,7 @@ from bot.presenters.limits import (
     discord_relative_time,
     fit_lines,
     safe,
+    safe_within,
     share_out,
     source_title,
 )
@@ -93,6 +94,39 @@ def test_any_hostile_text_shows_as_it_was_unformatted_and_pinging_nobody() -> No
         assert shown_text(escaped) == text, (text, escaped)
         assert live_markdown(escaped) == [], (text, escaped)
         assert live_mentions(escaped) == [], (text, escaped)
+
+
+# --- safe_within -------------------------------------------------------------------------------
+
+
+def test_outside_text_that_fits_is_escaped_whole_on_one_line() -> None:
+    """A short name comes back as `safe` makes it, its line breaks and runs of spaces one space."""
+    assert safe_within("Road\n**Trip**   @everyone", 100) == "Road \\*\\*Trip\\*\\* @\u200beveryone"
+
+
+def test_text_whose_escapes_overflow_is_shortened_before_it_is_escaped() -> None:
+    """100 asterisks in 120 characters: 59 shown and '…', every asterisk escaped, none cut in half."""
+    escaped = safe_within("*" * 100, 120)
+    assert escaped == "\\*" * 59 + "…"
+    assert shown_text(escaped) == "*" * 59 + "…" and live_markdown(escaped) == []
+
+
+def test_any_hostile_text_in_any_limit_is_whole_or_its_start_and_an_ellipsis() -> None:
+    """3,000 random mixes and limits: never over the limit; shown as typed (on one line) or as its start
+    and '…'; nothing live, no mention left, no backslash the text did not have."""
+    rng = random.Random(20260302)
+    for text in hostile_texts(3000, seed=20260302):
+        line = " ".join(text.split())
+        if not line:
+            continue
+        limit = rng.randint(1, 40)
+        escaped = safe_within(text, limit)
+        shown = shown_text(escaped)
+        assert len(escaped) <= limit, (text, limit, escaped)
+        assert shown == line or (shown.endswith("…") and line.startswith(shown[:-1])), (text, limit, escaped)
+        assert shown == line or len(safe(line)) > limit, (text, limit, escaped)
+        assert live_markdown(escaped) == [] and live_mentions(escaped) == [], (text, limit, escaped)
+        assert shown.count("\\") <= line.count("\\"), (text, limit, escaped)
 
 
 # --- fit_lines ---------------------------------------------------------------------------------
