@@ -15,6 +15,7 @@ from bot.presenters.limits import (
     discord_relative_time,
     fit_lines,
     safe,
+    safe_within,
     source_title,
 )
 from bot.presenters.sort_reports import dm_status_note
@@ -42,7 +43,7 @@ def status_embed(user: User | None, runs: Iterable[Run], schedule: Schedule | No
         if run.status.value == "succeeded":
             line += f" · {sum(run.counts.values()):,} songs in {len(run.counts)} playlists"
         if run.error:
-            line += f" · {safe(run.error)[:120]}"
+            line += f" · {safe_within(run.error, 120)}"
         line += dm_status_note(run)
         lines.append(line)
     embed.add_field(name="Recent runs", value=fit_lines(lines, FIELD_VALUE_LIMIT) or "None yet", inline=False)

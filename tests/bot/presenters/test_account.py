@@ -1,9 +1,15 @@
-"""The weekly schedule's texts: the sources it sorts, read as a sentence."""
+"""A member's account texts: /status's recent runs, and the weekly schedule's sources read as a
+sentence."""
 
 from __future__ import annotations
 
-from bot.presenters.account import sources_text
+from datetime import UTC, datetime
+
+from bot.presenters.account import sources_text, status_embed
 from music import LIKED_SONGS, SortSource
+from storage.records import LinkStatus, Run, RunStatus, RunTrigger, User
+from tests.bot.presenters.discord_markdown import live_markdown, shown_text
+from tests.bot.presenters.embed_limits import within_discords_embed_limits
 
 ROAD_TRIP = SortSource("r" * 22, "Road Trip")
 
@@ -12,3 +18,24 @@ def test_a_list_of_sources_reads_as_a_sentence() -> None:
     """'Liked Songs and Road Trip'."""
     assert sources_text([LIKED_SONGS]) == "Liked Songs"
     assert sources_text([LIKED_SONGS, ROAD_TRIP, SortSource("p" * 22, "Party")]) == "Liked Songs, Road Trip and Party"
+
+
+def failed_run(error: str) -> Run:
+    started = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    return Run(id=1, discord_id=123456789012345678, trigger=RunTrigger.COMMAND, started_at=started,
+               finished_at=started, status=RunStatus.FAILED, counts={}, new_songs=0, new_counts={},
+               unsorted=0, error=error, dm_status=None)
+
+
+def test_a_long_run_error_is_shortened_with_an_ellipsis_never_cut_mid_escape() -> None:
+    """A Spotify error text full of underscores, wherever the cut falls: /status shows its start and '…',
+    every underscore as Spotify wrote it, no stray backslash, and only the status's own bold."""
+    user = User(123456789012345678, "s" * 22, "Ada", datetime(2026, 3, 1, tzinfo=UTC), (), LinkStatus.LINKED, 1)
+    for pad in range(16):
+        error = "SpotifyError: Spotify answered 400: " + "x" * pad + " ".join(["bad snapshot_id or item_uri"] * 8)
+        embed = status_embed(user, [failed_run(error)], None)
+        runs = next(f.value or "" for f in embed.fields if f.name == "Recent runs")
+        said = shown_text(runs).partition(" · **failed** · ")[2]
+        assert said.endswith("…") and error.startswith(said[:-1]), (pad, runs)
+        assert "\\" not in shown_text(runs) and live_markdown(runs) == ["*"] * 4, (pad, runs)
+        assert within_discords_embed_limits(embed)
