@@ -15,6 +15,7 @@ from bot.presenters.limits import (
     TITLE_LIMIT,
     fit_lines,
     safe,
+    safe_within,
     share_out,
 )
 from classifier import Taxonomy
@@ -35,7 +36,7 @@ def genres_embed(taxonomy: Taxonomy, version: str) -> discord.Embed:
     families = list(taxonomy.families)
     shown = families if len(families) <= FIELDS_LIMIT else families[: FIELDS_LIMIT - 1]
     rest = families[len(shown) :]
-    fields = [(safe(taxonomy.label(f, "family"))[:FIELD_NAME_LIMIT], [safe(taxonomy.label(g, "genre")) for g in taxonomy[f]])
+    fields = [(safe_within(taxonomy.label(f, "family"), FIELD_NAME_LIMIT), [safe(taxonomy.label(g, "genre")) for g in taxonomy[f]])
               for f in shown]
     if rest:
         fields.append((f"{len(rest)} more families", [safe(taxonomy.label(f, "family")) for f in rest]))

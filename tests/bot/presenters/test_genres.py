@@ -5,7 +5,18 @@ from __future__ import annotations
 
 from bot.presenters.genres import family_embed, genres_embed
 from classifier import Classifier, Taxonomy
+from tests.bot.presenters.discord_markdown import live_markdown, shown_text
 from tests.bot.presenters.embed_limits import within_discords_embed_limits
+
+
+def one_family(label: str, genre_label: str = "Alt-Rock", aliases: tuple[str, ...] = ()) -> Taxonomy:
+    return Taxonomy([{"key": "rock", "label": label,
+                      "genres": [{"key": "alt-rock", "label": genre_label, "aliases": list(aliases)}]}])
+
+
+def long_name(pad: int) -> str:
+    """A 300-character name full of underscores; the pad moves where a cut falls."""
+    return "x" * pad + " ".join(["Nu_Metal_Core"] * 22)
 
 
 def test_the_genre_list_of_the_shipped_model_fits_one_embed_and_names_every_family() -> None:
@@ -34,3 +45,14 @@ def test_a_familys_genres_fit_one_embed() -> None:
         embed = family_embed(taxonomy, family, "v")
         assert within_discords_embed_limits(embed)
         assert (embed.description or "").count("**") == 2 * len(taxonomy[family])
+
+
+def test_a_long_family_name_heads_its_field_shortened_never_cut_mid_escape() -> None:
+    """/genres: a 300-character family name, wherever the cut falls, shows its start and '…' as the
+    field's name, every underscore as written, no stray backslash, within 256 characters."""
+    for pad in range(16):
+        embed = genres_embed(one_family(long_name(pad)), "v")
+        name = embed.fields[0].name or ""
+        assert shown_text(name).endswith("…") and long_name(pad).startswith(shown_text(name)[:-1]), (pad, name)
+        assert "\\" not in shown_text(name) and live_markdown(name) == [], (pad, name)
+        assert within_discords_embed_limits(embed)
