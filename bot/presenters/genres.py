@@ -55,10 +55,12 @@ def family_embed(taxonomy: Taxonomy, family: str, version: str) -> discord.Embed
             aliases.setdefault(genre, []).append(alias)
     lines = []
     for genre in taxonomy[family]:
-        line = f"**{safe(taxonomy.label(genre, 'genre'))}**"
+        # Each name is shortened, then escaped (a cut after escaping could split an escape or drop
+        # the closing "**"): a line holds at most 4 + 100 + 8 + 4 * 40 + 3 * 2 = 278 characters.
+        line = f"**{safe_within(taxonomy.label(genre, 'genre'), 100)}**"
         if aliases.get(genre):
-            line += " — also " + ", ".join(safe(a) for a in aliases[genre][:4])
-        lines.append(line[:300])
+            line += " — also " + ", ".join(safe_within(a, 40) for a in aliases[genre][:4])
+        lines.append(line)
     count = len(taxonomy[family])
     embed = discord.Embed(
         title=f"{taxonomy.label(family, 'family')}: {count} genre{'s' if count != 1 else ''}"[:TITLE_LIMIT],

@@ -56,3 +56,29 @@ def test_a_long_family_name_heads_its_field_shortened_never_cut_mid_escape() -> 
         assert shown_text(name).endswith("…") and long_name(pad).startswith(shown_text(name)[:-1]), (pad, name)
         assert "\\" not in shown_text(name) and live_markdown(name) == [], (pad, name)
         assert within_discords_embed_limits(embed)
+
+
+def test_a_long_genre_name_is_shortened_inside_its_bold_never_cut_mid_escape() -> None:
+    """/genres family: a 300-character genre name, wherever the cut falls, reads in bold as its start and
+    '…', every underscore as written, no stray backslash, its bold closed."""
+    for pad in range(16):
+        line = family_embed(one_family("Rock", long_name(pad)), "rock", "v").description or ""
+        shown = shown_text(line)
+        assert shown.startswith("**") and shown.endswith("…**"), (pad, line)
+        assert long_name(pad).startswith(shown[2:-3]) and "\\" not in shown, (pad, line)
+        assert live_markdown(line) == ["*"] * 4, (pad, line)
+
+
+def test_long_other_names_of_a_genre_are_each_shortened_never_cut_mid_escape() -> None:
+    """/genres family: four 300-character other names, wherever the cut falls, each read as its start
+    and '…', every underscore as written, no stray backslash, only the genre's own bold live."""
+    for pad in range(16):
+        others = tuple(f"{i} {long_name(pad)}" for i in range(4))
+        line = family_embed(one_family("Rock", "Alt-Rock", others), "rock", "v").description or ""
+        shown = shown_text(line)
+        assert shown.startswith("**Alt-Rock** — also ") and "\\" not in shown, (pad, line)
+        listed = shown.removeprefix("**Alt-Rock** — also ").split(", ")
+        assert len(listed) == 4, (pad, line)
+        for name, other in zip(listed, others, strict=True):
+            assert name.endswith("…") and other.startswith(name[:-1]), (pad, line)
+        assert live_markdown(line) == ["*"] * 4, (pad, line)
