@@ -62,8 +62,9 @@ def family_embed(taxonomy: Taxonomy, family: str, version: str) -> discord.Embed
             line += " — also " + ", ".join(safe_within(a, 40) for a in aliases[genre][:4])
         lines.append(line)
     count = len(taxonomy[family])
+    counted = f": {count} genre{'s' if count != 1 else ''}"
     embed = discord.Embed(
-        title=f"{taxonomy.label(family, 'family')}: {count} genre{'s' if count != 1 else ''}"[:TITLE_LIMIT],
+        title=safe_within(taxonomy.label(family, "family"), TITLE_LIMIT - len(counted)) + counted,
         description=fit_lines(lines, DESCRIPTION_LIMIT),
         colour=SPOTIFY_GREEN,
     )

@@ -82,3 +82,12 @@ def test_long_other_names_of_a_genre_are_each_shortened_never_cut_mid_escape() -
         for name, other in zip(listed, others, strict=True):
             assert name.endswith("…") and other.startswith(name[:-1]), (pad, line)
         assert live_markdown(line) == ["*"] * 4, (pad, line)
+
+
+def test_a_long_hostile_family_name_leaves_a_whole_title() -> None:
+    """/genres family: a 300-character family name full of markdown reads as its start and '…', shown as
+    written and unformatted, and the title still ends ': 1 genre', within 256 characters."""
+    label = "**Loud** " + long_name(0)
+    title = family_embed(one_family(label), "rock", "v").title or ""
+    assert len(title) <= 256 and title.endswith("…: 1 genre"), title
+    assert label.startswith(shown_text(title).removesuffix("…: 1 genre")) and live_markdown(title) == [], title
