@@ -48,6 +48,8 @@ A DM (`POST /users/@me/channels`, then a message) to a user who shares no guild 
 who closed their DMs (`close_dms(user)`, `open_dms(user)`), gets 403 50007 "Cannot send messages to
 this user" (discord.Forbidden, `.code == 50007`); delivered DMs are in `server.dms[user]`;
 `await server.wait_for_dm(user, predicate)` waits for one.
+`rename(user, global_name=, username=)` changes the names every payload gives a user (Discord's
+rules: a display name 1-32 characters, markdown included; a username 2-32 of a-z, 0-9, "_", ".").
 
 Discord OAuth2 (a website signing a person in with Discord, `oauth2.py`): `/oauth2/authorize` on
 `server.web_base`, `POST {api_base}/oauth2/token`, `GET {api_base}/users/@me` with a bearer token.

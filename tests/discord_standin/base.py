@@ -65,6 +65,7 @@ class StandInBase:
     dms: dict[int, list[Message]]
     dm_delivered: asyncio.Event  # set on every delivered DM (`wait_for_dm` clears it)
     closed_dms: set[int]
+    user_names: dict[int, dict[str, str]]  # user id -> the names they changed (`rename`)
     dm_channels: dict[int, int]  # channel id -> user id
     interactions: dict[str, InteractionRecord]  # by token
     clock_offset: float

@@ -11,6 +11,7 @@ GUILD_MEMBERS intent, as Discord does; any bot can still ask `GET /guilds/{id}/m
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -19,6 +20,10 @@ from tests.discord_standin.base import INTENT_GUILD_MEMBERS, StandInBase, snowfl
 from tests.discord_standin.records import Message
 
 PERMISSIONS = "2248473465835073"
+# Discord's rules for a user's names: a username is 2-32 of a-z, 0-9, "_" and "." (never ".."); a
+# display name (global_name) is 1-32 characters of almost anything, markdown characters included.
+USERNAME = re.compile(r"[a-z0-9_.]{2,32}")
+GLOBAL_NAME_MAX = 32
 
 
 class GuildsMixin(StandInBase):
@@ -49,6 +54,15 @@ class GuildsMixin(StandInBase):
         assert user_id not in self.departed.get(guild_id, set()), (
             f"user {user_id} left guild {guild_id}: they cannot run commands there (add_member first)")
         self.members.setdefault(guild_id, set()).add(user_id)
+
+    def rename(self, user_id: int, *, global_name: str | None = None, username: str | None = None) -> None:
+        """The user changes their display name and/or username, within Discord's rules for each."""
+        if username is not None:
+            assert USERNAME.fullmatch(username) and ".." not in username, f"Discord refuses the username {username!r}"
+            self.user_names[user_id] = {**self.user_names.get(user_id, {}), "username": username}
+        if global_name is not None:
+            assert 1 <= len(global_name) <= GLOBAL_NAME_MAX, f"Discord refuses the display name {global_name!r}"
+            self.user_names[user_id] = {**self.user_names.get(user_id, {}), "global_name": global_name}
 
     def close_dms(self, user_id: int) -> None:
         """The user's privacy settings refuse DMs from this bot (50007 on every DM)."""
@@ -85,7 +99,8 @@ class GuildsMixin(StandInBase):
 
     def _user(self, user_id: int) -> dict[str, Any]:
         return {"id": str(user_id), "username": f"member{user_id % 100000}", "discriminator": "0",
-                "global_name": f"Member {user_id % 100000}", "avatar": None, "flags": 0}
+                "global_name": f"Member {user_id % 100000}", "avatar": None, "flags": 0,
+                **self.user_names.get(user_id, {})}
 
     def _member(self, user_id: int, *, with_user: bool = True) -> dict[str, Any]:
         member: dict[str, Any] = {

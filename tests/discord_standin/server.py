@@ -57,6 +57,7 @@ class DiscordStandIn(GatewayMixin, RestMixin, OAuth2Mixin):
         self.dms = {}
         self.dm_delivered = asyncio.Event()
         self.closed_dms = set()
+        self.user_names = {}
         self.dm_channels = {}
         self.interactions = {}
         self.clock_offset = 0.0

@@ -30,6 +30,11 @@ class MembersBot(TinyBot):
             except discord.HTTPException as exc:
                 self.errors.append(exc)
 
+        @self.tree.command(name="whoami", description="records the names Discord gives the member")
+        async def whoami(interaction: discord.Interaction) -> None:
+            self.seen.append(("names", interaction.user.display_name, interaction.user.name))
+            await interaction.response.send_message("noted", ephemeral=True)
+
         @self.tree.command(name="ismember", description="asks Discord whether a user is in this server")
         async def ismember(interaction: discord.Interaction, who: discord.User) -> None:
             await interaction.response.defer(ephemeral=True)
@@ -71,6 +76,21 @@ async def test_dm_to_a_user_who_shares_no_server_is_forbidden(world: tuple[Disco
     await until(lambda: len(bot.errors) == 2)
     assert isinstance(bot.errors[1], discord.Forbidden) and bot.errors[1].code == 50007
     assert not server.violations
+
+
+async def test_a_renamed_user_reaches_the_bot_by_the_new_names_within_discords_rules(
+    world: tuple[DiscordStandIn, MembersBot],
+) -> None:
+    """A display name may hold markdown (up to 32 characters); a username only a-z, 0-9, '_' and '.'."""
+    server, bot = world
+    server.rename(USER, global_name="**Loud** _Name_", username="__under__")
+    await server.invoke("whoami", user_id=USER)
+    await until(lambda: bool(bot.seen))
+    assert bot.seen == [("names", "**Loud** _Name_", "__under__")]
+    with pytest.raises(AssertionError, match="username"):
+        server.rename(USER, username="**bold**")
+    with pytest.raises(AssertionError, match="display name"):
+        server.rename(USER, global_name="x" * 33)
 
 
 async def test_closed_dms_are_a_switch_per_user(world: tuple[DiscordStandIn, MembersBot]) -> None:
