@@ -22,6 +22,8 @@ from bot.spotify.errors import (
     UserNotRegistered,
 )
 
+TYPED_VALUE_LIMIT = 40  # how much of an unknown time zone or weekday a reply repeats
+
 
 def error_message(error: BaseException) -> str | None:
     """The reply a member gets for an expected failure, or None for a bug."""
@@ -30,7 +32,9 @@ def error_message(error: BaseException) -> str | None:
         noun = "genre" if len(error.unknown) == 1 else "genres"
         close = f" Did you mean {', '.join(safe(s[:100]) for s in error.suggestions[:5])}?" if error.suggestions else ""
         return f"I don't know the {noun} {unknown}.{close} `/genres` lists them all."
-    if isinstance(error, ServiceError | InvalidSchedule):
+    if isinstance(error, InvalidSchedule):
+        return error.describe(_typed)
+    if isinstance(error, ServiceError):
         return str(error)
     if isinstance(error, PlaylistNotReadable):
         name = f"“{safe(shorten(error.name, 80))}”" if error.name else "That playlist"
@@ -88,6 +92,11 @@ def error_message(error: BaseException) -> str | None:
     if isinstance(error, app_commands.TransformerError):
         return f"I couldn't understand `{error.value}` for that option."
     return None
+
+
+def _typed(value: str) -> str:
+    """What a member typed, repeated in a reply: escaped, on one line, at most TYPED_VALUE_LIMIT characters."""
+    return safe_within(value, TYPED_VALUE_LIMIT) if value.strip() else ""
 
 
 def unexpected_error_message(error_id: str) -> str:

@@ -31,7 +31,7 @@ from storage.records import RunOutcome, RunStatus, RunTrigger, Schedule, SortPre
 
 log = logging.getLogger(__name__)
 
-SHOWN_ZONE_LENGTH = 40  # how much of an unknown zone name an error message repeats
+SHOWN_VALUE_LENGTH = 40  # how much of an unknown zone or weekday `str(InvalidSchedule)` repeats
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 MAX_REFRESH_SOURCES = 5  # each is a sort and a DM every week: a handful keeps both reasonable
 # Failures of one source only: the refresh reports them and goes on with the member's other sources.
@@ -46,7 +46,28 @@ class RefreshPostponed(Exception):
 
 
 class InvalidSchedule(ValueError):
-    """A weekday, hour, time zone or source choice a member gave is not valid; the message says which."""
+    """A weekday, hour, time zone or source choice a member gave is not valid; `reason` says which
+    and what to do. Where the member typed something that names nothing, `value` keeps it as typed
+    and `kind` says what it should have named: `describe` quotes it as its caller's `show` renders
+    it (the Discord layer escapes it there; services know nothing of Discord's markdown), and
+    `str()` quotes it shortened, for logs."""
+
+    def __init__(self, reason: str, *, kind: str = "", value: str | None = None) -> None:
+        self.reason = reason
+        self.kind = kind
+        self.value = value
+        super().__init__(self.describe(_shortened))
+
+    def describe(self, show: Callable[[str], str]) -> str:
+        """The message, the member's value (if any) quoted as `show` renders it."""
+        if self.value is None:
+            return self.reason
+        return f"unknown {self.kind} '{show(self.value)}': {self.reason}"
+
+
+def _shortened(typed: str) -> str:
+    """At most SHOWN_VALUE_LENGTH characters of what a member typed, for `str(InvalidSchedule)`."""
+    return typed if len(typed) <= SHOWN_VALUE_LENGTH else typed[:SHOWN_VALUE_LENGTH] + "…"
 
 
 @dataclass(frozen=True)
@@ -72,7 +93,7 @@ def parse_weekday(value: str | int) -> int:
     for index, name in enumerate(WEEKDAYS):
         if len(text) >= 3 and name.startswith(text):
             return index
-    raise InvalidSchedule(f"unknown weekday {value!r}: use one of {', '.join(w.title() for w in WEEKDAYS)}")
+    raise InvalidSchedule(f"use one of {', '.join(w.title() for w in WEEKDAYS)}", kind="weekday", value=value)
 
 
 @functools.cache
@@ -91,9 +112,8 @@ def parse_timezone(name: str) -> ZoneInfo:
             return ZoneInfo(text)
         except (ZoneInfoNotFoundError, ValueError, OSError):
             pass
-    shown = text if len(text) <= SHOWN_ZONE_LENGTH else text[:SHOWN_ZONE_LENGTH] + "…"
     raise InvalidSchedule(
-        f"unknown time zone {shown!r}: use an IANA name like Europe/Berlin or America/New_York"
+        "use an IANA name like Europe/Berlin or America/New_York", kind="time zone", value=text
     )
 
 

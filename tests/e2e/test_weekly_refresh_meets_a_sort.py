@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from storage.records import RunStatus, RunTrigger
+from tests.bot.presenters.discord_markdown import live_markdown, shown_text
 from tests.e2e.conftest import BotWorld
 
 MEMBER = 100_000_000_000_005_001
@@ -54,6 +55,18 @@ async def test_a_five_thousand_character_time_zone_gets_a_short_unknown_zone_rep
         "schedule", {"weekday": "monday", "hour": 9, "timezone": "A" * 5000}, user=MEMBER, sub="set"))
     assert "unknown time zone" in (reply.content or "") and "went wrong" not in (reply.content or "")
     assert await world.services.weekly_refresh.schedule(MEMBER) is None
+
+
+async def test_a_time_zone_typed_with_markdown_is_quoted_as_typed_not_formatted(world: BotWorld) -> None:
+    """/schedule set timezone:**Mars/Olympus** quotes the zone with its asterisks shown, not in bold."""
+    await world.start_bot()
+    await world.link(MEMBER, "member0")
+    reply = await world.final(await world.command(
+        "schedule", {"weekday": "monday", "hour": 9, "timezone": "**Mars/Olympus**"}, user=MEMBER, sub="set"))
+    content = reply.content or ""
+    assert shown_text(content) == (
+        "unknown time zone '**Mars/Olympus**': use an IANA name like Europe/Berlin or America/New_York")
+    assert live_markdown(content) == ["_"]  # New_York's, in the advice: a lone "_" formats nothing
 
 
 async def test_time_zone_autocomplete_answers_each_keystroke(world: BotWorld) -> None:

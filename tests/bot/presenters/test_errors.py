@@ -3,13 +3,15 @@ do; a bug gets none of its own."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from discord import app_commands
 
 from bot.presenters.errors import error_message
 from bot.services.errors import AlreadyRunning, NotLinked, SourceRefused, UnknownSource
 from bot.services.genre_names import UnknownGenre
-from bot.services.weekly_refresh import InvalidSchedule
+from bot.services.weekly_refresh import InvalidSchedule, parse_timezone, parse_weekday
 from bot.spotify.errors import (
     NeedsRelink,
     OwnerPremiumRequired,
@@ -88,6 +90,44 @@ def test_a_long_unknown_genre_is_shortened_with_an_ellipsis_never_cut_mid_escape
         assert named.endswith("…") and typed.startswith(named[:-1]), (pad, message)
         assert "\\" not in shown and live_markdown(message) == ["`", "`"], (pad, message)
         assert len(message) <= 2000
+
+
+def test_an_unknown_time_zone_is_quoted_as_typed_not_formatted() -> None:
+    """'**Mars**/`Olympus`' is refused with its asterisks and backticks shown, nothing bold or code."""
+    with pytest.raises(InvalidSchedule) as refused:
+        parse_timezone("**Mars**/`Olympus`")
+    message = error_message(refused.value) or ""
+    assert shown_text(message) == (
+        "unknown time zone '**Mars**/`Olympus`': use an IANA name like Europe/Berlin or America/New_York")
+    assert live_markdown(message) == ["_"]  # New_York's, in the advice: a lone "_" formats nothing
+
+
+def test_an_unknown_weekday_is_quoted_as_typed_not_formatted() -> None:
+    """'__Caturday__' is refused with its underscores shown, not underlined."""
+    with pytest.raises(InvalidSchedule) as refused:
+        parse_weekday("__Caturday__")
+    message = error_message(refused.value) or ""
+    assert shown_text(message) == (
+        "unknown weekday '__Caturday__': use one of Monday, Tuesday, Wednesday, Thursday, Friday, Saturday, Sunday")
+    assert live_markdown(message) == []
+
+
+@pytest.mark.parametrize("parse, kind", [(parse_timezone, "time zone"), (parse_weekday, "weekday")])
+def test_a_long_unknown_schedule_value_is_shortened_with_an_ellipsis_never_cut_mid_escape(
+    parse: Callable[[str], object], kind: str,
+) -> None:
+    """3,000 characters of markdown, wherever the cut falls: the reply quotes their start and '…',
+    no stray backslash, nothing formatted, in a short reply."""
+    for pad in range(4):
+        typed = "x" * pad + "**Mars_Olympus**" * 190
+        with pytest.raises(InvalidSchedule) as refused:
+            parse(typed)
+        message = error_message(refused.value) or ""
+        shown = shown_text(message)
+        quoted = shown.removeprefix(f"unknown {kind} '").partition("': use ")[0]
+        assert quoted.endswith("…") and typed.startswith(quoted[:-1]) and len(quoted) > 10, (pad, message)
+        assert "\\" not in shown and not set(live_markdown(message)) - {"_"}, (pad, message)
+        assert len(message) <= 200, (pad, message)
 
 
 def test_the_rate_limit_reply_says_how_long_to_wait() -> None:
