@@ -53,7 +53,8 @@ class Account(commands.Cog):
         if outcome.account is not None:
             text = presenters.linked_reply(outcome.account)
         else:
-            text = f"❌ {outcome.problem}"
+            assert outcome.failure is not None, "the web app hands over an account or a failure"
+            text = presenters.link_failed_reply(outcome.failure)
         replied = False
         if interaction is not None:
             try:

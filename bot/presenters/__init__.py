@@ -14,6 +14,7 @@ The cogs and the command tree use the names re-exported here (`presenters.sort_e
 from __future__ import annotations
 
 from bot.presenters.account import (
+    link_failed_reply,
     link_prompt,
     linked_dm,
     linked_reply,
@@ -34,6 +35,7 @@ __all__ = [
     "error_message",
     "family_embed",
     "genres_embed",
+    "link_failed_reply",
     "link_prompt",
     "linked_dm",
     "linked_reply",

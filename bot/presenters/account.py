@@ -1,5 +1,6 @@
-"""A member's account: the `/link` replies and the DM after every link, `/status`, and the weekly
-schedule's texts (when it runs, what it sorts, which sources it could not read)."""
+"""A member's account: the `/link` replies (linked, or why not) and the DM after every link,
+`/status`, and the weekly schedule's texts (when it runs, what it sorts, which sources it could
+not read)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from bot.presenters.limits import (
     source_title,
 )
 from bot.presenters.sort_reports import dm_status_note
+from bot.services.errors import LinkFailed
 from bot.services.linking import LinkedAccount
 from bot.services.weekly_refresh import WEEKDAYS, SourceFailure
 from music import SortSource
@@ -66,6 +68,11 @@ def linked_reply(account: LinkedAccount) -> str:
         f"✅ Linked to the Spotify account **{safe(account.display_name)}** (`{safe(account.spotify_id)}`). "
         "Try /sort!"
     )
+
+
+def link_failed_reply(failure: LinkFailed) -> str:
+    """The /link reply (or DM) when the link flow refused: why, and what to do next."""
+    return f"❌ {error_message(failure)}"
 
 
 def linked_dm(account: LinkedAccount) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from discord import app_commands
 
 from bot.presenters.limits import discord_relative_time, safe, safe_within
-from bot.services.errors import ServiceError
+from bot.services.errors import ServiceError, WrongDiscordAccount
 from bot.services.genre_names import UnknownGenre, shorten
 from bot.services.weekly_refresh import InvalidSchedule
 from bot.spotify.errors import (
@@ -23,6 +23,7 @@ from bot.spotify.errors import (
 )
 
 TYPED_VALUE_LIMIT = 40  # how much of an unknown time zone or weekday a reply repeats
+DISCORD_NAME_LIMIT = 100  # Discord's names have at most 32 characters: room for every one escaped
 
 
 def error_message(error: BaseException) -> str | None:
@@ -34,6 +35,8 @@ def error_message(error: BaseException) -> str | None:
         return f"I don't know the {noun} {unknown}.{close} `/genres` lists them all."
     if isinstance(error, InvalidSchedule):
         return error.describe(_typed)
+    if isinstance(error, WrongDiscordAccount):
+        return error.describe(lambda name: safe_within(name, DISCORD_NAME_LIMIT))
     if isinstance(error, ServiceError):
         return str(error)
     if isinstance(error, PlaylistNotReadable):

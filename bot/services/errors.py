@@ -5,9 +5,13 @@ The Discord layer maps these (and `bot.spotify.errors`) to friendly replies in o
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 
 class ServiceError(Exception):
-    """An expected failure; `str(exc)` is safe to show to the member."""
+    """An expected failure; `str(exc)` is fit to show to the member, except where a subclass keeps
+    outside text (names from Discord or Spotify) apart for the page or message to escape its own
+    way (`WrongDiscordAccount.describe`)."""
 
 
 class NotLinked(ServiceError):
@@ -28,11 +32,34 @@ class LinkEnded(ServiceError):
 
 
 class LinkFailed(ServiceError):
-    """The OAuth callback could not link an account; `reason` is shown on the error page."""
+    """The OAuth callback could not link an account; `reason` is shown on the error page (and to
+    `discord_id`, the member whose link it was, when known)."""
 
     def __init__(self, reason: str, discord_id: int | None = None) -> None:
         self.discord_id = discord_id
         super().__init__(reason)
+
+
+class WrongDiscordAccount(LinkFailed):
+    """The browser that opened a member's link is signed in to Discord as someone else.
+
+    Both accounts' names are kept as Discord gave them: `str()` has them raw (the web page's template
+    escapes them as HTML), and `describe` puts them in the message as its caller's `show` renders
+    them (the Discord reply escapes their markdown there; services know nothing of Discord)."""
+
+    def __init__(
+        self, *, name: str, username: str, member_name: str, member_username: str, discord_id: int
+    ) -> None:
+        self.name, self.username = name, username  # the account the browser is signed in to
+        self.member_name, self.member_username = member_name, member_username  # who ran /link
+        super().__init__(self.describe(str), discord_id)
+
+    def describe(self, show: Callable[[str], str]) -> str:
+        return (
+            f"You're signed in to Discord as {show(self.name)} (@{show(self.username)}), but this link is for "
+            f"{show(self.member_name)} (@{show(self.member_username)}), so nothing was linked. Run /link "
+            "yourself to link your own account."
+        )
 
 
 class UnknownSource(ServiceError):

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode, urljoin, urlsplit
 
 from bot.services.discord_identity import DiscordIdentity, DiscordIdentityError
-from bot.services.errors import LinkFailed, NotLinked
+from bot.services.errors import LinkFailed, NotLinked, WrongDiscordAccount
 from bot.spotify.app import SpotifyApp
 from bot.spotify.client import SpotifyUserClient
 from bot.spotify.errors import NeedsRelink, SpotifyError, UserNotRegistered
@@ -190,11 +190,9 @@ class LinkService:
         if account.id != pending.discord_id:
             await self._forget_state(state, browser)
             log.warning("link for member %s was opened by another Discord account", pending.discord_id)
-            raise LinkFailed(
-                f"You're signed in to Discord as {account.display_name} (@{account.username}), but this "
-                f"link is for {pending.display_name} (@{pending.username}), so nothing was "
-                "linked. Run /link yourself to link your own account.",
-                pending.discord_id,
+            raise WrongDiscordAccount(
+                name=account.display_name, username=account.username,
+                member_name=pending.display_name, member_username=pending.username, discord_id=pending.discord_id,
             )
         try:
             await self.db.oauth_states.mark_identity_verified(state, browser)

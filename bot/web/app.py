@@ -38,9 +38,12 @@ MAX_PARAMS = 20
 
 @dataclass(frozen=True)
 class LinkOutcome:
+    """What a callback ended in, for Discord to tell the member: the account linked, or why not
+    (the failure itself, so the Discord side words and escapes it its own way)."""
+
     discord_id: int | None
     account: LinkedAccount | None
-    problem: str | None
+    failure: LinkFailed | None
 
 
 LinkListener = Callable[[LinkOutcome], None]
@@ -161,7 +164,7 @@ def build_web_app(
                 browser=binding.secret_of(request),
             )
         except LinkFailed as exc:
-            _notify(on_result, LinkOutcome(exc.discord_id, None, str(exc)))
+            _notify(on_result, LinkOutcome(exc.discord_id, None, exc))
             return pages.problem("Not linked", str(exc))
         return _see_other(next_url)
 
@@ -177,7 +180,7 @@ def build_web_app(
                 browser=binding.secret_of(request),
             )
         except LinkFailed as exc:
-            _notify(on_result, LinkOutcome(exc.discord_id, None, str(exc)))
+            _notify(on_result, LinkOutcome(exc.discord_id, None, exc))
             return pages.problem("Not linked", str(exc))
         _notify(on_result, LinkOutcome(account.discord_id, account, None))
         return pages.render("linked.html", title="Linked", tone="ok", account=account)

@@ -14,6 +14,7 @@ import pytest
 from pydantic import SecretStr
 
 from bot.member_browser import PageSeen, browser_session, confirm, on_spotify, open_page
+from tests.bot.presenters.discord_markdown import live_markdown, shown_text
 from tests.discord_standin.oauth2 import sign_in_with_discord
 from tests.e2e.conftest import BotWorld
 
@@ -120,6 +121,36 @@ async def test_with_the_discord_check_a_stranger_never_reaches_spotify(checked_w
     async with browser_session() as members_browser:
         again = await open_page(members_browser, url)
     assert again.status == 400 and "already used" in again.text
+
+
+async def test_with_the_discord_check_the_members_reply_names_the_stranger_as_discord_shows_them(
+    checked_world: BotWorld,
+) -> None:
+    """The member's /link reply names who opened their link with the markdown of their names shown
+    as typed: a display name's '**' and '[x](y)', a username's '__', neither bold, link nor underline."""
+    world = checked_world
+    world.discord.rename(STRANGER, global_name="**Mallory** [x](y)", username="__mallory__")
+    url = await world.link_url(ALICE)
+    await world.command("genres", user=STRANGER)
+    await signed_in_as(world, STRANGER, url)
+    reply = await world.link_records[ALICE].wait_for(lambda m: "signed in to Discord as" in (m.content or ""), 10)
+    content = reply.content or ""
+    assert shown_text(content).startswith(
+        "❌ You're signed in to Discord as **Mallory** [x](y) (@__mallory__), but this link is for Member 111 "
+        "(@member111), so nothing was linked.")
+    assert live_markdown(content) == []
+
+
+async def test_with_the_discord_check_the_strangers_names_are_plain_text_on_the_page(checked_world: BotWorld) -> None:
+    """The page refusing a stranger shows an HTML tag in their display name as text, not markup."""
+    world = checked_world
+    world.discord.rename(STRANGER, global_name="<b>Mallory</b>")
+    url = await world.link_url(ALICE)
+    await world.command("genres", user=STRANGER)
+    answer = await signed_in_as(world, STRANGER, url)
+    assert isinstance(answer, PageSeen) and answer.status == 400
+    assert "signed in to Discord as &lt;b&gt;Mallory&lt;/b&gt; (@member222)" in answer.text
+    assert "<b>" not in answer.text
 
 
 async def test_with_the_discord_check_skipping_it_links_nothing(checked_world: BotWorld) -> None:

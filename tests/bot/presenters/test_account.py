@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.presenters.account import sources_text, status_embed
+from bot.presenters.account import link_failed_reply, sources_text, status_embed
+from bot.services.errors import WrongDiscordAccount
 from music import LIKED_SONGS, SortSource
 from storage.records import LinkStatus, Run, RunStatus, RunTrigger, User
-from tests.bot.presenters.discord_markdown import live_markdown, shown_text
+from tests.bot.presenters.discord_markdown import live_markdown, live_mentions, shown_text
 from tests.bot.presenters.embed_limits import within_discords_embed_limits
+from tests.bot.presenters.test_limits import hostile_texts
 
 ROAD_TRIP = SortSource("r" * 22, "Road Trip")
 
@@ -18,6 +20,18 @@ def test_a_list_of_sources_reads_as_a_sentence() -> None:
     """'Liked Songs and Road Trip'."""
     assert sources_text([LIKED_SONGS]) == "Liked Songs"
     assert sources_text([LIKED_SONGS, ROAD_TRIP, SortSource("p" * 22, "Party")]) == "Liked Songs, Road Trip and Party"
+
+
+def test_a_link_refused_for_another_discord_account_names_both_as_discord_shows_them() -> None:
+    """Random mixes of markdown, links, mentions and line breaks in either member's names: the /link
+    reply names them as typed (each on one line), nothing formatted and nobody pinged."""
+    names = [name for name in hostile_texts(1200, seed=1401) if name.strip() and len(name) <= 32]  # Discord's rule
+    for name, username in zip(names[::2], names[1::2], strict=False):
+        failure = WrongDiscordAccount(name=name, username=username, member_name=username, member_username=name,
+                                      discord_id=123456789012345678)
+        reply = link_failed_reply(failure)
+        assert shown_text(reply) == "❌ " + failure.describe(lambda typed: " ".join(typed.split())), reply
+        assert live_markdown(reply) == [] and live_mentions(reply) == [], reply
 
 
 def failed_run(error: str) -> Run:
