@@ -3,10 +3,12 @@ audio features, for artists it knows and artists it has never met.
 
 Read `train()` top to bottom: split off validation, fit the feature schema, featurise, fit the
 name model (held out by artist), count each known artist's and album's genres (held out by
-song), then a flat loop of epochs whose steps have names. Audio features are hidden at random so
-the metadata-only path is trained too; the artist and album tables are hidden at random so
-never-seen artists get a sensible prediction. Validation picks the epoch, the temperature that
-calibrates the probabilities and the library-pooling weights.
+song), then a flat loop of epochs whose steps have names: first for a teacher network, then for
+the shipped one, which learns from the labels and from the teacher's probabilities (distillation:
+the teacher's spread over near genres is a richer target than one label). Audio features are
+hidden at random so the metadata-only path is trained too; the artist and album tables are hidden
+at random so never-seen artists get a sensible prediction. Validation picks the epoch, the
+temperature that calibrates the probabilities and the library-pooling weights.
 """
 
 from __future__ import annotations
@@ -68,6 +70,10 @@ class TrainConfig:
     artist_name_dropout: float = 1.0  # of those, the share whose artist names are hidden too
     album_dropout: float = 0.3  # songs of a known artist seen from an album the model never saw
     token_dropout: float = 0.8  # name n-grams hidden per song (tuned on validation: 0.2 to 0.8)
+    # A teacher network is trained first and distilled into the shipped one (its softened
+    # probabilities on each training batch are a second target): 0 trains the network alone.
+    teacher_weight: float = 1.0
+    teacher_temperature: float = 2.0
     tabular_weight: float = 1.0
     family_weight: float = 0.5
     label_smoothing: float = 0.05
@@ -119,6 +125,7 @@ class TrainedModel:
     phases: dict[str, float] = field(default_factory=dict)
     sharpness: float = 1.0  # decision sharpness (classifier.names.sharpened)
     new_artist_balance: dict[str, float] | None = None  # genre -> log-weight (Taxonomy.rebalanced)
+    teacher: KeptWeights | None = None  # the distilled teacher's kept weights and validation scores
 
     def metadata(self, **extra: Any) -> dict[str, Any]:
         return {
@@ -132,6 +139,8 @@ class TrainedModel:
             "metrics": {"validation": self.kept.scores},
             "training_seconds": round(self.seconds, 1),
             "training_phases_seconds": {k: round(v, 1) for k, v in self.phases.items()},
+            **({"teacher": {"kept_epochs": self.teacher.epochs, "validation": self.teacher.scores}}
+               if self.teacher else {}),
             **extra,
         }
 
@@ -246,9 +255,13 @@ def augment(batch: Batch, context: Context, rows: np.ndarray, config: TrainConfi
 
 
 def loss_of(net: GenreNet, inputs: NetInputs, targets: torch.Tensor, membership: torch.Tensor,
-            config: TrainConfig) -> torch.Tensor:
+            config: TrainConfig, teacher: GenreNet | None = None) -> torch.Tensor:
     """Soft cross-entropy over genres (a song's labels share the target), the same over families
-    (a family's probability is the sum of its genres'), and the tabular expert's own genre loss."""
+    (a family's probability is the sum of its genres'), and the tabular expert's own genre loss;
+    with a `teacher`, also the cross-entropy to its probabilities on the same (augmented) songs,
+    both softened by `teacher_temperature` (scaled by its square, so the term's gradients keep their
+    size). What the teacher spreads over a song's near genres is what a new artist's song needs: one
+    label says "trance", the teacher says "trance, some progressive-house"."""
     logits, tabular = net(inputs)
     smoothed = targets * (1 - config.label_smoothing) + config.label_smoothing / targets.shape[1]
     log_p = functional.log_softmax(logits, dim=1)
@@ -256,7 +269,15 @@ def loss_of(net: GenreNet, inputs: NetInputs, targets: torch.Tensor, membership:
     family_log_p = torch.log(log_p.exp() @ membership + 1e-9)
     family_loss = -((targets @ membership) * family_log_p).sum(1).mean()
     tabular_loss = -(smoothed * functional.log_softmax(tabular, dim=1)).sum(1).mean()
-    return genre_loss + config.family_weight * family_loss + config.tabular_weight * tabular_loss
+    loss = genre_loss + config.family_weight * family_loss + config.tabular_weight * tabular_loss
+    if teacher is not None:
+        with torch.no_grad():
+            teacher_logits, _ = teacher(inputs)
+        t = config.teacher_temperature
+        soft = functional.softmax(teacher_logits / t, dim=1)
+        distil = -(soft * functional.log_softmax(logits / t, dim=1)).sum(1).mean() * t * t
+        loss = loss + config.teacher_weight * distil
+    return loss
 
 
 def validation_logits(parts: ModelParts, batch: Batch, context: Context, rows: np.ndarray, *,
@@ -288,6 +309,60 @@ def validate(parts: ModelParts, batch: Batch, context: Context, data: TrainingSe
             scores[f"{part_name}_{view}_family_f1"] = round(family, 4)
             scores[f"{part_name}_{view}_genre_f1"] = round(genre, 4)
     return scores
+
+
+def fit_network(parts: ModelParts, batch: Batch, context: Context, data: TrainingSet, split: ValidationRows,
+                targets: np.ndarray, config: TrainConfig, rng: np.random.Generator, progress: bool,
+                say: Callable[[str], None], teacher: GenreNet | None,
+                label: str) -> tuple[list[dict[str, float]], KeptWeights]:
+    """Train `parts.net` for the configured epochs (distilling `teacher` when given) and load the
+    weights validation likes best. `label` prefixes its progress bars and lines ("teacher ")."""
+    net = parts.net
+    taxonomy = data.taxonomy
+    # The token table is most of the weights and a batch touches few rows: sparse gradients.
+    optimisers: list[torch.optim.Optimizer] = [
+        torch.optim.SparseAdam(list(net.tokens.parameters()), lr=config.learning_rate),
+        torch.optim.AdamW([p for n, p in net.named_parameters() if not n.startswith("tokens.")],
+                          lr=config.learning_rate, weight_decay=config.weight_decay),
+    ]
+    batch_size = min(config.batch_size, max(16, len(split.train) // 20))  # small data: still dozens of steps
+    steps_per_epoch = math.ceil(len(split.train) / batch_size)
+    schedulers = [torch.optim.lr_scheduler.OneCycleLR(o, max_lr=config.learning_rate,
+                                                      total_steps=max(1, config.epochs * steps_per_epoch))
+                  for o in optimisers]
+    membership = torch.from_numpy(taxonomy.membership)
+    targets_t = torch.from_numpy(targets)
+    history: list[dict[str, float]] = []
+    states: list[dict[str, torch.Tensor]] = []
+    for epoch in range(1, config.epochs + 1):
+        net.train()
+        order = rng.permutation(split.train)
+        total_loss = 0.0
+        bar = tqdm(range(0, len(order), batch_size), desc=f"{label}epoch {epoch}/{config.epochs}", unit="batch",
+                   leave=False, disable=not progress)
+        for start in bar:
+            rows = order[start : start + batch_size]
+            loss = loss_of(net, augment(batch, context, rows, config, rng), targets_t[rows], membership, config,
+                           teacher)
+            for optimiser in optimisers:
+                optimiser.zero_grad()
+            loss.backward()
+            for optimiser, scheduler in zip(optimisers, schedulers, strict=True):
+                optimiser.step()
+                scheduler.step()
+            total_loss += float(loss.detach()) * len(rows)
+        bar.close()
+
+        scores = validate(parts, batch, context, data, split)
+        score = validation_score(scores)
+        history.append({"epoch": epoch, "loss": round(total_loss / len(order), 4), "score": round(score, 4), **scores})
+        states.append({k: v.detach().clone() for k, v in net.state_dict().items()})
+        say(f"{label}epoch {epoch}/{config.epochs}: loss {total_loss / len(order):.3f}, validation macro-F1 "
+            f"{scores['seen_audio_family_f1']:.3f}/{scores['unseen_metadata_family_f1']:.3f} family "
+            f"(known artists with audio / unseen artists without), {scores['unseen_metadata_genre_f1']:.3f} genre "
+            f"(unseen, without audio); mean {score:.3f}")
+    kept = keep_weights(net, states, history, lambda: validate(parts, batch, context, data, split))
+    return history, kept
 
 
 def train(data: TrainingSet, config: TrainConfig, *, progress: bool = True,
@@ -330,53 +405,23 @@ def train(data: TrainingSet, config: TrainConfig, *, progress: bool = True,
     context = Context(names, artist_features, album_features, artist_token_counts(data.tracks, schema.hash_buckets))
     context_size = n_genres + 2 * (n_genres + 1)
 
-    # 4. The network, trained in a flat loop of epochs.
+    # 4. The network: a teacher first (unless distillation is off), then the shipped network, each
+    #    trained in a flat loop of epochs.
+    teacher, teacher_kept = None, None
+    if config.teacher_weight > 0:
+        mark = time.perf_counter()
+        teacher = build_network(schema, n_genres, context_size, config)
+        teacher_parts = ModelParts(teacher, name_model, artist_table, album_table, taxonomy, schema)
+        _, teacher_kept = fit_network(teacher_parts, batch, context, data, split, targets, config, rng,
+                                      progress, say, None, "teacher ")
+        teacher.eval()
+        say(f"teacher: kept {teacher_kept.describe()} (validation macro-F1 {teacher_kept.score:.3f})")
+        phases["teacher network"] = time.perf_counter() - mark
+    mark = time.perf_counter()
     net = build_network(schema, n_genres, context_size, config)
     parts = ModelParts(net, name_model, artist_table, album_table, taxonomy, schema)
-    # The token table is most of the weights and a batch touches few rows: sparse gradients.
-    optimisers: list[torch.optim.Optimizer] = [
-        torch.optim.SparseAdam(list(net.tokens.parameters()), lr=config.learning_rate),
-        torch.optim.AdamW([p for n, p in net.named_parameters() if not n.startswith("tokens.")],
-                          lr=config.learning_rate, weight_decay=config.weight_decay),
-    ]
-    batch_size = min(config.batch_size, max(16, len(split.train) // 20))  # small data: still dozens of steps
-    steps_per_epoch = math.ceil(len(split.train) / batch_size)
-    schedulers = [torch.optim.lr_scheduler.OneCycleLR(o, max_lr=config.learning_rate,
-                                                      total_steps=max(1, config.epochs * steps_per_epoch))
-                  for o in optimisers]
-    membership = torch.from_numpy(taxonomy.membership)
-    targets_t = torch.from_numpy(targets)
-    history: list[dict[str, float]] = []
-    states: list[dict[str, torch.Tensor]] = []
-    mark = time.perf_counter()
-    for epoch in range(1, config.epochs + 1):
-        net.train()
-        order = rng.permutation(split.train)
-        total_loss = 0.0
-        bar = tqdm(range(0, len(order), batch_size), desc=f"epoch {epoch}/{config.epochs}", unit="batch",
-                   leave=False, disable=not progress)
-        for start in bar:
-            rows = order[start : start + batch_size]
-            loss = loss_of(net, augment(batch, context, rows, config, rng), targets_t[rows], membership, config)
-            for optimiser in optimisers:
-                optimiser.zero_grad()
-            loss.backward()
-            for optimiser, scheduler in zip(optimisers, schedulers, strict=True):
-                optimiser.step()
-                scheduler.step()
-            total_loss += float(loss.detach()) * len(rows)
-        bar.close()
-
-        scores = validate(parts, batch, context, data, split)
-        score = validation_score(scores)
-        history.append({"epoch": epoch, "loss": round(total_loss / len(order), 4), "score": round(score, 4), **scores})
-        states.append({k: v.detach().clone() for k, v in net.state_dict().items()})
-        say(f"epoch {epoch}/{config.epochs}: loss {total_loss / len(order):.3f}, validation macro-F1 "
-            f"{scores['seen_audio_family_f1']:.3f}/{scores['unseen_metadata_family_f1']:.3f} family "
-            f"(known artists with audio / unseen artists without), {scores['unseen_metadata_genre_f1']:.3f} genre "
-            f"(unseen, without audio); mean {score:.3f}")
-    kept = keep_weights(net, states, history, lambda: validate(parts, batch, context, data, split))
-    del states
+    history, kept = fit_network(parts, batch, context, data, split, targets, config, rng, progress, say, teacher, "")
+    del teacher
     phases["network"] = time.perf_counter() - mark
 
     # 5. Calibrate the kept weights, blend them with the name model and tune the decision on validation.
@@ -398,4 +443,4 @@ def train(data: TrainingSet, config: TrainConfig, *, progress: bool = True,
         f"name blend {asdict(blend)}; decision sharpness {sharpness}; pooling: artist {pooling.artist}, album {pooling.album}; "
         f"new artists' genre balance: strength {strength}")
     return TrainedModel(parts, temperature, pooling, blend, history, kept, time.perf_counter() - started,
-                        phases, sharpness, dict(zip(taxonomy.genres, balance.tolist(), strict=True)))
+                        phases, sharpness, dict(zip(taxonomy.genres, balance.tolist(), strict=True)), teacher_kept)

@@ -52,6 +52,9 @@ def test_train_writes_a_model_directory_without_pickles(trained: tuple[Path, Pat
     genres = {g["key"] for family in taxonomy["families"] for g in family["genres"]}
     assert set(meta["new_artist_genre_balance"]) == genres  # tuned on validation, one log-weight per genre
     assert "new artists' genre balance: strength" in stderr
+    teacher = meta["teacher"]  # the network was distilled from a teacher trained first, whose choice is recorded
+    assert 1 <= teacher["kept_epochs"][0] <= teacher["kept_epochs"][-1] <= 12 and teacher["validation"]["score"] > 0
+    assert "teacher: kept " in stderr and meta["training_phases_seconds"]["teacher network"] > 0
 
 
 def test_training_shows_progress_with_time_estimates_in_every_phase(trained: tuple[Path, Path, str]) -> None:
@@ -59,6 +62,7 @@ def test_training_shows_progress_with_time_estimates_in_every_phase(trained: tup
     _, _, stderr = trained
     assert "name model" in stderr and "<" in stderr.split("name model", 1)[1].split("\n", 1)[0]
     assert "epoch 1/12" in stderr and "batch" in stderr
+    assert "teacher epoch 1/12" in stderr  # the teacher network's epochs come first, with their own bars
 
 
 def test_genres_json_is_exactly_families_and_aliases(trained: tuple[Path, Path, str]) -> None:

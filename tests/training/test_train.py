@@ -10,11 +10,12 @@ import torch
 
 from classifier.features import FeatureSchema, artist_token_counts, featurise, hashed_token_ids
 from classifier.library import Pooling
+from classifier.model import GenreNet, ModelConfig, NetInputs
 from classifier.taxonomy import Taxonomy
 from tests.classifier.test_inference import DESPACITO, ENTER_SANDMAN
 from training.cli import SHIPPED_TAXONOMY
 from training.data import SongRow
-from training.train import count_genres, drop_tokens, split_validation
+from training.train import TrainConfig, count_genres, drop_tokens, loss_of, split_validation
 from training.tuning import keep_weights, tune_blend, tune_new_artist_balance, tune_sharpness
 
 
@@ -173,3 +174,55 @@ def test_new_artists_genre_balance_evens_out_a_genre_the_model_says_too_often() 
     fair[np.arange(60), [first] * 30 + [second] * 30] = 0.9
     fair /= fair.sum(axis=1, keepdims=True)
     assert tune_new_artist_balance([fair], batch, none_known, labels, taxonomy, Pooling())[0] == 0.0
+
+
+def small_net(seed: int) -> GenreNet:
+    torch.manual_seed(seed)
+    return GenreNet(ModelConfig(hash_buckets=64, context_size=3, n_genres=4)).eval()
+
+
+def random_songs(n: int, seed: int) -> NetInputs:
+    rng = np.random.default_rng(seed)
+    config = ModelConfig(hash_buckets=64, context_size=3, n_genres=4)
+    return NetInputs.from_numpy(rng.integers(0, 64, 3 * n), np.arange(0, 3 * n, 3),
+                                rng.standard_normal((n, config.numeric_size)).astype(np.float32),
+                                rng.random((n, 3)).astype(np.float32),
+                                rng.integers(0, config.binned_features * (config.n_bins + 1), (n, config.binned_features)))
+
+
+def test_distillation_adds_a_term_that_is_least_when_the_network_agrees_with_its_teacher() -> None:
+    """With a teacher the loss grows by its distillation term: smaller for a network that already
+    says what the teacher says than for one that does not, and nothing at all at weight 0."""
+    songs, targets = random_songs(32, 0), torch.eye(4)[torch.arange(32) % 4]
+    membership = torch.eye(4)
+    teacher, stranger = small_net(1), small_net(2)
+    pupil = small_net(1)  # the teacher's own weights
+    config = TrainConfig(teacher_weight=1.0, label_smoothing=0.0)
+    with torch.no_grad():
+        agreeing = loss_of(pupil, songs, targets, membership, config, teacher) - loss_of(pupil, songs, targets, membership, config)
+        disagreeing = (loss_of(stranger, songs, targets, membership, config, teacher)
+                       - loss_of(stranger, songs, targets, membership, config))
+        off = (loss_of(stranger, songs, targets, membership, TrainConfig(teacher_weight=0.0), teacher)
+               - loss_of(stranger, songs, targets, membership, TrainConfig(teacher_weight=0.0)))
+    assert 0 < agreeing < disagreeing
+    assert off == 0
+
+
+def test_distillation_pulls_the_network_towards_its_teachers_probabilities() -> None:
+    """Trained on labels that say nothing (every genre alike), a network learns the teacher's
+    answers from the distillation term alone."""
+    songs, uniform = random_songs(64, 3), torch.full((64, 4), 0.25)
+    teacher, pupil = small_net(4), small_net(5)
+    config = TrainConfig(teacher_weight=1.0, teacher_temperature=1.0, label_smoothing=0.0, tabular_weight=0.0,
+                         family_weight=0.0)
+    with torch.no_grad():
+        wanted = teacher(songs)[0].argmax(1)
+        before = float((pupil(songs)[0].argmax(1) == wanted).float().mean())
+    optimiser = torch.optim.Adam([p for n, p in pupil.named_parameters() if not n.startswith("tokens.")], lr=1e-2)
+    for _ in range(150):
+        optimiser.zero_grad()
+        loss_of(pupil, songs, uniform, torch.eye(4), config, teacher).backward()
+        optimiser.step()
+    with torch.no_grad():
+        after = float((pupil(songs)[0].argmax(1) == wanted).float().mean())
+    assert before < 0.6 and after > 0.9
