@@ -11,6 +11,10 @@ afterwards), then log in with `server.token`. Everything travels over real socke
     choices = await server.autocomplete("sort", "genres", "ro", user_id=USER)
     assert not server.violations                          # no Discord rule was broken
 
+What a member can send: `invoke` and `autocomplete` raise AssertionError ("Discord refuses …: not one
+of its choices") for a value outside an option's synced `choices`, and dispatch nothing: Discord's
+client offers only those values. Options that autocomplete or list no choices take any text.
+
 Switches (keyword arguments of `DiscordStandIn`, also attributes):
 - `rate_limits=RateLimits(...)`: the buckets, see `rate_limits.py`. Defaults: 5 messages per 5 s
   per channel, 5 per 2 s per interaction token (follow-ups, edits and reads share the bucket),

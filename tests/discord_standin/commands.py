@@ -43,6 +43,24 @@ class CommandsMixin(GuildsMixin):
         assert command is not None, f"the bot never synced /{name} (synced: {sorted(self.synced_commands)})"
         return command
 
+    def _check_choices(self, command: str, spec: list[dict[str, Any]], values: dict[str, Any],
+                       focused: str | None) -> None:
+        """Discord's client offers only an option's listed `choices` ("they are the only valid values
+        for a user to pick", Discord's application-commands docs) and sends nothing else: a value outside
+        them raises before any interaction exists. Options without choices, including autocomplete ones
+        (Discord's docs forbid `autocomplete` beside `choices`), may hold any text."""
+        for option in spec:
+            name, choices = option["name"], option.get("choices")
+            if not choices or name not in values or name == focused:
+                continue
+            listed = [choice["value"] for choice in choices]
+            try:
+                value = _CONVERT.get(option["type"], str)(values[name])
+            except ValueError:
+                value = values[name]
+            assert value in listed, (
+                f"Discord refuses /{command} {name}={values[name]!r}: not one of its choices {listed}")
+
     def _options(
         self, command: str, spec: list[dict[str, Any]], values: dict[str, Any], focused: str | None,
         resolved: dict[str, dict[str, Any]], guild_id: int | None,
@@ -87,14 +105,16 @@ class CommandsMixin(GuildsMixin):
         if "guild_id" in spec:
             assert guild_id == int(spec["guild_id"]), (
                 f"/{command} was synced to guild {spec['guild_id']} only; it cannot be run in {guild_id or 'a DM'}")
-        if guild_id:
-            self._join_by_command(guild_id, user_id)
-        resolved: dict[str, dict[str, Any]] = {}
         option_specs = spec.get("options", [])
         if subcommand:
             sub = next((o for o in option_specs if o["name"] == subcommand and o["type"] == 1), None)
             assert sub is not None, f"/{command} has no subcommand {subcommand!r}"
             option_specs = sub.get("options", [])
+        self._check_choices(f"{command} {subcommand}" if subcommand else command, option_specs, options, focused)
+        if guild_id:
+            self._join_by_command(guild_id, user_id)
+        resolved: dict[str, dict[str, Any]] = {}
+        if subcommand:
             opts = [{"name": subcommand, "type": 1,
                      "options": self._options(command, option_specs, options, focused, resolved, guild_id)}]
         else:
