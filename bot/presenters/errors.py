@@ -93,7 +93,9 @@ def error_message(error: BaseException) -> str | None:
     if isinstance(error, app_commands.CommandOnCooldown):
         return f"Easy there! Please wait {error.retry_after:.0f} seconds before the next command."
     if isinstance(error, app_commands.TransformerError):
-        return f"I couldn't understand `{error.value}` for that option."
+        # Unreachable from members (Discord's client sends only an option's listed choices), kept as a
+        # defence: quoted like any typed text, never inside backticks where an escape cannot work.
+        return f"I couldn't understand '{_typed(str(error.value))}' for that option."
     return None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import discord
 import pytest
 from discord import app_commands
 
@@ -23,7 +24,7 @@ from bot.spotify.errors import (
     SpotifyUnavailable,
     UserNotRegistered,
 )
-from tests.bot.presenters.discord_markdown import live_markdown, shown_text
+from tests.bot.presenters.discord_markdown import live_markdown, live_mentions, shown_text
 
 
 def test_someone_elses_playlist_is_refused_naming_it_its_owner_and_the_way_out() -> None:
@@ -146,3 +147,30 @@ def test_a_quota_stop_says_when_without_calling_the_sort_paused() -> None:
     """A /sort stopped by the quota does not resume by itself, so the reply says when to run it again."""
     message = error_message(SpotifyQuotaExceeded(3600)) or ""
     assert "<t:" in message and "/sort again" in message and "paused" not in message
+
+
+async def _outside_the_choices(typed: str) -> app_commands.TransformerError:
+    """The error discord.py raises when an option declared like /schedule set's weekday (choices,
+    read as a Choice) receives a value not among them."""
+
+    @app_commands.command(name="day", description="a day")
+    @app_commands.choices(weekday=[app_commands.Choice(name="Monday", value="monday")])
+    async def day(interaction: discord.Interaction, weekday: app_commands.Choice[str]) -> None: ...
+
+    with pytest.raises(app_commands.TransformerError) as refused:
+        await day._params["weekday"].transform(None, typed)  # type: ignore[arg-type]
+    return refused.value
+
+
+@pytest.mark.parametrize("typed", [
+    pytest.param("`x` **someday** @everyone", id="short"),
+    pytest.param("`x` **someday** @everyone [a](https://x.test) " * 100, id="3,900-characters"),
+])
+async def test_a_value_outside_the_choices_is_quoted_as_typed_not_formatted(typed: str) -> None:
+    """Discord never delivers one (its client offers only the choices), but should one arrive the reply
+    quotes it escaped, shortened with '…' when long, and pings nobody."""
+    message = error_message(await _outside_the_choices(typed)) or ""
+    quoted = shown_text(message).removeprefix("I couldn't understand '").partition("' for that option")[0]
+    assert quoted == typed or (quoted.endswith("…") and typed.startswith(quoted[:-1]) and len(quoted) > 10)
+    assert live_markdown(message) == [] and live_mentions(message) == [] and "\\" not in shown_text(message)
+    assert len(message) <= 200
