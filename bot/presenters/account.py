@@ -26,6 +26,16 @@ from bot.services.weekly_refresh import WEEKDAYS, SourceFailure
 from music import SortSource
 from storage.records import Run, Schedule, User
 
+# Spotify documents no maximum length for a display name or an account id: each is shown shortened
+# (with '…') so no reply, DM or field can outgrow Discord's limits, however long Spotify's text.
+SPOTIFY_NAME_LIMIT = 100
+SPOTIFY_ID_LIMIT = 64
+
+
+def _spotify_name(display_name: str) -> str:
+    """A Spotify display name for a message: escaped, one line, at most SPOTIFY_NAME_LIMIT characters."""
+    return safe_within(display_name, SPOTIFY_NAME_LIMIT)
+
 
 def status_embed(user: User | None, runs: Iterable[Run], schedule: Schedule | None) -> discord.Embed:
     embed = discord.Embed(title="Your genrebot status", colour=SPOTIFY_GREEN)
@@ -35,7 +45,7 @@ def status_embed(user: User | None, runs: Iterable[Run], schedule: Schedule | No
         state = {"linked": "Linked", "needs_relink": "Needs relink — run /link", "unlinked": "Not linked"}
         embed.add_field(
             name="Spotify",
-            value=f"{state.get(user.status.value, user.status.value)} as {safe(user.display_name)}",
+            value=f"{state.get(user.status.value, user.status.value)} as {_spotify_name(user.display_name)}",
             inline=False,
         )
     lines = []
@@ -65,7 +75,8 @@ def link_prompt(display_name: str, username: str) -> str:
 def linked_reply(account: LinkedAccount) -> str:
     """The /link reply once Spotify sent the member back."""
     return (
-        f"✅ Linked to the Spotify account **{safe(account.display_name)}** (`{safe(account.spotify_id)}`). "
+        f"✅ Linked to the Spotify account **{_spotify_name(account.display_name)}** "
+        f"(`{safe_within(account.spotify_id, SPOTIFY_ID_LIMIT)}`). "
         "Try /sort!"
     )
 
@@ -78,8 +89,8 @@ def link_failed_reply(failure: LinkFailed) -> str:
 def linked_dm(account: LinkedAccount) -> str:
     """Sent after every link, so a link the member did not make cannot go unnoticed."""
     return (
-        f"🔗 Your Discord account is now linked to the Spotify account **{safe(account.display_name)}** "
-        f"(Spotify user id `{safe(account.spotify_id)}`).\n"
+        f"🔗 Your Discord account is now linked to the Spotify account **{_spotify_name(account.display_name)}** "
+        f"(Spotify user id `{safe_within(account.spotify_id, SPOTIFY_ID_LIMIT)}`).\n"
         "Not you, or not the account you meant? Run **/unlink**: it removes the link and what "
         "genrebot stored about it."
     )

@@ -14,7 +14,8 @@ import pytest
 from pydantic import SecretStr
 
 from bot.member_browser import PageSeen, browser_session, confirm, on_spotify, open_page
-from tests.bot.presenters.discord_markdown import live_markdown, shown_text
+from sandbox.library import synthetic_library
+from tests.bot.presenters.discord_markdown import live_markdown, live_mentions, shown_text
 from tests.discord_standin.oauth2 import sign_in_with_discord
 from tests.e2e.conftest import BotWorld
 
@@ -57,6 +58,37 @@ async def test_a_forwarded_consent_url_links_nothing_and_tells_the_member(world:
     await world.link_records[ALICE].wait_for(lambda m: "Linked to the Spotify account" in (m.content or ""), 10)
     dm = await world.discord.wait_for_dm(ALICE, lambda m: "now linked" in (m.content or ""))
     assert world.spotify.users["member3"].account_id in (dm.content or "")
+
+# Spotify documents no maximum for a display name: 1,500 characters of markdown, mentions and a line break.
+LONG_SPOTIFY_NAME = ("**Ada** __the__ _great_ `x` ~~y~~ ||z|| [x](https://x.test) @everyone <@123456789012345678> # "
+                     * 16 + "\n> ")[:1500]
+
+
+def quoted_name(shown: str, before: str, after: str) -> str:
+    """The display name as a member reads it between the reply's own words."""
+    assert before in shown and after in shown, shown
+    return shown.partition(before)[2].rpartition(after)[0]
+
+
+async def test_a_very_long_spotify_display_name_is_shortened_in_the_link_reply_dm_and_status(world: BotWorld) -> None:
+    """A 1,500-character Spotify display name: the /link reply, the DM and /status each show its start,
+    escaped, with '…', within Discord's limits; nothing formats and nobody is pinged."""
+    world.spotify.add_user("longname", LONG_SPOTIFY_NAME, synthetic_library(5, seed=7, prefix="ln"))
+    await world.start_bot()
+    reply = (await world.link(ALICE, "longname")).content or ""
+    dm = next(m.content or "" for m in world.discord.dms[ALICE] if "now linked" in (m.content or ""))
+    status = await world.final(await world.command("status", user=ALICE))
+    linked_as = status.embeds[0]["fields"][0]["value"]
+    typed = " ".join(LONG_SPOTIFY_NAME.split())
+    for text, before, after, own_markdown, limit in [
+        (reply, "Linked to the Spotify account **", "** (", ["*", "*", "*", "*", "`", "`"], 2000),
+        (dm, "now linked to the Spotify account **", "** (", ["*", "*", "*", "*", "`", "`", "*", "*", "*", "*"], 2000),
+        (linked_as, "Linked as ", "", [], 1024),
+    ]:
+        name = quoted_name(shown_text(text), before, after) if after else shown_text(text).partition(before)[2]
+        assert name.endswith("…") and typed.startswith(name[:-1]) and len(name) >= 40, text
+        assert live_markdown(text) == own_markdown and live_mentions(text) == [], text
+        assert len(text) <= limit
 
 
 # --- with Discord OAuth2 configured ---------------------------------------------------------------

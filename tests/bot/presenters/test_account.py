@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.presenters.account import link_failed_reply, sources_text, status_embed
+from bot.presenters.account import link_failed_reply, linked_dm, linked_reply, sources_text, status_embed
 from bot.services.errors import WrongDiscordAccount
+from bot.services.linking import LinkedAccount
 from music import LIKED_SONGS, SortSource
 from storage.records import LinkStatus, Run, RunStatus, RunTrigger, User
 from tests.bot.presenters.discord_markdown import live_markdown, live_mentions, shown_text
@@ -53,3 +54,13 @@ def test_a_long_run_error_is_shortened_with_an_ellipsis_never_cut_mid_escape() -
         assert said.endswith("…") and error.startswith(said[:-1]), (pad, runs)
         assert "\\" not in shown_text(runs) and live_markdown(runs) == ["*"] * 4, (pad, runs)
         assert within_discords_embed_limits(embed)
+
+
+def test_a_long_spotify_account_id_is_shortened_in_the_link_reply_and_dm() -> None:
+    """Spotify documents no length for an account id either: 1,900 characters still leave the /link
+    reply and the DM short, the id's start shown with '…'."""
+    account = LinkedAccount(123456789012345678, "Ada", "a1" * 950)
+    for text in (linked_reply(account), linked_dm(account)):
+        shown_id = text.partition("`")[2].partition("`")[0]
+        assert shown_id.endswith("…") and account.spotify_id.startswith(shown_id[:-1]) and len(shown_id) >= 20, text
+        assert len(text) <= 500
