@@ -78,6 +78,7 @@ class StandInBase:
     portal_intents: int  # privileged intents switched on for the application
     identified_intents: int  # what the connected session asked for in IDENTIFY
     identified: asyncio.Event  # set once every shard of the bot identified
+    identifies: list[tuple[int, int]]  # (shard_id, shard_count) of every accepted IDENTIFY (REST counts them too)
     max_guilds_per_shard: int
     resumed: int
     session_id: str

@@ -46,7 +46,6 @@ def shard_of(guild_id: int, shard_count: int) -> int:
 class GatewayMixin(GuildsMixin):
     sessions: dict[int, GatewaySession]  # by shard id
     max_guilds_per_shard: int
-    identifies: list[tuple[int, int]]  # the (shard_id, shard_count) of every accepted IDENTIFY
 
     def recommended_shards(self) -> int:
         """The `shards` field of GET /gateway/bot."""
