@@ -69,7 +69,7 @@ def scopes_cover(granted: str | None, wanted: str | None) -> bool:
 
 
 class SpotifyApp:
-    scopes = SCOPES
+    scopes: tuple[str, ...] = SCOPES  # an instance may ask for fewer (an older release's token)
 
     def __init__(
         self,

@@ -78,6 +78,7 @@ async def test_linking_a_second_spotify_account_does_not_leak_the_first_ones_lib
     bobs_songs = {track.uri for track, _ in world.sandbox.users["bob"].liked}
     assert report.total_songs == len(bobs_songs)
     for outcome in report.playlists:
+        assert outcome.playlist_id is not None  # not a dry run: every playlist exists
         playlist = world.sandbox.playlists[outcome.playlist_id]
         assert playlist.owner_id == "bob"
         assert {uri for uri, _ in playlist.items} <= bobs_songs

@@ -43,6 +43,7 @@ async def test_sort_makes_one_private_playlist_per_family_holding_its_songs(worl
     assert report.chart_png.startswith(b"\x89PNG")
     taxonomy = world.services.classifier.taxonomy
     for outcome in report.playlists:
+        assert outcome.playlist_id is not None  # not a dry run: every playlist exists
         playlist = world.sandbox.playlists[outcome.playlist_id]
         assert playlist.name == outcome.name == playlist_name(taxonomy.label(outcome.key, "family"))
         assert not playlist.public and len(playlist.items) == outcome.count
@@ -96,6 +97,7 @@ async def test_a_genre_level_sort_makes_a_playlist_per_genre(world: World) -> No
     for outcome in report.playlists:
         family, genre = outcome.key.split("/")
         assert taxonomy.family_of(genre) == family
+        assert outcome.playlist_id is not None  # not a dry run: every playlist exists
         assert world.sandbox.playlists[outcome.playlist_id].name == playlist_name(taxonomy.label(genre, "genre"))
 
 
@@ -239,6 +241,7 @@ async def test_sorting_a_playlist_makes_playlists_named_after_it_apart_from_like
     assert report.source == source and report.total_songs == 30
     assert {o.playlist_id for o in report.playlists}.isdisjoint({o.playlist_id for o in liked.playlists})
     for outcome in report.playlists:
+        assert outcome.playlist_id is not None  # not a dry run: every playlist exists
         playlist = world.sandbox.playlists[outcome.playlist_id]
         assert playlist.name == outcome.name and outcome.name.endswith(" · Road trip 2019 · genrebot")
         assert "your playlist “Road trip 2019”" in playlist.description

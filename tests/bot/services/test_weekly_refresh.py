@@ -93,6 +93,7 @@ async def test_refresh_reads_only_the_newest_page_and_adds_songs_at_the_top(worl
     assert len(made) <= 1 + 3 * len(report.playlists)
     new_uris = {t.uri for t, _ in world.sandbox.users["alice"].liked[:NEW_SONGS]}
     for outcome in report.playlists:
+        assert outcome.playlist_id is not None  # not a dry run: every playlist exists
         items = [u for u, _ in world.sandbox.playlists[outcome.playlist_id].items]
         assert len(items) == outcome.count
         assert set(items[: outcome.new_count]) <= new_uris

@@ -13,6 +13,7 @@ from bot.spotify.errors import NeedsRelink, PlaylistNotFound, PlaylistNotReadabl
 from bot.spotify.playlist_source import fetch_playlist
 from sandbox.library import synthetic_library
 from sandbox.records import Episode, local_file, spotify_id
+from sandbox.state import PlaylistItem
 from tests.bot.spotify.conftest import SpotifyWorld
 
 SCOPES_BEFORE_ISSUE_16 = tuple(s for s in SCOPES if s != "playlist-read-collaborative")
@@ -35,7 +36,7 @@ def test_a_playlist_is_read_in_order_with_what_cannot_be_sorted_skipped_and_coun
     songs = synthetic_library(130, seed=8, prefix="pl")
     episode = Episode(spotify_id("episode:pod"), "Pod 1", "A Show", "Pub", "2026-01-01", 600_000)
     garage = local_file("Garage Band", "Tapes", "Demo", 180)
-    items = [*songs[:60], garage, episode, *songs[60:], songs[0]]
+    items: list[PlaylistItem] = [*songs[:60], garage, episode, *songs[60:], songs[0]]
     playlist = spotify_world.state.add_playlist("bob", "Road trip 2019", items)
     spotify_world.state.make_unavailable([songs[5].id])
     fetched = fetch_playlist(spotify_world.link("bob"), playlist.id)

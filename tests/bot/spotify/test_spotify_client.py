@@ -122,10 +122,13 @@ def test_quota_exceeded_stops_at_once_without_retrying(spotify_world: SpotifyWor
 def test_expired_access_token_is_refreshed(spotify_world: SpotifyWorld) -> None:
     """An expired access token is refreshed and the call succeeds."""
     client = spotify_world.link("bob")
-    old = client.token_info["access_token"]
+    linked = client.token_info
+    assert linked is not None
+    old = linked["access_token"]
     spotify_world.state.expire_access_tokens()
     assert client.profile().display_name == "Bob"
-    assert client.token_info["access_token"] != old
+    refreshed = client.token_info
+    assert refreshed is not None and refreshed["access_token"] != old
 
 
 def test_revoked_refresh_token_means_relink(spotify_world: SpotifyWorld) -> None:
