@@ -23,6 +23,7 @@ def test_help_lists_each_subcommand_with_a_description(clean_env: dict[str, str]
     result = run_cli(["--help"], clean_env, tmp_path)
     assert result.returncode == 0
     subparsers = next(a for a in build_parser()._actions if a.dest == "command")
+    assert isinstance(subparsers, argparse._SubParsersAction)
     assert "run" in subparsers.choices
     for action in subparsers._choices_actions:
         assert action.help, f"{action.dest} has no description"
@@ -62,6 +63,7 @@ def every_command() -> list[list[str]]:
     from genrebot_cli import build_parser
 
     subparsers = next(a for a in build_parser()._actions if a.dest == "command")
+    assert isinstance(subparsers, argparse._SubParsersAction)
     commands = []
     for name, parser in subparsers.choices.items():
         commands.append([name])

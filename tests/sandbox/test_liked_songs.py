@@ -64,11 +64,11 @@ def test_a_local_file_among_liked_songs_is_marked_local_with_null_ids(sandbox: S
 
 def test_benchmark_likes_are_the_same_songs_whatever_requests_came_before(sandbox: Sandbox) -> None:
     """/_sandbox/like seeds its songs by its own calls (or `seed`), not the request count: benchmarks compare."""
-    first = requests.post(f"{sandbox.base_url}/_sandbox/like", params={"user": "alice", "count": 3}, timeout=10)
+    first = requests.post(f"{sandbox.base_url}/_sandbox/like", params={"user": "alice", "count": "3"}, timeout=10)
     assert first.json() == {"liked": 3}
     sandbox.link("bob").me()  # more requests in between
-    requests.post(f"{sandbox.base_url}/_sandbox/like", params={"user": "bob", "count": 3, "seed": 1}, timeout=10)
+    requests.post(f"{sandbox.base_url}/_sandbox/like", params={"user": "bob", "count": "3", "seed": "1"}, timeout=10)
     newest = [[t.id for t, _ in sandbox.state.users[user].liked[:3]] for user in ("alice", "bob")]
     assert newest[0] == newest[1]
-    assert requests.post(f"{sandbox.base_url}/_sandbox/like", params={"user": "alice", "seed": 0},
+    assert requests.post(f"{sandbox.base_url}/_sandbox/like", params={"user": "alice", "seed": "0"},
                          timeout=10).status_code == 400

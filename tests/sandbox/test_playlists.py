@@ -215,7 +215,8 @@ def test_a_removal_names_its_songs_under_items(sandbox: Sandbox) -> None:
     song = _songs(sandbox, "alice", 1)[0]
     playlist = sandbox.state.add_playlist("alice", "Mine", [song])
     client = sandbox.link("alice")
-    for body in ({"tracks": [{"uri": song.uri}]}, {"items": []}, [song.uri]):
+    bodies: tuple[object, ...] = ({"tracks": [{"uri": song.uri}]}, {"items": []}, [song.uri])
+    for body in bodies:
         assert error_of(sandbox.api(client, "DELETE", f"/playlists/{playlist.id}/items", json=body))[0] == 400
     assert len(playlist.items) == 1
 
