@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
@@ -41,7 +42,7 @@ async def link(db: Database, discord_id: int) -> None:
     await db.link_member(discord_id, f"sp{discord_id}", f"Member {discord_id}", ["user-library-read"], TOKEN)
 
 
-def track(i: int, **changes: object) -> Track:
+def track(i: int, **changes: Any) -> Track:  # any of Track's fields, checked by replace()
     song = Track(id=f"t{i:021d}", name=f"Song {i}", artists=(f"Artist {i % 7}",), album="Album",
                  release_date="2020-01-01", duration_ms=200_000, explicit=False)
     return replace(song, **changes)

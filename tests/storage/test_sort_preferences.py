@@ -25,7 +25,9 @@ async def test_every_genre_and_no_chosen_genre_stay_different(db: Database) -> N
     """genres=None (every genre) and genres=() (none chosen) read back as they were saved."""
     await db.sort_preferences.save(1, SortPreferences(None, "genre", 0.0, 5, False))
     await db.sort_preferences.save(2, SortPreferences((), "genre", 0.0, 5, False))
-    assert ((await db.sort_preferences.get(1)).genres, (await db.sort_preferences.get(2)).genres) == (None, ())
+    every_genre, none_chosen = await db.sort_preferences.get(1), await db.sort_preferences.get(2)
+    assert every_genre is not None and none_chosen is not None
+    assert (every_genre.genres, none_chosen.genres) == (None, ())
 
 
 async def test_saving_again_replaces_the_chosen_genres(db: Database) -> None:
