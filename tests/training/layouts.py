@@ -7,7 +7,9 @@ import gzip
 import random
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TypedDict
 
 from music import Track
 
@@ -17,9 +19,23 @@ AUDIO = ["danceability", "energy", "key", "loudness", "mode", "speechiness", "ac
          "instrumentalness", "liveness", "valence", "tempo"]
 
 
-def songs(n: int = 240, seed: int = 3) -> list[dict[str, object]]:
+class SyntheticSong(TypedDict):
+    """One made-up song: the fields every layout below writes in its own columns."""
+
+    id: str
+    name: str
+    artist: str
+    album: str
+    date: str
+    duration: int
+    genre: str
+    sub: str
+    audio: list[float]  # AUDIO's eleven values, in that order
+
+
+def songs(n: int = 240, seed: int = 3) -> list[SyntheticSong]:
     rng = random.Random(seed)
-    out = []
+    out: list[SyntheticSong] = []
     for i in range(n):
         genre = list(GENRES)[i % 3]
         words = WORDS[genre].split()
@@ -34,7 +50,7 @@ def songs(n: int = 240, seed: int = 3) -> list[dict[str, object]]:
     return out
 
 
-def write(path: Path, header: list[str], rows: list[list[object]]) -> Path:
+def write(path: Path, header: list[str], rows: Sequence[Sequence[object]]) -> Path:
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "wt", newline="", encoding="utf-8") as handle:  # type: ignore[operator]
         writer = csv.writer(handle)
@@ -108,7 +124,7 @@ def exportify(tmp: Path, with_audio: bool) -> Path:
                    "Instrumentalness", "Liveness", "Valence", "Tempo", "Time Signature"]
     rows = []
     for s in songs(30):
-        row = [f"spotify:track:{s['id']}", s["name"], "spotify:artist:x", s["artist"] + ", Tyler\\, The Creator",
+        row: list[object] = [f"spotify:track:{s['id']}", s["name"], "spotify:artist:x", s["artist"] + ", Tyler\\, The Creator",
                "spotify:album:y", s["album"], "", "", s["date"], "", 1, 1, s["duration"], "", "true", 0, "", "", ""]
         if with_audio:
             row += [*s["audio"], 4]

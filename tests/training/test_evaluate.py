@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -41,10 +42,10 @@ def synthetic_set(tmp_path: Path) -> TrainingSet:
 def test_artist_disjoint_split_uses_the_feature_artist_key(tmp_path: Path) -> None:
     """Names the features treat as one artist ('ＢＡＮＤ１', ' band1') are never on both sides."""
     data = synthetic_set(tmp_path)
-    groups = []
+    groups: list[list[int]] = []  # the rows of each artist's four spellings
     for artist in range(12):
         word = f"band{artist}"
-        rows = []
+        rows: list[int] = []
         for variant in (word.upper(), f" {word}", word.translate(FULLWIDTH), f"{word.title()} "):
             row = len(groups) * 4 + len(rows)
             t = data.tracks[row]
@@ -104,7 +105,7 @@ def test_a_comparison_of_one_split_keeps_the_other_splits_rows(tmp_path: Path) -
     previous = {"splits": {"random": {"train": 8}, "artist": {"train": 7}},
                 "settings": [row("random track split", 0.1), row("artist-disjoint split", 0.2)]}
     (tmp_path / "comparison.json").write_text(json.dumps(previous))
-    result = {"splits": {"artist": {"train": 9}}, "settings": [row("artist-disjoint split", 0.3)]}
+    result: dict[str, Any] = {"splits": {"artist": {"train": 9}}, "settings": [row("artist-disjoint split", 0.3)]}
     _keep_other_splits(result, tmp_path / "comparison.json", ("artist",))
     assert result["splits"] == {"random": {"train": 8}, "artist": {"train": 9}}
     assert [(r["split"], r["models"]) for r in result["settings"]] == [("random track split", {"m": 0.1}),
@@ -115,7 +116,10 @@ def two_data_sets(taxonomy: Taxonomy) -> TrainingSet:
     """Two files whose songs share every name word but not their genres: 'moon' songs are jazz in
     a.csv and rock in b.csv; 'sun' songs are filed under rock and jazz (in that order) in both."""
     rock, jazz = taxonomy.genre_index["rock"], taxonomy.genre_index["jazz"]
-    tracks, ids, genre_sets, rows = [], [], [], {"a.csv": [], "b.csv": []}
+    tracks: list[SongRow] = []
+    ids: list[str] = []
+    genre_sets: list[tuple[int, ...]] = []
+    rows: dict[str, list[int]] = {"a.csv": [], "b.csv": []}
     for file, moon in (("a.csv", jazz), ("b.csv", rock)):
         for i in range(60):
             word, labels = ("moon", (moon,)) if i % 2 else ("sun", (rock, jazz))
@@ -171,7 +175,10 @@ def test_the_closed_set_row_chooses_only_among_the_data_sets_labels(tmp_path: Pa
     """On a file labelled only jazz, the network restricted to its labels is always right; the open network is not."""
     taxonomy = Taxonomy.load(SHIPPED)
     jazz, rock = taxonomy.genre_index["jazz"], taxonomy.genre_index["rock"]
-    tracks, ids, genre_sets, rows = [], [], [], {"jazz.csv": [], "rock.csv": []}
+    tracks: list[SongRow] = []
+    ids: list[str] = []
+    genre_sets: list[tuple[int, ...]] = []
+    rows: dict[str, list[int]] = {"jazz.csv": [], "rock.csv": []}
     for file, genre in (("jazz.csv", jazz), ("rock.csv", rock)):
         for i in range(40):
             rows[file].append(len(tracks))

@@ -143,7 +143,7 @@ def test_the_decision_sharpness_is_tuned_to_stop_many_genre_families_taking_unsu
     views[:20, one], views[:20, many] = 0.3, 0.1  # truly `one`, unsure
     views[20:, many[0]], views[20:, one] = 0.6, 0.1  # truly many[0], sure
     views /= views.sum(axis=1, keepdims=True)
-    labels = [(one,)] * 20 + [(many[0],)] * 20
+    labels: list[tuple[int, ...]] = [(one,) if i < 20 else (many[0],) for i in range(40)]
     batch = featurise([SongRow(f"song {i}", (f"artist {i}",), f"album {i}", "2001", 200_000, False, None)
                        for i in range(40)], FeatureSchema())
     power, _ = tune_sharpness([views], batch, labels, taxonomy)
@@ -161,7 +161,7 @@ def test_new_artists_genre_balance_evens_out_a_genre_the_model_says_too_often() 
     views[30:, second] = np.linspace(0.3, 0.45, 30)  # truly `second`, but `first` is said louder
     views[:30, second] = 0.1
     views /= views.sum(axis=1, keepdims=True)
-    labels = [(first,)] * 30 + [(second,)] * 30
+    labels: list[tuple[int, ...]] = [(first,) if i < 30 else (second,) for i in range(60)]
     batch = featurise([SongRow(f"song {i}", (f"artist {i}",), f"album {i}", "2001", 200_000, False, None)
                        for i in range(60)], FeatureSchema())
     none_known = np.zeros(60, dtype=bool)
