@@ -12,8 +12,12 @@ afterwards), then log in with `server.token`. Everything travels over real socke
     assert not server.violations                          # no Discord rule was broken
 
 What a member can send: `invoke` and `autocomplete` raise AssertionError ("Discord refuses …: not one
-of its choices") for a value outside an option's synced `choices`, and dispatch nothing: Discord's
-client offers only those values. Options that autocomplete or list no choices take any text.
+of its choices", "…: above its max_value 23", "…: not an integer") for a value outside an option's
+synced `choices`, of the wrong type for the option, outside its `min_value`/`max_value` or
+`min_length`/`max_length`, and dispatch nothing: Discord's client does not send such values and its
+API refuses them. Text a member would type is typed per the option ("8" for an integer, "false" for
+a boolean). The option focused in an autocomplete interaction is sent as typed, unchecked, as
+Discord sends it. Options that autocomplete or list no choices take any text within their lengths.
 
 Switches (keyword arguments of `DiscordStandIn`, also attributes):
 - `rate_limits=RateLimits(...)`: the buckets, see `rate_limits.py`. Defaults: 5 messages per 5 s

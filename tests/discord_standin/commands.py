@@ -4,7 +4,7 @@ keystroke (autocomplete) produces, typed per the synced options as Discord types
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import math
 from typing import Any
 
 from aiohttp import web
@@ -14,7 +14,39 @@ from tests.discord_standin.guilds import PERMISSIONS, GuildsMixin
 from tests.discord_standin.records import InteractionRecord
 from tests.discord_standin.rules import invalid_form_body, sync_problems
 
-_CONVERT: dict[int, Callable[[Any], Any]] = {3: str, 4: int, 5: bool, 10: float}
+_TYPED_KINDS = {3: "string", 4: "integer", 5: "boolean", 10: "number"}
+_LARGEST_INTEGER = 2 ** 53 - 1  # Discord: integer options take "any integer between -2^53+1 and 2^53-1"
+
+
+def _number(bound: float) -> str:
+    """A bound as a member reads it: 1.0 as 1, 0.25 as 0.25."""
+    return str(int(bound)) if float(bound).is_integer() else str(bound)
+
+
+def _typed(kind: int, value: Any) -> Any:
+    """`value` as Discord delivers it for an option of type `kind` (a test may give the text a member
+    types, e.g. "8" for an integer); ValueError when Discord's client would not send it at all."""
+    if isinstance(value, bool) or kind == 5:
+        if kind == 5 and isinstance(value, bool):
+            return value
+        if kind == 5 and isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        raise ValueError
+    if kind == 3 and isinstance(value, (str, int, float)):
+        return str(value)
+    if kind == 4 and isinstance(value, (int, str)):
+        number = int(value)  # ValueError for "eight" or "8.5"
+        if abs(number) > _LARGEST_INTEGER:
+            raise ValueError
+        return number
+    if kind == 4 and isinstance(value, float) and value.is_integer():
+        return _typed(kind, int(value))
+    if kind == 10 and isinstance(value, (int, float, str)):
+        real = float(value)
+        if not math.isfinite(real):
+            raise ValueError
+        return real
+    raise ValueError
 
 
 class CommandsMixin(GuildsMixin):
@@ -43,23 +75,37 @@ class CommandsMixin(GuildsMixin):
         assert command is not None, f"the bot never synced /{name} (synced: {sorted(self.synced_commands)})"
         return command
 
-    def _check_choices(self, command: str, spec: list[dict[str, Any]], values: dict[str, Any],
-                       focused: str | None) -> None:
-        """Discord's client offers only an option's listed `choices` ("they are the only valid values
-        for a user to pick", Discord's application-commands docs) and sends nothing else: a value outside
-        them raises before any interaction exists. Options without choices, including autocomplete ones
-        (Discord's docs forbid `autocomplete` beside `choices`), may hold any text."""
+    def _check_values(self, command: str, spec: list[dict[str, Any]], values: dict[str, Any],
+                      focused: str | None) -> None:
+        """Discord's client sends only a value of the option's type, one of its `choices` where it lists
+        them ("they are the only valid values for a user to pick"), within `min_value`/`max_value` and
+        `min_length`/`max_length` (Discord's application-commands docs), and the API answers 50035 to
+        anything else: such a value raises before any interaction exists. The focused option of an
+        autocomplete interaction is sent as typed so far, unvalidated ("may also include empty strings
+        and invalid numbers", the docs' autocomplete section). Options without choices, including
+        autocomplete ones (the docs forbid `autocomplete` beside `choices`), may hold any text."""
         for option in spec:
-            name, choices = option["name"], option.get("choices")
-            if not choices or name not in values or name == focused:
+            name, kind = option["name"], option["type"]
+            if name not in values or name == focused or kind not in _TYPED_KINDS:
                 continue
-            listed = [choice["value"] for choice in choices]
+            refused = f"Discord refuses /{command} {name}={values[name]!r}"
             try:
-                value = _CONVERT.get(option["type"], str)(values[name])
+                value = _typed(kind, values[name])
             except ValueError:
-                value = values[name]
-            assert value in listed, (
-                f"Discord refuses /{command} {name}={values[name]!r}: not one of its choices {listed}")
+                raise AssertionError(f"{refused}: not {'an' if kind == 4 else 'a'} {_TYPED_KINDS[kind]}") from None
+            if choices := option.get("choices"):
+                listed = [choice["value"] for choice in choices]
+                assert value in listed, f"{refused}: not one of its choices {listed}"
+            if "min_value" in option:
+                assert value >= option["min_value"], f"{refused}: below its min_value {_number(option['min_value'])}"
+            if "max_value" in option:
+                assert value <= option["max_value"], f"{refused}: above its max_value {_number(option['max_value'])}"
+            if "min_length" in option:
+                assert len(value) >= option["min_length"], (
+                    f"{refused}: shorter than its min_length {option['min_length']}")
+            if "max_length" in option:
+                assert len(value) <= option["max_length"], (
+                    f"{refused}: longer than its max_length {option['max_length']}")
 
     def _options(
         self, command: str, spec: list[dict[str, Any]], values: dict[str, Any], focused: str | None,
@@ -79,8 +125,8 @@ class CommandsMixin(GuildsMixin):
             if name == focused:
                 out.append({"name": name, "type": kind, "value": str(value), "focused": True})
                 continue
-            if kind in _CONVERT:
-                value = _CONVERT[kind](value)
+            if kind in _TYPED_KINDS:
+                value = _typed(kind, value)  # _check_values refused what this cannot type
             elif kind in (6, 9):  # user / mentionable: a user id
                 user = self._user(int(value))
                 resolved.setdefault("users", {})[str(value)] = user
@@ -110,7 +156,7 @@ class CommandsMixin(GuildsMixin):
             sub = next((o for o in option_specs if o["name"] == subcommand and o["type"] == 1), None)
             assert sub is not None, f"/{command} has no subcommand {subcommand!r}"
             option_specs = sub.get("options", [])
-        self._check_choices(f"{command} {subcommand}" if subcommand else command, option_specs, options, focused)
+        self._check_values(f"{command} {subcommand}" if subcommand else command, option_specs, options, focused)
         if guild_id:
             self._join_by_command(guild_id, user_id)
         resolved: dict[str, dict[str, Any]] = {}
