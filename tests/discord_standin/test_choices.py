@@ -11,7 +11,7 @@ import pytest
 from discord import app_commands
 
 from tests.discord_standin import DiscordStandIn
-from tests.discord_standin.tinybot import USER, TinyBot, running
+from tests.discord_standin.tinybot import USER, TinyBot, delivered_interactions, running
 
 LEVELS = [app_commands.Choice(name="Calm", value="calm"), app_commands.Choice(name="Loud", value="loud")]
 COUNTS = [app_commands.Choice(name=str(n), value=n) for n in (1, 2, 3)]
@@ -52,10 +52,6 @@ async def world() -> AsyncIterator[tuple[DiscordStandIn, ChoicesBot]]:
     server, bot = DiscordStandIn(), ChoicesBot()
     async with running(server, bot):
         yield server, bot
-
-
-def delivered_interactions(server: DiscordStandIn) -> int:
-    return sum(frame["t"] == "INTERACTION_CREATE" for s in server.sessions.values() for frame in s.events)
 
 
 @pytest.mark.parametrize(("options", "subcommand"), [

@@ -12,7 +12,7 @@ import pytest
 from discord import app_commands
 
 from tests.discord_standin import DiscordStandIn
-from tests.discord_standin.tinybot import USER, TinyBot, running
+from tests.discord_standin.tinybot import USER, TinyBot, delivered_interactions, running
 
 
 class LimitsBot(TinyBot):
@@ -44,10 +44,6 @@ async def world() -> AsyncIterator[tuple[DiscordStandIn, LimitsBot]]:
     server, bot = DiscordStandIn(), LimitsBot()
     async with running(server, bot):
         yield server, bot
-
-
-def delivered_interactions(server: DiscordStandIn) -> int:
-    return sum(frame["t"] == "INTERACTION_CREATE" for s in server.sessions.values() for frame in s.events)
 
 
 @pytest.mark.parametrize(("options", "refusal"), [

@@ -65,6 +65,11 @@ async def running(server: DiscordStandIn, bot: TinyBot) -> AsyncIterator[None]:
             await server.stop()
 
 
+def delivered_interactions(server: DiscordStandIn) -> int:
+    """How many interactions the stand-in has delivered to the bot over its gateway sessions."""
+    return sum(frame["t"] == "INTERACTION_CREATE" for s in server.sessions.values() for frame in s.events)
+
+
 async def until(condition: Callable[[], bool], timeout: float = 5) -> None:
     """Wait for something the bot does in its own task (polling: the bot has no event to await)."""
     for _ in range(int(timeout / 0.02)):
