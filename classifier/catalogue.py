@@ -49,18 +49,27 @@ class GenreCounts:
         return np.where((self.keys[position] == keys) & (keys != 0), position, -1)
 
     def features(self, keys: np.ndarray) -> np.ndarray:
-        """[n, genres + 1] float32: the genre shares of each key's songs, then log(1 + songs)."""
+        """[n, genres + 1] float32: the genre shares of each key's songs, then log(1 + songs);
+        zeros for a key the table does not know."""
+        rows, values = self.known_features(keys)
         out = np.zeros((len(keys), self.n_genres + 1), dtype=np.float32)
+        out[rows] = values
+        return out
+
+    def known_features(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """`features` of the keys the table knows only: their positions in `keys` (sorted) and
+        their rows [len(positions), genres + 1]; every other key's row is zeros."""
         rows = self.rows(keys)
         known = np.flatnonzero(rows >= 0)
+        out = np.zeros((len(known), self.n_genres + 1), dtype=np.float32)
         if not len(known):
-            return out
+            return known, out
         starts, ends = self.indptr[rows[known]], self.indptr[rows[known] + 1]
         lengths = ends - starts
-        owner = np.repeat(known, lengths)
+        owner = np.repeat(np.arange(len(known)), lengths)
         flat = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths) + np.arange(lengths.sum())
         np.add.at(out, (owner, self.genres[flat]), self.counts[flat])
         totals = out[:, : self.n_genres].sum(axis=1)
-        out[known, : self.n_genres] /= totals[known, None]
+        out[:, : self.n_genres] /= totals[:, None]
         out[:, self.n_genres] = np.log1p(totals)
-        return out
+        return known, out

@@ -36,7 +36,7 @@ from safetensors.torch import load_file, save_file
 from classifier.catalogue import GenreCounts
 from classifier.features import Batch, FeatureSchema, TrackLike, featurise, hide_audio
 from classifier.library import Pooling, library_keys, pool
-from classifier.model import GenreNet, ModelConfig, NetInputs
+from classifier.model import FoldedNet, GenreNet, KnownRows, ModelConfig, NetInputs
 from classifier.names import NameBlend, NameModel, sharpened
 from classifier.taxonomy import FILENAME as TAXONOMY_FILE
 from classifier.taxonomy import Taxonomy, TaxonomyError
@@ -45,7 +45,6 @@ FORMAT = "genrebot-model/2"
 WEIGHTS = "model.safetensors"
 METADATA = "model.json"
 CODE_VERSION = "genrebot-classifier-6"  # 6: new artists' genre balance; the version covers the deciding model.json values
-BATCH_SIZE = 4096
 MODEL_FILES = (WEIGHTS, METADATA, TAXONOMY_FILE)  # everything write_model_dir puts in a model directory
 
 
@@ -126,21 +125,19 @@ class ModelParts:
         return self._network_and_names(batch, without_audio=without_audio)[0]
 
     def _network_and_names(self, batch: Batch, *, without_audio: bool) -> tuple[np.ndarray, np.ndarray]:
-        """The network's logits and the name model's probabilities (computed once, shared)."""
+        """The network's logits and the name model's probabilities (computed once, shared), through
+        the folded network (`FoldedNet`: `self.net`'s answers, fewer multiply-adds), without autograd."""
         self.net.eval()
-        logits_parts, names_parts = [], []
-        with torch.inference_mode():
-            for start in range(0, len(batch), BATCH_SIZE):
-                part = batch if len(batch) <= BATCH_SIZE else batch.subset(
-                    np.arange(start, min(start + BATCH_SIZE, len(batch))))
-                names = self.names.probabilities(part)
-                logits, _ = self.net(self.inputs(hide_audio(part) if without_audio else part, name_probabilities=names))
-                logits_parts.append(logits.numpy())
-                names_parts.append(names)
-        if not logits_parts:
+        if not len(batch):
             empty = np.zeros((0, self.net.config.n_genres), dtype=np.float32)
             return empty, empty
-        return np.concatenate(logits_parts), np.concatenate(names_parts)
+        names = self.names.probabilities(batch)
+        view = hide_audio(batch) if without_audio else batch
+        artists, albums = (KnownRows(*table.known_features(keys)) for table, keys in
+                           ((self.artists, view.artist_keys), (self.albums, view.album_keys)))
+        logits = FoldedNet.of(self.net, names.shape[1]).logits(view.token_ids, view.token_offsets, view.numeric,
+                                                                names, artists, albums, view.bins)
+        return logits, names
 
     def probabilities(self, batch: Batch, temperature: float, blend: NameBlend, *,
                       without_audio: bool = False, sharpness: float = 1.0,
