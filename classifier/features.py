@@ -62,7 +62,10 @@ def capped(text: str | None) -> str | None:
 
 
 def capped_artists(artists: Sequence[str]) -> tuple[str, ...]:
-    """At most MAX_ARTISTS artists, each cut to MAX_TEXT_CHARS characters."""
+    """At most MAX_ARTISTS artists, each cut to MAX_TEXT_CHARS characters (None read as "")."""
+    if (type(artists) is tuple and len(artists) <= MAX_ARTISTS and None not in artists
+            and max(map(len, artists), default=0) <= MAX_TEXT_CHARS):
+        return artists  # already within the caps (the usual case): no copy
     return tuple(capped(a) or "" for a in list(artists)[:MAX_ARTISTS])
 
 
@@ -206,8 +209,11 @@ def _text_ids(prefix: str, text: str | None, buckets: int) -> tuple[int, ...]:
 
 def _title_ids(title: str | None, buckets: int) -> list[int]:
     words = _WORD.findall(normalise(title))
-    ids = [i for w in words for i in _word_ids("t", w, buckets)]
-    ids.extend(_hash("tb " + a + " " + b, buckets) for a, b in zip(words, words[1:], strict=False))
+    ids: list[int] = []
+    for word in words:
+        ids += _word_ids("t", word, buckets)
+    if len(words) > 1:
+        ids += [zlib.crc32(f"tb {a} {b}".encode()) % buckets for a, b in zip(words, words[1:], strict=False)]  # _hash
     return ids
 
 
@@ -216,11 +222,18 @@ def _artists_ids(artists: tuple[str, ...], buckets: int) -> tuple[int, ...]:
     return (*ids, _hash("n multi-artist", buckets)) if len(artists) > 1 else ids
 
 
+@lru_cache(maxsize=1 << 16)
+def _release(artists: tuple[str, ...], album: str | None, buckets: int) -> tuple[tuple[int, ...], int, int]:
+    """What a song's artists and album give (a library repeats them: cached whole): their token
+    ids (album, then artists), the primary-artist key and the album key."""
+    ids = (*_text_ids("l", album, buckets), *_artists_ids(artists, buckets))
+    return ids, artist_key_hash(artists), album_key_hash(artists, album)
+
+
 def hashed_token_ids(track: TrackLike, buckets: int) -> list[int]:
     """A track's hashed name tokens: title, then album, then artists; "<empty>" when there are none."""
     ids = _title_ids(capped(track.name), buckets)
-    ids.extend(_text_ids("l", capped(track.album), buckets))
-    ids.extend(_artists_ids(capped_artists(track.artists), buckets))
+    ids += _release(capped_artists(track.artists), capped(track.album), buckets)[0]
     return ids or [_hash("<empty>", buckets)]
 
 
@@ -232,44 +245,54 @@ def artist_token_counts(tracks: Sequence[TrackLike], buckets: int) -> np.ndarray
 
 
 def featurise(tracks: Sequence[TrackLike], schema: FeatureSchema) -> Batch:
+    """The network's inputs for these tracks. One pass of cached look-ups per track, gathered in
+    Python lists and turned into arrays once (a numpy item assignment per field per song costs
+    more than the look-ups)."""
     n = len(tracks)
     buckets = schema.hash_buckets
+    empty = [_hash("<empty>", buckets)]
     token_ids: list[int] = []
-    lengths = np.zeros(n, dtype=np.int64)
-    artist_keys = np.zeros(n, dtype=np.int64)
-    album_keys = np.zeros(n, dtype=np.int64)
-    years = np.full(n, np.nan)
-    durations = np.full(n, np.nan)
-    explicit = np.full(n, np.nan)
-    audio = np.full((n, len(AUDIO_FEATURES)), np.nan)
+    lengths: list[int] = []
+    artist_keys: list[int] = []
+    album_keys: list[int] = []
+    years: list[float] = []
+    durations: list[object] = []
+    explicit: list[float] = []
     audio_rows: list[int] = []
     audio_values: list[float] = []
     for row, track in enumerate(tracks):
-        ids = hashed_token_ids(track, buckets)
-        lengths[row] = len(ids)
-        token_ids.extend(ids)
-        artists = capped_artists(track.artists)
-        artist_keys[row] = artist_key_hash(artists)
-        album_keys[row] = album_key_hash(artists, capped(track.album))
+        release_ids, artist_key, album_key = _release(capped_artists(track.artists), capped(track.album), buckets)
+        ids = _title_ids(capped(track.name), buckets)
+        ids += release_ids
+        if not ids:
+            ids = empty
+        lengths.append(len(ids))
+        token_ids += ids
+        artist_keys.append(artist_key)
+        album_keys.append(album_key)
         year = parse_year(track.release_date)
-        if year is not None:
-            years[row] = year
-        if track.duration_ms is not None:
-            durations[row] = track.duration_ms
-        if track.explicit is not None:
-            explicit[row] = 1.0 if track.explicit else 0.0
+        years.append(math.nan if year is None else year)
+        duration = track.duration_ms
+        durations.append(math.nan if duration is None else duration)
+        flag = track.explicit
+        explicit.append(math.nan if flag is None else 1.0 if flag else 0.0)
         features = track.audio_features
         if features:
             audio_rows.append(row)
-            audio_values.extend(_audio_value(features.get(name)) for name in AUDIO_FEATURES)
+            try:  # the usual case: every feature there, as a number
+                audio_values += [float(features[name]) for name in AUDIO_FEATURES]
+            except (KeyError, TypeError, ValueError):
+                audio_values += [_audio_value(features.get(name)) for name in AUDIO_FEATURES]
+    audio = np.full((n, len(AUDIO_FEATURES)), np.nan)
     if audio_rows:
         audio[np.asarray(audio_rows)] = np.asarray(audio_values, dtype=np.float64).reshape(-1, len(AUDIO_FEATURES))
     offsets = np.zeros(n, dtype=np.int64)
-    np.cumsum(lengths[:-1], out=offsets[1:])
-    numeric, present, raw = _numeric(years, durations, explicit, audio, schema)
+    np.cumsum(np.asarray(lengths[:-1], dtype=np.int64), out=offsets[1:])
+    numeric, present, raw = _numeric(np.asarray(years, dtype=np.float64), np.asarray(durations, dtype=np.float64),
+                                     np.asarray(explicit, dtype=np.float64), audio, schema)
     edges = [np.asarray(e, dtype=np.float64) for e in schema.bin_edges] if schema.bin_edges else None
-    return Batch(np.asarray(token_ids, dtype=np.int64), offsets, artist_keys, album_keys, numeric, present,
-                 bin_indices(raw, edges))
+    return Batch(np.asarray(token_ids, dtype=np.int64), offsets, np.asarray(artist_keys, dtype=np.int64),
+                 np.asarray(album_keys, dtype=np.int64), numeric, present, bin_indices(raw, edges))
 
 
 def _audio_value(value: object) -> float:
