@@ -223,17 +223,29 @@ def _artists_ids(artists: tuple[str, ...], buckets: int) -> tuple[int, ...]:
 
 
 @lru_cache(maxsize=1 << 16)
-def _release(artists: tuple[str, ...], album: str | None, buckets: int) -> tuple[tuple[int, ...], int, int]:
-    """What a song's artists and album give (a library repeats them: cached whole): their token
-    ids (album, then artists), the primary-artist key and the album key."""
-    ids = (*_text_ids("l", album, buckets), *_artists_ids(artists, buckets))
-    return ids, artist_key_hash(artists), album_key_hash(artists, album)
+def _artists_entry(artists: tuple[str, ...], buckets: int) -> tuple[tuple[int, ...], int, str]:
+    """What a song's artists give (they repeat across a library: cached): their token ids, the
+    primary-artist key, and the primary artist (normalised) that album keys begin with."""
+    primary = primary_artist(artists)
+    return _artists_ids(artists, buckets), key_hash(primary), primary
+
+
+@lru_cache(maxsize=1 << 16)
+def _album_entry(album: str | None, buckets: int) -> tuple[tuple[int, ...], str]:
+    """An album name's token ids and its normalised name (cached: a library repeats albums)."""
+    return _text_ids("l", album, buckets), normalise(album)
+
+
+def _album_key(primary: str, album: str) -> int:
+    """`album_key_hash` from the primary artist and album name, both already normalised."""
+    return zlib.crc32(f"{primary}\x1f{album}".encode()) + 1 if album else 0
 
 
 def hashed_token_ids(track: TrackLike, buckets: int) -> list[int]:
     """A track's hashed name tokens: title, then album, then artists; "<empty>" when there are none."""
     ids = _title_ids(capped(track.name), buckets)
-    ids += _release(capped_artists(track.artists), capped(track.album), buckets)[0]
+    ids += _album_entry(capped(track.album), buckets)[0]
+    ids += _artists_entry(capped_artists(track.artists), buckets)[0]
     return ids or [_hash("<empty>", buckets)]
 
 
@@ -261,15 +273,17 @@ def featurise(tracks: Sequence[TrackLike], schema: FeatureSchema) -> Batch:
     audio_rows: list[int] = []
     audio_values: list[float] = []
     for row, track in enumerate(tracks):
-        release_ids, artist_key, album_key = _release(capped_artists(track.artists), capped(track.album), buckets)
+        artist_ids, artist_key, primary = _artists_entry(capped_artists(track.artists), buckets)
+        album_ids, album = _album_entry(capped(track.album), buckets)
         ids = _title_ids(capped(track.name), buckets)
-        ids += release_ids
+        ids += album_ids
+        ids += artist_ids
         if not ids:
             ids = empty
         lengths.append(len(ids))
         token_ids += ids
         artist_keys.append(artist_key)
-        album_keys.append(album_key)
+        album_keys.append(_album_key(primary, album))
         year = parse_year(track.release_date)
         years.append(math.nan if year is None else year)
         duration = track.duration_ms
