@@ -41,7 +41,7 @@ from classifier.names import NameBlend, NameModel, sharpened
 from classifier.taxonomy import FILENAME as TAXONOMY_FILE
 from classifier.taxonomy import Taxonomy, TaxonomyError
 
-FORMAT = "genrebot-model/2"
+FORMAT = "genrebot-model/3"  # 3: no release year or explicit flag among the inputs
 WEIGHTS = "model.safetensors"
 METADATA = "model.json"
 CODE_VERSION = "genrebot-classifier-6"  # 6: new artists' genre balance; the version covers the deciding model.json values

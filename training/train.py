@@ -38,7 +38,6 @@ from classifier.features import (
     artist_token_counts,
     featurise,
     hide_audio_bins,
-    parse_year,
 )
 from classifier.inference import ModelParts, softmax
 from classifier.library import Pooling
@@ -156,13 +155,10 @@ def split_validation(artist_keys: np.ndarray, fraction: float, rng: np.random.Ge
 
 
 def fit_schema(tracks: list[SongRow], config: TrainConfig) -> FeatureSchema:
-    years = [y for y in (parse_year(t.release_date) for t in tracks) if y is not None]
     durations = [float(t.duration_ms) for t in tracks if t.duration_ms]
     audio = np.array([[t.audio_features.get(f, np.nan) for f in AUDIO_FEATURES] for t in tracks if t.audio_features],
                      dtype=np.float64)
     schema = FeatureSchema(hash_buckets=config.hash_buckets)
-    if years:
-        schema.year_mean, schema.year_std = float(np.mean(years)), float(np.std(years) or 1.0)
     if durations:
         logs = np.log(durations)
         schema.duration_mean, schema.duration_std = float(np.mean(logs)), float(np.std(logs) or 1.0)
@@ -172,7 +168,7 @@ def fit_schema(tracks: list[SongRow], config: TrainConfig) -> FeatureSchema:
             columns[j] = [float(x) for x in audio[:, j] if not np.isnan(x)]
         schema.audio_mean = [float(x) for x in np.nanmean(audio, axis=0)]
         schema.audio_std = [float(x) or 1.0 for x in np.nanstd(audio, axis=0)]
-    columns[-2], columns[-1] = years, durations
+    columns[-1] = durations
     schema.bin_edges = [
         [float(x) for x in np.unique(np.quantile(c, np.linspace(0, 1, N_BINS + 1)[1:-1]))] if c else [] for c in columns
     ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from classifier.features import AUDIO_FEATURES, FeatureSchema, featurise, hide_audio, primary_artist
+from classifier.features import AUDIO_FEATURES, META_FEATURES, FeatureSchema, featurise, hide_audio, primary_artist
 from tests.classifier.test_inference import DESPACITO, ENTER_SANDMAN, Song
 
 AUDIO = {"danceability": 0.5, "energy": 0.9, "key": 4, "loudness": -5.0, "mode": 1, "speechiness": 0.05,
@@ -37,11 +37,22 @@ def test_artist_key_ignores_case_width_and_surrounding_space() -> None:
     assert primary_artist(["", "Mono"]) == "mono"
 
 
-def test_missing_and_impossible_numbers_are_flagged_not_zero() -> None:
-    """No date, a 1-second duration and no explicit flag each set their "missing" flag."""
-    batch = featurise([Song("Song", ("Band",), "", None, 1000, None)], FeatureSchema())
-    year_missing, duration_missing, explicit_missing = batch.numeric[0, [1, 3, 5]]
-    assert year_missing == duration_missing == explicit_missing == 1.0
+def test_an_impossible_duration_is_flagged_missing_not_zero() -> None:
+    """A 1-second duration sets the "missing" flag, as no duration does; a real one does not."""
+    batch = featurise([Song("Song", ("Band",), "", None, 1000, None), Song("Song", ("Band",), "", None, None, None),
+                       Song("Song", ("Band",), "", None, 200_000, None)], FeatureSchema())
+    assert batch.numeric[:, META_FEATURES.index("duration_missing")].tolist() == [1.0, 1.0, 0.0]
+
+
+def test_release_date_and_explicit_flag_do_not_reach_the_model() -> None:
+    """Each training set has only one of the two (the 30k set dates, the 114 set explicit), so they
+    would tell the network which data set a song is from, and every real song has both: the same
+    song with, without or with either of them is the same input."""
+    variants = [Song("Song", ("Band",), "Album", date, 200_000, flag, AUDIO)
+                for date in (None, "1975", "2021-03-04") for flag in (None, False, True)]
+    batch = featurise(variants, FeatureSchema())
+    for field in (batch.numeric, batch.bins, batch.token_ids.reshape(len(variants), -1)):
+        assert (field == field[0]).all()
 
 
 def test_audio_counts_only_when_at_least_half_the_features_are_there() -> None:
