@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from classifier.features import AUDIO_FEATURES, META_FEATURES, FeatureSchema, featurise, hide_audio, primary_artist
+from classifier.features import (
+    AUDIO_FEATURES,
+    META_FEATURES,
+    FeatureSchema,
+    featurise,
+    hide_audio,
+    primary_artist,
+)
 from tests.classifier.test_inference import DESPACITO, ENTER_SANDMAN, Song
 
 AUDIO = {"danceability": 0.5, "energy": 0.9, "key": 4, "loudness": -5.0, "mode": 1, "speechiness": 0.05,
