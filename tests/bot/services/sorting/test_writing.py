@@ -226,7 +226,9 @@ async def test_a_dry_run_shows_a_continuation_without_writing(world: World) -> N
 
 async def test_a_first_sort_reads_nothing_back_from_the_playlists_it_has_just_made(world: World) -> None:
     """A playlist genrebot has just made is empty: filling one of 101 to 1,000 songs reads none of its songs first."""
-    await world.link(222, "bob")
+    # 1,000 songs: no playlist is past the sizes a rewrite reads back, whatever the model's spread.
+    world.sandbox.add_user("erin", "Erin", synthetic_library(1_000, seed=5, prefix="erin"))
+    await world.link(222, "erin")
     since = len(world.sandbox.requests)
     report = await world.services.sorting.sort(222, OPTIONS)
     assert any(100 < p.count <= 1000 and p.created for p in report.playlists)  # sizes whose old songs a rewrite reads
