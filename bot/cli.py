@@ -215,7 +215,7 @@ def known_artists_line(known: KnownArtists) -> str | None:
     `/sort` would say it too (`KnownArtists.worth_telling`)."""
     if not known.worth_telling:
         return None
-    how = "from their titles, albums and years and their artists' other songs in this file"
+    how = "from their titles and albums and their artists' other songs in this file"
     if known.known == 0:
         return (f"The model knows none of these songs' artists: all {known.songs:,} were placed {how}, "
                 "so some may be in the wrong playlist.")

@@ -297,7 +297,7 @@ class Classifier:
         """bool [n]: whether the model met each song's primary artist in training, from the songs'
         primary-artist keys (`Batch.artist_keys`, or `library_keys(tracks)[0]` for tracks whose
         probabilities were cached). It places those songs far more surely than songs by artists it
-        never met, which it places from their names, album and year (and, pooled, their artists'
+        never met, which it places from their names and album (and, pooled, their artists'
         other songs). One `searchsorted` over the artist table: no per-song Python."""
         return self.parts.known_artists(artist_keys)
 

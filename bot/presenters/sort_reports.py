@@ -75,8 +75,8 @@ def known_artists_text(known: KnownArtists) -> str | None:
     places those less surely), or None when nearly all are known (`KnownArtists.worth_telling`)."""
     if not known.worth_telling:
         return None
-    one = "so I went by its title, album and year, and any other songs of yours by that artist"
-    many = "so I went by their titles, albums and years, and any other songs of yours by those artists"
+    one = "so I went by its title and album, and any other songs of yours by that artist"
+    many = "so I went by their titles and albums, and any other songs of yours by those artists"
     if known.known == 0:
         if known.songs == 1:
             return f"This song is by an artist new to me, {one}: it may be in the wrong playlist."

@@ -157,7 +157,7 @@ def test_sort_says_how_many_songs_are_by_artists_the_model_knows(tmp_path: Path)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
     assert lines[-2] == ("The model knows the artists of 40 of these 100 songs; the other 60 were placed from their "
-                         "titles, albums and years and their artists' other songs in this file, so they are the "
+                         "titles and albums and their artists' other songs in this file, so they are the "
                          "likeliest to be in the wrong playlist.")
     assert lines[-1].startswith("wrote ")
 

@@ -77,7 +77,7 @@ def test_the_known_artists_line_says_how_many_songs_are_by_artists_the_model_kno
     """180 of 239 known: the member reads both counts and which songs to check."""
     assert known_artists_text(KnownArtists(songs=239, known=180)) == (
         "I know the artists of 180 of these 239 songs. The other 59 are by artists new to me, so I went by their "
-        "titles, albums and years, and any other songs of yours by those artists: they're the likeliest to be in "
+        "titles and albums, and any other songs of yours by those artists: they're the likeliest to be in "
         "the wrong playlist."
     )
 
