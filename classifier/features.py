@@ -9,7 +9,7 @@ they are present.
 Not release year, not the explicit flag, though Spotify gives both: each training set has only
 one of them (the 30k set dates, the 114 set explicit), so a network given them learns which data
 set, and so which label space, a song comes from, and every real song (which has both) reaches
-it as a combination it never saw. Measured on held-out artists it cost 5-11 points of family
+it as a combination it never saw. Measured on held-out artists it cost 3-11 points of family
 macro-F1 (model card, "Release year and explicit").
 
 Pure Python and numpy, no pandas. The per-song work is a handful of cached look-ups: a word's
