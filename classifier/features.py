@@ -170,10 +170,7 @@ def artist_key_hash(artists: tuple[str, ...]) -> int:
 def album_key_hash(artists: tuple[str, ...], album: str | None) -> int:
     """Albums are keyed by artist too: two artists' "Greatest Hits" are different albums (cached:
     a library repeats its albums)."""
-    name = normalise(album)
-    return key_hash(primary_artist(artists) + "\x1f" + name) if name else 0
-
-
+    return _album_key(primary_artist(artists), normalise(album))
 
 
 def _hash(token: str, buckets: int) -> int:
@@ -227,7 +224,7 @@ def _album_entry(album: str | None, buckets: int) -> tuple[tuple[int, ...], str]
 
 def _album_key(primary: str, album: str) -> int:
     """`album_key_hash` from the primary artist and album name, both already normalised."""
-    return zlib.crc32(f"{primary}\x1f{album}".encode()) + 1 if album else 0
+    return key_hash(primary + "\x1f" + album) if album else 0
 
 
 def hashed_token_ids(track: TrackLike, buckets: int) -> list[int]:
