@@ -60,6 +60,17 @@ example:
   genrebot genres --model my-model --json"""
 
 
+def positive_int(value: str) -> int:
+    """argparse type: a whole number of at least 1 (a count of seeds, epochs or threads)."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
+    return number
+
+
 def register(subparsers: Any) -> None:
     train = subparsers.add_parser("train", help="train a genre model on labelled Spotify CSVs",
                                   description=TRAIN_DESCRIPTION)
@@ -75,8 +86,8 @@ def register(subparsers: Any) -> None:
     train.add_argument("--force", action="store_true",
                        help="replace the genrebot model at --output (never a directory holding anything else)")
     train.add_argument("--seed", type=int, default=1337, help="random seed (same seed, same model)")
-    train.add_argument("--epochs", type=int, default=None, help="training epochs (default 10)")
-    train.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    train.add_argument("--epochs", type=positive_int, default=None, help="training epochs (default 10)")
+    train.add_argument("--threads", type=positive_int, default=2, help="torch threads (default 2)")
     train.set_defaults(handler=_train)
 
     evaluate = subparsers.add_parser("evaluate", help="score a model on labelled data, or compare with baselines",
@@ -92,8 +103,11 @@ def register(subparsers: Any) -> None:
     evaluate.add_argument("--output", "--out", dest="out", metavar="DIR", type=Path, default=Path("classifier/evaluation"),
                           help="where --compare writes comparison.json/.md and confusion matrices")
     evaluate.add_argument("--seed", type=int, default=1337, help="seed for --compare's training")
-    evaluate.add_argument("--epochs", type=int, default=None, help="--compare: training epochs (default 10)")
-    evaluate.add_argument("--threads", type=int, default=2, help="--compare: torch threads (default 2)")
+    evaluate.add_argument("--seeds", type=positive_int, default=1, metavar="N",
+                          help="--compare: train and score with N seeds (--seed, --seed + 1, ...); each cell is their "
+                               "mean, shown with the lowest and highest (default 1)")
+    evaluate.add_argument("--epochs", type=positive_int, default=None, help="--compare: training epochs (default 10)")
+    evaluate.add_argument("--threads", type=positive_int, default=2, help="--compare: torch threads (default 2)")
     evaluate.add_argument("--split", choices=("random", "artist"), action="append",
                           help="--compare: only this published split (repeatable; default both); the other's rows "
                                "are kept from an existing comparison.json in --out")
@@ -218,7 +232,8 @@ def _evaluate(args: argparse.Namespace) -> int:
         taxonomy = _taxonomy(str(SHIPPED_TAXONOMY))
         try:
             data, _ = load_training_set(args.data, taxonomy, label_column=args.label_column)
-            report = compare(data, args.out, seed=args.seed, epochs=args.epochs, threads=args.threads,
+            report = compare(data, args.out, seeds=[args.seed + i for i in range(args.seeds)], epochs=args.epochs,
+                             threads=args.threads,
                              kinds=tuple(dict.fromkeys(args.split or ("random", "artist"))),
                              say=lambda message: print(message, file=sys.stderr, flush=True))
         except (DataError, ValueError) as exc:

@@ -160,12 +160,17 @@ def score_model(classifier: Classifier, data: TrainingSet, *, library: bool) -> 
     return {"model_version": classifier.version, "n": len(data), "library": library, **result}
 
 
-def compare(data: TrainingSet, out_dir: Path, *, seed: int = 1337, epochs: int | None = None, threads: int = 2,
-            kinds: Sequence[str] = ("random", "artist"),
+def compare(data: TrainingSet, out_dir: Path, *, seeds: Sequence[int] = (1337,), epochs: int | None = None,
+            threads: int = 2, kinds: Sequence[str] = ("random", "artist"),
             say: Callable[[str], None] = lambda _message: None) -> dict[str, Any]:
     """Network vs baselines on the published splits (`kinds`: both by default); writes
     comparison.json/.md and confusion PNGs. Run for one split, it keeps the other split's rows
-    from an existing comparison.json in `out_dir` (so the two can run one after the other)."""
+    from an existing comparison.json in `out_dir` (so the two can run one after the other).
+
+    With several `seeds`, everything seeded (the network, the boosting, the names regressions and
+    the validation songs they are tuned on) is trained once per seed, and each cell is the mean
+    over seeds, with every seed's figure kept beside it: a cell won or lost by less than the
+    spread between seeds is luck, not a finding."""
     if not data.has_audio:
         raise ValueError("the comparison needs data with audio-feature columns")
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -175,24 +180,30 @@ def compare(data: TrainingSet, out_dir: Path, *, seed: int = 1337, epochs: int |
     for kind in kinds:
         split = published_split(data, kind)
         split_info[kind] = {"rule": f'held out when sha1("{SPLIT_SALTS[kind]}:<{"track id" if kind == "random" else "primary artist key"}>") % 5 == 0',
-                            "train": len(split.train), "test": len(split.test)}
+                            "train": len(split.train), "test": len(split.test), "seeds": list(seeds)}
         train_set = subset(data, split.train)
-        config = TrainConfig(seed=seed, threads=threads)
-        if epochs:
-            config.epochs = epochs
-        say(f"{SPLIT_NAMES[kind]}: training the network on {len(train_set):,} songs, testing on {len(split.test):,}")
-        model = train(train_set, config, say=say)
-        classifier = Classifier(model.parts, {**model.metadata(), "version": "evaluation"})
-        validation: ValidationRows = split_validation(featurise(train_set.tracks, FeatureSchema()).artist_keys,
-                                                      config.validation_fraction, np.random.default_rng(seed))
-        say(f"{SPLIT_NAMES[kind]}: baselines: gradient boosting with and without audio features")
-        boosting = fit_boosting(train_set, validation.train, seed)
-        train_artists = {primary_artist(t.artists) for t in train_set.tracks}
-        for source in data.sources:
-            baselines, base_pooling = tuned_baselines(data, source, split, validation, boosting, seed, say)
-            settings.extend(_score_source(source, split, data, classifier, baselines, base_pooling, train_artists,
-                                          out_dir, say))
-    result = {"seed": seed, "splits": split_info, "taxonomy": {"families": len(taxonomy.families),
+        runs: list[list[dict[str, Any]]] = []
+        for run, seed in enumerate(seeds):
+            config = TrainConfig(seed=seed, threads=threads)
+            if epochs:
+                config.epochs = epochs
+            say(f"{SPLIT_NAMES[kind]}, seed {seed}: training the network on {len(train_set):,} songs, "
+                f"testing on {len(split.test):,}")
+            model = train(train_set, config, say=say)
+            classifier = Classifier(model.parts, {**model.metadata(), "version": "evaluation"})
+            validation: ValidationRows = split_validation(featurise(train_set.tracks, FeatureSchema()).artist_keys,
+                                                          config.validation_fraction, np.random.default_rng(seed))
+            say(f"{SPLIT_NAMES[kind]}, seed {seed}: baselines: gradient boosting with and without audio features")
+            boosting = fit_boosting(train_set, validation.train, seed)
+            train_artists = {primary_artist(t.artists) for t in train_set.tracks}
+            rows: list[dict[str, Any]] = []
+            for source in data.sources:
+                baselines, base_pooling = tuned_baselines(data, source, split, validation, boosting, seed, say)
+                rows.extend(_score_source(source, split, data, classifier, baselines, base_pooling, train_artists,
+                                          out_dir if run == 0 else None, say))
+            runs.append(rows)
+        settings.extend(mean_over_seeds(runs))
+    result = {"seeds": list(seeds), "splits": split_info, "taxonomy": {"families": len(taxonomy.families),
                                                                "genres": len(taxonomy.genres)},
               "sources": {s.name: {"sha256": s.sha256, "tracks": len(s.rows)} for s in data.sources},
               "pooling": "each data set's held-out songs pooled as one member's library (weights tuned on validation)",
@@ -219,9 +230,38 @@ def _keep_other_splits(result: dict[str, Any], previous_path: Path, kinds: Seque
     result["settings"] = sorted(result["settings"] + carried, key=lambda row: (row["data"], order.index(row["split"])))
 
 
+def mean_over_seeds(runs: Sequence[Sequence[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The settings rows of several seeds' runs (the same rows in the same order) as one: each
+    model's macro-F1, accuracy and per-class figures are the mean over seeds; with more than one
+    seed, `macro_f1_by_seed` keeps each seed's macro-F1."""
+    if len(runs) == 1:
+        return list(runs[0])
+    combined = []
+    for rows in zip(*runs, strict=True):
+        first = rows[0]
+        models: dict[str, Any] = {}
+        for name in first["models"]:
+            models[name] = {}
+            for level in ("family", "genre"):
+                entries = [row["models"][name][level] for row in rows]
+                classes = entries[0]["per_class"]
+                models[name][level] = {
+                    "macro_f1": round(float(np.mean([e["macro_f1"] for e in entries])), 4),
+                    "macro_f1_by_seed": [e["macro_f1"] for e in entries],
+                    "accuracy": round(float(np.mean([e["accuracy"] for e in entries])), 4),
+                    "n": entries[0]["n"],
+                    "per_class": {c: {k: round(float(np.mean([e["per_class"][c][k] for e in entries])), 4)
+                                      if k != "support" else classes[c][k] for k in classes[c]} for c in classes},
+                }
+        combined.append({**first, "models": models})
+    return combined
+
+
 def _score_source(source: Source, split: Split, data: TrainingSet, classifier: Classifier, baselines: DataSetBaselines,
-                  base_pooling: dict[bool, dict[str, Pooling]], train_artists: set[str], out_dir: Path,
+                  base_pooling: dict[bool, dict[str, Pooling]], train_artists: set[str], out_dir: Path | None,
                   say: Callable[[str], None]) -> list[dict[str, Any]]:
+    """The settings rows of one data set's held-out songs; confusion matrices written to `out_dir`
+    (None: not written, as for every seed after the first)."""
     in_test = np.isin(source.rows, split.test)
     rows = source.rows[in_test]
     label_sets = [source.genre_sets[i] for i in np.flatnonzero(in_test)]
@@ -252,7 +292,7 @@ def _score_source(source: Source, split: Split, data: TrainingSet, classifier: C
             say(f"{source.name}, {SPLIT_NAMES[split.kind]}, {'with' if audio else 'without'} audio, {mode}: "
                 + ", ".join(f"{name} {s['family']['macro_f1']:.3f}/{s['genre']['macro_f1']:.3f}"
                             for name, s in models.items()))
-        if audio:
+        if audio and out_dir is not None:
             families, _ = data.taxonomy.decide(ours)
             slug = f"{Path(source.name).name.split('.')[0]}-{split.kind}-split"
             confusion_png(families, data.taxonomy.family_sets(label_sets),
@@ -296,9 +336,14 @@ def confusion_png(predicted: np.ndarray, label_sets: list[tuple[int, ...]], taxo
 
 def markdown_tables(result: dict[str, Any]) -> str:
     """One table per data set and level: settings down, models across, the best in bold (diagnostic rows,
-    such as the closed-set network, are shown but never marked best)."""
+    such as the closed-set network, are shown but never marked best). A cell of several seeds is
+    their mean, with the lowest and highest seed's figure after it."""
     described = {**result.get("baselines", {}), **result.get("diagnostics", {})}
     out = [f"- **{name}**: {how}" for name, how in described.items()]
+    seeded = {kind: info["seeds"] for kind, info in result.get("splits", {}).items() if len(info.get("seeds", [])) > 1}
+    for kind, seeds in seeded.items():
+        out.append(f"- **{SPLIT_NAMES[kind]}**: every model trained with seeds {', '.join(map(str, seeds))}; "
+                   "a cell is their mean macro-F1, then (lowest-highest)")
     out += [""] if out else []
     for source in dict.fromkeys(row["data"] for row in result["settings"]):
         for level in ("family", "genre"):
@@ -310,9 +355,15 @@ def markdown_tables(result: dict[str, Any]) -> str:
             for r in rows:
                 values = {m: r["models"][m][level]["macro_f1"] for m in models}
                 best = max(v for m, v in values.items() if m not in result.get("diagnostics", {}))
-                cells = [f"**{v:.3f}**" if v == best and m not in result.get("diagnostics", {}) else f"{v:.3f}"
-                         for m, v in values.items()]
+                cells = [(f"**{v:.3f}**" if v == best and m not in result.get("diagnostics", {}) else f"{v:.3f}")
+                         + _seed_range(r["models"][m][level]) for m, v in values.items()]
                 out.append(f"| {r['split']} | {'with' if r['audio'] else 'without'} | {r['mode']} | {r['n']:,} | "
                            + " | ".join(cells) + " |")
             out.append("")
     return "\n".join(out)
+
+
+def _seed_range(entry: dict[str, Any]) -> str:
+    """" (lowest-highest)" of a cell measured with several seeds; "" for one seed."""
+    by_seed = entry.get("macro_f1_by_seed", [])
+    return f" ({min(by_seed):.3f}-{max(by_seed):.3f})" if len(by_seed) > 1 else ""

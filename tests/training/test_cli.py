@@ -146,6 +146,9 @@ def test_same_seed_same_training_history(tmp_path: Path) -> None:
         (["predict", "--input", "missing.csv", "--output", "o.csv"], "no such file"),
         (["evaluate", "--data", "missing.csv"], "no such file"),
         (["predict", "--input", "{bad}", "--output", "o.csv", "--model", "nowhere"], "has no"),
+        (["evaluate", "--data", "{bad}", "--compare", "--seeds", "0"], "--seeds: must be at least 1, got 0"),
+        (["evaluate", "--data", "{bad}", "--compare", "--seeds", "three"], "--seeds: expected a whole number"),
+        (["train", "--data", "{bad}", "--threads", "0"], "--threads: must be at least 1"),
     ],
 )
 def test_bad_input_gets_one_line_and_exit_2(args: list[str], message: str, tmp_path: Path) -> None:

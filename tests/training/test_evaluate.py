@@ -24,6 +24,7 @@ from training.evaluate import (
     _score_source,
     held_out,
     markdown_tables,
+    mean_over_seeds,
     published_split,
     score,
     tuned_baselines,
@@ -225,3 +226,41 @@ def test_the_boosting_baseline_names_the_genres_too_rare_to_fit() -> None:
                      if labels != (taxonomy.genre_index["jazz"],)] + [lonely])
     with pytest.raises(ValueError, match=r"at least 2 training songs of each genre.*\bjazz\b"):
         fit_boosting(data, rows, seed=3)
+
+
+def seed_row(family: float, genre: float, rock_f1: float) -> dict[str, Any]:
+    """One settings row of one seed's run, as _score_source writes it (one model, rock only)."""
+    def level(value: float) -> dict[str, Any]:
+        return {"macro_f1": value, "accuracy": value / 2, "n": 10,
+                "per_class": {"rock": {"precision": rock_f1, "recall": rock_f1, "f1": rock_f1, "support": 10}}}
+
+    return {"data": "a.csv", "split": "artist-disjoint split", "audio": False, "mode": "per song", "n": 10,
+            "models": {NETWORK: {"family": level(family), "genre": level(genre)}}}
+
+
+def test_several_seeds_are_reported_as_their_mean_with_each_seeds_figure() -> None:
+    """Three seeds' runs of a cell become one row: the mean, and every seed's macro-F1 kept beside it."""
+    runs = [[seed_row(0.46, 0.28, 0.5)], [seed_row(0.48, 0.29, 0.7)], [seed_row(0.47, 0.30, 0.6)]]
+    [row] = mean_over_seeds(runs)
+    family = row["models"][NETWORK]["family"]
+    assert family["macro_f1"] == 0.47 and family["macro_f1_by_seed"] == [0.46, 0.48, 0.47]
+    assert family["accuracy"] == 0.235 and family["per_class"]["rock"] == {"precision": 0.6, "recall": 0.6,
+                                                                           "f1": 0.6, "support": 10}
+    assert row["models"][NETWORK]["genre"]["macro_f1"] == 0.29
+    assert mean_over_seeds([[seed_row(0.4, 0.2, 0.5)]]) == [seed_row(0.4, 0.2, 0.5)]  # one seed: as it was
+
+
+def test_a_cell_of_several_seeds_shows_their_range_and_the_best_mean_is_bold() -> None:
+    """comparison.md: 'mean (lowest-highest)', bold for the best mean; the seeds are named above the tables."""
+    network = {"family": {"macro_f1": 0.47, "macro_f1_by_seed": [0.46, 0.48]},
+               "genre": {"macro_f1": 0.29, "macro_f1_by_seed": [0.28, 0.30]}}
+    names = {"family": {"macro_f1": 0.475, "macro_f1_by_seed": [0.47, 0.48]},
+             "genre": {"macro_f1": 0.28, "macro_f1_by_seed": [0.27, 0.29]}}
+    result = {"baselines": {"names": "how"}, "splits": {"artist": {"seeds": [1337, 1338]}},
+              "settings": [{"data": "a.csv", "split": "s", "audio": False, "mode": "per song", "n": 1,
+                            "models": {NETWORK: network, "names": names}}]}
+    tables = markdown_tables(result)
+    assert "seeds 1337, 1338" in tables
+    family_row, genre_row = [line for line in tables.splitlines() if line.startswith("| s |")]
+    assert family_row.endswith("| 0.470 (0.460-0.480) | **0.475** (0.470-0.480) |")
+    assert genre_row.endswith("| **0.290** (0.280-0.300) | 0.280 (0.270-0.290) |")
