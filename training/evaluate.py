@@ -82,8 +82,19 @@ def published_split(data: TrainingSet, kind: str) -> Split:
 
 
 def subset(data: TrainingSet, rows: np.ndarray) -> TrainingSet:
+    """`rows` of `data` as a training set of their own, each file's songs among them still known as
+    its (training tunes on each data set's validation songs separately)."""
+    position = np.full(len(data), -1, dtype=np.int64)
+    position[rows] = np.arange(len(rows))
+    sources = []
+    for source in data.sources:
+        kept = position[source.rows] >= 0
+        sources.append(Source(source.name, source.sha256, position[source.rows][kept],
+                              [g for g, keep in zip(source.genre_sets, kept, strict=True) if keep],
+                              [label for label, keep in zip(source.labels, kept, strict=False) if keep],
+                              source.rows_read))
     return TrainingSet([data.tracks[r] for r in rows], [data.track_ids[r] for r in rows],
-                       [data.genre_sets[r] for r in rows], [], data.taxonomy)
+                       [data.genre_sets[r] for r in rows], sources, data.taxonomy)
 
 
 @dataclass

@@ -47,10 +47,10 @@ from training.data import SongRow
 from training.dataset import TrainingSet
 from training.names import NAME_BUCKETS, NameFit, artist_held_out_name_model
 from training.tuning import (
+    DataSetGroups,
     KeptWeights,
     fit_temperature,
     keep_weights,
-    macro_f1_both,
     tune_blend,
     tune_new_artist_balance,
     tune_sharpness,
@@ -298,10 +298,10 @@ def validate(parts: ModelParts, batch: Batch, context: Context, data: TrainingSe
     taxonomy = data.taxonomy
     scores: dict[str, float] = {}
     for part_name, rows in (("seen", split.seen), ("unseen", split.unseen)):
-        label_sets = [data.genre_sets[r] for r in rows]
+        groups = DataSetGroups.of(data, rows)
         for view in ("audio", "metadata"):
             logits = validation_logits(parts, batch, context, rows, without_audio=view == "metadata")
-            family, genre = macro_f1_both(softmax(logits), label_sets, taxonomy)
+            family, genre = groups.macro_f1(softmax(logits), taxonomy)
             scores[f"{part_name}_{view}_family_f1"] = round(family, 4)
             scores[f"{part_name}_{view}_genre_f1"] = round(genre, 4)
     return scores
@@ -423,6 +423,7 @@ def train(data: TrainingSet, config: TrainConfig, *, progress: bool = True,
     # 5. Calibrate the kept weights, blend them with the name model and tune the decision on validation.
     net.eval()
     label_sets = [data.genre_sets[r] for r in split.all]
+    groups = DataSetGroups.of(data, split.all)  # each data set scored on its own, as evaluate --compare does
     logits = validation_logits(parts, batch, context, split.all, without_audio=False)
     temperature = fit_temperature(logits, label_sets)
     network_views = [softmax(logits / temperature),
@@ -430,11 +431,11 @@ def train(data: TrainingSet, config: TrainConfig, *, progress: bool = True,
     validation_batch = batch.subset(split.all)
     known = artist_table.rows(validation_batch.artist_keys) >= 0
     audio_views = [validation_batch.audio_present, np.zeros(len(split.all), dtype=bool)]
-    blend = tune_blend(network_views, names[split.all], known, audio_views, label_sets, taxonomy)
+    blend = tune_blend(network_views, names[split.all], known, audio_views, groups, taxonomy)
     views = [blend.apply(p, names[split.all], known, a) for p, a in zip(network_views, audio_views, strict=True)]
-    sharpness, pooling = tune_sharpness(views, validation_batch, label_sets, taxonomy)
+    sharpness, pooling = tune_sharpness(views, validation_batch, groups, taxonomy)
     strength, balance = tune_new_artist_balance([sharpened(view, sharpness) for view in views], validation_batch,
-                                                known, label_sets, taxonomy, pooling)
+                                                known, groups, taxonomy, pooling)
     say(f"kept {kept.describe()} (best mean validation macro-F1 {kept.score:.3f}); temperature {temperature}; "
         f"name blend {asdict(blend)}; decision sharpness {sharpness}; pooling: artist {pooling.artist}, album {pooling.album}; "
         f"new artists' genre balance: strength {strength}")
