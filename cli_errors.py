@@ -9,6 +9,7 @@ so each package's `cli.py` can use it without importing the module that imports 
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 
@@ -44,3 +45,14 @@ def directory_or_absent(path: Path, flag: str) -> Path:
         if parent.exists() and not parent.is_dir():
             raise UsageError(f"{flag} {path}: {parent} is a file, not a directory")
     return path
+
+
+def positive_int(text: str) -> int:
+    """argparse type: a whole number of at least 1 (a count: songs, seeds, epochs, threads)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {text}")
+    return value

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.services.playlist_plan import SECOND_GENRE_FLOOR  # light: pure logic, no torch or pandas
+from cli_errors import positive_int
 
 if TYPE_CHECKING:
     from bot.services.known_artists import KnownArtists
@@ -100,17 +101,6 @@ def probability(text: str) -> float:
         raise argparse.ArgumentTypeError(f"must be a number from 0 to 1, not {text!r}") from None
     if not 0.0 <= value <= 1.0:
         raise argparse.ArgumentTypeError(f"must be between 0 and 1, not {text}")
-    return value
-
-
-def positive_int(text: str) -> int:
-    """argparse type: a whole number of at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {text}")
     return value
 
 

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cli_errors import positive_int
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -58,17 +60,6 @@ Print the model's taxonomy: its families and the genres in each.
 example:
   genrebot genres
   genrebot genres --model my-model --json"""
-
-
-def positive_int(value: str) -> int:
-    """argparse type: a whole number of at least 1 (a count of seeds, epochs or threads)."""
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
-    return number
 
 
 def register(subparsers: Any) -> None:

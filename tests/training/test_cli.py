@@ -146,8 +146,8 @@ def test_same_seed_same_training_history(tmp_path: Path) -> None:
         (["predict", "--input", "missing.csv", "--output", "o.csv"], "no such file"),
         (["evaluate", "--data", "missing.csv"], "no such file"),
         (["predict", "--input", "{bad}", "--output", "o.csv", "--model", "nowhere"], "has no"),
-        (["evaluate", "--data", "{bad}", "--compare", "--seeds", "0"], "--seeds: must be at least 1, got 0"),
-        (["evaluate", "--data", "{bad}", "--compare", "--seeds", "three"], "--seeds: expected a whole number"),
+        (["evaluate", "--data", "{bad}", "--compare", "--seeds", "0"], "--seeds: must be at least 1, not 0"),
+        (["evaluate", "--data", "{bad}", "--compare", "--seeds", "three"], "--seeds: must be a whole number, not 'three'"),
         (["train", "--data", "{bad}", "--threads", "0"], "--threads: must be at least 1"),
     ],
 )
