@@ -18,6 +18,7 @@ from classifier.inference import softmax
 from classifier.library import Pooling, pool
 from classifier.names import NameBlend, geometric_blend, sharpened
 from classifier.taxonomy import Taxonomy
+from training.baselines import own_songs
 from training.dataset import TrainingSet
 from training.metrics import macro_f1
 
@@ -57,10 +58,9 @@ class DataSetGroups:
             return cls.single([data.genre_sets[r] for r in rows])
         groups = []
         for source in data.sources:
-            labels = dict(zip(source.rows.tolist(), source.genre_sets, strict=True))
-            positions = np.flatnonzero(np.isin(rows, source.rows))
+            positions, labels = own_songs(source, rows)
             if len(positions):
-                groups.append((positions, tuple(labels[int(rows[p])] for p in positions)))
+                groups.append((positions, tuple(labels)))
         return cls(tuple(groups))
 
     def subset(self, rows: np.ndarray) -> DataSetGroups:
