@@ -101,7 +101,8 @@ PLACEHOLDERS = {"", "?", "empty_field", "nan", "none", "null", "n/a", "-"}
 # A text cell is read up to this many characters (a runaway 50 MB cell costs 4 KB from here on;
 # the file itself is written back as it was); classifier.features caps each name further.
 MAX_FIELD_CHARS = 4096
-TEXT_ROLES = ("name", "artists", "album", "release_date", "label", "subgenre")
+SONG_ROLES = ("name", "artists", "album", "release_date")  # the text a song needs to be classified
+TEXT_ROLES = (*SONG_ROLES, "label", "subgenre")
 
 
 def _simple(name: str) -> str:
@@ -234,21 +235,30 @@ def split_artists(value: str, separator: str) -> tuple[str, ...]:
     return tuple(p.strip() for p in value.split(separator) if p.strip())
 
 
-def _clean(frame: pd.DataFrame, columns: Mapping[str, str], report: CleaningReport) -> pd.DataFrame:
-    """One cleaned column per role (same index as the input), audio as one object column of dicts."""
-    clean = pd.DataFrame({role: _text(frame, columns, role, report) for role in TEXT_ROLES}, index=frame.index)
-    clean["label"] = clean["label"].str.lower()
-    clean["subgenre"] = clean["subgenre"].str.lower()
+def _clean(frame: pd.DataFrame, columns: Mapping[str, str], report: CleaningReport, *, labelled: bool = True
+           ) -> pd.DataFrame:
+    """One cleaned column per role (same index as the input), audio as one object column of dicts.
+    Without `labelled` (classifying), the label columns and the track id are left out: nothing reads them."""
+    clean = pd.DataFrame({role: _text(frame, columns, role, report) for role in TEXT_ROLES if labelled
+                          or role in SONG_ROLES}, index=frame.index)
     clean["duration_ms"] = _durations(frame, columns, report)
     clean["explicit"] = _explicit(frame, columns)
-    audio = _audio(frame, columns, report)
-    enough = (~np.isnan(audio)).sum(axis=1) >= len(AUDIO_FEATURES) // 2
-    clean["audio"] = _audio_dicts(audio, enough)
+    clean["audio"] = _audio_column(frame, columns, report)
+    if not labelled:
+        return clean
+    clean["label"] = clean["label"].str.lower()
+    clean["subgenre"] = clean["subgenre"].str.lower()
     if "track_id" in columns:
         clean["track_id"] = frame[columns["track_id"]].astype(str).str.replace("spotify:track:", "", regex=False)
     else:
         clean["track_id"] = clean["name"].str.lower() + "|" + clean["artists"].str.lower()
     return clean
+
+
+def _audio_column(frame: pd.DataFrame, columns: Mapping[str, str], report: CleaningReport) -> list[dict[str, float] | None]:
+    """Per row, its audio features as a dict, or None with fewer than half of them."""
+    audio = _audio(frame, columns, report)
+    return _audio_dicts(audio, (~np.isnan(audio)).sum(axis=1) >= len(AUDIO_FEATURES) // 2)
 
 
 def _audio_dicts(audio: np.ndarray, enough: np.ndarray) -> list[dict[str, float] | None]:
@@ -286,9 +296,10 @@ def count_rows(path: Path) -> int:
     return max(lines - 1, 0)
 
 
-def iter_rows(path: Path, rows_per_chunk: int) -> Iterator[LoadedRows]:
-    """`load_rows`, `rows_per_chunk` rows at a time (each chunk's frame keeps the file's own row
-    numbers as its index): a 200 MB export is never held in memory whole."""
+def iter_frames(path: Path, rows_per_chunk: int) -> Iterator[pd.DataFrame]:
+    """The file as read (every column a string, nothing cleaned), `rows_per_chunk` rows at a time,
+    each chunk indexed by the file's own row numbers: what a writer copying rows back out needs,
+    refused in the same words as `iter_rows`."""
     path = Path(path)
     try:
         layout = inspect_csv(path)
@@ -298,25 +309,30 @@ def iter_rows(path: Path, rows_per_chunk: int) -> Iterator[LoadedRows]:
     try:
         reader = pd.read_csv(path, dtype=str, keep_default_na=False, escapechar=None, sep=layout.delimiter,
                              compression=layout.compression, encoding=encoding, chunksize=rows_per_chunk)
-        columns: dict[str, str] | None = None
-        separator = ","
         rows = 0
         for frame in reader:
-            if columns is None:
-                columns = _columns_or_refuse(frame, {})
-                separator = _artist_separator(frame, columns)
-            if not len(frame):
-                continue
-            rows += len(frame)
-            report = CleaningReport(rows_read=len(frame))
-            clean = _clean(frame, columns, report)
-            yield LoadedRows(frame, _songs(clean, separator), columns, report)
+            if len(frame):
+                rows += len(frame)
+                yield frame
         if not rows:
             raise DataError(f"{path} has a header but no rows")
     except pd.errors.EmptyDataError:
         raise DataError(f"{path} is empty: export your playlist or Liked Songs again") from None
     except pd.errors.ParserError as exc:
         raise DataError(f"cannot read {path} as CSV: {str(exc).splitlines()[0][:200]}") from None
+
+
+def iter_rows(path: Path, rows_per_chunk: int) -> Iterator[LoadedRows]:
+    """`load_rows`, `rows_per_chunk` rows at a time (each chunk's frame keeps the file's own row
+    numbers as its index): a 200 MB export is never held in memory whole."""
+    columns: dict[str, str] | None = None
+    separator = ","
+    for frame in iter_frames(path, rows_per_chunk):
+        if columns is None:
+            columns = _columns_or_refuse(frame, {})
+            separator = _artist_separator(frame, columns)
+        report = CleaningReport(rows_read=len(frame))
+        yield LoadedRows(frame, _songs(_clean(frame, columns, report, labelled=False), separator), columns, report)
 
 
 def load_rows(path: Path) -> LoadedRows:

@@ -24,7 +24,7 @@ from classifier import Classifier
 from classifier.features import featurise
 from classifier.library import pooled_chunks
 from cli_output import neutralise_formula_cells
-from training.data import LoadedRows, count_rows, iter_rows
+from training.data import LoadedRows, count_rows, iter_frames, iter_rows
 
 CHUNK_ROWS = 10_000
 # Pooling works in float64 on a few temporaries per row: in smaller steps than reading, so its
@@ -72,8 +72,7 @@ class ClassifiedFile:
 
     def chunks(self) -> Iterator[pd.DataFrame]:
         """The file as read (every column a string), CHUNK_ROWS rows at a time, indexed by row number."""
-        for loaded in iter_rows(self.path, CHUNK_ROWS):
-            yield loaded.frame
+        yield from iter_frames(self.path, CHUNK_ROWS)  # as read: the rows are copied out, not classified again
 
     def prediction_frame(self, frame: pd.DataFrame, names: tuple[str, str, str, str] = (
             "genre", "genre_confidence", "subgenre", "subgenre_confidence")) -> pd.DataFrame:
