@@ -13,6 +13,7 @@ trained with its own loss so audio and duration stay useful when names say littl
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from functools import cache
 
 import numpy as np
 import torch
@@ -87,6 +88,16 @@ class GenreNet(nn.Module):
         return self.genre_head(hidden) + tabular, tabular
 
 
+@cache
+def native_bfloat16() -> bool:
+    """Whether this CPU multiplies bfloat16 in hardware (AVX-512 BF16 or AMX). There the folded
+    network's two trunk layers, most of its arithmetic, run in bfloat16: several times faster than
+    float32, and the same decision for 99.98 % or more of both data sets' songs (model card). A CPU
+    without it would emulate bfloat16, slower than float32, so it keeps float32."""
+    probes = (getattr(torch.cpu, name, None) for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported"))
+    return any(bool(probe()) for probe in probes if probe is not None)
+
+
 @dataclass(frozen=True)
 class KnownRows:
     """A context block that is zero except on some rows (the songs whose artist, or album, the
@@ -107,7 +118,9 @@ class FoldedNet:
     - The artist and album genre shares in the context block are zero for every song whose artist
       (album) the model never met, usually most of a library: their columns of the context layer
       are applied only to the rows that have them.
-    - Dropout is skipped (eval mode) and the dense layers run ROWS_PER_CHUNK songs at a time."""
+    - Dropout is skipped (eval mode) and the dense layers run ROWS_PER_CHUNK songs at a time.
+    - On a CPU with bfloat16 in hardware (`native_bfloat16`) the two trunk layers run in bfloat16,
+      accumulating in float32; everything else, the genre head included, stays float32."""
 
     tokens: torch.Tensor  # [buckets, token_dim]
     numeric: tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]  # two layers' weight, bias
@@ -117,14 +130,17 @@ class FoldedNet:
     bin_table: torch.Tensor  # [binned_features * bin rows, 128]: each (feature, bin) row's product
     bin_rows: int  # rows of the bin embedding
     binned_bias: torch.Tensor
-    trunk: tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
+    trunk: tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]  # in `trunk_dtype`
+    trunk_dtype: torch.dtype
     genre_head: tuple[torch.Tensor, torch.Tensor]
     tabular_head: tuple[torch.Tensor, torch.Tensor]
 
     @classmethod
-    def of(cls, net: GenreNet, names_width: int) -> FoldedNet:
+    def of(cls, net: GenreNet, names_width: int, *, bfloat16: bool | None = None) -> FoldedNet:
         """`net`'s weights folded (no autograd; call again after the weights change). The context
-        block is `names_width` name-model columns, then the artist's columns, then the album's."""
+        block is `names_width` name-model columns, then the artist's columns, then the album's.
+        `bfloat16`: run the trunk in bfloat16 (default: where the CPU has it, `native_bfloat16`)."""
+        trunk_dtype = torch.bfloat16 if (native_bfloat16() if bfloat16 is None else bfloat16) else torch.float32
         with torch.inference_mode():
             c = net.config
             embedding = net.bins.weight  # [features * (n_bins + 1), bin_dim]
@@ -142,7 +158,8 @@ class FoldedNet:
                 bin_table=bin_table,
                 bin_rows=embedding.shape[0],
                 binned_bias=binned_bias,
-                trunk=(*_linear(net.trunk[1]), *_linear(net.trunk[4])),
+                trunk=(*_linear(net.trunk[1], trunk_dtype), *_linear(net.trunk[4], trunk_dtype)),
+                trunk_dtype=trunk_dtype,
                 genre_head=_linear(net.genre_head),
                 tabular_head=_linear(net.tabular_head),
             )
@@ -172,15 +189,15 @@ class FoldedNet:
                         rows = torch.from_numpy(known.rows[first:last] - start)
                         context.index_add_(0, rows, torch.from_numpy(known.values[first:last]) @ columns_t)
                 hidden = torch.cat([pooled[start:stop], dense, functional.gelu(context), binned], 1)
-                hidden = functional.gelu(functional.linear(hidden, *self.trunk[:2]))
-                hidden = functional.gelu(functional.linear(hidden, *self.trunk[2:]))
+                hidden = functional.gelu(functional.linear(hidden.to(self.trunk_dtype), *self.trunk[:2]))
+                hidden = functional.gelu(functional.linear(hidden, *self.trunk[2:])).float()
                 tabular = functional.linear(torch.cat([binned, dense], 1), *self.tabular_head)
                 out[start:stop] = torch.addmm(tabular + self.genre_head[1], hidden, self.genre_head[0].t()).numpy()
         return out
 
 
-def _linear(layer: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
-    """A linear layer's weight and bias."""
+def _linear(layer: nn.Module, dtype: torch.dtype = torch.float32) -> tuple[torch.Tensor, torch.Tensor]:
+    """A linear layer's weight and bias (in `dtype`)."""
     if not isinstance(layer, nn.Linear):
         raise TypeError(f"expected a linear layer, not {type(layer).__name__}")
-    return layer.weight, layer.bias
+    return layer.weight.to(dtype), layer.bias.to(dtype)
