@@ -77,7 +77,18 @@ def _explain_defaults(parser: argparse.ArgumentParser) -> None:
                 _explain_defaults(child)
 
 
+def one_blas_thread() -> None:
+    """numpy's OpenBLAS, unless told otherwise, starts a thread per core, and after each product
+    its threads spin, waiting for the next. genrebot's numpy products are many and small (a
+    batch's family sums, pooling, the name blend): on 2 cores the second thread spun away about a
+    quarter of `predict`'s CPU time (bench/RESULTS.md) and competed with the bot's event loop.
+    torch keeps its own thread setting (`--threads`, the classifier's one thread). Set before
+    numpy is first imported; an OPENBLAS_NUM_THREADS the user set is kept."""
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    one_blas_thread()
     parser = build_parser()
     args = parser.parse_args(argv)
     command = f"genrebot {args.command}"

@@ -138,3 +138,25 @@ def test_argparse_refusals_are_one_line(clean_env: dict[str, str], tmp_path: Pat
     assert result.returncode == 2
     assert result.stderr == "genrebot sort: the following arguments are required: --input/--csv, " \
                             "--output/--out (see `genrebot sort --help`)\n"
+
+
+BLAS_THREADS_AFTER_A_COMMAND = (
+    "import sys, genrebot_cli, threadpoolctl\n"
+    "genrebot_cli.main(['genres', '--json'])\n"
+    "print([i['num_threads'] for i in threadpoolctl.threadpool_info() if i['user_api'] == 'blas'], file=sys.stderr)\n"
+)
+
+
+@pytest.mark.parametrize(("given", "expected"), [(None, "[1]"), ("2", "[2]")])
+def test_numpys_blas_runs_one_thread_unless_the_user_says_otherwise(
+    clean_env: dict[str, str], tmp_path: Path, given: str | None, expected: str
+) -> None:
+    """Every command keeps numpy's BLAS to one thread (its idle threads spin, taking CPU from the
+    classifier and the event loop); an OPENBLAS_NUM_THREADS the user set is kept."""
+    env = {k: v for k, v in clean_env.items() if k != "OPENBLAS_NUM_THREADS"}
+    if given is not None:
+        env["OPENBLAS_NUM_THREADS"] = given
+    result = subprocess.run([sys.executable, "-c", BLAS_THREADS_AFTER_A_COMMAND], env=env, cwd=tmp_path,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip().splitlines()[-1] == expected
