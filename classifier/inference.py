@@ -243,7 +243,7 @@ def read_model_dir(directory: Path) -> tuple[ModelParts, dict[str, Any]]:
     except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
         raise ModelLoadError(f"cannot read the model in {directory}: {type(exc).__name__}") from None
     try:
-        net = GenreNet(ModelConfig(**metadata["config"]))
+        net = GenreNet(ModelConfig(**metadata["config"]), initialise=False)
         net.load_state_dict({k[4:]: v.float() for k, v in tensors.items() if k.startswith("net.")})
         if net.config.n_genres != len(taxonomy.genres):
             raise ValueError("the network and the taxonomy disagree on the number of genres")

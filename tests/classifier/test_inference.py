@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
+from safetensors.torch import load_file, save_file
 
 from classifier import Classifier, ModelLoadError
 from classifier.catalogue import GenreCounts
@@ -85,6 +87,26 @@ def test_no_tracks_give_no_predictions(classifier: Classifier) -> None:
 def test_shipped_model_is_safetensors_json_and_its_taxonomy() -> None:
     """No pickle in the model directory; the taxonomy travels with the weights."""
     assert {p.name for p in default_model_dir().iterdir()} == {"model.safetensors", "model.json", "taxonomy.json"}
+
+
+def test_a_loaded_network_holds_exactly_the_weights_its_file_stores(classifier: Classifier) -> None:
+    """Every weight of the network, the token table included (it is not drawn at random on
+    loading, only read), is the file's."""
+    stored = load_file(str(default_model_dir() / "model.safetensors"))
+    loaded = classifier.parts.net.state_dict()
+    assert set(loaded) == {name[len("net."):] for name in stored if name.startswith("net.")}
+    for name, tensor in loaded.items():
+        assert torch.equal(tensor, stored[f"net.{name}"].float()), name
+
+
+def test_a_weights_file_without_the_token_table_is_refused(tmp_path: Path) -> None:
+    """A file missing one of the network's weights is refused, not classified with an unset table."""
+    shutil.copytree(default_model_dir(), tmp_path / "m")
+    tensors = load_file(str(tmp_path / "m" / "model.safetensors"))
+    del tensors["net.tokens.weight"]
+    save_file(tensors, str(tmp_path / "m" / "model.safetensors"))
+    with pytest.raises(ModelLoadError, match="does not match this genrebot"):
+        Classifier.load(tmp_path / "m")
 
 
 def test_unreadable_model_directory_is_a_clear_error(tmp_path: Path) -> None:
