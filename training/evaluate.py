@@ -193,6 +193,10 @@ def compare(data: TrainingSet, out_dir: Path, *, seeds: Sequence[int] = (1337,),
         split_info[kind] = {"rule": f'held out when sha1("{SPLIT_SALTS[kind]}:<{"track id" if kind == "random" else "primary artist key"}>") % 5 == 0',
                             "train": len(split.train), "test": len(split.test), "seeds": list(seeds)}
         train_set = subset(data, split.train)
+        # What does not depend on the seed, worked out once per split: whose songs training shows
+        # (the validation draw is by primary artist; scoring tells known artists from new ones).
+        artist_keys = featurise(train_set.tracks, FeatureSchema()).artist_keys
+        train_artists = {primary_artist(t.artists) for t in train_set.tracks}
         runs: list[list[dict[str, Any]]] = []
         for run, seed in enumerate(seeds):
             config = TrainConfig(seed=seed, threads=threads)
@@ -202,11 +206,10 @@ def compare(data: TrainingSet, out_dir: Path, *, seeds: Sequence[int] = (1337,),
                 f"testing on {len(split.test):,}")
             model = train(train_set, config, say=say)
             classifier = Classifier(model.parts, {**model.metadata(), "version": "evaluation"})
-            validation: ValidationRows = split_validation(featurise(train_set.tracks, FeatureSchema()).artist_keys,
-                                                          config.validation_fraction, np.random.default_rng(seed))
+            validation: ValidationRows = split_validation(artist_keys, config.validation_fraction,
+                                                          np.random.default_rng(seed))
             say(f"{SPLIT_NAMES[kind]}, seed {seed}: baselines: gradient boosting with and without audio features")
             boosting = fit_boosting(train_set, validation.train, seed)
-            train_artists = {primary_artist(t.artists) for t in train_set.tracks}
             rows: list[dict[str, Any]] = []
             for source in data.sources:
                 baselines, base_pooling = tuned_baselines(data, source, split, validation, boosting, seed, say)
