@@ -330,3 +330,24 @@ def test_a_directory_given_as_training_data_is_one_line(tmp_path: Path, command:
     result = genrebot(command[0], "--input", str(tmp_path), *command[1:], cwd=tmp_path)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "is a directory" in result.stderr
+
+
+def test_compare_trains_every_seed_on_both_splits_and_reports_their_mean(tmp_path: Path) -> None:
+    """`evaluate --compare --seeds 2` on two small labelled files: comparison.json names both seeds
+    and both published splits, every cell of every model is the mean of its two seeds' figures
+    (each kept), and comparison.md is written beside it."""
+    sources = [thirty_k(tmp_path), kaggle_tracks(tmp_path)]
+    out = tmp_path / "evaluation"
+    result = genrebot("evaluate", *(a for s in sources for a in ("--data", str(s))), "--compare", "--seeds", "2",
+                      "--seed", "11", "--epochs", "1", "--threads", "1", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    report = json.loads((out / "comparison.json").read_text())
+    assert report["seeds"] == [11, 12]
+    assert set(report["splits"]) == {"random", "artist"}
+    assert {s["split"] for s in report["settings"]} == {"random track split", "artist-disjoint split"}
+    assert {s["data"] for s in report["settings"]} == {source.name for source in sources}
+    for setting in report["settings"]:
+        for level in (m[level] for m in setting["models"].values() for level in ("family", "genre")):
+            assert len(level["macro_f1_by_seed"]) == 2
+            assert level["macro_f1"] == pytest.approx(sum(level["macro_f1_by_seed"]) / 2, abs=1e-4)  # 4 places
+    assert (out / "comparison.md").read_text().count("trained with seeds 11, 12;") == 2  # one line per split
