@@ -53,7 +53,22 @@ def placeholders(count: int) -> str:
     return ", ".join("?" * count)
 
 
-class Transaction:
+class _Reads:
+    """Queries, the same inside a transaction and outside one."""
+
+    _conn: aiosqlite.Connection
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+        async with self._conn.execute(sql, params) as cursor:
+            row: sqlite3.Row | None = await cursor.fetchone()  # type: ignore[assignment]
+            return row
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        async with self._conn.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())  # type: ignore[arg-type]
+
+
+class Transaction(_Reads):
     """Statements inside one open transaction (see `SqlHandle.transaction`)."""
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
@@ -75,15 +90,6 @@ class Transaction:
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         await self._conn.executemany(sql, rows)
 
-    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
-        async with self._conn.execute(sql, params) as cursor:
-            row: sqlite3.Row | None = await cursor.fetchone()  # type: ignore[assignment]
-            return row
-
-    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        async with self._conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())  # type: ignore[arg-type]
-
 
 SQLITE_MAGIC = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite database file
 
@@ -101,7 +107,7 @@ def refuse_what_is_not_sqlite(path: Path) -> None:
         raise NotADatabase(f"{path} is not a SQLite database: point DATABASE_PATH (or db --database) at the database file")
 
 
-class SqlHandle:
+class SqlHandle(_Reads):
     """Owns the connection; repositories read and write only through it."""
 
     def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
@@ -136,15 +142,6 @@ class SqlHandle:
 
     async def close(self) -> None:
         await self._conn.close()
-
-    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
-        async with self._conn.execute(sql, params) as cursor:
-            row: sqlite3.Row | None = await cursor.fetchone()  # type: ignore[assignment]
-            return row
-
-    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        async with self._conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())  # type: ignore[arg-type]
 
     async def user_version(self) -> int:
         row = await self.fetchone("PRAGMA user_version")
