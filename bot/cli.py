@@ -184,8 +184,8 @@ def _sort_csv(args: argparse.Namespace) -> int:
                 mine = numbers[np.searchsorted(numbers, start):np.searchsorted(numbers, stop)]
                 if len(mine) or number == 0:  # every file gets its header from the first chunk
                     write_csv(targets[name], frame.loc[mine], decimals=3, quote_all=True, append=number > 0)
-            annotated = frame.join(classified.prediction_frame(
-                frame, ("Genre", "Genre Confidence", "Subgenre", "Subgenre Confidence")), rsuffix=" (genrebot)")
+            annotated = classified.annotated(frame, ("Genre", "Genre Confidence", "Subgenre", "Subgenre Confidence"),
+                                             suffix=" (genrebot)")
             write_csv(targets[ALL_WITH_GENRES], annotated, decimals=3, quote_all=True, append=number > 0)
     total = len(classified)
     print(f"{total:,} songs from {args.input.name}, model {classifier.version}:")

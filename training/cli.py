@@ -314,7 +314,7 @@ def per_row_scores(probabilities: np.ndarray, data: TrainingSet) -> dict[str, An
 def _predict(args: argparse.Namespace) -> int:
     from cli_errors import readable_file
     from cli_output import check_writable_file, staged_file
-    from training.predict import write_csv
+    from training.predict import PREDICT_COLUMNS, write_csv
 
     readable_file(args.input, "--input")
     check_writable_file(args.output, flag="--output", force=args.force)  # before the work
@@ -323,7 +323,7 @@ def _predict(args: argparse.Namespace) -> int:
     keep = [classified.columns[r] for r in ("track_id", "name", "artists") if r in classified.columns]
     with staged_file(args.output, flag="--output", force=args.force) as staged:
         for number, frame in enumerate(classified.chunks()):
-            write_csv(staged, frame[keep].join(classified.prediction_frame(frame), rsuffix="_genrebot"), decimals=4,
+            write_csv(staged, classified.annotated(frame[keep], PREDICT_COLUMNS, suffix="_genrebot"), decimals=4,
                       append=number > 0)
     print(f"wrote {len(classified):,} predictions to {args.output} (model {classifier.version}"
           f"{', pooled as one library' if args.library else ''})", file=sys.stderr)

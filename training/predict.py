@@ -34,6 +34,9 @@ POOL_ROWS = 4_096
 # bot/services/sorting/classifying.STORED_DTYPE): half the memory of float32, and `--library`
 # then decides exactly as /sort does.
 KEPT_DTYPE = np.dtype("<f2")
+# `genrebot predict`'s four columns: the family, its confidence, the genre, its confidence (the
+# names of the six-genre model's columns, kept: `genre` is now the family, `subgenre` the genre).
+PREDICT_COLUMNS = ("genre", "genre_confidence", "subgenre", "subgenre_confidence")
 
 
 @dataclass
@@ -74,8 +77,7 @@ class ClassifiedFile:
         """The file as read (every column a string), CHUNK_ROWS rows at a time, indexed by row number."""
         yield from iter_frames(self.path, CHUNK_ROWS)  # as read: the rows are copied out, not classified again
 
-    def prediction_frame(self, frame: pd.DataFrame, names: tuple[str, str, str, str] = (
-            "genre", "genre_confidence", "subgenre", "subgenre_confidence")) -> pd.DataFrame:
+    def prediction_frame(self, frame: pd.DataFrame, names: tuple[str, str, str, str]) -> pd.DataFrame:
         """The four prediction columns (family, its confidence, genre, its confidence) for the rows
         of `frame` (a chunk from `chunks`), built from arrays."""
         rows = frame.index.to_numpy()
@@ -88,6 +90,15 @@ class ClassifiedFile:
             names[2]: genres[decided.genre[rows]],
             names[3]: decided.genre_confidence[rows].astype(np.float64),
         }, index=frame.index)
+
+
+    def annotated(self, frame: pd.DataFrame, names: tuple[str, str, str, str], *, suffix: str) -> pd.DataFrame:
+        """`frame` (a chunk from `chunks`) with the four prediction columns after its own. A name the
+        file already uses (its own "Genre" column, say) keeps the file's column as it was and gets the
+        prediction under the name plus `suffix`."""
+        predictions = self.prediction_frame(frame, names)
+        predictions.columns = [f"{name}{suffix}" if name in frame.columns else name for name in names]
+        return pd.concat([frame, predictions], axis=1)
 
 
 def classify_file(path: Path, classifier: Classifier, *, library: bool = False, progress: bool = True) -> ClassifiedFile:

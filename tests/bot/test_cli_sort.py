@@ -327,3 +327,21 @@ def test_a_runaway_field_adds_little_to_the_peak_memory_of_a_sort(tmp_path: Path
     reference = sort_peak_mib(plain, "sorted-plain", tmp_path)
     measured = sort_peak_mib(runaway, "sorted-runaway", tmp_path)
     assert measured - reference < 150, f"{measured:.0f} MiB with the 10 MB title, {reference:.0f} MiB without"
+
+
+def test_a_genre_column_of_the_users_own_is_kept_beside_genrebots(tmp_path: Path) -> None:
+    """An export that already has a "Genre" column (a user's own labels): all-with-genres.csv keeps
+    it as it was and puts genrebot's family under "Genre (genrebot)"."""
+    with exportify(tmp_path, False).open(newline="") as handle:
+        header, *rows = list(csv.reader(handle))
+    labelled = tmp_path / "labelled.csv"
+    with labelled.open("w", newline="") as handle:
+        csv.writer(handle).writerows([[*header, "Genre"], *([*row, f"my label {i}"] for i, row in enumerate(rows))])
+    result = sort_csv(labelled, tmp_path / "sorted", "--min-size", "2")
+    assert result.returncode == 0, result.stderr
+    with (tmp_path / "sorted" / "all-with-genres.csv").open(newline="") as handle:
+        annotated = list(csv.DictReader(handle))
+    assert [r["Genre"] for r in annotated] == [f"my label {i}" for i in range(len(rows))]
+    families = set(Classifier.load().taxonomy.families)
+    assert all(r["Genre (genrebot)"] in families for r in annotated)
+    assert all(0 < float(r["Genre Confidence"]) <= 1 for r in annotated)
