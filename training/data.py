@@ -340,7 +340,7 @@ def load_rows(path: Path) -> LoadedRows:
     frame, _ = read_csv(Path(path))
     columns = _columns_or_refuse(frame, {})
     report = CleaningReport(rows_read=len(frame))
-    clean = _clean(frame, columns, report)
+    clean = _clean(frame, columns, report, labelled=False)
     return LoadedRows(frame, _songs(clean, _artist_separator(frame, columns)), columns, report)
 
 
