@@ -91,7 +91,6 @@ class ClassifiedFile:
             names[3]: decided.genre_confidence[rows].astype(np.float64),
         }, index=frame.index)
 
-
     def annotated(self, frame: pd.DataFrame, names: tuple[str, str, str, str], *, suffix: str) -> pd.DataFrame:
         """`frame` (a chunk from `chunks`) with the four prediction columns after its own. A name the
         file already uses (its own "Genre" column, say) keeps the file's column as it was and gets the
