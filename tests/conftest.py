@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import random
+import socket
 from pathlib import Path
 
 import pytest
@@ -23,3 +25,32 @@ def clean_env(tmp_path: Path) -> dict[str, str]:
     }
     env["HOME"] = str(tmp_path)
     return env
+
+
+def ephemeral_ports() -> range:
+    """The ports the kernel hands out for port 0 and outgoing connections (Linux's default elsewhere)."""
+    try:
+        low, high = (int(n) for n in Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    except (OSError, ValueError):
+        low, high = 32768, 60999
+    return range(low, high + 1)
+
+
+@pytest.fixture
+def callback_port() -> int:
+    """A free port for the bot's OAuth callback, chosen below the ephemeral range.
+
+    The port is chosen before the bot binds it (its redirect URI is registered first), so it must
+    stay free meanwhile. pytest-asyncio's `unused_tcp_port` returns an ephemeral port, which the
+    kernel may give meanwhile to a stand-in bound to port 0 or to an outgoing connection (seen:
+    "Address already in use" in a CI run). Below that range only an explicit bind can take it."""
+    ephemeral = ephemeral_ports()
+    candidates = [p for p in range(10_000, 65_536) if p not in ephemeral]
+    for port in random.SystemRandom().sample(candidates, min(200, len(candidates))):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port below the ephemeral range")

@@ -74,12 +74,12 @@ def test_list_commands_into_a_closed_pipe_ends_quietly(clean_env: dict[str, str]
 
 
 async def test_run_logs_in_without_voice_warnings_and_stops_on_ctrl_c(
-        clean_env: dict[str, str], tmp_path: Path, unused_tcp_port: int) -> None:
+        clean_env: dict[str, str], tmp_path: Path, callback_port: int) -> None:
     """`genrebot run` against Discord: connects, logs no voice warnings, Ctrl-C ends it in one line."""
     discord_service = DiscordStandIn()
     await discord_service.start()
     env = run_env(clean_env, tmp_path, DISCORD_TOKEN=discord_service.token, DISCORD_API_BASE=discord_service.api_base,
-                  DISCORD_GATEWAY_URL=discord_service.gateway_url, WEB_PORT=str(unused_tcp_port),
+                  DISCORD_GATEWAY_URL=discord_service.gateway_url, WEB_PORT=str(callback_port),
                   PYTHONFAULTHANDLER="1")  # a run that hangs dumps every thread's stack on SIGABRT
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "genrebot_cli", "run", env=env, cwd=tmp_path,

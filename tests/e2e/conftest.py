@@ -135,11 +135,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture
-async def world(request: pytest.FixtureRequest, tmp_path: Path, unused_tcp_port: int) -> AsyncIterator[BotWorld]:
+async def world(request: pytest.FixtureRequest, tmp_path: Path, callback_port: int) -> AsyncIterator[BotWorld]:
     marker = request.node.get_closest_marker("standin")
     standin = DiscordStandIn(**{"guild_ids": (GUILD,), **(marker.kwargs if marker else {})})
     await standin.start()
-    redirect = f"http://127.0.0.1:{unused_tcp_port}/callback"
+    redirect = f"http://127.0.0.1:{callback_port}/callback"
     spotify = SandboxState(apps={CLIENT_ID: CLIENT_SECRET}, redirect_uris={redirect})
     for index in range(MEMBERS):
         spotify.add_user(
@@ -158,7 +158,7 @@ async def world(request: pytest.FixtureRequest, tmp_path: Path, unused_tcp_port:
         spotify_redirect_uri=redirect,
         spotify_api_base=f"{base}/v1",
         spotify_accounts_base=base,
-        web_port=unused_tcp_port,
+        web_port=callback_port,
         data_dir=tmp_path,
         token_encryption_key=Fernet.generate_key().decode(),  # type: ignore[arg-type]
         sort_concurrency=8,
