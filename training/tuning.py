@@ -1,8 +1,9 @@
 """What training chooses on validation songs after the epochs, scored by family and genre
 macro-F1: which weights to keep (one epoch's or a mean of epochs'), the temperature, the name
 model's share in the final blend, the library pooling weights, the decision sharpness (see
-`classifier.names.sharpened`) with the pooling weights that go with it, and how new artists'
-songs share a family's probability among its genres (`tune_new_artist_balance`)."""
+`classifier.names.sharpened`) with the pooling weights that go with it, how new artists'
+songs share a family's probability among its genres (`tune_new_artist_balance`), and how much a
+release year weighs (`tune_year_strength`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from classifier.dates import YearEvidence
 from classifier.features import Batch
 from classifier.inference import softmax
 from classifier.library import Pooling, pool
@@ -24,6 +26,7 @@ from training.metrics import macro_f1
 
 SHARPNESS_GRID = (1.0, 1.25, 1.5, 2.0, 2.5, 3.0)
 BALANCE_GRID = (0.0, 0.25, 0.5, 0.75, 1.0)
+YEAR_STRENGTH_GRID = (0.0, 0.5, 1.0, 1.5, 2.0)
 
 
 def macro_f1_both(probabilities: np.ndarray, label_sets: list[tuple[int, ...]], taxonomy: Taxonomy) -> tuple[float, float]:
@@ -161,6 +164,27 @@ def tune_new_artist_balance(views: list[np.ndarray], batch: Batch, known: np.nda
         if score > best_score + 1e-4:
             best, best_score = (strength, np.round(weights, 4)), score
     return best
+
+
+def tune_year_strength(views: list[np.ndarray], batch: Batch, label_sets: Sequence[tuple[int, ...]] | DataSetGroups,
+                       taxonomy: Taxonomy, pooling: Pooling, evidence: YearEvidence) -> YearEvidence:
+    """`evidence` at the strength that gives validation's dated songs the best mean of family and
+    genre macro-F1, half per song and half pooled as a library, over every view (the final
+    probabilities, with and without audio); strength 0 when no validation song has a date."""
+    rows = np.flatnonzero(batch.years > 0)
+    if not len(rows):
+        return evidence.with_strength(0.0)
+    groups = as_groups(label_sets).subset(rows)
+    part = batch.subset(rows)
+    best, best_score = 0.0, -1.0
+    for strength in YEAR_STRENGTH_GRID:
+        weighed = [evidence.with_strength(strength).apply(view[rows], part.years) for view in views]
+        score = float(np.mean([(sum(groups.macro_f1(view, taxonomy))
+                                + sum(groups.macro_f1(view, taxonomy, batch=part, pooling=pooling))) / 4
+                               for view in weighed]))
+        if score > best_score + 1e-4:
+            best, best_score = strength, score
+    return evidence.with_strength(best)
 
 
 @dataclass
