@@ -59,7 +59,8 @@ class YearEvidence:
         if not len(rows) or self.strength == 0:
             return probabilities
         spans = np.searchsorted(np.asarray(self.edges), years[rows], side="right")
-        weighted = probabilities[rows] * np.exp(np.float32(self.strength) * self.log_factors[spans])
+        factors = np.exp(np.float32(self.strength) * self.log_factors)  # per span: exp once, then gather
+        weighted = probabilities[rows] * factors[spans]
         out = probabilities.copy()
         out[rows] = weighted / weighted.sum(axis=1, keepdims=True)
         return out

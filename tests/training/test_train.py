@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from classifier.dates import YearEvidence
 from classifier.features import FeatureSchema, artist_token_counts, featurise, hashed_token_ids
 from classifier.library import Pooling
 from classifier.model import GenreNet, ModelConfig, NetInputs
@@ -16,7 +17,13 @@ from tests.classifier.test_inference import DESPACITO, ENTER_SANDMAN
 from training.cli import SHIPPED_TAXONOMY
 from training.data import SongRow
 from training.train import TrainConfig, count_genres, drop_tokens, loss_of, split_validation
-from training.tuning import keep_weights, tune_blend, tune_new_artist_balance, tune_sharpness
+from training.tuning import (
+    keep_weights,
+    tune_blend,
+    tune_new_artist_balance,
+    tune_sharpness,
+    tune_year_strength,
+)
 
 
 def test_token_dropout_keeps_at_least_one_token_per_song() -> None:
@@ -174,6 +181,29 @@ def test_new_artists_genre_balance_evens_out_a_genre_the_model_says_too_often() 
     fair[np.arange(60), [first] * 30 + [second] * 30] = 0.9
     fair /= fair.sum(axis=1, keepdims=True)
     assert tune_new_artist_balance([fair], batch, none_known, labels, taxonomy, Pooling())[0] == 0.0
+
+
+def test_the_release_years_strength_is_tuned_up_when_years_tell_validations_genres_apart() -> None:
+    """Validation songs unsure between two genres, whose dated training songs were released in
+    different decades: the years decide them, so the tuned strength is above 0; with no dated
+    validation song it is 0."""
+    taxonomy = Taxonomy.load(SHIPPED_TAXONOMY)
+    old, new = (int(g) for g in np.flatnonzero(taxonomy.genre_family == taxonomy.family_index["rock"])[:2])
+    evidence = YearEvidence.counted(np.array([1975] * 50 + [2018] * 50), [(old,)] * 50 + [(new,)] * 50,
+                                    len(taxonomy.genres))
+    assert evidence is not None
+    views = np.full((40, len(taxonomy.genres)), 1e-4, dtype=np.float32)
+    views[:, old], views[:, new] = 0.45, 0.55  # every song leans to `new`
+    views /= views.sum(axis=1, keepdims=True)
+    labels: list[tuple[int, ...]] = [(old,) if i < 20 else (new,) for i in range(40)]
+    dated = featurise([SongRow(f"song {i}", (f"artist {i}",), f"album {i}", "1976" if i < 20 else "2018",
+                               200_000, None, None) for i in range(40)], FeatureSchema())
+    tuned = tune_year_strength([views], dated, labels, taxonomy, Pooling(), evidence)
+    assert tuned.strength > 0
+    assert (taxonomy.decide(tuned.apply(views, dated.years))[1] == [old] * 20 + [new] * 20).all()
+    undated = featurise([SongRow(f"song {i}", (f"artist {i}",), f"album {i}", None, 200_000, None, None)
+                         for i in range(40)], FeatureSchema())
+    assert tune_year_strength([views], undated, labels, taxonomy, Pooling(), evidence).strength == 0.0
 
 
 def small_net(seed: int) -> GenreNet:
