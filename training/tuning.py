@@ -26,7 +26,7 @@ from training.metrics import macro_f1
 
 SHARPNESS_GRID = (1.0, 1.25, 1.5, 2.0, 2.5, 3.0)
 BALANCE_GRID = (0.0, 0.25, 0.5, 0.75, 1.0)
-YEAR_STRENGTH_GRID = (0.0, 0.5, 1.0, 1.5, 2.0)
+YEAR_STRENGTH_GRID = (0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0)
 
 
 def macro_f1_both(probabilities: np.ndarray, label_sets: list[tuple[int, ...]], taxonomy: Taxonomy) -> tuple[float, float]:
