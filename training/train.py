@@ -442,10 +442,12 @@ def train(data: TrainingSet, config: TrainConfig, *, progress: bool = True,
     sharp = [sharpened(view, sharpness) for view in views]
     strength, balance = tune_new_artist_balance(sharp, validation_batch, known, groups, taxonomy, pooling)
     # 6. What release years say of each genre, counted on the dated training songs, weighed on validation.
-    years = YearEvidence.counted(batch.years[split.train], [data.genre_sets[r] for r in split.train], n_genres)
+    training_years = batch.years[split.train]
+    years = YearEvidence.counted(training_years, [data.genre_sets[r] for r in split.train], n_genres)
     if years is not None:
         final = [taxonomy.rebalanced(view, balance, np.flatnonzero(~known)) for view in sharp]
-        years = tune_year_strength(final, validation_batch, groups, taxonomy, pooling, years)
+        years = tune_year_strength(final, validation_batch, groups, taxonomy, pooling, years,
+                                   training_years[training_years > 0], rng)
     say(f"kept {kept.describe()} (best mean validation macro-F1 {kept.score:.3f}); temperature {temperature}; "
         f"name blend {asdict(blend)}; decision sharpness {sharpness}; pooling: artist {pooling.artist}, album {pooling.album}; "
         f"new artists' genre balance: strength {strength}; release year: "
