@@ -19,6 +19,7 @@ from tests.training.layouts import (
     thirty_k,
     write,
 )
+from training.evaluate import STACK_YEARS
 from training.tuning import YEAR_STRENGTH_GRID
 
 
@@ -369,3 +370,6 @@ def test_compare_trains_every_seed_on_both_splits_and_reports_their_mean(tmp_pat
             assert len(level["macro_f1_by_seed"]) == 2
             assert level["macro_f1"] == pytest.approx(sum(level["macro_f1_by_seed"]) / 2, abs=1e-4)  # 4 places
     assert (out / "comparison.md").read_text().count("trained with seeds 11, 12;") == 2  # one line per split
+    # The 30k layout has dates, so the network reads release years; the stack is also scored with them, as a diagnostic.
+    assert all(STACK_YEARS in setting["models"] for setting in report["settings"])
+    assert STACK_YEARS in report["diagnostics"]
