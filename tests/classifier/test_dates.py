@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from classifier.dates import YEAR_EDGES, YearEvidence
+from classifier.dates import MAX_LOG_FACTOR, YEAR_EDGES, YearEvidence
 from classifier.features import FeatureSchema, featurise, release_year
 from training.data import SongRow
 
@@ -57,6 +57,16 @@ def test_a_genre_few_dated_songs_show_is_shrunk_towards_no_evidence() -> None:
     many = spread([1975] * 300, [1975] * 150 + [2019] * 150)
     old_span = int(np.searchsorted(YEAR_EDGES, 1975, side="right"))
     assert 0 < few.log_factors[old_span, OLD] < many.log_factors[old_span, OLD]
+
+
+def test_a_factor_is_held_within_e_either_way_however_far_apart_the_years_are() -> None:
+    """A genre whose songs are all from 1975, where few songs are (the counts alone: 13 times as
+    likely), and one with none there (a twentieth as likely)."""
+    evidence = spread([1975] * 30, [2019] * 600)
+    old_span = int(np.searchsorted(YEAR_EDGES, 1975, side="right"))
+    assert evidence.log_factors[old_span, OLD] == pytest.approx(MAX_LOG_FACTOR)
+    assert evidence.log_factors[old_span, NEW] == pytest.approx(-MAX_LOG_FACTOR)
+    assert np.abs(evidence.log_factors).max() <= MAX_LOG_FACTOR
 
 
 def test_no_dated_song_gives_no_evidence() -> None:
