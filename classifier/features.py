@@ -10,9 +10,7 @@ Not release year, not the explicit flag, though Spotify gives both: each trainin
 one of them (the 30k set dates, the 114 set explicit), so a network given them learns which data
 set, and so which label space, a song comes from, and every real song (which has both) reaches
 it as a combination it never saw. Measured on held-out artists it cost 3-11 points of family
-macro-F1 (model card, "Release year and explicit"). The release year is read all the same
-(`Batch.years`), outside the network: `classifier.dates.YearEvidence` weighs the network's
-answer by how each genre's songs spread over the years.
+macro-F1 (model card, "Release year and explicit").
 
 Pure Python and numpy, no pandas. The per-song work is a handful of cached look-ups: a word's
 token ids are hashed once per process, so a library (whose artists, albums and words repeat)
@@ -89,9 +87,6 @@ class TrackLike(Protocol):
     @property
     def audio_features(self) -> Mapping[str, float] | None: ...
 
-    @property
-    def release_date(self) -> str | None: ...
-
 
 @dataclass
 class FeatureSchema:
@@ -116,7 +111,6 @@ class Batch:
     numeric: np.ndarray  # float32 [n, NUMERIC_SIZE]
     audio_present: np.ndarray  # bool [n]
     bins: np.ndarray  # int64 [n, BINNED_FEATURES]: index into the bin embedding
-    years: np.ndarray  # int16 [n]: release year, 0 = unknown (not a network input: see classifier.dates)
 
     def __len__(self) -> int:
         return len(self.artist_keys)
@@ -143,7 +137,7 @@ class Batch:
         rows = np.asarray(rows, dtype=np.int64)
         flat, offsets = self.token_positions(rows)
         return Batch(self.token_ids[flat], offsets, self.artist_keys[rows], self.album_keys[rows],
-                     self.numeric[rows], self.audio_present[rows], self.bins[rows], self.years[rows])
+                     self.numeric[rows], self.audio_present[rows], self.bins[rows])
 
 
 def normalise(text: str | None) -> str:
@@ -262,7 +256,6 @@ def featurise(tracks: Sequence[TrackLike], schema: FeatureSchema) -> Batch:
     durations: list[object] = []
     audio_rows: list[int] = []
     audio_values: list[float] = []
-    dates: list[str | None] = []
     for row, track in enumerate(tracks):
         artist_ids, artist_key, primary = _artists_entry(capped_artists(track.artists), buckets)
         album_ids, album = _album_entry(capped(track.album), buckets)
@@ -277,7 +270,6 @@ def featurise(tracks: Sequence[TrackLike], schema: FeatureSchema) -> Batch:
         album_keys.append(_album_key(primary, album))
         duration = track.duration_ms
         durations.append(math.nan if duration is None else duration)
-        dates.append(track.release_date)
         features = track.audio_features
         if features:
             audio_rows.append(row)
@@ -293,24 +285,7 @@ def featurise(tracks: Sequence[TrackLike], schema: FeatureSchema) -> Batch:
     numeric, present, raw = _numeric(np.asarray(durations, dtype=np.float64), audio, schema)
     edges = [np.asarray(e, dtype=np.float64) for e in schema.bin_edges] if schema.bin_edges else None
     return Batch(np.asarray(token_ids, dtype=np.int64), offsets, np.asarray(artist_keys, dtype=np.int64),
-                 np.asarray(album_keys, dtype=np.int64), numeric, present, bin_indices(raw, edges),
-                 np.fromiter(map(release_year, dates), dtype=np.int16, count=n))
-
-
-FIRST_YEAR, LAST_YEAR = 1900, 2100  # outside: not a year (Spotify gives "0000" for some old albums)
-
-
-@lru_cache(maxsize=1 << 12)
-def release_year(date: str | None) -> int:
-    """The year of a release date as Spotify and Exportify give it ("2019-06-14", "2019-06",
-    "2019"), 0 when there is none or it is not a plausible year (cached: a library repeats dates)."""
-    if not date:
-        return 0
-    head = str(date).strip()[:4]
-    if len(head) != 4 or not head.isascii() or not head.isdigit():
-        return 0
-    year = int(head)
-    return year if FIRST_YEAR <= year <= LAST_YEAR else 0
+                 np.asarray(album_keys, dtype=np.int64), numeric, present, bin_indices(raw, edges))
 
 
 def _audio_value(value: object) -> float:
@@ -363,7 +338,7 @@ def hide_audio(batch: Batch) -> Batch:
     numeric = batch.numeric.copy()
     numeric[:, AUDIO_SLICE] = 0.0
     return Batch(batch.token_ids, batch.token_offsets, batch.artist_keys, batch.album_keys, numeric,
-                 np.zeros_like(batch.audio_present), hide_audio_bins(batch.bins), batch.years)
+                 np.zeros_like(batch.audio_present), hide_audio_bins(batch.bins))
 
 
 def hide_audio_bins(bins: np.ndarray) -> np.ndarray:

@@ -34,7 +34,6 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from classifier.catalogue import GenreCounts
-from classifier.dates import YearEvidence
 from classifier.features import Batch, FeatureSchema, TrackLike, featurise, hide_audio
 from classifier.library import Pooling, library_keys, pool
 from classifier.model import FoldedNet, GenreNet, KnownRows, ModelConfig, NetInputs
@@ -45,7 +44,7 @@ from classifier.taxonomy import Taxonomy, TaxonomyError
 FORMAT = "genrebot-model/3"  # 3: no release year or explicit flag among the inputs
 WEIGHTS = "model.safetensors"
 METADATA = "model.json"
-CODE_VERSION = "genrebot-classifier-7"  # 7: release-year evidence; the version covers the deciding model.json values
+CODE_VERSION = "genrebot-classifier-6"  # 6: new artists' genre balance; the version covers the deciding model.json values
 MODEL_FILES = (WEIGHTS, METADATA, TAXONOMY_FILE)  # everything write_model_dir puts in a model directory
 
 
@@ -142,20 +141,18 @@ class ModelParts:
 
     def probabilities(self, batch: Batch, temperature: float, blend: NameBlend, *,
                       without_audio: bool = False, sharpness: float = 1.0,
-                      new_artist_balance: np.ndarray | None = None,
-                      year_evidence: YearEvidence | None = None) -> np.ndarray:
+                      new_artist_balance: np.ndarray | None = None) -> np.ndarray:
         """Final probabilities: the calibrated network blended with the name model by whether the
         song's artist is known and whether it has audio features (see `NameBlend`), sharpened for
         deciding (see `sharpened`); for songs by artists the model does not know, each family's
-        probability is shared among its genres by `new_artist_balance` (see `rebalanced`); then
-        dated songs weighed by what their release year says (see `YearEvidence`)."""
+        probability is shared among its genres by `new_artist_balance` (see `rebalanced`)."""
         logits, names = self._network_and_names(batch, without_audio=without_audio)
         known = self.known_artists(batch.artist_keys)
         audio = np.zeros(len(batch), dtype=bool) if without_audio else batch.audio_present
         decided = sharpened(blend.apply(softmax(logits / temperature), names, known, audio), sharpness)
-        if new_artist_balance is not None:
-            decided = self.taxonomy.rebalanced(decided, new_artist_balance, np.flatnonzero(~known))
-        return decided if year_evidence is None else year_evidence.apply(decided, batch.years)
+        if new_artist_balance is None:
+            return decided
+        return self.taxonomy.rebalanced(decided, new_artist_balance, np.flatnonzero(~known))
 
     def known_artists(self, artist_keys: np.ndarray) -> np.ndarray:
         """bool [n]: whether each primary-artist key is in the artist table (the artists training
@@ -178,7 +175,7 @@ class ModelParts:
 
 
 # model.json keys that change answers
-DECIDING = ("temperature", "name_blend", "decision_sharpness", "pooling", "new_artist_genre_balance", "release_year")
+DECIDING = ("temperature", "name_blend", "decision_sharpness", "pooling", "new_artist_genre_balance")
 
 
 def model_version_digest(weights_sha256: str, metadata: dict[str, Any]) -> str:
@@ -273,7 +270,6 @@ class Classifier:
         self.blend = NameBlend(**metadata.get("name_blend", {}))
         self.sharpness = float(metadata.get("decision_sharpness", 1.0))  # 1.0: models trained before it
         self.new_artist_balance = new_artist_balance(metadata, self.genres)
-        self.year_evidence = year_evidence(metadata, self.genres)
         self.threads = threads
         self._lock = threading.Lock()
 
@@ -293,8 +289,7 @@ class Classifier:
             torch.set_num_threads(self.threads)
             try:
                 return self.parts.probabilities(batch, self.temperature, self.blend, without_audio=without_audio,
-                                                sharpness=self.sharpness, new_artist_balance=self.new_artist_balance,
-                                                year_evidence=self.year_evidence)
+                                                sharpness=self.sharpness, new_artist_balance=self.new_artist_balance)
             finally:
                 torch.set_num_threads(previous)
 
@@ -358,18 +353,6 @@ def new_artist_balance(metadata: dict[str, Any], genres: list[str]) -> np.ndarra
     if not isinstance(table, dict) or set(table) != set(genres):
         raise ModelLoadError("model.json's new_artist_genre_balance does not name the taxonomy's genres")
     return np.array([float(table[g]) for g in genres], dtype=np.float64)
-
-
-def year_evidence(metadata: dict[str, Any], genres: list[str]) -> YearEvidence | None:
-    """model.json's `release_year` (absent in models trained before it, or trained on no dated
-    songs: then a date changes nothing)."""
-    body = metadata.get("release_year")
-    if body is None:
-        return None
-    try:
-        return YearEvidence.from_dict(body, genres)
-    except (KeyError, TypeError, ValueError):
-        raise ModelLoadError("model.json's release_year does not fit the taxonomy's genres") from None
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:

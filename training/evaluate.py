@@ -57,12 +57,6 @@ CLOSED_SET_HOW = ("the same network's probabilities restricted to the genres the
                   "then restricted: the label space each data set's names baseline chooses from. A diagnostic of how "
                   "much of the gap is label space, not the product's figure (a member's library chooses among all "
                   "labels); never in bold")
-STACK_YEARS = "stack, weighed by release year as the network is"
-STACK_YEARS_HOW = ("the stack's probabilities weighed by the network's release-year evidence (the same factors, "
-                   "counted on the dated training songs, at the strength tuned for the network; "
-                   "classifier.dates.YearEvidence), pooled with the stack's weights: what the network's date "
-                   "reading would give the strongest baseline. A diagnostic: the baselines as specified read no "
-                   "date; never in bold")
 
 
 def held_out(key: str, salt: str) -> bool:
@@ -228,7 +222,7 @@ def compare(data: TrainingSet, out_dir: Path, *, seeds: Sequence[int] = (1337,),
               "sources": {s.name: {"sha256": s.sha256, "tracks": len(s.rows)} for s in data.sources},
               "pooling": "each data set's held-out songs pooled as one member's library (weights tuned on validation)",
               "baselines": BASELINES,
-              "diagnostics": {CLOSED_SET: CLOSED_SET_HOW, STACK_YEARS: STACK_YEARS_HOW},
+              "diagnostics": {CLOSED_SET: CLOSED_SET_HOW},
               "settings": settings}
     _keep_other_splits(result, out_dir / "comparison.json", kinds)
     (out_dir / "comparison.json").write_text(json.dumps(result, indent=1))
@@ -300,9 +294,6 @@ def _score_source(source: Source, split: Split, data: TrainingSet, classifier: C
                   for name, p in probs.items()}
         probs = {NETWORK: ours, CLOSED_SET: closed_set(ours, own_labels), **probs}
         pooled = {NETWORK: pooled[NETWORK], CLOSED_SET: closed_set(pooled[NETWORK], own_labels), **pooled}
-        if classifier.year_evidence is not None:
-            probs[STACK_YEARS] = classifier.year_evidence.apply(probs[STACK], batch.years)
-            pooled[STACK_YEARS] = pool(probs[STACK_YEARS], artist_keys, album_keys, base_pooling[audio][STACK])
         modes: list[tuple[str, dict[str, np.ndarray], np.ndarray]] = [("per song", probs, np.arange(len(rows))),
                                                                       ("as a library", pooled, np.arange(len(rows)))]
         if split.kind == "random":

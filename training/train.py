@@ -27,7 +27,6 @@ from torch.nn import functional
 from tqdm.auto import tqdm
 
 from classifier.catalogue import GenreCounts
-from classifier.dates import YearEvidence
 from classifier.features import (
     AUDIO_FEATURES,
     AUDIO_SLICE,
@@ -55,7 +54,6 @@ from training.tuning import (
     tune_blend,
     tune_new_artist_balance,
     tune_sharpness,
-    tune_year_strength,
     validation_score,
 )
 
@@ -127,7 +125,6 @@ class TrainedModel:
     sharpness: float = 1.0  # decision sharpness (classifier.names.sharpened)
     new_artist_balance: dict[str, float] | None = None  # genre -> log-weight (Taxonomy.rebalanced)
     teacher: KeptWeights | None = None  # the distilled teacher's kept weights and validation scores
-    year_evidence: YearEvidence | None = None  # None: no training song had a release date
 
     def metadata(self, **extra: Any) -> dict[str, Any]:
         return {
@@ -136,8 +133,6 @@ class TrainedModel:
             "name_blend": asdict(self.blend),
             "decision_sharpness": self.sharpness,
             "new_artist_genre_balance": self.new_artist_balance,
-            "release_year": (self.year_evidence.to_dict(self.parts.taxonomy.genres)
-                             if self.year_evidence is not None else None),
             "history": self.history,
             "kept_epochs": self.kept.epochs,
             "metrics": {"validation": self.kept.scores},
@@ -229,7 +224,7 @@ def drop_tokens(batch: Batch, rate: float, rng: np.random.Generator,
     offsets = np.zeros(len(batch), dtype=np.int64)
     np.cumsum(kept_lengths[:-1], out=offsets[1:])
     return Batch(batch.token_ids[keep], offsets, batch.artist_keys, batch.album_keys, batch.numeric,
-                 batch.audio_present, batch.bins, batch.years)
+                 batch.audio_present, batch.bins)
 
 
 def augment(batch: Batch, context: Context, rows: np.ndarray, config: TrainConfig,
@@ -439,19 +434,10 @@ def train(data: TrainingSet, config: TrainConfig, *, progress: bool = True,
     blend = tune_blend(network_views, names[split.all], known, audio_views, groups, taxonomy)
     views = [blend.apply(p, names[split.all], known, a) for p, a in zip(network_views, audio_views, strict=True)]
     sharpness, pooling = tune_sharpness(views, validation_batch, groups, taxonomy)
-    sharp = [sharpened(view, sharpness) for view in views]
-    strength, balance = tune_new_artist_balance(sharp, validation_batch, known, groups, taxonomy, pooling)
-    # 6. What release years say of each genre, counted on the dated training songs, weighed on validation.
-    training_years = batch.years[split.train]
-    years = YearEvidence.counted(training_years, [data.genre_sets[r] for r in split.train], n_genres)
-    if years is not None:
-        final = [taxonomy.rebalanced(view, balance, np.flatnonzero(~known)) for view in sharp]
-        years = tune_year_strength(final, validation_batch, groups, taxonomy, pooling, years,
-                                   training_years[training_years > 0], rng)
+    strength, balance = tune_new_artist_balance([sharpened(view, sharpness) for view in views], validation_batch,
+                                                known, groups, taxonomy, pooling)
     say(f"kept {kept.describe()} (best mean validation macro-F1 {kept.score:.3f}); temperature {temperature}; "
         f"name blend {asdict(blend)}; decision sharpness {sharpness}; pooling: artist {pooling.artist}, album {pooling.album}; "
-        f"new artists' genre balance: strength {strength}; release year: "
-        + (f"strength {years.strength}" if years is not None else "no dated songs"))
+        f"new artists' genre balance: strength {strength}")
     return TrainedModel(parts, temperature, pooling, blend, history, kept, time.perf_counter() - started,
-                        phases, sharpness, dict(zip(taxonomy.genres, balance.tolist(), strict=True)), teacher_kept,
-                        years)
+                        phases, sharpness, dict(zip(taxonomy.genres, balance.tolist(), strict=True)), teacher_kept)

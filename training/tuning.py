@@ -1,9 +1,8 @@
 """What training chooses on validation songs after the epochs, scored by family and genre
 macro-F1: which weights to keep (one epoch's or a mean of epochs'), the temperature, the name
 model's share in the final blend, the library pooling weights, the decision sharpness (see
-`classifier.names.sharpened`) with the pooling weights that go with it, how new artists'
-songs share a family's probability among its genres (`tune_new_artist_balance`), and how much a
-release year weighs (`tune_year_strength`)."""
+`classifier.names.sharpened`) with the pooling weights that go with it, and how new artists'
+songs share a family's probability among its genres (`tune_new_artist_balance`)."""
 
 from __future__ import annotations
 
@@ -14,7 +13,6 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from classifier.dates import YearEvidence
 from classifier.features import Batch
 from classifier.inference import softmax
 from classifier.library import Pooling, pool
@@ -26,7 +24,6 @@ from training.metrics import macro_f1
 
 SHARPNESS_GRID = (1.0, 1.25, 1.5, 2.0, 2.5, 3.0)
 BALANCE_GRID = (0.0, 0.25, 0.5, 0.75, 1.0)
-YEAR_STRENGTH_GRID = (0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0)
 
 
 def macro_f1_both(probabilities: np.ndarray, label_sets: list[tuple[int, ...]], taxonomy: Taxonomy) -> tuple[float, float]:
@@ -164,37 +161,6 @@ def tune_new_artist_balance(views: list[np.ndarray], batch: Batch, known: np.nda
         if score > best_score + 1e-4:
             best, best_score = (strength, np.round(weights, 4)), score
     return best
-
-
-def tune_year_strength(views: list[np.ndarray], batch: Batch, label_sets: Sequence[tuple[int, ...]] | DataSetGroups,
-                       taxonomy: Taxonomy, pooling: Pooling, evidence: YearEvidence, stand_in_years: np.ndarray,
-                       rng: np.random.Generator) -> YearEvidence:
-    """`evidence` at the strength that gives validation songs the best mean of family and genre
-    macro-F1, half per song and half pooled as a library, over every view (the final
-    probabilities, with and without audio), each data set scored on its own and the data sets
-    averaged; strength 0 when no validation song has a date.
-
-    A song without a date is scored as if it had one drawn from `stand_in_years` (the dated
-    training songs' years): every real song has a date, and for the genres the dated songs barely
-    show, a date is close to one drawn at random. So the strength is what helps where dates say
-    something without costing the songs they say little about (the 114 set's held-out artists,
-    given years drawn so: 0.7-1.0 points lost per song at strength 2, none at 1)."""
-    if not (batch.years > 0).any():
-        return evidence.with_strength(0.0)
-    groups = as_groups(label_sets)
-    years = batch.years.copy()
-    undated = np.flatnonzero(years <= 0)
-    if len(undated) and len(stand_in_years):
-        years[undated] = rng.choice(np.asarray(stand_in_years), len(undated))
-    best, best_score = 0.0, -1.0
-    for strength in YEAR_STRENGTH_GRID:
-        weighed = [evidence.with_strength(strength).apply(view, years) for view in views]
-        score = float(np.mean([(sum(groups.macro_f1(view, taxonomy))
-                                + sum(groups.macro_f1(view, taxonomy, batch=batch, pooling=pooling))) / 4
-                               for view in weighed]))
-        if score > best_score + 1e-4:
-            best, best_score = strength, score
-    return evidence.with_strength(best)
 
 
 @dataclass

@@ -51,11 +51,10 @@ def test_an_impossible_duration_is_flagged_missing_not_zero() -> None:
     assert batch.numeric[:, META_FEATURES.index("duration_missing")].tolist() == [1.0, 1.0, 0.0]
 
 
-def test_release_date_and_explicit_flag_do_not_reach_the_network() -> None:
+def test_release_date_and_explicit_flag_do_not_reach_the_model() -> None:
     """Each training set has only one of the two (the 30k set dates, the 114 set explicit), so they
     would tell the network which data set a song is from, and every real song has both: the same
-    song with, without or with either of them is the same network input. (The year is read beside
-    the network, by `classifier.dates.YearEvidence`.)"""
+    song with, without or with either of them is the same input."""
     variants = [Song("Song", ("Band",), "Album", date, 200_000, flag, AUDIO)
                 for date in (None, "1975", "2021-03-04") for flag in (None, False, True)]
     batch = featurise(variants, FeatureSchema())

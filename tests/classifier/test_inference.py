@@ -165,10 +165,8 @@ def test_a_balance_naming_other_genres_is_refused_on_load(tmp_path: Path) -> Non
 
 def test_the_new_artist_balance_moves_only_new_artists_genres_and_so_the_version() -> None:
     """Weighting one genre far up within its family: a song by an artist the model never met moves
-    to that genre, its family untouched; a known artist's song does not move; the version changes.
-    (Read without the release-year evidence, which weighs genres after the balance and can move a family.)"""
-    shipped = Classifier.load()
-    plain = Classifier(shipped.parts, {k: v for k, v in shipped.metadata.items() if k != "release_year"})
+    to that genre, its family untouched; a known artist's song does not move; the version changes."""
+    plain = Classifier.load()
     new_artist = NOBODY
     songs = [ENTER_SANDMAN, new_artist]
     assert list(plain.parts.artists.rows(featurise(songs, plain.parts.schema).artist_keys) >= 0) == [True, False]
@@ -183,47 +181,6 @@ def test_the_new_artist_balance_moves_only_new_artists_genres_and_so_the_version
     assert abs(after[1].genre_confidence - before[1].genre_confidence) < 1e-5
     weights = plain.metadata["weights_sha256"]
     assert model_version_digest(weights, plain.metadata) != model_version_digest(weights, balanced.metadata)
-
-
-def test_a_model_without_release_year_evidence_answers_without_it(tmp_path: Path) -> None:
-    """A model.json from before the release-year evidence loads, and a date changes none of its answers."""
-    shutil.copytree(default_model_dir(), tmp_path / "m")
-    meta = json.loads((tmp_path / "m" / "model.json").read_text())
-    meta.pop("release_year", None)
-    (tmp_path / "m" / "model.json").write_text(json.dumps(meta))
-    old = Classifier.load(tmp_path / "m")
-    assert old.year_evidence is None
-    undated = [replace(song, release_date=None) for song in SONGS]
-    assert np.array_equal(old.genre_probabilities(SONGS), old.genre_probabilities(undated))
-
-
-def test_release_year_evidence_naming_other_genres_is_refused_on_load(tmp_path: Path) -> None:
-    shutil.copytree(default_model_dir(), tmp_path / "m")
-    meta = json.loads((tmp_path / "m" / "model.json").read_text())
-    meta["release_year"] = {"edges": [1990], "strength": 1.0, "log_factors": {"jazz": [0.0, 1.0]}}
-    (tmp_path / "m" / "model.json").write_text(json.dumps(meta))
-    with pytest.raises(ModelLoadError, match="release_year"):
-        Classifier.load(tmp_path / "m")
-
-
-def test_a_release_year_moves_dated_songs_only_and_so_the_version() -> None:
-    """Evidence that songs of 1985-1989 are jazz: Enter Sandman dated 1987 moves to jazz; the same
-    song without a date, and a song of 2017, answer as with no evidence; the version changes."""
-    plain = Classifier.load()
-    plain_meta = {k: v for k, v in plain.metadata.items() if k != "release_year"}
-    without = Classifier(plain.parts, plain_meta)
-    factors = {g: [0.0, 0.0, 0.0] for g in plain.genres}
-    factors["jazz"] = [0.0, 12.0, 0.0]  # spans: before 1985, 1985-1989, from 1990
-    dated = Classifier(plain.parts, {**plain_meta, "release_year": {"edges": [1985, 1990], "strength": 1.0,
-                                                                     "log_factors": factors}})
-    songs = [replace(ENTER_SANDMAN, release_date="1987-01-01"), replace(ENTER_SANDMAN, release_date=None), DESPACITO]
-    before, after = without.genre_probabilities(songs), dated.genre_probabilities(songs)
-    assert without.predictions(before)[0].genre != "jazz"
-    assert (dated.predictions(after)[0].genre, dated.predictions(after)[0].subgenre) == ("jazz", "jazz")
-    assert np.array_equal(after[1], before[1])  # no date: untouched
-    assert np.allclose(after[2], before[2], atol=1e-6)  # a span with no evidence: only renormalised
-    weights = plain.metadata["weights_sha256"]
-    assert model_version_digest(weights, without.metadata) != model_version_digest(weights, dated.metadata)
 
 
 def test_known_artists_tells_training_set_artists_from_a_made_up_one(classifier: Classifier) -> None:

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from classifier import Classifier
 from tests.training.layouts import (
     exportify,
     genrebot,
@@ -19,8 +18,6 @@ from tests.training.layouts import (
     thirty_k,
     write,
 )
-from training.evaluate import STACK_YEARS
-from training.tuning import YEAR_STRENGTH_GRID
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +52,6 @@ def test_train_writes_a_model_directory_without_pickles(trained: tuple[Path, Pat
     genres = {g["key"] for family in taxonomy["families"] for g in family["genres"]}
     assert set(meta["new_artist_genre_balance"]) == genres  # tuned on validation, one log-weight per genre
     assert "new artists' genre balance: strength" in stderr
-    assert meta["release_year"] is None and "release year: no dated songs" in stderr  # this layout has no dates
     teacher = meta["teacher"]  # the network was distilled from a teacher trained first, whose choice is recorded
     assert 1 <= teacher["kept_epochs"][0] <= teacher["kept_epochs"][-1] <= 12 and teacher["validation"]["score"] > 0
     assert "teacher: kept " in stderr and meta["training_phases_seconds"]["teacher network"] > 0
@@ -141,21 +137,6 @@ def test_same_seed_same_training_history(tmp_path: Path) -> None:
         assert result.returncode == 0, result.stderr
         histories.append(json.loads((tmp_path / run / "model.json").read_text())["history"])
     assert histories[0] == histories[1]
-
-
-def test_training_on_dated_songs_records_what_their_years_say(tmp_path: Path) -> None:
-    """The 30k layout has release dates: model.json keeps each genre's factor per span of years and
-    the strength validation chose, and the trained model reads them back."""
-    result = genrebot("train", "--data", str(thirty_k(tmp_path)), "--out", str(tmp_path / "m"), "--epochs", "2",
-                      "--seed", "9", "--threads", "1")
-    assert result.returncode == 0, result.stderr
-    meta = json.loads((tmp_path / "m" / "model.json").read_text())
-    taxonomy = json.loads((tmp_path / "m" / "taxonomy.json").read_text())
-    genres = {g["key"] for family in taxonomy["families"] for g in family["genres"]}
-    evidence = meta["release_year"]
-    assert set(evidence["log_factors"]) == genres
-    assert evidence["strength"] in YEAR_STRENGTH_GRID and f"release year: strength {evidence['strength']}" in result.stderr
-    assert Classifier.load(tmp_path / "m").year_evidence is not None
 
 
 @pytest.mark.parametrize(
@@ -370,6 +351,3 @@ def test_compare_trains_every_seed_on_both_splits_and_reports_their_mean(tmp_pat
             assert len(level["macro_f1_by_seed"]) == 2
             assert level["macro_f1"] == pytest.approx(sum(level["macro_f1_by_seed"]) / 2, abs=1e-4)  # 4 places
     assert (out / "comparison.md").read_text().count("trained with seeds 11, 12;") == 2  # one line per split
-    # The 30k layout has dates, so the network reads release years; the stack is also scored with them, as a diagnostic.
-    assert all(STACK_YEARS in setting["models"] for setting in report["settings"])
-    assert STACK_YEARS in report["diagnostics"]

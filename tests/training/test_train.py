@@ -8,8 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from classifier.dates import YearEvidence
-from classifier.features import Batch, FeatureSchema, artist_token_counts, featurise, hashed_token_ids
+from classifier.features import FeatureSchema, artist_token_counts, featurise, hashed_token_ids
 from classifier.library import Pooling
 from classifier.model import GenreNet, ModelConfig, NetInputs
 from classifier.taxonomy import Taxonomy
@@ -17,14 +16,7 @@ from tests.classifier.test_inference import DESPACITO, ENTER_SANDMAN
 from training.cli import SHIPPED_TAXONOMY
 from training.data import SongRow
 from training.train import TrainConfig, count_genres, drop_tokens, loss_of, split_validation
-from training.tuning import (
-    DataSetGroups,
-    keep_weights,
-    tune_blend,
-    tune_new_artist_balance,
-    tune_sharpness,
-    tune_year_strength,
-)
+from training.tuning import keep_weights, tune_blend, tune_new_artist_balance, tune_sharpness
 
 
 def test_token_dropout_keeps_at_least_one_token_per_song() -> None:
@@ -182,69 +174,6 @@ def test_new_artists_genre_balance_evens_out_a_genre_the_model_says_too_often() 
     fair[np.arange(60), [first] * 30 + [second] * 30] = 0.9
     fair /= fair.sum(axis=1, keepdims=True)
     assert tune_new_artist_balance([fair], batch, none_known, labels, taxonomy, Pooling())[0] == 0.0
-
-
-def rock_pair(taxonomy: Taxonomy) -> tuple[int, int]:
-    old, new = (int(g) for g in np.flatnonzero(taxonomy.genre_family == taxonomy.family_index["rock"])[:2])
-    return old, new
-
-
-def leaning_to(taxonomy: Taxonomy, genres: tuple[int, int], n: int) -> np.ndarray:
-    """`n` songs unsure between two genres, every one leaning a little to the second."""
-    views = np.full((n, len(taxonomy.genres)), 1e-4, dtype=np.float32)
-    views[:, genres[0]], views[:, genres[1]] = 0.45, 0.55
-    return views / views.sum(axis=1, keepdims=True)
-
-
-def dated_songs(dates: list[str | None]) -> Batch:
-    return featurise([SongRow(f"song {i}", (f"artist {i}",), f"album {i}", date, 200_000, None, None)
-                      for i, date in enumerate(dates)], FeatureSchema())
-
-
-def test_the_release_years_strength_is_tuned_up_when_years_tell_validations_genres_apart() -> None:
-    """Validation songs unsure between two genres, whose dated training songs were released in
-    different decades: the years decide them, so the tuned strength is above 0; with no dated
-    validation song it is 0."""
-    taxonomy = Taxonomy.load(SHIPPED_TAXONOMY)
-    old, new = rock_pair(taxonomy)
-    training_years = np.array([1975] * 50 + [2018] * 50)
-    evidence = YearEvidence.counted(training_years, [(old,)] * 50 + [(new,)] * 50, len(taxonomy.genres))
-    assert evidence is not None
-    views = leaning_to(taxonomy, (old, new), 40)
-    labels: list[tuple[int, ...]] = [(old,) if i < 20 else (new,) for i in range(40)]
-    dated = dated_songs(["1976" if i < 20 else "2018" for i in range(40)])
-    rng = np.random.default_rng(0)
-    tuned = tune_year_strength([views], dated, labels, taxonomy, Pooling(), evidence, training_years, rng)
-    assert tuned.strength > 0
-    assert (taxonomy.decide(tuned.apply(views, dated.years))[1] == [old] * 20 + [new] * 20).all()
-    undated = dated_songs([None] * 40)
-    assert tune_year_strength([views], undated, labels, taxonomy, Pooling(), evidence, training_years,
-                              rng).strength == 0.0
-
-
-def test_the_release_years_strength_counts_what_a_date_would_cost_a_data_set_that_has_none() -> None:
-    """The dated data set gains one more song at strength 2 than at 0.5 (a song the network is
-    sure of wrongly). A second data set's songs have no date and are rightly, surely placed in the
-    recent genre; given dates drawn from the training songs' years, half of them read as old and
-    move at strength 2. Tuned with them, the strength is lower than tuned on the dated set alone."""
-    taxonomy = Taxonomy.load(SHIPPED_TAXONOMY)
-    old, new = rock_pair(taxonomy)
-    training_years = np.array([1975] * 50 + [2018] * 50)
-    evidence = YearEvidence.counted(training_years, [(old,)] * 50 + [(new,)] * 50, len(taxonomy.genres))
-    assert evidence is not None
-    views = leaning_to(taxonomy, (old, new), 80)
-    views[0, old], views[0, new] = 0.05, 0.95  # truly old, and the network is sure it is new
-    views[40:, old], views[40:, new] = 0.1, 0.9  # the undated set's songs: surely (and truly) new
-    views /= views.sum(axis=1, keepdims=True)
-    labels: list[tuple[int, ...]] = [(old,) if i < 20 else (new,) for i in range(80)]
-    labels[40:] = [(new,)] * 40
-    songs = dated_songs(["1976" if i < 20 else "2018" for i in range(40)] + [None] * 40)
-    dated_alone = tune_year_strength([views[:40]], songs.subset(np.arange(40)), labels[:40], taxonomy, Pooling(),
-                                     evidence, training_years, np.random.default_rng(0))
-    both = DataSetGroups(((np.arange(40), tuple(labels[:40])), (np.arange(40, 80), tuple(labels[40:]))))
-    with_undated = tune_year_strength([views], songs, both, taxonomy, Pooling(), evidence, training_years,
-                                      np.random.default_rng(0))
-    assert dated_alone.strength >= 2.0 and 0 < with_undated.strength < dated_alone.strength
 
 
 def small_net(seed: int) -> GenreNet:
