@@ -77,26 +77,23 @@ class ClassifiedFile:
         """The file as read (every column a string), CHUNK_ROWS rows at a time, indexed by row number."""
         yield from iter_frames(self.path, CHUNK_ROWS)  # as read: the rows are copied out, not classified again
 
-    def prediction_frame(self, frame: pd.DataFrame, names: tuple[str, str, str, str]) -> pd.DataFrame:
-        """The four prediction columns (family, its confidence, genre, its confidence) for the rows
-        of `frame` (a chunk from `chunks`), built from arrays."""
+    def annotated(self, frame: pd.DataFrame, names: tuple[str, str, str, str], *, suffix: str) -> pd.DataFrame:
+        """`frame` (a chunk from `chunks`) with the four prediction columns (family, its confidence,
+        genre, its confidence; built from arrays) after its own. A name the file already uses (its
+        own "Genre" column, say) keeps the file's column as it was and gets the prediction under the
+        name plus `suffix`."""
+        family, family_confidence, genre, genre_confidence = (
+            f"{name}{suffix}" if name in frame.columns else name for name in names)
         rows = frame.index.to_numpy()
         decided = self.decided
         families = np.array(self.classifier.families, dtype=object)
         genres = np.array(self.classifier.genres, dtype=object)
-        return pd.DataFrame({
-            names[0]: families[decided.family[rows]],
-            names[1]: decided.family_confidence[rows].astype(np.float64),
-            names[2]: genres[decided.genre[rows]],
-            names[3]: decided.genre_confidence[rows].astype(np.float64),
+        predictions = pd.DataFrame({
+            family: families[decided.family[rows]],
+            family_confidence: decided.family_confidence[rows].astype(np.float64),
+            genre: genres[decided.genre[rows]],
+            genre_confidence: decided.genre_confidence[rows].astype(np.float64),
         }, index=frame.index)
-
-    def annotated(self, frame: pd.DataFrame, names: tuple[str, str, str, str], *, suffix: str) -> pd.DataFrame:
-        """`frame` (a chunk from `chunks`) with the four prediction columns after its own. A name the
-        file already uses (its own "Genre" column, say) keeps the file's column as it was and gets the
-        prediction under the name plus `suffix`."""
-        predictions = self.prediction_frame(frame, names)
-        predictions.columns = [f"{name}{suffix}" if name in frame.columns else name for name in names]
         return pd.concat([frame, predictions], axis=1)
 
 
