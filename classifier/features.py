@@ -1,7 +1,10 @@
 """Turning tracks into the network's inputs, the same way in training and at run time.
 
-Inputs: hashed name tokens (title words and word pairs, album and artist words, character 3- and
-4-grams of every word), shared by the name model and the network; the primary artist and album
+Inputs: hashed name tokens for the network (title words and word pairs, album and artist words,
+character 3- and 4-grams of every word, each kind of name apart), and for the name model the
+tokens of the issue's reference recipe (word 1-2-grams and character 2- to 5-grams of every
+whitespace-separated token, punctuation kept, shared by title, album and artists: a linear model
+reads new artists' names better from those); the primary artist and album
 as hashed keys (looked up in the model's tables of known artists and albums); and a numeric
 block: duration with a "missing" flag, plus Spotify's audio features and a mask saying whether
 they are present.
@@ -52,6 +55,7 @@ AUDIO_SLICE = slice(len(META_FEATURES), NUMERIC_SIZE)  # audio values + presence
 N_BINS = 16
 BINNED_FEATURES = len(AUDIO_FEATURES) + 1  # audio features, duration
 _WORD = re.compile(r"\w+", re.UNICODE)
+_NAME_WORD = re.compile(r"\b\w\w+\b", re.UNICODE)  # scikit-learn's default token pattern
 # Real titles, albums and artist names are far shorter; a runaway field (a 50 MB cell in a CSV) is
 # cut here so it costs kilobytes, not gigabytes of n-grams.
 MAX_TEXT_CHARS = 512
@@ -111,33 +115,57 @@ class Batch:
     numeric: np.ndarray  # float32 [n, NUMERIC_SIZE]
     audio_present: np.ndarray  # bool [n]
     bins: np.ndarray  # int64 [n, BINNED_FEATURES]: index into the bin embedding
+    name_ids: np.ndarray  # int64, flat: the name model's tokens (32-bit hashes, folded by the model)
+    name_offsets: np.ndarray  # int64, one per track
 
     def __len__(self) -> int:
         return len(self.artist_keys)
 
     def token_lengths(self) -> np.ndarray:
-        return np.diff(np.append(self.token_offsets, len(self.token_ids)))
+        return _lengths(self.token_ids, self.token_offsets)
 
     def token_rows(self) -> np.ndarray:
-        """Each token's row."""
+        """Each network token's row."""
         return np.repeat(np.arange(len(self), dtype=np.int64), self.token_lengths())
 
     def token_positions(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Where these rows' tokens are in `token_ids` (flat), and their offsets once gathered."""
-        rows = np.asarray(rows, dtype=np.int64)
-        lengths = self.token_lengths()[rows]
-        offsets = np.zeros(len(rows), dtype=np.int64)
-        np.cumsum(lengths[:-1], out=offsets[1:])
-        starts = self.token_offsets[rows]
-        flat = np.repeat(starts - offsets, lengths) + np.arange(int(lengths.sum()), dtype=np.int64)
-        return flat, offsets
+        """Where these rows' network tokens are in `token_ids` (flat), and their offsets once gathered."""
+        return _positions(self.token_offsets, self.token_lengths(), rows)
+
+    def name_lengths(self) -> np.ndarray:
+        return _lengths(self.name_ids, self.name_offsets)
+
+    def name_rows(self) -> np.ndarray:
+        """Each name-model token's row."""
+        return np.repeat(np.arange(len(self), dtype=np.int64), self.name_lengths())
+
+    def name_positions(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where these rows' name-model tokens are in `name_ids` (flat), and their offsets once gathered."""
+        return _positions(self.name_offsets, self.name_lengths(), rows)
 
     def subset(self, rows: np.ndarray) -> Batch:
         """These rows (in this order) as a batch of their own; no per-row Python."""
         rows = np.asarray(rows, dtype=np.int64)
         flat, offsets = self.token_positions(rows)
+        name_flat, name_offsets = self.name_positions(rows)
         return Batch(self.token_ids[flat], offsets, self.artist_keys[rows], self.album_keys[rows],
-                     self.numeric[rows], self.audio_present[rows], self.bins[rows])
+                     self.numeric[rows], self.audio_present[rows], self.bins[rows],
+                     self.name_ids[name_flat], name_offsets)
+
+
+def _lengths(ids: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    return np.diff(np.append(offsets, len(ids)))
+
+
+def _positions(starts: np.ndarray, all_lengths: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Flat positions of these rows' tokens (rows that start at `starts` and are `all_lengths` long),
+    and the rows' offsets once gathered."""
+    rows = np.asarray(rows, dtype=np.int64)
+    lengths = all_lengths[rows]
+    offsets = np.zeros(len(rows), dtype=np.int64)
+    np.cumsum(lengths[:-1], out=offsets[1:])
+    flat = np.repeat(starts[rows] - offsets, lengths) + np.arange(int(lengths.sum()), dtype=np.int64)
+    return flat, offsets
 
 
 def normalise(text: str | None) -> str:
@@ -209,17 +237,54 @@ def _artists_ids(artists: tuple[str, ...], buckets: int) -> tuple[int, ...]:
 
 
 @lru_cache(maxsize=1 << 16)
-def _artists_entry(artists: tuple[str, ...], buckets: int) -> tuple[tuple[int, ...], int, str]:
+def _artists_entry(artists: tuple[str, ...], buckets: int) -> tuple[tuple[int, ...], int, str, tuple[int, ...]]:
     """What a song's artists give (they repeat across a library: cached): their token ids, the
-    primary-artist key, and the primary artist (normalised) that album keys begin with."""
+    primary-artist key, the primary artist (normalised) that album keys begin with, and their
+    name-model token ids."""
     primary = primary_artist(artists)
-    return _artists_ids(artists, buckets), key_hash(primary), primary
+    return _artists_ids(artists, buckets), key_hash(primary), primary, _name_text_ids(" ".join(artists))
 
 
 @lru_cache(maxsize=1 << 16)
-def _album_entry(album: str | None, buckets: int) -> tuple[tuple[int, ...], str]:
-    """An album name's token ids and its normalised name (cached: a library repeats albums)."""
-    return _text_ids("l", album, buckets), normalise(album)
+def _album_entry(album: str | None, buckets: int) -> tuple[tuple[int, ...], str, tuple[int, ...]]:
+    """An album name's token ids, its normalised name and its name-model token ids (cached: a
+    library repeats albums)."""
+    return _text_ids("l", album, buckets), normalise(album), _name_text_ids(album)
+
+
+_GRAM_CRC = zlib.crc32(b"c")  # crc32(b"c" + gram) == crc32(gram, _GRAM_CRC): no concatenation per gram
+_WORD_CRC = zlib.crc32(b"w ")
+
+
+@lru_cache(maxsize=1 << 16)  # about 1 kB an entry: a bot's cache stays under 100 MB
+def _char_gram_ids(token: str) -> tuple[int, ...]:
+    """A whitespace-separated token's character 2- to 5-grams, padded by a space on each side
+    (scikit-learn's "char_wb"), as 32-bit hashes: crc32 of "c" + the gram's UTF-8. An ASCII
+    token's grams are sliced from its bytes, encoded once (a third faster, the same ids)."""
+    padded = f" {token} "
+    crc = zlib.crc32
+    if padded.isascii():
+        data = padded.encode()
+        return tuple([crc(data[i : i + n], _GRAM_CRC) for n in (2, 3, 4, 5) for i in range(len(data) - n + 1)])
+    return tuple([crc(padded[i : i + n].encode(), _GRAM_CRC) for n in (2, 3, 4, 5) for i in range(len(padded) - n + 1)])
+
+
+def _name_text_ids(text: str | None) -> tuple[int, ...]:
+    """The name model's tokens of one name (a title, an album, the artists): its words of two or
+    more characters and their pairs, and every whitespace-separated token's character n-grams,
+    the same ids whichever kind of name they come from (a new artist's album says "reggaeton"
+    the way other songs' titles did). 32-bit hashes; the name model folds them into its table.
+    Not cached as a whole: albums and artists are, within their entries; titles rarely repeat."""
+    text = normalise(text)
+    words = _NAME_WORD.findall(text)
+    ids = [zlib.crc32(w.encode(), _WORD_CRC) for w in words]
+    ids += [zlib.crc32(f"b {a} {b}".encode()) for a, b in zip(words, words[1:], strict=False)]
+    for token in text.split():
+        ids += _char_gram_ids(token)
+    return tuple(ids)
+
+
+EMPTY_NAME_ID = zlib.crc32(b"<empty>")  # the name-model token of a song without any name
 
 
 def _album_key(primary: str, album: str) -> int:
@@ -249,23 +314,32 @@ def featurise(tracks: Sequence[TrackLike], schema: FeatureSchema) -> Batch:
     n = len(tracks)
     buckets = schema.hash_buckets
     empty = [_hash("<empty>", buckets)]
+    empty_names = (EMPTY_NAME_ID,)
     token_ids: list[int] = []
     lengths: list[int] = []
+    name_ids: list[int] = []
+    name_lengths: list[int] = []
     artist_keys: list[int] = []
     album_keys: list[int] = []
     durations: list[object] = []
     audio_rows: list[int] = []
     audio_values: list[float] = []
     for row, track in enumerate(tracks):
-        artist_ids, artist_key, primary = _artists_entry(capped_artists(track.artists), buckets)
-        album_ids, album = _album_entry(capped(track.album), buckets)
-        ids = _title_ids(capped(track.name), buckets)
+        artist_ids, artist_key, primary, artist_names = _artists_entry(capped_artists(track.artists), buckets)
+        album_ids, album, album_names = _album_entry(capped(track.album), buckets)
+        title = capped(track.name)
+        ids = _title_ids(title, buckets)
         ids += album_ids
         ids += artist_ids
         if not ids:
             ids = empty
         lengths.append(len(ids))
         token_ids += ids
+        names = _name_text_ids(title) + album_names + artist_names
+        if not names:
+            names = empty_names
+        name_lengths.append(len(names))
+        name_ids += names
         artist_keys.append(artist_key)
         album_keys.append(_album_key(primary, album))
         duration = track.duration_ms
@@ -284,8 +358,11 @@ def featurise(tracks: Sequence[TrackLike], schema: FeatureSchema) -> Batch:
     np.cumsum(np.asarray(lengths[:-1], dtype=np.int64), out=offsets[1:])
     numeric, present, raw = _numeric(np.asarray(durations, dtype=np.float64), audio, schema)
     edges = [np.asarray(e, dtype=np.float64) for e in schema.bin_edges] if schema.bin_edges else None
+    name_offsets = np.zeros(n, dtype=np.int64)
+    np.cumsum(np.asarray(name_lengths[:-1], dtype=np.int64), out=name_offsets[1:])
     return Batch(np.asarray(token_ids, dtype=np.int64), offsets, np.asarray(artist_keys, dtype=np.int64),
-                 np.asarray(album_keys, dtype=np.int64), numeric, present, bin_indices(raw, edges))
+                 np.asarray(album_keys, dtype=np.int64), numeric, present, bin_indices(raw, edges),
+                 np.asarray(name_ids, dtype=np.int64), name_offsets)
 
 
 def _audio_value(value: object) -> float:
@@ -338,7 +415,7 @@ def hide_audio(batch: Batch) -> Batch:
     numeric = batch.numeric.copy()
     numeric[:, AUDIO_SLICE] = 0.0
     return Batch(batch.token_ids, batch.token_offsets, batch.artist_keys, batch.album_keys, numeric,
-                 np.zeros_like(batch.audio_present), hide_audio_bins(batch.bins))
+                 np.zeros_like(batch.audio_present), hide_audio_bins(batch.bins), batch.name_ids, batch.name_offsets)
 
 
 def hide_audio_bins(bins: np.ndarray) -> np.ndarray:

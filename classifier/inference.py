@@ -41,10 +41,10 @@ from classifier.names import NameBlend, NameModel, sharpened
 from classifier.taxonomy import FILENAME as TAXONOMY_FILE
 from classifier.taxonomy import Taxonomy, TaxonomyError
 
-FORMAT = "genrebot-model/3"  # 3: no release year or explicit flag among the inputs
+FORMAT = "genrebot-model/4"  # 4: the name model reads the reference recipe's tokens (3: no release year or explicit flag)
 WEIGHTS = "model.safetensors"
 METADATA = "model.json"
-CODE_VERSION = "genrebot-classifier-6"  # 6: new artists' genre balance; the version covers the deciding model.json values
+CODE_VERSION = "genrebot-classifier-7"  # 7: the name model's own tokens; the version covers the deciding model.json values
 MODEL_FILES = (WEIGHTS, METADATA, TAXONOMY_FILE)  # everything write_model_dir puts in a model directory
 
 

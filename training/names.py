@@ -1,8 +1,8 @@
 """Fitting the name model (classifier/names.py), and what it says of artists it never saw.
 
 The name model is a multinomial logistic regression over the taxonomy's genres (a family's
-probability is the sum of its genres') on the TF-IDF of the songs' hashed name tokens, the same
-tokens the network reads. It is fitted by SparseAdam on an `EmbeddingBag`, so a step updates only
+probability is the sum of its genres') on the TF-IDF of the songs' name-model tokens
+(`Batch.name_ids`: the issue's reference recipe, see classifier/names.py). It is fitted by SparseAdam on an `EmbeddingBag`, so a step updates only
 the table rows its songs touch and an epoch over a hundred thousand songs costs seconds; a few
 epochs from zero weights are its regularisation. Targets are soft: a song filed under several
 genres shares its target between them.
@@ -43,15 +43,15 @@ class NameFit:
 
 def document_frequency_idf(batch: Batch, buckets: int) -> np.ndarray:
     """Smoothed IDF per bucket, as scikit-learn computes it: log((1 + n) / (1 + df)) + 1."""
-    pairs = np.unique(batch.token_rows() * buckets + batch.token_ids % buckets)
+    pairs = np.unique(batch.name_rows() * buckets + batch.name_ids % buckets)
     df = np.bincount(pairs % buckets, minlength=buckets)
     idf: np.ndarray = (np.log((1 + len(batch)) / (1 + df)) + 1).astype(np.float32)
     return idf
 
 
 def design_matrix(batch: Batch, idf: np.ndarray, buckets: int) -> csr_matrix:
-    indptr = np.append(batch.token_offsets, len(batch.token_ids))
-    folded = batch.token_ids % buckets
+    indptr = np.append(batch.name_offsets, len(batch.name_ids))
+    folded = batch.name_ids % buckets
     matrix = csr_matrix((tfidf_weights(folded, batch, idf), folded, indptr), shape=(len(batch), buckets))
     matrix.sum_duplicates()
     return matrix
@@ -105,11 +105,11 @@ def fit_softmax_regression(bags_of: Callable[[np.ndarray], Bags], n_features: in
 def fit_name_model(batch: Batch, targets: np.ndarray, idf: np.ndarray, fit: NameFit, seed: int,
                    on_epoch: Callable[[], None] | None = None) -> NameModel:
     """Softmax regression on TF-IDF name tokens; `targets` [songs, classes] sum to 1 per song."""
-    folded = batch.token_ids % fit.buckets
+    folded = batch.name_ids % fit.buckets
     weights = tfidf_weights(folded, batch, idf)
 
     def bags_of(rows: np.ndarray) -> Bags:
-        flat, offsets = batch.token_positions(rows)
+        flat, offsets = batch.name_positions(rows)
         return folded[flat], offsets, weights[flat]
 
     coef, intercept = fit_softmax_regression(bags_of, fit.buckets, targets, seed, epochs=fit.epochs,

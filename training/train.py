@@ -224,7 +224,7 @@ def drop_tokens(batch: Batch, rate: float, rng: np.random.Generator,
     offsets = np.zeros(len(batch), dtype=np.int64)
     np.cumsum(kept_lengths[:-1], out=offsets[1:])
     return Batch(batch.token_ids[keep], offsets, batch.artist_keys, batch.album_keys, batch.numeric,
-                 batch.audio_present, batch.bins)
+                 batch.audio_present, batch.bins, batch.name_ids, batch.name_offsets)
 
 
 def augment(batch: Batch, context: Context, rows: np.ndarray, config: TrainConfig,

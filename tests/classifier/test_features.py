@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+import zlib
+
 import numpy as np
 
 from classifier.features import (
     AUDIO_FEATURES,
+    EMPTY_NAME_ID,
     META_FEATURES,
     FeatureSchema,
     featurise,
@@ -24,7 +28,8 @@ def test_subset_of_a_batch_equals_featurising_those_tracks_alone() -> None:
     tracks = [DESPACITO, ENTER_SANDMAN, Song("Hey Jude", ("The Beatles",), "Hey Jude", "1968")]
     picked = featurise(tracks, schema).subset(np.array([2, 0]))
     alone = featurise([tracks[2], tracks[0]], schema)
-    for field in ("token_ids", "token_offsets", "artist_keys", "album_keys", "numeric", "bins"):
+    for field in ("token_ids", "token_offsets", "artist_keys", "album_keys", "numeric", "bins", "name_ids",
+                  "name_offsets"):
         assert np.array_equal(getattr(picked, field), getattr(alone, field)), field
 
 
@@ -76,3 +81,45 @@ def test_one_artist_spelled_two_ways_has_one_key_and_their_albums_one_album_key(
                       FeatureSchema())
     assert batch.artist_keys[0] == batch.artist_keys[1] != batch.artist_keys[2]
     assert batch.album_keys[0] == batch.album_keys[1] != batch.album_keys[2]
+
+
+def name_tokens(*songs: Song) -> list[list[int]]:
+    """Each song's name-model token ids, as `featurise` gives them."""
+    batch = featurise(list(songs), FeatureSchema())
+    ends = np.append(batch.name_offsets[1:], len(batch.name_ids))
+    return [batch.name_ids[start:end].tolist() for start, end in zip(batch.name_offsets, ends, strict=True)]
+
+
+def test_the_name_models_tokens_are_the_same_whichever_name_a_word_is_in() -> None:
+    """A word says the same to the name model in a title, an album or an artist's name ("reggaeton"
+    in a new artist's album reads as it did in other songs' titles); the network keeps them apart."""
+    in_title = Song("Reggaeton Mix", ("Nadie",), "", None)
+    in_album = Song("", ("Nadie",), "Reggaeton Mix", None)
+    in_title_names, in_album_names = name_tokens(in_title, in_album)
+    assert sorted(in_title_names) == sorted(in_album_names)
+    network = [sorted(featurise([song], FeatureSchema()).token_ids.tolist()) for song in (in_title, in_album)]
+    assert network[0] != network[1]
+
+
+def test_the_name_model_reads_punctuation_and_short_grams_that_the_network_does_not() -> None:
+    """Character 2- to 5-grams of whitespace-separated tokens, punctuation kept: "(feat." and
+    "Op. 9" carry style. A title differing only in its punctuation gives other name-model tokens."""
+    plain, dotted = name_tokens(Song("Nocturne Op 9", ("Chopin",), "", None),
+                                Song("Nocturne Op. 9", ("Chopin",), "", None))
+    assert set(dotted) - set(plain)
+    empty, short = name_tokens(Song("", (), "", None), Song("ab", (), "", None))
+    # "ab": the word, its 2-grams " a" "ab" "b ", 3-grams " ab" "ab " and 4-gram " ab "
+    assert empty == [EMPTY_NAME_ID] and len(short) == 1 + 3 + 2 + 1
+
+
+def test_name_model_token_ids_are_crc32_of_their_text_for_every_script() -> None:
+    """The ids the shipped name model was trained on: crc32 of "w " + a word and of "c" + a
+    character gram, whatever the shortcut taken for ASCII names."""
+    for title in ("Ai Se Eu Te Pego", "Obsesión", "東京フラッシュ", "(feat. Ozuna)"):
+        ids = name_tokens(Song(title, (), "", None))[0]
+        padded = [f" {token} " for token in title.casefold().split()]
+        grams = {zlib.crc32(("c" + p[i : i + n]).encode()) for p in padded for n in range(2, 6)
+                 for i in range(len(p) - n + 1)}
+        assert grams <= set(ids), title
+        words = re.findall(r"\b\w\w+\b", title.casefold())
+        assert {zlib.crc32(("w " + w).encode()) for w in words} <= set(ids), title
