@@ -126,7 +126,7 @@ class Batch:
 
     def token_rows(self) -> np.ndarray:
         """Each network token's row."""
-        return np.repeat(np.arange(len(self), dtype=np.int64), self.token_lengths())
+        return _rows(self.token_lengths())
 
     def token_positions(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Where these rows' network tokens are in `token_ids` (flat), and their offsets once gathered."""
@@ -137,7 +137,7 @@ class Batch:
 
     def name_rows(self) -> np.ndarray:
         """Each name-model token's row."""
-        return np.repeat(np.arange(len(self), dtype=np.int64), self.name_lengths())
+        return _rows(self.name_lengths())
 
     def name_positions(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Where these rows' name-model tokens are in `name_ids` (flat), and their offsets once gathered."""
@@ -155,6 +155,11 @@ class Batch:
 
 def _lengths(ids: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     return np.diff(np.append(offsets, len(ids)))
+
+
+def _rows(lengths: np.ndarray) -> np.ndarray:
+    """Each token's row, from the rows' token counts."""
+    return np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
 
 
 def _positions(starts: np.ndarray, all_lengths: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
