@@ -162,13 +162,19 @@ def _rows(lengths: np.ndarray) -> np.ndarray:
     return np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
 
 
+def offsets_of(lengths: Sequence[int] | np.ndarray) -> np.ndarray:
+    """Where each row's tokens start in the flat list (int64), from the rows' token counts."""
+    offsets = np.zeros(len(lengths), dtype=np.int64)
+    np.cumsum(np.asarray(lengths[:-1], dtype=np.int64), out=offsets[1:])
+    return offsets
+
+
 def _positions(starts: np.ndarray, all_lengths: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Flat positions of these rows' tokens (rows that start at `starts` and are `all_lengths` long),
     and the rows' offsets once gathered."""
     rows = np.asarray(rows, dtype=np.int64)
     lengths = all_lengths[rows]
-    offsets = np.zeros(len(rows), dtype=np.int64)
-    np.cumsum(lengths[:-1], out=offsets[1:])
+    offsets = offsets_of(lengths)
     flat = np.repeat(starts[rows] - offsets, lengths) + np.arange(int(lengths.sum()), dtype=np.int64)
     return flat, offsets
 
@@ -359,15 +365,11 @@ def featurise(tracks: Sequence[TrackLike], schema: FeatureSchema) -> Batch:
     audio = np.full((n, len(AUDIO_FEATURES)), np.nan)
     if audio_rows:
         audio[np.asarray(audio_rows)] = np.asarray(audio_values, dtype=np.float64).reshape(-1, len(AUDIO_FEATURES))
-    offsets = np.zeros(n, dtype=np.int64)
-    np.cumsum(np.asarray(lengths[:-1], dtype=np.int64), out=offsets[1:])
     numeric, present, raw = _numeric(np.asarray(durations, dtype=np.float64), audio, schema)
     edges = [np.asarray(e, dtype=np.float64) for e in schema.bin_edges] if schema.bin_edges else None
-    name_offsets = np.zeros(n, dtype=np.int64)
-    np.cumsum(np.asarray(name_lengths[:-1], dtype=np.int64), out=name_offsets[1:])
-    return Batch(np.asarray(token_ids, dtype=np.int64), offsets, np.asarray(artist_keys, dtype=np.int64),
+    return Batch(np.asarray(token_ids, dtype=np.int64), offsets_of(lengths), np.asarray(artist_keys, dtype=np.int64),
                  np.asarray(album_keys, dtype=np.int64), numeric, present, bin_indices(raw, edges),
-                 np.asarray(name_ids, dtype=np.int64), name_offsets)
+                 np.asarray(name_ids, dtype=np.int64), offsets_of(name_lengths))
 
 
 def _audio_value(value: object) -> float:

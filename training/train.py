@@ -38,6 +38,7 @@ from classifier.features import (
     artist_token_counts,
     featurise,
     hide_audio_bins,
+    offsets_of,
 )
 from classifier.inference import ModelParts, softmax
 from classifier.library import Pooling
@@ -221,9 +222,7 @@ def drop_tokens(batch: Batch, rate: float, rng: np.random.Generator,
     empty = (np.bincount(row_of, weights=keep, minlength=len(batch)) == 0) & (lengths > 0)
     keep[batch.token_offsets[empty]] = True
     kept_lengths = np.bincount(row_of[keep], minlength=len(batch)).astype(np.int64)
-    offsets = np.zeros(len(batch), dtype=np.int64)
-    np.cumsum(kept_lengths[:-1], out=offsets[1:])
-    return Batch(batch.token_ids[keep], offsets, batch.artist_keys, batch.album_keys, batch.numeric,
+    return Batch(batch.token_ids[keep], offsets_of(kept_lengths), batch.artist_keys, batch.album_keys, batch.numeric,
                  batch.audio_present, batch.bins, batch.name_ids, batch.name_offsets)
 
 
