@@ -26,7 +26,9 @@ import hashlib
 import json
 import logging
 import secrets
+import threading
 import time
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -36,6 +38,7 @@ import yarl
 from cachetools import TTLCache
 from discord import app_commands
 from discord.ext import commands
+from discord.gateway import KeepAliveHandler
 
 from bot import presenters
 from bot.replies import InteractionReply, send_dm
@@ -221,11 +224,46 @@ class GenreBot(commands.AutoShardedBot):
             log.info("synced %d global commands", len(synced))
 
     async def close(self) -> None:
+        heartbeats = self.heartbeat_threads()  # before closing: the gateway forgets them as it closes
         if self.web_server is not None:
             await self.web_server.stop()
         await super().close()  # unloads the cogs (the weekly refresh tick stops with its cog)
         if isinstance(self.tree, GenreTree):
             await self.tree.membership_notes.drain()
+        await threads_ended(heartbeats, HEARTBEAT_STOP_TIMEOUT_S)
+
+    def heartbeat_threads(self) -> list[threading.Thread]:
+        """The threads discord.py beats this bot's gateway heartbeats on, one per shard. Closing
+        only tells them to stop, and each holds its gateway session, and so the whole bot, until
+        it has ended."""
+        return [thread for thread in threading.enumerate() if isinstance(thread, KeepAliveHandler)
+                and getattr(thread.ws, "_connection", None) is self._connection]
+
+
+HEARTBEAT_STOP_TIMEOUT_S = 5.0  # a heartbeat thread told to stop ends at once unless mid-send
+
+
+async def threads_ended(threads: list[threading.Thread], timeout_s: float) -> None:
+    """Return once these threads have ended (a thread not ended by the deadline is logged). The
+    joins run in the executor, since a join would block the event loop; the work item holds the
+    threads by weak reference only, so nothing they hold outlives them there."""
+    alive = await asyncio.to_thread(_join_each, [weakref.ref(thread) for thread in threads], timeout_s)
+    if alive:
+        log.warning("%d thread(s) still running %.0f s after the bot closed: %s", len(alive), timeout_s,
+                    ", ".join(alive))
+
+
+def _join_each(threads: list[weakref.ref[threading.Thread]], timeout_s: float) -> list[str]:
+    """Join each thread still there until one deadline; the names of those still running."""
+    deadline = time.monotonic() + timeout_s
+    alive = []
+    for ref in threads:
+        thread = ref()
+        if thread is not None:
+            thread.join(max(0.0, deadline - time.monotonic()))
+            if thread.is_alive():
+                alive.append(thread.name)
+    return alive
 
 
 def _client_options() -> dict[str, Any]:
