@@ -20,7 +20,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from scipy.sparse import csr_matrix
 from torch.nn import functional
 
 from classifier.features import Batch
@@ -47,14 +46,6 @@ def document_frequency_idf(batch: Batch, buckets: int) -> np.ndarray:
     df = np.bincount(pairs % buckets, minlength=buckets)
     idf: np.ndarray = (np.log((1 + len(batch)) / (1 + df)) + 1).astype(np.float32)
     return idf
-
-
-def design_matrix(batch: Batch, idf: np.ndarray, buckets: int) -> csr_matrix:
-    indptr = np.append(batch.name_offsets, len(batch.name_ids))
-    folded = batch.name_ids % buckets
-    matrix = csr_matrix((tfidf_weights(folded, batch, idf), folded, indptr), shape=(len(batch), buckets))
-    matrix.sum_duplicates()
-    return matrix
 
 
 def one_hot(labels: np.ndarray, n_classes: int) -> np.ndarray:

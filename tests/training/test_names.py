@@ -6,6 +6,8 @@ import random
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.sparse import csr_matrix
+from sklearn.feature_extraction.text import TfidfTransformer
 
 from classifier.features import Batch, FeatureSchema, featurise
 from classifier.names import NameModel
@@ -51,6 +53,16 @@ def library(seed: int = 1) -> tuple[list[Song], np.ndarray]:
 def fitted(songs: list[Song], labels: np.ndarray) -> tuple[Batch, NameModel]:
     batch = featurise(songs, FeatureSchema())
     return batch, fit_name_model(batch, one_hot(labels, 2), document_frequency_idf(batch, FIT.buckets), FIT, seed=0)
+
+
+def test_idf_is_scikit_learns_smoothed_idf_of_the_same_songs() -> None:
+    """A token counts once per song it is in, however often it recurs there."""
+    songs, _ = library()
+    batch = featurise(songs, FeatureSchema())
+    counts = csr_matrix((np.ones(len(batch.name_ids)), (batch.name_rows(), batch.name_ids % FIT.buckets)),
+                        shape=(len(songs), FIT.buckets))
+    reference = TfidfTransformer().fit(counts)
+    assert np.allclose(document_frequency_idf(batch, FIT.buckets), reference.idf_, atol=1e-5)
 
 
 def test_name_words_and_characters_carry_the_genre() -> None:
