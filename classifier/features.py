@@ -17,7 +17,8 @@ macro-F1 (model card, "Release year and explicit").
 
 Pure Python and numpy, no pandas. The per-song work is a handful of cached look-ups: a word's
 token ids are hashed once per process, so a library (whose artists, albums and words repeat)
-costs little more than its distinct words.
+costs little more than its distinct words. The name model's tokens are made per batch: each
+distinct name once, and the character grams of every ASCII token in one numpy CRC pass.
 """
 
 from __future__ import annotations
@@ -248,19 +249,17 @@ def _artists_ids(artists: tuple[str, ...], buckets: int) -> tuple[int, ...]:
 
 
 @lru_cache(maxsize=1 << 16)
-def _artists_entry(artists: tuple[str, ...], buckets: int) -> tuple[tuple[int, ...], int, str, tuple[int, ...]]:
+def _artists_entry(artists: tuple[str, ...], buckets: int) -> tuple[tuple[int, ...], int, str]:
     """What a song's artists give (they repeat across a library: cached): their token ids, the
-    primary-artist key, the primary artist (normalised) that album keys begin with, and their
-    name-model token ids."""
+    primary-artist key, and the primary artist (normalised) that album keys begin with."""
     primary = primary_artist(artists)
-    return _artists_ids(artists, buckets), key_hash(primary), primary, _name_text_ids(" ".join(artists))
+    return _artists_ids(artists, buckets), key_hash(primary), primary
 
 
 @lru_cache(maxsize=1 << 16)
-def _album_entry(album: str | None, buckets: int) -> tuple[tuple[int, ...], str, tuple[int, ...]]:
-    """An album name's token ids, its normalised name and its name-model token ids (cached: a
-    library repeats albums)."""
-    return _text_ids("l", album, buckets), normalise(album), _name_text_ids(album)
+def _album_entry(album: str | None, buckets: int) -> tuple[tuple[int, ...], str]:
+    """An album name's token ids and its normalised name (cached: a library repeats albums)."""
+    return _text_ids("l", album, buckets), normalise(album)
 
 
 _GRAM_CRC = zlib.crc32(b"c")  # crc32(b"c" + gram) == crc32(gram, _GRAM_CRC): no concatenation per gram
@@ -270,32 +269,89 @@ _WORD_CRC = zlib.crc32(b"w ")
 @lru_cache(maxsize=1 << 16)  # about 1 kB an entry: a bot's cache stays under 100 MB
 def _char_gram_ids(token: str) -> tuple[int, ...]:
     """A whitespace-separated token's character 2- to 5-grams, padded by a space on each side
-    (scikit-learn's "char_wb"), as 32-bit hashes: crc32 of "c" + the gram's UTF-8. An ASCII
-    token's grams are sliced from its bytes, encoded once (a third faster, the same ids)."""
+    (scikit-learn's "char_wb"), as 32-bit hashes: crc32 of "c" + the gram's UTF-8. For tokens
+    with characters beyond ASCII, whose grams are characters, not bytes (`name_model_ids` hashes
+    ASCII tokens' grams with numpy)."""
     padded = f" {token} "
-    crc = zlib.crc32
-    if padded.isascii():
-        data = padded.encode()
-        return tuple([crc(data[i : i + n], _GRAM_CRC) for n in (2, 3, 4, 5) for i in range(len(data) - n + 1)])
-    return tuple([crc(padded[i : i + n].encode(), _GRAM_CRC) for n in (2, 3, 4, 5) for i in range(len(padded) - n + 1)])
-
-
-def _name_text_ids(text: str | None) -> tuple[int, ...]:
-    """The name model's tokens of one name (a title, an album, the artists): its words of two or
-    more characters and their pairs, and every whitespace-separated token's character n-grams,
-    the same ids whichever kind of name they come from (a new artist's album says "reggaeton"
-    the way other songs' titles did). 32-bit hashes; the name model folds them into its table.
-    Not cached as a whole: albums and artists are, within their entries; titles rarely repeat."""
-    text = normalise(text)
-    words = _NAME_WORD.findall(text)
-    ids = [zlib.crc32(w.encode(), _WORD_CRC) for w in words]
-    ids += [zlib.crc32(f"b {a} {b}".encode()) for a, b in zip(words, words[1:], strict=False)]
-    for token in text.split():
-        ids += _char_gram_ids(token)
-    return tuple(ids)
+    return tuple([zlib.crc32(padded[i : i + n].encode(), _GRAM_CRC) for n in (2, 3, 4, 5)
+                  for i in range(len(padded) - n + 1)])
 
 
 EMPTY_NAME_ID = zlib.crc32(b"<empty>")  # the name-model token of a song without any name
+
+
+def _crc_table() -> np.ndarray:
+    """zlib's CRC-32 table (reflected polynomial 0xEDB88320), for CRCs computed with numpy."""
+    table = np.arange(256, dtype=np.uint32)
+    for _ in range(8):
+        table = np.where(table & 1, (table >> 1) ^ np.uint32(0xEDB88320), table >> 1)
+    return table
+
+
+_CRC_TABLE = _crc_table()
+
+
+def name_model_ids(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The name model's tokens of many names (titles, albums, artists) at once, flat, and each
+    name's count: its words of two or more characters and their pairs, and every
+    whitespace-separated token's character n-grams, the same ids whichever kind of name they come
+    from (a new artist's album says "reggaeton" the way other songs' titles did). 32-bit hashes;
+    the name model folds them into its table. A name's ids come out in no particular order: the
+    name model reads a bag.
+
+    A name's character n-grams are most of its tokens, and hashing them one by one in Python was
+    half of featurising a song. Here every ASCII whitespace token of every text is laid end to end,
+    padded by a space each side, and CRC-32 runs over all start positions at once, one byte per
+    step for five steps: after step n, each start's state is the CRC of its n-gram, kept where
+    the n-gram does not run past its token. The same ids as zlib's CRC, so a model trained before
+    reads them unchanged. Other tokens (accents, other scripts: their grams are characters, not
+    bytes) and the words and word pairs stay per token in Python."""
+    ids: list[int] = []
+    owners: list[int] = []
+    padded: list[bytes] = []
+    padded_owners: list[int] = []
+    for index, raw in enumerate(texts):
+        text = normalise(raw)
+        if not text:
+            continue
+        words = _NAME_WORD.findall(text)
+        found = [zlib.crc32(w.encode(), _WORD_CRC) for w in words]
+        found += [zlib.crc32(f"b {a} {b}".encode()) for a, b in zip(words, words[1:], strict=False)]
+        for token in text.split():
+            if token.isascii():
+                padded.append(f" {token} ".encode())
+                padded_owners.append(index)
+            else:
+                found += _char_gram_ids(token)
+        ids += found
+        owners += [index] * len(found)
+    gram_ids, gram_owners = _ascii_gram_ids(padded, padded_owners)
+    all_ids = np.concatenate([np.asarray(ids, dtype=np.int64), gram_ids])
+    all_owners = np.concatenate([np.asarray(owners, dtype=np.int64), gram_owners])
+    order = np.argsort(all_owners, kind="stable")
+    return all_ids[order], np.bincount(all_owners, minlength=len(texts))
+
+
+def _ascii_gram_ids(tokens: list[bytes], owners: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """The 2- to 5-byte grams of these padded ASCII tokens as crc32(gram, _GRAM_CRC), with the
+    owner of each (int64 arrays)."""
+    if not tokens:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    data = np.frombuffer(b"".join(tokens) + bytes(4), dtype=np.uint8)
+    size = len(data) - 4
+    lengths = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
+    ends = np.cumsum(lengths)
+    room = np.repeat(ends, lengths) - np.arange(size)  # bytes from each start to its token's end
+    owner = np.repeat(np.asarray(owners, dtype=np.int64), lengths)
+    state = np.full(size, _GRAM_CRC ^ 0xFFFFFFFF, dtype=np.uint32)
+    found_ids, found_owners = [], []
+    for step in range(5):
+        state = _CRC_TABLE[(state ^ data[step : step + size]) & 0xFF] ^ (state >> 8)
+        if step:
+            fits = room > step
+            found_ids.append((state[fits] ^ np.uint32(0xFFFFFFFF)).astype(np.int64))
+            found_owners.append(owner[fits])
+    return np.concatenate(found_ids), np.concatenate(found_owners)
 
 
 def _album_key(primary: str, album: str) -> int:
@@ -325,19 +381,20 @@ def featurise(tracks: Sequence[TrackLike], schema: FeatureSchema) -> Batch:
     n = len(tracks)
     buckets = schema.hash_buckets
     empty = [_hash("<empty>", buckets)]
-    empty_names = (EMPTY_NAME_ID,)
     token_ids: list[int] = []
     lengths: list[int] = []
-    name_ids: list[int] = []
-    name_lengths: list[int] = []
+    names: dict[str, int] = {"": 0}  # each distinct name in the batch -> its index, in order
+    name_rows: list[int] = []  # per song: the indices of its title, album and artists
     artist_keys: list[int] = []
     album_keys: list[int] = []
     durations: list[object] = []
     audio_rows: list[int] = []
     audio_values: list[float] = []
     for row, track in enumerate(tracks):
-        artist_ids, artist_key, primary, artist_names = _artists_entry(capped_artists(track.artists), buckets)
-        album_ids, album, album_names = _album_entry(capped(track.album), buckets)
+        artists = capped_artists(track.artists)
+        artist_ids, artist_key, primary = _artists_entry(artists, buckets)
+        album_name = capped(track.album)
+        album_ids, album = _album_entry(album_name, buckets)
         title = capped(track.name)
         ids = _title_ids(title, buckets)
         ids += album_ids
@@ -346,11 +403,7 @@ def featurise(tracks: Sequence[TrackLike], schema: FeatureSchema) -> Batch:
             ids = empty
         lengths.append(len(ids))
         token_ids += ids
-        names = _name_text_ids(title) + album_names + artist_names
-        if not names:
-            names = empty_names
-        name_lengths.append(len(names))
-        name_ids += names
+        name_rows += [names.setdefault(text, len(names)) for text in (title or "", album_name or "", " ".join(artists))]
         artist_keys.append(artist_key)
         album_keys.append(_album_key(primary, album))
         duration = track.duration_ms
@@ -367,9 +420,26 @@ def featurise(tracks: Sequence[TrackLike], schema: FeatureSchema) -> Batch:
         audio[np.asarray(audio_rows)] = np.asarray(audio_values, dtype=np.float64).reshape(-1, len(AUDIO_FEATURES))
     numeric, present, raw = _numeric(np.asarray(durations, dtype=np.float64), audio, schema)
     edges = [np.asarray(e, dtype=np.float64) for e in schema.bin_edges] if schema.bin_edges else None
+    name_ids, name_offsets = _song_name_ids(list(names), name_rows)
     return Batch(np.asarray(token_ids, dtype=np.int64), offsets_of(lengths), np.asarray(artist_keys, dtype=np.int64),
                  np.asarray(album_keys, dtype=np.int64), numeric, present, bin_indices(raw, edges),
-                 np.asarray(name_ids, dtype=np.int64), offsets_of(name_lengths))
+                 name_ids, name_offsets)
+
+
+def _song_name_ids(texts: list[str], rows: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Each song's name-model tokens (flat, and each song's offset), from the batch's distinct
+    names (`texts`, the first one empty) and each song's three of them (`rows`: title, album,
+    artists). Each distinct name is tokenised once; a song whose names give no token at all gets
+    EMPTY_NAME_ID alone."""
+    text_ids, text_lengths = name_model_ids(texts)
+    text_ids = np.append(text_ids, EMPTY_NAME_ID)  # one more "text": the nameless song's token
+    text_lengths = np.append(text_lengths, 1)
+    named = np.asarray(rows, dtype=np.int64).reshape(-1, 3)
+    nameless = text_lengths[named].sum(axis=1) == 0
+    segments = np.column_stack([named, np.where(nameless, len(texts), 0)]).ravel()  # text 0 is empty
+    flat, _ = _positions(offsets_of(text_lengths), text_lengths, segments)
+    song_lengths = text_lengths[segments].reshape(-1, 4).sum(axis=1)
+    return text_ids[flat], offsets_of(song_lengths)
 
 
 def _audio_value(value: object) -> float:

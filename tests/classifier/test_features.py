@@ -112,10 +112,28 @@ def test_the_name_model_reads_punctuation_and_short_grams_that_the_network_does_
     assert empty == [EMPTY_NAME_ID] and len(short) == 1 + 3 + 2 + 1
 
 
+def test_each_song_gets_the_same_name_model_tokens_in_a_batch_as_alone() -> None:
+    """Names are tokenised once per batch (each distinct name once, ASCII grams hashed with numpy
+    over the whole batch): songs sharing an album or artist, songs without any name (or only
+    spaces) between them, and mixed scripts still get exactly their own tokens."""
+    songs = [Song("Danza Kuduro", ("Don Omar", "Lucenzo"), "Meet the Orphans", None),
+             Song("", (), "", None),
+             Song("Dutty Love", ("Don Omar", "Natti Natasha"), "Meet the Orphans", None),
+             Song("   ", ("  ",), "", None),
+             Song("Café del Mar", ("Energy 52",), "Café del Mar", None),
+             Song("東京フラッシュ", ("Vaundy",), "strobo", None),
+             Song("Danza Kuduro", ("Don Omar", "Lucenzo"), "Meet the Orphans", None)]
+    together = name_tokens(*songs)
+    alone = [name_tokens(song)[0] for song in songs]
+    assert [sorted(ids) for ids in together] == [sorted(ids) for ids in alone]
+    assert together[1] == together[3] == [EMPTY_NAME_ID]
+    assert len(together[0]) > 40
+
+
 def test_name_model_token_ids_are_crc32_of_their_text_for_every_script() -> None:
     """The ids the shipped name model was trained on: crc32 of "w " + a word and of "c" + a
     character gram, whatever the shortcut taken for ASCII names."""
-    for title in ("Ai Se Eu Te Pego", "Obsesión", "東京フラッシュ", "(feat. Ozuna)"):
+    for title in ("Ai Se Eu Te Pego", "Obsesión", "東京フラッシュ", "(feat. Ozuna)", "Café del Mar"):
         ids = name_tokens(Song(title, (), "", None))[0]
         padded = [f" {token} " for token in title.casefold().split()]
         grams = {zlib.crc32(("c" + p[i : i + n]).encode()) for p in padded for n in range(2, 6)
