@@ -17,15 +17,15 @@ macro-F1 (model card, "Release year and explicit").
 
 Pure Python and numpy, no pandas. The per-song work is a handful of cached look-ups: a word's
 token ids are hashed once per process, so a library (whose artists, albums and words repeat)
-costs little more than its distinct words. The name model's tokens are made per batch: each
-distinct name once, and the character grams of every ASCII token in one numpy CRC pass.
+costs little more than its distinct words. The name model's tokens come from
+`classifier.name_tokens` (each distinct name of a batch once), the artist and album keys from
+`classifier.text`.
 """
 
 from __future__ import annotations
 
 import math
 import re
-import unicodedata
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,6 +33,9 @@ from functools import lru_cache
 from typing import Protocol
 
 import numpy as np
+
+from classifier.name_tokens import EMPTY_NAME_ID, name_model_ids
+from classifier.text import album_key, capped, capped_artists, key_hash, normalise, primary_artist
 
 AUDIO_FEATURES: tuple[str, ...] = (
     "danceability",
@@ -56,26 +59,6 @@ AUDIO_SLICE = slice(len(META_FEATURES), NUMERIC_SIZE)  # audio values + presence
 N_BINS = 16
 BINNED_FEATURES = len(AUDIO_FEATURES) + 1  # audio features, duration
 _WORD = re.compile(r"\w+", re.UNICODE)
-_NAME_WORD = re.compile(r"\b\w\w+\b", re.UNICODE)  # scikit-learn's default token pattern
-# Real titles, albums and artist names are far shorter; a runaway field (a 50 MB cell in a CSV) is
-# cut here so it costs kilobytes, not gigabytes of n-grams.
-MAX_TEXT_CHARS = 512
-MAX_ARTISTS = 32
-
-
-def capped(text: str | None) -> str | None:
-    """`text` cut to MAX_TEXT_CHARS characters (what featurisation reads of any one name)."""
-    return text[:MAX_TEXT_CHARS] if text is not None and len(text) > MAX_TEXT_CHARS else text
-
-
-def capped_artists(artists: Sequence[str]) -> tuple[str, ...]:
-    """At most MAX_ARTISTS artists, each cut to MAX_TEXT_CHARS characters (None read as "")."""
-    if (type(artists) is tuple and len(artists) <= MAX_ARTISTS and None not in artists
-            and max(map(len, artists), default=0) <= MAX_TEXT_CHARS):
-        return artists  # already within the caps (the usual case): no copy
-    return tuple(capped(a) or "" for a in list(artists)[:MAX_ARTISTS])
-
-
 class TrackLike(Protocol):
     @property
     def name(self) -> str: ...
@@ -180,39 +163,6 @@ def _positions(starts: np.ndarray, all_lengths: np.ndarray, rows: np.ndarray) ->
     return flat, offsets
 
 
-def normalise(text: str | None) -> str:
-    if not text:
-        return ""
-    return unicodedata.normalize("NFKC", text).casefold().strip()
-
-
-def primary_artist(artists: Sequence[str]) -> str:
-    """The one artist key used everywhere (features, splits, library pooling): the first
-    non-empty artist name, NFKC-normalised, case-folded and stripped."""
-    for artist in artists:
-        name = normalise(artist)
-        if name:
-            return name
-    return ""
-
-
-def key_hash(text: str) -> int:
-    """A stable non-zero 32-bit id for an artist or album key (0 means "none")."""
-    return zlib.crc32(text.encode()) + 1 if text else 0
-
-
-@lru_cache(maxsize=1 << 16)
-def artist_key_hash(artists: tuple[str, ...]) -> int:
-    return key_hash(primary_artist(artists))
-
-
-@lru_cache(maxsize=1 << 16)
-def album_key_hash(artists: tuple[str, ...], album: str | None) -> int:
-    """Albums are keyed by artist too: two artists' "Greatest Hits" are different albums (cached:
-    a library repeats its albums)."""
-    return _album_key(primary_artist(artists), normalise(album))
-
-
 def _hash(token: str, buckets: int) -> int:
     return zlib.crc32(token.encode()) % buckets
 
@@ -262,103 +212,6 @@ def _album_entry(album: str | None, buckets: int) -> tuple[tuple[int, ...], str]
     return _text_ids("l", album, buckets), normalise(album)
 
 
-_GRAM_CRC = zlib.crc32(b"c")  # crc32(b"c" + gram) == crc32(gram, _GRAM_CRC): no concatenation per gram
-_WORD_CRC = zlib.crc32(b"w ")
-
-
-@lru_cache(maxsize=1 << 16)  # about 1 kB an entry: a bot's cache stays under 100 MB
-def _char_gram_ids(token: str) -> tuple[int, ...]:
-    """A whitespace-separated token's character 2- to 5-grams, padded by a space on each side
-    (scikit-learn's "char_wb"), as 32-bit hashes: crc32 of "c" + the gram's UTF-8. For tokens
-    with characters beyond ASCII, whose grams are characters, not bytes (`name_model_ids` hashes
-    ASCII tokens' grams with numpy)."""
-    padded = f" {token} "
-    return tuple([zlib.crc32(padded[i : i + n].encode(), _GRAM_CRC) for n in (2, 3, 4, 5)
-                  for i in range(len(padded) - n + 1)])
-
-
-EMPTY_NAME_ID = zlib.crc32(b"<empty>")  # the name-model token of a song without any name
-
-
-def _crc_table() -> np.ndarray:
-    """zlib's CRC-32 table (reflected polynomial 0xEDB88320), for CRCs computed with numpy."""
-    table = np.arange(256, dtype=np.uint32)
-    for _ in range(8):
-        table = np.where(table & 1, (table >> 1) ^ np.uint32(0xEDB88320), table >> 1)
-    return table
-
-
-_CRC_TABLE = _crc_table()
-
-
-def name_model_ids(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """The name model's tokens of many names (titles, albums, artists) at once, flat, and each
-    name's count: its words of two or more characters and their pairs, and every
-    whitespace-separated token's character n-grams, the same ids whichever kind of name they come
-    from (a new artist's album says "reggaeton" the way other songs' titles did). 32-bit hashes;
-    the name model folds them into its table. A name's ids come out in no particular order: the
-    name model reads a bag.
-
-    A name's character n-grams are most of its tokens, and hashing them one by one in Python was
-    half of featurising a song. Here every ASCII whitespace token of every text is laid end to end,
-    padded by a space each side, and CRC-32 runs over all start positions at once, one byte per
-    step for five steps: after step n, each start's state is the CRC of its n-gram, kept where
-    the n-gram does not run past its token. The same ids as zlib's CRC, so a model trained before
-    reads them unchanged. Other tokens (accents, other scripts: their grams are characters, not
-    bytes) and the words and word pairs stay per token in Python."""
-    ids: list[int] = []
-    owners: list[int] = []
-    padded: list[bytes] = []
-    padded_owners: list[int] = []
-    for index, raw in enumerate(texts):
-        text = normalise(raw)
-        if not text:
-            continue
-        words = _NAME_WORD.findall(text)
-        found = [zlib.crc32(w.encode(), _WORD_CRC) for w in words]
-        found += [zlib.crc32(f"b {a} {b}".encode()) for a, b in zip(words, words[1:], strict=False)]
-        for token in text.split():
-            if token.isascii():
-                padded.append(f" {token} ".encode())
-                padded_owners.append(index)
-            else:
-                found += _char_gram_ids(token)
-        ids += found
-        owners += [index] * len(found)
-    gram_ids, gram_owners = _ascii_gram_ids(padded, padded_owners)
-    all_ids = np.concatenate([np.asarray(ids, dtype=np.int64), gram_ids])
-    all_owners = np.concatenate([np.asarray(owners, dtype=np.int64), gram_owners])
-    order = np.argsort(all_owners, kind="stable")
-    return all_ids[order], np.bincount(all_owners, minlength=len(texts))
-
-
-def _ascii_gram_ids(tokens: list[bytes], owners: list[int]) -> tuple[np.ndarray, np.ndarray]:
-    """The 2- to 5-byte grams of these padded ASCII tokens as crc32(gram, _GRAM_CRC), with the
-    owner of each (int64 arrays)."""
-    if not tokens:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    data = np.frombuffer(b"".join(tokens) + bytes(4), dtype=np.uint8)
-    size = len(data) - 4
-    lengths = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
-    ends = np.cumsum(lengths)
-    room = np.repeat(ends, lengths) - np.arange(size)  # bytes from each start to its token's end
-    owner = np.repeat(np.asarray(owners, dtype=np.int64), lengths)
-    state = np.full(size, _GRAM_CRC ^ 0xFFFFFFFF, dtype=np.uint32)
-    found_ids, found_owners = [], []
-    for step in range(5):
-        state = _CRC_TABLE[(state ^ data[step : step + size]) & 0xFF] ^ (state >> 8)
-        if step:
-            fits = room > step
-            found_ids.append((state[fits] ^ np.uint32(0xFFFFFFFF)).astype(np.int64))
-            found_owners.append(owner[fits])
-    return np.concatenate(found_ids), np.concatenate(found_owners)
-
-
-def _album_key(primary: str, album: str) -> int:
-    """`album_key_hash` from the primary artist and album name, both already normalised."""
-    return key_hash(primary + "\x1f" + album) if album else 0
-
-
 def hashed_token_ids(track: TrackLike, buckets: int) -> list[int]:
     """A track's hashed name tokens: title, then album, then artists; "<empty>" when there are none."""
     ids = _title_ids(capped(track.name), buckets)
@@ -405,7 +258,7 @@ def featurise(tracks: Sequence[TrackLike], schema: FeatureSchema) -> Batch:
         token_ids += ids
         name_rows += [names.setdefault(text, len(names)) for text in (title or "", album_name or "", " ".join(artists))]
         artist_keys.append(artist_key)
-        album_keys.append(_album_key(primary, album))
+        album_keys.append(album_key(primary, album))
         duration = track.duration_ms
         durations.append(math.nan if duration is None else duration)
         features = track.audio_features

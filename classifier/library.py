@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from classifier.features import TrackLike, album_key_hash, artist_key_hash, capped, capped_artists
+from classifier.features import TrackLike
+from classifier.text import album_key_hash, artist_key_hash, capped, capped_artists
 
 FLOOR = 1e-6  # no genre is impossible: keeps the logarithm finite
 

@@ -27,9 +27,10 @@ import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 from classifier import Classifier
-from classifier.features import FeatureSchema, featurise, primary_artist
+from classifier.features import FeatureSchema, featurise
 from classifier.library import Pooling, library_keys, pool
 from classifier.taxonomy import Taxonomy
+from classifier.text import primary_artist
 from training.baselines import (
     BASELINES,
     BOOSTING,

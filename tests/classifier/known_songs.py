@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from classifier import Classifier
-from classifier.features import key_hash, primary_artist
+from classifier.text import key_hash, primary_artist
 from music import Track
 from sandbox.library import demo_library
 

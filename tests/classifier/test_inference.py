@@ -14,9 +14,10 @@ from safetensors.torch import load_file, save_file
 
 from classifier import Classifier, ModelLoadError
 from classifier.catalogue import GenreCounts
-from classifier.features import featurise, key_hash, primary_artist
+from classifier.features import featurise
 from classifier.inference import default_model_dir, model_version_digest
 from classifier.library import library_keys
+from classifier.text import key_hash, primary_artist
 from sandbox.library import demo_songs
 
 

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from classifier import Classifier
-from classifier.features import AUDIO_FEATURES, primary_artist
+from classifier.features import AUDIO_FEATURES
 from classifier.taxonomy import Taxonomy
+from classifier.text import primary_artist
 from tests.training.layouts import kaggle_tracks
 from training.baselines import NAMES_LR, fit_boosting, own_songs
 from training.data import SongRow
