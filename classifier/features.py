@@ -15,27 +15,26 @@ set, and so which label space, a song comes from, and every real song (which has
 it as a combination it never saw. Measured on held-out artists it cost 3-11 points of family
 macro-F1 (model card, "Release year and explicit").
 
-Pure Python and numpy, no pandas. The per-song work is a handful of cached look-ups: a word's
-token ids are hashed once per process, so a library (whose artists, albums and words repeat)
-costs little more than its distinct words. The name model's tokens come from
-`classifier.name_tokens` (each distinct name of a batch once), the artist and album keys from
-`classifier.text`.
+Pure Python and numpy, no pandas. The per-song Python is one pass that indexes each song's three
+names and reads its keys and numbers; the tokens are made per distinct name
+(`classifier.network_tokens`, `classifier.name_tokens`: hashed with numpy, kept per name across
+batches) and laid out per song with numpy, so a library costs little more than its distinct names.
+The artist and album keys come from `classifier.text`.
 """
 
 from __future__ import annotations
 
 import math
-import re
-import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Protocol
 
 import numpy as np
 
+from classifier import network_tokens
 from classifier.name_tokens import EMPTY_NAME_ID, name_model_ids
-from classifier.text import album_key, capped, capped_artists, key_hash, normalise, primary_artist
+from classifier.ragged import lengths_of, offsets_of, positions, rows_of
+from classifier.text import album_key_hash, artist_key_hash, capped, capped_artists
 
 AUDIO_FEATURES: tuple[str, ...] = (
     "danceability",
@@ -58,7 +57,6 @@ NUMERIC_SIZE = len(META_FEATURES) + len(AUDIO_FEATURES) + 1  # + the audio prese
 AUDIO_SLICE = slice(len(META_FEATURES), NUMERIC_SIZE)  # audio values + presence flag
 N_BINS = 16
 BINNED_FEATURES = len(AUDIO_FEATURES) + 1  # audio features, duration
-_WORD = re.compile(r"\w+", re.UNICODE)
 class TrackLike(Protocol):
     @property
     def name(self) -> str: ...
@@ -106,26 +104,26 @@ class Batch:
         return len(self.artist_keys)
 
     def token_lengths(self) -> np.ndarray:
-        return _lengths(self.token_ids, self.token_offsets)
+        return lengths_of(self.token_ids, self.token_offsets)
 
     def token_rows(self) -> np.ndarray:
         """Each network token's row."""
-        return _rows(self.token_lengths())
+        return rows_of(self.token_lengths())
 
     def token_positions(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Where these rows' network tokens are in `token_ids` (flat), and their offsets once gathered."""
-        return _positions(self.token_offsets, self.token_lengths(), rows)
+        return positions(self.token_offsets, self.token_lengths(), rows)
 
     def name_lengths(self) -> np.ndarray:
-        return _lengths(self.name_ids, self.name_offsets)
+        return lengths_of(self.name_ids, self.name_offsets)
 
     def name_rows(self) -> np.ndarray:
         """Each name-model token's row."""
-        return _rows(self.name_lengths())
+        return rows_of(self.name_lengths())
 
     def name_positions(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Where these rows' name-model tokens are in `name_ids` (flat), and their offsets once gathered."""
-        return _positions(self.name_offsets, self.name_lengths(), rows)
+        return positions(self.name_offsets, self.name_lengths(), rows)
 
     def subset(self, rows: np.ndarray) -> Batch:
         """These rows (in this order) as a batch of their own; no per-row Python."""
@@ -137,107 +135,24 @@ class Batch:
                      self.name_ids[name_flat], name_offsets)
 
 
-def _lengths(ids: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    return np.diff(np.append(offsets, len(ids)))
-
-
-def _rows(lengths: np.ndarray) -> np.ndarray:
-    """Each token's row, from the rows' token counts."""
-    return np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
-
-
-def offsets_of(lengths: Sequence[int] | np.ndarray) -> np.ndarray:
-    """Where each row's tokens start in the flat list (int64), from the rows' token counts."""
-    offsets = np.zeros(len(lengths), dtype=np.int64)
-    np.cumsum(np.asarray(lengths[:-1], dtype=np.int64), out=offsets[1:])
-    return offsets
-
-
-def _positions(starts: np.ndarray, all_lengths: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Flat positions of these rows' tokens (rows that start at `starts` and are `all_lengths` long),
-    and the rows' offsets once gathered."""
-    rows = np.asarray(rows, dtype=np.int64)
-    lengths = all_lengths[rows]
-    offsets = offsets_of(lengths)
-    flat = np.repeat(starts[rows] - offsets, lengths) + np.arange(int(lengths.sum()), dtype=np.int64)
-    return flat, offsets
-
-
-def _hash(token: str, buckets: int) -> int:
-    return zlib.crc32(token.encode()) % buckets
-
-
-@lru_cache(maxsize=1 << 18)
-def _word_ids(prefix: str, word: str, buckets: int) -> tuple[int, ...]:
-    """A word's token ids: the word itself and its character 3- and 4-grams (padded), which carry
-    language and style ("ción", "feat", "remix") to artists never seen in training."""
-    padded = f" {word} "
-    grams = [padded[i : i + 3] for i in range(len(padded) - 2)] + [padded[i : i + 4] for i in range(len(padded) - 3)]
-    return (_hash(prefix + " " + word, buckets), *(_hash(prefix.upper() + " " + g, buckets) for g in grams))
-
-
-@lru_cache(maxsize=1 << 16)
-def _text_ids(prefix: str, text: str | None, buckets: int) -> tuple[int, ...]:
-    """Token ids of an album's or artists' name (they repeat across a library: cached whole)."""
-    words = _WORD.findall(normalise(text))
-    return tuple(i for w in words for i in _word_ids(prefix, w, buckets))
-
-
-def _title_ids(title: str | None, buckets: int) -> list[int]:
-    words = _WORD.findall(normalise(title))
-    ids: list[int] = []
-    for word in words:
-        ids += _word_ids("t", word, buckets)
-    if len(words) > 1:
-        ids += [zlib.crc32(f"tb {a} {b}".encode()) % buckets for a, b in zip(words, words[1:], strict=False)]  # _hash
-    return ids
-
-
-def _artists_ids(artists: tuple[str, ...], buckets: int) -> tuple[int, ...]:
-    ids = _text_ids("a", " ".join(artists), buckets)
-    return (*ids, _hash("n multi-artist", buckets)) if len(artists) > 1 else ids
-
-
-@lru_cache(maxsize=1 << 16)
-def _artists_entry(artists: tuple[str, ...], buckets: int) -> tuple[tuple[int, ...], int, str]:
-    """What a song's artists give (they repeat across a library: cached): their token ids, the
-    primary-artist key, and the primary artist (normalised) that album keys begin with."""
-    primary = primary_artist(artists)
-    return _artists_ids(artists, buckets), key_hash(primary), primary
-
-
-@lru_cache(maxsize=1 << 16)
-def _album_entry(album: str | None, buckets: int) -> tuple[tuple[int, ...], str]:
-    """An album name's token ids and its normalised name (cached: a library repeats albums)."""
-    return _text_ids("l", album, buckets), normalise(album)
-
-
-def hashed_token_ids(track: TrackLike, buckets: int) -> list[int]:
-    """A track's hashed name tokens: title, then album, then artists; "<empty>" when there are none."""
-    ids = _title_ids(capped(track.name), buckets)
-    ids += _album_entry(capped(track.album), buckets)[0]
-    ids += _artists_entry(capped_artists(track.artists), buckets)[0]
-    return ids or [_hash("<empty>", buckets)]
-
-
-def artist_token_counts(tracks: Sequence[TrackLike], buckets: int) -> np.ndarray:
-    """How many of each track's hashed tokens name its artists: the last ones (see
-    `hashed_token_ids`); training hides them to show the network an artist it never met."""
-    return np.fromiter((len(_artists_ids(capped_artists(t.artists), buckets)) for t in tracks), dtype=np.int64,
-                       count=len(tracks))
+def artist_token_counts(tracks: Sequence[TrackLike]) -> np.ndarray:
+    """How many of each track's network tokens name its artists: the last ones (see `featurise`);
+    training hides them to show the network an artist it never met."""
+    artists = [capped_artists(track.artists) for track in tracks]
+    _, counts = network_tokens.ARTISTS.ids([" ".join(names) for names in artists])
+    return counts + np.fromiter((len(names) > 1 for names in artists), dtype=np.int64, count=len(artists))
 
 
 def featurise(tracks: Sequence[TrackLike], schema: FeatureSchema) -> Batch:
-    """The network's inputs for these tracks. One pass of cached look-ups per track, gathered in
-    Python lists and turned into arrays once (a numpy item assignment per field per song costs
-    more than the look-ups)."""
+    """The network's inputs for these tracks. One pass over the tracks gathers each song's three
+    names (each distinct one indexed once), its keys and its numbers in Python lists; the tokens
+    are then made for the distinct names and laid out per song with numpy."""
     n = len(tracks)
-    buckets = schema.hash_buckets
-    empty = [_hash("<empty>", buckets)]
-    token_ids: list[int] = []
-    lengths: list[int] = []
-    names: dict[str, int] = {"": 0}  # each distinct name in the batch -> its index, in order
+    titles: dict[str, int] = {}  # each distinct title in the batch -> its index, in order
+    albums: dict[str, int] = {}
+    artist_names: dict[str, int] = {}  # a song's artists joined by spaces
     name_rows: list[int] = []  # per song: the indices of its title, album and artists
+    multi_artist: list[bool] = []
     artist_keys: list[int] = []
     album_keys: list[int] = []
     durations: list[object] = []
@@ -245,20 +160,12 @@ def featurise(tracks: Sequence[TrackLike], schema: FeatureSchema) -> Batch:
     audio_values: list[float] = []
     for row, track in enumerate(tracks):
         artists = capped_artists(track.artists)
-        artist_ids, artist_key, primary = _artists_entry(artists, buckets)
-        album_name = capped(track.album)
-        album_ids, album = _album_entry(album_name, buckets)
-        title = capped(track.name)
-        ids = _title_ids(title, buckets)
-        ids += album_ids
-        ids += artist_ids
-        if not ids:
-            ids = empty
-        lengths.append(len(ids))
-        token_ids += ids
-        name_rows += [names.setdefault(text, len(names)) for text in (title or "", album_name or "", " ".join(artists))]
-        artist_keys.append(artist_key)
-        album_keys.append(album_key(primary, album))
+        album = capped(track.album) or ""
+        name_rows += [titles.setdefault(capped(track.name) or "", len(titles)), albums.setdefault(album, len(albums)),
+                      artist_names.setdefault(" ".join(artists), len(artist_names))]
+        multi_artist.append(len(artists) > 1)
+        artist_keys.append(artist_key_hash(artists))
+        album_keys.append(album_key_hash(artists, album))
         duration = track.duration_ms
         durations.append(math.nan if duration is None else duration)
         features = track.audio_features
@@ -273,26 +180,50 @@ def featurise(tracks: Sequence[TrackLike], schema: FeatureSchema) -> Batch:
         audio[np.asarray(audio_rows)] = np.asarray(audio_values, dtype=np.float64).reshape(-1, len(AUDIO_FEATURES))
     numeric, present, raw = _numeric(np.asarray(durations, dtype=np.float64), audio, schema)
     edges = [np.asarray(e, dtype=np.float64) for e in schema.bin_edges] if schema.bin_edges else None
-    name_ids, name_offsets = _song_name_ids(list(names), name_rows)
-    return Batch(np.asarray(token_ids, dtype=np.int64), offsets_of(lengths), np.asarray(artist_keys, dtype=np.int64),
+    rows = np.asarray(name_rows, dtype=np.int64).reshape(-1, 3)
+    token_ids, token_offsets = _song_network_ids(list(titles), list(albums), list(artist_names), rows,
+                                                 np.asarray(multi_artist, dtype=bool))
+    name_ids, name_offsets = _song_name_ids(list(titles), list(albums), list(artist_names), rows)
+    return Batch(token_ids % schema.hash_buckets, token_offsets, np.asarray(artist_keys, dtype=np.int64),
                  np.asarray(album_keys, dtype=np.int64), numeric, present, bin_indices(raw, edges),
                  name_ids, name_offsets)
 
 
-def _song_name_ids(texts: list[str], rows: list[int]) -> tuple[np.ndarray, np.ndarray]:
-    """Each song's name-model tokens (flat, and each song's offset), from the batch's distinct
-    names (`texts`, the first one empty) and each song's three of them (`rows`: title, album,
-    artists). Each distinct name is tokenised once; a song whose names give no token at all gets
+def _per_song(tables: list[tuple[np.ndarray, np.ndarray]], segments: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each song's tokens, flat, and each song's offset: the concatenation of its `segments` (one
+    row per song, each an index into the tables' texts laid end to end)."""
+    ids = np.concatenate([table_ids for table_ids, _ in tables])
+    lengths = np.concatenate([counts for _, counts in tables])
+    flat, _ = positions(offsets_of(lengths), lengths, segments.ravel())
+    return ids[flat], offsets_of(lengths[segments].sum(axis=1))
+
+
+def _song_network_ids(titles: list[str], albums: list[str], artists: list[str], rows: np.ndarray,
+                      multi_artist: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each song's network tokens, unfolded: title, album, artists, the multi-artist token for a
+    song credited to several; a song whose names give no token at all gets EMPTY_ID alone."""
+    tables = [network_tokens.TITLES.ids(titles), network_tokens.ALBUMS.ids(albums), network_tokens.ARTISTS.ids(artists),
+              (np.array([network_tokens.MULTI_ARTIST_ID, network_tokens.EMPTY_ID]), np.array([1, 1, 0]))]
+    starts = np.cumsum([0, len(titles), len(albums), len(artists)])
+    multi, empty, nothing = starts[3], starts[3] + 1, starts[3] + 2
+    named = rows + starts[:3]
+    lengths = np.concatenate([counts for _, counts in tables[:3]])[named].sum(axis=1) + multi_artist
+    segments = np.column_stack([named, np.where(multi_artist, multi, nothing), np.where(lengths == 0, empty, nothing)])
+    return _per_song(tables, segments)
+
+
+def _song_name_ids(titles: list[str], albums: list[str], artists: list[str],
+                   rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each song's name-model tokens: those of its title, album and artists (each distinct name
+    tokenised once, whatever kind of name it is); a song whose names give no token at all gets
     EMPTY_NAME_ID alone."""
-    text_ids, text_lengths = name_model_ids(texts)
-    text_ids = np.append(text_ids, EMPTY_NAME_ID)  # one more "text": the nameless song's token
-    text_lengths = np.append(text_lengths, 1)
-    named = np.asarray(rows, dtype=np.int64).reshape(-1, 3)
-    nameless = text_lengths[named].sum(axis=1) == 0
-    segments = np.column_stack([named, np.where(nameless, len(texts), 0)]).ravel()  # text 0 is empty
-    flat, _ = _positions(offsets_of(text_lengths), text_lengths, segments)
-    song_lengths = text_lengths[segments].reshape(-1, 4).sum(axis=1)
-    return text_ids[flat], offsets_of(song_lengths)
+    ids, counts = name_model_ids(titles + albums + artists)
+    tables = [(ids, counts), (np.array([EMPTY_NAME_ID]), np.array([1, 0]))]
+    starts = np.cumsum([0, len(titles), len(albums)])
+    empty, nothing = len(counts), len(counts) + 1
+    named = rows + starts
+    segments = np.column_stack([named, np.where(counts[named].sum(axis=1) == 0, empty, nothing)])
+    return _per_song(tables, segments)
 
 
 def _audio_value(value: object) -> float:

@@ -38,12 +38,12 @@ from classifier.features import (
     artist_token_counts,
     featurise,
     hide_audio_bins,
-    offsets_of,
 )
 from classifier.inference import ModelParts, softmax
 from classifier.library import Pooling
 from classifier.model import GenreNet, ModelConfig, NetInputs
 from classifier.names import NameBlend, sharpened
+from classifier.ragged import offsets_of
 from training.data import SongRow
 from training.dataset import TrainingSet
 from training.names import NAME_BUCKETS, NameFit, artist_held_out_name_model
@@ -397,7 +397,7 @@ def train(data: TrainingSet, config: TrainConfig, *, progress: bool = True,
     # 3. Each known artist's and album's genres (training songs see them without their own fold).
     artist_table, artist_features = count_genres(batch.artist_keys, targets, split.train, config.catalogue_folds, rng)
     album_table, album_features = count_genres(batch.album_keys, targets, split.train, config.catalogue_folds, rng)
-    context = Context(names, artist_features, album_features, artist_token_counts(data.tracks, schema.hash_buckets))
+    context = Context(names, artist_features, album_features, artist_token_counts(data.tracks))
     context_size = n_genres + 2 * (n_genres + 1)
 
     # 4. The network: a teacher first (unless distillation is off), then the shipped network, each

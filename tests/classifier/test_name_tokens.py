@@ -1,18 +1,15 @@
 """The name model's tokens (classifier/name_tokens.py): what each name gives, the same in a batch
-as alone, the ids the shipped model was trained on, and the cache of names already tokenised."""
+as alone, and the ids the shipped model was trained on."""
 
 from __future__ import annotations
 
 import re
-import threading
 import zlib
 
 import numpy as np
-import pytest
 
-from classifier import name_tokens
 from classifier.features import FeatureSchema, featurise
-from classifier.name_tokens import EMPTY_NAME_ID, NameIdCache
+from classifier.name_tokens import EMPTY_NAME_ID
 from tests.classifier.test_inference import Song
 
 
@@ -74,66 +71,3 @@ def test_name_model_token_ids_are_crc32_of_their_text_for_every_script() -> None
         assert grams <= set(ids), title
         words = re.findall(r"\b\w\w+\b", title.casefold())
         assert {zlib.crc32(("w " + w).encode()) for w in words} <= set(ids), title
-
-
-def per_name(ids: np.ndarray, counts: np.ndarray) -> list[list[int]]:
-    return [part.tolist() for part in np.split(ids, np.cumsum(counts)[:-1])] if len(counts) else []
-
-
-@pytest.fixture
-def tokenised(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
-    """The names each call of the real tokeniser was given."""
-    calls: list[list[str]] = []
-    tokenise = name_tokens._tokenise
-
-    def recording(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        calls.append(list(texts))
-        return tokenise(texts)
-
-    monkeypatch.setattr(name_tokens, "_tokenise", recording)
-    return calls
-
-
-def test_a_name_seen_in_an_earlier_batch_is_not_tokenised_again(tokenised: list[list[str]]) -> None:
-    """A library's second batch repeats its artists and albums: only its new names are tokenised,
-    and every name gets the ids it gets fresh."""
-    cache = NameIdCache(100)
-    cache.name_model_ids(["Danza Kuduro", "Don Omar Lucenzo", "Meet the Orphans"])
-    ids, counts = cache.name_model_ids(["Meet the Orphans", "Dutty Love", "", "Don Omar Lucenzo"])
-    assert tokenised[-1] == ["Dutty Love", ""]
-    assert per_name(ids, counts) == per_name(*name_tokens._tokenise(["Meet the Orphans", "Dutty Love", "",
-                                                                       "Don Omar Lucenzo"]))
-
-
-def test_the_cache_keeps_at_most_its_size_dropping_the_oldest_names(tokenised: list[list[str]]) -> None:
-    cache = NameIdCache(2)
-    for name in ("Hey Jude", "Let It Be", "Yesterday"):
-        cache.name_model_ids([name])
-    assert len(cache) == 2
-    cache.name_model_ids(["Yesterday", "Let It Be"])
-    cache.name_model_ids(["Hey Jude"])
-    assert tokenised == [["Hey Jude"], ["Let It Be"], ["Yesterday"], ["Hey Jude"]]
-
-
-def test_threads_sharing_a_small_cache_each_get_exactly_their_names_tokens() -> None:
-    """The bot classifies in executor threads: while names are kept and dropped under them, every
-    thread still gets each of its names' own ids."""
-    names = [f"Song {i} (feat. Artista {i % 7})" for i in range(40)] + ["Café del Mar", "東京フラッシュ", ""]
-    expected = dict(zip(names, per_name(*name_tokens._tokenise(names)), strict=True))
-    cache, start = NameIdCache(8), threading.Barrier(4)
-    wrong: list[str] = []
-
-    def classify(seed: int) -> None:
-        rng = np.random.default_rng(seed)
-        start.wait()
-        for _ in range(200):
-            batch = [names[i] for i in rng.choice(len(names), size=6, replace=False)]
-            got = per_name(*cache.name_model_ids(batch))
-            wrong.extend(name for name, ids in zip(batch, got, strict=True) if ids != expected[name])
-
-    threads = [threading.Thread(target=classify, args=(seed,)) for seed in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert wrong == [] and len(cache) <= 8

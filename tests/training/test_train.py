@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from classifier.features import FeatureSchema, artist_token_counts, featurise, hashed_token_ids
+from classifier.features import FeatureSchema, artist_token_counts, featurise
 from classifier.library import Pooling
 from classifier.model import GenreNet, ModelConfig, NetInputs
 from classifier.taxonomy import Taxonomy
@@ -39,15 +39,15 @@ def test_hiding_a_songs_artist_names_hides_exactly_its_last_tokens() -> None:
     """The tokens counted as the artists' are the last ones, and only they go (no random dropout)."""
     songs = [DESPACITO, ENTER_SANDMAN]
     batch = featurise(songs, FeatureSchema())
-    counts = artist_token_counts(songs, FeatureSchema().hash_buckets)
+    counts = artist_token_counts(songs)
     hidden = drop_tokens(batch, 0.0, np.random.default_rng(0), np.array([counts[0], 0]))
-    whole = [hashed_token_ids(song, FeatureSchema().hash_buckets) for song in songs]
+    whole = [featurise([song], FeatureSchema()).token_ids.tolist() for song in songs]
     assert 0 < counts[0] < len(whole[0])
     assert list(hidden.token_ids[: hidden.token_offsets[1]]) == whole[0][: -counts[0]]
     assert list(hidden.token_ids[hidden.token_offsets[1]:]) == whole[1]
     artist_only = SongRow("", ("Daddy Yankee",), "", None, None, None, None)
     kept = drop_tokens(featurise([artist_only], FeatureSchema()), 0.0, np.random.default_rng(0),
-                       artist_token_counts([artist_only], FeatureSchema().hash_buckets))
+                       artist_token_counts([artist_only]))
     assert kept.token_lengths().tolist() == [1]  # a song of nothing but an artist keeps its first token
 
 
