@@ -15,7 +15,11 @@ import matplotlib
 matplotlib.use("Agg")
 from matplotlib.figure import Figure  # noqa: E402  (backend must be chosen first)
 
-_PALETTE = ("#1db954", "#5865f2", "#f59e0b", "#ef4444", "#8b5cf6", "#06b6d4", "#ec4899", "#84cc16")
+# Fourteen colours, so a chart's bars (at most 14 and "other") never share one; "other" is grey.
+_PALETTE = ("#1db954", "#5865f2", "#f59e0b", "#ef4444", "#8b5cf6", "#06b6d4", "#ec4899", "#84cc16",
+            "#f97316", "#14b8a6", "#a16207", "#d946ef", "#1e3a8a", "#4d7c0f")
+OTHER_COLOUR = "#9ca3af"
+OTHER = "other"
 # pyplot's global state is not thread-safe; Figure objects are, but font caching is shared.
 _render_lock = threading.Lock()
 
@@ -23,16 +27,18 @@ _render_lock = threading.Lock()
 def genre_mix_png(counts: Mapping[str, int], title: str, *, max_bars: int = 15) -> bytes:
     """A horizontal bar chart of songs per genre, largest first, with the rest folded in 'other'."""
     items = sorted(((k, v) for k, v in counts.items() if v > 0), key=lambda kv: (-kv[1], kv[0]))
+    colours = [_PALETTE[i % len(_PALETTE)] for i in range(len(items))]
     if len(items) > max_bars:
         rest = sum(v for _, v in items[max_bars - 1 :])
-        items = [*items[: max_bars - 1], ("other", rest)]
+        items = [*items[: max_bars - 1], (OTHER, rest)]
+        colours = [*colours[: max_bars - 1], OTHER_COLOUR]
     labels = [k for k, _ in items][::-1]
     values = [v for _, v in items][::-1]
+    colours = colours[::-1]
     total = sum(values) or 1
     with _render_lock:
         figure = Figure(figsize=(7, 0.45 * max(len(items), 3) + 1.2), dpi=110)
         axes = figure.add_subplot()
-        colours = [_PALETTE[i % len(_PALETTE)] for i in range(len(values))][::-1]
         bars = axes.barh(labels, values, color=colours)
         for bar, value in zip(bars, values, strict=True):
             axes.text(
