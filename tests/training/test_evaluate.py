@@ -20,12 +20,15 @@ from training.dataset import Source, TrainingSet, load_training_set
 from training.evaluate import (
     CLOSED_SET,
     NETWORK,
+    OWN_MIX,
     Split,
     _keep_other_splits,
     _score_source,
+    genre_mix,
     held_out,
     markdown_tables,
     mean_over_seeds,
+    own_mix,
     published_split,
     score,
     tuned_baselines,
@@ -203,19 +206,35 @@ def test_the_closed_set_row_chooses_only_among_the_data_sets_labels(tmp_path: Pa
     for setting in settings:
         closed = setting["models"][CLOSED_SET]
         assert closed["genre"]["accuracy"] == 1.0 and closed["family"]["accuracy"] == 1.0
+        assert OWN_MIX in setting["models"]
     assert min(setting["models"][NETWORK]["genre"]["accuracy"] for setting in settings) < 1.0
 
 
-def test_the_closed_set_row_is_never_marked_best() -> None:
-    """comparison.md bolds the best of the product and the baselines, not the diagnostic closed-set row."""
+def test_the_diagnostic_rows_are_never_marked_best() -> None:
+    """comparison.md bolds the best of the product and the baselines, not the diagnostic rows
+    (closed set, own genre mix)."""
     def scores(value: float) -> dict[str, dict[str, float]]:
         return {"family": {"macro_f1": value}, "genre": {"macro_f1": value}}
 
-    result = {"baselines": {"names": "how"}, "diagnostics": {CLOSED_SET: "how"},
+    result = {"baselines": {"names": "how"}, "diagnostics": {CLOSED_SET: "how", OWN_MIX: "how"},
               "settings": [{"data": "a.csv", "split": "s", "audio": True, "mode": "per song", "n": 1,
-                            "models": {NETWORK: scores(0.4), CLOSED_SET: scores(0.9), "names": scores(0.5)}}]}
+                            "models": {NETWORK: scores(0.4), CLOSED_SET: scores(0.9), OWN_MIX: scores(0.8),
+                                       "names": scores(0.5)}}]}
     row = [line for line in markdown_tables(result).splitlines() if line.startswith("| s |")][0]
-    assert row.endswith("| 0.400 | 0.900 | **0.500** |")
+    assert row.endswith("| 0.400 | 0.900 | 0.800 | **0.500** |")
+
+
+def test_the_own_mix_row_decides_with_the_scored_data_sets_genre_mix() -> None:
+    """A data set whose training songs are mostly genre 0, beside another mostly genre 1: a song the
+    network finds slightly more like genre 1 goes to genre 0 under the first set's own mix, and
+    each row still sums to one. A song of two labels counts half to each."""
+    first = [(0,)] * 8 + [(1,)] * 2
+    both = first + [(1,)] * 8 + [(0,)] * 2
+    ratio = genre_mix(first, 3) / genre_mix(both, 3)
+    assert ratio[0] > 1 > ratio[1]
+    reweighted = own_mix(np.array([[0.45, 0.55, 0.0]]), ratio)
+    assert reweighted.argmax() == 0 and abs(float(reweighted.sum()) - 1) < 1e-6
+    assert genre_mix([(0, 1), (0,)], 2).tolist() == [2.5 / 4, 1.5 / 4]  # one song's worth added to each
 
 
 def test_the_boosting_baseline_names_the_genres_too_rare_to_fit() -> None:
