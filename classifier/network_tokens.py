@@ -19,7 +19,7 @@ from functools import lru_cache
 import numpy as np
 
 from classifier.hashing import TokenCache, Tokeniser, gram_crcs
-from classifier.ragged import offsets_of
+from classifier.ragged import offsets_of, positions
 from classifier.text import normalise
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -86,8 +86,8 @@ def tokeniser(prefix: str, *, word_pairs: bool) -> Tokeniser:
             out[word_starts[grams.token] + after + grams.start] = grams.ids
         if block_units:
             lengths = np.asarray(block_lengths, dtype=np.int64)
-            block_starts = starts[np.asarray(block_units, dtype=np.int64)]
-            out[np.repeat(block_starts - offsets_of(lengths), lengths) + np.arange(len(blocks))] = blocks
+            flat, _ = positions(starts[np.asarray(block_units, dtype=np.int64)], lengths, np.arange(len(lengths)))
+            out[flat] = blocks
         counts = np.bincount(np.asarray(unit_text, dtype=np.int64), weights=unit_lengths, minlength=len(texts))
         return out, counts.astype(np.int64)
 
