@@ -309,9 +309,9 @@ def _score_source(source: Source, split: Split, data: TrainingSet, classifier: C
     network = classifier.batch_probabilities(batch)
     network_meta = classifier.batch_probabilities(batch, without_audio=True)
     n_genres = len(data.taxonomy.genres)
-    own_labels = genre_mask(own_songs(source, split.train)[1], n_genres)
-    mix_ratio = (genre_mix(own_songs(source, split.train)[1], n_genres)
-                 / genre_mix([data.genre_sets[r] for r in split.train], n_genres))
+    own_label_sets = own_songs(source, split.train)[1]
+    own_labels = genre_mask(own_label_sets, n_genres)
+    mix_ratio = genre_mix(own_label_sets, n_genres) / genre_mix([data.genre_sets[r] for r in split.train], n_genres)
     settings = []
     for audio, ours in ((True, network), (False, network_meta)):
         probs = {NETWORK: ours, **baselines.probabilities(tracks, audio=audio)}
