@@ -39,7 +39,10 @@ def genre_mix_png(counts: Mapping[str, int], title: str, *, max_bars: int = 15) 
     with _render_lock:
         figure = Figure(figsize=(7, 0.45 * max(len(items), 3) + 1.2), dpi=110)
         axes = figure.add_subplot()
-        bars = axes.barh(labels, values, color=colours)
+        # Names come from outside (a playlist's name in the title, a model's labels on the bars):
+        # matplotlib would read text between two '$' as mathtext and fail on most of it.
+        bars = axes.barh(range(len(labels)), values, color=colours)
+        axes.set_yticks(range(len(labels)), labels, parse_math=False)
         for bar, value in zip(bars, values, strict=True):
             axes.text(
                 bar.get_width(),
@@ -47,8 +50,9 @@ def genre_mix_png(counts: Mapping[str, int], title: str, *, max_bars: int = 15) 
                 f"  {value} ({value / total:.0%})",
                 va="center",
                 fontsize=9,
+                parse_math=False,
             )
-        axes.set_title(title, fontsize=12)
+        axes.set_title(title, fontsize=12, parse_math=False)
         axes.set_xlabel("songs")
         axes.spines[["top", "right"]].set_visible(False)
         axes.set_xlim(0, max(values, default=1) * 1.25)

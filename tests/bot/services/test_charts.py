@@ -31,3 +31,10 @@ def test_a_small_mix_has_no_other_bar() -> None:
     png = charts.genre_mix_png({"Rock": 3, "Jazz & Blues": 2, "Empty": 0}, "Genre mix")
     assert pixels_of(png, charts._PALETTE[0]) > 200 and pixels_of(png, charts._PALETTE[1]) > 200
     assert pixels_of(png, charts._PALETTE[2]) == 0 and pixels_of(png, charts.OTHER_COLOUR) == 0
+
+
+def test_names_with_dollar_signs_are_drawn_as_typed_not_read_as_math() -> None:
+    """A title naming a playlist "$$ Cash $\\frac$" and bars labelled with '$' draw (matplotlib would
+    read the text between two '$' as mathtext, and fail on it)."""
+    png = charts.genre_mix_png({"$\\frac$ Rock": 3, "Jazz $$": 2}, "Genre mix of 5 songs in $$ Cash $\\frac$")
+    assert pixels_of(png, charts._PALETTE[0]) > 200 and pixels_of(png, charts._PALETTE[1]) > 200

@@ -272,6 +272,14 @@ async def test_a_long_playlist_name_is_shortened_to_spotifys_limit(world: World)
     assert report.playlists and all(len(o.name) <= 100 and o.name.endswith("… · genrebot") for o in report.playlists)
 
 
+async def test_a_playlist_named_with_dollar_signs_is_sorted_and_charted(world: World) -> None:
+    """A playlist called "$$ Cash $\\frac$" (Spotify takes any name) sorts, and its chart is drawn."""
+    await world.link(ALICE, "alice")
+    report = await world.services.sorting.sort(ALICE, SortOptions(), source=road_trip(world, name="$$ Cash $\\frac$"))
+    assert report.playlists and report.chart_png.startswith(b"\x89PNG")
+    assert all(o.name.endswith(" · $$ Cash $\\frac$ · genrebot") for o in report.playlists)
+
+
 async def test_someone_elses_playlist_fails_the_run_with_a_reason(world: World) -> None:
     """Bob's playlist is refused by Spotify (403): the sort raises PlaylistNotReadable and records why."""
     await world.link(ALICE, "alice")
