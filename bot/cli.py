@@ -217,7 +217,13 @@ def known_artists_line(known: KnownArtists) -> str | None:
 def sort_options(args: argparse.Namespace, taxonomy: Taxonomy) -> SortOptions:
     """The playlists `sort` makes, as `/sort` takes them: --genres resolved against the model's
     taxonomy (an unknown name is one line with the closest names)."""
-    from bot.services.genre_names import UnknownGenre, parse_level, resolve_genres, split_genres
+    from bot.services.genre_names import (
+        NoGenresNamed,
+        UnknownGenre,
+        parse_level,
+        resolve_genres,
+        split_genres,
+    )
     from bot.services.playlist_plan import SortOptions
     from cli_errors import UsageError
 
@@ -227,6 +233,8 @@ def sort_options(args: argparse.Namespace, taxonomy: Taxonomy) -> SortOptions:
     except UnknownGenre as exc:
         close = f" (did you mean {', '.join(exc.suggestions)}?)" if exc.suggestions else ""
         raise UsageError(f"--genres: unknown {', '.join(exc.unknown)}{close}; `genrebot genres` lists them") from None
+    except NoGenresNamed:
+        raise UsageError("--genres names no family or genre: leave it out for all, or name some, e.g. 'jazz, k-pop'") from None
     return SortOptions(genres=picked, level=level, min_confidence=args.min_confidence,
                        min_playlist_size=args.min_size, multi=args.multi)
 

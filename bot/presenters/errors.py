@@ -7,7 +7,7 @@ from discord import app_commands
 
 from bot.presenters.limits import discord_relative_time, safe, safe_within
 from bot.services.errors import ServiceError, WrongDiscordAccount
-from bot.services.genre_names import UnknownGenre, shorten
+from bot.services.genre_names import NoGenresNamed, UnknownGenre, shorten
 from bot.services.weekly_refresh import InvalidSchedule
 from bot.spotify.errors import (
     LibraryChangedDuringRead,
@@ -33,6 +33,9 @@ def error_message(error: BaseException) -> str | None:
         noun = "genre" if len(error.unknown) == 1 else "genres"
         close = f" Did you mean {', '.join(safe(s[:100]) for s in error.suggestions[:5])}?" if error.suggestions else ""
         return f"I don't know the {noun} {unknown}.{close} `/genres` lists them all."
+    if isinstance(error, NoGenresNamed):
+        return ("That list of genres names no family or genre. Leave `genres:` out to sort into every family, "
+                "or name some, e.g. `jazz, k-pop`; `/genres` lists them all.")
     if isinstance(error, InvalidSchedule):
         return error.describe(_typed)
     if isinstance(error, WrongDiscordAccount):

@@ -47,6 +47,14 @@ class UnknownGenre(ValueError):
         super().__init__(f"unknown genre(s): {', '.join(self.unknown)}")
 
 
+class NoGenresNamed(ValueError):
+    """A list of families and genres that names none (commas and spaces alone): a member who meant
+    every genre leaves the option out."""
+
+    def __init__(self) -> None:
+        super().__init__("the list of genres names none")
+
+
 # --- Names: what members type and see -------------------------------------------------------
 
 
@@ -162,7 +170,10 @@ def split_genres(text: str, taxonomy: Taxonomy | None = None, level: Level = "fa
 
 def resolve_genres(requested: Sequence[str], taxonomy: Taxonomy, level: Level = "family") -> tuple[str, ...]:
     """Names a member typed ('jazz', 'K-Pop', 'hard rock') -> playlist keys, in their order;
-    UnknownGenre, with the closest names, for any the taxonomy does not know."""
+    UnknownGenre, with the closest names, for any the taxonomy does not know; NoGenresNamed for
+    none at all (an empty pick would put every song in "not chosen")."""
+    if not requested:
+        raise NoGenresNamed()
     keys: list[str] = []
     unknown: list[str] = []
     for name in requested:

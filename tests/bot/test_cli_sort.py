@@ -102,6 +102,13 @@ def test_an_unknown_genre_is_one_line_with_the_closest_names(tmp_path: Path) -> 
     assert len(result.stderr.strip().splitlines()) == 1 and not (tmp_path / "o").exists()
 
 
+def test_a_genres_list_naming_nothing_is_one_line(tmp_path: Path) -> None:
+    """--genres ',' exits 2 with one line, rather than filing every song as unsorted."""
+    result = sort_csv(exportify(tmp_path, False), tmp_path / "o", "--genres", ", ,")
+    assert result.returncode == 2 and "--genres" in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and not (tmp_path / "o").exists()
+
+
 @pytest.mark.parametrize("flag, value", [("--min-confidence", "2"), ("--min-confidence", "high"), ("--min-size", "0")])
 def test_bad_options_are_one_line_errors_naming_the_flag(tmp_path: Path, flag: str, value: str) -> None:
     """An impossible --min-confidence or --min-size is one line naming the flag (not a field name), exit 2."""

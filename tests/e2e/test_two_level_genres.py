@@ -88,6 +88,16 @@ async def test_an_unknown_genre_gets_close_names_within_discords_limits(world: B
     assert world.spotify.playlists == {}
 
 
+async def test_a_genres_list_naming_nothing_is_refused_and_nothing_is_written(world: BotWorld) -> None:
+    """genres:', ,' (commas alone) names no family or genre: the member is told how to pick, and no
+    playlist is written (it used to sort every song into 'Not in your chosen genres')."""
+    await world.start_bot()
+    await world.link(ALICE, "member0")
+    reply = await world.final(await world.command("sort", {"genres": ", ,"}, user=ALICE))
+    assert not reply.embeds and "names no family or genre" in (reply.content or "")
+    assert world.spotify.playlists == {}
+
+
 async def test_autocomplete_offers_the_whole_taxonomy_within_discords_limits(world: BotWorld) -> None:
     """Every family and genre can be reached by typing its start; each answer has at most 25 choices of 1-100 characters."""
     await world.start_bot()

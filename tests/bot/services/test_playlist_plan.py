@@ -9,6 +9,7 @@ import pytest
 
 from bot.cli import song_genres
 from bot.services.genre_names import (
+    NoGenresNamed,
     UnknownGenre,
     key_label,
     parse_level,
@@ -148,6 +149,13 @@ def test_unknown_names_are_refused_with_a_few_close_suggestions() -> None:
         resolve_genres(["jazz", "reggeaton", "'; DROP TABLE users;--"], TAXONOMY)
     assert caught.value.unknown == ("reggeaton", "'; DROP TABLE users;--")
     assert caught.value.suggestions[0] == "Reggaeton" and len(caught.value.suggestions) <= 5
+
+
+def test_a_list_naming_nothing_is_refused() -> None:
+    """Commas and spaces alone name no family or genre: refused, not read as 'none of them'."""
+    for typed in [",", " , ,", ",,,"]:
+        with pytest.raises(NoGenresNamed):
+            resolve_genres(split_genres(typed, TAXONOMY), TAXONOMY)
 
 
 def test_older_keys_and_levels_still_resolve() -> None:
