@@ -16,7 +16,15 @@ from collections.abc import Sequence
 from discord import app_commands
 
 from bot.services.errors import ServiceError
-from bot.services.genre_names import Level, NamedEntry, entries, resolve_pick, shorten, split_genres
+from bot.services.genre_names import (
+    Level,
+    NamedEntry,
+    entries,
+    resolve_pick,
+    shorten,
+    split_genres,
+    typed_key,
+)
 from bot.services.sources import (
     MemberPlaylists,
     SourceService,
@@ -27,7 +35,6 @@ from bot.services.sources import (
 from bot.services.weekly_refresh import known_timezones
 from bot.spotify.errors import SpotifyError
 from classifier import Taxonomy
-from classifier.taxonomy import lookup_key
 from music import SortSource
 
 log = logging.getLogger(__name__)
@@ -51,7 +58,7 @@ def genre_choices(
     done, _, fragment = current.rpartition(",") if several else ("", "", current)
     chosen = split_genres(done, taxonomy, level)
     already = {resolve_pick(name, taxonomy, level) for name in chosen}
-    typed = lookup_key(fragment[:MAX_VALUE_LENGTH])
+    typed = typed_key(fragment[:MAX_VALUE_LENGTH])
     matches: list[tuple[int, int, int, NamedEntry]] = []
     for position, entry in enumerate(entries(taxonomy)):
         if entry.pick in already or (families_only and entry.pick.level != "family"):

@@ -25,6 +25,12 @@ LEVEL_ALIASES: dict[str, Level] = {"subgenre": "genre"}
 PLAYLIST_NAME_SUFFIX = " · genrebot"
 PLAYLIST_NAME_LIMIT = 100  # Spotify refuses longer playlist names
 SUGGESTIONS = 5
+# Phones and some keyboards type a curly apostrophe for "'" ("Children’s", "Rock ’n’ Roll": smart
+# punctuation, on by default on iOS) and a dash for "-"; the taxonomy spells names with straight ones.
+_TYPED_PUNCTUATION = str.maketrans({
+    "\u2018": "'", "\u2019": "'", "\u02bc": "'", "\u2032": "'", "\u00b4": "'", "`": "'",
+    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2212": "-",
+})
 _ACRONYMS = {"edm": "EDM", "r&b": "R&B", "idm": "IDM", "uk": "UK", "dnb": "DnB"}
 
 
@@ -122,11 +128,17 @@ def pick_of_key(key: str, taxonomy: Taxonomy) -> Pick | None:
     return _pick(taxonomy, key, ("family", "genre"))
 
 
+def typed_key(text: str) -> str:
+    """What a member typed, as the taxonomy looks names up: curly apostrophes and dashes read as
+    straight ones, then case, spaces, hyphens and underscores ignored (`lookup_key`)."""
+    return lookup_key(text.translate(_TYPED_PUNCTUATION))
+
+
 def resolve_pick(text: str, taxonomy: Taxonomy, level: Level = "family") -> Pick | None:
     """What a member typed -> a family or a genre, or None. At family level a name that is both
     ('Rock') is the family; at genre level, the genre. 'Rock (family)' and 'Rock (genre)' say
     which; stored keys ('asian-pop/k-pop') are accepted too."""
-    name = text.strip()
+    name = text.translate(_TYPED_PUNCTUATION).strip()
     for qualifier in LEVELS:
         suffix = f"({qualifier})"
         if name.lower().endswith(suffix):
@@ -231,7 +243,7 @@ def _named_entries(taxonomy: Taxonomy) -> Iterator[NamedEntry]:
 
 def closest_names(text: str, taxonomy: Taxonomy, limit: int = SUGGESTIONS) -> list[str]:
     """Labels of the families and genres whose names look most like `text` (typos, partial names)."""
-    typed = lookup_key(text)[:100]
+    typed = typed_key(text)[:100]
     if not typed:
         return []
     by_name: dict[str, str] = {}

@@ -93,3 +93,12 @@ def test_genre_autocomplete_stays_within_discords_limits_whatever_is_typed() -> 
         choices = genre_choices(taxonomy, text, several=True)
         assert len(choices) <= MAX_CHOICES
         assert all(1 <= len(c.name) <= 100 and 1 <= len(c.value) <= 100 for c in choices)
+
+
+def test_curly_apostrophes_and_dashes_read_as_straight_ones() -> None:
+    """"Children’s", "rock ’n’ roll" and "K–Pop" resolve as "Children's", "Rock 'n' Roll" and "K-Pop" do,
+    and autocomplete completes "children’"."""
+    taxonomy = shipped_taxonomy()
+    for curly, straight in [("Children’s", "Children's"), ("rock ’n’ roll", "Rock 'n' Roll"), ("K–Pop", "K-Pop")]:
+        assert resolve_pick(curly, taxonomy) == resolve_pick(straight, taxonomy) is not None
+    assert "Children's" in [c.value for c in genre_choices(taxonomy, "children’")]

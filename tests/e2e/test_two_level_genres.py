@@ -98,6 +98,18 @@ async def test_a_genres_list_naming_nothing_is_refused_and_nothing_is_written(wo
     assert world.spotify.playlists == {}
 
 
+async def test_names_typed_with_curly_apostrophes_and_dashes_are_understood(world: BotWorld) -> None:
+    """Phones type "Children’s" and "Rock ’n’ Roll" (smart punctuation, on by default on iOS) and
+    "K–Pop": each names what its straight spelling names, in /sort and in autocomplete."""
+    await world.start_bot()
+    await world.link(ALICE, "member0")
+    typed = "Children’s, Rock ’n’ Roll, K–Pop"
+    reply = await world.final(await world.command("sort", {"genres": typed, "dry_run": True}, user=ALICE))
+    assert reply.embeds and "don't know" not in (reply.content or ""), reply.content
+    choices = await world.discord.autocomplete("sort", "genres", "Rock ’n", user_id=BOB)
+    assert "Rock 'n' Roll" in [c["value"] for c in choices], choices
+
+
 async def test_autocomplete_offers_the_whole_taxonomy_within_discords_limits(world: BotWorld) -> None:
     """Every family and genre can be reached by typing its start; each answer has at most 25 choices of 1-100 characters."""
     await world.start_bot()
