@@ -84,10 +84,25 @@ def genre_label(key: str) -> str:
     return " ".join(_ACRONYMS.get(word.lower(), word[:1].upper() + word[1:]) for word in leaf.split())
 
 
+def pick_label(pick: Pick, taxonomy: Taxonomy) -> str:
+    """The name members see for a family or a genre: 'Jazz & Blues', 'K-Pop'. A genre labelled like
+    a family ('Rock', 'Pop') is 'Rock (genre)', as `resolve_pick` reads it back, so its playlist,
+    chart bar or leaderboard is never a second 'Rock' beside the family's."""
+    label = taxonomy.label(pick.key, pick.level)
+    if pick.level == "genre" and label in _family_labels(taxonomy):
+        return f"{label} (genre)"
+    return label
+
+
+def _family_labels(taxonomy: Taxonomy) -> set[str]:
+    return {taxonomy.label(family, "family") for family in taxonomy.families}
+
+
 def key_label(key: str, taxonomy: Taxonomy) -> str:
-    """'jazz' -> 'Jazz & Blues', 'asian-pop/k-pop' -> 'K-Pop'; older keys read as they were."""
+    """'jazz' -> 'Jazz & Blues', 'asian-pop/k-pop' -> 'K-Pop', 'rock/rock' -> 'Rock (genre)'; older
+    keys read as they were."""
     pick = pick_of_key(key, taxonomy)
-    return taxonomy.label(pick.key, pick.level) if pick else genre_label(key)
+    return pick_label(pick, taxonomy) if pick else genre_label(key)
 
 
 def playlist_name(label: str, source_name: str | None = None) -> str:

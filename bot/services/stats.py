@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 
-from bot.services.genre_names import Level, Pick, UnknownGenre, closest_names, resolve_pick
+from bot.services.genre_names import Level, Pick, UnknownGenre, closest_names, pick_label, resolve_pick
 from classifier import Taxonomy
 from storage import Database
 from storage.records import GenreCount, MemberGenreCount
@@ -73,7 +73,5 @@ class StatsService:
         return {self.display_name(k, level): v for k, v in mix.items()}
 
     def display_name(self, key: str, level: Level = "family") -> str:
-        label = self.taxonomy.label(key, level)
-        if level == "genre" and label == self.taxonomy.label(self.taxonomy.family_of(key), "family"):
-            return f"{label} (genre)"
-        return label
+        family = key if level == "family" else self.taxonomy.family_of(key)
+        return pick_label(Pick(level, key, family), self.taxonomy)

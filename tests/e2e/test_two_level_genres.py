@@ -5,6 +5,7 @@ the loaded model's taxonomy."""
 
 from __future__ import annotations
 
+from bot.services.genre_names import key_label
 from classifier import Taxonomy
 from classifier.taxonomy import Resolved
 from tests.discord_standin import Message
@@ -46,7 +47,7 @@ async def test_sort_by_genre_makes_playlists_named_after_genres(world: BotWorld)
     """level:genre gives one playlist per genre; level:subgenre, its older name, gives the same ones."""
     await sorted_member(world, {"level": "genre"})
     taxonomy = taxonomy_of(world)
-    genre_names = {f"{taxonomy.label(g, 'genre')} · genrebot" for g in taxonomy.genres}
+    genre_names = {f"{key_label(f'{taxonomy.family_of(g)}/{g}', taxonomy)} · genrebot" for g in taxonomy.genres}
     first = {(p.id, p.name) for p in world.spotify.playlists_of("member0")}
     assert first and {name for _, name in first} <= genre_names
     await world.final(await world.command("sort", {"level": "subgenre"}, user=ALICE))

@@ -18,7 +18,7 @@ from bot.services.genre_names import (
     resolve_genres,
     split_genres,
 )
-from bot.services.playlist_plan import SongGenres, SortOptions, plan_playlists
+from bot.services.playlist_plan import SongGenres, SortOptions, plan_playlists, playlist_keys
 from classifier import Classifier, Taxonomy
 from sandbox.library import synthetic_library
 from tests.training.layouts import exportify
@@ -149,6 +149,16 @@ def test_unknown_names_are_refused_with_a_few_close_suggestions() -> None:
         resolve_genres(["jazz", "reggeaton", "'; DROP TABLE users;--"], TAXONOMY)
     assert caught.value.unknown == ("reggeaton", "'; DROP TABLE users;--")
     assert caught.value.suggestions[0] == "Reggaeton" and len(caught.value.suggestions) <= 5
+
+
+def test_every_family_and_genre_of_the_shipped_model_has_a_playlist_label_of_its_own() -> None:
+    """No two playlist keys share a label: the Rock genre is 'Rock (genre)', which reads back as it."""
+    taxonomy = Classifier.load().taxonomy
+    keys = playlist_keys(taxonomy)
+    labels = [key_label(key, taxonomy) for key in keys]
+    assert len(set(labels)) == len(labels)
+    assert key_label("rock/rock", taxonomy) == "Rock (genre)" and key_label("rock", taxonomy) == "Rock"
+    assert resolve_genres(["Rock (genre)"], taxonomy) == ("rock/rock",)
 
 
 def test_a_list_naming_nothing_is_refused() -> None:

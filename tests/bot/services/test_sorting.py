@@ -12,7 +12,7 @@ import pytest
 
 from bot.services.audio_features import UNAVAILABLE_STATE
 from bot.services.errors import AlreadyRunning, NotLinked
-from bot.services.genre_names import playlist_name, resolve_genres
+from bot.services.genre_names import key_label, playlist_name, resolve_genres
 from bot.services.playlist_plan import PlaylistPlan, SongGenres, SortOptions
 from bot.services.sorting import SortProgress
 from bot.services.sorting.classifying import CLASSIFY_CHUNK
@@ -98,7 +98,21 @@ async def test_a_genre_level_sort_makes_a_playlist_per_genre(world: World) -> No
         family, genre = outcome.key.split("/")
         assert taxonomy.family_of(genre) == family
         assert outcome.playlist_id is not None  # not a dry run: every playlist exists
-        assert world.sandbox.playlists[outcome.playlist_id].name == playlist_name(taxonomy.label(genre, "genre"))
+        assert world.sandbox.playlists[outcome.playlist_id].name == playlist_name(key_label(outcome.key, taxonomy))
+
+
+async def test_a_genre_named_like_its_family_gets_a_playlist_name_of_its_own(world: World) -> None:
+    """Sorting by family, then by genre, leaves no two playlists with one name: the Rock genre's
+    playlist is not a second 'Rock · genrebot' beside the Rock family's."""
+    await world.link(ALICE, "alice")
+    by_family = await world.services.sorting.sort(ALICE, SortOptions(min_playlist_size=1))
+    by_genre = await world.services.sorting.sort(ALICE, SortOptions(level="genre", min_playlist_size=1))
+    taxonomy = world.services.classifier.taxonomy
+    twins = {f"{taxonomy.family_of(g)}/{g}" for g in taxonomy.genres
+             if taxonomy.label(g, "genre") == taxonomy.label(taxonomy.family_of(g), "family")}
+    assert twins & {o.key for o in by_genre.playlists}, "the library has a genre named like its family"
+    names = [p.name for p in world.sandbox.playlists_of("alice")]
+    assert len(by_family.playlists) + len(by_genre.playlists) == len(names) == len(set(names)), sorted(names)
 
 
 async def test_a_sort_of_picked_families_and_genres_makes_only_their_playlists(world: World) -> None:
@@ -113,7 +127,7 @@ async def test_a_sort_of_picked_families_and_genres_makes_only_their_playlists(w
     picked = resolve_genres([taxonomy.label(family, "family"), f"{taxonomy.label(genre, 'genre')} (genre)"], taxonomy)
     report = await world.services.sorting.sort(ALICE, SortOptions(genres=picked, min_playlist_size=1))
     assert {p.name for p in report.playlists} == {
-        playlist_name(taxonomy.label(family, "family")), playlist_name(taxonomy.label(genre, "genre"))}
+        playlist_name(taxonomy.label(family, "family")), playlist_name(key_label(picked[1], taxonomy))}
     assert report.not_chosen > 0
 
 
