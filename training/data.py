@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import re
+import zlib
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from classifier.features import AUDIO_FEATURES
-from training.csv_input import InputFileError, file_sha256, inspect_csv, is_utf8
+from training.csv_input import InputFileError, file_blocks, file_sha256, inspect_csv, text_encoding
 
 
 class DataError(Exception):
@@ -147,6 +148,8 @@ def read_csv(path: Path) -> tuple[pd.DataFrame, str]:
                             encoding="cp1252", encoding_errors="replace", compression=layout.compression)
     except pd.errors.EmptyDataError:
         raise DataError(f"{path} is empty: export your playlist or Liked Songs again") from None
+    except (EOFError, zlib.error, gzip.BadGzipFile):  # a .gz cut short past the head inspect_csv read
+        raise DataError(f"{path} is a damaged gzip file") from None
     except (pd.errors.ParserError, OSError) as exc:
         raise DataError(f"cannot read {path} as CSV: {str(exc).splitlines()[0][:200]}") from None
     if frame.empty and len(frame.columns) > 0:
@@ -288,11 +291,10 @@ def count_rows(path: Path) -> int:
         layout = inspect_csv(Path(path))
     except InputFileError as exc:
         raise DataError(str(exc)) from None
-    opener = gzip.open if layout.compression == "gzip" else open
-    lines = 0
-    with opener(path, "rb") as handle:  # type: ignore[operator]
-        while block := handle.read(1 << 20):
-            lines += block.count(b"\n")
+    try:
+        lines = sum(block.count(b"\n") for block in file_blocks(Path(path), layout))
+    except InputFileError as exc:
+        raise DataError(str(exc)) from None
     return max(lines - 1, 0)
 
 
@@ -303,9 +305,9 @@ def iter_frames(path: Path, rows_per_chunk: int) -> Iterator[pd.DataFrame]:
     path = Path(path)
     try:
         layout = inspect_csv(path)
+        encoding = text_encoding(path, layout)  # decided before the first chunk
     except InputFileError as exc:
         raise DataError(str(exc)) from None
-    encoding = layout.encoding if is_utf8(path, layout) else "cp1252"  # decided before the first chunk
     try:
         reader = pd.read_csv(path, dtype=str, keep_default_na=False, escapechar=None, sep=layout.delimiter,
                              compression=layout.compression, encoding=encoding, chunksize=rows_per_chunk)
