@@ -112,3 +112,18 @@ def test_a_gzip_export_cut_short_is_one_line(tmp_path: Path, command: str) -> No
     assert "damaged gzip" in one_line_refusal(result.stderr)
     assert not (tmp_path / "out").exists() and not (tmp_path / "out.csv").exists()
 
+
+@pytest.mark.parametrize("command", ["sort", "predict", "evaluate"])
+def test_rows_with_a_field_more_than_the_header_are_refused_not_read_shifted(tmp_path: Path, command: str) -> None:
+    """Rows with one field past the header's last (a separator at each line's end, or an unquoted
+    comma): pandas would take the first column as the index and read every column one to the
+    left. One line, exit 2, instead."""
+    header = ["track_name", "artists", "album_name", "track_genre"]
+    rows = [[f"Song {i}", f"Artist {i % 7}", f"Album {i % 3}", ["rock", "jazz"][i % 2]] for i in range(40)]
+    export = tmp_path / "trailing.csv"
+    export.write_text("".join(",".join(r) + "\n" for r in [header, *[[*r, ""] for r in rows]]), encoding="utf-8")
+    output = output_for(command, tmp_path) if command != "evaluate" else []
+    result = genrebot(command, "--input", str(export), *output, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "more fields than the header" in one_line_refusal(result.stderr)
+    assert not (tmp_path / "out").exists() and not (tmp_path / "out.csv").exists()
