@@ -383,3 +383,20 @@ def test_a_damaged_model_directory_is_one_line(tmp_path: Path, damage: str, comm
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert str(model) in result.stderr
     assert not (tmp_path / "out.csv").exists()
+
+
+@pytest.mark.parametrize("how", ["the same path", "another path to the same file"])
+def test_predict_never_writes_over_its_own_input_even_with_force(tmp_path: Path, how: str) -> None:
+    """`predict --input liked.csv --output liked.csv --force` would replace the export with its
+    seven prediction columns: one line, exit 2, the export as it was."""
+    export = exportify(tmp_path, False)
+    before = export.read_bytes()
+    output = export
+    if how == "another path to the same file":
+        (tmp_path / "link").symlink_to(tmp_path)
+        output = tmp_path / "link" / export.name
+    result = genrebot("predict", "--input", str(export), "--output", str(output), "--force", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "is the --input file" in result.stderr
+    assert export.read_bytes() == before
