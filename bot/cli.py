@@ -222,8 +222,11 @@ def sort_options(args: argparse.Namespace, taxonomy: Taxonomy) -> SortOptions:
     from cli_errors import UsageError
 
     level = parse_level(args.level)
+    names = split_genres(args.genres, taxonomy, level) if args.genres is not None else None
+    if names == []:  # `--genres ","` picked nothing: every song would be in no playlist, not even Unsorted
+        raise UsageError("--genres: name at least one family or genre (leave --genres out to sort into all of them)")
     try:
-        picked = resolve_genres(split_genres(args.genres, taxonomy, level), taxonomy, level) if args.genres else None
+        picked = resolve_genres(names, taxonomy, level) if names else None
     except UnknownGenre as exc:
         close = f" (did you mean {', '.join(exc.suggestions)}?)" if exc.suggestions else ""
         raise UsageError(f"--genres: unknown {', '.join(exc.unknown)}{close}; `genrebot genres` lists them") from None

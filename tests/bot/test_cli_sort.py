@@ -102,9 +102,11 @@ def test_an_unknown_genre_is_one_line_with_the_closest_names(tmp_path: Path) -> 
     assert len(result.stderr.strip().splitlines()) == 1 and not (tmp_path / "o").exists()
 
 
-@pytest.mark.parametrize("flag, value", [("--min-confidence", "2"), ("--min-confidence", "high"), ("--min-size", "0")])
+@pytest.mark.parametrize("flag, value", [("--min-confidence", "2"), ("--min-confidence", "high"), ("--min-size", "0"),
+                                         ("--genres", ","), ("--genres", " "), ("--genres", "")])
 def test_bad_options_are_one_line_errors_naming_the_flag(tmp_path: Path, flag: str, value: str) -> None:
-    """An impossible --min-confidence or --min-size is one line naming the flag (not a field name), exit 2."""
+    """An impossible --min-confidence or --min-size, or a --genres naming nothing (which sorted every song
+    into no playlist), is one line naming the flag (not a field name), exit 2."""
     export = exportify(tmp_path, False)
     result = subprocess.run(
         [sys.executable, "-m", "genrebot_cli", "sort", "--csv", str(export), "--out", str(tmp_path / "o"), flag, value],
