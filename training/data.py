@@ -378,8 +378,10 @@ def load_rows(path: Path) -> LoadedRows:
     return LoadedRows(frame, _songs(clean, _artist_separator(frame, columns)), columns, report)
 
 
-def load_labelled(path: Path, *, label_column: str | None = None, subgenre_column: str | None = None) -> LoadedData:
-    """Labelled songs for training or scoring: unusable rows dropped, duplicate tracks merged."""
+def load_labelled(path: Path, *, label_column: str | None = None, subgenre_column: str | None = None,
+                  min_classes: int = 2) -> LoadedData:
+    """Labelled songs for training or scoring: unusable rows dropped, duplicate tracks merged.
+    Training needs two classes at least; scoring (`min_classes=1`) a file of one genre is fair."""
     frame, digest = read_csv(Path(path))
     columns = _columns_or_refuse(frame, {"label": label_column, "subgenre": subgenre_column})
     if "label" not in columns:
@@ -401,8 +403,9 @@ def load_labelled(path: Path, *, label_column: str | None = None, subgenre_colum
     report.add("merged: duplicate rows of the same track", len(kept) - len(firsts))
     report.add("tracks with several genres (all kept for evaluation)", int((merged_labels.map(len) > 1).sum()))
     genre_sets = list(merged_labels[firsts["track_id"]])
-    if len({g[0] for g in genre_sets if g}) < 2:
-        raise DataError("the label column has fewer than two classes")
+    classes = len({g[0] for g in genre_sets if g})
+    if classes < min_classes:
+        raise DataError("the label column has no labels" if classes == 0 else "the label column has fewer than two classes")
     return LoadedData(
         tracks=_songs(firsts, _artist_separator(frame, columns)),
         track_ids=list(firsts["track_id"]),

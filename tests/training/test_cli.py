@@ -400,3 +400,14 @@ def test_predict_never_writes_over_its_own_input_even_with_force(tmp_path: Path,
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert "is the --input file" in result.stderr
     assert export.read_bytes() == before
+
+
+def test_evaluate_scores_a_file_of_one_genre(tmp_path: Path) -> None:
+    """A member's own playlist labelled with the one genre it holds (all jazz) is a fair thing to score:
+    only training needs two classes."""
+    jazz = write(tmp_path / "jazz.csv", ["track_name", "artists", "genre"],
+                 [[f"Blue Note {i}", f"Quartet {i % 5}", "jazz"] for i in range(20)])
+    result = genrebot("evaluate", "--input", str(jazz), "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["n"] == 20 and list(report["genre"]["per_class"]) == ["jazz"]
