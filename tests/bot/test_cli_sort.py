@@ -217,6 +217,38 @@ def test_a_sort_that_fails_while_writing_leaves_the_output_as_it_was(tmp_path: P
     assert snapshot(tmp_path) == before  # and no staging folder left beside it
 
 
+def test_a_sort_stopped_while_moving_its_files_in_is_replaced_whole_by_the_next(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A --force sort stopped after moving some of its files into --output (Ctrl-C, a crash) leaves
+    a folder the next `--force` run still knows as genrebot's own: it replaces it whole, instead of
+    refusing the new files as "files genrebot did not write"."""
+    import cli_output
+    from genrebot_cli import main
+
+    export = exportify(tmp_path, False)
+    assert sort("--input", str(export), "--output", "sorted", "--min-size", "1", cwd=tmp_path).returncode == 0
+    moves_into_output = 0
+    replace = os.replace
+
+    def stopped_after_two_moves(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
+        nonlocal moves_into_output
+        if Path(target).absolute().parent == tmp_path / "sorted" and Path(target).name.endswith(".csv"):
+            moves_into_output += 1
+            if moves_into_output > 2:
+                raise KeyboardInterrupt
+        replace(source, target)
+
+    monkeypatch.setattr(cli_output.os, "replace", stopped_after_two_moves)
+    monkeypatch.chdir(tmp_path)
+    assert main(["sort", "--input", str(export), "--output", "sorted", "--level", "genre", "--min-size", "1",
+                 "--force"]) == 130
+    monkeypatch.setattr(cli_output.os, "replace", replace)
+    again = sort("--input", str(export), "--output", "sorted", "--min-size", "1", "--force", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    listed = sorted(again.stdout.strip().splitlines()[-1].split(": ", 1)[1].split(", "))
+    assert sorted(p.name for p in (tmp_path / "sorted").iterdir() if not p.name.startswith(".")) == listed
+
+
 def test_sort_writes_no_cell_a_spreadsheet_would_run(tmp_path: Path) -> None:
     """Every file sort writes applies OWASP's rule: formulas become text; negative numbers stay numbers."""
     from tests.training.test_cli import FORMULAS, cells_a_spreadsheet_would_run, exportify_with_formulas
