@@ -176,9 +176,17 @@ def _move_into_place(staged: StagedDirectory, owned: Callable[[Path], Owned | No
         os.replace(staged.path, target)
         return
     earlier = owned(target)
-    for name in sorted(earlier.files) if earlier else ():
-        if name not in staged.written:
-            (target / name).unlink(missing_ok=True)
+    earlier_files = earlier.files - {SORT_MANIFEST} if earlier else frozenset()
+    # First a manifest naming both runs' files (the earlier one was unlinked here before, first of
+    # all): a move stopped half-way (Ctrl-C, a crash) leaves a directory the next --force run
+    # still knows as genrebot's own and replaces whole, never one it must refuse.
+    both = staged.path / f"{SORT_MANIFEST}.both"
+    both.write_text(json.dumps({"files": sorted(earlier_files | set(staged.written))}, ensure_ascii=False),
+                    encoding="utf-8")
+    os.chmod(both, 0o666 & ~mask)
+    os.replace(both, target / SORT_MANIFEST)
+    for name in sorted(earlier_files - set(staged.written)):
+        (target / name).unlink(missing_ok=True)
     for name in [*staged.written, SORT_MANIFEST]:
         os.replace(staged.path / name, target / name)
 

@@ -228,13 +228,15 @@ def sort_options(args: argparse.Namespace, taxonomy: Taxonomy) -> SortOptions:
     from cli_errors import UsageError
 
     level = parse_level(args.level)
-    try:
-        picked = resolve_genres(split_genres(args.genres, taxonomy, level), taxonomy, level) if args.genres else None
+    names = split_genres(args.genres, taxonomy, level) if args.genres is not None else None
+    try:  # `--genres ","` or `--genres ""` names nothing: refused, as /sort refuses it
+        picked = resolve_genres(names, taxonomy, level) if names is not None else None
     except UnknownGenre as exc:
         close = f" (did you mean {', '.join(exc.suggestions)}?)" if exc.suggestions else ""
         raise UsageError(f"--genres: unknown {', '.join(exc.unknown)}{close}; `genrebot genres` lists them") from None
     except NoGenresNamed:
-        raise UsageError("--genres names no family or genre: leave it out for all, or name some, e.g. 'jazz, k-pop'") from None
+        raise UsageError("--genres names no family or genre: leave it out to sort into all of them, "
+                         "or name some, e.g. 'jazz, k-pop'") from None
     return SortOptions(genres=picked, level=level, min_confidence=args.min_confidence,
                        min_playlist_size=args.min_size, multi=args.multi)
 

@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from classifier.catalogue import GenreCounts
@@ -228,6 +229,8 @@ def _table(tensors: dict[str, torch.Tensor], prefix: str, n_genres: int) -> Genr
 def read_model_dir(directory: Path) -> tuple[ModelParts, dict[str, Any]]:
     try:
         metadata = json.loads((directory / METADATA).read_text(encoding="utf-8"))
+        if not isinstance(metadata, dict):
+            raise ModelLoadError(f"{directory} is not a genrebot model: its {METADATA} is not a JSON object")
         if metadata.get("format") != FORMAT:
             found = metadata.get("format")
             hint = " (made by an older genrebot: retrain it)" if str(found).startswith("genrebot-model/") else ""
@@ -240,6 +243,8 @@ def read_model_dir(directory: Path) -> tuple[ModelParts, dict[str, Any]]:
         raise ModelLoadError(f"{directory} has no {Path(exc.filename or '').name or 'model files'}") from None
     except TaxonomyError as exc:
         raise ModelLoadError(str(exc)) from None
+    except SafetensorError:  # cut short (a copy that stopped), or not safetensors at all
+        raise ModelLoadError(f"cannot read the model in {directory}: {WEIGHTS} is damaged or incomplete") from None
     except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
         raise ModelLoadError(f"cannot read the model in {directory}: {type(exc).__name__}") from None
     try:

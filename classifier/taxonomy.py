@@ -128,6 +128,8 @@ class Taxonomy(Mapping[str, Sequence[str]]):
 
     @classmethod
     def from_dict(cls, body: Mapping[str, Any]) -> Taxonomy:
+        if not isinstance(body, Mapping):
+            raise TaxonomyError("not a genrebot taxonomy (not a JSON object)")
         if body.get("format") != FORMAT:
             raise TaxonomyError(f"not a genrebot taxonomy (format {body.get('format')!r})")
         return cls(body["families"])
@@ -136,10 +138,12 @@ class Taxonomy(Mapping[str, Sequence[str]]):
     def load(cls, path: Path) -> Taxonomy:
         try:
             body = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
+        except (OSError, ValueError) as exc:  # ValueError: not JSON, or not UTF-8 text
             raise TaxonomyError(f"cannot read the taxonomy {path}: {type(exc).__name__}") from None
         try:
             return cls.from_dict(body)
+        except TaxonomyError as exc:
+            raise TaxonomyError(f"the taxonomy {path}: {exc}") from None
         except (KeyError, TypeError) as exc:
             raise TaxonomyError(f"the taxonomy {path} is malformed: {type(exc).__name__} {exc}") from None
 

@@ -270,7 +270,7 @@ def known_label_tracks(paths: Sequence[Path], classifier: Classifier, *,
 
     taxonomy = classifier.taxonomy
     try:
-        loaded = [load_labelled(p, label_column=label_column) for p in paths]
+        loaded = [load_labelled(p, label_column=label_column, min_classes=1) for p in paths]
     except DataError as exc:
         raise UsageError(str(exc)) from None
     files: list[tuple[str, LoadedData]] = []
@@ -312,11 +312,13 @@ def per_row_scores(probabilities: np.ndarray, data: TrainingSet) -> dict[str, An
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from cli_errors import readable_file
+    from cli_errors import UsageError, readable_file
     from cli_output import check_writable_file, staged_file
     from training.predict import PREDICT_COLUMNS, write_csv
 
     readable_file(args.input, "--input")
+    if args.output.exists() and args.output.samefile(args.input):  # --force or not: the export would be lost
+        raise UsageError(f"--output {args.output} is the --input file: write the predictions to another file")
     check_writable_file(args.output, flag="--output", force=args.force)  # before the work
     classifier = classifier_or_refuse(args.model)
     classified = classified_file_or_refuse(args.input, classifier, library=args.library)

@@ -13,6 +13,7 @@ import csv
 import gzip
 import hashlib
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,21 +119,42 @@ def _delimiter(text: str) -> str:
     return best if widths[best] > 1 else ","
 
 
-def is_utf8(path: Path, layout: CsvLayout) -> bool:
-    """Whether the whole file decodes as UTF-8 (read in blocks), so a chunked reader can choose its
-    encoding before the first chunk instead of failing half-way through."""
-    if layout.encoding == "cp1252":
+def text_encoding(path: Path, layout: CsvLayout) -> str:
+    """The encoding the whole file decodes in (read in blocks), so a chunked reader can choose it
+    before the first chunk instead of failing half-way through: the layout's own when the file is
+    UTF-8 throughout, else Windows-1252; InputFileError when neither reads it (a Shift-JIS or
+    Windows-1251 export has bytes Windows-1252 leaves undefined: read anyway, every title would be
+    garbled in the files written back)."""
+    if layout.encoding != "cp1252" and _decodes(path, layout, "utf-8"):
+        return layout.encoding
+    if _decodes(path, layout, "cp1252"):
+        return "cp1252"
+    raise InputFileError(f"{path} is neither UTF-8 nor Windows-1252 text: save it as UTF-8 CSV")
+
+
+def _decodes(path: Path, layout: CsvLayout, encoding: str) -> bool:
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        for block in file_blocks(path, layout):
+            decoder.decode(block)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
         return False
-    decoder = codecs.getincrementaldecoder("utf-8")()
+    return True
+
+
+def file_blocks(path: Path, layout: CsvLayout) -> Iterator[bytes]:
+    """The file's bytes, uncompressed, a MiB at a time; InputFileError for a gzip file that is cut
+    short or damaged past the head `inspect_csv` looked at."""
     opener = gzip.open if layout.compression == "gzip" else open
     try:
         with opener(path, "rb") as handle:  # type: ignore[operator]
             while block := handle.read(1 << 20):
-                decoder.decode(block)
-            decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return False
-    return True
+                yield block
+    except (EOFError, zlib.error, gzip.BadGzipFile):
+        raise InputFileError(f"{path} is a damaged gzip file") from None
+    except OSError as exc:
+        raise InputFileError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
 def file_sha256(path: Path) -> str:

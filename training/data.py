@@ -11,17 +11,21 @@ from __future__ import annotations
 
 import gzip
 import re
+import warnings
+import zlib
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from classifier.features import AUDIO_FEATURES
-from training.csv_input import InputFileError, file_sha256, inspect_csv, is_utf8
+from training.csv_input import CsvLayout, InputFileError, file_blocks, file_sha256, inspect_csv, text_encoding
 
 
 class DataError(Exception):
@@ -140,18 +144,44 @@ def read_csv(path: Path) -> tuple[pd.DataFrame, str]:
     except InputFileError as exc:
         raise DataError(str(exc)) from None
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, escapechar=None, sep=layout.delimiter,
-                            encoding=layout.encoding, compression=layout.compression)
-    except UnicodeDecodeError:  # UTF-8 at the start, not further on: Windows-1252 reads every byte
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, escapechar=None, sep=layout.delimiter,
-                            encoding="cp1252", encoding_errors="replace", compression=layout.compression)
+        try:
+            frame = _read_csv(path, layout, encoding=layout.encoding)
+        except UnicodeDecodeError:  # UTF-8 at the start, not further on: Windows-1252 reads every byte
+            frame = _read_csv(path, layout, encoding="cp1252", encoding_errors="replace")
     except pd.errors.EmptyDataError:
         raise DataError(f"{path} is empty: export your playlist or Liked Songs again") from None
+    except (EOFError, zlib.error, gzip.BadGzipFile):  # a .gz cut short past the head inspect_csv read
+        raise DataError(f"{path} is a damaged gzip file") from None
+    except pd.errors.ParserWarning:
+        raise DataError(f"cannot read {path} as CSV: {FIELDS_PAST_THE_HEADER}") from None
     except (pd.errors.ParserError, OSError) as exc:
         raise DataError(f"cannot read {path} as CSV: {str(exc).splitlines()[0][:200]}") from None
     if frame.empty and len(frame.columns) > 0:
         raise DataError(f"{path} has a header but no rows")
     return frame, file_sha256(path)
+
+
+# A first row one field longer than the header makes pandas take the first column as the index
+# and read every other one a column to the left (titles as artists, an empty trailing field as the
+# label). `index_col=False` stops that guess; pandas then drops the extra field with only a
+# warning, which is refused here instead: a file is never read other than as it is written.
+FIELDS_PAST_THE_HEADER = ("some rows have more fields than the header names (a separator inside a field "
+                          "that is not quoted, or one at the end of every line)")
+
+
+def _read_csv(path: Path, layout: CsvLayout, **options: Any) -> Any:
+    """pandas.read_csv as every reader here calls it: every cell a string, as written; a row with a
+    field past the header raises pandas' ParserWarning (or ParserError)."""
+    with _fields_past_the_header_refused():
+        return pd.read_csv(path, dtype=str, keep_default_na=False, escapechar=None, index_col=False,
+                           sep=layout.delimiter, compression=layout.compression, **options)
+
+
+@contextmanager
+def _fields_past_the_header_refused() -> Iterator[None]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", pd.errors.ParserWarning)
+        yield
 
 
 def _columns_or_refuse(frame: pd.DataFrame, overrides: Mapping[str, str | None]) -> dict[str, str]:
@@ -288,11 +318,10 @@ def count_rows(path: Path) -> int:
         layout = inspect_csv(Path(path))
     except InputFileError as exc:
         raise DataError(str(exc)) from None
-    opener = gzip.open if layout.compression == "gzip" else open
-    lines = 0
-    with opener(path, "rb") as handle:  # type: ignore[operator]
-        while block := handle.read(1 << 20):
-            lines += block.count(b"\n")
+    try:
+        lines = sum(block.count(b"\n") for block in file_blocks(Path(path), layout))
+    except InputFileError as exc:
+        raise DataError(str(exc)) from None
     return max(lines - 1, 0)
 
 
@@ -303,21 +332,26 @@ def iter_frames(path: Path, rows_per_chunk: int) -> Iterator[pd.DataFrame]:
     path = Path(path)
     try:
         layout = inspect_csv(path)
+        encoding = text_encoding(path, layout)  # decided before the first chunk
     except InputFileError as exc:
         raise DataError(str(exc)) from None
-    encoding = layout.encoding if is_utf8(path, layout) else "cp1252"  # decided before the first chunk
     try:
-        reader = pd.read_csv(path, dtype=str, keep_default_na=False, escapechar=None, sep=layout.delimiter,
-                             compression=layout.compression, encoding=encoding, chunksize=rows_per_chunk)
-        rows = 0
-        for frame in reader:
-            if len(frame):
-                rows += len(frame)
-                yield frame
+        with _read_csv(path, layout, encoding=encoding, chunksize=rows_per_chunk) as reader:
+            rows = 0
+            while True:
+                with _fields_past_the_header_refused():  # only around pandas' own work, not the yield
+                    frame = next(reader, None)
+                if frame is None:
+                    break
+                if len(frame):
+                    rows += len(frame)
+                    yield frame
         if not rows:
             raise DataError(f"{path} has a header but no rows")
     except pd.errors.EmptyDataError:
         raise DataError(f"{path} is empty: export your playlist or Liked Songs again") from None
+    except pd.errors.ParserWarning:
+        raise DataError(f"cannot read {path} as CSV: {FIELDS_PAST_THE_HEADER}") from None
     except pd.errors.ParserError as exc:
         raise DataError(f"cannot read {path} as CSV: {str(exc).splitlines()[0][:200]}") from None
 
@@ -344,8 +378,10 @@ def load_rows(path: Path) -> LoadedRows:
     return LoadedRows(frame, _songs(clean, _artist_separator(frame, columns)), columns, report)
 
 
-def load_labelled(path: Path, *, label_column: str | None = None, subgenre_column: str | None = None) -> LoadedData:
-    """Labelled songs for training or scoring: unusable rows dropped, duplicate tracks merged."""
+def load_labelled(path: Path, *, label_column: str | None = None, subgenre_column: str | None = None,
+                  min_classes: int = 2) -> LoadedData:
+    """Labelled songs for training or scoring: unusable rows dropped, duplicate tracks merged.
+    Training needs two classes at least; scoring (`min_classes=1`) a file of one genre is fair."""
     frame, digest = read_csv(Path(path))
     columns = _columns_or_refuse(frame, {"label": label_column, "subgenre": subgenre_column})
     if "label" not in columns:
@@ -367,8 +403,9 @@ def load_labelled(path: Path, *, label_column: str | None = None, subgenre_colum
     report.add("merged: duplicate rows of the same track", len(kept) - len(firsts))
     report.add("tracks with several genres (all kept for evaluation)", int((merged_labels.map(len) > 1).sum()))
     genre_sets = list(merged_labels[firsts["track_id"]])
-    if len({g[0] for g in genre_sets if g}) < 2:
-        raise DataError("the label column has fewer than two classes")
+    classes = len({g[0] for g in genre_sets if g})
+    if classes < min_classes:
+        raise DataError("the label column has no labels" if classes == 0 else "the label column has fewer than two classes")
     return LoadedData(
         tracks=_songs(firsts, _artist_separator(frame, columns)),
         track_ids=list(firsts["track_id"]),

@@ -102,16 +102,11 @@ def test_an_unknown_genre_is_one_line_with_the_closest_names(tmp_path: Path) -> 
     assert len(result.stderr.strip().splitlines()) == 1 and not (tmp_path / "o").exists()
 
 
-def test_a_genres_list_naming_nothing_is_one_line(tmp_path: Path) -> None:
-    """--genres ',' exits 2 with one line, rather than filing every song as unsorted."""
-    result = sort_csv(exportify(tmp_path, False), tmp_path / "o", "--genres", ", ,")
-    assert result.returncode == 2 and "--genres" in result.stderr and "Traceback" not in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1 and not (tmp_path / "o").exists()
-
-
-@pytest.mark.parametrize("flag, value", [("--min-confidence", "2"), ("--min-confidence", "high"), ("--min-size", "0")])
+@pytest.mark.parametrize("flag, value", [("--min-confidence", "2"), ("--min-confidence", "high"), ("--min-size", "0"),
+                                         ("--genres", ","), ("--genres", " "), ("--genres", "")])
 def test_bad_options_are_one_line_errors_naming_the_flag(tmp_path: Path, flag: str, value: str) -> None:
-    """An impossible --min-confidence or --min-size is one line naming the flag (not a field name), exit 2."""
+    """An impossible --min-confidence or --min-size, or a --genres naming nothing (which sorted every song
+    into no playlist), is one line naming the flag (not a field name), exit 2."""
     export = exportify(tmp_path, False)
     result = subprocess.run(
         [sys.executable, "-m", "genrebot_cli", "sort", "--csv", str(export), "--out", str(tmp_path / "o"), flag, value],
@@ -220,6 +215,38 @@ def test_a_sort_that_fails_while_writing_leaves_the_output_as_it_was(tmp_path: P
     assert result.returncode == 2 and "nothing was changed" in result.stderr
     assert "Traceback" not in result.stderr
     assert snapshot(tmp_path) == before  # and no staging folder left beside it
+
+
+def test_a_sort_stopped_while_moving_its_files_in_is_replaced_whole_by_the_next(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A --force sort stopped after moving some of its files into --output (Ctrl-C, a crash) leaves
+    a folder the next `--force` run still knows as genrebot's own: it replaces it whole, instead of
+    refusing the new files as "files genrebot did not write"."""
+    import cli_output
+    from genrebot_cli import main
+
+    export = exportify(tmp_path, False)
+    assert sort("--input", str(export), "--output", "sorted", "--min-size", "1", cwd=tmp_path).returncode == 0
+    moves_into_output = 0
+    replace = os.replace
+
+    def stopped_after_two_moves(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
+        nonlocal moves_into_output
+        if Path(target).absolute().parent == tmp_path / "sorted" and Path(target).name.endswith(".csv"):
+            moves_into_output += 1
+            if moves_into_output > 2:
+                raise KeyboardInterrupt
+        replace(source, target)
+
+    monkeypatch.setattr(cli_output.os, "replace", stopped_after_two_moves)
+    monkeypatch.chdir(tmp_path)
+    assert main(["sort", "--input", str(export), "--output", "sorted", "--level", "genre", "--min-size", "1",
+                 "--force"]) == 130
+    monkeypatch.setattr(cli_output.os, "replace", replace)
+    again = sort("--input", str(export), "--output", "sorted", "--min-size", "1", "--force", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    listed = sorted(again.stdout.strip().splitlines()[-1].split(": ", 1)[1].split(", "))
+    assert sorted(p.name for p in (tmp_path / "sorted").iterdir() if not p.name.startswith(".")) == listed
 
 
 def test_sort_writes_no_cell_a_spreadsheet_would_run(tmp_path: Path) -> None:

@@ -351,3 +351,63 @@ def test_compare_trains_every_seed_on_both_splits_and_reports_their_mean(tmp_pat
             assert len(level["macro_f1_by_seed"]) == 2
             assert level["macro_f1"] == pytest.approx(sum(level["macro_f1_by_seed"]) / 2, abs=1e-4)  # 4 places
     assert (out / "comparison.md").read_text().count("trained with seeds 11, 12;") == 2  # one line per split
+
+
+def shipped_model_copy(tmp_path: Path) -> Path:
+    from classifier.inference import default_model_dir
+
+    return Path(shutil.copytree(default_model_dir(), tmp_path / "model"))
+
+
+@pytest.mark.parametrize("damage", ["weights cut short", "weights not safetensors", "model.json a list",
+                                    "taxonomy.json a list", "taxonomy.json families a string"])
+@pytest.mark.parametrize("command", ["genres", "predict"])
+def test_a_damaged_model_directory_is_one_line(tmp_path: Path, damage: str, command: str) -> None:
+    """--model DIR whose files are cut short or not what genrebot writes (a copy that stopped half-way,
+    a hand edit): one line naming the directory, exit 2, never a traceback."""
+    model = shipped_model_copy(tmp_path)
+    weights = model / "model.safetensors"
+    if damage == "weights cut short":
+        weights.write_bytes(weights.read_bytes()[:1000])
+    elif damage == "weights not safetensors":
+        weights.write_bytes(b"not a model")
+    elif damage == "model.json a list":
+        (model / "model.json").write_text("[]")
+    elif damage == "taxonomy.json a list":
+        (model / "taxonomy.json").write_text("[]")
+    else:
+        (model / "taxonomy.json").write_text('{"format": "genrebot-taxonomy/1", "families": "rock"}')
+    args = ["--input", str(exportify(tmp_path, False)), "--output", str(tmp_path / "out.csv")] if command == "predict" else []
+    result = genrebot(command, "--model", str(model), *args, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert str(model) in result.stderr
+    assert not (tmp_path / "out.csv").exists()
+
+
+@pytest.mark.parametrize("how", ["the same path", "another path to the same file"])
+def test_predict_never_writes_over_its_own_input_even_with_force(tmp_path: Path, how: str) -> None:
+    """`predict --input liked.csv --output liked.csv --force` would replace the export with its
+    seven prediction columns: one line, exit 2, the export as it was."""
+    export = exportify(tmp_path, False)
+    before = export.read_bytes()
+    output = export
+    if how == "another path to the same file":
+        (tmp_path / "link").symlink_to(tmp_path)
+        output = tmp_path / "link" / export.name
+    result = genrebot("predict", "--input", str(export), "--output", str(output), "--force", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "is the --input file" in result.stderr
+    assert export.read_bytes() == before
+
+
+def test_evaluate_scores_a_file_of_one_genre(tmp_path: Path) -> None:
+    """A member's own playlist labelled with the one genre it holds (all jazz) is a fair thing to score:
+    only training needs two classes."""
+    jazz = write(tmp_path / "jazz.csv", ["track_name", "artists", "genre"],
+                 [[f"Blue Note {i}", f"Quartet {i % 5}", "jazz"] for i in range(20)])
+    result = genrebot("evaluate", "--input", str(jazz), "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["n"] == 20 and list(report["genre"]["per_class"]) == ["jazz"]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.training.layouts import exportify, genrebot
+from tests.training.layouts import exportify, genrebot, write
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(64)
 
@@ -73,3 +73,57 @@ def test_exports_saved_another_way_are_read_as_they_are(tmp_path: Path, variant:
     with (tmp_path / "out" / "all-with-genres.csv").open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == 30 and rows[0]["Track Name"] == "Café Señorita Ünïcode"
+
+
+def output_for(command: str, tmp_path: Path) -> list[str]:
+    return ["--output", str(tmp_path / ("out" if command == "sort" else "out.csv"))]
+
+
+@pytest.mark.parametrize("command", ["sort", "predict"])
+def test_a_file_in_neither_utf8_nor_windows_1252_is_one_line(tmp_path: Path, command: str) -> None:
+    """A Japanese Excel's Shift-JIS export (bytes Windows-1252 leaves undefined): one line naming
+    the encoding to save it in, exit 2, nothing written."""
+    source = exportify(tmp_path, False)
+    with source.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    rows[1][1] = "星・夜「東京」"  # ・ and 「 are 0x81 0x45 and 0x81 0x75 in Shift-JIS
+    export = tmp_path / "shift-jis.csv"
+    with export.open("w", newline="", encoding="cp932", errors="replace") as handle:  # the synthetic ó: ?
+        csv.writer(handle).writerows(rows)
+    result = genrebot(command, "--input", str(export), *output_for(command, tmp_path), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "save it as UTF-8" in one_line_refusal(result.stderr)
+    assert not (tmp_path / "out").exists() and not (tmp_path / "out.csv").exists()
+
+
+@pytest.mark.parametrize("command", ["sort", "predict", "evaluate"])
+def test_a_gzip_export_cut_short_is_one_line(tmp_path: Path, command: str) -> None:
+    """A .csv.gz whose download stopped half-way (past the first look at its head): one line, exit 2."""
+    header = ["track_name", "artists", "album_name", "track_genre"]
+    whole = write(tmp_path / "whole.csv.gz", header,
+                  [[f"Song {i} {i * 7919 % 104729}", f"Artist {i % 97}", f"Album {i % 13}", ["rock", "jazz"][i % 2]]
+                   for i in range(60_000)])
+    data = whole.read_bytes()
+    cut = tmp_path / "cut.csv.gz"
+    cut.write_bytes(data[: len(data) * 3 // 4])
+    output = output_for(command, tmp_path) if command != "evaluate" else []
+    result = genrebot(command, "--input", str(cut), *output, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "damaged gzip" in one_line_refusal(result.stderr)
+    assert not (tmp_path / "out").exists() and not (tmp_path / "out.csv").exists()
+
+
+@pytest.mark.parametrize("command", ["sort", "predict", "evaluate"])
+def test_rows_with_a_field_more_than_the_header_are_refused_not_read_shifted(tmp_path: Path, command: str) -> None:
+    """Rows with one field past the header's last (a separator at each line's end, or an unquoted
+    comma): pandas would take the first column as the index and read every column one to the
+    left. One line, exit 2, instead."""
+    header = ["track_name", "artists", "album_name", "track_genre"]
+    rows = [[f"Song {i}", f"Artist {i % 7}", f"Album {i % 3}", ["rock", "jazz"][i % 2]] for i in range(40)]
+    export = tmp_path / "trailing.csv"
+    export.write_text("".join(",".join(r) + "\n" for r in [header, *[[*r, ""] for r in rows]]), encoding="utf-8")
+    output = output_for(command, tmp_path) if command != "evaluate" else []
+    result = genrebot(command, "--input", str(export), *output, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "more fields than the header" in one_line_refusal(result.stderr)
+    assert not (tmp_path / "out").exists() and not (tmp_path / "out.csv").exists()
