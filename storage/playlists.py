@@ -3,6 +3,8 @@ genre/subgenre) key, so each sort of a source re-uses the playlists its last sor
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from music import LIKED_SONGS_KEY
 from storage.records import PlaylistRecord
 from storage.sql import SqlHandle, to_datetime
@@ -66,6 +68,23 @@ class PlaylistRepository:
                     record.details_digest,
                 ),
             )
+
+    async def move_keys(self, discord_id: int, source: str, moves: Mapping[str, str]) -> dict[str, str]:
+        """Re-key the member's playlists of `source` (old key -> new key: an older model's key taken
+        over by the key it reads as now), all in one transaction. A move whose old key has no record
+        any more (a re-run after one that committed) or whose new key already has one is skipped, so
+        no record is ever overwritten or lost. Returns the moves made."""
+        made: dict[str, str] = {}
+        async with self.sql.transaction() as tx:
+            for old, new in moves.items():
+                changed = await tx.execute(
+                    """UPDATE playlists SET key = ? WHERE discord_id = ? AND source = ? AND key = ?
+                         AND NOT EXISTS (SELECT 1 FROM playlists WHERE discord_id = ? AND source = ? AND key = ?)""",
+                    (new, discord_id, source, old, discord_id, source, new),
+                )
+                if changed:
+                    made[old] = new
+        return made
 
     async def forget(self, discord_id: int) -> None:
         async with self.sql.transaction() as tx:

@@ -1,7 +1,7 @@
 """What a sort tells the member: /sort's progress and reply, and the weekly refresh's DM.
 
-The reply lists each playlist with its link and counts what was unsorted, not chosen, skipped and
-by artists the model never met; the weekly DM is the same embed headed by a one-line summary. A
+The reply lists each playlist with its link, those an earlier sort made that it emptied, and counts
+what was unsorted, not chosen, skipped and by artists the model never met; the weekly DM is the same embed headed by a one-line summary. A
 /sort whose reply expired goes by DM with `LATE_RESULT_NOTE`, and `dm_status_note` is what
 /status says became of a run's DM.
 """
@@ -22,7 +22,7 @@ from bot.presenters.limits import (
 )
 from bot.services.genre_names import genre_label
 from bot.services.known_artists import KnownArtists
-from bot.services.sorting import SortProgress, SortReport
+from bot.services.sorting import PlaylistOutcome, SortProgress, SortReport
 from bot.spotify.client import SKIPPED_EPISODE, SKIPPED_LOCAL, SKIPPED_UNAVAILABLE
 from music import SortSource
 from storage.records import Run
@@ -44,12 +44,32 @@ def progress_text(progress: SortProgress, source: SortSource | None = None) -> s
 def playlist_lines(report: SortReport) -> list[str]:
     lines = []
     for outcome in report.playlists:
-        name = safe(outcome.name).replace("[", "(").replace("]", ")")
         noun = "song" if outcome.count == 1 else "songs"
-        label = f"[{name}]({outcome.url})" if outcome.url else f"**{name}**"
         extra = " (new)" if outcome.created else ""
-        lines.append(f"{label} — {outcome.count:,} {noun}{extra}")
+        lines.append(f"{_linked_name(outcome)} — {outcome.count:,} {noun}{extra}")
     return lines
+
+
+def _linked_name(outcome: PlaylistOutcome) -> str:
+    name = safe(outcome.name).replace("[", "(").replace("]", ")")
+    return f"[{name}]({outcome.url})" if outcome.url else f"**{name}**"
+
+
+EMPTIED_NOTE = "No songs this time (each one's description says why); their links keep working:"
+
+
+def emptied_text(report: SortReport) -> str | None:
+    """The playlists of an earlier sort this one emptied (their genre fell short of the minimum),
+    or None: a playlist that lost all its songs is news the member should not find by surprise."""
+    if not report.emptied:
+        return None
+    return fit_lines([EMPTIED_NOTE, *(_linked_name(o) for o in report.emptied)], FIELD_VALUE_LIMIT)
+
+
+def description_room(report: SortReport) -> int:
+    """What the list of playlists may take: the emptied ones' field comes out of it, so a reply with
+    every other field at its longest still fits Discord's 6,000 characters an embed."""
+    return DESCRIPTION_LIMIT - len(emptied_text(report) or "")
 
 
 _SKIP_REASONS = {
@@ -100,11 +120,14 @@ def sort_title(report: SortReport) -> str:
 def sort_embed(report: SortReport, *, title: str | None = None) -> discord.Embed:
     embed = discord.Embed(title=(title or sort_title(report))[:TITLE_LIMIT], colour=SPOTIFY_GREEN)
     lines = playlist_lines(report) or ["No genre had enough songs for a playlist."]
-    embed.description = fit_lines(lines, DESCRIPTION_LIMIT)
+    embed.description = fit_lines(lines, description_room(report))
     embed.add_field(name="Unsorted", value=f"{report.unsorted:,} songs (low confidence or small genre)")
     if report.not_chosen:
         embed.add_field(name="Not in your chosen genres", value=f"{report.not_chosen:,} songs")
     embed.add_field(name="New since last time", value=f"{report.new_songs:,}")
+    emptied = emptied_text(report)
+    if emptied:
+        embed.add_field(name="Emptied", value=emptied, inline=False)
     skipped = skipped_text(report)
     if skipped:
         embed.add_field(name="Skipped", value=skipped[:FIELD_VALUE_LIMIT], inline=False)
@@ -142,7 +165,7 @@ def weekly_embed(report: SortReport) -> discord.Embed:
     if not report.source.is_liked_songs:
         title += f": {source_title(report.source)}"
     embed = sort_embed(report, title=title)
-    embed.description = fit_lines([weekly_summary(report), "", *playlist_lines(report)], DESCRIPTION_LIMIT)
+    embed.description = fit_lines([weekly_summary(report), "", *playlist_lines(report)], description_room(report))
     return embed
 
 

@@ -48,6 +48,12 @@ class PlaylistPlan:
     unsorted: list[str] = field(default_factory=list)  # low confidence, or in a too-small group
     not_chosen: int = 0  # songs whose family or genre the member did not pick
     labels: dict[str, str] = field(default_factory=dict)  # key -> what the playlist is named after
+    level: Level = "family"
+    # Every family (or genre) at `level` was open to this plan (no `genres:` pick): a playlist of
+    # that level it does not have is one whose genre fell short of `min_playlist_size` (writing
+    # empties it). False for a pick, and for plans made by hand.
+    every_genre: bool = False
+    min_playlist_size: int = 1
 
     def label(self, key: str) -> str:
         """What key's playlist is named after; a key planned without a label reads as `genre_label` has it."""
@@ -156,7 +162,8 @@ def plan_playlists(
         also = placed & (second_key >= 0) & (second_confidence >= floor) & (second_key != key)
         positions = np.concatenate([positions, np.flatnonzero(also)])
         entry_keys = np.concatenate([entry_keys, second_key[also]])
-    plan = PlaylistPlan(not_chosen=int(np.count_nonzero(sure & (key < 0))))
+    plan = PlaylistPlan(not_chosen=int(np.count_nonzero(sure & (key < 0))), level=options.level,
+                        every_genre=options.genres is None, min_playlist_size=options.min_playlist_size)
     order = np.lexsort((positions, entry_keys))
     positions, entry_keys = positions[order], entry_keys[order]
     group_keys, starts, sizes = np.unique(entry_keys, return_index=True, return_counts=True)

@@ -154,3 +154,17 @@ async def test_a_familys_leaderboard_shows_how_its_songs_split_into_genres(world
     in_family = [g for g in genres if taxonomy.family_of(g) == family]
     assert split.count("\n") + 1 == len(in_family)
     assert split.startswith(f"{world.services.stats.display_name(in_family[0], 'genre')} — {genres[in_family[0]]:,}")
+
+
+async def test_a_family_that_falls_short_is_emptied_and_the_reply_says_so(world: BotWorld) -> None:
+    """A sort at min_size 1, then one at a size its smallest family misses: that playlist is listed under
+    'Emptied' (not among the written ones), and its songs are gone from it."""
+    first = await sorted_member(world, {"min_size": 1})
+    mine = world.spotify.playlists_of("member0")
+    smallest = min(mine, key=lambda p: (len(p.items), p.name))
+    reply = await world.final(await world.command("sort", {"min_size": len(smallest.items) + 1}, user=ALICE))
+    embed = reply.embeds[0]
+    assert smallest.items == [] and f"[{smallest.name}]" in first.embeds[0]["description"]
+    assert f"[{smallest.name}]" not in embed["description"]
+    assert [f"[{smallest.name}](https://open.spotify.com/playlist/{smallest.id})" in f["value"]
+            for f in embed["fields"] if f["name"] == "Emptied"] == [True]

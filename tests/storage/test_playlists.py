@@ -62,3 +62,23 @@ async def test_a_playlists_known_songs_snapshot_and_details_read_back_and_clear(
     await db.playlists.upsert(PlaylistRecord(1, "rock", "pl1", "u1", -1, T0))
     unknown = (await db.playlists.get_all(1))["rock"]
     assert (unknown.snapshot_id, unknown.track_ids, unknown.details_digest) == (None, None, None)
+
+
+async def test_moving_a_key_keeps_the_record_whole_and_never_overwrites_one(db: Database) -> None:
+    """'rap' -> 'hip-hop' moves the record, its songs and snapshot with it; a move onto a key that has a
+    record, or of a key already moved (a re-run), changes nothing; other sources are left alone."""
+    await link(db, 1)
+    rap = PlaylistRecord(1, "rap", "pl1", "u1", 2, T0, tracks_digest="d", snapshot_id="s", track_ids=("a", "b"))
+    edm, electronic = PlaylistRecord(1, "edm", "pl2", "u2", 3, T0), PlaylistRecord(1, "electronic", "pl3", "u3", 4, T0)
+    road_trip = PlaylistRecord(1, "rap", "pl4", "u4", 1, T0, source="playlist:road")
+    for record in (rap, edm, electronic, road_trip):
+        await db.playlists.upsert(record)
+    moves = {"rap": "hip-hop", "edm": "electronic"}
+    assert await db.playlists.move_keys(1, "liked", moves) == {"rap": "hip-hop"}
+    assert await db.playlists.move_keys(1, "liked", moves) == {}
+    assert await db.playlists.get_all(1) == {
+        "hip-hop": PlaylistRecord(1, "hip-hop", "pl1", "u1", 2, T0, tracks_digest="d", snapshot_id="s",
+                                  track_ids=("a", "b")),
+        "edm": edm, "electronic": electronic,
+    }
+    assert await db.playlists.get_all(1, "playlist:road") == {"rap": road_trip}

@@ -37,6 +37,7 @@ class PlaylistOutcome:
     new_count: int
     created: bool
     label: str | None = None  # what the playlist is named after ("Jazz & Blues", "K-Pop")
+    emptied: bool = False  # a playlist of an earlier sort whose genre fell short this time: emptied, kept
 
 
 @dataclass
@@ -44,7 +45,7 @@ class SortReport:
     run_id: int
     discord_id: int
     model_version: str
-    playlists: list[PlaylistOutcome]
+    playlists: list[PlaylistOutcome]  # the playlists this sort filled (or would, on a dry run)
     unsorted: int
     not_chosen: int
     total_songs: int
@@ -60,6 +61,9 @@ class SortReport:
     # The member's token predates playlist-read-collaborative: their shared playlists go unlisted.
     collaborative_playlists_hidden: bool = False
     known_artists: KnownArtists = KnownArtists(0, 0)  # of the songs placed, how many by artists the model knows
+    # Playlists of an earlier sort that held songs and hold none now (or would not, on a dry run):
+    # their family or genre fell short of the minimum, or an older model's key was replaced.
+    emptied: list[PlaylistOutcome] = field(default_factory=list)
 
     @property
     def seconds(self) -> float:

@@ -77,7 +77,7 @@ class SortService:
         self.reader = LikedSongsReader(db, audio_features, read_pool, read_concurrency, clock)
         self.playlist_reader = PlaylistReader(db, audio_features, read_pool, read_concurrency)
         self.library_classifier = LibraryClassifier(db, classifier, classify_pool)
-        self.writer = PlaylistWriter(db, clock)
+        self.writer = PlaylistWriter(db, clock, classifier.taxonomy)
         self.clock = clock
         self._running: set[int] = set()
         self._sort_slots = asyncio.Semaphore(max_concurrent_sorts)
@@ -191,6 +191,8 @@ class SortService:
             collaborative_hidden = not source.is_liked_songs and COLLABORATIVE_SCOPE not in client.granted_scopes
         with _timed(timings, "chart"):  # only what drawing takes beyond the writing
             chart = await chart_drawn
+        emptied = [o for o in outcomes if o.emptied]
+        outcomes = [o for o in outcomes if not o.emptied]
         await self.db.runs.finish(job.run_id, _succeeded(outcomes, len(library.new_ids), len(plan.unsorted)))
         report_progress(SortProgress("done", len(library.track_ids), len(library.track_ids)))
         return SortReport(
@@ -212,6 +214,7 @@ class SortService:
             duplicates=library.duplicates,
             collaborative_playlists_hidden=collaborative_hidden,
             known_artists=classified.known_artists,
+            emptied=emptied,
         )
 
     async def _read(

@@ -17,11 +17,19 @@ would not change is not touched at all. The name and description are set before 
 the snapshot id of the last song write is the playlist's when the write ends.
 
 A genre past Spotify's 10,000 songs continues in "Rock · genrebot (2)", kept under its own key
-(`rock#2`), so a re-sort reuses the same continuation. A playlist's name says its source unless
-that is Liked Songs ("Rock · Road Trip · genrebot"). A weekly refresh that only added songs
-inserts them at the top (Liked Songs) or the end (a playlist) instead of rewriting the playlist
-even when no snapshot id was recorded (playlists written before genrebot kept them). A dry run
-writes nothing.
+(`rock#2`), so a re-sort reuses the same continuation. A playlist is never left holding what the
+library no longer says: a continuation its genre no longer needs (`stale_parts`) and, on a sort of
+every family or genre, a playlist of that level whose genre fell short of the minimum size
+(`retired`) are emptied and kept, their link working, their description saying why; the genre
+fills them again when it returns. A sort of picked genres, or at the other level, leaves the
+others alone. A playlist an older model made ('rap', 'rock/hard rock') is taken over by the key
+it reads as now (`taken_over`): its record moves (one transaction, before Spotify is touched, so
+a killed run resumes with it under the new key) and the same playlist is renamed.
+
+A playlist's name says its source unless that is Liked Songs ("Rock · Road Trip · genrebot"). A
+weekly refresh that only added songs inserts them at the top (Liked Songs) or the end (a playlist)
+instead of rewriting the playlist even when no snapshot id was recorded (playlists written before
+genrebot kept them). A dry run writes nothing.
 """
 
 from __future__ import annotations
@@ -32,8 +40,9 @@ import math
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
-from bot.services.genre_names import playlist_name, shorten
+from bot.services.genre_names import Level, genre_label, key_label, pick_of_key, playlist_name, shorten
 from bot.services.playlist_plan import PlaylistPlan
 from bot.services.sorting.report import PlaylistOutcome, ReportProgress, SortProgress
 from bot.spotify.client import LIBRARY_CONTAINS_BATCH, PlaylistRef, SpotifyUserClient
@@ -55,6 +64,7 @@ from bot.spotify.playlist_sync import (
     held_items,
     prepend_items,
 )
+from classifier.taxonomy import Taxonomy
 from music import LIKED_SONGS, SortSource
 from storage import Database
 from storage.records import PlaylistRecord
@@ -71,11 +81,25 @@ def source_playlist_name(label: str, source: SortSource) -> str:
 
 def playlist_description(label: str, source: SortSource, songs: int, today: str) -> str:
     """What the playlist holds, on one line (`own_playlists.tagged_description` fits it to 300 with the tag)."""
-    origin = (
-        "your Liked Songs" if source.is_liked_songs
-        else f"your playlist “{shorten(source.name, SOURCE_NAME_IN_DESCRIPTION)}”"
-    )
-    return f"{label} songs from {origin}, sorted by genrebot on {today} ({songs} songs)."
+    return f"{label} songs from {_origin(source)}, sorted by genrebot on {today} ({songs} songs)."
+
+
+def too_few_description(label: str, source: SortSource, min_songs: int, today: str) -> str:
+    """Why a playlist genrebot keeps holds no songs: its family or genre fell short of a playlist."""
+    return (f"No songs this time: genrebot found fewer than {min_songs} {label} songs in {_origin(source)} "
+            f"on {today}, too few for a playlist. It fills again when there are enough.")
+
+
+def replaced_description(label: str, source: SortSource, by: str, today: str) -> str:
+    """Why an older model's playlist holds no songs: the key it reads as has a playlist of its own."""
+    return (f"No songs: since {today} genrebot sorts these songs from {_origin(source)} into “{by}”. "
+            f"This {label} playlist was made by an earlier genrebot model.")
+
+
+def _origin(source: SortSource) -> str:
+    if source.is_liked_songs:
+        return "your Liked Songs"
+    return f"your playlist “{shorten(source.name, SOURCE_NAME_IN_DESCRIPTION)}”"
 
 
 @dataclass(frozen=True)
@@ -86,6 +110,9 @@ class PlaylistTarget:
     ids: list[str]  # track ids, liked order
     new_count: int
     label: str  # what the playlist is named after ("Jazz & Blues", "K-Pop")
+    # Why a playlist this run empties holds no songs (its description, given the date); None for a
+    # planned playlist and for a continuation part its genre no longer needs.
+    empty_because: Callable[[str], str] | None = None
 
 
 def record_key(slot: PlaylistSlot) -> str:
@@ -118,6 +145,67 @@ def stale_parts(plan: PlaylistPlan, targets: Sequence[PlaylistTarget],
     return stale
 
 
+def split_record_key(key: str) -> tuple[str, int]:
+    """A storage key read back as its genre key and part: 'rock#2' -> ('rock', 2)."""
+    base, mark, part = key.rpartition("#")
+    return (base, int(part)) if mark and part.isdigit() and int(part) > 1 else (key, 1)
+
+
+def key_level(key: str) -> Level:
+    """The level a playlist key is of: 'family/genre' is a genre's, any other a family's."""
+    return "genre" if "/" in key else "family"
+
+
+def taken_over(plan: PlaylistPlan, existing: dict[str, PlaylistRecord], taxonomy: Taxonomy) -> dict[str, str]:
+    """Records under an older model's key ('rap', 'rock/hard rock', 'rap#2') that now read as a key
+    this plan has, of the same level, with no record of its own: old storage key -> new storage key.
+    Two older keys reading as one new key ('rock/album rock', 'rock/classic rock'): the first by name
+    is taken over, the other is left to `retired` (replaced)."""
+    moves: dict[str, str] = {}
+    claimed = set(existing)
+    for old in sorted(existing):
+        base, part = split_record_key(old)
+        new_base = _current_key(base, taxonomy)
+        if new_base is None or new_base == base or new_base not in plan.playlists:
+            continue
+        new = record_key(PlaylistSlot(new_base, part))
+        if key_level(new_base) == key_level(base) and new not in claimed:
+            moves[old] = new
+            claimed.add(new)
+    return moves
+
+
+def retired(plan: PlaylistPlan, existing: dict[str, PlaylistRecord], taxonomy: Taxonomy,
+            source: SortSource = LIKED_SONGS) -> list[PlaylistTarget]:
+    """Playlists of this plan's level that a sort of every family (or genre) no longer has: their
+    genre fell short of the minimum size (songs un-liked, moved by pooling, a higher minimum), or
+    their key is an older model's whose new key already has a playlist. Emptied and kept, like a
+    continuation no longer needed: the link keeps working and the genre fills it again when it
+    returns. A sort of picked genres, and playlists of the other level, leave them alone."""
+    if not plan.every_genre:
+        return []
+    targets = []
+    for key in sorted(existing):
+        base, part = split_record_key(key)
+        if base in plan.playlists or key_level(base) != plan.level:
+            continue
+        current = _current_key(base, taxonomy)
+        label = key_label(base, taxonomy) if current == base else genre_label(base)
+        if current is not None and current != base and current in plan.playlists:
+            by = source_playlist_name(plan.label(current), source)
+            why = partial(replaced_description, label, source, by)
+        else:
+            why = partial(too_few_description, label, source, plan.min_playlist_size)
+        targets.append(PlaylistTarget(PlaylistSlot(base, part, source.key), [], 0, label, why))
+    return targets
+
+
+def _current_key(key: str, taxonomy: Taxonomy) -> str | None:
+    """The key this taxonomy gives what a stored key names (itself if current), or None."""
+    pick = pick_of_key(key, taxonomy)
+    return pick.playlist_key if pick else None
+
+
 def outcome_name(target: PlaylistTarget, source: SortSource) -> str:
     return fit_name(source_playlist_name(target.label, source), target.slot.part)
 
@@ -126,12 +214,15 @@ def outcome_name(target: PlaylistTarget, source: SortSource) -> str:
 class PlaylistWriter:
     db: Database
     clock: Callable[[], datetime]
+    taxonomy: Taxonomy  # reads the keys of playlists an older model made (`taken_over`)
 
     async def preview(
         self, discord_id: int, plan: PlaylistPlan, new_ids: set[str], source: SortSource = LIKED_SONGS
     ) -> list[PlaylistOutcome]:
         """What `write` would do, touching nothing (a dry run)."""
         existing = await self.db.playlists.get_all(discord_id, source.key)
+        moves = taken_over(plan, existing, self.taxonomy)
+        existing = {moves.get(key, key): record for key, record in existing.items()}
         outcomes = []
         for target in plan_targets(plan, new_ids, source.key):
             record = existing.get(record_key(target.slot))
@@ -147,6 +238,11 @@ class PlaylistWriter:
                     label=target.label,
                 )
             )
+        for target in retired(plan, existing, self.taxonomy, source):
+            record = existing[record_key(target.slot)]
+            if record.track_count != 0:
+                outcomes.append(PlaylistOutcome(target.slot.key, outcome_name(target, source), record.playlist_id,
+                                                record.url, 0, 0, created=False, label=target.label, emptied=True))
         return outcomes
 
     async def write(
@@ -161,17 +257,26 @@ class PlaylistWriter:
         source: SortSource = LIKED_SONGS,
         own_playlists: Awaitable[dict[str, OwnPlaylist]] | None = None,
     ) -> list[PlaylistOutcome]:
-        """Write every planned playlist of `source`, a few at a time; the first failure is raised
-        after all ran. `own_playlists`: the member's tagged playlists, if already being asked for."""
+        """Write every planned playlist of `source`, a few at a time, and empty the ones it no longer
+        needs (`stale_parts`, `retired`); the first failure is raised after all ran. Returns the
+        planned playlists, then those this run emptied of songs (`PlaylistOutcome.emptied`).
+        `own_playlists`: the member's tagged playlists, if already being asked for."""
         existing = await self.db.playlists.get_all(discord_id, source.key)
+        moves = taken_over(plan, existing, self.taxonomy)
+        if moves:  # before Spotify is touched: a run killed after it finds them under their new keys
+            await self.db.playlists.move_keys(discord_id, source.key, moves)
+            existing = await self.db.playlists.get_all(discord_id, source.key)
         targets = plan_targets(plan, new_ids, source.key)
-        stale = stale_parts(plan, targets, existing)
-        followed = await self._usable_records(client, existing, [*targets, *stale])
+        unneeded = [*stale_parts(plan, targets, existing), *retired(plan, existing, self.taxonomy, source)]
+        followed = await self._usable_records(client, existing, [*targets, *unneeded])
         usable = followed.records
-        adoptable = await self._adoptable(client, [*targets, *stale], usable, own_playlists)
+        # Never made or adopted only to stay empty: one the member deleted stays deleted.
+        emptying = [t for t in unneeded if t.slot in usable]
+        held_songs = {t.slot for t in emptying if t.empty_because and existing[record_key(t.slot)].track_count != 0}
+        adoptable = await self._adoptable(client, [*targets, *emptying], usable, own_playlists)
         today = self.clock().strftime("%Y-%m-%d")
         slots = asyncio.Semaphore(PLAYLIST_WRITE_CONCURRENCY)
-        total = len(targets)
+        total = len(targets) + len(emptying)
         written = 0
         report_progress(SortProgress("writing", 0, total))
 
@@ -201,17 +306,17 @@ class PlaylistWriter:
             report_progress(SortProgress("writing", written, total))
             return PlaylistOutcome(
                 target.slot.key, outcome_name(target, source), ref.id, ref.url, len(target.ids),
-                target.new_count, created, target.label,
+                target.new_count, created, target.label, emptied=target.empty_because is not None,
             )
 
-        results = await asyncio.gather(*(write_one(t) for t in [*targets, *stale]), return_exceptions=True)
+        results = await asyncio.gather(*(write_one(t) for t in [*targets, *emptying]), return_exceptions=True)
         failures = [r for r in results if isinstance(r, BaseException)]
         if failures:
             raise failures[0]
-        stale_slots = {t.slot for t in stale}
+        # A continuation part is its genre's business, and a playlist already empty is no news.
         return [
-            r for r, t in zip(results, [*targets, *stale], strict=True)
-            if isinstance(r, PlaylistOutcome) and t.slot not in stale_slots
+            r for i, (r, t) in enumerate(zip(results, [*targets, *emptying], strict=True))
+            if isinstance(r, PlaylistOutcome) and (i < len(targets) or t.slot in held_songs)
         ]
 
     async def _usable_records(
@@ -353,6 +458,8 @@ def details_digest(name: str, undated_description: str) -> str:
 
 
 def _description(target: PlaylistTarget, source: SortSource, today: str) -> str:
+    if target.empty_because is not None:
+        return target.empty_because(today)
     part = f" Part {target.slot.part}." if target.slot.part > 1 else ""
     return playlist_description(target.label, source, len(target.ids), today) + part
 

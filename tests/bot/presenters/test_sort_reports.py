@@ -9,6 +9,7 @@ import discord
 import pytest
 
 from bot.presenters.sort_reports import (
+    EMPTIED_NOTE,
     known_artists_text,
     skipped_text,
     sort_embed,
@@ -106,6 +107,18 @@ def test_the_weekly_summary_tells_about_new_artists_as_the_sort_reply_does() -> 
     assert fields["Artists new to me"] == known_artists_text(weekly.known_artists)
 
 
+def test_the_reply_names_the_playlists_it_emptied_apart_from_those_it_filled() -> None:
+    """A family fallen short of the minimum: its playlist is not listed as written, nor hidden."""
+    emptied = report(0, {"rock": 0})
+    emptied.emptied = [PlaylistOutcome("gospel", "Gospel & Christian · genrebot", "id-g", "https://open.spotify.com/playlist/g",
+                                       0, 0, created=False, emptied=True)]
+    embed = sort_embed(emptied)
+    assert "Gospel" not in (embed.description or "")
+    assert [f.value for f in embed.fields if f.name == "Emptied"] == [
+        f"{EMPTIED_NOTE}\n[Gospel & Christian · genrebot](https://open.spotify.com/playlist/g)"]
+    assert "Emptied" not in [f.name for f in sort_embed(report(0, {"rock": 0})).fields]
+
+
 @pytest.mark.parametrize("build", [sort_embed, weekly_embed], ids=["sort", "weekly"])
 def test_a_sort_reply_with_every_field_and_hundreds_of_playlists_fits_one_embed(
     build: Callable[[SortReport], discord.Embed],
@@ -116,5 +129,7 @@ def test_a_sort_reply_with_every_field_and_hundreds_of_playlists_fits_one_embed(
     full.skipped = {f"reason {i} " + "x" * 40: i + 1 for i in range(20)}
     full.not_chosen, full.duplicates, full.collaborative_playlists_hidden = 7, 2, True
     full.known_artists = KnownArtists(1_000_000, 1)
+    full.emptied = [PlaylistOutcome(f"{'gone-' * 15}{i}", "G" * 100, f"id-{i}", "https://open.spotify.com/playlist/" + "x" * 22,
+                                    0, 0, created=False, emptied=True) for i in range(124)]
     embed = build(full)
     assert within_discords_embed_limits(embed) and "more" in (embed.description or "").splitlines()[-1]

@@ -11,15 +11,18 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import aiohttp
+import pytest
 
 from bot.services.linking import DiscordMember
 from bot.services.playlist_plan import PlaylistPlan, SortOptions
 from bot.services.root import Services
 from bot.services.sorting import SortReport
 from bot.settings import Settings
+from bot.spotify.errors import SpotifyUnavailable
 from bot.spotify.own_playlists import PlaylistSlot, tag_of
 from sandbox.browser import approve
 from sandbox.library import synthetic_library
+from storage.records import PlaylistRecord, RunTrigger
 from tests.bot.conftest import World
 
 ALICE = 111
@@ -234,3 +237,162 @@ async def test_a_first_sort_reads_nothing_back_from_the_playlists_it_has_just_ma
     assert any(100 < p.count <= 1000 and p.created for p in report.playlists)  # sizes whose old songs a rewrite reads
     assert [r.path for r in world.sandbox.requests[since:] if r.path.endswith("/items") and r.method == "GET"] == []
 
+
+
+# --- playlists the current sort does not plan --------------------------------------------------
+
+
+def genrebot_playlists_holding(world: World, uri: str, user: str = "alice") -> list[str]:
+    return [p.name for p in world.sandbox.playlists_of(user) if tag_of(p.description) and uri in dict(p.items)]
+
+
+async def test_a_family_fallen_below_the_minimum_has_its_playlist_emptied_and_kept(world: World) -> None:
+    """Alice un-likes most of her smallest family's songs: its playlist keeps its link, holds no songs,
+    and says why, instead of last week's songs; the next sort at that size fills it again."""
+    await world.link(ALICE, "alice")
+    first = await world.services.sorting.sort(ALICE, SortOptions())
+    smallest = min(first.playlists, key=lambda o: (o.count, o.key))
+    assert smallest.playlist_id is not None
+    gone = [uri.removeprefix("spotify:track:") for uri, _ in world.sandbox.playlists[smallest.playlist_id].items]
+    world.sandbox.unlike("alice", gone[2:])
+    second = await world.services.sorting.sort(ALICE, SortOptions())
+    assert smallest.key not in {o.key for o in second.playlists}
+    playlist = world.sandbox.playlists[smallest.playlist_id]
+    assert "alice" in playlist.followers and playlist.items == []
+    assert "fewer than 5" in playlist.description and tag_of(playlist.description) == PlaylistSlot(smallest.key).tag
+    assert [o.playlist_id for o in second.emptied] == [smallest.playlist_id]
+    liked = {t.uri for t, _ in world.sandbox.users["alice"].liked}
+    for playlist in world.sandbox.playlists_of("alice"):
+        assert {uri for uri, _ in playlist.items} <= liked, f"{playlist.name} holds songs no longer liked"
+    again = await world.services.sorting.sort(ALICE, SortOptions(min_playlist_size=1))
+    refilled = {o.key: o for o in again.playlists}.get(smallest.key)
+    if refilled is not None:  # its two songs may have joined another family, pooled by artist
+        assert refilled.playlist_id == smallest.playlist_id and not refilled.created
+
+
+async def six_genre_playlist(world: World, key: str = "rap", name: str = "Rap · genrebot", songs: int = 12) -> str:
+    """A playlist the six-genre model made for Alice, recorded under its key as that release did."""
+    liked = [t for t, _ in world.sandbox.users["alice"].liked]
+    made = world.sandbox.add_playlist(
+        "alice", name, liked[:songs],
+        description=f"Songs from your Liked Songs, sorted by genrebot on 2026-10-01 ({songs} songs). "
+                    f"{PlaylistSlot(key).tag}",
+    )
+    url = f"https://open.spotify.com/playlist/{made.id}"
+    await world.services.db.playlists.upsert(PlaylistRecord(ALICE, key, made.id, url, songs, world.clock()))
+    return made.id
+
+
+async def test_a_playlist_of_an_older_models_key_is_taken_over_by_its_new_key(world: World) -> None:
+    """'Rap · genrebot', made by the six-genre model and stored under 'rap', becomes 'Hip-Hop · genrebot':
+    the same playlist, renamed and refilled, its record moved to 'hip-hop'; no second playlist."""
+    await world.link(ALICE, "alice")
+    rap = world.sandbox.playlists[await six_genre_playlist(world)]
+    report = await world.services.sorting.sort(ALICE, SortOptions())
+    hip_hop = {o.key: o for o in report.playlists}["hip-hop"]
+    assert hip_hop.playlist_id == rap.id and not hip_hop.created
+    assert rap.name == "Hip-Hop · genrebot" and tag_of(rap.description) == PlaylistSlot("hip-hop").tag
+    assert len(rap.items) == hip_hop.count
+    assert len(world.sandbox.playlists_of("alice")) == len(report.playlists)
+    records = await world.services.db.playlists.get_all(ALICE)
+    assert "rap" not in records and records["hip-hop"].playlist_id == rap.id
+
+
+async def test_a_weekly_refresh_takes_over_an_older_models_playlist_too(world: World) -> None:
+    """The first refresh after the upgrade (incremental): 'Rap · genrebot' becomes 'Hip-Hop · genrebot'."""
+    await world.link(ALICE, "alice")
+    await world.services.sorting.sort(ALICE, SortOptions(genres=("jazz",)))  # Liked Songs read once
+    rap = world.sandbox.playlists[await six_genre_playlist(world)]
+    world.sandbox.like("alice", synthetic_library(3, seed=78, prefix="week"))
+    report = await world.services.sorting.sort(ALICE, SortOptions(), incremental=True, trigger=RunTrigger.SCHEDULE)
+    assert report.new_songs == 3
+    hip_hop = {o.key: o for o in report.playlists}["hip-hop"]
+    assert hip_hop.playlist_id == rap.id and rap.name == "Hip-Hop · genrebot" and len(rap.items) == hip_hop.count
+    assert "Rap · genrebot" not in [p.name for p in world.sandbox.playlists_of("alice")]
+
+
+async def test_a_takeover_cut_short_by_spotify_converges_on_the_next_sort(world: World) -> None:
+    """The record moved, then Spotify failed the rename: the next sort renames and fills the same
+    playlist, and no second Hip-Hop playlist is ever made."""
+    await world.link(ALICE, "alice")
+    rap_id = await six_genre_playlist(world)
+    world.sandbox.inject(503, 40, method="PUT", path_prefix=f"/v1/playlists/{rap_id}")
+    with pytest.raises(SpotifyUnavailable):
+        await world.services.sorting.sort(ALICE, SortOptions())
+    assert (await world.services.db.playlists.get_all(ALICE))["hip-hop"].playlist_id == rap_id
+    world.sandbox.faults.clear()
+    report = await world.services.sorting.sort(ALICE, SortOptions())
+    assert {o.key: o.playlist_id for o in report.playlists}["hip-hop"] == rap_id
+    assert [p.name for p in world.sandbox.playlists_of("alice")].count("Hip-Hop · genrebot") == 1
+    assert world.sandbox.playlists[rap_id].name == "Hip-Hop · genrebot"
+
+
+async def test_an_older_models_playlist_whose_new_key_has_one_already_is_emptied_saying_where_its_songs_went(
+    world: World,
+) -> None:
+    """A member who sorted after the upgrade before this release has 'Rap' and 'Hip-Hop': Rap is emptied."""
+    await world.link(ALICE, "alice")
+    first = await world.services.sorting.sort(ALICE, SortOptions())
+    rap = world.sandbox.playlists[await six_genre_playlist(world)]
+    report = await world.services.sorting.sort(ALICE, SortOptions())
+    assert {o.playlist_id for o in report.playlists} == {o.playlist_id for o in first.playlists}
+    assert rap.items == [] and "“Hip-Hop · genrebot”" in rap.description and rap.name == "Rap · genrebot"
+    assert [o.playlist_id for o in report.emptied] == [rap.id]
+
+
+async def test_picks_and_the_other_level_leave_the_other_playlists_alone(world: World) -> None:
+    """A sort of Jazz alone, or by genre, empties none of the family playlists the full sort made."""
+    await world.link(ALICE, "alice")
+    first = await world.services.sorting.sort(ALICE, SortOptions())
+    held = {p.id: list(p.items) for p in world.sandbox.playlists_of("alice")}
+    picked = await world.services.sorting.sort(ALICE, SortOptions(genres=("jazz",)))
+    by_genre = await world.services.sorting.sort(ALICE, SortOptions(level="genre"))
+    assert picked.emptied == by_genre.emptied == []
+    for outcome in first.playlists:
+        assert outcome.playlist_id is not None
+        if outcome.key != "jazz":
+            assert world.sandbox.playlists[outcome.playlist_id].items == held[outcome.playlist_id]
+
+
+async def test_a_dry_run_shows_what_would_be_emptied_and_empties_nothing(world: World) -> None:
+    """The preview names a family fallen short as emptied, and leaves its songs where they are."""
+    await world.link(ALICE, "alice")
+    first = await world.services.sorting.sort(ALICE, SortOptions(min_playlist_size=1))
+    smallest = min(first.playlists, key=lambda o: (o.count, o.key))
+    assert smallest.playlist_id is not None
+    before = list(world.sandbox.playlists[smallest.playlist_id].items)
+    preview = await world.services.sorting.sort(ALICE, SortOptions(min_playlist_size=smallest.count + 1, dry_run=True))
+    assert smallest.playlist_id in [o.playlist_id for o in preview.emptied]
+    assert world.sandbox.playlists[smallest.playlist_id].items == before
+
+
+async def test_a_playlist_the_member_deleted_is_not_made_again_only_to_be_empty(world: World) -> None:
+    """Alice deleted the playlist of a family that has since fallen short: it stays deleted."""
+    await world.link(ALICE, "alice")
+    first = await world.services.sorting.sort(ALICE, SortOptions(min_playlist_size=1))
+    smallest = min(first.playlists, key=lambda o: (o.count, o.key))
+    assert smallest.playlist_id is not None
+    world.sandbox.unfollow("alice", smallest.playlist_id)
+    made = world.sandbox.count("POST", "/v1/me/playlists")
+    second = await world.services.sorting.sort(ALICE, SortOptions(min_playlist_size=smallest.count + 1))
+    assert world.sandbox.count("POST", "/v1/me/playlists") == made and second.emptied == []
+    assert "alice" not in world.sandbox.playlists[smallest.playlist_id].followers
+
+
+async def test_a_genre_fallen_short_empties_its_continuations_too(world: World) -> None:
+    """Every part of a playlist a sort of every family no longer has is emptied; the planned one is written."""
+    await world.link(ALICE, "alice")
+    a, b, c = [t.id for t, _ in world.sandbox.users["alice"].liked[:3]]
+    await write_plan(world, PlaylistPlan({"rock": [a], "pop": [b]}))
+    (pop,) = [p for p in world.sandbox.playlists_of("alice") if p.name.startswith("Pop")]
+    # as if 'pop' had once needed a second part
+    extra = world.sandbox.add_playlist("alice", "Pop · genrebot (2)", [world.sandbox.tracks[c]],
+                                       description=PlaylistSlot("pop", 2).tag)
+    await world.services.db.playlists.upsert(PlaylistRecord(ALICE, "pop#2", extra.id, "u", 1, world.clock()))
+    async with world.services.linking.client(ALICE) as client:
+        outcomes = await world.services.sorting.writer.write(
+            ALICE, client, PlaylistPlan({"rock": [a, b]}, every_genre=True, min_playlist_size=2), set(),
+            incremental=False, report_progress=lambda progress: None,
+        )
+    assert [(o.key, o.emptied) for o in outcomes] == [("rock", False), ("pop", True), ("pop", True)]
+    assert pop.items == extra.items == []
