@@ -47,7 +47,7 @@ def register(subparsers: Any) -> None:
     sort.add_argument("--force", action="store_true",
                       help="replace the files of an earlier `genrebot sort` in --output (never anything else)")
     sort.add_argument("--model", type=Path, help="model directory made by `genrebot train` (default: the shipped model)")
-    sort.add_argument("--level", choices=("family", "genre", "subgenre"), default="family",
+    sort.add_argument("--level", type=str.lower, choices=("family", "genre", "subgenre"), default="family",
                       help="one file per family or per genre (subgenre: genre's older name)")
     sort.add_argument("--genres", metavar="NAMES",
                       help="only these families or genres, comma-separated, e.g. 'jazz, k-pop' (default: all; "

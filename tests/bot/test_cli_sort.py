@@ -64,9 +64,10 @@ def annotated(out: Path) -> dict[str, dict[str, str]]:
         return {row["Track URI"]: row for row in csv.DictReader(handle)}
 
 
-@pytest.mark.parametrize("level", ["genre", "subgenre"])
+@pytest.mark.parametrize("level", ["genre", "subgenre", "Genre"])
 def test_sort_by_genre_writes_a_file_per_genre(tmp_path: Path, level: str) -> None:
-    """--level genre (or its older name subgenre): each file holds the songs of one genre."""
+    """--level genre (or its older name subgenre, or in any case, as /sort takes it): each file holds
+    the songs of one genre."""
     export = exportify(tmp_path, False)
     result = sort_csv(export, tmp_path / "out", "--level", level, "--min-size", "1")
     assert result.returncode == 0, result.stderr
