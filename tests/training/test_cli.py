@@ -367,6 +367,13 @@ def test_compare_trains_every_seed_on_both_splits_and_reports_their_mean(tmp_pat
     assert (out / "comparison.md").read_text().count("trained with seeds 11, 12;") == 2  # one line per split
 
 
+def test_a_model_directory_that_is_not_there_is_named_as_missing(tmp_path: Path) -> None:
+    """--model naming nothing (a typo) says so in one line, rather than that the directory lacks a file."""
+    result = genrebot("genres", "--model", str(tmp_path / "modle"), cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "modle is not a directory" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
 def shipped_model_copy(tmp_path: Path) -> Path:
     from classifier.inference import default_model_dir
 
