@@ -22,6 +22,7 @@ from tqdm import tqdm
 
 from classifier import Classifier
 from classifier.features import featurise
+from classifier.float16 import HALF, to_float16
 from classifier.library import pooled_chunks
 from cli_output import neutralise_formula_cells
 from training.data import LoadedRows, count_rows, iter_frames, iter_rows
@@ -33,7 +34,7 @@ POOL_ROWS = 4_096
 # A library's probabilities wait for pooling as the bot stores them (2 bytes per genre, see
 # bot/services/sorting/classifying.STORED_DTYPE): half the memory of float32, and `--library`
 # then decides exactly as /sort does.
-KEPT_DTYPE = np.dtype("<f2")
+KEPT_DTYPE = HALF
 # `genrebot predict`'s four columns: the family, its confidence, the genre, its confidence (the
 # names of the six-genre model's columns, kept: `genre` is now the family, `subgenre` the genre).
 PREDICT_COLUMNS = ("genre", "genre_confidence", "subgenre", "subgenre_confidence")
@@ -121,7 +122,7 @@ def classify_file(path: Path, classifier: Classifier, *, library: bool = False, 
             del batch  # its tokens are not held beside the chunk's probabilities
             known_artists += int(np.count_nonzero(classifier.known_artists(artists)))
             if library:
-                kept.append(probabilities.astype(KEPT_DTYPE))
+                kept.append(to_float16(probabilities))  # = .astype(KEPT_DTYPE), the same bits, fast
                 artist_keys.append(artists)
                 album_keys.append(albums)
             else:

@@ -32,13 +32,14 @@ from bot.services.known_artists import KnownArtists
 from bot.services.playlist_plan import SongGenres
 from bot.services.sorting.report import ReportProgress, SortProgress
 from classifier import Classifier
+from classifier.float16 import HALF, to_float16, to_float32
 from classifier.library import library_keys
 from classifier.library import pool as pool_by_keys
 from music import Track
 from storage import Database
 
 CLASSIFY_CHUNK = 1024
-STORED_DTYPE = np.dtype("<f2")  # 2 bytes per genre: the stored probabilities decide the same
+STORED_DTYPE = HALF  # 2 bytes per genre: the stored probabilities decide the same
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,7 @@ class LibraryClassifier:
 
     def _classify_chunk(self, tracks: Sequence[Track]) -> dict[str, bytes]:
         """Blocking: the model's probabilities for these songs, encoded for storage."""
-        encoded = self.classifier.genre_probabilities(tracks).astype(STORED_DTYPE)
+        encoded = to_float16(self.classifier.genre_probabilities(tracks))  # STORED_DTYPE
         return {track.id: row.tobytes() for track, row in zip(tracks, encoded, strict=True)}
 
     def _decide(
@@ -119,7 +120,7 @@ class LibraryClassifier:
         classifier = self.classifier
         n_genres = len(classifier.genres)
         joined = b"".join(stored[track.id] for track in library)
-        probabilities = np.frombuffer(joined, dtype=STORED_DTYPE).reshape(len(library), n_genres).astype(np.float32)
+        probabilities = to_float32(np.frombuffer(joined, dtype=STORED_DTYPE).reshape(len(library), n_genres))
         artist_keys, album_keys = library_keys(library)
         if pooled and len(library):
             # what Classifier.pool does, with the keys computed once
