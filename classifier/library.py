@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from classifier.features import TrackLike
+from classifier.float16 import to_float32
 from classifier.text import album_key_hash, artist_key_hash, capped, capped_artists
 
 FLOOR = 1e-6  # no genre is impossible: keeps the logarithm finite
@@ -73,31 +74,63 @@ def pooled_chunks(probabilities: np.ndarray, artist_keys: np.ndarray, album_keys
                   rows_per_chunk: int) -> Iterator[np.ndarray]:
     """`pool`, `rows_per_chunk` rows at a time, equal to it: for a library too big to pool at once
     (a 200 MB export), memory grows with a chunk and one row of sums per artist and album, not
-    with the library's float64 copies."""
+    with the library's float copies. Two passes over the chunks: each chunk's logarithms summed
+    into every artist's and album's row (sorted by group, one `add.reduceat`), then mixed."""
     n = len(probabilities)
     if not n or (weights.artist == 0 and weights.album == 0):
         for start in range(0, n, rows_per_chunk):
             yield probabilities[start:start + rows_per_chunk].astype(np.float32)
         return
-    means = {}
-    for name, keys, weight in (("artist", artist_keys, weights.artist), ("album", album_keys, weights.album)):
-        if not weight:
-            continue
-        _, groups = np.unique(keys, return_inverse=True)
-        sums = np.zeros((int(groups.max()) + 1, probabilities.shape[1]), dtype=np.float64)
-        for start in range(0, n, rows_per_chunk):
-            chunk_logs = np.log(np.maximum(probabilities[start:start + rows_per_chunk].astype(np.float64), FLOOR))
-            np.add.at(sums, groups[start:start + rows_per_chunk], chunk_logs)
-        sums /= np.bincount(groups)[:, None]  # in place: no second [groups, genres] array
-        means[name] = (sums, groups, keys)
+    grouped = [_Groups(keys, np.float32(weight), probabilities.shape[1])
+               for keys, weight in ((artist_keys, weights.artist), (album_keys, weights.album)) if weight]
     for start in range(0, n, rows_per_chunk):
-        stop = min(start + rows_per_chunk, n)
-        logs = np.log(np.maximum(probabilities[start:stop].astype(np.float64), FLOOR))
-        mixed = (1 - weights.artist - weights.album) * logs
-        for name, weight in (("artist", weights.artist), ("album", weights.album)):
-            if name in means:
-                group_means, groups, keys = means[name]
-                mixed += weight * np.where((keys[start:stop] == 0)[:, None], logs, group_means[groups[start:stop]])
+        logs = _logs(probabilities[start:start + rows_per_chunk])
+        for groups in grouped:
+            groups.add(start, logs)
+    for groups in grouped:
+        groups.to_means()
+    own = np.float32(1 - weights.artist - weights.album)
+    for start in range(0, n, rows_per_chunk):
+        logs = _logs(probabilities[start:start + rows_per_chunk])
+        mixed = own * logs
+        for groups in grouped:
+            mixed += groups.weight * groups.means_of(start, logs)
         mixed -= mixed.max(axis=1, keepdims=True)
         exp = np.exp(mixed)
-        yield (exp / exp.sum(axis=1, keepdims=True)).astype(np.float32)
+        yield exp / exp.sum(axis=1, keepdims=True)
+
+
+def _logs(probabilities: np.ndarray) -> np.ndarray:
+    single = to_float32(probabilities) if probabilities.dtype == np.float16 else probabilities.astype(np.float32)
+    logs: np.ndarray = np.log(np.maximum(single, np.float32(FLOOR)))
+    return logs
+
+
+class _Groups:
+    """One kind of key's running sums of log-probabilities, then (in place) their means, for
+    `pooled_chunks`; float32, as `pool` sums them, so a library's sums take 4 bytes per group and
+    genre."""
+
+    def __init__(self, keys: np.ndarray, weight: np.float32, n_genres: int) -> None:
+        self.weight = weight
+        self.none = keys == 0  # key 0 ("none") is never grouped
+        _, self.groups = np.unique(keys, return_inverse=True)
+        self.sizes = np.bincount(self.groups)
+        self.sums = np.zeros((len(self.sizes), n_genres), dtype=np.float32)
+
+    def add(self, start: int, logs: np.ndarray) -> None:
+        groups = self.groups[start:start + len(logs)]
+        order = np.argsort(groups, kind="stable")
+        present, starts = np.unique(groups[order], return_index=True)
+        self.sums[present] += np.add.reduceat(logs[order], starts, axis=0)
+
+    def to_means(self) -> None:
+        self.sums /= self.sizes[:, None].astype(np.float32)
+
+    def means_of(self, start: int, logs: np.ndarray) -> np.ndarray:
+        stop = start + len(logs)
+        means: np.ndarray = self.sums[self.groups[start:stop]]
+        none = self.none[start:stop]
+        if none.any():
+            means[none] = logs[none]
+        return means
