@@ -4,9 +4,11 @@ on the same rows, in the same run.
 
     python -m bench.predict_throughput [--rounds N]
 
-Each contender runs as a fresh process on an Exportify-layout CSV of 2,000 and of 20,000 rows;
-the cost per extra row is (t(20,000) - t(2,000)) / 18,000, so start-up (imports, loading the
-model) cancels out. Contenders are interleaved (reference, A, B, ..., reference, A, B, ...) for
+Each contender runs as a fresh process on an Exportify-layout CSV of 2,000 and of 100,000 rows;
+the cost per extra row is (t(100,000) - t(2,000)) / 98,000, so start-up (imports, loading the
+model) cancels out. (Until 2026-11-28 the larger file had 20,000 rows: the reference's 18,000
+extra rows cost about half a second, no more than its start-up varies between runs, and a round's
+difference could come out negative.) Contenders are interleaved (reference, A, B, ..., reference, A, B, ...) for
 several rounds; each round gives every contender a ratio to the reference measured moments
 apart (listed per round), and the table's ratio is the median cost over rounds divided by the
 reference's median (the reference's cost per row is small enough that one round's can be noise,
@@ -33,7 +35,7 @@ from pathlib import Path
 from bench.machine import describe, table
 from sandbox.library import synthetic_library
 
-SIZES = (2_000, 20_000)
+SIZES = (2_000, 100_000)
 ROUNDS = 5
 REFERENCE = "plain linear model on hashed name n-grams"
 HEADER = ["Track URI", "Track Name", "Artist URI(s)", "Artist Name(s)", "Album Name", "Album Release Date",
