@@ -47,7 +47,7 @@ class Leaderboard(commands.Cog):
     @app_commands.command(name="leaderboard", description="This server's genre mix, or the top fans of a genre")
     @app_commands.describe(
         genre="Show the members with the most songs of this family or genre",
-        level="The server's mix by family (default) or by genre",
+        level="By family (default) or by genre: the server's mix, and which a name like Rock means",
     )
     @app_commands.choices(level=VIEW_CHOICES)
     @app_commands.guild_only()
@@ -56,7 +56,7 @@ class Leaderboard(commands.Cog):
         assert interaction.guild_id is not None
         stats = self.bot.services.stats
         view = parse_level(level)
-        pick = stats.pick(genre) if genre else None
+        pick = stats.pick(genre, view) if genre else None
         await interaction.response.defer(thinking=True)
         if interaction.guild is not None:
             await stats.drop_departed_members(

@@ -61,9 +61,10 @@ class StatsService:
         """The server's members with the most songs of a family, or of a genre."""
         return await self.db.leaderboard.top_members(guild_id, pick.key, self.model_version, limit, pick.level)
 
-    def pick(self, text: str) -> Pick:
-        """A family or a genre by the name a member typed; UnknownGenre with close names otherwise."""
-        found = resolve_pick(text, self.taxonomy)
+    def pick(self, text: str, level: Level = "family") -> Pick:
+        """A family or a genre by the name a member typed; UnknownGenre with close names otherwise.
+        A name both levels have ('Rock') is the family, or at genre level the genre, as in /sort."""
+        found = resolve_pick(text, self.taxonomy, level)
         if found is None:
             raise UnknownGenre([text.strip()], closest_names(text, self.taxonomy))
         return found

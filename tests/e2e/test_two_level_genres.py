@@ -143,6 +143,20 @@ async def test_leaderboards_and_stats_have_a_genre_view(world: BotWorld) -> None
     assert stats.embeds[0]["title"] == "Your genres" and stats.embeds[0]["description"].startswith(f"**{label}** — ")
 
 
+async def test_at_genre_level_a_name_both_levels_have_is_the_genre_as_in_sort(world: BotWorld) -> None:
+    """/leaderboard genre:Rock level:genre shows the Rock genre's fans, as /sort genres:Rock level:genre
+    sorts the Rock genre; without level:genre, Rock is the family."""
+    await sorted_member(world)
+    taxonomy = taxonomy_of(world)
+    family = next(f for f in taxonomy.families if taxonomy.label(f, "family") in
+                  {taxonomy.label(g, "genre") for g in taxonomy[f]})
+    name = taxonomy.label(family, "family")
+    as_genre = await world.final(await world.command("leaderboard", {"genre": name, "level": "genre"}, user=ALICE))
+    as_family = await world.final(await world.command("leaderboard", {"genre": name}, user=ALICE))
+    assert as_genre.embeds[0]["title"] == f"Top {name} (genre) fans here"
+    assert as_family.embeds[0]["title"] == f"Top {name} fans here"
+
+
 async def test_a_familys_leaderboard_shows_how_its_songs_split_into_genres(world: BotWorld) -> None:
     """genre:<a family> lists its top fans and, below, the server's songs of each of its genres."""
     await sorted_member(world)
