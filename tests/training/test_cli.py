@@ -159,7 +159,7 @@ def test_same_seed_same_training_history(tmp_path: Path) -> None:
         (["train", "--data", "missing.csv"], "no such file"),
         (["predict", "--input", "missing.csv", "--output", "o.csv"], "no such file"),
         (["evaluate", "--data", "missing.csv"], "no such file"),
-        (["predict", "--input", "{bad}", "--output", "o.csv", "--model", "nowhere"], "has no"),
+        (["predict", "--input", "{bad}", "--output", "o.csv", "--model", "nowhere"], "is not a directory"),
         (["evaluate", "--data", "{bad}", "--compare", "--seeds", "0"], "--seeds: must be at least 1, not 0"),
         (["evaluate", "--data", "{bad}", "--compare", "--seeds", "three"], "--seeds: must be a whole number, not 'three'"),
         (["train", "--data", "{bad}", "--threads", "0"], "--threads: must be at least 1"),
