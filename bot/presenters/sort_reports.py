@@ -1,9 +1,9 @@
 """What a sort tells the member: /sort's progress and reply, and the weekly refresh's DM.
 
 The reply lists each playlist with its link, those an earlier sort made that it emptied, and counts
-what was unsorted, not chosen, skipped and by artists the model never met; the weekly DM is the same embed headed by a one-line summary. A
-/sort whose reply expired goes by DM with `LATE_RESULT_NOTE`, and `dm_status_note` is what
-/status says became of a run's DM.
+what was unsorted, not chosen, skipped and by artists the model never met; the weekly DM is the
+same embed headed by a one-line summary. A /sort whose reply expired goes by DM with
+`LATE_RESULT_NOTE`, and `dm_status_note` is what /status says became of a run's DM.
 """
 
 from __future__ import annotations

@@ -37,7 +37,9 @@ class PlaylistOutcome:
     new_count: int
     created: bool
     label: str | None = None  # what the playlist is named after ("Jazz & Blues", "K-Pop")
-    emptied: bool = False  # a playlist of an earlier sort whose genre fell short this time: emptied, kept
+    # A playlist of an earlier sort emptied and kept: its genre fell short this time, or it is an
+    # older model's whose new key has a playlist of its own.
+    emptied: bool = False
 
 
 @dataclass
