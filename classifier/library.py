@@ -79,7 +79,7 @@ def pooled_chunks(probabilities: np.ndarray, artist_keys: np.ndarray, album_keys
     n = len(probabilities)
     if not n or (weights.artist == 0 and weights.album == 0):
         for start in range(0, n, rows_per_chunk):
-            yield probabilities[start:start + rows_per_chunk].astype(np.float32)
+            yield _single(probabilities[start:start + rows_per_chunk])
         return
     grouped = [_Groups(keys, np.float32(weight), probabilities.shape[1])
                for keys, weight in ((artist_keys, weights.artist), (album_keys, weights.album)) if weight]
@@ -101,9 +101,15 @@ def pooled_chunks(probabilities: np.ndarray, artist_keys: np.ndarray, album_keys
 
 
 def _logs(probabilities: np.ndarray) -> np.ndarray:
-    single = to_float32(probabilities) if probabilities.dtype == np.float16 else probabilities.astype(np.float32)
-    logs: np.ndarray = np.log(np.maximum(single, np.float32(FLOOR)))
+    logs: np.ndarray = np.log(np.maximum(_single(probabilities), np.float32(FLOOR)))
     return logs
+
+
+def _single(probabilities: np.ndarray) -> np.ndarray:
+    """float32 (a copy): kept float16 rows through torch, which is fast where numpy is not."""
+    single: np.ndarray = (to_float32(probabilities) if probabilities.dtype == np.float16
+                          else probabilities.astype(np.float32))
+    return single
 
 
 class _Groups:
