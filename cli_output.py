@@ -4,7 +4,9 @@ Three rules every `genrebot` command that writes files follows:
 - Refuse before working: an output path that holds something genrebot did not write is never
   replaced; what an earlier genrebot run wrote is replaced only with `--force`.
 - Stage, then move into place: files are written beside the target and renamed into it once all
-  of them are complete, so a failed write leaves the target as it was.
+  of them are complete, so a failed write leaves the target as it was. A SIGTERM while output is
+  staged (`kill`, a service manager stopping the job) removes what was staged, as Ctrl-C does,
+  and then ends the process by that signal (`Terminated`, `end_by_sigterm`).
 - Neutralise spreadsheet formulas (OWASP's CSV-injection rule) in every CSV cell we write.
 
 A leaf module: each package's `cli.py` uses it; it imports none of ours.
@@ -16,7 +18,9 @@ import json
 import os
 import re
 import shutil
+import signal
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -139,6 +143,37 @@ class StagedDirectory:
         return self.path / name
 
 
+class Terminated(BaseException):
+    """SIGTERM arrived while output was staged. Raised where the program stood, so every `finally`
+    on the way out removes what it staged; the command's caller then calls `end_by_sigterm`."""
+
+
+def _raise_terminated(_signal: int, _frame: object) -> None:
+    raise Terminated()
+
+
+@contextmanager
+def sigterm_cleans_up() -> Iterator[None]:
+    """While output is staged, SIGTERM raises `Terminated` instead of ending the process where it
+    stands, which would leave the staged file or folder behind. Python runs signal handlers in the
+    main thread only: elsewhere this does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def end_by_sigterm() -> None:
+    """End the process by SIGTERM, as it would have ended had nothing been staged: whoever sent it
+    sees the process killed by that signal, not an exit status of its own."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
 @contextmanager
 def staged_directory(target: Path, *, flag: str, force: bool,
                      owned: Callable[[Path], Owned | None] = sort_run_in) -> Iterator[StagedDirectory]:
@@ -148,21 +183,23 @@ def staged_directory(target: Path, *, flag: str, force: bool,
     """
     check_replaceable(target, flag=flag, force=force, owned=owned)
     parent = target.absolute().parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.genrebot-", dir=parent))
-    except OSError as exc:
-        raise UsageError(f"cannot write to {flag} {target}: {exc.strerror}") from None
-    staged = StagedDirectory(target, staging)
-    try:
-        yield staged
-        (staging / SORT_MANIFEST).write_text(json.dumps({"files": staged.written}, ensure_ascii=False),
-                                             encoding="utf-8")
-        _move_into_place(staged, owned)
-    except OSError as exc:
-        raise UsageError(f"cannot write to {flag} {target}: {exc.strerror or exc}; nothing was changed there") from None
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    with sigterm_cleans_up():
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.genrebot-", dir=parent))
+        except OSError as exc:
+            raise UsageError(f"cannot write to {flag} {target}: {exc.strerror}") from None
+        staged = StagedDirectory(target, staging)
+        try:
+            yield staged
+            (staging / SORT_MANIFEST).write_text(json.dumps({"files": staged.written}, ensure_ascii=False),
+                                                 encoding="utf-8")
+            _move_into_place(staged, owned)
+        except OSError as exc:
+            raise UsageError(f"cannot write to {flag} {target}: {exc.strerror or exc}; "
+                             "nothing was changed there") from None
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
 
 
 def _move_into_place(staged: StagedDirectory, owned: Callable[[Path], Owned | None]) -> None:
@@ -206,18 +243,21 @@ def check_writable_file(target: Path, *, flag: str, force: bool) -> None:
 def staged_file(target: Path, *, flag: str, force: bool) -> Iterator[Path]:
     """A temporary path beside `target`, renamed onto it once written; an existing file needs `force`."""
     check_writable_file(target, flag=flag, force=force)
-    try:
-        target.absolute().parent.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.absolute().parent)
-        os.close(handle)
-        os.chmod(name, 0o666 & ~_umask())  # as if written in place, not mkstemp's 0600
-    except OSError as exc:
-        raise UsageError(f"cannot write {flag} {target}: {exc.strerror}") from None
-    temporary = Path(name)
-    try:
-        yield temporary
-        os.replace(temporary, target)
-    except OSError as exc:
-        raise UsageError(f"cannot write {flag} {target}: {exc.strerror or exc}; nothing was changed there") from None
-    finally:
-        temporary.unlink(missing_ok=True)
+    with sigterm_cleans_up():
+        try:
+            target.absolute().parent.mkdir(parents=True, exist_ok=True)
+            handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial",
+                                            dir=target.absolute().parent)
+            os.close(handle)
+            os.chmod(name, 0o666 & ~_umask())  # as if written in place, not mkstemp's 0600
+        except OSError as exc:
+            raise UsageError(f"cannot write {flag} {target}: {exc.strerror}") from None
+        temporary = Path(name)
+        try:
+            yield temporary
+            os.replace(temporary, target)
+        except OSError as exc:
+            raise UsageError(f"cannot write {flag} {target}: {exc.strerror or exc}; "
+                             "nothing was changed there") from None
+        finally:
+            temporary.unlink(missing_ok=True)

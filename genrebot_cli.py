@@ -18,6 +18,7 @@ from importlib import metadata
 from typing import NoReturn
 
 from cli_errors import CommandFailed, UsageError
+from cli_output import Terminated, end_by_sigterm
 
 EPILOG = "Run `genrebot COMMAND --help` for a command's options, defaults and an example."
 
@@ -102,6 +103,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CommandFailed as exc:
         print(f"{command}: {exc}", file=sys.stderr)
         return 1
+    except Terminated:  # SIGTERM while output was staged: what was staged is gone; die by the signal
+        end_by_sigterm()
+        return 128 + 15  # not reached: the signal ends the process
     except BrokenPipeError:
         # The reader went away (`| head`): stop writing, like any Unix tool; Python's own
         # final flush would otherwise raise again at exit.
