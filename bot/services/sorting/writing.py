@@ -16,20 +16,11 @@ others keep their "date added". A playlist whose songs, name and description (it
 would not change is not touched at all. The name and description are set before the songs, so
 the snapshot id of the last song write is the playlist's when the write ends.
 
-A genre past Spotify's 10,000 songs continues in "Rock · genrebot (2)", kept under its own key
-(`rock#2`), so a re-sort reuses the same continuation. A playlist is never left holding what the
-library no longer says: a continuation its genre no longer needs (`stale_parts`) and, on a sort of
-every family or genre, a playlist of that level whose genre fell short of the minimum size
-(`retired`) are emptied and kept, their link working, their description saying why; the genre
-fills them again when it returns. A sort of picked genres, or at the other level, leaves the
-others alone. A playlist an older model made ('rap', 'rock/hard rock') is taken over by the key
-it reads as now (`taken_over`): its record moves (one transaction, before Spotify is touched, so
-a killed run resumes with it under the new key) and the same playlist is renamed.
-
-A playlist's name says its source unless that is Liked Songs ("Rock · Road Trip · genrebot"). A
-weekly refresh that only added songs inserts them at the top (Liked Songs) or the end (a playlist)
-instead of rewriting the playlist even when no snapshot id was recorded (playlists written before
-genrebot kept them). A dry run writes nothing.
+A genre past Spotify's 10,000 songs continues in parts (`targets`). The playlists a sort no longer
+plans are emptied and kept, and an older model's are taken over (`unplanned`). A weekly refresh
+that only added songs inserts them at the top (Liked Songs) or the end (a playlist) instead of
+rewriting the playlist even when no snapshot id was recorded (playlists written before genrebot
+kept them). A dry run writes nothing.
 """
 
 from __future__ import annotations
@@ -40,11 +31,18 @@ import math
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 
-from bot.services.genre_names import Level, genre_label, key_label, pick_of_key, playlist_name, shorten
 from bot.services.playlist_plan import PlaylistPlan
 from bot.services.sorting.report import PlaylistOutcome, ReportProgress, SortProgress
+from bot.services.sorting.targets import (
+    PlaylistTarget,
+    outcome_name,
+    plan_targets,
+    playlist_description,
+    record_key,
+    source_playlist_name,
+)
+from bot.services.sorting.unplanned import retired, stale_parts, taken_over
 from bot.spotify.client import LIBRARY_CONTAINS_BATCH, PlaylistRef, SpotifyUserClient
 from bot.spotify.errors import SpotifyError
 from bot.spotify.own_playlists import (
@@ -52,7 +50,6 @@ from bot.spotify.own_playlists import (
     OwnPlaylist,
     PlaylistSlot,
     fit_name,
-    split_into_parts,
 )
 from bot.spotify.playlist_sync import (
     STOPS,
@@ -71,143 +68,36 @@ from storage.records import PlaylistRecord
 
 PLAYLIST_WRITE_CONCURRENCY = 4
 CONTENTS_UNKNOWN = -1  # track_count of a playlist whose write has not finished
-SOURCE_NAME_IN_DESCRIPTION = 100
 
 
-def source_playlist_name(label: str, source: SortSource) -> str:
-    """The name of the playlist of a family or genre (by its label) sorted from `source`."""
-    return playlist_name(label, None if source.is_liked_songs else source.name)
 
 
-def playlist_description(label: str, source: SortSource, songs: int, today: str) -> str:
-    """What the playlist holds, on one line (`own_playlists.tagged_description` fits it to 300 with the tag)."""
-    return f"{label} songs from {_origin(source)}, sorted by genrebot on {today} ({songs} songs)."
 
 
-def too_few_description(label: str, source: SortSource, min_songs: int, today: str) -> str:
-    """Why a playlist genrebot keeps holds no songs: its family or genre fell short of a playlist."""
-    return (f"No songs this time: genrebot found fewer than {min_songs} {label} songs in {_origin(source)} "
-            f"on {today}, too few for a playlist. It fills again when there are enough.")
 
 
-def replaced_description(label: str, source: SortSource, by: str, today: str) -> str:
-    """Why an older model's playlist holds no songs: the key it reads as has a playlist of its own."""
-    return (f"No songs: since {today} genrebot sorts these songs from {_origin(source)} into “{by}”. "
-            f"This {label} playlist was made by an earlier genrebot model.")
 
 
-def _origin(source: SortSource) -> str:
-    if source.is_liked_songs:
-        return "your Liked Songs"
-    return f"your playlist “{shorten(source.name, SOURCE_NAME_IN_DESCRIPTION)}”"
 
 
-@dataclass(frozen=True)
-class PlaylistTarget:
-    """One Spotify playlist this run writes: a slot (genre key and part) and its songs."""
-
-    slot: PlaylistSlot
-    ids: list[str]  # track ids, liked order
-    new_count: int
-    label: str  # what the playlist is named after ("Jazz & Blues", "K-Pop")
-    # Why a playlist this run empties holds no songs (its description, given the date); None for a
-    # planned playlist and for a continuation part its genre no longer needs.
-    empty_because: Callable[[str], str] | None = None
 
 
-def record_key(slot: PlaylistSlot) -> str:
-    """The storage key of a slot (within its source): the genre key, then `key#2`, `key#3`..."""
-    return slot.key if slot.part == 1 else f"{slot.key}#{slot.part}"
 
 
-def plan_targets(plan: PlaylistPlan, new_ids: set[str], source: str = LIKED_SONGS.key) -> list[PlaylistTarget]:
-    """Every planned playlist, split at Spotify's 10,000 songs into parts."""
-    targets = []
-    for key, ids in plan.playlists.items():
-        for index, part_ids in enumerate(split_into_parts(ids), start=1):
-            slot = PlaylistSlot(key, index, source)
-            targets.append(PlaylistTarget(slot, part_ids, _count_new(part_ids, new_ids), plan.label(key)))
-    return targets
 
 
-def stale_parts(plan: PlaylistPlan, targets: Sequence[PlaylistTarget],
-                existing: dict[str, PlaylistRecord]) -> list[PlaylistTarget]:
-    """Continuations a genre no longer needs (its songs fit in fewer parts now): emptied, kept."""
-    planned = {record_key(t.slot) for t in targets}
-    sources = {t.slot.key: t.slot.source for t in targets}
-    stale = []
-    for key in plan.playlists:
-        part = 2
-        while record_key(slot := PlaylistSlot(key, part, sources.get(key, LIKED_SONGS.key))) in existing:
-            if record_key(slot) not in planned:
-                stale.append(PlaylistTarget(slot, [], 0, plan.label(key)))
-            part += 1
-    return stale
 
 
-def split_record_key(key: str) -> tuple[str, int]:
-    """A storage key read back as its genre key and part: 'rock#2' -> ('rock', 2)."""
-    base, mark, part = key.rpartition("#")
-    return (base, int(part)) if mark and part.isdigit() and int(part) > 1 else (key, 1)
 
 
-def key_level(key: str) -> Level:
-    """The level a playlist key is of: 'family/genre' is a genre's, any other a family's."""
-    return "genre" if "/" in key else "family"
 
 
-def taken_over(plan: PlaylistPlan, existing: dict[str, PlaylistRecord], taxonomy: Taxonomy) -> dict[str, str]:
-    """Records under an older model's key ('rap', 'rock/hard rock', 'rap#2') that now read as a key
-    this plan has, of the same level, with no record of its own: old storage key -> new storage key.
-    Two older keys reading as one new key ('rock/album rock', 'rock/classic rock'): the first by name
-    is taken over, the other is left to `retired` (replaced)."""
-    moves: dict[str, str] = {}
-    claimed = set(existing)
-    for old in sorted(existing):
-        base, part = split_record_key(old)
-        new_base = _current_key(base, taxonomy)
-        if new_base is None or new_base == base or new_base not in plan.playlists:
-            continue
-        new = record_key(PlaylistSlot(new_base, part))
-        if key_level(new_base) == key_level(base) and new not in claimed:
-            moves[old] = new
-            claimed.add(new)
-    return moves
 
 
-def retired(plan: PlaylistPlan, existing: dict[str, PlaylistRecord], taxonomy: Taxonomy,
-            source: SortSource = LIKED_SONGS) -> list[PlaylistTarget]:
-    """Playlists of this plan's level that a sort of every family (or genre) no longer has: their
-    genre fell short of the minimum size (songs un-liked, moved by pooling, a higher minimum), or
-    their key is an older model's whose new key already has a playlist. Emptied and kept, like a
-    continuation no longer needed: the link keeps working and the genre fills it again when it
-    returns. A sort of picked genres, and playlists of the other level, leave them alone."""
-    if not plan.every_genre:
-        return []
-    targets = []
-    for key in sorted(existing):
-        base, part = split_record_key(key)
-        if base in plan.playlists or key_level(base) != plan.level:
-            continue
-        current = _current_key(base, taxonomy)
-        label = key_label(base, taxonomy) if current == base else genre_label(base)
-        if current is not None and current != base and current in plan.playlists:
-            by = source_playlist_name(plan.label(current), source)
-            why = partial(replaced_description, label, source, by)
-        else:
-            why = partial(too_few_description, label, source, plan.min_playlist_size)
-        targets.append(PlaylistTarget(PlaylistSlot(base, part, source.key), [], 0, label, why))
-    return targets
 
 
-def _current_key(key: str, taxonomy: Taxonomy) -> str | None:
-    """The key this taxonomy gives what a stored key names (itself if current), or None."""
-    pick = pick_of_key(key, taxonomy)
-    return pick.playlist_key if pick else None
 
 
-def outcome_name(target: PlaylistTarget, source: SortSource) -> str:
-    return fit_name(source_playlist_name(target.label, source), target.slot.part)
 
 
 @dataclass(frozen=True)
@@ -492,8 +382,6 @@ def tracks_digest(track_ids: Sequence[str]) -> str:
     return hashlib.sha256("\n".join(track_ids).encode()).hexdigest()[:32]
 
 
-def _count_new(ids: Sequence[str], new_ids: set[str]) -> int:
-    return sum(1 for t in ids if t in new_ids)
 
 
 def _uri(track_id: str) -> str:
