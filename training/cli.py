@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Any
 from cli_errors import positive_int
 
 if TYPE_CHECKING:
-    import numpy as np
 
     from classifier import Classifier
     from classifier.taxonomy import Taxonomy
     from cli_output import Owned
     from training.dataset import TrainingSet
+    from training.label_map import LabelMap
     from training.predict import ClassifiedFile
 
 SHIPPED_TAXONOMY = Path(__file__).resolve().parent / "taxonomy.json"
@@ -88,6 +88,11 @@ def register(subparsers: Any) -> None:
     evaluate.add_argument("--model", type=Path, help="model directory (default: the shipped model)")
     evaluate.add_argument("--label-column", help="the genre column (default: detected by name)")
     evaluate.add_argument("--library", action="store_true", help="score the songs pooled as one library")
+    evaluate.add_argument("--without-audio", action="store_true",
+                          help="ignore the file's audio features, as for every app Spotify registers today")
+    evaluate.add_argument("--label-map", type=Path, metavar="JSON",
+                          help="read a data set's own labels as genres: {\"labels\": {label: genre or [genre, ...]}} "
+                               "(see training/label_maps/)")
     evaluate.add_argument("--json", action="store_true", help="print JSON instead of a table")
     evaluate.add_argument("--compare", action="store_true",
                           help="train and score the network and baselines on the published splits; write the tables")
@@ -217,8 +222,12 @@ def _evaluate(args: argparse.Namespace) -> int:
     from cli_errors import UsageError
     from training.data import DataError
     from training.dataset import load_training_set
-    from training.evaluate import compare, markdown_tables, score
+    from training.evaluate import compare, markdown_tables, score_model
 
+    if args.compare and (args.label_map is not None or args.without_audio):
+        used = "--label-map" if args.label_map is not None else "--without-audio"
+        raise UsageError(f"{used} scores a trained model; --compare trains on the shipped taxonomy's labels "
+                         "and scores with and without audio itself")
     if args.compare:
         taxonomy = _taxonomy(str(SHIPPED_TAXONOMY))
         try:
@@ -232,36 +241,52 @@ def _evaluate(args: argparse.Namespace) -> int:
         print(json.dumps(report, indent=1) if args.json else markdown_tables(report))
         return 0
     classifier = classifier_or_refuse(args.model)
-    data, unknown, total = known_label_tracks(args.data, classifier, label_column=args.label_column)
-    probabilities = classifier.genre_probabilities(data.tracks)
-    if args.library:
-        probabilities = classifier.pool(data.tracks, probabilities)
-    result = {"model_version": classifier.version, "n": len(data), "library": args.library,
-              **score(probabilities, list(data.genre_sets), data.taxonomy)}  # as training.evaluate.score_model
-    per_row = per_row_scores(probabilities, data)
-    result.update(scoring_rule=SCORING_RULE, per_row=per_row, tracks_read=total, tracks_with_unknown_labels=unknown)
+    label_map = None
+    if args.label_map is not None:
+        from training.label_map import LabelMapError, read_label_map
+
+        try:
+            label_map = read_label_map(args.label_map, classifier.taxonomy)
+        except LabelMapError as exc:
+            raise UsageError(str(exc)) from None
+    data, unknown, total = known_label_tracks(args.data, classifier, label_column=args.label_column,
+                                              label_map=label_map)
+    result = score_model(classifier, data, library=args.library, without_audio=args.without_audio)
+    result.update(scoring_rule=SCORING_RULE, tracks_read=total, tracks_with_unknown_labels=unknown)
+    if label_map is not None:
+        result["label_map"] = {"path": str(args.label_map), "about": label_map.about}
     if args.json:
         print(json.dumps(result, indent=1))
-    else:
-        left_out = f"; {unknown:,} of {total:,} had only labels this model does not know" if unknown else ""
-        print(f"model {classifier.version} on {result['n']:,} tracks{' as one library' if args.library else ''}"
-              f"{left_out}")
-        print(f"  scoring: {SCORING_RULE}; per row: each of the {per_row['rows']:,} (track, label) rows "
-              "against its own label only")
-        for level in ("family", "genre"):
-            entry, row_entry = result[level], per_row[level]
-            print(f"  {level}: macro-F1 {entry['macro_f1']:.3f}, accuracy {entry['accuracy']:.3f}; "
-                  f"per row: macro-F1 {row_entry['macro_f1']:.3f}, accuracy {row_entry['accuracy']:.3f}")
+        return 0
+    left_out = f"; {unknown:,} of {total:,} had only labels this model does not know" if unknown else ""
+    how = ", ".join(x for x in ("as one library" if args.library else "",
+                                "audio features ignored" if data.has_audio and args.without_audio else "",
+                                "no audio features in the file" if not data.has_audio else "",
+                                f"labels read through {args.label_map}" if label_map else "") if x)
+    print(f"model {classifier.version} on {result['n']:,} tracks{f' ({how})' if how else ''}{left_out}")
+    per_row = result["per_row"]
+    print(f"  scoring: {SCORING_RULE}; per row: each of the {per_row['rows']:,} (track, label) rows "
+          "against its own label only")
+    for level in ("family", "genre"):
+        entry, row_entry = result[level], per_row[level]
+        print(f"  {level}: macro-F1 {entry['macro_f1']:.3f}, accuracy {entry['accuracy']:.3f}; "
+              f"per row: macro-F1 {row_entry['macro_f1']:.3f}, accuracy {row_entry['accuracy']:.3f}")
+    for which, words in (("known", "artists it met in training"), ("new", "artists new to it")):
+        part = result["artists"].get(which)
+        if part:
+            print(f"  songs by {words} ({part['n']:,}): family macro-F1 {part['family']['macro_f1']:.3f}, "
+                  f"genre macro-F1 {part['genre']['macro_f1']:.3f}")
     return 0
 
 
 SCORING_RULE = "per track, a prediction counts as right when it is any of the track's labels"
 
 
-def known_label_tracks(paths: Sequence[Path], classifier: Classifier, *,
-                       label_column: str | None) -> tuple[TrainingSet, int, int]:
-    """The files' tracks whose labels the model knows (the rest counted and left out), or a UsageError
-    when most are unknown: a score on the few left would mislead."""
+def known_label_tracks(paths: Sequence[Path], classifier: Classifier, *, label_column: str | None,
+                       label_map: LabelMap | None = None) -> tuple[TrainingSet, int, int]:
+    """The files' tracks whose labels the model knows (read through `label_map` first, when given;
+    the rest counted and left out), or a UsageError when most are unknown: a score on the few left
+    would mislead."""
     from dataclasses import replace
 
     from cli_errors import UsageError
@@ -276,6 +301,9 @@ def known_label_tracks(paths: Sequence[Path], classifier: Classifier, *,
     files: list[tuple[str, LoadedData]] = []
     unknown, total, strangers = 0, 0, set[str]()
     for path, data in zip(paths, loaded, strict=True):
+        if label_map is not None:
+            data = replace(data, genres=[label_map.apply(g) for g in data.genres],
+                           subgenres=[label_map.apply(g) for g in data.subgenres])
         keep = []
         for row, (labels, subs) in enumerate(zip(data.genres, data.subgenres, strict=True)):
             names = subs or labels
@@ -294,21 +322,12 @@ def known_label_tracks(paths: Sequence[Path], classifier: Classifier, *,
     if unknown * 2 > total or unknown == total:
         shown = ", ".join(sorted(strangers)[:5]) + (", …" if len(strangers) > 5 else "")
         raise UsageError(f"{unknown:,} of {total:,} tracks have only labels this model does not know ({shown}): "
-                         "a score on the rest would mislead; evaluate a model trained on these labels")
+                         "a score on the rest would mislead; evaluate a model trained on these labels"
+                         + ("" if label_map else ", or read them as genres with --label-map"))
     try:
         return build(files, taxonomy), unknown, total
     except DataError as exc:
         raise UsageError(str(exc)) from None
-
-
-def per_row_scores(probabilities: np.ndarray, data: TrainingSet) -> dict[str, Any]:
-    """Each (track, label) pair scored against that label alone, as a per-row report would."""
-    from training.evaluate import score
-
-    rows = [(track, genre) for track, genres in enumerate(data.genre_sets) for genre in genres]
-    result = score(probabilities[[t for t, _ in rows]], [(g,) for _, g in rows], data.taxonomy)
-    return {"rows": len(rows), "family": {k: result["family"][k] for k in ("macro_f1", "accuracy")},
-            "genre": {k: result["genre"][k] for k in ("macro_f1", "accuracy")}}
 
 
 def _predict(args: argparse.Namespace) -> int:

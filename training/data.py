@@ -91,7 +91,7 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
     "artists": ("track_artist", "artists", "artist_name", "artist_names", "artist_name_s", "artist"),
     "album": ("track_album_name", "album_name", "album"),
     "release_date": ("track_album_release_date", "album_release_date", "release_date", "year"),
-    "duration_ms": ("duration_ms", "track_duration_ms", "duration"),
+    "duration_ms": ("duration_ms", "track_duration_ms", "duration", "duration_in_min_ms"),
     "explicit": ("explicit",),
     "label": ("playlist_genre", "track_genre", "music_genre", "genre"),
     "subgenre": ("playlist_subgenre", "subgenre"),

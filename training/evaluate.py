@@ -185,13 +185,35 @@ def score(probabilities: np.ndarray, label_sets: list[tuple[int, ...]], taxonomy
             "genre": report(genres, label_sets, taxonomy.genres)}
 
 
-def score_model(classifier: Classifier, data: TrainingSet, *, library: bool) -> dict[str, Any]:
-    """A trained model on labelled data (`genrebot evaluate`), at family and genre level."""
-    probabilities = classifier.genre_probabilities(data.tracks)
+def score_model(classifier: Classifier, data: TrainingSet, *, library: bool, without_audio: bool = False
+                ) -> dict[str, Any]:
+    """A trained model on labelled data (`genrebot evaluate`), at family and genre level: all songs,
+    then songs by artists the model met in training and by artists new to it (what a member's
+    library mostly holds), and each (track, label) row against its own label (`per_row`)."""
+    batch = featurise(data.tracks, classifier.parts.schema)
+    probabilities = classifier.batch_probabilities(batch, without_audio=without_audio)
     if library:
         probabilities = classifier.pool(data.tracks, probabilities)
-    result = score(probabilities, list(data.genre_sets), data.taxonomy)
-    return {"model_version": classifier.version, "n": len(data), "library": library, **result}
+    label_sets = list(data.genre_sets)
+    result = {"model_version": classifier.version, "n": len(data), "library": library,
+              "audio": data.has_audio and not without_audio, **score(probabilities, label_sets, data.taxonomy)}
+    known = classifier.known_artists(batch.artist_keys)
+    result["artists"] = {}
+    for which, rows in (("known", np.flatnonzero(known)), ("new", np.flatnonzero(~known))):
+        if len(rows):
+            part = score(probabilities[rows], [label_sets[i] for i in rows.tolist()], data.taxonomy)
+            result["artists"][which] = {"n": len(rows), **{level: {k: part[level][k] for k in ("macro_f1", "accuracy")}
+                                                             for level in ("family", "genre")}}
+    result["per_row"] = per_row_scores(probabilities, data)
+    return result
+
+
+def per_row_scores(probabilities: np.ndarray, data: TrainingSet) -> dict[str, Any]:
+    """Each (track, label) pair scored against that label alone, as a per-row report would."""
+    rows = [(track, genre) for track, genres in enumerate(data.genre_sets) for genre in genres]
+    result = score(probabilities[[t for t, _ in rows]], [(g,) for _, g in rows], data.taxonomy)
+    return {"rows": len(rows), "family": {k: result["family"][k] for k in ("macro_f1", "accuracy")},
+            "genre": {k: result["genre"][k] for k in ("macro_f1", "accuracy")}}
 
 
 def compare(data: TrainingSet, out_dir: Path, *, seeds: Sequence[int] = (1337,), epochs: int | None = None,

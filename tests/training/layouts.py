@@ -78,6 +78,19 @@ def kaggle_tracks(tmp: Path) -> Path:
     return write(tmp / "dataset.csv", header, rows)
 
 
+def machinehack(tmp: Path, *, classes: dict[str, str] | None = None, audio: bool = True,
+                stranger_every: int = 0) -> Path:
+    """The Kaggle "Music Genre Classification" (MachineHack) layout: "Artist Name", "Track Name", a
+    "duration_in min/ms" column and a numbered "Class" (`classes` maps genre -> what is written;
+    by default its number). With `stranger_every`, every nth song is by an artist training never met."""
+    written = classes or {genre: str(number) for number, genre in enumerate(GENRES)}
+    header = ["Artist Name", "Track Name", "Popularity", *(AUDIO if audio else []), "duration_in min/ms",
+              "time_signature", "Class"]
+    rows = [[f"Stranger {i}" if stranger_every and i % stranger_every == 0 else s["artist"], s["name"], 50,
+             *(s["audio"] if audio else []), s["duration"], 4, written[s["genre"]]] for i, s in enumerate(songs())]
+    return write(tmp / f"machinehack-{'audio' if audio else 'names'}-{stranger_every}-{len(written)}.csv", header, rows)
+
+
 def spotify_features(tmp: Path) -> Path:
     header = ["genre", "artist_name", "track_name", "track_id", "popularity", "acousticness", "danceability",
               "duration_ms", "energy", "instrumentalness", "key", "liveness", "loudness", "mode", "speechiness",

@@ -6,6 +6,7 @@ import csv
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,6 +14,7 @@ from tests.training.layouts import (
     exportify,
     genrebot,
     kaggle_tracks,
+    machinehack,
     songs,
     spotify_features,
     thirty_k,
@@ -432,3 +434,80 @@ def test_evaluate_scores_a_file_of_one_genre(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["n"] == 20 and list(report["genre"]["per_class"]) == ["jazz"]
+
+
+def _evaluated(*args: str) -> dict[str, Any]:
+    result = genrebot("evaluate", *args, "--json")
+    assert result.returncode == 0, result.stderr
+    report: dict[str, Any] = json.loads(result.stdout)
+    return report
+
+
+def _figures(report: dict[str, Any]) -> dict[str, Any]:
+    return {level: report[level] for level in ("n", "family", "genre")}
+
+
+def test_evaluate_reads_a_data_sets_own_classes_through_a_label_map(trained: tuple[Path, Path, str], tmp_path: Path
+                                                                   ) -> None:
+    """A data set whose classes are numbers is refused with a pointer to --label-map; read through a
+    map, it scores exactly as the same songs labelled with the genres' own names."""
+    _, model, _ = trained
+    numbered = machinehack(tmp_path)
+    refused = genrebot("evaluate", "--input", str(numbered), "--label-column", "Class", "--model", str(model))
+    assert refused.returncode == 2 and "or read them as genres with --label-map" in refused.stderr
+
+    label_map = tmp_path / "classes.json"
+    label_map.write_text(json.dumps({"about": "three numbered classes", "labels": {"0": "rock", "1": "Latin", "2": ["rap"]}}))
+    mapped = _evaluated("--input", str(numbered), "--label-column", "Class", "--label-map", str(label_map),
+                        "--model", str(model))
+    named = _evaluated("--input", str(machinehack(tmp_path, classes={g: g for g in ("rock", "latin", "rap")})),
+                       "--label-column", "Class", "--model", str(model))
+    assert mapped["n"] == 240 and _figures(mapped) == _figures(named)
+    assert mapped["label_map"] == {"path": str(label_map), "about": "three numbered classes"}
+
+
+def test_a_label_map_naming_no_genre_of_the_model_is_refused_in_one_line(trained: tuple[Path, Path, str],
+                                                                         tmp_path: Path) -> None:
+    _, model, _ = trained
+    label_map = tmp_path / "classes.json"
+    label_map.write_text(json.dumps({"labels": {"0": "rock", "1": "polka-ish"}}))
+    result = genrebot("evaluate", "--input", str(machinehack(tmp_path)), "--label-column", "Class",
+                      "--label-map", str(label_map), "--model", str(model))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].endswith(
+        "'polka-ish' (for '1') is no genre of this model (`genrebot genres` lists them)")
+
+
+def test_evaluate_scores_songs_by_artists_new_to_the_model_apart(trained: tuple[Path, Path, str], tmp_path: Path
+                                                               ) -> None:
+    """What a member's library mostly holds, songs by artists the model never met, gets its own
+    figures beside those of songs by artists it met in training."""
+    _, model, _ = trained
+    source = machinehack(tmp_path, classes={g: g for g in ("rock", "latin", "rap")}, stranger_every=4)
+    report = _evaluated("--input", str(source), "--label-column", "Class", "--model", str(model))
+    assert report["artists"]["new"]["n"] == 60 and report["artists"]["known"]["n"] == 180
+    for part in report["artists"].values():
+        assert 0 <= part["family"]["macro_f1"] <= 1 and 0 <= part["genre"]["accuracy"] <= 1
+    text = genrebot("evaluate", "--input", str(source), "--label-column", "Class", "--model", str(model)).stdout
+    assert "songs by artists it met in training (180): family macro-F1" in text
+    assert "songs by artists new to it (60): family macro-F1" in text
+
+
+def test_evaluate_without_audio_scores_as_if_the_file_had_no_audio_columns(trained: tuple[Path, Path, str],
+                                                                           tmp_path: Path) -> None:
+    """--without-audio: how the model does for an app Spotify no longer gives audio features."""
+    _, model, _ = trained
+    named = {g: g for g in ("rock", "latin", "rap")}
+    ignored = _evaluated("--input", str(machinehack(tmp_path, classes=named)), "--label-column", "Class",
+                         "--without-audio", "--model", str(model))
+    absent = _evaluated("--input", str(machinehack(tmp_path, classes=named, audio=False)), "--label-column", "Class",
+                        "--model", str(model))
+    assert ignored["audio"] is False and absent["audio"] is False
+    assert _figures(ignored) == _figures(absent)
+
+
+@pytest.mark.parametrize("flag", [["--without-audio"], ["--label-map", "map.json"]])
+def test_evaluate_compare_refuses_the_flags_that_score_a_trained_model(flag: list[str], tmp_path: Path) -> None:
+    result = genrebot("evaluate", "--input", str(kaggle_tracks(tmp_path)), "--compare", *flag, cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"{flag[0]} scores a trained model; --compare trains" in result.stderr

@@ -7,7 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.training.layouts import exportify, kaggle_tracks, music_genre, spotify_features, thirty_k, write
+from tests.training.layouts import (
+    exportify,
+    kaggle_tracks,
+    machinehack,
+    music_genre,
+    songs,
+    spotify_features,
+    thirty_k,
+    write,
+)
 from training.data import DataError, load_labelled, load_rows
 
 
@@ -19,6 +28,19 @@ def test_each_public_layout_loads_with_labels_and_audio(tmp_path: Path, make: Ca
     assert data.has_audio and all(t.name for t in data.tracks)
     assert sum(bool(t.artists) for t in data.tracks) >= len(data.tracks) * 0.9
     assert sum(t.audio_features is not None for t in data.tracks) > len(data.tracks) * 0.8
+
+
+def test_a_duration_in_min_ms_column_is_read_in_milliseconds_and_minutes_go_missing(tmp_path: Path) -> None:
+    """The MachineHack set's "duration_in min/ms" holds milliseconds, and minutes on some rows
+    (4.2): those are impossible as milliseconds, so missing, and counted; never read as 4 ms."""
+    source = machinehack(tmp_path)
+    lines = source.read_text().splitlines()
+    header, first = lines[0].split(","), lines[1].split(",")
+    first[header.index("duration_in min/ms")] = "4.2"
+    source.write_text("\n".join([lines[0], ",".join(first), *lines[2:]]) + "\n")
+    data = load_labelled(source, label_column="Class")
+    assert data.tracks[0].duration_ms is None and data.tracks[1].duration_ms == songs()[1]["duration"]
+    assert "duration: impossible (<10 s, >1 h, -1) -> missing: 1" in data.report.render()
 
 
 def test_duplicate_rows_merge_into_one_track_with_both_genres(tmp_path: Path) -> None:
