@@ -21,7 +21,7 @@ import html
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from music import LIKED_SONGS_KEY
 
@@ -63,6 +63,21 @@ class OwnPlaylist:
     id: str
     url: str
     tag: str
+
+
+def slot_of_tag(tag: str) -> PlaylistSlot | None:
+    """The slot a tag was made from (`PlaylistSlot.tag` read back), or None for a hashed tag or
+    anything else: how a playlist tagged by an older release is found under the key it reads as now."""
+    if not (tag.startswith("[genrebot:") and tag.endswith("]")):
+        return None
+    body = tag[len("[genrebot:") : -1]
+    if not body or body.startswith("="):
+        return None
+    body, at, source = body.partition("@")  # the key and source are percent-encoded: a bare @ or : is ours
+    key, colon, part = body.partition(":")
+    if colon and not (part.isdigit() and int(part) > 1):
+        return None
+    return PlaylistSlot(unquote(key), int(part) if colon else 1, unquote(source) if at else LIKED_SONGS_KEY)
 
 
 def tag_of(description: str | None) -> str | None:

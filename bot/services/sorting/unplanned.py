@@ -5,7 +5,8 @@ and kept, their link working, their description saying why; the genre fills them
 returns. A sort of picked genres, or at the other level, leaves the others alone. A playlist an
 older model made ('rap', 'rock/hard rock') is taken over by the key it reads as now
 (`taken_over`): the writer moves its record (one transaction, before Spotify is touched, so a
-killed run resumes with it under the new key) and renames the same playlist."""
+killed run resumes with it under the new key) and renames the same playlist; with no record (a
+lost database) it is adopted under that key by its tag (`adoptable_under_current_keys`)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from functools import partial
 from bot.services.genre_names import Level, genre_label, key_label, pick_of_key
 from bot.services.playlist_plan import PlaylistPlan
 from bot.services.sorting.targets import PlaylistTarget, origin, record_key, source_playlist_name
-from bot.spotify.own_playlists import PlaylistSlot
+from bot.spotify.own_playlists import OwnPlaylist, PlaylistSlot, slot_of_tag
 from classifier.taxonomy import Taxonomy
 from music import LIKED_SONGS, SortSource
 from storage.records import PlaylistRecord
@@ -108,3 +109,18 @@ def _current_key(key: str, taxonomy: Taxonomy) -> str | None:
     pick = pick_of_key(key, taxonomy)
     return pick.playlist_key if pick else None
 
+
+
+def adoptable_under_current_keys(own: dict[str, OwnPlaylist], taxonomy: Taxonomy) -> dict[str, OwnPlaylist]:
+    """The member's tagged playlists by tag, and those tagged with an older model's key ('rap') also
+    under the tag of the key it reads as now ('hip-hop'), of the same level, when no playlist has
+    that tag: after a lost database, the older playlist is adopted and renamed, not left beside a
+    new one. Two older tags reading as one key: the first by tag."""
+    found = dict(own)
+    for tag in sorted(own):
+        slot = slot_of_tag(tag)
+        current = _current_key(slot.key, taxonomy) if slot else None
+        if slot is None or current is None or current == slot.key or key_level(current) != key_level(slot.key):
+            continue
+        found.setdefault(PlaylistSlot(current, slot.part, slot.source).tag, own[tag])
+    return found

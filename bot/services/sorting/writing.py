@@ -42,7 +42,7 @@ from bot.services.sorting.targets import (
     record_key,
     source_playlist_name,
 )
-from bot.services.sorting.unplanned import retired, stale_parts, taken_over
+from bot.services.sorting.unplanned import adoptable_under_current_keys, retired, stale_parts, taken_over
 from bot.spotify.client import LIBRARY_CONTAINS_BATCH, PlaylistRef, SpotifyUserClient
 from bot.spotify.errors import SpotifyError
 from bot.spotify.own_playlists import (
@@ -235,12 +235,12 @@ class PlaylistWriter:
         self, client: SpotifyUserClient, targets: Sequence[PlaylistTarget], usable: dict[PlaylistSlot, PlaylistRecord],
         own_playlists: Awaitable[dict[str, OwnPlaylist]] | None = None,
     ) -> dict[str, OwnPlaylist]:
-        """The member's own tagged playlists by tag, read only when some slot has no usable record."""
+        """The member's own tagged playlists by tag (an older model's also under its current key),
+        read only when some slot has no usable record."""
         if all(t.slot in usable for t in targets):
             return {}
-        if own_playlists is not None:
-            return await own_playlists
-        return await asyncio.to_thread(client.own_playlists)
+        own = await own_playlists if own_playlists is not None else await asyncio.to_thread(client.own_playlists)
+        return adoptable_under_current_keys(own, self.taxonomy)
 
     async def _playlist_for(
         self,

@@ -9,6 +9,7 @@ from bot.spotify.own_playlists import (
     PlaylistSlot,
     addable,
     fit_name,
+    slot_of_tag,
     split_into_parts,
     tag_of,
     tagged_description,
@@ -68,3 +69,13 @@ def test_the_same_genre_from_two_sources_has_two_tags() -> None:
     """Rock sorted from Liked Songs and Rock sorted from a playlist are different playlists."""
     liked, road_trip = PlaylistSlot("rock"), PlaylistSlot("rock", source="playlist:37i9dQZF1DXcBWIGoYBM5M")
     assert liked.tag == "[genrebot:rock]" and road_trip.tag == "[genrebot:rock@playlist%3A37i9dQZF1DXcBWIGoYBM5M]"
+
+
+def test_a_tag_reads_back_as_the_slot_it_was_made_from() -> None:
+    """What lets a lost database find an older model's playlist under the key it reads as now."""
+    for slot in (PlaylistSlot("rap"), PlaylistSlot("rock/hard rock"), PlaylistSlot("r&b/neo soul's:x@y", 3),
+                 PlaylistSlot("rock", 2, "playlist:37i9dQZF1DXcBWIGoYBM5M")):
+        assert slot_of_tag(slot.tag) == slot
+    for unreadable in (PlaylistSlot("progressive " * 40).tag, "[genrebot:rock:1]", "[genrebot:rock:two]", "[genrebot:]",
+                       "[other:rock]"):
+        assert slot_of_tag(unreadable) is None

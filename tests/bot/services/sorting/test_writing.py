@@ -396,3 +396,23 @@ async def test_a_genre_fallen_short_empties_its_continuations_too(world: World) 
         )
     assert [(o.key, o.emptied) for o in outcomes] == [("rock", False), ("pop", True), ("pop", True)]
     assert pop.items == extra.items == []
+
+
+async def test_a_lost_database_adopts_an_older_models_playlist_under_its_new_key(world: World, tmp_path: Path) -> None:
+    """After the database is lost, 'Rap · genrebot' (tagged by the six-genre model) is still the
+    member's hip-hop playlist: adopted, renamed and refilled, not left beside a second one."""
+    await world.link(ALICE, "alice")
+    rap = world.sandbox.playlists[await six_genre_playlist(world)]
+    fresh = await Services.open(world.services.settings.model_copy(update={"data_dir": tmp_path / "fresh"}),
+                                clock=world.clock)
+    try:
+        await link_directly(fresh, ALICE, "alice")
+        report = await fresh.sorting.sort(ALICE, SortOptions())
+        records = await fresh.db.playlists.get_all(ALICE)
+    finally:
+        await fresh.close()
+    hip_hop = {o.key: o for o in report.playlists}["hip-hop"]
+    assert hip_hop.playlist_id == rap.id and not hip_hop.created
+    assert rap.name == "Hip-Hop · genrebot" and tag_of(rap.description) == PlaylistSlot("hip-hop").tag
+    assert len(rap.items) == hip_hop.count and records["hip-hop"].playlist_id == rap.id
+    assert_one_playlist_per_genre_holding_its_songs(world, report)
