@@ -44,7 +44,7 @@ from bot import presenters
 from bot.replies import InteractionReply, send_dm
 from bot.services.root import Services
 from bot.settings import Settings
-from bot.web import LinkOutcome, WebServer, build_web_app
+from bot.web import CannotListen, LinkOutcome, WebServer, build_web_app
 from cli_errors import CommandFailed, UsageError
 
 log = logging.getLogger(__name__)
@@ -332,9 +332,22 @@ def run_bot(settings: Settings, *, sync_commands: bool = False) -> int:
         raise UsageError("Discord rejected DISCORD_TOKEN (check the bot token)") from None
     except discord.PrivilegedIntentsRequired:
         raise UsageError("Discord refused the gateway intents") from None
+    except CannotListen as exc:
+        raise UsageError(cannot_listen(exc)) from None
     except (aiohttp.ClientConnectionError, discord.GatewayNotFound, TimeoutError) as exc:
         raise CommandFailed(discord_unreachable(exc)) from None
     return 0
+
+
+def cannot_listen(exc: CannotListen) -> str:
+    """One line for a web app that could not take WEB_HOST:WEB_PORT, saying which setting to change."""
+    where = f"cannot serve the link pages on {exc.host}:{exc.port}"
+    if exc.in_use:
+        return (f"{where}: the port is in use (by another genrebot, or another program); stop it, or set WEB_PORT "
+                "to a free port and SPOTIFY_REDIRECT_URI (or the reverse proxy) to match")
+    if exc.not_here:
+        return f"{where}: WEB_HOST is not an address of this machine ({exc.reason}); 127.0.0.1 behind a proxy is usual"
+    return f"{where} ({exc.reason}); check WEB_HOST and WEB_PORT"
 
 
 def discord_unreachable(exc: BaseException) -> str:

@@ -6,6 +6,6 @@ pages), Spotify's and Discord's OAuth callbacks, and `/healthz`; served inside t
 """
 
 from bot.web.app import LinkListener, LinkOutcome, build_web_app
-from bot.web.server import WebServer
+from bot.web.server import CannotListen, WebServer
 
-__all__ = ["LinkListener", "LinkOutcome", "WebServer", "build_web_app"]
+__all__ = ["CannotListen", "LinkListener", "LinkOutcome", "WebServer", "build_web_app"]

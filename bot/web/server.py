@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+import errno
 import socket
 
 from aiohttp import web, web_app
+
+
+class CannotListen(Exception):
+    """The web app's address cannot be taken: its port is in use, or the host is not this machine's."""
+
+    def __init__(self, host: str, port: int, error: OSError) -> None:
+        self.host, self.port = host, port
+        self.in_use = error.errno == errno.EADDRINUSE
+        self.not_here = error.errno == errno.EADDRNOTAVAIL or isinstance(error, socket.gaierror)
+        self.reason = error.strerror or str(error)
+        super().__init__(f"cannot listen on {host}:{port}: {self.reason}")
 
 
 class WebServer:
@@ -12,6 +24,7 @@ class WebServer:
 
     `bind()` takes the port before the app exists, so a caller can put its URL in the Spotify
     app's redirect URI first (the demo, the benchmarks); `start(app)` binds if needed and serves.
+    Both raise CannotListen when the address cannot be taken.
     """
 
     def __init__(self, host: str, port: int) -> None:
@@ -27,9 +40,9 @@ class WebServer:
             try:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 sock.bind((self._host, self._port))
-            except OSError:
+            except OSError as exc:
                 sock.close()
-                raise
+                raise CannotListen(self._host, self._port, exc) from exc
             self._socket = sock
         return int(self._socket.getsockname()[1])
 

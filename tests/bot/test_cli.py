@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -141,3 +142,27 @@ async def test_run_on_a_database_another_process_uses_is_refused_in_one_line(
         await running.close()
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert f"pid {os.getpid()}" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+async def test_run_on_a_web_port_another_program_holds_is_one_line(clean_env: dict[str, str], tmp_path: Path) -> None:
+    """WEB_PORT already taken (another genrebot, another program): exit 2, one line naming the port
+    and WEB_PORT, no traceback."""
+    discord_service = DiscordStandIn()
+    await discord_service.start()
+    holder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        env = run_env(clean_env, tmp_path, DISCORD_TOKEN=discord_service.token,
+                      DISCORD_API_BASE=discord_service.api_base, DISCORD_GATEWAY_URL=discord_service.gateway_url,
+                      WEB_PORT=str(port))
+        result = await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "genrebot_cli", "run"], env=env,
+                                         cwd=tmp_path, capture_output=True, text=True, timeout=180)
+    finally:
+        holder.close()
+        await discord_service.stop()
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr[-3000:]
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"genrebot run: cannot serve the link pages on 127.0.0.1:{port}: the port is in use")
+    assert "WEB_PORT" in last
