@@ -17,8 +17,8 @@ from typing import Any
 
 from storage.app_state import AppStateRepository
 from storage.crypto import TokenCipher
-from storage.errors import StorageError
-from storage.files import private_directory, private_file
+from storage.errors import CannotWrite, StorageError
+from storage.files import private_directory, private_file, why_unwritable
 from storage.genre_probabilities import GenreProbabilityRepository
 from storage.guilds import GuildRepository
 from storage.keys import choose_cipher, key_file_for
@@ -35,6 +35,13 @@ from storage.sort_preferences import SortPreferenceRepository
 from storage.sql import SqlHandle, Transaction, refuse_what_is_not_sqlite
 from storage.tokens import TokenRepository
 from storage.users import UserRepository
+
+
+def cannot_write(path: Path, error: OSError) -> CannotWrite:
+    return CannotWrite(
+        f"cannot create or write {path}: {why_unwritable(path, error)}; DATA_DIR (or DATABASE_PATH, or "
+        "db --database) must be somewhere the user running genrebot can create and write files"
+    )
 
 
 class KeysReadNoToken(StorageError):
@@ -70,11 +77,17 @@ class Database:
         no key is configured and its key file is missing, or when the keys read none of them.
         """
         path = Path(path)
-        refuse_what_is_not_sqlite(path)  # first: a file that is not SQLite gets nothing beside it
-        private_directory(path.parent)
-        lock = DatabaseLock.acquire(path)
         try:
-            private_file(path)
+            refuse_what_is_not_sqlite(path)  # first: a file that is not SQLite gets nothing beside it
+            private_directory(path.parent)
+            lock = DatabaseLock.acquire(path)
+        except OSError as exc:
+            raise cannot_write(path, exc) from None
+        try:
+            try:
+                private_file(path)
+            except OSError as exc:
+                raise cannot_write(path, exc) from None
             sql = await SqlHandle.connect(path)
             try:
                 await apply_migrations(sql)

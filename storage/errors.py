@@ -23,6 +23,10 @@ class NotADatabase(StorageError):
     """The database path holds a file that is not SQLite (a CSV, a key file...): never opened, never changed."""
 
 
+class CannotWrite(StorageError):
+    """A path storage must create or write cannot be (a folder of another user's, a file in the way)."""
+
+
 class SpotifyAccountTaken(StorageError):
     """The Spotify account is already linked to another Discord member."""
 

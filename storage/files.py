@@ -33,3 +33,12 @@ def new_private_file(path: Path) -> None:
 
 def readable_by_others(path: Path) -> bool:
     return bool(path.stat().st_mode & 0o077)
+
+
+def why_unwritable(path: Path, error: OSError) -> str:
+    """Why `path` (a file to make) could not be made or written, in words: a file standing where a
+    folder above it should be, else the system's reason (permission denied, read-only file system)."""
+    for parent in reversed(path.parents):
+        if parent.exists() and not parent.is_dir():
+            return f"{parent} is a file"
+    return error.strerror or str(error)

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from storage.database import Database
-from storage.errors import StorageError
-from storage.files import private_directory
+from storage.errors import CannotWrite, StorageError
+from storage.files import private_directory, why_unwritable
 from storage.keys import key_file_for, read_key_file
 from storage.migrations import SCHEMA_VERSION
 from storage.sql import SqlHandle
@@ -58,7 +58,10 @@ async def backup(path: Path, target: Path) -> None:
     """A consistent 0600 copy of the database as it is (FileExistsError if `target` exists)."""
     sql = await _read_only(path)
     try:
-        private_directory(target.parent)
+        try:
+            private_directory(target.parent)
+        except OSError as exc:
+            raise CannotWrite(f"cannot write the backup at {target}: {why_unwritable(target, exc)}") from None
         await sql.backup(target)
     finally:
         await sql.close()

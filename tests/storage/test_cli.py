@@ -108,6 +108,29 @@ def test_a_database_setting_of_the_wrong_kind_is_one_line(env: dict[str, str], t
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
+def test_a_data_dir_genrebot_cannot_create_is_one_line(env: dict[str, str], tmp_path: Path) -> None:
+    """DATA_DIR where no folder can be made (here under a file; as often a folder of another user's):
+    one line naming the path and the settings, exit 2, no traceback."""
+    (tmp_path / "taken").write_text("a file")
+    data_dir = tmp_path / "taken" / "genrebot"
+    env = {k: v for k, v in env.items() if k != "DATABASE_PATH"}
+    result = genrebot("db", "migrate", env={**env, "DATA_DIR": str(data_dir)}, cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr[-2000:]
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert result.stderr.startswith(f"genrebot db: cannot create or write {data_dir / 'genrebot.sqlite3'}: ")
+    assert "DATA_DIR" in result.stderr
+
+
+def test_a_backup_into_a_folder_that_cannot_be_made_is_one_line(env: dict[str, str], tmp_path: Path) -> None:
+    """`db backup` to a place it cannot write: one line naming it, exit 2; never "already exists"."""
+    assert genrebot("db", "migrate", env=env, cwd=tmp_path).returncode == 0
+    (tmp_path / "taken").write_text("a file")
+    target = tmp_path / "taken" / "backup.sqlite3"
+    result = genrebot("db", "backup", str(target), env=env, cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr[-2000:]
+    assert result.stderr.strip() == f"genrebot db: cannot write the backup at {target}: {tmp_path / 'taken'} is a file"
+
+
 def old_database(path: Path, version: int) -> None:
     """A database left at an older schema version by an earlier genrebot."""
     import asyncio
