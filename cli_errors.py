@@ -10,6 +10,8 @@ so each package's `cli.py` can use it without importing the module that imports 
 from __future__ import annotations
 
 import argparse
+import errno
+import os
 from pathlib import Path
 
 
@@ -44,6 +46,19 @@ def directory_or_absent(path: Path, flag: str) -> Path:
     for parent in path.parents:
         if parent.exists() and not parent.is_dir():
             raise UsageError(f"{flag} {path}: {parent} is a file, not a directory")
+    return path
+
+
+def writable_directory(path: Path, flag: str) -> Path:
+    """`path`, created if absent, if this user can write in it; otherwise a UsageError naming
+    `flag` as the way to choose another (a default folder under a read-only home is not the user's fault)."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+    except OSError as exc:
+        raise UsageError(f"cannot create {path} or write in it ({exc.strerror or exc}); "
+                         f"choose a folder you can write with {flag}") from None
     return path
 
 

@@ -140,9 +140,10 @@ def _run(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     from bot.demo import default_demo_dir, main
-    from cli_errors import directory_or_absent
+    from cli_errors import directory_or_absent, writable_directory
 
     data_dir = directory_or_absent(args.data_dir.expanduser(), "--data-dir") if args.data_dir else default_demo_dir()
+    writable_directory(data_dir, "--data-dir")
     configure_logging("WARNING")
     return main(data_dir, args.json)
 

@@ -159,3 +159,14 @@ def test_demo_data_dir_that_is_a_file_is_one_line(clean_env: dict[str, str], tmp
     result = genrebot("demo", "--data-dir", str(existing), env=clean_env, cwd=tmp_path)
     assert result.returncode == 2 and "--data-dir" in result.stderr and "Traceback" not in result.stderr
     assert result.stderr.count("\n") == 1 and existing.read_text() == "mine"
+
+
+def test_demo_whose_default_folder_cannot_be_made_is_one_line(clean_env: dict[str, str], tmp_path: Path) -> None:
+    """No --data-dir and a user data directory that cannot be written (a read-only home, a container's
+    HOME=/; here a file in the way): one line naming the folder and --data-dir, exit 2."""
+    (tmp_path / "share").write_text("a file")
+    result = genrebot("demo", env={**clean_env, "XDG_DATA_HOME": str(tmp_path / "share")}, cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr[-2000:]
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith(f"genrebot demo: cannot create {tmp_path / 'share' / 'genrebot' / 'demo'}")
+    assert "--data-dir" in result.stderr
