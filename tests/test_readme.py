@@ -92,3 +92,50 @@ def test_readme_names_the_public_training_data_and_their_licences() -> None:
     assert "30,000 Spotify Songs" in text and "rfordatascience/tidytuesday" in text and "MIT" in text
     assert "Spotify Tracks Dataset" in text and "huggingface.co/datasets/maharshipandya" in text
     assert "BSD" in text and "ODbL" in text
+
+
+def test_the_update_steps_back_up_the_database_the_service_runs_on(tmp_path: Path) -> None:
+    """The systemd section followed literally: the service (its unit's environment, .env as set up
+    there) migrates its database; the Updating section's `db backup`, run by hand from the code's
+    folder as the bot's user, copies that same database (it read only .env, not the unit)."""
+    import sys
+
+    clone = fresh_clone(tmp_path)
+    data = tmp_path / "var-lib-genrebot"
+    data.mkdir()  # the setup's `install -d`
+
+    def local(text: str) -> str:
+        genrebot = f"{sys.executable} -m genrebot_cli"  # the clone has no .venv: this interpreter
+        return (text.replace("/opt/genrebot/.venv/bin/genrebot", genrebot).replace(".venv/bin/genrebot", genrebot)
+                .replace("/opt/genrebot", str(clone)).replace("/var/lib/genrebot", str(data)))
+
+    service = section("### Run it as a service (systemd)")
+    setup = indented_commands(service)
+    unit = re.search(r"```ini\n(.*?)```", service, flags=re.S)
+    assert unit, "the unit file"
+    shutil.copy(clone / ".env.example", clone / ".env")
+    fill_in(clone / ".env")
+    for line in setup:  # what the setup adds to .env beyond step 4
+        added = re.fullmatch(r"echo '?(\w+=[^']*)'? \| sudo tee -a \.env(?: >/dev/null)?", line)
+        if added:
+            with (clone / ".env").open("a", encoding="utf-8") as env_file:
+                env_file.write(local(added.group(1)) + "\n")
+    unit_env = dict(line.removeprefix("Environment=").split("=", 1)
+                    for line in local(unit.group(1)).splitlines() if line.startswith("Environment="))
+    home = tmp_path / "home"  # the bot user's home (useradd --home-dir), as sudo -u sets HOME
+    base = {k: v for k, v in os.environ.items()
+            if not k.startswith(("DISCORD_", "SPOTIFY_", "SPOTIPY_", "TOKEN_", "DATABASE_", "DATA_DIR", "MODEL_",
+                                 "XDG_DATA_HOME"))}
+    base.update(HOME=str(home), PYTHONPATH=str(clone))
+    pre_start = re.search(r"^ExecStartPre=(.*)$", local(unit.group(1)), flags=re.M)
+    assert pre_start, "ExecStartPre"
+    started = subprocess.run(pre_start.group(1).split(), cwd=clone, env={**base, **unit_env}, capture_output=True,
+                             text=True, timeout=300)
+    assert started.returncode == 0, started.stderr
+
+    backup = next(line for line in indented_commands(section("### Updating")) if " db backup " in line)
+    by_hand = local(backup).removeprefix("sudo -u genrebot ")
+    result = subprocess.run(["bash", "-c", by_hand], cwd=clone, env=base, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, f"{by_hand}:\n{result.stderr}"
+    assert started.stdout.startswith(f"{data / 'genrebot.sqlite3'}: schema version")
+    assert [p.name for p in data.glob("before-update-*.sqlite3")], "the backup beside the database"
