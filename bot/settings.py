@@ -18,6 +18,7 @@ from storage.settings import SettingsError, StorageSettings, build_settings, def
 __all__ = ["Settings", "SettingsError", "default_data_dir", "load_settings"]
 
 DEFAULT_REDIRECT_URI = "http://127.0.0.1:8888/callback"
+CALLBACK_PATH = "/callback"  # the web app's route for Spotify's answer (bot/web/app.py)
 SPOTIFY_API_BASE = "https://api.spotify.com/v1"
 SPOTIFY_ACCOUNTS_BASE = "https://accounts.spotify.com"
 
@@ -61,8 +62,13 @@ class Settings(StorageSettings):
     @field_validator("spotify_redirect_uri")
     @classmethod
     def _redirect_uri_is_allowed(cls, value: str) -> str:
-        return secure_url(value, "https", "http", "must be https://… or http://127.0.0.1:PORT/… "
-                          "(a loopback IP; Spotify no longer accepts localhost)")
+        value = secure_url(value, "https", "http", "must be https://… or http://127.0.0.1:PORT/… "
+                           "(a loopback IP; Spotify no longer accepts localhost)")
+        # Spotify sends the member's browser here after consent; the web app answers only /callback.
+        if not urlsplit(value).path.endswith(CALLBACK_PATH):
+            raise ValueError(f"must end in {CALLBACK_PATH}, where genrebot's link pages answer Spotify "
+                             f"(e.g. {DEFAULT_REDIRECT_URI}); got {value!r}")
+        return value
 
     @field_validator("spotify_api_base", "spotify_accounts_base", "discord_api_base")
     @classmethod

@@ -29,8 +29,8 @@ def test_a_redirect_uri_that_only_looks_like_loopback_is_refused(value: str) -> 
 
 
 @pytest.mark.parametrize(
-    "value", ["https://genrebot.example/callback", "http://127.0.0.1:8888/callback", "http://127.8.9.10/cb",
-              "http://[::1]:8888/callback"],
+    "value", ["https://genrebot.example/callback", "http://127.0.0.1:8888/callback", "http://127.8.9.10/callback",
+              "http://[::1]:8888/callback", "https://example.org/genrebot/callback"],
 )
 def test_https_and_loopback_ip_redirect_uris_are_accepted(value: str) -> None:
     """https anywhere, http to 127.0.0.0/8 or [::1]."""
@@ -68,6 +68,15 @@ def test_each_bad_url_is_named_and_run_exits_2(clean_env: dict[str, str], tmp_pa
     assert result.returncode == 2
     assert "SPOTIFY_REDIRECT_URI" in result.stderr and "SPOTIFY_API_BASE" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("value", ["http://127.0.0.1:8888/", "http://127.0.0.1:8888", "https://genrebot.example/cb",
+                                   "http://127.0.0.1:8888/callback/"])
+def test_a_redirect_uri_the_web_app_does_not_answer_is_refused(value: str) -> None:
+    """Spotify sends the member's browser to SPOTIFY_REDIRECT_URI, and the web app answers only
+    .../callback: any other path would show the member "Page not found" after consent."""
+    with pytest.raises(SettingsError, match="SPOTIFY_REDIRECT_URI: must end in /callback"):
+        load_settings(_env_file=None, spotify_redirect_uri=value)
 
 
 def test_half_a_discord_oauth2_client_is_refused() -> None:
