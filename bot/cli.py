@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -132,6 +133,9 @@ def _run(args: argparse.Namespace) -> int:
     from storage import StorageError
 
     configure_logging(settings.log_level, secrets=settings.secret_values())
+    mismatch = settings.redirect_port_mismatch()
+    if mismatch:
+        logging.getLogger(__name__).warning(mismatch)
     try:
         return run_bot(settings, sync_commands=args.sync)
     except StorageError as exc:  # the database could not be opened: a wrong path, file or key

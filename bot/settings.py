@@ -97,6 +97,20 @@ class Settings(StorageSettings):
             raise ValueError("set both DISCORD_CLIENT_ID and DISCORD_CLIENT_SECRET, or neither")
         return self
 
+    def redirect_port_mismatch(self) -> str | None:
+        """A warning when SPOTIFY_REDIRECT_URI is a loopback address on another port than WEB_PORT:
+        a member's browser would find nothing there, unless something (a container's port mapping,
+        a local proxy) forwards that port to the web app, which is why this is not refused."""
+        parts = urlsplit(self.spotify_redirect_uri)
+        if not is_loopback_ip(parts.hostname or ""):
+            return None
+        port = parts.port or 80
+        if port == self.web_port:
+            return None
+        return (f"SPOTIFY_REDIRECT_URI {self.spotify_redirect_uri} is on port {port}, but the link pages listen "
+                f"on WEB_PORT {self.web_port}: unless something forwards port {port} to {self.web_port}, members' "
+                "browsers will find nothing there; set the two to the same port")
+
     def require(self, *names: str) -> None:
         """Raise SettingsError naming every listed setting that is unset."""
         missing = [name.upper() for name in names if getattr(self, name) in (None, "")]

@@ -79,6 +79,21 @@ def test_a_redirect_uri_the_web_app_does_not_answer_is_refused(value: str) -> No
         load_settings(_env_file=None, spotify_redirect_uri=value)
 
 
+def test_run_warns_when_a_loopback_redirect_uri_names_another_port_than_web_port(
+        clean_env: dict[str, str], tmp_path: Path) -> None:
+    """http://127.0.0.1:9000/callback while the pages listen on WEB_PORT 8888: a warning at start-up
+    says members' browsers will find nothing there (unless something forwards the port)."""
+    env = {**clean_env, "DISCORD_TOKEN": "t", "SPOTIFY_CLIENT_ID": "id", "SPOTIFY_CLIENT_SECRET": "secret",
+           "DATA_DIR": str(tmp_path / "data"), "DISCORD_API_BASE": "http://127.0.0.1:1/api/v10",
+           "SPOTIFY_REDIRECT_URI": "http://127.0.0.1:9000/callback"}
+    result = run_cli(["run"], env, tmp_path)
+    assert result.returncode == 1, result.stderr  # it still starts: a forwarded port is allowed
+    warnings = [line for line in result.stderr.splitlines() if "WARNING" in line and "SPOTIFY_REDIRECT_URI" in line]
+    assert len(warnings) == 1 and "port 9000" in warnings[0] and "WEB_PORT 8888" in warnings[0], result.stderr
+    same = run_cli(["run"], {**env, "WEB_PORT": "9000"}, tmp_path)
+    assert not [line for line in same.stderr.splitlines() if "SPOTIFY_REDIRECT_URI" in line], same.stderr
+
+
 def test_half_a_discord_oauth2_client_is_refused() -> None:
     """DISCORD_CLIENT_ID without DISCORD_CLIENT_SECRET (or the reverse) stops start-up, naming both."""
     for half in ({"discord_client_id": "123"}, {"discord_client_secret": "s3cret"}):
