@@ -4,7 +4,7 @@ and `GenreTree`, the slash-command tree every command passes through. `GenreBot`
 
 `GenreBot.setup_hook` loads the cogs (the weekly refresh cog starts its tick), starts the OAuth
 callback web server in this event loop, and syncs slash commands (instantly to
-DISCORD_DEV_GUILD_ID when set, globally on `--sync` or when the command tree changed). `close`
+DISCORD_DEV_GUILD_ID when set, globally on `--sync` or when the command tree or the application changed). `close`
 stops what it started, in reverse order. The services are opened and closed by whoever builds
 the bot (`run_bot`, the tests): the bot only uses them.
 
@@ -217,7 +217,10 @@ class GenreBot(commands.AutoShardedBot):
             synced = await self.tree.sync(guild=guild)
             log.info("synced %d commands to dev guild %s", len(synced), guild_id)
             return
-        tree_hash = hashlib.sha256(command_tree_json_for(self.tree).encode()).hexdigest()
+        # Per application: another DISCORD_TOKEN on the same database (a test app, then the real
+        # one) is a different application that has none of the commands yet.
+        tree = f"{self.application_id}\n{command_tree_json_for(self.tree)}"
+        tree_hash = hashlib.sha256(tree.encode()).hexdigest()
         if self.sync_commands or await self.services.synced_commands.differs_from(tree_hash):
             synced = await self.tree.sync()
             await self.services.synced_commands.remember(tree_hash)

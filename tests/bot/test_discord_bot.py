@@ -1,11 +1,15 @@
-"""The command tree's per-member state stays bounded in size and age however many members come by."""
+"""The command tree's per-member state stays bounded in size and age however many members come by;
+the commands reach every Discord application the bot runs as."""
 
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
+import discord
 import pytest
 from cachetools import TTLCache
+from cryptography.fernet import Fernet
 from discord import app_commands
 
 from bot.discord_bot import (
@@ -13,9 +17,14 @@ from bot.discord_bot import (
     MAX_NOTED_MEMBERS,
     MAX_RATE_LIMITED_MEMBERS,
     NOTED_FOR_S,
+    GenreBot,
     MemberRateLimits,
     MembershipNotes,
+    point_discord_at,
 )
+from bot.services.root import Services
+from bot.settings import Settings
+from tests.discord_standin import DiscordStandIn
 
 CROWD = 10_000
 GUILD = 800_000_000_000_000_001
@@ -100,3 +109,49 @@ def test_pending_link_replies_are_bounded_in_size_and_age() -> None:
         cog.pending_links[member] = object()
     assert len(cog.pending_links) <= account.MAX_PENDING_LINKS < CROWD
     assert cog.pending_links.ttl == account.PENDING_LINK_S == 15 * 60
+
+
+async def start_and_stop(standin: DiscordStandIn, data_dir: Path, web_port: int) -> None:
+    """`genrebot run` against `standin` until Discord says the bot is ready, then Ctrl-C: a global
+    sync (no DISCORD_DEV_GUILD_ID), the database in `data_dir`."""
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        discord_token=standin.token,  # type: ignore[arg-type]
+        discord_api_base=standin.api_base, discord_gateway_url=standin.gateway_url,
+        spotify_client_id="id", spotify_client_secret="secret",  # type: ignore[arg-type]
+        spotify_redirect_uri=f"http://127.0.0.1:{web_port}/callback", web_port=web_port, data_dir=data_dir,
+        token_encryption_key=Fernet.generate_key().decode(),  # type: ignore[arg-type]
+    )
+    saved = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+    point_discord_at(settings)
+    services = await Services.open(settings)
+    bot = GenreBot(services)
+    task = asyncio.create_task(bot.start(standin.token))
+    try:
+        await asyncio.wait([asyncio.ensure_future(bot.wait_until_ready()), task], return_when=asyncio.FIRST_COMPLETED)
+        if task.done():
+            await task
+    finally:
+        await bot.close()
+        await services.close()
+        await asyncio.gather(task, return_exceptions=True)
+        discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = saved
+
+
+async def test_a_new_discord_application_on_the_same_database_gets_the_commands(
+        tmp_path: Path, callback_port: int) -> None:
+    """The operator tries genrebot with one Discord application, then makes the real one (a new
+    DISCORD_TOKEN) and keeps the database: the new application is given the slash commands too."""
+    first = DiscordStandIn(application_id=900_000_000_000_000_001)
+    second = DiscordStandIn(application_id=900_000_000_000_000_002)
+    await first.start()
+    await second.start()
+    try:
+        await start_and_stop(first, tmp_path / "data", callback_port)
+        assert "sort" in first.synced_commands
+        await start_and_stop(second, tmp_path / "data", callback_port)
+        assert "sort" in second.synced_commands, "the second application was never given the commands"
+    finally:
+        await first.stop()
+        await second.stop()
+    assert not first.violations and not second.violations
