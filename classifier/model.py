@@ -1,7 +1,7 @@
 """The genre network and its configuration.
 
 Four inputs meet in one MLP: a bag of hashed name tokens (EmbeddingBag, mean); the context block
-(the name model's family probabilities, and the genre shares of the song's artist and album when
+(the name model's genre probabilities, and the genre shares of the song's artist and album when
 the model knows them); the numeric block (duration, audio features and their presence mask); and quantile-bin embeddings of the numbers. One head scores every genre; a family's
 probability is the sum of its genres'. A tabular expert (numbers and bins only) adds its logits,
 trained with its own loss so audio and duration stay useful when names say little.
