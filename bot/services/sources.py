@@ -25,6 +25,7 @@ from bot.services.linking import LinkService
 from bot.spotify.app import COLLABORATIVE_SCOPE
 from bot.spotify.client import PlaylistSummary, SpotifyUserClient
 from bot.spotify.errors import PlaylistNotReadable
+from bot.spotify.own_playlists import tag_of
 from music import LIKED_SONGS, SortSource
 from storage import Database
 
@@ -60,6 +61,13 @@ def _folded(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
+def _made_by_genrebot(playlist: PlaylistSummary) -> bool:
+    """One of the member's playlists genrebot made, whether or not the database remembers it: its
+    name ends as genrebot names them, or its description carries genrebot's tag (a member may
+    rename it; the tag stays unless they rewrite the description)."""
+    return playlist.name.endswith(PLAYLIST_NAME_SUFFIX) or tag_of(playlist.description) is not None
+
+
 @dataclass(frozen=True)
 class MemberPlaylists:
     """A member's library of playlists, split by what genrebot may do with each."""
@@ -79,7 +87,7 @@ class MemberPlaylists:
         made: list[PlaylistSummary] = []
         for playlist in listed:
             own = playlist.owner_id == member_id
-            if playlist.id in genrebot_ids or (own and playlist.name.endswith(PLAYLIST_NAME_SUFFIX)):
+            if playlist.id in genrebot_ids or (own and _made_by_genrebot(playlist)):
                 made.append(playlist)
             elif own or playlist.collaborative:
                 readable.append(playlist)
@@ -215,6 +223,8 @@ class SourceService:
                 raise PlaylistNotReadable(playlist.id, playlist.name, playlist.owner_name)
         # Not in their library (a link someone pasted): Spotify's details say whose it is.
         details = await self._spotify(discord_id, lambda client: client.playlist_details(playlist_id))
+        if details.owner_id == playlists.member_id and _made_by_genrebot(details):
+            raise SourceRefused(MADE_BY_GENREBOT)
         if details.owner_id != playlists.member_id and not details.collaborative:
             raise PlaylistNotReadable(details.id, details.name, details.owner_name)
         return SortSource(details.id, details.name)

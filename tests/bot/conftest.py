@@ -6,7 +6,9 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
+import aiohttp
 import pytest
 from cryptography.fernet import Fernet
 
@@ -15,6 +17,7 @@ from bot.services.linking import DiscordMember
 from bot.services.root import Services
 from bot.settings import Settings
 from bot.web import WebServer, build_web_app
+from sandbox.browser import approve
 from sandbox.library import demo_library, synthetic_library
 from sandbox.server import SandboxServer
 from sandbox.state import SandboxState
@@ -85,3 +88,16 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
     await web.stop()
     await services.close()
     await sandbox.stop()
+
+
+async def link_directly(services: Services, discord_id: int, spotify_user: str) -> None:
+    """The OAuth flow without the web hop: confirmation (binding a browser), Spotify's consent page
+    (Agree), the redirect read, then the callback's service call from the same browser."""
+    member = DiscordMember(discord_id, f"Member {discord_id}", f"member{discord_id}")
+    state = parse_qs(urlparse(await services.linking.start_link(member)).query)["state"][0]
+    browser = "browser-of-the-test"
+    authorize_url = await services.linking.confirm_link(state, browser) + f"&sandbox_user={spotify_user}"
+    async with aiohttp.ClientSession() as session:
+        response = await approve(session, authorize_url, follow=False)
+        query = parse_qs(urlparse(response.headers["Location"]).query)
+    await services.linking.complete_link(state=query["state"][0], code=query["code"][0], error=None, browser=browser)

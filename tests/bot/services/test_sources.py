@@ -3,16 +3,19 @@ how often Spotify is asked for a member's list."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bot.services.errors import NotLinked, SourceRefused, UnknownSource
 from bot.services.playlist_plan import SortOptions
+from bot.services.root import Services
 from bot.services.sources import PLAYLIST_LIST_TTL_S, source_value, suggest_sources
 from bot.spotify.app import SCOPES
 from bot.spotify.errors import PlaylistNotFound, PlaylistNotReadable
 from music import LIKED_SONGS, SortSource
 from sandbox.records import spotify_id
-from tests.bot.conftest import World
+from tests.bot.conftest import World, link_directly
 
 ALICE = 111
 
@@ -122,6 +125,26 @@ async def test_genrebots_own_playlists_are_refused_as_sources(world: World) -> N
     ids = await alices_library(world)
     with pytest.raises(SourceRefused, match="playlists I made"):
         await world.services.sources.resolve(ALICE, f"spotify:playlist:{ids['genrebot']}")
+
+
+async def test_a_genrebot_playlist_renamed_by_the_member_is_not_offered_after_the_database_is_lost(
+    world: World, tmp_path: Path
+) -> None:
+    """Its tag, not its name, says genrebot made it: 'My rock' (was 'Rock · genrebot') is neither
+    suggested nor accepted as a source by a bot whose database no longer records it."""
+    ids = await alices_library(world)
+    renamed = world.sandbox.playlists[ids["genrebot"]]
+    renamed.name = "My rock"
+    fresh = await Services.open(world.services.settings.model_copy(update={"data_dir": tmp_path / "fresh"}),
+                                clock=world.clock)
+    try:
+        await link_directly(fresh, ALICE, "alice")
+        suggested = suggest_sources(await fresh.sources.playlists(ALICE), "")
+        assert ids["genrebot"] not in [s.source.playlist_id for s in suggested]
+        with pytest.raises(SourceRefused, match="playlists I made"):
+            await fresh.sources.resolve(ALICE, "My rock")
+    finally:
+        await fresh.close()
 
 
 async def test_two_playlists_with_the_typed_name_ask_the_member_to_pick(world: World) -> None:

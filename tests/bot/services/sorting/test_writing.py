@@ -8,22 +8,18 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from urllib.parse import parse_qs, urlparse
 
-import aiohttp
 import pytest
 
-from bot.services.linking import DiscordMember
 from bot.services.playlist_plan import PlaylistPlan, SortOptions
 from bot.services.root import Services
 from bot.services.sorting import SortReport
 from bot.settings import Settings
 from bot.spotify.errors import SpotifyUnavailable
 from bot.spotify.own_playlists import PlaylistSlot, tag_of
-from sandbox.browser import approve
 from sandbox.library import synthetic_library
 from storage.records import PlaylistRecord, RunTrigger
-from tests.bot.conftest import World
+from tests.bot.conftest import World, link_directly
 
 ALICE = 111
 OPTIONS = SortOptions(min_playlist_size=1)
@@ -98,19 +94,6 @@ async def test_a_lost_database_adopts_the_playlists_already_in_spotify(world: Wo
         await fresh.close()
     assert {o.playlist_id for o in again.playlists} == {o.playlist_id for o in first.playlists}
     assert_one_playlist_per_genre_holding_its_songs(world, again)
-
-
-async def link_directly(services: Services, discord_id: int, spotify_user: str) -> None:
-    """The OAuth flow without the web hop: confirmation (binding a browser), Spotify's consent page
-    (Agree), the redirect read, then the callback's service call from the same browser."""
-    member = DiscordMember(discord_id, f"Member {discord_id}", f"member{discord_id}")
-    state = parse_qs(urlparse(await services.linking.start_link(member)).query)["state"][0]
-    browser = "browser-of-the-test"
-    authorize_url = await services.linking.confirm_link(state, browser) + f"&sandbox_user={spotify_user}"
-    async with aiohttp.ClientSession() as session:
-        response = await approve(session, authorize_url, follow=False)
-        query = parse_qs(urlparse(response.headers["Location"]).query)
-    await services.linking.complete_link(state=query["state"][0], code=query["code"][0], error=None, browser=browser)
 
 
 CHILD_SORT = """
