@@ -13,6 +13,7 @@ from bot.spotify.errors import (
     LibraryChangedDuringRead,
     NeedsRelink,
     OwnerPremiumRequired,
+    PlaylistNotFollowed,
     PlaylistNotFound,
     PlaylistNotReadable,
     PlaylistWriteFailed,
@@ -48,6 +49,12 @@ def error_message(error: BaseException) -> str | None:
         return (
             f"{name} belongs to {owner}. Spotify lets genrebot read only playlists you own or collaborate on: "
             f"make your own copy of it in Spotify (or ask {owner} to add you as a collaborator), then sort that."
+        )
+    if isinstance(error, PlaylistNotFollowed):
+        name = f"“{safe(shorten(error.name, 80))}”" if error.name else "That playlist"
+        return (
+            f"{name} is no longer in your Spotify library (deleted or unfollowed), so I left it alone. "
+            "Add it back in Spotify to have it sorted again, or take it off with /schedule remove."
         )
     if isinstance(error, PlaylistNotFound):
         return (

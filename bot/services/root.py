@@ -114,7 +114,7 @@ class Services:
                 linking=linking,
                 sorting=sorting,
                 sources=sources,
-                weekly_refresh=WeeklyRefreshService(db, sorting, clock=clock),
+                weekly_refresh=WeeklyRefreshService(db, sorting, sources, clock=clock),
                 stats=StatsService(db, classifier.version, classifier.taxonomy),
                 synced_commands=SyncedCommands(db),
                 _resources=resources.pop_all(),

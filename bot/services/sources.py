@@ -179,6 +179,21 @@ class SourceService:
         async with self.linking.client(discord_id) as client:
             return await asyncio.to_thread(call, client)
 
+    async def deleted_by_member(self, discord_id: int, source: SortSource) -> bool:
+        """Whether this is a playlist of the member's own that they deleted: Spotify's "delete"
+        only unfollows it, and Spotify still serves its items. (Someone else's playlist the member
+        no longer follows is left to reading, which says whose it is when Spotify refuses it.)"""
+        if source.playlist_id is None:
+            return False
+        playlist_id = source.playlist_id
+
+        def deleted(client: SpotifyUserClient) -> bool:
+            if playlist_id in client.followed_playlists([playlist_id]):
+                return False
+            return client.playlist_details(playlist_id).owner_id == client.user_id()
+
+        return await self._spotify(discord_id, deleted)
+
     async def close(self) -> None:
         """Stop fetches still running (before the database and the Spotify session close)."""
         for task in list(self._fetching.values()):

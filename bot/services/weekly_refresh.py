@@ -4,7 +4,8 @@ A member's schedule lives in storage; `due()` finds the refreshes whose time has
 member however many weeks were missed while the bot was down), `refresh()` sorts each source the
 member chose (Liked Songs unless they chose otherwise; incrementally where that helps) with their
 last choices and moves the schedule on a week. A source that cannot be read (a playlist deleted,
-or no longer theirs) is reported and the others still run. Times are computed in
+or no longer theirs) is reported and the others still run; so is a playlist of the member's
+they deleted (Spotify's "delete" only unfollows it, and Spotify still serves it). Times are computed in
 the member's own time zone (`next_weekly_run`), so 18:00 stays 18:00 across daylight saving.
 The Discord side (the `/schedule` commands, the tick that finds due members, the DM) is
 `bot.cogs.weekly_refresh`; the summary text is in `bot.presenters.sort_reports`.
@@ -23,8 +24,13 @@ from bot.services.errors import AlreadyRunning
 from bot.services.genre_names import parse_level
 from bot.services.playlist_plan import SortOptions
 from bot.services.sorting import SortReport, SortService
-from bot.services.sources import LIKED_SONGS_NAMES, playlist_id_in
-from bot.spotify.errors import PlaylistNotFound, PlaylistNotReadable, SpotifyQuotaExceeded
+from bot.services.sources import LIKED_SONGS_NAMES, SourceService, playlist_id_in
+from bot.spotify.errors import (
+    PlaylistNotFollowed,
+    PlaylistNotFound,
+    PlaylistNotReadable,
+    SpotifyQuotaExceeded,
+)
 from music import LIKED_SONGS, SortSource
 from storage import Database
 from storage.records import RunOutcome, RunStatus, RunTrigger, Schedule, SortPreferences
@@ -35,7 +41,7 @@ SHOWN_VALUE_LENGTH = 40  # how much of an unknown zone or weekday `str(InvalidSc
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 MAX_REFRESH_SOURCES = 5  # each is a sort and a DM every week: a handful keeps both reasonable
 # Failures of one source only: the refresh reports them and goes on with the member's other sources.
-SOURCE_FAILURES = (PlaylistNotReadable, PlaylistNotFound)
+SOURCE_FAILURES = (PlaylistNotReadable, PlaylistNotFound, PlaylistNotFollowed)
 
 
 POSTPONED_REASON = "your own sort was running; retried at the next tick"
@@ -73,7 +79,7 @@ def _shortened(typed: str) -> str:
 @dataclass(frozen=True)
 class SourceFailure:
     source: SortSource
-    error: PlaylistNotReadable | PlaylistNotFound  # one of SOURCE_FAILURES
+    error: PlaylistNotReadable | PlaylistNotFound | PlaylistNotFollowed  # one of SOURCE_FAILURES
 
 
 @dataclass
@@ -137,10 +143,12 @@ def next_weekly_run(weekday: int, hour: int, timezone: str, after: datetime) -> 
 
 class WeeklyRefreshService:
     def __init__(
-        self, db: Database, sorting: SortService, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self, db: Database, sorting: SortService, sources: SourceService, *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.db = db
         self.sorting = sorting
+        self.source_service = sources
         self.clock = clock
 
     async def set_schedule(self, discord_id: int, weekday: int, hour: int, timezone: str) -> Schedule:
@@ -266,6 +274,8 @@ class WeeklyRefreshService:
         result = WeeklyRefreshReport()
         for source in await self.sources(schedule.discord_id):
             try:
+                if await self.source_service.deleted_by_member(schedule.discord_id, source):
+                    raise PlaylistNotFollowed(source.playlist_id or "", source.name)
                 report = await self.sorting.sort(
                     schedule.discord_id, options, source=source, trigger=RunTrigger.SCHEDULE, incremental=True
                 )

@@ -93,6 +93,16 @@ class PlaylistNotFound(SpotifyError):
         super().__init__(f"Spotify has no playlist {playlist_id!r} for this member")
 
 
+class PlaylistNotFollowed(SpotifyError):
+    """The member no longer has this playlist in their library: deleting a playlist in Spotify
+    only unfollows it, and Spotify still serves its items, so only asking tells."""
+
+    def __init__(self, playlist_id: str, name: str | None = None) -> None:
+        self.playlist_id = playlist_id
+        self.name = name
+        super().__init__(f"playlist {playlist_id} is no longer in the member's library")
+
+
 class LibraryChangedDuringRead(SpotifyError):
     """The member's Liked Songs kept changing while they were read; reading again later will work."""
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.presenters import refresh_failures_text
 from bot.services.playlist_plan import SortOptions
 from bot.services.weekly_refresh import (
     MAX_REFRESH_SOURCES,
@@ -18,7 +19,7 @@ from bot.services.weekly_refresh import (
     parse_timezone,
     parse_weekday,
 )
-from bot.spotify.errors import PlaylistNotReadable, SpotifyQuotaExceeded
+from bot.spotify.errors import PlaylistNotFollowed, PlaylistNotReadable, SpotifyQuotaExceeded
 from music import LIKED_SONGS, SortSource
 from sandbox.library import synthetic_library
 from sandbox.records import spotify_id
@@ -168,6 +169,21 @@ async def test_a_source_that_cannot_be_read_is_reported_and_the_others_still_run
     assert [r.source for r in refreshed.reports] == [LIKED_SONGS]
     [failure] = refreshed.failures
     assert failure.source.playlist_id == theirs.id and isinstance(failure.error, PlaylistNotReadable)
+
+
+async def test_a_playlist_source_the_member_deleted_is_not_sorted_and_the_dm_says_why(world: World) -> None:
+    """Deleting a playlist in Spotify only unfollows it, and Spotify still serves it: the refresh
+    must not go on filling "Rock · Road Trip · genrebot" from a playlist the member threw away."""
+    road_trip = world.sandbox.add_playlist("alice", "Road Trip", synthetic_library(20, seed=33, prefix="road"))
+    schedule = await due_after_new_likes(world)
+    await world.services.weekly_refresh.add_source(ALICE, SortSource(road_trip.id, "Road Trip"))
+    world.sandbox.unfollow("alice", road_trip.id)
+    refreshed = await run_refresh(world, schedule)
+    assert [r.source for r in refreshed.reports] == [LIKED_SONGS]
+    [failure] = refreshed.failures
+    assert failure.source.playlist_id == road_trip.id and isinstance(failure.error, PlaylistNotFollowed)
+    assert not [p for p in world.sandbox.playlists_of("alice") if "Road Trip · genrebot" in p.name]
+    assert "“Road Trip” is no longer in your Spotify library" in refresh_failures_text(refreshed.failures)
 
 
 async def test_sources_are_added_once_and_at_most_five(world: World) -> None:
