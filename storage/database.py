@@ -122,6 +122,15 @@ class Database:
         """SQLite's online backup: a consistent copy while the bot keeps writing."""
         await self.sql.backup(target)
 
+    async def recover_interrupted_runs(self) -> tuple[int, int]:
+        """At start-up no run can be in progress: a weekly refresh a dead process left running is
+        due again (its schedule had been moved on), then every leftover run is marked failed.
+        Returns (refreshes due again, runs marked failed)."""
+        async with self.sql.transaction():
+            rerun = await self.schedules.rerun_interrupted()
+            failed = await self.runs.fail_interrupted()
+        return rerun, failed
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
         """One transaction that repository writes made inside it join (commit together)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 
-from storage.records import Schedule
+from storage.records import RunStatus, RunTrigger, Schedule
 from storage.sql import SqlHandle, to_optional_datetime
 
 _COLUMNS = "discord_id, enabled, weekday, hour, timezone, last_run, next_run"
@@ -53,6 +53,18 @@ class ScheduleRepository:
                 (ran_at.timestamp(), next_run.timestamp(), discord_id, due_at.timestamp()),
             )
         return claimed == 1
+
+    async def rerun_interrupted(self) -> int:
+        """Make due again each enabled schedule whose weekly run a dead process left 'running' (its
+        claim moved it a week on before it ran), so the refresh runs once at the next tick instead
+        of a week late. Call it before those runs are marked failed; returns how many."""
+        async with self.sql.transaction() as tx:
+            return await tx.execute(
+                """UPDATE schedules SET next_run = COALESCE(last_run, next_run)
+                   WHERE enabled = 1 AND discord_id IN (
+                       SELECT discord_id FROM runs WHERE status = ? AND trigger = ?)""",
+                (RunStatus.RUNNING.value, RunTrigger.SCHEDULE.value),
+            )
 
     async def forget(self, discord_id: int) -> None:
         async with self.sql.transaction() as tx:

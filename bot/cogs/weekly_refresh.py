@@ -5,10 +5,11 @@ a summary of each source it sorted.
 what the refresh sorts; `/schedule remove source:` takes one off; `/schedule status` lists them.
 
 Schedules live in storage, not in APScheduler's job store, so they survive restarts: a tick
-every minute asks the weekly refresh service who is due. A refresh missed while the bot was down
-runs once at the first tick after start-up (the service moves `next_run` a week on), and a crowd
-of due members is spread out by a small concurrency cap and a jittered start. The cog owns its
-scheduler: started when the cog loads, shut down when it unloads (the bot unloads cogs on close).
+every minute asks the weekly refresh service who is due. A refresh missed while the bot was down,
+or cut off by its stop, runs once at the first tick after start-up (the service moves `next_run` a
+week on), and a crowd of due members is spread out by a small concurrency cap and a jittered
+start. The cog owns its scheduler: started when the cog loads, shut down when it unloads (the
+bot unloads cogs on close).
 """
 
 from __future__ import annotations

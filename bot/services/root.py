@@ -57,9 +57,11 @@ class Services:
         async with AsyncExitStack() as resources:
             db = await Database.open(settings.resolved_database_path, encryption_keys=settings.encryption_keys)
             resources.push_async_callback(db.close)
-            interrupted = await db.runs.fail_interrupted()
+            rerun, interrupted = await db.recover_interrupted_runs()
             if interrupted:
                 log.warning("marked %d run(s) interrupted by a restart as failed", interrupted)
+            if rerun:
+                log.warning("%d weekly refresh(es) cut off by the restart will run again", rerun)
             classifier = await asyncio.to_thread(Classifier.load, settings.model_dir, threads=settings.torch_threads)
             spotify_app = SpotifyApp(
                 client_id=settings.spotify_client_id or "",

@@ -6,6 +6,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from storage import Database
+from storage.records import RunOutcome, RunStatus, RunTrigger
 from tests.storage.conftest import link
 
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
@@ -68,3 +69,21 @@ async def test_a_schedule_moved_since_it_was_seen_due_is_not_claimed(db: Databas
     await db.schedules.set(1, 3, 9, "UTC", NOW + timedelta(days=2))
     assert seen.next_run is not None
     assert not await db.schedules.claim(1, seen.next_run, NOW, NOW + timedelta(days=7))
+
+
+async def test_a_weekly_run_left_running_by_a_dead_process_makes_its_schedule_due_again(db: Database) -> None:
+    """At start-up the schedule of a cut-off weekly run is due again; other schedules are not."""
+    for member in (1, 2, 3, 4):
+        await link(db, member)
+        due = await db.schedules.set(member, 1, 9, "UTC", NOW - timedelta(hours=1))
+        assert due.next_run is not None
+        assert await db.schedules.claim(member, due.next_run, NOW, NOW + timedelta(days=7))
+    await db.runs.start(1, RunTrigger.SCHEDULE)  # cut off by the process's death
+    await db.runs.start(2, RunTrigger.COMMAND)  # a /sort cut off: its schedule already ran
+    await db.runs.start(3, RunTrigger.SCHEDULE)
+    await db.schedules.disable(3)  # turned off since: stays off
+    finished = await db.runs.start(4, RunTrigger.SCHEDULE)
+    await db.runs.finish(finished, RunOutcome.failed("Spotify isn't answering"))
+    assert await db.recover_interrupted_runs() == (1, 3)
+    assert [s.discord_id for s in await db.schedules.due(NOW)] == [1]
+    assert [r.status for r in await db.runs.recent(1)] == [RunStatus.FAILED]

@@ -11,6 +11,7 @@ import pytest
 
 from bot.presenters import refresh_failures_text
 from bot.services.playlist_plan import SortOptions
+from bot.services.root import Services
 from bot.services.weekly_refresh import (
     MAX_REFRESH_SOURCES,
     InvalidSchedule,
@@ -284,3 +285,37 @@ async def test_a_refresh_met_by_the_quota_waits_for_the_pause_and_then_runs(worl
     assert [s.discord_id for s in resumed] == [ALICE]
     refreshed = await world.services.weekly_refresh.refresh(resumed[0])
     assert refreshed is not None and refreshed.reports[0].new_songs == NEW_SONGS
+
+
+async def test_a_refresh_cut_off_by_a_restart_runs_again_after_it(world: World) -> None:
+    """The process dies while a due refresh reads Spotify: after the restart the refresh is due
+    again and runs once, rather than waiting a week."""
+    schedule = await due_after_new_likes(world)
+    reading, release = asyncio.Event(), asyncio.Event()
+
+    async def hold_the_read() -> None:
+        reading.set()
+        await release.wait()
+
+    world.sandbox.hold_liked_page("alice", 0, hold_the_read)
+    refresh = asyncio.create_task(world.services.weekly_refresh.refresh(schedule))
+    await reading.wait()
+    assert (await world.services.sorting.recent_runs(ALICE))[0].status == RunStatus.RUNNING
+    settings = world.services.settings
+    await world.services.db.close()  # the process dies here: nothing the refresh does next is recorded
+    release.set()
+    await asyncio.gather(refresh, return_exceptions=True)
+    await world.services.close()
+    world.services = await Services.open(settings, clock=world.clock)
+    try:
+        assert (await world.services.sorting.recent_runs(ALICE))[0].status == RunStatus.FAILED
+        due = await world.services.weekly_refresh.due()
+        assert [s.discord_id for s in due] == [ALICE], "the cut-off refresh is due again"
+        [report] = (await run_refresh(world, due[0])).reports
+        assert report.new_songs == NEW_SONGS
+        assert await world.services.weekly_refresh.due() == [], "and it runs once"
+        moved = await world.services.weekly_refresh.schedule(ALICE)
+        assert moved is not None and schedule.next_run is not None
+        assert moved.next_run == schedule.next_run + timedelta(weeks=1)
+    finally:
+        await world.services.close()  # the fixture closes only the services it opened
