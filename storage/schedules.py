@@ -54,6 +54,16 @@ class ScheduleRepository:
             )
         return claimed == 1
 
+    async def unclaim(self, discord_id: int, claimed_next_run: datetime, due_at: datetime) -> bool:
+        """Give a claimed run back, due at `due_at`, if the schedule is as the claim left it: not
+        if the member turned it off or moved it since (their choice stands). True if given back."""
+        async with self.sql.transaction() as tx:
+            given_back = await tx.execute(
+                "UPDATE schedules SET next_run = ? WHERE discord_id = ? AND enabled = 1 AND next_run = ?",
+                (due_at.timestamp(), discord_id, claimed_next_run.timestamp()),
+            )
+        return given_back == 1
+
     async def rerun_interrupted(self) -> int:
         """Make due again each enabled schedule whose weekly run a dead process left 'running' (its
         claim moved it a week on before it ran), so the refresh runs once at the next tick instead

@@ -259,16 +259,16 @@ class WeeklyRefreshService:
         member's own sort is running, the refresh waits: RefreshPostponed, the schedule stays due
         (the next tick tries again) and the postponement is recorded once. (A /sort that starts
         between two sources postpones the rest the same way; the next tick sorts every source
-        again, which finds nothing new in those already done.)
+        again, which finds nothing new in those already done.) A run given back this way stays
+        off, or at its new time, if the member turned the schedule off or moved it meanwhile.
         """
         if self.sorting.is_running(schedule.discord_id):
             await self._record_postponement(schedule)
             raise RefreshPostponed()
         now = self.clock()
         next_run = next_weekly_run(schedule.weekday, schedule.hour, schedule.timezone, now)
-        if schedule.next_run is None or not await self.db.schedules.claim(
-            schedule.discord_id, schedule.next_run, now, next_run
-        ):
+        due_at = schedule.next_run
+        if due_at is None or not await self.db.schedules.claim(schedule.discord_id, due_at, now, next_run):
             return None
         options = await self.saved_options(schedule.discord_id)
         result = WeeklyRefreshReport()
@@ -280,16 +280,12 @@ class WeeklyRefreshService:
                     schedule.discord_id, options, source=source, trigger=RunTrigger.SCHEDULE, incremental=True
                 )
             except AlreadyRunning:  # a /sort started while the schedule was being moved on: still due
-                await self.db.schedules.set(
-                    schedule.discord_id, schedule.weekday, schedule.hour, schedule.timezone, schedule.next_run or now
-                )
+                await self.db.schedules.unclaim(schedule.discord_id, next_run, due_at)
                 await self._record_postponement(schedule)
                 raise RefreshPostponed() from None
             except SpotifyQuotaExceeded:
                 # Paused, not skipped: still due, so the first tick after the quota pause runs it.
-                await self.db.schedules.set(
-                    schedule.discord_id, schedule.weekday, schedule.hour, schedule.timezone, schedule.next_run or now
-                )
+                await self.db.schedules.unclaim(schedule.discord_id, next_run, due_at)
                 raise
             except SOURCE_FAILURES as error:
                 log.info("weekly refresh of member %s: source %s failed: %s", schedule.discord_id, source.key, error)

@@ -87,3 +87,18 @@ async def test_a_weekly_run_left_running_by_a_dead_process_makes_its_schedule_du
     assert await db.recover_interrupted_runs() == (1, 3)
     assert [s.discord_id for s in await db.schedules.due(NOW)] == [1]
     assert [r.status for r in await db.runs.recent(1)] == [RunStatus.FAILED]
+
+
+async def test_a_claimed_run_given_back_is_due_again_unless_the_member_changed_the_schedule(db: Database) -> None:
+    """unclaim restores a claimed run; after /schedule off or a move it changes nothing."""
+    for member in (1, 2, 3):
+        await link(db, member)
+        due = await db.schedules.set(member, 1, 9, "UTC", NOW - timedelta(hours=1))
+        assert due.next_run is not None
+        assert await db.schedules.claim(member, due.next_run, NOW, NOW + timedelta(days=7))
+    await db.schedules.disable(2)
+    moved = await db.schedules.set(3, 4, 18, "UTC", NOW + timedelta(days=3))
+    given_back = [await db.schedules.unclaim(m, NOW + timedelta(days=7), NOW - timedelta(hours=1)) for m in (1, 2, 3)]
+    assert given_back == [True, False, False]
+    assert [s.discord_id for s in await db.schedules.due(NOW)] == [1]
+    assert await db.schedules.get(3) == moved

@@ -287,10 +287,8 @@ async def test_a_refresh_met_by_the_quota_waits_for_the_pause_and_then_runs(worl
     assert refreshed is not None and refreshed.reports[0].new_songs == NEW_SONGS
 
 
-async def test_a_refresh_cut_off_by_a_restart_runs_again_after_it(world: World) -> None:
-    """The process dies while a due refresh reads Spotify: after the restart the refresh is due
-    again and runs once, rather than waiting a week."""
-    schedule = await due_after_new_likes(world)
+async def held_refresh(world: World, schedule: Schedule) -> tuple[asyncio.Task[WeeklyRefreshReport | None], asyncio.Event]:
+    """The refresh started, held while Spotify serves its read of Liked Songs; set the event to go on."""
     reading, release = asyncio.Event(), asyncio.Event()
 
     async def hold_the_read() -> None:
@@ -300,6 +298,14 @@ async def test_a_refresh_cut_off_by_a_restart_runs_again_after_it(world: World) 
     world.sandbox.hold_liked_page("alice", 0, hold_the_read)
     refresh = asyncio.create_task(world.services.weekly_refresh.refresh(schedule))
     await reading.wait()
+    return refresh, release
+
+
+async def test_a_refresh_cut_off_by_a_restart_runs_again_after_it(world: World) -> None:
+    """The process dies while a due refresh reads Spotify: after the restart the refresh is due
+    again and runs once, rather than waiting a week."""
+    schedule = await due_after_new_likes(world)
+    refresh, release = await held_refresh(world, schedule)
     assert (await world.services.sorting.recent_runs(ALICE))[0].status == RunStatus.RUNNING
     settings = world.services.settings
     await world.services.db.close()  # the process dies here: nothing the refresh does next is recorded
@@ -319,3 +325,30 @@ async def test_a_refresh_cut_off_by_a_restart_runs_again_after_it(world: World) 
         assert moved.next_run == schedule.next_run + timedelta(weeks=1)
     finally:
         await world.services.close()  # the fixture closes only the services it opened
+
+
+async def test_a_schedule_turned_off_during_a_refresh_the_quota_stops_stays_off(world: World) -> None:
+    """/schedule off while the refresh runs, then QUOTA_EXCEEDED: the paused refresh does not turn it back on."""
+    schedule = await due_after_new_likes(world)
+    refresh, release = await held_refresh(world, schedule)
+    assert await world.services.weekly_refresh.disable(ALICE)
+    world.sandbox.inject(429, 1, retry_after=3_600, reason="QUOTA_EXCEEDED")
+    release.set()
+    with pytest.raises(SpotifyQuotaExceeded):
+        await refresh
+    kept = await world.services.weekly_refresh.schedule(ALICE)
+    assert kept is not None and not kept.enabled
+    world.clock.now += timedelta(hours=2)
+    assert await world.services.weekly_refresh.due() == [], "nothing runs after the pause"
+
+
+async def test_a_schedule_moved_during_a_refresh_the_quota_stops_keeps_its_new_time(world: World) -> None:
+    """/schedule set to another day while the refresh runs, then QUOTA_EXCEEDED: the new day stays."""
+    schedule = await due_after_new_likes(world)
+    refresh, release = await held_refresh(world, schedule)
+    moved = await world.services.weekly_refresh.set_schedule(ALICE, weekday=0, hour=7, timezone="UTC")
+    world.sandbox.inject(429, 1, retry_after=3_600, reason="QUOTA_EXCEEDED")
+    release.set()
+    with pytest.raises(SpotifyQuotaExceeded):
+        await refresh
+    assert await world.services.weekly_refresh.schedule(ALICE) == moved
