@@ -29,7 +29,7 @@ from bot import presenters
 from bot.choices import chosen_source_choices, source_choices, timezone_choices, timezone_index
 from bot.replies import DmStatus, send_dm
 from bot.services.sorting import SortReport
-from bot.services.weekly_refresh import WEEKDAYS, RefreshPostponed, parse_weekday
+from bot.services.weekly_refresh import WEEKDAYS, RefreshDeferred, RefreshPostponed, parse_weekday
 from bot.spotify.errors import SpotifyQuotaExceeded
 from storage.records import Schedule
 
@@ -157,6 +157,10 @@ class WeeklyRefresh(commands.GroupCog, group_name="schedule", group_description=
                 refreshed = await self.bot.services.weekly_refresh.refresh(schedule)
             except RefreshPostponed:
                 log.info("weekly refresh of member %s waits for their running sort", schedule.discord_id)
+                return
+            except RefreshDeferred as deferred:
+                log.warning("weekly refresh of member %s met %s; tried again at %s",
+                            schedule.discord_id, type(deferred.error).__name__, deferred.retry_at.isoformat())
                 return
             except SpotifyQuotaExceeded:
                 return  # paused, not failed: it runs at the first tick after the quota pause, then DMs

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -30,6 +31,8 @@ from bot.spotify.errors import (
     PlaylistNotFound,
     PlaylistNotReadable,
     SpotifyQuotaExceeded,
+    SpotifyRateLimited,
+    SpotifyUnavailable,
 )
 from music import LIKED_SONGS, SortSource
 from storage import Database
@@ -42,6 +45,12 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 MAX_REFRESH_SOURCES = 5  # each is a sort and a DM every week: a handful keeps both reasonable
 # Failures of one source only: the refresh reports them and goes on with the member's other sources.
 SOURCE_FAILURES = (PlaylistNotReadable, PlaylistNotFound, PlaylistNotFollowed)
+# Spotify down or slowing the whole app down (a long Retry-After holds every call back): not the
+# member's fault, and gone in a while. The refresh is tried again RETRY_DELAY later (or once the
+# Retry-After is over), quietly, for RETRY_WINDOW after its weekly time; then it waits a week.
+TRANSIENT_FAILURES = (SpotifyUnavailable, SpotifyRateLimited)
+RETRY_DELAY = timedelta(minutes=30)
+RETRY_WINDOW = timedelta(hours=24)
 
 
 POSTPONED_REASON = "your own sort was running; retried at the next tick"
@@ -49,6 +58,16 @@ POSTPONED_REASON = "your own sort was running; retried at the next tick"
 
 class RefreshPostponed(Exception):
     """The member's own sort is running; the refresh stays due and runs at a later tick."""
+
+
+class RefreshDeferred(Exception):
+    """Spotify failed for a while (`error`, one of TRANSIENT_FAILURES): the refresh is due again at
+    `retry_at` and nobody needs telling yet."""
+
+    def __init__(self, error: Exception, retry_at: datetime) -> None:
+        super().__init__(f"{type(error).__name__}; tried again at {retry_at.isoformat()}")
+        self.error = error
+        self.retry_at = retry_at
 
 
 class InvalidSchedule(ValueError):
@@ -259,8 +278,10 @@ class WeeklyRefreshService:
         member's own sort is running, the refresh waits: RefreshPostponed, the schedule stays due
         (the next tick tries again) and the postponement is recorded once. (A /sort that starts
         between two sources postpones the rest the same way; the next tick sorts every source
-        again, which finds nothing new in those already done.) A run given back this way stays
-        off, or at its new time, if the member turned the schedule off or moved it meanwhile.
+        again, which finds nothing new in those already done.) When Spotify is down or holds
+        the app back (TRANSIENT_FAILURES) the refresh is due again later: RefreshDeferred, for up
+        to RETRY_WINDOW after its weekly time. A run given back stays off, or at its new time,
+        if the member turned the schedule off or moved it meanwhile.
         """
         if self.sorting.is_running(schedule.discord_id):
             await self._record_postponement(schedule)
@@ -286,6 +307,15 @@ class WeeklyRefreshService:
             except SpotifyQuotaExceeded:
                 # Paused, not skipped: still due, so the first tick after the quota pause runs it.
                 await self.db.schedules.unclaim(schedule.discord_id, next_run, due_at)
+                raise
+            except TRANSIENT_FAILURES as error:
+                waits = math.ceil(error.retry_after_s) if isinstance(error, SpotifyRateLimited) else 0
+                retry_at = self.clock() + max(RETRY_DELAY, timedelta(seconds=waits))
+                this_week = next_run - timedelta(weeks=1)  # this week's time (give or take a clock change)
+                if retry_at - this_week <= RETRY_WINDOW and await self.db.schedules.unclaim(
+                    schedule.discord_id, next_run, retry_at
+                ):
+                    raise RefreshDeferred(error, retry_at) from error
                 raise
             except SOURCE_FAILURES as error:
                 log.info("weekly refresh of member %s: source %s failed: %s", schedule.discord_id, source.key, error)

@@ -1,10 +1,12 @@
 """A weekly refresh that comes due while the member's own /sort runs waits for the next tick,
-quietly: no DM, the schedule still due, the postponement in the run history."""
+quietly: no DM, the schedule still due, the postponement in the run history. One that meets a
+Spotify outage is tried again later the same way, not skipped for a week."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+from bot.services.weekly_refresh import RETRY_DELAY
 from storage.records import RunStatus, RunTrigger
 from tests.bot.presenters.discord_markdown import live_markdown, shown_text
 from tests.e2e.conftest import BotWorld
@@ -45,6 +47,32 @@ async def test_a_weekly_refresh_during_a_running_sort_is_retried_at_the_next_tic
     assert moved is not None and moved.next_run is not None and moved.next_run > schedule.next_run
     status = await world.final(await world.command("status", user=MEMBER))
     assert "schedule · **postponed**" in status.embeds[0]["fields"][1]["value"]
+
+
+async def test_a_weekly_refresh_during_a_spotify_outage_is_tried_again_later_without_a_dm(world: BotWorld) -> None:
+    """Spotify answers 503 at the due time: no DM, the refresh due again half an hour later, and it runs then."""
+    await world.start_bot()
+    await world.link(MEMBER, "member0")
+    dms_before = list(world.discord.dms[MEMBER])  # the DM naming the linked Spotify account
+    await world.final(await world.command(
+        "schedule", {"weekday": "monday", "hour": 9, "timezone": "UTC"}, user=MEMBER, sub="set"))
+    schedule = await world.services.weekly_refresh.schedule(MEMBER)
+    assert schedule is not None and schedule.next_run is not None
+    world.clock.now = schedule.next_run + timedelta(seconds=5)
+    world.spotify.inject(503, 40)
+
+    assert await world.weekly_refresh.run_due() == 1
+    assert world.discord.dms[MEMBER] == dms_before, "no DM telling the member to try again"
+    retry = await world.services.weekly_refresh.schedule(MEMBER)
+    assert retry is not None and retry.next_run == world.clock.now + RETRY_DELAY
+    assert await world.weekly_refresh.run_due() == 0, "not before the retry's time"
+
+    world.spotify.faults.clear()
+    world.clock.now += RETRY_DELAY
+    assert await world.weekly_refresh.run_due() == 1
+    assert world.discord.dms[MEMBER][-1].embeds[0]["title"] == "Your weekly genrebot refresh"
+    moved = await world.services.weekly_refresh.schedule(MEMBER)
+    assert moved is not None and moved.next_run == schedule.next_run + timedelta(weeks=1)
 
 
 async def test_a_five_thousand_character_time_zone_gets_a_short_unknown_zone_reply(world: BotWorld) -> None:

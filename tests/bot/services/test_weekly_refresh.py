@@ -14,13 +14,22 @@ from bot.services.playlist_plan import SortOptions
 from bot.services.root import Services
 from bot.services.weekly_refresh import (
     MAX_REFRESH_SOURCES,
+    RETRY_DELAY,
+    RETRY_WINDOW,
     InvalidSchedule,
+    RefreshDeferred,
     WeeklyRefreshReport,
     next_weekly_run,
     parse_timezone,
     parse_weekday,
 )
-from bot.spotify.errors import PlaylistNotFollowed, PlaylistNotReadable, SpotifyQuotaExceeded
+from bot.spotify.errors import (
+    PlaylistNotFollowed,
+    PlaylistNotReadable,
+    SpotifyQuotaExceeded,
+    SpotifyRateLimited,
+    SpotifyUnavailable,
+)
 from music import LIKED_SONGS, SortSource
 from sandbox.library import synthetic_library
 from sandbox.records import spotify_id
@@ -352,3 +361,30 @@ async def test_a_schedule_moved_during_a_refresh_the_quota_stops_keeps_its_new_t
     with pytest.raises(SpotifyQuotaExceeded):
         await refresh
     assert await world.services.weekly_refresh.schedule(ALICE) == moved
+
+
+async def test_a_refresh_held_back_by_a_long_retry_after_is_due_again_once_it_is_over(world: World) -> None:
+    """A 429 asking for an hour: the refresh is deferred to an hour later, not skipped for a week."""
+    schedule = await due_after_new_likes(world)
+    world.sandbox.inject(429, 1, retry_after=3_600)
+    with pytest.raises(RefreshDeferred) as deferred:
+        await world.services.weekly_refresh.refresh(schedule)
+    assert isinstance(deferred.value.error, SpotifyRateLimited)
+    again = await world.services.weekly_refresh.schedule(ALICE)
+    assert again is not None and again.next_run == world.clock.now + timedelta(hours=1)
+    world.clock.now += timedelta(minutes=59)
+    assert await world.services.weekly_refresh.due() == []
+    world.clock.now += timedelta(minutes=1)
+    assert [s.discord_id for s in await world.services.weekly_refresh.due()] == [ALICE]
+
+
+async def test_a_refresh_that_meets_spotify_down_a_day_after_its_time_waits_for_next_week(world: World) -> None:
+    """Retries stop RETRY_WINDOW after the weekly time: the failure is raised and the schedule moves on."""
+    schedule = await due_after_new_likes(world)
+    assert schedule.next_run is not None
+    world.clock.now = schedule.next_run + RETRY_WINDOW - RETRY_DELAY + timedelta(minutes=1)
+    world.sandbox.inject(503, 40)
+    with pytest.raises(SpotifyUnavailable):
+        await world.services.weekly_refresh.refresh(schedule)
+    moved = await world.services.weekly_refresh.schedule(ALICE)
+    assert moved is not None and moved.next_run == schedule.next_run + timedelta(weeks=1)
