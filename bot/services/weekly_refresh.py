@@ -281,13 +281,23 @@ class WeeklyRefreshService:
         again, which finds nothing new in those already done.) When Spotify is down or holds
         the app back (TRANSIENT_FAILURES) the refresh is due again later: RefreshDeferred, for up
         to RETRY_WINDOW after its weekly time. A run given back stays off, or at its new time,
-        if the member turned the schedule off or moved it meanwhile.
+        if the member turned the schedule off or moved it meanwhile. A schedule in a time zone
+        this machine does not know is turned off (InvalidSchedule says so).
         """
         if self.sorting.is_running(schedule.discord_id):
             await self._record_postponement(schedule)
             raise RefreshPostponed()
         now = self.clock()
-        next_run = next_weekly_run(schedule.weekday, schedule.hour, schedule.timezone, now)
+        try:
+            next_run = next_weekly_run(schedule.weekday, schedule.hour, schedule.timezone, now)
+        except InvalidSchedule:
+            # A zone this machine's tzdata lacks (set on another machine): the schedule cannot move
+            # on, so it would be due, and its failure told, at every tick. Off until set again.
+            await self.db.schedules.disable(schedule.discord_id)
+            raise InvalidSchedule(
+                "I turned your weekly refresh off: set it again with /schedule set and a zone like Europe/Berlin",
+                kind="time zone", value=schedule.timezone,
+            ) from None
         due_at = schedule.next_run
         if due_at is None or not await self.db.schedules.claim(schedule.discord_id, due_at, now, next_run):
             return None

@@ -75,6 +75,22 @@ async def test_a_weekly_refresh_during_a_spotify_outage_is_tried_again_later_wit
     assert moved is not None and moved.next_run == schedule.next_run + timedelta(weeks=1)
 
 
+async def test_a_schedule_whose_time_zone_this_machine_does_not_know_is_dmed_about_once(world: BotWorld) -> None:
+    """A stored zone the installed tzdata lacks (moved to an older machine): one DM saying the refresh is off, not one a minute."""
+    await world.start_bot()
+    await world.link(MEMBER, "member0")
+    dms_before = len(world.discord.dms[MEMBER])
+    await world.services.db.schedules.set(MEMBER, 0, 9, "America/Nowhere_New", world.clock.now - timedelta(minutes=1))
+
+    assert await world.weekly_refresh.run_due() == 1
+    assert await world.weekly_refresh.run_due() == 0, "the next tick does not try (and DM) again"
+    [told] = world.discord.dms[MEMBER][dms_before:]
+    shown = shown_text(told.content or "")
+    assert "unknown time zone 'America/Nowhere_New'" in shown and "turned your weekly refresh off" in shown
+    schedule = await world.services.weekly_refresh.schedule(MEMBER)
+    assert schedule is not None and not schedule.enabled
+
+
 async def test_a_five_thousand_character_time_zone_gets_a_short_unknown_zone_reply(world: BotWorld) -> None:
     """/schedule set with a 5,000-character time zone answers 'unknown time zone' within Discord's limits."""
     await world.start_bot()
