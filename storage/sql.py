@@ -159,7 +159,14 @@ class SqlHandle(_Reads):
             yield self._open
             return
         async with self._write_lock:
-            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                await self._conn.execute("BEGIN IMMEDIATE")
+            except BaseException:
+                # Cancelled while waiting, the BEGIN still runs in aiosqlite's thread: the ROLLBACK
+                # queued behind it ends it, or the shared connection stays inside it and every
+                # later write fails ("cannot start a transaction within a transaction").
+                await self._rollback()
+                raise
             self._open, self._owner = Transaction(self._conn), task
             try:
                 yield self._open

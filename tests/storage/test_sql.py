@@ -99,6 +99,30 @@ async def test_another_task_waits_for_an_open_transaction_instead_of_joining_it(
     assert committed_notes(sql.path) == ["holder"]
 
 
+async def test_a_writer_cancelled_while_its_transaction_begins_leaves_later_writes_working(sql: SqlHandle) -> None:
+    """A task cancelled while its BEGIN waits (/unlink stopping a sort, a failed read stopping the
+    classification ahead of it): its BEGIN still runs in aiosqlite's thread, and the next write must commit."""
+    other = sqlite3.connect(sql.path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another connection holds the write lock, so the BEGIN below waits
+    writer_started = asyncio.Event()
+
+    async def writer() -> None:
+        writer_started.set()  # no await between here and the BEGIN: once the test runs again, it waits there
+        async with sql.transaction() as tx:
+            await tx.execute("INSERT INTO notes (text) VALUES ('cancelled')")
+
+    writing = asyncio.create_task(writer())
+    await writer_started.wait()
+    writing.cancel()
+    other.execute("ROLLBACK")  # the BEGIN gets its lock, after the task stopped waiting for it
+    other.close()
+    with pytest.raises(asyncio.CancelledError):
+        await writing
+    async with sql.transaction() as tx:
+        await tx.execute("INSERT INTO notes (text) VALUES ('after')")
+    assert committed_notes(sql.path) == ["after"]
+
+
 async def test_two_hundred_concurrent_writers_lose_nothing(db: Database) -> None:
     """200 coroutines writing at once: every liked song and every run is stored."""
     await link(db, 1)
