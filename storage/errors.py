@@ -19,6 +19,10 @@ class InvalidOAuthState(StorageError):
         super().__init__(f"OAuth state is {reason}")
 
 
+class SchemaTooNew(StorageError):
+    """The database was migrated by a newer genrebot than this one (code rolled back after an upgrade)."""
+
+
 class NotADatabase(StorageError):
     """The database path holds a file that is not SQLite (a CSV, a key file...): never opened, never changed."""
 

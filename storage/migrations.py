@@ -12,6 +12,7 @@ import sqlite3
 from dataclasses import dataclass
 from importlib import resources
 
+from storage.errors import SchemaTooNew
 from storage.sql import SqlHandle
 
 _FILE_NAME = re.compile(r"V(?P<version>[1-9][0-9]*)__(?P<name>[a-z0-9_]+)\.sql")
@@ -62,7 +63,7 @@ async def apply_migrations(sql: SqlHandle, target: int = SCHEMA_VERSION) -> int:
     """Bring the schema to `target`, one transaction per version; returns the version reached."""
     version = await sql.user_version()
     if version > SCHEMA_VERSION:
-        raise sqlite3.DatabaseError(
+        raise SchemaTooNew(
             f"database schema version {version} is newer than this genrebot ({SCHEMA_VERSION}); upgrade genrebot"
         )
     for migration in MIGRATIONS[version:target]:

@@ -7,10 +7,12 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
+from storage.migrations import SCHEMA_VERSION
 from tests.discord_standin import DiscordStandIn
 from tests.training.layouts import exportify
 
@@ -59,6 +61,23 @@ def test_run_on_a_database_path_that_is_not_sqlite_is_one_line(clean_env: dict[s
     assert result.stderr.strip().splitlines()[-1] == (
         f"genrebot run: {export} is not a SQLite database: point DATABASE_PATH (or db --database) at the database file")
     assert export.read_bytes() == before and not export.with_name(export.name + ".key").exists()
+
+
+def test_run_on_a_database_from_a_newer_genrebot_is_one_line(clean_env: dict[str, str], tmp_path: Path) -> None:
+    """Code rolled back after an upgrade migrated the database: one line saying to upgrade, exit 2, nothing changed."""
+    (tmp_path / "data").mkdir(mode=0o700)
+    database = tmp_path / "data" / "genrebot.sqlite3"
+    with sqlite3.connect(database) as conn:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    env = run_env(clean_env, tmp_path, DATABASE_PATH=str(database))
+    result = subprocess.run([sys.executable, "-m", "genrebot_cli", "run"], env=env, cwd=tmp_path,
+                            capture_output=True, text=True, timeout=180)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr[-2000:]
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"genrebot run: database schema version {SCHEMA_VERSION + 1} is newer than this genrebot "
+        f"({SCHEMA_VERSION}); upgrade genrebot")
+    with sqlite3.connect(database) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1
 
 
 def test_list_commands_into_a_closed_pipe_ends_quietly(clean_env: dict[str, str], tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from storage import Database
+from storage.errors import SchemaTooNew
 from storage.migrations import MIGRATIONS, SCHEMA_VERSION, Migration, apply_migrations
 from storage.records import LinkStatus, SortPreferences
 from storage.sql import SqlHandle
@@ -232,7 +233,7 @@ async def test_a_database_newer_than_this_genrebot_is_refused(tmp_path: Path) ->
     path = tmp_path / "new.sqlite3"
     with sqlite3.connect(path) as conn:
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
-    with pytest.raises(sqlite3.DatabaseError, match="upgrade genrebot"):
+    with pytest.raises(SchemaTooNew, match="upgrade genrebot"):
         await Database.open(path, encryption_keys=[new_key()])
 
 
