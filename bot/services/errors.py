@@ -25,10 +25,14 @@ class AlreadyRunning(ServiceError):
 
 
 class LinkEnded(ServiceError):
-    """The member unlinked while work under their link (a sort) was running; it was stopped."""
+    """The member unlinked, or linked another Spotify account, while work under their link (a sort)
+    was running; it was stopped."""
 
     def __init__(self) -> None:
-        super().__init__("You unlinked Spotify while this was running, so I stopped it and kept nothing.")
+        super().__init__(
+            "Your Spotify link changed while this was running (you unlinked, or linked another account), "
+            "so I stopped it and kept nothing."
+        )
 
 
 class LinkFailed(ServiceError):

@@ -15,9 +15,10 @@ token that only failed to decrypt (a key missing from TOKEN_ENCRYPTION_KEY) does
 works again once the key is back.
 
 A link has a generation: the token is saved back only if the member is still linked under the
-generation it was loaded with. `/unlink` also cancels the work running under the member's link
-(`client()` records its task) and waits for it before deleting, so nothing of a sort lands
-after the link ended.
+generation it was loaded with. `/unlink`, and linking a different Spotify account, also cancel
+the work running under the member's link (`client()` records its task) and wait for it before
+the old account's data is dropped, so nothing of a sort of the old account lands after its link
+ended.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from urllib.parse import urlencode, urljoin, urlsplit
 
@@ -129,7 +130,7 @@ class LinkService:
         self.db = db
         self.spotify_app = spotify_app
         self._working: dict[int, set[asyncio.Task[object]]] = {}  # member -> tasks inside client()
-        self._unlinking: set[int] = set()
+        self._ending: set[int] = set()  # members whose link is being ended (unlink, another account)
         self.discord_identity = discord_identity
         self.addresses = LinkAddresses.beside(
             spotify_app.redirect_uri, spotify_app.accounts_base,
@@ -239,14 +240,21 @@ class LinkService:
         except SpotifyError as exc:
             log.warning("link for member %s failed at Spotify: %s", discord_id, type(exc).__name__)
             raise LinkFailed(_link_problem(exc), discord_id) from None
+        previous = await self.db.users.get(discord_id)
+        another_account = (
+            previous is not None and previous.status != LinkStatus.UNLINKED and previous.spotify_id != profile.account_id
+        )
         try:
-            await self.db.link_member(
-                discord_id,
-                profile.account_id,
-                profile.display_name,
-                tuple(self.spotify_app.scopes),
-                token_info,
-            )
+            # Work running under a link to another account (a sort) is stopped first: what it would
+            # still write belongs to the account this link replaces.
+            async with self._link_ending(discord_id) if another_account else nullcontext():
+                await self.db.link_member(
+                    discord_id,
+                    profile.account_id,
+                    profile.display_name,
+                    tuple(self.spotify_app.scopes),
+                    token_info,
+                )
         except SpotifyAccountTaken:
             raise LinkFailed(_ACCOUNT_TAKEN, discord_id) from None
         return LinkedAccount(
@@ -259,17 +267,24 @@ class LinkService:
         user = await self.db.users.get(discord_id)
         if user is None or user.status == LinkStatus.UNLINKED:
             return False
-        self._unlinking.add(discord_id)
+        async with self._link_ending(discord_id):
+            await self.db.unlink_member(discord_id)
+        return True
+
+    @asynccontextmanager
+    async def _link_ending(self, discord_id: int) -> AsyncIterator[None]:
+        """Cancel the work running under the member's link and wait for it; no new work starts
+        until the block (which ends the link) is over."""
+        self._ending.add(discord_id)
         try:
             current = asyncio.current_task()
             running = [task for task in self._working.get(discord_id, ()) if task is not current]
             for task in running:
                 task.cancel()
             await asyncio.gather(*running, return_exceptions=True)
-            await self.db.unlink_member(discord_id)
+            yield
         finally:
-            self._unlinking.discard(discord_id)
-        return True
+            self._ending.discard(discord_id)
 
     async def member(self, discord_id: int) -> User | None:
         """The member's link record, whatever its state; None if they never linked."""
@@ -289,7 +304,7 @@ class LinkService:
 
         The task using it counts as work under the member's link until the block ends.
         """
-        if discord_id in self._unlinking:
+        if discord_id in self._ending:
             raise NotLinked()
         await self.linked_user(discord_id)
         try:

@@ -200,3 +200,43 @@ async def older_releases_token(world: World, spotify_user: str) -> dict[str, Any
         return await asyncio.to_thread(app.exchange_code, code)
     finally:
         del app.scopes
+
+
+async def test_linking_another_account_during_a_sort_stops_the_sort_and_keeps_nothing_of_the_old_account(
+    world: World,
+) -> None:
+    """Relinking to Bob's account while a sort of Alice's runs stops that sort: none of Alice's songs,
+    counts or playlists are recorded for the member after Bob's link."""
+    await world.link(ALICE, "alice")
+    release = threading.Event()
+    pool = world.services.sorting.library_classifier.classify_pool
+    blockers = [pool.submit(release.wait) for _ in range(world.services.settings.classify_concurrency)]
+    classifying = asyncio.Event()
+
+    async def note_stage(progress: SortProgress) -> None:
+        if progress.stage == "classifying":
+            classifying.set()
+
+    sort = asyncio.create_task(
+        world.services.sorting.sort(ALICE, SortOptions(min_playlist_size=1), progress=note_stage)
+    )
+    try:
+        await classifying.wait()  # Alice's library is read; the sort waits for the busy classify pool
+        page = await world.link(ALICE, "bob")
+        assert page.status == 200
+    finally:
+        release.set()
+        for blocker in blockers:
+            blocker.result(timeout=60)
+    with pytest.raises(LinkEnded):
+        await sort
+    db = world.services.db
+    user = await world.services.linking.member(ALICE)
+    assert user is not None and user.status == LinkStatus.LINKED
+    assert user.spotify_id == world.sandbox.users["bob"].account_id
+    assert await db.liked.count(ALICE) == 0
+    assert await db.playlists.get_all(ALICE) == {}
+    version = world.services.sorting.classifier.version
+    assert await db.leaderboard.member_counts(ALICE, version) == {}
+    assert not [p for p in world.sandbox.playlists.values() if p.owner_id == "alice"]
+
