@@ -306,6 +306,22 @@ class LinkService:
         """
         if discord_id in self._ending:
             raise NotLinked()
+        # Counted as work from the start, before the token is read: an /unlink that begins while
+        # it is being read stops this too, instead of missing it and leaving it a live token.
+        task = asyncio.current_task()
+        if task is not None:
+            self._working.setdefault(discord_id, set()).add(task)
+        try:
+            async with self._client(discord_id) as client:
+                yield client
+        finally:
+            if task is not None:
+                self._working.get(discord_id, set()).discard(task)
+                if not self._working.get(discord_id):
+                    self._working.pop(discord_id, None)
+
+    @asynccontextmanager
+    async def _client(self, discord_id: int) -> AsyncIterator[SpotifyUserClient]:
         await self.linked_user(discord_id)
         try:
             stored = await self.db.tokens.load_for_link(discord_id)
@@ -319,19 +335,12 @@ class LinkService:
         except NeedsRelink:
             await self.db.users.set_status(discord_id, LinkStatus.NEEDS_RELINK)
             raise
-        task = asyncio.current_task()
-        if task is not None:
-            self._working.setdefault(discord_id, set()).add(task)
         try:
             yield client
         except NeedsRelink:
             await self.db.users.set_status(discord_id, LinkStatus.NEEDS_RELINK)
             raise
         finally:
-            if task is not None:
-                self._working.get(discord_id, set()).discard(task)
-                if not self._working.get(discord_id):
-                    self._working.pop(discord_id, None)
             refreshed = client.token_info
             if refreshed and refreshed != stored.token_info:
                 await self.db.tokens.save(discord_id, refreshed, link_generation=stored.link_generation)

@@ -240,3 +240,18 @@ async def test_linking_another_account_during_a_sort_stops_the_sort_and_keeps_no
     assert await db.leaderboard.member_counts(ALICE, version) == {}
     assert not [p for p in world.sandbox.playlists.values() if p.owner_id == "alice"]
 
+
+async def test_work_starting_under_a_link_as_it_is_unlinked_is_stopped_too(world: World) -> None:
+    """A Spotify client being handed out at the moment /unlink runs is stopped with the rest: no
+    work holds the member's token after unlink returns."""
+    await world.link(ALICE, "alice")
+
+    async def use_the_link() -> None:
+        async with world.services.linking.client(ALICE):
+            await asyncio.Event().wait()  # a long sort; only cancelling ends it
+
+    work = asyncio.create_task(use_the_link())  # starts asking for the token as unlink starts
+    assert await world.services.linking.unlink(ALICE)
+    assert work.done(), "work under the link outlived /unlink"
+    outcome = (await asyncio.gather(work, return_exceptions=True))[0]
+    assert isinstance(outcome, NotLinked | asyncio.CancelledError)
