@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass
@@ -34,7 +35,15 @@ from bot.services.discord_identity import DiscordIdentity, DiscordIdentityError
 from bot.services.errors import LinkFailed, NotLinked, WrongDiscordAccount
 from bot.spotify.app import SpotifyApp
 from bot.spotify.client import SpotifyUserClient
-from bot.spotify.errors import NeedsRelink, SpotifyError, UserNotRegistered
+from bot.spotify.errors import (
+    NeedsRelink,
+    OwnerPremiumRequired,
+    SpotifyError,
+    SpotifyQuotaExceeded,
+    SpotifyRateLimited,
+    SpotifyUnavailable,
+    UserNotRegistered,
+)
 from storage import Database, InvalidOAuthState, SpotifyAccountTaken, TokenUnreadable
 from storage.records import LinkStatus, PendingLink, User
 
@@ -360,6 +369,35 @@ def _state_problem(exc: InvalidOAuthState) -> str:
 
 
 def _link_problem(exc: SpotifyError) -> str:
+    """Why Spotify's part of a link failed, and when trying again can help: a refusal of the app
+    itself (its owner's Premium, its quota) is not the member's code having expired."""
     if isinstance(exc, UserNotRegistered):
         return str(exc)
+    if isinstance(exc, OwnerPremiumRequired):
+        return (
+            "Spotify is refusing this bot right now: the Spotify account that owns the bot's app needs an active "
+            "Premium subscription (Spotify's rule for apps in development mode), so nothing was linked. The bot "
+            "owner has been told; run /link again once it's sorted out."
+        )
+    if isinstance(exc, SpotifyQuotaExceeded):
+        return (
+            "Spotify's request quota for this bot is used up, so nothing was linked. Run /link in Discord again "
+            f"in {_about(exc.retry_after_s)}."
+        )
+    if isinstance(exc, SpotifyRateLimited):
+        return (
+            "Spotify asked this bot to slow down, so nothing was linked. Run /link in Discord again "
+            f"in {_about(exc.retry_after_s)}."
+        )
+    if isinstance(exc, SpotifyUnavailable):
+        return "Spotify isn't answering right now, so nothing was linked. Run /link in Discord again in a few minutes."
     return "Spotify didn't accept the sign-in (the code may have expired). Run /link in Discord to try again."
+
+
+def _about(seconds: float) -> str:
+    """A wait in words, rounded up: 'about 2 minutes', 'about 5 hours'."""
+    minutes = max(1, math.ceil(seconds / 60))
+    if minutes < 90:
+        return f"about {minutes} minute{'s' if minutes != 1 else ''}"
+    hours = math.ceil(minutes / 60)
+    return f"about {hours} hours"

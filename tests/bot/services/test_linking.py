@@ -255,3 +255,23 @@ async def test_work_starting_under_a_link_as_it_is_unlinked_is_stopped_too(world
     assert work.done(), "work under the link outlived /unlink"
     outcome = (await asyncio.gather(work, return_exceptions=True))[0]
     assert isinstance(outcome, NotLinked | asyncio.CancelledError)
+
+
+async def test_a_link_refused_because_the_owners_premium_lapsed_says_so(world: World) -> None:
+    """When Spotify refuses the app itself (its owner's Premium lapsed), the link page says that,
+    not that the member's code may have expired: running /link again cannot help them."""
+    world.sandbox.owner_premium = False
+    page = await world.link(ALICE, "alice")
+    assert page.status == 400
+    assert "Premium" in page.text and "expired" not in page.text
+    assert await world.services.linking.member(ALICE) is None
+
+
+async def test_a_link_met_by_spotifys_quota_says_when_to_try_again(world: World) -> None:
+    """When the app's Spotify quota is spent, the link page says Spotify is refusing the bot for now,
+    not that the member's code may have expired."""
+    world.sandbox.exceed_quota(3_600)
+    page = await world.link(ALICE, "alice")
+    assert page.status == 400
+    assert "quota" in page.text and "expired" not in page.text
+    assert await world.services.linking.member(ALICE) is None
