@@ -7,7 +7,8 @@ remove), with the rules Spotify enforces.
   owner and collaborators: anyone else gets 403 (2026 OpenAPI description: "A 403 Forbidden
   status code will be returned if the user is neither the owner nor a collaborator").
 - Adding: catalogue URIs only ("Payload contains a non-existing ID"), no local files, at most
-  100 per request, at most 10,000 items per playlist.
+  100 per request, at most 10,000 items per playlist; a `position` past the end is refused (403
+  "Index out of bounds", spotipy-dev/spotipy#716), not turned into an append.
 - Removing (`DELETE .../items`, body `{"items": [{"uri": ...}]}`): every occurrence of each URI
   goes, at most 100 URIs per request; a local file cannot be removed by its URI (Spotify answers
   400, spotify/web-api#612), and an entry Spotify shows as null has no URI to name.
@@ -141,7 +142,10 @@ class PlaylistsArea:
         with self.state.lock:
             if len(playlist.items) + len(uris) > MAX_PLAYLIST_ITEMS:
                 raise ApiError(403, f"Playlist size limit reached: a playlist holds at most {MAX_PLAYLIST_ITEMS} items")
-            at = len(playlist.items) if position is None else min(position, len(playlist.items))
+            if position is not None and position > len(playlist.items):
+                # Spotify refuses a position past the end instead of appending (spotipy#716).
+                raise ApiError(403, "Index out of bounds")
+            at = len(playlist.items) if position is None else position
             playlist.items[at:at] = [(u, now) for u in uris]
             snapshot = _changed(playlist)
         return web.json_response({"snapshot_id": snapshot}, status=201)

@@ -228,3 +228,15 @@ def test_changing_a_playlists_details_gives_it_a_new_snapshot(sandbox: Sandbox) 
     first = client.playlist(playlist.id, fields="snapshot_id")["snapshot_id"]
     client.playlist_change_details(playlist.id, description="sorted today")
     assert client.playlist(playlist.id, fields="snapshot_id")["snapshot_id"] != first
+
+
+def test_adding_at_a_position_past_the_end_is_refused_not_appended(sandbox: Sandbox) -> None:
+    """Spotify answers 403 "Index out of bounds" to a position beyond the playlist's length; the end itself is fine."""
+    songs = _songs(sandbox, "alice", 4)
+    playlist = sandbox.state.add_playlist("alice", "Mine", songs[:2])
+    client = sandbox.link("alice")
+    assert _refusal(lambda: client.playlist_add_items(playlist.id, [songs[2].uri], position=3)) == (
+        403, "Index out of bounds")
+    client.playlist_add_items(playlist.id, [songs[2].uri], position=2)
+    client.playlist_add_items(playlist.id, [songs[3].uri], position=0)
+    assert [uri for uri, _ in playlist.items] == [songs[3].uri, songs[0].uri, songs[1].uri, songs[2].uri]
