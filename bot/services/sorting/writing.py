@@ -20,7 +20,8 @@ A genre past Spotify's 10,000 songs continues in parts (`targets`). The playlist
 plans are emptied and kept, and an older model's are taken over (`unplanned`). A weekly refresh
 that only added songs inserts them at the top (Liked Songs) or the end (a playlist) instead of
 rewriting the playlist even when no snapshot id was recorded (playlists written before genrebot
-kept them). A dry run writes nothing.
+kept them); one whose end Spotify refuses (the member shortened it by hand) is written whole. A
+dry run writes nothing.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ from bot.spotify.playlist_sync import (
     held_items,
     prepend_items,
 )
+from bot.spotify.retry import SpotifyRefused
 from classifier.taxonomy import Taxonomy
 from music import LIKED_SONGS, SortSource
 from storage import Database
@@ -289,7 +291,12 @@ class PlaylistWriter:
             return songs.known.snapshot_id  # nothing would change: left as it is, snapshot and all
         describe(client, ref.id, target.slot, name, description)
         if songs.added is not None and songs.at_end:
-            snapshot = append_items(client, ref.id, songs.added, at=len(target.ids) - len(songs.added))
+            try:
+                snapshot = append_items(client, ref.id, songs.added, at=len(target.ids) - len(songs.added))
+            except SpotifyRefused:
+                # Its end is not where the record says (the member removed songs by hand): Spotify
+                # refuses the position and nothing was added, so the playlist is written whole.
+                snapshot = fill(client, ref.id, uris, name=fit_name(name, target.slot.part), url=ref.url)
         elif songs.added is not None:
             snapshot = prepend_items(client, ref.id, songs.added)
         else:

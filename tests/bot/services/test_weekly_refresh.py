@@ -263,6 +263,34 @@ async def test_songs_added_at_the_end_of_a_playlist_source_are_appended_not_rewr
         assert len(items) == outcome.count and {t.uri for t in added} >= set(items[len(items) - outcome.new_count :])
 
 
+async def test_an_append_to_a_playlist_the_member_shortened_by_hand_still_lands(world: World) -> None:
+    """Genre playlists recorded before genrebot kept snapshot ids, from which the member then removed a
+    song by hand: Spotify refuses an append where the record puts their end (403 "Index out of
+    bounds"), so each such playlist is written whole instead and the refresh still succeeds."""
+    schedule, source = await sorted_road_trip(world)
+    db = world.services.db
+    for record in (await db.playlists.get_all(ALICE, source.key)).values():  # as an older release left them
+        await db.playlists.upsert(replace(record, snapshot_id=None, track_ids=None, details_digest=None))
+        genre_playlist = world.sandbox.playlists[record.playlist_id]
+        genre_playlist.items.pop(0)  # the member removes a song by hand
+        genre_playlist.snapshot += 1
+    added = [
+        replace(t, artists=(f"Newcomer {i}",), artist_ids=(spotify_id(f"artist:newcomer {i}"),), album=f"First Album {i}")
+        for i, t in enumerate(synthetic_library(6, seed=34, prefix="added"))
+    ]
+    world.sandbox.add_tracks(added)
+    playlist = world.sandbox.playlists[source.playlist_id or ""]
+    playlist.items.extend((t.uri, world.clock.now) for t in added)
+    playlist.snapshot += 1
+    [report] = (await run_refresh(world, schedule)).reports
+    assert report.new_songs == 6 and report.total_songs == 36
+    gained = [o for o in report.playlists if o.new_count and not o.created]
+    assert gained, "some earlier genre playlist gained songs"
+    for outcome in gained:  # written whole: its new songs at the end, nothing missing
+        items = [uri for uri, _ in world.sandbox.playlists[outcome.playlist_id or ""].items]
+        assert len(items) == outcome.count and {t.uri for t in added} >= set(items[len(items) - outcome.new_count :])
+
+
 async def test_an_unchanged_playlist_source_writes_no_songs(world: World) -> None:
     """A week without changes to the source: its genre playlists are left as they are."""
     schedule, _ = await sorted_road_trip(world)
