@@ -102,7 +102,7 @@ class SandboxApp:
             else:
                 response = await self._answer(request, handler, path)
                 if after is not None:  # the request took effect; its answer is lost
-                    response = await self._fail(request, after)
+                    response = await self._fail(request, after, response)
         except web.HTTPException as exc:
             state.log(request.method, path, exc.status)
             raise
@@ -119,7 +119,11 @@ class SandboxApp:
                 return api_error(405, "Method not allowed")
             raise
 
-    async def _fail(self, request: web.Request, fault: Fault) -> web.StreamResponse:
+    async def _fail(
+        self, request: web.Request, fault: Fault, answer: web.StreamResponse | None = None
+    ) -> web.StreamResponse:
+        if fault.action == "cut":
+            return await self._cut(request, answer)
         if fault.action == "hang":
             try:
                 await asyncio.wait_for(self.released.wait(), HANG_LIMIT_S)
@@ -130,6 +134,19 @@ class SandboxApp:
                 request.transport.abort()
             return web.Response(status=499)  # never reaches the client: the connection is gone
         return api_error(fault.status, fault.message, reason=fault.reason, headers=retry_after_header(fault.retry_after))
+
+    async def _cut(self, request: web.Request, answer: web.StreamResponse | None) -> web.StreamResponse:
+        """The answer's status and headers, then half its body, then a broken connection: what a
+        client sees when the network fails while Spotify's answer is on its way."""
+        body = answer.body if isinstance(answer, web.Response) and isinstance(answer.body, bytes) else b"{}"
+        status = answer.status if answer is not None else 200
+        cut = web.StreamResponse(status=status, headers={"Content-Type": "application/json"})
+        cut.content_length = len(body)
+        await cut.prepare(request)
+        await cut.write(body[: max(1, len(body) // 2)])
+        if request.transport is not None:
+            request.transport.abort()
+        return cut
 
     async def stats(self, request: web.Request) -> web.Response:
         """Request counts, for benchmarks that run the sandbox in another process."""

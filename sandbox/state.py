@@ -274,9 +274,12 @@ class SandboxState:
         after_processing: bool = False,
     ) -> None:
         """The next `count` requests matching `method` and `path_prefix` fail: `status` is an HTTP
-        status to answer, or "drop" (close the connection unanswered) or "hang" (never answer).
-        With `after_processing=True` the request takes effect first, then its answer is lost."""
+        status to answer, or "drop" (close the connection unanswered), "hang" (never answer) or
+        "cut" (send the real answer's headers and half its body, then break the connection; the
+        request always takes effect). With `after_processing=True` the request takes effect
+        first, then its answer is lost."""
         action: FaultAction = "answer" if isinstance(status, int) else status
+        after_processing = after_processing or action == "cut"
         code = status if isinstance(status, int) else 0
         with self.lock:
             for _ in range(count):

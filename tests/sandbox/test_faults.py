@@ -143,3 +143,16 @@ def test_a_removal_whose_answer_is_lost_has_removed_the_songs(sandbox: Sandbox) 
     sandbox.state.inject(503, method="DELETE", path_prefix=f"/v1/playlists/{playlist.id}/items", after_processing=True)
     assert _status(lambda: client.playlist_remove_all_occurrences_of_items(playlist.id, [songs[1].uri]))[0] == 503
     assert [u for u, _ in playlist.items] == [songs[0].uri, songs[2].uri]
+
+
+def test_an_answer_cut_off_mid_body_breaks_the_read_and_the_songs_are_added(sandbox: Sandbox) -> None:
+    """A cut: the answer's headers and part of its body arrive, then the connection breaks (requests
+    raises ChunkedEncodingError reading it); the request took effect all the same."""
+    playlist = sandbox.state.add_playlist("alice", "Mine")
+    song = sandbox.state.users["alice"].liked[0][0]
+    client = sandbox.link("alice")
+    sandbox.state.inject("cut", method="POST", path_prefix=f"/v1/playlists/{playlist.id}/items")
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):
+        client.playlist_add_items(playlist.id, [song.uri])
+    assert [uri for uri, _ in playlist.items] == [song.uri]
+    assert client.playlist_items(playlist.id)["total"] == 1  # the next request is answered whole
