@@ -8,9 +8,10 @@ Spotify's answer decides, by status code and typed fields, never by searching it
 - 401 refreshes the access token once; a refresh answered `invalid_grant` means link again;
 - 403 is `OwnerPremiumRequired` or `UserNotRegistered` when Spotify's error message is exactly
   the one it sends for those (nothing else tells these 403s apart), else `SpotifyRefused(403)`;
-- 5xx, timeouts and dropped connections retry with exponential backoff and jitter, a bounded
-  number of times, but only for calls that are safe to repeat: a write that may have happened
-  (`idempotent=False`) raises `WriteOutcomeUnknown` instead, and its caller re-reads Spotify.
+- 5xx, timeouts, dropped connections and answers broken off mid-body retry with exponential
+  backoff and jitter, a bounded number of times, but only for calls that are safe to repeat: a
+  write that may have happened (`idempotent=False`) raises `WriteOutcomeUnknown` instead, and its
+  caller re-reads Spotify.
 
 A Retry-After that is missing, unreadable, not finite or absurd is never slept through or turned
 into a date blindly: `retry_after_s` bounds it. The loop is tenacity's.
@@ -42,6 +43,10 @@ from bot.spotify.errors import (
 from bot.spotify.gate import SpotifyGate
 
 T = TypeVar("T")
+
+# An answer that broke off while it was being read (the connection failed mid-body): requests
+# raises these, not ConnectionError, so they are named apart. The request may have taken effect.
+_BROKEN_ANSWER = (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
 
 # Bounds for Retry-After values Spotify (or a proxy) gets wrong: missing or unreadable means the
 # default; longer than the cap ("1e12", "inf") means the cap, after which the first call asks again.
@@ -153,7 +158,7 @@ def call_with_policy(
         except requests.ConnectTimeout:
             # Never connected, so nothing was sent: safe to repeat even for a write.
             raise _TryAgain(SpotifyUnavailable("no answer from Spotify (connection timed out)"), "transient") from None
-        except (requests.ConnectionError, requests.Timeout):
+        except (requests.ConnectionError, requests.Timeout, *_BROKEN_ANSWER):
             if not idempotent:
                 raise WriteOutcomeUnknown("the connection to Spotify failed during a write") from None
             raise _TryAgain(

@@ -44,6 +44,16 @@ def test_a_dropped_connection_after_creating_a_playlist_does_not_make_a_second(s
     assert len(spotify_world.state.playlists_of("bob")) == 1
 
 
+def test_an_answer_cut_off_after_creating_a_playlist_does_not_make_a_second(spotify_world: SpotifyWorld) -> None:
+    """The connection breaks halfway through Spotify's answer to the create: one playlist, found by its tag, filled."""
+    client = spotify_world.link("bob")
+    spotify_world.state.inject("cut", method="POST", path_prefix="/v1/me/playlists")
+    written = write_playlist(client, slot=ROCK, existing_id=None, name="Rock · genrebot", description="d",
+                             uris=bob_uris(spotify_world))
+    assert [p.id for p in spotify_world.state.playlists_of("bob")] == [written.id]
+    assert items(spotify_world, written.id) == bob_uris(spotify_world)
+
+
 def test_a_lost_answer_to_adding_songs_does_not_add_them_twice(spotify_world: SpotifyWorld) -> None:
     """POST .../items answered 502 after the songs went in: the chunk is there once."""
     client = spotify_world.link("bob")

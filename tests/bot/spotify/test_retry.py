@@ -161,3 +161,22 @@ def test_a_write_whose_answer_is_lost_is_not_repeated(spotify_world: SpotifyWorl
     with pytest.raises(WriteOutcomeUnknown):
         client.create_playlist("Rock · genrebot", "d")
     assert [p.name for p in spotify_world.state.playlists_of("bob")] == ["Rock · genrebot"]
+
+
+def test_a_read_whose_answer_is_cut_off_mid_body_is_read_again(spotify_world: SpotifyWorld) -> None:
+    """The connection breaks halfway through a page of Liked Songs: the page is asked for again, not
+    given up on with an error no policy decided."""
+    client = spotify_world.link("bob")
+    spotify_world.state.inject("cut", method="GET", path_prefix="/v1/me/tracks")
+    page = client.liked_songs_page(0)
+    assert len(page.items) == 50 and page.total == len(spotify_world.state.users["bob"].liked)
+
+
+def test_a_write_whose_answer_is_cut_off_mid_body_is_not_repeated(spotify_world: SpotifyWorld) -> None:
+    """POST /me/playlists whose answer breaks off halfway: the playlist exists, and the call says its
+    outcome is unknown instead of posting again."""
+    client = spotify_world.link("bob")
+    spotify_world.state.inject("cut", method="POST", path_prefix="/v1/me/playlists")
+    with pytest.raises(WriteOutcomeUnknown):
+        client.create_playlist("Rock · genrebot", "d")
+    assert [p.name for p in spotify_world.state.playlists_of("bob")] == ["Rock · genrebot"]
