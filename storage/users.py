@@ -42,6 +42,13 @@ class UserRepository:
         assert row is not None  # written just above
         return int(row["link_generation"])
 
+    async def linked_member_of(self, spotify_id: str) -> int | None:
+        """The member linked to this Spotify account now, if any."""
+        row = await self.sql.fetchone(
+            "SELECT discord_id FROM users WHERE spotify_id = ? AND status = ?", (spotify_id, LinkStatus.LINKED.value)
+        )
+        return int(row["discord_id"]) if row else None
+
     async def set_status(self, discord_id: int, status: LinkStatus) -> None:
         async with self.sql.transaction() as tx:
             await tx.execute("UPDATE users SET status = ? WHERE discord_id = ?", (status.value, discord_id))

@@ -249,6 +249,9 @@ class LinkService:
         except SpotifyError as exc:
             log.warning("link for member %s failed at Spotify: %s", discord_id, type(exc).__name__)
             raise LinkFailed(_link_problem(exc), discord_id) from None
+        holder = await self.db.users.linked_member_of(profile.account_id)
+        if holder is not None and holder != discord_id:  # refused before anything of this member's stops
+            raise LinkFailed(_ACCOUNT_TAKEN, discord_id)
         previous = await self.db.users.get(discord_id)
         another_account = (
             previous is not None and previous.status != LinkStatus.UNLINKED and previous.spotify_id != profile.account_id

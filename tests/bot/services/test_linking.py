@@ -275,3 +275,34 @@ async def test_a_link_met_by_spotifys_quota_says_when_to_try_again(world: World)
     assert page.status == 400
     assert "quota" in page.text and "expired" not in page.text
     assert await world.services.linking.member(ALICE) is None
+
+
+async def test_a_refused_link_to_another_members_account_leaves_a_running_sort_alone(world: World) -> None:
+    """Approving an account another member has linked is refused, and since nothing changed, Alice's
+    running sort goes on to the end."""
+    await world.link(ALICE, "alice")
+    await world.link(ALICE + 1, "bob")
+    release = threading.Event()
+    pool = world.services.sorting.library_classifier.classify_pool
+    blockers = [pool.submit(release.wait) for _ in range(world.services.settings.classify_concurrency)]
+    classifying = asyncio.Event()
+
+    async def note_stage(progress: SortProgress) -> None:
+        if progress.stage == "classifying":
+            classifying.set()
+
+    sort = asyncio.create_task(
+        world.services.sorting.sort(ALICE, SortOptions(min_playlist_size=1), progress=note_stage)
+    )
+    try:
+        await classifying.wait()
+        page = await world.link(ALICE, "bob")
+        assert page.status == 400 and "already linked to another Discord member" in page.text
+    finally:
+        release.set()
+        for blocker in blockers:
+            blocker.result(timeout=60)
+    report = await sort
+    assert report.total_songs == ALICE_SONGS and report.playlists
+    user = await world.services.linking.member(ALICE)
+    assert user is not None and user.spotify_id == world.sandbox.users["alice"].account_id
