@@ -45,7 +45,7 @@ from bot.services.sorting.targets import (
 )
 from bot.services.sorting.unplanned import adoptable_under_current_keys, retired, stale_parts, taken_over
 from bot.spotify.client import LIBRARY_CONTAINS_BATCH, PlaylistRef, SpotifyUserClient
-from bot.spotify.errors import SpotifyError
+from bot.spotify.errors import PlaylistWriteFailed, SpotifyError, SpotifyUnavailable
 from bot.spotify.own_playlists import (
     MAX_PLAYLIST_ITEMS,
     OwnPlaylist,
@@ -189,9 +189,14 @@ class PlaylistWriter:
                 if not created:  # a new playlist was recorded the moment it existed
                     await self._record(discord_id, target.slot, ref, CONTENTS_UNKNOWN)
                 songs = _Songs(known, record, added, at_end, followed.snapshots.get(ref.id))
-                snapshot = await asyncio.to_thread(
-                    self._fill, client, target, ref, created, songs, name, description, details
-                )
+                try:
+                    snapshot = await asyncio.to_thread(
+                        self._fill, client, target, ref, created, songs, name, description, details
+                    )
+                except SpotifyUnavailable as exc:
+                    # The other playlists are written meanwhile: this one may be left as it was (or
+                    # half-done), which the member is told by name; the next sort finishes it.
+                    raise PlaylistWriteFailed(name, restored=False, playlist_id=ref.id, url=ref.url) from exc
                 await self._record(discord_id, target.slot, ref, len(target.ids), tracks_digest(target.ids),
                                    snapshot=snapshot, track_ids=tuple(target.ids), details=details)
             written += 1

@@ -15,7 +15,7 @@ from bot.services.playlist_plan import PlaylistPlan, SortOptions
 from bot.services.root import Services
 from bot.services.sorting import SortReport
 from bot.settings import Settings
-from bot.spotify.errors import SpotifyUnavailable
+from bot.spotify.errors import PlaylistWriteFailed
 from bot.spotify.own_playlists import PlaylistSlot, tag_of
 from sandbox.library import synthetic_library
 from storage.records import PlaylistRecord, RunTrigger
@@ -162,6 +162,22 @@ async def test_a_sort_killed_while_writing_leaves_nothing_the_next_sort_duplicat
 # --- Spotify's limits (issue #14, item 14) ---------------------------------------------------------
 
 
+async def test_a_playlist_spotify_will_not_write_is_named_while_the_others_are_written(world: World) -> None:
+    """Two playlists edited by hand need writing; Spotify keeps failing one of them. The others are
+    written, so the sort ends in an error naming the playlist left behind (not "nothing was changed")."""
+    await world.link(ALICE, "alice")
+    first = await world.services.sorting.sort(ALICE, OPTIONS)
+    stuck, healed = (world.sandbox.playlists[o.playlist_id or ""] for o in first.playlists[:2])
+    for playlist in (stuck, healed):
+        playlist.items.pop(0)  # the member removes a song by hand
+        playlist.snapshot += 1
+    world.sandbox.inject(503, 40, path_prefix=f"/v1/playlists/{stuck.id}/items")
+    with pytest.raises(PlaylistWriteFailed) as caught:
+        await world.services.sorting.sort(ALICE, OPTIONS)
+    assert caught.value.playlist_id == stuck.id and caught.value.name == stuck.name
+    assert len(healed.items) == first.playlists[1].count, "the other playlist was written"
+
+
 async def test_a_genre_past_10000_songs_continues_in_a_second_playlist_kept_across_resorts(world: World) -> None:
     """10,250 songs: "Rock · genrebot" holds the newest 10,000, "Rock · genrebot (2)" the rest; a re-sort reuses both."""
     await world.link(ALICE, "alice")
@@ -300,7 +316,7 @@ async def test_a_takeover_cut_short_by_spotify_converges_on_the_next_sort(world:
     await world.link(ALICE, "alice")
     rap_id = await six_genre_playlist(world)
     world.sandbox.inject(503, 40, method="PUT", path_prefix=f"/v1/playlists/{rap_id}")
-    with pytest.raises(SpotifyUnavailable):
+    with pytest.raises(PlaylistWriteFailed):  # the other playlists were written: this one is named
         await world.services.sorting.sort(ALICE, SortOptions())
     assert (await world.services.db.playlists.get_all(ALICE))["hip-hop"].playlist_id == rap_id
     world.sandbox.faults.clear()
