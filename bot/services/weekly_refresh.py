@@ -13,6 +13,7 @@ The Discord side (the `/schedule` commands, the tick that finds due members, the
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import math
@@ -301,6 +302,19 @@ class WeeklyRefreshService:
         due_at = schedule.next_run
         if due_at is None or not await self.db.schedules.claim(schedule.discord_id, due_at, now, next_run):
             return None
+        try:
+            return await self._refresh_sources(schedule, next_run, due_at)
+        except asyncio.CancelledError:
+            # The bot is stopping: the run is given back, so the first tick after the start runs it
+            # (a process that dies outright is caught at start-up: `schedules.rerun_interrupted`).
+            try:
+                await asyncio.shield(self.db.schedules.unclaim(schedule.discord_id, next_run, due_at))
+            except Exception:
+                log.warning("could not keep member %s's stopped weekly refresh due", schedule.discord_id)
+            raise
+
+    async def _refresh_sources(self, schedule: Schedule, next_run: datetime, due_at: datetime) -> WeeklyRefreshReport:
+        """One sort per chosen source, for a claimed run (`refresh`)."""
         options = await self.saved_options(schedule.discord_id)
         result = WeeklyRefreshReport()
         for source in await self.sources(schedule.discord_id):

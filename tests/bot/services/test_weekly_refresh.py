@@ -364,6 +364,19 @@ async def test_a_refresh_cut_off_by_a_restart_runs_again_after_it(world: World) 
         await world.services.close()  # the fixture closes only the services it opened
 
 
+async def test_a_refresh_stopped_with_the_bot_is_due_again(world: World) -> None:
+    """The bot stops (its tasks cancelled) while a weekly refresh reads: the refresh stays due,
+    so the first tick after the start runs it, rather than a week late."""
+    schedule = await due_after_new_likes(world)
+    refresh, release = await held_refresh(world, schedule)
+    refresh.cancel()
+    await asyncio.gather(refresh, return_exceptions=True)
+    release.set()
+    due = await world.services.weekly_refresh.due()
+    assert [s.discord_id for s in due] == [ALICE]
+    assert (await run_refresh(world, due[0])).reports[0].new_songs == NEW_SONGS
+
+
 async def test_a_schedule_turned_off_during_a_refresh_the_quota_stops_stays_off(world: World) -> None:
     """/schedule off while the refresh runs, then QUOTA_EXCEEDED: the paused refresh does not turn it back on."""
     schedule = await due_after_new_likes(world)
