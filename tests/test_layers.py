@@ -99,10 +99,26 @@ def discover(root: Path) -> dict[str, Path]:
     return modules
 
 
+def parse_source(path: Path) -> ast.Module:
+    """The file's syntax tree. CPython 3.11 keeps the AST constructor's recursion count per
+    interpreter, not per thread (python/cpython#106905, fixed in 3.12): a parse while another
+    thread builds an AST (`inspect.signature` of a builtin does, for one; a worker thread an
+    earlier test started may still be running) can fail with a spurious SystemError "recursion
+    depth mismatch", seen once in an audit's run. It is parsed again; any other error is raised."""
+    source = path.read_text(encoding="utf-8")
+    for attempt in range(3):
+        try:
+            return ast.parse(source, str(path))
+        except SystemError as exc:
+            if "recursion depth mismatch" not in str(exc) or attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
 def read_imports(module: str, path: Path, known: set[str]) -> Iterator[Import]:
     """Every import in the file, wherever it sits, resolved to a module name where it is ours."""
     is_package = path.name == "__init__.py"
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+    for node in ast.walk(parse_source(path)):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 yield Import(module, alias.name, node.lineno)
@@ -188,7 +204,7 @@ def test_rule(rule: Rule) -> None:
 
 def database_uses(path: Path) -> list[int]:
     """Lines that reach for a `.db` attribute (the storage handle)."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    tree = parse_source(path)
     return sorted({n.lineno for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr == "db"})
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from tests.test_layers import parse_source
+
 STORAGE = Path(__file__).resolve().parents[2] / "storage"
 FORBIDDEN = ("bot", "classifier", "training", "sandbox", "discord", "torch", "pandas")
 
@@ -12,7 +14,7 @@ FORBIDDEN = ("bot", "classifier", "training", "sandbox", "discord", "torch", "pa
 def imported_modules(path: Path) -> set[str]:
     """Every module a file imports, at top level or inside functions."""
     names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+    for node in ast.walk(parse_source(path)):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
