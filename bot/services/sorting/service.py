@@ -20,7 +20,7 @@ from typing import Any
 
 from bot.services import charts
 from bot.services.audio_features import AudioFeatures
-from bot.services.errors import AlreadyRunning, LinkEnded
+from bot.services.errors import AlreadyRunning, LinkEnded, ServiceError
 from bot.services.genre_names import LEVELS, shorten
 from bot.services.linking import LinkService
 from bot.services.playlist_plan import PlaylistPlan, SortOptions, plan_playlists
@@ -292,4 +292,6 @@ def _describe(exc: BaseException) -> str:
         return f"{type(exc).__name__}: {exc}"[:500]
     if isinstance(exc, asyncio.CancelledError):
         return "cancelled (the bot was stopped)"
+    if isinstance(exc, ServiceError):  # written for the member: /status shows it as the reply did
+        return str(exc)[:500]
     return f"{type(exc).__name__}"

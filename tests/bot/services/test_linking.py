@@ -141,6 +141,8 @@ async def test_unlink_during_a_sort_stops_the_sort_and_stays_unlinked(world: Wor
             blocker.result(timeout=60)
     with pytest.raises(LinkEnded):
         await sort
+    [run] = await world.services.sorting.recent_runs(ALICE)  # /status says why, not a class name
+    assert run.error is not None and run.error.startswith("Your Spotify link changed while this was running")
     assert await world.services.db.tokens.load(ALICE) is None
     assert await world.services.db.playlists.get_all(ALICE) == {}
     assert await world.services.db.liked.count(ALICE) == 0
