@@ -31,7 +31,10 @@ async def still_in_guild(guild: discord.Guild, member_ids: Sequence[int]) -> set
     (REQUEST_GUILD_MEMBERS by user id needs no privileged intent)."""
     present: set[int] = set()
     for start in range(0, len(member_ids), 100):
-        found = await guild.query_members(user_ids=list(member_ids[start : start + 100]), cache=False)
+        batch = list(member_ids[start : start + 100])
+        # discord.py sends a limit of 5 unless told, and Discord documents the limit only for a
+        # query by name: ask for as many as the ids, so no reading of it drops the rest.
+        found = await guild.query_members(user_ids=batch, limit=len(batch), cache=False)
         present.update(member.id for member in found)
     return present
 

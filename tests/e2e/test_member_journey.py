@@ -157,6 +157,19 @@ async def test_closed_dms_are_recorded_and_shown_in_status(world: BotWorld) -> N
     assert "your DMs are closed" in status.embeds[0]["fields"][1]["value"]
 
 
+async def test_a_server_of_many_members_keeps_every_one_of_them_on_its_leaderboard(world: BotWorld) -> None:
+    """Who is still there is asked 100 ids at a time; discord.py asks with a limit of 5 unless told,
+    and a gateway that keeps to the limit (as the stand-in does) answered 5: /leaderboard then
+    forgot every other member as if they had left."""
+    await world.start_bot()
+    members = [ALICE + n for n in range(12)]
+    for member in members:
+        await world.discord.add_member(GUILD, member)
+        await world.services.stats.note_member(GUILD, member)
+    await world.final(await world.command("leaderboard", user=ALICE))
+    assert sorted(await world.services.db.guilds.members(GUILD)) == members
+
+
 async def test_a_member_who_left_the_server_drops_off_its_leaderboard(world: BotWorld) -> None:
     """With only the guilds intent the bot asks who is still there: a member who left is no longer counted."""
     await linked_and_sorted(world)
