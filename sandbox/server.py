@@ -31,6 +31,14 @@ from sandbox.state import SandboxState
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # What Spotify answers every Web API call of a development-mode app whose owner has no Premium.
 OWNER_PREMIUM_REQUIRED = "Active premium subscription required for the owner of the app"
+# What Spotify answers every Web API call for a user the development-mode app's owner has not
+# listed, worded as in 2026 (Lioncat6/OSC-Chat-Tools#32, May 2026). Earlier wordings: "User not
+# approved for app" (2021, spotipy-dev/spotipy#688), "User not registered in the Developer
+# Dashboard" (2021-2023, spotipy-dev/spotipy#1044), "Check settings on
+# developer.spotify.com/dashboard, the user may not be registered." (2024-2025,
+# sigma67/spotify_to_ytmusic#122).
+USER_NOT_REGISTERED = ("The user is not registered for this application. "
+                       "Please check your settings on https://developer.spotify.com/dashboard.")
 HANG_LIMIT_S = 120.0  # a hung request is released at the latest after this, or when the server stops
 
 
@@ -71,9 +79,7 @@ class SandboxApp:
             if not state.owner_premium:
                 return api_error(403, OWNER_PREMIUM_REQUIRED)
             if not user.registered:
-                return api_error(
-                    403, "User not registered in the Developer Dashboard. Check settings on developer.spotify.com/dashboard"
-                )
+                return api_error(403, USER_NOT_REGISTERED)
             quota = state.quota_block(grant.client_id)
             if quota is not None:
                 return api_error(429, "Quota exceeded", reason="QUOTA_EXCEEDED",

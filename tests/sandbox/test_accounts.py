@@ -177,6 +177,19 @@ def test_a_lapsed_owner_premium_refuses_every_web_api_call_but_not_tokens(sandbo
     assert client.me()["id"] == "alice"
 
 
+def test_an_unlisted_user_gets_spotifys_2026_not_registered_403_on_every_call(sandbox: Sandbox) -> None:
+    """A user the development-mode app's owner has not listed gets tokens, then 403 on every Web
+    API call, worded as Spotify words it since 2026 (Lioncat6/OSC-Chat-Tools#32), not an older wording."""
+    sandbox.state.users["bob"].registered = False
+    client = sandbox.link("bob")
+    for call in (client.me, client.current_user_saved_tracks, client.current_user_playlists):
+        with pytest.raises(spotipy.SpotifyException) as refused:
+            call()
+        assert refused.value.http_status == 403
+        assert refused.value.msg.endswith("The user is not registered for this application. "
+                                          "Please check your settings on https://developer.spotify.com/dashboard.")
+
+
 def test_the_blocking_scripted_browser_clicks_agree_too(sandbox: Sandbox) -> None:
     """`sandbox.browser.approve_blocking` gets past the always-shown consent page without a loop."""
     from sandbox.browser import approve_blocking
