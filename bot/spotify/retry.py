@@ -6,8 +6,9 @@ Spotify's answer decides, by status code and typed fields, never by searching it
 - 429 with `reason: QUOTA_EXCEEDED` pauses all Spotify work (`SpotifyQuotaExceeded`) at once;
   any other 429 blocks the gate for its Retry-After and the call tries again (bounded);
 - 401 refreshes the access token once; a refresh answered `invalid_grant` means link again;
-- 403 is `OwnerPremiumRequired` or `UserNotRegistered` when Spotify's error message is exactly
-  the one it sends for those (nothing else tells these 403s apart), else `SpotifyRefused(403)`;
+- 403 is `OwnerPremiumRequired` or `UserNotRegistered` when Spotify's error message is one it
+  sends for those (nothing else tells these 403s apart; the unlisted user's has been worded four
+  ways since 2021, each recognised), else `SpotifyRefused(403)`;
 - 5xx, timeouts, dropped connections and answers broken off mid-body retry with exponential
   backoff and jitter, a bounded number of times, but only for calls that are safe to repeat: a
   write that may have happened (`idempotent=False`) raises `WriteOutcomeUnknown` instead, and its
@@ -55,9 +56,17 @@ MAX_RATE_LIMIT_WAIT_S = 3_600.0  # Spotify has answered bursts with hour-long Re
 DEFAULT_QUOTA_PAUSE_S = 3_600.0
 MAX_QUOTA_PAUSE_S = 86_400.0
 
-# The exact messages Spotify sends with these 403s (compared whole, case-insensitively).
+# The exact messages Spotify sends with these 403s (compared case-insensitively: the first whole,
+# the others as the start of the message).
 OWNER_PREMIUM_MESSAGE = "active premium subscription required for the owner of the app"
-UNREGISTERED_USER_MESSAGE = "user not registered in the developer dashboard"
+# A user the development-mode app's owner has not listed, in each wording Spotify has used.
+UNREGISTERED_USER_MESSAGES = (
+    "the user is not registered for this application",  # 2026 (Lioncat6/OSC-Chat-Tools#32)
+    # 2024-2025 (sigma67/spotify_to_ytmusic#122)
+    "check settings on developer.spotify.com/dashboard, the user may not be registered",
+    "user not registered in the developer dashboard",  # 2021-2023 (spotipy-dev/spotipy#1044)
+    "user not approved for app",  # 2021 (spotipy-dev/spotipy#688)
+)
 INSUFFICIENT_SCOPE_MESSAGE = "insufficient client scope"
 
 
@@ -206,7 +215,7 @@ def _web_api_failure(exc: SpotifyException, gate: SpotifyGate, *, idempotent: bo
         if message == OWNER_PREMIUM_MESSAGE:
             gate.owner_premium_required()
             return OwnerPremiumRequired()
-        if message.startswith(UNREGISTERED_USER_MESSAGE):
+        if message.startswith(UNREGISTERED_USER_MESSAGES):
             return UserNotRegistered()
     if status == 401:
         return NeedsRelink("Spotify refused this member's access token")

@@ -84,6 +84,23 @@ def test_an_unregistered_user_is_told_so_on_every_endpoint(spotify_world: Spotif
             call()
 
 
+@pytest.mark.parametrize("message", [
+    "The user is not registered for this application. Please check your settings on https://developer.spotify.com/dashboard.",
+    "Check settings on developer.spotify.com/dashboard, the user may not be registered.",
+    "User not registered in the Developer Dashboard",
+    "User not approved for app",
+])
+def test_each_wording_spotify_has_used_for_an_unlisted_user_is_understood(
+    spotify_world: SpotifyWorld, message: str
+) -> None:
+    """Spotify has worded its 403 for a user the app's owner has not listed four ways since 2021
+    (the 2026 one is the sandbox's); each is UserNotRegistered, never a playlist or feature refusal."""
+    client = spotify_world.link("bob")
+    spotify_world.state.inject(403, message=message)
+    with pytest.raises(UserNotRegistered):
+        client.profile()
+
+
 # --- Retry-After values Spotify or a proxy gets wrong (issue #14, item 10) -----------------------
 
 
