@@ -6,7 +6,8 @@ remove), with the rules Spotify enforces.
 - `GET /playlists/{id}/items` (and the `items` page inside `GET /playlists/{id}`) is only for the
   owner and collaborators: anyone else gets 403 (2026 OpenAPI description: "A 403 Forbidden
   status code will be returned if the user is neither the owner nor a collaborator").
-- Adding: catalogue URIs only ("Payload contains a non-existing ID"), no local files, at most
+- Adding: catalogue URIs only ("Payload contains a non-existing ID"), no local files, at least
+  one (400 "No uris provided", spotipy-dev/spotipy#1075; `{"uris": []}` too, jaedb/Iris#69) and at most
   100 per request, at most 10,000 items per playlist; a `position` past the end is refused (403
   "Index out of bounds", spotipy-dev/spotipy#716), not turned into an append.
 - Removing (`DELETE .../items`, body `{"items": [{"uri": ...}]}`): every occurrence of each URI
@@ -133,6 +134,8 @@ class PlaylistsArea:
             uris: Any = query["uris"].split(",")
         else:
             uris = body if isinstance(body, list) else body.get("uris") if isinstance(body, dict) else None
+        if not uris:  # an add of nothing is refused (spotipy-dev/spotipy#1075, jaedb/Iris#69), not a new snapshot
+            raise ApiError(400, "No uris provided")
         self._check_uris(uris)
         if "position" in query:
             position: int | None = int_param(query, "position", 0)

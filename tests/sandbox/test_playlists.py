@@ -240,3 +240,18 @@ def test_adding_at_a_position_past_the_end_is_refused_not_appended(sandbox: Sand
     client.playlist_add_items(playlist.id, [songs[2].uri], position=2)
     client.playlist_add_items(playlist.id, [songs[3].uri], position=0)
     assert [uri for uri, _ in playlist.items] == [songs[3].uri, songs[0].uri, songs[1].uri, songs[2].uri]
+
+
+def test_adding_no_songs_is_refused_and_leaves_the_snapshot(sandbox: Sandbox) -> None:
+    """An add without URIs (spotipy sends no body for an empty list; the documented object with an
+    empty list) is 400, as Spotify answers it, and the playlist keeps its version (the object form
+    used to be taken: 201 and a new snapshot); a replace with none still clears, as documented."""
+    playlist = sandbox.state.add_playlist("alice", "Mine", _songs(sandbox, "alice", 2))
+    client = sandbox.link("alice")
+    before = client.playlist(playlist.id, fields="snapshot_id")["snapshot_id"]
+    assert _refusal(lambda: client.playlist_add_items(playlist.id, [])) == (400, "No uris provided")
+    status, _ = error_of(sandbox.api(client, "POST", f"/playlists/{playlist.id}/items", json={"uris": []}))
+    assert status == 400
+    assert client.playlist(playlist.id, fields="snapshot_id")["snapshot_id"] == before
+    client.playlist_replace_items(playlist.id, [])
+    assert playlist.items == []
