@@ -21,6 +21,8 @@ Always on, because Spotify always does it (development-mode app, 2026):
 - only catalogue URIs can be added ("Payload contains a non-existing ID"), no local files in an
   add or a replace, 100 per request, 10,000 per playlist (403); names up to 100 characters;
   descriptions over 300 characters or with line breaks get 500, as Spotify answers them;
+- `fields=` on a playlist or its items returns only the fields named, as documented (a bot that
+  reads a field it did not ask for gets nothing, as from Spotify);
 - playlist descriptions are answered HTML-escaped (`&amp;`, `&#x27;`, `&#x2F;`), as Spotify does;
 - malformed numbers (`limit=abc`, `offset=-1`, huge values, a non-integer `position`) get 400;
 - refresh tokens expire six months after the user's approval; refreshing does not extend that.

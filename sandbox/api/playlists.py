@@ -13,6 +13,7 @@ remove), with the rules Spotify enforces.
 - Removing (`DELETE .../items`, body `{"items": [{"uri": ...}]}`): every occurrence of each URI
   goes, at most 100 URIs per request; a local file cannot be removed by its URI (Spotify answers
   400, spotify/web-api#612), and an entry Spotify shows as null has no URI to name.
+- `fields` (on a playlist and on its items) returns only the fields named (`sandbox.api.fields`).
 - Every change, details included, gives the playlist a new `snapshot_id` (a version of the whole
   playlist, not of its items alone).
 - Names up to 100 characters; descriptions up to 300 characters and without line breaks, else
@@ -39,6 +40,7 @@ from sandbox.api.base import (
     paging,
     playlist_for,
 )
+from sandbox.api.fields import filtered
 from sandbox.api.objects import Shapes
 from sandbox.records import SandboxPlaylist, is_spotify_id
 from sandbox.state import SandboxState
@@ -97,7 +99,8 @@ class PlaylistsArea:
 
     async def get(self, request: web.Request, caller: Caller) -> web.Response:
         playlist = playlist_for(self.state, request, caller, Access.METADATA)
-        return web.json_response(self.shapes.playlist(playlist, viewer_id=caller.user.id, full=True))
+        body = self.shapes.playlist(playlist, viewer_id=caller.user.id, full=True)
+        return web.json_response(filtered(body, request.rel_url.query.get("fields")))
 
     async def change_details(self, request: web.Request, caller: Caller) -> web.Response:
         playlist = playlist_for(self.state, request, caller, Access.EDIT_DETAILS)
@@ -122,7 +125,8 @@ class PlaylistsArea:
     async def get_items(self, request: web.Request, caller: Caller) -> web.Response:
         playlist = playlist_for(self.state, request, caller, Access.READ_ITEMS)
         limit, offset = limit_offset(request)
-        return web.json_response(self.shapes.items_page(playlist, limit, offset))
+        page = self.shapes.items_page(playlist, limit, offset)
+        return web.json_response(filtered(page, request.rel_url.query.get("fields")))
 
     async def add_items(self, request: web.Request, caller: Caller) -> web.Response:
         playlist = playlist_for(self.state, request, caller, Access.EDIT_ITEMS)

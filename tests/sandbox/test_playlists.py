@@ -255,3 +255,26 @@ def test_adding_no_songs_is_refused_and_leaves_the_snapshot(sandbox: Sandbox) ->
     assert client.playlist(playlist.id, fields="snapshot_id")["snapshot_id"] == before
     client.playlist_replace_items(playlist.id, [])
     assert playlist.items == []
+
+
+def test_fields_returns_only_the_fields_named(sandbox: Sandbox) -> None:
+    """`fields` keeps what it names, as the description documents: dots and parentheses go inside
+    objects and apply to each entry of a list, `!` leaves a field out, a null entry stays null.
+    The sandbox used to answer everything whatever was asked."""
+    song, dead = _songs(sandbox, "alice", 2)
+    playlist = sandbox.state.add_playlist("alice", "Mine", [song, dead])
+    sandbox.state.make_unavailable([dead.id])
+    client = sandbox.link("alice")
+    assert client.playlist(playlist.id, fields="snapshot_id") == {"snapshot_id": f"snap{playlist.snapshot}"}
+    details = client.playlist(playlist.id, fields="id,name,owner(id,display_name)")
+    assert details == {"id": playlist.id, "name": "Mine", "owner": {"id": "alice", "display_name": "Alice"}}
+    assert client.playlist(playlist.id, fields="owner.id") == {"owner": {"id": "alice"}}
+    page = client.playlist_items(playlist.id, fields="total,items(added_by.id,item(uri))")
+    assert page == {"total": 2, "items": [{"added_by": {"id": "alice"}, "item": {"uri": song.uri}},
+                                          {"added_by": {"id": "alice"}, "item": None}]}
+    assert client.playlist(playlist.id, fields="items.items(item.uri)") == {
+        "items": {"items": [{"item": {"uri": song.uri}}, {"item": None}]}}
+    everything_but = client.playlist(playlist.id, fields="!items,!tracks")
+    assert "items" not in everything_but and "tracks" not in everything_but and everything_but["name"] == "Mine"
+    status, _ = error_of(sandbox.api(client, "GET", f"/playlists/{playlist.id}", params={"fields": "items(item"}))
+    assert status == 400
