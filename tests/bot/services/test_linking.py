@@ -269,6 +269,16 @@ async def test_a_link_refused_because_the_owners_premium_lapsed_says_so(world: W
     assert await world.services.linking.member(ALICE) is None
 
 
+async def test_a_link_by_a_spotify_user_the_owner_has_not_listed_says_to_ask_the_owner(world: World) -> None:
+    """Spotify refuses every call for a user the development-mode app's owner has not listed (in
+    its 2026 wording, as plain text): the link page says to ask the bot owner to add them."""
+    world.sandbox.users["alice"].registered = False
+    page = await world.link(ALICE, "alice")
+    assert page.status == 400
+    assert "Ask the bot owner to add you" in page.text and "expired" not in page.text
+    assert await world.services.linking.member(ALICE) is None
+
+
 async def test_a_link_met_by_spotifys_quota_says_when_to_try_again(world: World) -> None:
     """When the app's Spotify quota is spent, the link page says Spotify is refusing the bot for now,
     not that the member's code may have expired."""
