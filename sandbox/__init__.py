@@ -55,5 +55,5 @@ Switches, off by default because Spotify does it only under load, by accident or
   owner of the app".
 - `latency_s`, `access_token_ttl_s`, `expire_access_tokens()`, `revoke_refresh_tokens(user)`,
   `SandboxUser.registered = False` (a user the app's owner has not listed: 403 "The user is not
-  registered for this application...", Spotify's 2026 wording).
+  registered for this application...", Spotify's 2026 wording, as plain text, not the JSON error object).
 """

@@ -36,7 +36,9 @@ OWNER_PREMIUM_REQUIRED = "Active premium subscription required for the owner of 
 # approved for app" (2021, spotipy-dev/spotipy#688), "User not registered in the Developer
 # Dashboard" (2021-2023, spotipy-dev/spotipy#1044), "Check settings on
 # developer.spotify.com/dashboard, the user may not be registered." (2024-2025,
-# sigma67/spotify_to_ytmusic#122).
+# sigma67/spotify_to_ytmusic#122). Sent as plain text: "Spotify decided to return a plain string for
+# some error responses instead of returning one of their documented JSON error objects"
+# (spotipy-dev/spotipy#689, the fix of #688 for this very answer).
 USER_NOT_REGISTERED = ("The user is not registered for this application. "
                        "Please check your settings on https://developer.spotify.com/dashboard.")
 HANG_LIMIT_S = 120.0  # a hung request is released at the latest after this, or when the server stops
@@ -79,7 +81,8 @@ class SandboxApp:
             if not state.owner_premium:
                 return api_error(403, OWNER_PREMIUM_REQUIRED)
             if not user.registered:
-                return api_error(403, USER_NOT_REGISTERED)
+                # A plain-text body, not Spotify's JSON error object (spotipy-dev/spotipy#689).
+                return web.Response(status=403, text=USER_NOT_REGISTERED)
             quota = state.quota_block(grant.client_id)
             if quota is not None:
                 return api_error(429, "Quota exceeded", reason="QUOTA_EXCEEDED",

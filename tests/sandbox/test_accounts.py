@@ -190,6 +190,17 @@ def test_an_unlisted_user_gets_spotifys_2026_not_registered_403_on_every_call(sa
                                           "Please check your settings on https://developer.spotify.com/dashboard.")
 
 
+def test_the_not_registered_403_is_plain_text_not_a_json_error_object(sandbox: Sandbox) -> None:
+    """Spotify sends this one refusal as a bare string (spotipy-dev/spotipy#689), so a client that
+    reads `{"error": {"message"}}` from every 4xx meets a body that is not JSON."""
+    client = sandbox.link("bob")
+    sandbox.state.users["bob"].registered = False
+    answer = sandbox.api(client, "GET", "/me")
+    assert answer.status_code == 403
+    assert answer.headers["Content-Type"].startswith("text/plain")
+    assert answer.text.startswith("The user is not registered for this application.")
+
+
 def test_the_blocking_scripted_browser_clicks_agree_too(sandbox: Sandbox) -> None:
     """`sandbox.browser.approve_blocking` gets past the always-shown consent page without a loop."""
     from sandbox.browser import approve_blocking
