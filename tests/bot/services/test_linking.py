@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -15,7 +17,7 @@ from pydantic import SecretStr
 from bot.services.errors import LinkEnded, NotLinked
 from bot.services.playlist_plan import SortOptions
 from bot.services.root import Services
-from bot.services.sorting import SortProgress
+from bot.services.sorting import SortProgress, SortReport
 from bot.spotify.errors import NeedsRelink
 from sandbox.browser import approve
 from storage.records import LinkStatus, RunStatus
@@ -117,9 +119,11 @@ async def test_a_token_refreshed_for_an_old_link_does_not_replace_a_relinks_toke
     assert await world.services.db.tokens.load(ALICE) == relinked
 
 
-async def test_unlink_during_a_sort_stops_the_sort_and_stays_unlinked(world: World) -> None:
-    """/unlink while a sort runs cancels the sort and waits for it: none of its writes land afterwards."""
-    await world.link(ALICE, "alice")
+@asynccontextmanager
+async def sort_held_at_classifying(world: World) -> AsyncIterator[asyncio.Task[SortReport]]:
+    """A sort of Alice's Liked Songs, started and held once her library is read (it waits for the
+    classify pool, every worker of which is kept busy), and let go when the block ends: a sort
+    caught mid-way, waited on as an event."""
     release = threading.Event()
     pool = world.services.sorting.library_classifier.classify_pool
     blockers = [pool.submit(release.wait) for _ in range(world.services.settings.classify_concurrency)]
@@ -133,12 +137,19 @@ async def test_unlink_during_a_sort_stops_the_sort_and_stays_unlinked(world: Wor
         world.services.sorting.sort(ALICE, SortOptions(min_playlist_size=1), progress=note_stage)
     )
     try:
-        await classifying.wait()  # the sort read the library and now waits for the busy classify pool
-        assert await world.services.linking.unlink(ALICE)
+        await classifying.wait()
+        yield sort
     finally:
         release.set()
         for blocker in blockers:
             blocker.result(timeout=60)
+
+
+async def test_unlink_during_a_sort_stops_the_sort_and_stays_unlinked(world: World) -> None:
+    """/unlink while a sort runs cancels the sort and waits for it: none of its writes land afterwards."""
+    await world.link(ALICE, "alice")
+    async with sort_held_at_classifying(world) as sort:
+        assert await world.services.linking.unlink(ALICE)
     with pytest.raises(LinkEnded):
         await sort
     [run] = await world.services.sorting.recent_runs(ALICE)  # /status says why, not a class name
@@ -210,26 +221,9 @@ async def test_linking_another_account_during_a_sort_stops_the_sort_and_keeps_no
     """Relinking to Bob's account while a sort of Alice's runs stops that sort: none of Alice's songs,
     counts or playlists are recorded for the member after Bob's link."""
     await world.link(ALICE, "alice")
-    release = threading.Event()
-    pool = world.services.sorting.library_classifier.classify_pool
-    blockers = [pool.submit(release.wait) for _ in range(world.services.settings.classify_concurrency)]
-    classifying = asyncio.Event()
-
-    async def note_stage(progress: SortProgress) -> None:
-        if progress.stage == "classifying":
-            classifying.set()
-
-    sort = asyncio.create_task(
-        world.services.sorting.sort(ALICE, SortOptions(min_playlist_size=1), progress=note_stage)
-    )
-    try:
-        await classifying.wait()  # Alice's library is read; the sort waits for the busy classify pool
+    async with sort_held_at_classifying(world) as sort:
         page = await world.link(ALICE, "bob")
         assert page.status == 200
-    finally:
-        release.set()
-        for blocker in blockers:
-            blocker.result(timeout=60)
     with pytest.raises(LinkEnded):
         await sort
     db = world.services.db
@@ -294,26 +288,9 @@ async def test_a_refused_link_to_another_members_account_leaves_a_running_sort_a
     running sort goes on to the end."""
     await world.link(ALICE, "alice")
     await world.link(ALICE + 1, "bob")
-    release = threading.Event()
-    pool = world.services.sorting.library_classifier.classify_pool
-    blockers = [pool.submit(release.wait) for _ in range(world.services.settings.classify_concurrency)]
-    classifying = asyncio.Event()
-
-    async def note_stage(progress: SortProgress) -> None:
-        if progress.stage == "classifying":
-            classifying.set()
-
-    sort = asyncio.create_task(
-        world.services.sorting.sort(ALICE, SortOptions(min_playlist_size=1), progress=note_stage)
-    )
-    try:
-        await classifying.wait()
+    async with sort_held_at_classifying(world) as sort:
         page = await world.link(ALICE, "bob")
         assert page.status == 400 and "already linked to another Discord member" in page.text
-    finally:
-        release.set()
-        for blocker in blockers:
-            blocker.result(timeout=60)
     report = await sort
     assert report.total_songs == ALICE_SONGS and report.playlists
     user = await world.services.linking.member(ALICE)
