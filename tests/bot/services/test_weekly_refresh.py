@@ -30,7 +30,7 @@ from bot.spotify.errors import (
     SpotifyRateLimited,
     SpotifyUnavailable,
 )
-from music import LIKED_SONGS, SortSource
+from music import LIKED_SONGS, SortSource, Track
 from sandbox.library import synthetic_library
 from sandbox.records import spotify_id
 from storage.records import RunStatus, Schedule
@@ -237,12 +237,9 @@ def playlist_item_writes(world: World, since: int) -> list[str]:
             if r.method in ("PUT", "POST") and r.path.endswith("/items")]
 
 
-async def test_songs_added_at_the_end_of_a_playlist_source_are_appended_not_rewritten(world: World) -> None:
-    """Six songs by new artists added to the end of the source: each genre playlist gets only its new songs, at its end.
-
-    New artists and albums, so pooling over the library cannot move an earlier song to another genre
-    (which would rightly rewrite the playlist it leaves) whatever the shipped model decides."""
-    schedule, source = await sorted_road_trip(world)
+def add_songs_by_new_artists(world: World, source: SortSource) -> list[Track]:
+    """Six songs by new artists and albums added to the end of the playlist source: pooling over the
+    library cannot move an earlier song to another genre, whatever the shipped model decides."""
     added = [
         replace(t, artists=(f"Newcomer {i}",), artist_ids=(spotify_id(f"artist:newcomer {i}"),), album=f"First Album {i}")
         for i, t in enumerate(synthetic_library(6, seed=34, prefix="added"))
@@ -251,6 +248,16 @@ async def test_songs_added_at_the_end_of_a_playlist_source_are_appended_not_rewr
     playlist = world.sandbox.playlists[source.playlist_id or ""]
     playlist.items.extend((t.uri, world.clock.now) for t in added)
     playlist.snapshot += 1
+    return added
+
+
+async def test_songs_added_at_the_end_of_a_playlist_source_are_appended_not_rewritten(world: World) -> None:
+    """Six songs by new artists added to the end of the source: each genre playlist gets only its new songs, at its end.
+
+    New artists and albums, so pooling over the library cannot move an earlier song to another genre
+    (which would rightly rewrite the playlist it leaves) whatever the shipped model decides."""
+    schedule, source = await sorted_road_trip(world)
+    added = add_songs_by_new_artists(world, source)
     existing = set(world.sandbox.playlists)
     since = len(world.sandbox.requests)
     [report] = (await run_refresh(world, schedule)).reports
@@ -274,14 +281,7 @@ async def test_an_append_to_a_playlist_the_member_shortened_by_hand_still_lands(
         genre_playlist = world.sandbox.playlists[record.playlist_id]
         genre_playlist.items.pop(0)  # the member removes a song by hand
         genre_playlist.snapshot += 1
-    added = [
-        replace(t, artists=(f"Newcomer {i}",), artist_ids=(spotify_id(f"artist:newcomer {i}"),), album=f"First Album {i}")
-        for i, t in enumerate(synthetic_library(6, seed=34, prefix="added"))
-    ]
-    world.sandbox.add_tracks(added)
-    playlist = world.sandbox.playlists[source.playlist_id or ""]
-    playlist.items.extend((t.uri, world.clock.now) for t in added)
-    playlist.snapshot += 1
+    added = add_songs_by_new_artists(world, source)
     [report] = (await run_refresh(world, schedule)).reports
     assert report.new_songs == 6 and report.total_songs == 36
     gained = [o for o in report.playlists if o.new_count and not o.created]
