@@ -4,37 +4,45 @@ Spotify outage is tried again later the same way, not skipped for a week."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.services.weekly_refresh import RETRY_DELAY
 from storage.records import RunStatus, RunTrigger
 from tests.bot.presenters.discord_markdown import live_markdown, shown_text
+from tests.discord_standin import Message
 from tests.e2e.conftest import BotWorld
 
 MEMBER = 100_000_000_000_005_001
+
+
+async def linked_with_a_schedule(world: BotWorld) -> tuple[datetime, list[Message]]:
+    """The member linked, with a weekly refresh set (Mondays 09:00 UTC) through /schedule set: when
+    it is first due, and the DMs the member has so far (the one naming the linked Spotify account)."""
+    await world.start_bot()
+    await world.link(MEMBER, "member0")
+    dms_before = list(world.discord.dms[MEMBER])
+    await world.final(await world.command(
+        "schedule", {"weekday": "monday", "hour": 9, "timezone": "UTC"}, user=MEMBER, sub="set"))
+    schedule = await world.services.weekly_refresh.schedule(MEMBER)
+    assert schedule is not None and schedule.next_run is not None
+    return schedule.next_run, dms_before
 
 
 async def test_a_weekly_refresh_during_a_running_sort_is_retried_at_the_next_tick_without_a_dm(
     world: BotWorld,
 ) -> None:
     """Due during a /sort: no DM, still due, one postponement recorded; the next tick refreshes."""
-    await world.start_bot()
-    await world.link(MEMBER, "member0")
-    dms_before = list(world.discord.dms[MEMBER])  # the DM naming the linked Spotify account
-    await world.final(await world.command(
-        "schedule", {"weekday": "monday", "hour": 9, "timezone": "UTC"}, user=MEMBER, sub="set"))
-    schedule = await world.services.weekly_refresh.schedule(MEMBER)
-    assert schedule is not None and schedule.next_run is not None
+    due, dms_before = await linked_with_a_schedule(world)
     world.spotify.latency_s = 0.05
     sort = await world.command("sort", user=MEMBER)
     await sort.wait_for(lambda m: (m.content or "").startswith("📥"), 30)
-    world.clock.now = schedule.next_run + timedelta(seconds=5)
+    world.clock.now = due + timedelta(seconds=5)
 
     assert await world.weekly_refresh.run_due() == 1
     assert await world.weekly_refresh.run_due() == 1  # a second tick during the same sort
     assert world.discord.dms[MEMBER] == dms_before, "no DM about the running sort"
     still = await world.services.weekly_refresh.schedule(MEMBER)
-    assert still is not None and still.next_run == schedule.next_run, "the refresh is still due"
+    assert still is not None and still.next_run == due, "the refresh is still due"
     runs = await world.services.sorting.recent_runs(MEMBER)
     postponed = [r for r in runs if r.status == RunStatus.POSTPONED]
     assert len(postponed) == 1 and postponed[0].trigger == RunTrigger.SCHEDULE
@@ -44,21 +52,15 @@ async def test_a_weekly_refresh_during_a_running_sort_is_retried_at_the_next_tic
     assert await world.weekly_refresh.run_due() == 1  # the next tick after the sort
     assert world.discord.dms[MEMBER][-1].embeds[0]["title"] == "Your weekly genrebot refresh"
     moved = await world.services.weekly_refresh.schedule(MEMBER)
-    assert moved is not None and moved.next_run is not None and moved.next_run > schedule.next_run
+    assert moved is not None and moved.next_run is not None and moved.next_run > due
     status = await world.final(await world.command("status", user=MEMBER))
     assert "schedule · **postponed**" in status.embeds[0]["fields"][1]["value"]
 
 
 async def test_a_weekly_refresh_during_a_spotify_outage_is_tried_again_later_without_a_dm(world: BotWorld) -> None:
     """Spotify answers 503 at the due time: no DM, the refresh due again half an hour later, and it runs then."""
-    await world.start_bot()
-    await world.link(MEMBER, "member0")
-    dms_before = list(world.discord.dms[MEMBER])  # the DM naming the linked Spotify account
-    await world.final(await world.command(
-        "schedule", {"weekday": "monday", "hour": 9, "timezone": "UTC"}, user=MEMBER, sub="set"))
-    schedule = await world.services.weekly_refresh.schedule(MEMBER)
-    assert schedule is not None and schedule.next_run is not None
-    world.clock.now = schedule.next_run + timedelta(seconds=5)
+    due, dms_before = await linked_with_a_schedule(world)
+    world.clock.now = due + timedelta(seconds=5)
     world.spotify.inject(503, 40)
 
     assert await world.weekly_refresh.run_due() == 1
@@ -72,7 +74,7 @@ async def test_a_weekly_refresh_during_a_spotify_outage_is_tried_again_later_wit
     assert await world.weekly_refresh.run_due() == 1
     assert world.discord.dms[MEMBER][-1].embeds[0]["title"] == "Your weekly genrebot refresh"
     moved = await world.services.weekly_refresh.schedule(MEMBER)
-    assert moved is not None and moved.next_run == schedule.next_run + timedelta(weeks=1)
+    assert moved is not None and moved.next_run == due + timedelta(weeks=1)
 
 
 async def test_a_schedule_whose_time_zone_this_machine_does_not_know_is_dmed_about_once(world: BotWorld) -> None:
