@@ -4,8 +4,8 @@ A member's schedule lives in storage; `due()` finds the refreshes whose time has
 member however many weeks were missed while the bot was down), `refresh()` sorts each source the
 member chose (Liked Songs unless they chose otherwise; incrementally where that helps) with their
 last choices and moves the schedule on a week. A source that cannot be read (a playlist deleted,
-or no longer theirs) is reported and the others still run; so is a playlist of the member's
-they deleted (Spotify's "delete" only unfollows it, and Spotify still serves it). Times are computed in
+or no longer theirs) is reported and the others still run; so is one the member deleted
+(Spotify's "delete" only unfollows a playlist, and Spotify still serves it). Times are computed in
 the member's own time zone (`next_weekly_run`), so 18:00 stays 18:00 across daylight saving.
 The Discord side (the `/schedule` commands, the tick that finds due members, the DM) is
 `bot.cogs.weekly_refresh`; the summary text is in `bot.presenters.sort_reports`.
