@@ -133,6 +133,10 @@ class InteractionsMixin(StandInBase):
         record = self.interactions.get(token)
         if record is None:
             return error_response(404, 10015, "Unknown Webhook")
+        if record.acknowledged_at is None:
+            # the token's webhook exists only once the interaction was answered (Rapptz/discord.py#10461)
+            return self._refuse(record, 404, 10015, "Unknown Webhook",
+                                "follow-up or edit before the interaction was acknowledged")
         if self.now() > record.expires_at:
             return self._refuse(record, 401, 50027, "Invalid Webhook Token",
                                 "follow-up or edit after the 15-minute token expired")
