@@ -190,7 +190,8 @@ class CommandsMixin(GuildsMixin):
             payload.update({"channel_id": str(dm_channel), "user": self._user(user_id),
                             "channel": {"id": str(dm_channel), "type": 1, "recipients": [self._user(user_id)]}})
         label = f"{command} {subcommand}" if subcommand else command
-        record = InteractionRecord(interaction_id, token, label, user_id, self.now(), self.token_lifetime_s)
+        record = InteractionRecord(interaction_id, token, label, user_id, self.now(), self.token_lifetime_s,
+                                   interaction_type=kind)
         if focused is not None:
             record.focused_option_type = next(o["type"] for o in option_specs if o["name"] == focused)
         self.interactions[token] = record

@@ -18,6 +18,13 @@ from tests.discord_standin.rules import (
     oversized_files,
 )
 
+# Which callbacks Discord takes for each interaction type (its docs, "Interaction Callback Type"):
+# DEFERRED_UPDATE_MESSAGE (6) and UPDATE_MESSAGE (7) only for component interactions, and an
+# autocomplete interaction only an autocomplete result (8): anything else is 400 50035
+# "In type: Value must be one of {8}." (Cog-Creators/Red-DiscordBot#6374).
+CALLBACK_TYPES_FOR = {2: frozenset({4, 5, 9}), 4: frozenset({8})}
+INTERACTION_NAMES = {2: "an application command", 4: "an autocomplete"}
+
 
 def message_from(kind: str, body: dict[str, Any], files: list[tuple[str, bytes]], base: Message | None = None) -> Message:
     """A new message, or (with `base`) the state after editing `base` with `body`."""
@@ -84,11 +91,18 @@ class InteractionsMixin(StandInBase):
             return self._refuse(record, 404, 10062, "Unknown interaction")  # the violation was recorded at 3 s
         kind = int(body.get("type", 0))
         data = body.get("data") or {}
-        if kind == 8:
-            return self._autocomplete_answer(record, data)
-        if kind not in (4, 5, 6, 7, 9):
+        if kind not in (4, 5, 6, 7, 8, 9):
             return self._refuse(record, 400, 50035, "Invalid Form Body", f"unknown callback type {kind}",
                                 invalid_form_body([("type", "BASE_TYPE_CHOICES", f"unknown callback type {kind}")]))
+        allowed = CALLBACK_TYPES_FOR[record.interaction_type]
+        if kind not in allowed:
+            choices = "{" + ", ".join(str(k) for k in sorted(allowed)) + "}"
+            return self._refuse(
+                record, 400, 50035, "Invalid Form Body",
+                f"callback type {kind} answering {INTERACTION_NAMES[record.interaction_type]} interaction",
+                invalid_form_body([("type", "BASE_TYPE_CHOICES", f"Value must be one of {choices}.")]))
+        if kind == 8:
+            return self._autocomplete_answer(record, data)
         message = message_from("callback", data, files)
         if kind in (4, 7):
             refused = self._refuse_message(record, data, files, message)

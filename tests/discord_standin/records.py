@@ -60,6 +60,7 @@ class InteractionRecord:
     responses: list[Message] = field(default_factory=list)
     autocomplete_choices: list[dict[str, Any]] | None = None
     focused_option_type: int | None = None  # for autocomplete: the type the choices' values must have
+    interaction_type: int = 2  # 2: a command, 4: an autocomplete (which callback types Discord takes)
     rejected: list[tuple[int, int]] = field(default_factory=list)  # (status, Discord code) of refused calls
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
 

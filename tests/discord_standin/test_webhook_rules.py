@@ -1,5 +1,6 @@
 """What Discord refuses on an interaction's token webhook and callback: a follow-up, edit or read
-of the original response before the interaction was answered (404 10015 "Unknown Webhook")."""
+of the original response before the interaction was answered (404 10015 "Unknown Webhook"), and a
+callback of a type the interaction does not take (400 50035 "In type: Value must be one of ...")."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from collections.abc import AsyncIterator
 
 import discord
 import pytest
+from discord import app_commands
+from discord.webhook.async_ import async_context, interaction_response_params
 
 from tests.discord_standin import DiscordStandIn
 from tests.discord_standin.tinybot import USER, TinyBot, running
@@ -29,6 +32,29 @@ class WebhookBot(TinyBot):
                 self.errors.append(exc)
             await interaction.response.send_message("answered", ephemeral=True)
 
+        @self.tree.command(name="update", description="answers a command as if it were a button")
+        async def update(interaction: discord.Interaction) -> None:
+            try:  # DEFERRED_UPDATE_MESSAGE, which discord.py sends only for components
+                await async_context.get().create_interaction_response(
+                    interaction.id, interaction.token, session=interaction._session,
+                    params=interaction_response_params(type=6))
+            except discord.HTTPException as exc:
+                self.errors.append(exc)
+            await interaction.response.send_message("answered", ephemeral=True)
+
+        @self.tree.command(name="find", description="autocompletes with a message")
+        async def find(interaction: discord.Interaction, word: str) -> None:
+            await interaction.response.send_message(word)
+
+        @find.autocomplete("word")
+        async def find_word(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+            try:
+                await interaction.response.send_message("no suggestions", ephemeral=True)
+            except discord.HTTPException as exc:
+                self.errors.append(exc)
+            await interaction.response.autocomplete([])  # the refused message did not answer
+            return []
+
 
 @pytest.fixture
 async def world() -> AsyncIterator[tuple[DiscordStandIn, WebhookBot]]:
@@ -50,3 +76,28 @@ async def test_the_token_webhook_is_unknown_until_the_interaction_is_answered(
     assert isinstance(error, discord.NotFound) and (error.status, error.code) == (404, 10015)
     assert [m.kind for m in record.responses] == ["callback"] and record.original() == answered
     assert server.take_violations() == ["/early: follow-up or edit before the interaction was acknowledged"]
+
+
+async def test_a_command_is_not_answered_with_a_component_callback(world: tuple[DiscordStandIn, WebhookBot]) -> None:
+    """DEFERRED_UPDATE_MESSAGE (6) is only valid for component interactions: 400 50035 on `type`."""
+    server, bot = world
+    record = await server.invoke("update", user_id=USER)
+    await record.wait_rejected(50035)
+    await record.wait_for(lambda m: m.content == "answered")
+    error = bot.errors[0]
+    assert isinstance(error, discord.HTTPException) and (error.status, error.code) == (400, 50035)
+    assert "In type: Value must be one of {4, 5, 9}." in error.text
+    assert record.callback_type == 4
+    assert server.take_violations() == ["/update: callback type 6 answering an application command interaction"]
+
+
+async def test_an_autocomplete_is_answered_only_with_choices(world: tuple[DiscordStandIn, WebhookBot]) -> None:
+    """A message (type 4) to an autocomplete interaction: 'In type: Value must be one of {8}.'"""
+    server, bot = world
+    record = await server.autocomplete_record("find", "word", "ro", user_id=USER)
+    await record.wait_until(lambda: record.autocomplete_choices is not None)
+    error = bot.errors[0]
+    assert isinstance(error, discord.HTTPException) and (error.status, error.code) == (400, 50035)
+    assert "In type: Value must be one of {8}." in error.text
+    assert record.rejected == [(400, 50035)] and not record.responses and record.autocomplete_choices == []
+    assert server.take_violations() == ["/find: callback type 4 answering an autocomplete interaction"]
