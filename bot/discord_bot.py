@@ -164,6 +164,9 @@ class GenreTree(app_commands.CommandTree["GenreBot"]):
 
     async def on_error(self, interaction: discord.Interaction[GenreBot], error: app_commands.AppCommandError, /) -> None:
         failure = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+        if interaction.type is discord.InteractionType.autocomplete:
+            await _no_choices(interaction, failure)
+            return
         message = presenters.error_message(failure)
         if message is None:
             error_id = secrets.token_hex(4)
@@ -171,6 +174,24 @@ class GenreTree(app_commands.CommandTree["GenreBot"]):
             log.error("error %s: member %s, command /%s", error_id, interaction.user.id, command, exc_info=failure)
             message = presenters.unexpected_error_message(error_id)
         await _reply(interaction, message)
+
+
+async def _no_choices(interaction: discord.Interaction[GenreBot], failure: BaseException) -> None:
+    """An autocomplete that failed before its callback ran (discord.py handles the callback's own
+    errors): typically a command a member's Discord client still offers after genrebot dropped it.
+    Discord takes only choices in answer to an autocomplete (a message is 400 50035 'In type: Value
+    must be one of {8}'), so the member gets an empty list rather than 'Loading options failed'."""
+    name = interaction.data.get("name", "?") if interaction.data else "?"
+    if isinstance(failure, app_commands.CommandNotFound):
+        log.info("autocomplete for /%s, which genrebot does not have (a stale Discord client?)", name)
+    else:
+        log.error("autocomplete for /%s failed: member %s", name, interaction.user.id, exc_info=failure)
+    if interaction.response.is_done():
+        return
+    try:
+        await interaction.response.autocomplete([])
+    except discord.HTTPException:
+        log.warning("could not answer autocomplete interaction %s", interaction.id)
 
 
 async def _reply(interaction: discord.Interaction[GenreBot], text: str) -> None:

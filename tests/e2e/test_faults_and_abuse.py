@@ -267,3 +267,16 @@ async def test_oauth_callback_abuse_stores_nothing(world: BotWorld) -> None:
             async with session.get(f"http://127.0.0.1:{port}/callback?{query}") as response:
                 assert response.status in (400, 414, 431), (query[:40], response.status)
     assert (await world.services.db.sql.fetchall("SELECT COUNT(*) AS n FROM users"))[0]["n"] == 0
+
+
+async def test_an_autocomplete_for_a_command_genrebot_no_longer_has_gets_no_choices(world: BotWorld) -> None:
+    """A member's Discord client can still offer a command that a newer genrebot dropped (clients
+    refresh their command list later): typing in one of its options sends an autocomplete for a
+    command the bot does not have. Discord takes only choices in answer to an autocomplete (anything
+    else is 400 50035 'In type: Value must be one of {8}'), so the member gets an empty list."""
+    await world.start_bot()
+    stale = {**world.discord.synced_commands["sort"], "name": "oldsort"}
+    world.discord.synced_commands["oldsort"] = stale
+    record = await world.discord.autocomplete_record("oldsort", "genres", "ro", user_id=BASE)
+    await record.wait_until(lambda: record.autocomplete_choices is not None or bool(record.rejected), 10)
+    assert record.rejected == [] and record.autocomplete_choices == []
