@@ -98,10 +98,16 @@ def message_problems(payload: dict[str, Any]) -> list[Problem]:
         for j, f in enumerate(fields):
             name, value = f.get("name") or "", f.get("value") or ""
             total += len(name) + len(value)
-            if len(name) > 256 or not name:
-                add(f"embeds.{i}.fields.{j}.name", "embed field name empty or over 256 characters", "BASE_TYPE_BAD_LENGTH")
-            if len(value) > 1024 or not value:
-                add(f"embeds.{i}.fields.{j}.value", "embed field value empty or over 1024 characters", "BASE_TYPE_BAD_LENGTH")
+            for key, text, limit in (("name", name, 256), ("value", value, 1024)):
+                # Discord trims a field's name and value: blank (spaces, U+00A0) is refused as if
+                # missing, a zero-width space (U+200B, not whitespace) is the usual "empty" field
+                # (discord-net/Discord.Net#758); missing: BASE_TYPE_REQUIRED (Glitchii/embedbuilder#57)
+                if not text.strip():
+                    add(f"embeds.{i}.fields.{j}.{key}", f"embed field {key} missing or blank ({text!r})",
+                        "BASE_TYPE_REQUIRED")
+                elif len(text) > limit:
+                    add(f"embeds.{i}.fields.{j}.{key}", f"embed field {key} over {limit} characters",
+                        "BASE_TYPE_BAD_LENGTH")
         footer = (embed.get("footer") or {}).get("text") or ""
         author = (embed.get("author") or {}).get("name") or ""
         total += len(footer) + len(author)

@@ -1,5 +1,6 @@
 """What Discord refuses in a message or an answer: empty messages (50006), attachments over the
-size limit (40005), and autocomplete answers over its limits or of the wrong type (50035)."""
+size limit (40005), blank embed fields, and autocomplete answers over its limits or of the wrong
+type (50035)."""
 
 from __future__ import annotations
 
@@ -59,6 +60,14 @@ class RulesBot(TinyBot):
             except discord.HTTPException as exc:
                 self.errors.append(exc)
             self.seen.append("uploaded")
+
+        @self.tree.command(name="field", description="sends an embed with one field of the given value")
+        async def field(interaction: discord.Interaction, value: str) -> None:
+            try:
+                await interaction.response.send_message(embed=discord.Embed(title="t").add_field(name="n", value=value))
+            except discord.HTTPException as exc:
+                self.errors.append(exc)
+                await interaction.response.send_message("recovered")
 
         @self.tree.command(name="pick", description="autocompletes badly on request")
         async def pick(interaction: discord.Interaction, word: str, count: int = 1) -> None:
@@ -124,6 +133,27 @@ async def test_attachment_limit_follows_the_guilds_boost() -> None:
         await server.invoke("upload", {"size": 10 * MIB + 1, "where": "followup"}, user_id=USER)
         await until(lambda: "uploaded" in bot.seen)
         assert bot.seen[0] == 50 * MIB and not bot.errors and not server.violations
+
+
+@pytest.mark.parametrize("blank", [" ", "\u00a0", "\n "])
+async def test_an_embed_field_of_blank_text_is_refused(world: tuple[DiscordStandIn, RulesBot], blank: str) -> None:
+    """Discord trims a field's value: only spaces (or no-break spaces) is refused as if missing."""
+    server, bot = world
+    record = await server.invoke("field", {"value": blank}, user_id=USER)
+    await record.wait_rejected(50035)
+    await record.wait_for(lambda m: m.content == "recovered")
+    error = bot.errors[0]
+    assert isinstance(error, discord.HTTPException) and (error.status, error.code) == (400, 50035)
+    assert "In embeds.0.fields.0.value: embed field value missing or blank" in error.text
+    assert server.take_violations() == [f"/field: embed field value missing or blank ({blank!r})"]
+
+
+async def test_an_embed_field_of_a_zero_width_space_passes(world: tuple[DiscordStandIn, RulesBot]) -> None:
+    """U+200B is not whitespace: the usual way to show an 'empty' field."""
+    server, bot = world
+    record = await server.invoke("field", {"value": "\u200b"}, user_id=USER)
+    reply = await record.wait_for(lambda m: bool(m.embeds))
+    assert reply.embeds[0]["fields"][0]["value"] == "\u200b" and not bot.errors and not server.violations
 
 
 @pytest.mark.parametrize(("option", "typed", "where", "message"), [
