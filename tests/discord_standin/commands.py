@@ -231,8 +231,18 @@ class CommandsMixin(GuildsMixin):
         values = {**(options or {}), option: value}
         payload, record = self._interaction_payload(4, command, values, user_id, guild, subcommand, option)
         await self._dispatch("INTERACTION_CREATE", payload)
+        asyncio.get_running_loop().call_later(ACK_DEADLINE_S, self._check_ack, record)
         return record
 
     def _check_ack(self, record: InteractionRecord) -> None:
-        if record.acknowledged_at is None:
+        """Discord's 3-second deadline, for a command and an autocomplete alike (the member's client
+        shows 'The application did not respond' or 'Loading options failed'). An autocomplete whose
+        answer was refused was already a violation: it is not counted twice."""
+        if record.acknowledged_at is not None:
+            return
+        if record.interaction_type == 4:
+            if not record.rejected:
+                self.violations.append(f"no autocomplete answer within 3s for /{record.command}")
+        else:
             self.violations.append(f"no acknowledgement within 3s for /{record.command}")
+        record.touch()

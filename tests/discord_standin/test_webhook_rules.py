@@ -1,6 +1,7 @@
 """What Discord refuses on an interaction's token webhook and callback: a follow-up, edit or read
 of the original response before the interaction was answered (404 10015 "Unknown Webhook"), and a
-callback of a type the interaction does not take (400 50035 "In type: Value must be one of ...")."""
+callback of a type the interaction does not take (400 50035 "In type: Value must be one of ..."),
+and an autocomplete left unanswered past Discord's 3 seconds."""
 
 from __future__ import annotations
 
@@ -56,6 +57,15 @@ class WebhookBot(TinyBot):
             return []
 
 
+        @self.tree.command(name="mute", description="an autocomplete that never answers")
+        async def mute(interaction: discord.Interaction, word: str) -> None:
+            await interaction.response.send_message(word)
+
+        @mute.autocomplete("word")
+        async def mute_word(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+            raise RuntimeError("discord.py logs this and answers nothing")
+
+
 @pytest.fixture
 async def world() -> AsyncIterator[tuple[DiscordStandIn, WebhookBot]]:
     server, bot = DiscordStandIn(), WebhookBot()
@@ -101,3 +111,14 @@ async def test_an_autocomplete_is_answered_only_with_choices(world: tuple[Discor
     assert "In type: Value must be one of {8}." in error.text
     assert record.rejected == [(400, 50035)] and not record.responses and record.autocomplete_choices == []
     assert server.take_violations() == ["/find: callback type 4 answering an autocomplete interaction"]
+
+
+async def test_an_autocomplete_left_unanswered_for_3_seconds_is_a_violation(
+    world: tuple[DiscordStandIn, WebhookBot],
+) -> None:
+    """Discord's 3-second deadline holds for autocomplete too: the member sees 'Loading options failed'."""
+    server, _ = world
+    record = await server.autocomplete_record("mute", "word", "ro", user_id=USER)
+    await record.wait_until(lambda: bool(server.violations), 10)
+    assert server.take_violations() == ["no autocomplete answer within 3s for /mute"]
+    assert record.autocomplete_choices is None and record.acknowledged_at is None
