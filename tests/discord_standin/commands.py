@@ -151,6 +151,16 @@ class CommandsMixin(GuildsMixin):
         if "guild_id" in spec:
             assert guild_id == int(spec["guild_id"]), (
                 f"/{command} was synced to guild {spec['guild_id']} only; it cannot be run in {guild_id or 'a DM'}")
+        else:
+            # A global command is offered only in its `contexts` (0 a guild, 1 the bot's DM, 2 other
+            # private channels; all when absent) and, while `dm_permission` is false, not in DMs
+            # (Discord's application-commands docs: both "only for globally-scoped commands").
+            contexts = spec.get("contexts")
+            place, context = ("a guild", 0) if guild_id else ("a DM", 1)
+            assert contexts is None or context in contexts, (
+                f"Discord refuses /{command} in {place}: its contexts are {contexts}")
+            assert guild_id or spec.get("dm_permission") is not False, (
+                f"Discord refuses /{command} in a DM: its dm_permission is false")
         option_specs = spec.get("options", [])
         if subcommand:
             sub = next((o for o in option_specs if o["name"] == subcommand and o["type"] == 1), None)

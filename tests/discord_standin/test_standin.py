@@ -13,7 +13,7 @@ import pytest
 from discord import app_commands
 
 from tests.discord_standin import DiscordStandIn, Message, check_message, message_pings_everyone
-from tests.discord_standin.tinybot import GUILD, USER, TinyBot, running, until
+from tests.discord_standin.tinybot import GUILD, USER, TinyBot, delivered_interactions, running, until
 
 PNG = b"\x89PNG\r\n\x1a\nfake-image-bytes"
 
@@ -82,6 +82,11 @@ class CoreBot(TinyBot):
             names = ["pop", "rock", "rap", "r&b", "latin", "edm"]
             return [app_commands.Choice(name=n, value=n) for n in names if n.startswith(current)]
 
+        @self.tree.command(name="here", description="only in a server")
+        @app_commands.guild_only()
+        async def here(interaction: discord.Interaction) -> None:
+            await interaction.response.send_message("here")
+
         stats = app_commands.Group(name="stats", description="statistics", guild_ids=[GUILD])
 
         @stats.command(name="show", description="typed options")
@@ -118,6 +123,20 @@ async def test_unsynced_command_cannot_be_invoked(world: tuple[DiscordStandIn, C
         await server.invoke("nope", user_id=USER)
     with pytest.raises(AssertionError, match="no option"):
         await server.invoke("genre", {"colour": "red"}, user_id=USER)
+
+
+async def test_a_guild_only_command_cannot_be_run_in_a_dm(world: tuple[DiscordStandIn, CoreBot]) -> None:
+    """A global command synced with contexts [0] (discord.py's guild_only) is not offered in DMs;
+    one without contexts is, and a guild-only command runs in a guild."""
+    server, bot = world
+    assert server.synced_commands["here"]["contexts"] == [0]
+    with pytest.raises(AssertionError, match=r"Discord refuses /here in a DM: its contexts are \[0\]"):
+        await server.invoke("here", user_id=USER, guild_id=None)
+    record = await server.invoke("here", user_id=USER)
+    await record.wait_for(lambda m: m.content == "here")
+    record = await server.invoke("genre", {"name": "pop"}, user_id=USER, guild_id=None)
+    await record.wait_for(lambda m: m.content == "pop x3")
+    assert not server.violations and delivered_interactions(server) == 2
 
 
 async def test_deferred_edit_with_embed_and_png(world: tuple[DiscordStandIn, CoreBot]) -> None:
