@@ -18,6 +18,8 @@ synced `choices`, of the wrong type for the option, outside its `min_value`/`max
 API refuses them. Text a member would type is typed per the option ("8" for an integer, "false" for
 a boolean). The option focused in an autocomplete interaction is sent as typed, unchecked, as
 Discord sends it. Options that autocomplete or list no choices take any text within their lengths.
+A global command is offered only in its synced `contexts` (a guild-only one, `contexts` [0] or
+`dm_permission` false, raises in a DM); a guild command only in its guild.
 
 Switches (keyword arguments of `DiscordStandIn`, also attributes):
 - `rate_limits=RateLimits(...)`: the buckets, see `rate_limits.py`. Defaults: 5 messages per 5 s
@@ -68,9 +70,13 @@ screen for scopes that user already authorised.
 
 Rules enforced on what the bot sends (each refusal answered as Discord answers it; a rule the bot
 should never break is also appended to `server.violations`):
-- acknowledgement within 3 s (later: 404 10062), once (again: 400 40060);
-- edits and follow-ups within the token's lifetime (after: 401 50027 "Invalid Webhook Token");
-- content <= 2,000 characters, <= 10 embeds and their field limits, <= 6,000 embed characters,
+- acknowledgement of a command or an autocomplete within 3 s (later: 404 10062), once (again:
+  400 40060), by a callback the interaction takes (a command 4, 5 or 9; an autocomplete only 8;
+  else 400 50035 "In type: Value must be one of {8}.");
+- edits, reads and follow-ups only once the interaction was answered (before: 404 10015 "Unknown
+  Webhook") and within the token's lifetime (after: 401 50027 "Invalid Webhook Token");
+- content <= 2,000 characters, <= 10 embeds and their field limits (a blank field name or value
+  is refused as missing), <= 6,000 embed characters,
   <= 5 action rows, button shapes; command sync names, descriptions and options
   (400 50035 "Invalid Form Body" with the nested `errors` discord.py prints);
 - no empty message (no content, embeds, attachments, stickers, components): 400 50006;
