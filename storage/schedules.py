@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 
-from storage.records import RunStatus, RunTrigger, Schedule
+from storage.records import LinkStatus, RunStatus, RunTrigger, Schedule
 from storage.sql import SqlHandle, to_optional_datetime
 
 _COLUMNS = "discord_id, enabled, weekday, hour, timezone, last_run, next_run"
@@ -37,10 +37,14 @@ class ScheduleRepository:
         return _schedule(row) if row else None
 
     async def due(self, now: datetime) -> list[Schedule]:
-        """Enabled schedules whose next run is at or before `now`, earliest first."""
+        """Enabled schedules whose next run is at or before `now`, earliest first; not those of
+        members whose link needs renewing (told once, by the refresh that found it out): their
+        run waits, and is due at once when they link again."""
         rows = await self.sql.fetchall(
-            f"SELECT {_COLUMNS} FROM schedules WHERE enabled = 1 AND next_run <= ? ORDER BY next_run",  # noqa: S608
-            (now.timestamp(),),
+            f"""SELECT {_COLUMNS} FROM schedules WHERE enabled = 1 AND next_run <= ? AND discord_id NOT IN (
+                    SELECT discord_id FROM users WHERE status = ?)
+                ORDER BY next_run""",  # noqa: S608
+            (now.timestamp(), LinkStatus.NEEDS_RELINK.value),
         )
         return [_schedule(row) for row in rows]
 

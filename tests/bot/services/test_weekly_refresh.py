@@ -24,6 +24,7 @@ from bot.services.weekly_refresh import (
     parse_weekday,
 )
 from bot.spotify.errors import (
+    NeedsRelink,
     PlaylistNotFollowed,
     PlaylistNotReadable,
     SpotifyQuotaExceeded,
@@ -194,6 +195,23 @@ async def test_a_playlist_source_the_member_deleted_is_not_sorted_and_the_dm_say
     assert failure.source.playlist_id == road_trip.id and isinstance(failure.error, PlaylistNotFollowed)
     assert not [p for p in world.sandbox.playlists_of("alice") if "Road Trip · genrebot" in p.name]
     assert "“Road Trip” is no longer in your Spotify library" in refresh_failures_text(refreshed.failures)
+
+
+async def test_a_member_whose_link_needs_renewing_is_told_once_and_refreshed_again_after_linking(world: World) -> None:
+    """Spotify stopped honouring Alice's authorisation: the refresh fails once (the DM asks her to
+    /link); after that she is not due, so no "link again" DM comes every week, and once she links
+    again the refresh she missed is due at once."""
+    schedule = await due_after_new_likes(world)
+    world.sandbox.revoke_refresh_tokens("alice")
+    world.sandbox.expire_access_tokens()
+    with pytest.raises(NeedsRelink):
+        await world.services.weekly_refresh.refresh(schedule)
+    world.clock.now += timedelta(weeks=3)
+    assert await world.services.weekly_refresh.due() == [], "no refresh (and no DM) until she links again"
+    await world.link(ALICE, "alice")
+    due = await world.services.weekly_refresh.due()
+    assert [s.discord_id for s in due] == [ALICE]
+    assert (await run_refresh(world, due[0])).reports[0].new_songs == NEW_SONGS
 
 
 async def test_sources_are_added_once_and_at_most_five(world: World) -> None:
