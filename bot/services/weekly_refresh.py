@@ -31,6 +31,7 @@ from bot.spotify.errors import (
     PlaylistNotFollowed,
     PlaylistNotFound,
     PlaylistNotReadable,
+    PlaylistWriteFailed,
     SpotifyQuotaExceeded,
     SpotifyRateLimited,
     SpotifyUnavailable,
@@ -46,7 +47,8 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 MAX_REFRESH_SOURCES = 5  # each is a sort and a DM every week: a handful keeps both reasonable
 # Failures of one source only: the refresh reports them and goes on with the member's other sources.
 SOURCE_FAILURES = (PlaylistNotReadable, PlaylistNotFound, PlaylistNotFollowed)
-# Spotify down or slowing the whole app down (a long Retry-After holds every call back): not the
+# Spotify down or slowing the whole app down (a long Retry-After holds every call back), while
+# reading or while writing a playlist (PlaylistWriteFailed, caused by one of these): not the
 # member's fault, and gone in a while. The refresh is tried again RETRY_DELAY later (or once the
 # Retry-After is over), quietly, for RETRY_WINDOW after its weekly time; then it waits a week.
 TRANSIENT_FAILURES = (SpotifyUnavailable, SpotifyRateLimited)
@@ -62,8 +64,8 @@ class RefreshPostponed(Exception):
 
 
 class RefreshDeferred(Exception):
-    """Spotify failed for a while (`error`, one of TRANSIENT_FAILURES): the refresh is due again at
-    `retry_at` and nobody needs telling yet."""
+    """Spotify failed for a while (`error`: one of TRANSIENT_FAILURES, or a PlaylistWriteFailed one of
+    them caused): the refresh is due again at `retry_at` and nobody needs telling yet."""
 
     def __init__(self, error: Exception, retry_at: datetime) -> None:
         super().__init__(f"{type(error).__name__}; tried again at {retry_at.isoformat()}")
@@ -332,8 +334,11 @@ class WeeklyRefreshService:
                 # Paused, not skipped: still due, so the first tick after the quota pause runs it.
                 await self.db.schedules.unclaim(schedule.discord_id, next_run, due_at)
                 raise
-            except TRANSIENT_FAILURES as error:
-                waits = math.ceil(error.retry_after_s) if isinstance(error, SpotifyRateLimited) else 0
+            except (*TRANSIENT_FAILURES, PlaylistWriteFailed) as error:
+                down = error.__cause__ if isinstance(error, PlaylistWriteFailed) else error
+                if not isinstance(down, TRANSIENT_FAILURES):  # a playlist Spotify refused: not an outage
+                    raise
+                waits = math.ceil(down.retry_after_s) if isinstance(down, SpotifyRateLimited) else 0
                 retry_at = self.clock() + max(RETRY_DELAY, timedelta(seconds=waits))
                 this_week = next_run - timedelta(weeks=1)  # this week's time (give or take a clock change)
                 if retry_at - this_week <= RETRY_WINDOW and await self.db.schedules.unclaim(

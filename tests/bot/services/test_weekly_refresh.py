@@ -27,6 +27,7 @@ from bot.spotify.errors import (
     NeedsRelink,
     PlaylistNotFollowed,
     PlaylistNotReadable,
+    PlaylistWriteFailed,
     SpotifyQuotaExceeded,
     SpotifyRateLimited,
     SpotifyUnavailable,
@@ -435,6 +436,23 @@ async def test_a_refresh_held_back_by_a_long_retry_after_is_due_again_once_it_is
     assert await world.services.weekly_refresh.due() == []
     world.clock.now += timedelta(minutes=1)
     assert [s.discord_id for s in await world.services.weekly_refresh.due()] == [ALICE]
+
+
+async def test_a_refresh_that_meets_spotify_down_while_writing_is_tried_again_later_too(world: World) -> None:
+    """Spotify fails (503 past the retries) while the refresh writes a playlist: the failure names the
+    playlist (PlaylistWriteFailed), and it is still Spotify being down, so the refresh is deferred
+    quietly like one that failed while reading, and the next try finishes the playlist."""
+    schedule = await due_after_new_likes(world)
+    world.sandbox.inject(503, 400, method="POST", path_prefix="/v1/playlists/")
+    with pytest.raises(RefreshDeferred) as deferred:
+        await world.services.weekly_refresh.refresh(schedule)
+    assert isinstance(deferred.value.error, PlaylistWriteFailed)
+    again = await world.services.weekly_refresh.schedule(ALICE)
+    assert again is not None and again.next_run == world.clock.now + RETRY_DELAY
+    world.sandbox.faults.clear()
+    world.clock.now += RETRY_DELAY
+    [due] = await world.services.weekly_refresh.due()
+    assert (await run_refresh(world, due)).reports[0].total_songs == ALICE_SONGS + NEW_SONGS
 
 
 async def test_a_refresh_that_meets_spotify_down_a_day_after_its_time_waits_for_next_week(world: World) -> None:
