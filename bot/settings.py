@@ -87,7 +87,7 @@ class Settings(StorageSettings):
 
     def secret_values(self) -> list[str]:
         """The secrets configured, for the log redactor to remove wherever they appear."""
-        found = [self.discord_token, self.spotify_client_secret, self.token_encryption_key]
+        found = [self.discord_token, self.discord_client_secret, self.spotify_client_secret, self.token_encryption_key]
         values = [s.get_secret_value() for s in found if s is not None]
         return [part for value in values for part in value.split(",") if part]
 

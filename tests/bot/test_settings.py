@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
 
-from bot.settings import SettingsError, load_settings
+from bot.log_redaction import RedactSecrets
+from bot.settings import Settings, SettingsError, load_settings
 from tests.test_genrebot_cli import run_cli
 
 LOOKALIKES = [
@@ -101,3 +103,14 @@ def test_half_a_discord_oauth2_client_is_refused() -> None:
             load_settings(_env_file=None, **half)
         assert "DISCORD_CLIENT_ID and DISCORD_CLIENT_SECRET" in str(caught.value) and "\n" not in str(caught.value)
     assert load_settings(_env_file=None, discord_client_id="123", discord_client_secret="s3cret").discord_client_id
+
+
+def test_every_secret_setting_is_redacted_from_the_log() -> None:
+    """Each secret the operator configures (every SecretStr setting) is one the log redactor removes."""
+    secret_fields = [name for name, field in Settings.model_fields.items() if "SecretStr" in str(field.annotation)]
+    values = {name: f"{name}-Zq8vRk2" for name in secret_fields}
+    settings = load_settings(_env_file=None, discord_client_id="123", **values)
+    record = logging.LogRecord("genrebot", logging.WARNING, __file__, 1, "saw %s", (" ".join(values.values()),), None)
+    RedactSecrets(settings.secret_values()).filter(record)
+    leaked = [name for name, value in values.items() if value in record.getMessage()]
+    assert "discord_client_secret" in secret_fields and not leaked, f"unredacted: {leaked}"
