@@ -163,7 +163,8 @@ class Database:
         return user
 
     async def unlink_member(self, discord_id: int) -> None:
-        """End the link: forget the token, library, sources read, playlists, schedule and memberships at once.
+        """End the link: forget the token, library, sources read, playlists, schedule, memberships, run
+        history and the account's display name at once.
 
         Songs and their genre probabilities are shared by all members and stay; so do the member's own
         preferences (saved sort choices and refresh sources, leaderboard opt-outs), which outlive
@@ -178,6 +179,7 @@ class Database:
             await self.guilds.forget(discord_id)
             await self.leaderboard.forget(discord_id)
             await self.oauth_states.forget(discord_id)
+            await self.runs.forget(discord_id)
             await self.users.mark_unlinked(discord_id)
 
     async def _forget_account(self, discord_id: int) -> None:

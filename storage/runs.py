@@ -58,6 +58,11 @@ class RunRepository:
         )
         return [_run(row) for row in rows]
 
+    async def forget(self, discord_id: int) -> None:
+        """Drop the member's run history (what each sort of their library counted)."""
+        async with self.sql.transaction() as tx:
+            await tx.execute("DELETE FROM runs WHERE discord_id = ?", (discord_id,))
+
     async def fail_interrupted(self, error: str = "interrupted by a restart") -> int:
         """At start-up no run can be in progress: mark leftovers failed, never 'running' forever."""
         async with self.sql.transaction() as tx:

@@ -54,10 +54,12 @@ class UserRepository:
             await tx.execute("UPDATE users SET status = ? WHERE discord_id = ?", (status.value, discord_id))
 
     async def mark_unlinked(self, discord_id: int) -> None:
-        """Keep the row (run history and the last account refer to it) but drop the link and its scopes."""
+        """Drop the link, its scopes and the account's display name. The row stays: its link generation
+        keeps a sort of an ended link from saving a token, and the account id tells a relink to the
+        same account (which keeps the member's saved choices) from one to another."""
         async with self.sql.transaction() as tx:
             await tx.execute(
-                "UPDATE users SET status = ?, scopes = '' WHERE discord_id = ?",
+                "UPDATE users SET status = ?, scopes = '', display_name = '' WHERE discord_id = ?",
                 (LinkStatus.UNLINKED.value, discord_id),
             )
 

@@ -82,8 +82,8 @@ class Account(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         removed = await self.bot.services.linking.unlink(interaction.user.id)
         text = (
-            "Unlinked. I deleted your tokens, liked-song list, playlist list, schedule and server "
-            "memberships. Your playlists stay in Spotify; you can also remove genrebot at "
+            "Unlinked. I deleted your tokens, liked-song list, playlist list, schedule, run history, "
+            "server memberships and your Spotify account's name. Your playlists stay in Spotify; you can also remove genrebot at "
             "https://www.spotify.com/account/apps/."
             if removed
             else "You weren't linked, so there was nothing to delete."

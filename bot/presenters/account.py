@@ -39,10 +39,10 @@ def _spotify_name(display_name: str) -> str:
 
 def status_embed(user: User | None, runs: Iterable[Run], schedule: Schedule | None) -> discord.Embed:
     embed = discord.Embed(title="Your genrebot status", colour=SPOTIFY_GREEN)
-    if user is None:
+    if user is None or user.status.value == "unlinked":  # /unlink forgot the account's name
         embed.add_field(name="Spotify", value="Not linked — run /link", inline=False)
     else:
-        state = {"linked": "Linked", "needs_relink": "Needs relink — run /link", "unlinked": "Not linked"}
+        state = {"linked": "Linked", "needs_relink": "Needs relink — run /link"}
         embed.add_field(
             name="Spotify",
             value=f"{state.get(user.status.value, user.status.value)} as {_spotify_name(user.display_name)}",

@@ -118,6 +118,16 @@ async def test_unlink_forgets_the_member_and_sort_then_asks_to_link(world: BotWo
     assert "isn't linked" in (refused.content or "")
 
 
+async def test_after_unlink_status_shows_neither_the_spotify_account_nor_the_runs(world: BotWorld) -> None:
+    """/unlink deletes what genrebot stored: /status no longer names the Spotify account or lists the sorts of it."""
+    await linked_and_sorted(world)
+    await world.final(await world.command("unlink", user=ALICE))
+    status = await world.final(await world.command("status", user=ALICE))
+    account, runs = status.embeds[0]["fields"][0]["value"], status.embeds[0]["fields"][1]["value"]
+    assert "Not linked" in account and "Member 0" not in account, account
+    assert runs == "None yet", runs
+
+
 async def test_genres_lists_the_models_families_with_their_genres(world: BotWorld) -> None:
     """/genres shows one field per family of the loaded model, listing its genres, and the model's version."""
     await world.start_bot()

@@ -8,7 +8,7 @@ import pytest
 
 from music import LikedSong, SortSource
 from storage import Database, SpotifyAccountTaken
-from storage.records import LinkStatus, PlaylistRecord, SortPreferences
+from storage.records import LinkStatus, PlaylistRecord, RunOutcome, RunStatus, RunTrigger, SortPreferences
 from tests.storage.conftest import TOKEN, link, track
 
 
@@ -50,6 +50,19 @@ async def test_unlinking_forgets_the_members_data(db: Database) -> None:
         assert await db.sql.fetchall(f"SELECT 1 FROM {table} WHERE discord_id = 1") == []  # noqa: S608
     user = await db.users.get(1)
     assert user is not None and user.status == LinkStatus.UNLINKED and user.scopes == ()
+
+
+async def test_unlinking_forgets_the_run_history_and_the_spotify_name(db: Database) -> None:
+    """The member's runs (songs per playlist of their library) and their Spotify display name go with the link."""
+    await db.link_member(1, "sp1", "Alice Liddell", [], TOKEN)
+    run = await db.runs.start(1, RunTrigger.COMMAND)
+    await db.runs.finish(run, RunOutcome(RunStatus.SUCCEEDED, counts={"rock": 12}, new_songs=12))
+    await link(db, 2)
+    other = await db.runs.start(2, RunTrigger.COMMAND)
+    await db.unlink_member(1)
+    assert await db.runs.recent(1) == [] and [r.id for r in await db.runs.recent(2)] == [other]
+    user = await db.users.get(1)
+    assert user is not None and "Alice" not in user.display_name
 
 
 async def test_unlinking_keeps_the_members_preferences(db: Database) -> None:

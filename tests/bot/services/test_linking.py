@@ -146,14 +146,14 @@ async def sort_held_at_classifying(world: World) -> AsyncIterator[asyncio.Task[S
 
 
 async def test_unlink_during_a_sort_stops_the_sort_and_stays_unlinked(world: World) -> None:
-    """/unlink while a sort runs cancels the sort and waits for it: none of its writes land afterwards."""
+    """/unlink while a sort runs cancels the sort and waits for it: none of its writes land afterwards,
+    its run included (unlink forgets the run history)."""
     await world.link(ALICE, "alice")
     async with sort_held_at_classifying(world) as sort:
         assert await world.services.linking.unlink(ALICE)
     with pytest.raises(LinkEnded):
         await sort
-    [run] = await world.services.sorting.recent_runs(ALICE)  # /status says why, not a class name
-    assert run.error is not None and run.error.startswith("Your Spotify link changed while this was running")
+    assert await world.services.sorting.recent_runs(ALICE) == []
     assert await world.services.db.tokens.load(ALICE) is None
     assert await world.services.db.playlists.get_all(ALICE) == {}
     assert await world.services.db.liked.count(ALICE) == 0
@@ -219,7 +219,7 @@ async def test_linking_another_account_during_a_sort_stops_the_sort_and_keeps_no
     world: World,
 ) -> None:
     """Relinking to Bob's account while a sort of Alice's runs stops that sort: none of Alice's songs,
-    counts or playlists are recorded for the member after Bob's link."""
+    counts or playlists are recorded for the member after Bob's link, and /status says why it stopped."""
     await world.link(ALICE, "alice")
     async with sort_held_at_classifying(world) as sort:
         page = await world.link(ALICE, "bob")
@@ -235,6 +235,8 @@ async def test_linking_another_account_during_a_sort_stops_the_sort_and_keeps_no
     version = world.services.sorting.classifier.version
     assert await db.leaderboard.member_counts(ALICE, version) == {}
     assert not [p for p in world.sandbox.playlists.values() if p.owner_id == "alice"]
+    [run] = await world.services.sorting.recent_runs(ALICE)  # /status says why, not a class name
+    assert run.error is not None and run.error.startswith("Your Spotify link changed while this was running")
 
 
 async def test_work_starting_under_a_link_as_it_is_unlinked_is_stopped_too(world: World) -> None:
