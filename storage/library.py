@@ -85,9 +85,26 @@ def _track(row: sqlite3.Row) -> Track:
     )
 
 
+def _full_read_key(discord_id: int) -> str:
+    """The app_state key of the note on the member's last full read of Liked Songs."""
+    return f"liked_songs.full_read.{discord_id}"
+
+
 class LikedSongRepository:
     def __init__(self, sql: SqlHandle) -> None:
         self.sql = sql
+
+    async def full_read_note(self, discord_id: int) -> str | None:
+        """What the reader noted of the member's last full read (its own text), if anything."""
+        row = await self.sql.fetchone("SELECT value FROM app_state WHERE key = ?", (_full_read_key(discord_id),))
+        return row["value"] if row else None
+
+    async def note_full_read(self, discord_id: int, note: str) -> None:
+        async with self.sql.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO app_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (_full_read_key(discord_id), note),
+            )
 
     async def add_many(self, discord_id: int, liked: Sequence[LikedSong]) -> None:
         """Add songs read incrementally; a song liked again keeps its newest time."""
@@ -126,8 +143,10 @@ class LikedSongRepository:
         return int(row["songs"]) if row else 0
 
     async def forget(self, discord_id: int) -> None:
+        """The member's Liked Songs and the note on their last full read go together."""
         async with self.sql.transaction() as tx:
             await tx.execute("DELETE FROM liked_songs WHERE discord_id = ?", (discord_id,))
+            await tx.execute("DELETE FROM app_state WHERE key = ?", (_full_read_key(discord_id),))
 
 
 class SourceTrackRepository:

@@ -6,8 +6,8 @@ refresh) adds only the songs liked since, and costs a request or two. An increme
 see songs the member un-liked, so it becomes a full read when Spotify's count of Liked Songs
 disagrees with what genrebot knows (stored songs, the new ones, and the local files and
 unplayable entries the last full read counted but could not store), and at least every
-`RECONCILE_EVERY` anyway. The full read's time and that uncounted number are kept per member in
-`app_state`. A playlist is read whole every time (new songs can be anywhere in it), and compared
+`RECONCILE_EVERY` anyway. The full read's time and that uncounted number are kept per member
+beside their Liked Songs (and forgotten with them). A playlist is read whole every time (new songs can be anywhere in it), and compared
 with what its last read found to tell which songs are new. Songs new to the member are stored
 with their audio features where the app gets them; songs already known keep what they have.
 """
@@ -30,11 +30,6 @@ from music import LIKED_SONGS, LikedSong, SortSource, Track
 from storage import Database
 
 RECONCILE_EVERY = timedelta(days=28)  # the longest an un-liked song stays in a playlist
-
-
-def last_full_read_key(discord_id: int) -> str:
-    """app_state key of what the member's last full read found: {"at": iso, "uncounted": n}."""
-    return f"liked_songs.full_read.{discord_id}"
 
 
 @dataclass(frozen=True)
@@ -136,7 +131,7 @@ class LikedSongsReader:
         return note is None or self.clock() - note.at >= RECONCILE_EVERY
 
     async def _last_full_read(self, discord_id: int) -> FullReadNote | None:
-        raw = await self.db.app_state.get(last_full_read_key(discord_id))
+        raw = await self.db.liked.full_read_note(discord_id)  # {"at": iso, "uncounted": n}
         try:
             data = json.loads(raw) if raw else None
             return FullReadNote(datetime.fromisoformat(data["at"]), int(data["uncounted"])) if data else None
@@ -145,7 +140,7 @@ class LikedSongsReader:
 
     async def _note_full_read(self, discord_id: int, note: FullReadNote) -> None:
         value = json.dumps({"at": note.at.isoformat(), "uncounted": max(0, note.uncounted)})
-        await self.db.app_state.set(last_full_read_key(discord_id), value)
+        await self.db.liked.note_full_read(discord_id, value)
 
 
 @dataclass(frozen=True)

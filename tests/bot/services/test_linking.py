@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -69,6 +70,30 @@ async def test_unlink_forgets_the_member(world: World) -> None:
     assert await world.services.db.playlists.get_all(ALICE) == {}
     with pytest.raises(NotLinked):
         await world.services.sorting.sort(ALICE, SortOptions())
+
+
+# What /unlink keeps: the member's own choices, which outlive a link (saved sort options and weekly
+# sources, leaderboard opt-outs), and the users row (its link generation and account id; no name).
+KEPT_OVER_UNLINK = {"users", "sort_preferences", "sort_preference_genres", "refresh_sources", "leaderboard_opt_outs"}
+
+
+async def test_unlink_leaves_no_row_of_the_member_but_their_own_choices(world: World) -> None:
+    """After a sort, a schedule and a server membership, /unlink leaves nothing keyed to the member in any table."""
+    await world.link(ALICE, "alice")
+    await world.services.sorting.sort(ALICE, SortOptions())
+    await world.services.weekly_refresh.set_schedule(ALICE, weekday=4, hour=18, timezone="UTC")
+    db = world.services.db
+    await db.guilds.add_member(10, ALICE)
+    assert await world.services.linking.unlink(ALICE)
+    tables = [row["name"] for row in await db.sql.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    left = {}
+    for table in set(tables) - KEPT_OVER_UNLINK:
+        rows = [dict(row) for row in await db.sql.fetchall(f"SELECT * FROM {table}")]  # noqa: S608 - names from SQLite
+        # A member's row: their discord_id, or (app_state) a key naming them ('...full_read.111').
+        mine = [r for r in rows if r.get("discord_id") == ALICE or re.search(rf"[.:]{ALICE}$", str(r.get("key")))]
+        if mine:
+            left[table] = mine
+    assert left == {}, f"rows of the unlinked member remain: {left}"
 
 
 async def test_linking_a_second_spotify_account_does_not_leak_the_first_ones_library(world: World) -> None:
