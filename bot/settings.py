@@ -89,7 +89,8 @@ class Settings(StorageSettings):
         """The secrets configured, for the log redactor to remove wherever they appear."""
         found = [self.discord_token, self.discord_client_secret, self.spotify_client_secret, self.token_encryption_key]
         values = [s.get_secret_value() for s in found if s is not None]
-        return [part for value in values for part in value.split(",") if part]
+        # Split and stripped as `encryption_keys` reads TOKEN_ENCRYPTION_KEY ('new, old' is two keys).
+        return [part.strip() for value in values for part in value.split(",") if part.strip()]
 
     @model_validator(mode="after")
     def _discord_oauth_is_whole(self) -> Settings:

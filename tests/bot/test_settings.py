@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
 from bot.log_redaction import RedactSecrets
 from bot.settings import Settings, SettingsError, load_settings
@@ -114,3 +115,13 @@ def test_every_secret_setting_is_redacted_from_the_log() -> None:
     RedactSecrets(settings.secret_values()).filter(record)
     leaked = [name for name, value in values.items() if value in record.getMessage()]
     assert "discord_client_secret" in secret_fields and not leaked, f"unredacted: {leaked}"
+
+
+def test_each_of_several_encryption_keys_is_redacted_however_they_are_spaced() -> None:
+    """TOKEN_ENCRYPTION_KEY='new, old' works as two keys, and the log redactor removes both."""
+    new, old = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings = load_settings(_env_file=None, token_encryption_key=f"{new}, {old}")
+    assert settings.encryption_keys == [new, old]
+    record = logging.LogRecord("genrebot", logging.WARNING, __file__, 1, "keys=%r", ([new, old],), None)
+    RedactSecrets(settings.secret_values()).filter(record)
+    assert new not in record.getMessage() and old not in record.getMessage(), record.getMessage()
