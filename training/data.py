@@ -278,10 +278,14 @@ def _clean(frame: pd.DataFrame, columns: Mapping[str, str], report: CleaningRepo
         return clean
     clean["label"] = clean["label"].str.lower()
     clean["subgenre"] = clean["subgenre"].str.lower()
+    by_name = clean["name"].str.lower() + "|" + clean["artists"].str.lower()
     if "track_id" in columns:
-        clean["track_id"] = frame[columns["track_id"]].astype(str).str.replace("spotify:track:", "", regex=False)
+        ids = frame[columns["track_id"]].astype(str).str.strip().str.replace("spotify:track:", "", regex=False)
+        # A row without an id (empty, "-", "n/a") is keyed by its name and artists like a file with
+        # no id column: an empty id is no track, and every such row sharing it merged them all.
+        clean["track_id"] = ids.where(~ids.str.lower().isin(PLACEHOLDERS), by_name)
     else:
-        clean["track_id"] = clean["name"].str.lower() + "|" + clean["artists"].str.lower()
+        clean["track_id"] = by_name
     return clean
 
 

@@ -51,6 +51,20 @@ def test_duplicate_rows_merge_into_one_track_with_both_genres(tmp_path: Path) ->
     assert "merged: duplicate rows of the same track: 1" in data.report.render()
 
 
+def test_songs_whose_track_id_is_empty_or_a_placeholder_are_never_merged_into_one(tmp_path: Path) -> None:
+    """Two different songs with no track id (an empty cell, a '-') stay two songs with their own
+    label; only the same song (same name and artist) listed twice without an id is merged."""
+    source = write(tmp_path / "no_ids.csv", ["track_id", "track_name", "track_artist", "track_album_name",
+                                             "playlist_genre"],
+                   [["", "Song A", "Artist A", "Album A", "rock"], ["", "Song B", "Artist B", "Album B", "pop"],
+                    ["-", "Song C", "Artist C", "Album C", "rap"], ["n/a", "Song A", "Artist A", "Album A", "edm"],
+                    ["id4", "Song D", "Artist D", "Album D", "edm"]])
+    data = load_labelled(source)
+    assert {t.name: g for t, g in zip(data.tracks, data.genres, strict=True)} == {
+        "Song A": ("rock", "edm"), "Song B": ("pop",), "Song C": ("rap",), "Song D": ("edm",)}
+    assert "merged: duplicate rows of the same track: 1" in data.report.render()
+
+
 def test_rows_with_neither_name_nor_artist_are_dropped_and_reported(tmp_path: Path) -> None:
     """An empty row is dropped from training data, and the report says so."""
     data = load_labelled(thirty_k(tmp_path))
