@@ -49,6 +49,15 @@ AUDIO_FEATURES: tuple[str, ...] = (
     "valence",
     "tempo",
 )
+# What each audio feature can be, as Spotify documents it; anything else (key -1 for "no key
+# detected", a value out of range, an infinity) is read as missing, in training (the data loader)
+# and at run time alike.
+AUDIO_RANGES: dict[str, tuple[float, float]] = {
+    "danceability": (0, 1), "energy": (0, 1), "speechiness": (0, 1), "acousticness": (0, 1),
+    "instrumentalness": (0, 1), "liveness": (0, 1), "valence": (0, 1), "key": (0, 11), "mode": (0, 1),
+    "loudness": (-70, 10), "tempo": (1, 300)}
+_AUDIO_LOW = np.array([AUDIO_RANGES[f][0] for f in AUDIO_FEATURES], dtype=np.float64)
+_AUDIO_HIGH = np.array([AUDIO_RANGES[f][1] for f in AUDIO_FEATURES], dtype=np.float64)
 META_FEATURES: tuple[str, ...] = (
     "duration",
     "duration_missing",
@@ -245,6 +254,7 @@ def _numeric(durations: np.ndarray, audio: np.ndarray, schema: FeatureSchema) ->
         log_duration = np.log(durations)
     numeric[:, 0] = np.where(duration_missing, 0.0, (log_duration - schema.duration_mean) / schema.duration_std)
     numeric[:, 1] = duration_missing
+    audio = np.where((audio >= _AUDIO_LOW) & (audio <= _AUDIO_HIGH), audio, np.nan)  # NaN compares False
     # Audio counts as present when at least half the features are there; fewer is noise.
     present = (~np.isnan(audio)).sum(axis=1) >= len(AUDIO_FEATURES) // 2
     audio = np.where(present[:, None], audio, np.nan)

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from classifier.features import AUDIO_FEATURES
+from classifier.features import AUDIO_FEATURES, AUDIO_RANGES
 from training.csv_input import CsvLayout, InputFileError, file_blocks, file_sha256, inspect_csv, text_encoding
 
 
@@ -98,9 +98,6 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
 }
 KEY_LETTERS = {"C": 0, "C#": 1, "Db": 1, "D": 2, "D#": 3, "Eb": 3, "E": 4, "F": 5, "F#": 6, "Gb": 6,
                "G": 7, "G#": 8, "Ab": 8, "A": 9, "A#": 10, "Bb": 10, "B": 11}
-AUDIO_RANGES = {"danceability": (0, 1), "energy": (0, 1), "speechiness": (0, 1), "acousticness": (0, 1),
-                "instrumentalness": (0, 1), "liveness": (0, 1), "valence": (0, 1), "key": (0, 11),
-                "mode": (0, 1), "loudness": (-70, 10), "tempo": (1, 300)}
 PLACEHOLDERS = {"", "?", "empty_field", "nan", "none", "null", "n/a", "-"}
 # A text cell is read up to this many characters (a runaway 50 MB cell costs 4 KB from here on;
 # the file itself is written back as it was); classifier.features caps each name further.

@@ -64,6 +64,19 @@ def test_audio_counts_only_when_at_least_half_the_features_are_there() -> None:
     assert batch.audio_present.tolist() == [False, True]
 
 
+def test_an_audio_value_no_spotify_feature_can_have_reads_as_missing() -> None:
+    """Key -1 (Spotify's "no key detected"), an infinite tempo, a loudness of +40 dB: each is
+    featurised as that feature missing, as the data loader reads them in training, never as a
+    number the network met nowhere (an infinite one made every probability NaN)."""
+    schema = FeatureSchema(bin_edges=[[0.5]] * (len(AUDIO_FEATURES) + 1))
+    for feature, value in (("key", -1), ("tempo", float("inf")), ("tempo", float("-inf")), ("loudness", 40.0)):
+        odd = featurise([Song("Song", ("Band",), "Album", None, 200000, None, {**AUDIO, feature: value})], schema)
+        absent = {k: v for k, v in AUDIO.items() if k != feature}
+        plain = featurise([Song("Song", ("Band",), "Album", None, 200000, None, absent)], schema)
+        assert np.array_equal(odd.numeric, plain.numeric) and np.array_equal(odd.bins, plain.bins), (feature, value)
+        assert odd.audio_present.all()
+
+
 def test_one_artist_spelled_two_ways_has_one_key_and_their_albums_one_album_key() -> None:
     """Features, splits and pooling share the artist key; an album is keyed by artist too."""
     batch = featurise([Song("x", ("Ｍｏｎｏ",), "Hymn"), Song("y", ("mono",), "HYMN"), Song("z", ("Other",), "Hymn")],

@@ -81,6 +81,21 @@ def test_float16_cached_vectors_give_the_same_predictions(classifier: Classifier
     assert [(p.genre, p.subgenre) for p in again] == [(p.genre, p.subgenre) for p in classifier.predictions(probabilities)]
 
 
+def test_an_infinite_audio_feature_gives_probabilities_and_leaves_its_artists_other_songs_alone(
+        classifier: Classifier) -> None:
+    """A song whose tempo came as Infinity (JSON's, which Python reads) is classified like one
+    without a tempo; it made its row NaN, and pooled as a library, every song of its artist."""
+    audio = {"danceability": 0.5, "energy": 0.9, "key": 4, "loudness": -5.0, "mode": 1, "speechiness": 0.05,
+             "acousticness": 0.01, "instrumentalness": 0.0, "liveness": 0.1, "valence": 0.4}
+    odd = replace(ENTER_SANDMAN, audio_features={**audio, "tempo": float("inf")})
+    plain = replace(ENTER_SANDMAN, audio_features=audio)
+    other = replace(ENTER_SANDMAN, name="Sad but True")
+    probabilities = classifier.genre_probabilities([odd, other])
+    assert np.array_equal(probabilities, classifier.genre_probabilities([plain, other]))
+    pooled = classifier.pool([odd, other], probabilities)
+    assert np.isfinite(pooled).all() and np.allclose(pooled.sum(axis=1), 1, atol=1e-5)
+
+
 def test_no_tracks_give_no_predictions(classifier: Classifier) -> None:
     """An empty library is classified as an empty list, not an error."""
     assert classifier.classify([]) == [] and classifier.genre_probabilities([]).shape == (0, len(classifier.genres))
