@@ -115,8 +115,9 @@ class Taxonomy(Mapping[str, Sequence[str]]):
         return out
 
     def family_sets(self, genre_sets: Sequence[tuple[int, ...]]) -> list[tuple[int, ...]]:
-        """Each song's genre indices as the indices of their families."""
-        return [tuple({int(self.genre_family[g]) for g in genres}) for genres in genre_sets]
+        """Each song's genre indices as the indices of their families, each once, in the order of
+        its genres (the first is the one a miss is scored against)."""
+        return [tuple(dict.fromkeys(int(self.genre_family[g]) for g in genres)) for genres in genre_sets]
 
     def _index(self, level: Level, key: str, *names: str) -> None:
         table = self._lookup[level]

@@ -154,3 +154,11 @@ def test_rebalancing_moves_songs_between_a_familys_genres_never_between_families
     assert np.allclose(balanced @ taxonomy.membership, probabilities @ taxonomy.membership, atol=1e-6)
     assert [taxonomy.genres[g] for g in taxonomy.decide(balanced)[1]] == ["house", "techno"]
     assert [taxonomy.genres[g] for g in taxonomy.decide(probabilities)[1]] == ["house", "house"]
+
+
+def test_a_songs_families_keep_the_order_of_its_genres(taxonomy: Taxonomy) -> None:
+    """A song labelled reggaeton then pop is latin then pop at family level: the any-of-its-labels
+    rule scores a miss against the first label, so its family must be the first one (a set made it
+    pop, whichever genre came first)."""
+    genres = (taxonomy.genre_index["reggaeton"], taxonomy.genre_index["pop"], taxonomy.genre_index["latin"])
+    assert taxonomy.family_sets([genres]) == [(taxonomy.families.index("latin"), taxonomy.families.index("pop"))]
