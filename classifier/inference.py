@@ -282,8 +282,14 @@ class Classifier:
 
     @classmethod
     def load(cls, path: Path | str | None = None, *, threads: int = 1) -> Classifier:
-        parts, metadata = read_model_dir(Path(path) if path is not None else default_model_dir())
-        return cls(parts, metadata, threads=threads)
+        directory = Path(path) if path is not None else default_model_dir()
+        parts, metadata = read_model_dir(directory)
+        try:
+            return cls(parts, metadata, threads=threads)
+        except (KeyError, TypeError, ValueError) as exc:  # its version or a deciding value (a hand edit)
+            raise ModelLoadError(f"cannot read the model in {directory}: its {METADATA} has no readable "
+                                 f"{exc.args[0] if isinstance(exc, KeyError) else 'deciding values'} "
+                                 f"({type(exc).__name__})") from None
 
     def genre_probabilities(self, tracks: Sequence[TrackLike]) -> np.ndarray:
         """Calibrated probabilities over `self.genres`, float32 [n, genres], one row per track."""

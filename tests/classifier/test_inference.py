@@ -133,6 +133,26 @@ def test_unreadable_model_directory_is_a_clear_error(tmp_path: Path) -> None:
         Classifier.load(tmp_path)
 
 
+@pytest.mark.parametrize(("key", "value"), [
+    ("version", None), ("pooling", {"artist": 0.9, "album": 0.5}), ("pooling", "artist"), ("temperature", "abc"),
+    ("name_blend", {"weight": 1}), ("decision_sharpness", [3.0]), ("new_artist_genre_balance", {"pop": "x"}),
+])
+def test_a_model_json_whose_deciding_values_cannot_be_read_is_refused_in_one_line(
+        tmp_path: Path, key: str, value: object) -> None:
+    """A model.json without its version (None: the key removed), or with a deciding value that
+    cannot be one (a hand edit, another tool's file) is a ModelLoadError naming the directory,
+    not a KeyError, TypeError or ValueError traceback from `genrebot predict --model` or the bot's start."""
+    shutil.copytree(default_model_dir(), tmp_path / "m")
+    meta = json.loads((tmp_path / "m" / "model.json").read_text())
+    if value is None:
+        meta.pop(key)
+    else:
+        meta[key] = {**meta[key], **value} if key == "new_artist_genre_balance" else value  # type: ignore[dict-item]
+    (tmp_path / "m" / "model.json").write_text(json.dumps(meta))
+    with pytest.raises(ModelLoadError, match=str(tmp_path / "m")):
+        Classifier.load(tmp_path / "m")
+
+
 def test_a_model_from_an_older_genrebot_asks_to_be_retrained(tmp_path: Path) -> None:
     """The previous six-genre format is named as such, not as a crash."""
     shutil.copytree(default_model_dir(), tmp_path / "m")
