@@ -10,8 +10,9 @@ library needs), the same network restricted to the genres the scored data set's 
 resolve to is scored as a separate row: the label space its names baseline chooses from, so the
 gap label space explains can be read off. A track listed under several labels counts as correct when the
 prediction is any of them. The splits are published as a rule anyone can reproduce: a song is
-held out when the SHA-1 of "<salt>:<key>" is 0 mod 5 (key: the track id for the random split,
-the primary-artist key for the artist-disjoint split), so 20 % of songs or artists are held out.
+held out when the first 12 hex digits of the SHA-1 of "<salt>:<key>", read as a number, are 0
+mod 5 (key: the track id for the random split, the primary-artist key for the artist-disjoint
+split), so 20 % of songs or artists are held out (`split_rule` says it as Python).
 """
 
 from __future__ import annotations
@@ -61,8 +62,16 @@ CLOSED_SET_HOW = ("the same network's probabilities restricted to the genres the
 
 
 def held_out(key: str, salt: str) -> bool:
-    """The published split rule: held out when sha1("<salt>:<key>") is 0 mod 5."""
+    """The published split rule (`split_rule`): held out when the first 12 hex digits of
+    sha1("<salt>:<key>") are 0 mod 5."""
     return int(hashlib.sha1(f"{salt}:{key}".encode()).hexdigest()[:12], 16) % 5 == 0
+
+
+def split_rule(kind: str) -> str:
+    """`held_out` for a split, as comparison.json publishes it: a Python expression (with
+    hashlib's sha1) anyone can recompute the split with."""
+    key = "track id" if kind == "random" else "primary artist key"
+    return f'held out when int(sha1("{SPLIT_SALTS[kind]}:<{key}>".encode()).hexdigest()[:12], 16) % 5 == 0'
 
 
 def split_key(kind: str, track: SongRow, track_id: str) -> str:
@@ -235,7 +244,7 @@ def compare(data: TrainingSet, out_dir: Path, *, seeds: Sequence[int] = (1337,),
     split_info = {}
     for kind in kinds:
         split = published_split(data, kind)
-        split_info[kind] = {"rule": f'held out when sha1("{SPLIT_SALTS[kind]}:<{"track id" if kind == "random" else "primary artist key"}>") % 5 == 0',
+        split_info[kind] = {"rule": split_rule(kind),
                             "train": len(split.train), "test": len(split.test), "seeds": list(seeds)}
         train_set = subset(data, split.train)
         # What does not depend on the seed, worked out once per split: whose songs training shows

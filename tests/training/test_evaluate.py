@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from training.evaluate import (
     CLOSED_SET,
     NETWORK,
     OWN_MIX,
+    SPLIT_SALTS,
     Split,
     _keep_other_splits,
     _score_source,
@@ -31,6 +33,7 @@ from training.evaluate import (
     own_mix,
     published_split,
     score,
+    split_rule,
     tuned_baselines,
 )
 from training.train import ValidationRows
@@ -65,11 +68,24 @@ def test_artist_disjoint_split_uses_the_feature_artist_key(tmp_path: Path) -> No
 
 
 def test_published_split_holds_out_a_fifth_by_a_rule_anyone_can_recompute() -> None:
-    """The held-out side is sha1(salt:key) % 5 == 0: deterministic, about 20 % of keys."""
+    """The held-out side is the first 12 hex digits of sha1(salt:key), 0 mod 5: deterministic, about 20 % of keys."""
     keys = [f"track-{i}" for i in range(5000)]
     held = [held_out(k, "genrebot-random-split") for k in keys]
     assert held == [held_out(k, "genrebot-random-split") for k in keys]
     assert 0.18 < sum(held) / len(held) < 0.22
+
+
+@pytest.mark.parametrize("kind", ["random", "artist"])
+def test_the_published_split_rule_followed_as_written_picks_the_songs_held_out(kind: str) -> None:
+    """comparison.json's rule, run as written (a key in place of <track id> / <primary artist
+    key>), holds out exactly the keys `held_out` does: it said sha1(...) % 5 == 0 over the whole
+    digest while the split reads its first 12 hex digits, so a reader recomputing the split from
+    it held out other songs."""
+    rule = split_rule(kind).removeprefix("held out when ")
+    keys = [f"key {i}" for i in range(500)] + ["metallica", "beyoncé"]
+    for key in keys:
+        written = rule.replace("<track id>" if kind == "random" else "<primary artist key>", key)
+        assert eval(written, {"sha1": hashlib.sha1, "int": int}) == held_out(key, SPLIT_SALTS[kind]), key  # noqa: S307
 
 
 def test_random_split_keeps_every_track_on_one_side(tmp_path: Path) -> None:
