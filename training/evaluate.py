@@ -312,14 +312,19 @@ def mean_over_seeds(runs: Sequence[Sequence[dict[str, Any]]]) -> list[dict[str, 
             models[name] = {}
             for level in ("family", "genre"):
                 entries = [row["models"][name][level] for row in rows]
-                classes = entries[0]["per_class"]
+                # A seed lists the classes its any-of-its-labels truth has, which rests on its own
+                # predictions: each class is the mean over the seeds listing it (support: the first's).
+                per_class = {}
+                for c in dict.fromkeys(c for e in entries for c in e["per_class"]):
+                    listing = [e["per_class"][c] for e in entries if c in e["per_class"]]
+                    per_class[c] = {k: round(float(np.mean([x[k] for x in listing])), 4) if k != "support"
+                                    else listing[0][k] for k in listing[0]}
                 models[name][level] = {
                     "macro_f1": round(float(np.mean([e["macro_f1"] for e in entries])), 4),
                     "macro_f1_by_seed": [e["macro_f1"] for e in entries],
                     "accuracy": round(float(np.mean([e["accuracy"] for e in entries])), 4),
                     "n": entries[0]["n"],
-                    "per_class": {c: {k: round(float(np.mean([e["per_class"][c][k] for e in entries])), 4)
-                                      if k != "support" else classes[c][k] for k in classes[c]} for c in classes},
+                    "per_class": per_class,
                 }
         combined.append({**first, "models": models})
     return combined
