@@ -46,6 +46,11 @@ FORMAT = "genrebot-model/4"  # 4: the name model reads the reference recipe's to
 WEIGHTS = "model.safetensors"
 METADATA = "model.json"
 CODE_VERSION = "genrebot-classifier-7"  # 7: the name model's own tokens; the version covers the deciding model.json values
+# Raised when run-time code gives a model it already had different answers (its version is set at
+# training and cannot know): probabilities cached under the old answers are then classified again.
+# 2: an audio value no Spotify feature can have reads as missing (8185c1b; it was NaN for a song
+# with an infinite tempo, and for its artist's and album's songs once pooled).
+ANSWERS_REVISION = 2
 MODEL_FILES = (WEIGHTS, METADATA, TAXONOMY_FILE)  # everything write_model_dir puts in a model directory
 
 
@@ -269,6 +274,8 @@ class Classifier:
         self.parts = parts
         self.metadata = metadata
         self.version: str = metadata["version"]
+        # What cached probabilities are valid for: this model, as this genrebot runs it.
+        self.answers_version = f"{self.version}/answers-{ANSWERS_REVISION}"
         self.taxonomy: Taxonomy = parts.taxonomy
         self.families: list[str] = list(self.taxonomy.families)
         self.genres: list[str] = list(self.taxonomy.genres)

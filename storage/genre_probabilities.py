@@ -38,3 +38,8 @@ class GenreProbabilityRepository:
                 "INSERT OR REPLACE INTO genre_probabilities (track_id, model_version, probabilities) VALUES (?, ?, ?)",
                 [(track_id, model_version, blob) for track_id, blob in probabilities.items()],
             )
+
+    async def drop_other_versions(self, model_version: str) -> int:
+        """Delete every other model's probabilities (dead weight once that model is gone); how many."""
+        async with self.sql.transaction() as tx:
+            return await tx.execute("DELETE FROM genre_probabilities WHERE model_version != ?", [model_version])

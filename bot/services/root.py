@@ -63,6 +63,9 @@ class Services:
             if rerun:
                 log.warning("%d weekly refresh(es) cut off by the restart will run again", rerun)
             classifier = await asyncio.to_thread(Classifier.load, settings.model_dir, threads=settings.torch_threads)
+            dropped = await db.genre_probabilities.drop_other_versions(classifier.answers_version)
+            if dropped:
+                log.info("dropped %d song probabilities cached for another model or build", dropped)
             spotify_app = SpotifyApp(
                 client_id=settings.spotify_client_id or "",
                 client_secret=settings.spotify_client_secret.get_secret_value()

@@ -31,3 +31,12 @@ async def test_a_thousand_songs_read_back_across_query_chunks(db: Database) -> N
     blobs = {track(i).id: i.to_bytes(2, "little") for i in range(1200)}
     await db.genre_probabilities.save_many("v1", blobs)
     assert await db.genre_probabilities.get_many(list(blobs), "v1") == blobs
+
+
+async def test_dropping_other_versions_keeps_only_the_named_models_probabilities(db: Database) -> None:
+    """After a model upgrade the old model's rows are dead weight: they go, the current ones stay."""
+    await db.genre_probabilities.save_many("v1", {track(1).id: b"\x00\x3c", track(2).id: b"\x00\x3c"})
+    await db.genre_probabilities.save_many("v2", {track(1).id: b"\x00\x38"})
+    assert await db.genre_probabilities.drop_other_versions("v2") == 2
+    assert await db.genre_probabilities.get_many([track(1).id, track(2).id], "v1") == {}
+    assert await db.genre_probabilities.get_many([track(1).id], "v2") == {track(1).id: b"\x00\x38"}

@@ -69,7 +69,7 @@ class LibraryClassifier:
         together with the songs of `pool_with` (the member's Liked Songs when sorting a playlist).
         `read_ahead`: what classified this read's pages as they came (its results are used).
         `stored_tracks`: songs the caller has just stored, as storage holds them (the rest are read from it)."""
-        version = self.classifier.version
+        version = self.classifier.answers_version
         wanted = list(dict.fromkeys(track_ids))
         unique = list(dict.fromkeys([*wanted, *pool_with])) if pool else wanted
         as_stored = stored_tracks or {}
@@ -183,7 +183,7 @@ class ReadAhead:
     async def _classify(self, batch: Sequence[Track]) -> None:
         owner = self._owner
         fresh = {track.id: track for track in batch if track.id not in self._results}
-        stored = owner._readable(await owner.db.genre_probabilities.get_many(list(fresh), owner.classifier.version))
+        stored = owner._readable(await owner.db.genre_probabilities.get_many(list(fresh), owner.classifier.answers_version))
         todo = [track for track_id, track in fresh.items() if track_id not in stored]
         if todo:
             blobs = await self._loop.run_in_executor(owner.classify_pool, owner._classify_chunk, todo)

@@ -30,3 +30,20 @@ async def test_services_opened_and_closed_again_and_again_leave_each_model_to_be
     del services
     gc.collect()
     assert [(model(), net()) for model, net in models] == [(None, None)] * 3
+
+
+async def test_opening_the_services_drops_probabilities_cached_for_other_models(world: World, tmp_path: Path) -> None:
+    """A bot started with a new model (or a new build of it) frees what the old one cached, and
+    keeps what the model it runs cached."""
+    settings = world.services.settings.model_copy(update={"data_dir": tmp_path / "upgraded"})
+    services = await Services.open(settings)
+    current = services.classifier.answers_version
+    await services.db.genre_probabilities.save_many("genre-net-older", {"a" * 22: b"\x00\x3c"})
+    await services.db.genre_probabilities.save_many(current, {"b" * 22: b"\x00\x3c"})
+    await services.close()
+    services = await Services.open(settings)
+    try:
+        assert await services.db.genre_probabilities.get_many(["a" * 22], "genre-net-older") == {}
+        assert await services.db.genre_probabilities.get_many(["b" * 22], current) == {"b" * 22: b"\x00\x3c"}
+    finally:
+        await services.close()

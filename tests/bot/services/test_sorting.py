@@ -68,7 +68,7 @@ async def test_already_classified_songs_are_not_classified_again(world: World) -
     assert first.classified == ALICE_SONGS
     assert second.classified == 0
     assert second.genre_mix == first.genre_mix
-    version = world.services.classifier.version
+    version = world.services.classifier.answers_version
     liked = [track.id for track, _ in world.sandbox.users["alice"].liked]
     stored = await world.services.db.genre_probabilities.get_many(liked, version)
     assert len(stored) == ALICE_SONGS and {len(b) for b in stored.values()} == {2 * len(world.services.classifier.genres)}

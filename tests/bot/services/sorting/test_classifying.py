@@ -19,6 +19,7 @@ from bot.services.playlist_plan import SortOptions
 from bot.spotify.retry import SpotifyRefused
 from classifier import Classifier
 from classifier.features import TrackLike
+from classifier.float16 import HALF
 from music import Track
 from sandbox.library import synthetic_library
 from storage.records import RunStatus
@@ -96,7 +97,7 @@ async def test_a_liked_songs_page_refused_mid_read_leaves_nothing_stored(world: 
     assert watched.batches  # the model had been asked about the first page
     assert await db.liked.count(CAROL) == 0
     assert await db.tracks.get_many(liked) == {}
-    assert await db.genre_probabilities.get_many(liked, watched.real.version) == {}
+    assert await db.genre_probabilities.get_many(liked, watched.real.answers_version) == {}
     assert not world.sandbox.playlists_of("carol")
     [run] = await world.services.sorting.recent_runs(CAROL)
     assert run.status == RunStatus.FAILED
@@ -111,3 +112,15 @@ async def test_a_song_read_without_audio_features_is_classified_with_those_alrea
     await world.services.sorting.sort(CAROL, OPTIONS)
     assert watched.last_seen[liked[7]].audio_features == features
     assert watched.last_seen[liked[8]].audio_features is None
+
+
+async def test_probabilities_an_earlier_build_stored_for_the_same_model_are_not_reused(world: World) -> None:
+    """A song cached by a genrebot whose run-time code answered differently (here: the NaN row an
+    infinite tempo gave before out-of-range audio values read as missing) is classified again."""
+    watched = watch_the_model(world)
+    liked = await link_carol(world)
+    classifier = world.services.classifier
+    nan_row = np.full(len(classifier.genres), np.nan, dtype=HALF).tobytes()
+    await world.services.db.genre_probabilities.save_many(classifier.version, {liked[3]: nan_row})
+    await world.services.sorting.sort(CAROL, OPTIONS)
+    assert liked[3] in watched.last_seen
