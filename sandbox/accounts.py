@@ -30,8 +30,9 @@ KNOWN_SCOPES = frozenset({
 })
 
 
-def token_error(status: int, error: str, description: str) -> web.Response:
-    return web.json_response({"error": error, "error_description": description}, status=status)
+def token_error(status: int, error: str, description: str, headers: Mapping[str, str] | None = None) -> web.Response:
+    """The accounts service's error form, unlike the Web API's `{"error": {"status", "message"}}`."""
+    return web.json_response({"error": error, "error_description": description}, status=status, headers=headers)
 
 
 class AccountsService:

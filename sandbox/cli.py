@@ -38,7 +38,8 @@ def register(subparsers: Any) -> None:
                               "30-second window (Spotify's rule; it does not publish N). Default: no limit")
     sandbox.add_argument("--rotate-refresh-tokens", type=int, metavar="N",
                          help="every N-th token refresh returns a new refresh token and retires the old one "
-                              "at once. Default: refresh tokens are never rotated")
+                              "at once (a PKCE app's single-use tokens: stricter than Spotify is with an app "
+                              "that has a client secret). Default: refresh tokens are never rotated")
     sandbox.set_defaults(handler=_sandbox)
 
 
@@ -98,7 +99,8 @@ def _sandbox(args: argparse.Namespace) -> int:
         auto_approve=args.auto_approve,
         audio_features_enabled=args.audio_features == "on",
         rate_limit=RateLimit(args.rate_limit) if args.rate_limit else None,
-        refresh_rotation=RefreshRotation(args.rotate_refresh_tokens) if args.rotate_refresh_tokens else None,
+        refresh_rotation=(RefreshRotation(args.rotate_refresh_tokens, grace_s=0)
+                          if args.rotate_refresh_tokens else None),
     )
     if args.library == "demo":
         seed_demo_member(state, "sandbox-user", "Sandbox User")

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web, web_app
 
-from sandbox.accounts import AccountsService
+from sandbox.accounts import AccountsService, token_error
 from sandbox.api.base import ApiError, ApiHandler, Caller, api_error, int_param
 from sandbox.api.catalog import CatalogArea
 from sandbox.api.liked_songs import LikedSongsArea
@@ -142,7 +142,10 @@ class SandboxApp:
             if request.transport is not None:
                 request.transport.abort()
             return web.Response(status=499)  # never reaches the client: the connection is gone
-        return api_error(fault.status, fault.message, reason=fault.reason, headers=retry_after_header(fault.retry_after))
+        headers = retry_after_header(fault.retry_after)
+        if not request.path.startswith("/v1/"):  # the accounts service answers in its own form; `reason` is its code
+            return token_error(fault.status, fault.reason or "server_error", fault.message, headers)
+        return api_error(fault.status, fault.message, reason=fault.reason, headers=headers)
 
     async def _cut(self, request: web.Request, answer: web.StreamResponse | None) -> web.StreamResponse:
         """The answer's status and headers, then half its body, then a broken connection: what a

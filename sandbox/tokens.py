@@ -3,13 +3,21 @@
 Spotify's rules, as documented: a code works once, for ten minutes, with the redirect URI it was
 issued for; access tokens live an hour; a refresh token lives six months from the user's
 approval, and refreshing does not extend that ("Refreshing tokens", June 2026 blog "Introducing
-refresh token expiration"). A refresh *may* return a new refresh token ("a new refresh token
-might be returned too"); when it does not, the old one stays valid. A rotated PKCE refresh token
-is refused at once ("Refresh token revoked"). `RefreshRotation` plays both.
+refresh token expiration").
+
+What a refresh answers: since 2026 no new refresh token at all, the first one is used until it
+expires (hrkfdn/ncspot#1861, aome510/spotify-player#1041). Before, the docs said "a new refresh
+token might be returned too"; for the authorisation-code flow with a client secret (genrebot's)
+the one used stayed valid all the same ("they are all indefinite until a user specifically
+de-authorizes your application", Spotify on spotify/web-api#911; spotify-web-api-java#399). Only
+a PKCE client's refresh token was single-use: refused at once as "Refresh token revoked" once
+rotated (ramsayleung/rspotify#396). So by default nothing rotates, and a refresh whose answer is
+lost leaves the refresh token used as good as before; `RefreshRotation` plays the other answers.
 """
 
 from __future__ import annotations
 
+import math
 import secrets
 import threading
 from collections.abc import Callable
@@ -26,11 +34,12 @@ CODE_TTL_S = 600
 @dataclass(frozen=True)
 class RefreshRotation:
     """Every `every`-th refresh answers a new refresh token; the one used keeps working for
-    `grace_s` more seconds (0: refused at once, as rotated PKCE tokens are), then gets
-    `invalid_grant` "Refresh token revoked". The new token expires when the old one would have."""
+    `grace_s` more seconds, then gets `invalid_grant` "Refresh token revoked". The default keeps
+    it working, as Spotify did for a client-secret app's refresh tokens; 0 plays a PKCE client's
+    single-use ones. The new token expires when the old one would have."""
 
     every: int = 1
-    grace_s: float = 0.0
+    grace_s: float = math.inf
 
     def __post_init__(self) -> None:
         if self.every < 1 or self.grace_s < 0:

@@ -97,9 +97,33 @@ def test_without_rotation_a_refresh_keeps_the_same_refresh_token(sandbox: Sandbo
         assert refreshed["access_token"] != first["access_token"]
 
 
-def test_rotation_returns_a_new_refresh_token_and_revokes_the_old_one(sandbox: Sandbox) -> None:
-    """Every 2nd refresh answers a new refresh token; the old one then gets invalid_grant."""
-    sandbox.state.refresh_rotation = RefreshRotation(every=2)
+def test_a_rotated_out_refresh_token_keeps_working_as_spotify_keeps_a_client_secret_apps(sandbox: Sandbox) -> None:
+    """By default a refresh that answers a new refresh token leaves the one used valid (spotify/web-api#911)."""
+    sandbox.state.refresh_rotation = RefreshRotation(every=1)
+    manager, tokens = sandbox.linked_oauth("alice")
+    original = tokens["refresh_token"]
+    rotated = manager.refresh_access_token(original)["refresh_token"]
+    assert rotated != original
+    sandbox.clock.advance(30 * 86_400)
+    assert manager.refresh_access_token(original)["access_token"]
+    assert manager.refresh_access_token(rotated)["access_token"]
+
+
+def test_a_refresh_whose_answer_is_lost_leaves_the_refresh_token_good(sandbox: Sandbox) -> None:
+    """The refresh is made but its answer breaks off mid-body: the refresh token used still refreshes."""
+    manager, tokens = sandbox.linked_oauth("alice")
+    sandbox.state.inject("cut", method="POST", path_prefix="/api/token")
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):
+        manager.refresh_access_token(tokens["refresh_token"])
+    assert sandbox.state.tokens.refreshes == 1  # Spotify made that refresh
+    assert manager.cache_handler.get_cached_token() == tokens  # spotipy saved nothing of it
+    assert manager.refresh_access_token(tokens["refresh_token"])["access_token"] != tokens["access_token"]
+
+
+def test_rotation_without_a_grace_revokes_the_old_refresh_token_as_for_pkce(sandbox: Sandbox) -> None:
+    """Every 2nd refresh answers a new refresh token; with no grace (a PKCE client's single-use
+    tokens) the old one then gets invalid_grant."""
+    sandbox.state.refresh_rotation = RefreshRotation(every=2, grace_s=0)
     manager, tokens = sandbox.linked_oauth("alice")
     original = tokens["refresh_token"]
     assert manager.refresh_access_token(original)["refresh_token"] == original  # 1st: not rotated

@@ -156,3 +156,16 @@ def test_an_answer_cut_off_mid_body_breaks_the_read_and_the_songs_are_added(sand
         client.playlist_add_items(playlist.id, [song.uri])
     assert [uri for uri, _ in playlist.items] == [song.uri]
     assert client.playlist_items(playlist.id)["total"] == 1  # the next request is answered whole
+
+
+def test_a_fault_at_the_token_endpoint_answers_in_the_accounts_services_error_form(sandbox: Sandbox) -> None:
+    """A 429 injected at /api/token carries its Retry-After and an OAuth error body, as spotipy reads them."""
+    manager, tokens = sandbox.linked_oauth("alice")
+    sandbox.state.inject(429, retry_after=7, path_prefix="/api/token", reason="rate_limited", message="slow down")
+    with pytest.raises(spotipy.SpotifyOauthError) as caught:
+        manager.refresh_access_token(tokens["refresh_token"])
+    assert (caught.value.error, caught.value.error_description) == ("rate_limited", "slow down")
+    http_error = caught.value.__context__  # the HTTPError spotipy turned into this
+    assert isinstance(http_error, requests.HTTPError) and http_error.response is not None
+    assert http_error.response.status_code == 429 and http_error.response.headers["Retry-After"] == "7"
+    assert sandbox.state.tokens.refreshes == 0
