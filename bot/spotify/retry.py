@@ -6,6 +6,10 @@ Spotify's answer decides, by status code and typed fields, never by searching it
 - 429 with `reason: QUOTA_EXCEEDED` pauses all Spotify work (`SpotifyQuotaExceeded`) at once;
   any other 429 blocks the gate for its Retry-After and the call tries again (bounded);
 - 401 refreshes the access token once; a refresh answered `invalid_grant` means link again;
+- the accounts service's token endpoint (the code exchange, a refresh) is read by its HTTP status
+  first: a 5xx, a timeout, a dropped connection or an answer broken off is made again like a read, never taken for a
+  revoked authorisation (a refresh saves nothing until it is answered, and the refresh token
+  kept stays good: Spotify does not revoke a client-secret app's refresh token on a refresh);
 - 403 is `OwnerPremiumRequired` or `UserNotRegistered` when Spotify's error message is one it
   sends for those (nothing else tells these 403s apart; the unlisted user's has been worded four
   ways since 2021, each recognised), else `SpotifyRefused(403)`;
@@ -152,16 +156,13 @@ def call_with_policy(
         try:
             result = fn()
         except SpotifyOauthError as exc:
-            raise _oauth_failure(exc) from None
+            raise _oauth_failure(exc, gate) from None
         except SpotifyException as exc:
             if exc.http_status == 429:
                 gate.refund(started)
             if exc.http_status == 401 and on_unauthorised is not None and not refreshed:
-                refreshed = True
-                try:
-                    on_unauthorised()
-                except SpotifyOauthError as oauth_error:
-                    raise _oauth_failure(oauth_error) from None
+                _refresh(on_unauthorised, gate)
+                refreshed = True  # only once it was answered: a refresh that failed is made again
                 raise _TryAgain(NeedsRelink(), "refreshed") from None
             raise _web_api_failure(exc, gate, idempotent=idempotent) from None
         except requests.ConnectTimeout:
@@ -191,13 +192,42 @@ def call_with_policy(
         raise gave_up.error from None
 
 
-def _oauth_failure(exc: SpotifyOauthError) -> Exception:
-    """The accounts service's answer to a code exchange or a token refresh."""
+def _refresh(refresh: Callable[[], None], gate: SpotifyGate) -> None:
+    """The refresh a 401 asks for, its failures typed as the token endpoint's answers are.
+
+    A refresh is safe to make again: nothing is saved until Spotify's answer has been read, so
+    after a lost answer the member's refresh token is the one Spotify still takes."""
+    try:
+        refresh()
+    except SpotifyOauthError as exc:
+        raise _oauth_failure(exc, gate) from None
+    except (requests.ConnectionError, requests.Timeout, *_BROKEN_ANSWER):
+        raise _TryAgain(
+            SpotifyUnavailable("no answer from Spotify's accounts service (connection failed or timed out)"),
+            "transient",
+        ) from None
+
+
+def _oauth_failure(exc: SpotifyOauthError, gate: SpotifyGate) -> Exception:
+    """The accounts service's answer to a code exchange or a token refresh: its status decides
+    first, so only a refusal (4xx) can mean "link again", whatever a 5xx's body says."""
+    answer = _token_answer(exc)
+    status = answer.status_code if answer is not None else None
+    if status is not None and status >= 500:
+        return _TryAgain(SpotifyUnavailable(f"Spotify's accounts service answered {status}"), "transient")
     if exc.error in ("invalid_grant", "invalid_token"):
         return NeedsRelink()
     if exc.error == "invalid_client":
         return SpotifyError("Spotify rejected the app's client id or secret")
     return _TryAgain(SpotifyUnavailable("Spotify's accounts service did not answer"), "transient")
+
+
+def _token_answer(exc: SpotifyOauthError) -> requests.Response | None:
+    """The token endpoint's HTTP answer behind spotipy's error. spotipy raises SpotifyOauthError
+    while handling the HTTPError and keeps neither the status nor the headers (Retry-After), so
+    they are read from that HTTPError, the exception's context."""
+    context = exc.__context__
+    return context.response if isinstance(context, requests.HTTPError) else None
 
 
 def _web_api_failure(exc: SpotifyException, gate: SpotifyGate, *, idempotent: bool) -> Exception:

@@ -5,20 +5,26 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
+from bot.spotify.client import SpotifyUserClient
 from bot.spotify.errors import (
     AudioFeaturesUnavailable,
+    NeedsRelink,
     OwnerPremiumRequired,
     SpotifyError,
     SpotifyQuotaExceeded,
     SpotifyRateLimited,
+    SpotifyUnavailable,
     UserNotRegistered,
     WriteOutcomeUnknown,
 )
 from bot.spotify.retry import MAX_QUOTA_PAUSE_S, MAX_RATE_LIMIT_WAIT_S
+from sandbox.faults import FaultAction
 from sandbox.library import synthetic_library
+from sandbox.state import RefreshRotation
 from tests.bot.spotify.conftest import SpotifyWorld
 
 # --- 403s and 404s are told apart by status and type, never by searching text (issue #14, item 12)
@@ -197,3 +203,73 @@ def test_a_write_whose_answer_is_cut_off_mid_body_is_not_repeated(spotify_world:
     with pytest.raises(WriteOutcomeUnknown):
         client.create_playlist("Rock · genrebot", "d")
     assert [p.name for p in spotify_world.state.playlists_of("bob")] == ["Rock · genrebot"]
+
+
+# --- the accounts service's token endpoint under faults ---------------------------------------
+# A 401 makes the client refresh at once (POST /api/token); what that refresh meets must leave as
+# the policy decides it: a revoked refresh token is "link again", anything else is not.
+
+
+def _refresh_forced(world: SpotifyWorld, user: str = "bob") -> tuple[SpotifyUserClient, dict[str, Any]]:
+    """A member's client whose access token Spotify no longer takes, though it looks fresh to spotipy."""
+    client = world.link(user)
+    world.state.expire_access_tokens()
+    return client, dict(client.token_info or {})
+
+
+@pytest.mark.parametrize("fault", ["drop", "cut", 500, 502, 503])
+def test_a_refresh_after_a_401_that_meets_a_network_fault_or_5xx_is_made_again(
+    spotify_world: SpotifyWorld, fault: int | FaultAction
+) -> None:
+    """The refresh's connection drops, its answer breaks off, or Spotify answers 5xx: the refresh is
+    made again and the call answered, never a raw network error or a "link again"."""
+    client, before = _refresh_forced(spotify_world)
+    spotify_world.state.inject(fault, method="POST", path_prefix="/api/token")
+    assert client.profile().display_name == "Bob"
+    after = client.token_info or {}
+    assert after["access_token"] != before["access_token"]
+    assert after["refresh_token"] == before["refresh_token"]
+
+
+def test_a_5xx_from_the_token_endpoint_is_not_read_as_a_revoked_link_whatever_its_body_says(
+    spotify_world: SpotifyWorld,
+) -> None:
+    """Only a 400 invalid_grant means the refresh token is gone: a 503 whose body says invalid_grant
+    (a proxy's, a broken deploy's) is retried like any 503."""
+    client, _ = _refresh_forced(spotify_world)
+    spotify_world.state.inject(503, method="POST", path_prefix="/api/token", reason="invalid_grant",
+                               message="Refresh token revoked")
+    assert client.profile().display_name == "Bob"
+
+
+def test_a_refresh_that_never_gets_through_says_spotify_is_unavailable(spotify_world: SpotifyWorld) -> None:
+    """Every refresh dropped: the call gives up with SpotifyUnavailable, not NeedsRelink."""
+    client, _ = _refresh_forced(spotify_world)
+    spotify_world.state.inject("drop", 20, method="POST", path_prefix="/api/token")
+    with pytest.raises(SpotifyUnavailable) as caught:
+        client.profile()
+    assert not isinstance(caught.value, NeedsRelink)
+
+
+def test_a_revoked_refresh_token_means_link_again_asked_once(spotify_world: SpotifyWorld) -> None:
+    """invalid_grant at the forced refresh is NeedsRelink at once, without asking again."""
+    client, _ = _refresh_forced(spotify_world)
+    spotify_world.state.revoke_refresh_tokens("bob")
+    before = spotify_world.state.count(path_prefix="/api/token")
+    with pytest.raises(NeedsRelink):
+        client.profile()
+    assert spotify_world.state.count(path_prefix="/api/token") - before == 1
+
+
+def test_a_rotated_refresh_token_whose_answer_is_lost_is_refreshed_with_the_one_kept(
+    spotify_world: SpotifyWorld,
+) -> None:
+    """Spotify rotates the refresh token but the answer breaks off: the client still holds the old
+    one, which Spotify keeps valid for an app with a secret, refreshes with it and keeps the new one."""
+    spotify_world.state.refresh_rotation = RefreshRotation(every=1)
+    client, before = _refresh_forced(spotify_world)
+    spotify_world.state.inject("cut", method="POST", path_prefix="/api/token")
+    assert client.profile().display_name == "Bob"
+    assert spotify_world.state.tokens.refreshes == 2  # the lost one and the one answered
+    kept = (client.token_info or {})["refresh_token"]
+    assert kept != before["refresh_token"] and kept in spotify_world.state.tokens.refresh_tokens
