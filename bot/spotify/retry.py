@@ -7,7 +7,8 @@ Spotify's answer decides, by status code and typed fields, never by searching it
   any other 429 blocks the gate for its Retry-After and the call tries again (bounded);
 - 401 refreshes the access token once; a refresh answered `invalid_grant` means link again;
 - the accounts service's token endpoint (the code exchange, a refresh) is read by its HTTP status
-  first: a 5xx, a timeout, a dropped connection or an answer broken off is made again like a read, never taken for a
+  first: a 429 blocks the gate for its Retry-After as a Web API 429 does, and a 5xx, a timeout, a
+  dropped connection or an answer broken off is made again like a read, never taken for a
   revoked authorisation (a refresh saves nothing until it is answered, and the refresh token
   kept stays good: Spotify does not revoke a client-secret app's refresh token on a refresh);
 - 403 is `OwnerPremiumRequired` or `UserNotRegistered` when Spotify's error message is one it
@@ -210,9 +211,13 @@ def _refresh(refresh: Callable[[], None], gate: SpotifyGate) -> None:
 
 def _oauth_failure(exc: SpotifyOauthError, gate: SpotifyGate) -> Exception:
     """The accounts service's answer to a code exchange or a token refresh: its status decides
-    first, so only a refusal (4xx) can mean "link again", whatever a 5xx's body says."""
+    first, so only a refusal (4xx) can mean "link again", whatever a 429's or a 5xx's body says."""
     answer = _token_answer(exc)
     status = answer.status_code if answer is not None else None
+    if answer is not None and status == 429:
+        wait = retry_after_s(answer.headers, default=DEFAULT_RATE_LIMIT_WAIT_S, cap=MAX_RATE_LIMIT_WAIT_S)
+        gate.rate_limited(wait)
+        return _TryAgain(SpotifyRateLimited(wait), "rate_limited")
     if status is not None and status >= 500:
         return _TryAgain(SpotifyUnavailable(f"Spotify's accounts service answered {status}"), "transient")
     if exc.error in ("invalid_grant", "invalid_token"):

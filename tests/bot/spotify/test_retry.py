@@ -261,6 +261,30 @@ def test_a_revoked_refresh_token_means_link_again_asked_once(spotify_world: Spot
     assert spotify_world.state.count(path_prefix="/api/token") - before == 1
 
 
+def test_a_rate_limited_refresh_waits_out_its_retry_after(spotify_world: SpotifyWorld) -> None:
+    """A 429 from the token endpoint holds the app back for its Retry-After, then the refresh is made."""
+    client, _ = _refresh_forced(spotify_world)
+    spotify_world.state.inject(429, method="POST", path_prefix="/api/token", retry_after=7)
+    assert client.profile().display_name == "Bob"
+    assert spotify_world.gate_clock.slept and spotify_world.gate_clock.slept[-1] >= 7
+
+
+def test_a_refresh_rate_limited_longer_than_a_call_waits_raises_the_wait(spotify_world: SpotifyWorld) -> None:
+    """A token-endpoint 429 asking for 40 s is not slept through: SpotifyRateLimited says 40 s."""
+    client, _ = _refresh_forced(spotify_world)
+    spotify_world.state.inject(429, 20, method="POST", path_prefix="/api/token", retry_after=40)
+    with pytest.raises(SpotifyRateLimited) as caught:
+        client.profile()
+    assert caught.value.retry_after_s == pytest.approx(40)
+
+
+def test_a_rate_limited_code_exchange_waits_out_its_retry_after(spotify_world: SpotifyWorld) -> None:
+    """Linking's code exchange meets a 429 with Retry-After 7: it waits that long, then links."""
+    spotify_world.state.inject(429, method="POST", path_prefix="/api/token", retry_after=7)
+    assert spotify_world.link("bob").profile().display_name == "Bob"
+    assert spotify_world.gate_clock.slept and spotify_world.gate_clock.slept[-1] >= 7
+
+
 def test_a_rotated_refresh_token_whose_answer_is_lost_is_refreshed_with_the_one_kept(
     spotify_world: SpotifyWorld,
 ) -> None:
