@@ -19,7 +19,8 @@ from bot.services.errors import LinkEnded, NotLinked
 from bot.services.playlist_plan import SortOptions
 from bot.services.root import Services
 from bot.services.sorting import SortProgress, SortReport
-from bot.spotify.errors import NeedsRelink
+from bot.spotify.errors import NeedsRelink, SpotifyUnavailable
+from bot.spotify.retry import RetryPolicy
 from sandbox.browser import approve
 from storage.records import LinkStatus, RunStatus
 from tests.bot.conftest import ALICE_SONGS, World
@@ -59,6 +60,34 @@ async def test_revoked_authorisation_marks_the_member_needs_relink(world: World)
     assert (await world.services.sorting.recent_runs(ALICE))[0].status == RunStatus.FAILED
     await world.link(ALICE, "alice")
     assert (await world.services.sorting.sort(ALICE, SortOptions())).total_songs == ALICE_SONGS
+
+
+async def test_a_token_refresh_whose_connection_drops_or_answer_breaks_off_still_sorts(world: World) -> None:
+    """The refresh a sort needs meets a dropped connection, then an answer broken off: it is made again
+    with the refresh token kept, the sort finishes, and the member stays linked."""
+    await world.link(ALICE, "alice")
+    before = await world.services.db.tokens.load(ALICE) or {}
+    world.sandbox.expire_access_tokens()
+    world.sandbox.inject("drop", method="POST", path_prefix="/api/token")
+    world.sandbox.inject("cut", method="POST", path_prefix="/api/token")
+    assert (await world.services.sorting.sort(ALICE, SortOptions(dry_run=True))).total_songs == ALICE_SONGS
+    after = await world.services.db.tokens.load(ALICE) or {}
+    assert after["refresh_token"] == before["refresh_token"] and after["access_token"] != before["access_token"]
+    user = await world.services.linking.member(ALICE)
+    assert user is not None and user.status == LinkStatus.LINKED
+
+
+async def test_a_token_endpoint_answering_5xx_never_asks_the_member_to_link_again(world: World) -> None:
+    """Spotify's accounts service answers 503 to every refresh: the sort fails as Spotify being
+    unavailable, and the member's link is left as it was, not marked as needing a new link."""
+    world.services.spotify_app.policy = RetryPolicy(sleep=lambda s: None)  # its backoffs are not the point
+    await world.link(ALICE, "alice")
+    world.sandbox.expire_access_tokens()
+    world.sandbox.inject(503, 50, method="POST", path_prefix="/api/token")
+    with pytest.raises(SpotifyUnavailable):
+        await world.services.sorting.sort(ALICE, SortOptions())
+    user = await world.services.linking.member(ALICE)
+    assert user is not None and user.status == LinkStatus.LINKED
 
 
 async def test_unlink_forgets_the_member(world: World) -> None:
