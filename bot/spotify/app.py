@@ -132,10 +132,16 @@ class SpotifyApp:
         return manager
 
     def exchange_code(self, code: str) -> dict[str, Any]:
-        """Trade the callback's code for tokens. The caller has already verified `state`."""
+        """Trade the callback's code for tokens. The caller has already verified `state`.
+
+        Not repeated when the answer is lost: Spotify takes a code once, so asking again could only
+        be refused; the member is told Spotify did not answer (WriteOutcomeUnknown) instead."""
         manager = self.auth_manager()
         call_with_policy(
-            lambda: manager.get_access_token(code=code, as_dict=False, check_cache=False), self.policy, self.gate
+            lambda: manager.get_access_token(code=code, as_dict=False, check_cache=False),
+            self.policy,
+            self.gate,
+            idempotent=False,
         )
         token: dict[str, Any] = manager.cache_handler.get_cached_token()
         return token

@@ -8,9 +8,10 @@ Spotify's answer decides, by status code and typed fields, never by searching it
 - 401 refreshes the access token once; a refresh answered `invalid_grant` means link again;
 - the accounts service's token endpoint (the code exchange, a refresh) is read by its HTTP status
   first: a 429 blocks the gate for its Retry-After as a Web API 429 does, and a 5xx, a timeout, a
-  dropped connection or an answer broken off is made again like a read, never taken for a
-  revoked authorisation (a refresh saves nothing until it is answered, and the refresh token
-  kept stays good: Spotify does not revoke a client-secret app's refresh token on a refresh);
+  dropped connection or an answer broken off is never taken for a revoked authorisation. A
+  refresh is then made again like a read (it saves nothing until answered, and the refresh token
+  kept stays good: Spotify does not revoke a client-secret app's refresh token on a refresh); a
+  code exchange whose answer was lost is not (a code is good once: `idempotent=False`);
 - 403 is `OwnerPremiumRequired` or `UserNotRegistered` when Spotify's error message is one it
   sends for those (nothing else tells these 403s apart; the unlisted user's has been worded four
   ways since 2021, each recognised), else `SpotifyRefused(403)`;

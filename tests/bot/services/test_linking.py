@@ -339,6 +339,17 @@ async def test_a_link_met_by_spotifys_quota_says_when_to_try_again(world: World)
     assert await world.services.linking.member(ALICE) is None
 
 
+async def test_a_link_whose_token_answer_is_lost_says_spotify_did_not_answer(world: World) -> None:
+    """Spotify makes the tokens but its answer breaks off: the code, good for one exchange, is not sent
+    again to be refused, and the link page says Spotify did not answer, not that the code may have expired."""
+    world.sandbox.inject("cut", method="POST", path_prefix="/api/token")
+    page = await world.link(ALICE, "alice")
+    assert page.status == 400
+    assert "answering right now" in page.text and "expired" not in page.text
+    assert world.sandbox.count("POST", path_prefix="/api/token") == 1
+    assert await world.services.linking.member(ALICE) is None
+
+
 async def test_a_refused_link_to_another_members_account_leaves_a_running_sort_alone(world: World) -> None:
     """Approving an account another member has linked is refused, and since nothing changed, Alice's
     running sort goes on to the end."""
