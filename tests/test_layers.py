@@ -246,3 +246,34 @@ def test_the_reader_sees_deferred_and_type_checking_imports(tmp_path: Path) -> N
     assert violations(discord_rule, imports) == ["bot.c (line 2) imports discord"]
     assert Import("bot.c", "bot.a", 1) in imports
     assert database_uses(package / "c.py") == [5]
+
+
+def misplaced_test_files(root: Path = ROOT) -> list[str]:
+    """Test files named after one of our packages (`tests/bot/services/test_sorting.py` beside the
+    package `bot/services/sorting/`): left behind when the module they test became a package."""
+    found = []
+    for path in sorted((root / "tests").rglob("test_*.py")):
+        subject = path.relative_to(root / "tests").with_name(path.stem.removeprefix("test_"))
+        if (root / subject / "__init__.py").exists():
+            found.append(f"{path.relative_to(root)}: its tests belong in tests/{subject.as_posix()}/")
+    return found
+
+
+def test_tests_mirror_the_packages_they_test() -> None:
+    """A package's tests sit in its own folder under tests/, one file per module, never in a file
+    named after the package beside it (where a reader looking for them does not look first)."""
+    found = misplaced_test_files()
+    assert not found, "tests/ does not mirror the source tree:\n" + "\n".join(found)
+
+
+def test_the_mirror_check_sees_a_test_file_named_after_a_package(tmp_path: Path) -> None:
+    """A module turned package with its tests left in test_<module>.py is found; its folder is not."""
+    (tmp_path / "bot" / "sorting").mkdir(parents=True)
+    (tmp_path / "bot" / "sorting" / "__init__.py").write_text("")
+    (tmp_path / "bot" / "stats.py").write_text("")
+    (tmp_path / "tests" / "bot" / "sorting").mkdir(parents=True)
+    for test in ("test_sorting.py", "test_stats.py", "sorting/test_service.py"):
+        (tmp_path / "tests" / "bot" / test).write_text("")
+    assert misplaced_test_files(tmp_path) == [
+        "tests/bot/test_sorting.py: its tests belong in tests/bot/sorting/"
+    ]
