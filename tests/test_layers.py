@@ -46,8 +46,9 @@ RULES = (
     Rule("training-stays-offline", ("training",), ("bot", "storage", "sandbox", "discord"),
          "training runs offline on data files; it may use classifier, nothing of the bot"),
     Rule("storage-knows-no-callers", ("storage",),
-         ("bot", "classifier", "training", "sandbox", "discord", "torch"),
-         "storage is the SQLite layer everyone uses; it never reaches back up"),
+         ("bot", "classifier", "training", "sandbox", "discord", "torch", "pandas"),
+         "storage is the SQLite layer everyone uses; it never reaches back up, nor loads the model's or "
+         "training's heavy libraries"),
     Rule("sandbox-is-only-spotify", ("sandbox",), ("bot", "storage", "classifier", "training", "discord"),
          "the Spotify stand-in must behave like Spotify, which knows nothing of genrebot"),
     Rule("spotify-client-is-only-spotify", ("bot.spotify",),
