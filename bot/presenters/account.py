@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 
 import discord
 
-from bot.presenters.errors import error_message
+from bot.presenters.errors import error_message, run_failure_text
 from bot.presenters.limits import (
     CONTENT_LIMIT,
     FIELD_VALUE_LIMIT,
@@ -55,7 +55,7 @@ def status_embed(user: User | None, runs: Iterable[Run], schedule: Schedule | No
         if run.status.value == "succeeded":
             line += f" · {sum(run.counts.values()):,} songs in {len(run.counts)} playlists"
         if run.error:
-            line += f" · {safe_within(run.error, 120)}"
+            line += f" · {safe_within(run_failure_text(run.error), 120)}"
         line += dm_status_note(run)
         lines.append(line)
     embed.add_field(name="Recent runs", value=fit_lines(lines, FIELD_VALUE_LIMIT) or "None yet", inline=False)

@@ -1,5 +1,6 @@
 """The one map from an expected failure to the reply a member gets (`error_message`), and the
-apology, with an error id, for anything else."""
+apology, with an error id, for anything else; and the same failures as /status names them in a
+run's history (`run_failure_text`)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from discord import app_commands
 from bot.presenters.limits import discord_relative_time, safe, safe_within
 from bot.services.errors import ServiceError, WrongDiscordAccount
 from bot.services.genre_names import NoGenresNamed, UnknownGenre, shorten
+from bot.services.sorting.service import failure_kind
 from bot.services.weekly_refresh import InvalidSchedule
 from bot.spotify.errors import (
+    AudioFeaturesUnavailable,
     LibraryChangedDuringRead,
     NeedsRelink,
     OwnerPremiumRequired,
@@ -17,11 +20,14 @@ from bot.spotify.errors import (
     PlaylistNotFound,
     PlaylistNotReadable,
     PlaylistWriteFailed,
+    SpotifyError,
     SpotifyQuotaExceeded,
     SpotifyRateLimited,
     SpotifyUnavailable,
     UserNotRegistered,
+    WriteOutcomeUnknown,
 )
+from bot.spotify.retry import SpotifyRefused
 
 TYPED_VALUE_LIMIT = 40  # how much of an unknown time zone or weekday a reply repeats
 DISCORD_NAME_LIMIT = 100  # Discord's names have at most 32 characters: room for every one escaped
@@ -107,6 +113,38 @@ def error_message(error: BaseException) -> str | None:
         # defence: quoted like any typed text, never inside backticks where an escape cannot work.
         return f"I couldn't understand '{_typed(str(error.value))}' for that option."
     return None
+
+
+# A failed run's reason in /status, by the error class the run history names (`failure_kind`):
+# short, since /status gives each run one line; what to do next is the reply's job.
+_RUN_FAILURES: dict[str, str] = {
+    cls.__name__: text
+    for classes, text in (
+        ((SpotifyUnavailable, WriteOutcomeUnknown), "Spotify wasn't answering"),
+        ((SpotifyRateLimited,), "Spotify asked genrebot to slow down"),
+        ((SpotifyQuotaExceeded,), "Spotify's request quota for genrebot was used up"),
+        ((NeedsRelink,), "your Spotify link needed renewing (run /link)"),
+        ((UserNotRegistered,), "your Spotify account isn't on this bot's list of allowed users"),
+        ((OwnerPremiumRequired,), "Spotify refused this bot (its owner's Premium)"),
+        ((PlaylistNotReadable,), "Spotify lets genrebot read only playlists you own or collaborate on"),
+        ((PlaylistNotFound,), "Spotify had no such playlist"),
+        ((PlaylistNotFollowed,), "the playlist was no longer in your library"),
+        ((PlaylistWriteFailed,), "Spotify failed partway through writing a playlist"),
+        ((LibraryChangedDuringRead,), "your Liked Songs kept changing while they were read"),
+        ((SpotifyRefused, SpotifyError, AudioFeaturesUnavailable), "Spotify refused a request"),
+    )
+    for cls in classes
+}
+RUN_FAILED_ON_OUR_SIDE = "something went wrong on genrebot's side"
+
+
+def run_failure_text(error: str) -> str:
+    """Why a run failed, as /status says it: a message written for the member as it is (unescaped),
+    an error's class never (`SpotifyUnavailable: Spotify answered 503` is 'Spotify wasn't answering')."""
+    kind = failure_kind(error)
+    if kind is None:
+        return error
+    return _RUN_FAILURES.get(kind, RUN_FAILED_ON_OUR_SIDE)
 
 
 def _typed(value: str) -> str:

@@ -10,6 +10,7 @@ record the run. Each step lives in its own module of this package.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import Executor
@@ -287,7 +288,9 @@ def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
 
 
 def _describe(exc: BaseException) -> str:
-    """A short error text for the run history: our own messages, never tokens or tracebacks."""
+    """A short error text for the run history: our own messages, never tokens or tracebacks.
+    What was not written for the member is recorded as "<ErrorClass>: <detail>" or "<ErrorClass>",
+    for the operator; `failure_kind` reads the class back, so /status can say it in words."""
     if isinstance(exc, SpotifyError):
         return f"{type(exc).__name__}: {exc}"[:500]
     if isinstance(exc, asyncio.CancelledError):
@@ -295,3 +298,13 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, ServiceError):  # written for the member: /status shows it as the reply did
         return str(exc)[:500]
     return f"{type(exc).__name__}"
+
+
+_ERROR_CLASS = re.compile(r"[A-Z][A-Za-z0-9_]*")
+
+
+def failure_kind(error: str) -> str | None:
+    """The error class a run's recorded error names (see `_describe`), or None when the error is a
+    message written for the member (a service error's, a restart's, a postponement's)."""
+    head = error.partition(":")[0]
+    return head if _ERROR_CLASS.fullmatch(head) else None

@@ -5,15 +5,21 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from bot.presenters.account import link_failed_reply, linked_dm, linked_reply, sources_text, status_embed
-from bot.services.errors import WrongDiscordAccount
+from bot.services.errors import LinkEnded, WrongDiscordAccount
 from bot.services.linking import LinkedAccount
+from bot.services.playlist_plan import SortOptions
+from bot.spotify.errors import SpotifyUnavailable
 from music import LIKED_SONGS, SortSource
 from storage.records import LinkStatus, Run, RunStatus, RunTrigger, User
+from tests.bot.conftest import World
 from tests.bot.presenters.discord_markdown import live_markdown, live_mentions, shown_text
 from tests.bot.presenters.embed_limits import within_discords_embed_limits
 from tests.bot.presenters.test_limits import hostile_texts
 
+ALICE = 111
 ROAD_TRIP = SortSource("r" * 22, "Road Trip")
 
 
@@ -43,17 +49,49 @@ def failed_run(error: str) -> Run:
 
 
 def test_a_long_run_error_is_shortened_with_an_ellipsis_never_cut_mid_escape() -> None:
-    """A Spotify error text full of underscores, wherever the cut falls: /status shows its start and '…',
-    every underscore as Spotify wrote it, no stray backslash, and only the status's own bold."""
+    """A run error written for the member, full of underscores, wherever the cut falls: /status shows its
+    start and '…', every underscore as written, no stray backslash, and only the status's own bold."""
     user = User(123456789012345678, "s" * 22, "Ada", datetime(2026, 3, 1, tzinfo=UTC), (), LinkStatus.LINKED, 1)
     for pad in range(16):
-        error = "SpotifyError: Spotify answered 400: " + "x" * pad + " ".join(["bad snapshot_id or item_uri"] * 8)
+        error = "the playlist was refused: " + "x" * pad + " ".join(["bad snapshot_id or item_uri"] * 8)
         embed = status_embed(user, [failed_run(error)], None)
         runs = next(f.value or "" for f in embed.fields if f.name == "Recent runs")
         said = shown_text(runs).partition(" · **failed** · ")[2]
         assert said.endswith("…") and error.startswith(said[:-1]), (pad, runs)
         assert "\\" not in shown_text(runs) and live_markdown(runs) == ["*"] * 4, (pad, runs)
         assert within_discords_embed_limits(embed)
+
+
+def recent_runs_shown(user: User | None, runs: list[Run]) -> str:
+    embed = status_embed(user, runs, None)
+    return shown_text(next(f.value or "" for f in embed.fields if f.name == "Recent runs"))
+
+
+async def test_status_says_why_a_sort_failed_in_words_never_as_an_exception(world: World) -> None:
+    """A sort Spotify's outage stopped: /status says Spotify wasn't answering, not the class name and
+    status code the run history keeps for the operator."""
+    await world.link(ALICE, "alice")
+    world.sandbox.inject(503, 40)
+    with pytest.raises(SpotifyUnavailable):
+        await world.services.sorting.sort(ALICE, SortOptions())
+    runs = await world.services.sorting.recent_runs(ALICE)
+    shown = recent_runs_shown(await world.services.linking.member(ALICE), runs)
+    assert "**failed** · Spotify wasn't answering" in shown, shown
+    assert "SpotifyUnavailable" not in shown and "503" not in shown, shown
+
+
+def test_status_shows_no_python_error_name_and_keeps_messages_written_for_the_member() -> None:
+    """A bug's exception name is 'something went wrong on genrebot's side'; a stopped link's message,
+    a restart and any Spotify refusal read as words."""
+    user = User(123456789012345678, "s" * 22, "Ada", datetime(2026, 3, 1, tzinfo=UTC), (), LinkStatus.LINKED, 1)
+    written = str(LinkEnded())
+    shown = recent_runs_shown(user, [
+        failed_run("KeyError"), failed_run("SpotifyRefused: Spotify answered 400: Invalid base62 id"),
+        failed_run("interrupted by a restart"), failed_run(written),
+    ])
+    assert "KeyError" not in shown and "SpotifyRefused" not in shown and "base62" not in shown, shown
+    assert "something went wrong on genrebot's side" in shown and "Spotify refused a request" in shown, shown
+    assert "interrupted by a restart" in shown and written[:100] in shown, shown
 
 
 def test_a_long_spotify_account_id_is_shortened_in_the_link_reply_and_dm() -> None:
