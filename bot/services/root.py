@@ -109,6 +109,7 @@ class Services:
                 max_concurrent_sorts=settings.sort_concurrency,
                 clock=clock,
             )
+            resources.push_async_callback(sorting.close)  # sorts stop before what they use closes
             sources = SourceService(db, linking)
             resources.push_async_callback(sources.close)
             services = cls(
@@ -128,7 +129,8 @@ class Services:
         return services
 
     async def close(self) -> None:
-        """Release the resources in the reverse order of opening: pools, Spotify session, database."""
+        """Release the resources in the reverse order of opening: running work (playlist fetches,
+        sorts) stops first, then the pools, the Spotify session and the database close."""
         await self._resources.aclose()
 
 

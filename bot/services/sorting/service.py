@@ -10,6 +10,7 @@ record the run. Each step lives in its own module of this package.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
@@ -46,6 +47,10 @@ from music import LIKED_SONGS, SortSource
 from storage import Database
 from storage.records import Run, RunOutcome, RunStatus, RunTrigger
 
+log = logging.getLogger(__name__)
+
+STOP_TIMEOUT_S = 10.0  # how long closing waits for running sorts to record their end
+
 
 @dataclass(frozen=True)
 class SortJob:
@@ -81,6 +86,7 @@ class SortService:
         self.writer = PlaylistWriter(db, clock, classifier.taxonomy)
         self.clock = clock
         self._running: set[int] = set()
+        self._callers: set[asyncio.Task[Any]] = set()  # the tasks inside `sort`, stopped by `close`
         self._sort_slots = asyncio.Semaphore(max_concurrent_sorts)
 
     def is_running(self, discord_id: int) -> bool:
@@ -115,6 +121,9 @@ class SortService:
         if discord_id in self._running:
             raise AlreadyRunning()
         self._running.add(discord_id)
+        caller = asyncio.current_task()
+        if caller is not None:
+            self._callers.add(caller)
         try:
             await self.linking.linked_user(discord_id)
             self.raise_if_spotify_paused()
@@ -134,6 +143,21 @@ class SortService:
                 raise
         finally:
             self._running.discard(discord_id)
+            if caller is not None:
+                self._callers.discard(caller)
+
+    async def close(self, timeout_s: float = STOP_TIMEOUT_S) -> None:
+        """Stop the sorts still running (a /sort when the bot stops) and let each record its run as
+        stopped by the bot, before the database and the Spotify session they use close. Their
+        callers are cancelled, as a weekly refresh's tick is when its scheduler stops."""
+        current = asyncio.current_task()
+        callers = [task for task in self._callers if task is not current and not task.done()]
+        for task in callers:
+            task.cancel()
+        if callers:
+            _, still_running = await asyncio.wait(callers, timeout=timeout_s)
+            if still_running:
+                log.warning("%d sort(s) did not stop within %.0f s of closing", len(still_running), timeout_s)
 
     async def _run_stoppable(self, job: SortJob, report_progress: ReportProgress) -> SortReport:
         """Run the job in a task of its own, so /unlink can cancel it (see LinkService.unlink)

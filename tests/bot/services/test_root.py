@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import weakref
 from pathlib import Path
 
+import pytest
+
+from bot.services.playlist_plan import SortOptions
 from bot.services.root import Services
-from tests.bot.conftest import World
+from storage import Database
+from storage.records import RunStatus
+from tests.bot.conftest import World, link_directly
+
+ALICE = 111
 
 
 async def test_opening_the_services_keeps_the_start_up_heap_out_of_garbage_collections(world: World) -> None:
@@ -47,3 +55,32 @@ async def test_opening_the_services_drops_probabilities_cached_for_other_models(
         assert await services.db.genre_probabilities.get_many(["b" * 22], current) == {"b" * 22: b"\x00\x3c"}
     finally:
         await services.close()
+
+
+async def test_closing_stops_a_running_sort_and_records_it_before_the_database_closes(world: World) -> None:
+    """A /sort still reading when the bot stops is stopped first: its run says the bot was stopped,
+    written while the database was open, instead of staying 'running' for the next start to guess."""
+    await link_directly(world.services, ALICE, "alice")
+    asked, release = asyncio.Event(), asyncio.Event()
+
+    async def slow_page() -> None:
+        asked.set()
+        await release.wait()
+
+    world.sandbox.hold_liked_page("alice", 50, slow_page)
+    sort = asyncio.create_task(world.services.sorting.sort(ALICE, SortOptions()))
+    await asyncio.wait_for(asked.wait(), 30)
+    database = world.services.db.path
+    try:
+        await asyncio.wait_for(world.services.close(), 30)
+        assert sort.done()
+    finally:
+        release.set()  # the reading thread ends whatever happened
+    with pytest.raises(asyncio.CancelledError):
+        await sort
+    db = await Database.open(database, encryption_keys=world.services.settings.encryption_keys)
+    try:
+        run = (await db.runs.recent(ALICE, limit=1))[0]
+    finally:
+        await db.close()
+    assert (run.status, run.error) == (RunStatus.FAILED, "cancelled (the bot was stopped)")
