@@ -83,11 +83,20 @@ should never break is also appended to `server.violations`):
 - autocomplete answers: <= 25 choices, names 1-100 characters, string values 1-100 characters,
   values of the focused option's type, integers/numbers within +/-2^53 (400 50035 under
   `data.choices`); `autocomplete()` raises when refused, `autocomplete_record()` lets a test look;
-- attachment size (413 40005), rate limits (429, see above).
+- attachment size (413 40005), rate limits (429, see above);
+- channel permissions (`deny_in_channel(guild, ATTACH_FILES | EMBED_LINKS)`, bits in `guilds.py`):
+  interactions from that channel carry `app_permissions` without them, and a response, edit or
+  follow-up with a file without Attach Files, or with embeds without Embed Links, is 403 50013
+  "Missing Permissions" (not a violation: a bot may try and fall back). Those are the permissions
+  Discord applies to interaction responses ("currently ATTACH_FILES, EMBED_LINKS, MENTION_EVERYONE,
+  and USE_EXTERNAL_EMOJIS", its change log of 29 June 2022); Send Messages and View Channel are not,
+  so text replies always go. DMs always allow both.
 
 Fault hooks: `await drop_connection()` (resumable close; missed dispatches replayed on RESUME),
 `throttle(count, retry_after=, scope=, method=, path_prefix=)` (the next matching requests get a 429),
-`advance(seconds)`, `close_dms(user)`, `remove_member(guild, user)`.
+`fail(count, status=503, method=, path_prefix=)` (the next matching requests get a 5xx, as in a
+Discord outage; discord.py's webhook adapter retries any 5xx five times, sleeping 1-9 s between),
+`advance(seconds)`, `close_dms(user)`, `remove_member(guild, user)`, `deny_in_channel(guild, bits)`.
 
 What it remembers: `requests` (every REST call, with its answer's `status`), `interactions[token]`
 (`InteractionRecord`: responses, `rejected` (status, code) pairs, `wait_rejected(code)`),

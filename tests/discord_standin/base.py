@@ -13,7 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from tests.discord_standin.rate_limits import RateLimiter
-from tests.discord_standin.records import InteractionRecord, Message, RecordedRequest
+from tests.discord_standin.records import InteractionRecord, Message, RecordedRequest, ServerFault
 from tests.discord_standin.rules import invalid_form_body
 from tests.discord_standin.spec import RequestSpec
 
@@ -59,6 +59,8 @@ class StandInBase:
     channel_ids: dict[int, int]  # guild id -> its one text channel
     members: dict[int, set[int]]  # guild id -> member user ids
     departed: dict[int, set[int]]  # guild id -> users removed from it
+    denied_in_channel: dict[int, int]  # guild id -> permissions its channel's overwrites take from the bot
+    faults: list[ServerFault]  # fault hook: 5xx answers still to give
     requests: list[RecordedRequest]
     violations: list[str]
     synced_commands: dict[str, dict[str, Any]]
@@ -144,6 +146,9 @@ class StandInBase:
 
     def _dm_channel_for(self, user_id: int) -> int:
         raise NotImplementedError
+
+    def app_permissions(self, guild_id: int | None) -> int:
+        raise NotImplementedError  # the guild directory knows the channel overwrites
 
     def recommended_shards(self) -> int:
         raise NotImplementedError  # the gateway knows how guilds are spread over shards

@@ -178,7 +178,8 @@ class CommandsMixin(GuildsMixin):
         interaction_id, token = snowflake(self.clock_offset), f"itok-{snowflake()}"
         payload: dict[str, Any] = {
             "id": str(interaction_id), "application_id": str(self.application_id), "type": kind, "token": token,
-            "version": 1, "locale": "en-US", "app_permissions": PERMISSIONS, "entitlements": [],
+            "version": 1, "locale": "en-US", "app_permissions": str(self.app_permissions(guild_id)),
+            "entitlements": [],
             "authorizing_integration_owners": {"0": str(guild_id)} if guild_id else {"1": str(user_id)},
             "context": 0 if guild_id else 1, "attachment_size_limit": self.attachment_size_limit,
             "data": {"id": spec["id"], "name": command, "type": 1, "options": opts},
@@ -201,7 +202,7 @@ class CommandsMixin(GuildsMixin):
                             "channel": {"id": str(dm_channel), "type": 1, "recipients": [self._user(user_id)]}})
         label = f"{command} {subcommand}" if subcommand else command
         record = InteractionRecord(interaction_id, token, label, user_id, self.now(), self.token_lifetime_s,
-                                   interaction_type=kind)
+                                   interaction_type=kind, guild_id=guild_id or None)
         if focused is not None:
             record.focused_option_type = next(o["type"] for o in option_specs if o["name"] == focused)
         self.interactions[token] = record

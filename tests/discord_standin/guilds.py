@@ -19,7 +19,12 @@ from typing import Any
 from tests.discord_standin.base import INTENT_GUILD_MEMBERS, StandInBase, snowflake
 from tests.discord_standin.records import Message
 
-PERMISSIONS = "2248473465835073"
+PERMISSIONS = "2248473465835073"  # what the bot (and a member) may do where nothing is denied
+# Of those, the ones Discord applies to interaction responses and follow-ups (its change log,
+# "Calculated Permissions in Interaction Payloads": "the permissions that can be used in interaction
+# responses (currently ATTACH_FILES, EMBED_LINKS, MENTION_EVERYONE, and USE_EXTERNAL_EMOJIS)").
+# Send Messages and View Channel are not among them: an interaction is answered on its own webhook.
+EMBED_LINKS, ATTACH_FILES = 1 << 14, 1 << 15
 # Discord's rules for a user's names: a username is 2-32 of a-z, 0-9, "_" and "." (never ".."); a
 # display name (global_name) is 1-32 characters of almost anything, markdown characters included.
 USERNAME = re.compile(r"[a-z0-9_.]{2,32}")
@@ -63,6 +68,18 @@ class GuildsMixin(StandInBase):
         if global_name is not None:
             assert 1 <= len(global_name) <= GLOBAL_NAME_MAX, f"Discord refuses the display name {global_name!r}"
             self.user_names[user_id] = {**self.user_names.get(user_id, {}), "global_name": global_name}
+
+    def deny_in_channel(self, guild_id: int, permissions: int) -> None:
+        """A channel overwrite takes `permissions` (e.g. `ATTACH_FILES`) from the bot in the guild's
+        channel: interactions from there carry `app_permissions` without them, and a response,
+        edit or follow-up that needs one is 403 50013 "Missing Permissions"."""
+        self.denied_in_channel[guild_id] = self.denied_in_channel.get(guild_id, 0) | permissions
+
+    def app_permissions(self, guild_id: int | None) -> int:
+        """The bot's permissions where an interaction from `guild_id` (None: a DM) was made. In DMs
+        Discord always includes Attach Files and Embed Links."""
+        everything = int(PERMISSIONS)
+        return everything if guild_id is None else everything & ~self.denied_in_channel.get(guild_id, 0)
 
     def close_dms(self, user_id: int) -> None:
         """The user's privacy settings refuse DMs from this bot (50007 on every DM)."""

@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from tests.discord_standin.base import ACK_DEADLINE_S, StandInBase, error_response, json_response, snowflake
+from tests.discord_standin.guilds import ATTACH_FILES, EMBED_LINKS
 from tests.discord_standin.records import InteractionRecord, Message
 from tests.discord_standin.rules import (
     autocomplete_problems,
@@ -75,10 +76,22 @@ class InteractionsMixin(StandInBase):
             for _, _, text in problems:
                 self.violations.append(f"/{record.command}: {text}" if record else text)
             return self._refuse(record, 400, 50035, "Invalid Form Body", body=invalid_form_body(problems))
+        if self._lacks_permission(record, body, files):
+            return self._refuse(record, 403, 50013, "Missing Permissions")
         empty = is_empty_message(result) if result is not None else body_has_no_message(body, files)
         if empty:
             return self._refuse(record, 400, 50006, "Cannot send an empty message", "empty message")
         return self._off_spec(record)
+
+    def _lacks_permission(self, record: InteractionRecord | None, body: dict[str, Any],
+                          files: list[tuple[str, bytes]]) -> bool:
+        """Whether the bot, in the channel the interaction came from, lacks Attach Files for a file
+        it uploads or Embed Links for embeds it sends (checked now: an overwrite may have changed
+        since the interaction). Not a violation: the bot learns of overwrites only from Discord."""
+        if record is None or record.guild_id is None:
+            return False
+        allowed = self.app_permissions(record.guild_id)
+        return bool((files and not allowed & ATTACH_FILES) or (body.get("embeds") and not allowed & EMBED_LINKS))
 
     def _callback(self, token: str, body: dict[str, Any], files: list[tuple[str, bytes]]) -> web.Response:
         record = self.interactions.get(token)

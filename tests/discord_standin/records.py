@@ -48,6 +48,22 @@ class RateLimitHit:
 
 
 @dataclass
+class ServerFault:
+    """A fault hook: the next `count` matching requests get `status` (a Discord outage) instead of
+    an answer. discord.py tries again by itself: its webhook adapter (interaction edits and
+    follow-ups) any 5xx, five tries in all, sleeping 1, 3, 5, 7 and 9 s; its REST client 500, 502,
+    504 and 524 (it raises 503 at once)."""
+
+    count: int
+    status: int
+    method: str | None = None
+    path_prefix: str = ""
+
+    def matches(self, method: str, path: str) -> bool:
+        return (self.method is None or self.method == method) and path.startswith(self.path_prefix)
+
+
+@dataclass
 class InteractionRecord:
     id: int
     token: str
@@ -62,6 +78,7 @@ class InteractionRecord:
     focused_option_type: int | None = None  # for autocomplete: the type the choices' values must have
     interaction_type: int = 2  # 2: a command, 4: an autocomplete (which callback types Discord takes)
     rejected: list[tuple[int, int]] = field(default_factory=list)  # (status, Discord code) of refused calls
+    guild_id: int | None = None  # where it was made (None: a DM): whose channel permissions apply
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property

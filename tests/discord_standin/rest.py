@@ -80,6 +80,13 @@ class RestMixin(CommandsMixin, InteractionsMixin):
             return error_response(413, 40005, "Request entity too large")
         recorded = RecordedRequest(method, path, body, files, now)
         self.requests.append(recorded)
+        fault = next((f for f in self.faults if f.matches(method, path)), None)
+        if fault is not None:
+            fault.count -= 1
+            if fault.count <= 0:
+                self.faults.remove(fault)
+            recorded.status = fault.status
+            return error_response(fault.status, 0, f"{fault.status}: Service Unavailable")
         decision = self.limiter.check(method, path, self._route_limit(method, parts), now)
         if decision.banned:  # Cloudflare's page, not Discord's JSON: discord.py raises HTTPException(429)
             recorded.status = 429

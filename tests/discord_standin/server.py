@@ -23,6 +23,7 @@ from tests.discord_standin.base import (
 from tests.discord_standin.gateway import GatewayMixin
 from tests.discord_standin.oauth2 import OAuth2Mixin
 from tests.discord_standin.rate_limits import RateLimiter, RateLimitHit, RateLimits, Throttle
+from tests.discord_standin.records import ServerFault
 from tests.discord_standin.rest import REQUEST_SIZE_MAX, RestMixin
 from tests.discord_standin.spec import RequestSpec
 
@@ -51,6 +52,8 @@ class DiscordStandIn(GatewayMixin, RestMixin, OAuth2Mixin):
         self.channel_ids = {g: snowflake() for g in guild_ids}
         self.members = {g: set() for g in guild_ids}
         self.departed = {g: set() for g in guild_ids}
+        self.denied_in_channel = {}
+        self.faults = []
         self.requests = []
         self.violations = []
         self.synced_commands = {}
@@ -119,6 +122,11 @@ class DiscordStandIn(GatewayMixin, RestMixin, OAuth2Mixin):
     def rate_limited(self) -> list[RateLimitHit]:
         """Every 429 answered so far, in order."""
         return self.limiter.hits
+
+    def fail(self, count: int = 1, *, status: int = 503, method: str | None = None, path_prefix: str = "") -> None:
+        """Fault hook: answer the next `count` matching requests (`path_prefix` under /api/v10) with
+        `status`, as Discord does in an outage, before any route runs (nothing is delivered)."""
+        self.faults.append(ServerFault(count, status, method, path_prefix))
 
     def throttle(self, count: int = 1, *, retry_after: float = 1.0, scope: str = "user",
                  method: str | None = None, path_prefix: str = "") -> None:
