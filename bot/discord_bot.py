@@ -167,7 +167,14 @@ class GenreTree(app_commands.CommandTree["GenreBot"]):
         if interaction.type is discord.InteractionType.autocomplete:
             await _no_choices(interaction, failure)
             return
-        message = presenters.error_message(failure)
+        if isinstance(failure, discord.Forbidden) and failure.code == presenters.MISSING_PERMISSIONS:
+            # a channel overwrite took Embed Links or Attach Files from genrebot: text still goes
+            log.info("/%s: missing permissions in channel %s", interaction.command and interaction.command.name,
+                     interaction.channel_id)
+            message: str | None = presenters.missing_permissions_message(
+                presenters.missing_reply_permissions(interaction.app_permissions))
+        else:
+            message = presenters.error_message(failure)
         if message is None:
             error_id = secrets.token_hex(4)
             command = interaction.command.qualified_name if interaction.command else "?"

@@ -4,6 +4,7 @@ showing their genre mix."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,8 @@ from music import SortSource
 
 if TYPE_CHECKING:
     from bot.discord_bot import GenreBot
+
+log = logging.getLogger(__name__)
 
 PROGRESS_EDIT_INTERVAL_S = 1.5  # Discord rate-limits edits of one message; a few a second is plenty
 
@@ -85,17 +88,34 @@ class Sorting(commands.Cog):
         await self._deliver(interaction, progress.reply, report)
 
     async def _deliver(self, interaction: discord.Interaction, reply: InteractionReply, report: SortReport) -> None:
-        """The result in the /sort reply; by DM when the reply's 15 minutes are (nearly) over."""
+        """The result in the /sort reply; by DM when the reply's 15 minutes are (nearly) over, or
+        when Discord refused the reply for good (a channel that denies genrebot Attach Files or
+        Embed Links, or Discord failing past discord.py's own retries): the playlists are written,
+        and a member told 'something went wrong' would sort again for nothing."""
         embed = presenters.sort_embed(report)
-        if await reply.edit(content=None, embed=embed, attachments=[presenters.chart_file(report.chart_png)]):
-            return
+        refused = False
+        try:
+            if await reply.edit(content=None, embed=embed, attachments=[presenters.chart_file(report.chart_png)]):
+                return
+        except discord.HTTPException as error:
+            log.warning("the /sort reply of run %s refused the result (%s %s); sending it by DM",
+                        report.run_id, error.status, error.code)
+            refused = True
         member = interaction.user.id
         known_guilds = await self.bot.services.stats.member_guilds(member)
         status = await send_dm(
             self.bot, member, known_guild_ids=[*known_guilds, *filter(None, [interaction.guild_id])],
-            content=presenters.LATE_RESULT_NOTE, embed=embed, file=presenters.chart_file(report.chart_png),
+            content=presenters.NOT_SHOWN_NOTE if refused else presenters.LATE_RESULT_NOTE,
+            embed=embed, file=presenters.chart_file(report.chart_png),
         )
         await self.bot.services.weekly_refresh.record_summary_delivery(report.run_id, status)
+        if refused:
+            missing = presenters.missing_reply_permissions(interaction.app_permissions)
+            try:  # text alone, which every channel takes: where the result went
+                await reply.edit(content=presenters.result_elsewhere_text(report, status, missing),
+                                 embed=None, attachments=[])
+            except discord.HTTPException:
+                log.info("the /sort reply of run %s could not say where its result went", report.run_id)
 
     @sort.autocomplete("source")
     async def source_autocomplete(

@@ -23,14 +23,29 @@ from bot.presenters.account import (
     sources_text,
     status_embed,
 )
-from bot.presenters.errors import error_message, unexpected_error_message
+from bot.presenters.errors import (
+    MISSING_PERMISSIONS,
+    error_message,
+    missing_permissions_message,
+    missing_reply_permissions,
+    unexpected_error_message,
+)
 from bot.presenters.genres import family_embed, genres_embed
 from bot.presenters.leaderboards import mix_embed, top_members_embed
 from bot.presenters.limits import chart_file
-from bot.presenters.sort_reports import LATE_RESULT_NOTE, progress_text, sort_embed, weekly_embed
+from bot.presenters.sort_reports import (
+    LATE_RESULT_NOTE,
+    NOT_SHOWN_NOTE,
+    progress_text,
+    result_elsewhere_text,
+    sort_embed,
+    weekly_embed,
+)
 
 __all__ = [
     "LATE_RESULT_NOTE",
+    "MISSING_PERMISSIONS",
+    "NOT_SHOWN_NOTE",
     "chart_file",
     "error_message",
     "family_embed",
@@ -39,9 +54,12 @@ __all__ = [
     "link_prompt",
     "linked_dm",
     "linked_reply",
+    "missing_permissions_message",
+    "missing_reply_permissions",
     "mix_embed",
     "progress_text",
     "refresh_failures_text",
+    "result_elsewhere_text",
     "schedule_text",
     "sort_embed",
     "sources_text",

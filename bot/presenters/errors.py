@@ -4,6 +4,7 @@ run's history (`run_failure_text`)."""
 
 from __future__ import annotations
 
+import discord
 from discord import app_commands
 
 from bot.presenters.limits import discord_relative_time, safe, safe_within
@@ -150,6 +151,24 @@ def run_failure_text(error: str) -> str:
 def _typed(value: str) -> str:
     """What a member typed, repeated in a reply: escaped, on one line, at most TYPED_VALUE_LIMIT characters."""
     return safe_within(value, TYPED_VALUE_LIMIT) if value.strip() else ""
+
+
+# The permissions Discord applies to interaction replies (its change log of 29 June 2022: "currently
+# ATTACH_FILES, EMBED_LINKS, MENTION_EVERYONE, and USE_EXTERNAL_EMOJIS"), of those genrebot's replies use.
+REPLY_PERMISSIONS = (("embed_links", "Embed Links"), ("attach_files", "Attach Files"))
+MISSING_PERMISSIONS = 50013
+
+
+def missing_reply_permissions(permissions: discord.Permissions) -> list[str]:
+    """The names of the permissions genrebot's replies need that it lacks where it was asked."""
+    return [name for flag, name in REPLY_PERMISSIONS if not getattr(permissions, flag)]
+
+
+def missing_permissions_message(missing: list[str]) -> str:
+    """A reply Discord refused (403 50013) because a channel overwrite takes a permission from genrebot."""
+    what = " and ".join(f"**{name}**" for name in missing) or "**Embed Links** and **Attach Files**"
+    return (f"I can't show that in this channel: genrebot lacks {what} here. Ask a server admin to allow "
+            "it for genrebot in this channel, or run the command in another channel or in a DM with me.")
 
 
 def unexpected_error_message(error_id: str) -> str:

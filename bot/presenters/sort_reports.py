@@ -170,13 +170,24 @@ def weekly_embed(report: SortReport) -> discord.Embed:
 
 
 LATE_RESULT_NOTE = "Your /sort finished after its reply in the server had expired, so here is the result."
+NOT_SHOWN_NOTE = "Your /sort finished, but Discord would not show the result in its reply, so here it is."
+
+
+def result_elsewhere_text(report: SortReport, dm_status: str, missing: list[str]) -> str:
+    """The /sort reply when Discord refused the result in it: what was done, why it is not here,
+    and where it went (text only, which every channel takes)."""
+    why = (f"genrebot lacks {' and '.join(missing)} in this channel" if missing
+           else "Discord would not take it")
+    where = ("I sent them to you by DM." if dm_status == "sent"
+             else "I couldn't DM you either; /status lists this run.")
+    return f"{sort_title(report)}. I couldn't show the details here ({why}): {where}"
 
 
 def dm_status_note(run: Run) -> str:
     """What became of a run's DM (a weekly summary, or a /sort result whose reply had expired)."""
     what = "summary" if run.trigger.value == "schedule" else "result"
     if run.dm_status == "sent":
-        return "" if what == "summary" else " · result sent by DM (the reply had expired)"
+        return "" if what == "summary" else " · result sent by DM (the reply could not show it)"
     if run.dm_status == "closed":
         return f" · {what} DM not delivered (your DMs are closed)"
     if run.dm_status == "left":
