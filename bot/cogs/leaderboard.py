@@ -82,8 +82,8 @@ class Leaderboard(commands.Cog):
             embed = presenters.top_members_embed(label, members, genres_here)
             chart_data = {f"#{i}": m.count for i, m in enumerate(members, 1)}
             title = f"Top {label} fans by songs"
-        if not chart_data:
-            embed.set_image(url=None)
+        if not chart_data or not interaction.app_permissions.attach_files:
+            embed.set_image(url=None)  # no chart, or a channel that takes no files from genrebot
             await interaction.edit_original_response(embed=embed)
             return
         png = await asyncio.to_thread(charts.genre_mix_png, chart_data, title)

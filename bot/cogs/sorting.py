@@ -156,7 +156,8 @@ class Sorting(commands.Cog):
         stats = self.bot.services.stats
         mix = stats.labelled(await stats.member_mix(interaction.user.id, view), view)
         embed = presenters.mix_embed("Your genre mix" if view == "family" else "Your genres", mix)
-        if not mix:
+        if not mix or not interaction.app_permissions.attach_files:
+            embed.set_image(url=None)  # no chart, or a channel that takes no files from genrebot
             await interaction.edit_original_response(embed=embed)
             return
         png = await asyncio.to_thread(charts.genre_mix_png, mix, f"Your {sum(mix.values()):,} liked songs")

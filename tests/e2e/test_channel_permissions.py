@@ -44,6 +44,18 @@ async def test_a_sort_whose_reply_discord_keeps_refusing_still_reaches_the_membe
     assert len(runs) == 1 and "**succeeded**" in runs[0] and "result sent by DM" in runs[0], runs
 
 
+async def test_leaderboard_in_a_channel_without_attach_files_shows_the_board_without_its_chart(
+    world: BotWorld,
+) -> None:
+    """The board is text the channel allows; only the chart is left out."""
+    await world.start_bot()
+    await world.link(MEMBER, "member0")
+    await world.final(await world.command("sort", user=MEMBER))
+    world.discord.deny_in_channel(GUILD, ATTACH_FILES)
+    reply = await world.final(await world.command("leaderboard", user=MEMBER))
+    assert reply.embeds and reply.attachments == [] and "image" not in reply.embeds[0]
+
+
 async def test_a_command_in_a_channel_without_embed_links_says_which_permission_is_missing(world: BotWorld) -> None:
     """/status there cannot show its embed: the member is told what to ask an admin for, not 'something went wrong'."""
     await world.start_bot()
@@ -51,3 +63,13 @@ async def test_a_command_in_a_channel_without_embed_links_says_which_permission_
     world.discord.deny_in_channel(GUILD, EMBED_LINKS)
     reply = await world.final(await world.command("status", user=MEMBER))
     assert "Embed Links" in (reply.content or "") and "something went wrong" not in (reply.content or "")
+
+
+async def test_stats_in_a_channel_without_attach_files_shows_the_mix_without_its_chart(world: BotWorld) -> None:
+    """/stats there answers with the member's mix; only the chart is left out."""
+    await world.start_bot()
+    await world.link(MEMBER, "member0")
+    await world.final(await world.command("sort", user=MEMBER))
+    world.discord.deny_in_channel(GUILD, ATTACH_FILES)
+    reply = await world.final(await world.command("stats", user=MEMBER))
+    assert reply.embeds and reply.attachments == [] and "image" not in reply.embeds[0]
