@@ -96,7 +96,9 @@ Fault hooks: `await drop_connection()` (resumable close; missed dispatches repla
 `throttle(count, retry_after=, scope=, method=, path_prefix=)` (the next matching requests get a 429),
 `fail(count, status=503, method=, path_prefix=)` (the next matching requests get a 5xx, as in a
 Discord outage; discord.py's webhook adapter retries any 5xx five times, sleeping 1-9 s between),
-`advance(seconds)`, `close_dms(user)`, `remove_member(guild, user)`, `deny_in_channel(guild, bits)`.
+`advance(seconds)`, `close_dms(user)`, `remove_member(guild, user)`, `deny_in_channel(guild, bits)`,
+`await remove_bot(guild)` (GUILD_DELETE: the bot was kicked; its member look-ups there are 403
+50001) and `await add_bot(guild)` (a re-invite: GUILD_CREATE).
 
 What it remembers: `requests` (every REST call, with its answer's `status`), `interactions[token]`
 (`InteractionRecord`: responses, `rejected` (status, code) pairs, `wait_rejected(code)`),

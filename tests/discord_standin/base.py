@@ -59,6 +59,7 @@ class StandInBase:
     channel_ids: dict[int, int]  # guild id -> its one text channel
     members: dict[int, set[int]]  # guild id -> member user ids
     departed: dict[int, set[int]]  # guild id -> users removed from it
+    removed_from: set[int]  # guilds the bot was removed from (`remove_bot`)
     denied_in_channel: dict[int, int]  # guild id -> permissions its channel's overwrites take from the bot
     faults: list[ServerFault]  # fault hook: 5xx answers still to give
     requests: list[RecordedRequest]

@@ -53,7 +53,7 @@ class GatewayMixin(GuildsMixin):
         return max(1, math.ceil(guilds / RECOMMENDED_GUILDS_PER_SHARD), math.ceil(guilds / self.max_guilds_per_shard))
 
     def guilds_of_shard(self, shard_id: int, shard_count: int) -> list[int]:
-        return [g for g in self.guild_ids if shard_of(g, shard_count) == shard_id]
+        return [g for g in self.guild_ids if shard_of(g, shard_count) == shard_id and g not in self.removed_from]
 
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(max_msg_size=0)
@@ -160,6 +160,25 @@ class GatewayMixin(GuildsMixin):
                 await session.ws.send_json(frame)
             except ConnectionError:
                 pass  # replayed on RESUME
+
+    async def remove_bot(self, guild_id: int) -> None:
+        """The bot is kicked from (or leaves) the guild: GUILD_DELETE without `unavailable` (which
+        discord.py reports as on_guild_remove), no more READY for it, and its members are 403 50001
+        "Missing Access" to the bot, until `add_bot` (a re-invite: GUILD_CREATE)."""
+        self.removed_from.add(guild_id)
+        await self._dispatch_to_guild(guild_id, "GUILD_DELETE", {"id": str(guild_id)})
+
+    async def add_bot(self, guild_id: int) -> None:
+        """A re-invite: GUILD_CREATE without `unavailable` (false there means back from an outage)."""
+        self.removed_from.discard(guild_id)
+        joined = {key: value for key, value in self._guild(guild_id).items() if key != "unavailable"}
+        await self._dispatch_to_guild(guild_id, "GUILD_CREATE", joined)
+
+    async def _dispatch_to_guild(self, guild_id: int, event: str, data: dict[str, Any]) -> None:
+        count = next(iter(self.sessions.values())).shard_count if self.sessions else 1
+        session = self.sessions.get(shard_of(guild_id, count))
+        if session is not None:
+            await self._send(session, event, data)
 
     async def drop_connection(self) -> None:
         """Close every shard's socket with a resumable code, as Discord does during outages."""

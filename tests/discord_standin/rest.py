@@ -168,6 +168,8 @@ class RestMixin(CommandsMixin, InteractionsMixin):
         GUILD_MEMBERS intent switched on in the developer portal)."""
         if guild_id not in self.guild_ids:
             return error_response(404, 10004, "Unknown Guild")
+        if guild_id in self.removed_from:
+            return error_response(403, 50001, "Missing Access")
         members = sorted(self.members.get(guild_id, set()))
         try:
             limit = min(1000, max(1, int(query.get("limit", 1))))

@@ -53,6 +53,7 @@ class DiscordStandIn(GatewayMixin, RestMixin, OAuth2Mixin):
         self.members = {g: set() for g in guild_ids}
         self.departed = {g: set() for g in guild_ids}
         self.denied_in_channel = {}
+        self.removed_from = set()
         self.faults = []
         self.requests = []
         self.violations = []

@@ -180,3 +180,25 @@ async def test_waiting_for_a_dm_returns_it_once_delivered(world: tuple[DiscordSt
     assert (await waiting).content == "hello from the bot"
     with pytest.raises(AssertionError, match="no matching DM"):
         await server.wait_for_dm(STRANGER, lambda m: m.content == "something else", 0.2)
+
+
+async def test_a_bot_removed_from_a_guild_hears_guild_delete_and_may_not_look_up_its_members() -> None:
+    """remove_bot sends GUILD_DELETE (discord.py: on_guild_remove); add_bot brings the guild back."""
+    server, bot = DiscordStandIn(), TinyBot()
+    removed: list[int] = []
+
+    async def on_guild_remove(guild: discord.Guild) -> None:
+        removed.append(guild.id)
+
+    bot.add_listener(on_guild_remove)
+    async with running(server, bot):
+        guild_id = server.guild_ids[0]
+        await server.remove_bot(guild_id)
+        await until(lambda: bot.get_guild(guild_id) is None)
+        assert removed == [guild_id]
+        with pytest.raises(discord.Forbidden) as refused:
+            await bot.http.get_member(guild_id, USER)
+        assert refused.value.code == 50001
+        joined = asyncio.ensure_future(bot.wait_for("guild_join", timeout=5))  # a join, not an outage's end
+        await server.add_bot(guild_id)
+        assert (await joined).id == guild_id
