@@ -132,6 +132,12 @@ class MembershipNotes:
             self._recent.pop(key, None)  # try again at the member's next command
             log.warning("could not note member %s in server %s", key[1], key[0], exc_info=True)
 
+    def forget_guild(self, guild_id: int) -> None:
+        """genrebot left the server (its stored memberships are forgotten): a re-invite within the
+        hour must note its members again at their next command."""
+        for key in [key for key in self._recent if key[0] == guild_id]:
+            self._recent.pop(key, None)
+
     async def drain(self, timeout: float = NOTE_DRAIN_TIMEOUT_S) -> None:
         """Let the notes in flight land (before the database closes); cancel what cannot."""
         if not self._writing:
@@ -232,6 +238,11 @@ class GenreBot(commands.AutoShardedBot):
         port = await self.web_server.start(build_web_app(self.services.linking, self.announce_link_result))
         log.info("OAuth callback listening on http://%s:%s/callback", self.settings.web_host, port)
         await self.sync_tree()
+
+    @property
+    def membership_notes(self) -> MembershipNotes:
+        assert isinstance(self.tree, GenreTree)
+        return self.tree.membership_notes
 
     def announce_link_result(self, outcome: LinkOutcome) -> None:
         """Tell the cogs (`on_link_result` listeners) that Spotify redirected a member back."""

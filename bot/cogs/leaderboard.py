@@ -45,6 +45,7 @@ class Leaderboard(commands.Cog):
 
     @commands.Cog.listener()
     async def on_guild_remove(self, guild: discord.Guild) -> None:
+        self.bot.membership_notes.forget_guild(guild.id)  # a re-invite counts its members again at once
         await self.bot.services.stats.forget_guild(guild.id)
 
     @app_commands.command(name="leaderboard", description="This server's genre mix, or the top fans of a genre")
