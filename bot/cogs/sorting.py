@@ -28,6 +28,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PROGRESS_EDIT_INTERVAL_S = 1.5  # Discord rate-limits edits of one message; a few a second is plenty
+# discord.py sleeps whatever retry_after a 429 on the reply asks for, five times over: an edit
+# normally lands at once, so one not done in these bounds goes by DM instead of holding the result.
+PROGRESS_SETTLE_S = 5.0  # a progress edit in flight when the sort ends
+RESULT_EDIT_TIMEOUT_S = 30.0  # the result's own edit
 
 LEVEL_CHOICES = [
     app_commands.Choice(name="family: a playlist per family (Rock, Jazz & Blues…), the default", value="family"),
@@ -40,6 +44,8 @@ VIEW_CHOICES = LEVEL_CHOICES[:2]
 class Sorting(commands.Cog):
     def __init__(self, bot: GenreBot) -> None:
         self.bot = bot
+        self.progress_settle_s = PROGRESS_SETTLE_S
+        self.result_edit_timeout_s = RESULT_EDIT_TIMEOUT_S
 
     @app_commands.command(name="sort", description="Sort your Liked Songs, or one of your playlists, into genre playlists")
     @app_commands.describe(
@@ -84,22 +90,30 @@ class Sorting(commands.Cog):
             interaction.user.id, options, source=chosen_source, progress=progress.update
         )
         await services.weekly_refresh.remember_options(interaction.user.id, options)
-        await progress.finish()
+        await progress.finish(self.progress_settle_s)
         await self._deliver(interaction, progress.reply, report)
 
     async def _deliver(self, interaction: discord.Interaction, reply: InteractionReply, report: SortReport) -> None:
         """The result in the /sort reply; by DM when the reply's 15 minutes are (nearly) over, or
         when Discord refused the reply for good (a channel that denies genrebot Attach Files or
-        Embed Links, or Discord failing past discord.py's own retries): the playlists are written,
-        and a member told 'something went wrong' would sort again for nothing."""
+        Embed Links, or Discord failing past discord.py's own retries, or asking it to wait longer
+        than RESULT_EDIT_TIMEOUT_S): the playlists are written, and a member told 'something went
+        wrong' would sort again for nothing."""
         embed = presenters.sort_embed(report)
         refused = False
         try:
-            if await reply.edit(content=None, embed=embed, attachments=[presenters.chart_file(report.chart_png)]):
+            if await asyncio.wait_for(
+                reply.edit(content=None, embed=embed, attachments=[presenters.chart_file(report.chart_png)]),
+                self.result_edit_timeout_s,
+            ):
                 return
         except discord.HTTPException as error:
             log.warning("the /sort reply of run %s refused the result (%s %s); sending it by DM",
                         report.run_id, error.status, error.code)
+            refused = True
+        except TimeoutError:
+            log.warning("the /sort reply of run %s did not take the result in %.0f s; sending it by DM",
+                        report.run_id, self.result_edit_timeout_s)
             refused = True
         member = interaction.user.id
         known_guilds = await self.bot.services.stats.member_guilds(member)
@@ -112,9 +126,9 @@ class Sorting(commands.Cog):
         if refused:
             missing = presenters.missing_reply_permissions(interaction.app_permissions)
             try:  # text alone, which every channel takes: where the result went
-                await reply.edit(content=presenters.result_elsewhere_text(report, status, missing),
-                                 embed=None, attachments=[])
-            except discord.HTTPException:
+                await asyncio.wait_for(reply.edit(content=presenters.result_elsewhere_text(report, status, missing),
+                                                  embed=None, attachments=[]), self.result_edit_timeout_s)
+            except (discord.HTTPException, TimeoutError):
                 log.info("the /sort reply of run %s could not say where its result went", report.run_id)
 
     @sort.autocomplete("source")
@@ -182,6 +196,7 @@ class _ProgressEditor:
         self.last_edit = 0.0
         self.lock = asyncio.Lock()
         self.done = False
+        self.editing: asyncio.Task[object] | None = None
 
     async def update(self, progress: SortProgress) -> None:
         now = time.monotonic()
@@ -189,14 +204,23 @@ class _ProgressEditor:
             return
         async with self.lock:
             self.last_edit = now
+            self.editing = asyncio.current_task()
             try:
                 await self.reply.edit(content=presenters.progress_text(progress, self.source))
             except discord.HTTPException:
                 pass  # progress is cosmetic
+            finally:
+                self.editing = None
 
-    async def finish(self) -> None:
+    async def finish(self, settle_s: float) -> None:
+        """No progress edit after this; one in flight gets `settle_s` to land before the result,
+        then is dropped (a 429 asking for a long wait would otherwise hold the result)."""
         self.done = True
-        async with self.lock:  # let an in-flight progress edit land before the result
+        editing = self.editing
+        if editing is not None:
+            await asyncio.wait({editing}, timeout=settle_s)
+            editing.cancel()  # nothing when it landed
+        async with self.lock:
             pass
 
 

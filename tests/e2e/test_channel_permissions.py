@@ -73,3 +73,17 @@ async def test_stats_in_a_channel_without_attach_files_shows_the_mix_without_its
     world.discord.deny_in_channel(GUILD, ATTACH_FILES)
     reply = await world.final(await world.command("stats", user=MEMBER))
     assert reply.embeds and reply.attachments == [] and "image" not in reply.embeds[0]
+
+
+async def test_a_sort_whose_reply_discord_asks_to_wait_an_hour_for_sends_the_result_by_dm(world: BotWorld) -> None:
+    """A 429 on the reply asking for an hour's wait (discord.py's webhook adapter sleeps any
+    retry_after it is given, five times over) does not hold the result: it goes by DM."""
+    bot = await world.start_bot()
+    sorting = bot.get_cog("Sorting")  # by name: cogs are loaded as extensions, never imported
+    sorting.progress_settle_s = sorting.result_edit_timeout_s = 1.0  # type: ignore[union-attr]
+    await world.link(MEMBER, "member0")
+    world.discord.throttle(100_000, retry_after=3600, scope="shared", method="PATCH", path_prefix="/webhooks/")
+    await world.command("sort", user=MEMBER)
+    dm = await dm_arrived(world, MEMBER)
+    assert dm.embeds[0]["title"] == SORTED_ALL
+    world.discord.limiter.throttles.clear()
