@@ -9,7 +9,7 @@ import discord
 import pytest
 from discord import app_commands
 
-from bot.presenters.errors import error_message
+from bot.presenters.errors import error_message, missing_permissions_message, missing_reply_permissions
 from bot.services.errors import AlreadyRunning, NotLinked, SourceRefused, UnknownSource
 from bot.services.genre_names import UnknownGenre
 from bot.services.weekly_refresh import InvalidSchedule, parse_timezone, parse_weekday
@@ -174,3 +174,11 @@ async def test_a_value_outside_the_choices_is_quoted_as_typed_not_formatted(type
     assert quoted == typed or (quoted.endswith("…") and typed.startswith(quoted[:-1]) and len(quoted) > 10)
     assert live_markdown(message) == [] and live_mentions(message) == [] and "\\" not in shown_text(message)
     assert len(message) <= 200
+
+
+def test_a_reply_refused_for_missing_permissions_names_them_and_the_way_out() -> None:
+    """Only the permissions genrebot lacks are named; the member is told whom to ask and what else to try."""
+    lacking = discord.Permissions(embed_links=False, attach_files=True)
+    assert missing_reply_permissions(lacking) == ["Embed Links"]
+    text = missing_permissions_message(missing_reply_permissions(lacking))
+    assert "**Embed Links**" in text and "Attach Files" not in text and "admin" in text and "another channel" in text

@@ -11,6 +11,7 @@ import pytest
 from bot.presenters.sort_reports import (
     EMPTIED_NOTE,
     known_artists_text,
+    result_elsewhere_text,
     skipped_text,
     sort_embed,
     sort_title,
@@ -133,3 +134,14 @@ def test_a_sort_reply_with_every_field_and_hundreds_of_playlists_fits_one_embed(
                                     0, 0, created=False, emptied=True) for i in range(124)]
     embed = build(full)
     assert within_discords_embed_limits(embed) and "more" in (embed.description or "").splitlines()[-1]
+
+
+@pytest.mark.parametrize(("dm_status", "where"), [("sent", "by DM"), ("closed", "/status"), ("left", "/status"),
+                                                  ("failed", "/status")])
+def test_a_result_discord_refused_in_the_reply_says_what_was_done_why_and_where_it_went(dm_status: str,
+                                                                                       where: str) -> None:
+    """The text-only reply names the sort, the missing permission and where the details are, in one message."""
+    text = result_elsewhere_text(report(3, {"rock": 3}, SortSource("p" * 22, "x" * 5000 + "@everyone")), dm_status,
+                                 ["Attach Files"])
+    assert text.startswith("Sorted 300 songs from") and "Attach Files" in text and where in text
+    assert len(text) <= 2000 and "x" * 100 not in text
