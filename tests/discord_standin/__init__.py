@@ -97,6 +97,8 @@ Fault hooks: `await drop_connection()` (resumable close; missed dispatches repla
 `fail(count, status=503, method=, path_prefix=)` (the next matching requests get a 5xx, as in a
 Discord outage; discord.py's webhook adapter retries any 5xx five times, sleeping 1-9 s between),
 `advance(seconds)`, `close_dms(user)`, `remove_member(guild, user)`, `deny_in_channel(guild, bits)`,
+`move_commands_to(guild, "thread" | "forum post" | "voice")` (the interaction's channel is a
+thread, a forum's post or a voice channel's text chat; replies follow the same rules there),
 `await remove_bot(guild)` (GUILD_DELETE: the bot was kicked; its member look-ups there are 403
 50001) and `await add_bot(guild)` (a re-invite: GUILD_CREATE).
 

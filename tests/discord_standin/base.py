@@ -59,6 +59,7 @@ class StandInBase:
     channel_ids: dict[int, int]  # guild id -> its one text channel
     members: dict[int, set[int]]  # guild id -> member user ids
     departed: dict[int, set[int]]  # guild id -> users removed from it
+    channel_kinds: dict[int, str]  # guild id -> where its commands are run ("text", "thread", "voice"...)
     removed_from: set[int]  # guilds the bot was removed from (`remove_bot`)
     denied_in_channel: dict[int, int]  # guild id -> permissions its channel's overwrites take from the bot
     faults: list[ServerFault]  # fault hook: 5xx answers still to give
@@ -143,6 +144,9 @@ class StandInBase:
         raise NotImplementedError
 
     def _channel(self, guild_id: int, channel_id: int) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _interaction_channel(self, guild_id: int) -> dict[str, Any]:
         raise NotImplementedError
 
     def _dm_channel_for(self, user_id: int) -> int:

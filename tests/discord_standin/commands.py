@@ -189,10 +189,10 @@ class CommandsMixin(GuildsMixin):
         if "guild_id" in spec:
             payload["data"]["guild_id"] = spec["guild_id"]
         if guild_id:
-            channel_id = self.channel_ids[guild_id]
+            channel = self._interaction_channel(guild_id)
             payload.update({
-                "guild_id": str(guild_id), "guild_locale": "en-US", "channel_id": str(channel_id),
-                "channel": self._channel(guild_id, channel_id),
+                "guild_id": str(guild_id), "guild_locale": "en-US", "channel_id": channel["id"],
+                "channel": channel,
                 "guild": {"id": str(guild_id), "locale": "en-US", "features": []},
                 "member": self._member(user_id),
             })

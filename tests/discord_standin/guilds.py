@@ -138,6 +138,28 @@ class GuildsMixin(StandInBase):
                 "permission_overwrites": [], "nsfw": False, "parent_id": None, "topic": None,
                 "rate_limit_per_user": 0}
 
+    def _interaction_channel(self, guild_id: int) -> dict[str, Any]:
+        """The channel an interaction from the guild names (see `move_commands_to`)."""
+        kind = self.channel_kinds.get(guild_id, "text")
+        # a channel of its own (not the text channel GUILD_CREATE listed), as threads and voice channels are
+        offset = ("text", "thread", "forum post", "voice").index(kind)
+        channel = self._channel(guild_id, self.channel_ids[guild_id] + offset)
+        if kind == "voice":  # a voice channel's text chat: the interaction comes from the voice channel
+            return {**channel, "type": 2, "name": "Lounge", "bitrate": 64000, "user_limit": 0, "rtc_region": None}
+        if kind in ("thread", "forum post"):  # a thread of a text channel, or a post (a thread) of a forum
+            return {**channel, "type": 11, "name": "a thread", "parent_id": str(snowflake()), "owner_id": "1",
+                    "message_count": 1, "member_count": 1, "total_message_sent": 1,
+                    "thread_metadata": {"archived": False, "auto_archive_duration": 1440, "locked": False,
+                                        "archive_timestamp": "2026-01-01T00:00:00+00:00"},
+                    **({"applied_tags": [], "flags": 0} if kind == "forum post" else {})}
+        return channel
+
+    def move_commands_to(self, guild_id: int, kind: str) -> None:
+        """Members of the guild run commands from a "thread", a "forum post", a "voice" channel's
+        text chat, or a "text" channel (the default): the interaction's `channel` says which."""
+        assert kind in ("text", "thread", "forum post", "voice"), kind
+        self.channel_kinds[guild_id] = kind
+
     def _guild(self, guild_id: int) -> dict[str, Any]:
         channel_id = self.channel_ids[guild_id]
         return {

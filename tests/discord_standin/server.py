@@ -54,6 +54,7 @@ class DiscordStandIn(GatewayMixin, RestMixin, OAuth2Mixin):
         self.departed = {g: set() for g in guild_ids}
         self.denied_in_channel = {}
         self.removed_from = set()
+        self.channel_kinds = {}
         self.faults = []
         self.requests = []
         self.violations = []

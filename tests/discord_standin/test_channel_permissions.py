@@ -21,10 +21,12 @@ class ReplyBot(TinyBot):
     def __init__(self) -> None:
         super().__init__()
         self.permissions: list[discord.Permissions] = []
+        self.channel_types: list[discord.ChannelType | None] = []
 
         @self.tree.command(name="chart", description="answers with an embed and a file")
         async def chart(interaction: discord.Interaction, what: str) -> None:
             self.permissions.append(interaction.app_permissions)
+            self.channel_types.append(getattr(interaction.channel, "type", None))
             await interaction.response.defer(ephemeral=True, thinking=True)
             changes: dict[str, object] = {"content": "the chart"}
             if what in ("file", "both"):
@@ -94,3 +96,17 @@ async def test_a_discord_outage_answers_the_next_matching_requests_with_5xx(
     reply = await record.wait_for(lambda m: m.content == "the chart", 10)
     assert reply.attachments and bot.errors == []
     assert [r.status for r in server.requests if r.method == "PATCH"] == [503, 200]
+
+
+@pytest.mark.parametrize(("where", "kind"), [("thread", discord.ChannelType.public_thread),
+                                             ("forum post", discord.ChannelType.public_thread),
+                                             ("voice", discord.ChannelType.voice)])
+async def test_commands_can_come_from_a_thread_a_forum_post_or_a_voice_channels_chat(
+    bot_and_server: tuple[ReplyBot, DiscordStandIn], where: str, kind: discord.ChannelType,
+) -> None:
+    """move_commands_to: discord.py reads the interaction's channel as that kind, and the reply goes as usual."""
+    bot, server = bot_and_server
+    server.move_commands_to(server.guild_ids[0], where)
+    record = await server.invoke("chart", {"what": "both"}, user_id=USER)
+    await record.wait_for(lambda m: m.content == "the chart", 5)
+    assert bot.channel_types == [kind]
