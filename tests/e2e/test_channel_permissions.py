@@ -4,6 +4,8 @@ sort's work is neither lost nor repeated."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.discord_standin.guilds import ATTACH_FILES, EMBED_LINKS
 from tests.e2e.conftest import GUILD, MEMBER_SONGS, BotWorld
 from tests.e2e.test_results_by_dm import dm_arrived, dm_outcome_recorded
@@ -87,3 +89,17 @@ async def test_a_sort_whose_reply_discord_asks_to_wait_an_hour_for_sends_the_res
     dm = await dm_arrived(world, MEMBER)
     assert dm.embeds[0]["title"] == SORTED_ALL
     world.discord.limiter.throttles.clear()
+
+
+@pytest.mark.parametrize("where", ["thread", "forum post", "voice"])
+async def test_sort_and_leaderboard_answer_in_a_thread_a_forum_post_and_a_voice_channels_chat(
+    world: BotWorld, where: str,
+) -> None:
+    """Commands run there are answered as in a text channel: the result with its chart, and the board."""
+    await world.start_bot()
+    await world.link(MEMBER, "member0")
+    world.discord.move_commands_to(GUILD, where)
+    result = await world.final(await world.command("sort", user=MEMBER))
+    assert result.embeds[0]["title"] == SORTED_ALL and result.attachments
+    board = await world.final(await world.command("leaderboard", user=MEMBER))
+    assert board.embeds and board.attachments
