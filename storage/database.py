@@ -190,3 +190,4 @@ class Database:
         await self.playlists.forget(discord_id)
         await self.leaderboard.forget(discord_id)
         await self.sort_preferences.forget(discord_id)
+        await self.schedules.clear_progress(discord_id)

@@ -70,6 +70,15 @@ class Schedule:
     next_run: datetime | None
 
 
+@dataclass(frozen=True, slots=True)
+class RefreshProgress:
+    """What the tries so far of a weekly refresh not yet finished did to one source: the songs
+    they found new, and the playlists they made."""
+
+    new_ids: frozenset[str] = frozenset()
+    created_playlists: frozenset[str] = frozenset()
+
+
 class RunTrigger(StrEnum):
     COMMAND = "command"
     SCHEDULE = "schedule"

@@ -1,11 +1,13 @@
-"""Members' weekly refresh schedules and which of them are due."""
+"""Members' weekly refresh schedules, which of them are due, and what an unfinished refresh did."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from collections.abc import Collection
 from datetime import datetime
 
-from storage.records import LinkStatus, RunStatus, RunTrigger, Schedule
+from storage.records import LinkStatus, RefreshProgress, RunStatus, RunTrigger, Schedule
 from storage.sql import SqlHandle, to_optional_datetime
 
 _COLUMNS = "discord_id, enabled, weekday, hour, timezone, last_run, next_run"
@@ -29,8 +31,10 @@ class ScheduleRepository:
         return _schedule(row)
 
     async def disable(self, discord_id: int) -> None:
+        """Turn the schedule off; what an unfinished refresh did goes with it (no try will finish it)."""
         async with self.sql.transaction() as tx:
             await tx.execute("UPDATE schedules SET enabled = 0 WHERE discord_id = ?", (discord_id,))
+            await tx.execute("DELETE FROM refresh_progress WHERE discord_id = ?", (discord_id,))
 
     async def get(self, discord_id: int) -> Schedule | None:
         row = await self.sql.fetchone(f"SELECT {_COLUMNS} FROM schedules WHERE discord_id = ?", (discord_id,))  # noqa: S608
@@ -80,9 +84,44 @@ class ScheduleRepository:
                 (RunStatus.RUNNING.value, RunTrigger.SCHEDULE.value),
             )
 
+    async def add_progress(
+        self, discord_id: int, source: str, new_ids: Collection[str], created_playlists: Collection[str]
+    ) -> None:
+        """Add to what the unfinished weekly refresh did to `source` (kept until `clear_progress`)."""
+        async with self.sql.transaction() as tx:
+            row = await tx.fetchone(
+                "SELECT new_ids, created FROM refresh_progress WHERE discord_id = ? AND source = ?",
+                (discord_id, source),
+            )
+            kept = _progress(row) if row else RefreshProgress()
+            await tx.execute(
+                """INSERT INTO refresh_progress (discord_id, source, new_ids, created) VALUES (?, ?, ?, ?)
+                   ON CONFLICT (discord_id, source) DO UPDATE SET new_ids = excluded.new_ids,
+                     created = excluded.created""",
+                (
+                    discord_id,
+                    source,
+                    json.dumps(sorted(kept.new_ids | set(new_ids))),
+                    json.dumps(sorted(kept.created_playlists | set(created_playlists))),
+                ),
+            )
+
+    async def progress(self, discord_id: int) -> dict[str, RefreshProgress]:
+        """Per source key, what the member's unfinished weekly refresh did so far ({} if none)."""
+        rows = await self.sql.fetchall(
+            "SELECT source, new_ids, created FROM refresh_progress WHERE discord_id = ?", (discord_id,)
+        )
+        return {row["source"]: _progress(row) for row in rows}
+
+    async def clear_progress(self, discord_id: int) -> None:
+        """The refresh finished (its summary carries what the earlier tries did): forget them."""
+        async with self.sql.transaction() as tx:
+            await tx.execute("DELETE FROM refresh_progress WHERE discord_id = ?", (discord_id,))
+
     async def forget(self, discord_id: int) -> None:
         async with self.sql.transaction() as tx:
             await tx.execute("DELETE FROM schedules WHERE discord_id = ?", (discord_id,))
+            await tx.execute("DELETE FROM refresh_progress WHERE discord_id = ?", (discord_id,))
 
 
 def _schedule(row: sqlite3.Row) -> Schedule:
@@ -95,3 +134,7 @@ def _schedule(row: sqlite3.Row) -> Schedule:
         last_run=to_optional_datetime(row["last_run"]),
         next_run=to_optional_datetime(row["next_run"]),
     )
+
+
+def _progress(row: sqlite3.Row) -> RefreshProgress:
+    return RefreshProgress(frozenset(json.loads(row["new_ids"])), frozenset(json.loads(row["created"])))

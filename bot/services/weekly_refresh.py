@@ -18,7 +18,7 @@ import functools
 import logging
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -38,7 +38,7 @@ from bot.spotify.errors import (
 )
 from music import LIKED_SONGS, SortSource
 from storage import Database
-from storage.records import RunOutcome, RunStatus, RunTrigger, Schedule, SortPreferences
+from storage.records import RefreshProgress, RunOutcome, RunStatus, RunTrigger, Schedule, SortPreferences
 
 log = logging.getLogger(__name__)
 
@@ -281,7 +281,7 @@ class WeeklyRefreshService:
         member's own sort is running, the refresh waits: RefreshPostponed, the schedule stays due
         (the next tick tries again) and the postponement is recorded once. (A /sort that starts
         between two sources postpones the rest the same way; the next tick sorts every source
-        again, which finds nothing new in those already done.) When Spotify is down or holds
+        again, carrying what this try did: `_refresh_sources`.) When Spotify is down or holds
         the app back (TRANSIENT_FAILURES) the refresh is due again later: RefreshDeferred, for up
         to RETRY_WINDOW after its weekly time. A run given back stays off, or at its new time,
         if the member turned the schedule off or moved it meanwhile. A schedule in a time zone
@@ -316,23 +316,34 @@ class WeeklyRefreshService:
             raise
 
     async def _refresh_sources(self, schedule: Schedule, next_run: datetime, due_at: datetime) -> WeeklyRefreshReport:
-        """One sort per chosen source, for a claimed run (`refresh`)."""
-        options = await self.saved_options(schedule.discord_id)
+        """One sort per chosen source, for a claimed run (`refresh`).
+
+        A try cut off part-way (deferred, postponed, paused, stopped) has already read and written
+        some sources: their reads stored this week's new songs, so the next try finds them known.
+        What each source's try did is kept in storage (`_keep_progress`) and carried into the next
+        try's sort of it (`also_new`, and the playlists it made), until a try finishes every source:
+        its summary tells the week, each song counted once."""
+        discord_id = schedule.discord_id
+        options = await self.saved_options(discord_id)
+        earlier = await self.db.schedules.progress(discord_id)
         result = WeeklyRefreshReport()
-        for source in await self.sources(schedule.discord_id):
+        for source in await self.sources(discord_id):
+            carried = earlier.get(source.key, RefreshProgress())
+            before = await self._source_state(discord_id, source)
             try:
-                if await self.source_service.deleted_by_member(schedule.discord_id, source):
+                if await self.source_service.deleted_by_member(discord_id, source):
                     raise PlaylistNotFollowed(source.playlist_id or "", source.name)
                 report = await self.sorting.sort(
-                    schedule.discord_id, options, source=source, trigger=RunTrigger.SCHEDULE, incremental=True
+                    discord_id, options, source=source, trigger=RunTrigger.SCHEDULE, incremental=True,
+                    also_new=carried.new_ids,
                 )
             except AlreadyRunning:  # a /sort started while the schedule was being moved on: still due
-                await self.db.schedules.unclaim(schedule.discord_id, next_run, due_at)
+                await self.db.schedules.unclaim(discord_id, next_run, due_at)
                 await self._record_postponement(schedule)
                 raise RefreshPostponed() from None
             except SpotifyQuotaExceeded:
                 # Paused, not skipped: still due, so the first tick after the quota pause runs it.
-                await self.db.schedules.unclaim(schedule.discord_id, next_run, due_at)
+                await self.db.schedules.unclaim(discord_id, next_run, due_at)
                 raise
             except (*TRANSIENT_FAILURES, PlaylistWriteFailed) as error:
                 down = error.__cause__ if isinstance(error, PlaylistWriteFailed) else error
@@ -342,16 +353,39 @@ class WeeklyRefreshService:
                 retry_at = self.clock() + max(RETRY_DELAY, timedelta(seconds=waits))
                 this_week = next_run - timedelta(weeks=1)  # this week's time (give or take a clock change)
                 if retry_at - this_week <= RETRY_WINDOW and await self.db.schedules.unclaim(
-                    schedule.discord_id, next_run, retry_at
+                    discord_id, next_run, retry_at
                 ):
                     raise RefreshDeferred(error, retry_at) from error
                 raise
             except SOURCE_FAILURES as error:
-                log.info("weekly refresh of member %s: source %s failed: %s", schedule.discord_id, source.key, error)
+                log.info("weekly refresh of member %s: source %s failed: %s", discord_id, source.key, error)
                 result.failures.append(SourceFailure(source, error))
                 continue
-            result.reports.append(report)
+            finally:
+                await self._keep_progress(discord_id, source, before)
+            result.reports.append(_with_created(report, carried.created_playlists))
+        await self.db.schedules.clear_progress(discord_id)
         return result
+
+    async def _source_state(self, discord_id: int, source: SortSource) -> tuple[set[str], set[str]]:
+        """The songs storage knows in `source`, and the playlists recorded for it."""
+        if source.is_liked_songs:
+            known = await self.db.liked.known_ids(discord_id)
+        else:
+            known = await self.db.source_tracks.known_ids(discord_id, source.key)
+        playlists = await self.db.playlists.get_all(discord_id, source.key)
+        return known, {record.playlist_id for record in playlists.values()}
+
+    async def _keep_progress(self, discord_id: int, source: SortSource, before: tuple[set[str], set[str]]) -> None:
+        """Store what this try's sort of `source` did (new songs read, playlists made), whatever its end."""
+        try:
+            known, playlists = await asyncio.shield(self._source_state(discord_id, source))
+            if known - before[0] or playlists - before[1]:
+                await asyncio.shield(
+                    self.db.schedules.add_progress(discord_id, source.key, known - before[0], playlists - before[1])
+                )
+        except Exception:  # the refresh's own outcome matters more; its next try counts less
+            log.warning("could not keep what member %s's weekly refresh did to %s", discord_id, source.key)
 
     async def _record_postponement(self, schedule: Schedule) -> None:
         """One 'postponed' run per due refresh, however many ticks it waits (nothing ran since)."""
@@ -360,3 +394,11 @@ class WeeklyRefreshService:
             return
         run_id = await self.db.runs.start(schedule.discord_id, RunTrigger.SCHEDULE)
         await self.db.runs.finish(run_id, RunOutcome.postponed(POSTPONED_REASON))
+
+
+def _with_created(report: SortReport, created_earlier: frozenset[str]) -> SortReport:
+    """The report with the playlists an earlier try of this refresh made marked as made."""
+    if not created_earlier:
+        return report
+    playlists = [replace(o, created=True) if o.playlist_id in created_earlier else o for o in report.playlists]
+    return replace(report, playlists=playlists)

@@ -6,7 +6,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from storage import Database
-from storage.records import RunOutcome, RunStatus, RunTrigger
+from storage.records import RefreshProgress, RunOutcome, RunStatus, RunTrigger
 from tests.storage.conftest import link
 
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
@@ -102,3 +102,25 @@ async def test_a_claimed_run_given_back_is_due_again_unless_the_member_changed_t
     assert given_back == [True, False, False]
     assert [s.discord_id for s in await db.schedules.due(NOW)] == [1]
     assert await db.schedules.get(3) == moved
+
+
+async def test_what_an_unfinished_refresh_did_adds_up_per_source_until_cleared(db: Database) -> None:
+    """Each try's new songs and made playlists join the earlier tries' for that source; clearing
+    forgets them, and so do turning the schedule off and unlinking."""
+    await link(db, 1)
+    await db.schedules.add_progress(1, "liked", ["a", "b"], ["p1"])
+    await db.schedules.add_progress(1, "liked", ["b", "c"], [])
+    await db.schedules.add_progress(1, "playlist:x", ["d"], [])
+    assert await db.schedules.progress(1) == {
+        "liked": RefreshProgress(frozenset({"a", "b", "c"}), frozenset({"p1"})),
+        "playlist:x": RefreshProgress(frozenset({"d"})),
+    }
+    await db.schedules.clear_progress(1)
+    assert await db.schedules.progress(1) == {}
+    await db.schedules.set(1, 1, 9, "UTC", NOW)
+    await db.schedules.add_progress(1, "liked", ["a"], [])
+    await db.schedules.disable(1)
+    assert await db.schedules.progress(1) == {}
+    await db.schedules.add_progress(1, "liked", ["a"], [])
+    await db.unlink_member(1)
+    assert await db.schedules.progress(1) == {}

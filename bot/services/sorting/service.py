@@ -13,10 +13,10 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterator, Sequence
 from concurrent.futures import Executor
 from contextlib import asynccontextmanager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -61,6 +61,9 @@ class SortJob:
     # and add only the new songs to playlists that hold the rest.
     incremental: bool
     source: SortSource = LIKED_SONGS
+    # Songs an earlier, cut-off try of the same weekly refresh read (so this read finds them
+    # known): still new to the member, so they count as new wherever they are still in the source.
+    also_new: frozenset[str] = frozenset()
 
 
 class SortService:
@@ -115,9 +118,11 @@ class SortService:
         trigger: RunTrigger = RunTrigger.COMMAND,
         incremental: bool = False,
         progress: ProgressCallback | None = None,
+        also_new: Collection[str] = (),
     ) -> SortReport:
         """Run one sort of `source` for a member; raises AlreadyRunning if one is in progress,
-        PlaylistNotReadable / PlaylistNotFound for a playlist Spotify will not give us."""
+        PlaylistNotReadable / PlaylistNotFound for a playlist Spotify will not give us.
+        `also_new`: songs to count as new though the read finds them known (`SortJob.also_new`)."""
         if discord_id in self._running:
             raise AlreadyRunning()
         self._running.add(discord_id)
@@ -130,7 +135,7 @@ class SortService:
             run_id = await self.db.runs.start(discord_id, trigger)
             try:
                 async with self._sort_slots:
-                    job = SortJob(discord_id, run_id, options, incremental, source)
+                    job = SortJob(discord_id, run_id, options, incremental, source, frozenset(also_new))
                     return await self._run_stoppable(job, progress_reporter(progress))
             except SpotifyQuotaExceeded as exc:
                 # A weekly refresh resumes by itself once the pause ends (the scheduler waits for
@@ -182,6 +187,8 @@ class SortService:
             async with self.library_classifier.read_ahead() as read_ahead, _settled(own_playlists):
                 with _timed(timings, "read"):
                     library = await self._read(job, client, report_progress, read_ahead.page_read)
+                if job.also_new:
+                    library = replace(library, new_ids=library.new_ids | (job.also_new & set(library.track_ids)))
                 source = library.source
                 with _timed(timings, "classify"):
                     # A playlist's songs are decided alongside the member's library (their Liked Songs),

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.presenters import refresh_failures_text
+from bot.presenters.sort_reports import weekly_summary
 from bot.services.playlist_plan import SortOptions
 from bot.services.root import Services
 from bot.services.weekly_refresh import (
@@ -465,3 +466,47 @@ async def test_a_refresh_that_meets_spotify_down_a_day_after_its_time_waits_for_
         await world.services.weekly_refresh.refresh(schedule)
     moved = await world.services.weekly_refresh.schedule(ALICE)
     assert moved is not None and moved.next_run == schedule.next_run + timedelta(weeks=1)
+
+
+async def test_a_refresh_tried_again_after_an_outage_reports_the_songs_its_first_try_sorted(world: World) -> None:
+    """Spotify goes down on the second source: the retry half an hour later finds nothing new in
+    Liked Songs (the first try sorted them), yet the week's summary must still say what the week
+    brought: NEW_SONGS new liked songs, each counted once, in the playlists that gained them."""
+    road_trip = world.sandbox.add_playlist("alice", "Road Trip", synthetic_library(20, seed=31, prefix="road"))
+    schedule = await due_after_new_likes(world)
+    await world.services.weekly_refresh.add_source(ALICE, SortSource(road_trip.id, "Road Trip"))
+    world.sandbox.inject(503, 400, path_prefix=f"/v1/playlists/{road_trip.id}")
+    with pytest.raises(RefreshDeferred):
+        await world.services.weekly_refresh.refresh(schedule)
+    world.sandbox.faults.clear()
+    world.clock.now += RETRY_DELAY
+    [due] = await world.services.weekly_refresh.due()
+    liked, playlist = (await run_refresh(world, due)).reports
+    assert liked.new_songs == NEW_SONGS and sum(p.new_count for p in liked.playlists) == NEW_SONGS
+    assert weekly_summary(liked).startswith(f"{NEW_SONGS} new songs: +")
+    assert playlist.new_songs == 20 and playlist.playlists and all(p.created for p in playlist.playlists)
+
+
+async def test_a_refresh_cut_off_while_writing_and_retried_after_a_restart_still_counts_its_new_songs(world: World) -> None:
+    """Spotify goes down while the new liked songs are written, and the bot restarts before the
+    retry: the songs were read (so the retry finds none new in Liked Songs), yet the summary the
+    retry gives counts the week's NEW_SONGS songs, each in the playlist it joined."""
+    schedule = await due_after_new_likes(world)
+    world.sandbox.inject(503, 400, method="POST", path_prefix="/v1/playlists/")
+    with pytest.raises(RefreshDeferred):
+        await world.services.weekly_refresh.refresh(schedule)
+    world.sandbox.faults.clear()
+    settings = world.services.settings
+    await world.services.close()
+    world.services = await Services.open(settings, clock=world.clock)
+    try:
+        world.clock.now += RETRY_DELAY
+        [due] = await world.services.weekly_refresh.due()
+        [report] = (await run_refresh(world, due)).reports
+        assert report.new_songs == NEW_SONGS and sum(p.new_count for p in report.playlists) == NEW_SONGS
+        new_uris = {t.uri for t, _ in world.sandbox.users["alice"].liked[:NEW_SONGS]}
+        for outcome in report.playlists:  # each song counted in the playlist that holds it
+            items = {uri for uri, _ in world.sandbox.playlists[outcome.playlist_id or ""].items}
+            assert len(items & new_uris) == outcome.new_count
+    finally:
+        await world.services.close()
