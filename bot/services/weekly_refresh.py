@@ -332,7 +332,9 @@ class WeeklyRefreshService:
             before = await self._source_state(discord_id, source)
             try:
                 if await self.source_service.deleted_by_member(discord_id, source):
-                    raise PlaylistNotFollowed(source.playlist_id or "", source.name)
+                    unfollowed = PlaylistNotFollowed(source.playlist_id or "", source.name)
+                    await self._record_skipped_source(discord_id, unfollowed)
+                    raise unfollowed
                 report = await self.sorting.sort(
                     discord_id, options, source=source, trigger=RunTrigger.SCHEDULE, incremental=True,
                     also_new=carried.new_ids,
@@ -386,6 +388,12 @@ class WeeklyRefreshService:
                 )
         except Exception:  # the refresh's own outcome matters more; its next try counts less
             log.warning("could not keep what member %s's weekly refresh did to %s", discord_id, source.key)
+
+    async def _record_skipped_source(self, discord_id: int, error: PlaylistNotFollowed) -> None:
+        """A source skipped before its sort started is a failed run too, as one Spotify refuses
+        is: /status says so where the DM cannot (closed DMs)."""
+        run_id = await self.db.runs.start(discord_id, RunTrigger.SCHEDULE)
+        await self.db.runs.finish(run_id, RunOutcome.failed(f"{type(error).__name__}: {error}"))
 
     async def _record_postponement(self, schedule: Schedule) -> None:
         """One 'postponed' run per due refresh, however many ticks it waits (nothing ran since)."""

@@ -36,7 +36,7 @@ from bot.spotify.errors import (
 from music import LIKED_SONGS, SortSource, Track
 from sandbox.library import synthetic_library
 from sandbox.records import spotify_id
-from storage.records import RunStatus, Schedule
+from storage.records import RunStatus, RunTrigger, Schedule
 from tests.bot.conftest import ALICE_SONGS, World
 
 ALICE = 111
@@ -197,6 +197,20 @@ async def test_a_playlist_source_the_member_deleted_is_not_sorted_and_the_dm_say
     assert failure.source.playlist_id == road_trip.id and isinstance(failure.error, PlaylistNotFollowed)
     assert not [p for p in world.sandbox.playlists_of("alice") if "Road Trip · genrebot" in p.name]
     assert "“Road Trip” is no longer in your Spotify library" in refresh_failures_text(refreshed.failures)
+
+
+async def test_a_playlist_source_the_member_deleted_is_a_failed_run_in_their_history(world: World) -> None:
+    """The DM is not the only place that says so: a member whose DMs are closed finds the skipped
+    source in /status as a failed weekly run beside the Liked Songs one, as a source Spotify refuses is."""
+    road_trip = world.sandbox.add_playlist("alice", "Road Trip", synthetic_library(20, seed=33, prefix="road"))
+    schedule = await due_after_new_likes(world)
+    await world.services.weekly_refresh.add_source(ALICE, SortSource(road_trip.id, "Road Trip"))
+    world.sandbox.unfollow("alice", road_trip.id)
+    await run_refresh(world, schedule)
+    skipped, liked = (await world.services.sorting.recent_runs(ALICE, limit=2))
+    assert liked.status == RunStatus.SUCCEEDED and skipped.status == RunStatus.FAILED
+    assert skipped.trigger == RunTrigger.SCHEDULE and skipped.finished_at is not None
+    assert skipped.error is not None and "PlaylistNotFollowed" in skipped.error and road_trip.id in skipped.error
 
 
 async def test_a_member_whose_link_needs_renewing_is_told_once_and_refreshed_again_after_linking(world: World) -> None:
