@@ -10,7 +10,7 @@ from bot.services.weekly_refresh import RETRY_DELAY
 from storage.records import RunStatus, RunTrigger
 from tests.bot.presenters.discord_markdown import live_markdown, shown_text
 from tests.discord_standin import Message
-from tests.e2e.conftest import BotWorld
+from tests.e2e.conftest import MEMBER_SONGS, BotWorld
 
 MEMBER = 100_000_000_000_005_001
 
@@ -121,3 +121,23 @@ async def test_time_zone_autocomplete_answers_each_keystroke(world: BotWorld) ->
     choices = await world.discord.autocomplete(
         "schedule", "timezone", "berl", user_id=MEMBER, subcommand="set", options={"weekday": "monday", "hour": 9})
     assert [c["value"] for c in choices] == ["Europe/Berlin"]
+
+
+async def test_the_summary_of_a_refresh_tried_again_after_an_outage_counts_the_songs_the_first_try_read(
+    world: BotWorld,
+) -> None:
+    """Spotify fails while the first refresh makes the member's playlists: the retry finds every
+    song already read and some playlists made, yet its DM counts the week's songs (not 'No new
+    liked songs this week') and calls every playlist new."""
+    due, _ = await linked_with_a_schedule(world)
+    world.clock.now = due + timedelta(seconds=5)
+    world.spotify.inject(503, 400, path_prefix="/v1/playlists/")  # made, then filling them fails
+    assert await world.weekly_refresh.run_due() == 1
+    world.spotify.faults.clear()
+    world.clock.now += RETRY_DELAY
+    assert await world.weekly_refresh.run_due() == 1
+    summary = world.discord.dms[MEMBER][-1].embeds[0]
+    assert summary["title"] == "Your weekly genrebot refresh"
+    assert summary["description"].startswith(f"{MEMBER_SONGS} new songs: +")
+    playlists = summary["description"].split("\n\n", 1)[1].splitlines()
+    assert playlists and all(line.endswith("(new)") for line in playlists)
