@@ -117,9 +117,12 @@ def sort_title(report: SortReport) -> str:
     return f"Sorted {report.total_songs:,} songs from {source_title(report.source)}{dry}"
 
 
+NO_PLAYLIST = "No genre had enough songs for a playlist."
+
+
 def sort_embed(report: SortReport, *, title: str | None = None) -> discord.Embed:
     embed = discord.Embed(title=(title or sort_title(report))[:TITLE_LIMIT], colour=SPOTIFY_GREEN)
-    lines = playlist_lines(report) or ["No genre had enough songs for a playlist."]
+    lines = playlist_lines(report) or [NO_PLAYLIST]
     embed.description = fit_lines(lines, description_room(report))
     embed.add_field(name="Unsorted", value=f"{report.unsorted:,} songs (low confidence or small genre)")
     if report.not_chosen:
@@ -149,7 +152,10 @@ def weekly_summary(report: SortReport) -> str:
     """'14 new songs: +6 Rock, +8 Latin' (or a quiet-week line)."""
     if report.new_songs == 0:
         news = "No new liked songs" if report.source.is_liked_songs else f"Nothing new in {source_title(report.source)}"
-        return f"{news} this week; your {len(report.playlists)} playlists are up to date."
+        if not report.playlists:  # no genre reached the minimum: there is nothing to be up to date
+            return f"{news} this week."
+        playlists = "playlist is" if len(report.playlists) == 1 else f"{len(report.playlists)} playlists are"
+        return f"{news} this week; your {playlists} up to date."
     parts = [
         f"+{o.new_count} {o.label or genre_label(o.key)}"
         for o in sorted(report.playlists, key=lambda o: (-o.new_count, o.key))
@@ -165,7 +171,8 @@ def weekly_embed(report: SortReport) -> discord.Embed:
     if not report.source.is_liked_songs:
         title += f": {source_title(report.source)}"
     embed = sort_embed(report, title=title)
-    embed.description = fit_lines([weekly_summary(report), "", *playlist_lines(report)], description_room(report))
+    lines = playlist_lines(report) or [NO_PLAYLIST]
+    embed.description = fit_lines([weekly_summary(report), "", *lines], description_room(report))
     return embed
 
 

@@ -50,8 +50,18 @@ def test_weekly_summary_of_a_quiet_week() -> None:
 def test_weekly_summary_of_a_quiet_week_in_a_playlist_names_it() -> None:
     """A playlist source with nothing new is named in the quiet-week line."""
     assert weekly_summary(report(0, {"rock": 0}, ROAD_TRIP)) == (
-        "Nothing new in Road Trip this week; your 1 playlists are up to date."
+        "Nothing new in Road Trip this week; your playlist is up to date."
     )
+
+
+def test_a_quiet_week_without_a_playlist_claims_none_and_says_why() -> None:
+    """No playlist (no genre reached the minimum size): the DM neither speaks of '0 playlists up to
+    date' nor drops the reason the sort reply gives."""
+    quiet = report(0, {})
+    assert weekly_summary(quiet) == "No new liked songs this week."
+    assert (weekly_embed(quiet).description or "").splitlines() == [
+        "No new liked songs this week.", "", "No genre had enough songs for a playlist."
+    ]
 
 
 def test_the_title_says_which_source_was_sorted() -> None:
