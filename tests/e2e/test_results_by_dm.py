@@ -7,6 +7,8 @@ import asyncio
 from datetime import timedelta
 
 from bot.presenters.sort_reports import LATE_RESULT_NOTE
+from music import SortSource
+from sandbox.library import synthetic_library
 from storage.records import Run
 from tests.discord_standin import InteractionRecord, Message
 from tests.e2e.conftest import GUILD, MEMBER_SONGS, BotWorld
@@ -116,3 +118,30 @@ async def test_a_result_due_in_the_tokens_last_minute_goes_by_dm_without_trying_
     assert world.discord.take_violations() == []
     run = await dm_outcome_recorded(world, MEMBER)
     assert run.dm_status == "sent"
+
+
+async def test_a_weekly_refresh_to_closed_dms_still_sorts_says_so_in_status_and_is_not_retried(world: BotWorld) -> None:
+    """Closed DMs (50007): both sources are still sorted, the bot knocks once rather than once per
+    summary, each run says the summary was not delivered, /status shows it, and no later tick
+    runs the refresh (or its DM) again."""
+    await world.start_bot()
+    await world.link(MEMBER, "member0")
+    road_trip = world.spotify.add_playlist("member0", "Road Trip", synthetic_library(20, seed=31, prefix="road"))
+    await world.services.weekly_refresh.add_source(MEMBER, SortSource(road_trip.id, "Road Trip"))
+    await world.final(await world.command(
+        "schedule", {"weekday": "monday", "hour": 9, "timezone": "UTC"}, user=MEMBER, sub="set"))
+    world.discord.close_dms(MEMBER)
+    schedule = await world.services.weekly_refresh.schedule(MEMBER)
+    assert schedule is not None and schedule.next_run is not None
+    world.clock.now = schedule.next_run + timedelta(seconds=5)
+    sent_before = len(world.discord.requests)
+
+    assert await world.weekly_refresh.run_due() == 1
+    runs = await world.services.sorting.recent_runs(MEMBER, limit=2)
+    assert [(r.status.value, r.dm_status) for r in runs] == [("succeeded", "closed")] * 2
+    knocks = [r for r in world.discord.requests[sent_before:] if r.method == "POST" and r.path.endswith("/messages")]
+    assert len(knocks) == 1
+    world.clock.now += timedelta(minutes=5)
+    assert await world.weekly_refresh.run_due() == 0, "nothing runs, or knocks, again this week"
+    status = await world.final(await world.command("status", user=MEMBER))
+    assert "summary DM not delivered (your DMs are closed)" in status.embeds[0]["fields"][1]["value"]
