@@ -329,17 +329,19 @@ class WeeklyRefreshService:
         result = WeeklyRefreshReport()
         for source in await self.sources(discord_id):
             carried = earlier.get(source.key, RefreshProgress())
-            before = await self._source_state(discord_id, source)
+            before: tuple[set[str], set[str]] | None = None  # what storage held as this try's sort began
             try:
                 if await self.source_service.deleted_by_member(discord_id, source):
                     unfollowed = PlaylistNotFollowed(source.playlist_id or "", source.name)
                     await self._record_skipped_source(discord_id, unfollowed)
                     raise unfollowed
+                before = await self._source_state(discord_id, source)
                 report = await self.sorting.sort(
                     discord_id, options, source=source, trigger=RunTrigger.SCHEDULE, incremental=True,
                     also_new=carried.new_ids,
                 )
             except AlreadyRunning:  # a /sort started while the schedule was being moved on: still due
+                before = None  # what that /sort reads is its own news, not this refresh's
                 await self.db.schedules.unclaim(discord_id, next_run, due_at)
                 await self._record_postponement(schedule)
                 raise RefreshPostponed() from None
@@ -364,7 +366,8 @@ class WeeklyRefreshService:
                 result.failures.append(SourceFailure(source, error))
                 continue
             finally:
-                await self._keep_progress(discord_id, source, before)
+                if before is not None:
+                    await self._keep_progress(discord_id, source, before)
             result.reports.append(_with_created(report, carried.created_playlists))
         await self.db.schedules.clear_progress(discord_id)
         return result
