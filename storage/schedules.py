@@ -113,10 +113,13 @@ class ScheduleRepository:
         )
         return {row["source"]: _progress(row) for row in rows}
 
-    async def clear_progress(self, discord_id: int) -> None:
-        """The refresh finished (its summary carries what the earlier tries did): forget them."""
+    async def clear_progress(self, discord_id: int, *, keep: str | None = None) -> None:
+        """The refresh finished (its summary carries what the earlier tries did): forget them,
+        but for the source `keep` (one the summary could not tell about)."""
         async with self.sql.transaction() as tx:
-            await tx.execute("DELETE FROM refresh_progress WHERE discord_id = ?", (discord_id,))
+            await tx.execute(
+                "DELETE FROM refresh_progress WHERE discord_id = ? AND source IS NOT ?", (discord_id, keep)
+            )
 
     async def forget(self, discord_id: int) -> None:
         async with self.sql.transaction() as tx:

@@ -180,6 +180,12 @@ class WeeklyRefresh(commands.GroupCog, group_name="schedule", group_description=
                 await self.bot.services.weekly_refresh.record_summary_delivery(report.run_id, status)
             if refreshed.failures and status in ("sent", "failed"):
                 await self._send_dm(schedule.discord_id, presenters.refresh_failures_text(refreshed.failures))
+            if refreshed.stopped is not None:
+                if presenters.error_message(refreshed.stopped.error) is None:
+                    log.error("weekly refresh for member %s stopped", schedule.discord_id,
+                              exc_info=refreshed.stopped.error)
+                if status in ("sent", "failed"):
+                    await self._send_dm(schedule.discord_id, presenters.refresh_stopped_text(refreshed.stopped))
 
     async def _send_dm(self, discord_id: int, summary: SortReport | str) -> DmStatus:
         """'sent', 'closed' (the member's DMs are closed), 'left' (no server in common) or 'failed'."""

@@ -22,7 +22,8 @@ from bot.presenters.limits import (
 from bot.presenters.sort_reports import dm_status_note
 from bot.services.errors import LinkFailed
 from bot.services.linking import LinkedAccount
-from bot.services.weekly_refresh import WEEKDAYS, SourceFailure
+from bot.services.weekly_refresh import WEEKDAYS, RefreshStopped, SourceFailure
+from bot.spotify.errors import SpotifyRateLimited, SpotifyUnavailable
 from music import SortSource
 from storage.records import Run, Schedule, User
 
@@ -121,3 +122,15 @@ def refresh_failures_text(failures: Sequence[SourceFailure]) -> str:
         lines.append(f"• {source_title(failure.source)}: {reason}")
     lines.append("Remove a source with /schedule remove.")
     return fit_lines(lines, CONTENT_LIMIT)
+
+
+def refresh_stopped_text(stopped: RefreshStopped) -> str:
+    """The DM line after the summaries of a weekly refresh a failure stopped part-way."""
+    if isinstance(stopped.error, (SpotifyUnavailable, SpotifyRateLimited)):  # retried for a day first
+        reason = "Spotify kept failing on it all day."
+    else:
+        reason = error_message(stopped.error) or "something failed on my side."
+    return (
+        f"Weekly refresh: I stopped at {source_title(stopped.source)} (the summaries above are of what I "
+        f"sorted before): {reason} I'll sort it again next week."
+    )[:CONTENT_LIMIT]

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from bot.services.errors import AlreadyRunning
+from bot.services.errors import AlreadyRunning, LinkEnded
 from bot.services.genre_names import parse_level
 from bot.services.playlist_plan import SortOptions
 from bot.services.sorting import SortReport, SortService
@@ -104,12 +104,22 @@ class SourceFailure:
     error: PlaylistNotReadable | PlaylistNotFound | PlaylistNotFollowed  # one of SOURCE_FAILURES
 
 
+@dataclass(frozen=True)
+class RefreshStopped:
+    """The source at which a failure stopped the refresh for this week, after it sorted others."""
+
+    source: SortSource
+    error: Exception
+
+
 @dataclass
 class WeeklyRefreshReport:
-    """One weekly refresh: a report per source sorted, and the sources that could not be read."""
+    """One weekly refresh: a report per source sorted, the sources that could not be read, and
+    where a failure stopped it, if one did after some source was sorted (`stopped`)."""
 
     reports: list[SortReport] = field(default_factory=list)
     failures: list[SourceFailure] = field(default_factory=list)
+    stopped: RefreshStopped | None = None
 
 
 def parse_weekday(value: str | int) -> int:
@@ -274,7 +284,8 @@ class WeeklyRefreshService:
     async def refresh(self, schedule: Schedule) -> WeeklyRefreshReport | None:
         """Run one member's weekly refresh, one sort per chosen source, and move their schedule on,
         even if it fails. A source that cannot be read is reported in the result; any other
-        failure (link again, quota...) stops the refresh and is raised.
+        failure (link again, quota...) stops the refresh and is raised, or, once some source was
+        sorted, is reported as where it stopped (`WeeklyRefreshReport.stopped`) with their reports.
 
         The due run is claimed first: None if another tick already took it (or the member moved
         the schedule since it was found due), so a due refresh starts exactly once. When the
@@ -328,49 +339,70 @@ class WeeklyRefreshService:
         earlier = await self.db.schedules.progress(discord_id)
         result = WeeklyRefreshReport()
         for source in await self.sources(discord_id):
-            carried = earlier.get(source.key, RefreshProgress())
-            before: tuple[set[str], set[str]] | None = None  # what storage held as this try's sort began
             try:
-                if await self.source_service.deleted_by_member(discord_id, source):
-                    unfollowed = PlaylistNotFollowed(source.playlist_id or "", source.name)
-                    await self._record_skipped_source(discord_id, unfollowed)
-                    raise unfollowed
-                before = await self._source_state(discord_id, source)
-                report = await self.sorting.sort(
-                    discord_id, options, source=source, trigger=RunTrigger.SCHEDULE, incremental=True,
-                    also_new=carried.new_ids,
+                report = await self._refresh_source(
+                    schedule, next_run, due_at, options, source, earlier.get(source.key, RefreshProgress())
                 )
-            except AlreadyRunning:  # a /sort started while the schedule was being moved on: still due
-                before = None  # what that /sort reads is its own news, not this refresh's
-                await self.db.schedules.unclaim(discord_id, next_run, due_at)
-                await self._record_postponement(schedule)
-                raise RefreshPostponed() from None
-            except SpotifyQuotaExceeded:
-                # Paused, not skipped: still due, so the first tick after the quota pause runs it.
-                await self.db.schedules.unclaim(discord_id, next_run, due_at)
-                raise
-            except (*TRANSIENT_FAILURES, PlaylistWriteFailed) as error:
-                down = error.__cause__ if isinstance(error, PlaylistWriteFailed) else error
-                if not isinstance(down, TRANSIENT_FAILURES):  # a playlist Spotify refused: not an outage
-                    raise
-                waits = math.ceil(down.retry_after_s) if isinstance(down, SpotifyRateLimited) else 0
-                retry_at = self.clock() + max(RETRY_DELAY, timedelta(seconds=waits))
-                this_week = next_run - timedelta(weeks=1)  # this week's time (give or take a clock change)
-                if retry_at - this_week <= RETRY_WINDOW and await self.db.schedules.unclaim(
-                    discord_id, next_run, retry_at
-                ):
-                    raise RefreshDeferred(error, retry_at) from error
-                raise
+            except (RefreshDeferred, RefreshPostponed, SpotifyQuotaExceeded, LinkEnded):
+                raise  # the run was given back (or the member unlinked): no summary now
             except SOURCE_FAILURES as error:
                 log.info("weekly refresh of member %s: source %s failed: %s", discord_id, source.key, error)
                 result.failures.append(SourceFailure(source, error))
                 continue
-            finally:
-                if before is not None:
-                    await self._keep_progress(discord_id, source, before)
-            result.reports.append(_with_created(report, carried.created_playlists))
+            except Exception as error:
+                if not result.reports:
+                    raise  # nothing sorted this week: the failure alone is the news
+                # The sources sorted are news the member gets now, with where it stopped; what the
+                # stopped source's read found new is carried into next week's summary.
+                result.stopped = RefreshStopped(source, error)
+                await self.db.schedules.clear_progress(discord_id, keep=source.key)
+                return result
+            result.reports.append(report)
         await self.db.schedules.clear_progress(discord_id)
         return result
+
+    async def _refresh_source(
+        self, schedule: Schedule, next_run: datetime, due_at: datetime, options: SortOptions,
+        source: SortSource, carried: RefreshProgress,
+    ) -> SortReport:
+        """One source's sort in a claimed run, with what earlier tries of it did (`carried`)."""
+        discord_id = schedule.discord_id
+        before: tuple[set[str], set[str]] | None = None  # what storage held as this try's sort began
+        try:
+            if await self.source_service.deleted_by_member(discord_id, source):
+                unfollowed = PlaylistNotFollowed(source.playlist_id or "", source.name)
+                await self._record_skipped_source(discord_id, unfollowed)
+                raise unfollowed
+            before = await self._source_state(discord_id, source)
+            report = await self.sorting.sort(
+                discord_id, options, source=source, trigger=RunTrigger.SCHEDULE, incremental=True,
+                also_new=carried.new_ids,
+            )
+        except AlreadyRunning:  # a /sort started while the schedule was being moved on: still due
+            before = None  # what that /sort reads is its own news, not this refresh's
+            await self.db.schedules.unclaim(discord_id, next_run, due_at)
+            await self._record_postponement(schedule)
+            raise RefreshPostponed() from None
+        except SpotifyQuotaExceeded:
+            # Paused, not skipped: still due, so the first tick after the quota pause runs it.
+            await self.db.schedules.unclaim(discord_id, next_run, due_at)
+            raise
+        except (*TRANSIENT_FAILURES, PlaylistWriteFailed) as error:
+            down = error.__cause__ if isinstance(error, PlaylistWriteFailed) else error
+            if not isinstance(down, TRANSIENT_FAILURES):  # a playlist Spotify refused: not an outage
+                raise
+            waits = math.ceil(down.retry_after_s) if isinstance(down, SpotifyRateLimited) else 0
+            retry_at = self.clock() + max(RETRY_DELAY, timedelta(seconds=waits))
+            this_week = next_run - timedelta(weeks=1)  # this week's time (give or take a clock change)
+            if retry_at - this_week <= RETRY_WINDOW and await self.db.schedules.unclaim(
+                discord_id, next_run, retry_at
+            ):
+                raise RefreshDeferred(error, retry_at) from error
+            raise
+        finally:
+            if before is not None:
+                await self._keep_progress(discord_id, source, before)
+        return _with_created(report, carried.created_playlists)
 
     async def _source_state(self, discord_id: int, source: SortSource) -> tuple[set[str], set[str]]:
         """The songs storage knows in `source`, and the playlists recorded for it."""

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.services.weekly_refresh import RETRY_DELAY
+from bot.services.weekly_refresh import RETRY_DELAY, RETRY_WINDOW
+from music import SortSource
+from sandbox.library import synthetic_library
 from storage.records import RunStatus, RunTrigger
 from tests.bot.presenters.discord_markdown import live_markdown, shown_text
 from tests.discord_standin import Message
@@ -141,3 +143,24 @@ async def test_the_summary_of_a_refresh_tried_again_after_an_outage_counts_the_s
     assert summary["description"].startswith(f"{MEMBER_SONGS} new songs: +")
     playlists = summary["description"].split("\n\n", 1)[1].splitlines()
     assert playlists and all(line.endswith("(new)") for line in playlists)
+
+
+async def test_a_refresh_spotify_stops_for_good_after_liked_songs_dms_their_summary_and_where_it_stopped(
+    world: BotWorld,
+) -> None:
+    """A day after the weekly time Spotify still fails on the chosen playlist: the member gets the
+    Liked Songs summary (they were sorted) and a line naming the playlist it stopped at, not a bare
+    'Spotify isn't answering right now. Nothing was changed'."""
+    due, dms_before = await linked_with_a_schedule(world)
+    road_trip = world.spotify.add_playlist("member0", "Road Trip", synthetic_library(20, seed=31, prefix="road"))
+    await world.services.weekly_refresh.add_source(MEMBER, SortSource(road_trip.id, "Road Trip"))
+    world.clock.now = due + RETRY_WINDOW - RETRY_DELAY + timedelta(minutes=1)
+    world.spotify.inject(503, 400, path_prefix=f"/v1/playlists/{road_trip.id}")
+    assert await world.weekly_refresh.run_due() == 1
+    summary, stopped = world.discord.dms[MEMBER][len(dms_before):]
+    assert summary.embeds[0]["title"] == "Your weekly genrebot refresh"
+    assert summary.embeds[0]["description"].startswith(f"{MEMBER_SONGS} new songs: +")
+    told = shown_text(stopped.content or "")
+    assert "stopped at Road Trip" in told and "Spotify kept failing on it all day" in told and "next week" in told
+    assert "Nothing was changed" not in told
+    assert await world.weekly_refresh.run_due() == 0, "the week is over: no retry, no second DM"

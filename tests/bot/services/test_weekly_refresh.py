@@ -524,3 +524,25 @@ async def test_a_refresh_cut_off_while_writing_and_retried_after_a_restart_still
             assert len(items & new_uris) == outcome.new_count
     finally:
         await world.services.close()
+
+
+async def test_a_refresh_spotify_stops_for_good_after_a_source_still_reports_the_sources_it_sorted(world: World) -> None:
+    """Spotify still down on the playlist a day after the weekly time: the refresh gives up on it,
+    but Liked Songs were sorted, so it returns their report with where it stopped (the DM must not
+    read as if nothing happened), and next week counts none of those songs again."""
+    road_trip = world.sandbox.add_playlist("alice", "Road Trip", synthetic_library(20, seed=31, prefix="road"))
+    schedule = await due_after_new_likes(world)
+    await world.services.weekly_refresh.add_source(ALICE, SortSource(road_trip.id, "Road Trip"))
+    assert schedule.next_run is not None
+    world.clock.now = schedule.next_run + RETRY_WINDOW - RETRY_DELAY + timedelta(minutes=1)
+    world.sandbox.inject(503, 400, path_prefix=f"/v1/playlists/{road_trip.id}")
+    refreshed = await run_refresh(world, schedule)
+    [liked] = refreshed.reports
+    assert liked.source == LIKED_SONGS and liked.new_songs == NEW_SONGS
+    assert refreshed.stopped is not None and refreshed.stopped.source.playlist_id == road_trip.id
+    assert isinstance(refreshed.stopped.error, SpotifyUnavailable)
+    world.sandbox.faults.clear()
+    world.clock.now = schedule.next_run + timedelta(weeks=1, minutes=1)
+    [due] = await world.services.weekly_refresh.due()
+    liked_again, playlist = (await run_refresh(world, due)).reports
+    assert liked_again.new_songs == 0 and playlist.new_songs == 20
