@@ -155,8 +155,7 @@ WRITER = textwrap.dedent(
                 await tx.execute("INSERT INTO liked_songs VALUES (1, ?, ?)", (t.id, float(i)))
                 if i == 5000:
                     print("IN-TRANSACTION", flush=True)
-        print("COMMITTED", flush=True)
-        await asyncio.sleep(60)
+            await asyncio.sleep(3600)  # never commits: the kill lands inside, however late it comes
 
     asyncio.run(main())
     """
