@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import pytest
@@ -48,10 +49,16 @@ def test_a_dropped_connection_after_adding_items_leaves_them_added(sandbox: Sand
 
 def test_a_hang_after_processing_times_the_client_out_after_the_write(sandbox: Sandbox) -> None:
     """No answer at all: the client's own timeout fires, and the playlist exists."""
-    client = sandbox.link("alice", timeout_s=0.5)
+    # The client gives up after its timeout whether or not the sandbox has read the request yet; one
+    # that left before its body was read changed nothing. 2 s leaves a starved sandbox thread time to
+    # read it; the write itself may still land just after the client gave up, so wait for it.
+    client = sandbox.link("alice", timeout_s=2)
     sandbox.state.inject("hang", method="POST", path_prefix="/v1/me/playlists", after_processing=True)
     with pytest.raises(requests.Timeout):
         client.current_user_playlist_create("Pop · genrebot", public=False)
+    deadline = time.monotonic() + 60  # a safety net, not a threshold
+    while not sandbox.state.playlists_of("alice") and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert [p.name for p in sandbox.state.playlists_of("alice")] == ["Pop · genrebot"]
 
 
