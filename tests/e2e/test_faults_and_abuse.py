@@ -158,10 +158,12 @@ async def test_a_second_sort_while_one_runs_gets_already_running(world: BotWorld
     """A /sort while the member's sort runs says one is already running; the first still finishes."""
     await world.start_bot()
     await world.link(BASE, "member0")
-    world.spotify.latency_s = 0.05
+    second_answered = asyncio.Event()
+    world.spotify.hold_liked_page("member0", 50, second_answered.wait)  # the first sort reads until then
     first = await world.command("sort", user=BASE)
     await reading_progress(first)
     second = await world.final(await world.command("sort", user=BASE))
+    second_answered.set()
     assert "already running" in (second.content or "")
     assert (await world.final(first)).embeds
 
@@ -170,10 +172,13 @@ async def test_gateway_drop_mid_sort_resumes_and_the_result_still_arrives(world:
     """A dropped gateway mid-sort resumes; the sort's answer and a new command still arrive."""
     await world.start_bot()
     await world.link(BASE, "member0")
-    world.spotify.latency_s = 0.02
+    dropped = asyncio.Event()
+    world.spotify.hold_liked_page("member0", 50, dropped.wait)  # the sort is still reading at the drop
     record = await world.command("sort", user=BASE)
+    await reading_progress(record)
     await world.discord.drop_connection()
     follow = await world.discord.invoke("genres", user_id=BASE + 5)  # dispatched while reconnecting
+    dropped.set()
     reply = await world.final(record, 60)
     assert reply.embeds and world.discord.resumed >= 1
     await follow.wait_acknowledged(10)
@@ -184,12 +189,13 @@ async def test_bot_restarted_mid_run_marks_it_failed_and_the_schedule_still_fire
     await world.start_bot()
     await world.link(BASE, "member0")
     await world.final(await world.command("schedule", {"weekday": "monday", "hour": 8, "timezone": "UTC"}, user=BASE, sub="set"))
-    world.spotify.latency_s = 0.2
+    restarted = asyncio.Event()
+    world.spotify.hold_liked_page("member0", 50, restarted.wait)  # the sort is still reading when the process dies
     await reading_progress(await world.command("sort", user=BASE))
     assert (await world.services.sorting.recent_runs(BASE))[0].status == RunStatus.RUNNING
     await world.services.db.close()  # the process dies here: nothing the sort does next is recorded
     await world.stop_bot()
-    world.spotify.latency_s = 0
+    restarted.set()
     bot = await world.start_bot()
     runs = await bot.services.sorting.recent_runs(BASE)
     assert runs[0].status == RunStatus.FAILED and runs[0].error == "interrupted by a restart"

@@ -22,10 +22,12 @@ async def sort_past_its_token(world: BotWorld) -> InteractionRecord:
     """A /sort that is still reading when the stand-in's clock jumps 16 minutes ahead."""
     await world.start_bot()
     await world.link(MEMBER, "member0")
-    world.spotify.latency_s = 0.05
+    jumped = asyncio.Event()
+    world.spotify.hold_liked_page("member0", 50, jumped.wait)  # the sort cannot finish before the jump
     record = await world.command("sort", user=MEMBER)
     await record.wait_for(lambda m: (m.content or "").startswith("📥"), 30)
     world.discord.advance(16 * 60)
+    jumped.set()
     return record
 
 
@@ -38,7 +40,6 @@ async def one_refused_edit(world: BotWorld, record: InteractionRecord) -> None:
 async def test_a_sort_that_outlives_its_reply_sends_the_result_by_dm(world: BotWorld) -> None:
     """After the token expired, the result (embed and chart) arrives by DM and the run says so."""
     record = await sort_past_its_token(world)
-    world.spotify.latency_s = 0
     dm = await dm_arrived(world, MEMBER)
     assert dm.embeds[0]["title"] == SORTED_ALL and any(name == "genre-mix.png" for name, _ in dm.attachments)
     assert "reply in the server had expired" in (dm.content or "")
@@ -59,7 +60,6 @@ async def test_a_late_result_to_closed_dms_is_recorded_and_shown_in_status(world
     """With DMs closed, the late result is recorded as not delivered and /status says why."""
     world.discord.close_dms(MEMBER)
     record = await sort_past_its_token(world)
-    world.spotify.latency_s = 0
     run = await dm_outcome_recorded(world, MEMBER)
     assert run.dm_status == "closed"
     await one_refused_edit(world, record)

@@ -4,6 +4,7 @@ Spotify outage is tried again later the same way, not skipped for a week."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 
 from bot.services.weekly_refresh import RETRY_DELAY, RETRY_WINDOW
@@ -35,7 +36,8 @@ async def test_a_weekly_refresh_during_a_running_sort_is_retried_at_the_next_tic
 ) -> None:
     """Due during a /sort: no DM, still due, one postponement recorded; the next tick refreshes."""
     due, dms_before = await linked_with_a_schedule(world)
-    world.spotify.latency_s = 0.05
+    ticks_seen = asyncio.Event()
+    world.spotify.hold_liked_page("member0", 50, ticks_seen.wait)  # the sort runs through both ticks
     sort = await world.command("sort", user=MEMBER)
     await sort.wait_for(lambda m: (m.content or "").startswith("📥"), 30)
     world.clock.now = due + timedelta(seconds=5)
@@ -49,7 +51,7 @@ async def test_a_weekly_refresh_during_a_running_sort_is_retried_at_the_next_tic
     postponed = [r for r in runs if r.status == RunStatus.POSTPONED]
     assert len(postponed) == 1 and postponed[0].trigger == RunTrigger.SCHEDULE
 
-    world.spotify.latency_s = 0
+    ticks_seen.set()
     await world.final(sort, 60)
     assert await world.weekly_refresh.run_due() == 1  # the next tick after the sort
     assert world.discord.dms[MEMBER][-1].embeds[0]["title"] == "Your weekly genrebot refresh"
