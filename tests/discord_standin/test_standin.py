@@ -3,7 +3,6 @@ limits, DMs, RESUME and the 15-minute token, through a tiny discord.py bot that 
 
 from __future__ import annotations
 
-import asyncio
 import io
 from collections.abc import AsyncIterator
 
@@ -30,9 +29,9 @@ class CoreBot(TinyBot):
             embed = discord.Embed(title="chart", description="genres").set_image(url="attachment://c.png")
             await interaction.edit_original_response(embed=embed, attachments=[discord.File(io.BytesIO(PNG), "c.png")])
 
-        @self.tree.command(name="slow", description="replies after 3.5 s")
+        @self.tree.command(name="slow", description="replies once the gate opens")
         async def slow(interaction: discord.Interaction) -> None:
-            await asyncio.sleep(3.5)
+            await self.gate.wait()
             try:
                 await interaction.response.send_message("too late")
             except discord.HTTPException as exc:
@@ -156,8 +155,9 @@ async def test_deferred_edit_with_embed_and_png(world: tuple[DiscordStandIn, Cor
 async def test_late_acknowledgement(world: tuple[DiscordStandIn, CoreBot]) -> None:
     server, bot = world
     record = await server.invoke("slow", user_id=USER)
-    await asyncio.sleep(3.1)
+    await record.wait_until(lambda: bool(server.violations), 10)  # Discord's 3 s pass with no answer
     assert server.violations == ["no acknowledgement within 3s for /slow"]
+    bot.gate.set()
     await until(lambda: bool(bot.errors))
     assert isinstance(bot.errors[0], discord.NotFound) and bot.errors[0].code == 10062
     assert record.acknowledged_at is None and record.responses == []
