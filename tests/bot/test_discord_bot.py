@@ -4,6 +4,7 @@ the commands reach every Discord application the bot runs as."""
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 import discord
@@ -105,9 +106,14 @@ def test_pending_link_replies_are_bounded_in_size_and_age() -> None:
     account = import_module("bot.cogs.account")  # cogs are loaded by name, never imported by code
     cog = account.Account(bot=None)
     assert isinstance(cog.pending_links, TTLCache)
+    filled_at = time.monotonic()
     for member in range(CROWD):
         cog.pending_links[member] = object()
     assert len(cog.pending_links) <= account.MAX_PENDING_LINKS < CROWD
+    kept = len(cog.pending_links)
+    assert not cog.pending_links.expire(filled_at + 15 * 60 - 1) and len(cog.pending_links) == kept
+    cog.pending_links.expire(time.monotonic() + 15 * 60)
+    assert len(cog.pending_links) == 0
     assert cog.pending_links.ttl == account.PENDING_LINK_S == 15 * 60
 
 
