@@ -153,9 +153,11 @@ class ReadAhead:
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        """Stops classifying (a failed read, or results already taken)."""
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
+        """Stops classifying (a failed read, or results already taken) and collects the task's
+        end, a failure too: the sort reports its own error, and an uncollected one would reach
+        asyncio's log as 'Task exception was never retrieved' when the task is freed."""
+        if self._task is not None:
+            self._task.cancel()  # nothing if it has ended
             await asyncio.gather(self._task, return_exceptions=True)
 
     def page_read(self, items: Sequence[tuple[Track, datetime]]) -> None:

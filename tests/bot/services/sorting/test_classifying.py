@@ -9,6 +9,7 @@ the model has been asked, so the order is seen through events, never through tim
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -124,3 +125,40 @@ async def test_probabilities_an_earlier_build_stored_for_the_same_model_are_not_
     await world.services.db.genre_probabilities.save_many(classifier.version, {liked[3]: nan_row})
     await world.services.sorting.sort(CAROL, OPTIONS)
     assert liked[3] in watched.last_seen
+
+
+class BrokenModel(WatchedModel):
+    """The shipped classifier failing when asked (as a model out of memory would)."""
+
+    def genre_probabilities(self, tracks: Sequence[TrackLike]) -> np.ndarray:
+        super().genre_probabilities(tracks[:0])  # noted as asked
+        raise MemoryError("the model could not allocate its batch")
+
+
+async def test_a_read_ahead_that_failed_while_the_read_failed_too_leaves_no_unretrieved_error(world: World) -> None:
+    """The page classifier failed and then Spotify refused a page: the sort fails with Spotify's
+    refusal, and the classifier's failure is collected, not left for asyncio to report as an
+    unretrieved task exception when the task is freed."""
+    loop = asyncio.get_running_loop()
+    reported: list[str] = []
+    loop.set_exception_handler(lambda _, context: reported.append(str(context.get("message"))))
+    sorting = world.services.sorting
+    broken = BrokenModel(sorting.library_classifier.classifier)
+    sorting.library_classifier = replace(sorting.library_classifier, classifier=broken)  # type: ignore[arg-type]
+    await link_carol(world)
+
+    async def once_the_page_classifier_has_failed() -> None:
+        await broken.asked.wait()
+        running = {task for task in asyncio.all_tasks()  # all_tasks: the tasks not done yet
+                   if task.get_coro().__qualname__ == "ReadAhead._classify_pages"}  # type: ignore[union-attr]
+        if running:
+            await asyncio.wait(running)
+
+    world.sandbox.hold_liked_page("carol", (PAGES - 1) * 50, once_the_page_classifier_has_failed, then_status=403)
+    try:
+        with pytest.raises(SpotifyRefused):
+            await asyncio.wait_for(sorting.sort(CAROL, OPTIONS), DEADLOCK_S)
+        gc.collect()
+    finally:
+        loop.set_exception_handler(None)
+    assert [message for message in reported if "never retrieved" in message] == []
