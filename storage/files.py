@@ -2,11 +2,18 @@
 
 SQLite gives the -wal and -shm files the mode of the database file, so creating the database
 file 0600 before SQLite opens it makes all three private.
+
+A file someone keeps (a backup, the key file) is written beside its name and appears under it only
+once complete (`new_file_beside`): a write cut short never leaves a half file that looks whole.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 PRIVATE_DIR = 0o700
@@ -26,9 +33,51 @@ def private_file(path: Path) -> None:
     os.close(os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE))
 
 
-def new_private_file(path: Path) -> None:
-    """Create an empty 0600 file; FileExistsError if something is already there."""
-    os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
+@contextmanager
+def new_file_beside(target: Path) -> Iterator[Path]:
+    """A private (0600) temporary file beside `target` to write; when the block ends it is synced and
+    appears at `target`, complete, or never: if the block raises (a write cut short, a disk full, a
+    SIGTERM that unwinds) it is removed and `target` is not created. FileExistsError, before the block
+    or after it, if something is at `target`: an existing file is never replaced."""
+    if target.exists() or target.is_symlink():
+        raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(target))
+    handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".partial")
+    os.close(handle)
+    temporary = Path(name)
+    try:
+        yield temporary
+        _sync(temporary)
+        _link_new(temporary, target)
+        _sync(target.parent)  # the new name itself survives a power cut
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def _sync(path: Path) -> None:
+    handle = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
+
+
+# A file system without hard links (FAT or exFAT on a USB disk, some network shares) says so with these.
+NO_HARD_LINKS = (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS)
+
+
+def _link_new(temporary: Path, target: Path) -> None:
+    """`temporary` at `target` too, unless something is there: a link fails rather than replace it,
+    where a rename would replace it silently."""
+    try:
+        os.link(temporary, target)
+    except FileExistsError:
+        raise
+    except OSError as exc:
+        if exc.errno not in NO_HARD_LINKS:
+            raise
+        if target.exists() or target.is_symlink():
+            raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(target)) from None
+        os.rename(temporary, target)
 
 
 def readable_by_others(path: Path) -> bool:

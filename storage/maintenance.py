@@ -7,6 +7,7 @@ opens it normally (locked, migrated) because it rewrites tokens.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,15 +55,27 @@ async def describe(path: Path) -> DatabaseSummary:
         await sql.close()
 
 
+class BackupFailed(StorageError):
+    """The copy could not be completed (a disk full, an I/O error, a damaged database); nothing was
+    left at the target."""
+
+
 async def backup(path: Path, target: Path) -> None:
-    """A consistent 0600 copy of the database as it is (FileExistsError if `target` exists)."""
+    """A consistent 0600 copy of the database as it is (FileExistsError if `target` exists); a copy
+    that fails part-way leaves nothing at `target` (see `SqlHandle.backup`)."""
     sql = await _read_only(path)
     try:
         try:
             private_directory(target.parent)
         except OSError as exc:
             raise CannotWrite(f"cannot write the backup at {target}: {why_unwritable(target, exc)}") from None
-        await sql.backup(target)
+        try:
+            await sql.backup(target)
+        except FileExistsError:
+            raise
+        except (OSError, sqlite3.Error) as exc:
+            reason = why_unwritable(target, exc) if isinstance(exc, OSError) else str(exc)
+            raise BackupFailed(f"the backup to {target} failed: {reason}; no backup was written") from None
     finally:
         await sql.close()
 

@@ -21,7 +21,7 @@ from typing import Any
 import aiosqlite
 
 from storage.errors import NotADatabase
-from storage.files import new_private_file
+from storage.files import new_file_beside
 
 BUSY_TIMEOUT_MS = 10_000
 # SQLite's default limit on host parameters is 32766; stay far below it.
@@ -184,10 +184,23 @@ class SqlHandle(_Reads):
             pass  # the failure ended the transaction already (or COMMIT got through)
 
     async def backup(self, target: Path) -> None:
-        """SQLite's online backup into a new 0600 file (FileExistsError if `target` exists)."""
-        new_private_file(target)
-        dest = await aiosqlite.connect(target)
-        try:
-            await self._conn.backup(dest)
-        finally:
-            await dest.close()
+        """SQLite's online backup into a new 0600 file (FileExistsError if `target` exists).
+
+        The copy is made beside `target` and appears there only once complete and passing SQLite's
+        `quick_check`: a copy cut short (disk full, an I/O error, a kill) is never at `target`, where
+        an operator would later take it for a good backup.
+        """
+        with new_file_beside(target) as copy:
+            try:
+                dest = await aiosqlite.connect(copy)
+                try:
+                    await self._conn.backup(dest)
+                    async with dest.execute("PRAGMA quick_check") as cursor:
+                        verdict = [row[0] for row in await cursor.fetchall()]
+                finally:
+                    await dest.close()
+            finally:
+                for journal in ("-journal", "-wal", "-shm"):  # a failed copy's journal could not roll back
+                    Path(f"{copy}{journal}").unlink(missing_ok=True)
+            if verdict != ["ok"]:
+                raise sqlite3.DatabaseError(f"the copy fails SQLite's quick_check ({'; '.join(verdict[:3])})")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -53,6 +54,55 @@ def test_backup_refuses_to_overwrite_a_file(env: dict[str, str], tmp_path: Path)
     result = genrebot("db", "backup", str(existing), env=env, cwd=tmp_path)
     assert result.returncode == 2 and "already exists" in result.stderr
     assert existing.read_text() == "keep me"
+
+
+def a_database_of_about(size: int, env: dict[str, str], tmp_path: Path) -> None:
+    """A migrated database holding `size` bytes of rows, so copying it takes many pages."""
+    assert genrebot("db", "migrate", env=env, cwd=tmp_path).returncode == 0
+    with sqlite3.connect(env["DATABASE_PATH"]) as conn:
+        conn.executemany("INSERT INTO app_state VALUES (?, ?)", ((f"k{i}", "v" * 4000) for i in range(size // 4000)))
+
+
+def backup_that_may_write(limit: int, target: Path, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`db backup` in a process that may write no file past `limit` bytes (RLIMIT_FSIZE): its
+    write fails part-way with EFBIG, for real, as on a disk that fills up (Python ignores SIGXFSZ)."""
+    import resource
+
+    def limit_file_size() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return subprocess.run([sys.executable, "-m", "genrebot_cli", "db", "backup", str(target)], env=env, cwd=cwd,
+                          capture_output=True, text=True, timeout=120, preexec_fn=limit_file_size)
+
+
+def test_a_backup_that_fails_part_way_leaves_no_file_at_the_target(env: dict[str, str], tmp_path: Path) -> None:
+    """A copy cut short (here: no file may grow past 256 KiB) is one line, exit 2, and leaves nothing
+    at the target an operator could later restore as a backup, nor a temporary file beside it."""
+    a_database_of_about(2_000_000, env, tmp_path)
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    target = backups / "nightly.sqlite3"
+    result = backup_that_may_write(256 * 1024, target, env, tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr[-2000:]
+    assert result.stderr.startswith(f"genrebot db: the backup to {target} failed: ")
+    assert "no backup was written" in result.stderr
+    assert list(backups.iterdir()) == []
+
+
+def test_a_backup_that_fails_part_way_keeps_the_backups_beside_it(env: dict[str, str], tmp_path: Path) -> None:
+    """Yesterday's backup in the same folder is untouched by today's failed one; with room, today's
+    is then written whole and reads back."""
+    a_database_of_about(2_000_000, env, tmp_path)
+    yesterday, today = tmp_path / "yesterday.sqlite3", tmp_path / "today.sqlite3"
+    assert genrebot("db", "backup", str(yesterday), env=env, cwd=tmp_path).returncode == 0
+    kept = yesterday.read_bytes()
+    assert backup_that_may_write(256 * 1024, today, env, tmp_path).returncode == 2
+    assert yesterday.read_bytes() == kept and not today.exists()
+    assert backup_that_may_write(64 * 1024 * 1024, today, env, tmp_path).returncode == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "today.sqlite3", "yesterday.sqlite3"]
+    with closing(sqlite3.connect(today)) as conn:
+        assert conn.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+        assert conn.execute("SELECT COUNT(*) FROM app_state").fetchone()[0] == 2_000_000 // 4000
 
 
 def test_backup_of_a_missing_database_says_so(env: dict[str, str], tmp_path: Path) -> None:
