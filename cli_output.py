@@ -22,7 +22,7 @@ import signal
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -240,24 +240,35 @@ def check_writable_file(target: Path, *, flag: str, force: bool) -> None:
 
 
 @contextmanager
+def written_whole(target: Path) -> Iterator[Path]:
+    """A temporary path beside `target` to write (its extension kept, for writers that go by it);
+    renamed onto `target` when the block ends, removed if it raises. `target` holds what it held or
+    the whole new file, never a half-written one, whatever stops the write (disk full, kill, crash)."""
+    parent = target.absolute().parent
+    handle, name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".partial{target.suffix}", dir=parent)
+    os.close(handle)
+    temporary = Path(name)
+    try:
+        os.chmod(temporary, 0o666 & ~_umask())  # as if written in place, not mkstemp's 0600
+        yield temporary
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+@contextmanager
 def staged_file(target: Path, *, flag: str, force: bool) -> Iterator[Path]:
     """A temporary path beside `target`, renamed onto it once written; an existing file needs `force`."""
     check_writable_file(target, flag=flag, force=force)
-    with sigterm_cleans_up():
+    with sigterm_cleans_up(), ExitStack() as staging:
         try:
             target.absolute().parent.mkdir(parents=True, exist_ok=True)
-            handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial",
-                                            dir=target.absolute().parent)
-            os.close(handle)
-            os.chmod(name, 0o666 & ~_umask())  # as if written in place, not mkstemp's 0600
+            temporary = staging.enter_context(written_whole(target))
         except OSError as exc:
             raise UsageError(f"cannot write {flag} {target}: {exc.strerror}") from None
-        temporary = Path(name)
         try:
             yield temporary
-            os.replace(temporary, target)
+            staging.close()  # renamed into place
         except OSError as exc:
             raise UsageError(f"cannot write {flag} {target}: {exc.strerror or exc}; "
                              "nothing was changed there") from None
-        finally:
-            temporary.unlink(missing_ok=True)

@@ -32,6 +32,7 @@ from classifier.features import FeatureSchema, featurise
 from classifier.library import Pooling, library_keys, pool
 from classifier.taxonomy import Taxonomy
 from classifier.text import primary_artist
+from cli_output import written_whole
 from training.baselines import (
     BASELINES,
     BOOSTING,
@@ -279,9 +280,17 @@ def compare(data: TrainingSet, out_dir: Path, *, seeds: Sequence[int] = (1337,),
               "diagnostics": {CLOSED_SET: CLOSED_SET_HOW, OWN_MIX: OWN_MIX_HOW},
               "settings": settings}
     _keep_other_splits(result, out_dir / "comparison.json", kinds)
-    (out_dir / "comparison.json").write_text(json.dumps(result, indent=1))
-    (out_dir / "comparison.md").write_text(markdown_tables(result))
+    write_comparison(result, out_dir)
     return result
+
+
+def write_comparison(result: dict[str, Any], out_dir: Path) -> None:
+    """comparison.json and comparison.md in `out_dir`, both written whole beside their names before
+    either is renamed over the earlier one: a write cut short (disk full, a kill) leaves the earlier
+    pair as it was, never a truncated comparison.json that the next one-split run reads back."""
+    with written_whole(out_dir / "comparison.json") as json_file, written_whole(out_dir / "comparison.md") as tables:
+        json_file.write_text(json.dumps(result, indent=1))
+        tables.write_text(markdown_tables(result))
 
 
 def _keep_other_splits(result: dict[str, Any], previous_path: Path, kinds: Sequence[str]) -> None:
@@ -408,7 +417,8 @@ def confusion_png(predicted: np.ndarray, label_sets: list[tuple[int, ...]], taxo
                           color="white" if normalised[i, j] > 0.5 else "black")
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path)
+    with written_whole(path) as partial:
+        figure.savefig(partial)
 
 
 def markdown_tables(result: dict[str, Any]) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -131,6 +133,32 @@ def test_a_comparison_of_one_split_keeps_the_other_splits_rows(tmp_path: Path) -
     assert result["splits"] == {"random": {"train": 8}, "artist": {"train": 9}}
     assert [(r["split"], r["models"]) for r in result["settings"]] == [("random track split", {"m": 0.1}),
                                                                      ("artist-disjoint split", {"m": 0.3})]
+
+
+WRITE_A_LARGE_COMPARISON = """
+import resource, sys
+from pathlib import Path
+from training.evaluate import write_comparison
+
+resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))  # no file past 64 KiB: EFBIG, as on a full disk
+row = {"data": "a.csv", "split": "random track split", "audio": True, "mode": "per song", "n": 1, "models": {"m": 0.5}}
+write_comparison({"settings": [dict(row, n=i) for i in range(5000)]}, Path(sys.argv[1]))
+"""
+
+
+def test_a_comparison_cut_short_keeps_the_earlier_one_whole(tmp_path: Path) -> None:
+    """A comparison whose write fails part-way (a disk full, a kill) leaves the earlier
+    comparison.json and .md as they were: never a truncated JSON that the next `--split` run reads
+    back after hours of training, nor a table that no longer matches it."""
+    earlier: dict[str, Any] = {"splits": {}, "settings": []}
+    (tmp_path / "comparison.json").write_text(json.dumps(earlier))
+    (tmp_path / "comparison.md").write_text("earlier tables")
+    result = subprocess.run([sys.executable, "-c", WRITE_A_LARGE_COMPARISON, str(tmp_path)], capture_output=True,
+                            text=True, timeout=120, cwd=Path(__file__).parents[2])
+    assert "File too large" in result.stderr, result.stderr[-2000:]
+    assert json.loads((tmp_path / "comparison.json").read_text()) == earlier
+    assert (tmp_path / "comparison.md").read_text() == "earlier tables"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["comparison.json", "comparison.md"]
 
 
 def two_data_sets(taxonomy: Taxonomy) -> TrainingSet:
