@@ -166,13 +166,16 @@ def _sort_csv(args: argparse.Namespace) -> int:
     from bot.services.genre_names import playlist_name
     from bot.services.known_artists import KnownArtists
     from bot.services.playlist_plan import plan_playlists
-    from cli_errors import readable_file
+    from cli_errors import UsageError, readable_file
     from cli_output import check_replaceable, sort_run_in, staged_directory
     from training.cli import classified_file_or_refuse, classifier_or_refuse
     from training.predict import write_csv
 
     readable_file(args.input, "--input")
     check_replaceable(args.output, flag="--output", force=args.force, owned=sort_run_in)  # before the work
+    if args.output.is_dir() and any(p.samefile(args.input) for p in args.output.iterdir()):
+        raise UsageError(f"--input {args.input} is a file of the earlier sort in --output {args.output}, "
+                         "which --force replaces: write this sort to another directory")
     classifier = classifier_or_refuse(args.model)
     options = sort_options(args, classifier.taxonomy)
     classified = classified_file_or_refuse(args.input, classifier, library=True)  # a library: pooled

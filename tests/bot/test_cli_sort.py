@@ -205,6 +205,21 @@ def test_a_second_sort_replaces_the_first_only_with_force(tmp_path: Path) -> Non
     assert set(first) - {".genrebot-sort.json"} - set(listed)  # (and there were such files)
 
 
+def test_a_sort_of_a_file_the_forced_output_would_replace_is_refused(tmp_path: Path) -> None:
+    """Splitting one file of an earlier sort into the same folder with --force (as to split Rock into
+    its subgenres) would remove the file it reads: refused with one line, every file left as it was."""
+    export = exportify(tmp_path, False)
+    assert sort("--input", str(export), "--output", "sorted", "--min-size", "1", cwd=tmp_path).returncode == 0
+    before = snapshot(tmp_path)
+    one_file = next(p for p in (tmp_path / "sorted").glob("* · genrebot.csv") if not p.name.startswith("Unsorted"))
+    result = sort("--input", str(one_file), "--output", "sorted", "--level", "subgenre", "--min-size", "1", "--force",
+                  cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr[-2000:]
+    assert result.stderr.strip() == (f"genrebot sort: --input {one_file} is a file of the earlier sort in --output "
+                                     "sorted, which --force replaces: write this sort to another directory")
+    assert snapshot(tmp_path) == before
+
+
 def test_a_sort_that_fails_while_writing_leaves_the_output_as_it_was(tmp_path: Path) -> None:
     """A write that fails half-way (the disk fills: here `ulimit -f`) changes nothing in --output."""
     export = exportify(tmp_path, False)
