@@ -9,8 +9,6 @@ checks that the chosen keys read at least one stored token (`Database.open`).
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -18,7 +16,7 @@ from cryptography.fernet import Fernet
 
 from storage.crypto import TokenCipher
 from storage.errors import StorageError
-from storage.files import readable_by_others
+from storage.files import new_file_beside, readable_by_others
 
 log = logging.getLogger(__name__)
 
@@ -43,27 +41,20 @@ def read_key_file(path: Path) -> str:
 def load_or_create_key_file(path: Path) -> tuple[str, bool]:
     """The key in `path`, creating the file if missing; returns (key, created).
 
-    Race-free: the key is written and synced to a private temporary file first, then linked to
-    `path`, which fails if another process got there first; then that process's key is used.
-    Readers never see a half-written file.
+    Race-free: the key is written to a private file beside `path` and appears there whole
+    (`new_file_beside`), or not at all if another process got there first; then that process's
+    key is used. Readers never see a half-written file.
     """
     try:
         return read_key_file(path), False
     except FileNotFoundError:
         pass
     key = Fernet.generate_key().decode()
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")  # 0600
     try:
-        with os.fdopen(fd, "w", encoding="ascii") as handle:
-            handle.write(key + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        try:
-            os.link(temporary, path)
-        except FileExistsError:
-            return read_key_file(path), False
-    finally:
-        os.unlink(temporary)
+        with new_file_beside(path) as temporary:
+            temporary.write_text(key + "\n", encoding="ascii")
+    except FileExistsError:
+        return read_key_file(path), False
     return key, True
 
 
