@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import tempfile
@@ -244,12 +245,12 @@ def written_whole(target: Path) -> Iterator[Path]:
     """A temporary path beside `target` to write (its extension kept, for writers that go by it);
     renamed onto `target` when the block ends, removed if it raises. `target` holds what it held or
     the whole new file, never a half-written one, whatever stops the write (disk full, kill, crash)."""
-    parent = target.absolute().parent
-    handle, name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".partial{target.suffix}", dir=parent)
-    os.close(handle)
-    temporary = Path(name)
+    target = target.absolute()
+    # Named before it is made, and made inside the `try` (0666 less the umask, as if written in
+    # place): once the file exists its removal is sure, even when a SIGTERM lands right after.
+    temporary = target.with_name(f".{target.stem}.{secrets.token_hex(8)}.partial{target.suffix}")
     try:
-        os.chmod(temporary, 0o666 & ~_umask())  # as if written in place, not mkstemp's 0600
+        os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
         yield temporary
         os.replace(temporary, target)
     finally:

@@ -90,6 +90,7 @@ def _migrate(args: argparse.Namespace) -> int:
 
 def _backup(args: argparse.Namespace) -> int:
     from cli_errors import UsageError
+    from cli_output import sigterm_cleans_up
     from storage.maintenance import backup
 
     path, _ = _settings(args)
@@ -97,7 +98,8 @@ def _backup(args: argparse.Namespace) -> int:
     if target.exists():
         raise UsageError(f"{target} already exists; choose a new path")
     try:
-        _run(backup(path, target))
+        with sigterm_cleans_up():  # a `kill` mid-copy removes the copy begun beside the target
+            _run(backup(path, target))
     except FileExistsError:
         raise UsageError(f"{target} already exists; choose a new path") from None
     print(f"backed up {path} to {target}")

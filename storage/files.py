@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import errno
 import os
-import tempfile
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -41,10 +41,11 @@ def new_file_beside(target: Path) -> Iterator[Path]:
     or after it, if something is at `target`: an existing file is never replaced."""
     if target.exists() or target.is_symlink():
         raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(target))
-    handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".partial")
-    os.close(handle)
-    temporary = Path(name)
+    # Named before it is made, and made inside the `try`: once the file exists, its removal is sure
+    # (a mkstemp before the `try` leaves it behind when a SIGTERM lands in between).
+    temporary = target.with_name(f".{target.name}.{secrets.token_hex(8)}.partial")
     try:
+        os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
         yield temporary
         _sync(temporary)
         _link_new(temporary, target)

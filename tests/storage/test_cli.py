@@ -105,6 +105,31 @@ def test_a_backup_that_fails_part_way_keeps_the_backups_beside_it(env: dict[str,
         assert conn.execute("SELECT COUNT(*) FROM app_state").fetchone()[0] == 2_000_000 // 4000
 
 
+def test_a_backup_killed_mid_copy_leaves_nothing_and_ends_by_the_signal(env: dict[str, str], tmp_path: Path) -> None:
+    """`kill` (SIGTERM) while the copy is being made: nothing at the target, no temporary file beside
+    it, and the process is reported killed by SIGTERM. The copy is held mid-way for real: the test
+    holds the database's lock, so the backup waits on it once its temporary file exists."""
+    import signal
+    import time
+
+    assert genrebot("db", "migrate", env=env, cwd=tmp_path).returncode == 0
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    with closing(sqlite3.connect(env["DATABASE_PATH"], isolation_level=None)) as holder:
+        holder.execute("PRAGMA locking_mode = EXCLUSIVE")
+        holder.execute("BEGIN EXCLUSIVE")
+        child = subprocess.Popen([sys.executable, "-m", "genrebot_cli", "db", "backup", str(backups / "b.sqlite3")],
+                                 env=env, cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while not list(backups.iterdir()) and child.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)  # until the copy has begun: its temporary file exists
+        assert [p.name.endswith(".partial") for p in backups.iterdir()] == [True], child.stderr
+        child.send_signal(signal.SIGTERM)
+        holder.execute("ROLLBACK")
+    assert child.wait(timeout=60) == -signal.SIGTERM, child.communicate()[1]
+    assert list(backups.iterdir()) == []
+
+
 def test_backup_of_a_missing_database_says_so(env: dict[str, str], tmp_path: Path) -> None:
     """No database: one line, exit status 2, no traceback."""
     result = genrebot("db", "backup", str(tmp_path / "b.sqlite3"), env=env, cwd=tmp_path)
