@@ -240,6 +240,7 @@ def compare(data: TrainingSet, out_dir: Path, *, seeds: Sequence[int] = (1337,),
     if not data.has_audio:
         raise ValueError("the comparison needs data with audio-feature columns")
     out_dir.mkdir(parents=True, exist_ok=True)
+    earlier = _earlier_comparison(out_dir / "comparison.json", kinds)  # refused now, not after the training
     taxonomy = data.taxonomy
     settings: list[dict[str, Any]] = []
     split_info = {}
@@ -279,7 +280,8 @@ def compare(data: TrainingSet, out_dir: Path, *, seeds: Sequence[int] = (1337,),
               "baselines": BASELINES,
               "diagnostics": {CLOSED_SET: CLOSED_SET_HOW, OWN_MIX: OWN_MIX_HOW},
               "settings": settings}
-    _keep_other_splits(result, out_dir / "comparison.json", kinds)
+    if earlier is not None:
+        _keep_other_splits(result, earlier, kinds)
     write_comparison(result, out_dir)
     return result
 
@@ -293,11 +295,23 @@ def write_comparison(result: dict[str, Any], out_dir: Path) -> None:
         tables.write_text(markdown_tables(result))
 
 
-def _keep_other_splits(result: dict[str, Any], previous_path: Path, kinds: Sequence[str]) -> None:
+def _earlier_comparison(path: Path, kinds: Sequence[str]) -> dict[str, Any] | None:
+    """The comparison at `path` whose other splits a run of `kinds` keeps (None: all redone, or none
+    there); ValueError naming the file when it cannot be read."""
+    if set(kinds) >= set(SPLIT_NAMES) or not path.exists():
+        return None
+    try:
+        earlier = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{path} cannot be read ({exc}): this run keeps its other split's rows from it; "
+                         "move it away, or run every split") from None
+    if not isinstance(earlier, dict):
+        raise ValueError(f"{path} cannot be read (not a comparison): move it away, or run every split")
+    return earlier
+
+
+def _keep_other_splits(result: dict[str, Any], previous: dict[str, Any], kinds: Sequence[str]) -> None:
     """Carry over the rows (and split facts) of splits this run did not redo."""
-    if set(kinds) >= set(SPLIT_NAMES) or not previous_path.exists():
-        return
-    previous = json.loads(previous_path.read_text())
     others = [kind for kind in SPLIT_NAMES if kind not in kinds and kind in previous.get("splits", {})]
     names = {SPLIT_NAMES[kind] for kind in others}
     carried = [row for row in previous.get("settings", []) if row["split"] in names]

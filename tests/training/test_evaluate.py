@@ -26,8 +26,10 @@ from training.evaluate import (
     OWN_MIX,
     SPLIT_SALTS,
     Split,
+    _earlier_comparison,
     _keep_other_splits,
     _score_source,
+    compare,
     genre_mix,
     held_out,
     markdown_tables,
@@ -129,7 +131,9 @@ def test_a_comparison_of_one_split_keeps_the_other_splits_rows(tmp_path: Path) -
                 "settings": [row("random track split", 0.1), row("artist-disjoint split", 0.2)]}
     (tmp_path / "comparison.json").write_text(json.dumps(previous))
     result: dict[str, Any] = {"splits": {"artist": {"train": 9}}, "settings": [row("artist-disjoint split", 0.3)]}
-    _keep_other_splits(result, tmp_path / "comparison.json", ("artist",))
+    earlier = _earlier_comparison(tmp_path / "comparison.json", ("artist",))
+    assert earlier is not None
+    _keep_other_splits(result, earlier, ("artist",))
     assert result["splits"] == {"random": {"train": 8}, "artist": {"train": 9}}
     assert [(r["split"], r["models"]) for r in result["settings"]] == [("random track split", {"m": 0.1}),
                                                                      ("artist-disjoint split", {"m": 0.3})]
@@ -179,6 +183,17 @@ def two_data_sets(taxonomy: Taxonomy) -> TrainingSet:
             genre_sets.append(labels)
     sources = [Source(file, "sha", np.array(r), [genre_sets[i] for i in r], [], len(r)) for file, r in rows.items()]
     return TrainingSet(tracks, ids, genre_sets, sources, taxonomy)
+
+
+def test_an_unreadable_earlier_comparison_is_refused_before_any_training(tmp_path: Path) -> None:
+    """A one-split comparison into a folder whose comparison.json cannot be read (damaged, not JSON)
+    stops before training, naming the file: it used to train everything and then fail reading it."""
+    (tmp_path / "comparison.json").write_text('{"splits": {"random": ')
+    said: list[str] = []
+    with pytest.raises(ValueError, match="comparison.json cannot be read"):
+        compare(two_data_sets(Taxonomy.load(SHIPPED)), tmp_path, kinds=("artist",), epochs=1, say=said.append)
+    assert said == []
+    assert (tmp_path / "comparison.json").read_text() == '{"splits": {"random": '
 
 
 def baselines_per_data_set(data: TrainingSet) -> dict[str, np.ndarray]:
