@@ -21,13 +21,14 @@ def _refusal(call: Callable[[], object]) -> tuple[int | None, str]:
 
 
 def test_a_playlist_holds_at_most_10000_items(sandbox: Sandbox) -> None:
-    """Adding past 10,000 is refused whole; up to 10,000 is fine."""
+    """Adding past 10,000 is refused whole with 400 "Playlist size limit reached" (what clients of the
+    real service check for); up to 10,000 is fine."""
     songs = synthetic_library(10_000, seed=9, prefix="big")
     sandbox.state.add_tracks(songs)
     playlist = sandbox.state.add_playlist("alice", "Everything", songs[:9_950])
     client = sandbox.link("alice")
     status, message = _refusal(lambda: client.playlist_add_items(playlist.id, [t.uri for t in songs[9_900:]]))
-    assert status == 403 and "10000" in message and len(playlist.items) == 9_950
+    assert status == 400 and message.startswith("Playlist size limit reached") and len(playlist.items) == 9_950
     client.playlist_add_items(playlist.id, [t.uri for t in songs[9_950:]])
     assert len(playlist.items) == 10_000
 
