@@ -20,8 +20,8 @@ A genre past Spotify's 10,000 songs continues in parts (`targets`). The playlist
 plans are emptied and kept, and an older model's are taken over (`unplanned`). A weekly refresh
 that only added songs inserts them at the top (Liked Songs) or the end (a playlist) instead of
 rewriting the playlist even when no snapshot id was recorded (playlists written before genrebot
-kept them); one whose end Spotify refuses (the member shortened it by hand) is written whole. A
-dry run writes nothing.
+kept them); one where Spotify refuses that insert (the member shortened it by hand, or filled it
+to Spotify's 10,000) is written whole. A dry run writes nothing.
 """
 
 from __future__ import annotations
@@ -295,15 +295,18 @@ class PlaylistWriter:
         if songs.known and held == uris and songs.record and songs.record.details_digest == details:
             return songs.known.snapshot_id  # nothing would change: left as it is, snapshot and all
         describe(client, ref.id, target.slot, name, description)
-        if songs.added is not None and songs.at_end:
+        if songs.added is not None:
             try:
-                snapshot = append_items(client, ref.id, songs.added, at=len(target.ids) - len(songs.added))
+                if songs.at_end:
+                    snapshot = append_items(client, ref.id, songs.added, at=len(target.ids) - len(songs.added))
+                else:
+                    snapshot = prepend_items(client, ref.id, songs.added)
             except SpotifyRefused:
-                # Its end is not where the record says (the member removed songs by hand): Spotify
-                # refuses the position and nothing was added, so the playlist is written whole.
+                # The playlist is not what the record says: its end is not where the record puts it
+                # (403 "Index out of bounds": the member removed songs by hand), or the songs the
+                # member added by hand leave no room under Spotify's 10,000 (400 "Playlist size
+                # limit reached"). Spotify adds nothing of a refused request; the playlist is written whole.
                 snapshot = fill(client, ref.id, uris, name=fit_name(name, target.slot.part), url=ref.url)
-        elif songs.added is not None:
-            snapshot = prepend_items(client, ref.id, songs.added)
         else:
             snapshot = fill(client, ref.id, uris, name=fit_name(name, target.slot.part), url=ref.url, held=held)
         return snapshot or _snapshot_now(client, ref.id)

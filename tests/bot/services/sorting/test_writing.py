@@ -7,6 +7,7 @@ import asyncio
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -45,11 +46,12 @@ def assert_one_playlist_per_genre_holding_its_songs(world: World, report: SortRe
         assert len(set(held[PlaylistSlot(outcome.key).tag])) == outcome.count, "a song twice"
 
 
-async def write_plan(world: World, plan: PlaylistPlan, new_ids: Sequence[str] = ()) -> list[str]:
+async def write_plan(world: World, plan: PlaylistPlan, new_ids: Sequence[str] = (), *,
+                     incremental: bool = False) -> list[str]:
     """The sort's write step alone, for a plan made by hand (Spotify limits need big or odd plans)."""
     async with world.services.linking.client(ALICE) as client:
         outcomes = await world.services.sorting.writer.write(
-            ALICE, client, plan, set(new_ids), incremental=False, report_progress=lambda progress: None
+            ALICE, client, plan, set(new_ids), incremental=incremental, report_progress=lambda progress: None
         )
     return [o.name for o in outcomes]
 
@@ -203,6 +205,27 @@ async def test_a_continuation_no_longer_needed_is_emptied_not_left_with_old_song
     assert await write_plan(world, PlaylistPlan({"rock": [t.id for t in songs[:9_000]]})) == ["Rock · genrebot"]
     held = playlists_by_slot(world)
     assert len(held[PlaylistSlot("rock").tag]) == 9_000 and held[PlaylistSlot("rock", 2).tag] == []
+
+
+async def test_new_liked_songs_that_would_take_a_playlist_past_10000_get_it_written_whole(world: World) -> None:
+    """A playlist recorded before genrebot kept snapshot ids, filled by hand to Spotify's 10,000: the
+    refresh's insert at the top is refused (400 "Playlist size limit reached"), so the playlist is
+    written whole instead and holds exactly its genre's songs."""
+    await world.link(ALICE, "alice")
+    songs = synthetic_library(10_001, seed=34, prefix="big")
+    world.sandbox.add_tracks(songs)
+    older, by_hand, new = songs[:9_990], songs[9_990:10_000], songs[10_000:]
+    await write_plan(world, PlaylistPlan({"rock": [t.id for t in older]}))
+    record = (await world.services.db.playlists.get_all(ALICE))["rock"]
+    await world.services.db.playlists.upsert(  # as an older release left it
+        replace(record, snapshot_id=None, track_ids=None, details_digest=None))
+    rock = world.sandbox.playlists[record.playlist_id]
+    rock.items.extend((t.uri, rock.items[-1][1]) for t in by_hand)  # the member fills it up
+    rock.snapshot += 1
+    target = [t.id for t in [*new, *older]]
+    assert await write_plan(world, PlaylistPlan({"rock": target}), [t.id for t in new], incremental=True) \
+        == ["Rock · genrebot"]
+    assert [uri for uri, _ in rock.items] == [f"spotify:track:{t}" for t in target]
 
 
 async def test_a_genre_name_too_long_for_a_description_still_gets_its_playlist(world: World) -> None:
