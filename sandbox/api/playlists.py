@@ -19,6 +19,8 @@ remove), with the rules Spotify enforces.
   playlist, not of its items alone).
 - Names up to 100 characters; descriptions up to 300 characters and without line breaks, else
   Spotify answers 500 (reported by ListenBrainz, metabrainz/troi-recommendation-playground#155).
+  A description can be set but not changed to "" (400 "Attribute description is empty.",
+  spotify/web-api#1011).
 """
 
 from __future__ import annotations
@@ -113,6 +115,8 @@ class PlaylistsArea:
         caller.require(scopes.modify_scope(public))
         name = _name(body["name"]) if "name" in body else playlist.name
         description = _description(body["description"]) if "description" in body else playlist.description
+        if body.get("description") == "":  # spotify/web-api#1011: a description cannot be cleared
+            raise ApiError(400, "Attribute description is empty.")
         if collaborative and public:
             raise ApiError(400, "You can only set collaborative to true on non-public playlists.")
         with self.state.lock:

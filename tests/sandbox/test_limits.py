@@ -45,6 +45,18 @@ def test_a_long_or_multi_line_description_gets_spotifys_500(sandbox: Sandbox, de
     assert playlist.description == "old"
 
 
+def test_a_description_cannot_be_changed_to_nothing(sandbox: Sandbox) -> None:
+    """Change Details with `"description": ""` is 400 "Attribute description is empty."
+    (spotify/web-api#1011); creating a playlist without one is fine."""
+    client = sandbox.link("alice")
+    created = client.current_user_playlist_create("Rock", public=False, description="")
+    playlist = sandbox.state.playlists[created["id"]]
+    client.playlist_change_details(playlist.id, description="songs")
+    assert _refusal(lambda: client.playlist_change_details(playlist.id, description="")) \
+        == (400, "Attribute description is empty.")
+    assert playlist.description == "songs"
+
+
 def test_a_300_character_description_is_fine(sandbox: Sandbox) -> None:
     """The limit is inclusive."""
     created = sandbox.link("alice").current_user_playlist_create("Rock", public=False, description="y" * 300)
