@@ -47,6 +47,7 @@ class LikedPage:
     items: list[tuple[Track, datetime]]
     total: int
     next_offset: int | None
+    skipped: Counter[str] = field(default_factory=Counter)  # SKIPPED_* reason -> entries on this page
 
 
 @dataclass(frozen=True)
@@ -147,13 +148,16 @@ class SpotifyUserClient:
     def liked_songs_page(self, offset: int, limit: int = PAGE_SIZE) -> LikedPage:
         page = self.call(lambda: self.sp.current_user_saved_tracks(limit=limit, offset=offset))
         items = []
-        for item in page.get("items") or []:
-            track = track_from_api(item.get("track") or item.get("item"))
+        skipped: Counter[str] = Counter()
+        for entry in page.get("items") or []:
+            track, reason = _entry_song(entry)
             if track is not None:
-                items.append((track, _parse_time(item.get("added_at"))))
+                items.append((track, _parse_time(entry.get("added_at"))))
+            else:
+                skipped[reason or SKIPPED_UNAVAILABLE] += 1
         total = int(page.get("total") or 0)
         next_offset = offset + limit if page.get("next") and offset + limit < total else None
-        return LikedPage(items, total, next_offset)
+        return LikedPage(items, total, next_offset, skipped)
 
     def audio_features(self, ids: list[str]) -> dict[str, dict[str, float]]:
         """Audio features by track id, 100 ids a request. Raises AudioFeaturesUnavailable when
@@ -223,7 +227,7 @@ class SpotifyUserClient:
         tracks: list[Track] = []
         skipped: Counter[str] = Counter()
         for entry in page.get("items") or []:
-            track, reason = _playlist_entry(entry)
+            track, reason = _entry_song(entry)
             if track is not None:
                 tracks.append(track)
             else:
@@ -379,9 +383,10 @@ def _playlist_summary(data: dict[str, Any]) -> PlaylistSummary:
     )
 
 
-def _playlist_entry(entry: dict[str, Any] | None) -> tuple[Track | None, str | None]:
-    """The song in a playlist entry, or why there is none. Since 2026 entries carry `item`
-    (`track` is kept, deprecated); a local file is a track object with `is_local` and no id."""
+def _entry_song(entry: dict[str, Any] | None) -> tuple[Track | None, str | None]:
+    """The song in a playlist entry or a Liked Songs entry, or why there is none. Since 2026
+    playlist entries carry `item` (`track` is kept, deprecated; Liked Songs entries carry `track`);
+    a local file is a track object with `is_local` and no id, a song Spotify no longer serves is null."""
     entry = entry or {}
     item = entry.get("item") if "item" in entry else entry.get("track")
     if not item:

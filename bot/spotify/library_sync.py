@@ -14,9 +14,10 @@ total it returns lets the caller notice that the library is not what it knows (s
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.spotify.client import PAGE_SIZE, LikedPage, SpotifyUserClient
@@ -36,6 +37,9 @@ class LikedSongsFetch:
     complete: bool  # True when every page was read (a full read)
     requests_made: int
     reads: int = 1  # full reads it took (more than one when the library moved during a read)
+    # A full read: client.SKIPPED_* reason -> entries that are not songs genrebot can sort (local
+    # files, songs Spotify no longer serves). Empty for an incremental read, which sees only the newest.
+    skipped: Counter[str] = field(default_factory=Counter)
 
 
 def fetch_liked_songs(
@@ -59,9 +63,9 @@ def fetch_liked_songs(
     pool = executor or ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="liked")
     try:
         for attempt in range(1, MAX_FULL_READS + 1):
-            everything, total, consistent = _full_read(client, pool, progress, on_page)
+            everything, total, skipped, consistent = _full_read(client, pool, progress, on_page)
             if consistent:
-                return LikedSongsFetch(everything, total, True, client.requests_made - before, reads=attempt)
+                return LikedSongsFetch(everything, total, True, client.requests_made - before, attempt, skipped)
     finally:
         if own_pool:
             pool.shutdown()
@@ -100,9 +104,9 @@ def _incremental(
 
 def _full_read(
     client: SpotifyUserClient, pool: Executor, progress: ProgressFn | None, on_page: PageFn | None = None
-) -> tuple[list[tuple[Track, datetime]], int, bool]:
-    """Every page at once; False when the library moved under the read (totals differ, or a
-    song showed up on two pages)."""
+) -> tuple[list[tuple[Track, datetime]], int, Counter[str], bool]:
+    """Every page at once, and what they skipped; False when the library moved under the read
+    (totals differ, or a song showed up on two pages)."""
     first = client.liked_songs_page(0)
     total = first.total
     if on_page:
@@ -121,7 +125,7 @@ def _full_read(
             progress(min(read, total), total)
     everything, repeated = _in_order([pages[offset].items for offset in sorted(pages)])
     consistent = not repeated and all(page.total == total for page in pages.values())
-    return everything, total, consistent
+    return everything, total, sum((page.skipped for page in pages.values()), Counter()), consistent
 
 
 def _in_order(pages: Sequence[list[tuple[Track, datetime]]]) -> tuple[list[tuple[Track, datetime]], bool]:

@@ -6,8 +6,9 @@ refresh) adds only the songs liked since, and costs a request or two. An increme
 see songs the member un-liked, so it becomes a full read when Spotify's count of Liked Songs
 disagrees with what genrebot knows (stored songs, the new ones, and the local files and
 unplayable entries the last full read counted but could not store), and at least every
-`RECONCILE_EVERY` anyway. The full read's time and that uncounted number are kept per member
-beside their Liked Songs (and forgotten with them). A playlist is read whole every time (new songs can be anywhere in it), and compared
+`RECONCILE_EVERY` anyway. The full read's time and that uncounted number (with the local files
+and unavailable songs among them, by reason, which every sort tells the member) are kept per
+member beside their Liked Songs (and forgotten with them). A playlist is read whole every time (new songs can be anywhere in it), and compared
 with what its last read found to tell which songs are new. Songs new to the member are stored
 with their audio features where the app gets them; songs already known keep what they have.
 """
@@ -36,6 +37,7 @@ RECONCILE_EVERY = timedelta(days=28)  # the longest an un-liked song stays in a 
 class FullReadNote:
     at: datetime
     uncounted: int  # entries Spotify counts that are not stored songs (local files, unplayable)
+    skipped: Mapping[str, int] = field(default_factory=dict)  # of those, the ones seen, by reason (told to the member)
 
 
 @dataclass(frozen=True)
@@ -120,26 +122,33 @@ class LikedSongsReader:
         liked = [LikedSong(track.id, added_at) for track, added_at in fetched.new]
         if fetched.complete:
             await self.db.liked.replace_all(discord_id, liked)
-            await self._note_full_read(discord_id, FullReadNote(self.clock(), fetched.total - len(liked)))
+            skipped: Mapping[str, int] = dict(fetched.skipped)
+            await self._note_full_read(discord_id, FullReadNote(self.clock(), fetched.total - len(liked), skipped))
             track_ids = _newest_first(liked)  # what storage now lists, without reading it back
         else:
+            assert note is not None  # an incremental read is kept only when the counts agree with the note
+            skipped = note.skipped  # they agree, so the entries genrebot cannot sort are those it last saw
             await self.db.liked.add_many(discord_id, liked)
             track_ids = [song.track_id for song in await self.db.liked.list(discord_id)]
-        return LibraryRead(track_ids, set(stored), full=fetched.complete, stored=stored)
+        return LibraryRead(track_ids, set(stored), skipped=skipped, full=fetched.complete, stored=stored)
 
     def _reconcile_due(self, note: FullReadNote | None) -> bool:
         return note is None or self.clock() - note.at >= RECONCILE_EVERY
 
     async def _last_full_read(self, discord_id: int) -> FullReadNote | None:
-        raw = await self.db.liked.full_read_note(discord_id)  # {"at": iso, "uncounted": n}
+        raw = await self.db.liked.full_read_note(discord_id)  # {"at": iso, "uncounted": n, "skipped": {reason: n}}
         try:
             data = json.loads(raw) if raw else None
-            return FullReadNote(datetime.fromisoformat(data["at"]), int(data["uncounted"])) if data else None
-        except (ValueError, KeyError, TypeError):
+            if not data:
+                return None
+            # "skipped" is absent from notes written before genrebot told Liked Songs' skipped entries.
+            skipped = {str(reason): int(count) for reason, count in (data.get("skipped") or {}).items()}
+            return FullReadNote(datetime.fromisoformat(data["at"]), int(data["uncounted"]), skipped)
+        except (ValueError, KeyError, TypeError, AttributeError):
             return None  # unreadable: the next read is a full one and writes it again
 
     async def _note_full_read(self, discord_id: int, note: FullReadNote) -> None:
-        value = json.dumps({"at": note.at.isoformat(), "uncounted": max(0, note.uncounted)})
+        value = json.dumps({"at": note.at.isoformat(), "uncounted": max(0, note.uncounted), "skipped": dict(note.skipped)})
         await self.db.liked.note_full_read(discord_id, value)
 
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from bot.services.playlist_plan import SortOptions
 from bot.services.sorting.reading import RECONCILE_EVERY
+from bot.spotify.client import SKIPPED_LOCAL, SKIPPED_UNAVAILABLE
 from sandbox.library import synthetic_library
 from sandbox.records import local_file
 from storage.records import RunTrigger
@@ -81,3 +82,18 @@ async def test_a_full_read_lists_songs_as_storage_does(world: World) -> None:
     assert read.track_ids == stored
     assert stored[3:9] == [track.id for track, _ in liked[3:9]]
     assert stored[20:22] == [liked[21][0].id, liked[20][0].id]
+
+
+async def test_a_sort_of_liked_songs_counts_the_local_files_and_unavailable_songs_it_skipped(world: World) -> None:
+    """Liked Songs that are local files or no longer on Spotify are told by reason, at the weekly refresh too."""
+    world.sandbox.like_local_file("alice", local_file("Me", "Home", "Demo tape", 95))
+    world.sandbox.make_unavailable([world.sandbox.users["alice"].liked[7][0].id])
+    await world.link(ALICE, "alice")
+    first = await world.services.sorting.sort(ALICE, OPTIONS)
+    assert first.skipped == {SKIPPED_LOCAL: 1, SKIPPED_UNAVAILABLE: 1}
+    assert first.total_songs == ALICE_SONGS - 1
+    world.clock.now += timedelta(days=7)
+    since = len(world.sandbox.requests)
+    refresh = await world.services.sorting.sort(ALICE, OPTIONS, trigger=RunTrigger.SCHEDULE, incremental=True)
+    assert liked_pages_read(world, since) == 1
+    assert refresh.skipped == {SKIPPED_LOCAL: 1, SKIPPED_UNAVAILABLE: 1}
