@@ -351,8 +351,12 @@ class SpotifyUserClient:
 
 
 def track_from_api(data: dict[str, Any] | None) -> Track | None:
-    """A Track from Spotify's track object; None for local files and removed tracks."""
-    if not data or not data.get("id") or data.get("type", "track") != "track":
+    """A Track from Spotify's track object; None for local files, removed tracks and anything else
+    that is not a song: an episode dressed as a track (what a client that leaves episodes out of
+    `additional_types` gets) has type "track" but a `spotify:episode:` URI."""
+    if not data or not data.get("id") or data.get("type", "track") != "track" or data.get("episode") is True:
+        return None
+    if data.get("uri") not in (None, f"spotify:track:{data['id']}"):
         return None
     album = data.get("album") or {}
     artists = data.get("artists") or []
@@ -393,7 +397,7 @@ def _entry_song(entry: dict[str, Any] | None) -> tuple[Track | None, str | None]
         return None, SKIPPED_UNAVAILABLE
     if entry.get("is_local") or item.get("is_local") or str(item.get("uri") or "").startswith("spotify:local:"):
         return None, SKIPPED_LOCAL
-    if item.get("type") == "episode":
+    if item.get("type") == "episode" or item.get("episode") is True or str(item.get("uri") or "").startswith("spotify:episode:"):
         return None, SKIPPED_EPISODE
     track = track_from_api(item)
     return (track, None) if track is not None else (None, SKIPPED_UNAVAILABLE)

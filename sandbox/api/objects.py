@@ -177,9 +177,54 @@ class Shapes:
             },
         }
 
-    def item(self, uri: str) -> tuple[dict[str, Any] | None, bool]:
+    def episode_as_track(self, episode: Episode) -> dict[str, Any]:
+        """An episode as playlist items give it to a client that did not ask for episodes
+        (`additional_types`, "introduced to allow existing clients to maintain their current
+        behaviour"): a track-shaped object flagged `episode`, its show as album and artist, and its
+        own `spotify:episode:` URI (rspotify#320, tekore#170)."""
+        show_id = "sh" + episode.id[2:]
+        show = {"id": show_id, "name": episode.show, "type": "artist", "uri": f"spotify:show:{show_id}",
+                "href": self.url(f"/v1/shows/{show_id}"),
+                "external_urls": {"spotify": f"https://open.spotify.com/show/{show_id}"}}
+        return {
+            "id": episode.id,
+            "name": episode.name,
+            "type": "track",
+            "episode": True,
+            "track": False,
+            "uri": episode.uri,
+            "href": self.url(f"/v1/episodes/{episode.id}"),
+            "external_urls": {"spotify": f"https://open.spotify.com/episode/{episode.id}"},
+            "duration_ms": episode.duration_ms,
+            "explicit": False,
+            "is_local": False,
+            "is_playable": True,
+            "disc_number": 0,
+            "track_number": 0,
+            "artists": [show],
+            "album": {
+                "id": show_id,
+                "name": episode.show,
+                "album_type": "compilation",
+                "total_tracks": 1,
+                "release_date": episode.release_date,
+                "release_date_precision": "day",
+                "type": "album",
+                "uri": f"spotify:show:{show_id}",
+                "href": self.url(f"/v1/shows/{show_id}"),
+                "external_urls": {"spotify": f"https://open.spotify.com/show/{show_id}"},
+                "images": [],
+                "artists": [show],
+                "available_markets": ["DE", "US"],
+            },
+            "available_markets": ["DE", "US"],
+            "external_ids": {},
+        }
+
+    def item(self, uri: str, *, episodes: bool = True) -> tuple[dict[str, Any] | None, bool]:
         """The object behind a playlist or library entry, and whether it is a local file.
-        None for a song Spotify no longer serves (or never knew)."""
+        None for a song Spotify no longer serves (or never knew). `episodes=False`: a client that
+        did not ask for episodes gets one dressed as a track (`episode_as_track`)."""
         state = self.state
         if uri.startswith("spotify:local:"):
             local = state.local_files.get(uri)
@@ -187,7 +232,9 @@ class Shapes:
         kind, _, ident = uri.removeprefix("spotify:").partition(":")
         if kind == "episode":
             episode = state.episodes.get(ident)
-            return (self.episode(episode) if episode else None), False
+            if episode is None:
+                return None, False
+            return (self.episode(episode) if episodes else self.episode_as_track(episode)), False
         track = state.tracks.get(ident)
         if track is None or ident in state.unavailable:
             return None, False
@@ -199,25 +246,29 @@ class Shapes:
 
     # --- playlists ------------------------------------------------------------------------------
 
-    def playlist_entry(self, playlist: SandboxPlaylist, uri: str, added_at: datetime) -> dict[str, Any]:
-        obj, is_local = self.item(uri)
+    def playlist_entry(self, playlist: SandboxPlaylist, uri: str, added_at: datetime, *, episodes: bool = True
+                       ) -> dict[str, Any]:
+        obj, is_local = self.item(uri, episodes=episodes)
+        if obj is not None and obj["type"] == "track" and not is_local:
+            obj.setdefault("episode", False)  # playlist entries flag which kind they are
+            obj.setdefault("track", True)
         # Spotify's 2026 migration: entries carry `item`, with `track` kept for old clients.
         return {"added_at": iso(added_at), "added_by": self.user_ref(playlist.owner_id), "is_local": is_local,
                 "item": obj, "track": obj}
 
-    def items_page(self, playlist: SandboxPlaylist, limit: int, offset: int) -> dict[str, Any]:
+    def items_page(self, playlist: SandboxPlaylist, limit: int, offset: int, *, episodes: bool = True) -> dict[str, Any]:
         with self.state.lock:
             window = list(playlist.items[offset : offset + limit])
             total = len(playlist.items)
-        entries = [self.playlist_entry(playlist, uri, at) for uri, at in window]
+        entries = [self.playlist_entry(playlist, uri, at, episodes=episodes) for uri, at in window]
         return paging(self.state.base_url, f"/v1/playlists/{playlist.id}/items", entries, total, limit, offset)
 
-    def playlist(self, playlist: SandboxPlaylist, *, viewer_id: str, full: bool) -> dict[str, Any]:
+    def playlist(self, playlist: SandboxPlaylist, *, viewer_id: str, full: bool, episodes: bool = True) -> dict[str, Any]:
         """The simplified object (lists) or the full one (look-ups), whose `items` page is there
         only for the owner and collaborators: other playlists give metadata alone (Feb 2026)."""
         items: dict[str, Any] = {"href": self.url(f"/v1/playlists/{playlist.id}/items"), "total": len(playlist.items)}
         if full and playlist.is_editor(viewer_id):
-            items = self.items_page(playlist, PLAYLIST_ITEMS_PAGE, 0)
+            items = self.items_page(playlist, PLAYLIST_ITEMS_PAGE, 0, episodes=episodes)
         body: dict[str, Any] = {
             "id": playlist.id,
             "name": playlist.name,

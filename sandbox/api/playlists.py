@@ -15,6 +15,8 @@ remove), with the rules Spotify enforces.
   goes, at most 100 URIs per request; a local file cannot be removed by its URI (Spotify answers
   400, spotify/web-api#612), and an entry Spotify shows as null has no URI to name.
 - `fields` (on a playlist and on its items) returns only the fields named (`sandbox.api.fields`).
+- An episode is an episode object only for a client that lists `episode` in `additional_types`;
+  any other gets it dressed as a track (type "track", `episode: true`, its `spotify:episode:` URI).
 - Every change, details included, gives the playlist a new `snapshot_id` (a version of the whole
   playlist, not of its items alone).
 - Names up to 100 characters; descriptions up to 300 characters and without line breaks, else
@@ -102,7 +104,7 @@ class PlaylistsArea:
 
     async def get(self, request: web.Request, caller: Caller) -> web.Response:
         playlist = playlist_for(self.state, request, caller, Access.METADATA)
-        body = self.shapes.playlist(playlist, viewer_id=caller.user.id, full=True)
+        body = self.shapes.playlist(playlist, viewer_id=caller.user.id, full=True, episodes=_asks_for_episodes(request))
         return web.json_response(filtered(body, request.rel_url.query.get("fields")))
 
     async def change_details(self, request: web.Request, caller: Caller) -> web.Response:
@@ -130,7 +132,7 @@ class PlaylistsArea:
     async def get_items(self, request: web.Request, caller: Caller) -> web.Response:
         playlist = playlist_for(self.state, request, caller, Access.READ_ITEMS)
         limit, offset = limit_offset(request)
-        page = self.shapes.items_page(playlist, limit, offset)
+        page = self.shapes.items_page(playlist, limit, offset, episodes=_asks_for_episodes(request))
         return web.json_response(filtered(page, request.rel_url.query.get("fields")))
 
     async def add_items(self, request: web.Request, caller: Caller) -> web.Response:
@@ -237,6 +239,12 @@ def _song_or_episode(uri: str) -> tuple[str, str]:
     if not is_spotify_id(ident):
         raise ApiError(400, "Invalid base62 id")
     return kind, ident
+
+
+def _asks_for_episodes(request: web.Request) -> bool:
+    """Whether the client lists `episode` in `additional_types`; without it Spotify dresses
+    episodes as tracks, for clients older than podcasts."""
+    return "episode" in request.rel_url.query.get("additional_types", "").split(",")
 
 
 def _listable(playlist: SandboxPlaylist, caller: Caller) -> bool:

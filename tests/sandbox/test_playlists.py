@@ -75,6 +75,24 @@ def test_local_files_episodes_and_unavailable_songs_appear_as_spotify_shows_them
     assert entries[3]["item"] is None and entries[3]["track"] is None
 
 
+def test_without_additional_types_an_episode_comes_dressed_as_a_track(sandbox: Sandbox) -> None:
+    """Clients that do not ask for episodes (additional_types) get one as a track-shaped object:
+    type "track", flags episode/track, its show as album and artist, and its spotify:episode: URI."""
+    song = _songs(sandbox, "alice", 1)[0]
+    episode = Episode(spotify_id("episode:2"), "Episode 2", "A Show", "A Publisher", "2026-01-02", 1_800_000)
+    playlist = sandbox.state.add_playlist("alice", "Mixed", [song, episode])
+    client = sandbox.link("alice")
+    dressed = client.playlist_items(playlist.id, limit=50, additional_types=("track",))["items"]
+    assert dressed[0]["item"]["type"] == "track" and dressed[0]["item"]["episode"] is False
+    assert dressed[1]["item"]["type"] == "track" and dressed[1]["item"]["uri"] == episode.uri
+    assert dressed[1]["item"]["episode"] is True and dressed[1]["item"]["track"] is False
+    assert dressed[1]["item"]["album"]["name"] == "A Show" and dressed[1]["item"]["id"] == episode.id
+    whole = sandbox.api(client, "GET", f"/playlists/{playlist.id}").json()
+    assert whole["items"]["items"][1]["item"]["type"] == "track"
+    asked = client.playlist_items(playlist.id, limit=50, additional_types=("track", "episode"))["items"]
+    assert asked[1]["item"]["type"] == "episode"
+
+
 def test_a_collaborator_reads_and_adds_to_a_collaborative_playlist(sandbox: Sandbox) -> None:
     """Collaborators may read the items and change them, like the owner."""
     playlist = sandbox.state.add_playlist("bob", "Party", _songs(sandbox, "bob", 2), collaborative=True)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.spotify.app import SCOPES
-from bot.spotify.client import SKIPPED_EPISODE, SKIPPED_LOCAL, SKIPPED_UNAVAILABLE
+from bot.spotify.client import SKIPPED_EPISODE, SKIPPED_LOCAL, SKIPPED_UNAVAILABLE, track_from_api
 from bot.spotify.errors import NeedsRelink, PlaylistNotFound, PlaylistNotReadable
 from bot.spotify.playlist_source import fetch_playlist
 from sandbox.library import synthetic_library
@@ -114,3 +114,17 @@ def test_a_token_lacking_a_scope_genrebot_needs_means_link_again(spotify_world: 
     token = spotify_world.token("bob", scopes=[s for s in SCOPES if s != "user-library-read"])
     with pytest.raises(NeedsRelink):
         spotify_world.app.user_client(token)
+
+
+def test_an_episode_dressed_as_a_track_is_never_taken_for_a_song(spotify_world: SpotifyWorld) -> None:
+    """What Spotify gives a client that leaves episodes out of additional_types: type "track",
+    a spotify:episode: URI. It is not a song, so no genre playlist is ever given it."""
+    song = synthetic_library(1, seed=9, prefix="dress")[0]
+    episode = Episode(spotify_id("episode:dressed"), "Pod 2", "A Show", "Pub", "2026-01-01", 600_000)
+    playlist = spotify_world.state.add_playlist("bob", "Mixed", [song, episode])
+    client = spotify_world.link("bob")
+    entries = client.sp.playlist_items(playlist.id, additional_types=("track",))["items"]
+    assert entries[1]["item"]["type"] == "track"
+    read = track_from_api(entries[0]["item"])
+    assert read is not None and read.uri == song.uri
+    assert track_from_api(entries[1]["item"]) is None
