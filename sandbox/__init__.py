@@ -52,7 +52,10 @@ Switches, off by default because Spotify does it only under load, by accident or
   is answered (or refused with `then_status`) only once the awaitable `until()` returns, a slow
   page a test can see a client work around; `make_unavailable(ids)` and `like_local_file(...)` put `null`
   and local entries in pages; `add_playlist`, `follow`, `collaborate` give users playlists of
-  their own, of others and shared ones, with songs, local files and episodes.
+  their own, of others and shared ones, with songs, local files and episodes (an episode is an
+  episode object only when `additional_types` names it, else dressed as a track, as Spotify does);
+  `relink(id, instead)` and `make_unplayable(ids)`: Track Relinking, seen only by a request naming
+  a `market` (`linked_from`, `is_playable`, `restrictions`), as Spotify's docs describe it.
 - `owner_premium = False`: the development-mode app's owner lost Premium: tokens are still
   issued, but every Web API call answers 403 "Active premium subscription required for the
   owner of the app".

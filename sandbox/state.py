@@ -84,6 +84,10 @@ class SandboxState:
         self.episodes: dict[str, Episode] = {}
         self.local_files: dict[str, LocalFile] = {}  # by URI
         self.unavailable: set[str] = set()  # track ids Spotify no longer serves: entries show as null
+        # Track relinking, seen only by a request naming a market: the id in a library -> the
+        # instance of the song served in that market instead; and ids playable in no market.
+        self.relinked: dict[str, Track] = {}
+        self.unplayable: set[str] = set()
         self.faults: list[Fault] = []
         self.windows: dict[str, RollingWindow] = {}  # per app, for `rate_limit`
         self.quota: list[QuotaBlock] = []
@@ -146,6 +150,18 @@ class SandboxState:
         """Spotify stops serving these songs: playlist entries and liked songs show `"track": null`."""
         with self.lock:
             self.unavailable.update(track_ids)
+
+    def relink(self, track_id: str, instead: Track) -> None:
+        """Spotify serves `instead` where this song is not licensed: a request naming a market gets
+        `instead` with `linked_from` naming `track_id` ("Track Relinking"); one without gets `track_id`."""
+        with self.lock:
+            self.tracks[instead.id] = instead
+            self.relinked[track_id] = instead
+
+    def make_unplayable(self, track_ids: Iterable[str]) -> None:
+        """These songs play in no market: a request naming a market sees `is_playable: false`."""
+        with self.lock:
+            self.unplayable.update(track_ids)
 
     # --- playlists the users already have -----------------------------------------------------
 

@@ -360,8 +360,12 @@ def track_from_api(data: dict[str, Any] | None) -> Track | None:
         return None
     album = data.get("album") or {}
     artists = data.get("artists") or []
+    # A relinked answer (a request naming a market) serves the instance playable there; the song in
+    # the member's library, which a genre playlist must hold for their app to show it as the same, is
+    # the one `linked_from` names.
+    linked_from = data.get("linked_from") or {}
     return Track(
-        id=str(data["id"]),
+        id=str(linked_from.get("id") or data["id"]),
         name=str(data.get("name") or ""),
         artists=tuple(str(a.get("name") or "") for a in artists),
         artist_ids=tuple(str(a.get("id") or "") for a in artists),

@@ -34,7 +34,8 @@ class LikedSongsArea:
         with self.state.lock:
             window = list(user.liked[offset : offset + limit])
             total = len(user.liked)
-        items = [self.shapes.liked_entry(track, at) for track, at in window]
+        market = request.rel_url.query.get("market") or None
+        items = [self.shapes.liked_entry(track, at, market=market) for track, at in window]
         body = paging(self.state.base_url, "/v1/me/tracks", items, total, limit, offset)
         self.state.liked_page_served(user.id)  # a hook may like songs now, between two pages
         return web.json_response(body)

@@ -73,6 +73,21 @@ class Shapes:
             "external_urls": {"spotify": f"https://open.spotify.com/artist/{artist_id}"},
         }
 
+    def track_in_market(self, track: Track) -> dict[str, Any]:
+        """A track as a request naming a market gets it: relinked to the instance playable there
+        (with `linked_from`), and `is_playable` said ("Track Relinking"; only then is it there)."""
+        instead = self.state.relinked.get(track.id)
+        body = self.track(instead or track)
+        if instead is not None:
+            body["linked_from"] = {"id": track.id, "type": "track", "uri": track.uri,
+                                   "href": self.url(f"/v1/tracks/{track.id}"),
+                                   "external_urls": {"spotify": f"https://open.spotify.com/track/{track.id}"}}
+        playable = (instead or track).id not in self.state.unplayable
+        body["is_playable"] = playable
+        if not playable:
+            body["restrictions"] = {"reason": "market"}
+        return body
+
     def track(self, track: Track) -> dict[str, Any]:
         ids = track.artist_ids or ("",) * len(track.artists)
         artists = [self.artist(name, aid) for name, aid in zip(track.artists, ids, strict=False)]
@@ -89,7 +104,6 @@ class Shapes:
             "duration_ms": track.duration_ms or 0,
             "explicit": bool(track.explicit),
             "is_local": False,
-            "is_playable": True,
             "disc_number": 1,
             "track_number": 1,
             "artists": artists,
@@ -221,10 +235,11 @@ class Shapes:
             "external_ids": {},
         }
 
-    def item(self, uri: str, *, episodes: bool = True) -> tuple[dict[str, Any] | None, bool]:
+    def item(self, uri: str, *, episodes: bool = True, market: str | None = None) -> tuple[dict[str, Any] | None, bool]:
         """The object behind a playlist or library entry, and whether it is a local file.
         None for a song Spotify no longer serves (or never knew). `episodes=False`: a client that
-        did not ask for episodes gets one dressed as a track (`episode_as_track`)."""
+        did not ask for episodes gets one dressed as a track (`episode_as_track`); `market`: the
+        request named one, so tracks are relinked (`track_in_market`)."""
         state = self.state
         if uri.startswith("spotify:local:"):
             local = state.local_files.get(uri)
@@ -238,17 +253,17 @@ class Shapes:
         track = state.tracks.get(ident)
         if track is None or ident in state.unavailable:
             return None, False
-        return self.track(track), False
+        return (self.track(track) if market is None else self.track_in_market(track)), False
 
-    def liked_entry(self, track: Track, added_at: datetime) -> dict[str, Any]:
-        obj, _ = self.item(track.uri)
+    def liked_entry(self, track: Track, added_at: datetime, *, market: str | None = None) -> dict[str, Any]:
+        obj, _ = self.item(track.uri, market=market)
         return {"added_at": iso(added_at), "track": obj}
 
     # --- playlists ------------------------------------------------------------------------------
 
-    def playlist_entry(self, playlist: SandboxPlaylist, uri: str, added_at: datetime, *, episodes: bool = True
-                       ) -> dict[str, Any]:
-        obj, is_local = self.item(uri, episodes=episodes)
+    def playlist_entry(self, playlist: SandboxPlaylist, uri: str, added_at: datetime, *, episodes: bool = True,
+                       market: str | None = None) -> dict[str, Any]:
+        obj, is_local = self.item(uri, episodes=episodes, market=market)
         if obj is not None and obj["type"] == "track" and not is_local:
             obj.setdefault("episode", False)  # playlist entries flag which kind they are
             obj.setdefault("track", True)
@@ -256,11 +271,12 @@ class Shapes:
         return {"added_at": iso(added_at), "added_by": self.user_ref(playlist.owner_id), "is_local": is_local,
                 "item": obj, "track": obj}
 
-    def items_page(self, playlist: SandboxPlaylist, limit: int, offset: int, *, episodes: bool = True) -> dict[str, Any]:
+    def items_page(self, playlist: SandboxPlaylist, limit: int, offset: int, *, episodes: bool = True,
+                   market: str | None = None) -> dict[str, Any]:
         with self.state.lock:
             window = list(playlist.items[offset : offset + limit])
             total = len(playlist.items)
-        entries = [self.playlist_entry(playlist, uri, at, episodes=episodes) for uri, at in window]
+        entries = [self.playlist_entry(playlist, uri, at, episodes=episodes, market=market) for uri, at in window]
         return paging(self.state.base_url, f"/v1/playlists/{playlist.id}/items", entries, total, limit, offset)
 
     def playlist(self, playlist: SandboxPlaylist, *, viewer_id: str, full: bool, episodes: bool = True) -> dict[str, Any]:

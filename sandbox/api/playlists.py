@@ -132,7 +132,8 @@ class PlaylistsArea:
     async def get_items(self, request: web.Request, caller: Caller) -> web.Response:
         playlist = playlist_for(self.state, request, caller, Access.READ_ITEMS)
         limit, offset = limit_offset(request)
-        page = self.shapes.items_page(playlist, limit, offset, episodes=_asks_for_episodes(request))
+        page = self.shapes.items_page(playlist, limit, offset, episodes=_asks_for_episodes(request),
+                                      market=request.rel_url.query.get("market") or None)
         return web.json_response(filtered(page, request.rel_url.query.get("fields")))
 
     async def add_items(self, request: web.Request, caller: Caller) -> web.Response:

@@ -72,3 +72,21 @@ def test_benchmark_likes_are_the_same_songs_whatever_requests_came_before(sandbo
     assert newest[0] == newest[1]
     assert requests.post(f"{sandbox.base_url}/_sandbox/like", params={"user": "alice", "seed": "0"},
                          timeout=10).status_code == 400
+
+
+def test_with_a_market_a_relinked_song_comes_as_the_playable_one_linked_from_the_liked_one(sandbox: Sandbox) -> None:
+    """Track relinking applies only when the client names a market: then the answer is the instance
+    playable there, with `linked_from` naming the liked one, and `is_playable` on every track."""
+    liked, other = (t for t, _ in sandbox.state.users["alice"].liked[:2])
+    instead = synthetic_library(1, seed=77, prefix="relinked")[0]
+    sandbox.state.relink(liked.id, instead)
+    sandbox.state.make_unplayable([other.id])
+    client = sandbox.link("alice")
+    plain = client.current_user_saved_tracks(limit=2)["items"]
+    assert [e["track"]["id"] for e in plain] == [liked.id, other.id]
+    assert all("is_playable" not in e["track"] and "linked_from" not in e["track"] for e in plain)
+    marketed = client.current_user_saved_tracks(limit=2, market="from_token")["items"]
+    assert marketed[0]["track"]["id"] == instead.id and marketed[0]["track"]["is_playable"] is True
+    assert marketed[0]["track"]["linked_from"]["id"] == liked.id
+    assert marketed[0]["track"]["linked_from"]["uri"] == liked.uri
+    assert marketed[1]["track"]["is_playable"] is False and marketed[1]["track"]["restrictions"] == {"reason": "market"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.spotify.client import track_from_api
 from bot.spotify.errors import LibraryChangedDuringRead
 from bot.spotify.library_sync import MAX_FULL_READS, fetch_liked_songs
 from sandbox.library import synthetic_library
@@ -51,3 +52,24 @@ def test_an_incremental_read_reports_spotifys_total(spotify_world: SpotifyWorld)
     spotify_world.state.unlike("bob", list(known)[:3])
     fetched = fetch_liked_songs(client, known)
     assert fetched.new == [] and fetched.total == 117 and not fetched.complete
+
+
+def test_a_relinked_song_is_read_under_the_id_the_member_liked(spotify_world: SpotifyWorld) -> None:
+    """Spotify serves another instance of a song where it is not licensed; genrebot reads Liked
+    Songs without a market, so it gets the liked id, which a genre playlist must hold for the
+    member's app to show it as the liked song; unplayable songs are read too (they are liked)."""
+    liked, unplayable = (t for t, _ in spotify_world.state.users["bob"].liked[:2])
+    spotify_world.state.relink(liked.id, synthetic_library(1, seed=78, prefix="instead")[0])
+    spotify_world.state.make_unplayable([unplayable.id])
+    read = [t.id for t, _ in fetch_liked_songs(spotify_world.link("bob"), set()).new]
+    assert read == liked_ids(spotify_world, "bob")
+
+
+def test_a_relinked_track_object_is_taken_under_its_linked_from_id(spotify_world: SpotifyWorld) -> None:
+    """Where an answer is relinked (the request named a market), the song is the one `linked_from` names."""
+    liked = spotify_world.state.users["bob"].liked[0][0]
+    spotify_world.state.relink(liked.id, synthetic_library(1, seed=79, prefix="instead")[0])
+    entry = spotify_world.link("bob").sp.current_user_saved_tracks(limit=1, market="from_token")["items"][0]
+    assert entry["track"]["linked_from"]["id"] == liked.id
+    track = track_from_api(entry["track"])
+    assert track is not None and track.uri == liked.uri
