@@ -41,7 +41,10 @@ class SandboxUser:
     registered: bool = True  # development-mode apps allow only listed users
 
     def like(self, track: Track, at: datetime | None = None) -> None:
-        """Like a song now: it goes to the top of Liked Songs, as in Spotify."""
+        """Like a song now: it goes to the top of Liked Songs, as in Spotify. A song already liked
+        stays where it is: a library holds a song once, so no answer lists it twice."""
+        if any(liked.uri == track.uri for liked, _ in self.liked):
+            return
         self.liked.insert(0, (track, at or datetime.now(UTC)))
 
 

@@ -90,3 +90,12 @@ def test_with_a_market_a_relinked_song_comes_as_the_playable_one_linked_from_the
     assert marketed[0]["track"]["linked_from"]["id"] == liked.id
     assert marketed[0]["track"]["linked_from"]["uri"] == liked.uri
     assert marketed[1]["track"]["is_playable"] is False and marketed[1]["track"]["restrictions"] == {"reason": "market"}
+
+
+def test_liking_a_song_already_liked_keeps_it_listed_once(sandbox: Sandbox) -> None:
+    """Liked Songs hold a song once: saving it again changes nothing, as Spotify's library does."""
+    already = sandbox.state.users["alice"].liked[3][0]
+    sandbox.state.like("alice", [already])
+    ids = [item["track"]["id"] for offset in (0, 50, 100) for item in _page(sandbox.link("alice"), offset)["items"]]
+    assert len(ids) == len(set(ids)) == 120
+    assert ids[3] == already.id
