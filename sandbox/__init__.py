@@ -51,7 +51,8 @@ Switches, off by default because Spotify does it only under load, by accident or
   between two Liked Songs pages; `hold_liked_page(user, offset, until, then_status=)`: one page
   is answered (or refused with `then_status`) only once the awaitable `until()` returns, a slow
   page a test can see a client work around; `make_unavailable(ids)` and `like_local_file(...)` put `null`
-  and local entries in pages; `add_playlist`, `follow`, `collaborate` give users playlists of
+  and local entries in pages; `make_unlisted(ids)`: songs counted in Liked Songs' total but left
+  out of its pages (short pages with `next` set, a last page that may be empty); `add_playlist`, `follow`, `collaborate` give users playlists of
   their own, of others and shared ones, with songs, local files and episodes (an episode is an
   episode object only when `additional_types` names it, else dressed as a track, as Spotify does);
   `relink(id, instead)` and `make_unplayable(ids)`: Track Relinking, seen only by a request naming

@@ -88,6 +88,7 @@ class SandboxState:
         # instance of the song served in that market instead; and ids playable in no market.
         self.relinked: dict[str, Track] = {}
         self.unplayable: set[str] = set()
+        self.unlisted: set[str] = set()  # liked track ids counted in totals and offsets, left out of pages
         self.faults: list[Fault] = []
         self.windows: dict[str, RollingWindow] = {}  # per app, for `rate_limit`
         self.quota: list[QuotaBlock] = []
@@ -157,6 +158,13 @@ class SandboxState:
         with self.lock:
             self.tracks[instead.id] = instead
             self.relinked[track_id] = instead
+
+    def make_unlisted(self, track_ids: Iterable[str]) -> None:
+        """Spotify counts these liked songs but leaves them out of Liked Songs pages (spotify/web-api#212):
+        `total` and offsets still count them, so a page comes shorter than `limit` with `next` set,
+        and the last one may be empty."""
+        with self.lock:
+            self.unlisted.update(track_ids)
 
     def make_unplayable(self, track_ids: Iterable[str]) -> None:
         """These songs play in no market: a request naming a market sees `is_playable: false`."""

@@ -23,7 +23,7 @@ from bot.presenters.limits import (
 from bot.services.genre_names import genre_label
 from bot.services.known_artists import KnownArtists
 from bot.services.sorting import PlaylistOutcome, SortProgress, SortReport
-from bot.spotify.client import SKIPPED_EPISODE, SKIPPED_LOCAL, SKIPPED_UNAVAILABLE
+from bot.spotify.client import SKIPPED_EPISODE, SKIPPED_LOCAL, SKIPPED_UNAVAILABLE, SKIPPED_UNLISTED
 from music import SortSource
 from storage.records import Run
 
@@ -76,6 +76,7 @@ _SKIP_REASONS = {
     SKIPPED_LOCAL: ("local file", "local files", "not on Spotify"),
     SKIPPED_EPISODE: ("podcast episode", "podcast episodes", "not songs"),
     SKIPPED_UNAVAILABLE: ("unavailable song", "unavailable songs", "no longer on Spotify"),
+    SKIPPED_UNLISTED: ("song Spotify counts but did not list", "songs Spotify counts but did not list", ""),
 }
 
 

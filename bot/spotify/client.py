@@ -31,6 +31,7 @@ PAGE_SIZE = 50  # the most Spotify serves per page of Liked Songs, playlists, or
 SKIPPED_LOCAL = "local file"
 SKIPPED_EPISODE = "episode"
 SKIPPED_UNAVAILABLE = "unavailable"
+SKIPPED_UNLISTED = "unlisted"  # Liked Songs Spotify counts but leaves out of its pages (spotify/web-api#212)
 AUDIO_FEATURES_BATCH = 100  # ids per /audio-features request
 LIBRARY_CONTAINS_BATCH = 40  # URIs per /me/library/contains request
 

@@ -20,7 +20,7 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.spotify.client import PAGE_SIZE, LikedPage, SpotifyUserClient
+from bot.spotify.client import PAGE_SIZE, SKIPPED_UNLISTED, LikedPage, SpotifyUserClient
 from bot.spotify.errors import LibraryChangedDuringRead
 from music import Track
 
@@ -38,7 +38,8 @@ class LikedSongsFetch:
     requests_made: int
     reads: int = 1  # full reads it took (more than one when the library moved during a read)
     # A full read: client.SKIPPED_* reason -> entries that are not songs genrebot can sort (local
-    # files, songs Spotify no longer serves). Empty for an incremental read, which sees only the newest.
+    # files, songs Spotify no longer serves, songs it counts but does not list). Empty for an
+    # incremental read, which sees only the newest.
     skipped: Counter[str] = field(default_factory=Counter)
 
 
@@ -65,6 +66,10 @@ def fetch_liked_songs(
         for attempt in range(1, MAX_FULL_READS + 1):
             everything, total, skipped, consistent = _full_read(client, pool, progress, on_page)
             if consistent:
+                # Spotify may count songs it leaves out of every page (spotify/web-api#212).
+                unlisted = total - len(everything) - sum(skipped.values())
+                if unlisted > 0:
+                    skipped[SKIPPED_UNLISTED] = unlisted
                 return LikedSongsFetch(everything, total, True, client.requests_made - before, attempt, skipped)
     finally:
         if own_pool:

@@ -32,7 +32,7 @@ class LikedSongsArea:
             if hold.then_status is not None:
                 raise ApiError(hold.then_status, f"injected {hold.then_status}")
         with self.state.lock:
-            window = list(user.liked[offset : offset + limit])
+            window = [(t, at) for t, at in user.liked[offset : offset + limit] if t.id not in self.state.unlisted]
             total = len(user.liked)
         market = request.rel_url.query.get("market") or None
         items = [self.shapes.liked_entry(track, at, market=market) for track, at in window]

@@ -20,7 +20,7 @@ from bot.presenters.sort_reports import (
 )
 from bot.services.known_artists import KnownArtists
 from bot.services.sorting import PlaylistOutcome, SortReport
-from bot.spotify.client import SKIPPED_EPISODE, SKIPPED_LOCAL
+from bot.spotify.client import SKIPPED_EPISODE, SKIPPED_LOCAL, SKIPPED_UNAVAILABLE, SKIPPED_UNLISTED
 from music import LIKED_SONGS, SortSource
 from tests.bot.presenters.embed_limits import within_discords_embed_limits
 
@@ -155,3 +155,12 @@ def test_a_result_discord_refused_in_the_reply_says_what_was_done_why_and_where_
                                  ["Attach Files"])
     assert text.startswith("Sorted 300 songs from") and "Attach Files" in text and where in text
     assert len(text) <= 2000 and "x" * 100 not in text
+
+
+def test_liked_songs_spotify_counts_but_does_not_list_are_named_so() -> None:
+    """Not an internal reason word: the member reads what happened to those songs."""
+    unlisted = report(0, {})
+    unlisted.skipped = {SKIPPED_UNLISTED: 2, SKIPPED_UNAVAILABLE: 1}
+    assert skipped_text(unlisted) == (
+        "2 songs Spotify counts but did not list, 1 unavailable song (no longer on Spotify)"
+    )

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from bot.services.playlist_plan import SortOptions
 from bot.services.sorting.reading import RECONCILE_EVERY
-from bot.spotify.client import SKIPPED_LOCAL, SKIPPED_UNAVAILABLE
+from bot.spotify.client import SKIPPED_LOCAL, SKIPPED_UNAVAILABLE, SKIPPED_UNLISTED
 from sandbox.library import synthetic_library
 from sandbox.records import local_file
 from storage.records import RunTrigger
@@ -97,3 +97,14 @@ async def test_a_sort_of_liked_songs_counts_the_local_files_and_unavailable_song
     refresh = await world.services.sorting.sort(ALICE, OPTIONS, trigger=RunTrigger.SCHEDULE, incremental=True)
     assert liked_pages_read(world, since) == 1
     assert refresh.skipped == {SKIPPED_LOCAL: 1, SKIPPED_UNAVAILABLE: 1}
+
+
+async def test_liked_songs_spotify_counts_but_does_not_list_are_told_and_the_rest_sorted(world: World) -> None:
+    """Pages shorter than their limit (spotify/web-api#212): every listed song is sorted, and the
+    member is told how many Spotify counted without listing."""
+    liked = [t.id for t, _ in world.sandbox.users["alice"].liked]
+    world.sandbox.make_unlisted([liked[20], liked[-1]])
+    await world.link(ALICE, "alice")
+    report = await world.services.sorting.sort(ALICE, OPTIONS)
+    assert report.total_songs == ALICE_SONGS - 2
+    assert report.skipped == {SKIPPED_UNLISTED: 2}
