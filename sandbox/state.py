@@ -89,6 +89,9 @@ class SandboxState:
         self.relinked: dict[str, Track] = {}
         self.unplayable: set[str] = set()
         self.unlisted: set[str] = set()  # liked track ids counted in totals and offsets, left out of pages
+        # False: the end of the 2026 deprecation window: playlist entries carry `item` only (no
+        # `track`), playlist objects `items` only (no `tracks`).
+        self.deprecated_track_fields = True
         self.faults: list[Fault] = []
         self.windows: dict[str, RollingWindow] = {}  # per app, for `rate_limit`
         self.quota: list[QuotaBlock] = []

@@ -267,9 +267,12 @@ class Shapes:
         if obj is not None and obj["type"] == "track" and not is_local:
             obj.setdefault("episode", False)  # playlist entries flag which kind they are
             obj.setdefault("track", True)
-        # Spotify's 2026 migration: entries carry `item`, with `track` kept for old clients.
-        return {"added_at": iso(added_at), "added_by": self.user_ref(playlist.owner_id), "is_local": is_local,
-                "item": obj, "track": obj}
+        # Spotify's 2026 migration: entries carry `item`, with `track` kept for old clients (for now).
+        entry = {"added_at": iso(added_at), "added_by": self.user_ref(playlist.owner_id), "is_local": is_local,
+                 "item": obj}
+        if self.state.deprecated_track_fields:
+            entry["track"] = obj
+        return entry
 
     def items_page(self, playlist: SandboxPlaylist, limit: int, offset: int, *, episodes: bool = True,
                    market: str | None = None) -> dict[str, Any]:
@@ -302,5 +305,6 @@ class Shapes:
         if full and not playlist.is_editor(viewer_id):
             return body
         body["items"] = items
-        body["tracks"] = items
+        if self.state.deprecated_track_fields:
+            body["tracks"] = items
         return body

@@ -61,6 +61,17 @@ def test_items_of_an_own_playlist_carry_item_with_track_kept(sandbox: Sandbox) -
     assert page["items"][0]["added_by"]["id"] == "alice"
 
 
+def test_once_the_deprecated_fields_are_gone_entries_carry_item_alone(sandbox: Sandbox) -> None:
+    """`deprecated_track_fields = False`: no `track` in entries, no `tracks` in the playlist object."""
+    sandbox.state.deprecated_track_fields = False
+    playlist = sandbox.state.add_playlist("alice", "Mine", _songs(sandbox, "alice", 2))
+    client = sandbox.link("alice")
+    entries = client.playlist_items(playlist.id, limit=50)["items"]
+    assert all("track" not in e and e["item"]["type"] == "track" for e in entries)
+    whole = sandbox.api(client, "GET", f"/playlists/{playlist.id}").json()
+    assert "tracks" not in whole and len(whole["items"]["items"]) == 2
+
+
 def test_local_files_episodes_and_unavailable_songs_appear_as_spotify_shows_them(sandbox: Sandbox) -> None:
     """A local file (is_local, null ids), an episode (type episode) and a dead song (null)."""
     song, dead = _songs(sandbox, "alice", 2)

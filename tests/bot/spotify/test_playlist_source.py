@@ -128,3 +128,17 @@ def test_an_episode_dressed_as_a_track_is_never_taken_for_a_song(spotify_world: 
     read = track_from_api(entries[0]["item"])
     assert read is not None and read.uri == song.uri
     assert track_from_api(entries[1]["item"]) is None
+
+
+def test_playlists_are_read_once_spotify_stops_sending_the_deprecated_track_field(spotify_world: SpotifyWorld) -> None:
+    """Entries with `item` alone (the 2026 rename, once `track` is gone) read as before: songs,
+    skipped entries and the URIs genrebot's own playlists are compared by."""
+    spotify_world.state.deprecated_track_fields = False
+    songs = synthetic_library(60, seed=12, prefix="itemonly")
+    episode = Episode(spotify_id("episode:itemonly"), "Pod 3", "A Show", "Pub", "2026-01-01", 600_000)
+    playlist = spotify_world.state.add_playlist("bob", "New shape", [*songs, episode])
+    client = spotify_world.link("bob")
+    fetched = fetch_playlist(client, playlist.id)
+    assert [t.id for t in fetched.tracks] == [t.id for t in songs]
+    assert fetched.skipped == {SKIPPED_EPISODE: 1}
+    assert client.playlist_item_uris(playlist.id) == [*(t.uri for t in songs), episode.uri]

@@ -8,8 +8,9 @@ from datetime import timedelta
 from bot.services.playlist_plan import SortOptions
 from bot.services.sorting.reading import RECONCILE_EVERY
 from bot.spotify.client import SKIPPED_LOCAL, SKIPPED_UNAVAILABLE, SKIPPED_UNLISTED
+from music import Track
 from sandbox.library import synthetic_library
-from sandbox.records import local_file
+from sandbox.records import local_file, spotify_id
 from storage.records import RunTrigger
 from tests.bot.conftest import ALICE_SONGS, World
 
@@ -108,3 +109,24 @@ async def test_liked_songs_spotify_counts_but_does_not_list_are_told_and_the_res
     report = await world.services.sorting.sort(ALICE, OPTIONS)
     assert report.total_songs == ALICE_SONGS - 2
     assert report.skipped == {SKIPPED_UNLISTED: 2}
+
+
+async def test_songs_with_odd_names_artists_and_dates_are_sorted_and_stored_as_spotify_gave_them(world: World) -> None:
+    """Very long, emoji, right-to-left and combining-character names, no artist or an unnamed one,
+    release dates to the year or month or "0000": each is stored exactly and placed in a playlist."""
+    odd = [
+        Track(spotify_id("odd:long"), "x" * 600, ("A" * 500,), (spotify_id("odd:a1"),), "B" * 400, "1979"),
+        Track(spotify_id("odd:scripts"), "🎸🔥 שלום עולם e\u0301\u0301", ("مطرب",), (spotify_id("odd:a2"),), "ألبوم", "1979-06"),
+        Track(spotify_id("odd:nobody"), "Nobody", (), (), "Alb", "0000"),
+        Track(spotify_id("odd:unnamed"), "Unnamed artist", ("",), (spotify_id("odd:a4"),), "", "1980"),
+    ]
+    world.sandbox.like("alice", odd)
+    await world.link(ALICE, "alice")
+    report = await world.services.sorting.sort(ALICE, OPTIONS)
+    assert report.total_songs == ALICE_SONGS + len(odd) and not report.skipped
+    held = {uri for p in world.sandbox.playlists_of("alice") for uri, _ in p.items}
+    assert {t.uri for t in odd} <= held
+    stored = await world.services.db.tracks.get_many([t.id for t in odd])
+    assert [(stored[t.id].name, stored[t.id].artists, stored[t.id].album, stored[t.id].release_date) for t in odd] == [
+        (t.name, t.artists, t.album, t.release_date) for t in odd
+    ]
