@@ -109,6 +109,10 @@ async def test_liked_songs_spotify_counts_but_does_not_list_are_told_and_the_res
     report = await world.services.sorting.sort(ALICE, OPTIONS)
     assert report.total_songs == ALICE_SONGS - 2
     assert report.skipped == {SKIPPED_UNLISTED: 2}
+    world.clock.now += timedelta(days=7)
+    since = len(world.sandbox.requests)
+    refresh = await world.services.sorting.sort(ALICE, OPTIONS, trigger=RunTrigger.SCHEDULE, incremental=True)
+    assert liked_pages_read(world, since) == 1 and refresh.skipped == {SKIPPED_UNLISTED: 2}
 
 
 async def test_songs_with_odd_names_artists_and_dates_are_sorted_and_stored_as_spotify_gave_them(world: World) -> None:
