@@ -2,9 +2,12 @@
 cost of each extra row relative to a plain linear model on hashed name n-grams doing the same job
 on the same rows, in the same run.
 
-    python -m bench.predict_throughput [--rounds N]
+    python -m bench.predict_throughput [--rounds N] [--layout exportify|names]
 
-Each contender runs as a fresh process on an Exportify-layout CSV of 2,000 and of 100,000 rows;
+Each contender runs as a fresh process on an Exportify-layout CSV of 2,000 and of 100,000 rows
+(`--layout names`: the same without the `Artist URI(s)` column, as other exports and Kaggle sets
+are, every fifth song with a guest artist after its own, "A, B", which genrebot then reads by the
+file's artists and the model's: training/artist_lists.py);
 the cost per extra row is (t(100,000) - t(2,000)) / 98,000, so start-up (imports, loading the
 model) cancels out. (Until 2026-11-28 the larger file had 20,000 rows: the reference's 18,000
 extra rows cost about half a second, no more than its start-up varies between runs, and a round's
@@ -62,12 +65,20 @@ out.to_csv(target, index=False)
 """
 
 
-def write_export(path: Path, n: int) -> None:
+def write_export(path: Path, n: int, layout: str = "exportify") -> None:
+    tracks = synthetic_library(n, seed=5)
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(HEADER)
-        for track in synthetic_library(n, seed=5):
-            writer.writerow([f"spotify:track:{track.id}", track.name, "", ", ".join(track.artists), track.album,
+        if layout == "exportify":
+            writer.writerow(HEADER)
+            for track in tracks:
+                writer.writerow([f"spotify:track:{track.id}", track.name, "", ", ".join(track.artists), track.album,
+                                 track.release_date or "", track.duration_ms or "", "false", 0])
+            return
+        writer.writerow([name for name in HEADER if name != "Artist URI(s)"])
+        for i, track in enumerate(tracks):
+            guests = (tracks[(i * 7919) % n].artists[0],) if i % 5 == 0 else ()
+            writer.writerow([f"spotify:track:{track.id}", track.name, ", ".join((*track.artists, *guests)), track.album,
                              track.release_date or "", track.duration_ms or "", "false", 0])
 
 
@@ -90,6 +101,8 @@ def timed(command: list[str]) -> Timing:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--rounds", type=int, default=ROUNDS, help=f"interleaved rounds (default {ROUNDS})")
+    parser.add_argument("--layout", choices=("exportify", "names"), default="exportify",
+                        help="Exportify's columns, or the same without artist URIs (default exportify)")
     args = parser.parse_args(argv)
     genrebot = [sys.executable, "-m", "genrebot_cli"]
     load_before = os.getloadavg()
@@ -97,7 +110,7 @@ def main(argv: list[str] | None = None) -> None:
         work = Path(tmp)
         exports = {n: work / f"export-{n}.csv" for n in SIZES}
         for n, path in exports.items():
-            write_export(path, n)
+            write_export(path, n, args.layout)
         jobs = {
             REFERENCE: lambda p: [sys.executable, "-c", LINEAR, str(p), str(work / "linear.csv")],
             "genrebot predict": lambda p: [*genrebot, "predict", "--input", str(p), "--output",
@@ -129,7 +142,8 @@ def main(argv: list[str] | None = None) -> None:
         rows.append([name, f"{wall * 1e6:.1f} µs", f"{cpu * 1e6:.1f} µs", f"{1 / cpu:,.0f}",
                      f"{wall / reference_wall:.2f}x", f"{cpu / reference_cpu:.2f}x",
                      ", ".join(f"{r:.2f}" for r in ratios(name, "cpu"))])
-    print(f"Read, classify, write: cost per extra row, median of {args.rounds} interleaved rounds ({describe()}; "
+    print(f"Read, classify, write ({args.layout} layout): cost per extra row, median of {args.rounds} interleaved "
+          f"rounds ({describe()}; "
           f"load average {load_before[0]:.1f} before, {load_after[0]:.1f} after)\n")
     print(table(["command", "wall per extra row", "CPU per extra row", "rows/s (CPU)", "vs linear (wall)",
                  "vs linear (CPU)", "CPU ratio per round"], rows))
