@@ -295,7 +295,8 @@ def known_label_tracks(paths: Sequence[Path], classifier: Classifier, *, label_c
 
     taxonomy = classifier.taxonomy
     try:
-        loaded = [load_labelled(p, label_column=label_column, min_classes=1) for p in paths]
+        loaded = [load_labelled(p, label_column=label_column, min_classes=1, known_artists=classifier.known_artists)
+                  for p in paths]
     except DataError as exc:
         raise UsageError(str(exc)) from None
     files: list[tuple[str, LoadedData]] = []

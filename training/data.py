@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from classifier.features import AUDIO_FEATURES, AUDIO_RANGES
+from training.artist_lists import CommaLists, KnownArtists
 from training.csv_input import CsvLayout, InputFileError, file_blocks, file_sha256, inspect_csv, text_encoding
 
 
@@ -194,11 +195,17 @@ def _columns_or_refuse(frame: pd.DataFrame, overrides: Mapping[str, str | None])
 def _text(frame: pd.DataFrame, columns: Mapping[str, str], role: str, report: CleaningReport) -> pd.Series:
     if role not in columns:
         return pd.Series([""] * len(frame), index=frame.index, dtype=object)
-    series = frame[columns[role]].astype(str).str.slice(0, MAX_FIELD_CHARS).str.strip()
-    placeholder = series.str.lower().isin(PLACEHOLDERS)
+    series, placeholder = _cleaned(frame[columns[role]])
     if role in ("name", "artists", "album"):
         report.add(f"{role}: placeholder or empty -> missing", int(placeholder.sum()))
-    return series.where(~placeholder, "")
+    return series
+
+
+def _cleaned(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """A text column as read for a song (capped, stripped, a placeholder empty), and where the placeholders were."""
+    series = raw.astype(str).str.slice(0, MAX_FIELD_CHARS).str.strip()
+    placeholder = series.str.lower().isin(PLACEHOLDERS)
+    return series.where(~placeholder, ""), placeholder
 
 
 def _numbers(raw: pd.Series) -> pd.Series:
@@ -245,10 +252,28 @@ def _audio(frame: pd.DataFrame, columns: Mapping[str, str], report: CleaningRepo
 
 
 def _artist_separator(frame: pd.DataFrame, columns: Mapping[str, str]) -> str:
-    artists = frame[columns["artists"]].astype(str)
-    if artists.str.contains(";").mean() > 0.01:
+    if _joined_by_semicolons(frame, columns):
         return ";"
     return "," if "Artist URI(s)" in frame.columns else ";"
+
+
+def _joined_by_semicolons(frame: pd.DataFrame, columns: Mapping[str, str]) -> bool:
+    return bool(frame[columns["artists"]].astype(str).str.contains(";").mean() > 0.01)
+
+
+def _may_join_with_commas(frame: pd.DataFrame, columns: Mapping[str, str]) -> bool:
+    """Whether the file's ", " in an artists cell may join artists that only their names tell apart
+    (training.artist_lists): no artist URIs (Exportify's, which settle it) and no joining with ";"
+    (the Kaggle tracks layout's, which leaves ", " to names)."""
+    return "Artist URI(s)" not in frame.columns and not _joined_by_semicolons(frame, columns)
+
+
+def _comma_lists(frame: pd.DataFrame, columns: Mapping[str, str], cells: pd.Series,
+                 known_artists: KnownArtists | None) -> CommaLists:
+    """How this file's ", " cells are read, from all its cleaned artists cells (`cells`)."""
+    if not _may_join_with_commas(frame, columns):
+        return CommaLists({})
+    return CommaLists.of(cells.unique().tolist(), known_artists)
 
 
 @lru_cache(maxsize=1 << 16)
@@ -301,10 +326,12 @@ def _audio_dicts(audio: np.ndarray, enough: np.ndarray) -> list[dict[str, float]
     return records
 
 
-def _songs(clean: pd.DataFrame, separator: str) -> list[SongRow]:
+def _songs(clean: pd.DataFrame, separator: str, lists: CommaLists) -> list[SongRow]:
     durations = [None if np.isnan(d) else int(d) for d in clean["duration_ms"].to_numpy(dtype=np.float64)]
+    listed = lists.lists.get  # a dict look-up per row; empty (Exportify, ";" files) unless the file has lists
     return [
-        SongRow(name=name, artists=split_artists(artists, separator), album=album, release_date=date or None,
+        SongRow(name=name, artists=listed(artists) or split_artists(artists, separator), album=album,
+                release_date=date or None,
                 duration_ms=duration, explicit=explicit, audio_features=audio)
         for name, artists, album, date, duration, explicit, audio in zip(
             *(clean[c].tolist() for c in ("name", "artists", "album", "release_date")), durations,
@@ -326,10 +353,10 @@ def count_rows(path: Path) -> int:
     return max(lines - 1, 0)
 
 
-def iter_frames(path: Path, rows_per_chunk: int) -> Iterator[pd.DataFrame]:
+def iter_frames(path: Path, rows_per_chunk: int, *, column: int | None = None) -> Iterator[pd.DataFrame]:
     """The file as read (every column a string, nothing cleaned), `rows_per_chunk` rows at a time,
     each chunk indexed by the file's own row numbers: what a writer copying rows back out needs,
-    refused in the same words as `iter_rows`."""
+    refused in the same words as `iter_rows`. With `column`, only that column (by position) is parsed."""
     path = Path(path)
     try:
         layout = inspect_csv(path)
@@ -337,7 +364,8 @@ def iter_frames(path: Path, rows_per_chunk: int) -> Iterator[pd.DataFrame]:
     except InputFileError as exc:
         raise DataError(str(exc)) from None
     try:
-        with _read_csv(path, layout, encoding=encoding, chunksize=rows_per_chunk) as reader:
+        only = {} if column is None else {"usecols": [column]}
+        with _read_csv(path, layout, encoding=encoding, chunksize=rows_per_chunk, **only) as reader:
             rows = 0
             while True:
                 with _fields_past_the_header_refused():  # only around pandas' own work, not the yield
@@ -357,32 +385,51 @@ def iter_frames(path: Path, rows_per_chunk: int) -> Iterator[pd.DataFrame]:
         raise DataError(f"cannot read {path} as CSV: {str(exc).splitlines()[0][:200]}") from None
 
 
-def iter_rows(path: Path, rows_per_chunk: int) -> Iterator[LoadedRows]:
+def iter_rows(path: Path, rows_per_chunk: int, *, known_artists: KnownArtists | None = None) -> Iterator[LoadedRows]:
     """`load_rows`, `rows_per_chunk` rows at a time (each chunk's frame keeps the file's own row
-    numbers as its index): a 200 MB export is never held in memory whole."""
+    numbers as its index): a 200 MB export is never held in memory whole. A file of several chunks
+    whose artists cells may be joined with ", " has its artists column read first, alone, so each
+    cell is read by the whole file's names (training.artist_lists), whichever chunk it is in."""
     columns: dict[str, str] | None = None
     separator = ","
+    lists = CommaLists({})
     for frame in iter_frames(path, rows_per_chunk):
+        report = CleaningReport(rows_read=len(frame))
         if columns is None:
             columns = _columns_or_refuse(frame, {})
             separator = _artist_separator(frame, columns)
-        report = CleaningReport(rows_read=len(frame))
-        yield LoadedRows(frame, _songs(_clean(frame, columns, report, labelled=False), separator), columns, report)
+            clean = _clean(frame, columns, report, labelled=False)
+            if _may_join_with_commas(frame, columns):
+                cells = clean["artists"] if len(frame) < rows_per_chunk else _artist_cells(path, frame, columns)
+                lists = _comma_lists(frame, columns, cells, known_artists)
+        else:
+            clean = _clean(frame, columns, report, labelled=False)
+        yield LoadedRows(frame, _songs(clean, separator, lists), columns, report)
 
 
-def load_rows(path: Path) -> LoadedRows:
+def _artist_cells(path: Path, frame: pd.DataFrame, columns: Mapping[str, str]) -> pd.Series:
+    """The distinct artists cells of the whole file, cleaned as a song's, read one column at a time."""
+    position = list(frame.columns).index(columns["artists"])
+    cells = [_cleaned(chunk.iloc[:, 0])[0].unique() for chunk in iter_frames(path, 1 << 16, column=position)]
+    return pd.Series(np.concatenate(cells) if cells else [], dtype=object)
+
+
+def load_rows(path: Path, *, known_artists: KnownArtists | None = None) -> LoadedRows:
     """Every row of a CSV to classify, in order; nothing is dropped or merged."""
     frame, _ = read_csv(Path(path))
     columns = _columns_or_refuse(frame, {})
     report = CleaningReport(rows_read=len(frame))
     clean = _clean(frame, columns, report, labelled=False)
-    return LoadedRows(frame, _songs(clean, _artist_separator(frame, columns)), columns, report)
+    lists = _comma_lists(frame, columns, clean["artists"], known_artists)
+    return LoadedRows(frame, _songs(clean, _artist_separator(frame, columns), lists), columns, report)
 
 
 def load_labelled(path: Path, *, label_column: str | None = None, subgenre_column: str | None = None,
-                  min_classes: int = 2) -> LoadedData:
+                  min_classes: int = 2, known_artists: KnownArtists | None = None) -> LoadedData:
     """Labelled songs for training or scoring: unusable rows dropped, duplicate tracks merged.
-    Training needs two classes at least; scoring (`min_classes=1`) a file of one genre is fair."""
+    Training needs two classes at least; scoring (`min_classes=1`) a file of one genre is fair.
+    `known_artists` (scoring: the model's check) helps read artists joined with ", " (training.artist_lists);
+    training has no model yet and reads them by the file's own names alone."""
     frame, digest = read_csv(Path(path))
     columns = _columns_or_refuse(frame, {"label": label_column, "subgenre": subgenre_column})
     if "label" not in columns:
@@ -408,7 +455,8 @@ def load_labelled(path: Path, *, label_column: str | None = None, subgenre_colum
     if classes < min_classes:
         raise DataError("the label column has no labels" if classes == 0 else "the label column has fewer than two classes")
     return LoadedData(
-        tracks=_songs(firsts, _artist_separator(frame, columns)),
+        tracks=_songs(firsts, _artist_separator(frame, columns), _comma_lists(frame, columns, clean["artists"],
+                                                                              known_artists)),
         track_ids=list(firsts["track_id"]),
         genres=genre_sets,
         subgenres=list(merged_subs[firsts["track_id"]]) if "subgenre" in columns else [() for _ in genre_sets],

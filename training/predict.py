@@ -101,7 +101,7 @@ class ClassifiedFile:
 def classify_file(path: Path, classifier: Classifier, *, library: bool = False, progress: bool = True) -> ClassifiedFile:
     """Every row of the file, classified in chunks, in input order; with `library`, pooled as one
     library (the pooling needs every row's probabilities: they are kept, as KEPT_DTYPE, until decided)."""
-    chunks = iter_rows(path, CHUNK_ROWS)
+    chunks = iter_rows(path, CHUNK_ROWS, known_artists=classifier.known_artists)
     first = next(chunks)  # a file that cannot be used is refused here, before any progress bar
     total = count_rows(path)
     decided: list[Decided] = []

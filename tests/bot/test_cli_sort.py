@@ -395,3 +395,35 @@ def test_a_genre_column_of_the_users_own_is_kept_beside_genrebots(tmp_path: Path
     families = set(Classifier.load().taxonomy.families)
     assert all(r["Genre (genrebot)"] in families for r in annotated)
     assert all(0 < float(r["Genre Confidence"]) <= 1 for r in annotated)
+
+
+def test_sort_files_a_listed_song_with_its_first_artists_other_songs(tmp_path: Path) -> None:
+    """`sort --csv` of a file without artist URIs: "Nova Harbor, Quiet Lanterns" is sorted with
+    Nova Harbor's other songs (a model pooled by artist alone gives them one genre), into their playlist."""
+    from tests.training.test_cli import library_with_a_listed_artist, pooled_by_artist_only
+
+    result = sort_csv(library_with_a_listed_artist(tmp_path), tmp_path / "sorted", "--min-size", "1",
+                      "--model", str(pooled_by_artist_only(tmp_path)))
+    assert result.returncode == 0, result.stderr
+    with (tmp_path / "sorted" / "all-with-genres.csv").open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    harbor = {(r["Genre"], r["Genre Confidence"]) for r in rows if r["artists"].startswith("Nova Harbor")}
+    assert len(harbor) == 1, harbor
+    playlists = {name for name, songs in sorted_files(tmp_path / "sorted").items()
+                 if any(s["artists"].startswith("Nova Harbor") for s in songs)}
+    assert len(playlists) == 1, playlists
+
+
+def test_sort_counts_a_listed_song_as_by_the_known_artist_it_starts_with(tmp_path: Path) -> None:
+    """A file without artist URIs that writes guests after a known artist ("Drake, Quiet Lanterns"):
+    those songs are by an artist the model knows, and the summary counts them so."""
+    known = demo_songs_by_known_artists(Classifier.load(), 6)
+    rows = [[t.name, f"{t.artists[0]}, Quiet Lanterns" if i % 2 else t.artists[0], t.album]
+            for i, t in enumerate(known)]
+    rows += [[t.name, t.artists[0], t.album] for t in synthetic_library(4, seed=63, prefix="csv")]
+    export = tmp_path / "guests.csv"
+    with export.open("w", newline="") as handle:
+        csv.writer(handle).writerows([["Track Name", "Artist Name(s)", "Album Name"], *rows])
+    result = sort_csv(export, tmp_path / "sorted")
+    assert result.returncode == 0, result.stderr
+    assert "The model knows the artists of 6 of these 10 songs" in result.stdout, result.stdout

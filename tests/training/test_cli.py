@@ -335,3 +335,36 @@ def test_predict_never_writes_over_its_own_input_even_with_force(tmp_path: Path,
     assert export.read_bytes() == before
 
 
+
+
+def library_with_a_listed_artist(tmp_path: Path) -> Path:
+    """A library without artist URIs: five songs by Nova Harbor (an artist the model never met) and
+    one by Nova Harbor with a guest, written "Nova Harbor, Quiet Lanterns", whose title leans elsewhere."""
+    rows = [[title, "Nova Harbor", f"Record {i}"] for i, title in
+            enumerate(["Thunder Highway", "Stone Guitar Riff", "Distortion Road", "Amplifier Heart", "Feedback Sky"])]
+    rows.append(["Perreo Bellaca Reggaeton", "Nova Harbor, Quiet Lanterns", "Single"])
+    rows.extend([[f"Piano Nocturne {i}", "Velvet Signal", "Night Music"] for i in range(3)])
+    return write(tmp_path / "library.csv", ["track_name", "artists", "album_name"], rows)
+
+
+def pooled_by_artist_only(tmp_path: Path) -> Path:
+    """A copy of the shipped model whose library pooling is its artist's songs' mean alone: songs
+    read as one artist's get one prediction."""
+    model = shipped_model_copy(tmp_path)
+    meta = json.loads((model / "model.json").read_text())
+    meta["pooling"] = {"artist": 1.0, "album": 0.0}
+    (model / "model.json").write_text(json.dumps(meta))
+    return model
+
+
+def test_predict_library_pools_a_listed_song_with_its_first_artists_other_songs(tmp_path: Path) -> None:
+    """`predict --library` on a file without artist URIs: "Nova Harbor, Quiet Lanterns" is Nova
+    Harbor's song, so it gets the prediction of Nova Harbor's other songs."""
+    output = tmp_path / "p.csv"
+    result = genrebot("predict", "--input", str(library_with_a_listed_artist(tmp_path)), "--output", str(output),
+                      "--model", str(pooled_by_artist_only(tmp_path)), "--library")
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(output.open()))
+    columns = ("genre", "genre_confidence", "subgenre", "subgenre_confidence")
+    harbor = {tuple(r[c] for c in columns) for r in rows if r["artists"].startswith("Nova Harbor")}
+    assert len(harbor) == 1, harbor
