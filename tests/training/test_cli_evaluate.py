@@ -173,3 +173,15 @@ def test_evaluate_compare_refuses_the_flags_that_score_a_trained_model(flag: lis
     result = genrebot("evaluate", "--input", str(kaggle_tracks(tmp_path)), "--compare", *flag, cwd=tmp_path)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert f"{flag[0]} scores a trained model; --compare trains" in result.stderr
+
+
+def test_evaluate_scores_a_listed_song_with_the_known_artist_it_starts_with(tmp_path: Path) -> None:
+    """A file without artist URIs that writes guests after the artist (Kaggle's MachineHack set has
+    "Pritam, Arijit Singh"): "Drake, Quiet Lanterns" is scored among songs by artists the shipped model
+    met, though no song of the file is Drake's alone (the model's known artists decide)."""
+    known = {"Drake": "hip-hop", "Coldplay": "rock", "Miles Davis": "jazz", "Bad Bunny": "latin"}
+    rows = [[f"{artist} Song {i}", f"{artist}, Quiet Lanterns {i}", genre]
+            for artist, genre in known.items() for i in range(2)]
+    rows += [[f"Stranger Song {i}", f"Stranger {i}", "rock"] for i in range(4)]
+    report = _evaluated("--input", str(write(tmp_path / "guests.csv", ["track_name", "artist_name", "genre"], rows)))
+    assert report["artists"]["known"]["n"] == 8 and report["artists"]["new"]["n"] == 4
