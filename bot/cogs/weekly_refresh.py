@@ -89,7 +89,6 @@ class WeeklyRefresh(commands.GroupCog, group_name="schedule", group_description=
     ) -> None:
         services = self.bot.services
         await interaction.response.defer(ephemeral=True, thinking=True)  # before the writes (and Spotify) below
-        await services.linking.linked_user(interaction.user.id)
         chosen = await services.sources.resolve(interaction.user.id, source) if source else None
         schedule = await services.weekly_refresh.set_schedule(
             interaction.user.id, parse_weekday(weekday.value), int(hour), timezone

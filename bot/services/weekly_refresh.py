@@ -184,6 +184,9 @@ class WeeklyRefreshService:
         self.clock = clock
 
     async def set_schedule(self, discord_id: int, weekday: int, hour: int, timezone: str) -> Schedule:
+        """Turn the member's weekly refresh on (or move it); NotLinked / NeedsRelink for a member
+        without a working link, whose refresh could never run."""
+        await self.sorting.linking.linked_user(discord_id)
         parse_timezone(timezone)
         next_run = next_weekly_run(weekday, hour, timezone, self.clock())
         return await self.db.schedules.set(discord_id, weekday, hour, timezone, next_run)

@@ -118,6 +118,15 @@ async def test_unlink_forgets_the_member_and_sort_then_asks_to_link(world: BotWo
     assert "isn't linked" in (refused.content or "")
 
 
+async def test_schedule_set_before_linking_asks_to_link(world: BotWorld) -> None:
+    """/schedule set by a member who never linked is told to /link, and no schedule is kept."""
+    await world.start_bot()
+    refused = await world.final(await world.command(
+        "schedule", {"weekday": "monday", "hour": 9, "timezone": "UTC"}, user=BOB, sub="set"))
+    assert "isn't linked" in (refused.content or "") and "went wrong" not in (refused.content or "")
+    assert await world.services.weekly_refresh.schedule(BOB) is None
+
+
 async def test_after_unlink_status_shows_neither_the_spotify_account_nor_the_runs(world: BotWorld) -> None:
     """/unlink deletes what genrebot stored: /status no longer names the Spotify account or lists the sorts of it."""
     await linked_and_sorted(world)

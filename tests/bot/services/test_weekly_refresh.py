@@ -11,6 +11,7 @@ import pytest
 
 from bot.presenters import refresh_failures_text
 from bot.presenters.sort_reports import weekly_summary
+from bot.services.errors import NotLinked
 from bot.services.playlist_plan import SortOptions
 from bot.services.root import Services
 from bot.services.weekly_refresh import (
@@ -118,6 +119,22 @@ async def test_refresh_sorts_every_new_song_into_a_playlist(world: World) -> Non
     [report] = (await run_refresh(world, await due_after_new_likes(world))).reports
     assert report.new_songs == NEW_SONGS and report.total_songs == ALICE_SONGS + NEW_SONGS
     assert sum(p.new_count for p in report.playlists) == NEW_SONGS and report.unsorted == 0
+
+
+async def test_a_member_who_never_linked_cannot_set_a_schedule(world: World) -> None:
+    """set_schedule refuses a member who never linked with NotLinked (the /link hint), not a database error."""
+    with pytest.raises(NotLinked):
+        await world.services.weekly_refresh.set_schedule(ALICE, weekday=4, hour=18, timezone="UTC")
+    assert await world.services.weekly_refresh.schedule(ALICE) is None
+
+
+async def test_a_member_who_unlinked_cannot_set_a_schedule(world: World) -> None:
+    """After /unlink, set_schedule refuses with NotLinked and stores no schedule that could never run."""
+    await world.link(ALICE, "alice")
+    assert await world.services.linking.unlink(ALICE)
+    with pytest.raises(NotLinked):
+        await world.services.weekly_refresh.set_schedule(ALICE, weekday=4, hour=18, timezone="UTC")
+    assert await world.services.weekly_refresh.schedule(ALICE) is None
 
 
 async def test_refresh_moves_the_schedule_on_a_week(world: World) -> None:
