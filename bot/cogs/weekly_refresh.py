@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import secrets
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -165,9 +166,10 @@ class WeeklyRefresh(commands.GroupCog, group_name="schedule", group_description=
                 return  # paused, not failed: it runs at the first tick after the quota pause, then DMs
             except Exception as error:
                 message = presenters.error_message(error)
-                if message is None:
-                    log.exception("weekly refresh for member %s failed", schedule.discord_id)
-                    message = "Your weekly refresh failed on my side; I'll try again next week."
+                if message is None:  # a bug: as the command tree's on_error, an id the log has it under
+                    error_id = secrets.token_hex(4)
+                    log.exception("error %s: member %s, weekly refresh failed", error_id, schedule.discord_id)
+                    message = presenters.refresh_failed_message(error_id)
                 await self._send_dm(schedule.discord_id, f"Weekly refresh: {message}")
                 return
             if refreshed is None:  # another tick claimed this refresh
@@ -180,11 +182,13 @@ class WeeklyRefresh(commands.GroupCog, group_name="schedule", group_description=
             if refreshed.failures and status in ("sent", "failed"):
                 await self._send_dm(schedule.discord_id, presenters.refresh_failures_text(refreshed.failures))
             if refreshed.stopped is not None:
+                stopped_id: str | None = None
                 if presenters.error_message(refreshed.stopped.error) is None:
-                    log.error("weekly refresh for member %s stopped", schedule.discord_id,
+                    stopped_id = secrets.token_hex(4)
+                    log.error("error %s: member %s, weekly refresh stopped", stopped_id, schedule.discord_id,
                               exc_info=refreshed.stopped.error)
                 if status in ("sent", "failed"):
-                    await self._send_dm(schedule.discord_id, presenters.refresh_stopped_text(refreshed.stopped))
+                    await self._send_dm(schedule.discord_id, presenters.refresh_stopped_text(refreshed.stopped, stopped_id))
 
     async def _send_dm(self, discord_id: int, summary: SortReport | str) -> DmStatus:
         """'sent', 'closed' (the member's DMs are closed), 'left' (no server in common) or 'failed'."""

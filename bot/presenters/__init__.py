@@ -29,6 +29,7 @@ from bot.presenters.errors import (
     error_message,
     missing_permissions_message,
     missing_reply_permissions,
+    refresh_failed_message,
     unexpected_error_message,
 )
 from bot.presenters.genres import family_embed, genres_embed
@@ -59,6 +60,7 @@ __all__ = [
     "missing_reply_permissions",
     "mix_embed",
     "progress_text",
+    "refresh_failed_message",
     "refresh_failures_text",
     "refresh_stopped_text",
     "result_elsewhere_text",

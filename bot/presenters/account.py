@@ -124,12 +124,14 @@ def refresh_failures_text(failures: Sequence[SourceFailure]) -> str:
     return fit_lines(lines, CONTENT_LIMIT)
 
 
-def refresh_stopped_text(stopped: RefreshStopped) -> str:
-    """The DM line after the summaries of a weekly refresh a failure stopped part-way."""
+def refresh_stopped_text(stopped: RefreshStopped, error_id: str | None = None) -> str:
+    """The DM line after the summaries of a weekly refresh a failure stopped part-way; `error_id`
+    is the one the log gives a bug's traceback under."""
     if isinstance(stopped.error, (SpotifyUnavailable, SpotifyRateLimited)):  # retried for a day first
         reason = "Spotify kept failing on it all day."
     else:
-        reason = error_message(stopped.error) or "something failed on my side."
+        on_my_side = f"something failed on my side (error id `{error_id}`)." if error_id else "something failed on my side."
+        reason = error_message(stopped.error) or on_my_side
     return (
         f"Weekly refresh: I stopped at {source_title(stopped.source)} (the summaries above are of what I "
         f"sorted before): {reason} I'll sort it again next week."

@@ -173,3 +173,8 @@ def missing_permissions_message(missing: list[str]) -> str:
 
 def unexpected_error_message(error_id: str) -> str:
     return f"Sorry, something went wrong on my side (error id `{error_id}`). Please try again later."
+
+
+def refresh_failed_message(error_id: str) -> str:
+    """A weekly refresh a bug stopped before it sorted anything: the error id finds its traceback in the log."""
+    return f"Your weekly refresh failed on my side (error id `{error_id}`); I'll try again next week."

@@ -4,7 +4,11 @@ a member with closed DMs from one who had left every server genrebot is in."""
 from __future__ import annotations
 
 import asyncio
+import logging
+import re
 from datetime import timedelta
+
+import pytest
 
 from bot.presenters.sort_reports import LATE_RESULT_NOTE
 from music import SortSource
@@ -145,3 +149,52 @@ async def test_a_weekly_refresh_to_closed_dms_still_sorts_says_so_in_status_and_
     assert await world.weekly_refresh.run_due() == 0, "nothing runs, or knocks, again this week"
     status = await world.final(await world.command("status", user=MEMBER))
     assert "summary DM not delivered (your DMs are closed)" in status.embeds[0]["fields"][1]["value"]
+
+
+async def test_a_weekly_refresh_that_fails_on_genrebots_side_dms_an_error_id_the_log_has(
+    world: BotWorld, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A refresh ended by a failure no message covers (Spotify answering 400 to the Liked Songs read):
+    the DM gives an error id, and the log has that id beside the member and the traceback."""
+    await world.start_bot()
+    await world.link(MEMBER, "member0")
+    await world.final(await world.command(
+        "schedule", {"weekday": "monday", "hour": 9, "timezone": "UTC"}, user=MEMBER, sub="set"))
+    schedule = await world.services.weekly_refresh.schedule(MEMBER)
+    assert schedule is not None and schedule.next_run is not None
+    world.clock.now = schedule.next_run + timedelta(seconds=5)
+    world.spotify.inject(400, 1, path_prefix="/v1/me/tracks")
+
+    with caplog.at_level(logging.ERROR, logger="bot"):
+        assert await world.weekly_refresh.run_due() == 1
+    told = world.discord.dms[MEMBER][-1].content or ""
+    found = re.search(r"error id `([0-9a-f]+)`", told)
+    assert told.startswith("Weekly refresh:") and found, told
+    logged = [r for r in caplog.records if found.group(1) in r.getMessage()]
+    assert [(str(MEMBER) in r.getMessage(), r.exc_info is not None) for r in logged] == [(True, True)]
+
+
+async def test_a_weekly_refresh_a_bug_stops_part_way_dms_an_error_id_the_log_has(
+    world: BotWorld, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Liked Songs sorted, then Spotify refuses the playlist source's read for a missing scope: the line after the
+    summary gives an error id, and the log has that id beside the member and the traceback."""
+    await world.start_bot()
+    await world.link(MEMBER, "member0")
+    road_trip = world.spotify.add_playlist("member0", "Road Trip", synthetic_library(20, seed=31, prefix="road"))
+    await world.services.weekly_refresh.add_source(MEMBER, SortSource(road_trip.id, "Road Trip"))
+    await world.final(await world.command(
+        "schedule", {"weekday": "monday", "hour": 9, "timezone": "UTC"}, user=MEMBER, sub="set"))
+    schedule = await world.services.weekly_refresh.schedule(MEMBER)
+    assert schedule is not None and schedule.next_run is not None
+    world.clock.now = schedule.next_run + timedelta(seconds=5)
+    # Spotify's answer to a token without a scope the call needs: no message covers it
+    world.spotify.inject(403, 1, message="Insufficient client scope", path_prefix=f"/v1/playlists/{road_trip.id}/items")
+
+    with caplog.at_level(logging.ERROR, logger="bot"):
+        assert await world.weekly_refresh.run_due() == 1
+    told = world.discord.dms[MEMBER][-1].content or ""
+    found = re.search(r"error id `([0-9a-f]+)`", told)
+    assert "I stopped at" in told and found, told
+    logged = [r for r in caplog.records if found.group(1) in r.getMessage()]
+    assert [(str(MEMBER) in r.getMessage(), r.exc_info is not None) for r in logged] == [(True, True)]
