@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING, Literal
 
 import discord
@@ -11,14 +10,12 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import presenters
+from bot.replies import send_dm
 from bot.services.linking import DiscordMember
 from bot.web import LinkOutcome
 
 if TYPE_CHECKING:
     from bot.discord_bot import GenreBot
-
-log = logging.getLogger(__name__)
-
 
 # A /link reply can be edited while its interaction token lives (15 minutes); after that, or for
 # more members than this at once, the result goes by DM instead.
@@ -71,11 +68,9 @@ class Account(commands.Cog):
             await self._direct_message(outcome.discord_id, text)
 
     async def _direct_message(self, discord_id: int, text: str) -> None:
-        try:
-            user = self.bot.get_user(discord_id) or await self.bot.fetch_user(discord_id)
-            await user.send(text)
-        except discord.HTTPException:
-            log.info("could not send member %s a DM about their link", discord_id)
+        """The DM about a link; one Discord refuses is logged by `send_dm`, and the link stands."""
+        known_guilds = await self.bot.services.stats.member_guilds(discord_id)
+        await send_dm(self.bot, discord_id, known_guild_ids=known_guilds, content=text)
 
     @app_commands.command(name="unlink", description="Unlink Spotify and delete what genrebot stored about you")
     async def unlink(self, interaction: discord.Interaction) -> None:

@@ -4,7 +4,11 @@ Genre names come from the loaded model's taxonomy, never from the test."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from datetime import timedelta
+
+import pytest
 
 from sandbox.library import synthetic_library
 from tests.discord_standin import Message
@@ -107,6 +111,28 @@ async def test_privacy_off_leaves_the_member_out_of_the_leaderboards(world: BotW
     await world.final(await world.command("privacy", {"leaderboard": "off"}, user=ALICE))
     hidden = await world.final(await world.command("leaderboard", user=ALICE))
     assert "Nothing classified yet" in hidden.embeds[0]["description"]
+
+
+async def wait_for_log(caplog: pytest.LogCaptureFixture, text: str, timeout: float = 10) -> None:
+    """Until a record containing `text` is logged (the bot logs from the same event loop)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not any(text in r.getMessage() for r in caplog.records):
+        assert asyncio.get_running_loop().time() < deadline, f"no log record with {text!r}"
+        await asyncio.sleep(0.01)
+
+
+async def test_a_member_with_closed_dms_still_links(world: BotWorld, caplog: pytest.LogCaptureFixture) -> None:
+    """Closed DMs (50007) refuse the DM naming the Spotify account: the link stands, the /link reply
+    says so, and the refusal is no error in the log."""
+    await world.start_bot()
+    world.discord.close_dms(BOB)
+    with caplog.at_level(logging.INFO):
+        linked = await world.link(BOB, "member1")
+        await wait_for_log(caplog, "the message is recorded only")  # the DM is tried after the reply
+    assert "Linked to the Spotify account" in (linked.content or "")
+    assert await world.services.linking.member(BOB) is not None
+    assert world.discord.dms.get(BOB, []) == []
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
 
 
 async def test_unlink_forgets_the_member_and_sort_then_asks_to_link(world: BotWorld) -> None:
