@@ -75,11 +75,7 @@ class Leaderboard(commands.Cog):
         else:
             label = stats.display_name(pick.key, pick.level)
             members = await stats.top_members(interaction.guild_id, pick)
-            genres_here = None
-            if pick.level == "family":
-                rows = await stats.guild_mix(interaction.guild_id, "genre")
-                in_family = set(stats.taxonomy[pick.key])
-                genres_here = stats.labelled({r.genre: r.count for r in rows if r.genre in in_family}, "genre")
+            genres_here = await stats.family_genres(interaction.guild_id, pick.key) if pick.level == "family" else None
             embed = presenters.top_members_embed(label, members, genres_here)
             chart_data = {f"#{i}": m.count for i, m in enumerate(members, 1)}
             title = f"Top {label} fans by songs"

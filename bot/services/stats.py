@@ -57,6 +57,13 @@ class StatsService:
     async def guild_mix(self, guild_id: int, level: Level = "family") -> list[GenreCount]:
         return await self.db.leaderboard.genre_mix(guild_id, self.model_version, level)
 
+    async def family_genres(self, guild_id: int, family: str) -> dict[str, int]:
+        """The server's songs of each genre of a family, labelled, most first: how a family's
+        leaderboard splits into its genres."""
+        in_family = set(self.taxonomy[family])
+        rows = await self.guild_mix(guild_id, "genre")
+        return self.labelled({row.genre: row.count for row in rows if row.genre in in_family}, "genre")
+
     async def top_members(self, guild_id: int, pick: Pick, limit: int = 10) -> list[MemberGenreCount]:
         """The server's members with the most songs of a family, or of a genre."""
         return await self.db.leaderboard.top_members(guild_id, pick.key, self.model_version, limit, pick.level)
