@@ -89,7 +89,6 @@ class Sorting(commands.Cog):
         report = await services.sorting.sort(
             interaction.user.id, options, source=chosen_source, progress=progress.update
         )
-        await services.weekly_refresh.remember_options(interaction.user.id, options)
         await progress.finish(self.progress_settle_s)
         await self._deliver(interaction, progress.reply, report)
 

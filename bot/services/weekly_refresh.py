@@ -38,7 +38,7 @@ from bot.spotify.errors import (
 )
 from music import LIKED_SONGS, SortSource
 from storage import Database
-from storage.records import RefreshProgress, RunOutcome, RunStatus, RunTrigger, Schedule, SortPreferences
+from storage.records import RefreshProgress, RunOutcome, RunStatus, RunTrigger, Schedule
 
 log = logging.getLogger(__name__)
 
@@ -207,21 +207,8 @@ class WeeklyRefreshService:
             return []
         return await self.db.schedules.due(self.clock())
 
-    async def remember_options(self, discord_id: int, options: SortOptions) -> None:
-        """The weekly refresh repeats the member's last real sort, minus dry_run."""
-        if not options.dry_run:
-            await self.db.sort_preferences.save(
-                discord_id,
-                SortPreferences(
-                    genres=options.genres,
-                    level=options.level,
-                    min_confidence=options.min_confidence,
-                    min_playlist_size=options.min_playlist_size,
-                    multi=options.multi,
-                ),
-            )
-
     async def saved_options(self, discord_id: int) -> SortOptions:
+        """The options of the member's last real /sort (`SortService.sort` saves them), or the defaults."""
         saved = await self.db.sort_preferences.get(discord_id)
         if saved is None:
             return SortOptions()

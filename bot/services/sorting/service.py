@@ -45,7 +45,7 @@ from bot.spotify.own_playlists import OwnPlaylist
 from classifier import Classifier
 from music import LIKED_SONGS, SortSource
 from storage import Database
-from storage.records import Run, RunOutcome, RunStatus, RunTrigger
+from storage.records import Run, RunOutcome, RunStatus, RunTrigger, SortPreferences
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +122,9 @@ class SortService:
     ) -> SortReport:
         """Run one sort of `source` for a member; raises AlreadyRunning if one is in progress,
         PlaylistNotReadable / PlaylistNotFound for a playlist Spotify will not give us.
-        `also_new`: songs to count as new though the read finds them known (`SortJob.also_new`)."""
+        `also_new`: songs to count as new though the read finds them known (`SortJob.also_new`).
+        The member's own sort (trigger COMMAND) that finishes, unless a dry run, saves its choices:
+        the weekly refresh repeats them (`WeeklyRefreshService.saved_options`)."""
         if discord_id in self._running:
             raise AlreadyRunning()
         self._running.add(discord_id)
@@ -136,7 +138,7 @@ class SortService:
             try:
                 async with self._sort_slots:
                     job = SortJob(discord_id, run_id, options, incremental, source, frozenset(also_new))
-                    return await self._run_stoppable(job, progress_reporter(progress))
+                    report = await self._run_stoppable(job, progress_reporter(progress))
             except SpotifyQuotaExceeded as exc:
                 # A weekly refresh resumes by itself once the pause ends (the scheduler waits for
                 # it); a /sort does not, so it is not called paused: the member is told when to retry.
@@ -146,6 +148,9 @@ class SortService:
             except BaseException as exc:
                 await asyncio.shield(self.db.runs.finish(run_id, RunOutcome.failed(_describe(exc))))
                 raise
+            if trigger == RunTrigger.COMMAND and not options.dry_run:
+                await self._remember_choices(discord_id, options)
+            return report
         finally:
             self._running.discard(discord_id)
             if caller is not None:
@@ -163,6 +168,19 @@ class SortService:
             _, still_running = await asyncio.wait(callers, timeout=timeout_s)
             if still_running:
                 log.warning("%d sort(s) did not stop within %.0f s of closing", len(still_running), timeout_s)
+
+    async def _remember_choices(self, discord_id: int, options: SortOptions) -> None:
+        """The choices of the member's last real sort, which their weekly refresh repeats."""
+        await self.db.sort_preferences.save(
+            discord_id,
+            SortPreferences(
+                genres=options.genres,
+                level=options.level,
+                min_confidence=options.min_confidence,
+                min_playlist_size=options.min_playlist_size,
+                multi=options.multi,
+            ),
+        )
 
     async def _run_stoppable(self, job: SortJob, report_progress: ReportProgress) -> SortReport:
         """Run the job in a task of its own, so /unlink can cancel it (see LinkService.unlink)

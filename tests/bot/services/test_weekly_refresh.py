@@ -78,9 +78,7 @@ def test_bad_weekday_hour_and_zone_are_refused_with_a_reason() -> None:
 async def due_after_new_likes(world: World) -> Schedule:
     """Alice sorted, scheduled Fridays 18:00 Berlin, liked NEW_SONGS songs, and her time came."""
     await world.link(ALICE, "alice")
-    options = SortOptions(min_playlist_size=1)
-    await world.services.sorting.sort(ALICE, options)
-    await world.services.weekly_refresh.remember_options(ALICE, options)
+    await world.services.sorting.sort(ALICE, SortOptions(min_playlist_size=1))  # the choices it repeats
     schedule = await world.services.weekly_refresh.set_schedule(ALICE, weekday=4, hour=18, timezone="Europe/Berlin")
     world.sandbox.like("alice", synthetic_library(NEW_SONGS, seed=77, prefix="week"))
     assert schedule.next_run is not None
@@ -272,9 +270,7 @@ async def sorted_road_trip(world: World) -> tuple[Schedule, SortSource]:
     road_trip = world.sandbox.add_playlist("alice", "Road Trip", synthetic_library(30, seed=33, prefix="road"))
     source = SortSource(road_trip.id, "Road Trip")
     await world.link(ALICE, "alice")
-    options = SortOptions(min_playlist_size=1)
-    await world.services.sorting.sort(ALICE, options, source=source)
-    await world.services.weekly_refresh.remember_options(ALICE, options)
+    await world.services.sorting.sort(ALICE, SortOptions(min_playlist_size=1), source=source)  # the choices it repeats
     await world.services.weekly_refresh.add_source(ALICE, source)
     await world.services.weekly_refresh.remove_source(ALICE, "liked")
     schedule = await world.services.weekly_refresh.set_schedule(ALICE, weekday=4, hour=18, timezone="UTC")

@@ -26,7 +26,7 @@ from bot.spotify.errors import (
 from music import SortSource
 from sandbox.library import synthetic_library
 from sandbox.records import local_file
-from storage.records import RunStatus
+from storage.records import RunStatus, RunTrigger
 from tests.bot.conftest import ALICE_SONGS, World
 
 ALICE = 111
@@ -141,6 +141,26 @@ async def test_a_sort_counts_the_members_songs_per_family_and_per_genre(world: W
     taxonomy = world.services.classifier.taxonomy
     for family, count in families.items():
         assert sum(n for g, n in genres.items() if taxonomy.family_of(g) == family) == count
+
+
+async def test_a_members_own_sort_is_what_their_weekly_refresh_repeats(world: World) -> None:
+    """A /sort's choices (not its dry_run) become the options the member's weekly refresh sorts with."""
+    await world.link(ALICE, "alice")
+    chosen = SortOptions(genres=("jazz",), level="genre", min_confidence=0.25, min_playlist_size=2, multi=True)
+    await world.services.sorting.sort(ALICE, chosen)
+    assert await world.services.weekly_refresh.saved_options(ALICE) == chosen
+
+
+async def test_a_dry_run_a_refresh_and_the_demo_leave_the_weekly_refresh_options_alone(world: World) -> None:
+    """Only a member's own real sort changes what the weekly refresh repeats: not a preview, not the
+    refresh's own sorts, not genrebot demo's."""
+    await world.link(ALICE, "alice")
+    chosen = SortOptions(min_playlist_size=2, multi=True)
+    await world.services.sorting.sort(ALICE, chosen)
+    await world.services.sorting.sort(ALICE, SortOptions(level="genre", dry_run=True))
+    await world.services.sorting.sort(ALICE, SortOptions(min_playlist_size=7), trigger=RunTrigger.SCHEDULE)
+    await world.services.sorting.sort(ALICE, SortOptions(min_confidence=0.5), trigger=RunTrigger.DEMO)
+    assert await world.services.weekly_refresh.saved_options(ALICE) == chosen
 
 
 async def test_dry_run_writes_nothing(world: World) -> None:
