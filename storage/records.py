@@ -91,6 +91,7 @@ class RunStatus(StrEnum):
     FAILED = "failed"
     PAUSED = "paused"  # Spotify's daily quota ran out; resumes later
     POSTPONED = "postponed"  # a weekly refresh that met the member's running sort; retried next tick
+    DEFERRED = "deferred"  # a weekly refresh's try that met Spotify down or slowing down; tried again later
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +132,10 @@ class RunOutcome:
     @classmethod
     def postponed(cls, reason: str) -> RunOutcome:
         return cls(RunStatus.POSTPONED, error=reason)
+
+    @classmethod
+    def deferred(cls, error: str) -> RunOutcome:
+        return cls(RunStatus.DEFERRED, error=error)
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,6 +42,24 @@ class RunRepository:
                 ),
             )
 
+    async def defer(self, run_id: int, note: str) -> None:
+        """A weekly refresh's try that failed and is tried again: status 'deferred', `note` (when)
+        after its error."""
+        async with self.sql.transaction() as tx:
+            await tx.execute(
+                "UPDATE runs SET status = ?, error = COALESCE(error, '') || ? WHERE id = ?",
+                (RunStatus.DEFERRED.value, note, run_id),
+            )
+
+    async def latest_id(self, discord_id: int, trigger: RunTrigger) -> int:
+        """The id of the member's newest run of `trigger`, 0 if none: the runs a step records after
+        it are that step's."""
+        row = await self.sql.fetchone(
+            "SELECT COALESCE(MAX(id), 0) AS id FROM runs WHERE discord_id = ? AND trigger = ?",
+            (discord_id, trigger.value),
+        )
+        return int(row["id"]) if row else 0
+
     async def set_dm_status(self, run_id: int, status: str) -> None:
         async with self.sql.transaction() as tx:
             await tx.execute("UPDATE runs SET dm_status = ? WHERE id = ?", (status, run_id))
@@ -55,6 +73,18 @@ class RunRepository:
         rows = await self.sql.fetchall(
             f"SELECT {_COLUMNS} FROM runs WHERE discord_id = ? ORDER BY started_at DESC, id DESC LIMIT ?",  # noqa: S608
             (discord_id, limit),
+        )
+        return [_run(row) for row in rows]
+
+    async def recent_for_member(self, discord_id: int, limit: int = 5) -> list[Run]:
+        """The member's latest runs as /status lists them, newest first: a weekly refresh retried
+        through an outage is one entry, its newest deferred try while it is still being retried (no
+        weekly run came after it), none once a later try ran. `recent` keeps every try."""
+        rows = await self.sql.fetchall(
+            f"""SELECT {_COLUMNS} FROM runs WHERE discord_id = ? AND (status != ? OR id = (
+                    SELECT MAX(id) FROM runs WHERE discord_id = ? AND trigger = ?))
+                ORDER BY started_at DESC, id DESC LIMIT ?""",  # noqa: S608
+            (discord_id, RunStatus.DEFERRED.value, discord_id, RunTrigger.SCHEDULE.value, limit),
         )
         return [_run(row) for row in rows]
 

@@ -52,16 +52,26 @@ def status_embed(user: User | None, runs: Iterable[Run], schedule: Schedule | No
     lines = []
     for run in runs:
         when = discord_relative_time(run.started_at)
-        line = f"{when} · {run.trigger.value} · **{run.status.value}**"
+        line = f"{when} · {run.trigger.value} · **{_run_status(run, schedule)}**"
         if run.status.value == "succeeded":
             line += f" · {sum(run.counts.values()):,} songs in {len(run.counts)} playlists"
         if run.error:
             line += f" · {safe_within(run_failure_text(run.error), 120)}"
+        if run.status.value == "deferred" and schedule is not None and schedule.enabled and schedule.next_run:
+            line += f" · next try {discord_relative_time(schedule.next_run)}"
         line += dm_status_note(run)
         lines.append(line)
     embed.add_field(name="Recent runs", value=fit_lines(lines, FIELD_VALUE_LIMIT) or "None yet", inline=False)
     embed.add_field(name="Weekly refresh", value=schedule_text(schedule), inline=False)
     return embed
+
+
+def _run_status(run: Run, schedule: Schedule | None) -> str:
+    """A run's status in a word; a weekly refresh's deferred try (the one being retried, as
+    `RunRepository.recent_for_member` lists it) is 'retrying', or 'not retried' once the schedule is off."""
+    if run.status.value != "deferred":
+        return run.status.value
+    return "retrying" if schedule is not None and schedule.enabled else "not retried"
 
 
 def link_prompt(display_name: str, username: str) -> str:

@@ -358,6 +358,7 @@ class WeeklyRefreshService:
         """One source's sort in a claimed run, with what earlier tries of it did (`carried`)."""
         discord_id = schedule.discord_id
         before: tuple[set[str], set[str]] | None = None  # what storage held as this try's sort began
+        runs_before = await self.db.runs.latest_id(discord_id, RunTrigger.SCHEDULE)
         try:
             if await self.source_service.deleted_by_member(discord_id, source):
                 unfollowed = PlaylistNotFollowed(source.playlist_id or "", source.name)
@@ -387,6 +388,7 @@ class WeeklyRefreshService:
             if retry_at - this_week <= RETRY_WINDOW and await self.db.schedules.unclaim(
                 discord_id, next_run, retry_at
             ):
+                await self._record_deferral(discord_id, runs_before, error, retry_at)
                 raise RefreshDeferred(error, retry_at) from error
             raise
         finally:
@@ -419,6 +421,22 @@ class WeeklyRefreshService:
         is: /status says so where the DM cannot (closed DMs)."""
         run_id = await self.db.runs.start(discord_id, RunTrigger.SCHEDULE)
         await self.db.runs.finish(run_id, RunOutcome.failed(f"{type(error).__name__}: {error}"))
+
+    async def _step_run(self, discord_id: int, runs_before: int) -> int | None:
+        """The run a source's step recorded (its sort's, or its skip's), if it recorded one."""
+        latest = await self.db.runs.latest_id(discord_id, RunTrigger.SCHEDULE)
+        return latest if latest > runs_before else None
+
+    async def _record_deferral(self, discord_id: int, runs_before: int, error: Exception, retry_at: datetime) -> None:
+        """This try is a 'deferred' run: /status shows the refresh once while it is retried (not
+        each try), the run history keeps every try. A try cut off before its sort began (asking
+        whether the member still follows the playlist) records one."""
+        note = f"; tried again at {retry_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+        run_id = await self._step_run(discord_id, runs_before)
+        if run_id is None:
+            run_id = await self.db.runs.start(discord_id, RunTrigger.SCHEDULE)
+            await self.db.runs.finish(run_id, RunOutcome.failed(f"{type(error).__name__}: {error}"))
+        await self.db.runs.defer(run_id, note)
 
     async def _record_postponement(self, schedule: Schedule) -> None:
         """One 'postponed' run per due refresh, however many ticks it waits (nothing ran since)."""

@@ -70,3 +70,24 @@ async def test_runs_left_running_are_marked_failed_at_start_up(db: Database) -> 
     assert await db.runs.fail_interrupted() == 1
     run = await db.runs.get(run_id)
     assert run is not None and run.status == RunStatus.FAILED and run.error == "interrupted by a restart"
+
+
+async def test_a_members_recent_runs_show_a_retried_refresh_once(db: Database) -> None:
+    """recent_for_member lists the newest deferred try of a refresh still being retried, no older
+    try, and none once a later weekly run came; recent() keeps every try."""
+    sorted_by_hand = await db.runs.start(1, RunTrigger.COMMAND)
+    await db.runs.finish(sorted_by_hand, RunOutcome(RunStatus.SUCCEEDED))
+    tries = []
+    for _ in range(3):
+        tries.append(await db.runs.start(1, RunTrigger.SCHEDULE))
+        await db.runs.finish(tries[-1], RunOutcome.failed("SpotifyUnavailable: 503"))
+        await db.runs.defer(tries[-1], "; tried again at 2026-03-01 12:30 UTC")
+    assert [r.id for r in await db.runs.recent_for_member(1)] == [tries[-1], sorted_by_hand]
+    retried = await db.runs.get(tries[-1])
+    assert retried is not None and (retried.status, retried.error) == (
+        RunStatus.DEFERRED, "SpotifyUnavailable: 503; tried again at 2026-03-01 12:30 UTC"
+    )
+    done = await db.runs.start(1, RunTrigger.SCHEDULE)
+    await db.runs.finish(done, RunOutcome(RunStatus.SUCCEEDED))
+    assert [r.id for r in await db.runs.recent_for_member(1)] == [done, sorted_by_hand]
+    assert len(await db.runs.recent(1, limit=10)) == 5

@@ -107,7 +107,8 @@ class SortService:
             raise SpotifyQuotaExceeded((paused_until - now).total_seconds(), now=now)
 
     async def recent_runs(self, discord_id: int, limit: int = 5) -> list[Run]:
-        return await self.db.runs.recent(discord_id, limit=limit)
+        """The member's latest runs, a weekly refresh's tries through an outage as one (/status)."""
+        return await self.db.runs.recent_for_member(discord_id, limit=limit)
 
     async def sort(
         self,

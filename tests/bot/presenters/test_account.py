@@ -3,6 +3,7 @@ sentence."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -13,7 +14,7 @@ from bot.services.linking import LinkedAccount
 from bot.services.playlist_plan import SortOptions
 from bot.spotify.errors import SpotifyUnavailable
 from music import LIKED_SONGS, SortSource
-from storage.records import LinkStatus, Run, RunStatus, RunTrigger, User
+from storage.records import LinkStatus, Run, RunStatus, RunTrigger, Schedule, User
 from tests.bot.conftest import World
 from tests.bot.presenters.discord_markdown import live_markdown, live_mentions, shown_text
 from tests.bot.presenters.embed_limits import within_discords_embed_limits
@@ -102,3 +103,18 @@ def test_a_long_spotify_account_id_is_shortened_in_the_link_reply_and_dm() -> No
         shown_id = text.partition("`")[2].partition("`")[0]
         assert shown_id.endswith("…") and account.spotify_id.startswith(shown_id[:-1]) and len(shown_id) >= 20, text
         assert len(text) <= 500
+
+
+def test_a_refresh_being_retried_says_so_and_when_it_is_tried_next() -> None:
+    """A weekly refresh's deferred try (Spotify down): /status says it is being retried, why in words,
+    and when the next try is (the schedule's next run), not 'deferred' and the class name."""
+    user = User(123456789012345678, "s" * 22, "Ada", datetime(2026, 3, 1, tzinfo=UTC), (), LinkStatus.LINKED, 1)
+    deferred = replace(failed_run("SpotifyUnavailable: Spotify answered 503; tried again at 2026-03-01 12:30 UTC"),
+                       trigger=RunTrigger.SCHEDULE, status=RunStatus.DEFERRED)
+    retry_at = datetime(2026, 3, 1, 12, 30, tzinfo=UTC)
+    schedule = Schedule(deferred.discord_id, True, 6, 12, "UTC", deferred.started_at, retry_at)
+    embed = status_embed(user, [deferred], schedule)
+    shown = shown_text(next(f.value or "" for f in embed.fields if f.name == "Recent runs"))
+    assert (f"schedule · **retrying** · Spotify wasn't answering · next try <t:{int(retry_at.timestamp())}:R>"
+            in shown), shown
+    assert "SpotifyUnavailable" not in shown and "deferred" not in shown, shown

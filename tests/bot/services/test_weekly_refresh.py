@@ -559,3 +559,44 @@ async def test_a_refresh_spotify_stops_for_good_after_a_source_still_reports_the
     [due] = await world.services.weekly_refresh.due()
     liked_again, playlist = (await run_refresh(world, due)).reports
     assert liked_again.new_songs == 0 and playlist.new_songs == 20
+
+
+async def test_a_refresh_retried_through_an_outage_is_one_entry_in_the_members_recent_runs(world: World) -> None:
+    """Spotify down for three hours: each half-hourly try is in the run history (the operator's view),
+    but the member's recent runs show the refresh once, as the try being retried, with their own
+    /sort still there; once a try gets through, the week's refresh is its success alone."""
+    schedule = await due_after_new_likes(world)
+    world.sandbox.inject(503, 10_000)
+    for _ in range(6):
+        with pytest.raises(RefreshDeferred):
+            await world.services.weekly_refresh.refresh(schedule)
+        world.clock.now += RETRY_DELAY
+        [schedule] = await world.services.weekly_refresh.due()
+    history = await world.services.db.runs.recent(ALICE, limit=20)
+    assert [r.status for r in history] == [RunStatus.DEFERRED] * 6 + [RunStatus.SUCCEEDED]
+    assert all(r.error and r.error.startswith("SpotifyUnavailable") for r in history[:6])
+    shown = await world.services.sorting.recent_runs(ALICE)
+    assert [(r.trigger, r.status) for r in shown] == [
+        (RunTrigger.SCHEDULE, RunStatus.DEFERRED), (RunTrigger.COMMAND, RunStatus.SUCCEEDED)
+    ]
+    world.sandbox.faults.clear()
+    await run_refresh(world, schedule)
+    shown = await world.services.sorting.recent_runs(ALICE)
+    assert [(r.trigger, r.status) for r in shown] == [
+        (RunTrigger.SCHEDULE, RunStatus.SUCCEEDED), (RunTrigger.COMMAND, RunStatus.SUCCEEDED)
+    ]
+    assert len(await world.services.db.runs.recent(ALICE, limit=20)) == 8
+
+
+async def test_a_try_deferred_before_its_sort_began_is_in_the_run_history_too(world: World) -> None:
+    """Spotify down already for the check that the member still follows a playlist source (before any
+    sort starts): that try is a deferred run as well, so neither view loses it."""
+    road_trip = world.sandbox.add_playlist("alice", "Road Trip", synthetic_library(20, seed=31, prefix="road"))
+    schedule = await due_after_new_likes(world)
+    await world.services.db.sort_preferences.save_refresh_sources(ALICE, [SortSource(road_trip.id, "Road Trip")])
+    world.sandbox.inject(503, 10_000)
+    with pytest.raises(RefreshDeferred):
+        await world.services.weekly_refresh.refresh(schedule)
+    [latest] = await world.services.db.runs.recent(ALICE, limit=1)
+    assert (latest.trigger, latest.status) == (RunTrigger.SCHEDULE, RunStatus.DEFERRED)
+    assert latest.error and latest.error.startswith("SpotifyUnavailable")
