@@ -152,9 +152,11 @@ class WeeklyRefresh(commands.GroupCog, group_name="schedule", group_description=
     async def _refresh_one(self, schedule: Schedule) -> None:
         if self.jitter_s:
             await asyncio.sleep(random.uniform(0, self.jitter_s))
+        weekly_refresh = self.bot.services.weekly_refresh
         async with self._slots:
+            runs_before = await weekly_refresh.latest_run(schedule.discord_id)
             try:
-                refreshed = await self.bot.services.weekly_refresh.refresh(schedule)
+                refreshed = await weekly_refresh.refresh(schedule)
             except RefreshPostponed:
                 log.info("weekly refresh of member %s waits for their running sort", schedule.discord_id)
                 return
@@ -170,17 +172,26 @@ class WeeklyRefresh(commands.GroupCog, group_name="schedule", group_description=
                     error_id = secrets.token_hex(4)
                     log.exception("error %s: member %s, weekly refresh failed", error_id, schedule.discord_id)
                     message = presenters.refresh_failed_message(error_id)
-                await self._send_dm(schedule.discord_id, f"Weekly refresh: {message}")
+                told = await self._send_dm(schedule.discord_id, f"Weekly refresh: {message}")
+                failed_run = await weekly_refresh.failed_run_since(schedule.discord_id, runs_before)
+                if failed_run is not None:
+                    await weekly_refresh.record_summary_delivery(failed_run, told)
                 return
             if refreshed is None:  # another tick claimed this refresh
                 return
+            # Each DM's outcome is recorded on the runs it tells of, for /status; after closed DMs or
+            # no server in common, the bot does not knock again, and the later DMs' runs say the same.
             status: DmStatus = "sent"
             for report in refreshed.reports:  # one summary per source, each with its chart
-                if status in ("sent", "failed"):  # closed DMs or no server in common: don't knock again
+                if status in ("sent", "failed"):
                     status = await self._send_dm(schedule.discord_id, report)
-                await self.bot.services.weekly_refresh.record_summary_delivery(report.run_id, status)
-            if refreshed.failures and status in ("sent", "failed"):
-                await self._send_dm(schedule.discord_id, presenters.refresh_failures_text(refreshed.failures))
+                await weekly_refresh.record_summary_delivery(report.run_id, status)
+            if refreshed.failures:
+                if status in ("sent", "failed"):
+                    status = await self._send_dm(schedule.discord_id, presenters.refresh_failures_text(refreshed.failures))
+                for failure in refreshed.failures:
+                    if failure.run_id is not None:
+                        await weekly_refresh.record_summary_delivery(failure.run_id, status)
             if refreshed.stopped is not None:
                 stopped_id: str | None = None
                 if presenters.error_message(refreshed.stopped.error) is None:
@@ -188,7 +199,10 @@ class WeeklyRefresh(commands.GroupCog, group_name="schedule", group_description=
                     log.error("error %s: member %s, weekly refresh stopped", stopped_id, schedule.discord_id,
                               exc_info=refreshed.stopped.error)
                 if status in ("sent", "failed"):
-                    await self._send_dm(schedule.discord_id, presenters.refresh_stopped_text(refreshed.stopped, stopped_id))
+                    status = await self._send_dm(schedule.discord_id,
+                                                 presenters.refresh_stopped_text(refreshed.stopped, stopped_id))
+                if refreshed.stopped.run_id is not None:
+                    await weekly_refresh.record_summary_delivery(refreshed.stopped.run_id, status)
 
     async def _send_dm(self, discord_id: int, summary: SortReport | str) -> DmStatus:
         """'sent', 'closed' (the member's DMs are closed), 'left' (no server in common) or 'failed'."""

@@ -192,14 +192,20 @@ def result_elsewhere_text(report: SortReport, dm_status: str, missing: list[str]
 
 
 def dm_status_note(run: Run) -> str:
-    """What became of a run's DM (a weekly summary, or a /sort result whose reply had expired)."""
-    what = "summary" if run.trigger.value == "schedule" else "result"
-    if run.dm_status == "sent":
-        return "" if what == "summary" else " · result sent by DM (the reply could not show it)"
+    """What became of a run's DM (a weekly summary, the DM saying why a weekly run failed, or a
+    /sort result whose reply had expired)."""
+    if run.trigger.value != "schedule":
+        dm = "result DM"
+        if run.dm_status == "sent":
+            return " · result sent by DM (the reply could not show it)"
+    else:
+        dm = "summary DM" if run.status.value == "succeeded" else "DM"
+        if run.dm_status == "sent":
+            return ""
     if run.dm_status == "closed":
-        return f" · {what} DM not delivered (your DMs are closed)"
+        return f" · {dm} not delivered (your DMs are closed)"
     if run.dm_status == "left":
-        return f" · {what} DM not delivered (you were in no server with genrebot then)"
+        return f" · {dm} not delivered (you were in no server with genrebot then)"
     if run.dm_status == "failed":
-        return f" · {what} DM failed"
+        return f" · {dm} failed"
     return ""

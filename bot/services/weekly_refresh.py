@@ -102,6 +102,7 @@ def _shortened(typed: str) -> str:
 class SourceFailure:
     source: SortSource
     error: PlaylistNotReadable | PlaylistNotFound | PlaylistNotFollowed  # one of SOURCE_FAILURES
+    run_id: int | None = None  # the failed run recording it, whose DM status the DM saying so sets
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,7 @@ class RefreshStopped:
 
     source: SortSource
     error: Exception
+    run_id: int | None = None  # the failed run recording it (none if it failed before its sort began)
 
 
 @dataclass
@@ -268,8 +270,20 @@ class WeeklyRefreshService:
         return remaining
 
     async def record_summary_delivery(self, run_id: int, status: str) -> None:
-        """Whether the summary DM reached the member ('sent', 'closed', 'failed'), for /status."""
+        """Whether the DM about a run (its summary, or why it failed) reached the member ('sent',
+        'closed', 'left', 'failed'), for /status."""
         await self.db.runs.set_dm_status(run_id, status)
+
+    async def latest_run(self, discord_id: int) -> int:
+        """The id of the member's newest weekly run (0 if none): a refresh's runs come after it."""
+        return await self.db.runs.latest_id(discord_id, RunTrigger.SCHEDULE)
+
+    async def failed_run_since(self, discord_id: int, runs_before: int) -> int | None:
+        """The failed run of a refresh that raised (started after `runs_before`), whose DM status the
+        DM saying why sets; None if it failed before a run was recorded (its link, say)."""
+        run_id = await self._step_run(discord_id, runs_before)
+        run = await self.db.runs.get(run_id) if run_id is not None else None
+        return run_id if run is not None and run.status == RunStatus.FAILED else None
 
     async def refresh(self, schedule: Schedule) -> WeeklyRefreshReport | None:
         """Run one member's weekly refresh, one sort per chosen source, and move their schedule on,
@@ -329,22 +343,24 @@ class WeeklyRefreshService:
         earlier = await self.db.schedules.progress(discord_id)
         result = WeeklyRefreshReport()
         for source in await self.sources(discord_id):
+            runs_before = await self.db.runs.latest_id(discord_id, RunTrigger.SCHEDULE)
             try:
                 report = await self._refresh_source(
-                    schedule, next_run, due_at, options, source, earlier.get(source.key, RefreshProgress())
+                    schedule, next_run, due_at, options, source, earlier.get(source.key, RefreshProgress()),
+                    runs_before,
                 )
             except (RefreshDeferred, RefreshPostponed, SpotifyQuotaExceeded, LinkEnded):
                 raise  # the run was given back (or the member unlinked): no summary now
             except SOURCE_FAILURES as error:
                 log.info("weekly refresh of member %s: source %s failed: %s", discord_id, source.key, error)
-                result.failures.append(SourceFailure(source, error))
+                result.failures.append(SourceFailure(source, error, await self._step_run(discord_id, runs_before)))
                 continue
             except Exception as error:
                 if not result.reports:
                     raise  # nothing sorted this week: the failure alone is the news
                 # The sources sorted are news the member gets now, with where it stopped; what the
                 # stopped source's read found new is carried into next week's summary.
-                result.stopped = RefreshStopped(source, error)
+                result.stopped = RefreshStopped(source, error, await self._step_run(discord_id, runs_before))
                 await self.db.schedules.clear_progress(discord_id, keep=source.key)
                 return result
             result.reports.append(report)
@@ -353,12 +369,12 @@ class WeeklyRefreshService:
 
     async def _refresh_source(
         self, schedule: Schedule, next_run: datetime, due_at: datetime, options: SortOptions,
-        source: SortSource, carried: RefreshProgress,
+        source: SortSource, carried: RefreshProgress, runs_before: int,
     ) -> SortReport:
-        """One source's sort in a claimed run, with what earlier tries of it did (`carried`)."""
+        """One source's sort in a claimed run, with what earlier tries of it did (`carried`);
+        `runs_before`: the member's newest weekly run before this step (`_step_run`)."""
         discord_id = schedule.discord_id
         before: tuple[set[str], set[str]] | None = None  # what storage held as this try's sort began
-        runs_before = await self.db.runs.latest_id(discord_id, RunTrigger.SCHEDULE)
         try:
             if await self.source_service.deleted_by_member(discord_id, source):
                 unfollowed = PlaylistNotFollowed(source.playlist_id or "", source.name)

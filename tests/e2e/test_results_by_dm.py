@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 
 from bot.presenters.sort_reports import LATE_RESULT_NOTE
+from bot.services.weekly_refresh import RETRY_DELAY, RETRY_WINDOW
 from music import SortSource
 from sandbox.library import synthetic_library
 from storage.records import Run
@@ -198,3 +199,46 @@ async def test_a_weekly_refresh_a_bug_stops_part_way_dms_an_error_id_the_log_has
     assert "I stopped at" in told and found, told
     logged = [r for r in caplog.records if found.group(1) in r.getMessage()]
     assert [(str(MEMBER) in r.getMessage(), r.exc_info is not None) for r in logged] == [(True, True)]
+
+
+async def weekly_refresh_due(world: BotWorld) -> None:
+    """MEMBER's weekly refresh (Mondays 09:00 UTC) is due."""
+    await world.final(await world.command(
+        "schedule", {"weekday": "monday", "hour": 9, "timezone": "UTC"}, user=MEMBER, sub="set"))
+    schedule = await world.services.weekly_refresh.schedule(MEMBER)
+    assert schedule is not None and schedule.next_run is not None
+    world.clock.now = schedule.next_run + timedelta(seconds=5)
+
+
+
+async def test_a_weekly_dm_about_a_source_it_could_not_sort_records_whether_it_arrived(world: BotWorld) -> None:
+    """The refresh's only source was deleted by the member, and their DMs are closed: the DM saying so
+    could not be delivered, and the skipped run records it, so /status says it, as for a summary."""
+    await world.start_bot()
+    await world.link(MEMBER, "member0")
+    road_trip = world.spotify.add_playlist("member0", "Road Trip", synthetic_library(20, seed=31, prefix="road"))
+    await world.services.weekly_refresh.add_source(MEMBER, SortSource(road_trip.id, "Road Trip"))
+    await world.services.weekly_refresh.remove_source(MEMBER, "liked")
+    world.spotify.unfollow("member0", road_trip.id)
+    await weekly_refresh_due(world)
+    world.discord.close_dms(MEMBER)
+    assert await world.weekly_refresh.run_due() == 1
+    [run] = await world.services.sorting.recent_runs(MEMBER, limit=1)
+    assert (run.status.value, run.dm_status) == ("failed", "closed")
+    status = await world.final(await world.command("status", user=MEMBER))
+    assert "no longer in your library · DM not delivered (your DMs are closed)" in status.embeds[0]["fields"][1]["value"]
+
+
+
+async def test_a_weekly_refresh_that_failed_records_whether_the_dm_saying_so_arrived(world: BotWorld) -> None:
+    """Spotify still down a day after the weekly time: the refresh fails and says so by DM; the failed
+    run records that the DM reached the member."""
+    await world.start_bot()
+    await world.link(MEMBER, "member0")
+    await weekly_refresh_due(world)
+    world.clock.now += RETRY_WINDOW - RETRY_DELAY
+    world.spotify.inject(503, 10_000)
+    assert await world.weekly_refresh.run_due() == 1
+    assert "Spotify isn't answering" in ((await dm_arrived(world, MEMBER)).content or "")
+    [run] = await world.services.sorting.recent_runs(MEMBER, limit=1)
+    assert (run.trigger.value, run.status.value, run.dm_status) == ("schedule", "failed", "sent")
