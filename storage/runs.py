@@ -42,13 +42,16 @@ class RunRepository:
                 ),
             )
 
-    async def defer(self, run_id: int, note: str) -> None:
-        """A weekly refresh's try that failed and is tried again: status 'deferred', `note` (when)
-        after its error."""
+    async def defer(self, discord_id: int, after_id: int, note: str) -> int:
+        """The member's weekly runs after `after_id` were one try of a refresh that is tried again (a
+        failed step, and the steps that sorted before it, whose songs the next try's summary
+        tells): status 'deferred', `note` (when) after their error. Returns how many."""
         async with self.sql.transaction() as tx:
-            await tx.execute(
-                "UPDATE runs SET status = ?, error = COALESCE(error, '') || ? WHERE id = ?",
-                (RunStatus.DEFERRED.value, note, run_id),
+            return await tx.execute(
+                """UPDATE runs SET status = ?, error = CASE WHEN error IS NULL THEN ? ELSE error || '; ' || ? END
+                   WHERE discord_id = ? AND trigger = ? AND id > ? AND status IN (?, ?)""",
+                (RunStatus.DEFERRED.value, note, note, discord_id, RunTrigger.SCHEDULE.value, after_id,
+                 RunStatus.FAILED.value, RunStatus.SUCCEEDED.value),
             )
 
     async def latest_id(self, discord_id: int, trigger: RunTrigger) -> int:

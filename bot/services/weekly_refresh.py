@@ -342,6 +342,7 @@ class WeeklyRefreshService:
         options = await self.saved_options(discord_id)
         earlier = await self.db.schedules.progress(discord_id)
         result = WeeklyRefreshReport()
+        try_before = await self.db.runs.latest_id(discord_id, RunTrigger.SCHEDULE)  # this try's runs come after
         for source in await self.sources(discord_id):
             runs_before = await self.db.runs.latest_id(discord_id, RunTrigger.SCHEDULE)
             try:
@@ -349,7 +350,13 @@ class WeeklyRefreshService:
                     schedule, next_run, due_at, options, source, earlier.get(source.key, RefreshProgress()),
                     runs_before,
                 )
-            except (RefreshDeferred, RefreshPostponed, SpotifyQuotaExceeded, LinkEnded):
+            except RefreshDeferred as deferred:
+                # Every run of this try is folded into the next try (its summary tells the week):
+                # 'deferred', so /status lists the refresh once (`RunRepository.recent_for_member`).
+                note = f"tried again at {deferred.retry_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+                await self.db.runs.defer(discord_id, try_before, note)
+                raise
+            except (RefreshPostponed, SpotifyQuotaExceeded, LinkEnded):
                 raise  # the run was given back (or the member unlinked): no summary now
             except SOURCE_FAILURES as error:
                 log.info("weekly refresh of member %s: source %s failed: %s", discord_id, source.key, error)
@@ -404,7 +411,7 @@ class WeeklyRefreshService:
             if retry_at - this_week <= RETRY_WINDOW and await self.db.schedules.unclaim(
                 discord_id, next_run, retry_at
             ):
-                await self._record_deferral(discord_id, runs_before, error, retry_at)
+                await self._record_deferral(discord_id, runs_before, error)
                 raise RefreshDeferred(error, retry_at) from error
             raise
         finally:
@@ -443,16 +450,12 @@ class WeeklyRefreshService:
         latest = await self.db.runs.latest_id(discord_id, RunTrigger.SCHEDULE)
         return latest if latest > runs_before else None
 
-    async def _record_deferral(self, discord_id: int, runs_before: int, error: Exception, retry_at: datetime) -> None:
-        """This try is a 'deferred' run: /status shows the refresh once while it is retried (not
-        each try), the run history keeps every try. A try cut off before its sort began (asking
-        whether the member still follows the playlist) records one."""
-        note = f"; tried again at {retry_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
-        run_id = await self._step_run(discord_id, runs_before)
-        if run_id is None:
+    async def _record_deferral(self, discord_id: int, runs_before: int, error: Exception) -> None:
+        """A step Spotify cut off before its sort began (asking whether the member still follows
+        the playlist) is a failed run too, so the deferred try shows in the history and /status."""
+        if await self._step_run(discord_id, runs_before) is None:
             run_id = await self.db.runs.start(discord_id, RunTrigger.SCHEDULE)
             await self.db.runs.finish(run_id, RunOutcome.failed(f"{type(error).__name__}: {error}"))
-        await self.db.runs.defer(run_id, note)
 
     async def _record_postponement(self, schedule: Schedule) -> None:
         """One 'postponed' run per due refresh, however many ticks it waits (nothing ran since)."""

@@ -79,15 +79,21 @@ async def test_a_members_recent_runs_show_a_retried_refresh_once(db: Database) -
     await db.runs.finish(sorted_by_hand, RunOutcome(RunStatus.SUCCEEDED))
     tries = []
     for _ in range(3):
+        before = await db.runs.latest_id(1, RunTrigger.SCHEDULE)
+        sorted_first = await db.runs.start(1, RunTrigger.SCHEDULE)
+        await db.runs.finish(sorted_first, RunOutcome(RunStatus.SUCCEEDED, counts={"rock": 3}))
         tries.append(await db.runs.start(1, RunTrigger.SCHEDULE))
         await db.runs.finish(tries[-1], RunOutcome.failed("SpotifyUnavailable: 503"))
-        await db.runs.defer(tries[-1], "; tried again at 2026-03-01 12:30 UTC")
+        assert await db.runs.defer(1, before, "tried again at 2026-03-01 12:30 UTC") == 2
     assert [r.id for r in await db.runs.recent_for_member(1)] == [tries[-1], sorted_by_hand]
-    retried = await db.runs.get(tries[-1])
+    retried, first = await db.runs.get(tries[-1]), await db.runs.get(tries[-1] - 1)
     assert retried is not None and (retried.status, retried.error) == (
         RunStatus.DEFERRED, "SpotifyUnavailable: 503; tried again at 2026-03-01 12:30 UTC"
+    )
+    assert first is not None and (first.status, first.error, dict(first.counts)) == (
+        RunStatus.DEFERRED, "tried again at 2026-03-01 12:30 UTC", {"rock": 3}
     )
     done = await db.runs.start(1, RunTrigger.SCHEDULE)
     await db.runs.finish(done, RunOutcome(RunStatus.SUCCEEDED))
     assert [r.id for r in await db.runs.recent_for_member(1)] == [done, sorted_by_hand]
-    assert len(await db.runs.recent(1, limit=10)) == 5
+    assert len(await db.runs.recent(1, limit=10)) == 8

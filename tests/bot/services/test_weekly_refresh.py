@@ -600,3 +600,25 @@ async def test_a_try_deferred_before_its_sort_began_is_in_the_run_history_too(wo
     [latest] = await world.services.db.runs.recent(ALICE, limit=1)
     assert (latest.trigger, latest.status) == (RunTrigger.SCHEDULE, RunStatus.DEFERRED)
     assert latest.error and latest.error.startswith("SpotifyUnavailable")
+
+
+async def test_the_sources_a_retried_try_sorted_do_not_crowd_the_members_recent_runs(world: World) -> None:
+    """Spotify down on the playlist source only: each try sorts Liked Songs again before it meets
+    the outage. Those sorts are part of a try that was tried again (their songs go into the final
+    summary), so they are deferred runs too: the member sees the refresh once, and their /sort."""
+    road_trip = world.sandbox.add_playlist("alice", "Road Trip", synthetic_library(20, seed=31, prefix="road"))
+    schedule = await due_after_new_likes(world)
+    await world.services.weekly_refresh.add_source(ALICE, SortSource(road_trip.id, "Road Trip"))
+    world.sandbox.inject(503, 10_000, path_prefix=f"/v1/playlists/{road_trip.id}")
+    for _ in range(3):
+        with pytest.raises(RefreshDeferred):
+            await world.services.weekly_refresh.refresh(schedule)
+        world.clock.now += RETRY_DELAY
+        [schedule] = await world.services.weekly_refresh.due()
+    history = await world.services.db.runs.recent(ALICE, limit=20)
+    assert [r.status for r in history] == [RunStatus.DEFERRED] * 6 + [RunStatus.SUCCEEDED]
+    assert history[5].counts and history[5].new_songs == NEW_SONGS  # the first try's Liked Songs, as it ran
+    shown = await world.services.sorting.recent_runs(ALICE)
+    assert [(r.trigger, r.status) for r in shown] == [
+        (RunTrigger.SCHEDULE, RunStatus.DEFERRED), (RunTrigger.COMMAND, RunStatus.SUCCEEDED)
+    ]
