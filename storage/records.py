@@ -73,10 +73,11 @@ class Schedule:
 @dataclass(frozen=True, slots=True)
 class RefreshProgress:
     """What the tries so far of a weekly refresh not yet finished did to one source: the songs
-    they found new, and the playlists they made."""
+    they found new, the playlists they made, and those they emptied."""
 
     new_ids: frozenset[str] = frozenset()
     created_playlists: frozenset[str] = frozenset()
+    emptied_playlists: frozenset[str] = frozenset()
 
 
 class RunTrigger(StrEnum):

@@ -85,31 +85,33 @@ class ScheduleRepository:
             )
 
     async def add_progress(
-        self, discord_id: int, source: str, new_ids: Collection[str], created_playlists: Collection[str]
+        self, discord_id: int, source: str, new_ids: Collection[str], created_playlists: Collection[str],
+        emptied_playlists: Collection[str] = (),
     ) -> None:
         """Add to what the unfinished weekly refresh did to `source` (kept until `clear_progress`)."""
         async with self.sql.transaction() as tx:
             row = await tx.fetchone(
-                "SELECT new_ids, created FROM refresh_progress WHERE discord_id = ? AND source = ?",
+                "SELECT new_ids, created, emptied FROM refresh_progress WHERE discord_id = ? AND source = ?",
                 (discord_id, source),
             )
             kept = _progress(row) if row else RefreshProgress()
             await tx.execute(
-                """INSERT INTO refresh_progress (discord_id, source, new_ids, created) VALUES (?, ?, ?, ?)
+                """INSERT INTO refresh_progress (discord_id, source, new_ids, created, emptied) VALUES (?, ?, ?, ?, ?)
                    ON CONFLICT (discord_id, source) DO UPDATE SET new_ids = excluded.new_ids,
-                     created = excluded.created""",
+                     created = excluded.created, emptied = excluded.emptied""",
                 (
                     discord_id,
                     source,
                     json.dumps(sorted(kept.new_ids | set(new_ids))),
                     json.dumps(sorted(kept.created_playlists | set(created_playlists))),
+                    json.dumps(sorted(kept.emptied_playlists | set(emptied_playlists))),
                 ),
             )
 
     async def progress(self, discord_id: int) -> dict[str, RefreshProgress]:
         """Per source key, what the member's unfinished weekly refresh did so far ({} if none)."""
         rows = await self.sql.fetchall(
-            "SELECT source, new_ids, created FROM refresh_progress WHERE discord_id = ?", (discord_id,)
+            "SELECT source, new_ids, created, emptied FROM refresh_progress WHERE discord_id = ?", (discord_id,)
         )
         return {row["source"]: _progress(row) for row in rows}
 
@@ -140,4 +142,6 @@ def _schedule(row: sqlite3.Row) -> Schedule:
 
 
 def _progress(row: sqlite3.Row) -> RefreshProgress:
-    return RefreshProgress(frozenset(json.loads(row["new_ids"])), frozenset(json.loads(row["created"])))
+    return RefreshProgress(
+        frozenset(json.loads(row["new_ids"])), frozenset(json.loads(row["created"])), frozenset(json.loads(row["emptied"]))
+    )

@@ -381,7 +381,7 @@ class WeeklyRefreshService:
         """One source's sort in a claimed run, with what earlier tries of it did (`carried`);
         `runs_before`: the member's newest weekly run before this step (`_step_run`)."""
         discord_id = schedule.discord_id
-        before: tuple[set[str], set[str]] | None = None  # what storage held as this try's sort began
+        before: tuple[set[str], dict[str, int]] | None = None  # what storage held as this try's sort began
         try:
             if await self.source_service.deleted_by_member(discord_id, source):
                 unfollowed = PlaylistNotFollowed(source.playlist_id or "", source.name)
@@ -390,7 +390,7 @@ class WeeklyRefreshService:
             before = await self._source_state(discord_id, source)
             report = await self.sorting.sort(
                 discord_id, options, source=source, trigger=RunTrigger.SCHEDULE, incremental=True,
-                also_new=carried.new_ids,
+                also_new=carried.new_ids, also_emptied=carried.emptied_playlists,
             )
         except AlreadyRunning:  # a /sort started while the schedule was being moved on: still due
             before = None  # what that /sort reads is its own news, not this refresh's
@@ -419,23 +419,26 @@ class WeeklyRefreshService:
                 await self._keep_progress(discord_id, source, before)
         return _with_created(report, carried.created_playlists)
 
-    async def _source_state(self, discord_id: int, source: SortSource) -> tuple[set[str], set[str]]:
-        """The songs storage knows in `source`, and the playlists recorded for it."""
+    async def _source_state(self, discord_id: int, source: SortSource) -> tuple[set[str], dict[str, int]]:
+        """The songs storage knows in `source`, and the playlists recorded for it with their song counts."""
         if source.is_liked_songs:
             known = await self.db.liked.known_ids(discord_id)
         else:
             known = await self.db.source_tracks.known_ids(discord_id, source.key)
         playlists = await self.db.playlists.get_all(discord_id, source.key)
-        return known, {record.playlist_id for record in playlists.values()}
+        return known, {record.playlist_id: record.track_count for record in playlists.values()}
 
-    async def _keep_progress(self, discord_id: int, source: SortSource, before: tuple[set[str], set[str]]) -> None:
-        """Store what this try's sort of `source` did (new songs read, playlists made), whatever its end."""
+    async def _keep_progress(
+        self, discord_id: int, source: SortSource, before: tuple[set[str], dict[str, int]]
+    ) -> None:
+        """Store what this try's sort of `source` did (new songs read, playlists made or emptied),
+        whatever its end."""
         try:
             known, playlists = await asyncio.shield(self._source_state(discord_id, source))
-            if known - before[0] or playlists - before[1]:
-                await asyncio.shield(
-                    self.db.schedules.add_progress(discord_id, source.key, known - before[0], playlists - before[1])
-                )
+            new_ids, created = known - before[0], playlists.keys() - before[1].keys()
+            emptied = {pid for pid, count in playlists.items() if count == 0 and before[1].get(pid, 0) != 0}
+            if new_ids or created or emptied:
+                await asyncio.shield(self.db.schedules.add_progress(discord_id, source.key, new_ids, created, emptied))
         except Exception:  # the refresh's own outcome matters more; its next try counts less
             log.warning("could not keep what member %s's weekly refresh did to %s", discord_id, source.key)
 

@@ -105,14 +105,14 @@ async def test_a_claimed_run_given_back_is_due_again_unless_the_member_changed_t
 
 
 async def test_what_an_unfinished_refresh_did_adds_up_per_source_until_cleared(db: Database) -> None:
-    """Each try's new songs and made playlists join the earlier tries' for that source; clearing
-    forgets them, and so do turning the schedule off and unlinking."""
+    """Each try's new songs and made (or emptied) playlists join the earlier tries' for that source;
+    clearing forgets them, and so do turning the schedule off and unlinking."""
     await link(db, 1)
-    await db.schedules.add_progress(1, "liked", ["a", "b"], ["p1"])
-    await db.schedules.add_progress(1, "liked", ["b", "c"], [])
+    await db.schedules.add_progress(1, "liked", ["a", "b"], ["p1"], ["p9"])
+    await db.schedules.add_progress(1, "liked", ["b", "c"], [], ["p8"])
     await db.schedules.add_progress(1, "playlist:x", ["d"], [])
     assert await db.schedules.progress(1) == {
-        "liked": RefreshProgress(frozenset({"a", "b", "c"}), frozenset({"p1"})),
+        "liked": RefreshProgress(frozenset({"a", "b", "c"}), frozenset({"p1"}), frozenset({"p8", "p9"})),
         "playlist:x": RefreshProgress(frozenset({"d"})),
     }
     await db.schedules.clear_progress(1)

@@ -64,6 +64,8 @@ class SortJob:
     # Songs an earlier, cut-off try of the same weekly refresh read (so this read finds them
     # known): still new to the member, so they count as new wherever they are still in the source.
     also_new: frozenset[str] = frozenset()
+    # Playlists such a try emptied (so this sort finds them empty): still reported as emptied.
+    also_emptied: frozenset[str] = frozenset()
 
 
 class SortService:
@@ -120,10 +122,12 @@ class SortService:
         incremental: bool = False,
         progress: ProgressCallback | None = None,
         also_new: Collection[str] = (),
+        also_emptied: Collection[str] = (),
     ) -> SortReport:
         """Run one sort of `source` for a member; raises AlreadyRunning if one is in progress,
         PlaylistNotReadable / PlaylistNotFound for a playlist Spotify will not give us.
-        `also_new`: songs to count as new though the read finds them known (`SortJob.also_new`).
+        `also_new`: songs to count as new though the read finds them known (`SortJob.also_new`);
+        `also_emptied`: playlists to report emptied though they are empty already (`SortJob.also_emptied`).
         The member's own sort (trigger COMMAND) that finishes, unless a dry run, saves its choices:
         the weekly refresh repeats them (`WeeklyRefreshService.saved_options`)."""
         if discord_id in self._running:
@@ -138,7 +142,8 @@ class SortService:
             run_id = await self.db.runs.start(discord_id, trigger)
             try:
                 async with self._sort_slots:
-                    job = SortJob(discord_id, run_id, options, incremental, source, frozenset(also_new))
+                    job = SortJob(discord_id, run_id, options, incremental, source, frozenset(also_new),
+                                  frozenset(also_emptied))
                     report = await self._run_stoppable(job, progress_reporter(progress))
             except SpotifyQuotaExceeded as exc:
                 # A weekly refresh resumes by itself once the pause ends (the scheduler waits for
@@ -302,6 +307,7 @@ class SortService:
             report_progress=report_progress,
             source=source,
             own_playlists=own_playlists,
+            emptied_earlier=job.also_emptied,
         )
 
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import math
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -148,11 +148,13 @@ class PlaylistWriter:
         report_progress: ReportProgress,
         source: SortSource = LIKED_SONGS,
         own_playlists: Awaitable[dict[str, OwnPlaylist]] | None = None,
+        emptied_earlier: Collection[str] = (),
     ) -> list[PlaylistOutcome]:
         """Write every planned playlist of `source`, a few at a time, and empty the ones it no longer
         needs (`stale_parts`, `retired`); the first failure is raised after all ran. Returns the
         planned playlists, then those this run emptied of songs (`PlaylistOutcome.emptied`).
-        `own_playlists`: the member's tagged playlists, if already being asked for."""
+        `own_playlists`: the member's tagged playlists, if already being asked for; `emptied_earlier`:
+        playlists a cut-off try of the same weekly refresh emptied, reported emptied although empty."""
         existing = await self.db.playlists.get_all(discord_id, source.key)
         moves = taken_over(plan, existing, self.taxonomy)
         if moves:  # before Spotify is touched: a run killed after it finds them under their new keys
@@ -164,7 +166,11 @@ class PlaylistWriter:
         usable = followed.records
         # Never made or adopted only to stay empty: one the member deleted stays deleted.
         emptying = [t for t in unneeded if t.slot in usable]
-        held_songs = {t.slot for t in emptying if t.empty_because and existing[record_key(t.slot)].track_count != 0}
+        held_songs = {
+            t.slot for t in emptying if t.empty_because and (
+                existing[record_key(t.slot)].track_count != 0 or existing[record_key(t.slot)].playlist_id in emptied_earlier
+            )
+        }
         adoptable = await self._adoptable(client, [*targets, *emptying], usable, own_playlists)
         today = self.clock().strftime("%Y-%m-%d")
         slots = asyncio.Semaphore(PLAYLIST_WRITE_CONCURRENCY)

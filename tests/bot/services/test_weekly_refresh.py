@@ -622,3 +622,26 @@ async def test_the_sources_a_retried_try_sorted_do_not_crowd_the_members_recent_
     assert [(r.trigger, r.status) for r in shown] == [
         (RunTrigger.SCHEDULE, RunStatus.DEFERRED), (RunTrigger.COMMAND, RunStatus.SUCCEEDED)
     ]
+
+
+async def test_a_playlist_emptied_by_a_cut_off_try_is_in_the_summary_of_the_try_that_finishes(world: World) -> None:
+    """The member took every song of one genre out of their playlist source: the first try empties
+    that genre's playlist, then Spotify fails writing another. The retry finds the playlist already
+    empty, yet the week's summary must still say it was emptied (the member would not know why)."""
+    schedule, source = await sorted_road_trip(world)
+    records = sorted((await world.services.db.playlists.get_all(ALICE, source.key)).values(), key=lambda r: r.track_count)
+    emptied, failing = records[0], records[-1]
+    playlist = world.sandbox.playlists[source.playlist_id or ""]
+    gone = {uri for uri, _ in world.sandbox.playlists[emptied.playlist_id].items}
+    gone.add(world.sandbox.playlists[failing.playlist_id].items[0][0])
+    playlist.items[:] = [(uri, at) for uri, at in playlist.items if uri not in gone]
+    playlist.snapshot += 1
+    world.sandbox.inject(503, 10_000, path_prefix=f"/v1/playlists/{failing.playlist_id}/items")
+    with pytest.raises(RefreshDeferred):
+        await world.services.weekly_refresh.refresh(schedule)
+    assert world.sandbox.playlists[emptied.playlist_id].items == []  # the cut-off try emptied it
+    world.sandbox.faults.clear()
+    world.clock.now += RETRY_DELAY
+    [due] = await world.services.weekly_refresh.due()
+    [report] = (await run_refresh(world, due)).reports
+    assert [o.playlist_id for o in report.emptied] == [emptied.playlist_id]
