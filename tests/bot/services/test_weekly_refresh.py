@@ -64,6 +64,17 @@ def test_daylight_saving_change_keeps_the_local_hour() -> None:
     assert next_weekly_run(6, 9, "America/New_York", before) == datetime(2026, 11, 1, 14, 0, tzinfo=UTC)
 
 
+def test_an_hour_the_clocks_skip_or_repeat_runs_once_that_day() -> None:
+    """02:00 on the night New York springs forward does not exist: the refresh runs at 03:00 local,
+    once; 01:00 on the night it falls back happens twice: it runs at the first, once."""
+    spring = next_weekly_run(6, 2, "America/New_York", datetime(2027, 3, 10, tzinfo=UTC))
+    assert spring == datetime(2027, 3, 14, 7, 0, tzinfo=UTC)  # 03:00 EDT
+    assert next_weekly_run(6, 2, "America/New_York", spring + timedelta(seconds=30)) == datetime(2027, 3, 21, 6, 0, tzinfo=UTC)
+    autumn = next_weekly_run(6, 1, "America/New_York", datetime(2026, 10, 28, tzinfo=UTC))
+    assert autumn == datetime(2026, 11, 1, 5, 0, tzinfo=UTC)  # 01:00 EDT, the first of the two
+    assert next_weekly_run(6, 1, "America/New_York", autumn + timedelta(seconds=30)) == datetime(2026, 11, 8, 6, 0, tzinfo=UTC)
+
+
 def test_bad_weekday_hour_and_zone_are_refused_with_a_reason() -> None:
     """Each invalid input is refused with a message naming what was wrong."""
     assert parse_weekday("fri") == 4 and parse_weekday("Sunday") == 6
