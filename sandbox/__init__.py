@@ -19,8 +19,9 @@ Always on, because Spotify always does it (development-mode app, 2026):
   collaborative playlists as the scopes allow;
 - endpoints removed for development-mode apps answer 403 "Forbidden" (`api.removed`);
 - only catalogue URIs can be added ("Payload contains a non-existing ID"), no local files in an
-  add or a replace, 100 per request, 10,000 per playlist (403); names up to 100 characters;
-  descriptions over 300 characters or with line breaks get 500, as Spotify answers them;
+  add or a replace, 100 per request, 10,000 per playlist (400 "Playlist size limit reached");
+  names up to 100 characters; descriptions over 300 characters or with line breaks get 500, as
+  Spotify answers them, and none can be changed to "" (400 "Attribute description is empty.");
 - `fields=` on a playlist or its items returns only the fields named, as documented (a bot that
   reads a field it did not ask for gets nothing, as from Spotify);
 - playlist descriptions are answered HTML-escaped (`&amp;`, `&#x27;`, `&#x2F;`), as Spotify does;
