@@ -6,7 +6,8 @@ weights, metrics, training-data hashes, code version) and `taxonomy.json` (famil
 
 The API, in the order a bot with a prediction cache uses it:
 - `genre_probabilities(tracks)`: calibrated per-track probabilities over genres, float32
-  [n, genres] (cache them per model version, e.g. as float16 blobs);
+  [n, genres] (cache them per `answers_version`, e.g. as float16 blobs: `version` alone is set at
+  training and misses a run-time change of answers, `ANSWERS_REVISION`);
 - `pool(tracks, probabilities)`: those of one member's library, blended by artist and album;
 - `predictions(probabilities)`: a `Prediction` per row (family, genre, confidences);
 - `known_artists(artist_keys)`: whether the model met each song's primary artist in training

@@ -3,7 +3,8 @@ model however many members like it and however often they sort.
 
 Each value is the model's probability for every genre of its taxonomy, as the caller encodes
 it (the sort stores float16, little-endian: 248 bytes for 124 genres); storage keeps the bytes
-and knows nothing of models.
+and knows nothing of models. The version is the caller's key (the bot's is
+`Classifier.answers_version`); `drop_other_versions` forgets every other key's rows at start-up.
 """
 
 from __future__ import annotations

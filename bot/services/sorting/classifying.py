@@ -1,7 +1,8 @@
 """Step 2 of a sort: each song's family and genre, decided over the member's whole library.
 
-The model's per-song genre probabilities are kept per model version (float16 blobs in storage),
-so a re-sort classifies nothing and a new model classifies everything once; only songs without
+The model's per-song genre probabilities are kept per model as this genrebot runs it
+(`Classifier.answers_version`; float16 blobs in storage), so a re-sort classifies nothing and a
+new model, or a run-time change of its answers, classifies everything once; only songs without
 stored probabilities are classified. Then the library is pooled (`Classifier.pool`: a song's
 probabilities are blended with those of the member's other songs by the same artist and on the
 same album) and decided (`SongGenres.decide`), and the songs whose artist the model met in
