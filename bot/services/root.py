@@ -1,7 +1,8 @@
 """The composition root for everything but Discord: storage, the model, the Spotify app, the services.
 
 `Services.open(settings)` opens each resource once, in order, and hands the services what they
-use (no service opens anything itself); `close()` releases the resources in reverse order. An
+use (no service opens anything itself); `close()` first stops the sorts still running
+(`SortService.close`, so each records its run), then releases the resources in reverse order. An
 exit stack records each resource as it opens, so a failure half-way closes what was opened.
 The bot, the demo, the benchmarks and the tests all start here, so they run the very same
 services.
