@@ -8,8 +8,11 @@ Schedules live in storage, not in APScheduler's job store, so they survive resta
 every minute asks the weekly refresh service who is due. A refresh missed while the bot was down,
 or cut off by its stop, runs once at the first tick after start-up (the service moves `next_run` a
 week on), and a crowd of due members is spread out by a small concurrency cap and a jittered
-start. The cog owns its scheduler: started when the cog loads, shut down when it unloads (the
-bot unloads cogs on close).
+start. Besides the summaries, a member is DMed the sources that could not be sorted, where a
+refresh stopped, or why it failed (with an error id the log has, as `on_error` gives, when the
+failure is genrebot's); each DM's outcome is recorded on the runs it tells of, for /status. A
+refresh deferred through a Spotify outage sends nothing until a try finishes. The cog owns its
+scheduler: started when the cog loads, shut down when it unloads (the bot unloads cogs on close).
 """
 
 from __future__ import annotations

@@ -5,7 +5,12 @@ member however many weeks were missed while the bot was down), `refresh()` sorts
 member chose (Liked Songs unless they chose otherwise; incrementally where that helps) with their
 last choices and moves the schedule on a week. A source that cannot be read (a playlist deleted,
 or no longer theirs) is reported and the others still run; so is one the member deleted
-(Spotify's "delete" only unfollows a playlist, and Spotify still serves it). Times are computed in
+(Spotify's "delete" only unfollows a playlist, and Spotify still serves it), each a failed run in
+the member's history. Spotify down or slowing down defers the refresh (`RefreshDeferred`): it is
+tried again every RETRY_DELAY for RETRY_WINDOW, each try's runs become 'deferred' (/status lists
+the refresh once), and what a cut-off try did per source is kept in storage so the try that
+finishes tells the whole week once. A failure for good after some sources were sorted returns
+their reports with where it stopped (`RefreshStopped`). Times are computed in
 the member's own time zone (`next_weekly_run`), so 18:00 stays 18:00 across daylight saving.
 The Discord side (the `/schedule` commands, the tick that finds due members, the DM) is
 `bot.cogs.weekly_refresh`; the summary text is in `bot.presenters.sort_reports`.

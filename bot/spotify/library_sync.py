@@ -4,7 +4,9 @@ Liked Songs come newest first, 50 to a page, addressed by offset. A full read fe
 page (which gives the total), then the rest concurrently. Songs liked or un-liked during the read
 move every later page, so the oldest songs would fall off the end unseen: every page also gives
 the total, and a read whose pages disagree about it, or that meets a song on two pages, is read
-again (`MAX_FULL_READS` times, then `LibraryChangedDuringRead`).
+again (`MAX_FULL_READS` times, then `LibraryChangedDuringRead`). What a full read cannot store is
+counted by reason, as a playlist read counts it: local files, songs Spotify no longer serves, and
+songs Spotify counts in the total but leaves out of its pages (spotify/web-api#212).
 
 An incremental read walks from the newest page and stops at the first page that holds a song it
 already knows, so a weekly refresh costs a request or two. It cannot see un-liked songs; the
