@@ -4,7 +4,9 @@ Shapes follow the 2026 OpenAPI description, trimmed as Spotify trims them for de
 apps (no `popularity`, `preview_url`, artist `genres`/`followers`, user `country`/`email`/
 `product`), and the documented odd cases: a song Spotify no longer serves is `null`, a local
 file is a track object with `null` ids and a `spotify:local:` URI ("Local Files in Spotify
-Playlists"), an episode is an episode object.
+Playlists"), an episode is an episode object (dressed as a track for a client that leaves it out
+of `additional_types`), and a request naming a `market` gets Track Relinking's `linked_from` and
+`is_playable`.
 """
 
 from __future__ import annotations

@@ -4,7 +4,9 @@ playlist per genre out.
 `SortService.sort` serves `/sort`, the weekly refresh and `genrebot demo`, and reads as its
 steps: read the source, classify what this model has not seen and decide every song's family
 and genre over the member's whole library, plan the playlists, write them, draw the family mix,
-record the run. Each step lives in its own module of this package.
+record the run. Each step lives in its own module of this package. The member's own sort that
+finishes (not a dry run) saves its choices, which their weekly refresh repeats; `close()` stops
+the sorts still running when the bot stops, each recording its run.
 """
 
 from __future__ import annotations
