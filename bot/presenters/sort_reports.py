@@ -3,7 +3,9 @@
 The reply lists each playlist with its link, those an earlier sort made that it emptied, and counts
 what was unsorted, not chosen, skipped and by artists the model never met; the weekly DM is the
 same embed headed by a one-line summary. A /sort whose reply expired goes by DM with
-`LATE_RESULT_NOTE`, and `dm_status_note` is what /status says became of a run's DM.
+`LATE_RESULT_NOTE`, one whose reply Discord refused (a channel without Attach Files or Embed
+Links) with `NOT_SHOWN_NOTE` and the reply's text `result_elsewhere_text`, and `dm_status_note` is
+what /status says became of a run's DM.
 """
 
 from __future__ import annotations
@@ -193,7 +195,7 @@ def result_elsewhere_text(report: SortReport, dm_status: str, missing: list[str]
 
 def dm_status_note(run: Run) -> str:
     """What became of a run's DM (a weekly summary, the DM saying why a weekly run failed, or a
-    /sort result whose reply had expired)."""
+    /sort result its reply could not show)."""
     if run.trigger.value != "schedule":
         dm = "result DM"
         if run.dm_status == "sent":
