@@ -14,8 +14,9 @@ acknowledgement waits for the database, whose one write lock a big sort may hold
 state is bounded in size and age (`MemberRateLimits`, `MembershipNotes`), so a crowd of members
 leaves no trace after a while. `GenreTree.on_error` is the one place where
 failures become replies: expected failures (typed exceptions from the services and the Spotify
-client) get their text from `presenters.error_message`; anything else gets an apology with an
-error id, and the log gets the id, the member, the command and the traceback. Members never see
+client) get their text from `presenters.error_message`, a reply Discord refused for a channel's
+missing permission (403 50013) names the permission to ask for, and anything else gets an apology
+with an error id, and the log gets the id, the member, the command and the traceback. Members never see
 a traceback or a token.
 """
 
