@@ -69,10 +69,6 @@ class CommaLists:
                 alone.add(normalise(cell))
         return cls(lists)
 
-    def artists(self, cell: str) -> tuple[str, ...] | None:
-        """The artists of a cell read as several, or None for a cell that is not a list."""
-        return self.lists.get(cell)
-
 
 def _read(parts: list[str], is_artist: Callable[[str], bool], known_whole: bool) -> tuple[str, ...]:
     """One cell's artists (the cell itself when it is not a list)."""
