@@ -390,7 +390,7 @@ class WeeklyRefreshService:
         try:
             if await self.source_service.deleted_by_member(discord_id, source):
                 unfollowed = PlaylistNotFollowed(source.playlist_id or "", source.name)
-                await self._record_skipped_source(discord_id, unfollowed)
+                await self._record_failed_step(discord_id, unfollowed)
                 raise unfollowed
             before = await self._source_state(discord_id, source)
             report = await self.sorting.sort(
@@ -416,7 +416,10 @@ class WeeklyRefreshService:
             if retry_at - this_week <= RETRY_WINDOW and await self.db.schedules.unclaim(
                 discord_id, next_run, retry_at
             ):
-                await self._record_deferral(discord_id, runs_before, error)
+                # Cut off before its sort began (asking whether the member still follows the
+                # playlist): the deferred try still shows in the history and /status.
+                if await self._step_run(discord_id, runs_before) is None:
+                    await self._record_failed_step(discord_id, error)
                 raise RefreshDeferred(error, retry_at) from error
             raise
         finally:
@@ -447,9 +450,9 @@ class WeeklyRefreshService:
         except Exception:  # the refresh's own outcome matters more; its next try counts less
             log.warning("could not keep what member %s's weekly refresh did to %s", discord_id, source.key)
 
-    async def _record_skipped_source(self, discord_id: int, error: PlaylistNotFollowed) -> None:
-        """A source skipped before its sort started is a failed run too, as one Spotify refuses
-        is: /status says so where the DM cannot (closed DMs)."""
+    async def _record_failed_step(self, discord_id: int, error: Exception) -> None:
+        """A step that failed before its sort started (and so recorded no run) is a failed run too,
+        as one Spotify refuses is: the history and /status show it where the DM cannot (closed DMs)."""
         run_id = await self.db.runs.start(discord_id, RunTrigger.SCHEDULE)
         await self.db.runs.finish(run_id, RunOutcome.failed(f"{type(error).__name__}: {error}"))
 
@@ -457,13 +460,6 @@ class WeeklyRefreshService:
         """The run a source's step recorded (its sort's, or its skip's), if it recorded one."""
         latest = await self.db.runs.latest_id(discord_id, RunTrigger.SCHEDULE)
         return latest if latest > runs_before else None
-
-    async def _record_deferral(self, discord_id: int, runs_before: int, error: Exception) -> None:
-        """A step Spotify cut off before its sort began (asking whether the member still follows
-        the playlist) is a failed run too, so the deferred try shows in the history and /status."""
-        if await self._step_run(discord_id, runs_before) is None:
-            run_id = await self.db.runs.start(discord_id, RunTrigger.SCHEDULE)
-            await self.db.runs.finish(run_id, RunOutcome.failed(f"{type(error).__name__}: {error}"))
 
     async def _record_postponement(self, schedule: Schedule) -> None:
         """One 'postponed' run per due refresh, however many ticks it waits (nothing ran since)."""
