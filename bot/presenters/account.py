@@ -22,8 +22,7 @@ from bot.presenters.limits import (
 from bot.presenters.sort_reports import dm_status_note
 from bot.services.errors import LinkFailed
 from bot.services.linking import LinkedAccount
-from bot.services.weekly_refresh import WEEKDAYS, RefreshStopped, SourceFailure
-from bot.spotify.errors import SpotifyRateLimited, SpotifyUnavailable
+from bot.services.weekly_refresh import TRANSIENT_FAILURES, WEEKDAYS, RefreshStopped, SourceFailure
 from music import SortSource
 from storage.records import Run, Schedule, User
 
@@ -137,7 +136,7 @@ def refresh_failures_text(failures: Sequence[SourceFailure]) -> str:
 def refresh_stopped_text(stopped: RefreshStopped, error_id: str | None = None) -> str:
     """The DM line after the summaries of a weekly refresh a failure stopped part-way; `error_id`
     is the one the log gives a bug's traceback under."""
-    if isinstance(stopped.error, (SpotifyUnavailable, SpotifyRateLimited)):  # retried for a day first
+    if isinstance(stopped.error, TRANSIENT_FAILURES):  # retried for a day first (RETRY_WINDOW)
         reason = "Spotify kept failing on it all day."
     else:
         on_my_side = f"something failed on my side (error id `{error_id}`)." if error_id else "something failed on my side."
