@@ -171,10 +171,8 @@ class WeeklyRefresh(commands.GroupCog, group_name="schedule", group_description=
                 return  # paused, not failed: it runs at the first tick after the quota pause, then DMs
             except Exception as error:
                 message = presenters.error_message(error)
-                if message is None:  # a bug: as the command tree's on_error, an id the log has it under
-                    error_id = secrets.token_hex(4)
-                    log.exception("error %s: member %s, weekly refresh failed", error_id, schedule.discord_id)
-                    message = presenters.refresh_failed_message(error_id)
+                if message is None:
+                    message = presenters.refresh_failed_message(_logged_bug(error, schedule.discord_id, "failed"))
                 told = await self._send_dm(schedule.discord_id, f"Weekly refresh: {message}")
                 failed_run = await weekly_refresh.failed_run_since(schedule.discord_id, runs_before)
                 if failed_run is not None:
@@ -198,9 +196,7 @@ class WeeklyRefresh(commands.GroupCog, group_name="schedule", group_description=
             if refreshed.stopped is not None:
                 stopped_id: str | None = None
                 if presenters.error_message(refreshed.stopped.error) is None:
-                    stopped_id = secrets.token_hex(4)
-                    log.error("error %s: member %s, weekly refresh stopped", stopped_id, schedule.discord_id,
-                              exc_info=refreshed.stopped.error)
+                    stopped_id = _logged_bug(refreshed.stopped.error, schedule.discord_id, "stopped")
                 if status in ("sent", "failed"):
                     status = await self._send_dm(schedule.discord_id,
                                                  presenters.refresh_stopped_text(refreshed.stopped, stopped_id))
@@ -214,6 +210,14 @@ class WeeklyRefresh(commands.GroupCog, group_name="schedule", group_description=
             return await send_dm(self.bot, discord_id, known_guild_ids=known_guilds,
                                  embed=presenters.weekly_embed(summary), file=presenters.chart_file(summary.chart_png))
         return await send_dm(self.bot, discord_id, known_guild_ids=known_guilds, content=summary)
+
+
+def _logged_bug(error: BaseException, discord_id: int, what: str) -> str:
+    """A failure no message covers (a bug): as the command tree's on_error, logged with its
+    traceback under a new error id, which the member's DM gives."""
+    error_id = secrets.token_hex(4)
+    log.error("error %s: member %s, weekly refresh %s", error_id, discord_id, what, exc_info=error)
+    return error_id
 
 
 async def setup(bot: GenreBot) -> None:
