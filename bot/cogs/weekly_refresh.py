@@ -21,6 +21,7 @@ import asyncio
 import logging
 import random
 import secrets
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -173,35 +174,35 @@ class WeeklyRefresh(commands.GroupCog, group_name="schedule", group_description=
                 message = presenters.error_message(error)
                 if message is None:
                     message = presenters.refresh_failed_message(_logged_bug(error, schedule.discord_id, "failed"))
-                told = await self._send_dm(schedule.discord_id, f"Weekly refresh: {message}")
                 failed_run = await weekly_refresh.failed_run_since(schedule.discord_id, runs_before)
-                if failed_run is not None:
-                    await weekly_refresh.record_summary_delivery(failed_run, told)
+                await self._tell(schedule.discord_id, "sent", f"Weekly refresh: {message}", [failed_run])
                 return
             if refreshed is None:  # another tick claimed this refresh
                 return
-            # Each DM's outcome is recorded on the runs it tells of, for /status; after closed DMs or
-            # no server in common, the bot does not knock again, and the later DMs' runs say the same.
             status: DmStatus = "sent"
             for report in refreshed.reports:  # one summary per source, each with its chart
-                if status in ("sent", "failed"):
-                    status = await self._send_dm(schedule.discord_id, report)
-                await weekly_refresh.record_summary_delivery(report.run_id, status)
+                status = await self._tell(schedule.discord_id, status, report, [report.run_id])
             if refreshed.failures:
-                if status in ("sent", "failed"):
-                    status = await self._send_dm(schedule.discord_id, presenters.refresh_failures_text(refreshed.failures))
-                for failure in refreshed.failures:
-                    if failure.run_id is not None:
-                        await weekly_refresh.record_summary_delivery(failure.run_id, status)
-            if refreshed.stopped is not None:
-                stopped_id: str | None = None
-                if presenters.error_message(refreshed.stopped.error) is None:
-                    stopped_id = _logged_bug(refreshed.stopped.error, schedule.discord_id, "stopped")
-                if status in ("sent", "failed"):
-                    status = await self._send_dm(schedule.discord_id,
-                                                 presenters.refresh_stopped_text(refreshed.stopped, stopped_id))
-                if refreshed.stopped.run_id is not None:
-                    await weekly_refresh.record_summary_delivery(refreshed.stopped.run_id, status)
+                status = await self._tell(schedule.discord_id, status, presenters.refresh_failures_text(refreshed.failures),
+                                          [failure.run_id for failure in refreshed.failures])
+            if (stopped := refreshed.stopped) is not None:
+                stopped_id = None
+                if presenters.error_message(stopped.error) is None:
+                    stopped_id = _logged_bug(stopped.error, schedule.discord_id, "stopped")
+                await self._tell(schedule.discord_id, status, presenters.refresh_stopped_text(stopped, stopped_id),
+                                 [stopped.run_id])
+
+    async def _tell(self, discord_id: int, status: DmStatus, summary: SortReport | str,
+                    run_ids: Sequence[int | None]) -> DmStatus:
+        """One DM of a refresh, its outcome recorded on the runs it tells of (for /status); `status`:
+        the outcome of the DM before it. After closed DMs or no server in common the bot does not
+        knock again, and the later DMs' runs say the same."""
+        if status in ("sent", "failed"):
+            status = await self._send_dm(discord_id, summary)
+        for run_id in run_ids:
+            if run_id is not None:
+                await self.bot.services.weekly_refresh.record_summary_delivery(run_id, status)
+        return status
 
     async def _send_dm(self, discord_id: int, summary: SortReport | str) -> DmStatus:
         """'sent', 'closed' (the member's DMs are closed), 'left' (no server in common) or 'failed'."""
