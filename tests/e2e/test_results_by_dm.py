@@ -133,12 +133,8 @@ async def test_a_weekly_refresh_to_closed_dms_still_sorts_says_so_in_status_and_
     await world.link(MEMBER, "member0")
     road_trip = world.spotify.add_playlist("member0", "Road Trip", synthetic_library(20, seed=31, prefix="road"))
     await world.services.weekly_refresh.add_source(MEMBER, SortSource(road_trip.id, "Road Trip"))
-    await world.final(await world.command(
-        "schedule", {"weekday": "monday", "hour": 9, "timezone": "UTC"}, user=MEMBER, sub="set"))
+    await weekly_refresh_due(world)
     world.discord.close_dms(MEMBER)
-    schedule = await world.services.weekly_refresh.schedule(MEMBER)
-    assert schedule is not None and schedule.next_run is not None
-    world.clock.now = schedule.next_run + timedelta(seconds=5)
     sent_before = len(world.discord.requests)
 
     assert await world.weekly_refresh.run_due() == 1
@@ -159,11 +155,7 @@ async def test_a_weekly_refresh_that_fails_on_genrebots_side_dms_an_error_id_the
     the DM gives an error id, and the log has that id beside the member and the traceback."""
     await world.start_bot()
     await world.link(MEMBER, "member0")
-    await world.final(await world.command(
-        "schedule", {"weekday": "monday", "hour": 9, "timezone": "UTC"}, user=MEMBER, sub="set"))
-    schedule = await world.services.weekly_refresh.schedule(MEMBER)
-    assert schedule is not None and schedule.next_run is not None
-    world.clock.now = schedule.next_run + timedelta(seconds=5)
+    await weekly_refresh_due(world)
     world.spotify.inject(400, 1, path_prefix="/v1/me/tracks")
 
     with caplog.at_level(logging.ERROR, logger="bot"):
@@ -184,11 +176,7 @@ async def test_a_weekly_refresh_a_bug_stops_part_way_dms_an_error_id_the_log_has
     await world.link(MEMBER, "member0")
     road_trip = world.spotify.add_playlist("member0", "Road Trip", synthetic_library(20, seed=31, prefix="road"))
     await world.services.weekly_refresh.add_source(MEMBER, SortSource(road_trip.id, "Road Trip"))
-    await world.final(await world.command(
-        "schedule", {"weekday": "monday", "hour": 9, "timezone": "UTC"}, user=MEMBER, sub="set"))
-    schedule = await world.services.weekly_refresh.schedule(MEMBER)
-    assert schedule is not None and schedule.next_run is not None
-    world.clock.now = schedule.next_run + timedelta(seconds=5)
+    await weekly_refresh_due(world)
     # Spotify's answer to a token without a scope the call needs: no message covers it
     world.spotify.inject(403, 1, message="Insufficient client scope", path_prefix=f"/v1/playlists/{road_trip.id}/items")
 
