@@ -99,6 +99,17 @@ async def due_after_new_likes(world: World) -> Schedule:
     return due[0]
 
 
+async def deferred_tries(world: World, schedule: Schedule, tries: int) -> Schedule:
+    """`tries` tries of the refresh, each deferred by the outage the test set up, half an hour
+    apart; the schedule as it is due for the next try."""
+    for _ in range(tries):
+        with pytest.raises(RefreshDeferred):
+            await world.services.weekly_refresh.refresh(schedule)
+        world.clock.now += RETRY_DELAY
+        [schedule] = await world.services.weekly_refresh.due()
+    return schedule
+
+
 async def run_refresh(world: World, schedule: Schedule) -> WeeklyRefreshReport:
     """The refresh of a schedule no other tick claimed."""
     refreshed = await world.services.weekly_refresh.refresh(schedule)
@@ -578,11 +589,7 @@ async def test_a_refresh_retried_through_an_outage_is_one_entry_in_the_members_r
     /sort still there; once a try gets through, the week's refresh is its success alone."""
     schedule = await due_after_new_likes(world)
     world.sandbox.inject(503, 10_000)
-    for _ in range(6):
-        with pytest.raises(RefreshDeferred):
-            await world.services.weekly_refresh.refresh(schedule)
-        world.clock.now += RETRY_DELAY
-        [schedule] = await world.services.weekly_refresh.due()
+    schedule = await deferred_tries(world, schedule, 6)
     history = await world.services.db.runs.recent(ALICE, limit=20)
     assert [r.status for r in history] == [RunStatus.DEFERRED] * 6 + [RunStatus.SUCCEEDED]
     assert all(r.error and r.error.startswith("SpotifyUnavailable") for r in history[:6])
@@ -621,11 +628,7 @@ async def test_the_sources_a_retried_try_sorted_do_not_crowd_the_members_recent_
     schedule = await due_after_new_likes(world)
     await world.services.weekly_refresh.add_source(ALICE, SortSource(road_trip.id, "Road Trip"))
     world.sandbox.inject(503, 10_000, path_prefix=f"/v1/playlists/{road_trip.id}")
-    for _ in range(3):
-        with pytest.raises(RefreshDeferred):
-            await world.services.weekly_refresh.refresh(schedule)
-        world.clock.now += RETRY_DELAY
-        [schedule] = await world.services.weekly_refresh.due()
+    schedule = await deferred_tries(world, schedule, 3)
     history = await world.services.db.runs.recent(ALICE, limit=20)
     assert [r.status for r in history] == [RunStatus.DEFERRED] * 6 + [RunStatus.SUCCEEDED]
     assert history[5].counts and history[5].new_songs == NEW_SONGS  # the first try's Liked Songs, as it ran
