@@ -92,8 +92,8 @@ class SortService:
         self.library_classifier = LibraryClassifier(db, classifier, classify_pool)
         self.writer = PlaylistWriter(db, clock, classifier.taxonomy)
         self.clock = clock
-        self._running: set[int] = set()
-        self._callers: set[asyncio.Task[Any]] = set()  # the tasks inside `sort`, stopped by `close`
+        # The members whose sort is running, and the task inside `sort` for each (stopped by `close`).
+        self._running: dict[int, asyncio.Task[Any] | None] = {}
         self._sort_slots = asyncio.Semaphore(max_concurrent_sorts)
 
     def is_running(self, discord_id: int) -> bool:
@@ -134,10 +134,7 @@ class SortService:
         the weekly refresh repeats them (`WeeklyRefreshService.saved_options`)."""
         if discord_id in self._running:
             raise AlreadyRunning()
-        self._running.add(discord_id)
-        caller = asyncio.current_task()
-        if caller is not None:
-            self._callers.add(caller)
+        self._running[discord_id] = asyncio.current_task()
         try:
             await self.linking.linked_user(discord_id)
             self.raise_if_spotify_paused()
@@ -160,16 +157,14 @@ class SortService:
                 await self._remember_choices(discord_id, options)
             return report
         finally:
-            self._running.discard(discord_id)
-            if caller is not None:
-                self._callers.discard(caller)
+            self._running.pop(discord_id, None)
 
     async def close(self, timeout_s: float = STOP_TIMEOUT_S) -> None:
         """Stop the sorts still running (a /sort when the bot stops) and let each record its run as
         stopped by the bot, before the database and the Spotify session they use close. Their
         callers are cancelled, as a weekly refresh's tick is when its scheduler stops."""
         current = asyncio.current_task()
-        callers = [task for task in self._callers if task is not current and not task.done()]
+        callers = [task for task in self._running.values() if task is not None and task is not current and not task.done()]
         for task in callers:
             task.cancel()
         if callers:
