@@ -251,27 +251,19 @@ def _audio(frame: pd.DataFrame, columns: Mapping[str, str], report: CleaningRepo
     return audio
 
 
-def _artist_separator(frame: pd.DataFrame, columns: Mapping[str, str]) -> str:
-    if _joined_by_semicolons(frame, columns):
-        return ";"
-    return "," if "Artist URI(s)" in frame.columns else ";"
+def _artist_reading(frame: pd.DataFrame, columns: Mapping[str, str]) -> tuple[str, bool]:
+    """How the file joins the artists in a cell, from one look at its artists column: the separator,
+    and whether a ", " may also join artists that only their names tell apart (training.artist_lists):
+    no artist URIs (Exportify's, which settle it) and no joining with ";" (the Kaggle tracks
+    layout's, which leaves ", " to names)."""
+    semicolons = bool(frame[columns["artists"]].astype(str).str.contains(";").mean() > 0.01)
+    uris = "Artist URI(s)" in frame.columns
+    return ("," if uris and not semicolons else ";"), not uris and not semicolons
 
 
-def _joined_by_semicolons(frame: pd.DataFrame, columns: Mapping[str, str]) -> bool:
-    return bool(frame[columns["artists"]].astype(str).str.contains(";").mean() > 0.01)
-
-
-def _may_join_with_commas(frame: pd.DataFrame, columns: Mapping[str, str]) -> bool:
-    """Whether the file's ", " in an artists cell may join artists that only their names tell apart
-    (training.artist_lists): no artist URIs (Exportify's, which settle it) and no joining with ";"
-    (the Kaggle tracks layout's, which leaves ", " to names)."""
-    return "Artist URI(s)" not in frame.columns and not _joined_by_semicolons(frame, columns)
-
-
-def _comma_lists(frame: pd.DataFrame, columns: Mapping[str, str], cells: pd.Series,
-                 known_artists: KnownArtists | None) -> CommaLists:
+def _comma_lists(cells: pd.Series, may_join: bool, known_artists: KnownArtists | None) -> CommaLists:
     """How this file's ", " cells are read, from all its cleaned artists cells (`cells`)."""
-    if not _may_join_with_commas(frame, columns):
+    if not may_join:
         return CommaLists({})
     return CommaLists.of(cells.unique().tolist(), known_artists)
 
@@ -397,11 +389,11 @@ def iter_rows(path: Path, rows_per_chunk: int, *, known_artists: KnownArtists | 
         report = CleaningReport(rows_read=len(frame))
         if columns is None:
             columns = _columns_or_refuse(frame, {})
-            separator = _artist_separator(frame, columns)
+            separator, may_join = _artist_reading(frame, columns)
             clean = _clean(frame, columns, report, labelled=False)
-            if _may_join_with_commas(frame, columns):
+            if may_join:
                 cells = clean["artists"] if len(frame) < rows_per_chunk else _artist_cells(path, frame, columns)
-                lists = _comma_lists(frame, columns, cells, known_artists)
+                lists = CommaLists.of(cells.unique().tolist(), known_artists)
         else:
             clean = _clean(frame, columns, report, labelled=False)
         yield LoadedRows(frame, _songs(clean, separator, lists), columns, report)
@@ -420,8 +412,9 @@ def load_rows(path: Path, *, known_artists: KnownArtists | None = None) -> Loade
     columns = _columns_or_refuse(frame, {})
     report = CleaningReport(rows_read=len(frame))
     clean = _clean(frame, columns, report, labelled=False)
-    lists = _comma_lists(frame, columns, clean["artists"], known_artists)
-    return LoadedRows(frame, _songs(clean, _artist_separator(frame, columns), lists), columns, report)
+    separator, may_join = _artist_reading(frame, columns)
+    return LoadedRows(frame, _songs(clean, separator, _comma_lists(clean["artists"], may_join, known_artists)),
+                      columns, report)
 
 
 def load_labelled(path: Path, *, label_column: str | None = None, subgenre_column: str | None = None,
@@ -454,9 +447,9 @@ def load_labelled(path: Path, *, label_column: str | None = None, subgenre_colum
     classes = len({g[0] for g in genre_sets if g})
     if classes < min_classes:
         raise DataError("the label column has no labels" if classes == 0 else "the label column has fewer than two classes")
+    separator, may_join = _artist_reading(frame, columns)
     return LoadedData(
-        tracks=_songs(firsts, _artist_separator(frame, columns), _comma_lists(frame, columns, clean["artists"],
-                                                                              known_artists)),
+        tracks=_songs(firsts, separator, _comma_lists(clean["artists"], may_join, known_artists)),
         track_ids=list(firsts["track_id"]),
         genres=genre_sets,
         subgenres=list(merged_subs[firsts["track_id"]]) if "subgenre" in columns else [() for _ in genre_sets],
