@@ -193,23 +193,21 @@ class _ProgressEditor:
         self.reply = reply
         self.source = source
         self.last_edit = 0.0
-        self.lock = asyncio.Lock()
         self.done = False
-        self.editing: asyncio.Task[object] | None = None
+        self.editing: asyncio.Task[object] | None = None  # the progress edit in flight: one at a time
 
     async def update(self, progress: SortProgress) -> None:
         now = time.monotonic()
-        if self.done or self.lock.locked() or now - self.last_edit < PROGRESS_EDIT_INTERVAL_S:
+        if self.done or self.editing is not None or now - self.last_edit < PROGRESS_EDIT_INTERVAL_S:
             return
-        async with self.lock:
-            self.last_edit = now
-            self.editing = asyncio.current_task()
-            try:
-                await self.reply.edit(content=presenters.progress_text(progress, self.source))
-            except discord.HTTPException:
-                pass  # progress is cosmetic
-            finally:
-                self.editing = None
+        self.last_edit = now
+        self.editing = asyncio.current_task()
+        try:
+            await self.reply.edit(content=presenters.progress_text(progress, self.source))
+        except discord.HTTPException:
+            pass  # progress is cosmetic
+        finally:
+            self.editing = None
 
     async def finish(self, settle_s: float) -> None:
         """No progress edit after this; one in flight gets `settle_s` to land before the result,
@@ -219,8 +217,7 @@ class _ProgressEditor:
         if editing is not None:
             await asyncio.wait({editing}, timeout=settle_s)
             editing.cancel()  # nothing when it landed
-        async with self.lock:
-            pass
+            await asyncio.wait({editing})  # until it has let go of the reply
 
 
 async def setup(bot: GenreBot) -> None:
