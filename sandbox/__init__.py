@@ -42,10 +42,12 @@ Switches, off by default because Spotify does it only under load, by accident or
 - `refresh_rotation=RefreshRotation(every, grace_s)` (CLI `--rotate-refresh-tokens N`): some
   refreshes return a new refresh token; the old one is refused after `grace_s` (default: never,
   as Spotify for an app with a client secret; 0 plays PKCE's single-use tokens).
-- `inject(status | "drop" | "hang" | "cut", count, method=, path_prefix=, retry_after=, reason=,
-  after_processing=False)`: the next matching requests fail; with `after_processing=True` they
-  take effect first and only the answer is lost (5xx, dropped connection, or a hang the client
-  times out on); "cut" always takes effect and breaks the connection halfway through the answer's body.
+- `inject(status | "drop" | "hang" | "cut" | "garbled", count, method=, path_prefix=, retry_after=,
+  reason=, after_processing=False)`: the next matching requests fail; with `after_processing=True`
+  they take effect first and only the answer is lost (5xx, dropped connection, or a hang the client
+  times out on); "cut" always takes effect and breaks the connection halfway through the answer's body;
+  "garbled" answers 200 with a body that is not JSON (a proxy's HTML error page; after processing,
+  the real answer's first half under a Content-Length that says it is whole).
   At `path_prefix="/api/token"` an answered fault uses the accounts service's error form
   (`{"error": reason, "error_description": message}`) with its Retry-After.
 - `during_liked_read(user, action, after_page=)` / `like_during_read(...)`: the library changes

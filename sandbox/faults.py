@@ -3,9 +3,11 @@
 Three kinds, each matching something the real Spotify does:
 - **Injected faults** (`Fault`): the next N requests that match a method and path prefix answer a
   status (429, 5xx...), drop the connection, hang until the client gives up, or cut the answer
-  off halfway through its body (the connection breaks mid-transfer), either *before* the request
-  is processed (nothing happened) or *after* it (the playlist exists, the songs were added, but
-  the answer is lost). A cut always comes after processing: an answer was being sent.
+  off halfway through its body (the connection breaks mid-transfer), or answer 200 with a body that
+  is not JSON ("garbled": a proxy's or CDN's error page served as 200 before processing; after it,
+  the real answer cut short under a Content-Length that says it is whole), either *before* the
+  request is processed (nothing happened) or *after* it (the playlist exists, the songs were added,
+  but the answer is lost). A cut always comes after processing: an answer was being sent.
 - **Emergent rate limits** (`RateLimit`): Spotify counts each app's calls over a rolling
   30-second window and answers 429 with Retry-After once the app's budget is spent. Spotify does
   not publish the budget ("we don't provide any specific numbers", spotify/web-api#589), so it is
@@ -21,7 +23,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Literal
 
-FaultAction = Literal["answer", "drop", "hang", "cut"]
+FaultAction = Literal["answer", "drop", "hang", "cut", "garbled"]
 RetryAfter = int | float | str | None
 
 

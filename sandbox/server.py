@@ -41,6 +41,9 @@ OWNER_PREMIUM_REQUIRED = "Active premium subscription required for the owner of 
 # (spotipy-dev/spotipy#689, the fix of #688 for this very answer).
 USER_NOT_REGISTERED = ("The user is not registered for this application. "
                        "Please check your settings on https://developer.spotify.com/dashboard.")
+# What a proxy or CDN in front of Spotify may serve, with status 200, instead of Spotify's answer.
+PROXY_ERROR_PAGE = ("<html><head><title>502 Bad Gateway</title></head>"
+                    "<body><h1>Bad Gateway</h1><p>The upstream server did not answer.</p></body></html>")
 HANG_LIMIT_S = 120.0  # a hung request is released at the latest after this, or when the server stops
 
 
@@ -133,6 +136,8 @@ class SandboxApp:
     ) -> web.StreamResponse:
         if fault.action == "cut":
             return await self._cut(request, answer)
+        if fault.action == "garbled":
+            return self._garbled(answer)
         if fault.action == "hang":
             try:
                 await asyncio.wait_for(self.released.wait(), HANG_LIMIT_S)
@@ -159,6 +164,16 @@ class SandboxApp:
         if request.transport is not None:
             request.transport.abort()
         return cut
+
+    @staticmethod
+    def _garbled(answer: web.StreamResponse | None) -> web.Response:
+        """200 with a body that is not JSON. Before processing, an error page a proxy or CDN in
+        front of Spotify served as 200; after it, the real answer's first half whose Content-Length
+        says that is all of it (the connection stays whole, so only the parse fails)."""
+        if answer is None:
+            return web.Response(status=200, content_type="text/html", text=PROXY_ERROR_PAGE)
+        body = answer.body if isinstance(answer, web.Response) and isinstance(answer.body, bytes) else b"{}"
+        return web.Response(status=200, content_type="application/json", body=body[: max(1, len(body) // 2)])
 
     async def stats(self, request: web.Request) -> web.Response:
         """Request counts, for benchmarks that run the sandbox in another process."""

@@ -303,7 +303,9 @@ class SandboxState:
         """The next `count` requests matching `method` and `path_prefix` fail: `status` is an HTTP
         status to answer, or "drop" (close the connection unanswered), "hang" (never answer) or
         "cut" (send the real answer's headers and half its body, then break the connection; the
-        request always takes effect). With `after_processing=True` the request takes effect
+        request always takes effect) or "garbled" (answer 200 with a body that is not JSON: a
+        proxy's HTML error page before processing, the real answer's first half under a matching
+        Content-Length after it). With `after_processing=True` the request takes effect
         first, then its answer is lost."""
         action: FaultAction = "answer" if isinstance(status, int) else status
         after_processing = after_processing or action == "cut"

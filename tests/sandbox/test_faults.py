@@ -176,3 +176,36 @@ def test_a_fault_at_the_token_endpoint_answers_in_the_accounts_services_error_fo
     assert isinstance(http_error, requests.HTTPError) and http_error.response is not None
     assert http_error.response.status_code == 429 and http_error.response.headers["Retry-After"] == "7"
     assert sandbox.state.tokens.refreshes == 0
+
+
+def test_a_garbled_token_answer_is_200_that_spotipy_cannot_read_as_json(sandbox: Sandbox) -> None:
+    """A proxy's error page served as 200 at /api/token: spotipy's refresh raises requests'
+    JSONDecodeError, not an OAuth error, and nothing was refreshed."""
+    manager, tokens = sandbox.linked_oauth("alice")
+    sandbox.state.inject("garbled", method="POST", path_prefix="/api/token")
+    with pytest.raises(requests.exceptions.JSONDecodeError):
+        manager.refresh_access_token(tokens["refresh_token"])
+    assert sandbox.state.tokens.refreshes == 0
+    assert manager.refresh_access_token(tokens["refresh_token"])["access_token"]  # the next is answered
+
+
+def test_a_garbled_token_answer_after_processing_is_the_real_one_cut_short_under_its_length(
+    sandbox: Sandbox,
+) -> None:
+    """After processing, the refresh happened but its answer is half a JSON object whose
+    Content-Length says it is whole: the connection stays sound and only the parse fails."""
+    manager, tokens = sandbox.linked_oauth("alice")
+    sandbox.state.inject("garbled", method="POST", path_prefix="/api/token", after_processing=True)
+    with pytest.raises(requests.exceptions.JSONDecodeError) as caught:
+        manager.refresh_access_token(tokens["refresh_token"])
+    assert caught.value.doc.startswith('{"access_token"')
+    assert sandbox.state.tokens.refreshes == 1
+
+
+def test_a_garbled_web_api_answer_is_none_to_spotipy_and_the_write_happened(sandbox: Sandbox) -> None:
+    """200 with half its JSON at POST /me/playlists after processing: spotipy swallows the
+    decode error and returns None, yet the playlist exists."""
+    client = sandbox.link("alice")
+    sandbox.state.inject("garbled", method="POST", path_prefix="/v1/me/playlists", after_processing=True)
+    assert client.current_user_playlist_create("Rock · genrebot", public=False) is None
+    assert [p.name for p in sandbox.state.playlists_of("alice")] == ["Rock · genrebot"]
