@@ -134,7 +134,7 @@ class SpotifyApp:
     def exchange_code(self, code: str) -> dict[str, Any]:
         """Trade the callback's code for tokens. The caller has already verified `state`.
 
-        Not repeated when the answer is lost: Spotify takes a code once, so asking again could only
+        Not repeated when the answer is lost or unreadable: Spotify takes a code once, so asking again could only
         be refused; the member is told Spotify did not answer (WriteOutcomeUnknown) instead."""
         manager = self.auth_manager()
         call_with_policy(

@@ -8,10 +8,11 @@ Spotify's answer decides, by status code and typed fields, never by searching it
 - 401 refreshes the access token once; a refresh answered `invalid_grant` means link again;
 - the accounts service's token endpoint (the code exchange, a refresh) is read by its HTTP status
   first: a 429 blocks the gate for its Retry-After as a Web API 429 does, and a 5xx, a timeout, a
-  dropped connection or an answer broken off is never taken for a revoked authorisation. A
-  refresh is then made again like a read (it saves nothing until answered, and the refresh token
-  kept stays good: Spotify does not revoke a client-secret app's refresh token on a refresh); a
-  code exchange whose answer was lost is not (a code is good once: `idempotent=False`);
+  dropped connection, an answer broken off or a 200 whose body is not JSON is never taken for a
+  revoked authorisation. A refresh is then made again like a read (it saves nothing until
+  answered, and the refresh token kept stays good: Spotify does not revoke a client-secret app's
+  refresh token on a refresh); a code exchange whose answer was lost or unreadable is not (a code
+  is good once: `idempotent=False`);
 - 403 is `OwnerPremiumRequired` or `UserNotRegistered` when Spotify's error message is one it
   sends for those (nothing else tells these 403s apart; the unlisted user's has been worded four
   ways since 2021, each recognised), else `SpotifyRefused(403)`;
@@ -54,6 +55,11 @@ T = TypeVar("T")
 # An answer that broke off while it was being read (the connection failed mid-body): requests
 # raises these, not ConnectionError, so they are named apart. The request may have taken effect.
 _BROKEN_ANSWER = (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
+# A token endpoint answer of 200 whose body is not JSON (a proxy's or CDN's page served as 200, a body
+# cut short under a wrong length): spotipy's code exchange and refresh call `response.json()` outside
+# their error handling, so requests' JSONDecodeError reaches us. The request may have taken effect.
+# (A Web API answer's is swallowed by spotipy's `_internal_call`, which returns None instead.)
+_UNREADABLE_ANSWER = requests.exceptions.JSONDecodeError
 
 # Bounds for Retry-After values Spotify (or a proxy) gets wrong: missing or unreadable means the
 # default; longer than the cap ("1e12", "inf") means the cap, after which the first call asks again.
@@ -170,6 +176,10 @@ def call_with_policy(
         except requests.ConnectTimeout:
             # Never connected, so nothing was sent: safe to repeat even for a write.
             raise _TryAgain(SpotifyUnavailable("no answer from Spotify (connection timed out)"), "transient") from None
+        except _UNREADABLE_ANSWER:
+            if not idempotent:
+                raise WriteOutcomeUnknown("Spotify's answer to a write could not be read") from None
+            raise _TryAgain(SpotifyUnavailable("Spotify's answer could not be read"), "transient") from None
         except (requests.ConnectionError, requests.Timeout, *_BROKEN_ANSWER):
             if not idempotent:
                 raise WriteOutcomeUnknown("the connection to Spotify failed during a write") from None
@@ -207,6 +217,10 @@ def _refresh(refresh: Callable[[], None], gate: SpotifyGate) -> None:
         raise _TryAgain(
             SpotifyUnavailable("no answer from Spotify's accounts service (connection failed or timed out)"),
             "transient",
+        ) from None
+    except _UNREADABLE_ANSWER:
+        raise _TryAgain(
+            SpotifyUnavailable("Spotify's accounts service answered with a body that is not JSON"), "transient"
         ) from None
 
 

@@ -350,6 +350,17 @@ async def test_a_link_whose_token_answer_is_lost_says_spotify_did_not_answer(wor
     assert await world.services.linking.member(ALICE) is None
 
 
+async def test_a_link_whose_token_answer_is_unreadable_says_spotify_did_not_answer(world: World) -> None:
+    """Spotify makes the tokens but its 200 answer comes back cut short under its length: the code is
+    not sent again, and the link page says Spotify did not answer, not an internal error."""
+    world.sandbox.inject("garbled", method="POST", path_prefix="/api/token", after_processing=True)
+    page = await world.link(ALICE, "alice")
+    assert page.status == 400
+    assert "answering right now" in page.text and "expired" not in page.text
+    assert world.sandbox.count("POST", path_prefix="/api/token") == 1
+    assert await world.services.linking.member(ALICE) is None
+
+
 async def test_a_refused_link_to_another_members_account_leaves_a_running_sort_alone(world: World) -> None:
     """Approving an account another member has linked is refused, and since nothing changed, Alice's
     running sort goes on to the end."""

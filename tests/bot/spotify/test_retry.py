@@ -217,12 +217,13 @@ def _refresh_forced(world: SpotifyWorld, user: str = "bob") -> tuple[SpotifyUser
     return client, dict(client.token_info or {})
 
 
-@pytest.mark.parametrize("fault", ["drop", "cut", 500, 502, 503])
+@pytest.mark.parametrize("fault", ["drop", "cut", "garbled", 500, 502, 503])
 def test_a_refresh_after_a_401_that_meets_a_network_fault_or_5xx_is_made_again(
     spotify_world: SpotifyWorld, fault: int | FaultAction
 ) -> None:
-    """The refresh's connection drops, its answer breaks off, or Spotify answers 5xx: the refresh is
-    made again and the call answered, never a raw network error or a "link again"."""
+    """The refresh's connection drops, its answer breaks off, a proxy's page comes back as 200, or
+    Spotify answers 5xx: the refresh is made again and the call answered, never a raw network or
+    JSON error or a "link again"."""
     client, before = _refresh_forced(spotify_world)
     spotify_world.state.inject(fault, method="POST", path_prefix="/api/token")
     assert client.profile().display_name == "Bob"
@@ -246,6 +247,25 @@ def test_a_refresh_that_never_gets_through_says_spotify_is_unavailable(spotify_w
     """Every refresh dropped: the call gives up with SpotifyUnavailable, not NeedsRelink."""
     client, _ = _refresh_forced(spotify_world)
     spotify_world.state.inject("drop", 20, method="POST", path_prefix="/api/token")
+    with pytest.raises(SpotifyUnavailable) as caught:
+        client.profile()
+    assert not isinstance(caught.value, NeedsRelink)
+
+
+def test_a_refresh_whose_answer_is_cut_short_under_its_length_is_made_again(spotify_world: SpotifyWorld) -> None:
+    """Spotify refreshed but its 200 answer is half a JSON object: the refresh is made again with
+    the refresh token kept, and the call answered."""
+    client, before = _refresh_forced(spotify_world)
+    spotify_world.state.inject("garbled", method="POST", path_prefix="/api/token", after_processing=True)
+    assert client.profile().display_name == "Bob"
+    assert spotify_world.state.tokens.refreshes == 2  # the unreadable one and the one answered
+    assert (client.token_info or {})["refresh_token"] == before["refresh_token"]
+
+
+def test_a_refresh_that_only_gets_unreadable_answers_says_spotify_is_unavailable(spotify_world: SpotifyWorld) -> None:
+    """Every refresh answered 200 with a page that is not JSON: SpotifyUnavailable, not NeedsRelink."""
+    client, _ = _refresh_forced(spotify_world)
+    spotify_world.state.inject("garbled", 20, method="POST", path_prefix="/api/token")
     with pytest.raises(SpotifyUnavailable) as caught:
         client.profile()
     assert not isinstance(caught.value, NeedsRelink)
