@@ -124,16 +124,19 @@ class SpotifyUserClient:
         if token and token.get("refresh_token"):
             self.auth.refresh_access_token(token["refresh_token"])
 
-    def call(self, fn: Callable[[], T], *, idempotent: bool = True) -> T:
+    def call(self, fn: Callable[[], T], *, idempotent: bool = True, answers: bool = True) -> T:
         """One request under the fault policy; `idempotent=False` for writes that must never be
-        repeated blindly (they raise WriteOutcomeUnknown when the answer is lost)."""
+        repeated blindly (they raise WriteOutcomeUnknown when the answer is lost); `answers=False`
+        for the one Spotify answers with an empty body (see `call_with_policy`)."""
 
         def counted() -> T:
             with self._count_lock:
                 self.requests_made += 1
             return fn()
 
-        return call_with_policy(counted, self.policy, self.gate, self._force_refresh, idempotent=idempotent)
+        return call_with_policy(
+            counted, self.policy, self.gate, self._force_refresh, idempotent=idempotent, answers=answers
+        )
 
     # --- profile and library ---------------------------------------------------------------
 
@@ -348,7 +351,9 @@ class SpotifyUserClient:
         return _snapshot_of(self.call(lambda: self.sp.playlist_remove_all_occurrences_of_items(playlist_id, uris)))
 
     def update_playlist_details(self, playlist_id: str, name: str, description: str) -> None:
-        self.call(lambda: self.sp.playlist_change_details(playlist_id, name=name, description=description))
+        """PUT /playlists/{id}: Spotify answers 200 with an empty body, which spotipy gives as None."""
+        self.call(lambda: self.sp.playlist_change_details(playlist_id, name=name, description=description),
+                  answers=False)
 
 
 def track_from_api(data: dict[str, Any] | None) -> Track | None:

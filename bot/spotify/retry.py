@@ -16,10 +16,10 @@ Spotify's answer decides, by status code and typed fields, never by searching it
 - 403 is `OwnerPremiumRequired` or `UserNotRegistered` when Spotify's error message is one it
   sends for those (nothing else tells these 403s apart; the unlisted user's has been worded four
   ways since 2021, each recognised), else `SpotifyRefused(403)`;
-- 5xx, timeouts, dropped connections and answers broken off mid-body retry with exponential
-  backoff and jitter, a bounded number of times, but only for calls that are safe to repeat: a
-  write that may have happened (`idempotent=False`) raises `WriteOutcomeUnknown` instead, and its
-  caller re-reads Spotify.
+- 5xx, timeouts, dropped connections, answers broken off mid-body and 2xx answers whose body is
+  not JSON retry with exponential backoff and jitter, a bounded number of times, but only for
+  calls that are safe to repeat: a write that may have happened (`idempotent=False`) raises
+  `WriteOutcomeUnknown` instead, and its caller re-reads Spotify.
 
 A Retry-After that is missing, unreadable, not finite or absurd is never slept through or turned
 into a date blindly: `retry_after_s` bounds it. The loop is tenacity's.
@@ -58,7 +58,8 @@ _BROKEN_ANSWER = (requests.exceptions.ChunkedEncodingError, requests.exceptions.
 # A token endpoint answer of 200 whose body is not JSON (a proxy's or CDN's page served as 200, a body
 # cut short under a wrong length): spotipy's code exchange and refresh call `response.json()` outside
 # their error handling, so requests' JSONDecodeError reaches us. The request may have taken effect.
-# (A Web API answer's is swallowed by spotipy's `_internal_call`, which returns None instead.)
+# (A Web API answer's is swallowed by spotipy's `_internal_call`, which returns None instead: see
+# `answers` in call_with_policy.)
 _UNREADABLE_ANSWER = requests.exceptions.JSONDecodeError
 
 # Bounds for Retry-After values Spotify (or a proxy) gets wrong: missing or unreadable means the
@@ -154,8 +155,14 @@ def call_with_policy(
     on_unauthorised: Callable[[], None] | None = None,
     *,
     idempotent: bool = True,
+    answers: bool = True,
 ) -> T:
-    """Run one Spotify call under genrebot's fault policy; every failure leaves as a typed error."""
+    """Run one Spotify call under genrebot's fault policy; every failure leaves as a typed error.
+
+    `answers`: the call's 2xx carries a JSON body. spotipy returns None for a 2xx whose body it
+    cannot parse (an error page a proxy served as 200, a body cut short under a wrong length), so
+    None from such a call is an unreadable answer: a read is made again, a write's outcome is
+    unknown. Only a call Spotify answers with an empty body passes False."""
     refreshed = False
 
     def attempt() -> T:
@@ -186,6 +193,10 @@ def call_with_policy(
             raise _TryAgain(
                 SpotifyUnavailable("no answer from Spotify (connection failed or timed out)"), "transient"
             ) from None
+        if result is None and answers:
+            if not idempotent:
+                raise WriteOutcomeUnknown("Spotify's answer to a write could not be read")
+            raise _TryAgain(SpotifyUnavailable("Spotify's answer could not be read"), "transient")
         gate.answered()
         return result
 

@@ -205,6 +205,26 @@ def test_a_write_whose_answer_is_cut_off_mid_body_is_not_repeated(spotify_world:
     assert [p.name for p in spotify_world.state.playlists_of("bob")] == ["Rock · genrebot"]
 
 
+def test_a_read_answered_200_with_a_page_that_is_not_json_is_read_again(spotify_world: SpotifyWorld) -> None:
+    """A proxy's error page comes back as 200 for a page of Liked Songs (spotipy makes it None): the
+    page is asked for again, not read as nothing or failed with an internal error."""
+    client = spotify_world.link("bob")
+    spotify_world.state.inject("garbled", method="GET", path_prefix="/v1/me/tracks")
+    page = client.liked_songs_page(0)
+    assert len(page.items) == 50 and page.total == len(spotify_world.state.users["bob"].liked)
+    assert spotify_world.state.count("GET", path_prefix="/v1/me/tracks") == 2
+
+
+def test_a_write_answered_200_with_half_its_json_is_not_repeated(spotify_world: SpotifyWorld) -> None:
+    """POST /me/playlists answered 200 with its JSON cut short under its length: the playlist exists,
+    and the call says its outcome is unknown instead of posting again."""
+    client = spotify_world.link("bob")
+    spotify_world.state.inject("garbled", method="POST", path_prefix="/v1/me/playlists", after_processing=True)
+    with pytest.raises(WriteOutcomeUnknown):
+        client.create_playlist("Rock · genrebot", "d")
+    assert [p.name for p in spotify_world.state.playlists_of("bob")] == ["Rock · genrebot"]
+
+
 # --- the accounts service's token endpoint under faults ---------------------------------------
 # A 401 makes the client refresh at once (POST /api/token); what that refresh meets must leave as
 # the policy decides it: a revoked refresh token is "link again", anything else is not.
