@@ -32,7 +32,7 @@ from bot.services.sources import (
     source_value,
     suggest_sources,
 )
-from bot.services.weekly_refresh import known_timezones
+from bot.services.weekly_schedule import known_timezones
 from bot.spotify.errors import SpotifyError
 from classifier import Taxonomy
 from music import SortSource

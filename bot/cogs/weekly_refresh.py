@@ -34,7 +34,8 @@ from bot import presenters
 from bot.choices import chosen_source_choices, source_choices, timezone_choices, timezone_index
 from bot.replies import DmStatus, send_dm
 from bot.services.sorting import SortReport
-from bot.services.weekly_refresh import WEEKDAYS, RefreshDeferred, RefreshPostponed, parse_weekday
+from bot.services.weekly_refresh import RefreshDeferred, RefreshPostponed
+from bot.services.weekly_schedule import WEEKDAYS, parse_weekday
 from bot.spotify.errors import SpotifyQuotaExceeded
 from storage.records import Schedule
 

@@ -22,7 +22,8 @@ from bot.presenters.limits import (
 from bot.presenters.sort_reports import dm_status_note
 from bot.services.errors import LinkFailed
 from bot.services.linking import LinkedAccount
-from bot.services.weekly_refresh import TRANSIENT_FAILURES, WEEKDAYS, RefreshStopped, SourceFailure
+from bot.services.weekly_refresh import TRANSIENT_FAILURES, RefreshStopped, SourceFailure
+from bot.services.weekly_schedule import WEEKDAYS
 from music import SortSource
 from storage.records import Run, Schedule, User
 

@@ -11,7 +11,7 @@ from bot.presenters.limits import discord_relative_time, safe, safe_within
 from bot.services.errors import ServiceError, WrongDiscordAccount
 from bot.services.genre_names import NoGenresNamed, UnknownGenre, shorten
 from bot.services.sorting.service import failure_kind
-from bot.services.weekly_refresh import InvalidSchedule
+from bot.services.weekly_schedule import InvalidSchedule
 from bot.spotify.errors import (
     AudioFeaturesUnavailable,
     LibraryChangedDuringRead,

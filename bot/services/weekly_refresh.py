@@ -1,4 +1,4 @@
-"""The weekly refresh: a member's schedule, what it sorts, when it is next due, and running it.
+"""The weekly refresh: a member's schedule, what it sorts, finding the due ones, and running them.
 
 A member's schedule lives in storage; `due()` finds the refreshes whose time has come (one per
 member however many weeks were missed while the bot was down), `refresh()` sorts each source the
@@ -10,8 +10,8 @@ the member's history. Spotify down or slowing down defers the refresh (`RefreshD
 tried again every RETRY_DELAY for RETRY_WINDOW, each try's runs become 'deferred' (/status lists
 the refresh once), and what a cut-off try did per source is kept in storage so the try that
 finishes tells the whole week once. A failure for good after some sources were sorted returns
-their reports with where it stopped (`RefreshStopped`). Times are computed in
-the member's own time zone (`next_weekly_run`), so 18:00 stays 18:00 across daylight saving.
+their reports with where it stopped (`RefreshStopped`). When a refresh is next due, and what a
+member may give as its weekday, hour and time zone, is `bot.services.weekly_schedule`.
 The Discord side (the `/schedule` commands, the tick that finds due members, the DM) is
 `bot.cogs.weekly_refresh`; the summary text is in `bot.presenters.sort_reports`.
 """
@@ -19,19 +19,18 @@ The Discord side (the `/schedule` commands, the tick that finds due members, the
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from bot.services.errors import AlreadyRunning, LinkEnded
 from bot.services.genre_names import parse_level
 from bot.services.playlist_plan import SortOptions
 from bot.services.sorting import SortReport, SortService
 from bot.services.sources import LIKED_SONGS_NAMES, SourceService, playlist_id_in
+from bot.services.weekly_schedule import InvalidSchedule, next_weekly_run, parse_timezone
 from bot.spotify.errors import (
     PlaylistNotFollowed,
     PlaylistNotFound,
@@ -47,8 +46,6 @@ from storage.records import RefreshProgress, RunOutcome, RunStatus, RunTrigger, 
 
 log = logging.getLogger(__name__)
 
-SHOWN_VALUE_LENGTH = 40  # how much of an unknown zone or weekday `str(InvalidSchedule)` repeats
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 MAX_REFRESH_SOURCES = 5  # each is a sort and a DM every week: a handful keeps both reasonable
 # Failures of one source only: the refresh reports them and goes on with the member's other sources.
 SOURCE_FAILURES = (PlaylistNotReadable, PlaylistNotFound, PlaylistNotFollowed)
@@ -78,31 +75,6 @@ class RefreshDeferred(Exception):
         self.retry_at = retry_at
 
 
-class InvalidSchedule(ValueError):
-    """A weekday, hour, time zone or source choice a member gave is not valid; `reason` says which
-    and what to do. Where the member typed something that names nothing, `value` keeps it as typed
-    and `kind` says what it should have named: `describe` quotes it as its caller's `show` renders
-    it (the Discord layer escapes it there; services know nothing of Discord's markdown), and
-    `str()` quotes it shortened, for logs."""
-
-    def __init__(self, reason: str, *, kind: str = "", value: str | None = None) -> None:
-        self.reason = reason
-        self.kind = kind
-        self.value = value
-        super().__init__(self.describe(_shortened))
-
-    def describe(self, show: Callable[[str], str]) -> str:
-        """The message, the member's value (if any) quoted as `show` renders it."""
-        if self.value is None:
-            return self.reason
-        return f"unknown {self.kind} '{show(self.value)}': {self.reason}"
-
-
-def _shortened(typed: str) -> str:
-    """At most SHOWN_VALUE_LENGTH characters of what a member typed, for `str(InvalidSchedule)`."""
-    return typed if len(typed) <= SHOWN_VALUE_LENGTH else typed[:SHOWN_VALUE_LENGTH] + "…"
-
-
 @dataclass(frozen=True)
 class SourceFailure:
     source: SortSource
@@ -128,56 +100,6 @@ class WeeklyRefreshReport:
     failures: list[SourceFailure] = field(default_factory=list)
     stopped: RefreshStopped | None = None
 
-
-def parse_weekday(value: str | int) -> int:
-    if isinstance(value, int):
-        if 0 <= value <= 6:
-            return value
-        raise InvalidSchedule("weekday must be 0 (Monday) to 6 (Sunday)")
-    text = value.strip().lower()
-    for index, name in enumerate(WEEKDAYS):
-        if len(text) >= 3 and name.startswith(text):
-            return index
-    raise InvalidSchedule(f"use one of {', '.join(w.title() for w in WEEKDAYS)}", kind="weekday", value=value)
-
-
-@functools.cache
-def known_timezones() -> frozenset[str]:
-    """Every IANA time zone name tzdata ships, read once: the directory walk behind
-    `available_timezones()` takes 20-90 ms, too long for every keystroke on the event loop."""
-    return frozenset(available_timezones())
-
-
-def parse_timezone(name: str) -> ZoneInfo:
-    """A known zone's ZoneInfo; anything else (a typo, a 5,000-character string, a path) is refused
-    before it reaches the file system."""
-    text = name.strip()
-    if text in known_timezones():
-        try:
-            return ZoneInfo(text)
-        except (ZoneInfoNotFoundError, ValueError, OSError):
-            pass
-    raise InvalidSchedule(
-        "use an IANA name like Europe/Berlin or America/New_York", kind="time zone", value=text
-    )
-
-
-def next_weekly_run(weekday: int, hour: int, timezone: str, after: datetime) -> datetime:
-    """The first `weekday` at `hour`:00 local time strictly after `after`, in UTC."""
-    if not 0 <= hour <= 23:
-        raise InvalidSchedule("hour must be between 0 and 23")
-    zone = parse_timezone(timezone)
-    local_after = after.astimezone(zone)
-    days_ahead = (weekday - local_after.weekday()) % 7
-    candidate_date = local_after.date() + timedelta(days=days_ahead)
-    for extra_weeks in range(3):
-        naive = datetime(candidate_date.year, candidate_date.month, candidate_date.day, hour) + timedelta(
-            weeks=extra_weeks
-        )
-        candidate = naive.replace(tzinfo=zone).astimezone(UTC)
-        if candidate > after:
-            return candidate
-    raise AssertionError("unreachable: a later week always exists")
 
 
 class WeeklyRefreshService:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from bot.choices import MAX_CHOICES, genre_choices, source_choices, timezone_choices, timezone_index
 from bot.services.genre_names import resolve_pick
-from bot.services.weekly_refresh import known_timezones
+from bot.services.weekly_schedule import known_timezones
 from classifier import Classifier, Taxonomy
 from tests.bot.conftest import World
 

@@ -12,7 +12,7 @@ from discord import app_commands
 from bot.presenters.errors import error_message, missing_permissions_message, missing_reply_permissions
 from bot.services.errors import AlreadyRunning, NotLinked, SourceRefused, UnknownSource
 from bot.services.genre_names import UnknownGenre
-from bot.services.weekly_refresh import InvalidSchedule, parse_timezone, parse_weekday
+from bot.services.weekly_schedule import InvalidSchedule, parse_timezone, parse_weekday
 from bot.spotify.errors import (
     NeedsRelink,
     OwnerPremiumRequired,
