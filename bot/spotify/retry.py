@@ -184,9 +184,7 @@ def call_with_policy(
             # Never connected, so nothing was sent: safe to repeat even for a write.
             raise _TryAgain(SpotifyUnavailable("no answer from Spotify (connection timed out)"), "transient") from None
         except _UNREADABLE_ANSWER:
-            if not idempotent:
-                raise WriteOutcomeUnknown("Spotify's answer to a write could not be read") from None
-            raise _TryAgain(SpotifyUnavailable("Spotify's answer could not be read"), "transient") from None
+            raise _unreadable_answer(idempotent=idempotent) from None
         except (requests.ConnectionError, requests.Timeout, *_BROKEN_ANSWER):
             if not idempotent:
                 raise WriteOutcomeUnknown("the connection to Spotify failed during a write") from None
@@ -194,9 +192,7 @@ def call_with_policy(
                 SpotifyUnavailable("no answer from Spotify (connection failed or timed out)"), "transient"
             ) from None
         if result is None and answers:
-            if not idempotent:
-                raise WriteOutcomeUnknown("Spotify's answer to a write could not be read")
-            raise _TryAgain(SpotifyUnavailable("Spotify's answer could not be read"), "transient")
+            raise _unreadable_answer(idempotent=idempotent)
         gate.answered()
         return result
 
@@ -213,6 +209,14 @@ def call_with_policy(
         return retrying(attempt)
     except _TryAgain as gave_up:
         raise gave_up.error from None
+
+
+def _unreadable_answer(*, idempotent: bool) -> Exception:
+    """An answer that came but could not be read (spotipy's JSONDecodeError, or its None for a 2xx):
+    the request may have taken effect, so a read is made again and a write's outcome is unknown."""
+    if not idempotent:
+        return WriteOutcomeUnknown("Spotify's answer to a write could not be read")
+    return _TryAgain(SpotifyUnavailable("Spotify's answer could not be read"), "transient")
 
 
 def _refresh(refresh: Callable[[], None], gate: SpotifyGate) -> None:
