@@ -263,10 +263,14 @@ def test_a_5xx_from_the_token_endpoint_is_not_read_as_a_revoked_link_whatever_it
     assert client.profile().display_name == "Bob"
 
 
-def test_a_refresh_that_never_gets_through_says_spotify_is_unavailable(spotify_world: SpotifyWorld) -> None:
-    """Every refresh dropped: the call gives up with SpotifyUnavailable, not NeedsRelink."""
+@pytest.mark.parametrize("fault", ["drop", "garbled"])
+def test_a_refresh_that_never_gets_through_says_spotify_is_unavailable(
+    spotify_world: SpotifyWorld, fault: FaultAction
+) -> None:
+    """Every refresh dropped, or answered 200 with a page that is not JSON: the call gives up with
+    SpotifyUnavailable, not NeedsRelink."""
     client, _ = _refresh_forced(spotify_world)
-    spotify_world.state.inject("drop", 20, method="POST", path_prefix="/api/token")
+    spotify_world.state.inject(fault, 20, method="POST", path_prefix="/api/token")
     with pytest.raises(SpotifyUnavailable) as caught:
         client.profile()
     assert not isinstance(caught.value, NeedsRelink)
@@ -280,15 +284,6 @@ def test_a_refresh_whose_answer_is_cut_short_under_its_length_is_made_again(spot
     assert client.profile().display_name == "Bob"
     assert spotify_world.state.tokens.refreshes == 2  # the unreadable one and the one answered
     assert (client.token_info or {})["refresh_token"] == before["refresh_token"]
-
-
-def test_a_refresh_that_only_gets_unreadable_answers_says_spotify_is_unavailable(spotify_world: SpotifyWorld) -> None:
-    """Every refresh answered 200 with a page that is not JSON: SpotifyUnavailable, not NeedsRelink."""
-    client, _ = _refresh_forced(spotify_world)
-    spotify_world.state.inject("garbled", 20, method="POST", path_prefix="/api/token")
-    with pytest.raises(SpotifyUnavailable) as caught:
-        client.profile()
-    assert not isinstance(caught.value, NeedsRelink)
 
 
 def test_a_revoked_refresh_token_means_link_again_asked_once(spotify_world: SpotifyWorld) -> None:
