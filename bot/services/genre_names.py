@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal, cast
 
+from bot.spotify.own_playlists import cut, one_line, text_units
 from classifier.taxonomy import Taxonomy, lookup_key
 
 Level = Literal["family", "genre"]
@@ -109,24 +110,26 @@ def playlist_name(label: str, source_name: str | None = None) -> str:
     """'Jazz & Blues · genrebot' from Liked Songs; 'K-Pop · Road trip 2019 · genrebot' from a playlist.
 
     The source's name is shortened (with '…') so the whole name stays within Spotify's 100
-    characters; the family or genre and the genrebot mark are always there whole."""
+    characters (counted as `own_playlists.text_units` counts them); the family or genre and the
+    genrebot mark are always there whole."""
     if source_name is None:
-        return f"{label}{PLAYLIST_NAME_SUFFIX}"[:PLAYLIST_NAME_LIMIT]
-    room = PLAYLIST_NAME_LIMIT - len(label) - len(" · ") - len(PLAYLIST_NAME_SUFFIX)
-    return f"{label} · {shorten(source_name, max(1, room))}{PLAYLIST_NAME_SUFFIX}"[:PLAYLIST_NAME_LIMIT]
+        return cut(f"{label}{PLAYLIST_NAME_SUFFIX}", PLAYLIST_NAME_LIMIT)
+    room = PLAYLIST_NAME_LIMIT - text_units(label) - len(" · ") - len(PLAYLIST_NAME_SUFFIX)
+    return cut(f"{label} · {shorten(source_name, max(1, room))}{PLAYLIST_NAME_SUFFIX}", PLAYLIST_NAME_LIMIT)
 
 
 def shorten(text: str, limit: int) -> str:
-    """One line of at most `limit` characters: whitespace runs (line breaks too) become one space,
-    and a cut ends with '…' at a word boundary where one is near."""
-    line = " ".join(text.split()) or "untitled"
-    if len(line) <= limit:
+    """One line of at most `limit` characters (UTF-16 units): whitespace runs (line breaks too)
+    become one space, control and invisible characters go (`own_playlists.one_line`), and a cut
+    ends with '…' between graphemes, at a word boundary where one is near."""
+    line = one_line(text) or "untitled"
+    if text_units(line) <= limit:
         return line
-    cut = line[: limit - 1]
-    space = cut.rfind(" ")
+    start = cut(line, limit - 1)
+    space = start.rfind(" ")
     if space >= limit * 2 // 3:
-        cut = cut[:space]
-    return cut.rstrip(" ·-,") + "…"
+        start = start[:space]
+    return start.rstrip(" ·-,") + "…"
 
 
 def pick_of_key(key: str, taxonomy: Taxonomy) -> Pick | None:

@@ -11,7 +11,12 @@ database does not know them (a crash between creating a playlist and recording i
 when Spotify's answer was lost.
 
 Spotify's limits: names up to 100 characters; descriptions up to 300 characters and without
-line breaks (it answers 500 otherwise); 10,000 items per playlist.
+line breaks (it answers 500 otherwise); 10,000 items per playlist. Spotify does not say how it
+counts a character, so text is measured the strictest way a server may (UTF-16 code units: an
+emoji outside the Basic Multilingual Plane counts two), and a cut ends between graphemes, never
+inside a flag, a joined emoji or a letter and its accent (`cut`). Control characters and
+invisible formatting (zero-width spaces, direction overrides that would show "· genrebot"
+backwards) never reach Spotify (`one_line`).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import html
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
@@ -32,6 +38,11 @@ MAX_PLAYLIST_ITEMS = 10_000
 _TAG = re.compile(r"\[genrebot:[A-Za-z0-9._~%=:@-]+\]")
 _SPACES = re.compile(r"\s+")
 _LONGEST_TAG_BODY = 80  # longer ones are a hash, so the tag always fits in a description
+# Invisible format characters that belong to no word or emoji: zero-width space, word joiner, BOM,
+# the direction marks, embeddings, overrides and isolates. (Joiners stay: emoji and scripts use them.)
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u2060\ufeff\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e"
+                                    "\u2066\u2067\u2068\u2069"))
+_ZWJ = "\u200d"
 
 
 @dataclass(frozen=True, order=True)
@@ -87,16 +98,56 @@ def tag_of(description: str | None) -> str | None:
 
 
 def one_line(text: str) -> str:
-    """Line breaks and runs of spaces as single spaces (Spotify answers 500 to a line break)."""
-    return _SPACES.sub(" ", text).strip()
+    """Line breaks, other control characters and runs of spaces as single spaces (Spotify answers
+    500 to a line break), invisible formatting left out."""
+    visible = "".join(" " if unicodedata.category(c) == "Cc" else c for c in text.translate(_INVISIBLE))
+    return _SPACES.sub(" ", visible).strip()
+
+
+def text_units(text: str) -> int:
+    """The length of `text` counted the strictest way a server may: in UTF-16 code units."""
+    return len(text) + sum(1 for c in text if ord(c) > 0xFFFF)
+
+
+def cut(text: str, limit: int) -> str:
+    """The longest start of `text` within `limit` UTF-16 units that ends between two graphemes."""
+    end = units = 0
+    for char in text:
+        units += 2 if ord(char) > 0xFFFF else 1
+        if units > limit:
+            break
+        end += 1
+    while 0 < end < len(text) and not _between_graphemes(text, end):
+        end -= 1
+    return text[:end]
+
+
+def _between_graphemes(text: str, at: int) -> bool:
+    """Whether text[:at] and text[at:] split no grapheme (Unicode's rules for what names hold:
+    marks, joiners, variation selectors, skin tones, tag sequences and flag pairs; not Hangul jamo)."""
+    before, after = text[at - 1], text[at]
+    if before == _ZWJ or after == _ZWJ or unicodedata.category(after) in ("Mn", "Mc", "Me"):
+        return False
+    if 0x1F3FB <= ord(after) <= 0x1F3FF or 0xE0020 <= ord(after) <= 0xE007F:  # skin tone, tag
+        return False
+    if _regional_indicator(before) and _regional_indicator(after):
+        run = 0
+        while run < at and _regional_indicator(text[at - 1 - run]):
+            run += 1
+        return run % 2 == 0  # an odd run ends with the first half of a flag
+    return True
+
+
+def _regional_indicator(char: str) -> bool:
+    return 0x1F1E6 <= ord(char) <= 0x1F1FF
 
 
 def fit_name(name: str, part: int = 1) -> str:
     """A playlist name within Spotify's 100 characters; a continuation ends in " (2)", " (3)"..."""
     suffix = f" ({part})" if part > 1 else ""
     base = one_line(name)
-    if len(base) + len(suffix) > MAX_NAME_CHARS:
-        base = base[: MAX_NAME_CHARS - len(suffix) - 1].rstrip() + "…"
+    if text_units(base) + len(suffix) > MAX_NAME_CHARS:
+        base = cut(base, MAX_NAME_CHARS - len(suffix) - 1).rstrip() + "…"
     return base + suffix
 
 
@@ -105,8 +156,8 @@ def tagged_description(text: str, slot: PlaylistSlot) -> str:
     tag = slot.tag
     room = MAX_DESCRIPTION_CHARS - len(tag) - 1
     body = one_line(text)
-    if len(body) > room:
-        body = body[: max(0, room - 1)].rstrip() + "…"
+    if text_units(body) > room:
+        body = cut(body, max(0, room - 1)).rstrip() + "…"
     return f"{body} {tag}" if body else tag
 
 

@@ -227,3 +227,15 @@ def test_a_name_with_a_comma_of_its_own_stays_whole_in_a_list() -> None:
     assert split_genres("Film, Stage & Comedy, Jazz ,", taxonomy) == ["Film, Stage & Comedy", "Jazz"]
     assert split_genres("Jazz, Film", taxonomy) == ["Jazz", "Film"]
     assert split_genres("Film, Stage & Comedy, Jazz") == ["Film", "Stage & Comedy", "Jazz"]
+
+
+def test_a_source_playlists_name_is_shortened_between_graphemes_and_without_invisible_characters() -> None:
+    """A member's playlist named in flags or with a right-to-left override: the genre playlist's
+    name keeps whole flags, fits Spotify's 100 counted in UTF-16 units, and shows "· genrebot" as written."""
+    for lead in range(0, 4):
+        name = playlist_name("K-Pop", "x" * lead + "🇯🇵🇰🇷" * 40)
+        kept = name.removeprefix("K-Pop · ").removesuffix("… · genrebot").removeprefix("x" * lead)
+        assert len(name.encode("utf-16-le")) // 2 <= 100
+        assert kept == "🇯🇵🇰🇷" * (len(kept) // 4) + "🇯🇵" * (len(kept) % 4 // 2) and len(kept) % 2 == 0
+    assert playlist_name("Rock", "Road\u202e trip\u200b\x00") == "Rock · Road trip · genrebot"
+    assert playlist_name("Rock", "\u200b\u2066") == "Rock · untitled · genrebot"

@@ -79,3 +79,41 @@ def test_a_tag_reads_back_as_the_slot_it_was_made_from() -> None:
     for unreadable in (PlaylistSlot("progressive " * 40).tag, "[genrebot:rock:1]", "[genrebot:rock:two]", "[genrebot:]",
                        "[other:rock]"):
         assert slot_of_tag(unreadable) is None
+
+
+# Graphemes that are more than one code point: a ZWJ family, a flag (two regional indicators), a
+# thumbs-up with a skin tone, an accent as a combining mark, a keycap.
+_CLUSTERS = ("👨\u200d👩\u200d👧", "🇯🇵", "👍🏽", "e\u0301", "1\ufe0f\u20e3")
+
+
+def _utf16_units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def test_a_long_name_is_cut_between_graphemes_never_inside_an_emoji_or_a_flag() -> None:
+    """Whatever lands on the cut, the name keeps whole graphemes before its "…" (no half flag,
+    no family cut at its joiner, no skin tone without its hand)."""
+    for cluster in _CLUSTERS:
+        for lead in range(80, 101):
+            graphemes = ["a"] * lead + [cluster] * 30
+            name = fit_name("".join(graphemes))
+            kept = name.removesuffix("…")
+            assert name.endswith("…")
+            assert any(kept.rstrip() == "".join(graphemes[:k]) for k in range(len(graphemes) + 1)), (cluster, lead)
+
+
+def test_a_name_of_emoji_fits_100_even_counted_as_utf16_units() -> None:
+    """Spotify does not say how it counts its 100: an emoji is one code point but two UTF-16 units,
+    so a name is kept within 100 either way."""
+    for name in ("😀" * 150, "Rock · " + "🇯🇵" * 70, "👨\u200d👩\u200d👧" * 40):
+        fitted = fit_name(name, 3)
+        assert _utf16_units(fitted) <= 100 and fitted.endswith("… (3)")
+
+
+def test_control_and_invisible_characters_are_left_out_of_names_and_descriptions() -> None:
+    """A NUL, a bell, a zero-width space or a right-to-left override (which would show
+    "· genrebot" backwards) never reaches Spotify; emoji joiners and letters do."""
+    name = fit_name("Road\x00 trip\u200b\u202e 2019\x07 \ufeff👨\u200d👩\u200d👧 · genrebot")
+    assert name == "Road trip 2019 👨\u200d👩\u200d👧 · genrebot"
+    text = tagged_description("Songs\u2066 from\u200f my\x1b library", PlaylistSlot("rock"))
+    assert text == "Songs from my library [genrebot:rock]"
