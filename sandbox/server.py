@@ -113,6 +113,8 @@ class SandboxApp:
                 response = await self._fail(request, before)
             else:
                 response = await self._answer(request, handler, path)
+                if response.status < 400:
+                    state.request_processed(request.method, path)
                 if after is not None:  # the request took effect; its answer is lost
                     response = await self._fail(request, after, response)
         except web.HTTPException as exc:

@@ -45,6 +45,16 @@ class LikedReadHook:
     action: Callable[[], None]
 
 
+@dataclass
+class RequestHook:
+    """Runs `action` once `left` more requests matching `method` and `path_prefix` took effect."""
+
+    method: str
+    path_prefix: str
+    left: int
+    action: Callable[[], None]
+
+
 @dataclass(frozen=True)
 class LikedPageHold:
     """The user's Liked Songs page at `offset` is answered only once `until()` has returned, then
@@ -97,6 +107,7 @@ class SandboxState:
         self.quota: list[QuotaBlock] = []
         self.liked_read_hooks: list[LikedReadHook] = []
         self.liked_page_holds: dict[tuple[str, int], LikedPageHold] = {}
+        self.request_hooks: list[RequestHook] = []
         self.requests: list[LoggedRequest] = []
         self.base_url = ""
         self.clock: Callable[[], float] = time.time
@@ -244,6 +255,31 @@ class SandboxState:
         """The user's library of playlists: owned, followed and collaborated on, in creation order."""
         with self.lock:
             return [p for p in self.playlists.values() if user_id in p.followers]
+
+    def edit_by_hand(self, playlist_id: str, change: Callable[[SandboxPlaylist], None]) -> None:
+        """A person changes the playlist in their Spotify app (adds, removes or moves songs, renames
+        it, makes it collaborative): `change` edits it, and it gets a new snapshot id, as on any change."""
+        with self.lock:
+            playlist = self.playlists[playlist_id]
+            change(playlist)
+            playlist.snapshot += 1
+
+    def after_request(self, method: str, path_prefix: str, action: Callable[[], None], *, count: int = 1) -> None:
+        """Run `action` once the `count`-th request matching `method` and `path_prefix` has taken
+        effect, before its answer leaves: what a member does in their app while a client writes."""
+        with self.lock:
+            self.request_hooks.append(RequestHook(method, path_prefix, count, action))
+
+    def request_processed(self, method: str, path: str) -> None:
+        with self.lock:
+            due = []
+            for hook in [h for h in self.request_hooks if h.method == method and path.startswith(h.path_prefix)]:
+                hook.left -= 1
+                if hook.left <= 0:
+                    self.request_hooks.remove(hook)
+                    due.append(hook.action)
+            for action in due:
+                action()
 
     # --- Liked Songs that change while a client reads them --------------------------------------
 

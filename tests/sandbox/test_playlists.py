@@ -307,3 +307,17 @@ def test_fields_returns_only_the_fields_named(sandbox: Sandbox) -> None:
     assert "items" not in everything_but and "tracks" not in everything_but and everything_but["name"] == "Mine"
     status, _ = error_of(sandbox.api(client, "GET", f"/playlists/{playlist.id}", params={"fields": "items(item"}))
     assert status == 400
+
+
+def test_a_member_editing_a_playlist_between_two_writes_is_in_it_with_a_new_snapshot(sandbox: Sandbox) -> None:
+    """`after_request` runs the member's edit once a write has taken effect: the next write lands on what
+    they left, and the snapshot id after both counts both changes."""
+    songs = _songs(sandbox, "alice", 4)
+    playlist = sandbox.state.add_playlist("alice", "Mine", songs[:2])
+    sandbox.state.after_request("POST", f"/v1/playlists/{playlist.id}/items", lambda: sandbox.state.edit_by_hand(
+        playlist.id, lambda p: p.items.insert(0, (songs[3].uri, p.items[0][1]))))
+    client = sandbox.link("alice")
+    first = client.playlist_add_items(playlist.id, [songs[2].uri], position=2)["snapshot_id"]
+    last = client.playlist_add_items(playlist.id, [songs[2].uri], position=4)["snapshot_id"]
+    assert [u for u, _ in playlist.items] == [songs[3].uri, songs[0].uri, songs[1].uri, songs[2].uri, songs[2].uri]
+    assert (first, last) == ("snap2", "snap4") and not sandbox.state.request_hooks
