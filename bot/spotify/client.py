@@ -333,6 +333,12 @@ class SpotifyUserClient:
         answer = self._playlist_request(playlist_id, f"playlists/{playlist_id}", fields="snapshot_id")
         return str(answer.get("snapshot_id") or "")
 
+    def playlist_version(self, playlist_id: str) -> tuple[str, int]:
+        """The playlist's snapshot id and how many entries it holds (local files and null ones
+        included), in one request."""
+        answer = self._playlist_request(playlist_id, f"playlists/{playlist_id}", fields="snapshot_id,items(total)")
+        return str(answer.get("snapshot_id") or ""), int((answer.get("items") or {}).get("total") or 0)
+
     def put_playlist_items(self, playlist_id: str, uris: list[str]) -> str | None:
         """Replace every item with these (at most 100); safe to repeat, so retried by the policy.
         Returns the playlist's new snapshot id."""

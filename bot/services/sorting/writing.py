@@ -14,7 +14,9 @@ playlist holds without reading it, and edits it in place
 (`playlist_sync.fill`): songs that left are removed, new ones inserted where they belong, the
 others keep their "date added". A playlist whose songs, name and description (its date aside)
 would not change is not touched at all. The name and description are set before the songs, so
-the snapshot id of the last song write is the playlist's when the write ends.
+the snapshot id of the last song write is the playlist's when the write ends. A write of several
+requests, or an edit worked out from what the playlist held, is followed by one look at its size:
+a member who added or removed songs meanwhile leaves it "contents unknown" (`_checked`).
 
 A genre past Spotify's 10,000 songs continues in parts (`targets`). The playlists a sort no longer
 plans are emptied and kept, and an older model's are taken over (`unplanned`). A weekly refresh
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import math
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
@@ -52,6 +55,7 @@ from bot.spotify.own_playlists import (
     PlaylistSlot,
     fit_name,
 )
+from bot.spotify.playlist_edit import ITEMS_PER_REQUEST
 from bot.spotify.playlist_sync import (
     STOPS,
     KnownItems,
@@ -70,36 +74,7 @@ from storage.records import PlaylistRecord
 
 PLAYLIST_WRITE_CONCURRENCY = 4
 CONTENTS_UNKNOWN = -1  # track_count of a playlist whose write has not finished
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -196,15 +171,16 @@ class PlaylistWriter:
                     await self._record(discord_id, target.slot, ref, CONTENTS_UNKNOWN)
                 songs = _Songs(known, record, added, at_end, followed.snapshots.get(ref.id))
                 try:
-                    snapshot = await asyncio.to_thread(
+                    done = await asyncio.to_thread(
                         self._fill, client, target, ref, created, songs, name, description, details
                     )
                 except SpotifyUnavailable as exc:
                     # The other playlists are written meanwhile: this one may be left as it was (or
                     # half-done), which the member is told by name; the next sort finishes it.
                     raise PlaylistWriteFailed(name, restored=False, playlist_id=ref.id, url=ref.url) from exc
-                await self._record(discord_id, target.slot, ref, len(target.ids), tracks_digest(target.ids),
-                                   snapshot=snapshot, track_ids=tuple(target.ids), details=details)
+                if done.holds_plan:  # else it stays "contents unknown": the next sort reads it
+                    await self._record(discord_id, target.slot, ref, len(target.ids), tracks_digest(target.ids),
+                                       snapshot=done.snapshot, track_ids=tuple(target.ids), details=details)
             written += 1
             report_progress(SortProgress("writing", written, total))
             return PlaylistOutcome(
@@ -286,20 +262,21 @@ class PlaylistWriter:
         name: str,
         description: str,
         details: str,
-    ) -> str | None:
+    ) -> _Written:
         """The blocking part (runs in a thread): the name and tagged description, then the songs.
-        Returns the playlist's snapshot id once written (None if Spotify would not say)."""
+        Returns the playlist's snapshot id once written (None if Spotify would not say), and
+        whether it may be taken to hold the plan (`_checked`)."""
         uris = [_uri(t) for t in target.ids]
         if created:  # its name and description were set when it was made
-            return fill(client, ref.id, uris, name=fit_name(name, target.slot.part), url=ref.url, empty=True) \
-                or _snapshot_now(client, ref.id)
+            return _Written(fill(client, ref.id, uris, name=fit_name(name, target.slot.part), url=ref.url, empty=True)
+                            or _snapshot_now(client, ref.id))
         held = None
         if songs.known and songs.listed_snapshot is not None:  # the library listing said it
             held = list(songs.known.uris) if songs.listed_snapshot == songs.known.snapshot_id else None
         elif songs.known:
             held = held_items(client, ref.id, songs.known)
         if songs.known and held == uris and songs.record and songs.record.details_digest == details:
-            return songs.known.snapshot_id  # nothing would change: left as it is, snapshot and all
+            return _Written(songs.known.snapshot_id)  # nothing would change: left as it is, snapshot and all
         describe(client, ref.id, target.slot, name, description)
         if songs.added is not None:
             try:
@@ -315,7 +292,9 @@ class PlaylistWriter:
                 snapshot = fill(client, ref.id, uris, name=fit_name(name, target.slot.part), url=ref.url)
         else:
             snapshot = fill(client, ref.id, uris, name=fit_name(name, target.slot.part), url=ref.url, held=held)
-        return snapshot or _snapshot_now(client, ref.id)
+        if songs.added is None and held is None and len(uris) <= ITEMS_PER_REQUEST:
+            return _Written(snapshot or _snapshot_now(client, ref.id))  # one PUT of every song: exact
+        return _checked(client, ref.id, snapshot, len(uris))
 
     async def _record(
         self, discord_id: int, slot: PlaylistSlot, ref: PlaylistRef, track_count: int, digest: str | None = None,
@@ -340,6 +319,15 @@ class _Songs:
 
 
 @dataclass(frozen=True)
+class _Written:
+    """What one playlist's write left: Spotify's snapshot id after it, and False in `holds_plan`
+    when someone else changed the songs while genrebot wrote them (the record stays "contents unknown")."""
+
+    snapshot: str | None
+    holds_plan: bool = True
+
+
+@dataclass(frozen=True)
 class _Followed:
     records: dict[PlaylistSlot, PlaylistRecord]  # remembered playlists the member still follows
     snapshots: dict[str, str]  # playlist id -> snapshot id, for those the library listing showed
@@ -361,6 +349,29 @@ def _snapshot_now(client: SpotifyUserClient, playlist_id: str) -> str | None:
         raise
     except SpotifyError:
         return None
+
+
+def _checked(client: SpotifyUserClient, playlist_id: str, snapshot: str | None, songs: int) -> _Written:
+    """A write of several requests, or of inserts at positions worked out from what the playlist
+    held, has been made: whether the playlist holds `songs` entries, as the plan does.
+
+    Spotify applies each request to the playlist as it is when it arrives, and no add can be made
+    conditional on a snapshot id. A member (or a collaborator) who adds or removes songs between
+    genrebot's look at the playlist and its last write leaves a playlist that is not the plan, under
+    the snapshot id of genrebot's own last write; recorded as the plan, the next sorts would trust it
+    and never put it right. One request (its snapshot id and size) tells; a playlist of another size,
+    or one Spotify would not describe, stays "contents unknown" and the next sort reads it.
+    (A song moved meanwhile changes no size: that the next sort sees only when something else changes.)"""
+    try:
+        now, total = client.playlist_version(playlist_id)
+    except STOPS:
+        raise
+    except SpotifyError:
+        return _Written(None, holds_plan=False)
+    if total != songs:
+        log.info("playlist %s changed while it was written (%d songs, %d planned)", playlist_id, total, songs)
+        return _Written(None, holds_plan=False)
+    return _Written(snapshot or now)
 
 
 def details_digest(name: str, undated_description: str) -> str:
@@ -401,8 +412,6 @@ def _new_songs_only(
 def tracks_digest(track_ids: Sequence[str]) -> str:
     """What a playlist's songs, in order, come to: equal digests, equal lists."""
     return hashlib.sha256("\n".join(track_ids).encode()).hexdigest()[:32]
-
-
 
 
 def _uri(track_id: str) -> str:

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
 from bot.services.playlist_plan import PlaylistPlan
+from bot.services.root import Services
 from bot.services.sorting.writing import CONTENTS_UNKNOWN
 from bot.spotify.errors import PlaylistWriteFailed
-from bot.spotify.own_playlists import PlaylistSlot
+from bot.spotify.own_playlists import PlaylistSlot, tag_of
 from sandbox.library import synthetic_library
 from sandbox.records import SandboxPlaylist
 from tests.bot.conftest import World
@@ -22,11 +24,12 @@ LABELS = {"rock": "Rock", "pop": "Pop"}
 
 
 async def write(world: World, playlists: dict[str, list[str]], new_ids: Sequence[str] = (), *,
-                incremental: bool = True) -> dict[str, str]:
+                incremental: bool = True, services: Services | None = None) -> dict[str, str]:
     """The sort's write step for a plan made by hand (which songs move is the test's, not the model's);
     the Spotify id of each key's playlist."""
-    async with world.services.linking.client(ALICE) as client:
-        outcomes = await world.services.sorting.writer.write(
+    services = services or world.services
+    async with services.linking.client(ALICE) as client:
+        outcomes = await services.sorting.writer.write(
             ALICE, client, PlaylistPlan(playlists, labels=LABELS), set(new_ids), incremental=incremental,
             report_progress=lambda _: None,
         )
@@ -66,7 +69,8 @@ def requests_about(world: World, playlist_id: str, since: int) -> list[str]:
 
 async def test_a_refresh_moving_a_few_songs_edits_the_playlists_keeping_the_other_songs_dates(world: World) -> None:
     """Pooling moved 3 old songs from a 1,200-song Rock to Pop, and 2 new songs came: both playlists are edited in
-    place (6 requests in all, where rewriting them took 16), and every song that stayed keeps its date added."""
+    place (8 requests in all, a look at each one's size after its edit included, where rewriting them took 16), and
+    every song that stayed keeps its date added."""
     ids = await songs(world, 1_255, seed=41)
     new, rock, pop = ids[:2], ids[2:1_202], ids[1_202:]
     first = await write(world, {"rock": rock, "pop": pop}, incremental=False)
@@ -80,9 +84,9 @@ async def test_a_refresh_moving_a_few_songs_edits_the_playlists_keeping_the_othe
     assert held(world, first["rock"]) == rock_now and held(world, first["pop"]) == pop_now
     assert all(dates(world.sandbox.playlists[first["rock"]])[t] == rock_dates[t] for t in rock_now[1:])
     assert all(dates(world.sandbox.playlists[first["pop"]])[t] == pop_dates[t] for t in pop)
-    assert requests_about(world, first["rock"], since) == ["PUT details", "DELETE items", "POST items"]
-    assert requests_about(world, first["pop"], since) == ["PUT details", "POST items"]
-    assert api_requests(world, since) == 6, "one listing of the member's playlists gave both snapshot ids"
+    assert requests_about(world, first["rock"], since) == ["PUT details", "DELETE items", "POST items", "GET snapshot"]
+    assert requests_about(world, first["pop"], since) == ["PUT details", "POST items", "GET snapshot"]
+    assert api_requests(world, since) == 8, "one listing of the member's playlists gave both snapshot ids"
 
 
 async def test_a_sort_that_changes_nothing_touches_no_playlist(world: World) -> None:
@@ -178,4 +182,82 @@ async def test_a_member_with_many_playlists_is_asked_about_genrebots_one_by_one(
     asked = [f"{r.method} {r.path}" for r in world.sandbox.requests[since:]]
     assert asked == ["GET /v1/me/playlists", "GET /v1/me/library/contains", f"GET /v1/playlists/{first['rock']}",
                      f"PUT /v1/playlists/{first['rock']}", f"DELETE /v1/playlists/{first['rock']}/items",
-                     f"POST /v1/playlists/{first['rock']}/items"]
+                     f"POST /v1/playlists/{first['rock']}/items", f"GET /v1/playlists/{first['rock']}"]
+
+
+@pytest.mark.parametrize("by_hand", ["adds", "removes"])
+async def test_a_member_editing_a_playlist_while_a_refresh_edits_it_is_put_right_by_the_next_sort(
+    world: World, by_hand: str
+) -> None:
+    """Between the refresh's removal and its insert the member adds a song of their own (or removes one): Spotify's
+    snapshot id after the insert covers their change too, so the refresh must not record the playlist as holding
+    the plan; the next sort reads it and ends it exactly as planned."""
+    ids = await songs(world, 400, seed=46)
+    own_song = synthetic_library(1, seed=47, prefix="theirs")[0]
+    world.sandbox.add_tracks([own_song])
+    first = await write(world, {"rock": ids[1:301], "pop": ids[301:]}, incremental=False)
+    rock_now = [ids[0], *ids[1:150], *ids[151:301]]
+
+    def member_edits(playlist: SandboxPlaylist) -> None:
+        if by_hand == "adds":
+            playlist.items.insert(0, (own_song.uri, playlist.items[0][1]))
+        else:
+            del playlist.items[200]
+
+    world.sandbox.after_request("DELETE", f"/v1/playlists/{first['rock']}/items",
+                                lambda: world.sandbox.edit_by_hand(first["rock"], member_edits))
+    await write(world, {"rock": rock_now, "pop": [ids[150], *ids[301:]]}, [ids[0]])
+    assert not world.sandbox.request_hooks, "the member edited mid-write"
+    await write(world, {"rock": rock_now, "pop": [ids[150], *ids[301:]]})
+    assert held(world, first["rock"]) == rock_now
+
+
+@pytest.mark.parametrize("fault", ["drop", 502])
+@pytest.mark.parametrize("step", ["create", "replace", "add", "details", "remove"])
+async def test_an_answer_lost_at_any_step_of_writing_leaves_one_playlist_each_song_once(
+    world: World, step: str, fault: str | int
+) -> None:
+    """Spotify did the write, its answer was lost (the connection dropped, or a 502): creating a playlist, replacing
+    its first 100 songs, adding the rest, setting its details, removing songs. Two playlists, each exactly as planned."""
+    ids = await songs(world, 400, seed=49)
+
+    def lose(method: str, path_prefix: str) -> None:
+        world.sandbox.inject(fault, method=method, path_prefix=path_prefix, after_processing=True)
+
+    in_first_write = {"create": ("POST", "/v1/me/playlists"), "replace": ("PUT", "/v1/playlists/"),
+                      "add": ("POST", "/v1/playlists/")}
+    if step in in_first_write:
+        lose(*in_first_write[step])
+    first = await write(world, {"rock": ids[1:301], "pop": ids[301:]}, incremental=False)
+    rock_now, pop_now = [ids[0], *ids[1:150], *ids[151:301]], [ids[150], *ids[301:]]
+    if step not in in_first_write:
+        lose("PUT" if step == "details" else "DELETE", f"/v1/playlists/{first['rock']}")
+    again = await write(world, {"rock": rock_now, "pop": pop_now}, [ids[0]])
+    assert again == first and not world.sandbox.faults, "the answer was lost"
+    assert len(world.sandbox.playlists_of("alice")) == 2
+    assert held(world, first["rock"]) == rock_now and held(world, first["pop"]) == pop_now
+
+
+async def test_a_database_restored_from_an_older_backup_finds_the_playlists_made_since(
+    world: World, tmp_path: Path
+) -> None:
+    """After the backup the member deleted Rock (a sort made a new one) and Pop was edited; restored, the database
+    remembers the deleted Rock and Pop's old snapshot: the next sort adopts the new Rock by its tag, makes no third,
+    and reads Pop back before editing it. One playlist per genre, each exactly as planned."""
+    ids = await songs(world, 400, seed=50)
+    first = await write(world, {"rock": ids[:300], "pop": ids[300:]}, incremental=False)
+    await world.services.db.backup(tmp_path / "backup.sqlite3")
+    world.sandbox.unfollow("alice", first["rock"])
+    second = await write(world, {"rock": ids[:299], "pop": [ids[299], *ids[300:]]}, incremental=False)
+    assert second["rock"] != first["rock"] and second["pop"] == first["pop"]
+    restored = await Services.open(world.services.settings.model_copy(
+        update={"data_dir": tmp_path, "database_path": tmp_path / "backup.sqlite3"}), clock=world.clock)
+    try:
+        plan = {"rock": ids[:298], "pop": [ids[298], ids[299], *ids[300:]]}
+        third = await write(world, plan, incremental=False, services=restored)
+    finally:
+        await restored.close()
+    assert third == second
+    tags = [tag_of(p.description) for p in world.sandbox.playlists_of("alice")]
+    assert sorted(t for t in tags if t) == sorted([PlaylistSlot("rock").tag, PlaylistSlot("pop").tag])
+    assert held(world, third["rock"]) == plan["rock"] and held(world, third["pop"]) == plan["pop"]
