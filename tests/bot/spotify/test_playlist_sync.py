@@ -81,6 +81,20 @@ def test_an_add_that_failed_before_it_happened_is_sent_again(spotify_world: Spot
     assert items(spotify_world, written.id) == bob_uris(spotify_world)
 
 
+@pytest.mark.parametrize("path_prefix", ["/v1/me/playlists", "/v1/playlists/"])
+def test_a_burst_of_429s_on_a_create_or_an_add_makes_one_playlist_each_song_once(
+    spotify_world: SpotifyWorld, path_prefix: str
+) -> None:
+    """Three 429s with Retry-After in a row: Spotify did nothing of them, so each is waited out and sent again."""
+    client = spotify_world.link("bob")
+    spotify_world.state.inject(429, 3, retry_after=2, method="POST", path_prefix=path_prefix)
+    written = write_playlist(client, slot=ROCK, existing_id=None, name="Rock · genrebot", description="d",
+                             uris=bob_uris(spotify_world))
+    assert [p.id for p in spotify_world.state.playlists_of("bob")] == [written.id]
+    assert items(spotify_world, written.id) == bob_uris(spotify_world)
+    assert len(spotify_world.gate_clock.slept) == 3 and min(spotify_world.gate_clock.slept) >= 2
+
+
 def test_the_members_tagged_playlist_is_adopted_when_the_caller_does_not_know_it(spotify_world: SpotifyWorld) -> None:
     """With no remembered id, the playlist genrebot tagged for this genre is reused, not made again."""
     client = spotify_world.link("bob")

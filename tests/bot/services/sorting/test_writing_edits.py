@@ -261,3 +261,34 @@ async def test_a_database_restored_from_an_older_backup_finds_the_playlists_made
     tags = [tag_of(p.description) for p in world.sandbox.playlists_of("alice")]
     assert sorted(t for t in tags if t) == sorted([PlaylistSlot("rock").tag, PlaylistSlot("pop").tag])
     assert held(world, third["rock"]) == plan["rock"] and held(world, third["pop"]) == plan["pop"]
+
+
+@pytest.mark.parametrize("change", ["deletes", "renames", "shares", "makes public"])
+async def test_a_member_deleting_renaming_or_sharing_a_playlist_while_it_is_written_breaks_nothing(
+    world: World, change: str
+) -> None:
+    """Right after genrebot set Rock's details the member deletes it (an unfollow), renames it, makes it
+    collaborative or public: the write ends without an error, and the next sort leaves one followed playlist
+    per genre holding its songs (a deleted one is made again, as for any deleted playlist with songs)."""
+    ids = await songs(world, 400, seed=51)
+    first = await write(world, {"rock": ids[1:301], "pop": ids[301:]}, incremental=False)
+    rock = first["rock"]
+
+    def member(playlist: SandboxPlaylist) -> None:
+        if change == "deletes":
+            playlist.followers.discard("alice")
+        elif change == "renames":
+            playlist.name = "My rock"
+        elif change == "shares":
+            playlist.collaborative = True
+        else:
+            playlist.public = True
+
+    world.sandbox.after_request("PUT", f"/v1/playlists/{rock}", lambda: world.sandbox.edit_by_hand(rock, member))
+    plan = {"rock": [ids[0], *ids[1:150], *ids[151:301]], "pop": [ids[150], *ids[301:]]}
+    assert await write(world, plan, [ids[0]]) == first
+    again = await write(world, plan, [ids[0]])
+    assert (again["rock"] != rock) == (change == "deletes") and again["pop"] == first["pop"]
+    followed = [p for p in world.sandbox.playlists_of("alice") if tag_of(p.description)]
+    assert sorted(p.id for p in followed) == sorted(again.values())
+    assert held(world, again["rock"]) == plan["rock"] and held(world, again["pop"]) == plan["pop"]
