@@ -15,6 +15,7 @@ from bot.services.root import Services
 from bot.services.sorting.writing import CONTENTS_UNKNOWN
 from bot.spotify.errors import PlaylistWriteFailed
 from bot.spotify.own_playlists import PlaylistSlot, tag_of
+from sandbox.faults import FaultAction
 from sandbox.library import synthetic_library
 from sandbox.records import SandboxPlaylist
 from tests.bot.conftest import World
@@ -215,7 +216,7 @@ async def test_a_member_editing_a_playlist_while_a_refresh_edits_it_is_put_right
 @pytest.mark.parametrize("fault", ["drop", 502])
 @pytest.mark.parametrize("step", ["create", "replace", "add", "details", "remove"])
 async def test_an_answer_lost_at_any_step_of_writing_leaves_one_playlist_each_song_once(
-    world: World, step: str, fault: str | int
+    world: World, step: str, fault: FaultAction | int
 ) -> None:
     """Spotify did the write, its answer was lost (the connection dropped, or a 502): creating a playlist, replacing
     its first 100 songs, adding the rest, setting its details, removing songs. Two playlists, each exactly as planned."""
