@@ -16,7 +16,7 @@ counts a character, so text is measured the strictest way a server may (UTF-16 c
 emoji outside the Basic Multilingual Plane counts two), and a cut ends between graphemes, never
 inside a flag, a joined emoji or a letter and its accent (`cut`). Control characters and
 invisible formatting (zero-width spaces, direction overrides that would show "· genrebot"
-backwards) never reach Spotify (`one_line`).
+backwards) and lone surrogates never reach Spotify (`one_line`).
 """
 
 from __future__ import annotations
@@ -99,8 +99,10 @@ def tag_of(description: str | None) -> str | None:
 
 def one_line(text: str) -> str:
     """Line breaks, other control characters and runs of spaces as single spaces (Spotify answers
-    500 to a line break), invisible formatting left out."""
-    visible = "".join(" " if unicodedata.category(c) == "Cc" else c for c in text.translate(_INVISIBLE))
+    500 to a line break), invisible formatting and lone surrogates (half a UTF-16 pair, which JSON
+    can carry but no UTF-8 encoder takes) left out."""
+    kept = (" " if unicodedata.category(c) == "Cc" else c for c in text.translate(_INVISIBLE))
+    visible = "".join(c for c in kept if not "\ud800" <= c <= "\udfff")
     return _SPACES.sub(" ", visible).strip()
 
 

@@ -117,3 +117,10 @@ def test_control_and_invisible_characters_are_left_out_of_names_and_descriptions
     assert name == "Road trip 2019 👨\u200d👩\u200d👧 · genrebot"
     text = tagged_description("Songs\u2066 from\u200f my\x1b library", PlaylistSlot("rock"))
     assert text == "Songs from my library [genrebot:rock]"
+
+
+def test_a_lone_surrogate_never_reaches_spotify() -> None:
+    """Half an emoji's UTF-16 pair (JSON can carry one as "\\ud83d"; it is no character, and no UTF-8 encoder
+    takes it) is left out of a name and a description."""
+    assert fit_name("Rock \ud83d· genrebot") == "Rock · genrebot"
+    assert tagged_description("Songs\udc00", PlaylistSlot("rock")).encode("utf-8")
