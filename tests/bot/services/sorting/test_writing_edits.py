@@ -186,13 +186,15 @@ async def test_a_member_with_many_playlists_is_asked_about_genrebots_one_by_one(
                      f"POST /v1/playlists/{first['rock']}/items", f"GET /v1/playlists/{first['rock']}"]
 
 
+@pytest.mark.parametrize("after", [("GET", "/v1/me/playlists"), ("DELETE", "/items")], ids=["listing", "removal"])
 @pytest.mark.parametrize("by_hand", ["adds", "removes"])
 async def test_a_member_editing_a_playlist_while_a_refresh_edits_it_is_put_right_by_the_next_sort(
-    world: World, by_hand: str
+    world: World, by_hand: str, after: tuple[str, str]
 ) -> None:
-    """Between the refresh's removal and its insert the member adds a song of their own (or removes one): Spotify's
-    snapshot id after the insert covers their change too, so the refresh must not record the playlist as holding
-    the plan; the next sort reads it and ends it exactly as planned."""
+    """After the refresh listed the member's playlists (their snapshot ids said Rock was as recorded), or between
+    its removal and its insert, the member adds a song of their own (or removes one): Spotify's snapshot id after
+    the insert covers their change too, so the refresh must not record the playlist as holding the plan; the next
+    sort reads it and ends it exactly as planned."""
     ids = await songs(world, 400, seed=46)
     own_song = synthetic_library(1, seed=47, prefix="theirs")[0]
     world.sandbox.add_tracks([own_song])
@@ -205,7 +207,8 @@ async def test_a_member_editing_a_playlist_while_a_refresh_edits_it_is_put_right
         else:
             del playlist.items[200]
 
-    world.sandbox.after_request("DELETE", f"/v1/playlists/{first['rock']}/items",
+    method, path = after
+    world.sandbox.after_request(method, path if method == "GET" else f"/v1/playlists/{first['rock']}{path}",
                                 lambda: world.sandbox.edit_by_hand(first["rock"], member_edits))
     await write(world, {"rock": rock_now, "pop": [ids[150], *ids[301:]]}, [ids[0]])
     assert not world.sandbox.request_hooks, "the member edited mid-write"
