@@ -38,6 +38,9 @@ Switches (keyword arguments of `DiscordStandIn`, also attributes):
 - `portal_intents=0`: the privileged intents (bit field, e.g. `INTENT_GUILD_MEMBERS`) switched on
   for the application. IDENTIFY asking for one that is off is closed with 4014 (discord.py raises
   PrivilegedIntentsRequired); `GET /guilds/{id}/members` (the list) answers 403 50001 without it.
+- `heartbeat_interval_s=41.25`: what HELLO asks for. A connection silent for 1.5 intervals is
+  closed with 4009 "Session timed out." and is a violation (the grace is the stand-in's; Discord
+  publishes none): with a short interval, an event loop blocked by the bot shows as a missed beat.
 - `max_guilds_per_shard=2500`: sharding as on Discord (see `gateway.py`). `GET /gateway/bot`
   recommends `shards` (one per 1,000 guilds, enough to keep each under this limit) with
   `session_start_limit`; IDENTIFY's `[shard_id, shard_count]` picks the guilds
@@ -93,6 +96,9 @@ should never break is also appended to `server.violations`):
   so text replies always go. DMs always allow both.
 
 Fault hooks: `await drop_connection()` (resumable close; missed dispatches replayed on RESUME),
+`await request_reconnect()` (op 7 Reconnect: the client closes and resumes),
+`await invalidate_sessions(resumable=False)` (op 9 Invalid Session: the sessions are gone, the
+client identifies anew, and dispatches meanwhile are lost as on Discord),
 `throttle(count, retry_after=, scope=, method=, path_prefix=)` (the next matching requests get a 429),
 `fail(count, status=503, method=, path_prefix=)` (the next matching requests get a 5xx, as in a
 Discord outage; discord.py's webhook adapter retries any 5xx five times, sleeping 1-9 s between),

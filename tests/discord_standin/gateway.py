@@ -1,6 +1,13 @@
 """The gateway WebSocket: HELLO, heartbeats, IDENTIFY (with Discord's privileged-intent and
-sharding checks), READY and GUILD_CREATE, numbered dispatches, RESUME with replay, and dropped
-connections.
+sharding checks), READY and GUILD_CREATE, numbered dispatches, RESUME with replay, dropped
+connections, and Discord's own requests to reconnect (op 7 Reconnect, op 9 Invalid Session).
+
+Heartbeats: HELLO asks for one every `heartbeat_interval_s` (41.25 s, as Discord's HELLO says); a
+connection that sends none for `HEARTBEAT_GRACE` intervals is closed with 4009 "Session timed out."
+and the miss is a violation. Discord publishes no grace of its own: this one is the stand-in's.
+discord.py beats from its own thread but sends each beat through the event loop, so an event loop
+held by blocking work (inference, a synchronous HTTP call) shows as a missed heartbeat; a test asks
+for a short interval (`DiscordStandIn(heartbeat_interval_s=1.0)`) to see it.
 
 Sharding as on Discord: `GET /gateway/bot` recommends a shard count (one shard per 1,000 guilds,
 and never more than `max_guilds_per_shard`, 2,500 on Discord, per shard); each connection names
@@ -13,8 +20,11 @@ own session with its own sequence numbers, resumed on its own.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import math
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +34,8 @@ from tests.discord_standin.base import INTENT_GUILD_MEMBERS, PRIVILEGED_INTENTS
 from tests.discord_standin.guilds import GuildsMixin
 
 RECOMMENDED_GUILDS_PER_SHARD = 1000  # what Discord's /gateway/bot recommendation is based on
+HEARTBEAT_INTERVAL_S = 41.25  # what Discord's HELLO asks for
+HEARTBEAT_GRACE = 1.5  # intervals without a heartbeat before the stand-in closes with 4009
 
 
 @dataclass
@@ -46,6 +58,7 @@ def shard_of(guild_id: int, shard_count: int) -> int:
 class GatewayMixin(GuildsMixin):
     sessions: dict[int, GatewaySession]  # by shard id
     max_guilds_per_shard: int
+    heartbeat_interval_s: float
 
     def recommended_shards(self) -> int:
         """The `shards` field of GET /gateway/bot."""
@@ -59,23 +72,53 @@ class GatewayMixin(GuildsMixin):
         ws = web.WebSocketResponse(max_msg_size=0)
         await ws.prepare(request)
         session: GatewaySession | None = None
-        await ws.send_json({"op": 10, "d": {"heartbeat_interval": 41250}, "s": None, "t": None})
-        async for frame in ws:
-            if frame.type != WSMsgType.TEXT:
-                continue
-            payload = json.loads(frame.data)
-            op = payload.get("op")
-            if op == 1:
-                await ws.send_json({"op": 11})
-            elif op == 2:
-                session = await self._identify(ws, payload["d"])
-                if session is None:
+        interval = self.heartbeat_interval_s
+        await ws.send_json({"op": 10, "d": {"heartbeat_interval": round(interval * 1000)}, "s": None, "t": None})
+        last_beat = [time.monotonic()]
+        watchdog = asyncio.create_task(self._watch_heartbeats(ws, last_beat, lambda: session))
+        try:
+            async for frame in ws:
+                if frame.type != WSMsgType.TEXT:
+                    continue
+                session = await self._gateway_frame(ws, json.loads(frame.data), session, last_beat)
+                if ws.closed:
                     break
-            elif op == 6:
-                session = await self._resume(ws, payload["d"])
-            elif op == 8 and session is not None:
-                await self._request_members(payload["d"])
+        finally:
+            watchdog.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watchdog
         return ws
+
+    async def _gateway_frame(self, ws: web.WebSocketResponse, payload: dict[str, Any],
+                             session: GatewaySession | None, last_beat: list[float]) -> GatewaySession | None:
+        """Answer one frame the client sent; the connection's session afterwards."""
+        op = payload.get("op")
+        if op == 1:
+            last_beat[0] = time.monotonic()
+            await ws.send_json({"op": 11})
+        elif op == 2:
+            return await self._identify(ws, payload["d"])
+        elif op == 6:
+            return await self._resume(ws, payload["d"])
+        elif op == 8 and session is not None:
+            await self._request_members(payload["d"])
+        return session
+
+    async def _watch_heartbeats(self, ws: web.WebSocketResponse, last_beat: list[float],
+                                session: Any) -> None:
+        """Close a connection that stopped heartbeating with 4009, as a violation."""
+        interval = self.heartbeat_interval_s
+        while not ws.closed:
+            await asyncio.sleep(interval / 4)
+            silent = time.monotonic() - last_beat[0]
+            if silent > interval * HEARTBEAT_GRACE and not ws.closed:
+                current = session()
+                shard = current.shard_id if current is not None else 0
+                self.violations.append(
+                    f"no gateway heartbeat for {silent:.1f}s on shard {shard} (heartbeat_interval {interval}s):"
+                    " was the event loop blocked?")
+                await ws.close(code=4009, message=b"Session timed out.")
+                return
 
     async def _request_members(self, data: dict[str, Any]) -> None:
         """REQUEST_GUILD_MEMBERS (op 8, what discord.py's chunking sends): one GUILD_MEMBERS_CHUNK.
@@ -185,6 +228,24 @@ class GatewayMixin(GuildsMixin):
         for session in self.sessions.values():
             if session.ws is not None:
                 await session.ws.close(code=4000, message=b"Unknown error")
+
+    async def request_reconnect(self) -> None:
+        """Discord's op 7 Reconnect on every shard ("reconnect and resume immediately"): the
+        session stays resumable, and what is dispatched meanwhile is replayed on RESUME."""
+        for session in self.sessions.values():
+            if session.ws is not None and not session.ws.closed:
+                await session.ws.send_json({"op": 7, "d": None, "s": None, "t": None})
+
+    async def invalidate_sessions(self, *, resumable: bool = False) -> None:
+        """Discord's op 9 Invalid Session on every shard. Not resumable (`d` false): the sessions
+        are gone, a RESUME is answered with op 9 again, the client must IDENTIFY anew, and what
+        was dispatched to the old sessions is never replayed."""
+        for session in list(self.sessions.values()):
+            if session.ws is not None and not session.ws.closed:
+                await session.ws.send_json({"op": 9, "d": resumable, "s": None, "t": None})
+        if not resumable:
+            self.sessions.clear()
+            self.identified.clear()
 
     async def close_sockets(self) -> None:
         for session in self.sessions.values():

@@ -20,7 +20,7 @@ from tests.discord_standin.base import (
     TOKEN_LIFETIME_S,
     snowflake,
 )
-from tests.discord_standin.gateway import GatewayMixin
+from tests.discord_standin.gateway import HEARTBEAT_INTERVAL_S, GatewayMixin
 from tests.discord_standin.oauth2 import OAuth2Mixin
 from tests.discord_standin.rate_limits import RateLimiter, RateLimitHit, RateLimits, Throttle
 from tests.discord_standin.records import ServerFault
@@ -43,6 +43,7 @@ class DiscordStandIn(GatewayMixin, RestMixin, OAuth2Mixin):
         max_guilds_per_shard: int = MAX_GUILDS_PER_SHARD,
         oauth_redirect_uris: Sequence[str] = (),
         oauth_client_secret: str = "standin-client-secret",
+        heartbeat_interval_s: float = HEARTBEAT_INTERVAL_S,
     ) -> None:
         self.token = token
         self.application_id = application_id
@@ -79,6 +80,7 @@ class DiscordStandIn(GatewayMixin, RestMixin, OAuth2Mixin):
         self.session_id = "standin-session"
         self.sessions = {}
         self.max_guilds_per_shard = max_guilds_per_shard
+        self.heartbeat_interval_s = heartbeat_interval_s
         self.identifies = []
         self._runner: web.AppRunner | None = None
         self.port = 0
