@@ -80,8 +80,10 @@ should never break is also appended to `server.violations`):
   Webhook") and within the token's lifetime (after: 401 50027 "Invalid Webhook Token");
 - content <= 2,000 characters, <= 10 embeds and their field limits (a blank field name or value
   is refused as missing), <= 6,000 embed characters,
-  <= 5 action rows, button shapes; command sync names, descriptions and options
-  (400 50035 "Invalid Form Body" with the nested `errors` discord.py prints);
+  <= 5 action rows, button shapes; command sync as Discord checks it (`rules.sync_problems`:
+  lowercase names of letters, digits, '-', '_', "'"; descriptions 1-100; <= 25 options, required
+  before optional, unique names; <= 25 choices; length bounds; 4,000 characters a command; unique
+  command names) (400 50035 "Invalid Form Body" with the nested `errors` discord.py prints);
 - no empty message (no content, embeds, attachments, stickers, components): 400 50006;
 - autocomplete answers: <= 25 choices, names 1-100 characters, string values 1-100 characters,
   values of the focused option's type, integers/numbers within +/-2^53 (400 50035 under

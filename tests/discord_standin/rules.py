@@ -7,6 +7,7 @@ empty message, 413 40005 for an attachment over the size limit.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
@@ -176,14 +177,106 @@ def _choice_value_problems(where: str, value: Any, option_type: int) -> list[Pro
 
 
 def sync_problems(commands: list[dict[str, Any]]) -> list[Problem]:
-    """The limits Discord checks when commands are overwritten in bulk."""
+    """The rules Discord checks when commands are overwritten in bulk (its application-commands
+    docs): a slash command's name and its options' names match `^[-_'\\p{L}\\p{N}\\p{sc=Deva}
+    \\p{sc=Thai}]{1,32}$` in lowercase where a letter has a lowercase form; descriptions are 1-100
+    characters; at most 25 options, required ones listed before optional ones, names unique among
+    their siblings; at most 25 choices (names 1-100, string values up to 100); `min_length` 0-6000
+    and `max_length` 1-6000; name, description, option names and descriptions and choice names and
+    values at most 4,000 characters in all; and command names unique in one overwrite
+    (APPLICATION_COMMANDS_DUPLICATE_NAME)."""
     problems: list[Problem] = []
+    seen: set[tuple[int, str]] = set()
     for i, command in enumerate(commands):
-        name = command.get("name", "")
-        if not 1 <= len(name) <= 32:
+        name, kind = command.get("name", ""), command.get("type", 1)
+        if (kind, name) in seen:
+            problems.append((f"{i}.name", "APPLICATION_COMMANDS_DUPLICATE_NAME",
+                             "Application command names must be unique"))
+        seen.add((kind, name))
+        if kind == 1:
+            problems += _named_and_described(f"{i}", command, f"/{name}")
+            problems += _option_problems(f"{i}.options", command.get("options") or [], f"/{name}")
+        elif not 1 <= len(name) <= 32:
             problems.append((f"{i}.name", "BASE_TYPE_BAD_LENGTH", f"command name {name!r} must be 1-32 characters"))
-        if len(command.get("description", "")) > 100:
-            problems.append((f"{i}.description", "BASE_TYPE_BAD_LENGTH", f"/{name} description over 100 characters"))
-        if len(command.get("options", [])) > 25:
-            problems.append((f"{i}.options", "BASE_TYPE_MAX_LENGTH", f"/{name} has more than 25 options"))
+        if kind == 1 and (total := _characters(command)) > COMMAND_CHARACTERS_MAX:
+            problems.append((f"{i}", "APPLICATION_COMMAND_TOO_LARGE",
+                             f"/{name} is {total} characters in all, over {COMMAND_CHARACTERS_MAX}"))
     return problems
+
+
+COMMAND_CHARACTERS_MAX = 4000
+_SCRIPTS_ALLOWED = ((0x0900, 0x097F), (0x0E00, 0x0E7F))  # Devanagari and Thai, marks included
+
+
+def valid_command_name(name: str) -> bool:
+    """Discord's naming rule for slash commands and their options."""
+    if not 1 <= len(name) <= 32 or name != name.lower():
+        return False
+    return all(
+        char in "-_'" or unicodedata.category(char)[0] in "LN"
+        or any(low <= ord(char) <= high for low, high in _SCRIPTS_ALLOWED)
+        for char in name
+    )
+
+
+def _named_and_described(where: str, item: dict[str, Any], label: str) -> list[Problem]:
+    prefix = f"{where}." if where else ""
+    problems: list[Problem] = []
+    name, description = item.get("name", ""), item.get("description") or ""
+    if not valid_command_name(name):
+        problems.append((f"{prefix}name", "APPLICATION_COMMAND_INVALID_NAME",
+                         f"{label}: name {name!r} is not 1-32 lowercase letters, digits, '-', '_' or \"'\""))
+    if not 1 <= len(description) <= 100:
+        problems.append((f"{prefix}description", "BASE_TYPE_BAD_LENGTH",
+                         f"{label}: description must be 1-100 characters ({len(description)})"))
+    return problems
+
+
+def _option_problems(where: str, options: list[dict[str, Any]], label: str) -> list[Problem]:
+    problems: list[Problem] = []
+    if len(options) > 25:
+        problems.append((where, "BASE_TYPE_MAX_LENGTH", f"{label} has more than 25 options"))
+    names: set[str] = set()
+    optional_seen = False
+    for j, option in enumerate(options):
+        at, name = f"{where}.{j}", option.get("name", "")
+        problems += _named_and_described(at, option, f"{label} {name}")
+        if name in names:
+            problems.append((f"{at}.name", "APPLICATION_COMMAND_OPTIONS_DUPLICATE_NAME",
+                             f"{label}: option names must be unique ({name!r})"))
+        names.add(name)
+        if option.get("type") in (1, 2):  # a subcommand (group) holds options of its own
+            problems += _option_problems(f"{at}.options", option.get("options") or [], f"{label} {name}")
+            continue
+        if option.get("required") and optional_seen:
+            problems.append((f"{at}.required", "APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID",
+                             f"{label}: required option {name!r} after an optional one"))
+        optional_seen = optional_seen or not option.get("required")
+        problems += _choice_and_length_problems(at, option, f"{label} {name}")
+    return problems
+
+
+def _choice_and_length_problems(at: str, option: dict[str, Any], label: str) -> list[Problem]:
+    problems: list[Problem] = []
+    choices = option.get("choices") or []
+    if len(choices) > CHOICES_MAX:
+        problems.append((f"{at}.choices", "BASE_TYPE_MAX_LENGTH", f"{label}: more than {CHOICES_MAX} choices"))
+    for k, choice in enumerate(choices):
+        if not 1 <= len(choice.get("name", "")) <= CHOICE_TEXT_MAX:
+            problems.append((f"{at}.choices.{k}.name", "BASE_TYPE_BAD_LENGTH",
+                             f"{label}: choice names must be 1-{CHOICE_TEXT_MAX} characters"))
+        value = choice.get("value")
+        if isinstance(value, str) and len(value) > CHOICE_TEXT_MAX:
+            problems.append((f"{at}.choices.{k}.value", "BASE_TYPE_BAD_LENGTH",
+                             f"{label}: string choice values must be at most {CHOICE_TEXT_MAX} characters"))
+    for key, low in (("min_length", 0), ("max_length", 1)):
+        if key in option and not low <= option[key] <= 6000:
+            problems.append((f"{at}.{key}", "NUMBER_TYPE_MAX", f"{label}: {key} must be {low}-6000"))
+    return problems
+
+
+def _characters(item: dict[str, Any]) -> int:
+    """What counts towards a command's 4,000 characters."""
+    total = len(item.get("name", "")) + len(item.get("description") or "")
+    total += sum(len(c.get("name", "")) + len(str(c.get("value", ""))) for c in item.get("choices") or [])
+    return total + sum(_characters(option) for option in item.get("options") or [])
