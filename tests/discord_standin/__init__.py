@@ -32,6 +32,8 @@ Switches (keyword arguments of `DiscordStandIn`, also attributes):
 - `attachment_size_limit=10 MiB`: sent in every interaction (discord.py reads it) and enforced
   on every file of every message: 413 40005 "Request entity too large" above it.
 - `token_lifetime_s=900`: how long an interaction token can edit @original and follow up.
+- Command sync: `PUT` replaces the whole set of its scope (global, or one guild): a command left
+  out of it is deleted and can no longer be invoked.
 - `validate_bodies=True`: every JSON body is also checked against Discord's OpenAPI description
   (`../shared/specs/discord-api.openapi.json`, see `spec.py`; off when that file is absent), after
   the precise rules below: a departure is 400 50035 naming the field, and a violation.

@@ -57,6 +57,11 @@ class CommandsMixin(GuildsMixin):
             return json_response(invalid_form_body(problems), status=400)
         if (refused := self._off_spec(None)) is not None:
             return refused
+        # A bulk overwrite replaces every command of its scope (the application's global ones, or
+        # one guild's): a command left out of it is deleted, as on Discord.
+        scope = None if guild_id is None else str(guild_id)
+        for name in [n for n, c in self.synced_commands.items() if c.get("guild_id") == scope]:
+            del self.synced_commands[name]
         out = []
         for command in commands:
             stored = {**command, "id": str(snowflake()), "application_id": str(self.application_id),

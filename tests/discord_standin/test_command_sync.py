@@ -10,7 +10,7 @@ import pytest
 
 from tests.discord_standin import DiscordStandIn
 from tests.discord_standin.rules import sync_problems
-from tests.discord_standin.tinybot import TinyBot, running
+from tests.discord_standin.tinybot import GUILD, USER, TinyBot, running
 
 
 def command(**changes: Any) -> dict[str, Any]:
@@ -66,3 +66,16 @@ async def test_a_refused_sync_is_400_50035_and_a_violation() -> None:
         assert (refused.value.status, refused.value.code) == (400, 50035)
         assert "In 0.name" in refused.value.text
         assert server.take_violations() and "Sort" not in server.synced_commands
+
+
+async def test_a_bulk_overwrite_deletes_the_commands_it_leaves_out_of_its_scope() -> None:
+    """PUT replaces the scope's whole set: a global command left out is gone, guild ones stay."""
+    server, bot = DiscordStandIn(), TinyBot()
+    async with running(server, bot):
+        app = server.application_id
+        await bot.http.bulk_upsert_global_commands(app, [command(), command(name="stats")])
+        await bot.http.bulk_upsert_guild_commands(app, GUILD, [command(name="here")])
+        await bot.http.bulk_upsert_global_commands(app, [command()])
+        assert set(server.synced_commands) == {"sort", "here"}
+        with pytest.raises(AssertionError, match="never synced /stats"):
+            await server.invoke("stats", user_id=USER)
