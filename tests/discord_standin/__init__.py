@@ -90,7 +90,7 @@ should never break is also appended to `server.violations`):
 - autocomplete answers: <= 25 choices, names 1-100 characters, string values 1-100 characters,
   values of the focused option's type, integers/numbers within +/-2^53 (400 50035 under
   `data.choices`); `autocomplete()` raises when refused, `autocomplete_record()` lets a test look;
-- attachment size (413 40005), rate limits (429, see above);
+- attachment size (413 40005), at most 10 files a message (400 30015), rate limits (429, see above);
 - channel permissions (`deny_in_channel(guild, ATTACH_FILES | EMBED_LINKS)`, bits in `guilds.py`):
   interactions from that channel carry `app_permissions` without them, and a response, edit or
   follow-up with a file without Attach Files, or with embeds without Embed Links, is 403 50013

@@ -23,6 +23,9 @@ from tests.discord_standin.rules import (
 # DEFERRED_UPDATE_MESSAGE (6) and UPDATE_MESSAGE (7) only for component interactions, and an
 # autocomplete interaction only an autocomplete result (8): anything else is 400 50035
 # "In type: Value must be one of {8}." (Cog-Creators/Red-DiscordBot#6374).
+# At most ten files in one message: 400 30015 "Maximum number of attachments in a message reached
+# (10)" (discord/discord-api-docs#1486).
+ATTACHMENTS_MAX = 10
 CALLBACK_TYPES_FOR = {2: frozenset({4, 5, 9}), 4: frozenset({8})}
 INTERACTION_NAMES = {2: "an application command", 4: "an autocomplete"}
 
@@ -67,6 +70,9 @@ class InteractionsMixin(StandInBase):
                         files: list[tuple[str, bytes]], result: Message | None) -> web.Response | None:
         """The message rules: size of each file, Discord's limits, and no empty message.
         `result` is the message as it would stand (None: judge `body` as a new message)."""
+        if len(files) > ATTACHMENTS_MAX:
+            return self._refuse(record, 400, 30015, "Maximum number of attachments in a message reached (10)",
+                                f"{len(files)} attachments in one message (at most {ATTACHMENTS_MAX})")
         too_big = oversized_files(files, self.attachment_size_limit)
         if too_big:
             return self._refuse(record, 413, 40005, "Request entity too large",

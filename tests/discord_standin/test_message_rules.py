@@ -61,6 +61,15 @@ class RulesBot(TinyBot):
                 self.errors.append(exc)
             self.seen.append("uploaded")
 
+        @self.tree.command(name="files", description="sends this many small files in one message")
+        async def files(interaction: discord.Interaction, count: int) -> None:
+            await interaction.response.defer(ephemeral=True)
+            try:
+                await interaction.followup.send(files=[discord.File(io.BytesIO(b"x"), f"{n}.txt") for n in range(count)])
+            except discord.HTTPException as exc:
+                self.errors.append(exc)
+            self.seen.append("sent")
+
         @self.tree.command(name="field", description="sends an embed with one field of the given value")
         async def field(interaction: discord.Interaction, value: str) -> None:
             try:
@@ -108,6 +117,18 @@ async def test_empty_message_is_refused(world: tuple[DiscordStandIn, RulesBot], 
     assert not any((m.content or "").strip() == "" and m.kind != "callback" for m in record.responses)
     assert USER not in server.dms
 
+
+async def test_more_than_ten_files_in_one_message_are_refused(world: tuple[DiscordStandIn, RulesBot]) -> None:
+    """Ten files pass; eleven are 400 30015 (discord/discord-api-docs#1486)."""
+    server, bot = world
+    await server.invoke("files", {"count": 10}, user_id=USER)
+    await until(lambda: bot.seen.count("sent") == 1)
+    assert not bot.errors
+    await server.invoke("files", {"count": 11}, user_id=USER)
+    await until(lambda: bool(bot.errors))
+    error = bot.errors[0]
+    assert isinstance(error, discord.HTTPException) and (error.status, error.code) == (400, 30015)
+    assert server.take_violations() == ["/files: 11 attachments in one message (at most 10)"]
 
 @pytest.mark.parametrize("where", ["followup", "dm"])
 async def test_attachment_over_the_size_limit_is_refused(world: tuple[DiscordStandIn, RulesBot], where: str) -> None:
