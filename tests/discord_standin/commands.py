@@ -15,6 +15,7 @@ from tests.discord_standin.records import InteractionRecord
 from tests.discord_standin.rules import invalid_form_body, sync_problems
 
 _TYPED_KINDS = {3: "string", 4: "integer", 5: "boolean", 10: "number"}
+STRING_OPTION_MAX = 6000  # Discord's ceiling for a string option's max_length
 _LARGEST_INTEGER = 2 ** 53 - 1  # Discord: integer options take "any integer between -2^53+1 and 2^53-1"
 
 
@@ -85,10 +86,12 @@ class CommandsMixin(GuildsMixin):
         """Discord's client sends only a value of the option's type, one of its `choices` where it lists
         them ("they are the only valid values for a user to pick"), within `min_value`/`max_value` and
         `min_length`/`max_length` (Discord's application-commands docs), and the API answers 50035 to
-        anything else: such a value raises before any interaction exists. The focused option of an
-        autocomplete interaction is sent as typed so far, unvalidated ("may also include empty strings
-        and invalid numbers", the docs' autocomplete section). Options without choices, including
-        autocomplete ones (the docs forbid `autocomplete` beside `choices`), may hold any text."""
+        anything else (a string option without `max_length` takes at most 6,000 characters, the
+        ceiling of `max_length`): such a value raises before any interaction exists. The focused
+        option of an autocomplete interaction is sent as typed so far, unvalidated ("may also include
+        empty strings and invalid numbers", the docs' autocomplete section). Options without choices,
+        including autocomplete ones (the docs forbid `autocomplete` beside `choices`), may hold any
+        text within those lengths."""
         for option in spec:
             name, kind = option["name"], option["type"]
             if name not in values or name == focused or kind not in _TYPED_KINDS:
@@ -111,6 +114,9 @@ class CommandsMixin(GuildsMixin):
             if "max_length" in option:
                 assert len(value) <= option["max_length"], (
                     f"{refused}: longer than its max_length {option['max_length']}")
+            elif kind == 3:  # max_length can be at most 6000, and an option without one takes no more
+                assert len(value) <= STRING_OPTION_MAX, (
+                    f"{refused}: longer than the {STRING_OPTION_MAX} characters any string option takes")
 
     def _options(
         self, command: str, spec: list[dict[str, Any]], values: dict[str, Any], focused: str | None,

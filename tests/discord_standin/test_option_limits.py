@@ -54,6 +54,8 @@ async def world() -> AsyncIterator[tuple[DiscordStandIn, LimitsBot]]:
     pytest.param({"hour": 8, "share": -0.01}, "below its min_value 0", id="number-below-min"),
     pytest.param({"hour": 8, "label": "x"}, "shorter than its min_length 2", id="string-too-short"),
     pytest.param({"hour": 8, "label": "ninechars"}, "longer than its max_length 8", id="string-too-long"),
+    pytest.param({"hour": 8, "song": "s" * 6001}, "longer than the 6000 characters any string option takes",
+                 id="string-over-6000-without-max-length"),
     pytest.param({"hour": "eight"}, "not an integer", id="text-for-an-integer"),
     pytest.param({"hour": 8.5}, "not an integer", id="fraction-for-an-integer"),
     pytest.param({"hour": True}, "not an integer", id="boolean-for-an-integer"),
