@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from sandbox.library import synthetic_library
 from sandbox.records import local_file
 from tests.discord_standin import Message
@@ -138,3 +140,16 @@ async def due_and_run(world: BotWorld) -> list[Message]:
     world.clock.now = schedule.next_run + timedelta(minutes=1)
     assert await world.weekly_refresh.run_due() == 1
     return world.discord.dms[ALICE]
+
+
+@pytest.mark.parametrize("trouble", ["hang", 429])
+async def test_source_autocomplete_answers_in_time_while_spotify_is_stuck(world: BotWorld, trouble: str | int) -> None:
+    """Spotify never answering the playlist list, or asking to wait an hour: the member still gets
+    Liked Songs within Discord's 3 seconds (the stand-in counts a late answer as a violation)."""
+    road_trip(world)
+    await linked(world)
+    world.spotify.inject(trouble, 10, path_prefix="/v1/me/playlists", retry_after=3600)
+    record = await world.discord.autocomplete_record("sort", "source", "", user_id=ALICE)
+    await record.wait_until(lambda: record.autocomplete_choices is not None or bool(record.rejected), 5)
+    assert record.acknowledged_at is not None and record.acknowledged_at - record.dispatched_at < 3
+    assert record.autocomplete_choices == [{"name": "Liked Songs", "value": "liked"}]
