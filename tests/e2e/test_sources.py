@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from sandbox.faults import FaultAction
 from sandbox.library import synthetic_library
 from sandbox.records import local_file
 from tests.discord_standin import Message
@@ -143,7 +144,9 @@ async def due_and_run(world: BotWorld) -> list[Message]:
 
 
 @pytest.mark.parametrize("trouble", ["hang", 429])
-async def test_source_autocomplete_answers_in_time_while_spotify_is_stuck(world: BotWorld, trouble: str | int) -> None:
+async def test_source_autocomplete_answers_in_time_while_spotify_is_stuck(
+    world: BotWorld, trouble: int | FaultAction,
+) -> None:
     """Spotify never answering the playlist list, or asking to wait an hour: the member still gets
     Liked Songs within Discord's 3 seconds (the stand-in counts a late answer as a violation)."""
     road_trip(world)
