@@ -10,7 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import presenters
-from bot.replies import send_dm
+from bot.replies import InteractionReply, send_dm
 from bot.services.linking import DiscordMember
 from bot.web import LinkOutcome
 
@@ -54,11 +54,10 @@ class Account(commands.Cog):
             text = presenters.link_failed_reply(outcome.failure)
         replied = False
         if interaction is not None:
-            try:
-                await interaction.edit_original_response(content=text, view=None)
-                replied = True
+            try:  # not once the reply's token is gone or about to be (consent can take a while)
+                replied = await InteractionReply(interaction).edit(content=text, view=None)
             except discord.HTTPException:
-                pass  # the /link reply expired
+                pass  # Discord refused the edit otherwise: the DM below says it instead
         if outcome.account is not None:
             # Every link gets a DM naming the Spotify account, so one the member did not make
             # cannot go unnoticed (the /link reply is ephemeral and may be long gone). After the

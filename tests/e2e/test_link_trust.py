@@ -13,7 +13,7 @@ import aiohttp
 import pytest
 from pydantic import SecretStr
 
-from bot.member_browser import PageSeen, browser_session, confirm, on_spotify, open_page
+from bot.member_browser import PageSeen, browser_session, confirm, on_spotify, open_page, walk_link_flow
 from sandbox.library import synthetic_library
 from tests.bot.presenters.discord_markdown import live_markdown, live_mentions, shown_text
 from tests.discord_standin.oauth2 import sign_in_with_discord
@@ -196,3 +196,21 @@ async def test_with_the_discord_check_skipping_it_links_nothing(checked_world: B
         page = await on_spotify(browser, world.services.spotify_app.authorize_url(state), spotify_user="member3")
     assert page.status == 400 and "skipped the Discord check" in page.text
     assert await world.services.linking.member(ALICE) is None
+
+
+async def test_a_link_finished_after_the_reply_expired_is_announced_by_dm_without_a_doomed_edit(
+    world: BotWorld,
+) -> None:
+    """A member who approves Spotify's consent after their /link's token has expired (its id says
+    it was made 15.5 minutes ago) gets the result by DM; the bot does not edit the dead reply."""
+    await world.start_bot()
+    started_earlier = 15 * 60 + 30
+    world.discord.advance(-started_earlier)
+    url = await world.link_url(ALICE)
+    world.discord.advance(started_earlier)  # back to now: the token died 30 s ago
+    async with browser_session() as session:
+        page = await walk_link_flow(session, url, spotify_user="member0")
+    assert page.status == 200, page.text
+    dm = await world.discord.wait_for_dm(ALICE, lambda m: "now linked to the Spotify account" in (m.content or ""))
+    assert "Member 0" in (dm.content or "")
+    assert world.link_records[ALICE].rejected == []
