@@ -68,6 +68,9 @@ Switches, off by default because Spotify does it only under load, by accident or
 - `owner_premium = False`: the development-mode app's owner lost Premium: tokens are still
   issued, but every Web API call answers 403 "Active premium subscription required for the
   owner of the app".
+- `withhold_scopes(user, scopes)`: tokens granted fewer scopes than asked, the answer's `scope`
+  saying so; `tokens.answer_fields = {"expires_in": OMITTED | 0 | "3600" | ...}`: token answers
+  with a missing or odd field (`sandbox.tokens`).
 - `latency_s`, `access_token_ttl_s`, `expire_access_tokens()`, `revoke_refresh_tokens(user)`,
   `SandboxUser.registered = False` (a user the app's owner has not listed: 403 "The user is not
   registered for this application...", Spotify's 2026 wording, as plain text, not the JSON error object).

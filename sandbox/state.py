@@ -414,6 +414,14 @@ class SandboxState:
     def expire_access_tokens(self) -> None:
         self.tokens.expire_access_tokens()
 
+    def withhold_scopes(self, user_id: str, scopes: Iterable[str]) -> None:
+        """Spotify grants this user none of `scopes` from now on, whatever an app asks for: the
+        token answer's `scope` lists only what was granted, and calls needing the rest get 403,
+        with the user's tokens issued before too (what a client that stored the scopes it asked
+        for, not those granted, meets). An empty `scopes` grants everything again to new codes."""
+        with self.lock:
+            self.tokens.withhold(user_id, frozenset(scopes))
+
     def revoke_refresh_tokens(self, user_id: str) -> None:
         """As when a member removes the app, or six months have passed: refreshes get invalid_grant."""
         self.tokens.revoke(user_id)

@@ -13,6 +13,13 @@ de-authorizes your application", Spotify on spotify/web-api#911; spotify-web-api
 a PKCE client's refresh token was single-use: refused at once as "Refresh token revoked" once
 rotated (ramsayleung/rspotify#396). So by default nothing rotates, and a refresh whose answer is
 lost leaves the refresh token used as good as before; `RefreshRotation` plays the other answers.
+
+What a token answer says: `scope` is what was granted, which can be less than what was asked
+(spotify/web-api-examples#133: a token came back without `streaming`, whatever the request said;
+RFC 6749 section 3.3 lets a server grant less and requires `scope` then): `withheld` plays that
+per user. `answer_fields` replaces fields of every token answer (`OMITTED` drops one): an
+`expires_in` that is missing, zero, negative, a string or absurd, as a proxy or a changed
+accounts service might send it.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from sandbox.records import Grant
 ACCESS_TOKEN_TTL_S = 3600
 REFRESH_TOKEN_TTL_S = 183 * 86_400  # six months from the user's approval (since 2026)
 CODE_TTL_S = 600
+OMITTED = object()  # in `TokenBook.answer_fields`: leave the field out of the answer
 
 
 @dataclass(frozen=True)
@@ -59,6 +67,8 @@ class TokenBook:
         self.refresh_tokens: dict[str, Grant] = {}
         self.retired: dict[str, float] = {}  # rotated-out refresh token -> refused from this moment
         self.refreshes = 0
+        self.withheld: dict[str, frozenset[str]] = {}  # user -> scopes never granted, whatever is asked
+        self.answer_fields: dict[str, object] = {}  # field -> value every token answer carries instead
 
     # --- codes ------------------------------------------------------------------------------
 
@@ -66,9 +76,18 @@ class TokenBook:
         with self.lock:
             code = "AQ" + secrets.token_urlsafe(48)
             now = self.clock()
-            self.codes[code] = (Grant(user_id, client_id, scope, 0, now), redirect_uri, now + CODE_TTL_S)
+            withheld = self.withheld.get(user_id, frozenset())
+            granted = " ".join(s for s in scope.split() if s not in withheld)
+            self.codes[code] = (Grant(user_id, client_id, granted, 0, now), redirect_uri, now + CODE_TTL_S)
             self.approvals[(user_id, client_id)] = frozenset(scope.split())
             return code
+
+    def withhold(self, user_id: str, scopes: frozenset[str]) -> None:
+        with self.lock:
+            self.withheld[user_id] = scopes
+            for grant in [*self.access.values(), *self.refresh_tokens.values()]:
+                if grant.user_id == user_id:
+                    grant.scope = " ".join(s for s in grant.scope.split() if s not in scopes)
 
     def has_approved(self, user_id: str, client_id: str, scope: str) -> bool:
         """Spotify skips the consent page for an app the user already approved these scopes for."""
@@ -108,6 +127,11 @@ class TokenBook:
                 self.refresh_tokens[refresh] = Grant(grant.user_id, grant.client_id, grant.scope,
                                                      grant.authorized_at + REFRESH_TOKEN_TTL_S, grant.authorized_at)
                 body["refresh_token"] = refresh
+            for name, value in self.answer_fields.items():
+                if value is OMITTED:
+                    body.pop(name, None)
+                else:
+                    body[name] = value
             return body
 
     def refresh(self, refresh_token: str, client_id: str) -> dict[str, Any] | str:

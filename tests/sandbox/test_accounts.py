@@ -9,6 +9,7 @@ import requests
 import spotipy
 
 from sandbox.state import DEFAULT_REDIRECT_URI, RefreshRotation, SandboxState
+from sandbox.tokens import OMITTED
 from tests.sandbox.conftest import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, Sandbox
 
 SIX_MONTHS_S = 183 * 86_400
@@ -233,3 +234,13 @@ def test_the_blocking_scripted_browser_clicks_agree_too(sandbox: Sandbox) -> Non
     access_token = sandbox.oauth().get_access_token(query["code"][0], as_dict=False, check_cache=False)
     user = sandbox.state.user_for_token(access_token)
     assert user is not None and user.id == "bob"
+
+
+def test_token_answers_can_carry_an_odd_expires_in_or_none(sandbox: Sandbox) -> None:
+    """`answer_fields` changes what every token answer says (a field replaced, or left out), for
+    clients that must cope with what a proxy or a changed accounts service sends."""
+    sandbox.state.tokens.answer_fields = {"expires_in": OMITTED, "token_type": "bearer"}
+    answer = requests.post(f"{sandbox.base_url}/api/token", timeout=10, auth=(CLIENT_ID, CLIENT_SECRET), data={
+        "grant_type": "authorization_code", "code": sandbox.code_for("alice"), "redirect_uri": REDIRECT_URI,
+    }).json()
+    assert "expires_in" not in answer and answer["token_type"] == "bearer" and answer["access_token"]

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+import requests
 import spotipy
 
-from tests.sandbox.conftest import Sandbox, error_of
+from tests.sandbox.conftest import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, Sandbox, error_of
 
 INSUFFICIENT = (403, "Insufficient client scope")
 
@@ -90,3 +91,16 @@ def test_the_profile_needs_no_scope_and_carries_the_stable_account_id(sandbox: S
     me = sandbox.link("bob", "user-library-read").me()
     assert me["id"] == "bob" and me["account_id"] == sandbox.state.users["bob"].account_id
     assert not {"country", "email", "product", "explicit_content", "followers"} & set(me)
+
+
+def test_a_withheld_scope_is_left_out_of_the_token_answer_and_its_calls_are_refused(sandbox: Sandbox) -> None:
+    """Spotify may grant fewer scopes than asked (spotify/web-api-examples#133): the token answer's
+    `scope` lists only what was granted, and a call needing the rest is 403 Insufficient client scope."""
+    sandbox.state.withhold_scopes("alice", ["user-library-read"])
+    answer = requests.post(f"{sandbox.base_url}/api/token", timeout=10, auth=(CLIENT_ID, CLIENT_SECRET), data={
+        "grant_type": "authorization_code", "code": sandbox.code_for("alice"), "redirect_uri": REDIRECT_URI,
+    }).json()
+    assert "user-library-read" not in answer["scope"].split() and "playlist-read-private" in answer["scope"].split()
+    response = requests.get(f"{sandbox.base_url}/v1/me/tracks", timeout=10,
+                            headers={"Authorization": f"Bearer {answer['access_token']}"})
+    assert (response.status_code, response.json()["error"]["message"]) == INSUFFICIENT
