@@ -38,6 +38,7 @@ from bot.spotify.client import SpotifyUserClient
 from bot.spotify.errors import (
     NeedsRelink,
     OwnerPremiumRequired,
+    ScopesMissing,
     SpotifyError,
     SpotifyQuotaExceeded,
     SpotifyRateLimited,
@@ -264,7 +265,7 @@ class LinkService:
                     discord_id,
                     profile.account_id,
                     profile.display_name,
-                    tuple(self.spotify_app.scopes),
+                    tuple(sorted(client.granted_scopes)),  # what Spotify granted, not what was asked
                     token_info,
                 )
         except SpotifyAccountTaken:
@@ -376,6 +377,12 @@ def _link_problem(exc: SpotifyError) -> str:
     itself (its owner's Premium, its quota) is not the member's code having expired."""
     if isinstance(exc, UserNotRegistered):
         return str(exc)
+    if isinstance(exc, ScopesMissing):
+        return (
+            f"Spotify gave genrebot fewer permissions than it needs (missing: {', '.join(exc.missing)}), so nothing "
+            "was linked. Run /link in Discord again and approve every permission on Spotify's page; if Spotify "
+            "keeps leaving one out, tell the bot owner."
+        )
     if isinstance(exc, OwnerPremiumRequired):
         return (
             "Spotify is refusing this bot right now: the Spotify account that owns the bot's app needs an active "

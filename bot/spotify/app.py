@@ -9,7 +9,9 @@ through genrebot's own fault policy (`bot.spotify.retry`) instead.
 
 from __future__ import annotations
 
+import math
 import threading
+import time
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlencode
@@ -19,7 +21,7 @@ import spotipy
 from requests.adapters import HTTPAdapter
 
 from bot.spotify.client import SpotifyUserClient, granted_scopes
-from bot.spotify.errors import NeedsRelink
+from bot.spotify.errors import NeedsRelink, ScopesMissing, SpotifyUnavailable
 from bot.spotify.gate import SpotifyGate
 from bot.spotify.retry import RetryPolicy, call_with_policy
 
@@ -39,6 +41,10 @@ SCOPES = (
 REQUIRED_SCOPES = frozenset(
     ("user-library-read", "playlist-modify-private", "playlist-modify-public", "playlist-read-private")
 )
+# Spotify documents an access token's lifetime as an hour; `expires_in` is trusted only within
+# [MIN, MAX] (see `access_token_lifetime_s`).
+MAX_ACCESS_TOKEN_LIFETIME_S = 3_600
+MIN_ACCESS_TOKEN_LIFETIME_S = 120  # spotipy refreshes 60 s early: shorter would refresh before every call
 
 
 class LockedSpotifyOAuth(spotipy.SpotifyOAuth):
@@ -61,6 +67,32 @@ class LockedSpotifyOAuth(spotipy.SpotifyOAuth):
 
     def get_auth_response(self, open_browser: bool | None = None) -> str:
         raise NeedsRelink("Spotify needs the member to approve genrebot again")
+
+    def _add_custom_values_to_token_info(self, token_info: dict[str, Any]) -> dict[str, Any]:
+        """What spotipy adds to a token answer (code exchange or refresh), minus two of its habits:
+        it overwrites the answer's `scope` with the scopes asked for, so a token granted fewer
+        would pass for one granted all (RFC 6749 3.3: the answer names the scopes when they differ;
+        without `scope` they are the ones asked for), and it adds `expires_in` to the clock as
+        sent, failing on a missing or textual one and trusting a zero (a refresh before every
+        call) or an absurd one (never refreshed ahead)."""
+        granted = token_info.get("scope")
+        token_info["expires_in"] = access_token_lifetime_s(token_info.get("expires_in"))
+        token_info["expires_at"] = int(time.time()) + token_info["expires_in"]
+        token_info["scope"] = granted if isinstance(granted, str) else self.scope
+        return token_info
+
+
+def access_token_lifetime_s(expires_in: object) -> int:
+    """Seconds a token answer's `expires_in` can be trusted for: within Spotify's documented hour and
+    at least MIN_ACCESS_TOKEN_LIFETIME_S. Missing, unreadable, not positive or not finite is taken as
+    the hour: a token that dies sooner is refreshed on its first 401 (the fault policy's)."""
+    try:
+        seconds = float(expires_in)  # type: ignore[arg-type]  # anything JSON can carry
+    except (TypeError, ValueError):
+        return MAX_ACCESS_TOKEN_LIFETIME_S
+    if not math.isfinite(seconds) or seconds <= 0:
+        return MAX_ACCESS_TOKEN_LIFETIME_S
+    return int(min(max(seconds, MIN_ACCESS_TOKEN_LIFETIME_S), MAX_ACCESS_TOKEN_LIFETIME_S))
 
 
 def scopes_cover(granted: str | None, wanted: str | None) -> bool:
@@ -135,14 +167,23 @@ class SpotifyApp:
         """Trade the callback's code for tokens. The caller has already verified `state`.
 
         Not repeated when the answer is lost or unreadable: Spotify takes a code once, so asking again could only
-        be refused; the member is told Spotify did not answer (WriteOutcomeUnknown) instead."""
+        be refused; the member is told Spotify did not answer (WriteOutcomeUnknown) instead. A 5xx is made
+        again (the accounts service may have failed before using the code); if the code is then refused, the
+        5xx came after Spotify used it, and the member is told Spotify failed, not that the code expired."""
         manager = self.auth_manager()
-        call_with_policy(
-            lambda: manager.get_access_token(code=code, as_dict=False, check_cache=False),
-            self.policy,
-            self.gate,
-            idempotent=False,
-        )
+        tries = 0
+
+        def exchange() -> Any:
+            nonlocal tries
+            tries += 1
+            return manager.get_access_token(code=code, as_dict=False, check_cache=False)
+
+        try:
+            call_with_policy(exchange, self.policy, self.gate, idempotent=False)
+        except NeedsRelink:
+            if tries > 1:
+                raise SpotifyUnavailable("Spotify's accounts service failed, then refused the code it had used") from None
+            raise
         token: dict[str, Any] = manager.cache_handler.get_cached_token()
         return token
 
@@ -155,7 +196,7 @@ class SpotifyApp:
         granted = granted_scopes(token_info)
         missing = REQUIRED_SCOPES - granted
         if missing:
-            raise NeedsRelink(f"the stored authorisation lacks {', '.join(sorted(missing))}")
+            raise ScopesMissing(missing)
         return SpotifyUserClient(
             auth_manager=self.auth_manager(token_info, scopes=granted & frozenset(self.scopes)),
             requests_session=self.session,

@@ -248,7 +248,7 @@ class SpotifyUserClient:
         except SpotifyRefused as refused:
             if refused.status in (400, 404):
                 raise PlaylistNotFound(playlist_id) from None
-            if refused.status == 403 and not refused.insufficient_scope:
+            if refused.status == 403:
                 raise PlaylistNotReadable(playlist_id) from None
             raise
 

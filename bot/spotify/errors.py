@@ -8,6 +8,7 @@ of its error body.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 
@@ -18,6 +19,16 @@ class SpotifyError(Exception):
 class NeedsRelink(SpotifyError):
     def __init__(self, message: str = "Spotify no longer accepts this member's authorisation") -> None:
         super().__init__(message)
+
+
+class ScopesMissing(NeedsRelink):
+    """The member's authorisation lacks permissions genrebot needs: Spotify granted fewer scopes than
+    asked (its token answer's `scope` says which), or refused a call as "Insufficient client scope".
+    `missing` names them where known."""
+
+    def __init__(self, missing: Iterable[str] = ()) -> None:
+        self.missing = tuple(sorted(missing))
+        super().__init__(f"the Spotify authorisation lacks {', '.join(self.missing) or 'a permission a call needs'}")
 
 
 class SpotifyRateLimited(SpotifyError):

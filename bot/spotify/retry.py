@@ -13,9 +13,9 @@ Spotify's answer decides, by status code and typed fields, never by searching it
   answered, and the refresh token kept stays good: Spotify does not revoke a client-secret app's
   refresh token on a refresh); a code exchange whose answer was lost or unreadable is not (a code
   is good once: `idempotent=False`);
-- 403 is `OwnerPremiumRequired` or `UserNotRegistered` when Spotify's error message is one it
-  sends for those (nothing else tells these 403s apart; the unlisted user's has been worded four
-  ways since 2021, each recognised), else `SpotifyRefused(403)`;
+- 403 is `OwnerPremiumRequired`, `UserNotRegistered` or `ScopesMissing` (link again) when Spotify's
+  error message is one it sends for those (nothing else tells these 403s apart; the unlisted user's
+  has been worded four ways since 2021, each recognised), else `SpotifyRefused(403)`;
 - 5xx, timeouts, dropped connections, answers broken off mid-body and 2xx answers whose body is
   not JSON retry with exponential backoff and jitter, a bounded number of times, but only for
   calls that are safe to repeat: a write that may have happened (`idempotent=False`) raises
@@ -42,6 +42,7 @@ from spotipy.exceptions import SpotifyException, SpotifyOauthError
 from bot.spotify.errors import (
     NeedsRelink,
     OwnerPremiumRequired,
+    ScopesMissing,
     SpotifyError,
     SpotifyRateLimited,
     SpotifyUnavailable,
@@ -84,12 +85,10 @@ INSUFFICIENT_SCOPE_MESSAGE = "insufficient client scope"
 
 
 class SpotifyRefused(SpotifyError):
-    """A 4xx Spotify answered that no other type covers; `status` is the HTTP status and
-    `insufficient_scope` says the token lacks a scope for this call (Spotify's exact 403 message)."""
+    """A 4xx Spotify answered that no other type covers; `status` is the HTTP status."""
 
     def __init__(self, status: int, message: str) -> None:
         self.status = status
-        self.insufficient_scope = status == 403 and message.lower().rstrip(".") == INSUFFICIENT_SCOPE_MESSAGE
         super().__init__(f"Spotify answered {status}: {message[:200]}")
 
 
@@ -282,6 +281,8 @@ def _web_api_failure(exc: SpotifyException, gate: SpotifyGate, *, idempotent: bo
             return OwnerPremiumRequired()
         if message.startswith(UNREGISTERED_USER_MESSAGES):
             return UserNotRegistered()
+        if message == INSUFFICIENT_SCOPE_MESSAGE:  # a token stored with the scopes asked for, not those granted
+            return ScopesMissing()
     if status == 401:
         return NeedsRelink("Spotify refused this member's access token")
     if status is not None and status >= 500:

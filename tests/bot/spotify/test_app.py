@@ -26,6 +26,7 @@ NARROWER = ("user-library-read", "playlist-modify-private")  # what an older rel
 CHILD = """
 import json, sys
 from bot.spotify.app import SpotifyApp
+from bot.spotify.errors import NeedsRelink
 args = json.loads(sys.argv[1])
 app = SpotifyApp(args["client_id"], args["client_secret"], args["redirect_uri"],
                  api_base=args["base"] + "/v1", accounts_base=args["base"])
@@ -33,7 +34,7 @@ try:
     app.user_client(args["token"]).profile()
     print("ANSWERED")
 except BaseException as exc:
-    print("RAISED", type(exc).__name__)
+    print("RAISED", "NeedsRelink" if isinstance(exc, NeedsRelink) else type(exc).__name__)
 """
 
 
