@@ -2,7 +2,7 @@
 
 Opening locks the database to this process (`storage.lock`), creates it privately
 (`storage.files`), migrates it, and chooses the token keys (`storage.keys`), refusing to start
-with keys that read none of the stored tokens. Repositories never reach into each other. Where several concerns must change together (linking
+with keys that read none of the stored tokens (and warning when they miss some). Repositories never reach into each other. Where several concerns must change together (linking
 stores the member and their token; unlinking forgets what the link brought), `Database`
 composes them inside one transaction of the shared SQL handle, which their writes join.
 A PostgreSQL implementation would provide the same attributes.
@@ -10,6 +10,7 @@ A PostgreSQL implementation would provide the same attributes.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -35,6 +36,8 @@ from storage.sort_preferences import SortPreferenceRepository
 from storage.sql import SqlHandle, Transaction, refuse_what_is_not_sqlite
 from storage.tokens import TokenRepository
 from storage.users import UserRepository
+
+log = logging.getLogger(__name__)
 
 
 def cannot_write(path: Path, error: OSError) -> CannotWrite:
@@ -93,10 +96,18 @@ class Database:
                 await apply_migrations(sql)
                 stored = await TokenRepository.count_stored(sql)
                 db = cls(sql, choose_cipher(encryption_keys, key_file_for(path), stored), lock)
-                if stored and not await db.tokens.any_readable():
+                unreadable = await db.tokens.count_unreadable() if stored else 0
+                if stored and unreadable == stored:
                     raise KeysReadNoToken(
                         f"the token encryption key decrypts none of the {stored} stored Spotify token(s) in {path}: "
                         "set TOKEN_ENCRYPTION_KEY to the key they were stored with (new key first, then old ones)"
+                    )
+                if unreadable:
+                    log.warning(
+                        "%d of the %d stored Spotify token(s) in %s cannot be decrypted with the configured keys: "
+                        "those members are told to /link again. To keep their links, add the key they were stored "
+                        "with to TOKEN_ENCRYPTION_KEY (after the first); they are kept until then",
+                        unreadable, stored, path,
                     )
             except BaseException:
                 await sql.close()

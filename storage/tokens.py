@@ -24,18 +24,17 @@ class TokenRepository:
         row = await sql.fetchone("SELECT COUNT(*) AS stored FROM tokens")
         return int(row["stored"]) if row else 0
 
-    async def any_readable(self) -> bool:
-        """Whether the keys decrypt at least one stored token (stops at the first that does)."""
-        last = -1
+    async def count_unreadable(self) -> int:
+        """How many stored tokens the keys cannot decrypt (each is read once)."""
+        unreadable, last = 0, -1
         while True:
             rows = await self.sql.fetchall(
                 "SELECT discord_id, ciphertext FROM tokens WHERE discord_id > ? ORDER BY discord_id LIMIT ?",
                 (last, _BATCH),
             )
             if not rows:
-                return False
-            if any(self.cipher.can_decrypt(bytes(row["ciphertext"])) for row in rows):
-                return True
+                return unreadable
+            unreadable += sum(not self.cipher.can_decrypt(bytes(row["ciphertext"])) for row in rows)
             last = rows[-1]["discord_id"]
 
     async def reencrypt_all(self) -> tuple[int, int]:

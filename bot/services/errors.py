@@ -35,6 +35,19 @@ class LinkEnded(ServiceError):
         )
 
 
+class LinkUnreadable(ServiceError):
+    """The member's stored token cannot be decrypted with the configured keys (the operator changed or
+    dropped TOKEN_ENCRYPTION_KEY): not Spotify's doing, and the member stays linked, so the link works
+    again once the key is back; linking again mends it at once."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "I can't read your saved Spotify link: the bot's encryption key changed (a setup problem on the bot's "
+            "side; its owner can see it in the logs). Nothing of yours was lost. Run /link to link again now, or "
+            "try later once the owner has put the key back."
+        )
+
+
 class LinkFailed(ServiceError):
     """The OAuth callback could not link an account; `reason` is shown on the error page (and to
     `discord_id`, the member whose link it was, when known)."""

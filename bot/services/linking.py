@@ -11,8 +11,8 @@ the bound browser (`complete_link`).
 Tokens live encrypted in storage; spotipy's cache handler is synchronous, so each use seeds a
 client with the stored token, runs the blocking calls in threads, and saves the token back if
 spotipy refreshed it. A refresh answered `invalid_grant` marks the member "needs relink"; a
-token that only failed to decrypt (a key missing from TOKEN_ENCRYPTION_KEY) does not, so it
-works again once the key is back.
+token that only failed to decrypt (a key missing from TOKEN_ENCRYPTION_KEY) does not (the member
+is told it is the bot's setup, `LinkUnreadable`), so it works again once the key is back.
 
 A link has a generation: the token is saved back only if the member is still linked under the
 generation it was loaded with. `/unlink`, and linking a different Spotify account, also cancel
@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode, urljoin, urlsplit
 
 from bot.services.discord_identity import DiscordIdentity, DiscordIdentityError
-from bot.services.errors import LinkFailed, NotLinked, WrongDiscordAccount
+from bot.services.errors import LinkFailed, LinkUnreadable, NotLinked, WrongDiscordAccount
 from bot.spotify.app import SpotifyApp
 from bot.spotify.client import SpotifyUserClient
 from bot.spotify.errors import (
@@ -339,8 +339,11 @@ class LinkService:
         try:
             stored = await self.db.tokens.load_for_link(discord_id)
         except TokenUnreadable:
-            log.warning("member %s's token cannot be decrypted with the configured keys", discord_id)
-            raise NeedsRelink() from None
+            log.warning(
+                "member %s's Spotify token cannot be decrypted with the configured keys: add the key it was stored "
+                "with to TOKEN_ENCRYPTION_KEY (after the first), or the member must /link again", discord_id,
+            )
+            raise LinkUnreadable() from None
         if stored is None:
             raise NotLinked()
         try:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from storage import Database, StorageError
+from storage.tokens import TokenRepository
 from tests.storage.conftest import TOKEN, link, new_key
 
 REPO = Path(__file__).resolve().parents[2]
@@ -54,6 +55,26 @@ async def test_keys_that_decrypt_some_stored_tokens_start(db_path: Path) -> None
     db = await Database.open(db_path, encryption_keys=[new])
     try:
         assert await db.tokens.load(2) == TOKEN
+    finally:
+        await db.close()
+
+
+async def test_starting_with_keys_that_miss_some_tokens_tells_the_operator_how_many(
+    db_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An old key dropped from TOKEN_ENCRYPTION_KEY before every token was re-encrypted: the start says
+    at once how many tokens the keys cannot read and how to get them back, and keeps those tokens."""
+    old, new = new_key(), new_key()
+    await database_with_a_token(db_path, old)
+    db = await Database.open(db_path, encryption_keys=[new, old])
+    await db.link_member(2, "sp2", "Two", [], TOKEN)
+    await db.close()
+    with caplog.at_level(logging.WARNING, logger="storage"):
+        db = await Database.open(db_path, encryption_keys=[new])
+    try:
+        [warning] = [r.getMessage() for r in caplog.records if "cannot be decrypted" in r.getMessage()]
+        assert "1 of the 2 stored Spotify token(s)" in warning and "TOKEN_ENCRYPTION_KEY" in warning
+        assert await TokenRepository.count_stored(db.sql) == 2
     finally:
         await db.close()
 

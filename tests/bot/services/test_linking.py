@@ -15,7 +15,7 @@ import pytest
 from cryptography.fernet import Fernet
 from pydantic import SecretStr
 
-from bot.services.errors import LinkEnded, NotLinked
+from bot.services.errors import LinkEnded, LinkUnreadable, NotLinked
 from bot.services.playlist_plan import SortOptions
 from bot.services.root import Services
 from bot.services.sorting import SortProgress, SortReport
@@ -225,15 +225,18 @@ async def reopen(world: World, keys: list[str]) -> Services:
 
 
 async def test_a_token_that_only_failed_to_decrypt_does_not_mark_the_member_for_relinking(world: World) -> None:
-    """Under a key that misses Alice's token she is asked to link again, but once the key is back she sorts without relinking."""
+    """Under a key that misses Alice's token she is told the bot cannot read her link (its setup, not Spotify)
+    and that /link mends it now, but she is not marked for relinking: once the key is back she sorts."""
     first_key = world.services.settings.encryption_keys[0]
     await world.link(ALICE, "alice")
     second_key = Fernet.generate_key().decode()
     services = await reopen(world, [second_key, first_key])
     await services.db.link_member(ALICE + 1, "other-account", "Other", [], {"access_token": "x"})
     services = await reopen(world, [second_key])  # the first key is missing
-    with pytest.raises(NeedsRelink):
+    with pytest.raises(LinkUnreadable) as unreadable:
         await services.sorting.sort(ALICE, SortOptions(dry_run=True))
+    assert "bot's side" in str(unreadable.value) and "/link" in str(unreadable.value)
+    assert "Spotify needs" not in str(unreadable.value)
     user = await services.linking.member(ALICE)
     assert user is not None and user.status == LinkStatus.LINKED
     services = await reopen(world, [second_key, first_key])  # the key is back
