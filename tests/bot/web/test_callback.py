@@ -3,6 +3,8 @@ stores nothing; a good one links the member who ran /link."""
 
 from __future__ import annotations
 
+import asyncio
+
 import aiohttp
 
 from bot.member_browser import browser_session, on_spotify, walk_link_flow
@@ -59,6 +61,36 @@ async def test_callback_without_code_or_state(world: World) -> None:
         state = query_of(await confirmed(world, browser, MEMBER))["state"]
         status, page = await get(browser, f"{world.web_base}/callback?state={state}")
     assert status == 400 and "no authorisation code" in page and await nothing_stored(world)
+
+
+async def test_one_callback_opened_in_two_tabs_at_once_links_once(world: World) -> None:
+    """The same callback URL loaded in two tabs of one browser at once: one tab links, the other says the
+    link was already used, and Spotify is asked for tokens once."""
+    async with browser_session() as browser:
+        consent = await confirmed(world, browser, MEMBER)
+        redirect = await spotify_consent.approve(browser, consent + "&sandbox_user=alice", follow=False)
+        callback = redirect.headers["Location"]
+        answers = await asyncio.gather(get(browser, callback), get(browser, callback))
+    assert sorted(status for status, _ in answers) == [200, 400]
+    assert any("already used" in page for status, page in answers if status == 400)
+    assert world.sandbox.count("POST", path_prefix="/api/token") == 1
+    user = await world.services.linking.member(MEMBER)
+    assert user is not None and user.status == LinkStatus.LINKED
+
+
+async def test_a_callback_arriving_after_the_member_unlinked_links_nothing(world: World) -> None:
+    """A linked member runs /link again, approves, then runs /unlink before the callback arrives: the
+    callback is refused as no longer valid, and the member stays unlinked."""
+    await world.link(MEMBER, "alice")
+    async with browser_session() as browser:
+        consent = await confirmed(world, browser, MEMBER)
+        redirect = await spotify_consent.approve(browser, consent + "&sandbox_user=alice", follow=False)
+        assert await world.services.linking.unlink(MEMBER)
+        status, page = await get(browser, redirect.headers["Location"])
+    assert status == 400 and "link isn&#39;t valid" in page
+    user = await world.services.linking.member(MEMBER)
+    assert user is not None and user.status == LinkStatus.UNLINKED
+    assert await world.services.db.tokens.load(MEMBER) is None
 
 
 async def test_bad_code_is_a_token_exchange_failure(world: World) -> None:
