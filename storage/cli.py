@@ -1,4 +1,4 @@
-"""`genrebot db migrate|backup|info|rotate-keys`: the database from the command line.
+"""`genrebot db migrate|backup|restore|info|rotate-keys`: the database from the command line.
 
 Reads only storage's own settings (`storage.settings.StorageSettings`), never the bot's.
 `info` and `backup` open the file read-only: no migration, no key file.
@@ -14,9 +14,11 @@ from typing import Any
 
 def register(subparsers: Any) -> None:
     db = subparsers.add_parser(
-        "db", help="migrate, back up, inspect or re-encrypt the SQLite database",
-        description="Migrate, back up, inspect or re-encrypt the SQLite database.\n\n"
-                    "example:\n  genrebot db migrate\n  genrebot db info --database /var/lib/genrebot/genrebot.sqlite3",
+        "db", help="migrate, back up, restore, inspect or re-encrypt the SQLite database",
+        description="Migrate, back up, restore, inspect or re-encrypt the SQLite database.\n\n"
+                    "example:\n  genrebot db migrate\n  genrebot db info --database /var/lib/genrebot/genrebot.sqlite3\n"
+                    "  genrebot db backup /var/lib/genrebot/before-update.sqlite3\n"
+                    "  genrebot db restore /var/lib/genrebot/before-update.sqlite3   # with the bot stopped",
     )
     db.add_argument("--database", type=Path, help=DATABASE_HELP)
     actions = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
@@ -27,6 +29,11 @@ def register(subparsers: Any) -> None:
     )
     backup.add_argument("path", type=Path, help="where to write the copy (must not exist)")
     backup.set_defaults(handler=_backup)
+    restore = actions.add_parser(
+        "restore", help="replace the database with a backup made by `db backup` (stop the bot first; "
+                        "the database replaced is kept beside it as <name>.before-restore-<time>)")
+    restore.add_argument("path", type=Path, help="the backup to restore")
+    restore.set_defaults(handler=_restore)
     info = actions.add_parser("info", help="print the schema version and row counts (read-only)")
     info.set_defaults(handler=_info)
     rotate = actions.add_parser(
@@ -103,6 +110,22 @@ def _backup(args: argparse.Namespace) -> int:
     except FileExistsError:
         raise UsageError(f"{target} already exists; choose a new path") from None
     print(f"backed up {path} to {target}")
+    return 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from cli_output import sigterm_cleans_up
+    from storage.maintenance import restore
+    from storage.migrations import SCHEMA_VERSION
+
+    path, _ = _settings(args)
+    with sigterm_cleans_up():  # a `kill` while the replaced database is copied aside leaves no half copy
+        restored = _run(restore(args.path, path))
+    print(f"restored {args.path} into {path} (schema version {restored.schema_version})")
+    if restored.replaced is not None:
+        print(f"the database it replaced is kept at {restored.replaced}")
+    if restored.schema_version < SCHEMA_VERSION:
+        print(f"this genrebot uses schema version {SCHEMA_VERSION}: `genrebot db migrate` (or the next start) upgrades it")
     return 0
 
 

@@ -1,21 +1,25 @@
-"""What `genrebot db` does besides opening: inspect, back up and re-encrypt a database.
+"""What `genrebot db` does besides opening: inspect, back up, restore and re-encrypt a database.
 
 `describe` and `backup` open the file read-only: they neither migrate it nor create a key
-file, so a backup taken before an upgrade is the old database as it was. `rotate_keys`
+file, so a backup taken before an upgrade is the old database as it was. `restore` takes the
+database's lock (never under a running bot), keeps what it replaces as a backup beside it and
+copies the backup in through SQLite, as it was (the next start migrates it). `rotate_keys`
 opens it normally (locked, migrated) because it rewrites tokens.
 """
 
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from storage.database import Database
-from storage.errors import CannotWrite, StorageError
-from storage.files import private_directory, why_unwritable
+from storage.errors import CannotWrite, NotADatabase, SchemaTooNew, StorageError
+from storage.files import private_directory, private_file, why_unwritable
 from storage.keys import key_file_for, read_key_file
+from storage.lock import DatabaseLock
 from storage.migrations import SCHEMA_VERSION
 from storage.sql import SqlHandle
 
@@ -78,6 +82,84 @@ async def backup(path: Path, target: Path) -> None:
             raise BackupFailed(f"the backup to {target} failed: {reason}; no backup was written") from None
     finally:
         await sql.close()
+
+
+class NotARestorableBackup(StorageError):
+    """The file to restore is not a whole genrebot database this genrebot can run on."""
+
+
+@dataclass(frozen=True)
+class Restored:
+    schema_version: int  # the backup's; the next `db migrate` or start brings it up to date
+    replaced: Path | None  # the database that was there, kept as a backup; None if there was none
+
+
+async def restore(source: Path, path: Path) -> Restored:
+    """Make the database at `path` a copy of the backup `source`. Refuses (StorageError, nothing
+    changed) a source that is missing, not SQLite, damaged, not genrebot's or from a newer genrebot,
+    and a database another process has open (DatabaseInUse). The database replaced is first backed
+    up beside it (`<name>.before-restore-<time>`); the copy commits whole or not at all."""
+    if not source.is_file():
+        raise NoDatabase(f"no backup at {source}")
+    if path.exists() and source.resolve() == path.resolve():
+        raise NotARestorableBackup(f"{source} is the database itself; give a backup made by `genrebot db backup`")
+    try:
+        backup_sql = await _read_only(source)
+    except NotADatabase:
+        raise NotARestorableBackup(f"{source} is not a SQLite database; nothing was restored") from None
+    try:
+        version = await _restorable_version(backup_sql, source)
+        try:
+            private_directory(path.parent)
+            lock = DatabaseLock.acquire(path)
+        except OSError as exc:
+            raise CannotWrite(f"cannot create or write {path}: {why_unwritable(path, exc)}") from None
+        try:
+            replaced = None
+            if path.is_file() and path.stat().st_size:
+                replaced = _free_name(path.with_name(f"{path.name}.before-restore-{time.strftime('%Y%m%d-%H%M%S')}"))
+                await backup(path, replaced)
+            private_file(path)
+            database = await SqlHandle.connect(path)
+            try:
+                await backup_sql.replace_contents_of(database)
+                verdict = await database.quick_check()
+            finally:
+                await database.close()
+            if verdict != ["ok"]:  # not expected: the backup passed the same check
+                raise NotARestorableBackup(f"{path} fails SQLite's quick_check after the restore "
+                                           f"({'; '.join(verdict[:3])}); the database it replaced is {replaced}")
+        finally:
+            lock.release()
+    finally:
+        await backup_sql.close()
+    return Restored(version, replaced)
+
+
+def _free_name(path: Path) -> Path:
+    """`path`, or `path-2`, `path-3`… if it is taken (two restores within a second)."""
+    candidate, number = path, 2
+    while candidate.exists():
+        candidate, number = path.with_name(f"{path.name}-{number}"), number + 1
+    return candidate
+
+
+async def _restorable_version(sql: SqlHandle, source: Path) -> int:
+    """The schema version of a backup this genrebot can restore, or NotARestorableBackup/SchemaTooNew."""
+    try:
+        verdict = await sql.quick_check()
+        version = await sql.user_version()
+    except sqlite3.DatabaseError as exc:
+        raise NotARestorableBackup(f"{source} cannot be read as a database ({exc}); nothing was restored") from None
+    if verdict != ["ok"]:
+        raise NotARestorableBackup(f"{source} fails SQLite's quick_check ({'; '.join(verdict[:3])}); "
+                                   "nothing was restored")
+    if version == 0:
+        raise NotARestorableBackup(f"{source} is not a genrebot database (no schema version); nothing was restored")
+    if version > SCHEMA_VERSION:
+        raise SchemaTooNew(f"{source} has schema version {version}, newer than this genrebot ({SCHEMA_VERSION}); "
+                           "upgrade genrebot to restore it; nothing was restored")
+    return version
 
 
 @dataclass(frozen=True)

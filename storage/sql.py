@@ -204,3 +204,14 @@ class SqlHandle(_Reads):
                     Path(f"{copy}{journal}").unlink(missing_ok=True)
             if verdict != ["ok"]:
                 raise sqlite3.DatabaseError(f"the copy fails SQLite's quick_check ({'; '.join(verdict[:3])})")
+
+    async def quick_check(self) -> list[str]:
+        """SQLite's quick_check: ["ok"], or the first problems it found."""
+        return [str(row[0]) for row in await self.fetchall("PRAGMA quick_check")]
+
+    async def replace_contents_of(self, dest: SqlHandle) -> None:
+        """Make `dest` a copy of this database, in one step of SQLite's backup: `dest` commits the
+        whole copy or, cut short (a kill, a disk full), rolls back to what it was. Through `dest`'s
+        own connection, so its write-ahead log stays its own (a file copied over a database whose
+        stale -wal survives a crash gets that log's pages laid over it)."""
+        await self._conn.backup(dest._conn)

@@ -13,6 +13,8 @@ from cryptography.fernet import Fernet
 from music import Track
 from storage import Database
 
+REPO = Path(__file__).resolve().parents[2]
+
 TOKEN = {
     "access_token": "BQD-secret-access-token-XYZ",
     "refresh_token": "AQB-secret-refresh-token-ABC",
@@ -24,6 +26,12 @@ TOKEN = {
 
 def new_key() -> str:
     return Fernet.generate_key().decode()
+
+
+@pytest.fixture
+def env(clean_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """The environment of a `genrebot db` run from this checkout, on a database of the test's own."""
+    return {**clean_env, "DATABASE_PATH": str(tmp_path / "data" / "g.sqlite3"), "PYTHONPATH": str(REPO)}
 
 
 @pytest.fixture

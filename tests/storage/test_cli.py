@@ -10,17 +10,10 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-
 
 def genrebot(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "genrebot_cli", *args], env=env, cwd=cwd,
                           capture_output=True, text=True, timeout=120)
-
-
-@pytest.fixture
-def env(clean_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
-    return {**clean_env, "DATABASE_PATH": str(tmp_path / "data" / "g.sqlite3"), "PYTHONPATH": str(REPO)}
 
 
 def test_migrate_creates_the_database_at_the_current_schema(env: dict[str, str], tmp_path: Path) -> None:
