@@ -7,10 +7,12 @@ still builds one settings object. `genrebot db` builds just this part, without i
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 from typing import Any, TypeVar
 
 import platformdirs
+from dotenv import dotenv_values
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -63,12 +65,37 @@ SettingsT = TypeVar("SettingsT", bound=BaseSettings)
 
 
 def build_settings(kind: type[SettingsT], **overrides: Any) -> SettingsT:
-    """Build `kind` from the environment, turning pydantic's report into one line per variable."""
+    """Build `kind` from the environment, turning pydantic's report into one line per variable.
+
+    A line of the env file whose name is one letter or word off a setting's (WEB_PROT,
+    TOKEN_ENCRYPTON_KEY) is refused too: it would be ignored, and the setting silently left at its
+    default (a generated key file in place of the key the operator wrote down)."""
+    problems = misspelt_settings(kind, overrides.get("_env_file", kind.model_config.get("env_file")))
     try:
-        return kind(**overrides)
+        settings = kind(**overrides)
     except ValidationError as exc:
-        problems = []
         for err in exc.errors():
             name = str(err["loc"][0]).upper() if err["loc"] else "?"
             problems.append(f"{name}: {err['msg'].removeprefix('Value error, ')}")
+    if problems:
         raise SettingsError("invalid configuration: " + "; ".join(problems)) from None
+    return settings
+
+
+def misspelt_settings(kind: type[BaseSettings], env_file: Any) -> list[str]:
+    """One problem per name set in `env_file` that is no setting of `kind` but close to one. Other
+    names (TZ, HTTPS_PROXY, what a service manager reads from the same file) are left alone."""
+    if not isinstance(env_file, (str, Path)) or not Path(env_file).is_file():
+        return []
+    known = {name.upper() for name in kind.model_fields}
+    problems = []
+    for name, value in dotenv_values(env_file, encoding="utf-8").items():
+        if not value or name.upper() in known:
+            continue
+        close = difflib.get_close_matches(name.upper(), sorted(known), n=1, cutoff=MISSPELT_CUTOFF)
+        if close:
+            problems.append(f"{name} (in {env_file}): not a setting genrebot reads; did you mean {close[0]}?")
+    return problems
+
+
+MISSPELT_CUTOFF = 0.75  # WEB_PROT, LOGLEVEL, SPOTIPY_CLIENT_ID are caught; TZ, HTTPS_PROXY are not

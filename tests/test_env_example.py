@@ -75,3 +75,35 @@ def test_env_example_lists_every_setting_the_bot_reads() -> None:
     text = (REPO / ".env.example").read_text()
     names = set(re.findall(r"(?m)^#? ?([A-Z][A-Z_]+)=", text))
     assert {name.upper() for name in Settings.model_fields} <= names
+
+
+@pytest.mark.parametrize(("line", "meant"), [
+    ("TOKEN_ENCRYPTON_KEY=x", "TOKEN_ENCRYPTION_KEY"), ("DATA_DIRR=/var/lib/genrebot", "DATA_DIR")])
+def test_a_misspelt_name_in_env_stops_db_migrate_before_anything_is_created(
+        user_env: dict[str, str], tmp_path: Path, line: str, meant: str) -> None:
+    """A storage setting misspelt in .env: `db migrate` exits 2 with one line naming the line and
+    the setting meant, and makes no database or key file (it would have gone to the default folder,
+    with a generated key the operator never wrote down)."""
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    (checkout / ".env").write_text(filled_in((REPO / ".env.example").read_text()) + line + "\n")
+    result = genrebot("db", "migrate", env=user_env, cwd=checkout)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    name = line.split("=")[0]
+    assert result.stderr.strip() == (f"genrebot db: invalid configuration: {name} (in .env): not a setting "
+                                     f"genrebot reads; did you mean {meant}?")
+    assert not (tmp_path / ".local").exists()
+
+
+def test_a_misspelt_name_in_env_stops_run_and_other_names_are_left_alone(
+        user_env: dict[str, str], tmp_path: Path) -> None:
+    """WEB_PROT=9000 would leave the link pages on 8888: `run` names it and WEB_PORT; names that are
+    no genrebot setting's near miss (TZ, HTTPS_PROXY, for the service manager) pass."""
+    text = filled_in((REPO / ".env.example").read_text()) + "TZ=Europe/Paris\nHTTPS_PROXY=http://proxy:3128\n"
+    (tmp_path / ".env").write_text(text)
+    assert genrebot("run", "--list-commands", env=user_env, cwd=tmp_path).returncode == 0
+    (tmp_path / ".env").write_text(text + "WEB_PROT=9000\n")
+    result = genrebot("run", "--list-commands", env=user_env, cwd=tmp_path)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.strip() == ("genrebot run: invalid configuration: WEB_PROT (in .env): not a setting "
+                                     "genrebot reads; did you mean WEB_PORT?")
