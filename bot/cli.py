@@ -66,7 +66,7 @@ def register(subparsers: Any) -> None:
 RUN_DESCRIPTION = """\
 Run the Discord bot: the slash commands, the OAuth callback web app (WEB_HOST:WEB_PORT) and the
 weekly refresh. Configuration comes from the environment and ./.env (see .env.example); a missing
-or malformed variable stops start-up with one line naming it. Stop it with Ctrl-C (or SIGINT).
+or malformed variable stops start-up with one line naming it. Stop it with Ctrl-C or SIGTERM.
 
 example:
   genrebot run

@@ -27,6 +27,7 @@ import hashlib
 import json
 import logging
 import secrets
+import signal
 import threading
 import time
 import weakref
@@ -47,6 +48,7 @@ from bot.services.root import Services
 from bot.settings import Settings
 from bot.web import CannotListen, LinkOutcome, WebServer, build_web_app
 from cli_errors import CommandFailed, UsageError
+from cli_output import Terminated
 
 log = logging.getLogger(__name__)
 
@@ -361,7 +363,22 @@ def run_bot(settings: Settings, *, sync_commands: bool = False) -> int:
     point_discord_at(settings)
     token = settings.discord_token.get_secret_value() if settings.discord_token else ""
 
+    terminated = False
+
     async def main() -> None:
+        loop, running = asyncio.get_running_loop(), asyncio.current_task()
+        assert running is not None
+
+        def stop_on_sigterm() -> None:
+            # SIGTERM (systemctl stop, docker stop) stops the bot as Ctrl-C does: the start-up or the
+            # running bot is cancelled and what was opened closes in reverse order. A second SIGTERM
+            # ends the process at once (with the handler gone, the default action is back).
+            nonlocal terminated
+            terminated = True
+            loop.remove_signal_handler(signal.SIGTERM)
+            running.cancel()
+
+        loop.add_signal_handler(signal.SIGTERM, stop_on_sigterm)
         services = await Services.open(settings)
         try:
             async with GenreBot(services, sync_commands=sync_commands) as bot:
@@ -371,6 +388,10 @@ def run_bot(settings: Settings, *, sync_commands: bool = False) -> int:
 
     try:
         asyncio.run(main())
+    except asyncio.CancelledError:
+        if terminated:  # closed cleanly; now end by the signal, as whoever sent it expects
+            raise Terminated() from None
+        raise
     except discord.LoginFailure:
         raise UsageError("Discord rejected DISCORD_TOKEN (check the bot token)") from None
     except discord.PrivilegedIntentsRequired:

@@ -93,9 +93,10 @@ def test_list_commands_into_a_closed_pipe_ends_quietly(clean_env: dict[str, str]
     assert (result.returncode, result.stderr) == (141, "")
 
 
-async def test_run_logs_in_without_voice_warnings_and_stops_on_ctrl_c(
-        clean_env: dict[str, str], tmp_path: Path, callback_port: int) -> None:
-    """`genrebot run` against Discord: connects, logs no voice warnings, Ctrl-C ends it in one line."""
+async def stopped_once_connected(clean_env: dict[str, str], tmp_path: Path, callback_port: int,
+                                  stop: signal.Signals) -> tuple[int, str]:
+    """`genrebot run` against the Discord stand-in, sent `stop` once its gateway session is up (its
+    READY is logged): the exit status and everything it wrote on stderr."""
     discord_service = DiscordStandIn()
     await discord_service.start()
     env = run_env(clean_env, tmp_path, DISCORD_TOKEN=discord_service.token, DISCORD_API_BASE=discord_service.api_base,
@@ -110,14 +111,13 @@ async def test_run_logs_in_without_voice_warnings_and_stops_on_ctrl_c(
     assert process.stderr is not None
     lines: list[str] = []
     try:
-        # Ctrl-C only once the gateway session is up (its READY is logged): the moment this test is about.
         while not any("has connected to Gateway" in line for line in lines):
             line = (await asyncio.wait_for(process.stderr.readline(), 240)).decode()
             assert line, "genrebot run ended before connecting:\n" + "".join(lines)
             lines.append(line)
     finally:
         if process.returncode is None:
-            process.send_signal(signal.SIGINT)
+            process.send_signal(stop)
         try:
             _, rest = await asyncio.wait_for(process.communicate(), 120)
         except TimeoutError:  # never leave a bot running behind a failed test; say where it hung
@@ -128,14 +128,33 @@ async def test_run_logs_in_without_voice_warnings_and_stops_on_ctrl_c(
                 process.kill()
                 dump = b"(no stack dump within 30 s)"
             await process.wait()
-            raise AssertionError("genrebot run did not stop on Ctrl-C; where it was:\n" + dump.decode()[-6000:]) from None
+            raise AssertionError(f"genrebot run did not stop on {stop.name}; where it was:\n"
+                                 + dump.decode()[-6000:]) from None
         finally:
             await discord_service.stop()
-    stderr = "".join(lines) + rest.decode()
+    assert process.returncode is not None
+    return process.returncode, "".join(lines) + rest.decode()
+
+
+async def test_run_logs_in_without_voice_warnings_and_stops_on_ctrl_c(
+        clean_env: dict[str, str], tmp_path: Path, callback_port: int) -> None:
+    """`genrebot run` against Discord: connects, logs no voice warnings, Ctrl-C ends it in one line."""
+    status, stderr = await stopped_once_connected(clean_env, tmp_path, callback_port, signal.SIGINT)
     assert "logging in using static token" in stderr  # the start-up log is there...
     assert not [line for line in stderr.splitlines() if "voice will NOT be supported" in line]  # PyNaCl, davey
     assert "Traceback" not in stderr
-    assert process.returncode == 130 and stderr.strip().splitlines()[-1] == "genrebot run: interrupted"
+    assert status == 130 and stderr.strip().splitlines()[-1] == "genrebot run: interrupted"
+
+
+async def test_run_stopped_by_sigterm_closes_the_bot_and_its_database_first(
+        clean_env: dict[str, str], tmp_path: Path, callback_port: int) -> None:
+    """SIGTERM (systemctl stop, docker stop) closes the bot as Ctrl-C does, then ends the process by
+    SIGTERM as before: the database is closed (SQLite folded its write-ahead log back in and removed
+    it, which a process killed where it stood leaves behind), and no traceback."""
+    status, stderr = await stopped_once_connected(clean_env, tmp_path, callback_port, signal.SIGTERM)
+    assert status == -signal.SIGTERM and "Traceback" not in stderr, stderr[-3000:]
+    database = tmp_path / "data" / "genrebot.sqlite3"
+    assert database.is_file() and not Path(f"{database}-wal").exists()
 
 
 async def test_run_on_a_database_another_process_uses_is_refused_in_one_line(
