@@ -90,8 +90,11 @@ def one_blas_thread() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     one_blas_thread()
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    try:  # Ctrl-C while the subcommands load (a slow disk, a busy machine) is one line too
+        args = build_parser().parse_args(argv)
+    except KeyboardInterrupt:
+        print("genrebot: interrupted", file=sys.stderr)
+        return 130
     command = f"genrebot {args.command}"
     try:
         status = int(args.handler(args) or 0)

@@ -18,10 +18,28 @@ training (it is far surer of those songs); and `classify(tracks, library=False)`
 three at once.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from classifier.features import TrackLike
-from classifier.inference import Classifier, ModelLoadError, Prediction, default_model_dir
-from classifier.library import Pooling
 from classifier.taxonomy import Resolved, Taxonomy
+
+if TYPE_CHECKING:
+    from classifier.inference import Classifier, ModelLoadError, Prediction, default_model_dir
+    from classifier.library import Pooling
 
 __all__ = ["Classifier", "ModelLoadError", "Pooling", "Prediction", "Resolved", "Taxonomy", "TrackLike",
            "default_model_dir"]
+
+# Modules that import torch, loaded on first use of their names rather than whenever a light
+# submodule (classifier.taxonomy) is imported: `genrebot --help` needs the taxonomy, never torch.
+_LOADED_ON_USE = {"Classifier": "inference", "ModelLoadError": "inference", "Prediction": "inference",
+                  "default_model_dir": "inference", "Pooling": "library"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LOADED_ON_USE:
+        return getattr(importlib.import_module(f"classifier.{_LOADED_ON_USE[name]}"), name)
+    raise AttributeError(f"module 'classifier' has no attribute {name!r}")

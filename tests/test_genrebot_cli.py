@@ -160,3 +160,34 @@ def test_numpys_blas_runs_one_thread_unless_the_user_says_otherwise(
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stderr.strip().splitlines()[-1] == expected
+
+
+def test_help_loads_neither_torch_nor_pandas(clean_env: dict[str, str], tmp_path: Path) -> None:
+    """Building the parser (`genrebot --help`, any refusal of a flag) imports no torch or pandas: the
+    handlers import what they need, so help is quick and a typo is refused at once."""
+    probe = ("import sys, genrebot_cli; genrebot_cli.build_parser(); "
+             "print(sorted(m for m in ('torch', 'pandas', 'discord') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", probe], env=clean_env, cwd=tmp_path, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_ctrl_c_while_genrebot_is_still_loading_is_one_line(clean_env: dict[str, str], tmp_path: Path) -> None:
+    """Ctrl-C while `genrebot run` is still loading torch (its library mapped, its import under way):
+    one line, exit 130, no traceback."""
+    import signal
+    import time
+
+    env = {**clean_env, "DISCORD_TOKEN": "t", "SPOTIFY_CLIENT_ID": "i", "SPOTIFY_CLIENT_SECRET": "s",
+           "DATA_DIR": str(tmp_path / "data"), "DISCORD_API_BASE": "http://127.0.0.1:1/api/v10"}
+    child = subprocess.Popen([*GENREBOT, "run"], env=env, cwd=tmp_path, stderr=subprocess.PIPE, text=True,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    maps = Path(f"/proc/{child.pid}/maps")
+    deadline = time.monotonic() + 120
+    while child.poll() is None and time.monotonic() < deadline and "libtorch" not in maps.read_text():
+        time.sleep(0.005)  # until torch's shared library is loaded: its Python import follows for seconds
+    child.send_signal(signal.SIGINT)
+    stderr = child.communicate(timeout=120)[1]
+    assert "Traceback" not in stderr, stderr[-3000:]
+    assert child.returncode == 130 and stderr.strip().splitlines()[-1] == "genrebot run: interrupted"
