@@ -8,11 +8,12 @@ still builds one settings object. `genrebot db` builds just this part, without i
 from __future__ import annotations
 
 import difflib
+import re
 from pathlib import Path
 from typing import Any, TypeVar
 
 import platformdirs
-from dotenv import dotenv_values
+from dotenv.parser import parse_stream
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -67,35 +68,58 @@ SettingsT = TypeVar("SettingsT", bound=BaseSettings)
 def build_settings(kind: type[SettingsT], **overrides: Any) -> SettingsT:
     """Build `kind` from the environment, turning pydantic's report into one line per variable.
 
-    A line of the env file whose name is one letter or word off a setting's (WEB_PROT,
-    TOKEN_ENCRYPTON_KEY) is refused too: it would be ignored, and the setting silently left at its
-    default (a generated key file in place of the key the operator wrote down)."""
-    problems = misspelt_settings(kind, overrides.get("_env_file", kind.model_config.get("env_file")))
-    try:
-        settings = kind(**overrides)
-    except ValidationError as exc:
-        for err in exc.errors():
-            name = str(err["loc"][0]).upper() if err["loc"] else "?"
-            problems.append(f"{name}: {err['msg'].removeprefix('Value error, ')}")
-    if problems:
-        raise SettingsError("invalid configuration: " + "; ".join(problems)) from None
-    return settings
+    Lines of the env file that would leave a setting silently at its default (`env_file_problems`:
+    WEB_PROT=..., an unclosed quote; a generated key file in place of the key the operator wrote
+    down) are refused first, before anything reads the file."""
+    problems = env_file_problems(kind, overrides.get("_env_file", kind.model_config.get("env_file")))
+    if not problems:  # (the env file's reader would add its own warning about a line it cannot read)
+        try:
+            return kind(**overrides)
+        except ValidationError as exc:
+            for err in exc.errors():
+                name = str(err["loc"][0]).upper() if err["loc"] else "?"
+                problems.append(f"{name}: {err['msg'].removeprefix('Value error, ')}")
+    raise SettingsError("invalid configuration: " + "; ".join(problems))
 
 
-def misspelt_settings(kind: type[BaseSettings], env_file: Any) -> list[str]:
-    """One problem per name set in `env_file` that is no setting of `kind` but close to one. Other
-    names (TZ, HTTPS_PROXY, what a service manager reads from the same file) are left alone."""
+def env_file_problems(kind: type[BaseSettings], env_file: Any) -> list[str]:
+    """One problem per line of `env_file` that would leave a setting of `kind` silently unset or
+    wrong: a name close to a setting's but not one (WEB_PROT), a setting's line the file's parser
+    cannot read (an unclosed quote: it skips the line), a value in typographic quotes (“…”, pasted
+    from a document). Never the value itself, which may be a secret. Names of no setting (TZ,
+    HTTPS_PROXY, what a service manager reads from the same file) are left alone."""
     if not isinstance(env_file, (str, Path)) or not Path(env_file).is_file():
         return []
-    known = {name.upper() for name in kind.model_fields}
+    known = sorted(name.upper() for name in kind.model_fields)
     problems = []
-    for name, value in dotenv_values(env_file, encoding="utf-8").items():
-        if not value or name.upper() in known:
-            continue
-        close = difflib.get_close_matches(name.upper(), sorted(known), n=1, cutoff=MISSPELT_CUTOFF)
-        if close:
-            problems.append(f"{name} (in {env_file}): not a setting genrebot reads; did you mean {close[0]}?")
+    with open(env_file, encoding="utf-8") as stream:
+        for binding in parse_stream(stream):
+            where = f"line {binding.original.line} of {env_file}"
+            if binding.error:
+                named = _ASSIGNED_NAME.match(binding.original.string)
+                if named and _setting_meant(named.group(1), known):
+                    problems.append(f"{named.group(1)} ({where}): cannot be read (an unclosed quote?)")
+                continue
+            name, value = (binding.key or "").upper(), binding.value or ""
+            if not value:
+                continue
+            if name not in known:
+                meant = _setting_meant(name, known)
+                if meant:
+                    problems.append(f"{binding.key} ({where}): not a setting genrebot reads; did you mean {meant}?")
+            elif value[0] in TYPOGRAPHIC_QUOTES or value[-1] in TYPOGRAPHIC_QUOTES:
+                problems.append(f"{name} ({where}): the value is in typographic quotes; use plain ' or \" or none")
     return problems
 
 
+def _setting_meant(name: str, known: list[str]) -> str | None:
+    """The setting `name` is or is a slip away from, if any."""
+    if name.upper() in known:
+        return name.upper()
+    close = difflib.get_close_matches(name.upper(), known, n=1, cutoff=MISSPELT_CUTOFF)
+    return close[0] if close else None
+
+
+_ASSIGNED_NAME = re.compile(r"\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.]*)\s*=")
+TYPOGRAPHIC_QUOTES = "“”„‘’‚«»"
 MISSPELT_CUTOFF = 0.75  # WEB_PROT, LOGLEVEL, SPOTIPY_CLIENT_ID are caught; TZ, HTTPS_PROXY are not

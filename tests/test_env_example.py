@@ -77,33 +77,47 @@ def test_env_example_lists_every_setting_the_bot_reads() -> None:
     assert {name.upper() for name in Settings.model_fields} <= names
 
 
-@pytest.mark.parametrize(("line", "meant"), [
-    ("TOKEN_ENCRYPTON_KEY=x", "TOKEN_ENCRYPTION_KEY"), ("DATA_DIRR=/var/lib/genrebot", "DATA_DIR")])
-def test_a_misspelt_name_in_env_stops_db_migrate_before_anything_is_created(
-        user_env: dict[str, str], tmp_path: Path, line: str, meant: str) -> None:
-    """A storage setting misspelt in .env: `db migrate` exits 2 with one line naming the line and
-    the setting meant, and makes no database or key file (it would have gone to the default folder,
-    with a generated key the operator never wrote down)."""
+def env_file_with(*lines: str) -> tuple[str, int]:
+    """.env.example copied and filled in, with `lines` added at its end; the first one's line number."""
+    text = filled_in((REPO / ".env.example").read_text())
+    return text + "".join(f"{line}\n" for line in lines), text.count("\n") + 1
+
+
+@pytest.mark.parametrize(("line", "says"), [
+    ("TOKEN_ENCRYPTON_KEY=x", "TOKEN_ENCRYPTON_KEY ({where}): not a setting genrebot reads; "
+                              "did you mean TOKEN_ENCRYPTION_KEY?"),
+    ("DATA_DIRR=/var/lib/genrebot", "DATA_DIRR ({where}): not a setting genrebot reads; did you mean DATA_DIR?"),
+    ("TOKEN_ENCRYPTION_KEY='k2Vh", "TOKEN_ENCRYPTION_KEY ({where}): cannot be read (an unclosed quote?)"),
+    ("DATA_DIR=“/var/lib/genrebot”", "DATA_DIR ({where}): the value is in typographic quotes; "
+                                     "use plain ' or \" or none"),
+], ids=["misspelt key setting", "misspelt folder", "unclosed quote", "typographic quotes"])
+def test_a_storage_setting_env_would_lose_stops_db_migrate_before_anything_is_created(
+        user_env: dict[str, str], tmp_path: Path, line: str, says: str) -> None:
+    """A storage setting misspelt, half-quoted or in a word processor's quotes in .env: `db migrate`
+    exits 2 with one line naming the line and the setting, never the value, and makes no database or
+    key file (they would have gone to the default folder, with a key the operator never wrote down)."""
     checkout = tmp_path / "checkout"
     checkout.mkdir()
-    (checkout / ".env").write_text(filled_in((REPO / ".env.example").read_text()) + line + "\n")
+    text, number = env_file_with(line)
+    (checkout / ".env").write_text(text)
     result = genrebot("db", "migrate", env=user_env, cwd=checkout)
     assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
-    name = line.split("=")[0]
-    assert result.stderr.strip() == (f"genrebot db: invalid configuration: {name} (in .env): not a setting "
-                                     f"genrebot reads; did you mean {meant}?")
+    assert result.stderr.strip() == "genrebot db: invalid configuration: " + says.format(where=f"line {number} of .env")
     assert not (tmp_path / ".local").exists()
 
 
 def test_a_misspelt_name_in_env_stops_run_and_other_names_are_left_alone(
         user_env: dict[str, str], tmp_path: Path) -> None:
-    """WEB_PROT=9000 would leave the link pages on 8888: `run` names it and WEB_PORT; names that are
-    no genrebot setting's near miss (TZ, HTTPS_PROXY, for the service manager) pass."""
-    text = filled_in((REPO / ".env.example").read_text()) + "TZ=Europe/Paris\nHTTPS_PROXY=http://proxy:3128\n"
+    """WEB_PROT=9000 would leave the link pages on 8888, a half-quoted token would leave none: `run`
+    names both lines; names that are no genrebot setting's near miss (TZ, HTTPS_PROXY, for the
+    service manager) pass, half-quoted or not."""
+    text, _ = env_file_with("TZ=Europe/Paris", "HTTPS_PROXY='http://proxy:3128")
     (tmp_path / ".env").write_text(text)
     assert genrebot("run", "--list-commands", env=user_env, cwd=tmp_path).returncode == 0
-    (tmp_path / ".env").write_text(text + "WEB_PROT=9000\n")
+    text, number = env_file_with("WEB_PROT=9000", "DISCORD_TOKEN=\"MTIz.secret-part")
+    (tmp_path / ".env").write_text(text)
     result = genrebot("run", "--list-commands", env=user_env, cwd=tmp_path)
     assert result.returncode == 2 and result.stdout == ""
-    assert result.stderr.strip() == ("genrebot run: invalid configuration: WEB_PROT (in .env): not a setting "
-                                     "genrebot reads; did you mean WEB_PORT?")
+    assert result.stderr.strip() == (
+        f"genrebot run: invalid configuration: WEB_PROT (line {number} of .env): not a setting genrebot reads; "
+        f"did you mean WEB_PORT?; DISCORD_TOKEN (line {number + 1} of .env): cannot be read (an unclosed quote?)")
