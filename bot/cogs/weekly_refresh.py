@@ -190,8 +190,8 @@ class WeeklyRefresh(commands.GroupCog, group_name="schedule", group_description=
                 stopped_id = None
                 if presenters.error_message(stopped.error) is None:
                     stopped_id = _logged_bug(stopped.error, schedule.discord_id, "stopped")
-                await self._tell(schedule.discord_id, status, presenters.refresh_stopped_text(stopped, stopped_id),
-                                 [stopped.run_id])
+                text = presenters.refresh_stopped_text(stopped, stopped_id, after_summaries=bool(refreshed.reports))
+                await self._tell(schedule.discord_id, status, text, [stopped.run_id])
 
     async def _tell(self, discord_id: int, status: DmStatus, summary: SortReport | str,
                     run_ids: Sequence[int | None]) -> DmStatus:

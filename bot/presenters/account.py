@@ -134,15 +134,16 @@ def refresh_failures_text(failures: Sequence[SourceFailure]) -> str:
     return fit_lines(lines, CONTENT_LIMIT)
 
 
-def refresh_stopped_text(stopped: RefreshStopped, error_id: str | None = None) -> str:
-    """The DM line after the summaries of a weekly refresh a failure stopped part-way; `error_id`
-    is the one the log gives a bug's traceback under."""
+def refresh_stopped_text(stopped: RefreshStopped, error_id: str | None = None, *, after_summaries: bool = True) -> str:
+    """The DM line after the summaries (`after_summaries`) or the unreadable sources of a weekly
+    refresh a failure stopped part-way; `error_id` is the one the log gives a bug's traceback under."""
     if isinstance(stopped.error, TRANSIENT_FAILURES):  # retried for a day first (RETRY_WINDOW)
         reason = "Spotify kept failing on it all day."
     else:
         on_my_side = f"something failed on my side (error id `{error_id}`)." if error_id else "something failed on my side."
         reason = error_message(stopped.error) or on_my_side
+    before = " (the summaries above are of what I sorted before)" if after_summaries else ""
     return (
-        f"Weekly refresh: I stopped at {source_title(stopped.source)} (the summaries above are of what I "
-        f"sorted before): {reason} I'll sort it again next week."
+        f"Weekly refresh: I stopped at {source_title(stopped.source)}{before}: {reason} "
+        "I'll sort it again next week."
     )[:CONTENT_LIMIT]

@@ -9,8 +9,9 @@ or no longer theirs) is reported and the others still run; so is one the member 
 the member's history. Spotify down or slowing down defers the refresh (`RefreshDeferred`): it is
 tried again every RETRY_DELAY for RETRY_WINDOW, each try's runs become 'deferred' (/status lists
 the refresh once), and what a cut-off try did per source is kept in storage so the try that
-finishes tells the whole week once. A failure for good after some sources were sorted returns
-their reports with where it stopped (`RefreshStopped`). When a refresh is next due, and what a
+finishes tells the whole week once. A failure for good after some sources were sorted (or found
+unreadable) returns their reports with where it stopped (`RefreshStopped`); a step refused before
+its sort began (a link found broken) is a run in the history all the same. When a refresh is next due, and what a
 member may give as its weekday, hour and time zone, is `bot.services.weekly_schedule`.
 The Discord side (the `/schedule` commands, the tick that finds due members, the DM) is
 `bot.cogs.weekly_refresh`; the summary text is in `bot.presenters.sort_reports`.
@@ -25,10 +26,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from bot.services.errors import AlreadyRunning, LinkEnded
+from bot.services.errors import AlreadyRunning, LinkEnded, NotLinked
 from bot.services.genre_names import parse_level
 from bot.services.playlist_plan import SortOptions
 from bot.services.sorting import SortReport, SortService
+from bot.services.sorting.service import describe_failure
 from bot.services.sources import LIKED_SONGS_NAMES, SourceService, playlist_id_in
 from bot.services.weekly_schedule import InvalidSchedule, next_weekly_run, parse_timezone
 from bot.spotify.errors import (
@@ -84,7 +86,8 @@ class SourceFailure:
 
 @dataclass(frozen=True)
 class RefreshStopped:
-    """The source at which a failure stopped the refresh for this week, after it sorted others."""
+    """The source at which a failure stopped the refresh for this week, after it sorted others or
+    found some it could not read (they are news the member must not lose to the failure)."""
 
     source: SortSource
     error: Exception
@@ -94,7 +97,7 @@ class RefreshStopped:
 @dataclass
 class WeeklyRefreshReport:
     """One weekly refresh: a report per source sorted, the sources that could not be read, and
-    where a failure stopped it, if one did after some source was sorted (`stopped`)."""
+    where a failure stopped it, if one did after some source was sorted or could not be read (`stopped`)."""
 
     reports: list[SortReport] = field(default_factory=list)
     failures: list[SourceFailure] = field(default_factory=list)
@@ -216,7 +219,7 @@ class WeeklyRefreshService:
         """Run one member's weekly refresh, one sort per chosen source, and move their schedule on,
         even if it fails. A source that cannot be read is reported in the result; any other
         failure (link again, quota...) stops the refresh and is raised, or, once some source was
-        sorted, is reported as where it stopped (`WeeklyRefreshReport.stopped`) with their reports.
+        sorted or found unreadable, is reported as where it stopped (`WeeklyRefreshReport.stopped`) with their reports.
 
         The due run is claimed first: None if another tick already took it (or the member moved
         the schedule since it was found due), so a due refresh starts exactly once. When the
@@ -283,18 +286,26 @@ class WeeklyRefreshService:
                 note = f"tried again at {deferred.retry_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
                 await self.db.runs.defer(discord_id, try_before, note)
                 raise
-            except (RefreshPostponed, SpotifyQuotaExceeded, LinkEnded):
-                raise  # the run was given back (or the member unlinked): no summary now
+            except (RefreshPostponed, LinkEnded, NotLinked):
+                raise  # postponed (and recorded so), or the member unlinked: their history is gone
+            except SpotifyQuotaExceeded as error:
+                # The run was given back; a sort refused before it began (the pause already on) is
+                # a paused run too, as one the quota stopped part-way is.
+                await self._record_step(discord_id, runs_before, RunOutcome.paused(describe_failure(error)))
+                raise
             except SOURCE_FAILURES as error:
                 log.info("weekly refresh of member %s: source %s failed: %s", discord_id, source.key, error)
                 result.failures.append(SourceFailure(source, error, await self._step_run(discord_id, runs_before)))
                 continue
             except Exception as error:
-                if not result.reports:
-                    raise  # nothing sorted this week: the failure alone is the news
-                # The sources sorted are news the member gets now, with where it stopped; what the
-                # stopped source's read found new is carried into next week's summary.
-                result.stopped = RefreshStopped(source, error, await self._step_run(discord_id, runs_before))
+                # A step refused before its sort began (a link found broken...) is a failed run too.
+                run_id = await self._record_step(discord_id, runs_before, RunOutcome.failed(describe_failure(error)))
+                if not result.reports and not result.failures:
+                    raise  # nothing sorted or skipped this week: the failure alone is the news
+                # The sources sorted and those that could not be read are news the member gets now,
+                # with where it stopped; what the stopped source's read found new is carried into
+                # next week's summary.
+                result.stopped = RefreshStopped(source, error, run_id)
                 await self.db.schedules.clear_progress(discord_id, keep=source.key)
                 return result
             result.reports.append(report)
@@ -312,7 +323,7 @@ class WeeklyRefreshService:
         try:
             if await self.source_service.deleted_by_member(discord_id, source):
                 unfollowed = PlaylistNotFollowed(source.playlist_id or "", source.name)
-                await self._record_failed_step(discord_id, unfollowed)
+                await self._record_step(discord_id, runs_before, RunOutcome.failed(describe_failure(unfollowed)))
                 raise unfollowed
             before = await self._source_state(discord_id, source)
             report = await self.sorting.sort(
@@ -340,8 +351,7 @@ class WeeklyRefreshService:
             ):
                 # Cut off before its sort began (asking whether the member still follows the
                 # playlist): the deferred try still shows in the history and /status.
-                if await self._step_run(discord_id, runs_before) is None:
-                    await self._record_failed_step(discord_id, error)
+                await self._record_step(discord_id, runs_before, RunOutcome.failed(describe_failure(error)))
                 raise RefreshDeferred(error, retry_at) from error
             raise
         finally:
@@ -372,11 +382,16 @@ class WeeklyRefreshService:
         except Exception:  # the refresh's own outcome matters more; its next try counts less
             log.warning("could not keep what member %s's weekly refresh did to %s", discord_id, source.key)
 
-    async def _record_failed_step(self, discord_id: int, error: Exception) -> None:
-        """A step that failed before its sort started (and so recorded no run) is a failed run too,
-        as one Spotify refuses is: the history and /status show it where the DM cannot (closed DMs)."""
+    async def _record_step(self, discord_id: int, runs_before: int, outcome: RunOutcome) -> int:
+        """The run of a source's step: its sort's, or, for a step that ended before its sort
+        started (and so recorded none), a new one with `outcome`, as a sort Spotify refuses
+        records: the history and /status show it where the DM cannot (closed DMs)."""
+        recorded = await self._step_run(discord_id, runs_before)
+        if recorded is not None:
+            return recorded
         run_id = await self.db.runs.start(discord_id, RunTrigger.SCHEDULE)
-        await self.db.runs.finish(run_id, RunOutcome.failed(f"{type(error).__name__}: {error}"))
+        await self.db.runs.finish(run_id, outcome)
+        return run_id
 
     async def _step_run(self, discord_id: int, runs_before: int) -> int | None:
         """The run a source's step recorded (its sort's, or its skip's), if it recorded one."""

@@ -12,7 +12,7 @@ import pytest
 
 from bot.presenters.sort_reports import LATE_RESULT_NOTE
 from bot.services.weekly_refresh import RETRY_DELAY, RETRY_WINDOW
-from music import SortSource
+from music import LIKED_SONGS, SortSource
 from sandbox.library import synthetic_library
 from storage.records import Run
 from tests.discord_standin import InteractionRecord, Message
@@ -230,3 +230,23 @@ async def test_a_weekly_refresh_that_failed_records_whether_the_dm_saying_so_arr
     assert "Spotify isn't answering" in ((await dm_arrived(world, MEMBER)).content or "")
     [run] = await world.services.sorting.recent_runs(MEMBER, limit=1)
     assert (run.trigger.value, run.status.value, run.dm_status) == ("schedule", "failed", "sent")
+
+
+async def test_a_source_spotify_refused_before_the_refresh_failed_outright_is_still_in_the_dm(world: BotWorld) -> None:
+    """Member 1's playlist (Spotify: 403) fails first, then Spotify refuses (403) writing Liked Songs'
+    playlists: nothing was sorted, yet the DM names both, and each failed run records the DM that told of it."""
+    await world.start_bot()
+    await world.link(MEMBER, "member0")
+    theirs = world.spotify.add_playlist("member1", "Member 1's mix", synthetic_library(8, seed=32, prefix="bob"))
+    await world.services.db.sort_preferences.save_refresh_sources(
+        MEMBER, [SortSource(theirs.id, "Member 1's mix"), LIKED_SONGS]
+    )
+    await weekly_refresh_due(world)
+    world.spotify.inject(403, 400, method="POST", path_prefix="/v1/playlists/")
+    assert await world.weekly_refresh.run_due() == 1
+    texts = [m.content or "" for m in world.discord.dms[MEMBER] if not m.embeds]
+    assert any("Member 1's mix" in t for t in texts), texts
+    assert any(t.startswith("Weekly refresh: I stopped at Liked Songs:") for t in texts), texts
+    assert not any("summaries above" in t for t in texts), "no summary came before"
+    runs = await world.services.sorting.recent_runs(MEMBER, limit=2)
+    assert [(r.status.value, r.dm_status) for r in runs] == [("failed", "sent"), ("failed", "sent")]

@@ -148,10 +148,10 @@ class SortService:
                 # A weekly refresh resumes by itself once the pause ends (the scheduler waits for
                 # it); a /sort does not, so it is not called paused: the member is told when to retry.
                 outcome = RunOutcome.paused if trigger == RunTrigger.SCHEDULE else RunOutcome.failed
-                await self.db.runs.finish(run_id, outcome(_describe(exc)))
+                await self.db.runs.finish(run_id, outcome(describe_failure(exc)))
                 raise
             except BaseException as exc:
-                await asyncio.shield(self.db.runs.finish(run_id, RunOutcome.failed(_describe(exc))))
+                await asyncio.shield(self.db.runs.finish(run_id, RunOutcome.failed(describe_failure(exc))))
                 raise
             if trigger == RunTrigger.COMMAND and not options.dry_run:
                 await self._remember_choices(discord_id, options)
@@ -340,7 +340,7 @@ def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
         timings[stage] = time.perf_counter() - started
 
 
-def _describe(exc: BaseException) -> str:
+def describe_failure(exc: BaseException) -> str:
     """A short error text for the run history: our own messages, never tokens or tracebacks.
     What was not written for the member is recorded as "<ErrorClass>: <detail>" or "<ErrorClass>",
     for the operator; `failure_kind` reads the class back, so /status can say it in words."""
@@ -357,7 +357,7 @@ _ERROR_CLASS = re.compile(r"[A-Z][A-Za-z0-9_]*")
 
 
 def failure_kind(error: str) -> str | None:
-    """The error class a run's recorded error names (see `_describe`), or None when the error is a
+    """The error class a run's recorded error names (see `describe_failure`), or None when the error is a
     message written for the member (a service error's, a restart's, a postponement's)."""
     head = error.partition(":")[0]
     return head if _ERROR_CLASS.fullmatch(head) else None

@@ -17,7 +17,7 @@ from bot.spotify.errors import NeedsRelink, PlaylistNotFollowed, PlaylistNotRead
 from music import LIKED_SONGS, SortSource, Track
 from sandbox.library import synthetic_library
 from sandbox.records import spotify_id
-from storage.records import RunStatus, RunTrigger
+from storage.records import LinkStatus, RunStatus, RunTrigger
 from tests.bot.conftest import ALICE_SONGS, World
 from tests.bot.services.conftest import ALICE, NEW_SONGS, due_after_new_likes, run_refresh, sorted_road_trip
 
@@ -255,3 +255,48 @@ async def test_a_song_removed_from_a_playlist_source_leaves_its_genre_playlist(w
     assert report.total_songs == 29
     held = {uri for o in report.playlists for uri, _ in world.sandbox.playlists[o.playlist_id or ""].items}
     assert removed_uri not in held and len(held) == 29
+
+
+async def test_a_source_that_failed_before_a_later_step_failed_outright_is_still_reported(world: World) -> None:
+    """Bob's mix (Spotify: 403) fails first, then Spotify refuses (403) the write of Liked Songs'
+    new songs: nothing was sorted, yet the failed source must still reach the DM (and its run the
+    DM's outcome), beside where the refresh stopped."""
+    theirs = world.sandbox.add_playlist("bob", "Bob's mix", synthetic_library(8, seed=32, prefix="bob"))
+    schedule = await due_after_new_likes(world)
+    await world.services.db.sort_preferences.save_refresh_sources(ALICE, [SortSource(theirs.id, "Bob's mix"), LIKED_SONGS])
+    world.sandbox.inject(403, 400, method="POST", path_prefix="/v1/playlists/")
+    refreshed = await run_refresh(world, schedule)
+    assert refreshed.reports == []
+    [failure] = refreshed.failures
+    assert failure.source.playlist_id == theirs.id and failure.run_id is not None
+    assert refreshed.stopped is not None and refreshed.stopped.source == LIKED_SONGS
+    assert refreshed.stopped.run_id is not None and refreshed.stopped.run_id != failure.run_id
+
+
+async def test_a_step_refused_before_its_sort_began_is_a_failed_run_in_the_history(world: World) -> None:
+    """Alice revoked genrebot's access; her refresh's first step (is Road Trip still hers?) finds
+    it out before any sort starts: the refresh still records a failed weekly run, which the DM
+    saying "link again" reports on (/status and the operator's history show the refresh happened)."""
+    road_trip = world.sandbox.add_playlist("alice", "Road Trip", synthetic_library(20, seed=33, prefix="road"))
+    schedule = await due_after_new_likes(world)
+    await world.services.db.sort_preferences.save_refresh_sources(ALICE, [SortSource(road_trip.id, "Road Trip")])
+    runs_before = await world.services.weekly_refresh.latest_run(ALICE)
+    world.sandbox.revoke_refresh_tokens("alice")
+    world.sandbox.expire_access_tokens()
+    with pytest.raises(NeedsRelink):
+        await world.services.weekly_refresh.refresh(schedule)
+    [latest] = await world.services.db.runs.recent(ALICE, limit=1)
+    assert (latest.trigger, latest.status) == (RunTrigger.SCHEDULE, RunStatus.FAILED)
+    assert latest.error is not None and latest.error.startswith("NeedsRelink")
+    assert await world.services.weekly_refresh.failed_run_since(ALICE, runs_before) == latest.id
+
+
+async def test_a_refresh_whose_link_was_already_marked_broken_records_a_failed_run(world: World) -> None:
+    """The link was found broken after the refresh was found due (a /sort a moment before): the
+    sort refuses before it starts (NeedsRelink), and the refresh is a failed run all the same."""
+    schedule = await due_after_new_likes(world)
+    runs_before = await world.services.weekly_refresh.latest_run(ALICE)
+    await world.services.db.users.set_status(ALICE, LinkStatus.NEEDS_RELINK)
+    with pytest.raises(NeedsRelink):
+        await world.services.weekly_refresh.refresh(schedule)
+    assert await world.services.weekly_refresh.failed_run_since(ALICE, runs_before) is not None
