@@ -32,7 +32,7 @@ from bot.services.playlist_plan import SortOptions
 from bot.services.sorting import SortReport, SortService
 from bot.services.sorting.service import describe_failure
 from bot.services.sources import LIKED_SONGS_NAMES, SourceService, playlist_id_in
-from bot.services.weekly_schedule import InvalidSchedule, next_weekly_run, parse_timezone
+from bot.services.weekly_schedule import InvalidSchedule, next_weekly_run, parse_timezone, weekly_run_before
 from bot.spotify.errors import (
     PlaylistNotFollowed,
     PlaylistNotFound,
@@ -345,7 +345,7 @@ class WeeklyRefreshService:
                 raise
             waits = math.ceil(down.retry_after_s) if isinstance(down, SpotifyRateLimited) else 0
             retry_at = self.clock() + max(RETRY_DELAY, timedelta(seconds=waits))
-            this_week = next_run - timedelta(weeks=1)  # this week's time (give or take a clock change)
+            this_week = weekly_run_before(schedule.weekday, schedule.hour, schedule.timezone, next_run)
             if retry_at - this_week <= RETRY_WINDOW and await self.db.schedules.unclaim(
                 discord_id, next_run, retry_at
             ):

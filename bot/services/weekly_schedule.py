@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 SHOWN_VALUE_LENGTH = 40  # how much of an unknown zone or weekday `str(InvalidSchedule)` repeats
@@ -80,18 +80,37 @@ def parse_timezone(name: str) -> ZoneInfo:
 
 def next_weekly_run(weekday: int, hour: int, timezone: str, after: datetime) -> datetime:
     """The first `weekday` at `hour`:00 local time strictly after `after`, in UTC."""
-    if not 0 <= hour <= 23:
-        raise InvalidSchedule("hour must be between 0 and 23")
-    zone = parse_timezone(timezone)
+    zone = _zone_for(hour, timezone)
     local_after = after.astimezone(zone)
-    days_ahead = (weekday - local_after.weekday()) % 7
-    candidate_date = local_after.date() + timedelta(days=days_ahead)
+    candidate_date = local_after.date() + timedelta(days=(weekday - local_after.weekday()) % 7)
     for extra_weeks in range(3):
-        naive = datetime(candidate_date.year, candidate_date.month, candidate_date.day, hour) + timedelta(
-            weeks=extra_weeks
-        )
-        candidate = naive.replace(tzinfo=zone).astimezone(UTC)
+        candidate = _local_hour(candidate_date + timedelta(weeks=extra_weeks), hour, zone)
         if candidate > after:
             return candidate
     raise AssertionError("unreachable: a later week always exists")
 
+
+def weekly_run_before(weekday: int, hour: int, timezone: str, before: datetime) -> datetime:
+    """The last `weekday` at `hour`:00 local time strictly before `before`, in UTC: the weekly time
+    a refresh due next at `before` belongs to. Not `before` minus a week, which is an hour off
+    when the clocks changed in between."""
+    zone = _zone_for(hour, timezone)
+    local_before = before.astimezone(zone)
+    candidate_date = local_before.date() - timedelta(days=(local_before.weekday() - weekday) % 7)
+    for extra_weeks in range(3):
+        candidate = _local_hour(candidate_date - timedelta(weeks=extra_weeks), hour, zone)
+        if candidate < before:
+            return candidate
+    raise AssertionError("unreachable: an earlier week always exists")
+
+
+def _zone_for(hour: int, timezone: str) -> ZoneInfo:
+    if not 0 <= hour <= 23:
+        raise InvalidSchedule("hour must be between 0 and 23")
+    return parse_timezone(timezone)
+
+
+def _local_hour(day: date, hour: int, zone: ZoneInfo) -> datetime:
+    """`hour`:00 local time on `day`, in UTC (an hour the clocks skip is the hour after; one they
+    repeat, the first)."""
+    return datetime(day.year, day.month, day.day, hour, tzinfo=zone).astimezone(UTC)

@@ -5,11 +5,13 @@ finishes tells the whole week; the member's history lists it once."""
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.presenters.sort_reports import weekly_summary
+from bot.services.playlist_plan import SortOptions
 from bot.services.root import Services
 from bot.services.weekly_refresh import RETRY_DELAY, RETRY_WINDOW, RefreshDeferred, WeeklyRefreshReport
 from bot.spotify.errors import (
@@ -317,3 +319,49 @@ async def test_a_playlist_emptied_by_a_cut_off_try_is_in_the_summary_of_the_try_
     [due] = await world.services.weekly_refresh.due()
     [report] = (await run_refresh(world, due)).reports
     assert [o.playlist_id for o in report.emptied] == [emptied.playlist_id]
+
+
+async def sunday_evening_in_berlin_due(world: World, week_of: datetime) -> Schedule:
+    """Alice linked, sorted and scheduled Sundays 18:00 Europe/Berlin in the week before the Sunday `week_of`; that Sunday came."""
+    world.clock.now = week_of - timedelta(days=6)  # the Monday before
+    await world.link(ALICE, "alice")
+    await world.services.sorting.sort(ALICE, SortOptions(min_playlist_size=1))
+    schedule = await world.services.weekly_refresh.set_schedule(ALICE, weekday=6, hour=18, timezone="Europe/Berlin")
+    assert schedule.next_run is not None
+    world.clock.now = schedule.next_run + timedelta(minutes=1)
+    [due] = await world.services.weekly_refresh.due()
+    return due
+
+
+@pytest.mark.parametrize(
+    ("sunday", "at_18_local"),
+    [  # the Sunday before each change: the next Sunday 18:00 is an hour later (October) or earlier (March) in UTC
+        (datetime(2026, 10, 18, tzinfo=UTC), datetime(2026, 10, 18, 16, 0, tzinfo=UTC)),  # CEST, then CET
+        (datetime(2027, 3, 21, tzinfo=UTC), datetime(2027, 3, 21, 17, 0, tzinfo=UTC)),  # CET, then CEST
+    ],
+    ids=["october", "march"],
+)
+async def test_retries_stop_a_day_after_the_weekly_time_in_the_week_before_a_clock_change(
+    world: World, sunday: datetime, at_18_local: datetime
+) -> None:
+    """Sunday 18:00 in Berlin, Spotify down all evening, the week before the clocks change: the member
+    is retried until Monday 18:00 local, RETRY_WINDOW after the time she chose, not an hour more
+    (October) or less (March), and then waits for the next Sunday 18:00 local."""
+    schedule = await sunday_evening_in_berlin_due(world, sunday)
+    assert schedule.next_run == at_18_local
+    world.sandbox.inject(503, 100_000)
+    last_try = at_18_local + RETRY_WINDOW - RETRY_DELAY
+    world.clock.now = last_try
+    with pytest.raises(RefreshDeferred) as deferred:
+        await world.services.weekly_refresh.refresh(schedule)
+    assert deferred.value.retry_at == at_18_local + RETRY_WINDOW  # Monday 18:00 local, the last try
+    world.clock.now = deferred.value.retry_at + timedelta(minutes=1)  # that try meets Spotify down too
+    [schedule] = await world.services.weekly_refresh.due()
+    with pytest.raises(SpotifyUnavailable):
+        await world.services.weekly_refresh.refresh(schedule)
+    moved = await world.services.weekly_refresh.schedule(ALICE)
+    next_sunday = (at_18_local + timedelta(weeks=1)).astimezone(ZoneInfo("Europe/Berlin"))
+    assert moved is not None and moved.next_run is not None
+    assert moved.next_run.astimezone(ZoneInfo("Europe/Berlin")).replace(tzinfo=None) == datetime(
+        next_sunday.year, next_sunday.month, next_sunday.day, 18
+    )

@@ -7,7 +7,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.services.weekly_schedule import InvalidSchedule, next_weekly_run, parse_timezone, parse_weekday
+from bot.services.weekly_schedule import (
+    InvalidSchedule,
+    next_weekly_run,
+    parse_timezone,
+    parse_weekday,
+    weekly_run_before,
+)
 
 
 def test_next_run_is_the_coming_weekday_at_the_local_hour() -> None:
@@ -64,3 +70,13 @@ def test_paths_and_near_misses_are_not_time_zones(name: str) -> None:
     """Only the IANA names tzdata ships are accepted, compared as names, never as file paths."""
     with pytest.raises(InvalidSchedule):
         parse_timezone(name)
+
+
+def test_the_weekly_time_before_a_run_keeps_the_local_hour_across_a_clock_change() -> None:
+    """The Sunday 18:00 Berlin before the first one after a change is 18:00 local too: an hour
+    off from the later one minus seven days, either way."""
+    after_october = datetime(2026, 10, 25, 17, 0, tzinfo=UTC)  # 18:00 CET
+    assert weekly_run_before(6, 18, "Europe/Berlin", after_october) == datetime(2026, 10, 18, 16, 0, tzinfo=UTC)
+    after_march = datetime(2027, 3, 28, 16, 0, tzinfo=UTC)  # 18:00 CEST
+    assert weekly_run_before(6, 18, "Europe/Berlin", after_march) == datetime(2027, 3, 21, 17, 0, tzinfo=UTC)
+    assert weekly_run_before(6, 18, "Europe/Berlin", after_march + timedelta(minutes=1)) == after_march
