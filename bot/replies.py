@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any, Literal
 
+import aiohttp
 import discord
 
 log = logging.getLogger(__name__)
@@ -83,7 +84,9 @@ async def send_dm(
             return "closed"
         log.info("member %s shares no server with genrebot any more; the message is recorded only", member_id)
         return "left"
-    except discord.HTTPException:
+    except (discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError):
+        # discord.py raises aiohttp's (or the socket's) error as is when the connection to Discord
+        # fails: the DM failed like any other, and the caller's next DM may still get through.
         log.warning("could not DM member %s", member_id, exc_info=True)
         return "failed"
     return "sent"

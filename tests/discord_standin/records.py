@@ -52,7 +52,7 @@ class ServerFault:
     """A fault hook: the next `count` matching requests get `status` (a Discord outage) instead of
     an answer. discord.py tries again by itself: its webhook adapter (interaction edits and
     follow-ups) any 5xx, five tries in all, sleeping 1, 3, 5, 7 and 9 s; its REST client 500, 502,
-    504 and 524 (it raises 503 at once)."""
+    504 and 524 (it raises 503 at once). `status` 0: the connection is closed unanswered."""
 
     count: int
     status: int

@@ -86,7 +86,9 @@ class RestMixin(CommandsMixin, InteractionsMixin):
             if fault.count <= 0:
                 self.faults.remove(fault)
             recorded.status = fault.status
-            return error_response(fault.status, 0, f"{fault.status}: Service Unavailable")
+            if fault.status == 0 and request.transport is not None:  # dropped: no answer at all
+                request.transport.abort()
+            return error_response(fault.status or 503, 0, f"{fault.status}: Service Unavailable")
         decision = self.limiter.check(method, path, self._route_limit(method, parts), now)
         if decision.banned:  # Cloudflare's page, not Discord's JSON: discord.py raises HTTPException(429)
             recorded.status = 429

@@ -129,7 +129,9 @@ class DiscordStandIn(GatewayMixin, RestMixin, OAuth2Mixin):
 
     def fail(self, count: int = 1, *, status: int = 503, method: str | None = None, path_prefix: str = "") -> None:
         """Fault hook: answer the next `count` matching requests (`path_prefix` under /api/v10) with
-        `status`, as Discord does in an outage, before any route runs (nothing is delivered)."""
+        `status`, as Discord does in an outage, before any route runs (nothing is delivered).
+        `status=0`: close the connection unanswered instead (the network between the bot and Discord
+        failing; discord.py raises aiohttp's error, not an HTTPException)."""
         self.faults.append(ServerFault(count, status, method, path_prefix))
 
     def throttle(self, count: int = 1, *, retry_after: float = 1.0, scope: str = "user",

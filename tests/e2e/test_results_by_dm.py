@@ -250,3 +250,19 @@ async def test_a_source_spotify_refused_before_the_refresh_failed_outright_is_st
     assert not any("summaries above" in t for t in texts), "no summary came before"
     runs = await world.services.sorting.recent_runs(MEMBER, limit=2)
     assert [(r.status.value, r.dm_status) for r in runs] == [("failed", "sent"), ("failed", "sent")]
+
+
+async def test_a_weekly_dm_the_network_loses_is_recorded_and_the_next_dm_still_goes(world: BotWorld) -> None:
+    """The connection to Discord breaks while the first summary is sent: that run records a failed DM
+    (/status says so) and the refresh's other summary is still sent, rather than the tick crashing."""
+    await world.start_bot()
+    await world.link(MEMBER, "member0")
+    road_trip = world.spotify.add_playlist("member0", "Road Trip", synthetic_library(20, seed=31, prefix="road"))
+    await world.services.weekly_refresh.add_source(MEMBER, SortSource(road_trip.id, "Road Trip"))
+    await weekly_refresh_due(world)
+    world.discord.fail(1, status=0, method="POST", path_prefix="/channels/")
+    assert await world.weekly_refresh.run_due() == 1
+    playlist, liked = await world.services.sorting.recent_runs(MEMBER, limit=2)
+    assert [(r.status.value, r.dm_status) for r in (liked, playlist)] == [("succeeded", "failed"), ("succeeded", "sent")]
+    status = await world.final(await world.command("status", user=MEMBER))
+    assert "summary DM failed" in status.embeds[0]["fields"][1]["value"]
