@@ -9,7 +9,10 @@ or no longer theirs) is reported and the others still run; so is one the member 
 the member's history. Spotify down or slowing down defers the refresh (`RefreshDeferred`): it is
 tried again every RETRY_DELAY for RETRY_WINDOW, each try's runs become 'deferred' (/status lists
 the refresh once), and what a cut-off try did per source is kept in storage so the try that
-finishes tells the whole week once. A failure for good after some sources were sorted (or found
+finishes tells the whole week once. A retry reads Liked Songs again, as every try must see what
+changed, but incrementally (a request, since the first try stored the week's new songs); only a
+full read (songs were un-liked) that the outage cut off is read whole again, as it must be to take
+them out, since pages read by offset cannot be resumed safely in a list that moved. A failure for good after some sources were sorted (or found
 unreadable) returns their reports with where it stopped (`RefreshStopped`); a step refused before
 its sort began (a link found broken) is a run in the history all the same. When a refresh is next due, and what a
 member may give as its weekday, hour and time zone, is `bot.services.weekly_schedule`.

@@ -365,3 +365,17 @@ async def test_retries_stop_a_day_after_the_weekly_time_in_the_week_before_a_clo
     assert moved.next_run.astimezone(ZoneInfo("Europe/Berlin")).replace(tzinfo=None) == datetime(
         next_sunday.year, next_sunday.month, next_sunday.day, 18
     )
+
+
+async def test_a_retry_reads_only_the_newest_page_of_liked_songs_again(world: World) -> None:
+    """Spotify down on the playlist source for two hours: each half-hourly try sorts Liked Songs
+    again, but with one request (the first try stored the week's new songs), not a read of the
+    whole library every half hour."""
+    road_trip = world.sandbox.add_playlist("alice", "Road Trip", synthetic_library(20, seed=31, prefix="road"))
+    schedule = await due_after_new_likes(world)
+    await world.services.weekly_refresh.add_source(ALICE, SortSource(road_trip.id, "Road Trip"))
+    world.sandbox.inject(503, 10_000, path_prefix=f"/v1/playlists/{road_trip.id}")
+    for _ in range(4):
+        since = len(world.sandbox.requests)
+        schedule = await deferred_tries(world, schedule, 1)
+        assert [r.path for r in world.sandbox.requests[since:] if r.path.startswith("/v1/me/tracks")] == ["/v1/me/tracks"]
