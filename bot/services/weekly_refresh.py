@@ -245,10 +245,14 @@ class WeeklyRefreshService:
             # A zone this machine's tzdata lacks (set on another machine): the schedule cannot move
             # on, so it would be due, and its failure told, at every tick. Off until set again.
             await self.db.schedules.disable(schedule.discord_id)
-            raise InvalidSchedule(
+            turned_off = InvalidSchedule(
                 "I turned your weekly refresh off: set it again with /schedule set and a zone like Europe/Berlin",
                 kind="time zone", value=schedule.timezone,
-            ) from None
+            )
+            # A run, as any step refused before its sort: /status and the history say why it stopped.
+            await self._record_step(schedule.discord_id, await self.latest_run(schedule.discord_id),
+                                    RunOutcome.failed(str(turned_off)))
+            raise turned_off from None
         due_at = schedule.next_run
         if due_at is None or not await self.db.schedules.claim(schedule.discord_id, due_at, now, next_run):
             return None

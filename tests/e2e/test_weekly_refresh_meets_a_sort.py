@@ -95,6 +95,9 @@ async def test_a_schedule_whose_time_zone_this_machine_does_not_know_is_dmed_abo
     assert "unknown time zone 'America/Nowhere_New'" in shown and "turned your weekly refresh off" in shown
     schedule = await world.services.weekly_refresh.schedule(MEMBER)
     assert schedule is not None and not schedule.enabled
+    [run] = await world.services.sorting.recent_runs(MEMBER, limit=1)  # /status and the history say so too
+    assert (run.trigger.value, run.status.value, run.dm_status) == ("schedule", "failed", "sent")
+    assert run.error is not None and "turned your weekly refresh off" in run.error
 
 
 async def test_a_five_thousand_character_time_zone_gets_a_short_unknown_zone_reply(world: BotWorld) -> None:
