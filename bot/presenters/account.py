@@ -24,6 +24,7 @@ from bot.services.errors import LinkFailed
 from bot.services.linking import LinkedAccount
 from bot.services.weekly_refresh import TRANSIENT_FAILURES, RefreshStopped, SourceFailure
 from bot.services.weekly_schedule import WEEKDAYS
+from bot.spotify.errors import NeedsRelink
 from music import SortSource
 from storage.records import Run, Schedule, User
 
@@ -143,7 +144,9 @@ def refresh_stopped_text(stopped: RefreshStopped, error_id: str | None = None, *
         on_my_side = f"something failed on my side (error id `{error_id}`)." if error_id else "something failed on my side."
         reason = error_message(stopped.error) or on_my_side
     before = " (the summaries above are of what I sorted before)" if after_summaries else ""
+    # A broken link: no refresh is due until the member links again (`ScheduleRepository.due`).
+    again = "at the first weekly refresh after you link again" if isinstance(stopped.error, NeedsRelink) else "next week"
     return (
         f"Weekly refresh: I stopped at {source_title(stopped.source)}{before}: {reason} "
-        "I'll sort it again next week."
+        f"I'll sort it again {again}."
     )[:CONTENT_LIMIT]

@@ -8,11 +8,19 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.presenters.account import link_failed_reply, linked_dm, linked_reply, sources_text, status_embed
+from bot.presenters.account import (
+    link_failed_reply,
+    linked_dm,
+    linked_reply,
+    refresh_stopped_text,
+    sources_text,
+    status_embed,
+)
 from bot.services.errors import LinkEnded, WrongDiscordAccount
 from bot.services.linking import LinkedAccount
 from bot.services.playlist_plan import SortOptions
-from bot.spotify.errors import SpotifyUnavailable
+from bot.services.weekly_refresh import RefreshStopped
+from bot.spotify.errors import NeedsRelink, SpotifyUnavailable
 from music import LIKED_SONGS, SortSource
 from storage.records import LinkStatus, Run, RunStatus, RunTrigger, Schedule, User
 from tests.bot.conftest import World
@@ -118,3 +126,17 @@ def test_a_refresh_being_retried_says_so_and_when_it_is_tried_next() -> None:
     assert (f"schedule · **retrying** · Spotify wasn't answering · next try <t:{int(retry_at.timestamp())}:R>"
             in shown), shown
     assert "SpotifyUnavailable" not in shown and "deferred" not in shown, shown
+
+
+def test_a_refresh_stopped_by_a_broken_link_does_not_promise_next_week() -> None:
+    """A link found broken stops the refresh until the member links again (none is due before,
+    `ScheduleRepository.due`): the DM says so, not "I'll sort it again next week"."""
+    text = refresh_stopped_text(RefreshStopped(LIKED_SONGS, NeedsRelink("refresh token revoked")))
+    assert "/link" in text and "next week" not in text and "first weekly refresh after you link again" in text
+    assert "next week" in refresh_stopped_text(RefreshStopped(LIKED_SONGS, SpotifyUnavailable("503")))
+
+
+def test_a_refresh_stopped_before_any_summary_does_not_point_at_summaries_above() -> None:
+    """Only sources it could not read came before the failure: no "summaries above" to speak of."""
+    text = refresh_stopped_text(RefreshStopped(LIKED_SONGS, SpotifyUnavailable("503")), after_summaries=False)
+    assert text.startswith("Weekly refresh: I stopped at Liked Songs: ") and "summaries" not in text
