@@ -297,8 +297,10 @@ class WeeklyRefreshService:
                 raise  # postponed (and recorded so), or the member unlinked: their history is gone
             except SpotifyQuotaExceeded as error:
                 # The run was given back; a sort refused before it began (the pause already on) is
-                # a paused run too, as one the quota stopped part-way is.
+                # a paused run too, as one the quota stopped part-way is. The try after the pause
+                # tells the week, so this try's other runs are folded into it, as a deferred try's are.
                 await self._record_step(discord_id, runs_before, RunOutcome.paused(describe_failure(error)))
+                await self.db.runs.defer(discord_id, try_before, "tried again once Spotify's quota pause ended")
                 raise
             except SOURCE_FAILURES as error:
                 log.info("weekly refresh of member %s: source %s failed: %s", discord_id, source.key, error)

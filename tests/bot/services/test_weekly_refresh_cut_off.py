@@ -379,3 +379,23 @@ async def test_a_retry_reads_only_the_newest_page_of_liked_songs_again(world: Wo
         since = len(world.sandbox.requests)
         schedule = await deferred_tries(world, schedule, 1)
         assert [r.path for r in world.sandbox.requests[since:] if r.path.startswith("/v1/me/tracks")] == ["/v1/me/tracks"]
+
+
+async def test_a_try_the_quota_stopped_is_folded_into_the_try_after_the_pause(world: World) -> None:
+    """Bob's mix (Spotify: 403) fails, then QUOTA_EXCEEDED stops Liked Songs: the try after the pause
+    finds Bob's mix failing again and tells it, so the stopped try's failed run is 'deferred' (the
+    history keeps it) rather than a second, never-told failure in the member's /status."""
+    theirs = world.sandbox.add_playlist("bob", "Bob's mix", synthetic_library(8, seed=32, prefix="bob"))
+    schedule = await due_after_new_likes(world)
+    await world.services.db.sort_preferences.save_refresh_sources(ALICE, [SortSource(theirs.id, "Bob's mix"), LIKED_SONGS])
+    world.sandbox.inject(429, 1, retry_after=3_600, reason="QUOTA_EXCEEDED", path_prefix="/v1/me/tracks")
+    with pytest.raises(SpotifyQuotaExceeded):
+        await world.services.weekly_refresh.refresh(schedule)
+    paused, skipped = await world.services.db.runs.recent(ALICE, limit=2)
+    assert (paused.status, skipped.status) == (RunStatus.PAUSED, RunStatus.DEFERRED)
+    world.clock.now += timedelta(hours=1)
+    [due] = await world.services.weekly_refresh.due()
+    refreshed = await run_refresh(world, due)
+    assert len(refreshed.failures) == 1 and refreshed.reports[0].new_songs == NEW_SONGS
+    shown = [r.status for r in await world.services.sorting.recent_runs(ALICE) if r.trigger == RunTrigger.SCHEDULE]
+    assert shown.count(RunStatus.FAILED) == 1, shown
