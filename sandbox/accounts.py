@@ -6,6 +6,11 @@ already approved these scopes goes straight back (`SandboxState.auto_approve` pl
 user who approves at once); unknown scopes are refused; a code works once, for ten minutes, with
 the same redirect URI; refresh tokens expire six months after the approval and may be rotated
 (`SandboxState.refresh_rotation`). Token errors are `{"error": ..., "error_description": ...}`.
+The client-credentials grant (the app alone, no user: `grant_type=client_credentials` with the app's
+Basic auth) answers an hour's access token with no refresh token and no scope. A client id Spotify
+does not know is 400 invalid_client "Invalid client"; a known one with the wrong secret is 400
+invalid_client "Invalid client secret" (the answer Spotify gives, novatorem/novatorem#42), for every
+grant.
 """
 
 from __future__ import annotations
@@ -134,16 +139,21 @@ class AccountsService:
                 client_id, _, client_secret = base64.b64decode(header[6:]).decode().partition(":")
             except (ValueError, binascii.Error):
                 return token_error(400, "invalid_client", "Invalid client")
-        if not client_id or self.state.apps.get(client_id) != client_secret:
+        if not client_id or client_id not in self.state.apps:
             return token_error(400, "invalid_client", "Invalid client")
+        if self.state.apps[client_id] != client_secret:
+            return token_error(400, "invalid_client", "Invalid client secret")
         grant_type = form.get("grant_type")
         tokens = self.state.tokens
+        if grant_type == "client_credentials":
+            return web.json_response(tokens.app_token(client_id))
         if grant_type == "authorization_code":
             answer = tokens.exchange(str(form.get("code", "")), str(form.get("redirect_uri", "")), client_id)
         elif grant_type == "refresh_token":
             answer = tokens.refresh(str(form.get("refresh_token", "")), client_id)
         else:
-            return token_error(400, "unsupported_grant_type", "grant_type must be authorization_code or refresh_token")
+            return token_error(400, "unsupported_grant_type",
+                               "grant_type must be client_credentials, authorization_code or refresh_token")
         if isinstance(answer, str):
             return token_error(400, "invalid_grant", answer)
         return web.json_response(answer)

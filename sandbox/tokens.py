@@ -134,6 +134,15 @@ class TokenBook:
                     body[name] = value
             return body
 
+    def app_token(self, client_id: str) -> dict[str, Any]:
+        """The client-credentials grant's answer: an access token for the app alone, no refresh token,
+        no scope (Spotify's "Client Credentials Flow" page). The sandbox serves no Web API call for it:
+        its user endpoints refuse it as Spotify's do, and its catalogue takes members' tokens only."""
+        with self.lock:
+            body: dict[str, Any] = {"access_token": "BQ" + secrets.token_urlsafe(64), "token_type": "Bearer",
+                                    "expires_in": int(self.access_token_ttl_s)}
+            return body
+
     def refresh(self, refresh_token: str, client_id: str) -> dict[str, Any] | str:
         """Tokens for a refresh, or why not (an `invalid_grant` description)."""
         with self.lock:

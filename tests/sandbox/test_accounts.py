@@ -244,3 +244,30 @@ def test_token_answers_can_carry_an_odd_expires_in_or_none(sandbox: Sandbox) -> 
         "grant_type": "authorization_code", "code": sandbox.code_for("alice"), "redirect_uri": REDIRECT_URI,
     }).json()
     assert "expires_in" not in answer and answer["token_type"] == "bearer" and answer["access_token"]
+
+
+def test_the_client_credentials_grant_answers_an_app_token_without_refresh_token_or_scope(sandbox: Sandbox) -> None:
+    """POST /api/token grant_type=client_credentials with the app's Basic auth: an hour's bearer token
+    for the app alone, as Spotify's Client Credentials Flow answers it."""
+    answer = requests.post(f"{sandbox.base_url}/api/token", timeout=10, auth=(CLIENT_ID, CLIENT_SECRET),
+                           data={"grant_type": "client_credentials"})
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["access_token"] and body["token_type"] == "Bearer" and body["expires_in"] == 3600
+    assert "refresh_token" not in body and "scope" not in body
+
+
+@pytest.mark.parametrize(("client_id", "client_secret", "description"), [
+    ("no-such-app", CLIENT_SECRET, "Invalid client"),
+    (CLIENT_ID, "a-wrong-secret", "Invalid client secret"),
+    (CLIENT_ID, "", "Invalid client secret"),
+], ids=["unknown client id", "wrong secret", "empty secret"])
+@pytest.mark.parametrize("grant", ["client_credentials", "authorization_code", "refresh_token"])
+def test_a_wrong_client_id_or_secret_is_invalid_client_for_every_grant(
+        sandbox: Sandbox, client_id: str, client_secret: str, description: str, grant: str) -> None:
+    """An unknown client id is 400 invalid_client "Invalid client", a known one with the wrong secret
+    400 invalid_client "Invalid client secret", whatever the grant, before the grant is looked at."""
+    answer = requests.post(f"{sandbox.base_url}/api/token", timeout=10, auth=(client_id, client_secret),
+                           data={"grant_type": grant, "code": "x", "refresh_token": "x", "redirect_uri": REDIRECT_URI})
+    assert answer.status_code == 400
+    assert answer.json() == {"error": "invalid_client", "error_description": description}
