@@ -15,16 +15,22 @@ SHARED_DATA = SHARED / "data" / "spotify_songs.csv.gz"
 SPECS = SHARED / "specs"
 
 
+# Where a `genrebot run` a test starts finds "Spotify" unless the test gives it a sandbox: a closed
+# port on this machine, so no test can send credentials (placeholders or not) to the real Spotify.
+NO_SPOTIFY = {"SPOTIFY_ACCOUNTS_BASE": "http://127.0.0.1:1", "SPOTIFY_API_BASE": "http://127.0.0.1:1/v1"}
+
+
 @pytest.fixture
 def clean_env(tmp_path: Path) -> dict[str, str]:
-    """An environment with no genrebot, Discord or Spotify variables, run from an empty dir."""
+    """An environment with no genrebot, Discord or Spotify variables, run from an empty dir, except
+    Spotify's addresses: a closed local port (NO_SPOTIFY), never the real service."""
     env = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("DISCORD_", "SPOTIFY_", "SPOTIPY_", "TOKEN_", "DATABASE_", "MODEL_"))
     }
     env["HOME"] = str(tmp_path)
-    return env
+    return {**env, **NO_SPOTIFY}
 
 
 def ephemeral_ports() -> range:

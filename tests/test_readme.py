@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import NO_SPOTIFY
+
 REPO = Path(__file__).resolve().parent.parent
 README = (REPO / "README.md").read_text(encoding="utf-8")
 PLACEHOLDERS = {"DISCORD_TOKEN": "placeholder-discord-token", "SPOTIFY_CLIENT_ID": "placeholder-client-id",
@@ -50,8 +52,9 @@ def test_run_it_for_real_steps_get_as_far_as_the_network_allows_and_stop_with_on
     """cp .env.example .env, fill in placeholders, make install, db migrate, run: each step exits as
     documented; `run` stops at Discord with one line, no traceback.
 
-    The only change to a newcomer's setting: DISCORD_API_BASE (the README's proxy variable) points
-    at a closed port on this machine, so the test never sends traffic beyond it.
+    The only changes to a newcomer's setting: DISCORD_API_BASE (the README's proxy variable) and
+    Spotify's addresses point at a closed port on this machine, so the test never sends traffic
+    beyond it (`run` warns that it could not check the Spotify app, and goes on).
     """
     commands = indented_commands(section("### 4. Install, configure and run"))
     assert commands == ["cp .env.example .env", "make install", ".venv/bin/genrebot db migrate",
@@ -62,6 +65,7 @@ def test_run_it_for_real_steps_get_as_far_as_the_network_allows_and_stop_with_on
                                 "VIRTUAL_ENV", "PYTHONPATH", "XDG_DATA_HOME", "LOG_LEVEL"))}
     env["XDG_DATA_HOME"] = str(tmp_path / "user-data")  # the user data directory, kept inside the test
     env["DISCORD_API_BASE"] = "http://127.0.0.1:1/api/v10"
+    env.update(NO_SPOTIFY)
     expected_status = {"cp .env.example .env": 0, "make install": 0, ".venv/bin/genrebot db migrate": 0,
                        ".venv/bin/genrebot run": 1}
     results = []
