@@ -66,7 +66,9 @@ def register(subparsers: Any) -> None:
 RUN_DESCRIPTION = """\
 Run the Discord bot: the slash commands, the OAuth callback web app (WEB_HOST:WEB_PORT) and the
 weekly refresh. Configuration comes from the environment and ./.env (see .env.example); a missing
-or malformed variable stops start-up with one line naming it. Stop it with Ctrl-C or SIGTERM.
+or malformed variable stops start-up with one line naming it, and so does a SPOTIFY_CLIENT_ID or
+SPOTIFY_CLIENT_SECRET that Spotify refuses (asked once at start-up; a Spotify that cannot be reached
+only gets a warning). Stop it with Ctrl-C or SIGTERM.
 
 example:
   genrebot run
@@ -136,10 +138,28 @@ def _run(args: argparse.Namespace) -> int:
     mismatch = settings.redirect_port_mismatch()
     if mismatch:
         logging.getLogger(__name__).warning(mismatch)
+    _check_spotify_app(settings)
     try:
         return run_bot(settings, sync_commands=args.sync)
     except StorageError as exc:  # the database could not be opened: a wrong path, file or key
         raise UsageError(str(exc)) from None
+
+
+def _check_spotify_app(settings: Any) -> None:
+    """Before anything opens: a wrong SPOTIFY_CLIENT_ID or SPOTIFY_CLIENT_SECRET stops `run` with one
+    line (otherwise every member's /link would fail at its very end); a Spotify that cannot say only
+    gets a warning."""
+    from bot.spotify.app import app_credentials_problem
+    from cli_errors import UsageError
+
+    secret = settings.spotify_client_secret.get_secret_value() if settings.spotify_client_secret else ""
+    problem = app_credentials_problem(settings.spotify_client_id or "", secret, settings.spotify_accounts_base)
+    if problem is None:
+        return
+    line, stop = problem
+    if stop:
+        raise UsageError(line)
+    logging.getLogger(__name__).warning(line)
 
 
 def _demo(args: argparse.Namespace) -> int:

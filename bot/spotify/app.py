@@ -9,6 +9,7 @@ through genrebot's own fault policy (`bot.spotify.retry`) instead.
 
 from __future__ import annotations
 
+import base64
 import math
 import threading
 import time
@@ -21,9 +22,22 @@ import spotipy
 from requests.adapters import HTTPAdapter
 
 from bot.spotify.client import SpotifyUserClient, granted_scopes
-from bot.spotify.errors import NeedsRelink, ScopesMissing, SpotifyUnavailable
+from bot.spotify.errors import (
+    AppCredentialsRejected,
+    NeedsRelink,
+    ScopesMissing,
+    SpotifyError,
+    SpotifyRateLimited,
+    SpotifyUnavailable,
+)
 from bot.spotify.gate import SpotifyGate
-from bot.spotify.retry import RetryPolicy, call_with_policy
+from bot.spotify.retry import (
+    DEFAULT_RATE_LIMIT_WAIT_S,
+    MAX_RATE_LIMIT_WAIT_S,
+    RetryPolicy,
+    call_with_policy,
+    retry_after_s,
+)
 
 # What a member approves when they link. `playlist-read-collaborative` (issue #16) lets
 # `GET /me/playlists` list the playlists they collaborate on, so `/sort source:` can offer them.
@@ -80,6 +94,54 @@ class LockedSpotifyOAuth(spotipy.SpotifyOAuth):
         token_info["expires_at"] = int(time.time()) + token_info["expires_in"]
         token_info["scope"] = granted if isinstance(granted, str) else self.scope
         return token_info
+
+
+def check_app_credentials(client_id: str, client_secret: str, accounts_base: str, *, timeout_s: float = 10.0) -> None:
+    """Ask Spotify's accounts service once whether it takes the app's client id and secret: the
+    client-credentials grant (`POST /api/token`, `grant_type=client_credentials`, the app's Basic
+    auth), the one request that needs nothing but them. Nothing is kept of the token it answers.
+
+    Raises AppCredentialsRejected when Spotify refuses them (400 `invalid_client`), and another
+    SpotifyError when it cannot tell: no answer, a 429 (SpotifyRateLimited), a 5xx or anything else
+    (SpotifyUnavailable). Never retried: start-up goes on after a warning instead."""
+    url = f"{accounts_base.rstrip('/')}/api/token"
+    # Basic auth built here from UTF-8: requests encodes it as Latin-1, and fails on a secret pasted
+    # with a character beyond it (which Spotify then refuses, as it should).
+    basic = base64.b64encode(f"{client_id}:{client_secret}".encode()).decode("ascii")
+    try:
+        answer = requests.post(url, data={"grant_type": "client_credentials"}, timeout=timeout_s,
+                               headers={"Authorization": f"Basic {basic}"})
+    except requests.RequestException as exc:
+        raise SpotifyUnavailable(f"no answer from {url} ({type(exc).__name__})") from None
+    if answer.ok:
+        return
+    try:
+        body = answer.json()
+    except ValueError:
+        body = None
+    error = body.get("error") if isinstance(body, dict) else None
+    if answer.status_code in (400, 401) and error == "invalid_client":
+        description = body.get("error_description") if isinstance(body, dict) else None
+        raise AppCredentialsRejected(str(description or "")[:100])
+    if answer.status_code == 429:
+        raise SpotifyRateLimited(retry_after_s(answer.headers, default=DEFAULT_RATE_LIMIT_WAIT_S,
+                                               cap=MAX_RATE_LIMIT_WAIT_S))
+    detail = f"{url} answered {answer.status_code}" + (f" {error}" if isinstance(error, str) else "")
+    raise SpotifyUnavailable(detail[:200])
+
+
+def app_credentials_problem(client_id: str, client_secret: str, accounts_base: str) -> tuple[str, bool] | None:
+    """What `genrebot run` says about the app's credentials before it starts: None when Spotify took
+    them, else (the line, whether start-up must stop). Only Spotify's refusal stops it; a Spotify that
+    cannot be reached, is rate limiting or failing only gets a warning (the bot works without it)."""
+    try:
+        check_app_credentials(client_id, client_secret, accounts_base)
+    except AppCredentialsRejected as exc:
+        return exc.operator_line, True
+    except SpotifyError as exc:
+        return (f"could not check SPOTIFY_CLIENT_ID / SPOTIFY_CLIENT_SECRET with Spotify ({exc}); starting "
+                "anyway: if they are wrong, every /link will fail and the log will say so"), False
+    return None
 
 
 def access_token_lifetime_s(expires_in: object) -> int:

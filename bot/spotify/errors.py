@@ -62,6 +62,30 @@ class WriteOutcomeUnknown(SpotifyUnavailable):
     it may or may not have happened. The caller re-reads Spotify's state before deciding."""
 
 
+class AppCredentialsRejected(SpotifyError):
+    """Spotify's accounts service refused the app's own credentials (400 `invalid_client`): the bot's
+    SPOTIFY_CLIENT_ID or SPOTIFY_CLIENT_SECRET is wrong (or the secret was reset in the dashboard).
+    An operator's configuration error, never the member's: `description` is Spotify's own words
+    ("Invalid client" for an id it does not know, "Invalid client secret" for a wrong secret)."""
+
+    def __init__(self, description: str = "") -> None:
+        self.description = description
+        super().__init__(f"Spotify refused the app's credentials (invalid_client: {description or 'no description'})")
+
+    @property
+    def settings(self) -> str:
+        """The setting(s) to check, as far as Spotify's answer tells."""
+        if self.description.lower() == "invalid client secret":
+            return "SPOTIFY_CLIENT_SECRET"
+        return "SPOTIFY_CLIENT_ID / SPOTIFY_CLIENT_SECRET"
+
+    @property
+    def operator_line(self) -> str:
+        """One line for the operator: what Spotify said and which setting to fix."""
+        return (f"Spotify refused {self.settings} (invalid_client: {self.description or 'no description'}): "
+                "copy the Client ID and Client Secret from the app's page in the Spotify Developer Dashboard")
+
+
 class UserNotRegistered(SpotifyError):
     def __init__(self) -> None:
         super().__init__(

@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from sandbox.server import SandboxServer
+from sandbox.state import SandboxState
 from storage.migrations import SCHEMA_VERSION
 from tests.discord_standin import DiscordStandIn
 from tests.training.layouts import exportify
@@ -94,14 +96,15 @@ def test_list_commands_into_a_closed_pipe_ends_quietly(clean_env: dict[str, str]
 
 
 async def stopped_once_connected(clean_env: dict[str, str], tmp_path: Path, callback_port: int,
-                                  stop: signal.Signals) -> tuple[int, str]:
+                                  stop: signal.Signals, **variables: str) -> tuple[int, str]:
     """`genrebot run` against the Discord stand-in, sent `stop` once its gateway session is up (its
-    READY is logged): the exit status and everything it wrote on stderr."""
+    READY is logged): the exit status and everything it wrote on stderr. Spotify is the closed port
+    of clean_env unless `variables` say otherwise."""
     discord_service = DiscordStandIn()
     await discord_service.start()
     env = run_env(clean_env, tmp_path, DISCORD_TOKEN=discord_service.token, DISCORD_API_BASE=discord_service.api_base,
                   DISCORD_GATEWAY_URL=discord_service.gateway_url, WEB_PORT=str(callback_port),
-                  PYTHONFAULTHANDLER="1")  # a run that hangs dumps every thread's stack on SIGABRT
+                  PYTHONFAULTHANDLER="1", **variables)  # a run that hangs dumps every thread's stack on SIGABRT
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "genrebot_cli", "run", env=env, cwd=tmp_path,
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
@@ -136,14 +139,63 @@ async def stopped_once_connected(clean_env: dict[str, str], tmp_path: Path, call
     return process.returncode, "".join(lines) + rest.decode()
 
 
+async def sandbox_with_app(client_id: str, client_secret: str) -> SandboxServer:
+    """The Spotify sandbox in this event loop, knowing one app; `stop()` it when done."""
+    sandbox = SandboxServer(SandboxState(apps={client_id: client_secret}))
+    await sandbox.start()
+    return sandbox
+
+
+SPOTIFY_NOT_CHECKED = "could not check SPOTIFY_CLIENT_ID / SPOTIFY_CLIENT_SECRET with Spotify"
+
+
 async def test_run_logs_in_without_voice_warnings_and_stops_on_ctrl_c(
         clean_env: dict[str, str], tmp_path: Path, callback_port: int) -> None:
-    """`genrebot run` against Discord: connects, logs no voice warnings, Ctrl-C ends it in one line."""
-    status, stderr = await stopped_once_connected(clean_env, tmp_path, callback_port, signal.SIGINT)
+    """`genrebot run` against Discord and a Spotify that takes the app's credentials: connects, logs no
+    voice warnings and no Spotify warning, Ctrl-C ends it in one line."""
+    sandbox = await sandbox_with_app("placeholder-id", "placeholder-secret")
+    try:
+        status, stderr = await stopped_once_connected(
+            clean_env, tmp_path, callback_port, signal.SIGINT,
+            SPOTIFY_ACCOUNTS_BASE=sandbox.state.base_url, SPOTIFY_API_BASE=f"{sandbox.state.base_url}/v1")
+    finally:
+        await sandbox.stop()
+    assert SPOTIFY_NOT_CHECKED not in stderr
     assert "logging in using static token" in stderr  # the start-up log is there...
     assert not [line for line in stderr.splitlines() if "voice will NOT be supported" in line]  # PyNaCl, davey
     assert "Traceback" not in stderr
     assert status == 130 and stderr.strip().splitlines()[-1] == "genrebot run: interrupted"
+
+
+async def test_run_with_a_wrong_spotify_secret_stops_before_anything_opens_in_one_line(
+        clean_env: dict[str, str], tmp_path: Path) -> None:
+    """SPOTIFY_CLIENT_SECRET not the app's (Spotify answers the client-credentials grant 400 invalid_client):
+    exit 2 with one line naming the setting, before the database or Discord; the secret is never shown.
+    Before, the bot started and every member's /link failed at its end with a generic message."""
+    sandbox = await sandbox_with_app("the-app-id", "the-app-secret")
+    try:
+        env = run_env(clean_env, tmp_path, SPOTIFY_CLIENT_ID="the-app-id", SPOTIFY_CLIENT_SECRET="a-stale-secret",
+                      SPOTIFY_ACCOUNTS_BASE=sandbox.state.base_url, SPOTIFY_API_BASE=f"{sandbox.state.base_url}/v1",
+                      DISCORD_API_BASE="http://127.0.0.1:9/api/v10")  # nothing listens: never reaches Discord
+        result = await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "genrebot_cli", "run"], env=env,
+                                         cwd=tmp_path, capture_output=True, text=True, timeout=180)
+    finally:
+        await sandbox.stop()
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr[-3000:]
+    assert result.stderr.strip().splitlines() == [
+        "genrebot run: Spotify refused SPOTIFY_CLIENT_SECRET (invalid_client: Invalid client secret): copy the "
+        "Client ID and Client Secret from the app's page in the Spotify Developer Dashboard"]
+    assert not (tmp_path / "data").exists()
+
+
+async def test_run_with_spotify_unreachable_warns_and_starts(
+        clean_env: dict[str, str], tmp_path: Path, callback_port: int) -> None:
+    """Nothing answers at SPOTIFY_ACCOUNTS_BASE (Spotify down, or the network): one warning saying the
+    credentials could not be checked, and the bot connects to Discord all the same."""
+    status, stderr = await stopped_once_connected(clean_env, tmp_path, callback_port, signal.SIGINT)
+    warnings = [line for line in stderr.splitlines() if SPOTIFY_NOT_CHECKED in line]
+    assert len(warnings) == 1 and "WARNING" in warnings[0] and "http://127.0.0.1:1/api/token" in warnings[0]
+    assert "has connected to Gateway" in stderr and status == 130, stderr[-3000:]
 
 
 async def test_run_stopped_by_sigterm_closes_the_bot_and_its_database_first(
@@ -167,8 +219,9 @@ async def test_run_on_a_database_another_process_uses_is_refused_in_one_line(
 
     key = Fernet.generate_key().decode()
     database = tmp_path / "data" / "genrebot.sqlite3"
+    sandbox = await sandbox_with_app("id", "secret")  # the app's credentials pass: no warning beside the line
     env = {**clean_env, "DATABASE_PATH": str(database), "TOKEN_ENCRYPTION_KEY": key, "DISCORD_TOKEN": "t",
-           "SPOTIFY_CLIENT_ID": "id", "SPOTIFY_CLIENT_SECRET": "secret",
+           "SPOTIFY_CLIENT_ID": "id", "SPOTIFY_CLIENT_SECRET": "secret", "SPOTIFY_ACCOUNTS_BASE": sandbox.state.base_url,
            "DISCORD_API_BASE": "http://127.0.0.1:9/api/v10"}  # nothing listens: never reaches Discord
     running = await Database.open(database, encryption_keys=[key])
     try:
@@ -178,6 +231,7 @@ async def test_run_on_a_database_another_process_uses_is_refused_in_one_line(
         )
     finally:
         await running.close()
+        await sandbox.stop()
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert f"pid {os.getpid()}" in result.stderr and len(result.stderr.strip().splitlines()) == 1
 

@@ -13,8 +13,8 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from bot.spotify.app import SCOPES, SpotifyApp
-from bot.spotify.errors import NeedsRelink
+from bot.spotify.app import SCOPES, SpotifyApp, app_credentials_problem, check_app_credentials
+from bot.spotify.errors import AppCredentialsRejected, NeedsRelink, SpotifyRateLimited, SpotifyUnavailable
 from sandbox.browser import approve_blocking
 from tests.bot.spotify.conftest import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, SpotifyWorld
 
@@ -93,3 +93,53 @@ def test_a_token_with_every_scope_works_in_a_process_without_a_terminal(spotify_
     """The same child process with a complete token answers: the harness itself is sound."""
     token = token_with_scopes(spotify_world, SCOPES)
     assert run_child(spotify_world, token, console=False) == "ANSWERED"
+
+
+def test_the_app_credentials_spotify_takes_pass_the_check(spotify_world: SpotifyWorld) -> None:
+    """The client-credentials grant with the app's id and secret is answered: nothing to say at start-up."""
+    check_app_credentials(CLIENT_ID, CLIENT_SECRET, spotify_world.base_url)
+    assert app_credentials_problem(CLIENT_ID, CLIENT_SECRET, spotify_world.base_url) is None
+
+
+@pytest.mark.parametrize(("client_id", "secret", "line"), [
+    (CLIENT_ID, "a-wrong-secret",
+     "Spotify refused SPOTIFY_CLIENT_SECRET (invalid_client: Invalid client secret): copy the Client ID and "
+     "Client Secret from the app's page in the Spotify Developer Dashboard"),
+    ("no-such-client", CLIENT_SECRET,
+     "Spotify refused SPOTIFY_CLIENT_ID / SPOTIFY_CLIENT_SECRET (invalid_client: Invalid client): copy the "
+     "Client ID and Client Secret from the app's page in the Spotify Developer Dashboard"),
+    (CLIENT_ID, "s\u00e9cret\u201c", None),  # beyond Latin-1: sent as UTF-8 and refused, never a crash
+], ids=["wrong secret", "unknown client id", "secret with typographic characters"])
+def test_credentials_spotify_refuses_stop_start_up_with_a_line_naming_the_setting(
+        spotify_world: SpotifyWorld, client_id: str, secret: str, line: str | None) -> None:
+    """400 invalid_client is the operator's configuration, named by setting, and never the secret itself."""
+    with pytest.raises(AppCredentialsRejected):
+        check_app_credentials(client_id, secret, spotify_world.base_url)
+    problem = app_credentials_problem(client_id, secret, spotify_world.base_url)
+    assert problem is not None and problem[1] is True
+    assert secret not in problem[0]
+    if line is not None:
+        assert problem[0] == line
+
+
+@pytest.mark.parametrize(("fault", "raised"), [
+    ({"status": 503}, SpotifyUnavailable), ({"status": 500}, SpotifyUnavailable),
+    ({"status": 429, "retry_after": 7}, SpotifyRateLimited), ({"status": "drop"}, SpotifyUnavailable),
+], ids=["503", "500", "429", "connection dropped"])
+def test_a_failing_or_busy_accounts_service_only_warns(
+        spotify_world: SpotifyWorld, fault: dict[str, Any], raised: type[Exception]) -> None:
+    """A 5xx, a 429 or a dropped connection says nothing about the credentials: a warning, start-up goes on."""
+    spotify_world.state.inject(path_prefix="/api/token", **fault)
+    with pytest.raises(raised):
+        check_app_credentials(CLIENT_ID, "a-wrong-secret", spotify_world.base_url)
+    spotify_world.state.inject(path_prefix="/api/token", **fault)
+    problem = app_credentials_problem(CLIENT_ID, "a-wrong-secret", spotify_world.base_url)
+    assert problem is not None and problem[1] is False
+    assert problem[0].startswith("could not check SPOTIFY_CLIENT_ID / SPOTIFY_CLIENT_SECRET with Spotify (")
+
+
+def test_an_accounts_service_that_cannot_be_reached_only_warns() -> None:
+    """Nothing listening at SPOTIFY_ACCOUNTS_BASE: a warning naming where it looked, start-up goes on."""
+    problem = app_credentials_problem(CLIENT_ID, CLIENT_SECRET, "http://127.0.0.1:1")
+    assert problem is not None and problem[1] is False
+    assert "no answer from http://127.0.0.1:1/api/token" in problem[0]
