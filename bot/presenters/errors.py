@@ -13,6 +13,7 @@ from bot.services.genre_names import NoGenresNamed, UnknownGenre, shorten
 from bot.services.sorting.service import failure_kind
 from bot.services.weekly_schedule import InvalidSchedule
 from bot.spotify.errors import (
+    AppCredentialsRejected,
     AudioFeaturesUnavailable,
     LibraryChangedDuringRead,
     NeedsRelink,
@@ -70,6 +71,11 @@ def error_message(error: BaseException) -> str | None:
         )
     if isinstance(error, NeedsRelink):
         return "Spotify needs you to link your account again (links expire after a while). Run /link."
+    if isinstance(error, AppCredentialsRejected):
+        return (
+            "The bot's setup is wrong: Spotify doesn't accept the bot's app credentials, so nothing was changed. "
+            "This isn't something you did; tell the server owner."
+        )
     if isinstance(error, UserNotRegistered):
         return (
             "This bot's Spotify app is in development mode and your Spotify account isn't on its list of "
@@ -127,6 +133,7 @@ _RUN_FAILURES: dict[str, str] = {
         ((NeedsRelink,), "your Spotify link needed renewing (run /link)"),
         ((UserNotRegistered,), "your Spotify account isn't on this bot's list of allowed users"),
         ((OwnerPremiumRequired,), "Spotify refused this bot (its owner's Premium)"),
+        ((AppCredentialsRejected,), "Spotify refused the bot's app credentials (its owner's setup)"),
         ((PlaylistNotReadable,), "Spotify lets genrebot read only playlists you own or collaborate on"),
         ((PlaylistNotFound,), "Spotify had no such playlist"),
         ((PlaylistNotFollowed,), "the playlist was no longer in your library"),

@@ -36,6 +36,7 @@ from bot.services.errors import LinkFailed, LinkUnreadable, NotLinked, WrongDisc
 from bot.spotify.app import SpotifyApp
 from bot.spotify.client import SpotifyUserClient
 from bot.spotify.errors import (
+    AppCredentialsRejected,
     NeedsRelink,
     OwnerPremiumRequired,
     ScopesMissing,
@@ -247,6 +248,9 @@ class LinkService:
             client = self.spotify_app.user_client(token_info)
             profile = await asyncio.to_thread(client.profile)
             token_info = client.token_info or token_info
+        except AppCredentialsRejected as exc:  # the operator's to fix, and every /link fails until then
+            log.error("configuration error: link for member %s failed: %s", discord_id, exc.operator_line)
+            raise LinkFailed(_link_problem(exc), discord_id) from None
         except SpotifyError as exc:
             log.warning("link for member %s failed at Spotify: %s", discord_id, type(exc).__name__)
             raise LinkFailed(_link_problem(exc), discord_id) from None
@@ -380,6 +384,11 @@ def _link_problem(exc: SpotifyError) -> str:
     itself (its owner's Premium, its quota) is not the member's code having expired."""
     if isinstance(exc, UserNotRegistered):
         return str(exc)
+    if isinstance(exc, AppCredentialsRejected):
+        return (
+            "The bot's setup is wrong: Spotify doesn't accept the bot's app credentials, so nothing was linked. "
+            "This isn't something you did; tell the server owner, then run /link again once they've fixed it."
+        )
     if isinstance(exc, ScopesMissing):
         return (
             f"Spotify gave genrebot fewer permissions than it needs (missing: {', '.join(exc.missing)}), so nothing "

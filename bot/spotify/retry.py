@@ -40,6 +40,7 @@ import tenacity
 from spotipy.exceptions import SpotifyException, SpotifyOauthError
 
 from bot.spotify.errors import (
+    AppCredentialsRejected,
     NeedsRelink,
     OwnerPremiumRequired,
     ScopesMissing,
@@ -252,7 +253,7 @@ def _oauth_failure(exc: SpotifyOauthError, gate: SpotifyGate) -> Exception:
     if exc.error in ("invalid_grant", "invalid_token"):
         return NeedsRelink()
     if exc.error == "invalid_client":
-        return SpotifyError("Spotify rejected the app's client id or secret")
+        return AppCredentialsRejected(exc.error_description or "")
     return _TryAgain(SpotifyUnavailable("Spotify's accounts service did not answer"), "transient")
 
 

@@ -14,6 +14,7 @@ from bot.services.errors import AlreadyRunning, NotLinked, SourceRefused, Unknow
 from bot.services.genre_names import UnknownGenre
 from bot.services.weekly_schedule import InvalidSchedule, parse_timezone, parse_weekday
 from bot.spotify.errors import (
+    AppCredentialsRejected,
     NeedsRelink,
     OwnerPremiumRequired,
     PlaylistNotFound,
@@ -52,6 +53,7 @@ def test_a_playlist_write_failing_midway_says_what_the_playlist_holds_now() -> N
         UnknownGenre(["polka"], ["Pop", "Punk"]), PlaylistNotReadable("x" * 22, "Hits", "Bob"),
         PlaylistNotFound("x" * 22), UnknownSource("Road"), SourceRefused("That's one of the playlists I made."),
         OwnerPremiumRequired(), PlaylistWriteFailed("Rock · genrebot", restored=True),
+        AppCredentialsRejected("Invalid client secret"),
         app_commands.CommandOnCooldown(app_commands.Cooldown(1, 30), 12.0),
     ],
     ids=lambda e: type(e).__name__,
@@ -60,6 +62,14 @@ def test_every_expected_failure_has_a_reply(error: Exception) -> None:
     """Each typed failure maps to its own short text, never the exception's class name."""
     message = error_message(error)
     assert message and type(error).__name__ not in message and len(message) < 400
+
+
+def test_the_apps_credentials_refused_tell_the_member_to_tell_the_server_owner() -> None:
+    """A /sort whose token refresh Spotify refuses as invalid_client (the app's secret reset in the
+    dashboard): the bot's setup, not the member's link; not "Spotify refused a request"."""
+    message = error_message(AppCredentialsRejected("Invalid client secret")) or ""
+    assert "The bot's setup is wrong" in message and "tell the server owner" in message
+    assert "/link" not in message and "SPOTIFY_CLIENT_SECRET" not in message
 
 
 def test_a_bug_has_no_reply_of_its_own() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import re
 import threading
 from collections.abc import AsyncIterator
@@ -24,7 +25,7 @@ from bot.spotify.retry import RetryPolicy
 from sandbox.browser import approve
 from sandbox.faults import FaultAction
 from storage.records import LinkStatus, RunStatus
-from tests.bot.conftest import ALICE_SONGS, World
+from tests.bot.conftest import ALICE_SONGS, CLIENT_ID, World
 
 ALICE = 111
 
@@ -330,6 +331,24 @@ async def test_a_link_by_a_spotify_user_the_owner_has_not_listed_says_to_ask_the
     page = await world.link(ALICE, "alice")
     assert page.status == 400
     assert "Ask the bot owner to add you" in page.text and "expired" not in page.text
+    assert await world.services.linking.member(ALICE) is None
+
+
+async def test_a_link_refused_for_the_apps_secret_is_the_owners_configuration_error(
+        world: World, caplog: pytest.LogCaptureFixture) -> None:
+    """The app's secret reset in Spotify's dashboard while the bot runs: the code exchange is refused
+    400 invalid_client "Invalid client secret". The member is told the bot's setup is wrong and to tell
+    the server owner (not that the code expired); the log names SPOTIFY_CLIENT_SECRET for the operator."""
+    world.sandbox.apps[CLIENT_ID] = "a-secret-reset-in-the-dashboard"
+    with caplog.at_level("ERROR", logger="bot.services.linking"):
+        page = await world.link(ALICE, "alice")
+    assert page.status == 400
+    text = html.unescape(page.text)
+    assert "The bot's setup is wrong" in text and "tell the server owner" in text and "expired" not in text
+    assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == [
+        f"configuration error: link for member {ALICE} failed: Spotify refused SPOTIFY_CLIENT_SECRET "
+        "(invalid_client: Invalid client secret): copy the Client ID and Client Secret from the app's page in "
+        "the Spotify Developer Dashboard"]
     assert await world.services.linking.member(ALICE) is None
 
 
