@@ -20,6 +20,7 @@ from bot.services.genre_names import (
     Level,
     NamedEntry,
     entries,
+    loose_key,
     resolve_pick,
     shorten,
     split_genres,
@@ -59,11 +60,12 @@ def genre_choices(
     chosen = split_genres(done, taxonomy, level)
     already = {resolve_pick(name, taxonomy, level) for name in chosen}
     typed = typed_key(fragment[:MAX_VALUE_LENGTH])
+    loose = loose_key(fragment[:MAX_VALUE_LENGTH])
     matches: list[tuple[int, int, int, NamedEntry]] = []
     for position, entry in enumerate(entries(taxonomy)):
         if entry.pick in already or (families_only and entry.pick.level != "family"):
             continue
-        rank = _match_rank(typed, entry)
+        rank = _match_rank(typed, loose, entry)
         if rank is not None:
             matches.append((rank, 0 if entry.pick.level == level else 1, position, entry))
     matches.sort(key=lambda match: match[:3])
@@ -82,9 +84,11 @@ def genre_choices(
     return choices
 
 
-def _match_rank(typed: str, entry: NamedEntry) -> int | None:
+def _match_rank(typed: str, loose: str, entry: NamedEntry) -> int | None:
     """0: the label starts with it; 1: a word of the label does; 2: a key or alias does;
-    3: the label contains it; 4: a key or alias does; None: no match."""
+    3: the label contains it; 4: a key or alias does; then the same read loosely, without accents,
+    spaces or marks ('reggaetó', 'hiphop'): 5: the label starts with it; 6: a key or alias does;
+    7: any contains it; None: no match."""
     if not typed:
         return 0
     label, others = entry.names[0], entry.names[1:]
@@ -98,6 +102,14 @@ def _match_rank(typed: str, entry: NamedEntry) -> int | None:
         return 3
     if any(typed in name for name in others):
         return 4
+    if not loose:
+        return None
+    if entry.loose[:1] and entry.loose[0].startswith(loose):
+        return 5
+    if any(name.startswith(loose) for name in entry.loose[1:]):
+        return 6
+    if any(loose in name for name in entry.loose):
+        return 7
     return None
 
 

@@ -10,6 +10,7 @@ limits. Pure logic, shared by the Discord layer, the sort service and `genrebot 
 from __future__ import annotations
 
 import difflib
+import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal, cast
@@ -173,7 +174,21 @@ def _pick(taxonomy: Taxonomy, text: str, levels: Sequence[Level]) -> Pick | None
         if found is not None:
             family = found.key if candidate == "family" else taxonomy.family_of(found.key)
             return Pick(candidate, found.key, family)
+    # Then as members also type names: 'reggaetón', 'hiphop', "rock'n'roll" (never a name two share).
+    loose = loose_key(text)
+    by_loose = _names(taxonomy).by_loose
+    for candidate in levels:
+        pick = by_loose[candidate].get(loose)
+        if pick is not None:
+            return pick
     return None
+
+
+def loose_key(text: str) -> str:
+    """A name with accents, case and all but its letters and digits left out: 'Reggaetón' ->
+    'reggaeton', "Rock'n'Roll" and 'rock n roll' -> 'rocknroll', 'hip hop' -> 'hiphop'."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_TYPED_PUNCTUATION)).casefold()
+    return "".join(char for char in decomposed if char.isalnum())
 
 
 MAX_COMMAS_IN_A_NAME = 3
@@ -225,20 +240,41 @@ class NamedEntry:
     pick: Pick
     label: str
     names: tuple[str, ...]  # lookup keys of its label, key and aliases
+    loose: tuple[str, ...]  # the same names as `loose_key` reads them, the label's first
 
 
-_ENTRIES: dict[int, tuple[Taxonomy, tuple[NamedEntry, ...]]] = {}
+@dataclass(frozen=True)
+class _Names:
+    taxonomy: Taxonomy
+    entries: tuple[NamedEntry, ...]
+    by_loose: dict[Level, dict[str, Pick]]  # only the loose names exactly one family (or genre) has
+
+
+_NAMES: dict[int, _Names] = {}
 
 
 def entries(taxonomy: Taxonomy) -> tuple[NamedEntry, ...]:
-    """Every family, then every genre, with the names that resolve to it. Built once per
-    taxonomy (autocomplete asks at every keystroke; a taxonomy never changes once loaded)."""
-    cached = _ENTRIES.get(id(taxonomy))
-    if cached is None or cached[0] is not taxonomy:
-        if len(_ENTRIES) >= 8:
-            _ENTRIES.clear()
-        cached = _ENTRIES[id(taxonomy)] = (taxonomy, tuple(_named_entries(taxonomy)))
-    return cached[1]
+    """Every family, then every genre, with the names that resolve to it."""
+    return _names(taxonomy).entries
+
+
+def _names(taxonomy: Taxonomy) -> _Names:
+    """Built once per taxonomy (autocomplete asks at every keystroke; a taxonomy never changes once loaded)."""
+    cached = _NAMES.get(id(taxonomy))
+    if cached is None or cached.taxonomy is not taxonomy:
+        if len(_NAMES) >= 8:
+            _NAMES.clear()
+        named = tuple(_named_entries(taxonomy))
+        owners: dict[tuple[Level, str], set[Pick]] = {}
+        for entry in named:
+            for loose in entry.loose:
+                owners.setdefault((entry.pick.level, loose), set()).add(entry.pick)
+        by_loose: dict[Level, dict[str, Pick]] = {"family": {}, "genre": {}}
+        for (level, loose), picks in owners.items():
+            if len(picks) == 1:
+                by_loose[level][loose] = next(iter(picks))
+        cached = _NAMES[id(taxonomy)] = _Names(taxonomy, named, by_loose)
+    return cached
 
 
 def _named_entries(taxonomy: Taxonomy) -> Iterator[NamedEntry]:
@@ -251,12 +287,16 @@ def _named_entries(taxonomy: Taxonomy) -> Iterator[NamedEntry]:
     for family in taxonomy.families:
         label = taxonomy.label(family, "family")
         names = (label, family, *family_aliases.get(family, ()))
-        yield NamedEntry(Pick("family", family, family), label, tuple(dict.fromkeys(map(lookup_key, names))))
+        yield _entry(Pick("family", family, family), label, names)
     for genre in taxonomy.genres:
         label = taxonomy.label(genre, "genre")
         names = (label, genre, *genre_aliases.get(genre, ()))
-        pick = Pick("genre", genre, taxonomy.family_of(genre))
-        yield NamedEntry(pick, label, tuple(dict.fromkeys(map(lookup_key, names))))
+        yield _entry(Pick("genre", genre, taxonomy.family_of(genre)), label, names)
+
+
+def _entry(pick: Pick, label: str, names: Sequence[str]) -> NamedEntry:
+    loose = tuple(dict.fromkeys(key for key in map(loose_key, names) if key))
+    return NamedEntry(pick, label, tuple(dict.fromkeys(map(lookup_key, names))), loose)
 
 
 def closest_names(text: str, taxonomy: Taxonomy, limit: int = SUGGESTIONS) -> list[str]:

@@ -102,3 +102,26 @@ def test_curly_apostrophes_and_dashes_read_as_straight_ones() -> None:
     for curly, straight in [("Children’s", "Children's"), ("rock ’n’ roll", "Rock 'n' Roll"), ("K–Pop", "K-Pop")]:
         assert resolve_pick(curly, taxonomy) == resolve_pick(straight, taxonomy) is not None
     assert "Children's" in [c.value for c in genre_choices(taxonomy, "children’")]
+
+
+def test_names_typed_with_accents_or_run_together_resolve_and_autocomplete() -> None:
+    """"reggaetón" (the Spanish spelling), "hiphop", "rock'n'roll" and "childrens" name what
+    "Reggaeton", "Hip-Hop", "Rock 'n' Roll" and "Children's" do, and autocomplete offers them."""
+    taxonomy = shipped_taxonomy()
+    for typed, meant in [("reggaetón", "Reggaeton"), ("REGGAETÓN", "Reggaeton"), ("hiphop", "Hip-Hop"),
+                         ("rock'n'roll", "Rock 'n' Roll"), ("rocknroll", "Rock 'n' Roll"),
+                         ("childrens", "Children's"), ("Forró", "Forró"), ("forro", "Forró")]:
+        for level in ("family", "genre"):
+            assert resolve_pick(typed, taxonomy, level) == resolve_pick(meant, taxonomy, level) is not None, (typed, level)  # type: ignore[arg-type]
+    assert [c.value for c in genre_choices(taxonomy, "reggaetó")][:1] == ["Reggaeton"]
+    assert [c.value for c in genre_choices(taxonomy, "hiphop")][:1] == ["Hip-Hop"]
+    assert "Rock 'n' Roll" in [c.value for c in genre_choices(taxonomy, "rock'n")]
+
+
+def test_a_run_together_name_two_things_share_resolves_to_neither() -> None:
+    """Reading names run together never picks one of two families or genres at random."""
+    taxonomy = Taxonomy([
+        {"key": "a", "label": "Alpha", "genres": [{"key": "ab-c", "label": "Ab C"}, {"key": "a-bc", "label": "A Bc"}]},
+    ])
+    assert resolve_pick("abc", taxonomy, "genre") is None
+    assert resolve_pick("Ab-C", taxonomy, "genre") is not None
