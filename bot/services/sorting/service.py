@@ -12,6 +12,7 @@ the sorts still running when the bot stops, each recording its run.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 import time
@@ -25,7 +26,7 @@ from typing import Any
 from bot.services import charts
 from bot.services.audio_features import AudioFeatures
 from bot.services.errors import AlreadyRunning, LinkEnded, ServiceError
-from bot.services.genre_names import LEVELS, shorten
+from bot.services.genre_names import LEVELS
 from bot.services.linking import LinkService
 from bot.services.playlist_plan import PlaylistPlan, SortOptions, plan_playlists
 from bot.services.sorting.classifying import LibraryClassifier
@@ -228,12 +229,13 @@ class SortService:
                         plan_playlists, classified.songs, job.options, taxonomy, classified.unclassified
                     )
                 mix = counts["family"]
-                songs = "liked songs" if source.is_liked_songs else f"songs in {shorten(source.name, 60)}"
-                chart_drawn = asyncio.ensure_future(asyncio.to_thread(
+                songs = "liked songs" if source.is_liked_songs else "songs"
+                chart_drawn = asyncio.ensure_future(asyncio.to_thread(functools.partial(
                     charts.genre_mix_png,
                     {taxonomy.label(k, "family"): v for k, v in mix.items()},
                     f"Genre mix of {len(library.track_ids):,} {songs}",
-                ))
+                    source=None if source.is_liked_songs else source.name,
+                )))
                 try:
                     with _timed(timings, "write"):
                         outcomes = await self._write(job, client, plan, library, report_progress, own_playlists)

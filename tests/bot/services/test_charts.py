@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import warnings
 
 import numpy as np
 from matplotlib import image
@@ -38,3 +39,33 @@ def test_names_with_dollar_signs_are_drawn_as_typed_not_read_as_math() -> None:
     read the text between two '$' as mathtext, and fail on it)."""
     png = charts.genre_mix_png({"$\\frac$ Rock": 3, "Jazz $$": 2}, "Genre mix of 5 songs in $$ Cash $\\frac$")
     assert pixels_of(png, charts._PALETTE[0]) > 200 and pixels_of(png, charts._PALETTE[1]) > 200
+
+
+def edges_are_blank(png: bytes) -> bool:
+    """Nothing is drawn in the outermost pixels: no label or title runs off the image."""
+    rgb = image.imread(io.BytesIO(png))[:, :, :3]
+    return bool(np.all(rgb[:, :3] > 0.95) and np.all(rgb[:, -3:] > 0.95))
+
+
+def test_long_names_are_shortened_so_labels_and_title_stay_on_the_chart() -> None:
+    """A 100-character family and a 60-character playlist name in a 12,345-song title are cut
+    with '…' instead of running off the image's edges (before, both were clipped mid-word)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        png = charts.genre_mix_png({"W" * 100: 30, "Jazz & Blues": 20}, "Genre mix of 12,345 songs",
+                                   source="Road trip with the whole family and all the cousins, 2019 ed.")
+    assert edges_are_blank(png)
+    assert not [w for w in caught if "layout" in str(w.message)]
+    assert pixels_of(png, charts._PALETTE[0]) > 200 and pixels_of(png, charts._PALETTE[1]) > 200
+
+
+def test_a_playlist_name_the_chart_fonts_cannot_draw_is_left_out_not_drawn_as_boxes() -> None:
+    """A playlist named 'ドライブ 🚗 드라이브' would be empty boxes in the chart's title: the title says
+    'your playlist' (the reply above the chart names it); a name the fonts draw stays."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        charts.genre_mix_png({"Rock": 3, "K-Pop": 2}, "Genre mix of 5 songs", source="ドライブ 🚗 드라이브")
+    assert not [w for w in caught if "missing from font" in str(w.message)]
+    assert charts.chart_title("Genre mix of 5 songs", "ドライブ 🚗") == "Genre mix of 5 songs in your playlist"
+    assert charts.chart_title("Genre mix of 5 songs", "Forró & Café") == "Genre mix of 5 songs in Forró & Café"
+    assert charts.chart_title("Genre mix of 5 liked songs", None) == "Genre mix of 5 liked songs"
