@@ -61,11 +61,12 @@ def genre_choices(
     already = {resolve_pick(name, taxonomy, level) for name in chosen}
     typed = typed_key(fragment[:MAX_VALUE_LENGTH])
     loose = loose_key(fragment[:MAX_VALUE_LENGTH])
+    meant = resolve_pick(fragment[:MAX_VALUE_LENGTH], taxonomy, level) if typed else None
     matches: list[tuple[int, int, int, NamedEntry]] = []
     for position, entry in enumerate(entries(taxonomy)):
         if entry.pick in already or (families_only and entry.pick.level != "family"):
             continue
-        rank = _match_rank(typed, loose, entry)
+        rank = -1 if entry.pick == meant else _match_rank(typed, loose, entry)  # what the name means first
         if rank is not None:
             matches.append((rank, 0 if entry.pick.level == level else 1, position, entry))
     matches.sort(key=lambda match: match[:3])

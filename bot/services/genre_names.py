@@ -155,7 +155,7 @@ def typed_key(text: str) -> str:
 
 def resolve_pick(text: str, taxonomy: Taxonomy, level: Level = "family") -> Pick | None:
     """What a member typed -> a family or a genre, or None. At family level a name that is both
-    ('Rock') is the family; at genre level, the genre. 'Rock (family)' and 'Rock (genre)' say
+    ('Rock') is the family; at genre level, the genre, unless that genre is another family's. 'Rock (family)' and 'Rock (genre)' say
     which; stored keys ('asian-pop/k-pop') are accepted too."""
     name = text.translate(_TYPED_PUNCTUATION).strip()
     for qualifier in LEVELS:
@@ -164,8 +164,12 @@ def resolve_pick(text: str, taxonomy: Taxonomy, level: Level = "family") -> Pick
             return _pick(taxonomy, name[: -len(suffix)], (qualifier,))
     if "/" in name:
         return pick_of_key(name, taxonomy) or _pick(taxonomy, name, ("family", "genre"))
-    order: tuple[Level, ...] = ("family", "genre") if level == "family" else ("genre", "family")
-    return _pick(taxonomy, name, order)
+    if level == "family":
+        return _pick(taxonomy, name, ("family", "genre"))
+    genre, family = _pick(taxonomy, name, ("genre",)), _pick(taxonomy, name, ("family",))
+    if genre is not None and family is not None and genre.family != family.family:
+        return family  # 'world music': World's other name, and a data set's tag for Worship
+    return genre or family
 
 
 def _pick(taxonomy: Taxonomy, text: str, levels: Sequence[Level]) -> Pick | None:

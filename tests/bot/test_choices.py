@@ -125,3 +125,17 @@ def test_a_run_together_name_two_things_share_resolves_to_neither() -> None:
     ])
     assert resolve_pick("abc", taxonomy, "genre") is None
     assert resolve_pick("Ab-C", taxonomy, "genre") is not None
+
+
+def test_a_name_two_unrelated_families_use_means_the_family_at_either_level() -> None:
+    """'world music' is the World & Regional family's other name and, from a training data set's
+    tag, an alias of Worship (Gospel & Christian): at level:genre it still means World & Regional,
+    and autocomplete offers that first. 'Rock' at level:genre stays the Rock genre."""
+    taxonomy = shipped_taxonomy()
+    world = resolve_pick("World & Regional", taxonomy)
+    for level in ("family", "genre"):
+        assert resolve_pick("world music", taxonomy, level) == world  # type: ignore[arg-type]
+        assert resolve_pick(genre_choices(taxonomy, "world music", level=level)[0].value, taxonomy, level) == world  # type: ignore[arg-type]
+    rock_genre = resolve_pick("rock", taxonomy, "genre")
+    assert rock_genre is not None and rock_genre.level == "genre"
+    assert resolve_pick("Worship", taxonomy, "genre") == resolve_pick("worship", taxonomy) != world
