@@ -189,9 +189,10 @@ def _pick(taxonomy: Taxonomy, text: str, levels: Sequence[Level]) -> Pick | None
 
 
 def loose_key(text: str) -> str:
-    """A name with accents, case and all but its letters and digits left out: 'Reggaetón' ->
-    'reggaeton', "Rock'n'Roll" and 'rock n roll' -> 'rocknroll', 'hip hop' -> 'hiphop'."""
-    decomposed = unicodedata.normalize("NFKD", text.translate(_TYPED_PUNCTUATION)).casefold()
+    """A name with accents, case and all but its letters and digits left out, '&' read as 'and':
+    'Reggaetón' -> 'reggaeton', "Rock'n'Roll" and 'rock n roll' -> 'rocknroll', 'hip hop' ->
+    'hiphop', 'Jazz & Blues' and 'jazz and blues' -> 'jazzandblues'."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_TYPED_PUNCTUATION).replace("&", "and")).casefold()
     return "".join(char for char in decomposed if char.isalnum())
 
 

@@ -105,12 +105,14 @@ def test_curly_apostrophes_and_dashes_read_as_straight_ones() -> None:
 
 
 def test_names_typed_with_accents_or_run_together_resolve_and_autocomplete() -> None:
-    """"reggaetón" (the Spanish spelling), "hiphop", "rock'n'roll" and "childrens" name what
-    "Reggaeton", "Hip-Hop", "Rock 'n' Roll" and "Children's" do, and autocomplete offers them."""
+    """"reggaetón" (the Spanish spelling), "hiphop", "rock'n'roll", "childrens" and "jazz and blues"
+    name what "Reggaeton", "Hip-Hop", "Rock 'n' Roll", "Children's" and "Jazz & Blues" do, and
+    autocomplete offers them."""
     taxonomy = shipped_taxonomy()
     for typed, meant in [("reggaetón", "Reggaeton"), ("REGGAETÓN", "Reggaeton"), ("hiphop", "Hip-Hop"),
                          ("rock'n'roll", "Rock 'n' Roll"), ("rocknroll", "Rock 'n' Roll"),
-                         ("childrens", "Children's"), ("Forró", "Forró"), ("forro", "Forró")]:
+                         ("childrens", "Children's"), ("Forró", "Forró"), ("forro", "Forró"),
+                         ("jazz and blues", "Jazz & Blues"), ("R and B", "R&B")]:
         for level in ("family", "genre"):
             assert resolve_pick(typed, taxonomy, level) == resolve_pick(meant, taxonomy, level) is not None, (typed, level)  # type: ignore[arg-type]
     assert [c.value for c in genre_choices(taxonomy, "reggaetó")][:1] == ["Reggaeton"]
