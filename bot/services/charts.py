@@ -32,8 +32,8 @@ _render_lock = threading.Lock()
 # fonts-noto-core, fonts-noto-cjk), each character drawn by the first font that has it.
 _FONTS = ("DejaVu Sans", "Noto Sans", "Noto Sans CJK JP", "Noto Sans Arabic", "Noto Sans Hebrew",
           "Noto Sans Devanagari", "Noto Sans Thai")
-# What fits a 7-inch chart: a bar's label beside its bar, and each of the title's two lines.
-LABEL_LIMIT = 28
+# What fits an 8-inch chart: a bar's label beside its bar, and each of the title's two lines.
+LABEL_LIMIT = 36  # the shipped model's longest, "Iranian Electronic & Experimental", is 33
 TITLE_LINE = 62
 
 
@@ -86,7 +86,7 @@ def genre_mix_png(counts: Mapping[str, int], title: str, *, source: str | None =
     colours = colours[::-1]
     total = sum(values) or 1
     with _render_lock:
-        figure = Figure(figsize=(7, 0.45 * max(len(items), 3) + 1.2), dpi=110)
+        figure = Figure(figsize=(8, 0.45 * max(len(items), 3) + 1.2), dpi=110)
         axes = figure.add_subplot()
         # Names come from outside (a playlist's name in the title, a model's labels on the bars):
         # matplotlib would read text between two '$' as mathtext and fail on most of it.
@@ -104,7 +104,7 @@ def genre_mix_png(counts: Mapping[str, int], title: str, *, source: str | None =
         figure.suptitle(title, fontsize=12, parse_math=False, fontfamily=fonts)  # centred on the image, not the bars
         axes.set_xlabel("songs")
         axes.spines[["top", "right"]].set_visible(False)
-        axes.set_xlim(0, max(values, default=1) * 1.25)
+        axes.set_xlim(0, max(values, default=1) * 1.3)
         figure.tight_layout()
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png")

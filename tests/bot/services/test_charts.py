@@ -10,6 +10,8 @@ from matplotlib import image
 from matplotlib.colors import to_rgb
 
 from bot.services import charts
+from bot.services.genre_names import key_label
+from classifier import Classifier
 
 TWENTY_FAMILIES = {f"Family {i}": 100 - 3 * i for i in range(20)}
 
@@ -49,7 +51,7 @@ def edges_are_blank(png: bytes) -> bool:
 
 def test_long_names_are_shortened_so_labels_and_title_stay_on_the_chart() -> None:
     """A 100-character family and a 60-character playlist name in a 12,345-song title are cut
-    with '…' instead of running off the image's edges (before, both were clipped mid-word)."""
+    with "…" instead of running off the image's edges (before, both were clipped mid-word)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         png = charts.genre_mix_png({"W" * 100: 30, "Jazz & Blues": 20}, "Genre mix of 12,345 songs",
@@ -69,3 +71,11 @@ def test_a_playlist_name_the_chart_fonts_cannot_draw_is_left_out_not_drawn_as_bo
     assert charts.chart_title("Genre mix of 5 songs", "ドライブ 🚗") == "Genre mix of 5 songs in your playlist"
     assert charts.chart_title("Genre mix of 5 songs", "Forró & Café") == "Genre mix of 5 songs in Forró & Café"
     assert charts.chart_title("Genre mix of 5 liked songs", None) == "Genre mix of 5 liked songs"
+
+
+def test_every_label_of_the_shipped_model_is_drawn_whole() -> None:
+    """Only names longer than any the shipped taxonomy has are cut ("Iranian Electronic & Experimental" is whole)."""
+    taxonomy = Classifier.load().taxonomy
+    labels = [key_label(f, taxonomy) for f in taxonomy.families]
+    labels += [key_label(f"{taxonomy.family_of(g)}/{g}", taxonomy) for g in taxonomy.genres]
+    assert max(map(len, labels)) <= charts.LABEL_LIMIT
