@@ -10,12 +10,13 @@ import functools
 import io
 import textwrap
 import threading
+import unicodedata
 from collections.abc import Mapping
 
 import matplotlib
 
 matplotlib.use("Agg")
-from matplotlib import font_manager  # noqa: E402  (backend must be chosen first)
+from matplotlib import font_manager, ft2font  # noqa: E402  (backend must be chosen first)
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ft2font import FT2Font  # noqa: E402
 
@@ -28,10 +29,16 @@ OTHER_COLOUR = "#9ca3af"
 OTHER = "other"
 # pyplot's global state is not thread-safe; Figure objects are, but font caching is shared.
 _render_lock = threading.Lock()
-# matplotlib's own font first; fonts for other scripts where the machine has them (Debian's
-# fonts-noto-core, fonts-noto-cjk), each character drawn by the first font that has it.
-_FONTS = ("DejaVu Sans", "Noto Sans", "Noto Sans CJK JP", "Noto Sans Arabic", "Noto Sans Hebrew",
-          "Noto Sans Devanagari", "Noto Sans Thai")
+# matplotlib's own font first, then Noto where the machine has it (Debian's fonts-noto-core,
+# fonts-noto-cjk), each character drawn by the first font that has it.
+_FONTS = ("DejaVu Sans", "Noto Sans", "Noto Sans CJK JP")
+# matplotlib shapes text and puts right-to-left scripts in order from 3.11 on (libraqm,
+# matplotlib#30000); before, it drew Arabic, Hebrew or Devanagari as loose letters in the wrong
+# order, so with an older matplotlib those count as undrawable even where a font has their glyphs.
+SHAPES_TEXT = hasattr(ft2font, "__libraqm_version__")
+_RIGHT_TO_LEFT = {"R", "AL", "AN"}
+# Indic scripts, Sinhala and Thai (U+0900-0DFF), Myanmar, Khmer.
+_SHAPED = frozenset([*range(0x0900, 0x0E00), *range(0x1000, 0x10A0), *range(0x1780, 0x1800)])
 # What fits an 8-inch chart: a bar's label beside its bar, and each of the title's two lines.
 LABEL_LIMIT = 36  # the shipped model's longest, "Iranian Electronic & Experimental", is 33
 TITLE_LINE = 62
@@ -55,7 +62,12 @@ def _installed_fonts() -> tuple[tuple[str, ...], tuple[FT2Font, ...]]:
 def drawable(text: str) -> bool:
     """Whether the chart's fonts have every character of `text` (else matplotlib draws boxes)."""
     fonts = _installed_fonts()[1]
-    return all(char.isspace() or any(font.get_char_index(ord(char)) for font in fonts) for char in text)
+    return all(char.isspace() or (_laid_out(char) and any(font.get_char_index(ord(char)) for font in fonts))
+               for char in text)
+
+
+def _laid_out(char: str) -> bool:
+    return SHAPES_TEXT or (unicodedata.bidirectional(char) not in _RIGHT_TO_LEFT and ord(char) not in _SHAPED)
 
 
 def chart_title(title: str, source: str | None) -> str:
