@@ -16,6 +16,7 @@ from bot import presenters
 from bot.choices import genre_choices
 from bot.services import charts
 from bot.services.genre_names import parse_level
+from bot.services.stats import ranks
 
 if TYPE_CHECKING:
     from bot.discord_bot import GenreBot
@@ -70,14 +71,14 @@ class Leaderboard(commands.Cog):
             rows = await stats.guild_mix(interaction.guild_id, view)
             mix = stats.labelled({row.genre: row.count for row in rows}, view)
             embed = presenters.mix_embed("This server's genre mix" if view == "family" else "This server's genres", mix)
-            chart_data = mix
+            chart_data = list(mix.items())
             title = f"{sum(mix.values()):,} liked songs across this server"
         else:
             label = stats.display_name(pick.key, pick.level)
             members = await stats.top_members(interaction.guild_id, pick)
             genres_here = await stats.family_genres(interaction.guild_id, pick.key) if pick.level == "family" else None
             embed = presenters.top_members_embed(label, members, genres_here)
-            chart_data = {f"#{i}": m.count for i, m in enumerate(members, 1)}
+            chart_data = [(f"#{place}", m.count) for place, m in zip(ranks([m.count for m in members]), members, strict=True)]
             title = f"Top {label} fans by songs"
         if not chart_data or not interaction.app_permissions.attach_files:
             embed.set_image(url=None)  # no chart, or a channel that takes no files from genrebot

@@ -17,6 +17,7 @@ from bot.presenters.limits import (
     safe,
 )
 from bot.services.genre_names import shorten
+from bot.services.stats import ranks
 from storage.records import MemberGenreCount
 
 
@@ -33,13 +34,15 @@ def mix_embed(title: str, mix: Mapping[str, int]) -> discord.Embed:
 
 def top_members_embed(label: str, rows: Sequence[MemberGenreCount],
                       genres_here: Mapping[str, int] | None = None) -> discord.Embed:
-    """A family's or a genre's top fans on this server, by songs and by share; for a family,
-    also how its songs here split into its genres (the genre view)."""
+    """A family's or a genre's top fans on this server, by songs and by share (equal ones share a
+    place); for a family, also how its songs here split into its genres (the genre view)."""
     # Shortened before escaping: cutting the escaped title could split an escape and lose "fans here".
     embed = discord.Embed(title=f"Top {safe(shorten(label, 100))} fans here"[:TITLE_LIMIT], colour=SPOTIFY_GREEN)
-    by_count = [f"{i}. <@{r.discord_id}> — {r.count:,} songs" for i, r in enumerate(rows, 1)]
+    by_count = [f"{place}. <@{r.discord_id}> — {r.count:,} songs"
+                for place, r in zip(ranks([r.count for r in rows]), rows, strict=True)]
     by_share = sorted(rows, key=lambda r: -r.share)
-    share_lines = [f"{i}. <@{r.discord_id}> — {r.share:.0%}" for i, r in enumerate(by_share, 1)]
+    share_lines = [f"{place}. <@{r.discord_id}> — {r.share:.0%}"
+                   for place, r in zip(ranks([r.share for r in by_share]), by_share, strict=True)]
     embed.add_field(name="By songs", value=fit_lines(by_count, FIELD_VALUE_LIMIT) or "Nobody yet", inline=True)
     embed.add_field(name="By share", value=fit_lines(share_lines, FIELD_VALUE_LIMIT) or "Nobody yet", inline=True)
     if genres_here:

@@ -11,7 +11,7 @@ import io
 import textwrap
 import threading
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import matplotlib
 
@@ -79,15 +79,18 @@ def chart_title(title: str, source: str | None) -> str:
     return f"{title} in {name if drawable(name) else 'your playlist'}"
 
 
-def genre_mix_png(counts: Mapping[str, int], title: str, *, source: str | None = None, max_bars: int = 15) -> bytes:
-    """A horizontal bar chart of songs per genre, largest first, with the rest folded in 'other';
-    the title names the `source` playlist, if any. Long names are cut to fit the image."""
+def genre_mix_png(counts: Mapping[str, int] | Iterable[tuple[str, int]], title: str, *, source: str | None = None,
+                  max_bars: int = 15) -> bytes:
+    """A horizontal bar chart of songs per genre (or per label: pairs may share one), largest
+    first, with the rest folded in 'other'; the title names the `source` playlist, if any. Long
+    names are cut to fit the image."""
     with _render_lock:  # the font cache is shared
         fonts = list(_installed_fonts()[0])
         title = chart_title(title, source)
     lines = textwrap.wrap(title, TITLE_LINE) or [""]
     title = "\n".join([*lines[:1], *([shorten(" ".join(lines[1:]), TITLE_LINE)] if lines[1:] else [])])
-    items = sorted(((shorten(k, LABEL_LIMIT), v) for k, v in counts.items() if v > 0), key=lambda kv: (-kv[1], kv[0]))
+    pairs = counts.items() if isinstance(counts, Mapping) else counts
+    items = sorted(((shorten(k, LABEL_LIMIT), v) for k, v in pairs if v > 0), key=lambda kv: (-kv[1], kv[0]))
     colours = [_PALETTE[i % len(_PALETTE)] for i in range(len(items))]
     if len(items) > max_bars:
         rest = sum(v for _, v in items[max_bars - 1 :])

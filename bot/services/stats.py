@@ -21,6 +21,15 @@ from storage.records import GenreCount, MemberGenreCount
 MembershipCheck = Callable[[Sequence[int]], Awaitable[set[int]]]
 
 
+def ranks(values: Sequence[float]) -> list[int]:
+    """Places on a board ordered most first, where equal values share a place and the next place
+    skips as many: [300, 300, 100] -> [1, 1, 3]."""
+    places: list[int] = []
+    for i, value in enumerate(values):
+        places.append(places[-1] if i and value == values[i - 1] else i + 1)
+    return places
+
+
 class StatsService:
     def __init__(self, db: Database, model_version: str, taxonomy: Taxonomy) -> None:
         self.db = db

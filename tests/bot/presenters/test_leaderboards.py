@@ -72,11 +72,22 @@ def test_top_fans_are_ranked_by_songs_and_by_share() -> None:
                                         "3. <@111111111111111111> — 30%")
 
 
-def test_fans_with_equal_shares_keep_their_order_by_songs() -> None:
-    """Ties in share are not shuffled: they stay in the by-songs order, every time."""
+def test_fans_with_equal_shares_keep_their_order_by_songs_and_share_a_rank() -> None:
+    """Ties in share are not shuffled: they stay in the by-songs order, every time, all ranked 1."""
     rows = [fan(100000000000000000 + i, 50 - i, 0.25) for i in range(5)]
     by_share = field(top_members_embed("Rock", rows), "By share").split("\n")
-    assert by_share == [f"{i + 1}. <@{100000000000000000 + i}> — 25%" for i in range(5)]
+    assert by_share == [f"1. <@{100000000000000000 + i}> — 25%" for i in range(5)]
+
+
+def test_fans_with_as_many_songs_share_a_rank() -> None:
+    """Two members with 300 songs are both 1st and the next is 3rd (before, the one with the
+    larger Discord id read '2.' beside the same 300 songs)."""
+    rows = [fan(111111111111111111, 300, 0.30), fan(222222222222222222, 300, 0.60), fan(333333333333333333, 100, 0.60)]
+    embed = top_members_embed("Rock", rows)
+    assert field(embed, "By songs") == ("1. <@111111111111111111> — 300 songs\n1. <@222222222222222222> — 300 songs\n"
+                                        "3. <@333333333333333333> — 100 songs")
+    assert field(embed, "By share") == ("1. <@222222222222222222> — 60%\n1. <@333333333333333333> — 60%\n"
+                                        "3. <@111111111111111111> — 30%")
 
 
 def test_nobody_yet_when_no_member_has_songs_of_it() -> None:

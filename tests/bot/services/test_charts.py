@@ -91,3 +91,9 @@ def test_every_label_of_the_shipped_model_is_drawn_whole() -> None:
     labels = [key_label(f, taxonomy) for f in taxonomy.families]
     labels += [key_label(f"{taxonomy.family_of(g)}/{g}", taxonomy) for g in taxonomy.genres]
     assert max(map(len, labels)) <= charts.LABEL_LIMIT
+
+
+def test_bars_may_share_a_label() -> None:
+    """A leaderboard's tied fans are '#1' and '#1': each keeps a bar of its own."""
+    png = charts.genre_mix_png([("#1", 5), ("#1", 5), ("#3", 2)], "Top Rock fans by songs")
+    assert all(pixels_of(png, colour) > 200 for colour in charts._PALETTE[:3])
