@@ -55,30 +55,40 @@ def genre_choices(
     """Families and genres whose names match what the member typed, best matches first: the
     label's start, then a word's, then a key or alias ('rap' finds Hip-Hop), then anywhere.
     With `several`, the option is a comma-separated list: complete its last, unfinished entry
-    and keep the ones before it. Values are names `resolve_pick` reads back at `level`."""
+    and keep the ones before it. With `families_only`, a genre that matches offers its family.
+    Values are names `resolve_pick` reads back at `level`."""
     done, _, fragment = current.rpartition(",") if several else ("", "", current)
     chosen = split_genres(done, taxonomy, level)
     already = {resolve_pick(name, taxonomy, level) for name in chosen}
     typed = typed_key(fragment[:MAX_VALUE_LENGTH])
     loose = loose_key(fragment[:MAX_VALUE_LENGTH])
     meant = resolve_pick(fragment[:MAX_VALUE_LENGTH], taxonomy, level) if typed else None
-    matches: list[tuple[int, int, int, NamedEntry]] = []
-    for position, entry in enumerate(entries(taxonomy)):
-        if entry.pick in already or (families_only and entry.pick.level != "family"):
+    named = entries(taxonomy)
+    family_entries = {entry.pick.key: (position, entry) for position, entry in enumerate(named)
+                      if entry.pick.level == "family"}
+    matches: dict[NamedEntry, tuple[int, int, int, str | None]] = {}
+    for position, entry in enumerate(named):
+        if entry.pick in already:
             continue
         rank = -1 if entry.pick == meant else _match_rank(typed, loose, entry)  # what the name means first
-        if rank is not None:
-            matches.append((rank, 0 if entry.pick.level == level else 1, position, entry))
-    matches.sort(key=lambda match: match[:3])
+        if rank is None:
+            continue
+        match = (rank, 0 if entry.pick.level == level else 1, position, None)
+        if families_only and entry.pick.level != "family":
+            # /genres family: takes a genre's name and opens its family: offer the family.
+            position, family_entry = family_entries[entry.pick.family]
+            match, entry = (rank, 1, position, entry.label), family_entry
+        if entry not in matches or match < matches[entry]:
+            matches[entry] = match
     choices: list[app_commands.Choice[str]] = []
-    for _, _, _, entry in matches:
+    for entry, (_, _, _, via) in sorted(matches.items(), key=lambda item: item[1][:3]):
         label = entry.label
         if resolve_pick(label, taxonomy, level) != entry.pick:
             label = f"{label} ({entry.pick.level})"  # 'Rock' alone would read as the family, 'EDM' too
         value = ", ".join([*chosen, label])
         if len(value) > MAX_VALUE_LENGTH:
             continue
-        name = f"{value} — {_hint(entry, taxonomy)}"
+        name = f"{value} — {_hint(entry, taxonomy)}" + (f", {via} among them" if via else "")
         choices.append(app_commands.Choice(name=name if len(name) <= MAX_VALUE_LENGTH else value, value=value))
         if len(choices) == MAX_CHOICES:
             break

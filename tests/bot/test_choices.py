@@ -141,3 +141,16 @@ def test_a_name_two_unrelated_families_use_means_the_family_at_either_level() ->
     rock_genre = resolve_pick("rock", taxonomy, "genre")
     assert rock_genre is not None and rock_genre.level == "genre"
     assert resolve_pick("Worship", taxonomy, "genre") == resolve_pick("worship", taxonomy) != world
+
+
+def test_genres_family_autocomplete_offers_the_family_of_a_genre_typed() -> None:
+    """/genres family:techno opens Electronic (the command takes a genre's name), so autocomplete
+    offers Electronic for 'techno' and Latin for 'reggaet' instead of nothing; families only."""
+    taxonomy = shipped_taxonomy()
+    for typed, family in [("techno", "electronic"), ("reggaet", "latin"), ("samba", "brazilian"), ("k-pop", "asian-pop")]:
+        choices = genre_choices(taxonomy, typed, families_only=True)
+        assert choices and choices[0].value == taxonomy.label(family, "family"), (typed, choices)
+        assert all(resolve_pick(c.value, taxonomy) is not None and resolve_pick(c.value, taxonomy).level == "family"  # type: ignore[union-attr]
+                   for c in choices)
+    assert len({c.value for c in genre_choices(taxonomy, "house", families_only=True)}) == len(
+        genre_choices(taxonomy, "house", families_only=True))  # Electronic once, for its several houses
