@@ -73,7 +73,7 @@ def genre_choices(
         rank = -1 if entry.pick == meant else _match_rank(typed, loose, entry)  # what the name means first
         if rank is None:
             continue
-        match = (rank, 0 if entry.pick.level == level else 1, position, None)
+        match: tuple[int, int, int, str | None] = (rank, 0 if entry.pick.level == level else 1, position, None)
         if families_only and entry.pick.level != "family":
             # /genres family: takes a genre's name and opens its family: offer the family.
             position, family_entry = family_entries[entry.pick.family]
