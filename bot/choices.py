@@ -13,6 +13,7 @@ import functools
 import logging
 from collections.abc import Sequence
 
+import discord
 from discord import app_commands
 
 from bot.services.errors import ServiceError
@@ -21,6 +22,7 @@ from bot.services.genre_names import (
     NamedEntry,
     entries,
     loose_key,
+    parse_level,
     resolve_pick,
     shorten,
     split_genres,
@@ -93,6 +95,15 @@ def genre_choices(
         if len(choices) == MAX_CHOICES:
             break
     return choices
+
+
+def typed_level(interaction: discord.Interaction) -> Level:
+    """The level the member has chosen so far in the command being typed (family if none or odd):
+    what a genre's name means in an autocomplete of `/sort genres:` or `/leaderboard genre:`."""
+    try:
+        return parse_level(str(getattr(interaction.namespace, "level", None) or "family"))
+    except ValueError:
+        return "family"
 
 
 def _match_rank(typed: str, loose: str, entry: NamedEntry) -> int | None:

@@ -13,7 +13,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import presenters
-from bot.choices import genre_choices
+from bot.choices import genre_choices, typed_level
 from bot.services import charts
 from bot.services.genre_names import parse_level
 from bot.services.stats import ranks
@@ -91,7 +91,7 @@ class Leaderboard(commands.Cog):
     async def genre_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return genre_choices(self.bot.services.classifier.taxonomy, current)
+        return genre_choices(self.bot.services.classifier.taxonomy, current, level=typed_level(interaction))
 
 
 async def setup(bot: GenreBot) -> None:

@@ -13,11 +13,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import presenters
-from bot.choices import genre_choices, source_choices
+from bot.choices import genre_choices, source_choices, typed_level
 from bot.replies import InteractionReply, send_dm
 from bot.services import charts
 from bot.services.errors import AlreadyRunning
-from bot.services.genre_names import Level, parse_level, resolve_genres, split_genres
+from bot.services.genre_names import parse_level, resolve_genres, split_genres
 from bot.services.playlist_plan import SortOptions
 from bot.services.sorting import SortProgress, SortReport
 from music import SortSource
@@ -140,7 +140,7 @@ class Sorting(commands.Cog):
     async def genres_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return genre_choices(self.bot.services.classifier.taxonomy, current, level=_typed_level(interaction),
+        return genre_choices(self.bot.services.classifier.taxonomy, current, level=typed_level(interaction),
                              several=True)
 
     @app_commands.command(name="genres", description="The families and genres the loaded model knows")
@@ -175,14 +175,6 @@ class Sorting(commands.Cog):
             return
         png = await asyncio.to_thread(charts.genre_mix_png, mix, f"Your {sum(mix.values()):,} liked songs")
         await interaction.edit_original_response(embed=embed, attachments=[presenters.chart_file(png)])
-
-
-def _typed_level(interaction: discord.Interaction) -> Level:
-    """The level the member has chosen so far in the command being typed (family if none or odd)."""
-    try:
-        return parse_level(str(getattr(interaction.namespace, "level", None) or "family"))
-    except ValueError:
-        return "family"
 
 
 class _ProgressEditor:

@@ -157,6 +157,26 @@ async def test_at_genre_level_a_name_both_levels_have_is_the_genre_as_in_sort(wo
     assert as_family.embeds[0]["title"] == f"Top {name} fans here"
 
 
+async def test_leaderboard_autocomplete_at_genre_level_offers_what_each_choice_says(world: BotWorld) -> None:
+    """With level:genre chosen, /leaderboard genre:Pop offers 'Pop (family)' for the family, as
+    /sort does: before, it offered 'Pop — family of 7 genres' with the value 'Pop', which at
+    level:genre opened the Pop genre's fans."""
+    await sorted_member(world)
+    taxonomy = taxonomy_of(world)
+    family = next(f for f in taxonomy.families if taxonomy.label(f, "family") in
+                  {taxonomy.label(g, "genre") for g in taxonomy[f]})
+    name = taxonomy.label(family, "family")
+    choices = await world.discord.autocomplete("leaderboard", "genre", name, user_id=BOB, options={"level": "genre"})
+    named = [c for c in choices if c["value"] in (name, f"{name} (family)", f"{name} (genre)")]
+    assert len(named) == 2, choices
+    for choice in named:
+        board = await world.final(await world.command("leaderboard", {"genre": choice["value"], "level": "genre"},
+                                                      user=BOB))
+        says_family = "family of" in choice["name"].removeprefix(choice["value"])
+        shows_family = board.embeds[0]["title"] == f"Top {name} fans here"
+        assert says_family == shows_family, (choice, board.embeds[0]["title"])
+
+
 async def test_a_familys_leaderboard_shows_how_its_songs_split_into_genres(world: BotWorld) -> None:
     """genre:<a family> lists its top fans and, below, the server's songs of each of its genres."""
     await sorted_member(world)
