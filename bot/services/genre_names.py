@@ -179,6 +179,9 @@ def _pick(taxonomy: Taxonomy, text: str, levels: Sequence[Level]) -> Pick | None
             family = found.key if candidate == "family" else taxonomy.family_of(found.key)
             return Pick(candidate, found.key, family)
     # Then as members also type names: 'reggaetón', 'hiphop', "rock'n'roll" (never a name two share).
+    # Not across a comma: 'Pop, EDM' is two names to `split_genres`, never 'pop edm' (EDM).
+    if "," in text:
+        return None
     loose = loose_key(text)
     by_loose = _names(taxonomy).by_loose
     for candidate in levels:

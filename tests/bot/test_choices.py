@@ -5,7 +5,7 @@ than Discord allows, never failing); all within Discord's limits."""
 from __future__ import annotations
 
 from bot.choices import MAX_CHOICES, genre_choices, source_choices, timezone_choices, timezone_index
-from bot.services.genre_names import resolve_pick
+from bot.services.genre_names import resolve_pick, split_genres
 from bot.services.weekly_schedule import known_timezones
 from classifier import Classifier, Taxonomy
 from tests.bot.conftest import World
@@ -154,3 +154,14 @@ def test_genres_family_autocomplete_offers_the_family_of_a_genre_typed() -> None
                    for c in choices)
     assert len({c.value for c in genre_choices(taxonomy, "house", families_only=True)}) == len(
         genre_choices(taxonomy, "house", families_only=True))  # Electronic once, for its several houses
+
+
+def test_two_names_of_a_list_are_never_read_as_one_run_together() -> None:
+    """'Pop, EDM' is Pop and EDM, not 'pop edm' (an alias of EDM) read without its comma: every
+    pair of the shipped model's labels stays two names, at either level."""
+    taxonomy = shipped_taxonomy()
+    labels = [taxonomy.label(f, "family") for f in taxonomy.families] + [taxonomy.label(g, "genre") for g in taxonomy.genres]
+    for level in ("family", "genre"):
+        merged = [(a, b) for a in labels for b in labels
+                  if a != b and len(split_genres(f"{a}, {b}", taxonomy, level)) != 2]  # type: ignore[arg-type]
+        assert merged == [], level
