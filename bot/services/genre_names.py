@@ -308,7 +308,8 @@ def _entry(pick: Pick, label: str, names: Sequence[str]) -> NamedEntry:
 
 
 def closest_names(text: str, taxonomy: Taxonomy, limit: int = SUGGESTIONS) -> list[str]:
-    """Labels of the families and genres whose names look most like `text` (typos, partial names)."""
+    """Labels of the families and genres whose names start with `text` (a name cut short), then
+    those that look most like it (typos), then those that contain it."""
     typed = typed_key(text)[:100]
     if not typed:
         return []
@@ -316,6 +317,7 @@ def closest_names(text: str, taxonomy: Taxonomy, limit: int = SUGGESTIONS) -> li
     for entry in entries(taxonomy):
         for name in entry.names:
             by_name.setdefault(name, entry.label)
+    starting = [label for name, label in by_name.items() if len(typed) >= 3 and name.startswith(typed)]
     containing = [label for name, label in by_name.items() if len(typed) >= 3 and typed in name]
     similar = [by_name[name] for name in difflib.get_close_matches(typed, list(by_name), n=limit * 2, cutoff=0.6)]
-    return list(dict.fromkeys([*similar, *containing]))[:limit]
+    return list(dict.fromkeys([*starting, *similar, *containing]))[:limit]

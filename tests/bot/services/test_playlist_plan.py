@@ -239,3 +239,10 @@ def test_a_source_playlists_name_is_shortened_between_graphemes_and_without_invi
         assert kept == "🇯🇵🇰🇷" * (len(kept) // 4) + "🇯🇵" * (len(kept) % 4 // 2) and len(kept) % 2 == 0
     assert playlist_name("Rock", "Road\u202e trip\u200b\x00") == "Rock · Road trip · genrebot"
     assert playlist_name("Rock", "\u200b\u2066") == "Rock · untitled · genrebot"
+
+
+def test_a_name_cut_short_is_suggested_what_it_starts() -> None:
+    """'afro' suggests Afrobeat first (before, Forró came first: it only looks alike)."""
+    with pytest.raises(UnknownGenre) as caught:
+        resolve_genres(["afro"], Classifier.load().taxonomy)
+    assert caught.value.suggestions[0] == "Afrobeat"
