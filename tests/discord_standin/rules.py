@@ -122,7 +122,14 @@ def message_problems(payload: dict[str, Any]) -> list[Problem]:
     if len(rows) > 5:
         add("components", "more than 5 action rows")
     for i, row in enumerate(rows):
-        for j, component in enumerate(row.get("components") or []):
+        items = row.get("components") or []
+        if len(items) > 5:
+            add(f"components.{i}.components", "more than 5 components in an action row", "COMPONENT_LAYOUT_WIDTH_EXCEEDED")
+        if any(item.get("type") in SELECT_TYPES for item in items) and len(items) > 1:
+            add(f"components.{i}.components", "a select menu shares its action row", "COMPONENT_LAYOUT_WIDTH_EXCEEDED")
+        for j, component in enumerate(items):
+            if component.get("type") in SELECT_TYPES:
+                problems += _select_problems(f"components.{i}.components.{j}", component)
             if component.get("type") != 2:
                 continue
             where = f"components.{i}.components.{j}"
@@ -135,6 +142,34 @@ def message_problems(payload: dict[str, Any]) -> list[Problem]:
                     add(f"{where}.url", "button url over 512 characters")
             elif not component.get("custom_id") or len(component["custom_id"]) > 100:
                 add(f"{where}.custom_id", "button needs a custom_id of at most 100 characters", "BASE_TYPE_BAD_LENGTH")
+    return problems
+
+
+SELECT_TYPES = {3, 5, 6, 7, 8}  # string, user, role, mentionable and channel selects
+
+
+def _select_problems(where: str, select: dict[str, Any]) -> list[Problem]:
+    """A select menu's limits: custom_id 1-100, placeholder up to 150, min_values 0-25 and
+    max_values 1-25; a string select's options 1-25, each label and value 1-100, description up to 100."""
+    problems: list[Problem] = []
+    custom_id = select.get("custom_id") or ""
+    if not 1 <= len(custom_id) <= 100:
+        problems.append((f"{where}.custom_id", "BASE_TYPE_BAD_LENGTH", "select menu needs a custom_id of at most 100 characters"))
+    if len(select.get("placeholder") or "") > 150:
+        problems.append((f"{where}.placeholder", "BASE_TYPE_MAX_LENGTH", "select placeholder over 150 characters"))
+    if not 0 <= select.get("min_values", 1) <= 25 or not 1 <= select.get("max_values", 1) <= 25:
+        problems.append((where, "NUMBER_TYPE_MAX", "select min_values 0-25 and max_values 1-25"))
+    if select.get("type") != 3:
+        return problems
+    options = select.get("options") or []
+    if not 1 <= len(options) <= 25:
+        problems.append((f"{where}.options", "BASE_TYPE_BAD_LENGTH", "select menu with 1-25 options"))
+    for k, option in enumerate(options):
+        for key, low in (("label", 1), ("value", 1), ("description", 0)):
+            text = option.get(key) or ""
+            if not low <= len(text) <= 100:
+                problems.append((f"{where}.options.{k}.{key}", "BASE_TYPE_BAD_LENGTH", f"select option {key} over 100 characters"
+                                 if text else f"select option {key} missing"))
     return problems
 
 

@@ -244,6 +244,31 @@ async def test_unknown_routes_answer_404(world: tuple[DiscordStandIn, CoreBot]) 
     assert server.requests[-1].path == "/guilds/1/bans"
 
 
+def test_select_menus_and_crowded_action_rows_are_refused_as_discord_refuses_them() -> None:
+    """A row of six buttons, a select beside a button, a select of 26 options, option labels, values
+    or descriptions over 100 characters, a custom_id over 100 and a placeholder over 150 are refused;
+    a select of 25 options at the limits goes through (discord.com/developers/docs/components/reference)."""
+    def select(options: int, text: int = 10, custom_id: str = "pick", placeholder: str = "p") -> dict[str, object]:
+        return {"type": 3, "custom_id": custom_id, "placeholder": placeholder, "options": [
+            {"label": f"{i}".ljust(text, "l"), "value": f"{i}".ljust(text, "v"), "description": "d" * text}
+            for i in range(options)]}
+    button = {"type": 2, "style": 1, "label": "ok", "custom_id": "b"}
+    assert check_message({"content": "x", "components": [{"type": 1, "components": [select(25, 100, "c" * 100, "p" * 150)]}]}) == []
+    refused = {
+        "more than 5 components in an action row": [{"type": 1, "components": [
+            {**button, "custom_id": f"b{i}"} for i in range(6)]}],
+        "a select menu shares its action row": [{"type": 1, "components": [select(2), button]}],
+        "select menu with 1-25 options": [{"type": 1, "components": [select(26)]}],
+        "select option label over 100 characters": [{"type": 1, "components": [select(2, 101)]}],
+        "select menu needs a custom_id of at most 100 characters": [{"type": 1, "components": [select(2, 10, "c" * 101)]}],
+        "select placeholder over 150 characters": [{"type": 1, "components": [select(2, 10, "c", "p" * 151)]}],
+    }
+    for expected, rows in refused.items():
+        assert expected in check_message({"content": "x", "components": rows}), expected
+    assert {"select option value over 100 characters", "select option description over 100 characters"} <= set(
+        check_message({"content": "x", "components": [{"type": 1, "components": [select(2, 101)]}]}))
+
+
 def test_message_rules_without_a_bot() -> None:
     assert message_pings_everyone(Message(content="hi @everyone"))
     assert message_pings_everyone(Message(content="@here", allowed_mentions={"parse": ["everyone"]}))
