@@ -18,6 +18,7 @@ from bot.presenters.limits import (
     safe_within,
     share_out,
 )
+from bot.services.genre_names import Pick, resolve_pick
 from classifier import Taxonomy
 from classifier.taxonomy import lookup_key
 
@@ -48,10 +49,13 @@ def genres_embed(taxonomy: Taxonomy, version: str) -> discord.Embed:
 
 
 def family_embed(taxonomy: Taxonomy, family: str, version: str) -> discord.Embed:
-    """One family's genres, each with the other names it answers to (what `/sort genres:` takes)."""
+    """One family's genres, each with the other names it answers to at `level:genre` (what
+    `/sort genres:` takes: a training tag another family claims, 'world-music', is left out)."""
     aliases: dict[str, list[str]] = {}
     for alias, genre in taxonomy.aliases.items():
-        if lookup_key(alias) not in (lookup_key(genre), lookup_key(taxonomy.label(genre, "genre"))):
+        if lookup_key(alias) in (lookup_key(genre), lookup_key(taxonomy.label(genre, "genre"))):
+            continue
+        if resolve_pick(alias, taxonomy, "genre") == Pick("genre", genre, taxonomy.family_of(genre)):
             aliases.setdefault(genre, []).append(alias)
     lines = []
     for genre in taxonomy[family]:

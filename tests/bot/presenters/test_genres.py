@@ -4,6 +4,7 @@ than an embed, within Discord's limits."""
 from __future__ import annotations
 
 from bot.presenters.genres import family_embed, genres_embed
+from bot.services.genre_names import resolve_pick
 from classifier import Classifier, Taxonomy
 from tests.bot.presenters.discord_markdown import live_markdown, shown_text
 from tests.bot.presenters.embed_limits import within_discords_embed_limits
@@ -91,3 +92,18 @@ def test_a_long_hostile_family_name_leaves_a_whole_title() -> None:
     title = family_embed(one_family(label), "rock", "v").title or ""
     assert len(title) <= 256 and title.endswith("…: 1 genre"), title
     assert label.startswith(shown_text(title).removesuffix("…: 1 genre")) and live_markdown(title) == [], title
+
+
+def test_a_familys_other_names_are_only_those_that_open_their_genre() -> None:
+    """/genres family:Gospel no longer lists Worship as 'also world-music' ('world music' is World &
+    Regional's own other name, and means that family at level:genre too); every other name listed
+    picks its genre at level:genre, as the footer says."""
+    taxonomy = Classifier.load().taxonomy
+    gospel = family_embed(taxonomy, "gospel", "v").description or ""
+    assert "world-music" not in gospel and "christian worship" in gospel
+    for family in taxonomy:
+        for line in (family_embed(taxonomy, family, "v").description or "").split("\n"):
+            label, _, others = line.partition(" — also ")
+            genre = resolve_pick(label.strip("*"), taxonomy, "genre")
+            for other in filter(None, others.split(", ")):
+                assert resolve_pick(other, taxonomy, "genre") == genre, (other, label)
