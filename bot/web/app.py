@@ -87,11 +87,17 @@ def build_web_app(
         except web.HTTPNotFound:
             response = pages.problem("Page not found", "There is no page here.",
                                      hint="Looking for your link? Run /link in Discord.", status=404)
-        except web.HTTPMethodNotAllowed:
+        except web.HTTPMethodNotAllowed as exc:
             response = pages.problem("Page not found", "This page can't be used that way.",
                                      hint="Run /link in Discord to start again.", status=405)
-        except web.HTTPException:
-            raise
+            response.headers["Allow"] = exc.headers.get("Allow", "")
+        except web.HTTPException as exc:
+            if exc.status < 400:
+                raise
+            # aiohttp's own refusals (a static folder's listing, a body over client_max_size):
+            # our page and headers, never its bare text.
+            response = pages.problem("Not linked", "This request can't be used here.",
+                                     hint="Run /link in Discord to start again.", status=exc.status)
         except Exception:
             log.exception("unexpected error serving %s %s", request.method, request.path)
             response = pages.problem("Not linked", "Something went wrong on our side.",
@@ -101,9 +107,12 @@ def build_web_app(
 
     app = web.Application(client_max_size=64 * 1024, middlewares=[every_answer])
 
+    def malformed_link() -> web.Response:
+        return pages.problem("Not linked", "That link is malformed.", hint="Run /link in Discord again.")
+
     def malformed(params: Mapping[str, str]) -> web.Response | None:
         if len(params) > MAX_PARAMS or any(len(v) > MAX_PARAM_LENGTH for v in params.values()):
-            return pages.problem("Not linked", "That link is malformed.", hint="Run /link in Discord again.")
+            return malformed_link()
         return None
 
     async def confirmation_page(request: web.Request) -> web.Response:
@@ -132,7 +141,10 @@ def build_web_app(
     async def confirm(request: web.Request) -> web.StreamResponse:
         if (refusal := too_many(request)) is not None:
             return refusal
-        form = await request.post()
+        try:
+            form = await request.post()
+        except ValueError:  # a body that is no form (a broken multipart, bytes that are no text)
+            return malformed_link()
         fields = {k: v for k, v in form.items() if isinstance(v, str)}
         if (refusal := malformed(fields)) is not None:
             return refusal

@@ -55,9 +55,10 @@ async def test_an_unknown_address_gets_genrebots_not_found_page(world: World) ->
 
 
 async def test_a_wrong_method_gets_genrebots_page(world: World) -> None:
-    """A POST to the callback gets 405 with the app's page."""
+    """A POST to the callback gets 405 with the app's page, naming the methods it takes (Allow, RFC 9110)."""
     async with browser_session() as browser, browser.post(f"{world.web_base}/callback") as answer:
         assert answer.status == 405 and "Run /link in Discord" in await answer.text()
+        assert "GET" in answer.headers.get("Allow", "")
 
 
 async def test_the_stylesheet_is_served_by_the_app(world: World) -> None:
@@ -79,3 +80,22 @@ async def test_healthz(world: World) -> None:
     """/healthz answers 200 with a status of ok."""
     async with browser_session() as browser, browser.get(f"{world.web_base}/healthz") as response:
         assert response.status == 200 and (await response.json()) == {"status": "ok"}
+
+
+async def test_answers_aiohttp_refuses_itself_get_genrebots_page_and_headers(world: World) -> None:
+    """The static folder's listing (403) and a form body over the size limit (413) get the app's
+    page with the security headers, not aiohttp's bare text without them."""
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    async with browser_session() as browser:
+        for method, path, body in (("GET", "/static/", None), ("POST", "/link", b"csrf=" + b"x" * 100_000)):
+            async with browser.request(method, world.web_base + path, data=body, headers=form) as answer:
+                assert answer.status in (403, 413) and answer.content_type == "text/html", (path, answer.status)
+                assert answer.headers["X-Frame-Options"] == "DENY" and answer.headers["Cache-Control"] == "no-store"
+                assert "Run /link in Discord" in await answer.text()
+
+
+async def test_a_form_that_cannot_be_read_is_a_bad_request_not_our_error(world: World) -> None:
+    """A confirmation POSTed as a broken multipart body is refused as malformed (400), not a 500."""
+    broken = {"Content-Type": "multipart/form-data; boundary=zz"}
+    async with browser_session() as browser, browser.post(f"{world.web_base}/link", data=b"\xff\xfe", headers=broken) as answer:
+        assert answer.status == 400 and "malformed" in await answer.text()
