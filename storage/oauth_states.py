@@ -119,6 +119,19 @@ class OAuthStateRepository:
             raise InvalidOAuthState("used")
         return int(row["discord_id"])
 
+    async def used_in(self, state: str, browser: str) -> tuple[PendingLink, float] | None:
+        """Whose link a used state was and when it was used, if `browser` is the one that confirmed
+        it (a reload of the page that finished it); None for any other state or browser."""
+        row = await self.sql.fetchone(
+            "SELECT discord_id, used_at, browser_hash, member_display_name, member_username"
+            " FROM oauth_states WHERE state_hash = ?",
+            (_digest(state),),
+        )
+        if row is None or row["used_at"] is None or row["browser_hash"] != _digest(browser):
+            return None
+        pending = PendingLink(int(row["discord_id"]), row["member_display_name"], row["member_username"])
+        return pending, float(row["used_at"])
+
     async def _live(self, digest: str, moment: float) -> sqlite3.Row:
         """The state's row if it can still be used; raises InvalidOAuthState (no write) if not."""
         row = await self.sql.fetchone(

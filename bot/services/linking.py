@@ -100,6 +100,7 @@ class LinkedAccount:
     spotify_id: str
     member_display_name: str = ""
     member_username: str = ""
+    again: bool = False  # the browser that linked reloaded the page: nothing new happened
 
 
 @dataclass(frozen=True)
@@ -233,6 +234,8 @@ class LinkService:
                 state, browser=browser, identity_verified=self.discord_identity is not None
             )
         except InvalidOAuthState as exc:
+            if exc.reason == "used" and browser and (account := await self._linked_by(state, browser)) is not None:
+                return account
             raise LinkFailed(_state_problem(exc)) from None
         if error:
             reason = (
@@ -278,6 +281,20 @@ class LinkService:
             discord_id, profile.display_name, profile.account_id,
             member.display_name, member.username,
         )
+
+    async def _linked_by(self, state: str, browser: str) -> LinkedAccount | None:
+        """The account a used state linked, when `browser` finished it and the member is linked
+        since (a reload or Back after linking; the code is never exchanged twice); else None."""
+        used = await self.db.oauth_states.used_in(state, browser)
+        if used is None:
+            return None
+        pending, used_at = used
+        user = await self.db.users.get(pending.discord_id)
+        if user is None or user.status == LinkStatus.UNLINKED or user.linked_at.timestamp() < used_at:
+            return None
+        member = _request(pending)
+        return LinkedAccount(pending.discord_id, user.display_name, user.spotify_id, member.display_name,
+                             member.username, again=True)
 
     async def unlink(self, discord_id: int) -> bool:
         """Stop the member's running work, wait for it, then forget the link."""

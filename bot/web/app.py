@@ -194,7 +194,8 @@ def build_web_app(
         except LinkFailed as exc:
             _notify(on_result, LinkOutcome(exc.discord_id, None, exc))
             return pages.problem("Not linked", str(exc))
-        _notify(on_result, LinkOutcome(account.discord_id, account, None))
+        if not account.again:  # a reload after linking: Discord was told already
+            _notify(on_result, LinkOutcome(account.discord_id, account, None))
         return pages.render("linked.html", title="Linked", tone="ok", account=account)
 
     async def healthz(_: web.Request) -> web.Response:

@@ -138,3 +138,16 @@ async def test_only_the_bound_browser_can_mark_the_discord_check(db: Database) -
     with pytest.raises(InvalidOAuthState) as elsewhere:
         await db.oauth_states.mark_identity_verified(state, "other")
     assert elsewhere.value.reason == "other_browser"
+
+
+async def test_a_used_state_is_found_again_only_by_the_browser_that_used_it(db: Database) -> None:
+    """used_in names the member of a used state for its own browser; None before use, for another
+    browser, or for a state nobody issued."""
+    state = await db.oauth_states.create(42, member_display_name="Ann", member_username="ann")
+    await db.oauth_states.bind_browser(state, "mine")
+    assert await db.oauth_states.used_in(state, "mine") is None
+    await db.oauth_states.consume(state, browser="mine")
+    found = await db.oauth_states.used_in(state, "mine")
+    assert found is not None and found[0].discord_id == 42 and found[0].member_display_name == "Ann"
+    assert await db.oauth_states.used_in(state, "theirs") is None
+    assert await db.oauth_states.used_in("forged-" + state, "mine") is None

@@ -8,6 +8,8 @@ import asyncio
 import aiohttp
 
 from bot.member_browser import browser_session, on_spotify, walk_link_flow
+from bot.web import WebServer, build_web_app
+from bot.web.app import LinkOutcome
 from sandbox import browser as spotify_consent
 from storage.records import LinkStatus
 from tests.bot.conftest import World
@@ -29,14 +31,40 @@ async def test_forged_state_is_refused(world: World) -> None:
 
 
 async def test_replayed_callback_is_refused(world: World) -> None:
-    """A callback URL used once is refused the second time, even in the same browser."""
-    async with browser_session() as browser:
+    """A callback URL used once is refused in another browser, and in its own when the link failed."""
+    async with browser_session() as browser, browser_session() as stranger:
         consent = await confirmed(world, browser, MEMBER)
         redirect = await spotify_consent.approve(browser, consent + "&sandbox_user=alice", follow=False)
         callback = redirect.headers["Location"]
         assert (await get(browser, callback))[0] == 200
-        status, page = await get(browser, callback)
-    assert status == 400 and "already used" in page
+        status, page = await get(stranger, callback)
+        assert status == 400 and "already used" in page
+        state = query_of(await confirmed(world, browser, OTHER))["state"]
+        assert (await get(browser, f"{world.web_base}/callback?code=not-a-real-code&state={state}"))[0] == 400
+        status, page = await get(browser, f"{world.web_base}/callback?code=not-a-real-code&state={state}")
+    assert status == 400 and "already used" in page and await world.services.db.users.get(OTHER) is None
+
+
+async def test_a_finished_link_reloaded_in_its_browser_shows_it_linked_and_does_nothing_more(world: World) -> None:
+    """Reload (or Back to Spotify, which redirects again) after linking, in the browser that linked:
+    the page says the account is linked, as it is, not "Not linked"; no code is exchanged again
+    (the link stays as made) and Discord is not told a second time."""
+    outcomes: list[LinkOutcome] = []
+    listening = WebServer("127.0.0.1", 0)
+    port = listening.bind()
+    await listening.start(build_web_app(world.services.linking, outcomes.append))
+    try:
+        async with browser_session() as browser:
+            consent = await confirmed(world, browser, MEMBER)
+            redirect = await spotify_consent.approve(browser, consent + "&sandbox_user=alice", follow=False)
+            callback = redirect.headers["Location"]
+            assert (await get(browser, callback))[0] == 200
+            linked = await world.services.db.users.get(MEMBER)
+            status, page = await get(browser, callback.replace(f":{world.web_port}/", f":{port}/"))
+    finally:
+        await listening.stop()
+    assert status == 200 and "already linked" in page and "<strong>Alice</strong>" in page
+    assert outcomes == [] and await world.services.db.users.get(MEMBER) == linked
 
 
 async def test_expired_state_is_refused(world: World) -> None:
