@@ -11,6 +11,8 @@ from bot.services.playlist_plan import SECOND_GENRE_FLOOR  # light: pure logic, 
 from cli_errors import positive_int
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from bot.services.known_artists import KnownArtists
     from bot.services.playlist_plan import SongGenres, SortOptions
     from classifier.taxonomy import Taxonomy
@@ -199,8 +201,9 @@ def _sort_csv(args: argparse.Namespace) -> int:
     classifier = classifier_or_refuse(args.model)
     options = sort_options(args, classifier.taxonomy)
     classified = classified_file_or_refuse(args.input, classifier, library=True)  # a library: pooled
-    songs = song_genres(classified.decided, classifier.taxonomy)
-    plan = plan_playlists(songs, options, classifier.taxonomy)
+    songs = song_genres(classified.decided, classifier.taxonomy, leave_out=classified.episodes)
+    episodes = [str(row) for row in classified.episodes]  # not songs: unsorted, as /sort skips them
+    plan = plan_playlists(songs, options, classifier.taxonomy, episodes)
     files = playlist_files({playlist_name(plan.labels[key]): rows for key, rows in plan.playlists.items()},
                            unsorted=plan.unsorted, unsorted_name=playlist_name("Unsorted"))
     rows_of = {name: np.sort(np.array([int(r) for r in rows], dtype=np.int64)) for name, rows in files.items()}
@@ -215,11 +218,13 @@ def _sort_csv(args: argparse.Namespace) -> int:
             annotated = classified.annotated(frame, ("Genre", "Genre Confidence", "Subgenre", "Subgenre Confidence"),
                                              suffix=" (genrebot)")
             write_csv(targets[ALL_WITH_GENRES], annotated, decimals=3, quote_all=True, append=number > 0)
-    total = len(classified)
-    print(f"{total:,} songs from {args.input.name}, model {classifier.version}:")
+    total = len(songs)
+    also = f" and {len(episodes):,} podcast episode{'s' if len(episodes) != 1 else ''}" if episodes else ""
+    print(f"{total:,} songs{also} from {args.input.name}, model {classifier.version}:")
     for key, rows in plan.playlists.items():
         print(f"  {plan.labels[key]:<22} {len(rows):>6,}  ({len(rows) / max(total, 1):.0%})")
-    print(f"  {'unsorted':<22} {len(plan.unsorted):>6,}")
+    print(f"  {'unsorted':<22} {len(plan.unsorted):>6,}" + (f"  (incl. the {len(episodes):,} podcast episodes, "
+                                                             "which are not songs)" if episodes else ""))
     note = known_artists_line(KnownArtists(total, classified.known_artists))
     if note:
         print(note)
@@ -269,14 +274,20 @@ def sort_options(args: argparse.Namespace, taxonomy: Taxonomy) -> SortOptions:
                        min_playlist_size=args.min_size, multi=args.multi)
 
 
-def song_genres(decided: Decided, taxonomy: Taxonomy) -> SongGenres:
-    """A classified file's decisions as playlist planning reads them, keyed by row number."""
+def song_genres(decided: Decided, taxonomy: Taxonomy, *, leave_out: np.ndarray | None = None) -> SongGenres:
+    """A classified file's decisions as playlist planning reads them, keyed by row number; the rows
+    `leave_out` names (podcast episodes: not songs) are not among them."""
+    import numpy as np
+
     from bot.services.playlist_plan import SongGenres
 
+    rows = np.arange(len(decided.family))
+    if leave_out is not None and len(leave_out):
+        rows = rows[~np.isin(rows, leave_out)]
     return SongGenres.from_decisions(
-        [str(row) for row in range(len(decided.family))], decided.family, decided.family_confidence, decided.genre,
-        decided.genre_confidence, decided.second_family, decided.second_family_confidence, decided.second_genre,
-        decided.second_genre_confidence)
+        [str(row) for row in rows], *(getattr(decided, name)[rows] for name in (
+            "family", "family_confidence", "genre", "genre_confidence", "second_family", "second_family_confidence",
+            "second_genre", "second_genre_confidence")))
 
 ALL_WITH_GENRES = "all-with-genres.csv"
 

@@ -70,6 +70,7 @@ class LoadedRows:
     tracks: list[SongRow]
     columns: dict[str, str]  # role -> the input's column name
     report: CleaningReport
+    episodes: np.ndarray  # per row, whether it is a podcast episode (`podcast_episodes`): not a song
 
 
 @dataclass
@@ -331,6 +332,16 @@ def _songs(clean: pd.DataFrame, separator: str, lists: CommaLists) -> list[SongR
     ]  # columns as lists: iterating a pandas string column costs a Python call per cell
 
 
+def podcast_episodes(frame: pd.DataFrame, columns: Mapping[str, str]) -> np.ndarray:
+    """Per row, whether it is a podcast episode rather than a song. A playlist's episodes reach an
+    export dressed as tracks (what Spotify gives a client that leaves them out of `additional_types`):
+    a row like a song's, the show as artist and album, told apart only by its `spotify:episode:` URI."""
+    if "track_id" not in columns:
+        return np.zeros(len(frame), dtype=bool)
+    uris = frame[columns["track_id"]].astype(str).str.strip()
+    return uris.str.startswith("spotify:episode:").to_numpy(dtype=bool)
+
+
 def count_rows(path: Path) -> int:
     """About how many rows the file has (its line count less the header), read in blocks: for a
     progress bar's estimate of the time left, not for anything exact."""
@@ -396,7 +407,7 @@ def iter_rows(path: Path, rows_per_chunk: int, *, known_artists: KnownArtists | 
                 lists = CommaLists.of(cells.unique().tolist(), known_artists)
         else:
             clean = _clean(frame, columns, report, labelled=False)
-        yield LoadedRows(frame, _songs(clean, separator, lists), columns, report)
+        yield LoadedRows(frame, _songs(clean, separator, lists), columns, report, podcast_episodes(frame, columns))
 
 
 def _artist_cells(path: Path, frame: pd.DataFrame, columns: Mapping[str, str]) -> pd.Series:
@@ -414,7 +425,7 @@ def load_rows(path: Path, *, known_artists: KnownArtists | None = None) -> Loade
     clean = _clean(frame, columns, report, labelled=False)
     separator, may_join = _artist_reading(frame, columns)
     return LoadedRows(frame, _songs(clean, separator, _comma_lists(clean["artists"], may_join, known_artists)),
-                      columns, report)
+                      columns, report, podcast_episodes(frame, columns))
 
 
 def load_labelled(path: Path, *, label_column: str | None = None, subgenre_column: str | None = None,

@@ -69,7 +69,8 @@ class ClassifiedFile:
     classifier: Classifier
     decided: Decided
     columns: dict[str, str]  # role -> the file's column name
-    known_artists: int  # rows whose primary artist the model met in training (`Classifier.known_artists`)
+    known_artists: int  # songs whose primary artist the model met in training (`Classifier.known_artists`)
+    episodes: np.ndarray  # row numbers of the podcast episodes (training.data.podcast_episodes), ascending
 
     def __len__(self) -> int:
         return len(self.decided.family)
@@ -80,20 +81,21 @@ class ClassifiedFile:
 
     def annotated(self, frame: pd.DataFrame, names: tuple[str, str, str, str], *, suffix: str) -> pd.DataFrame:
         """`frame` (a chunk from `chunks`) with the four prediction columns (family, its confidence,
-        genre, its confidence; built from arrays) after its own. A name the file already uses (its
-        own "Genre" column, say) keeps the file's column as it was and gets the prediction under the
-        name plus `suffix`."""
+        genre, its confidence; built from arrays) after its own, left empty for a podcast episode
+        (not a song). A name the file already uses (its own "Genre" column, say) keeps the file's
+        column as it was and gets the prediction under the name plus `suffix`."""
         family, family_confidence, genre, genre_confidence = (
             f"{name}{suffix}" if name in frame.columns else name for name in names)
         rows = frame.index.to_numpy()
         decided = self.decided
         families = np.array(self.classifier.families, dtype=object)
         genres = np.array(self.classifier.genres, dtype=object)
+        song = ~np.isin(rows, self.episodes)
         predictions = pd.DataFrame({
-            family: families[decided.family[rows]],
-            family_confidence: decided.family_confidence[rows].astype(np.float64),
-            genre: genres[decided.genre[rows]],
-            genre_confidence: decided.genre_confidence[rows].astype(np.float64),
+            family: np.where(song, families[decided.family[rows]], ""),
+            family_confidence: np.where(song, decided.family_confidence[rows].astype(np.float64), np.nan),
+            genre: np.where(song, genres[decided.genre[rows]], ""),
+            genre_confidence: np.where(song, decided.genre_confidence[rows].astype(np.float64), np.nan),
         }, index=frame.index)
         return pd.concat([frame, predictions], axis=1)
 
@@ -110,6 +112,7 @@ def classify_file(path: Path, classifier: Classifier, *, library: bool = False, 
     album_keys: list[np.ndarray] = []
     columns: dict[str, str] = {}
     known_artists = 0
+    episodes: list[np.ndarray] = []
     with tqdm(total=total, unit="songs", desc="classifying", disable=not progress, file=sys.stderr,
               dynamic_ncols=True) as bar:
         loaded: LoadedRows | None = first
@@ -120,7 +123,8 @@ def classify_file(path: Path, classifier: Classifier, *, library: bool = False, 
             probabilities = classifier.batch_probabilities(batch)
             artists, albums = batch.artist_keys, batch.album_keys  # the keys `library_keys` gives
             del batch  # its tokens are not held beside the chunk's probabilities
-            known_artists += int(np.count_nonzero(classifier.known_artists(artists)))
+            known_artists += int(np.count_nonzero(classifier.known_artists(artists) & ~loaded.episodes))
+            episodes.append(loaded.frame.index.to_numpy()[loaded.episodes])
             if library:
                 kept.append(to_float16(probabilities))  # = .astype(KEPT_DTYPE), the same bits, fast
                 artist_keys.append(artists)
@@ -136,7 +140,8 @@ def classify_file(path: Path, classifier: Classifier, *, library: bool = False, 
                                     classifier.pooling, POOL_ROWS):
             decided.append(_decide(classifier, pooled))
         del kept
-    return ClassifiedFile(Path(path), classifier, Decided.join(decided), columns, known_artists)
+    return ClassifiedFile(Path(path), classifier, Decided.join(decided), columns, known_artists,
+                          np.concatenate(episodes).astype(np.int64) if episodes else np.zeros(0, dtype=np.int64))
 
 
 class RowsInPlace:

@@ -14,7 +14,7 @@ import pytest
 from classifier import Classifier
 from sandbox.library import synthetic_library
 from tests.classifier.known_songs import demo_songs_by_known_artists
-from tests.training.layouts import exportify, exportify_of
+from tests.training.layouts import exportify, exportify_of, with_episodes
 
 
 @pytest.mark.parametrize("with_audio", [False, True])
@@ -427,3 +427,20 @@ def test_sort_counts_a_listed_song_as_by_the_known_artist_it_starts_with(tmp_pat
     result = sort_csv(export, tmp_path / "sorted")
     assert result.returncode == 0, result.stderr
     assert "The model knows the artists of 6 of these 10 songs" in result.stdout, result.stdout
+
+
+def test_podcast_episodes_in_an_export_are_left_unsorted_like_sort_leaves_them(tmp_path: Path) -> None:
+    """A playlist export with episodes (Exportify writes them as Spotify dresses them as tracks: a
+    `spotify:episode:` URI, the show as artist and album) files them under Unsorted, never in a genre
+    file, with no genre in all-with-genres.csv, and says so; /sort skips them too."""
+    songs = synthetic_library(30, seed=71, prefix="pod")
+    export = with_episodes(exportify_of(tmp_path / "mixed.csv", songs), 2)
+    result = sort_csv(export, tmp_path / "sorted", "--min-size", "1")
+    assert result.returncode == 0, result.stderr
+    filed = {row["Track URI"] for rows in sorted_files(tmp_path / "sorted").values() for row in rows}
+    assert len(filed) == 30 and not any(uri.startswith("spotify:episode:") for uri in filed)
+    with (tmp_path / "sorted" / "Unsorted · genrebot.csv").open(newline="") as handle:
+        assert [row["Track URI"][:17] for row in csv.DictReader(handle)] == ["spotify:episode:0", "spotify:episode:1"]
+    rows = annotated(tmp_path / "sorted")
+    assert len(rows) == 32 and rows["spotify:episode:0pisode0000000000000"]["Genre"] == ""
+    assert "2 podcast episodes" in result.stdout

@@ -130,6 +130,19 @@ def exportify_of(path: Path, tracks: list[Track]) -> Path:
     return write(path, EXPORTIFY_HEADER, rows)
 
 
+def with_episodes(export: Path, count: int) -> Path:
+    """`export` (an `exportify_of` file) with `count` podcast episodes appended as Exportify writes a
+    playlist's episodes: dressed as tracks by Spotify, a `spotify:episode:` URI, the show as artist
+    and album (sandbox/api/objects.py `episode_as_track`)."""
+    with export.open("a", newline="") as handle:
+        writer = csv.writer(handle, quoting=csv.QUOTE_ALL)
+        for n in range(count):
+            writer.writerow([f"spotify:episode:{n}pisode0000000000000", f"Episode {n}: interview", "spotify:show:sh",
+                             "A Talk Show", "spotify:show:sh", "A Talk Show", "", "", "2026-01-01", "", 0, 0,
+                             3_000_000, "", "false", 0, "", "", ""])
+    return export
+
+
 def exportify(tmp: Path, with_audio: bool) -> Path:
     header = list(EXPORTIFY_HEADER)
     if with_audio:

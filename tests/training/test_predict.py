@@ -8,7 +8,8 @@ import numpy as np
 
 from bot.services.sorting.classifying import STORED_DTYPE
 from classifier import Classifier
-from tests.training.layouts import exportify
+from sandbox.library import synthetic_library
+from tests.training.layouts import exportify, exportify_of, with_episodes
 from training.data import iter_rows
 from training.predict import RowsInPlace, classify_file
 
@@ -34,3 +35,15 @@ def test_a_files_library_is_pooled_from_the_probabilities_the_bot_would_store(tm
     assert (decided.family == expected.family).all() and (decided.genre == expected.genre).all()
     assert np.allclose(decided.genre_confidence, expected.genre_confidence, atol=1e-5)
     assert np.allclose(decided.family_confidence, expected.family_confidence, atol=1e-5)
+
+
+def test_a_podcast_episode_gets_no_genre_and_is_named_as_one(tmp_path: Path) -> None:
+    """An export's episode rows are classified with the rest but written with empty prediction
+    columns (`predict`, all-with-genres.csv), and the file says which rows they are."""
+    export = with_episodes(exportify_of(tmp_path / "mixed.csv", synthetic_library(5, seed=3, prefix="ep")), 2)
+    classified = classify_file(export, Classifier.load(), progress=False)
+    assert classified.episodes.tolist() == [5, 6]
+    [frame] = classified.chunks()
+    written = classified.annotated(frame, ("g", "gc", "s", "sc"), suffix="_x")
+    assert (written["g"].iloc[:5] != "").all() and (written["g"].iloc[5:] == "").all()
+    assert written["gc"].iloc[5:].isna().all() and written["gc"].iloc[:5].notna().all()
