@@ -189,8 +189,16 @@ def _columns_or_refuse(frame: pd.DataFrame, overrides: Mapping[str, str | None])
                 "artists": "artists column (track_artist, artists, artist_name or Exportify's Artist Name(s))"}
     missing = [text for role, text in expected.items() if role not in columns]
     if missing:
-        raise DataError(f"the file has no {' and no '.join(missing)}")
+        raise DataError(f"the file has no {' and no '.join(missing)}{_localised_exportify(frame.columns)}")
     return columns
+
+
+def _localised_exportify(names: Sequence[str]) -> str:
+    """What to do about an Exportify export made in another language (its column names translated,
+    "URI" and "ISRC" kept as they are): only the English names are read."""
+    if "ISRC" in names and any("URI" in name for name in names):
+        return ": this is an Exportify export in another language: switch Exportify to English and export again"
+    return ""
 
 
 def _text(frame: pd.DataFrame, columns: Mapping[str, str], role: str, report: CleaningReport) -> pd.Series:

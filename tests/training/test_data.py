@@ -103,6 +103,31 @@ def test_unrecognisable_columns_are_refused(tmp_path: Path) -> None:
         load_labelled(bad)
 
 
+# Exportify's base header in German and Japanese (watsonbox/exportify src/i18n/locales/{de,ja}): the
+# names change with the language, "URI" and "ISRC" stay.
+LOCALISED_EXPORTIFY = {
+    "de": ["Track-URI", "Track-Name", "Künstler-URI(s)", "Künstlername(n)", "Album-URI", "Album-Name",
+           "Album-Künstler-URI(s)", "Album-Künstlername(n)", "Veröffentlichungsdatum des Albums", "Album-Bild-URL",
+           "Disc-Nummer", "Track-Nummer", "Track-Dauer (ms)", "Track-Vorschau-URL", "Explizit", "Beliebtheit", "ISRC",
+           "Hinzugefügt von", "Hinzugefügt am"],
+    "ja": ["トラックURI", "トラック名", "アーティストURI", "アーティスト名", "アルバムURI", "アルバム名", "アルバムアーティストURI",
+           "アルバムアーティスト名", "アルバム発売日", "アルバム画像URL", "ディスク番号", "トラック番号", "トラックの長さ（ミリ秒）",
+           "トラックプレビューURL", "明示的な内容", "人気度", "ISRC", "追加者", "追加日時"],
+}
+
+
+@pytest.mark.parametrize("language", sorted(LOCALISED_EXPORTIFY))
+def test_an_exportify_export_in_another_language_is_refused_saying_how_to_get_one_we_read(
+    tmp_path: Path, language: str
+) -> None:
+    """Only Exportify's English column names are read (../shared/specs/README.md); a file exported in
+    another language is told to switch Exportify to English, not only which columns are missing."""
+    header = LOCALISED_EXPORTIFY[language]
+    export = write(tmp_path / "export.csv", header, [["spotify:track:1", "Lied", "spotify:artist:2", "Band", *[""] * 15]])
+    with pytest.raises(DataError, match="Exportify export in another language: switch Exportify to English"):
+        load_rows(export)
+
+
 def test_single_class_labels_are_refused(tmp_path: Path) -> None:
     """Training data with one genre cannot train a classifier."""
     one = write(tmp_path / "one.csv", ["track_name", "artists", "genre"], [["x", "y", "rock"], ["z", "w", "rock"]])
