@@ -142,3 +142,16 @@ def test_playlists_are_read_once_spotify_stops_sending_the_deprecated_track_fiel
     assert [t.id for t in fetched.tracks] == [t.id for t in songs]
     assert fetched.skipped == {SKIPPED_EPISODE: 1}
     assert client.playlist_item_uris(playlist.id) == [*(t.uri for t in songs), episode.uri]
+
+
+def test_a_playlist_of_more_than_ten_thousand_items_is_read_whole_in_pages_of_50(spotify_world: SpotifyWorld) -> None:
+    """10,030 entries with a local file and an episode among them: every song read once, in order,
+    in one request per 50 entries (201)."""
+    songs = synthetic_library(10_028, seed=12, prefix="big")
+    episode = Episode(spotify_id("episode:bigpod"), "Pod 9", "A Show", "Pub", "2026-01-01", 600_000)
+    items: list[PlaylistItem] = [*songs[:5_000], local_file("Tape Band", "Tapes", "Demo", 180), episode, *songs[5_000:]]
+    playlist = spotify_world.state.add_playlist("bob", "Everything", items)
+    fetched = fetch_playlist(spotify_world.link("bob"), playlist.id)
+    assert [t.id for t in fetched.tracks] == [t.id for t in songs]
+    assert fetched.skipped == {SKIPPED_LOCAL: 1, SKIPPED_EPISODE: 1} and fetched.duplicates == 0
+    assert spotify_world.state.count("GET", f"/v1/playlists/{playlist.id}/items") == 201
