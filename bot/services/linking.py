@@ -234,7 +234,7 @@ class LinkService:
                 state, browser=browser, identity_verified=self.discord_identity is not None
             )
         except InvalidOAuthState as exc:
-            if exc.reason == "used" and browser and (account := await self._linked_by(state, browser)) is not None:
+            if exc.reason == "used" and (account := await self.finished_link(state, browser)) is not None:
                 return account
             raise LinkFailed(_state_problem(exc)) from None
         if error:
@@ -282,9 +282,12 @@ class LinkService:
             member.display_name, member.username,
         )
 
-    async def _linked_by(self, state: str, browser: str) -> LinkedAccount | None:
+    async def finished_link(self, state: str, browser: str | None) -> LinkedAccount | None:
         """The account a used state linked, when `browser` finished it and the member is linked
-        since (a reload or Back after linking; the code is never exchanged twice); else None."""
+        since (a reload or Back after linking, or the /link button opened again; the code is never
+        exchanged twice): its page can say so instead of "already used". None otherwise."""
+        if not state or not browser:
+            return None
         used = await self.db.oauth_states.used_in(state, browser)
         if used is None:
             return None

@@ -122,11 +122,13 @@ def build_web_app(
         if (refusal := malformed(query)) is not None:
             return refusal
         state = query.get("state", "")
+        secret = binding.secret_of(request)
         try:
             pending = await linking.link_request(state)
         except LinkFailed as exc:
+            if (account := await linking.finished_link(state, secret)) is not None:
+                return linked_page(account)  # the /link button opened again, or Back, after linking
             return pages.problem("Not linked", str(exc))
-        secret = binding.secret_of(request)
         fresh = secret is None
         if secret is None:
             secret = binding.new_secret()
@@ -196,6 +198,9 @@ def build_web_app(
             return pages.problem("Not linked", str(exc))
         if not account.again:  # a reload after linking: Discord was told already
             _notify(on_result, LinkOutcome(account.discord_id, account, None))
+        return linked_page(account)
+
+    def linked_page(account: LinkedAccount) -> web.Response:
         return pages.render("linked.html", title="Linked", tone="ok", account=account)
 
     async def healthz(_: web.Request) -> web.Response:

@@ -67,6 +67,18 @@ async def test_a_finished_link_reloaded_in_its_browser_shows_it_linked_and_does_
     assert outcomes == [] and await world.services.db.users.get(MEMBER) == linked
 
 
+async def test_the_link_button_opened_again_after_linking_says_the_account_is_linked(world: World) -> None:
+    """The /link button's page opened again (or reached with Back) in the browser that linked says
+    linked, naming the accounts; in another browser the used link is refused."""
+    url = await world.link_url(MEMBER)
+    async with browser_session() as browser, browser_session() as stranger:
+        assert (await walk_link_flow(browser, url, spotify_user="alice")).status == 200
+        status, page = await get(browser, url)
+        assert status == 200 and "already linked" in page and "<strong>Alice</strong>" in page
+        status, page = await get(stranger, url)
+    assert status == 400 and "already used" in page
+
+
 async def test_expired_state_is_refused(world: World) -> None:
     """A state older than its ten minutes is refused and stores nothing."""
     state = await world.services.db.oauth_states.create(MEMBER, ttl_seconds=-1)
