@@ -163,6 +163,8 @@ def build_web_app(
         try:
             next_url = await linking.confirm_link(state, secret)
         except LinkFailed as exc:
+            if (account := await linking.finished_link(state, secret)) is not None:
+                return linked_page(account)  # Continue on the page Back showed as it was, after linking
             return pages.problem("Not linked", str(exc))
         return _see_other(next_url)
 

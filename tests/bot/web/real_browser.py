@@ -259,6 +259,28 @@ class RealBrowser:
                 return
         raise AssertionError(f"no button {text!r} on {self.driver.current_url}")
 
+    def reload(self) -> None:
+        """The browser's Reload, waiting for the page it loads again."""
+        self._leave(self.driver.refresh)
+
+    def back(self) -> None:
+        """The browser's Back, waiting for the page it leads to. That page may come back from the
+        back/forward cache still marked as left (when a click left it), so the address changing is
+        what tells the navigation happened."""
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        self.console()
+        left = self.driver.current_url
+        self.driver.back()
+        WebDriverWait(self.driver, self.navigation_timeout_s).until(lambda driver: driver.current_url != left)
+        self._wait_for_the_page(leaving=False)
+
+    def _leave(self, navigate: Callable[[], None]) -> None:
+        self.console()
+        self.driver.execute_script(_MARK_LEAVING)
+        navigate()
+        self._wait_for_the_page(leaving=True)
+
     def screenshot(self, path: Path, viewport: Viewport) -> None:
         """The whole page at this viewport's width (taller than the screen if it must be)."""
         full = int(self.driver.execute_script(

@@ -4,10 +4,11 @@ stores nothing; a good one links the member who ran /link."""
 from __future__ import annotations
 
 import asyncio
+import re
 
 import aiohttp
 
-from bot.member_browser import browser_session, on_spotify, walk_link_flow
+from bot.member_browser import browser_session, on_spotify, open_page, walk_link_flow
 from bot.web import WebServer, build_web_app
 from bot.web.app import LinkOutcome
 from sandbox import browser as spotify_consent
@@ -68,13 +69,17 @@ async def test_a_finished_link_reloaded_in_its_browser_shows_it_linked_and_does_
 
 
 async def test_the_link_button_opened_again_after_linking_says_the_account_is_linked(world: World) -> None:
-    """The /link button's page opened again (or reached with Back) in the browser that linked says
-    linked, naming the accounts; in another browser the used link is refused."""
+    """The /link button's page opened again (or reached with Back, and its Continue pressed) in the
+    browser that linked says linked, naming the accounts; in another browser the used link is refused."""
     url = await world.link_url(MEMBER)
     async with browser_session() as browser, browser_session() as stranger:
+        form = (await open_page(browser, url)).text  # what Back may show again as it was
         assert (await walk_link_flow(browser, url, spotify_user="alice")).status == 200
         status, page = await get(browser, url)
         assert status == 200 and "already linked" in page and "<strong>Alice</strong>" in page
+        fields = dict(re.findall(r'name="(state|csrf)" value="([^"]+)"', form))
+        async with browser.post(f"{world.web_base}/link", data=fields, allow_redirects=False) as again:
+            assert again.status == 200 and "already linked" in await again.text()  # its Continue pressed
         status, page = await get(stranger, url)
     assert status == 400 and "already used" in page
 

@@ -117,6 +117,31 @@ async def test_the_link_flow_works_on_a_phone_and_a_desktop(world: World, browse
     assert user is not None and user.status == LinkStatus.LINKED
 
 
+async def test_reload_and_back_after_linking_say_the_account_is_linked(world: World, browser: RealBrowser,
+                                                                      screenshots: Path) -> None:
+    """After linking: Reload, then Back to Spotify's page and Agree again (a second code for the used
+    state), then Back to the confirmation page (Chrome shows it as it was, though no-store) and
+    Continue again: each ends on "already linked", none links again."""
+    await browser.run(browser.open, await world.link_url(MEMBER))
+    await browser.run(browser.click_button, "Continue to Spotify")
+    await browser.run(browser.click_button, "Agree")
+    linked = await world.services.db.users.get(MEMBER)
+    await browser.run(browser.reload)
+    await check_page(browser, screenshots, "linked-reloaded")
+    assert "already linked" in browser.driver.page_source
+    await browser.run(browser.back)
+    assert browser.url.startswith(world.services.settings.spotify_accounts_base + "/authorize")
+    await browser.run(browser.click_button, "Agree")
+    assert "already linked" in browser.driver.page_source
+    await browser.run(browser.back)
+    await browser.run(browser.back)
+    assert browser.url.startswith(f"{world.web_base}/link?state=")
+    await browser.run(browser.click_button, "Continue to Spotify")
+    await check_page(browser, screenshots, "linked-continued-again")
+    assert "already linked" in browser.driver.page_source
+    assert await world.services.db.users.get(MEMBER) == linked
+
+
 async def test_a_declined_link_explains_itself(world: World, browser: RealBrowser, screenshots: Path) -> None:
     """Cancel on Spotify's page lands on genrebot's 'Not linked' page."""
     await browser.run(browser.open, await world.link_url(MEMBER))
