@@ -213,7 +213,17 @@ def build_web_app(
     app.router.add_get("/discord-callback", discord_callback)
     app.router.add_get("/callback", callback)
     app.router.add_get("/healthz", healthz)
-    app.router.add_static("/static", STATIC_DIR, append_version=False)
+    # The app's own few files by name: anything else is our 404 page (aiohttp's static route
+    # answers a missing file with an empty 404 of no type, and its folder with a bare 403).
+    static_files = {path.name: path for path in STATIC_DIR.iterdir() if path.is_file()}
+
+    async def static(request: web.Request) -> web.FileResponse:
+        path = static_files.get(request.match_info["name"])
+        if path is None:
+            raise web.HTTPNotFound()
+        return web.FileResponse(path)
+
+    app.router.add_get("/static/{name}", static)
     return app
 
 

@@ -61,6 +61,16 @@ async def test_a_wrong_method_gets_genrebots_page(world: World) -> None:
         assert "GET" in answer.headers.get("Allow", "")
 
 
+async def test_a_missing_static_file_gets_genrebots_not_found_page(world: World) -> None:
+    """/static/ and a file that is not there: 404 with the app's page and headers, not an empty
+    answer of no type (a browser showed a blank page) nor aiohttp's 403 listing refusal."""
+    async with browser_session() as browser:
+        for path in ("/static/missing.css", "/static/", "/static/../pages.py"):
+            async with browser.get(world.web_base + path) as answer:
+                assert (answer.status, answer.content_type) == (404, "text/html"), path
+                assert "Page not found" in await answer.text() and answer.headers["X-Frame-Options"] == "DENY"
+
+
 async def test_the_stylesheet_is_served_by_the_app(world: World) -> None:
     """/static/genrebot.css is CSS from the app itself."""
     async with browser_session() as browser, browser.get(f"{world.web_base}/static/genrebot.css") as answer:
@@ -83,13 +93,13 @@ async def test_healthz(world: World) -> None:
 
 
 async def test_answers_aiohttp_refuses_itself_get_genrebots_page_and_headers(world: World) -> None:
-    """The static folder's listing (403) and a form body over the size limit (413) get the app's
-    page with the security headers, not aiohttp's bare text without them."""
+    """A form body over the size limit (413) gets the app's page with the security headers, not
+    aiohttp's bare text without them."""
     form = {"Content-Type": "application/x-www-form-urlencoded"}
     async with browser_session() as browser:
-        for method, path, body in (("GET", "/static/", None), ("POST", "/link", b"csrf=" + b"x" * 100_000)):
+        for method, path, body in (("POST", "/link", b"csrf=" + b"x" * 100_000),):
             async with browser.request(method, world.web_base + path, data=body, headers=form) as answer:
-                assert answer.status in (403, 413) and answer.content_type == "text/html", (path, answer.status)
+                assert answer.status == 413 and answer.content_type == "text/html", (path, answer.status)
                 assert answer.headers["X-Frame-Options"] == "DENY" and answer.headers["Cache-Control"] == "no-store"
                 assert "Run /link in Discord" in await answer.text()
 
