@@ -123,6 +123,8 @@ def classify_file(path: Path, classifier: Classifier, *, library: bool = False, 
             probabilities = classifier.batch_probabilities(batch)
             artists, albums = batch.artist_keys, batch.album_keys  # the keys `library_keys` gives
             del batch  # its tokens are not held beside the chunk's probabilities
+            if loaded.episodes.any():  # a show is no artist: its episodes pool with nothing (key 0)
+                artists, albums = np.where(loaded.episodes, 0, artists), np.where(loaded.episodes, 0, albums)
             known_artists += int(np.count_nonzero(classifier.known_artists(artists) & ~loaded.episodes))
             episodes.append(loaded.frame.index.to_numpy()[loaded.episodes])
             if library:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -47,3 +48,15 @@ def test_a_podcast_episode_gets_no_genre_and_is_named_as_one(tmp_path: Path) -> 
     written = classified.annotated(frame, ("g", "gc", "s", "sc"), suffix="_x")
     assert (written["g"].iloc[:5] != "").all() and (written["g"].iloc[5:] == "").all()
     assert written["gc"].iloc[5:].isna().all() and written["gc"].iloc[:5].notna().all()
+
+
+def test_podcast_episodes_never_pool_with_the_songs_of_an_artist_named_like_their_show(tmp_path: Path) -> None:
+    """`--library` (and `sort`): an episode whose show shares its name with an artist of the file
+    leaves that artist's songs decided exactly as without it."""
+    songs = synthetic_library(6, seed=4, prefix="show")
+    named = [replace(s, artists=("A Talk Show",)) for s in songs]
+    alone = classify_file(exportify_of(tmp_path / "alone.csv", named), Classifier.load(), library=True, progress=False)
+    mixed = classify_file(with_episodes(exportify_of(tmp_path / "mixed.csv", named), 2), Classifier.load(),
+                          library=True, progress=False)
+    assert np.array_equal(mixed.decided.genre[:6], alone.decided.genre)
+    assert np.array_equal(mixed.decided.genre_confidence[:6], alone.decided.genre_confidence)
