@@ -36,7 +36,13 @@ LIKED_SONGS_VALUE = "liked"
 # What a member may type for Liked Songs; a playlist of theirs named so is still picked by its suggestion.
 LIKED_SONGS_NAMES = frozenset(("liked", "liked songs"))
 # A playlist named by its Spotify URI, its link (any locale path, any ?si= tail) or its bare id.
-_PLAYLIST_REFERENCE = re.compile(r"(?:spotify:playlist:|open\.spotify\.com/(?:[\w-]+/)?playlist/)([0-9A-Za-z]{22})\b")
+# A playlist's URI or link, also in the older forms naming its owner (`spotify:user:<owner>:playlist:`,
+# `open.spotify.com/user/<owner>/playlist/`, the old web player's play.spotify.com) that members keep
+# from years ago and Spotify's clients still take; a localised link has `intl-xx/` before `playlist/`.
+_PLAYLIST_REFERENCE = re.compile(
+    r"(?:spotify:(?:user:[^:\s]+:)?playlist:"
+    r"|(?:open|play)\.spotify\.com/(?:[\w-]+/)?(?:user/[^/\s]+/)?playlist/)([0-9A-Za-z]{22})\b"
+)
 _PLAYLIST_ID = re.compile(r"[0-9A-Za-z]{22}")
 MADE_BY_GENREBOT = "That's one of the playlists I made. Pick the playlist you want sorted into genres."
 SEVERAL_WITH_THAT_NAME = (

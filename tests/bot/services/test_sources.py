@@ -110,6 +110,18 @@ async def test_a_suggestion_a_link_or_a_name_resolves_to_the_playlist(world: Wor
         assert await world.services.sources.resolve(ALICE, typed) == road
 
 
+async def test_a_link_or_uri_of_the_older_form_naming_the_owner_resolves_too(world: World) -> None:
+    """Share links and URIs from before Spotify dropped the owner from them (members keep old links;
+    Spotify's clients still take them, fondberg/spotcast#368): open.spotify.com/user/<owner>/playlist/<id>,
+    the old web player's play.spotify.com, and spotify:user:<owner>:playlist:<id> name Road Trip."""
+    ids = await alices_library(world)
+    road = SortSource(ids["road"], "Road Trip")
+    for typed in (f"https://open.spotify.com/user/alice.smith-1/playlist/{ids['road']}?si=x",
+                  f"http://play.spotify.com/user/alice/playlist/{ids['road']}",
+                  f"spotify:user:alice:playlist:{ids['road']}"):
+        assert await world.services.sources.resolve(ALICE, typed) == road, typed
+
+
 async def test_someone_elses_playlist_is_refused_by_name_or_by_link(world: World) -> None:
     """Bob's followed playlist, named or linked, and a pasted link to Bob's private one: PlaylistNotReadable."""
     ids = await alices_library(world)
