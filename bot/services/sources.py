@@ -48,6 +48,12 @@ MADE_BY_GENREBOT = "That's one of the playlists I made. Pick the playlist you wa
 SEVERAL_WITH_THAT_NAME = (
     "Several of your playlists have that name. Pick one from the suggestions, or paste its Spotify link."
 )
+# The phone apps' short share links name no playlist, and Spotify offers no way to decode them.
+_SHORT_LINK = re.compile(r"(?:spotify\.link|link\.tospotify\.com|open\.spotify\.com/s)/\w")
+SHORT_LINK = (
+    "That's a short share link, which doesn't say which playlist it is. Pick the playlist from the "
+    "suggestions, or open the link and paste the address it leads to (open.spotify.com/playlist/…)."
+)
 
 
 def source_value(source: SortSource) -> str:
@@ -211,8 +217,8 @@ class SourceService:
         value, a playlist link, URI or id, or a playlist's exact name -> that playlist.
 
         Raises PlaylistNotReadable for someone else's playlist, PlaylistNotFound for a link Spotify
-        does not know, SourceRefused for genrebot's own playlists or a name several share, and
-        UnknownSource for anything else."""
+        does not know, SourceRefused for genrebot's own playlists, a name several share or a short
+        share link, and UnknownSource for anything else."""
         text = " ".join((typed or "").split())
         if not text or text.casefold() in LIKED_SONGS_NAMES:
             return LIKED_SONGS
@@ -220,6 +226,8 @@ class SourceService:
         playlist_id = playlist_id_in(text)
         if playlist_id is not None:
             return await self._by_id(discord_id, playlists, playlist_id)
+        if _SHORT_LINK.search(text):
+            raise SourceRefused(SHORT_LINK)
         wanted = _folded(text)
         named = [p for p in playlists.readable if _folded(p.name) == wanted]
         if len(named) == 1:

@@ -122,6 +122,18 @@ async def test_a_link_or_uri_of_the_older_form_naming_the_owner_resolves_too(wor
         assert await world.services.sources.resolve(ALICE, typed) == road, typed
 
 
+async def test_a_short_share_link_is_refused_saying_how_to_get_the_full_one(world: World) -> None:
+    """Spotify's phone apps share short links (spotify.link/…, formerly link.tospotify.com/…, and
+    open.spotify.com/s/…) that name no playlist and that no API decodes (spotipy#951, tekore#301):
+    the member is told to open it and paste the open.spotify.com/playlist/ address, not that no
+    playlist has that name."""
+    await alices_library(world)
+    for typed in ("https://spotify.link/74vFi7E2yDb", "https://link.tospotify.com/siNai64Wwbb",
+                  "https://open.spotify.com/s/2czejYu"):
+        with pytest.raises(SourceRefused, match="open.spotify.com/playlist/"):
+            await world.services.sources.resolve(ALICE, typed)
+
+
 async def test_someone_elses_playlist_is_refused_by_name_or_by_link(world: World) -> None:
     """Bob's followed playlist, named or linked, and a pasted link to Bob's private one: PlaylistNotReadable."""
     ids = await alices_library(world)
