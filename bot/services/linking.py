@@ -12,7 +12,9 @@ Tokens live encrypted in storage; spotipy's cache handler is synchronous, so eac
 client with the stored token, runs the blocking calls in threads, and saves the token back if
 spotipy refreshed it. A refresh answered `invalid_grant` marks the member "needs relink"; a
 token that only failed to decrypt (a key missing from TOKEN_ENCRYPTION_KEY) does not (the member
-is told it is the bot's setup, `LinkUnreadable`), so it works again once the key is back.
+is told it is the bot's setup, `LinkUnreadable`), so it works again once the key is back; nor
+does one Spotify refuses for the app's own credentials (`AppCredentialsRejected`), which is
+logged as the operator's configuration error, at /link and at every refused refresh.
 
 A link has a generation: the token is saved back only if the member is still linked under the
 generation it was loaded with. `/unlink`, and linking a different Spotify account, also cancel
@@ -379,6 +381,10 @@ class LinkService:
             yield client
         except NeedsRelink:
             await self.db.users.set_status(discord_id, LinkStatus.NEEDS_RELINK)
+            raise
+        except AppCredentialsRejected as exc:  # the member is told to tell the owner: the log says what to fix
+            log.error("configuration error: Spotify refused to refresh member %s's token: %s",
+                      discord_id, exc.operator_line)
             raise
         finally:
             refreshed = client.token_info

@@ -20,7 +20,7 @@ from bot.services.errors import LinkEnded, LinkUnreadable, NotLinked
 from bot.services.playlist_plan import SortOptions
 from bot.services.root import Services
 from bot.services.sorting import SortProgress, SortReport
-from bot.spotify.errors import NeedsRelink, SpotifyUnavailable
+from bot.spotify.errors import AppCredentialsRejected, NeedsRelink, SpotifyUnavailable
 from bot.spotify.retry import RetryPolicy
 from sandbox.browser import approve
 from sandbox.faults import FaultAction
@@ -350,6 +350,24 @@ async def test_a_link_refused_for_the_apps_secret_is_the_owners_configuration_er
         "(invalid_client: Invalid client secret): copy the Client ID and Client Secret from the app's page in "
         "the Spotify Developer Dashboard"]
     assert await world.services.linking.member(ALICE) is None
+
+
+async def test_a_token_refresh_refused_for_the_apps_secret_is_logged_as_the_owners_configuration_error(
+        world: World, caplog: pytest.LogCaptureFixture) -> None:
+    """The app's secret reset in Spotify's dashboard after Alice linked: her next sort's token refresh is
+    refused 400 invalid_client. The member is told to tell the server owner, so the log must tell the
+    owner what to fix (an ERROR line naming SPOTIFY_CLIENT_SECRET), and her link is left as it is."""
+    await world.link(ALICE, "alice")
+    world.sandbox.apps[CLIENT_ID] = "a-secret-reset-in-the-dashboard"
+    world.sandbox.expire_access_tokens()
+    with caplog.at_level("ERROR", logger="bot.services.linking"), pytest.raises(AppCredentialsRejected):
+        await world.services.sorting.sort(ALICE, SortOptions(dry_run=True))
+    assert [r.getMessage() for r in caplog.records if r.name == "bot.services.linking"] == [
+        f"configuration error: Spotify refused to refresh member {ALICE}'s token: Spotify refused "
+        "SPOTIFY_CLIENT_SECRET (invalid_client: Invalid client secret): copy the Client ID and Client Secret "
+        "from the app's page in the Spotify Developer Dashboard"]
+    user = await world.services.linking.member(ALICE)
+    assert user is not None and user.status == LinkStatus.LINKED
 
 
 async def test_a_link_met_by_spotifys_quota_says_when_to_try_again(world: World) -> None:
