@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 from music import Track
 from sandbox import persistence
@@ -34,14 +35,15 @@ __all__ = ["DEFAULT_REDIRECT_URI", "RefreshRotation", "SandboxState", "spotify_i
 # The bot's default callback (bot.settings.DEFAULT_REDIRECT_URI; the sandbox may not import bot).
 DEFAULT_REDIRECT_URI = "http://127.0.0.1:8888/callback"
 PlaylistItem = Track | Episode  # a LocalFile is a Track
+HookT = TypeVar("HookT", "LikedReadHook", "RequestHook")
 
 
 @dataclass
 class LikedReadHook:
-    """Runs `action` once the user's `after_page`-th Liked Songs page has been served."""
+    """Runs `action` once `left` more of the user's Liked Songs pages have been served."""
 
     user_id: str
-    pages_left: int
+    left: int
     action: Callable[[], None]
 
 
@@ -53,6 +55,19 @@ class RequestHook:
     path_prefix: str
     left: int
     action: Callable[[], None]
+
+
+def _count_down(hooks: list[HookT], matching: Callable[[HookT], bool]) -> None:
+    """One more event for each hook `matching` it: those whose count runs out leave `hooks`, and
+    their actions run (after the count, so an action may add hooks of its own)."""
+    due = []
+    for hook in [h for h in hooks if matching(h)]:
+        hook.left -= 1
+        if hook.left <= 0:
+            hooks.remove(hook)
+            due.append(hook.action)
+    for action in due:
+        action()
 
 
 @dataclass(frozen=True)
@@ -272,14 +287,7 @@ class SandboxState:
 
     def request_processed(self, method: str, path: str) -> None:
         with self.lock:
-            due = []
-            for hook in [h for h in self.request_hooks if h.method == method and path.startswith(h.path_prefix)]:
-                hook.left -= 1
-                if hook.left <= 0:
-                    self.request_hooks.remove(hook)
-                    due.append(hook.action)
-            for action in due:
-                action()
+            _count_down(self.request_hooks, lambda h: h.method == method and path.startswith(h.path_prefix))
 
     # --- Liked Songs that change while a client reads them --------------------------------------
 
@@ -313,14 +321,7 @@ class SandboxState:
 
     def liked_page_served(self, user_id: str) -> None:
         with self.lock:
-            due = []
-            for hook in [h for h in self.liked_read_hooks if h.user_id == user_id]:
-                hook.pages_left -= 1
-                if hook.pages_left <= 0:
-                    self.liked_read_hooks.remove(hook)
-                    due.append(hook.action)
-            for action in due:
-                action()
+            _count_down(self.liked_read_hooks, lambda h: h.user_id == user_id)
 
     # --- trouble ----------------------------------------------------------------------------
 
