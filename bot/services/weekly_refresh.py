@@ -213,7 +213,8 @@ class WeeklyRefreshService:
 
     async def failed_run_since(self, discord_id: int, runs_before: int) -> int | None:
         """The failed run of a refresh that raised (started after `runs_before`), whose DM status the
-        DM saying why sets; None if it failed before a run was recorded (its link, say)."""
+        DM saying why sets; None if none was recorded (the member unlinked meanwhile: a step refused
+        for any other reason before its sort began records a failed run, `_record_step`)."""
         run_id = await self._step_run(discord_id, runs_before)
         run = await self.db.runs.get(run_id) if run_id is not None else None
         return run_id if run is not None and run.status == RunStatus.FAILED else None
