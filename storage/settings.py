@@ -84,8 +84,9 @@ def build_settings(kind: type[SettingsT], **overrides: Any) -> SettingsT:
 
 def env_file_problems(kind: type[BaseSettings], env_file: Any) -> list[str]:
     """One problem per line of `env_file` that would leave a setting of `kind` silently unset or
-    wrong: a name close to a setting's but not one (WEB_PROT), a setting's line the file's parser
-    cannot read (an unclosed quote: it skips the line), a value in typographic quotes (“…”, pasted
+    wrong: a name close to a setting's but not one (WEB_PROT), a line the file's parser cannot read
+    that is a setting's or hides some (an unclosed quote: the parser skips everything up to the next
+    quote in the file, the lines between included), a value in typographic quotes (“…”, pasted
     from a document). Never the value itself, which may be a secret. Names of no setting (TZ,
     HTTPS_PROXY, what a service manager reads from the same file) are left alone."""
     if not isinstance(env_file, (str, Path)) or not Path(env_file).is_file():
@@ -96,9 +97,14 @@ def env_file_problems(kind: type[BaseSettings], env_file: Any) -> list[str]:
         for binding in parse_stream(stream):
             where = f"line {binding.original.line} of {env_file}"
             if binding.error:
-                named = _ASSIGNED_NAME.match(binding.original.string)
-                if named and _setting_meant(named.group(1), known):
-                    problems.append(f"{named.group(1)} ({where}): cannot be read (an unclosed quote?)")
+                # An unclosed quote runs on to the next quote in the file: the parser skips all of it,
+                # so the settings on the lines in between are lost too.
+                first, *after = _ASSIGNED_NAME.findall(binding.original.string) or [None]
+                hidden = [name for name in after if _setting_meant(name, known)]
+                if (first and _setting_meant(first, known)) or hidden:
+                    problem = f"{first or 'a statement'} ({where}): cannot be read (an unclosed quote?)"
+                    problems.append(problem + (f", which hides {', '.join(hidden)} on the lines after it"
+                                               if hidden else ""))
                 continue
             name, value = (binding.key or "").upper(), binding.value or ""
             if not value:
@@ -120,6 +126,6 @@ def _setting_meant(name: str, known: list[str]) -> str | None:
     return close[0] if close else None
 
 
-_ASSIGNED_NAME = re.compile(r"\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.]*)\s*=")
+_ASSIGNED_NAME = re.compile(r"(?m)^[ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_.]*)[ \t]*=")  # NAME= at a line's start
 TYPOGRAPHIC_QUOTES = "“”„‘’‚«»"
 MISSPELT_CUTOFF = 0.75  # WEB_PROT, LOGLEVEL, SPOTIPY_CLIENT_ID are caught; TZ, HTTPS_PROXY are not
