@@ -85,8 +85,9 @@ def build_settings(kind: type[SettingsT], **overrides: Any) -> SettingsT:
 def env_file_problems(kind: type[BaseSettings], env_file: Any) -> list[str]:
     """One problem per line of `env_file` that would leave a setting of `kind` silently unset or
     wrong: a name close to a setting's but not one (WEB_PROT), a line the file's parser cannot read
-    that is a setting's or hides some (an unclosed quote: the parser skips everything up to the next
-    quote in the file, the lines between included), a value in typographic quotes (“…”, pasted
+    that is a setting's or hides some, and a quoted value that runs on over settings' lines (an
+    unclosed quote: the parser skips everything up to the next quote in the file, or reads it all as
+    one value, the lines between included), a value in typographic quotes (“…”, pasted
     from a document). Never the value itself, which may be a secret. Names of no setting (TZ,
     HTTPS_PROXY, what a service manager reads from the same file) are left alone."""
     if not isinstance(env_file, (str, Path)) or not Path(env_file).is_file():
@@ -96,15 +97,18 @@ def env_file_problems(kind: type[BaseSettings], env_file: Any) -> list[str]:
     with open(env_file, encoding="utf-8") as stream:
         for binding in parse_stream(stream):
             where = f"line {binding.original.line} of {env_file}"
+            # An unclosed quote runs on to the next quote in the file, over the lines between: the
+            # parser skips all of it (an error), or takes it all as one value; their settings are lost.
+            first, *after = _ASSIGNED_NAME.findall(binding.original.string) or [None]
+            hidden = ", ".join(name for name in after if _setting_meant(name, known))
             if binding.error:
-                # An unclosed quote runs on to the next quote in the file: the parser skips all of it,
-                # so the settings on the lines in between are lost too.
-                first, *after = _ASSIGNED_NAME.findall(binding.original.string) or [None]
-                hidden = [name for name in after if _setting_meant(name, known)]
                 if (first and _setting_meant(first, known)) or hidden:
                     problem = f"{first or 'a statement'} ({where}): cannot be read (an unclosed quote?)"
-                    problems.append(problem + (f", which hides {', '.join(hidden)} on the lines after it"
-                                               if hidden else ""))
+                    problems.append(problem + (f", which hides {hidden} on the lines after it" if hidden else ""))
+                continue
+            if hidden:
+                problems.append(f"{binding.key} ({where}): its quoted value runs on over the lines after it, "
+                                f"which hides {hidden}")
                 continue
             name, value = (binding.key or "").upper(), binding.value or ""
             if not value:

@@ -123,16 +123,19 @@ def test_a_misspelt_name_in_env_stops_run_and_other_names_are_left_alone(
         f"did you mean WEB_PORT?; DISCORD_TOKEN (line {number + 1} of .env): cannot be read (an unclosed quote?)")
 
 
+@pytest.mark.parametrize(("last", "says"), [
+    ("TZ='Europe/Paris'", "cannot be read (an unclosed quote?), which hides WEB_PORT on the lines after it"),
+    ("NOTE=see the wiki'", "its quoted value runs on over the lines after it, which hides WEB_PORT"),
+], ids=["unreadable", "read as one value"])
 def test_an_unclosed_quote_that_swallows_the_settings_after_it_stops_run(
-        user_env: dict[str, str], tmp_path: Path) -> None:
-    """HTTPS_PROXY (no setting of genrebot's) with its quote unclosed, and a quoted value further down:
-    python-dotenv reads everything up to that next quote as one statement it cannot parse and skips it
-    whole, so WEB_PORT on a line between them would silently be 8888 again. `run` names the line and
-    the settings it hides, never their values."""
-    text, number = env_file_with("HTTPS_PROXY='http://proxy:3128", "WEB_PORT=9000", "TZ='Europe/Paris'")
+        user_env: dict[str, str], tmp_path: Path, last: str, says: str) -> None:
+    """HTTPS_PROXY (no setting of genrebot's) with its quote unclosed, and a quote further down:
+    python-dotenv reads everything up to that quote as one statement, and either cannot parse it and
+    skips it whole, or takes it all as HTTPS_PROXY's value; either way WEB_PORT on a line between
+    them would silently be 8888 again. `run` names the line and the settings it hides, never a value."""
+    text, number = env_file_with("HTTPS_PROXY='http://proxy:3128", "WEB_PORT=9000", last)
     (tmp_path / ".env").write_text(text)
     result = genrebot("run", "--list-commands", env=user_env, cwd=tmp_path)
     assert result.returncode == 2 and result.stdout == "", result.stderr
     assert result.stderr.strip() == (
-        f"genrebot run: invalid configuration: HTTPS_PROXY (line {number} of .env): cannot be read (an unclosed "
-        "quote?), which hides WEB_PORT on the lines after it")
+        f"genrebot run: invalid configuration: HTTPS_PROXY (line {number} of .env): {says}")
