@@ -9,6 +9,7 @@ opens it normally (locked, migrated) because it rewrites tokens.
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 import time
 from collections.abc import Sequence
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from storage.database import Database
 from storage.errors import CannotWrite, NotADatabase, SchemaTooNew, StorageError
-from storage.files import private_directory, private_file, why_unwritable
+from storage.files import new_file_beside, private_directory, private_file, why_unwritable
 from storage.keys import key_file_for, read_key_file
 from storage.lock import DatabaseLock
 from storage.migrations import SCHEMA_VERSION
@@ -98,7 +99,8 @@ async def restore(source: Path, path: Path) -> Restored:
     """Make the database at `path` a copy of the backup `source`. Refuses (StorageError, nothing
     changed) a source that is missing, not SQLite, damaged, not genrebot's or from a newer genrebot,
     and a database another process has open (DatabaseInUse). The database replaced is first backed
-    up beside it (`<name>.before-restore-<time>`); the copy commits whole or not at all."""
+    up beside it (`<name>.before-restore-<time>`; byte for byte if it is too damaged for SQLite to
+    copy, `_keep_aside`); the copy commits whole or not at all."""
     if not source.is_file():
         raise NoDatabase(f"no backup at {source}")
     if path.exists() and source.resolve() == path.resolve():
@@ -118,7 +120,7 @@ async def restore(source: Path, path: Path) -> Restored:
             replaced = None
             if path.is_file() and path.stat().st_size:
                 replaced = _free_name(path.with_name(f"{path.name}.before-restore-{time.strftime('%Y%m%d-%H%M%S')}"))
-                await backup(path, replaced)
+                await _keep_aside(path, replaced)
             private_file(path)
             database = await SqlHandle.connect(path)
             try:
@@ -134,6 +136,28 @@ async def restore(source: Path, path: Path) -> Restored:
     finally:
         await backup_sql.close()
     return Restored(version, replaced)
+
+
+async def _keep_aside(path: Path, target: Path) -> None:
+    """Copy the database about to be replaced to `target`: through SQLite (a -wal folded in), or,
+    when SQLite cannot copy it (damaged: the case a restore is most often for), its files byte for
+    byte, which are then removed so the backup goes into a new file."""
+    try:
+        await backup(path, target)
+        return
+    except (BackupFailed, NotADatabase):
+        pass
+    try:
+        for suffix in ("", "-wal"):
+            original = Path(f"{path}{suffix}")
+            if original.is_file() and original.stat().st_size:  # (an empty -wal holds nothing)
+                with new_file_beside(Path(f"{target}{suffix}")) as copy:
+                    shutil.copyfile(original, copy)
+    except OSError as exc:
+        raise CannotWrite(f"cannot keep the database it replaces at {target}: {why_unwritable(target, exc)}; "
+                          "nothing was restored") from None
+    for suffix in ("-wal", "-shm", ""):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
 def _free_name(path: Path) -> Path:

@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 
@@ -153,3 +154,22 @@ def test_a_restore_killed_before_its_copy_commits_leaves_the_database_as_it_was(
         holder.execute("ROLLBACK")
     assert keys(database) == ["song-a", "song-b"]
     assert genrebot("db", "migrate", env=env, cwd=tmp_path).returncode == 0
+
+
+@pytest.mark.parametrize("damage", [damaged_database, lambda path: path.write_bytes(b"\0garbage" * 512)],
+                         ids=["malformed page", "not SQLite any more"])
+def test_restore_over_a_damaged_database_puts_the_backup_back_and_keeps_the_damaged_file(
+        env: dict[str, str], tmp_path: Path, damage: Callable[[Path], object]) -> None:
+    """The database is damaged (a page of garbage: SQLite says 'malformed'; or its header overwritten),
+    the very case a backup is for: `db restore` puts the backup back, and keeps the damaged file aside
+    byte for byte (SQLite cannot copy it)."""
+    database, backup = a_database_with_a_backup(env, tmp_path)
+    database.unlink()
+    damage(database)
+    damaged = database.read_bytes()
+    result = genrebot("db", "restore", str(backup), env=env, cwd=tmp_path)
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert keys(database) == ["song-a"]
+    [replaced] = kept_aside(database)
+    assert replaced.read_bytes() == damaged and replaced.stat().st_mode & 0o777 == 0o600
+    assert f"the database it replaced is kept at {replaced}" in result.stdout
