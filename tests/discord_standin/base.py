@@ -18,6 +18,8 @@ from tests.discord_standin.rules import invalid_form_body
 from tests.discord_standin.spec import RequestSpec
 
 ACK_DEADLINE_S = 3.0
+# Discord keeps a message's enforced nonce "in the past few minutes"; the stand-in, three.
+NONCE_WINDOW_S = 180.0
 TOKEN_LIFETIME_S = 15 * 60
 MIB = 1024 * 1024
 MAX_GUILDS_PER_SHARD = 2500  # Discord closes a session that would hold more with 4011 "Sharding required."
@@ -71,6 +73,7 @@ class StandInBase:
     closed_dms: set[int]
     user_names: dict[int, dict[str, str]]  # user id -> the names they changed (`rename`)
     dm_channels: dict[int, int]  # channel id -> user id
+    dm_nonces: dict[tuple[int, str], tuple[Message, float]]  # (DM channel, enforced nonce) -> its message, when
     interactions: dict[str, InteractionRecord]  # by token
     clock_offset: float
     limiter: RateLimiter

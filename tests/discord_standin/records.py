@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,12 +52,17 @@ class ServerFault:
     """A fault hook: the next `count` matching requests get `status` (a Discord outage) instead of
     an answer. discord.py tries again by itself: its webhook adapter (interaction edits and
     follow-ups) any 5xx, five tries in all, sleeping 1, 3, 5, 7 and 9 s; its REST client 500, 502,
-    504 and 524 (it raises 503 at once). `status` 0: the connection is closed unanswered."""
+    504 and 524 (it raises 503 at once). `status` 0: the connection is closed unanswered.
+    `after_processing`: the request takes effect (a DM is delivered), then the connection is
+    closed unanswered: the bot cannot tell whether it arrived. `until`: the request waits for it
+    first (a slow Discord), so a test can stop the bot meanwhile."""
 
     count: int
     status: int
     method: str | None = None
     path_prefix: str = ""
+    after_processing: bool = False
+    until: Callable[[], Awaitable[object]] | None = None
 
     def matches(self, method: str, path: str) -> bool:
         return (self.method is None or self.method == method) and path.startswith(self.path_prefix)

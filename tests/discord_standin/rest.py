@@ -9,7 +9,13 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.discord_standin.base import INTENT_GUILD_MEMBERS, MIB, error_response, json_response
+from tests.discord_standin.base import (
+    INTENT_GUILD_MEMBERS,
+    MIB,
+    NONCE_WINDOW_S,
+    error_response,
+    json_response,
+)
 from tests.discord_standin.commands import CommandsMixin
 from tests.discord_standin.interactions import InteractionsMixin, message_from
 from tests.discord_standin.rate_limits import RouteLimit
@@ -85,6 +91,10 @@ class RestMixin(CommandsMixin, InteractionsMixin):
             fault.count -= 1
             if fault.count <= 0:
                 self.faults.remove(fault)
+            if fault.until is not None:
+                await fault.until()
+            if fault.after_processing:
+                self._route(request, method, path, parts, body, files)
             recorded.status = fault.status
             if fault.status == 0 and request.transport is not None:  # dropped: no answer at all
                 request.transport.abort()
@@ -160,7 +170,16 @@ class RestMixin(CommandsMixin, InteractionsMixin):
         refused = self._refuse_message(None, body, files, None)
         if refused is not None:
             return refused
+        nonce = body.get("nonce") if body.get("enforce_nonce") else None
+        if nonce is not None and (earlier := self.dm_nonces.get((channel_id, str(nonce)))) is not None:
+            # Discord: "checked for uniqueness in the past few minutes. If another message was created
+            # by the same author with the same nonce, that message will be returned and no new
+            # message will be created."
+            if self.now() - earlier[1] <= NONCE_WINDOW_S:
+                return json_response(self._message_object(earlier[0], channel_id, webhook=False))
         message = message_from("dm", body, files)
+        if nonce is not None:
+            self.dm_nonces[(channel_id, str(nonce))] = (message, self.now())
         self.dms.setdefault(user_id, []).append(message)
         self.dm_delivered.set()
         return json_response(self._message_object(message, channel_id, webhook=False))

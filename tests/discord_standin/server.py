@@ -10,7 +10,7 @@ its buckets. The package docstring (`tests/discord_standin/__init__.py`) is the 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from aiohttp import web
 
@@ -65,6 +65,7 @@ class DiscordStandIn(GatewayMixin, RestMixin, OAuth2Mixin):
         self.closed_dms = set()
         self.user_names = {}
         self.dm_channels = {}
+        self.dm_nonces = {}
         self.interactions = {}
         self.clock_offset = 0.0
         self.limiter = RateLimiter(rate_limits or RateLimits())
@@ -127,12 +128,14 @@ class DiscordStandIn(GatewayMixin, RestMixin, OAuth2Mixin):
         """Every 429 answered so far, in order."""
         return self.limiter.hits
 
-    def fail(self, count: int = 1, *, status: int = 503, method: str | None = None, path_prefix: str = "") -> None:
+    def fail(self, count: int = 1, *, status: int = 503, method: str | None = None, path_prefix: str = "",
+             after_processing: bool = False, until: Callable[[], Awaitable[object]] | None = None) -> None:
         """Fault hook: answer the next `count` matching requests (`path_prefix` under /api/v10) with
         `status`, as Discord does in an outage, before any route runs (nothing is delivered).
         `status=0`: close the connection unanswered instead (the network between the bot and Discord
-        failing; discord.py raises aiohttp's error, not an HTTPException)."""
-        self.faults.append(ServerFault(count, status, method, path_prefix))
+        failing; discord.py raises aiohttp's error, not an HTTPException). `after_processing`: the
+        request takes effect first (the answer is lost); `until`: it waits for that first."""
+        self.faults.append(ServerFault(count, status, method, path_prefix, after_processing, until))
 
     def throttle(self, count: int = 1, *, retry_after: float = 1.0, scope: str = "user",
                  method: str | None = None, path_prefix: str = "") -> None:
