@@ -29,7 +29,8 @@ from storage.lock import DatabaseLock
 from storage.migrations import apply_migrations
 from storage.oauth_states import OAuthStateRepository
 from storage.playlists import PlaylistRepository
-from storage.records import User
+from storage.records import RefreshDm, User
+from storage.refresh_dms import RefreshDmRepository
 from storage.runs import RunRepository
 from storage.schedules import ScheduleRepository
 from storage.sort_preferences import SortPreferenceRepository
@@ -69,6 +70,7 @@ class Database:
         self.sort_preferences = SortPreferenceRepository(sql)
         self.guilds = GuildRepository(sql)
         self.runs = RunRepository(sql)
+        self.refresh_dms = RefreshDmRepository(sql)
         self.leaderboard = LeaderboardRepository(sql)
         self.app_state = AppStateRepository(sql)
 
@@ -134,13 +136,31 @@ class Database:
         await self.sql.backup(target)
 
     async def recover_interrupted_runs(self) -> tuple[int, int]:
-        """At start-up no run can be in progress: a weekly refresh a dead process left running is
-        due again (its schedule had been moved on), then every leftover run is marked failed.
+        """At start-up no run can be in progress: a weekly refresh a dead process left running (or
+        sorted but left untold) is due again (its schedule had been moved on), then every leftover
+        run is marked failed.
         Returns (refreshes due again, runs marked failed)."""
         async with self.sql.transaction():
             rerun = await self.schedules.rerun_interrupted()
             failed = await self.runs.fail_interrupted()
         return rerun, failed
+
+    async def finish_refresh(self, discord_id: int, dms: Sequence[RefreshDm], *, keep: str | None = None) -> None:
+        """A weekly refresh ended with these DMs to send: queued, its progress forgotten (but for
+        the source `keep`) and the refresh no longer unfinished, together. A process that dies
+        before this commits runs the refresh again at its start (`recover_interrupted_runs`);
+        one that dies after it sends the DMs then."""
+        async with self.sql.transaction():
+            await self.refresh_dms.queue(dms)
+            await self.schedules.clear_progress(discord_id, keep=keep)
+            await self.schedules.finished(discord_id)
+
+    async def record_refresh_dm(self, dm: RefreshDm, dm_status: str) -> None:
+        """What became of a queued DM, on the runs it tells of; it leaves the outbox in the same step."""
+        async with self.sql.transaction():
+            for run_id in dm.run_ids:
+                await self.runs.set_dm_status(run_id, dm_status)
+            await self.refresh_dms.remove(dm.id)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
@@ -175,7 +195,7 @@ class Database:
 
     async def unlink_member(self, discord_id: int) -> None:
         """End the link: forget the token, library, sources read, playlists, schedule, memberships, run
-        history and the account's display name at once.
+        history, weekly refresh DMs not yet sent and the account's display name at once.
 
         Songs and their genre probabilities are shared by all members and stay; so do the member's own
         preferences (saved sort choices and refresh sources, leaderboard opt-outs), which outlive
@@ -191,6 +211,7 @@ class Database:
             await self.leaderboard.forget(discord_id)
             await self.oauth_states.forget(discord_id)
             await self.runs.forget(discord_id)
+            await self.refresh_dms.forget(discord_id)
             await self.users.mark_unlinked(discord_id)
 
     async def _forget_account(self, discord_id: int) -> None:

@@ -80,6 +80,22 @@ class RefreshProgress:
     emptied_playlists: frozenset[str] = frozenset()
 
 
+@dataclass(frozen=True, slots=True)
+class RefreshDm:
+    """One DM a weekly refresh has to send, as Discord takes it (text, an embed as JSON, one
+    attachment), and the runs whose DM status its outcome sets. `tried_at`: a send began whose
+    answer never came (it may have arrived)."""
+
+    discord_id: int
+    run_ids: tuple[int, ...]
+    content: str | None = None
+    embed: dict[str, Any] | None = None
+    attachment_name: str | None = None
+    attachment: bytes | None = None
+    id: int = 0  # 0 until queued
+    tried_at: datetime | None = None
+
+
 class RunTrigger(StrEnum):
     COMMAND = "command"
     SCHEDULE = "schedule"

@@ -22,7 +22,7 @@ class ScheduleRepository:
         async with self.sql.transaction() as tx:
             await tx.execute(
                 f"""INSERT INTO schedules ({_COLUMNS}) VALUES (?, 1, ?, ?, ?, NULL, ?)
-                    ON CONFLICT (discord_id) DO UPDATE SET enabled = 1, weekday = excluded.weekday,
+                    ON CONFLICT (discord_id) DO UPDATE SET enabled = 1, unfinished = 0, weekday = excluded.weekday,
                       hour = excluded.hour, timezone = excluded.timezone, next_run = excluded.next_run""",  # noqa: S608
                 (discord_id, weekday, hour, timezone, next_run.timestamp()),
             )
@@ -33,7 +33,7 @@ class ScheduleRepository:
     async def disable(self, discord_id: int) -> None:
         """Turn the schedule off; what an unfinished refresh did goes with it (no try will finish it)."""
         async with self.sql.transaction() as tx:
-            await tx.execute("UPDATE schedules SET enabled = 0 WHERE discord_id = ?", (discord_id,))
+            await tx.execute("UPDATE schedules SET enabled = 0, unfinished = 0 WHERE discord_id = ?", (discord_id,))
             await tx.execute("DELETE FROM refresh_progress WHERE discord_id = ?", (discord_id,))
 
     async def get(self, discord_id: int) -> Schedule | None:
@@ -53,11 +53,13 @@ class ScheduleRepository:
         return [_schedule(row) for row in rows]
 
     async def claim(self, discord_id: int, due_at: datetime, ran_at: datetime, next_run: datetime) -> bool:
-        """Take a due run: move the schedule on, if it still says `due_at`. False if another tick
-        (or a change of schedule) got there first, so each due run is started exactly once."""
+        """Take a due run: move the schedule on, if it still says `due_at`, and mark it unfinished
+        (until `finished`). False if another tick (or a change of schedule) got there first, so
+        each due run is started exactly once."""
         async with self.sql.transaction() as tx:
             claimed = await tx.execute(
-                "UPDATE schedules SET last_run = ?, next_run = ? WHERE discord_id = ? AND enabled = 1 AND next_run = ?",
+                """UPDATE schedules SET last_run = ?, next_run = ?, unfinished = 1
+                   WHERE discord_id = ? AND enabled = 1 AND next_run = ?""",
                 (ran_at.timestamp(), next_run.timestamp(), discord_id, due_at.timestamp()),
             )
         return claimed == 1
@@ -70,17 +72,24 @@ class ScheduleRepository:
                 "UPDATE schedules SET next_run = ? WHERE discord_id = ? AND enabled = 1 AND next_run = ?",
                 (due_at.timestamp(), discord_id, claimed_next_run.timestamp()),
             )
+            await self.finished(discord_id)
         return given_back == 1
 
+    async def finished(self, discord_id: int) -> None:
+        """The claimed refresh ended (told, given back, or failed): a start-up does not run it again."""
+        async with self.sql.transaction() as tx:
+            await tx.execute("UPDATE schedules SET unfinished = 0 WHERE discord_id = ?", (discord_id,))
+
     async def rerun_interrupted(self) -> int:
-        """Make due again each enabled schedule whose weekly run a dead process left 'running' (its
-        claim moved it a week on before it ran), so the refresh runs once at the next tick instead
-        of a week late. Call it before those runs are marked failed; returns how many."""
+        """Make due again each enabled schedule whose weekly run a dead process left 'running', or
+        left unfinished (sorted, its DMs not yet queued): its claim moved it a week on, so the
+        refresh runs once at the next tick instead of a week late (carrying what the cut-off try
+        did, `add_progress`). Call it before those runs are marked failed; returns how many."""
         async with self.sql.transaction() as tx:
             return await tx.execute(
-                """UPDATE schedules SET next_run = COALESCE(last_run, next_run)
-                   WHERE enabled = 1 AND discord_id IN (
-                       SELECT discord_id FROM runs WHERE status = ? AND trigger = ?)""",
+                """UPDATE schedules SET next_run = COALESCE(last_run, next_run), unfinished = 0
+                   WHERE enabled = 1 AND (unfinished = 1 OR discord_id IN (
+                       SELECT discord_id FROM runs WHERE status = ? AND trigger = ?))""",
                 (RunStatus.RUNNING.value, RunTrigger.SCHEDULE.value),
             )
 

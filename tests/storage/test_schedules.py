@@ -72,21 +72,27 @@ async def test_a_schedule_moved_since_it_was_seen_due_is_not_claimed(db: Databas
 
 
 async def test_a_weekly_run_left_running_by_a_dead_process_makes_its_schedule_due_again(db: Database) -> None:
-    """At start-up the schedule of a cut-off weekly run is due again; other schedules are not."""
-    for member in (1, 2, 3, 4):
+    """At start-up the schedule of a cut-off weekly run is due again, and that of one sorted but not
+    yet told (its DMs not queued); other schedules are not."""
+    for member in (1, 2, 3, 4, 5):
         await link(db, member)
         due = await db.schedules.set(member, 1, 9, "UTC", NOW - timedelta(hours=1))
         assert due.next_run is not None
         assert await db.schedules.claim(member, due.next_run, NOW, NOW + timedelta(days=7))
     await db.runs.start(1, RunTrigger.SCHEDULE)  # cut off by the process's death
     await db.runs.start(2, RunTrigger.COMMAND)  # a /sort cut off: its schedule already ran
+    await db.schedules.finished(2)
     await db.runs.start(3, RunTrigger.SCHEDULE)
     await db.schedules.disable(3)  # turned off since: stays off
     finished = await db.runs.start(4, RunTrigger.SCHEDULE)
     await db.runs.finish(finished, RunOutcome.failed("Spotify isn't answering"))
-    assert await db.recover_interrupted_runs() == (1, 3)
-    assert [s.discord_id for s in await db.schedules.due(NOW)] == [1]
+    await db.schedules.finished(4)  # its failure ended the refresh
+    sorted_untold = await db.runs.start(5, RunTrigger.SCHEDULE)
+    await db.runs.finish(sorted_untold, RunOutcome(RunStatus.SUCCEEDED))  # the process died before its DMs were queued
+    assert await db.recover_interrupted_runs() == (2, 3)
+    assert [s.discord_id for s in await db.schedules.due(NOW)] == [1, 5]
     assert [r.status for r in await db.runs.recent(1)] == [RunStatus.FAILED]
+    assert await db.recover_interrupted_runs() == (0, 0), "due again once, not at every start"
 
 
 async def test_a_claimed_run_given_back_is_due_again_unless_the_member_changed_the_schedule(db: Database) -> None:
