@@ -21,7 +21,7 @@ import discord
 
 log = logging.getLogger(__name__)
 
-DmStatus = Literal["sent", "closed", "left", "failed"]
+DmStatus = Literal["sent", "closed", "left", "failed", "unanswered"]  # "unanswered": only with a nonce
 
 # Stop editing this long before the token's end: an edit that may not land in time goes by DM.
 TOKEN_MARGIN = timedelta(seconds=60)
@@ -68,13 +68,17 @@ class InteractionReply:
 
 
 async def send_dm(
-    client: discord.Client, member_id: int, *, known_guild_ids: Iterable[int] = (), **message: Any
+    client: discord.Client, member_id: int, *, known_guild_ids: Iterable[int] = (), nonce: str | None = None,
+    **message: Any,
 ) -> DmStatus:
     """DM a member: 'sent'; 'closed' (their DMs are closed); 'left' (they share no server with the
-    bot any more, as far as the servers in `known_guild_ids` tell); 'failed' (anything else)."""
+    bot any more, as far as the servers in `known_guild_ids` tell); 'failed' (anything else).
+
+    With a `nonce` (sent with `enforce_nonce`, so Discord keeps one message per nonce for a few
+    minutes), a send whose answer never came is 'unanswered': sending it again is safe for a while."""
     try:
         user = client.get_user(member_id) or await client.fetch_user(member_id)
-        await user.send(**message)
+        await user.send(**message) if nonce is None else await user.send(nonce=nonce, **message)
     except discord.Forbidden as error:
         if error.code != CANNOT_DM:
             log.warning("DM to member %s refused (%s)", member_id, error.code)
@@ -84,11 +88,14 @@ async def send_dm(
             return "closed"
         log.info("member %s shares no server with genrebot any more; the message is recorded only", member_id)
         return "left"
-    except (discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError):
-        # discord.py raises aiohttp's (or the socket's) error as is when the connection to Discord
-        # fails: the DM failed like any other, and the caller's next DM may still get through.
+    except discord.HTTPException:
         log.warning("could not DM member %s", member_id, exc_info=True)
         return "failed"
+    except (aiohttp.ClientError, OSError, TimeoutError):
+        # discord.py raises aiohttp's (or the socket's) error as is when the connection to Discord
+        # fails: Discord may or may not have the message; the caller's next DM may still get through.
+        log.warning("no answer from Discord to a DM to member %s", member_id, exc_info=True)
+        return "failed" if nonce is None else "unanswered"
     return "sent"
 
 

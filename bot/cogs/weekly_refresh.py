@@ -7,8 +7,13 @@ what the refresh sorts; `/schedule remove source:` takes one off; `/schedule sta
 Schedules live in storage, not in APScheduler's job store, so they survive restarts: a tick
 every minute asks the weekly refresh service who is due. A refresh missed while the bot was down,
 or cut off by its stop, runs once at the first tick after start-up (the service moves `next_run` a
-week on), and a crowd of due members is spread out by a small concurrency cap and a jittered
-start. Besides the summaries, a member is DMed the sources that could not be sorted, where a
+week on). Each member's refresh is a task of its own that the tick starts and does not wait for,
+so one whose Spotify hangs holds back neither the other members nor the next tick; a crowd of due
+members is spread out by a small concurrency cap and a jittered start (a hung Spotify request
+gives up after the client's timeout and a few tries, so a stuck member holds a slot for about a
+minute, then its refresh is deferred). Each refresh's DMs are queued in storage as it ends and sent
+from there (`bot.services.weekly_refresh_dms`): a bot stopped before sending them sends them at
+its first tick. Besides the summaries, a member is DMed the sources that could not be sorted, where a
 refresh stopped, or why it failed (with an error id the log has, as `on_error` gives, when the
 failure is genrebot's); each DM's outcome is recorded on the runs it tells of, for /status. A
 refresh deferred through a Spotify outage sends nothing until a try finishes. The cog owns its
@@ -21,9 +26,9 @@ import asyncio
 import logging
 import random
 import secrets
-from collections.abc import Sequence
+from collections.abc import Coroutine
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -32,12 +37,11 @@ from discord.ext import commands
 
 from bot import presenters
 from bot.choices import chosen_source_choices, source_choices, timezone_choices, timezone_index
-from bot.replies import DmStatus, send_dm
-from bot.services.sorting import SortReport
-from bot.services.weekly_refresh import RefreshDeferred, RefreshPostponed
+from bot.replies import send_dm
+from bot.services.weekly_refresh import RefreshDeferred, RefreshPostponed, WeeklyRefreshReport
 from bot.services.weekly_schedule import WEEKDAYS, parse_weekday
 from bot.spotify.errors import SpotifyQuotaExceeded
-from storage.records import Schedule
+from storage.records import RefreshDm, Schedule
 
 if TYPE_CHECKING:
     from bot.discord_bot import GenreBot
@@ -57,6 +61,7 @@ class WeeklyRefresh(commands.GroupCog, group_name="schedule", group_description=
         self.jitter_s = MAX_JITTER_S
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self._slots = asyncio.Semaphore(REFRESH_CONCURRENCY)
+        self._busy: dict[int, asyncio.Task[None]] = {}  # member -> their refresh (or DMs) the ticks started
         super().__init__()
 
     async def cog_load(self) -> None:
@@ -76,6 +81,9 @@ class WeeklyRefresh(commands.GroupCog, group_name="schedule", group_description=
     async def cog_unload(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        for task in list(self._busy.values()):
+            task.cancel()  # a refresh gives its run back (`WeeklyRefreshService.refresh`); queued DMs stay queued
+        await asyncio.gather(*self._busy.values(), return_exceptions=True)
 
     @app_commands.command(name="set", description="Refresh your playlists every week at this time")
     @app_commands.describe(
@@ -149,10 +157,36 @@ class WeeklyRefresh(commands.GroupCog, group_name="schedule", group_description=
         await interaction.response.send_message(presenters.schedule_text(schedule, sources), ephemeral=True)
 
     async def run_due(self) -> int:
-        """Refresh every member whose time has come; returns how many were started."""
-        due = await self.bot.services.weekly_refresh.due()
-        await asyncio.gather(*(self._refresh_one(schedule) for schedule in due))
-        return len(due)
+        """The tick: start the refresh of every member whose time has come and who has none running,
+        and the sending of DMs a stopped bot or a lost answer left queued; returns how many
+        refreshes it started. It does not wait for them: a member whose Spotify hangs holds up
+        neither this tick nor the next, only their own refresh (and one of REFRESH_CONCURRENCY slots)."""
+        weekly_refresh = self.bot.services.weekly_refresh
+        for discord_id in await weekly_refresh.dms.members_waiting():
+            if discord_id not in self._busy:
+                self._start(discord_id, weekly_refresh.dms.deliver(discord_id, self._send_dm))
+        started = 0
+        for schedule in await weekly_refresh.due():
+            if schedule.discord_id not in self._busy:
+                self._start(schedule.discord_id, self._refresh_one(schedule))
+                started += 1
+        return started
+
+    async def settled(self) -> None:
+        """Returns once what the ticks started (refreshes, DMs) has ended."""
+        while self._busy:
+            await asyncio.gather(*self._busy.values(), return_exceptions=True)
+
+    def _start(self, discord_id: int, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work, name=f"weekly-refresh-{discord_id}")
+        self._busy[discord_id] = task
+        task.add_done_callback(lambda done: self._ended(discord_id, done))
+
+    def _ended(self, discord_id: int, task: asyncio.Task[None]) -> None:
+        if self._busy.get(discord_id) is task:
+            del self._busy[discord_id]
+        if not task.cancelled() and (error := task.exception()) is not None:
+            _logged_bug(error, discord_id, "broke off")
 
     async def _refresh_one(self, schedule: Schedule) -> None:
         if self.jitter_s:
@@ -161,7 +195,7 @@ class WeeklyRefresh(commands.GroupCog, group_name="schedule", group_description=
         async with self._slots:
             runs_before = await weekly_refresh.latest_run(schedule.discord_id)
             try:
-                refreshed = await weekly_refresh.refresh(schedule)
+                refreshed = await weekly_refresh.refresh(schedule, self._dms_of)
             except RefreshPostponed:
                 log.info("weekly refresh of member %s waits for their running sort", schedule.discord_id)
                 return
@@ -176,42 +210,46 @@ class WeeklyRefresh(commands.GroupCog, group_name="schedule", group_description=
                 if message is None:
                     message = presenters.refresh_failed_message(_logged_bug(error, schedule.discord_id, "failed"))
                 failed_run = await weekly_refresh.failed_run_since(schedule.discord_id, runs_before)
-                await self._tell(schedule.discord_id, "sent", f"Weekly refresh: {message}", [failed_run])
-                return
-            if refreshed is None:  # another tick claimed this refresh
-                return
-            status: DmStatus = "sent"
-            for report in refreshed.reports:  # one summary per source, each with its chart
-                status = await self._tell(schedule.discord_id, status, report, [report.run_id])
-            if refreshed.failures:
-                status = await self._tell(schedule.discord_id, status, presenters.refresh_failures_text(refreshed.failures),
-                                          [failure.run_id for failure in refreshed.failures])
-            if (stopped := refreshed.stopped) is not None:
-                stopped_id = None
-                if presenters.error_message(stopped.error) is None:
-                    stopped_id = _logged_bug(stopped.error, schedule.discord_id, "stopped")
-                text = presenters.refresh_stopped_text(stopped, stopped_id, after_summaries=bool(refreshed.reports))
-                await self._tell(schedule.discord_id, status, text, [stopped.run_id])
+                await weekly_refresh.dms.queue([RefreshDm(schedule.discord_id, _runs(failed_run),
+                                                          content=f"Weekly refresh: {message}")])
+            else:
+                if refreshed is None:  # another tick claimed this refresh
+                    return
+        await weekly_refresh.dms.deliver(schedule.discord_id, self._send_dm)
 
-    async def _tell(self, discord_id: int, status: DmStatus, summary: SortReport | str,
-                    run_ids: Sequence[int | None]) -> DmStatus:
-        """One DM of a refresh, its outcome recorded on the runs it tells of (for /status); `status`:
-        the outcome of the DM before it. After closed DMs or no server in common the bot does not
-        knock again, and the later DMs' runs say the same."""
-        if status in ("sent", "failed"):
-            status = await self._send_dm(discord_id, summary)
-        for run_id in run_ids:
-            if run_id is not None:
-                await self.bot.services.weekly_refresh.record_summary_delivery(run_id, status)
-        return status
+    @staticmethod
+    def _dms_of(discord_id: int, refreshed: WeeklyRefreshReport) -> list[RefreshDm]:
+        """A finished refresh's DMs: one summary per source, each with its chart; the sources it
+        could not sort; where it stopped."""
+        dms = [
+            RefreshDm(discord_id, (report.run_id,), embed=dict(presenters.weekly_embed(report).to_dict()),
+                      attachment_name=presenters.chart_file(report.chart_png).filename, attachment=report.chart_png)
+            for report in refreshed.reports
+        ]
+        if refreshed.failures:
+            dms.append(RefreshDm(discord_id, _runs(*(f.run_id for f in refreshed.failures)),
+                                 content=presenters.refresh_failures_text(refreshed.failures)))
+        if (stopped := refreshed.stopped) is not None:
+            stopped_id = None
+            if presenters.error_message(stopped.error) is None:
+                stopped_id = _logged_bug(stopped.error, discord_id, "stopped")
+            text = presenters.refresh_stopped_text(stopped, stopped_id, after_summaries=bool(refreshed.reports))
+            dms.append(RefreshDm(discord_id, _runs(stopped.run_id), content=text))
+        return dms
 
-    async def _send_dm(self, discord_id: int, summary: SortReport | str) -> DmStatus:
-        """'sent', 'closed' (the member's DMs are closed), 'left' (no server in common) or 'failed'."""
-        known_guilds = await self.bot.services.stats.member_guilds(discord_id)
-        if isinstance(summary, SortReport):
-            return await send_dm(self.bot, discord_id, known_guild_ids=known_guilds,
-                                 embed=presenters.weekly_embed(summary), file=presenters.chart_file(summary.chart_png))
-        return await send_dm(self.bot, discord_id, known_guild_ids=known_guilds, content=summary)
+    async def _send_dm(self, dm: RefreshDm, nonce: str) -> str:
+        """One queued DM, under its nonce: 'sent', 'closed', 'left', 'failed' or 'unanswered'."""
+        known_guilds = await self.bot.services.stats.member_guilds(dm.discord_id)
+        message: dict[str, Any] = {"content": dm.content}
+        if dm.embed is not None:
+            message["embed"] = discord.Embed.from_dict(dm.embed)
+        if dm.attachment is not None:
+            message["file"] = presenters.chart_file(dm.attachment, dm.attachment_name or "attachment.png")
+        return await send_dm(self.bot, dm.discord_id, known_guild_ids=known_guilds, nonce=nonce, **message)
+
+
+def _runs(*run_ids: int | None) -> tuple[int, ...]:
+    return tuple(run_id for run_id in run_ids if run_id is not None)
 
 
 def _logged_bug(error: BaseException, discord_id: int, what: str) -> str:

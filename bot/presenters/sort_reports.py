@@ -210,4 +210,6 @@ def dm_status_note(run: Run) -> str:
         return f" · {dm} not delivered (you were in no server with genrebot then)"
     if run.dm_status == "failed":
         return f" · {dm} failed"
+    if run.dm_status == "unconfirmed":  # its answer was lost; sent again it could arrive twice
+        return f" · {dm} not confirmed by Discord"
     return ""

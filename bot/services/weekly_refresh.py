@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
@@ -35,6 +35,7 @@ from bot.services.playlist_plan import SortOptions
 from bot.services.sorting import SortReport, SortService
 from bot.services.sorting.service import describe_failure
 from bot.services.sources import LIKED_SONGS_NAMES, SourceService, playlist_id_in
+from bot.services.weekly_refresh_dms import RefreshDmOutbox
 from bot.services.weekly_schedule import InvalidSchedule, next_weekly_run, parse_timezone, weekly_run_before
 from bot.spotify.errors import (
     PlaylistNotFollowed,
@@ -47,7 +48,7 @@ from bot.spotify.errors import (
 )
 from music import LIKED_SONGS, SortSource
 from storage import Database
-from storage.records import RefreshProgress, RunOutcome, RunStatus, RunTrigger, Schedule
+from storage.records import RefreshDm, RefreshProgress, RunOutcome, RunStatus, RunTrigger, Schedule
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +108,9 @@ class WeeklyRefreshReport:
     stopped: RefreshStopped | None = None
 
 
+# What a finished refresh tells the member: its DMs, queued with its end (`bot.services.weekly_refresh_dms`).
+RenderDms = Callable[[int, WeeklyRefreshReport], Sequence[RefreshDm]]
+
 
 class WeeklyRefreshService:
     def __init__(
@@ -117,6 +121,7 @@ class WeeklyRefreshService:
         self.sorting = sorting
         self.source_service = sources
         self.clock = clock
+        self.dms = RefreshDmOutbox(db, clock)
 
     async def set_schedule(self, discord_id: int, weekday: int, hour: int, timezone: str) -> Schedule:
         """Turn the member's weekly refresh on (or move it); NotLinked / NeedsRelink for a member
@@ -219,7 +224,7 @@ class WeeklyRefreshService:
         run = await self.db.runs.get(run_id) if run_id is not None else None
         return run_id if run is not None and run.status == RunStatus.FAILED else None
 
-    async def refresh(self, schedule: Schedule) -> WeeklyRefreshReport | None:
+    async def refresh(self, schedule: Schedule, render: RenderDms = lambda _member, _report: ()) -> WeeklyRefreshReport | None:
         """Run one member's weekly refresh, one sort per chosen source, and move their schedule on,
         even if it fails. A source that cannot be read is reported in the result; any other
         failure (link again, quota...) stops the refresh and is raised, or, once some source was
@@ -235,6 +240,9 @@ class WeeklyRefreshService:
         to RETRY_WINDOW after its weekly time. A run given back stays off, or at its new time,
         if the member turned the schedule off or moved it meanwhile. A schedule in a time zone
         this machine does not know is turned off (InvalidSchedule says so).
+
+        A refresh that ends with news queues the DMs `render` makes of it in the transaction that
+        ends it; one that dies before that runs again at the next start (`Database.finish_refresh`).
         """
         if self.sorting.is_running(schedule.discord_id):
             await self._record_postponement(schedule)
@@ -258,7 +266,10 @@ class WeeklyRefreshService:
         if due_at is None or not await self.db.schedules.claim(schedule.discord_id, due_at, now, next_run):
             return None
         try:
-            return await self._refresh_sources(schedule, next_run, due_at)
+            return await self._refresh_sources(schedule, next_run, due_at, render)
+        except Exception:
+            await self.db.schedules.finished(schedule.discord_id)  # it ended: failed, deferred, postponed...
+            raise
         except asyncio.CancelledError:
             # The bot is stopping: the run is given back, so the first tick after the start runs it
             # (a process that dies outright is caught at start-up: `schedules.rerun_interrupted`).
@@ -268,7 +279,9 @@ class WeeklyRefreshService:
                 log.warning("could not keep member %s's stopped weekly refresh due", schedule.discord_id)
             raise
 
-    async def _refresh_sources(self, schedule: Schedule, next_run: datetime, due_at: datetime) -> WeeklyRefreshReport:
+    async def _refresh_sources(
+        self, schedule: Schedule, next_run: datetime, due_at: datetime, render: RenderDms,
+    ) -> WeeklyRefreshReport:
         """One sort per chosen source, for a claimed run (`refresh`).
 
         A try cut off part-way (deferred, postponed, paused, stopped) has already read and written
@@ -316,10 +329,10 @@ class WeeklyRefreshService:
                 # with where it stopped; what the stopped source's read found new is carried into
                 # next week's summary.
                 result.stopped = RefreshStopped(source, error, run_id)
-                await self.db.schedules.clear_progress(discord_id, keep=source.key)
+                await self.db.finish_refresh(discord_id, render(discord_id, result), keep=source.key)
                 return result
             result.reports.append(report)
-        await self.db.schedules.clear_progress(discord_id)
+        await self.db.finish_refresh(discord_id, render(discord_id, result))
         return result
 
     async def _refresh_source(

@@ -38,11 +38,14 @@ class Clock:
 
 
 class WeeklyRefreshTick(Protocol):
-    """What the tests use of the weekly refresh cog: its tick, and the jitter they switch off."""
+    """What the tests use of the weekly refresh cog: its tick, the jitter they switch off, and
+    waiting for what the ticks started."""
 
     jitter_s: float
 
     async def run_due(self) -> int: ...
+
+    async def settled(self) -> None: ...
 
 
 @dataclass
@@ -78,6 +81,13 @@ class BotWorld:
         cog = self.bot.get_cog(WEEKLY_REFRESH_COG)
         assert cog is not None
         return cast(WeeklyRefreshTick, cog)
+
+    async def tick(self) -> int:
+        """One tick of the weekly refresh, then what it started (refreshes, DMs) to their end;
+        returns how many refreshes it started."""
+        started = await self.weekly_refresh.run_due()
+        await self.weekly_refresh.settled()
+        return started
 
     async def stop_bot(self) -> None:
         """Log out and close the services, in that order (what `genrebot run` does on exit)."""

@@ -68,7 +68,7 @@ async def test_weekly_refresh_dms_a_summary_of_the_new_songs(world: BotWorld) ->
     schedule = await world.services.weekly_refresh.schedule(ALICE)
     assert schedule is not None and schedule.next_run is not None
     world.clock.now = schedule.next_run + timedelta(minutes=1)
-    assert await world.weekly_refresh.run_due() == 1
+    assert await world.tick() == 1
     summary = world.discord.dms[ALICE][-1].embeds[0]
     assert summary["title"] == "Your weekly genrebot refresh"
     first_line = summary["description"].split("\n")[0]
@@ -197,7 +197,7 @@ async def test_closed_dms_are_recorded_and_shown_in_status(world: BotWorld) -> N
     schedule = await world.services.weekly_refresh.schedule(BOB)
     assert schedule is not None and schedule.next_run is not None
     world.clock.now = schedule.next_run + timedelta(seconds=5)
-    assert await world.weekly_refresh.run_due() == 1
+    assert await world.tick() == 1
     status = await world.final(await world.command("status", user=BOB))
     assert "your DMs are closed" in status.embeds[0]["fields"][1]["value"]
 

@@ -139,7 +139,7 @@ async def due_and_run(world: BotWorld) -> list[Message]:
     schedule = await world.services.weekly_refresh.schedule(ALICE)
     assert schedule is not None and schedule.next_run is not None
     world.clock.now = schedule.next_run + timedelta(minutes=1)
-    assert await world.weekly_refresh.run_due() == 1
+    assert await world.tick() == 1
     return world.discord.dms[ALICE]
 
 

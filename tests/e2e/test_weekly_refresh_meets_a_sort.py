@@ -42,8 +42,8 @@ async def test_a_weekly_refresh_during_a_running_sort_is_retried_at_the_next_tic
     await sort.wait_for(lambda m: (m.content or "").startswith("📥"), 30)
     world.clock.now = due + timedelta(seconds=5)
 
-    assert await world.weekly_refresh.run_due() == 1
-    assert await world.weekly_refresh.run_due() == 1  # a second tick during the same sort
+    assert await world.tick() == 1
+    assert await world.tick() == 1  # a second tick during the same sort
     assert world.discord.dms[MEMBER] == dms_before, "no DM about the running sort"
     still = await world.services.weekly_refresh.schedule(MEMBER)
     assert still is not None and still.next_run == due, "the refresh is still due"
@@ -53,7 +53,7 @@ async def test_a_weekly_refresh_during_a_running_sort_is_retried_at_the_next_tic
 
     ticks_seen.set()
     await world.final(sort, 60)
-    assert await world.weekly_refresh.run_due() == 1  # the next tick after the sort
+    assert await world.tick() == 1  # the next tick after the sort
     assert world.discord.dms[MEMBER][-1].embeds[0]["title"] == "Your weekly genrebot refresh"
     moved = await world.services.weekly_refresh.schedule(MEMBER)
     assert moved is not None and moved.next_run is not None and moved.next_run > due
@@ -67,15 +67,15 @@ async def test_a_weekly_refresh_during_a_spotify_outage_is_tried_again_later_wit
     world.clock.now = due + timedelta(seconds=5)
     world.spotify.inject(503, 40)
 
-    assert await world.weekly_refresh.run_due() == 1
+    assert await world.tick() == 1
     assert world.discord.dms[MEMBER] == dms_before, "no DM telling the member to try again"
     retry = await world.services.weekly_refresh.schedule(MEMBER)
     assert retry is not None and retry.next_run == world.clock.now + RETRY_DELAY
-    assert await world.weekly_refresh.run_due() == 0, "not before the retry's time"
+    assert await world.tick() == 0, "not before the retry's time"
 
     world.spotify.faults.clear()
     world.clock.now += RETRY_DELAY
-    assert await world.weekly_refresh.run_due() == 1
+    assert await world.tick() == 1
     assert world.discord.dms[MEMBER][-1].embeds[0]["title"] == "Your weekly genrebot refresh"
     moved = await world.services.weekly_refresh.schedule(MEMBER)
     assert moved is not None and moved.next_run == due + timedelta(weeks=1)
@@ -88,8 +88,8 @@ async def test_a_schedule_whose_time_zone_this_machine_does_not_know_is_dmed_abo
     dms_before = len(world.discord.dms[MEMBER])
     await world.services.db.schedules.set(MEMBER, 0, 9, "America/Nowhere_New", world.clock.now - timedelta(minutes=1))
 
-    assert await world.weekly_refresh.run_due() == 1
-    assert await world.weekly_refresh.run_due() == 0, "the next tick does not try (and DM) again"
+    assert await world.tick() == 1
+    assert await world.tick() == 0, "the next tick does not try (and DM) again"
     [told] = world.discord.dms[MEMBER][dms_before:]
     shown = shown_text(told.content or "")
     assert "unknown time zone 'America/Nowhere_New'" in shown and "turned your weekly refresh off" in shown
@@ -139,10 +139,10 @@ async def test_the_summary_of_a_refresh_tried_again_after_an_outage_counts_the_s
     due, _ = await linked_with_a_schedule(world)
     world.clock.now = due + timedelta(seconds=5)
     world.spotify.inject(503, 400, path_prefix="/v1/playlists/")  # made, then filling them fails
-    assert await world.weekly_refresh.run_due() == 1
+    assert await world.tick() == 1
     world.spotify.faults.clear()
     world.clock.now += RETRY_DELAY
-    assert await world.weekly_refresh.run_due() == 1
+    assert await world.tick() == 1
     summary = world.discord.dms[MEMBER][-1].embeds[0]
     assert summary["title"] == "Your weekly genrebot refresh"
     assert summary["description"].startswith(f"{MEMBER_SONGS} new songs: +")
@@ -161,11 +161,11 @@ async def test_a_refresh_spotify_stops_for_good_after_liked_songs_dms_their_summ
     await world.services.weekly_refresh.add_source(MEMBER, SortSource(road_trip.id, "Road Trip"))
     world.clock.now = due + RETRY_WINDOW - RETRY_DELAY + timedelta(minutes=1)
     world.spotify.inject(503, 400, path_prefix=f"/v1/playlists/{road_trip.id}")
-    assert await world.weekly_refresh.run_due() == 1
+    assert await world.tick() == 1
     summary, stopped = world.discord.dms[MEMBER][len(dms_before):]
     assert summary.embeds[0]["title"] == "Your weekly genrebot refresh"
     assert summary.embeds[0]["description"].startswith(f"{MEMBER_SONGS} new songs: +")
     told = shown_text(stopped.content or "")
     assert "stopped at Road Trip" in told and "Spotify kept failing on it all day" in told and "next week" in told
     assert "Nothing was changed" not in told
-    assert await world.weekly_refresh.run_due() == 0, "the week is over: no retry, no second DM"
+    assert await world.tick() == 0, "the week is over: no retry, no second DM"
