@@ -59,12 +59,16 @@ Switches, off by default because Spotify does it only under load, by accident or
   their own, of others and shared ones, with songs, local files and episodes (an episode is an
   episode object only when `additional_types` names it, else dressed as a track, as Spotify does);
   `relink(id, instead)` and `make_unplayable(ids)`: Track Relinking, seen only by a request naming
-  a `market` (`linked_from`, `is_playable`, `restrictions`), as Spotify's docs describe it.
+  a `market` (`is_playable`, `restrictions`; `linked_from` only with `extended_quota = True`), as
+  Spotify's docs describe it.
 - `after_request(method, path_prefix, action, count=1)` and `edit_by_hand(playlist_id, change)`: a
   member edits, reorders, renames, unfollows or shares a playlist in their app between two of a
   client's requests (each change gives the playlist a new snapshot id, as Spotify does).
 - `deprecated_track_fields = False`: the end of the 2026 deprecation window: playlist entries
   carry `item` only and playlist objects `items` only (no `track` / `tracks`).
+- `extended_quota = True`: an app Spotify moved to extended quota mode, which keeps what the
+  February 2026 change took from development-mode apps: track and album `available_markets`,
+  track `linked_from`, show `available_markets` and `publisher` (off: a development-mode app).
 - `owner_premium = False`: the development-mode app's owner lost Premium: tokens are still
   issued, but every Web API call answers 403 "Active premium subscription required for the
   owner of the app".

@@ -98,6 +98,9 @@ class SandboxState:
         self.redirect_uris: set[str] = set(redirect_uris) if redirect_uris is not None else {DEFAULT_REDIRECT_URI}
         self.auto_approve = auto_approve  # the scripted user approves at once (unless show_dialog=true)
         self.audio_features_enabled = audio_features_enabled  # an old extended-quota app; off for new apps
+        # True: an app in extended quota mode, which keeps the fields Spotify's February 2026 change
+        # took from development-mode apps (`sandbox.api.objects`); False: a development-mode app.
+        self.extended_quota = False
         # False: the app owner's Premium lapsed, and every Web API call answers 403 (tokens still work).
         self.owner_premium = True
         self.latency_s = latency_s
@@ -183,7 +186,9 @@ class SandboxState:
 
     def relink(self, track_id: str, instead: Track) -> None:
         """Spotify serves `instead` where this song is not licensed: a request naming a market gets
-        `instead` with `linked_from` naming `track_id` ("Track Relinking"); one without gets `track_id`."""
+        `instead` ("Track Relinking"), with `linked_from` naming `track_id` only for an app in extended
+        quota mode (February 2026: "[REMOVED] linked_from" for development mode); one without a
+        market gets `track_id`."""
         with self.lock:
             self.tracks[instead.id] = instead
             self.relinked[track_id] = instead

@@ -374,7 +374,8 @@ def track_from_api(data: dict[str, Any] | None) -> Track | None:
     artists = data.get("artists") or []
     # A relinked answer (a request naming a market) serves the instance playable there; the song in
     # the member's library, which a genre playlist must hold for their app to show it as the same, is
-    # the one `linked_from` names.
+    # the one `linked_from` names. Only extended-quota apps get `linked_from` (since February 2026),
+    # so genrebot names no market: unrelinked answers are the liked songs themselves.
     linked_from = data.get("linked_from") or {}
     return Track(
         id=str(linked_from.get("id") or data["id"]),

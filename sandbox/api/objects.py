@@ -2,11 +2,14 @@
 
 Shapes follow the 2026 OpenAPI description, trimmed as Spotify trims them for development-mode
 apps (no `popularity`, `preview_url`, artist `genres`/`followers`, user `country`/`email`/
-`product`), and the documented odd cases: a song Spotify no longer serves is `null`, a local
-file is a track object with `null` ids and a `spotify:local:` URI ("Local Files in Spotify
-Playlists"), an episode is an episode object (dressed as a track for a client that leaves it out
-of `additional_types`), and a request naming a `market` gets Track Relinking's `linked_from` and
-`is_playable`.
+`product`; and, from Spotify's February 2026 changelog, "Track [REMOVED] available_markets ...
+linked_from", "Album [REMOVED] available_markets", "Show [REMOVED] available_markets ... publisher",
+which an app in extended quota mode keeps: `SandboxState.extended_quota`), and the documented odd
+cases: a song Spotify no longer serves is `null`, a local file is a track object with `null` ids
+and a `spotify:local:` URI ("Local Files in Spotify Playlists"), an episode is an episode object
+(dressed as a track for a client that leaves it out of `additional_types`), and a request naming a
+`market` gets Track Relinking's relinked instance and `is_playable` (and `linked_from`, naming the
+song asked for, only in extended quota mode).
 """
 
 from __future__ import annotations
@@ -35,6 +38,10 @@ class Shapes:
 
     def url(self, path: str) -> str:
         return f"{self.state.base_url}{path}"
+
+    def _markets(self, markets: list[str]) -> dict[str, Any]:
+        """`available_markets` for an extended-quota app; development-mode apps lost it (Feb 2026)."""
+        return {"available_markets": markets} if self.state.extended_quota else {}
 
     # --- users ----------------------------------------------------------------------------------
 
@@ -77,10 +84,11 @@ class Shapes:
 
     def track_in_market(self, track: Track) -> dict[str, Any]:
         """A track as a request naming a market gets it: relinked to the instance playable there
-        (with `linked_from`), and `is_playable` said ("Track Relinking"; only then is it there)."""
+        (with `linked_from` for an extended-quota app only), and `is_playable` said ("Track
+        Relinking"; only then is it there)."""
         instead = self.state.relinked.get(track.id)
         body = self.track(instead or track)
-        if instead is not None:
+        if instead is not None and self.state.extended_quota:
             body["linked_from"] = {"id": track.id, "type": "track", "uri": track.uri,
                                    "href": self.url(f"/v1/tracks/{track.id}"),
                                    "external_urls": {"spotify": f"https://open.spotify.com/track/{track.id}"}}
@@ -122,9 +130,9 @@ class Shapes:
                 "external_urls": {"spotify": f"https://open.spotify.com/album/{album_id}"},
                 "images": [],
                 "artists": artists[:1],
-                "available_markets": ["DE", "US"],
+                **self._markets(["DE", "US"]),
             },
-            "available_markets": ["DE", "US"],
+            **self._markets(["DE", "US"]),
             "external_ids": {},
         }
 
@@ -133,11 +141,11 @@ class Shapes:
         nobody: dict[str, Any] = {"external_urls": {}, "href": None, "id": None, "name": local.artists[0] if local.artists else "",
                                   "type": "artist", "uri": None}
         return {
-            "album": {"album_type": None, "available_markets": [], "external_urls": {}, "href": None, "id": None,
+            "album": {"album_type": None, **self._markets([]), "external_urls": {}, "href": None, "id": None,
                       "images": [], "name": local.album, "release_date": None, "release_date_precision": None,
                       "type": "album", "uri": None, "artists": []},
             "artists": [nobody],
-            "available_markets": [],
+            **self._markets([]),
             "disc_number": 0,
             "duration_ms": local.duration_ms or 0,
             "explicit": False,
@@ -175,12 +183,12 @@ class Shapes:
             "show": {
                 "id": show_id,
                 "name": episode.show,
-                "publisher": episode.publisher,
+                **({"publisher": episode.publisher} if self.state.extended_quota else {}),
                 "type": "show",
                 "uri": f"spotify:show:{show_id}",
                 "href": self.url(f"/v1/shows/{show_id}"),
                 "external_urls": {"spotify": f"https://open.spotify.com/show/{show_id}"},
-                "available_markets": ["DE", "US"],
+                **self._markets(["DE", "US"]),
                 "copyrights": [],
                 "description": "",
                 "html_description": "",
@@ -231,9 +239,9 @@ class Shapes:
                 "external_urls": {"spotify": f"https://open.spotify.com/show/{show_id}"},
                 "images": [],
                 "artists": [show],
-                "available_markets": ["DE", "US"],
+                **self._markets(["DE", "US"]),
             },
-            "available_markets": ["DE", "US"],
+            **self._markets(["DE", "US"]),
             "external_ids": {},
         }
 

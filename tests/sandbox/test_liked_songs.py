@@ -74,9 +74,10 @@ def test_benchmark_likes_are_the_same_songs_whatever_requests_came_before(sandbo
                          timeout=10).status_code == 400
 
 
-def test_with_a_market_a_relinked_song_comes_as_the_playable_one_linked_from_the_liked_one(sandbox: Sandbox) -> None:
+def test_with_a_market_a_relinked_song_comes_as_the_playable_one(sandbox: Sandbox) -> None:
     """Track relinking applies only when the client names a market: then the answer is the instance
-    playable there, with `linked_from` naming the liked one, and `is_playable` on every track."""
+    playable there, with `is_playable` on every track, and for a development-mode app nothing says
+    which song was asked for (February 2026 changelog: "Track ... [REMOVED] linked_from")."""
     liked, other = (t for t, _ in sandbox.state.users["alice"].liked[:2])
     instead = synthetic_library(1, seed=77, prefix="relinked")[0]
     sandbox.state.relink(liked.id, instead)
@@ -87,9 +88,19 @@ def test_with_a_market_a_relinked_song_comes_as_the_playable_one_linked_from_the
     assert all("is_playable" not in e["track"] and "linked_from" not in e["track"] for e in plain)
     marketed = client.current_user_saved_tracks(limit=2, market="from_token")["items"]
     assert marketed[0]["track"]["id"] == instead.id and marketed[0]["track"]["is_playable"] is True
+    assert "linked_from" not in marketed[0]["track"]
+    assert marketed[1]["track"]["is_playable"] is False and marketed[1]["track"]["restrictions"] == {"reason": "market"}
+
+
+def test_an_extended_quota_app_is_told_which_song_a_relinked_one_stands_for(sandbox: Sandbox) -> None:
+    """Extended quota mode keeps `linked_from` ("all existing endpoints, fields, and behaviors
+    remain unchanged", February 2026 migration guide): it names the liked song."""
+    liked = sandbox.state.users["alice"].liked[0][0]
+    sandbox.state.relink(liked.id, synthetic_library(1, seed=77, prefix="relinked")[0])
+    sandbox.state.extended_quota = True
+    marketed = sandbox.link("alice").current_user_saved_tracks(limit=1, market="from_token")["items"]
     assert marketed[0]["track"]["linked_from"]["id"] == liked.id
     assert marketed[0]["track"]["linked_from"]["uri"] == liked.uri
-    assert marketed[1]["track"]["is_playable"] is False and marketed[1]["track"]["restrictions"] == {"reason": "market"}
 
 
 def test_liking_a_song_already_liked_keeps_it_listed_once(sandbox: Sandbox) -> None:

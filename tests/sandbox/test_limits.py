@@ -1,16 +1,17 @@
 """What Spotify refuses in a request: too many items, long or multi-line descriptions, unknown
-or local URIs, malformed numbers, and the endpoints development-mode apps lost."""
+or local URIs, malformed numbers, and the endpoints and fields development-mode apps lost."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 import spotipy
 
 from sandbox.api.removed import REMOVED_OPERATIONS
 from sandbox.library import synthetic_library
-from sandbox.records import local_file, spotify_id
+from sandbox.records import Episode, local_file, spotify_id
 from tests.sandbox.conftest import Sandbox, error_of
 
 
@@ -154,3 +155,27 @@ def test_an_artist_comes_without_genres_popularity_or_followers(sandbox: Sandbox
     artist = sandbox.link("alice").artist(track.artist_ids[0])
     assert artist["name"] == track.artists[0]
     assert not {"genres", "popularity", "followers"} & set(artist)
+
+
+def test_tracks_albums_and_shows_come_without_what_development_mode_lost(sandbox: Sandbox) -> None:
+    """February 2026 changelog, for development-mode apps: "Track [REMOVED] available_markets ...
+    linked_from", "Album [REMOVED] available_markets", "Show [REMOVED] available_markets ...
+    publisher"; an extended-quota app keeps them."""
+    state = sandbox.state
+    songs = [t for t, _ in state.users["alice"].liked[:2]]
+    episode = Episode(spotify_id("episode:1"), "Episode 1", "Show", "Publisher", "2026-02-03", 1_200_000)
+    playlist = state.add_playlist("alice", "Mixed", [songs[0], episode])
+    client = sandbox.link("alice")
+
+    def answers() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+        track = client.track(songs[1].id)
+        song, show_episode = (e["item"] for e in client.playlist_items(playlist.id)["items"])
+        return track, song, show_episode
+
+    for track in answers()[:2]:
+        assert "available_markets" not in track and "available_markets" not in track["album"]
+    assert not {"available_markets", "publisher"} & set(answers()[2]["show"])
+    state.extended_quota = True
+    track, song, show_episode = answers()
+    assert track["available_markets"] and song["album"]["available_markets"]
+    assert show_episode["show"]["publisher"] == "Publisher" and show_episode["show"]["available_markets"]
