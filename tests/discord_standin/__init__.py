@@ -40,9 +40,11 @@ Switches (keyword arguments of `DiscordStandIn`, also attributes):
 - `portal_intents=0`: the privileged intents (bit field, e.g. `INTENT_GUILD_MEMBERS`) switched on
   for the application. IDENTIFY asking for one that is off is closed with 4014 (discord.py raises
   PrivilegedIntentsRequired); `GET /guilds/{id}/members` (the list) answers 403 50001 without it.
-- `heartbeat_interval_s=41.25`: what HELLO asks for. A connection silent for 1.5 intervals is
-  closed with 4009 "Session timed out." and is a violation (the grace is the stand-in's; Discord
-  publishes none): with a short interval, an event loop blocked by the bot shows as a missed beat.
+- `heartbeat_interval_s=41.25`: what HELLO asks for. A connection whose event loop was held for
+  more than 1.5 intervals of CPU time between two beats, or that sends none for 10 intervals, is
+  closed with 4009 "Session timed out." and is a violation (the graces are the stand-in's; Discord
+  publishes none): with a short interval, an event loop blocked by the bot shows as a missed beat,
+  and a loaded machine, which only makes beats late, does not (see `gateway.py`).
 - `max_guilds_per_shard=2500`: sharding as on Discord (see `gateway.py`). `GET /gateway/bot`
   recommends `shards` (one per 1,000 guilds, enough to keep each under this limit) with
   `session_start_limit`; IDENTIFY's `[shard_id, shard_count]` picks the guilds

@@ -2,12 +2,16 @@
 sharding checks), READY and GUILD_CREATE, numbered dispatches, RESUME with replay, dropped
 connections, and Discord's own requests to reconnect (op 7 Reconnect, op 9 Invalid Session).
 
-Heartbeats: HELLO asks for one every `heartbeat_interval_s` (41.25 s, as Discord's HELLO says); a
-connection that sends none for `HEARTBEAT_GRACE` intervals is closed with 4009 "Session timed out."
-and the miss is a violation. Discord publishes no grace of its own: this one is the stand-in's.
+Heartbeats: HELLO asks for one every `heartbeat_interval_s` (41.25 s, as Discord's HELLO says).
 discord.py beats from its own thread but sends each beat through the event loop, so an event loop
-held by blocking work (inference, a synchronous HTTP call) shows as a missed heartbeat; a test asks
-for a short interval (`DiscordStandIn(heartbeat_interval_s=1.0)`) to see it.
+held by blocking work (inference, pandas) delays the beat; a test asks for a short interval
+(`DiscordStandIn(heartbeat_interval_s=1.0)`) to see it. The stand-in shares the test's event loop,
+so it judges a held loop by the loop thread's CPU time, not the clock: more than `HELD_GRACE`
+intervals of it between two beats means one piece of work held the loop (many short callbacks let
+the beat through), however loaded the machine, which only stretches the clock. A connection that
+sends no beat for `SILENT_GRACE` intervals of the clock (a loop stuck waiting on I/O, or dead) is
+judged the same way. Either is closed with 4009 "Session timed out." and is a violation. Discord
+publishes no grace of its own: these are the stand-in's.
 
 Sharding as on Discord: `GET /gateway/bot` recommends a shard count (one shard per 1,000 guilds,
 and never more than `max_guilds_per_shard`, 2,500 on Discord, per shard); each connection names
@@ -25,6 +29,7 @@ import contextlib
 import json
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,7 +40,8 @@ from tests.discord_standin.guilds import GuildsMixin
 
 RECOMMENDED_GUILDS_PER_SHARD = 1000  # what Discord's /gateway/bot recommendation is based on
 HEARTBEAT_INTERVAL_S = 41.25  # what Discord's HELLO asks for
-HEARTBEAT_GRACE = 1.5  # intervals without a heartbeat before the stand-in closes with 4009
+HELD_GRACE = 1.5  # intervals of the loop thread's CPU time between two beats: the loop was held
+SILENT_GRACE = 10  # intervals of the clock without a beat: the client stopped beating
 
 
 @dataclass
@@ -48,6 +54,28 @@ class GatewaySession:
     ws: web.WebSocketResponse | None = None
     seq: int = 0
     events: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class HeartbeatWatch:
+    """One connection's beats: when the last came, by the clock and by the loop thread's CPU time.
+    Read on the event loop's thread only (`time.thread_time` is that thread's)."""
+
+    interval_s: float
+    beat_at: float = field(default_factory=time.monotonic)
+    beat_at_cpu: float = field(default_factory=time.thread_time)
+
+    def beat(self) -> None:
+        self.beat_at, self.beat_at_cpu = time.monotonic(), time.thread_time()
+
+    def missed(self) -> str | None:
+        """Why the connection counts as timed out, or None."""
+        held, silent = time.thread_time() - self.beat_at_cpu, time.monotonic() - self.beat_at
+        if held > self.interval_s * HELD_GRACE:
+            return f"the event loop was held for {held:.1f}s of CPU time between two beats"
+        if silent > self.interval_s * SILENT_GRACE:
+            return f"no beat for {silent:.1f}s"
+        return None
 
 
 def shard_of(guild_id: int, shard_count: int) -> int:
@@ -74,13 +102,13 @@ class GatewayMixin(GuildsMixin):
         session: GatewaySession | None = None
         interval = self.heartbeat_interval_s
         await ws.send_json({"op": 10, "d": {"heartbeat_interval": round(interval * 1000)}, "s": None, "t": None})
-        last_beat = [time.monotonic()]
-        watchdog = asyncio.create_task(self._watch_heartbeats(ws, last_beat, lambda: session))
+        beats = HeartbeatWatch(interval)
+        watchdog = asyncio.create_task(self._watch_heartbeats(ws, beats, lambda: session))
         try:
             async for frame in ws:
                 if frame.type != WSMsgType.TEXT:
                     continue
-                session = await self._gateway_frame(ws, json.loads(frame.data), session, last_beat)
+                session = await self._gateway_frame(ws, json.loads(frame.data), session, beats)
                 if ws.closed:
                     break
         finally:
@@ -90,11 +118,13 @@ class GatewayMixin(GuildsMixin):
         return ws
 
     async def _gateway_frame(self, ws: web.WebSocketResponse, payload: dict[str, Any],
-                             session: GatewaySession | None, last_beat: list[float]) -> GatewaySession | None:
+                             session: GatewaySession | None, beats: HeartbeatWatch) -> GatewaySession | None:
         """Answer one frame the client sent; the connection's session afterwards."""
         op = payload.get("op")
         if op == 1:
-            last_beat[0] = time.monotonic()
+            if await self._timed_out(ws, beats, session):
+                return session
+            beats.beat()
             await ws.send_json({"op": 11})
         elif op == 2:
             return await self._identify(ws, payload["d"])
@@ -104,21 +134,27 @@ class GatewayMixin(GuildsMixin):
             await self._request_members(payload["d"])
         return session
 
-    async def _watch_heartbeats(self, ws: web.WebSocketResponse, last_beat: list[float],
-                                session: Any) -> None:
-        """Close a connection that stopped heartbeating with 4009, as a violation."""
-        interval = self.heartbeat_interval_s
+    async def _watch_heartbeats(self, ws: web.WebSocketResponse, beats: HeartbeatWatch,
+                                current_session: Callable[[], GatewaySession | None]) -> None:
+        """Close a connection that stopped beating; a held loop is also caught when its late beat
+        comes (`_gateway_frame`), so this one needs no timing of its own to be right."""
         while not ws.closed:
-            await asyncio.sleep(interval / 4)
-            silent = time.monotonic() - last_beat[0]
-            if silent > interval * HEARTBEAT_GRACE and not ws.closed:
-                current = session()
-                shard = current.shard_id if current is not None else 0
-                self.violations.append(
-                    f"no gateway heartbeat for {silent:.1f}s on shard {shard} (heartbeat_interval {interval}s):"
-                    " was the event loop blocked?")
-                await ws.close(code=4009, message=b"Session timed out.")
+            await asyncio.sleep(beats.interval_s / 4)
+            if await self._timed_out(ws, beats, current_session()):
                 return
+
+    async def _timed_out(self, ws: web.WebSocketResponse, beats: HeartbeatWatch,
+                         session: GatewaySession | None) -> bool:
+        """Close with 4009, as a violation, a connection whose beats say its loop was held or that
+        stopped beating; whether it was."""
+        missed = beats.missed()
+        if missed is None or ws.closed:
+            return False
+        shard = session.shard_id if session is not None else 0
+        self.violations.append(f"no gateway heartbeat on shard {shard} (heartbeat_interval {beats.interval_s}s):"
+                               f" {missed}: was the event loop blocked?")
+        await ws.close(code=4009, message=b"Session timed out.")
+        return True
 
     async def _request_members(self, data: dict[str, Any]) -> None:
         """REQUEST_GUILD_MEMBERS (op 8, what discord.py's chunking sends): one GUILD_MEMBERS_CHUNK.
