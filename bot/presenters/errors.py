@@ -22,6 +22,7 @@ from bot.spotify.errors import (
     PlaylistNotFound,
     PlaylistNotReadable,
     PlaylistWriteFailed,
+    ScopesMissing,
     SpotifyError,
     SpotifyQuotaExceeded,
     SpotifyRateLimited,
@@ -69,6 +70,9 @@ def error_message(error: BaseException) -> str | None:
             "Spotify has no playlist of yours at that link: it may have been deleted. Playlists Spotify makes "
             "(Discover Weekly, Daily Mix…) can't be read by apps: copy its songs into a playlist of your own."
         )
+    if isinstance(error, ScopesMissing):
+        return (f"Spotify didn't give genrebot {error.permissions()}, so it can't do this for you. Run /link and "
+                "approve every permission on Spotify's page.")
     if isinstance(error, NeedsRelink):
         return "Spotify needs you to link your account again (links expire after a while). Run /link."
     if isinstance(error, AppCredentialsRejected):

@@ -255,10 +255,10 @@ class LinkService:
             token_info = client.token_info or token_info
         except AppCredentialsRejected as exc:  # the operator's to fix, and every /link fails until then
             log.error("configuration error: link for member %s failed: %s", discord_id, exc.operator_line)
-            raise LinkFailed(_link_problem(exc), discord_id) from None
+            raise LinkFailed(link_problem(exc), discord_id) from None
         except SpotifyError as exc:
             log.warning("link for member %s failed at Spotify: %s", discord_id, type(exc).__name__)
-            raise LinkFailed(_link_problem(exc), discord_id) from None
+            raise LinkFailed(link_problem(exc), discord_id) from None
         holder = await self.db.users.linked_member_of(profile.account_id)
         if holder is not None and holder != discord_id:  # refused before anything of this member's stops
             raise LinkFailed(_ACCOUNT_TAKEN, discord_id)
@@ -405,7 +405,7 @@ def _state_problem(exc: InvalidOAuthState) -> str:
     return _STATE_PROBLEMS.get(exc.reason, _STATE_PROBLEMS["unknown"])
 
 
-def _link_problem(exc: SpotifyError) -> str:
+def link_problem(exc: SpotifyError) -> str:
     """Why Spotify's part of a link failed, and when trying again can help: a refusal of the app
     itself (its owner's Premium, its quota) is not the member's code having expired."""
     if isinstance(exc, UserNotRegistered):
@@ -417,9 +417,8 @@ def _link_problem(exc: SpotifyError) -> str:
         )
     if isinstance(exc, ScopesMissing):
         return (
-            f"Spotify gave genrebot fewer permissions than it needs (missing: {', '.join(exc.missing)}), so nothing "
-            "was linked. Run /link in Discord again and approve every permission on Spotify's page; if Spotify "
-            "keeps leaving one out, tell the bot owner."
+            f"Spotify didn't give genrebot {exc.permissions()}, so nothing was linked. Run /link in Discord again "
+            "and approve every permission on Spotify's page; if Spotify keeps leaving one out, tell the bot owner."
         )
     if isinstance(exc, OwnerPremiumRequired):
         return (

@@ -21,6 +21,17 @@ class NeedsRelink(SpotifyError):
         super().__init__(message)
 
 
+# What Spotify's consent page calls each scope genrebot asks for (the scope list of Spotify's
+# OpenAPI description), so a member is told a missing permission in the words they approved.
+SCOPE_DESCRIPTIONS = {
+    "user-library-read": "Access your saved content",
+    "playlist-modify-private": "Manage your private playlists",
+    "playlist-modify-public": "Manage your public playlists",
+    "playlist-read-private": "Access your private playlists",
+    "playlist-read-collaborative": "Access your collaborative playlists",
+}
+
+
 class ScopesMissing(NeedsRelink):
     """The member's authorisation lacks permissions genrebot needs: Spotify granted fewer scopes than
     asked (its token answer's `scope` says which), or refused a call as "Insufficient client scope".
@@ -29,6 +40,14 @@ class ScopesMissing(NeedsRelink):
     def __init__(self, missing: Iterable[str] = ()) -> None:
         self.missing = tuple(sorted(missing))
         super().__init__(f"the Spotify authorisation lacks {', '.join(self.missing) or 'a permission a call needs'}")
+
+    def permissions(self) -> str:
+        """The missing permissions as the member saw them on Spotify's page, for a sentence such as
+        "Spotify didn't give genrebot {…}": names where known, else "every permission it needs"."""
+        if not self.missing:
+            return "every permission it needs"
+        named = ", ".join(f"“{SCOPE_DESCRIPTIONS[s]}”" if s in SCOPE_DESCRIPTIONS else s for s in self.missing)
+        return f"the permission{'s' if len(self.missing) > 1 else ''} {named}"
 
 
 class SpotifyRateLimited(SpotifyError):

@@ -13,13 +13,16 @@ from bot.presenters.errors import error_message, missing_permissions_message, mi
 from bot.services.errors import AlreadyRunning, NotLinked, SourceRefused, UnknownSource
 from bot.services.genre_names import UnknownGenre
 from bot.services.weekly_schedule import InvalidSchedule, parse_timezone, parse_weekday
+from bot.spotify.app import SCOPES
 from bot.spotify.errors import (
+    SCOPE_DESCRIPTIONS,
     AppCredentialsRejected,
     NeedsRelink,
     OwnerPremiumRequired,
     PlaylistNotFound,
     PlaylistNotReadable,
     PlaylistWriteFailed,
+    ScopesMissing,
     SpotifyQuotaExceeded,
     SpotifyRateLimited,
     SpotifyUnavailable,
@@ -192,3 +195,20 @@ def test_a_reply_refused_for_missing_permissions_names_them_and_the_way_out() ->
     assert missing_reply_permissions(lacking) == ["Embed Links"]
     text = missing_permissions_message(missing_reply_permissions(lacking))
     assert "**Embed Links**" in text and "Attach Files" not in text and "admin" in text and "another channel" in text
+
+
+def test_a_link_lacking_a_permission_names_it_as_spotify_does_and_says_to_approve_everything() -> None:
+    """A link Spotify granted fewer permissions than genrebot needs: the reply names the permission in
+    the words of Spotify's consent page and says to /link again approving everything; it never says
+    links expire. Unnamed (Spotify only said "Insufficient client scope"), it still says so."""
+    named = error_message(ScopesMissing(["user-library-read"]))
+    assert named is not None and "“Access your saved content”" in named
+    unnamed = error_message(ScopesMissing())
+    for message in (named, unnamed):
+        assert message is not None and "/link" in message and "approve every permission" in message
+        assert "expire" not in message and "()" not in message
+
+
+def test_every_scope_genrebot_asks_for_has_spotifys_words_for_it() -> None:
+    """A scope added to SCOPES without its consent-page words would reach members as a bare scope id."""
+    assert set(SCOPES) <= set(SCOPE_DESCRIPTIONS)

@@ -7,8 +7,9 @@ import time
 
 import pytest
 
+from bot.services.linking import link_problem
 from bot.services.playlist_plan import SortOptions
-from bot.spotify.errors import NeedsRelink
+from bot.spotify.errors import NeedsRelink, ScopesMissing
 from bot.spotify.retry import RetryPolicy
 from sandbox.tokens import OMITTED
 from storage.records import LinkStatus
@@ -46,7 +47,7 @@ async def test_a_link_granted_fewer_scopes_than_asked_links_nothing_and_says_to_
     world.sandbox.withhold_scopes("alice", ["user-library-read"])
     page = await world.link(ALICE, "alice")
     assert page.status == 400
-    assert "user-library-read" in page.text and "/link" in page.text and "expired" not in page.text
+    assert "Access your saved content" in page.text and "/link" in page.text and "expired" not in page.text
     assert await world.services.linking.member(ALICE) is None
 
 
@@ -96,3 +97,12 @@ async def test_a_code_exchange_answered_5xx_before_spotify_used_the_code_links(w
     assert page.status == 200, page.text
     user = await world.services.linking.member(ALICE)
     assert user is not None and user.status == LinkStatus.LINKED
+
+
+def test_a_link_refused_for_an_unnamed_permission_says_so_without_an_empty_list() -> None:
+    """Spotify refused a call at link time as "Insufficient client scope" without saying which: the
+    page says a permission is missing and to approve every one, with no empty "(missing: )"."""
+    page = link_problem(ScopesMissing())
+    assert "(missing: )" not in page and "()" not in page
+    assert "permission" in page and "approve every permission" in page
+    assert "“Access your saved content”" in link_problem(ScopesMissing(["user-library-read"]))
