@@ -100,7 +100,8 @@ async def restore(source: Path, path: Path) -> Restored:
     changed) a source that is missing, not SQLite, damaged, not genrebot's or from a newer genrebot,
     and a database another process has open (DatabaseInUse). The database replaced is first backed
     up beside it (`<name>.before-restore-<time>`; byte for byte if it is too damaged for SQLite to
-    copy, `_keep_aside`); the copy commits whole or not at all."""
+    copy, `_keep_aside`); the copy commits whole or not at all, and one that fails (a disk full) is
+    RestoreFailed with the database as it was."""
     if not source.is_file():
         raise NoDatabase(f"no backup at {source}")
     if path.exists() and source.resolve() == path.resolve():
@@ -117,17 +118,15 @@ async def restore(source: Path, path: Path) -> Restored:
         except OSError as exc:
             raise CannotWrite(f"cannot create or write {path}: {why_unwritable(path, exc)}") from None
         try:
-            replaced = None
+            replaced, removed = None, False
             if path.is_file() and path.stat().st_size:
                 replaced = _free_name(path.with_name(f"{path.name}.before-restore-{time.strftime('%Y%m%d-%H%M%S')}"))
-                await _keep_aside(path, replaced)
-            private_file(path)
-            database = await SqlHandle.connect(path)
+                removed = await _keep_aside(path, replaced)
             try:
-                await backup_sql.replace_contents_of(database)
-                verdict = await database.quick_check()
-            finally:
-                await database.close()
+                verdict = await _copy_in(backup_sql, path)
+            except (OSError, sqlite3.Error) as exc:
+                raise RestoreFailed(f"the restore of {source} failed: {_why(exc, path)}; "
+                                    f"{_put_back(path, replaced, removed)}") from None
             if verdict != ["ok"]:  # not expected: the backup passed the same check
                 raise NotARestorableBackup(f"{path} fails SQLite's quick_check after the restore "
                                            f"({'; '.join(verdict[:3])}); the database it replaced is {replaced}")
@@ -138,13 +137,52 @@ async def restore(source: Path, path: Path) -> Restored:
     return Restored(version, replaced)
 
 
-async def _keep_aside(path: Path, target: Path) -> None:
+class RestoreFailed(StorageError):
+    """The copy into the database failed (a disk full, an I/O error); the message says where the
+    database it would have replaced is."""
+
+
+async def _copy_in(backup_sql: SqlHandle, path: Path) -> list[str]:
+    """Copy the backup into the database at `path` (committed whole or rolled back); its quick_check."""
+    private_file(path)
+    database = await SqlHandle.connect(path)
+    try:
+        await backup_sql.replace_contents_of(database)
+        return await database.quick_check()
+    finally:
+        await database.close()
+
+
+def _why(exc: OSError | sqlite3.Error, path: Path) -> str:
+    return why_unwritable(path, exc) if isinstance(exc, OSError) else str(exc)
+
+
+def _put_back(path: Path, replaced: Path | None, removed: bool) -> str:
+    """After a failed copy in: where the database that was there is. Copied aside through SQLite it
+    is still at `path` (the copy rolled back); copied byte for byte (`removed`) its files were
+    removed, so the kept copy is moved back (a rename: it needs no room)."""
+    if replaced is not None and not removed:
+        return f"the database was left as it was (a copy of it is at {replaced})"
+    for suffix in ("-wal", "-shm", ""):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    if replaced is None:
+        return "there was no database before, and none is left"
+    try:
+        if Path(f"{replaced}-wal").is_file():
+            Path(f"{replaced}-wal").replace(f"{path}-wal")
+        replaced.replace(path)
+    except OSError as exc:
+        return f"the database it replaced is kept at {replaced} ({why_unwritable(path, exc)}): move it back by hand"
+    return "the database was put back as it was"
+
+
+async def _keep_aside(path: Path, target: Path) -> bool:
     """Copy the database about to be replaced to `target`: through SQLite (a -wal folded in), or,
     when SQLite cannot copy it (damaged: the case a restore is most often for), its files byte for
-    byte, which are then removed so the backup goes into a new file."""
+    byte, which are then removed so the backup goes into a new file; whether they were removed."""
     try:
         await backup(path, target)
-        return
+        return False
     except (BackupFailed, NotADatabase):
         pass
     try:
@@ -158,6 +196,7 @@ async def _keep_aside(path: Path, target: Path) -> None:
                           "nothing was restored") from None
     for suffix in ("-wal", "-shm", ""):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return True
 
 
 def _free_name(path: Path) -> Path:
