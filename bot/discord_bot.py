@@ -298,6 +298,25 @@ async def threads_ended(threads: list[threading.Thread], timeout_s: float) -> No
                     ", ".join(alive))
 
 
+async def close_services(services: Services) -> None:
+    """Close the services to the end even if the running task is cancelled meanwhile (a first SIGTERM
+    while they close after Ctrl-C or a failed login): cut short, the database would stay open, its
+    -wal and lock left behind. The cancel is raised once they are closed."""
+    closing = asyncio.ensure_future(services.close())
+    cancelled = False
+    while True:
+        try:
+            await asyncio.shield(closing)
+        except asyncio.CancelledError:
+            if closing.done():
+                raise  # the close itself was cancelled, not this task
+            cancelled = True
+        else:
+            break
+    if cancelled:
+        raise asyncio.CancelledError
+
+
 def _join_each(threads: list[weakref.ref[threading.Thread]], timeout_s: float) -> list[str]:
     """Join each thread still there until one deadline; the names of those still running."""
     deadline = time.monotonic() + timeout_s
@@ -371,8 +390,9 @@ def run_bot(settings: Settings, *, sync_commands: bool = False) -> int:
 
         def stop_on_sigterm() -> None:
             # SIGTERM (systemctl stop, docker stop) stops the bot as Ctrl-C does: the start-up or the
-            # running bot is cancelled and what was opened closes in reverse order. A second SIGTERM
-            # ends the process at once (with the handler gone, the default action is back).
+            # running bot is cancelled and what was opened closes in reverse order; one that comes
+            # while the services already close waits for that close (`close_services`). A second
+            # SIGTERM ends the process at once (with the handler gone, the default action is back).
             nonlocal terminated
             terminated = True
             loop.remove_signal_handler(signal.SIGTERM)
@@ -384,7 +404,7 @@ def run_bot(settings: Settings, *, sync_commands: bool = False) -> int:
             async with GenreBot(services, sync_commands=sync_commands) as bot:
                 await bot.start(token)
         finally:
-            await services.close()
+            await close_services(services)
 
     try:
         asyncio.run(main())

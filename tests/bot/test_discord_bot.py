@@ -21,6 +21,7 @@ from bot.discord_bot import (
     GenreBot,
     MemberRateLimits,
     MembershipNotes,
+    close_services,
     point_discord_at,
 )
 from bot.services.root import Services
@@ -161,3 +162,35 @@ async def test_a_new_discord_application_on_the_same_database_gets_the_commands(
         await first.stop()
         await second.stop()
     assert not first.violations and not second.violations
+
+
+async def test_a_sigterm_while_the_services_close_after_a_failed_login_lets_the_close_finish(tmp_path: Path) -> None:
+    """Discord refused the token, and the services are closing when the first SIGTERM comes (its handler
+    cancels the running task): the close still finishes, so the database is closed cleanly (no -wal
+    left, its lock released) and the cancel comes after."""
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        spotify_client_id="id", spotify_client_secret="secret",  # type: ignore[arg-type]
+        data_dir=tmp_path / "data", token_encryption_key=Fernet.generate_key().decode(),  # type: ignore[arg-type]
+    )
+    services = await Services.open(settings)
+    await services.synced_commands.remember("tree-hash")  # a write: the database has a -wal until it closes
+    database = settings.resolved_database_path
+    assert Path(f"{database}-wal").stat().st_size > 0
+    closing = asyncio.Event()
+
+    async def run_after_a_failed_login() -> None:
+        try:
+            raise discord.LoginFailure("Improper token has been passed.")
+        finally:
+            closing.set()
+            await close_services(services)
+
+    running = asyncio.create_task(run_after_a_failed_login())
+    await closing.wait()
+    running.cancel()  # what SIGTERM's handler in run_bot does
+    with pytest.raises(asyncio.CancelledError):
+        await running
+    assert database.is_file() and not Path(f"{database}-wal").exists()
+    reopened = await Services.open(settings)  # the lock was released
+    await reopened.close()
