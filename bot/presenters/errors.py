@@ -102,17 +102,7 @@ def error_message(error: BaseException) -> str | None:
             "been told; please try again once it's sorted out."
         )
     if isinstance(error, PlaylistWriteFailed):
-        name = f"“{safe(shorten(error.name, 80))}”"
-        if error.restored:
-            return (
-                f"Spotify failed partway through updating {name}, so I put its previous songs back. "
-                "Your library was not touched; run /sort again in a few minutes."
-            )
-        return (
-            f"Spotify failed partway through updating {name}: until the next sort it may be missing some "
-            "songs or still hold some that moved to another playlist. Your library was not touched, and the next "
-            "/sort (or weekly refresh) finishes it from what Spotify holds."
-        )
+        return _playlist_write_failed(error)
     if isinstance(error, SpotifyRateLimited):
         return f"Spotify asked us to slow down. Try again in {max(1, round(error.retry_after_s))} seconds."
     if isinstance(error, SpotifyUnavailable):
@@ -124,6 +114,27 @@ def error_message(error: BaseException) -> str | None:
         # defence: quoted like any typed text, never inside backticks where an escape cannot work.
         return f"I couldn't understand '{_typed(str(error.value))}' for that option."
     return None
+
+
+def _playlist_write_failed(error: PlaylistWriteFailed) -> str:
+    """Which playlists Spotify failed to write, and how many of the sort's others are up to date."""
+    written = ""
+    if error.up_to_date:
+        noun = "playlist is" if error.up_to_date == 1 else "playlists are"
+        written = f" Your other {error.up_to_date:,} {noun} up to date."
+    if error.restored and not error.others:
+        return (
+            f"Spotify failed partway through updating “{safe(shorten(error.name, 80))}”, so I put its previous "
+            f"songs back.{written} Your library was not touched; run /sort again in a few minutes."
+        )
+    names = [f"“{safe(shorten(name, 80))}”" for name in (error.name, *error.others)]
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    it = "it" if len(names) == 1 else "each"
+    return (
+        f"Spotify failed partway through writing {shown}: until the next sort {it} may be missing some songs "
+        f"or still hold some that moved to another playlist.{written} Your library was not "
+        "touched, and the next /sort (or weekly refresh) finishes the job from what Spotify holds."
+    )
 
 
 # A failed run's reason in /status, by the error class the run history names (`failure_kind`):

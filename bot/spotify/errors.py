@@ -165,12 +165,21 @@ class LibraryChangedDuringRead(SpotifyError):
 
 
 class PlaylistWriteFailed(SpotifyError):
-    """A playlist write failed midway; `playlist_id`/`url` name the playlist so it is reused next time."""
+    """A playlist write failed midway; `playlist_id`/`url` name the playlist so it is reused next time.
+    A sort that wrote some of its playlists and not others says so: `others` names the other playlists
+    it could not write (or make), `up_to_date` counts those it wrote or found right (None: not counted)."""
 
-    def __init__(self, name: str, *, restored: bool, playlist_id: str | None = None, url: str | None = None) -> None:
+    def __init__(
+        self, name: str, *, restored: bool, playlist_id: str | None = None, url: str | None = None,
+        others: tuple[str, ...] = (), up_to_date: int | None = None,
+    ) -> None:
         self.name = name
         self.restored = restored
         self.playlist_id = playlist_id
         self.url = url
+        self.others = others
+        self.up_to_date = up_to_date
         state = "its previous songs were put back" if restored else "it may be incomplete until the next sort"
-        super().__init__(f"writing playlist {name!r} failed; {state}")
+        also = f" (and {len(others)} other playlist(s))" if others else ""
+        written = f"; {up_to_date} other playlist(s) written" if up_to_date is not None else ""
+        super().__init__(f"writing playlist {name!r}{also} failed; {state}{written}")

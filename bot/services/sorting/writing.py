@@ -189,9 +189,12 @@ class PlaylistWriter:
             )
 
         results = await asyncio.gather(*(write_one(t) for t in [*targets, *emptying]), return_exceptions=True)
-        failures = [r for r in results if isinstance(r, BaseException)]
+        failures = [
+            (source_playlist_name(t.label, source), r)
+            for t, r in zip([*targets, *emptying], results, strict=True) if isinstance(r, BaseException)
+        ]
         if failures:
-            raise failures[0]
+            raise _write_failure(failures, up_to_date=sum(isinstance(r, PlaylistOutcome) for r in results))
         # A continuation part is its genre's business, and a playlist already empty is no news.
         return [
             r for i, (r, t) in enumerate(zip(results, [*targets, *emptying], strict=True))
@@ -325,6 +328,28 @@ class _Written:
 
     snapshot: str | None
     holds_plan: bool = True
+
+
+def _write_failure(failures: Sequence[tuple[str, BaseException]], *, up_to_date: int) -> BaseException:
+    """The error a write with failed playlists ends in: the first failure, unless Spotify stopped
+    answering after some playlist was written (or half-written). Then a bare SpotifyUnavailable would
+    tell the member "nothing was changed", so it is a PlaylistWriteFailed naming every playlist left
+    behind and counting the others, caused by the outage (a weekly refresh still tries again)."""
+    first = failures[0][1]
+    if not all(isinstance(error, SpotifyUnavailable | PlaylistWriteFailed) for _, error in failures):
+        return first
+    half_written = [error for _, error in failures if isinstance(error, PlaylistWriteFailed)]
+    if not up_to_date and not half_written:
+        return first  # Spotify took none of this sort's writes
+    lead = half_written[0] if half_written else None
+    name = lead.name if lead is not None else failures[0][0]
+    error = PlaylistWriteFailed(
+        name, restored=lead.restored if lead is not None and len(failures) == 1 else False,
+        playlist_id=lead.playlist_id if lead is not None else None, url=lead.url if lead is not None else None,
+        others=tuple(n for n, e in failures if e is not lead and n != name), up_to_date=up_to_date,
+    )
+    error.__cause__ = lead.__cause__ if lead is not None else first
+    return error
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from bot.presenters.errors import error_message
 from bot.services.playlist_plan import PlaylistPlan, SortOptions
 from bot.services.root import Services
 from bot.services.sorting import SortReport
 from bot.settings import Settings
-from bot.spotify.errors import PlaylistWriteFailed
+from bot.spotify.errors import PlaylistWriteFailed, SpotifyUnavailable
 from bot.spotify.own_playlists import PlaylistSlot, tag_of
 from sandbox.library import synthetic_library
 from storage.records import PlaylistRecord, RunTrigger
@@ -178,6 +179,31 @@ async def test_a_playlist_spotify_will_not_write_is_named_while_the_others_are_w
         await world.services.sorting.sort(ALICE, OPTIONS)
     assert caught.value.playlist_id == stuck.id and caught.value.name == stuck.name
     assert len(healed.items) == first.playlists[1].count, "the other playlist was written"
+
+
+async def test_spotify_failing_to_make_playlists_after_another_was_rewritten_is_not_called_nothing_changed(
+    world: World,
+) -> None:
+    """The member edited one playlist and deleted two; Spotify then keeps failing to make playlists. The
+    edited one is rewritten, so the error names both playlists not made and counts the ones up to date,
+    and what the member reads never says "nothing was changed"."""
+    await world.link(ALICE, "alice")
+    first = await world.services.sorting.sort(ALICE, OPTIONS)
+    edited, *deleted = (world.sandbox.playlists[o.playlist_id or ""] for o in first.playlists[:3])
+    edited.items.pop(0)  # the member removes a song by hand
+    edited.snapshot += 1
+    for playlist in deleted:
+        world.sandbox.unfollow("alice", playlist.id)
+    world.sandbox.inject(503, 200, path_prefix="/v1/me/playlists", method="POST")
+    with pytest.raises(PlaylistWriteFailed) as caught:
+        await world.services.sorting.sort(ALICE, OPTIONS)
+    assert len(edited.items) == first.playlists[0].count, "the edited playlist was written"
+    assert {caught.value.name, *caught.value.others} == {p.name for p in deleted}
+    assert caught.value.up_to_date == len(first.playlists) - 2
+    assert isinstance(caught.value.__cause__, SpotifyUnavailable)  # an outage: a weekly refresh tries again
+    message = error_message(caught.value) or ""
+    assert "Nothing was changed" not in message and all(p.name in message for p in deleted)
+    assert f"Your other {len(first.playlists) - 2} playlists are up to date." in message
 
 
 async def test_a_genre_past_10000_songs_continues_in_a_second_playlist_kept_across_resorts(world: World) -> None:
