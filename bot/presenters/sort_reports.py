@@ -123,9 +123,21 @@ def sort_title(report: SortReport) -> str:
 NO_PLAYLIST = "No genre had enough songs for a playlist."
 
 
+def no_playlist_text(report: SortReport) -> str:
+    """Why a sort filled no playlist: nothing to sort (the Skipped field says what there was), none of
+    the songs in the genres picked, or no genre with enough songs."""
+    if report.total_songs == 0:
+        if report.source.is_liked_songs:
+            return "You have no liked songs I can sort yet."
+        return f"{source_title(report.source)} has no songs I can sort."
+    if report.not_chosen >= report.total_songs:
+        return "None of these songs is in the genres you picked."
+    return NO_PLAYLIST
+
+
 def sort_embed(report: SortReport, *, title: str | None = None) -> discord.Embed:
     embed = discord.Embed(title=(title or sort_title(report))[:TITLE_LIMIT], colour=SPOTIFY_GREEN)
-    lines = playlist_lines(report) or [NO_PLAYLIST]
+    lines = playlist_lines(report) or [no_playlist_text(report)]
     embed.description = fit_lines(lines, description_room(report))
     embed.add_field(name="Unsorted", value=f"{report.unsorted:,} songs (low confidence or small genre)")
     if report.not_chosen:
@@ -174,7 +186,7 @@ def weekly_embed(report: SortReport) -> discord.Embed:
     if not report.source.is_liked_songs:
         title += f": {source_title(report.source)}"
     embed = sort_embed(report, title=title)
-    lines = playlist_lines(report) or [NO_PLAYLIST]
+    lines = playlist_lines(report) or [no_playlist_text(report)]
     embed.description = fit_lines([weekly_summary(report), "", *lines], description_room(report))
     return embed
 

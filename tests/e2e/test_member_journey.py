@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 
 from sandbox.library import synthetic_library
+from sandbox.records import local_file
 from tests.discord_standin import Message
 from tests.e2e.conftest import GUILD, MEMBER_SONGS, BotWorld
 
@@ -47,6 +48,20 @@ async def test_sort_defers_shows_progress_and_answers_with_playlist_links_and_a_
     assert "genrebot](https://open.spotify.com/playlist/" in reply.embeds[0]["description"]
     assert any(name == "genre-mix.png" and data.startswith(b"\x89PNG") for name, data in reply.attachments)
     assert [m for m in sort.responses if (m.content or "").startswith("📥")], "reading progress was shown"
+
+
+async def test_a_sort_of_no_songs_says_there_were_none_and_makes_nothing(world: BotWorld) -> None:
+    """A member whose Liked Songs hold only a local file: the sort succeeds, makes no playlist, and the
+    reply says there was nothing to sort (not that no genre had enough songs) and why (the local file)."""
+    await world.start_bot()
+    world.spotify.add_user("newcomer", "Newcomer", [])
+    world.spotify.like_local_file("newcomer", local_file("Me", "Demos", "First take", 120))
+    await world.link(ALICE, "newcomer")
+    reply = await world.final(await world.command("sort", user=ALICE))
+    assert world.spotify.playlists_of("newcomer") == []
+    embed = reply.embeds[0]
+    assert embed["description"] == "You have no liked songs I can sort yet.", embed["description"]
+    assert any("1 local file" in f["value"] for f in embed["fields"])
 
 
 async def test_resort_updates_the_same_playlists(world: BotWorld) -> None:

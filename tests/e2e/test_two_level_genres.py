@@ -99,6 +99,22 @@ async def test_a_genres_list_naming_nothing_is_refused_and_nothing_is_written(wo
     assert world.spotify.playlists == {}
 
 
+async def test_genres_none_of_the_members_songs_are_in_make_no_playlist_and_the_reply_says_so(world: BotWorld) -> None:
+    """genres:<a genre none of her songs is in>: no playlist is made, and the reply says none of her songs
+    is in what she picked (it used to say "No genre had enough songs for a playlist", as if some were)."""
+    await sorted_member(world, {"level": "genre", "dry_run": True})
+    taxonomy = taxonomy_of(world)
+    hers = await world.services.stats.member_mix(ALICE, "genre")
+    absent = next(g for g in taxonomy.genres if g not in hers
+                  and taxonomy.resolve(taxonomy.label(g, "genre")) == Resolved("genre", g))
+    picked = taxonomy.label(absent, "genre")
+    reply = await world.final(await world.command("sort", {"genres": picked, "level": "genre"}, user=ALICE))
+    assert world.spotify.playlists_of("member0") == []
+    description = reply.embeds[0]["description"]
+    assert "None of these songs is in the genres you picked" in description, description
+    assert "had enough songs" not in description
+
+
 async def test_names_typed_with_curly_apostrophes_and_dashes_are_understood(world: BotWorld) -> None:
     """Phones type "Children’s" and "Rock ’n’ Roll" (smart punctuation, on by default on iOS) and
     "K–Pop": each names what its straight spelling names, in /sort and in autocomplete."""
