@@ -134,6 +134,7 @@ def _run(args: argparse.Namespace) -> int:
     except SettingsError as exc:
         raise UsageError(str(exc)) from None
     from bot.discord_bot import run_bot
+    from classifier import ModelLoadError
     from storage import StorageError
 
     configure_logging(settings.log_level, secrets=settings.secret_values())
@@ -145,6 +146,9 @@ def _run(args: argparse.Namespace) -> int:
         return run_bot(settings, sync_commands=args.sync)
     except StorageError as exc:  # the database could not be opened: a wrong path, file or key
         raise UsageError(str(exc)) from None
+    except ModelLoadError as exc:  # missing, cut short, or from another genrebot: the operator's to fix
+        setting = "MODEL_DIR" if settings.model_dir is not None else "the shipped model (reinstall genrebot)"
+        raise UsageError(f"{setting}: {exc}") from None
 
 
 def _check_spotify_app(settings: Any) -> None:

@@ -234,7 +234,7 @@ def _table(tensors: dict[str, torch.Tensor], prefix: str, n_genres: int) -> Genr
 
 def read_model_dir(directory: Path) -> tuple[ModelParts, dict[str, Any]]:
     if not directory.is_dir():
-        raise ModelLoadError(f"{directory} is not a directory: give --model a model directory")
+        raise ModelLoadError(f"{directory} is not a directory (a model is a directory `genrebot train` wrote)")
     try:
         metadata = json.loads((directory / METADATA).read_text(encoding="utf-8"))
         if not isinstance(metadata, dict):

@@ -188,6 +188,43 @@ async def test_run_with_a_wrong_spotify_secret_stops_before_anything_opens_in_on
     assert not (tmp_path / "data").exists()
 
 
+async def test_run_with_a_model_directory_missing_cut_short_or_of_another_version_stops_in_one_line(
+        clean_env: dict[str, str], tmp_path: Path) -> None:
+    """MODEL_DIR naming no directory, a model whose weights a copy cut short, or one an older genrebot
+    wrote: exit 2 with one line naming MODEL_DIR and what is wrong with it, before Discord. Before, the
+    operator got ModelLoadError's traceback, telling them to "give --model a model directory"."""
+    from cryptography.fernet import Fernet
+
+    shipped = REPO / "classifier" / "default_model"
+    cut_short, older = tmp_path / "cut-short", tmp_path / "older"
+    for directory in (cut_short, older):
+        directory.mkdir()
+        for file in shipped.iterdir():
+            (directory / file.name).write_bytes(file.read_bytes())
+    weights = (cut_short / "model.safetensors").read_bytes()
+    (cut_short / "model.safetensors").write_bytes(weights[: len(weights) // 2])
+    model_json = older / "model.json"
+    model_json.write_text(json.dumps({**json.loads(model_json.read_text()), "format": "genrebot-model/1"}))
+    key = Fernet.generate_key().decode()
+    sandbox = await sandbox_with_app("the-app-id", "the-app-secret")  # the app passes: no warning beside the line
+    try:
+        for model_dir, problem in ((tmp_path / "nowhere", "is not a directory"),
+                                   (cut_short, "model.safetensors is damaged or incomplete"),
+                                   (older, "made by an older genrebot: retrain it")):
+            env = run_env(clean_env, tmp_path, MODEL_DIR=str(model_dir), TOKEN_ENCRYPTION_KEY=key, SPOTIFY_CLIENT_ID="the-app-id",
+                          SPOTIFY_CLIENT_SECRET="the-app-secret", SPOTIFY_ACCOUNTS_BASE=sandbox.state.base_url,
+                          DISCORD_API_BASE="http://127.0.0.1:9/api/v10")  # nothing listens: never reaches Discord
+            result = await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "genrebot_cli", "run"], env=env,
+                                             cwd=tmp_path, capture_output=True, text=True, timeout=180)
+            lines = result.stderr.strip().splitlines()
+            assert result.returncode == 2 and len(lines) == 1, result.stderr[-3000:]
+            assert lines[0].startswith("genrebot run: MODEL_DIR: ") and str(model_dir) in lines[0], lines[0]
+            assert problem in lines[0], lines[0]
+            assert "--model" not in lines[0]
+    finally:
+        await sandbox.stop()
+
+
 async def test_run_with_spotify_unreachable_warns_and_starts(
         clean_env: dict[str, str], tmp_path: Path, callback_port: int) -> None:
     """Nothing answers at SPOTIFY_ACCOUNTS_BASE (Spotify down, or the network): one warning saying the
