@@ -272,6 +272,9 @@ class GenreBot(commands.AutoShardedBot):
         heartbeats = self.heartbeat_threads()  # before closing: the gateway forgets them as it closes
         if self.web_server is not None:
             await self.web_server.stop()
+        # Running sorts stop (each recording its run) while Discord is still open, so a /sort's reply
+        # can say the bot stopped instead of showing its last progress line for good.
+        await self.services.sorting.close()
         await super().close()  # unloads the cogs (the weekly refresh tick stops with its cog)
         if isinstance(self.tree, GenreTree):
             await self.tree.membership_notes.drain()

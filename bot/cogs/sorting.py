@@ -32,6 +32,7 @@ PROGRESS_EDIT_INTERVAL_S = 1.5  # Discord rate-limits edits of one message; a fe
 # normally lands at once, so one not done in these bounds goes by DM instead of holding the result.
 PROGRESS_SETTLE_S = 5.0  # a progress edit in flight when the sort ends
 RESULT_EDIT_TIMEOUT_S = 30.0  # the result's own edit
+STOPPED_EDIT_TIMEOUT_S = 5.0  # saying the bot stopped: within the time closing gives a sort (STOP_TIMEOUT_S)
 
 LEVEL_CHOICES = [
     app_commands.Choice(name="family: a playlist per family (Rock, Jazz & Blues…), the default", value="family"),
@@ -86,9 +87,18 @@ class Sorting(commands.Cog):
             dry_run=dry_run,
         )
         progress = _ProgressEditor(InteractionReply(interaction), chosen_source)
-        report = await services.sorting.sort(
-            interaction.user.id, options, source=chosen_source, progress=progress.update
-        )
+        try:
+            report = await services.sorting.sort(
+                interaction.user.id, options, source=chosen_source, progress=progress.update
+            )
+        except asyncio.CancelledError:
+            if services.sorting.stopping:  # the bot is stopping: the reply must not go on saying it reads
+                await progress.finish(0)
+                try:
+                    await asyncio.wait_for(progress.reply.edit(content=presenters.SORT_STOPPED_TEXT), STOPPED_EDIT_TIMEOUT_S)
+                except (discord.HTTPException, TimeoutError):
+                    log.info("the /sort reply of member %s could not say the bot stopped", interaction.user.id)
+            raise
         await progress.finish(self.progress_settle_s)
         await self._deliver(interaction, progress.reply, report)
 

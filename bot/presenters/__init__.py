@@ -38,6 +38,7 @@ from bot.presenters.limits import chart_file
 from bot.presenters.sort_reports import (
     LATE_RESULT_NOTE,
     NOT_SHOWN_NOTE,
+    SORT_STOPPED_TEXT,
     progress_text,
     result_elsewhere_text,
     sort_embed,
@@ -48,6 +49,7 @@ __all__ = [
     "LATE_RESULT_NOTE",
     "MISSING_PERMISSIONS",
     "NOT_SHOWN_NOTE",
+    "SORT_STOPPED_TEXT",
     "chart_file",
     "error_message",
     "family_embed",

@@ -192,6 +192,10 @@ def weekly_embed(report: SortReport) -> discord.Embed:
 
 
 LATE_RESULT_NOTE = "Your /sort finished after its reply in the server had expired, so here is the result."
+SORT_STOPPED_TEXT = (
+    "⏹️ The bot is stopping (a restart or an update), so your sort stopped before it finished. "
+    "Run /sort again once the bot is back: it carries on from what your Spotify holds."
+)
 NOT_SHOWN_NOTE = "Your /sort finished, but Discord would not show the result in its reply, so here it is."
 
 

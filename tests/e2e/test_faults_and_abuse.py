@@ -207,6 +207,22 @@ async def test_bot_restarted_mid_run_marks_it_failed_and_the_schedule_still_fire
     assert world.discord.dms[BASE][-1].embeds[0]["title"] == "Your weekly genrebot refresh"
 
 
+async def test_a_bot_stopped_mid_sort_tells_the_member_in_the_sort_reply(world: BotWorld) -> None:
+    """The operator stops the bot (Ctrl-C, SIGTERM) while a member's /sort reads: before Discord closes,
+    the reply stops saying "Reading your liked songs…" and says the bot stopped and to run /sort again
+    (the run is recorded as stopped by the bot: tests/bot/services/test_root.py)."""
+    await world.start_bot()
+    await world.link(BASE, "member0")
+    released = asyncio.Event()
+    world.spotify.hold_liked_page("member0", 50, released.wait)  # the sort is still reading when the bot stops
+    record = await world.command("sort", user=BASE)
+    await reading_progress(record)
+    await world.stop_bot()
+    released.set()
+    last = record.responses[-1].content or ""
+    assert "stopped" in last and "/sort" in last and not last.startswith("📥"), last
+
+
 async def test_a_bot_stopped_and_started_again_leaves_the_old_bot_and_its_model_to_be_freed(world: BotWorld) -> None:
     """After a restart in the same process nothing holds the old bot, its services or its model."""
 

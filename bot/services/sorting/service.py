@@ -96,6 +96,7 @@ class SortService:
         # The members whose sort is running, and the task inside `sort` for each (stopped by `close`).
         self._running: dict[int, asyncio.Task[Any] | None] = {}
         self._sort_slots = asyncio.Semaphore(max_concurrent_sorts)
+        self.stopping = False  # `close` has begun: a sort cancelled now was stopped by the bot
 
     def is_running(self, discord_id: int) -> bool:
         return discord_id in self._running
@@ -163,7 +164,9 @@ class SortService:
     async def close(self, timeout_s: float = STOP_TIMEOUT_S) -> None:
         """Stop the sorts still running (a /sort when the bot stops) and let each record its run as
         stopped by the bot, before the database and the Spotify session they use close. Their
-        callers are cancelled, as a weekly refresh's tick is when its scheduler stops."""
+        callers are cancelled, as a weekly refresh's tick is when its scheduler stops (`stopping` tells
+        them why). The bot calls it before Discord closes, so a /sort can still say it was stopped."""
+        self.stopping = True
         current = asyncio.current_task()
         callers = [task for task in self._running.values() if task is not None and task is not current and not task.done()]
         for task in callers:
