@@ -31,6 +31,8 @@ from storage.records import Run
 
 
 def progress_text(progress: SortProgress, source: SortSource | None = None) -> str:
+    if progress.stage == "waiting":
+        return "⏳ Waiting for other members' sorts to finish; yours starts as soon as one does…"
     if progress.stage == "reading":
         songs = "liked songs" if source is None or source.is_liked_songs else f"songs of {source_title(source)}"
         if progress.total:

@@ -114,7 +114,7 @@ class BotWorld:
         """The reply once it has its final form (not a progress line or 'thinking')."""
         def finished(m: Message) -> bool:
             text = m.content or ""
-            return bool(m.embeds) or (bool(text) and not text.startswith(("📥", "🧠", "✍️", "✅ Done")))
+            return bool(m.embeds) or (bool(text) and not text.startswith(("⏳", "📥", "🧠", "✍️", "✅ Done")))
         return await record.wait_for(finished, timeout)
 
     async def link_url(self, user: int) -> str:

@@ -207,6 +207,25 @@ async def test_bot_restarted_mid_run_marks_it_failed_and_the_schedule_still_fire
     assert world.discord.dms[BASE][-1].embeds[0]["title"] == "Your weekly genrebot refresh"
 
 
+async def test_a_sort_waiting_for_a_free_slot_says_so_and_then_runs(world: BotWorld) -> None:
+    """With every sort slot taken (SORT_CONCURRENCY), another member's /sort waits: its reply says it is
+    waiting for other members' sorts instead of staying at "thinking…" with no word, then it runs."""
+    world.settings = world.settings.model_copy(update={"sort_concurrency": 1})
+    await world.start_bot()
+    await world.link(BASE, "member0")
+    await world.link(BASE + 1, "member1")
+    released = asyncio.Event()
+    world.spotify.hold_liked_page("member0", 50, released.wait)
+    first = await world.command("sort", user=BASE)
+    await reading_progress(first)
+    second = await world.command("sort", user=BASE + 1)
+    waiting = await second.wait_for(lambda m: (m.content or "").startswith("⏳"), 30)
+    assert "other members' sorts" in (waiting.content or "")
+    released.set()
+    for record in (first, second):
+        assert (await world.final(record)).embeds, "each sort ends with its result"
+
+
 async def test_a_bot_stopped_mid_sort_tells_the_member_in_the_sort_reply(world: BotWorld) -> None:
     """The operator stops the bot (Ctrl-C, SIGTERM) while a member's /sort reads: before Discord closes,
     the reply stops saying "Reading your liked songs…" and says the bot stopped and to run /sort again

@@ -13,7 +13,7 @@ from music import LIKED_SONGS, SortSource
 
 log = logging.getLogger(__name__)
 
-Stage = Literal["reading", "classifying", "writing", "done"]
+Stage = Literal["waiting", "reading", "classifying", "writing", "done"]  # waiting: for a free sort slot
 
 
 @dataclass(frozen=True)

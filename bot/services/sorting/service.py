@@ -141,11 +141,14 @@ class SortService:
             await self.linking.linked_user(discord_id)
             self.raise_if_spotify_paused()
             run_id = await self.db.runs.start(discord_id, trigger)
+            report_progress = progress_reporter(progress)
             try:
+                if self._sort_slots.locked():  # every slot taken: the member is told why nothing moves yet
+                    report_progress(SortProgress("waiting", 0, 0))
                 async with self._sort_slots:
                     job = SortJob(discord_id, run_id, options, incremental, source, frozenset(also_new),
                                   frozenset(also_emptied))
-                    report = await self._run_stoppable(job, progress_reporter(progress))
+                    report = await self._run_stoppable(job, report_progress)
             except SpotifyQuotaExceeded as exc:
                 # A weekly refresh resumes by itself once the pause ends (the scheduler waits for
                 # it); a /sort does not, so it is not called paused: the member is told when to retry.
