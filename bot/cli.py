@@ -95,7 +95,7 @@ keeps Exportify's own columns. No Spotify or Discord credentials are needed.
 
 example:
   genrebot sort --input liked_songs.csv --output sorted/
-  genrebot sort --input liked_songs.csv --output sorted/ --level subgenre --min-size 10 --force"""
+  genrebot sort --input liked_songs.csv --output sorted/ --level genre --min-size 10 --force"""
 
 
 def probability(text: str) -> float:
