@@ -68,9 +68,10 @@ def register(subparsers: Any) -> None:
 RUN_DESCRIPTION = """\
 Run the Discord bot: the slash commands, the OAuth callback web app (WEB_HOST:WEB_PORT) and the
 weekly refresh. Configuration comes from the environment and ./.env (see .env.example); a missing
-or malformed variable stops start-up with one line naming it, and so does a SPOTIFY_CLIENT_ID or
+or malformed variable stops start-up with one line naming it, as does a line of .env that would
+leave a setting at its default (a misspelt name, an unclosed quote) and a SPOTIFY_CLIENT_ID or
 SPOTIFY_CLIENT_SECRET that Spotify refuses (asked once at start-up; a Spotify that cannot be reached
-only gets a warning). Stop it with Ctrl-C or SIGTERM.
+only gets a warning). Stop it with Ctrl-C or SIGTERM: both close it cleanly first.
 
 example:
   genrebot run
