@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -22,27 +23,47 @@ def register(subparsers: Any) -> None:
     )
     db.add_argument("--database", type=Path, help=DATABASE_HELP)
     actions = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
-    migrate = actions.add_parser("migrate", help="create the database or upgrade it to the current schema")
+    migrate = actions.add_parser("migrate", help="create the database or upgrade it to the current schema",
+                                 description="Create the database or upgrade it to the current schema.")
     migrate.set_defaults(handler=_migrate)
     backup = actions.add_parser(
-        "backup", help="copy the database as it is with SQLite's online backup (safe while running; no migration)"
+        "backup", help="copy the database as it is with SQLite's online backup (safe while running; no migration)",
+        description=_paragraph(
+            "Copy the database as it is with SQLite's online backup, safe while the bot runs (no migration). The "
+            "copy appears at PATH only once complete and passing SQLite's quick_check; an existing file is never "
+            "replaced."),
     )
     backup.add_argument("path", type=Path, help="where to write the copy (must not exist)")
     backup.set_defaults(handler=_backup)
     restore = actions.add_parser(
         "restore", help="replace the database with a backup made by `db backup` (stop the bot first; "
-                        "the database replaced is kept beside it as <name>.before-restore-<time>)")
+                        "the database replaced is kept beside it as <name>.before-restore-<time>)",
+        description=_paragraph(
+            "Put a backup made by `db backup` back, with the bot stopped (refused while a genrebot has the database "
+            "open). A file that is not a whole genrebot database, or comes from a newer genrebot, is refused and "
+            "nothing changes. The database replaced is kept beside it as <name>.before-restore-<time> (byte for "
+            "byte if it is too damaged for SQLite to copy); the backup then goes in all or nothing. Never cp a "
+            "backup over the database: a -wal file left beside it would lay its writes over the copy."),
+    )
     restore.add_argument("path", type=Path, help="the backup to restore")
     restore.set_defaults(handler=_restore)
-    info = actions.add_parser("info", help="print the schema version and row counts (read-only)")
+    info = actions.add_parser("info", help="print the schema version and row counts (read-only)",
+                              description="Print the schema version and row counts (read-only: no migration).")
     info.set_defaults(handler=_info)
     rotate = actions.add_parser(
         "rotate-keys",
         help="re-encrypt every stored token with the first TOKEN_ENCRYPTION_KEY key (set it to NEW,OLD)",
+        description="Re-encrypt every stored Spotify token with the first TOKEN_ENCRYPTION_KEY key: set it to\n"
+                    "NEW,OLD and run this; it says when the old key can be dropped.",
     )
     rotate.set_defaults(handler=_rotate_keys)
     for action in actions.choices.values():
         accept_database_flag(action)
+
+
+def _paragraph(text: str) -> str:
+    """A description wrapped as the other commands' are (genrebot's help keeps descriptions as written)."""
+    return textwrap.fill(text, width=100)
 
 
 DATABASE_HELP = "the SQLite file (default: DATABASE_PATH, else DATA_DIR/genrebot.sqlite3)"
