@@ -66,10 +66,12 @@ class ScheduleRepository:
 
     async def unclaim(self, discord_id: int, claimed_next_run: datetime, due_at: datetime) -> bool:
         """Give a claimed run back, due at `due_at`, if the schedule is as the claim left it: not
-        if the member turned it off or moved it since (their choice stands). True if given back."""
+        if the member turned it off or moved it since (their choice stands), nor if the refresh
+        ended already (`finished`: a stop that lands as its end commits). True if given back."""
         async with self.sql.transaction() as tx:
             given_back = await tx.execute(
-                "UPDATE schedules SET next_run = ? WHERE discord_id = ? AND enabled = 1 AND next_run = ?",
+                """UPDATE schedules SET next_run = ?
+                   WHERE discord_id = ? AND enabled = 1 AND unfinished = 1 AND next_run = ?""",
                 (due_at.timestamp(), discord_id, claimed_next_run.timestamp()),
             )
             await self.finished(discord_id)

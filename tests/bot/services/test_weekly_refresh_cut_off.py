@@ -22,7 +22,7 @@ from bot.spotify.errors import (
 )
 from music import LIKED_SONGS, SortSource
 from sandbox.library import synthetic_library
-from storage.records import RunStatus, RunTrigger, Schedule
+from storage.records import RefreshDm, RunStatus, RunTrigger, Schedule
 from tests.bot.conftest import ALICE_SONGS, World
 from tests.bot.services.conftest import ALICE, NEW_SONGS, due_after_new_likes, run_refresh, sorted_road_trip
 
@@ -399,3 +399,33 @@ async def test_a_try_the_quota_stopped_is_folded_into_the_try_after_the_pause(wo
     assert len(refreshed.failures) == 1 and refreshed.reports[0].new_songs == NEW_SONGS
     shown = [r.status for r in await world.services.sorting.recent_runs(ALICE) if r.trigger == RunTrigger.SCHEDULE]
     assert shown.count(RunStatus.FAILED) == 1, shown
+
+
+async def test_a_bot_stopped_as_the_refresh_ends_does_not_run_it_again(world: World) -> None:
+    """The stop lands while the transaction that ends the refresh commits (its DMs queued, its
+    progress cleared): SQLite commits it all the same, so the refresh ended and is not given back,
+    which would sort it again at the start and DM the member a second summary."""
+    schedule = await due_after_new_likes(world)
+    loop = asyncio.get_running_loop()
+    ending = False
+
+    def render(member: int, report: WeeklyRefreshReport) -> list[RefreshDm]:
+        nonlocal ending
+        ending = True  # what SQLite runs next is the transaction that ends the refresh
+        return [RefreshDm(member, (), content="summary")]
+
+    def on_statement(statement: str) -> None:  # in aiosqlite's thread, before SQLite runs it
+        nonlocal ending
+        if ending and statement == "COMMIT":
+            ending = False
+            loop.call_soon_threadsafe(refresh.cancel)  # lands before the COMMIT's answer does
+
+    await world.services.db.sql._conn.set_trace_callback(on_statement)  # noqa: SLF001 (SQLite's own hook)
+    refresh = asyncio.create_task(world.services.weekly_refresh.refresh(schedule, render))
+    await asyncio.gather(refresh, return_exceptions=True)
+    await world.services.db.sql._conn.set_trace_callback(None)  # noqa: SLF001
+    assert refresh.cancelled() and not ending, "the stop came with the COMMIT"
+    assert [dm.content for dm in await world.services.db.refresh_dms.pending(ALICE)] == ["summary"]
+    assert await world.services.weekly_refresh.due() == [], "the refresh ended: not due again"
+    await world.services.db.recover_interrupted_runs()
+    assert await world.services.weekly_refresh.due() == [], "nor after a restart"
