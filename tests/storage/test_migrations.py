@@ -23,6 +23,7 @@ PLAYLIST_SOURCES_VERSION = 4  # the version that keyed playlists by source (issu
 ONE_MEMBER_PER_ACCOUNT_VERSION = 5
 OPT_OUTS_VERSION = 7  # the version that moved leaderboard opt-outs out of guild_members
 TWO_LEVEL_VERSION = 9  # the two-level taxonomy: probabilities per song, counts per level (issue #13)
+OUTBOX_VERSION = 14  # the weekly refresh's DM outbox and schedules.unfinished
 
 
 async def database_at(path: Path, version: int) -> SqlHandle:
@@ -209,6 +210,34 @@ async def test_member_counts_of_the_six_genre_model_are_kept_as_its_top_level(tm
     try:
         assert await db.leaderboard.member_counts(1, "six-genre", "family") == {"rock": 12}
         assert await db.leaderboard.member_counts(1, "six-genre", "genre") == {}
+    finally:
+        await db.close()
+
+
+async def test_schedules_of_a_bot_upgraded_mid_refresh_keep_their_time_and_the_cut_off_one_runs_again(
+    tmp_path: Path,
+) -> None:
+    """V14 on a database the old bot left with a weekly refresh cut off (its run 'running') and
+    another refresh done: the cut-off one is due again at the start, the done one keeps next
+    week's time, and the outbox starts empty."""
+    path = tmp_path / "old.sqlite3"
+    sql = await database_at(path, OUTBOX_VERSION - 1)
+    async with sql.transaction() as tx:
+        for member in (1, 2):
+            await tx.execute("INSERT INTO users (discord_id, spotify_id, display_name, linked_at, scopes, status) "
+                             "VALUES (?, ?, 'Old Member', 0, 'user-library-read', 'linked')", (member, f"sp{member}"))
+            await tx.execute("INSERT INTO schedules VALUES (?, 1, 0, 9, 'UTC', 1000.0, 605800.0)", (member,))
+        await tx.execute("INSERT INTO runs (discord_id, trigger, started_at, status) VALUES (1, 'schedule', 1000.0, 'running')")
+        await tx.execute("INSERT INTO runs (discord_id, trigger, started_at, status, dm_status) "
+                         "VALUES (2, 'schedule', 1000.0, 'succeeded', 'sent')")
+    await sql.close()
+    db = await Database.open(path, encryption_keys=[new_key()])
+    try:
+        assert await db.refresh_dms.pending() == []
+        assert await db.recover_interrupted_runs() == (1, 1)
+        next_runs = [(await db.schedules.get(m)) for m in (1, 2)]
+        assert [s.next_run.timestamp() if s and s.next_run else None for s in next_runs] == [1000.0, 605800.0]
+        assert await db.recover_interrupted_runs() == (0, 0), "due again once"
     finally:
         await db.close()
 
