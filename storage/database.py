@@ -155,6 +155,13 @@ class Database:
             await self.schedules.clear_progress(discord_id, keep=keep)
             await self.schedules.finished(discord_id)
 
+    async def end_refresh(self, discord_id: int, dms: Sequence[RefreshDm]) -> None:
+        """A weekly refresh ended without finishing (failed, deferred, paused): the DMs saying so
+        queued and the refresh no longer unfinished, together; its progress stays for a later try."""
+        async with self.sql.transaction():
+            await self.refresh_dms.queue(dms)
+            await self.schedules.finished(discord_id)
+
     async def record_refresh_dm(self, dm: RefreshDm, dm_status: str) -> None:
         """What became of a queued DM, on the runs it tells of; it leaves the outbox in the same step."""
         async with self.sql.transaction():

@@ -193,9 +193,8 @@ class WeeklyRefresh(commands.GroupCog, group_name="schedule", group_description=
             await asyncio.sleep(random.uniform(0, self.jitter_s))
         weekly_refresh = self.bot.services.weekly_refresh
         async with self._slots:
-            runs_before = await weekly_refresh.latest_run(schedule.discord_id)
             try:
-                refreshed = await weekly_refresh.refresh(schedule, self._dms_of)
+                refreshed = await weekly_refresh.refresh(schedule, self._dms_of, self._failure_dms)
             except RefreshPostponed:
                 log.info("weekly refresh of member %s waits for their running sort", schedule.discord_id)
                 return
@@ -205,13 +204,8 @@ class WeeklyRefresh(commands.GroupCog, group_name="schedule", group_description=
                 return
             except SpotifyQuotaExceeded:
                 return  # paused, not failed: it runs at the first tick after the quota pause, then DMs
-            except Exception as error:
-                message = presenters.error_message(error)
-                if message is None:
-                    message = presenters.refresh_failed_message(_logged_bug(error, schedule.discord_id, "failed"))
-                failed_run = await weekly_refresh.failed_run_since(schedule.discord_id, runs_before)
-                await weekly_refresh.dms.queue([RefreshDm(schedule.discord_id, _runs(failed_run),
-                                                          content=f"Weekly refresh: {message}")])
+            except Exception:  # failed: the DM saying why (`_failure_dms`) was queued with its end
+                pass
             else:
                 if refreshed is None:  # another tick claimed this refresh
                     return
@@ -236,6 +230,17 @@ class WeeklyRefresh(commands.GroupCog, group_name="schedule", group_description=
             text = presenters.refresh_stopped_text(stopped, stopped_id, after_summaries=bool(refreshed.reports))
             dms.append(RefreshDm(discord_id, _runs(stopped.run_id), content=text))
         return dms
+
+    @staticmethod
+    def _failure_dms(discord_id: int, error: Exception, failed_run: int | None) -> list[RefreshDm]:
+        """The DM saying why a refresh failed (with an error id the log has, for a bug); none for
+        one deferred, postponed or paused, which is tried again."""
+        if isinstance(error, RefreshPostponed | RefreshDeferred | SpotifyQuotaExceeded):
+            return []
+        message = presenters.error_message(error)
+        if message is None:
+            message = presenters.refresh_failed_message(_logged_bug(error, discord_id, "failed"))
+        return [RefreshDm(discord_id, _runs(failed_run), content=f"Weekly refresh: {message}")]
 
     async def _send_dm(self, dm: RefreshDm, nonce: str) -> str:
         """One queued DM, under its nonce: 'sent', 'closed', 'left', 'failed' or 'unanswered'."""

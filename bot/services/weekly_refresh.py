@@ -110,6 +110,9 @@ class WeeklyRefreshReport:
 
 # What a finished refresh tells the member: its DMs, queued with its end (`bot.services.weekly_refresh_dms`).
 RenderDms = Callable[[int, WeeklyRefreshReport], Sequence[RefreshDm]]
+# What a refresh that raised tells the member (none for a deferred or paused one): (member, the
+# error, its failed run or None) -> its DMs, queued with its end too.
+RenderFailure = Callable[[int, Exception, int | None], Sequence[RefreshDm]]
 
 
 class WeeklyRefreshService:
@@ -224,7 +227,10 @@ class WeeklyRefreshService:
         run = await self.db.runs.get(run_id) if run_id is not None else None
         return run_id if run is not None and run.status == RunStatus.FAILED else None
 
-    async def refresh(self, schedule: Schedule, render: RenderDms = lambda _member, _report: ()) -> WeeklyRefreshReport | None:
+    async def refresh(
+        self, schedule: Schedule, render: RenderDms = lambda _member, _report: (),
+        failure: RenderFailure = lambda _member, _error, _run: (),
+    ) -> WeeklyRefreshReport | None:
         """Run one member's weekly refresh, one sort per chosen source, and move their schedule on,
         even if it fails. A source that cannot be read is reported in the result; any other
         failure (link again, quota...) stops the refresh and is raised, or, once some source was
@@ -243,6 +249,8 @@ class WeeklyRefreshService:
 
         A refresh that ends with news queues the DMs `render` makes of it in the transaction that
         ends it; one that dies before that runs again at the next start (`Database.finish_refresh`).
+        One that raises queues the DMs `failure` makes of its error the same way (`Database.end_refresh`),
+        so a stop or a death while it is told neither loses them nor ends it untold.
         """
         if self.sorting.is_running(schedule.discord_id):
             await self._record_postponement(schedule)
@@ -259,16 +267,20 @@ class WeeklyRefreshService:
                 kind="time zone", value=schedule.timezone,
             )
             # A run, as any step refused before its sort: /status and the history say why it stopped.
-            await self._record_step(schedule.discord_id, await self.latest_run(schedule.discord_id),
-                                    RunOutcome.failed(str(turned_off)))
+            run_id = await self._record_step(schedule.discord_id, await self.latest_run(schedule.discord_id),
+                                             RunOutcome.failed(str(turned_off)))
+            await self.db.refresh_dms.queue(failure(schedule.discord_id, turned_off, run_id))
             raise turned_off from None
         due_at = schedule.next_run
+        runs_before = await self.latest_run(schedule.discord_id)
         if due_at is None or not await self.db.schedules.claim(schedule.discord_id, due_at, now, next_run):
             return None
         try:
             return await self._refresh_sources(schedule, next_run, due_at, render)
-        except Exception:
-            await self.db.schedules.finished(schedule.discord_id)  # it ended: failed, deferred, postponed...
+        except Exception as error:
+            # It ended (failed, deferred, postponed...): what the member is told of it is queued with that end.
+            failed_run = await self.failed_run_since(schedule.discord_id, runs_before)
+            await self.db.end_refresh(schedule.discord_id, failure(schedule.discord_id, error, failed_run))
             raise
         except asyncio.CancelledError:
             # The bot is stopping: the run is given back, so the first tick after the start runs it

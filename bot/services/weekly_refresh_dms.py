@@ -1,9 +1,9 @@
 """The weekly refresh's DMs: queued when a refresh ends, sent from storage, each at most once.
 
 A refresh's summaries (and what it could not sort, or why it failed) are written to storage in the
-transaction that ends it (`Database.finish_refresh`), so a bot stopped or killed before sending
-them sends them after its start, at the first tick. Each DM is marked tried before Discord sees
-it and leaves the outbox in the transaction that records its outcome on the runs it tells of.
+transaction that ends it (`Database.finish_refresh`; `Database.end_refresh` for one that
+raised), so a bot stopped or killed before sending them sends them after its start, at the first
+tick. Each DM is marked tried before Discord sees it and leaves the outbox in the transaction that records its outcome on the runs it tells of.
 
 A send whose answer never came (the connection broke: Discord may have created the message) is
 sent again under the same nonce with `enforce_nonce`, for which Discord returns the message it
@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from storage import Database
@@ -46,10 +46,6 @@ class RefreshDmOutbox:
         self.db = db
         self.clock = clock
         self._sending: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
-
-    async def queue(self, dms: Sequence[RefreshDm]) -> None:
-        """DMs not tied to a refresh's end (why it failed): queued, then sent as the others are."""
-        await self.db.refresh_dms.queue(dms)
 
     async def members_waiting(self) -> list[int]:
         """The members with DMs still to send (a bot stopped before sending them, a lost answer)."""

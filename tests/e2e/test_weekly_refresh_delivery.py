@@ -127,3 +127,40 @@ async def test_a_member_whose_spotify_hangs_does_not_hold_back_another_members_r
     await world.discord.wait_for_dm(OTHER, lambda m: bool(summaries([m])), 60)
     assert not summaries(world.discord.dms[MEMBER]), "the stuck member's refresh has not ended"
     released.set()
+
+
+async def test_a_bot_stopped_as_a_failed_refresh_ends_tells_the_member_why_after_the_start(world: BotWorld) -> None:
+    """The refresh fails (a bug: no message covers Spotify's answer) and the bot stops just as that
+    end is written: after the start the member still gets the DM saying it failed, once."""
+    await world.start_bot()
+    due = await scheduled(world, MEMBER, "member0")
+    world.clock.now = due + timedelta(seconds=5)
+    world.spotify.inject(400, 1, path_prefix="/v1/me/tracks")
+    loop = asyncio.get_running_loop()
+    ending, stopped = False, False
+
+    def stop_the_refresh() -> None:
+        for task in asyncio.all_tasks(loop):
+            if task.get_name() == f"weekly-refresh-{MEMBER}":  # the cog's task for the member
+                task.cancel()
+
+    def on_statement(statement: str) -> None:  # in aiosqlite's thread, before SQLite runs it
+        nonlocal ending, stopped
+        if "SET unfinished = 0" in statement and not stopped:
+            ending = True  # the refresh's end is being written
+        elif ending and statement == "COMMIT":
+            ending, stopped = False, True
+            loop.call_soon_threadsafe(stop_the_refresh)  # lands before the COMMIT's answer does
+
+    await world.services.db.sql._conn.set_trace_callback(on_statement)  # noqa: SLF001 (SQLite's own hook)
+    assert await world.tick() == 1
+    assert stopped, "the stop came with the COMMIT"
+    assert not [m for m in world.discord.dms[MEMBER] if (m.content or "").startswith("Weekly refresh:")]
+    await world.stop_bot()
+
+    await world.start_bot()
+    await world.tick()
+    told = [m for m in world.discord.dms[MEMBER] if (m.content or "").startswith("Weekly refresh:")]
+    assert len(told) == 1 and "error id" in (told[0].content or ""), told
+    [run] = await world.services.sorting.recent_runs(MEMBER, limit=1)
+    assert (run.status, run.dm_status) == (RunStatus.FAILED, "sent")

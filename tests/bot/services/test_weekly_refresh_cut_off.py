@@ -423,7 +423,6 @@ async def test_a_bot_stopped_as_the_refresh_ends_does_not_run_it_again(world: Wo
     await world.services.db.sql._conn.set_trace_callback(on_statement)  # noqa: SLF001 (SQLite's own hook)
     refresh = asyncio.create_task(world.services.weekly_refresh.refresh(schedule, render))
     await asyncio.gather(refresh, return_exceptions=True)
-    await world.services.db.sql._conn.set_trace_callback(None)  # noqa: SLF001
     assert refresh.cancelled() and not ending, "the stop came with the COMMIT"
     assert [dm.content for dm in await world.services.db.refresh_dms.pending(ALICE)] == ["summary"]
     assert await world.services.weekly_refresh.due() == [], "the refresh ended: not due again"
