@@ -62,6 +62,7 @@ class WeeklyRefresh(commands.GroupCog, group_name="schedule", group_description=
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self._slots = asyncio.Semaphore(REFRESH_CONCURRENCY)
         self._busy: dict[int, asyncio.Task[None]] = {}  # member -> their refresh (or DMs) the ticks started
+        self._unloaded = False  # a tick still under way then starts nothing more
         super().__init__()
 
     async def cog_load(self) -> None:
@@ -79,6 +80,7 @@ class WeeklyRefresh(commands.GroupCog, group_name="schedule", group_description=
         self.scheduler.start()
 
     async def cog_unload(self) -> None:
+        self._unloaded = True
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         for task in list(self._busy.values()):
@@ -167,8 +169,7 @@ class WeeklyRefresh(commands.GroupCog, group_name="schedule", group_description=
                 self._start(discord_id, weekly_refresh.dms.deliver(discord_id, self._send_dm))
         started = 0
         for schedule in await weekly_refresh.due():
-            if schedule.discord_id not in self._busy:
-                self._start(schedule.discord_id, self._refresh_one(schedule))
+            if schedule.discord_id not in self._busy and self._start(schedule.discord_id, self._refresh_one(schedule)):
                 started += 1
         return started
 
@@ -177,10 +178,15 @@ class WeeklyRefresh(commands.GroupCog, group_name="schedule", group_description=
         while self._busy:
             await asyncio.gather(*self._busy.values(), return_exceptions=True)
 
-    def _start(self, discord_id: int, work: Coroutine[Any, Any, None]) -> None:
+    def _start(self, discord_id: int, work: Coroutine[Any, Any, None]) -> bool:
+        """Run `work` as the member's task; False (and not run) once the cog is unloaded."""
+        if self._unloaded:  # the tick outlived the cog (APScheduler's shutdown does not wait for it)
+            work.close()
+            return False
         task = asyncio.create_task(work, name=f"weekly-refresh-{discord_id}")
         self._busy[discord_id] = task
         task.add_done_callback(lambda done: self._ended(discord_id, done))
+        return True
 
     def _ended(self, discord_id: int, task: asyncio.Task[None]) -> None:
         if self._busy.get(discord_id) is task:

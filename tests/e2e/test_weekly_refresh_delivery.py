@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta
+from typing import cast
+
+from discord.ext import commands
 
 from bot.services.weekly_refresh_dms import RESEND_WINDOW
 from storage.records import RunStatus
@@ -164,3 +167,18 @@ async def test_a_bot_stopped_as_a_failed_refresh_ends_tells_the_member_why_after
     assert len(told) == 1 and "error id" in (told[0].content or ""), told
     [run] = await world.services.sorting.recent_runs(MEMBER, limit=1)
     assert (run.status, run.dm_status) == (RunStatus.FAILED, "sent")
+
+
+async def test_a_tick_under_way_as_the_bot_stops_starts_no_refresh_after_the_stop(world: BotWorld) -> None:
+    """The cog unloads (the bot closing) while a tick is still reading who is due: the tick starts
+    nothing after that, so no refresh runs on against a closing bot; the member stays due."""
+    await world.start_bot()
+    due = await scheduled(world, MEMBER, "member0")
+    world.clock.now = due + timedelta(seconds=5)
+    cog = world.weekly_refresh
+    tick = asyncio.create_task(cog.run_due())  # under way: it runs from the unload's first wait on
+    await cast(commands.Cog, cog).cog_unload()
+    assert await tick == 0
+    await cog.settled()
+    assert await world.services.sorting.recent_runs(MEMBER) == [], "no refresh ran"
+    assert [s.discord_id for s in await world.services.weekly_refresh.due()] == [MEMBER], "still due"
