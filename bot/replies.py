@@ -21,7 +21,7 @@ import discord
 
 log = logging.getLogger(__name__)
 
-DmStatus = Literal["sent", "closed", "left", "failed", "unanswered"]  # "unanswered": only with a nonce
+DmStatus = Literal["sent", "closed", "left", "failed", "unanswered", "unsent"]  # the last two: only with a nonce
 
 # Stop editing this long before the token's end: an edit that may not land in time goes by DM.
 TOKEN_MARGIN = timedelta(seconds=60)
@@ -75,7 +75,8 @@ async def send_dm(
     bot any more, as far as the servers in `known_guild_ids` tell); 'failed' (anything else).
 
     With a `nonce` (sent with `enforce_nonce`, so Discord keeps one message per nonce for a few
-    minutes), a send whose answer never came is 'unanswered': sending it again is safe for a while."""
+    minutes), a send whose answer never came is 'unanswered': sending it again is safe for a while;
+    one that could not connect to Discord at all is 'unsent': Discord never had it."""
     try:
         user = client.get_user(member_id) or await client.fetch_user(member_id)
         await user.send(**message) if nonce is None else await user.send(nonce=nonce, **message)
@@ -91,6 +92,9 @@ async def send_dm(
     except discord.HTTPException:
         log.warning("could not DM member %s", member_id, exc_info=True)
         return "failed"
+    except aiohttp.ClientConnectorError:  # no connection was made, so no request went out
+        log.warning("could not reach Discord to DM member %s", member_id, exc_info=True)
+        return "failed" if nonce is None else "unsent"
     except (aiohttp.ClientError, OSError, TimeoutError):
         # discord.py raises aiohttp's (or the socket's) error as is when the connection to Discord
         # fails: Discord may or may not have the message; the caller's next DM may still get through.

@@ -49,6 +49,11 @@ class RefreshDmRepository:
                 "UPDATE refresh_dms SET tried_at = COALESCE(tried_at, ?) WHERE id = ?", (at.timestamp(), dm_id)
             )
 
+    async def mark_untried(self, dm_id: int) -> None:
+        """The send `mark_tried` announced never reached Discord: no try to time from."""
+        async with self.sql.transaction() as tx:
+            await tx.execute("UPDATE refresh_dms SET tried_at = NULL WHERE id = ?", (dm_id,))
+
     async def remove(self, dm_id: int) -> None:
         async with self.sql.transaction() as tx:
             await tx.execute("DELETE FROM refresh_dms WHERE id = ?", (dm_id,))

@@ -9,7 +9,8 @@ A send whose answer never came (the connection broke: Discord may have created t
 sent again under the same nonce with `enforce_nonce`, for which Discord returns the message it
 already created instead of a second one, "in the past few minutes" (its docs give no figure:
 RESEND_WINDOW stays well inside that). Past the window it is not sent again: the runs say
-'unconfirmed', as /status does. After closed DMs or no server in common the member's later DMs
+'unconfirmed', as /status does. A send that could not connect to Discord at all never reached
+it: the DM stays queued, its window not begun, until Discord can be reached. After closed DMs or no server in common the member's later DMs
 are not knocked for again; their runs say the same. The Discord side (turning a queued DM into a
 message) is the cog's `send`; nothing here knows Discord.
 """
@@ -29,10 +30,11 @@ log = logging.getLogger(__name__)
 
 RESEND_WINDOW = timedelta(minutes=2)
 UNANSWERED = "unanswered"  # what `send` returns when Discord's answer never came
+UNSENT = "unsent"  # what `send` returns when Discord could not be reached: it never had the DM
 UNCONFIRMED = "unconfirmed"  # recorded for a DM that may have arrived and is not sent again
 NOT_KNOCKING_AGAIN = ("closed", "left")
 
-# A queued DM and its nonce -> 'sent', 'closed', 'left', 'failed' or UNANSWERED.
+# A queued DM and its nonce -> 'sent', 'closed', 'left', 'failed', UNANSWERED or UNSENT.
 SendDm = Callable[[RefreshDm, str], Awaitable[str]]
 
 
@@ -67,5 +69,9 @@ class RefreshDmOutbox:
                 status = await send(dm, nonce_of(dm))
                 if status == UNANSWERED:
                     return  # kept, and the DMs after it: the next tick sends it again under its nonce
+                if status == UNSENT:
+                    if dm.tried_at is None:  # never reached Discord: its window has not begun
+                        await self.db.refresh_dms.mark_untried(dm.id)
+                    return  # kept, and the DMs after it, until Discord can be reached
                 await self.db.record_refresh_dm(dm, status)
                 last = status

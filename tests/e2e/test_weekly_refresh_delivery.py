@@ -6,9 +6,12 @@ nobody else's refresh."""
 from __future__ import annotations
 
 import asyncio
+import socket
 from datetime import datetime, timedelta
 from typing import cast
+from urllib.parse import urlsplit
 
+import discord
 from discord.ext import commands
 
 from bot.services.weekly_refresh_dms import RESEND_WINDOW
@@ -182,3 +185,33 @@ async def test_a_tick_under_way_as_the_bot_stops_starts_no_refresh_after_the_sto
     await cog.settled()
     assert await world.services.sorting.recent_runs(MEMBER) == [], "no refresh ran"
     assert [s.discord_id for s in await world.services.weekly_refresh.due()] == [MEMBER], "still due"
+
+
+def a_closed_port() -> int:
+    """A local port nothing listens on: a connection to it is refused."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_a_summary_dm_while_discord_cannot_be_reached_is_sent_once_it_can(world: BotWorld) -> None:
+    """The bot cannot connect to Discord at all when the summary is due, for longer than Discord's
+    nonce window: Discord never had the DM, so it is sent once Discord can be reached again, rather
+    than called 'not confirmed' and never sent."""
+    await world.start_bot()
+    due = await scheduled(world, MEMBER, "member0")
+    world.clock.now = due + timedelta(seconds=5)
+    reachable = discord.http.Route.BASE
+    discord.http.Route.BASE = reachable.replace(urlsplit(reachable).netloc, f"127.0.0.1:{a_closed_port()}")
+    try:
+        assert await world.tick() == 1
+        world.clock.now += RESEND_WINDOW + timedelta(minutes=1)
+        assert await world.tick() == 0
+    finally:
+        discord.http.Route.BASE = reachable
+    assert not summaries(world.discord.dms[MEMBER])
+    assert (await world.services.sorting.recent_runs(MEMBER))[0].dm_status is None, "not sent yet"
+
+    await world.tick()
+    assert len(summaries(world.discord.dms[MEMBER])) == 1
+    assert (await world.services.sorting.recent_runs(MEMBER))[0].dm_status == "sent"
