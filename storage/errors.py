@@ -31,6 +31,12 @@ class CannotWrite(StorageError):
     """A path storage must create or write cannot be (a folder of another user's, a file in the way)."""
 
 
+class DatabaseUnwritable(StorageError):
+    """SQLite could not write the database file (its disk full, the file or its folder made read-only,
+    an I/O error): the write's transaction was rolled back whole, and what was stored before is intact.
+    The message is for the operator's log; members are told the bot's storage failed."""
+
+
 class SpotifyAccountTaken(StorageError):
     """The Spotify account is already linked to another Discord member."""
 

@@ -10,6 +10,7 @@ together without either knowing about the other.
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Iterable, Sequence
@@ -20,10 +21,16 @@ from typing import Any
 
 import aiosqlite
 
-from storage.errors import NotADatabase
+from storage.errors import DatabaseUnwritable, NotADatabase
 from storage.files import new_file_beside
 
+log = logging.getLogger(__name__)
+
 BUSY_TIMEOUT_MS = 10_000
+# SQLite's (primary) result codes of a write the file system refused: ENOSPC is SQLITE_FULL, EFBIG and
+# EIO are SQLITE_IOERR_*, a file made read-only under the bot SQLITE_READONLY_*, a folder that lost
+# its write permission (no journal can be made) SQLITE_CANTOPEN.
+_UNWRITABLE = frozenset({sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN})
 # SQLite's default limit on host parameters is 32766; stay far below it.
 CHUNK = 500
 
@@ -161,6 +168,10 @@ class SqlHandle(_Reads):
         async with self._write_lock:
             try:
                 await self._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                await self._rollback()
+                self._raise_if_unwritable(exc)
+                raise
             except BaseException:
                 # Cancelled while waiting, the BEGIN still runs in aiosqlite's thread: the ROLLBACK
                 # queued behind it ends it, or the shared connection stays inside it and every
@@ -171,11 +182,26 @@ class SqlHandle(_Reads):
             try:
                 yield self._open
                 await self._conn.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                await self._rollback()
+                self._raise_if_unwritable(exc)
+                raise
             except BaseException:
                 await self._rollback()
                 raise
             finally:
                 self._open, self._owner = None, None
+
+    def _raise_if_unwritable(self, exc: sqlite3.OperationalError) -> None:
+        """A write the file system refused, as storage's typed error (logged for the operator, who must
+        make room or give the permission back); any other failure is left to its caller."""
+        code = getattr(exc, "sqlite_errorcode", None)
+        if code is None or code & 0xFF not in _UNWRITABLE:
+            return
+        reason = f"{exc} ({getattr(exc, 'sqlite_errorname', code)})"
+        log.error("cannot write the database %s: %s; the write was rolled back, what was stored before is intact. "
+                  "Free space on its disk, or make the file and its folder writable by genrebot again", self.path, reason)
+        raise DatabaseUnwritable(f"cannot write the database {self.path}: {reason}") from exc
 
     async def _rollback(self) -> None:
         try:

@@ -31,6 +31,7 @@ from bot.spotify.errors import (
     WriteOutcomeUnknown,
 )
 from bot.spotify.retry import SpotifyRefused
+from storage.errors import DatabaseUnwritable
 
 TYPED_VALUE_LIMIT = 40  # how much of an unknown time zone or weekday a reply repeats
 DISCORD_NAME_LIMIT = 100  # Discord's names have at most 32 characters: room for every one escaped
@@ -79,6 +80,12 @@ def error_message(error: BaseException) -> str | None:
         return (
             "The bot's setup is wrong: Spotify doesn't accept the bot's app credentials, so nothing was changed. "
             "This isn't something you did; tell the server owner."
+        )
+    if isinstance(error, DatabaseUnwritable):
+        return (
+            "I couldn't save my work: the bot's storage can't be written right now (its disk may be full). "
+            "Your Liked Songs were not touched and nothing I had stored for you was lost. This isn't something "
+            "you did; tell the server owner, and try again once it's fixed."
         )
     if isinstance(error, UserNotRegistered):
         return (
@@ -154,6 +161,7 @@ _RUN_FAILURES: dict[str, str] = {
         ((PlaylistNotFollowed,), "the playlist was no longer in your library"),
         ((PlaylistWriteFailed,), "Spotify failed partway through writing a playlist"),
         ((LibraryChangedDuringRead,), "your Liked Songs kept changing while they were read"),
+        ((DatabaseUnwritable,), "genrebot's storage could not be written (its owner's to fix)"),
         ((SpotifyRefused, SpotifyError, AudioFeaturesUnavailable), "Spotify refused a request"),
     )
     for cls in classes

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import sqlite3
@@ -192,3 +193,61 @@ def test_a_writer_killed_mid_transaction_leaves_none_of_it(tmp_path: Path) -> No
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert conn.execute("SELECT COUNT(*) FROM liked_songs").fetchone()[0] == 0
+
+
+FILLS_UP = textwrap.dedent(
+    """
+    import asyncio, json, os, resource, sys
+    from datetime import UTC, datetime
+    from pathlib import Path
+    sys.path.insert(0, sys.argv[2])
+    from music import LikedSong
+    from storage import Database
+    from storage.records import RunOutcome, RunTrigger
+    from tests.storage.conftest import TOKEN, track
+
+    async def main():
+        path = Path(sys.argv[1])
+        db = await Database.open(path, encryption_keys=[sys.argv[3]])
+        await db.link_member(1, "sp1", "M", [], TOKEN)
+        await db.tracks.upsert_many([track(i) for i in range(100)])
+        await db.liked.replace_all(1, [LikedSong(track(i).id, datetime.now(UTC)) for i in range(100)])
+        run_id = await db.runs.start(1, RunTrigger.COMMAND)
+        used = sum(os.path.getsize(f"{path}{end}") for end in ("", "-wal"))
+        # From here no file may grow more than 64 KiB past what the database holds: a disk that fills up
+        resource.setrlimit(resource.RLIMIT_FSIZE, (used + 65536, resource.RLIM_INFINITY))
+        seen = {}
+        try:
+            await db.tracks.upsert_many([track(i) for i in range(20000)])
+            seen["write"] = "stored"
+        except Exception as exc:
+            seen["write"] = type(exc).__name__
+        await db.runs.finish(run_id, RunOutcome.failed("DatabaseUnwritable"))
+        seen["run"] = (await db.runs.get(run_id)).status.value
+        await db.link_member(2, "sp2", "Other", [], TOKEN)  # the bot keeps serving others
+        seen["other member"] = (await db.users.get(2)).display_name
+        seen["liked"] = await db.liked.count(1)
+        await db.close()
+        print(json.dumps(seen))
+
+    asyncio.run(main())
+    """
+)
+
+
+def test_a_disk_that_fills_up_mid_write_loses_nothing_stored_and_says_so(tmp_path: Path) -> None:
+    """20,000 songs written when the disk has room for a few hundred (a real EFBIG, RLIMIT_FSIZE in a
+    child): the write is storage's DatabaseUnwritable, not a bare sqlite3 error (members got 'something
+    went wrong on my side'); its run is then recorded failed, another member's link is stored, the
+    member's 100 liked songs are all there, and the file passes integrity_check."""
+    path, key = tmp_path / "full.sqlite3", new_key()
+    script = tmp_path / "fills_up.py"
+    script.write_text(FILLS_UP)
+    result = subprocess.run([sys.executable, str(script), str(path), str(Path.cwd()), key],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert json.loads(result.stdout) == {"write": "DatabaseUnwritable", "run": "failed",
+                                         "other member": "Other", "liked": 100}
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert conn.execute("SELECT COUNT(*) FROM tracks").fetchone()[0] == 100

@@ -9,7 +9,12 @@ import discord
 import pytest
 from discord import app_commands
 
-from bot.presenters.errors import error_message, missing_permissions_message, missing_reply_permissions
+from bot.presenters.errors import (
+    error_message,
+    missing_permissions_message,
+    missing_reply_permissions,
+    run_failure_text,
+)
 from bot.services.errors import AlreadyRunning, NotLinked, SourceRefused, UnknownSource
 from bot.services.genre_names import UnknownGenre
 from bot.services.weekly_schedule import InvalidSchedule, parse_timezone, parse_weekday
@@ -28,6 +33,7 @@ from bot.spotify.errors import (
     SpotifyUnavailable,
     UserNotRegistered,
 )
+from storage.errors import DatabaseUnwritable
 from tests.bot.presenters.discord_markdown import live_markdown, live_mentions, shown_text
 
 
@@ -73,6 +79,17 @@ def test_the_apps_credentials_refused_tell_the_member_to_tell_the_server_owner()
     message = error_message(AppCredentialsRejected("Invalid client secret")) or ""
     assert "The bot's setup is wrong" in message and "tell the server owner" in message
     assert "/link" not in message and "SPOTIFY_CLIENT_SECRET" not in message
+
+
+def test_a_database_the_bot_cannot_write_is_the_owners_to_fix_and_lost_nothing() -> None:
+    """A sort whose write met a full disk (or a database made read-only): not 'something went wrong on
+    my side' with an error id, but what happened to the member's data and who can fix it; /status names it
+    too. The operator's reason (the path, SQLite's error) stays in the log."""
+    error = DatabaseUnwritable("cannot write the database /srv/genrebot/genrebot.sqlite3: database or disk is full")
+    message = error_message(error) or ""
+    assert "disk may be full" in message and "tell the server owner" in message and "was lost" in message
+    assert "/srv" not in message and "SQLITE" not in message
+    assert run_failure_text("DatabaseUnwritable") == "genrebot's storage could not be written (its owner's to fix)"
 
 
 def test_a_bug_has_no_reply_of_its_own() -> None:
