@@ -114,6 +114,15 @@ def refuse_what_is_not_sqlite(path: Path) -> None:
         raise NotADatabase(f"{path} is not a SQLite database: point DATABASE_PATH (or db --database) at the database file")
 
 
+def _identity(path: Path) -> tuple[int, int] | None:
+    """Which file `path` names (device, inode), or None if none."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
+
+
 class SqlHandle(_Reads):
     """Owns the connection; repositories read and write only through it."""
 
@@ -123,6 +132,7 @@ class SqlHandle(_Reads):
         self._write_lock = asyncio.Lock()
         self._open: Transaction | None = None
         self._owner: asyncio.Task[Any] | None = None
+        self._file = _identity(path)
 
     @classmethod
     async def connect(cls, path: Path, *, read_only: bool = False) -> SqlHandle:
@@ -166,6 +176,7 @@ class SqlHandle(_Reads):
             yield self._open
             return
         async with self._write_lock:
+            self._refuse_a_file_gone()
             try:
                 await self._conn.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as exc:
@@ -191,6 +202,15 @@ class SqlHandle(_Reads):
                 raise
             finally:
                 self._open, self._owner = None, None
+
+    def _refuse_a_file_gone(self) -> None:
+        """DatabaseUnwritable once the path no longer names the file this connection opened (removed,
+        moved or replaced under the running bot): SQLite would go on writing into the unlinked file,
+        which is gone, with everything written since, when the bot stops."""
+        if self._file is not None and _identity(self.path) != self._file:
+            log.error("the database %s was removed or replaced while genrebot ran: nothing more is written "
+                      "until genrebot is restarted (put the file back first, or restore a backup)", self.path)
+            raise DatabaseUnwritable(f"the database {self.path} was removed or replaced while genrebot ran")
 
     def _raise_if_unwritable(self, exc: sqlite3.OperationalError) -> None:
         """A write the file system refused, as storage's typed error (logged for the operator, who must

@@ -17,6 +17,7 @@ import pytest
 
 from music import LikedSong
 from storage import Database
+from storage.errors import DatabaseUnwritable
 from storage.records import RunOutcome, RunStatus, RunTrigger
 from storage.sql import SqlHandle
 from tests.storage.conftest import link, new_key, track
@@ -251,3 +252,30 @@ def test_a_disk_that_fills_up_mid_write_loses_nothing_stored_and_says_so(tmp_pat
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert conn.execute("SELECT COUNT(*) FROM tracks").fetchone()[0] == 100
+
+
+async def test_a_database_removed_under_the_running_bot_takes_no_more_writes(tmp_path: Path) -> None:
+    """The database's files deleted while the bot runs (an `rm`, a clean-up script): SQLite went on
+    writing into the unlinked file, so every link, sort and schedule stored after it vanished at the
+    next restart without a word. Writes are now refused (DatabaseUnwritable, which members are told
+    as storage failing) and the file put back by the operator holds what was there."""
+    path = tmp_path / "g.sqlite3"
+    db = await Database.open(path, encryption_keys=[key := new_key()])
+    try:
+        await link(db, 1)
+        await db.close()  # the bot's last clean stop: its WAL folded into the file
+        saved = path.read_bytes()
+        db = await Database.open(path, encryption_keys=[key])
+        for end in ("", "-wal", "-shm"):
+            Path(f"{path}{end}").unlink(missing_ok=True)
+        with pytest.raises(DatabaseUnwritable, match="removed or replaced"):
+            await link(db, 2)
+        assert await db.users.get(1) is not None  # reads still answer from the open file
+    finally:
+        await db.close()
+    path.write_bytes(saved)
+    reopened = await Database.open(path, encryption_keys=[key])
+    try:
+        assert await reopened.users.get(1) is not None and await reopened.users.get(2) is None
+    finally:
+        await reopened.close()
