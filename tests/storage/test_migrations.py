@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import fnmatch
 import json
+import os
+import signal
 import sqlite3
+import subprocess
+import sys
+import textwrap
 import tomllib
 from pathlib import Path
 
@@ -288,3 +294,71 @@ def test_every_migration_file_is_shipped_as_package_data() -> None:
     assert on_disk and shipped == on_disk
     assert all(fnmatch.fnmatch(name, "schema/V*__*.sql") for name in on_disk)
     assert len(on_disk) == SCHEMA_VERSION
+
+
+HELD_MID_MIGRATION = textwrap.dedent(
+    """
+    import asyncio, sys, time
+    from pathlib import Path
+    sys.path.insert(0, sys.argv[2])
+    from storage.migrations import apply_migrations
+    from storage.sql import SqlHandle
+
+    async def main():
+        sql = await SqlHandle.connect(Path(sys.argv[1]))
+        conn = sql._conn
+
+        def hold_inside_the_migration():  # SQLite calls it every 1000 steps, in the connection's thread
+            if conn.in_transaction:
+                print("IN-MIGRATION", flush=True)
+                time.sleep(3600)  # the kill lands inside the migration's transaction
+            return 0
+
+        await conn.set_progress_handler(hold_inside_the_migration, 1000)
+        await apply_migrations(sql)
+
+    asyncio.run(main())
+    """
+)
+
+
+def test_a_migration_killed_part_way_leaves_the_old_version_and_the_next_start_finishes_it(tmp_path: Path) -> None:
+    """kill -9 inside V9 (which rebuilds the member counts table) on a database with 30,000 counts: the
+    file is V8 as it was, whole (integrity_check), and the next open migrates it to the newest with every
+    count kept (as the family level, V9's rule) and the member still there."""
+    path = tmp_path / "old.sqlite3"
+    asyncio.run(_at_version_with_counts(path, TWO_LEVEL_VERSION - 1, 30_000))
+    script = tmp_path / "migrate.py"
+    script.write_text(HELD_MID_MIGRATION)
+    proc = subprocess.Popen([sys.executable, str(script), str(path), str(REPO)], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "IN-MIGRATION"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == TWO_LEVEL_VERSION - 1
+        assert conn.execute("SELECT COUNT(*) FROM member_genre_counts").fetchone()[0] == 30_000
+    asyncio.run(_opens_with_every_count(path, 30_000))
+
+
+async def _at_version_with_counts(path: Path, version: int, counts: int) -> None:
+    sql = await database_at(path, version)
+    async with sql.transaction() as tx:
+        await tx.execute("INSERT INTO users (discord_id, spotify_id, display_name, linked_at, scopes, status) "
+                         "VALUES (1, 'sp1', 'Old Member', 0, 'user-library-read', 'linked')")
+        await tx.executemany("INSERT INTO member_genre_counts VALUES (?, 'm1', ?, ?)",
+                             ((i % 300, f"genre {i // 300}", i) for i in range(counts)))
+    await sql.close()
+
+
+async def _opens_with_every_count(path: Path, counts: int) -> None:
+    db = await Database.open(path, encryption_keys=[new_key()])
+    try:
+        assert await db.schema_version() == SCHEMA_VERSION
+        rows = await db.sql.fetchall("SELECT level, COUNT(*) AS n, SUM(count) AS total FROM member_genre_counts GROUP BY level")
+        assert [(row["level"], row["n"], row["total"]) for row in rows] == [("family", counts, sum(range(counts)))]
+        user = await db.users.get(1)
+        assert user is not None and user.display_name == "Old Member"
+    finally:
+        await db.close()
