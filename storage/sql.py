@@ -132,7 +132,8 @@ class SqlHandle(_Reads):
         self._write_lock = asyncio.Lock()
         self._open: Transaction | None = None
         self._owner: asyncio.Task[Any] | None = None
-        self._file = _identity(path)
+        self._where = path.absolute()  # (a later chdir does not move the database)
+        self._file = _identity(self._where)
 
     @classmethod
     async def connect(cls, path: Path, *, read_only: bool = False) -> SqlHandle:
@@ -207,7 +208,7 @@ class SqlHandle(_Reads):
         """DatabaseUnwritable once the path no longer names the file this connection opened (removed,
         moved or replaced under the running bot): SQLite would go on writing into the unlinked file,
         which is gone, with everything written since, when the bot stops."""
-        if self._file is not None and _identity(self.path) != self._file:
+        if self._file is not None and _identity(self._where) != self._file:
             log.error("the database %s was removed or replaced while genrebot ran: nothing more is written "
                       "until genrebot is restarted (put the file back first, or restore a backup)", self.path)
             raise DatabaseUnwritable(f"the database {self.path} was removed or replaced while genrebot ran")
