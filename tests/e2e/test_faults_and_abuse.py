@@ -9,6 +9,7 @@ import time
 import types
 import weakref
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -321,3 +322,20 @@ async def test_an_autocomplete_for_a_command_genrebot_no_longer_has_gets_no_choi
     record = await world.discord.autocomplete_record("oldsort", "genres", "ro", user_id=BASE)
     await record.wait_until(lambda: record.autocomplete_choices is not None or bool(record.rejected), 10)
     assert record.rejected == [] and record.autocomplete_choices == []
+
+
+async def test_a_database_removed_under_the_bot_is_told_as_storage_failing_not_a_bug(world: BotWorld) -> None:
+    """The database's files deleted while the bot runs: a /sort is refused before it changes anything,
+    with a reply saying the bot's storage can't be written and to tell the server owner (not 'something
+    went wrong on my side' with an error id); the bot keeps answering, and nothing is written into
+    the removed file, where it would vanish at the next stop."""
+    await world.start_bot()
+    await world.link(BASE, "member0")
+    path = world.settings.resolved_database_path
+    for end in ("", "-wal", "-shm"):
+        Path(f"{path}{end}").unlink(missing_ok=True)
+    reply = await world.final(await world.command("sort", user=BASE))
+    assert "the bot's storage can't be written" in (reply.content or "")
+    assert "tell the server owner" in (reply.content or "") and "error id" not in (reply.content or "")
+    assert world.spotify.playlists == {}
+    assert (await world.final(await world.command("sort", user=BASE))).content == reply.content
