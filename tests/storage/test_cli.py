@@ -5,10 +5,13 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
+import textwrap
 from contextlib import closing
 from pathlib import Path
 
 import pytest
+
+from tests.storage.conftest import REPO
 
 
 def genrebot(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -285,3 +288,56 @@ def test_rotate_keys_without_a_configured_key_says_what_to_set(env: dict[str, st
     assert genrebot("db", "migrate", env=env, cwd=tmp_path).returncode == 0
     result = genrebot("db", "rotate-keys", env=env, cwd=tmp_path)
     assert result.returncode == 2 and "TOKEN_ENCRYPTION_KEY" in result.stderr and "Traceback" not in result.stderr
+
+
+BUSY_BOT = textwrap.dedent(
+    """
+    import asyncio, sys
+    from datetime import UTC, datetime
+    from pathlib import Path
+    sys.path.insert(0, sys.argv[2])
+    from music import LikedSong
+    from storage import Database
+    from tests.storage.conftest import TOKEN, new_key, track
+
+    async def main():
+        db = await Database.open(Path(sys.argv[1]), encryption_keys=[new_key()])
+        await db.link_member(1, "sp1", "M", [], TOKEN)
+        stop, rounds = Path(sys.argv[3]), 0
+        while not stop.exists():  # a bot storing a 20,000-song library, again and again
+            await db.tracks.upsert_many([track(i, name=f"Song {i} take {rounds}") for i in range(20_000)])
+            await db.liked.replace_all(1, [LikedSong(track(i).id, datetime.now(UTC)) for i in range(20_000)])
+            rounds += 1
+            if rounds == 1:
+                print("WRITING", flush=True)
+        await db.close()
+        print(rounds, flush=True)
+
+    asyncio.run(main())
+    """
+)
+
+
+def test_info_and_backup_while_the_bot_writes_a_large_library_wait_for_nothing(env: dict[str, str],
+                                                                               tmp_path: Path) -> None:
+    """`db info` and `db backup` run while a bot process rewrites a 20,000-song library in
+    transactions of 20,000 rows: neither they nor the bot's writes meet 'database is locked', and
+    each backup holds a whole library (one transaction's worth, never half of one)."""
+    script, stop = tmp_path / "busy_writer.py", tmp_path / "stop"
+    script.write_text(BUSY_BOT)
+    bot = subprocess.Popen([sys.executable, str(script), env["DATABASE_PATH"], str(REPO), str(stop)],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert bot.stdout is not None and bot.stdout.readline().strip() == "WRITING"
+        for attempt in range(3):
+            info = genrebot("db", "info", env=env, cwd=tmp_path)
+            assert info.returncode == 0 and "liked_songs: 20000" in info.stdout, info.stderr
+            copy = tmp_path / f"backup-{attempt}.sqlite3"
+            backup = genrebot("db", "backup", str(copy), env=env, cwd=tmp_path)
+            assert backup.returncode == 0, backup.stderr
+            with closing(sqlite3.connect(copy)) as conn:
+                assert conn.execute("SELECT COUNT(*) FROM liked_songs").fetchone()[0] == 20_000
+    finally:
+        stop.touch()
+        out, err = bot.communicate(timeout=120)
+    assert bot.returncode == 0 and int(out) > 1, err[-2000:]
