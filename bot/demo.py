@@ -166,9 +166,9 @@ async def run_demo(data_dir: Path, *, show_progress: bool = True) -> DemoResult:
     line.close()
     chart_path = data_dir / "charts" / "demo-genre-mix.png"
     chart_path.parent.mkdir(parents=True, exist_ok=True)
-    chart_path.write_bytes(report.chart_png)
+    chart_path.write_bytes(report.chart_png or b"")
     playlist_chart_path = data_dir / "charts" / "demo-playlist-genre-mix.png"
-    playlist_chart_path.write_bytes(playlist_report.chart_png)
+    playlist_chart_path.write_bytes(playlist_report.chart_png or b"")
     labels = {family: taxonomy.label(family, "family") for family in taxonomy}
     return DemoResult(report, linked_as, chart_path, time.perf_counter() - started, timings, playlist_report,
                       playlist_chart_path, data_dir, labels)

@@ -112,7 +112,7 @@ class Sorting(commands.Cog):
         refused = False
         try:
             if await asyncio.wait_for(
-                reply.edit(content=None, embed=embed, attachments=[presenters.chart_file(report.chart_png)]),
+                reply.edit(content=None, embed=embed, attachments=presenters.chart_files(report.chart_png)),
                 self.result_edit_timeout_s,
             ):
                 return
@@ -129,7 +129,7 @@ class Sorting(commands.Cog):
         status = await send_dm(
             self.bot, member, known_guild_ids=[*known_guilds, *filter(None, [interaction.guild_id])],
             content=presenters.NOT_SHOWN_NOTE if refused else presenters.LATE_RESULT_NOTE,
-            embed=embed, file=presenters.chart_file(report.chart_png),
+            embed=embed, files=presenters.chart_files(report.chart_png),
         )
         await self.bot.services.weekly_refresh.record_summary_delivery(report.run_id, status)
         if refused:

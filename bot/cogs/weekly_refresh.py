@@ -223,7 +223,8 @@ class WeeklyRefresh(commands.GroupCog, group_name="schedule", group_description=
         could not sort; where it stopped."""
         dms = [
             RefreshDm(discord_id, (report.run_id,), embed=dict(presenters.weekly_embed(report).to_dict()),
-                      attachment_name=presenters.chart_file(report.chart_png).filename, attachment=report.chart_png)
+                      attachment_name=presenters.CHART_NAME if report.chart_png is not None else None,
+                      attachment=report.chart_png)
             for report in refreshed.reports
         ]
         if refreshed.failures:

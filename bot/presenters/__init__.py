@@ -34,7 +34,7 @@ from bot.presenters.errors import (
 )
 from bot.presenters.genres import family_embed, genres_embed
 from bot.presenters.leaderboards import mix_embed, top_members_embed
-from bot.presenters.limits import chart_file
+from bot.presenters.limits import CHART_NAME, chart_file, chart_files
 from bot.presenters.sort_reports import (
     LATE_RESULT_NOTE,
     NOT_SHOWN_NOTE,
@@ -46,11 +46,13 @@ from bot.presenters.sort_reports import (
 )
 
 __all__ = [
+    "CHART_NAME",
     "LATE_RESULT_NOTE",
     "MISSING_PERMISSIONS",
     "NOT_SHOWN_NOTE",
     "SORT_STOPPED_TEXT",
     "chart_file",
+    "chart_files",
     "error_message",
     "family_embed",
     "genres_embed",

@@ -85,6 +85,11 @@ def chart_file(png: bytes, name: str = CHART_NAME) -> discord.File:
     return discord.File(io.BytesIO(png), filename=name)
 
 
+def chart_files(png: bytes | None) -> list[discord.File]:
+    """A message's attachments: the chart, or none when there was nothing to chart."""
+    return [] if png is None else [chart_file(png)]
+
+
 def source_title(source: SortSource, limit: int = 80) -> str:
     """A source's name for a message: escaped, one line, shortened."""
     return safe(shorten(source.name, limit))

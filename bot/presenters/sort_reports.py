@@ -160,7 +160,8 @@ def sort_embed(report: SortReport, *, title: str | None = None) -> discord.Embed
     known_artists = known_artists_text(report.known_artists)
     if known_artists:
         embed.add_field(name="Artists new to me", value=known_artists[:FIELD_VALUE_LIMIT], inline=False)
-    embed.set_image(url=f"attachment://{CHART_NAME}")
+    if report.chart_png is not None:
+        embed.set_image(url=f"attachment://{CHART_NAME}")
     embed.set_footer(text=f"model {report.model_version} · {report.seconds:.1f}s")
     return embed
 

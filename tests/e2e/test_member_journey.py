@@ -52,7 +52,8 @@ async def test_sort_defers_shows_progress_and_answers_with_playlist_links_and_a_
 
 async def test_a_sort_of_no_songs_says_there_were_none_and_makes_nothing(world: BotWorld) -> None:
     """A member whose Liked Songs hold only a local file: the sort succeeds, makes no playlist, and the
-    reply says there was nothing to sort (not that no genre had enough songs) and why (the local file)."""
+    reply says there was nothing to sort (not that no genre had enough songs) and why (the local file),
+    with no empty 'Genre mix of 0 liked songs' chart."""
     await world.start_bot()
     world.spotify.add_user("newcomer", "Newcomer", [])
     world.spotify.like_local_file("newcomer", local_file("Me", "Demos", "First take", 120))
@@ -62,6 +63,23 @@ async def test_a_sort_of_no_songs_says_there_were_none_and_makes_nothing(world: 
     embed = reply.embeds[0]
     assert embed["description"] == "You have no liked songs I can sort yet.", embed["description"]
     assert any("1 local file" in f["value"] for f in embed["fields"])
+    assert reply.attachments == [] and "image" not in embed, "no chart of 0 songs"
+
+
+async def test_a_weekly_refresh_of_no_songs_dms_its_summary_without_a_chart(world: BotWorld) -> None:
+    """A member with no liked songs and a weekly refresh: the summary DM comes, with no empty chart."""
+    await world.start_bot()
+    world.spotify.add_user("newcomer", "Newcomer", [])
+    await world.link(ALICE, "newcomer")
+    await world.final(await world.command(
+        "schedule", {"weekday": "friday", "hour": 18, "timezone": "Europe/Berlin"}, user=ALICE, sub="set"))
+    schedule = await world.services.weekly_refresh.schedule(ALICE)
+    assert schedule is not None and schedule.next_run is not None
+    world.clock.now = schedule.next_run + timedelta(seconds=5)
+    await world.tick()
+    summaries = [m for m in world.discord.dms[ALICE] if m.embeds]
+    assert len(summaries) == 1, world.discord.dms[ALICE]
+    assert summaries[0].attachments == [] and "image" not in summaries[0].embeds[0], "no chart of 0 songs"
 
 
 async def test_resort_updates_the_same_playlists(world: BotWorld) -> None:

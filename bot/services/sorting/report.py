@@ -55,7 +55,7 @@ class SortReport:
     classified: int  # songs this run classified; the others had a stored prediction from this model
     dry_run: bool
     genre_mix: dict[str, int]
-    chart_png: bytes
+    chart_png: bytes | None  # the family mix drawn; None when there was no song to chart
     timings: dict[str, float] = field(default_factory=dict)
     source: SortSource = LIKED_SONGS  # what was sorted, with the name Spotify gave it at this read
     skipped: dict[str, int] = field(default_factory=dict)  # why entries of the source were not songs -> how many

@@ -236,12 +236,14 @@ class SortService:
                     )
                 mix = counts["family"]
                 songs = "liked songs" if source.is_liked_songs else "songs"
-                chart_drawn = asyncio.ensure_future(asyncio.to_thread(functools.partial(
-                    charts.genre_mix_png,
-                    {taxonomy.label(k, "family"): v for k, v in mix.items()},
-                    f"Genre mix of {len(library.track_ids):,} {songs}",
-                    source=None if source.is_liked_songs else source.name,
-                )))
+                chart_drawn = asyncio.ensure_future(_nothing() if not library.track_ids else asyncio.to_thread(
+                    functools.partial(
+                        charts.genre_mix_png,
+                        {taxonomy.label(k, "family"): v for k, v in mix.items()},
+                        f"Genre mix of {len(library.track_ids):,} {songs}",
+                        source=None if source.is_liked_songs else source.name,
+                    )
+                ))
                 try:
                     with _timed(timings, "write"):
                         outcomes = await self._write(job, client, plan, library, report_progress, own_playlists)
@@ -369,3 +371,7 @@ def failure_kind(error: str) -> str | None:
     message written for the member (a service error's, a restart's, a postponement's)."""
     head = error.partition(":")[0]
     return head if _ERROR_CLASS.fullmatch(head) else None
+
+
+async def _nothing() -> None:
+    """No chart of a sort with no songs: an empty 'Genre mix of 0 songs' tells the member nothing."""

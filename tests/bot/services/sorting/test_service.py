@@ -40,7 +40,7 @@ async def test_sort_makes_one_private_playlist_per_family_holding_its_songs(worl
     assert report.total_songs == report.new_songs == ALICE_SONGS
     assert len(report.playlists) >= 4 and all(p.created for p in report.playlists)
     assert sum(p.count for p in report.playlists) + report.unsorted == ALICE_SONGS
-    assert report.chart_png.startswith(b"\x89PNG")
+    assert report.chart_png is not None and report.chart_png.startswith(b"\x89PNG")
     taxonomy = world.services.classifier.taxonomy
     for outcome in report.playlists:
         assert outcome.playlist_id is not None  # not a dry run: every playlist exists
@@ -310,7 +310,7 @@ async def test_a_playlist_named_with_dollar_signs_is_sorted_and_charted(world: W
     """A playlist called "$$ Cash $\\frac$" (Spotify takes any name) sorts, and its chart is drawn."""
     await world.link(ALICE, "alice")
     report = await world.services.sorting.sort(ALICE, SortOptions(), source=road_trip(world, name="$$ Cash $\\frac$"))
-    assert report.playlists and report.chart_png.startswith(b"\x89PNG")
+    assert report.playlists and report.chart_png is not None and report.chart_png.startswith(b"\x89PNG")
     assert all(o.name.endswith(" · $$ Cash $\\frac$ · genrebot") for o in report.playlists)
 
 
