@@ -16,7 +16,6 @@ from bot import presenters
 from bot.choices import genre_choices, source_choices, typed_level
 from bot.replies import InteractionReply, send_dm
 from bot.services import charts
-from bot.services.errors import AlreadyRunning
 from bot.services.genre_names import parse_level, resolve_genres, split_genres
 from bot.services.playlist_plan import SortOptions
 from bot.services.sorting import SortProgress, SortReport
@@ -71,8 +70,7 @@ class Sorting(commands.Cog):
         dry_run: bool = False,
     ) -> None:
         services = self.bot.services
-        if services.sorting.is_running(interaction.user.id):
-            raise AlreadyRunning()
+        services.sorting.raise_if_running(interaction.user.id)
         await interaction.response.defer(ephemeral=True, thinking=True)
         chosen_source = await services.sources.resolve(interaction.user.id, source)
         taxonomy = services.classifier.taxonomy

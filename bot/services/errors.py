@@ -20,8 +20,15 @@ class NotLinked(ServiceError):
 
 
 class AlreadyRunning(ServiceError):
-    def __init__(self) -> None:
-        super().__init__("A sort is already running for you; I'll post its result when it's done.")
+    """A sort of the member is running: a /sort's result is posted in its reply, a weekly refresh's
+    summary goes by DM, so the member is told where to look."""
+
+    def __init__(self, *, weekly_refresh: bool = False) -> None:
+        self.weekly_refresh = weekly_refresh
+        super().__init__(
+            "Your weekly refresh is running right now; I'll DM you its summary when it's done, then you can /sort again."
+            if weekly_refresh else "A sort is already running for you; I'll post its result when it's done."
+        )
 
 
 class LinkEnded(ServiceError):

@@ -61,6 +61,28 @@ async def test_a_weekly_refresh_during_a_running_sort_is_retried_at_the_next_tic
     assert "schedule · **postponed**" in status.embeds[0]["fields"][1]["value"]
 
 
+async def test_a_sort_during_the_members_weekly_refresh_says_its_summary_comes_by_dm(world: BotWorld) -> None:
+    """/sort while the member's weekly refresh reads: refused, saying the refresh's summary comes by
+    DM (not that it will be posted in this channel); a /sort during a /sort keeps its own words."""
+    due, _ = await linked_with_a_schedule(world)
+    refresh_reading, let_go = asyncio.Event(), asyncio.Event()
+
+    async def held() -> None:
+        refresh_reading.set()
+        await let_go.wait()
+
+    world.spotify.hold_liked_page("member0", 50, held)
+    world.clock.now = due + timedelta(seconds=5)
+    tick = asyncio.create_task(world.tick())
+    await refresh_reading.wait()
+    refused = await world.final(await world.command("sort", user=MEMBER))
+    assert refused.content == ("Your weekly refresh is running right now; I'll DM you its summary when it's done, "
+                               "then you can /sort again."), refused.content
+    let_go.set()
+    await tick
+    assert world.discord.dms[MEMBER][-1].embeds[0]["title"] == "Your weekly genrebot refresh"
+
+
 async def test_a_weekly_refresh_during_a_spotify_outage_is_tried_again_later_without_a_dm(world: BotWorld) -> None:
     """Spotify answers 503 at the due time: no DM, the refresh due again half an hour later, and it runs then."""
     due, dms_before = await linked_with_a_schedule(world)

@@ -95,11 +95,18 @@ class SortService:
         self.clock = clock
         # The members whose sort is running, and the task inside `sort` for each (stopped by `close`).
         self._running: dict[int, asyncio.Task[Any] | None] = {}
+        self._running_triggers: dict[int, RunTrigger] = {}  # and what started it: where its result goes
         self._sort_slots = asyncio.Semaphore(max_concurrent_sorts)
         self.stopping = False  # `close` has begun: a sort cancelled now was stopped by the bot
 
     def is_running(self, discord_id: int) -> bool:
         return discord_id in self._running
+
+    def raise_if_running(self, discord_id: int) -> None:
+        """AlreadyRunning while a sort of the member runs, saying whether it is their weekly refresh
+        (whose result goes by DM) or a sort they asked for (whose reply shows it)."""
+        if discord_id in self._running:
+            raise AlreadyRunning(weekly_refresh=self._running_triggers.get(discord_id) == RunTrigger.SCHEDULE)
 
     def spotify_paused_until(self) -> datetime | None:
         """When Spotify's quota pause ends, or None: the scheduler starts no refresh before it."""
@@ -134,9 +141,9 @@ class SortService:
         `also_emptied`: playlists to report emptied though they are empty already (`SortJob.also_emptied`).
         The member's own sort (trigger COMMAND) that finishes, unless a dry run, saves its choices:
         the weekly refresh repeats them (`WeeklyRefreshService.saved_options`)."""
-        if discord_id in self._running:
-            raise AlreadyRunning()
+        self.raise_if_running(discord_id)
         self._running[discord_id] = asyncio.current_task()
+        self._running_triggers[discord_id] = trigger
         try:
             await self.linking.linked_user(discord_id)
             self.raise_if_spotify_paused()
@@ -163,6 +170,7 @@ class SortService:
             return report
         finally:
             self._running.pop(discord_id, None)
+            self._running_triggers.pop(discord_id, None)
 
     async def close(self, timeout_s: float = STOP_TIMEOUT_S) -> None:
         """Stop the sorts still running (a /sort when the bot stops) and let each record its run as
