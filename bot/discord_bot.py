@@ -26,7 +26,6 @@ import asyncio
 import hashlib
 import json
 import logging
-import secrets
 import signal
 import threading
 import time
@@ -44,6 +43,7 @@ from discord.gateway import KeepAliveHandler
 
 from bot import presenters
 from bot.replies import InteractionReply, send_dm
+from bot.services.errors import failed_run
 from bot.services.root import Services
 from bot.settings import Settings
 from bot.web import CannotListen, LinkOutcome, WebServer, build_web_app
@@ -185,9 +185,9 @@ class GenreTree(app_commands.CommandTree["GenreBot"]):
         else:
             message = presenters.error_message(failure)
         if message is None:
-            error_id = secrets.token_hex(4)
             command = interaction.command.qualified_name if interaction.command else "?"
-            log.error("error %s: member %s, command /%s", error_id, interaction.user.id, command, exc_info=failure)
+            error_id = await self.client.services.sorting.logged_bug(
+                failure, interaction.user.id, f"command /{command}", failed_run(failure))
             message = presenters.unexpected_error_message(error_id)
         await _reply(interaction, message)
 

@@ -125,6 +125,7 @@ class Run:
     unsorted: int
     error: str | None
     dm_status: str | None  # None, "sent", "closed" (DMs closed), "failed"
+    error_id: str | None = None  # a bug's: the id the log gives its traceback under (and the member got)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from storage.records import Run, RunOutcome, RunStatus, RunTrigger
 from storage.sql import SqlHandle, now, to_datetime, to_optional_datetime
 
 _COLUMNS = (
-    "id, discord_id, trigger, started_at, finished_at, status, counts, new_songs, new_counts, unsorted, error, dm_status"
+    "id, discord_id, trigger, started_at, finished_at, status, counts, new_songs, new_counts, unsorted, error, dm_status, error_id"
 )
 
 
@@ -62,6 +62,12 @@ class RunRepository:
             (discord_id, trigger.value),
         )
         return int(row["id"]) if row else 0
+
+    async def set_error_id(self, run_id: int, error_id: str) -> None:
+        """The id a bug that failed the run was logged under, beside its traceback: /status shows it on
+        the run's line, so an operator finds the traceback from the member's run history."""
+        async with self.sql.transaction() as tx:
+            await tx.execute("UPDATE runs SET error_id = ? WHERE id = ?", (error_id, run_id))
 
     async def set_dm_status(self, run_id: int, status: str) -> None:
         async with self.sql.transaction() as tx:
@@ -119,4 +125,5 @@ def _run(row: sqlite3.Row) -> Run:
         unsorted=row["unsorted"],
         error=row["error"],
         dm_status=row["dm_status"],
+        error_id=row["error_id"],
     )

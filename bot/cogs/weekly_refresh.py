@@ -15,7 +15,7 @@ minute, then its refresh is deferred). Each refresh's DMs are queued in storage 
 from there (`bot.services.weekly_refresh_dms`): a bot stopped before sending them sends them at
 its first tick. Besides the summaries, a member is DMed the sources that could not be sorted, where a
 refresh stopped, or why it failed (with an error id the log has, as `on_error` gives, when the
-failure is genrebot's); each DM's outcome is recorded on the runs it tells of, for /status. A
+failure is genrebot's; the failed run keeps it, and the log line names the run); each DM's outcome is recorded on the runs it tells of, for /status. A
 refresh deferred through a Spotify outage sends nothing until a try finishes. The cog owns its
 scheduler: started when the cog loads, shut down when it unloads (the bot unloads cogs on close).
 """
@@ -23,6 +23,7 @@ scheduler: started when the cog loads, shut down when it unloads (the bot unload
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
 import secrets
@@ -38,6 +39,7 @@ from discord.ext import commands
 from bot import presenters
 from bot.choices import chosen_source_choices, source_choices, timezone_choices, timezone_index
 from bot.replies import send_dm
+from bot.services.sorting.service import log_bug
 from bot.services.weekly_refresh import RefreshDeferred, RefreshPostponed, WeeklyRefreshReport
 from bot.services.weekly_schedule import WEEKDAYS, parse_weekday
 from bot.spotify.errors import SpotifyQuotaExceeded
@@ -192,15 +194,18 @@ class WeeklyRefresh(commands.GroupCog, group_name="schedule", group_description=
         if self._busy.get(discord_id) is task:
             del self._busy[discord_id]
         if not task.cancelled() and (error := task.exception()) is not None:
-            _logged_bug(error, discord_id, "broke off")
+            log_bug(error, discord_id, "weekly refresh broke off")
 
     async def _refresh_one(self, schedule: Schedule) -> None:
         if self.jitter_s:
             await asyncio.sleep(random.uniform(0, self.jitter_s))
         weekly_refresh = self.bot.services.weekly_refresh
         async with self._slots:
+            runs_before = await weekly_refresh.latest_run(schedule.discord_id)
+            bug_id = secrets.token_hex(4)  # given to the member if a bug stops or fails the refresh
             try:
-                refreshed = await weekly_refresh.refresh(schedule, self._dms_of, self._failure_dms)
+                refreshed = await weekly_refresh.refresh(schedule, functools.partial(self._dms_of, bug_id=bug_id),
+                                                         functools.partial(self._failure_dms, bug_id=bug_id))
             except RefreshPostponed:
                 log.info("weekly refresh of member %s waits for their running sort", schedule.discord_id)
                 return
@@ -210,17 +215,23 @@ class WeeklyRefresh(commands.GroupCog, group_name="schedule", group_description=
                 return
             except SpotifyQuotaExceeded:
                 return  # paused, not failed: it runs at the first tick after the quota pause, then DMs
-            except Exception:  # failed: the DM saying why (`_failure_dms`) was queued with its end
-                pass
+            except Exception as error:  # failed: the DM saying why (`_failure_dms`) was queued with its end
+                if presenters.error_message(error) is None:  # a bug: logged under the id the DM gave
+                    failed_run = await weekly_refresh.failed_run_since(schedule.discord_id, runs_before)
+                    await self.bot.services.sorting.logged_bug(
+                        error, schedule.discord_id, "weekly refresh failed", failed_run, error_id=bug_id)
             else:
                 if refreshed is None:  # another tick claimed this refresh
                     return
+                if (stopped := refreshed.stopped) is not None and presenters.error_message(stopped.error) is None:
+                    await self.bot.services.sorting.logged_bug(
+                        stopped.error, schedule.discord_id, "weekly refresh stopped", stopped.run_id, error_id=bug_id)
         await weekly_refresh.dms.deliver(schedule.discord_id, self._send_dm)
 
     @staticmethod
-    def _dms_of(discord_id: int, refreshed: WeeklyRefreshReport) -> list[RefreshDm]:
+    def _dms_of(discord_id: int, refreshed: WeeklyRefreshReport, *, bug_id: str) -> list[RefreshDm]:
         """A finished refresh's DMs: one summary per source, each with its chart; the sources it
-        could not sort; where it stopped."""
+        could not sort; where it stopped (a bug with `bug_id`, which the log gives its traceback under)."""
         dms = [
             RefreshDm(discord_id, (report.run_id,), embed=dict(presenters.weekly_embed(report).to_dict()),
                       attachment_name=presenters.CHART_NAME if report.chart_png is not None else None,
@@ -231,22 +242,21 @@ class WeeklyRefresh(commands.GroupCog, group_name="schedule", group_description=
             dms.append(RefreshDm(discord_id, _runs(*(f.run_id for f in refreshed.failures)),
                                  content=presenters.refresh_failures_text(refreshed.failures)))
         if (stopped := refreshed.stopped) is not None:
-            stopped_id = None
-            if presenters.error_message(stopped.error) is None:
-                stopped_id = _logged_bug(stopped.error, discord_id, "stopped")
+            stopped_id = bug_id if presenters.error_message(stopped.error) is None else None
             text = presenters.refresh_stopped_text(stopped, stopped_id, after_summaries=bool(refreshed.reports))
             dms.append(RefreshDm(discord_id, _runs(stopped.run_id), content=text))
         return dms
 
     @staticmethod
-    def _failure_dms(discord_id: int, error: Exception, failed_run: int | None) -> list[RefreshDm]:
-        """The DM saying why a refresh failed (with an error id the log has, for a bug); none for
-        one deferred, postponed or paused, which is tried again."""
+    def _failure_dms(discord_id: int, error: Exception, failed_run: int | None, *, bug_id: str) -> list[RefreshDm]:
+        """The DM saying why a refresh failed (for a bug, with `bug_id`, which `_refresh_one` then logs
+        its traceback under and keeps on the failed run); none for one deferred, postponed or paused,
+        which is tried again."""
         if isinstance(error, RefreshPostponed | RefreshDeferred | SpotifyQuotaExceeded):
             return []
         message = presenters.error_message(error)
         if message is None:
-            message = presenters.refresh_failed_message(_logged_bug(error, discord_id, "failed"))
+            message = presenters.refresh_failed_message(bug_id)
         return [RefreshDm(discord_id, _runs(failed_run), content=f"Weekly refresh: {message}")]
 
     async def _send_dm(self, dm: RefreshDm, nonce: str) -> str:
@@ -262,14 +272,6 @@ class WeeklyRefresh(commands.GroupCog, group_name="schedule", group_description=
 
 def _runs(*run_ids: int | None) -> tuple[int, ...]:
     return tuple(run_id for run_id in run_ids if run_id is not None)
-
-
-def _logged_bug(error: BaseException, discord_id: int, what: str) -> str:
-    """A failure no message covers (a bug): as the command tree's on_error, logged with its
-    traceback under a new error id, which the member's DM gives."""
-    error_id = secrets.token_hex(4)
-    log.error("error %s: member %s, weekly refresh %s", error_id, discord_id, what, exc_info=error)
-    return error_id
 
 
 async def setup(bot: GenreBot) -> None:

@@ -58,6 +58,8 @@ def status_embed(user: User | None, runs: Iterable[Run], schedule: Schedule | No
             line += f" · {sum(run.counts.values()):,} songs in {len(run.counts)} playlists"
         if run.error:
             line += f" · {safe_within(run_failure_text(run.error), 120)}"
+        if run.error_id:  # a bug's: the id the member was given, and the log has the traceback under
+            line += f" · error id `{safe_within(run.error_id, 16)}`"
         if run.status.value == "deferred" and schedule is not None and schedule.enabled and schedule.next_run:
             line += f" · next try {discord_relative_time(schedule.next_run)}"
         line += dm_status_note(run)

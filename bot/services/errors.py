@@ -104,3 +104,21 @@ class UnknownSource(ServiceError):
 
 class SourceRefused(ServiceError):
     """A source genrebot will not sort (one of the playlists it made, a name shared by several)."""
+
+
+_FAILED_RUN = "genrebot_failed_run"  # the attribute a sort's failure carries its run's id in
+
+
+def note_failed_run(error: BaseException, run_id: int) -> None:
+    """`error` ended run `run_id`: whoever logs it as a bug (the command tree's on_error, which gets only
+    the exception) names that run, and keeps the error id on it."""
+    try:
+        setattr(error, _FAILED_RUN, run_id)
+    except AttributeError:  # an exception class without a __dict__: the log names no run
+        pass
+
+
+def failed_run(error: BaseException) -> int | None:
+    """The run `error` ended (`note_failed_run`), or None."""
+    run_id = getattr(error, _FAILED_RUN, None)
+    return run_id if isinstance(run_id, int) else None

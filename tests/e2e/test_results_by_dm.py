@@ -165,6 +165,7 @@ async def test_a_weekly_refresh_that_fails_on_genrebots_side_dms_an_error_id_the
     assert told.startswith("Weekly refresh:") and found, told
     logged = [r for r in caplog.records if found.group(1) in r.getMessage()]
     assert [(str(MEMBER) in r.getMessage(), r.exc_info is not None) for r in logged] == [(True, True)]
+    await the_failed_run_keeps_the_error_id(world, found.group(1), logged[0].getMessage())
 
 
 async def test_a_weekly_refresh_a_bug_stops_part_way_dms_an_error_id_the_log_has(
@@ -188,6 +189,36 @@ async def test_a_weekly_refresh_a_bug_stops_part_way_dms_an_error_id_the_log_has
     assert "I stopped at" in told and found, told
     logged = [r for r in caplog.records if found.group(1) in r.getMessage()]
     assert [(str(MEMBER) in r.getMessage(), r.exc_info is not None) for r in logged] == [(True, True)]
+    await the_failed_run_keeps_the_error_id(world, found.group(1), logged[0].getMessage())
+
+
+async def test_a_sort_that_fails_on_genrebots_side_keeps_its_error_id_on_the_run(
+    world: BotWorld, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A /sort ended by a failure no message covers: the reply's error id is kept on the failed run,
+    /status shows it on that run's line, and the log line with the traceback names the run."""
+    await world.start_bot()
+    await world.link(MEMBER, "member0")
+    world.spotify.inject(400, 1, path_prefix="/v1/me/tracks")
+
+    with caplog.at_level(logging.ERROR, logger="bot"):
+        told = (await world.final(await world.command("sort", user=MEMBER))).content or ""
+    found = re.search(r"error id `([0-9a-f]+)`", told)
+    assert found, told
+    logged = [r for r in caplog.records if found.group(1) in r.getMessage()]
+    assert [(str(MEMBER) in r.getMessage(), r.exc_info is not None) for r in logged] == [(True, True)]
+    await the_failed_run_keeps_the_error_id(world, found.group(1), logged[0].getMessage())
+
+
+async def the_failed_run_keeps_the_error_id(world: BotWorld, error_id: str, log_line: str) -> None:
+    """MEMBER's newest failed run keeps `error_id`, the log line names that run, and /status shows the
+    error id on the run's line: an operator finds the traceback from the member's run history."""
+    failed = [r for r in await world.services.sorting.recent_runs(MEMBER) if r.status.value in ("failed", "deferred")]
+    assert failed and failed[0].error_id == error_id, failed
+    assert f"run {failed[0].id}" in log_line, log_line
+    status = await world.final(await world.command("status", user=MEMBER))
+    lines = status.embeds[0]["fields"][1]["value"].splitlines()
+    assert any("failed" in line and f"error id `{error_id}`" in line for line in lines), lines
 
 
 async def weekly_refresh_due(world: BotWorld) -> None:

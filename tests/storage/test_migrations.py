@@ -31,6 +31,7 @@ ONE_MEMBER_PER_ACCOUNT_VERSION = 5
 OPT_OUTS_VERSION = 7  # the version that moved leaderboard opt-outs out of guild_members
 TWO_LEVEL_VERSION = 9  # the two-level taxonomy: probabilities per song, counts per level (issue #13)
 OUTBOX_VERSION = 14  # the weekly refresh's DM outbox and schedules.unfinished
+RUN_ERROR_IDS_VERSION = 15  # runs keep the error id a bug's traceback was logged under
 
 
 async def database_at(path: Path, version: int) -> SqlHandle:
@@ -245,6 +246,22 @@ async def test_schedules_of_a_bot_upgraded_mid_refresh_keep_their_time_and_the_c
         next_runs = [(await db.schedules.get(m)) for m in (1, 2)]
         assert [s.next_run.timestamp() if s and s.next_run else None for s in next_runs] == [1000.0, 605800.0]
         assert await db.recover_interrupted_runs() == (0, 0), "due again once"
+    finally:
+        await db.close()
+
+
+async def test_runs_from_before_error_ids_open_with_none(tmp_path: Path) -> None:
+    """V15: runs recorded before runs kept an error id open with none, their error kept."""
+    path = tmp_path / "old.sqlite3"
+    sql = await database_at(path, RUN_ERROR_IDS_VERSION - 1)
+    async with sql.transaction() as tx:
+        await tx.execute("INSERT INTO runs (discord_id, trigger, started_at, status, error) "
+                         "VALUES (1, 'command', 0, 'failed', 'KeyError')")
+    await sql.close()
+    db = await Database.open(path, encryption_keys=[new_key()])
+    try:
+        [run] = await db.runs.recent(1)
+        assert (run.error, run.error_id) == ("KeyError", None)
     finally:
         await db.close()
 

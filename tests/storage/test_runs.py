@@ -39,6 +39,17 @@ async def test_a_failed_outcome_keeps_its_error_and_no_counts(db: Database) -> N
     )
 
 
+async def test_a_failed_run_keeps_the_error_id_its_traceback_was_logged_under(db: Database) -> None:
+    """set_error_id records the id a bug's traceback has in the log; other runs have none."""
+    run_id = await db.runs.start(1, RunTrigger.COMMAND)
+    other = await db.runs.start(1, RunTrigger.COMMAND)
+    await db.runs.finish(run_id, RunOutcome.failed("KeyError"))
+    await db.runs.set_error_id(run_id, "0badf00d")
+    run, untouched = await db.runs.get(run_id), await db.runs.get(other)
+    assert run is not None and untouched is not None
+    assert (run.error, run.error_id, untouched.error_id) == ("KeyError", "0badf00d", None)
+
+
 async def test_a_paused_outcome_is_recorded_as_paused(db: Database) -> None:
     """RunOutcome.paused records status 'paused' with the reason."""
     run_id = await db.runs.start(1, RunTrigger.SCHEDULE)

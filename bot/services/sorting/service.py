@@ -15,6 +15,7 @@ import asyncio
 import functools
 import logging
 import re
+import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterator, Sequence
 from concurrent.futures import Executor
@@ -25,7 +26,7 @@ from typing import Any
 
 from bot.services import charts
 from bot.services.audio_features import AudioFeatures
-from bot.services.errors import AlreadyRunning, LinkEnded, ServiceError
+from bot.services.errors import AlreadyRunning, LinkEnded, ServiceError, note_failed_run
 from bot.services.genre_names import LEVELS
 from bot.services.linking import LinkService
 from bot.services.playlist_plan import PlaylistPlan, SortOptions, plan_playlists
@@ -119,6 +120,21 @@ class SortService:
             now = self.clock()
             raise SpotifyQuotaExceeded((paused_until - now).total_seconds(), now=now)
 
+    async def logged_bug(
+        self, error: BaseException, discord_id: int, what: str, run_id: int | None = None, *, error_id: str | None = None
+    ) -> str:
+        """A failure no message covers (a bug): logged with its traceback under a new error id (or
+        `error_id`, one a message already gives), which the member is given; the log line names the run
+        it failed, and the run keeps the error id, so an operator finds the traceback from the member's
+        failed run in /status or the run history."""
+        error_id = log_bug(error, discord_id, what, run_id, error_id=error_id)
+        if run_id is not None:
+            try:
+                await self.db.runs.set_error_id(run_id, error_id)
+            except Exception:  # the database closing: the log still has the id and the run
+                log.warning("could not keep error id %s on run %s", error_id, run_id, exc_info=True)
+        return error_id
+
     async def recent_runs(self, discord_id: int, limit: int = 5) -> list[Run]:
         """The member's latest runs, a weekly refresh's tries through an outage as one (/status)."""
         return await self.db.runs.recent_for_member(discord_id, limit=limit)
@@ -163,6 +179,7 @@ class SortService:
                 await self.db.runs.finish(run_id, outcome(describe_failure(exc)))
                 raise
             except BaseException as exc:
+                note_failed_run(exc, run_id)
                 await asyncio.shield(self.db.runs.finish(run_id, RunOutcome.failed(describe_failure(exc))))
                 raise
             if trigger == RunTrigger.COMMAND and not options.dry_run:
@@ -356,6 +373,16 @@ def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
         yield
     finally:
         timings[stage] = time.perf_counter() - started
+
+
+def log_bug(
+    error: BaseException, discord_id: int, what: str, run_id: int | None = None, *, error_id: str | None = None
+) -> str:
+    """`SortService.logged_bug`'s log line alone, for a failure no run recorded: returns the error id."""
+    error_id = error_id or secrets.token_hex(4)
+    on_run = f", run {run_id}" if run_id is not None else ""
+    log.error("error %s: member %s, %s%s", error_id, discord_id, what, on_run, exc_info=error)
+    return error_id
 
 
 def describe_failure(exc: BaseException) -> str:
