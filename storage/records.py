@@ -68,6 +68,9 @@ class Schedule:
     timezone: str  # IANA name
     last_run: datetime | None
     next_run: datetime | None
+    # When the first try of a refresh Spotify held back began (its retries count from then); a
+    # time before the refresh's weekly time is an earlier week's.
+    retrying_since: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

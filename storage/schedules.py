@@ -10,7 +10,7 @@ from datetime import datetime
 from storage.records import LinkStatus, RefreshProgress, RunStatus, RunTrigger, Schedule
 from storage.sql import SqlHandle, to_optional_datetime
 
-_COLUMNS = "discord_id, enabled, weekday, hour, timezone, last_run, next_run"
+_COLUMNS = "discord_id, enabled, weekday, hour, timezone, last_run, next_run, retrying_since"
 
 
 class ScheduleRepository:
@@ -21,7 +21,7 @@ class ScheduleRepository:
         """Enable (or move) the member's schedule; the last run is kept."""
         async with self.sql.transaction() as tx:
             await tx.execute(
-                f"""INSERT INTO schedules ({_COLUMNS}) VALUES (?, 1, ?, ?, ?, NULL, ?)
+                f"""INSERT INTO schedules ({_COLUMNS}) VALUES (?, 1, ?, ?, ?, NULL, ?, NULL)
                     ON CONFLICT (discord_id) DO UPDATE SET enabled = 1, unfinished = 0, weekday = excluded.weekday,
                       hour = excluded.hour, timezone = excluded.timezone, next_run = excluded.next_run""",  # noqa: S608
                 (discord_id, weekday, hour, timezone, next_run.timestamp()),
@@ -64,15 +64,19 @@ class ScheduleRepository:
             )
         return claimed == 1
 
-    async def unclaim(self, discord_id: int, claimed_next_run: datetime, due_at: datetime) -> bool:
+    async def unclaim(
+        self, discord_id: int, claimed_next_run: datetime, due_at: datetime, *, retrying_since: datetime | None = None,
+    ) -> bool:
         """Give a claimed run back, due at `due_at`, if the schedule is as the claim left it: not
         if the member turned it off or moved it since (their choice stands), nor if the refresh
-        ended already (`finished`: a stop that lands as its end commits). True if given back."""
+        ended already (`finished`: a stop that lands as its end commits). True if given back.
+        A run given back to be retried keeps when its retries began (`retrying_since`)."""
         async with self.sql.transaction() as tx:
             given_back = await tx.execute(
-                """UPDATE schedules SET next_run = ?
+                """UPDATE schedules SET next_run = ?, retrying_since = COALESCE(?, retrying_since)
                    WHERE discord_id = ? AND enabled = 1 AND unfinished = 1 AND next_run = ?""",
-                (due_at.timestamp(), discord_id, claimed_next_run.timestamp()),
+                (due_at.timestamp(), None if retrying_since is None else retrying_since.timestamp(),
+                 discord_id, claimed_next_run.timestamp()),
             )
             await self.finished(discord_id)
         return given_back == 1
@@ -149,6 +153,7 @@ def _schedule(row: sqlite3.Row) -> Schedule:
         timezone=row["timezone"],
         last_run=to_optional_datetime(row["last_run"]),
         next_run=to_optional_datetime(row["next_run"]),
+        retrying_since=to_optional_datetime(row["retrying_since"]),
     )
 
 

@@ -9,7 +9,10 @@ or no longer theirs) is reported and the others still run; so is one the member 
 the member's history. Spotify down or slowing down defers the refresh (`RefreshDeferred`): it is
 tried again every RETRY_DELAY for RETRY_WINDOW, each try's runs become 'deferred' (/status lists
 the refresh once), and what a cut-off try did per source is kept in storage so the try that
-finishes tells the whole week once. A retry reads Liked Songs again, as every try must see what
+finishes tells the whole week once. The retries count from the week's first try, not from the
+weekly time: a refresh that starts late (the bot was down past its weekly time) is retried for
+RETRY_WINDOW from when it started, as one on time is, but never into its next weekly time, where
+the next week's refresh begins (`RetryWindow`). A retry reads Liked Songs again, as every try must see what
 changed, but incrementally (a request, since the first try stored the week's new songs); only a
 full read (songs were un-liked) that the outage cut off is read whole again, as it must be to take
 them out, since pages read by offset cannot be resumed safely in a list that moved. A failure for good after some sources were sorted (or found
@@ -58,7 +61,8 @@ SOURCE_FAILURES = (PlaylistNotReadable, PlaylistNotFound, PlaylistNotFollowed)
 # Spotify down or slowing the whole app down (a long Retry-After holds every call back), while
 # reading or while writing a playlist (PlaylistWriteFailed, caused by one of these): not the
 # member's fault, and gone in a while. The refresh is tried again RETRY_DELAY later (or once the
-# Retry-After is over), quietly, for RETRY_WINDOW after its weekly time; then it waits a week.
+# Retry-After is over), quietly, for RETRY_WINDOW after its week's first try (`RetryWindow`); then it
+# waits a week.
 TRANSIENT_FAILURES = (SpotifyUnavailable, SpotifyRateLimited)
 RETRY_DELAY = timedelta(minutes=30)
 RETRY_WINDOW = timedelta(hours=24)
@@ -79,6 +83,23 @@ class RefreshDeferred(Exception):
         super().__init__(f"{type(error).__name__}; tried again at {retry_at.isoformat()}")
         self.error = error
         self.retry_at = retry_at
+
+
+@dataclass(frozen=True)
+class RetryWindow:
+    """Until when a refresh Spotify holds back is tried again: RETRY_WINDOW after its week's first try
+    began (`since`), so one run late after the bot was down still gets its retries, but never at or
+    past its next weekly time (`next_week`), which is the next week's refresh."""
+
+    since: datetime
+    next_week: datetime
+
+    @property
+    def ends(self) -> datetime:
+        return min(self.since + RETRY_WINDOW, self.next_week)
+
+    def allows(self, retry_at: datetime) -> bool:
+        return retry_at <= self.since + RETRY_WINDOW and retry_at < self.next_week
 
 
 @dataclass(frozen=True)
@@ -243,7 +264,7 @@ class WeeklyRefreshService:
         between two sources postpones the rest the same way; the next tick sorts every source
         again, carrying what this try did: `_refresh_sources`.) When Spotify is down or holds
         the app back (TRANSIENT_FAILURES) the refresh is due again later: RefreshDeferred, for up
-        to RETRY_WINDOW after its weekly time. A run given back stays off, or at its new time,
+        to RETRY_WINDOW after this week's first try (`RetryWindow`). A run given back stays off, or at its new time,
         if the member turned the schedule off or moved it meanwhile. A schedule in a time zone
         this machine does not know is turned off (InvalidSchedule says so).
 
@@ -275,8 +296,13 @@ class WeeklyRefreshService:
         runs_before = await self.latest_run(schedule.discord_id)
         if due_at is None or not await self.db.schedules.claim(schedule.discord_id, due_at, now, next_run):
             return None
+        # Retries count from this week's first try: this one, unless an earlier try of the weekly time
+        # this run belongs to was deferred (a `retrying_since` before that time is an earlier week's).
+        this_week = weekly_run_before(schedule.weekday, schedule.hour, schedule.timezone, next_run)
+        since = schedule.retrying_since
+        window = RetryWindow(since if since is not None and since >= this_week else now, next_run)
         try:
-            return await self._refresh_sources(schedule, next_run, due_at, render)
+            return await self._refresh_sources(schedule, next_run, due_at, window, render)
         except Exception as error:
             # It ended (failed, deferred, postponed...): what the member is told of it is queued with that end.
             failed_run = await self.failed_run_since(schedule.discord_id, runs_before)
@@ -292,7 +318,7 @@ class WeeklyRefreshService:
             raise
 
     async def _refresh_sources(
-        self, schedule: Schedule, next_run: datetime, due_at: datetime, render: RenderDms,
+        self, schedule: Schedule, next_run: datetime, due_at: datetime, window: RetryWindow, render: RenderDms,
     ) -> WeeklyRefreshReport:
         """One sort per chosen source, for a claimed run (`refresh`).
 
@@ -310,7 +336,7 @@ class WeeklyRefreshService:
             runs_before = await self.db.runs.latest_id(discord_id, RunTrigger.SCHEDULE)
             try:
                 report = await self._refresh_source(
-                    schedule, next_run, due_at, options, source, earlier.get(source.key, RefreshProgress()),
+                    schedule, next_run, due_at, window, options, source, earlier.get(source.key, RefreshProgress()),
                     runs_before,
                 )
             except RefreshDeferred as deferred:
@@ -348,7 +374,7 @@ class WeeklyRefreshService:
         return result
 
     async def _refresh_source(
-        self, schedule: Schedule, next_run: datetime, due_at: datetime, options: SortOptions,
+        self, schedule: Schedule, next_run: datetime, due_at: datetime, window: RetryWindow, options: SortOptions,
         source: SortSource, carried: RefreshProgress, runs_before: int,
     ) -> SortReport:
         """One source's sort in a claimed run, with what earlier tries of it did (`carried`);
@@ -380,9 +406,8 @@ class WeeklyRefreshService:
                 raise
             waits = math.ceil(down.retry_after_s) if isinstance(down, SpotifyRateLimited) else 0
             retry_at = self.clock() + max(RETRY_DELAY, timedelta(seconds=waits))
-            this_week = weekly_run_before(schedule.weekday, schedule.hour, schedule.timezone, next_run)
-            if retry_at - this_week <= RETRY_WINDOW and await self.db.schedules.unclaim(
-                discord_id, next_run, retry_at
+            if window.allows(retry_at) and await self.db.schedules.unclaim(
+                discord_id, next_run, retry_at, retrying_since=window.since
             ):
                 # Cut off before its sort began (asking whether the member still follows the
                 # playlist): the deferred try still shows in the history and /status.

@@ -251,13 +251,14 @@ async def test_a_weekly_dm_about_a_source_it_could_not_sort_records_whether_it_a
 
 
 async def test_a_weekly_refresh_that_failed_records_whether_the_dm_saying_so_arrived(world: BotWorld) -> None:
-    """Spotify still down a day after the weekly time: the refresh fails and says so by DM; the failed
-    run records that the DM reached the member."""
+    """Spotify down from the first try to a day after it: the refresh fails and says so by DM; the
+    failed run records that the DM reached the member."""
     await world.start_bot()
     await world.link(MEMBER, "member0")
     await weekly_refresh_due(world)
-    world.clock.now += RETRY_WINDOW - RETRY_DELAY
     world.spotify.inject(503, 10_000)
+    assert await world.tick() == 1  # the first try, deferred quietly
+    world.clock.now += RETRY_WINDOW - RETRY_DELAY + timedelta(minutes=1)
     assert await world.tick() == 1
     assert "Spotify isn't answering" in ((await dm_arrived(world, MEMBER)).content or "")
     [run] = await world.services.sorting.recent_runs(MEMBER, limit=1)

@@ -175,13 +175,18 @@ async def test_the_summary_of_a_refresh_tried_again_after_an_outage_counts_the_s
 async def test_a_refresh_spotify_stops_for_good_after_liked_songs_dms_their_summary_and_where_it_stopped(
     world: BotWorld,
 ) -> None:
-    """A day after the weekly time Spotify still fails on the chosen playlist: the member gets the
+    """A day after its first try Spotify still fails on the chosen playlist: the member gets the
     Liked Songs summary (they were sorted) and a line naming the playlist it stopped at, not a bare
     'Spotify isn't answering right now. Nothing was changed'."""
     due, dms_before = await linked_with_a_schedule(world)
     road_trip = world.spotify.add_playlist("member0", "Road Trip", synthetic_library(20, seed=31, prefix="road"))
     await world.services.weekly_refresh.add_source(MEMBER, SortSource(road_trip.id, "Road Trip"))
-    world.clock.now = due + RETRY_WINDOW - RETRY_DELAY + timedelta(minutes=1)
+    world.clock.now = due + timedelta(seconds=5)
+    world.spotify.inject(503, 400)
+    assert await world.tick() == 1  # the first try, deferred quietly
+    assert world.discord.dms[MEMBER] == dms_before
+    world.spotify.faults.clear()
+    world.clock.now += RETRY_WINDOW - RETRY_DELAY + timedelta(minutes=1)
     world.spotify.inject(503, 400, path_prefix=f"/v1/playlists/{road_trip.id}")
     assert await world.tick() == 1
     summary, stopped = world.discord.dms[MEMBER][len(dms_before):]

@@ -133,6 +133,17 @@ async def test_a_schedule_moved_during_a_refresh_the_quota_stops_keeps_its_new_t
     assert await world.services.weekly_refresh.schedule(ALICE) == moved
 
 
+async def first_try_deferred(world: World, schedule: Schedule) -> datetime:
+    """The week's first try meets Spotify down and is deferred (Spotify answers again after it):
+    when it began, from which its retries count."""
+    began = world.clock.now
+    world.sandbox.inject(503, 400)
+    with pytest.raises(RefreshDeferred):
+        await world.services.weekly_refresh.refresh(schedule)
+    world.sandbox.faults.clear()
+    return began
+
+
 async def test_a_refresh_held_back_by_a_long_retry_after_is_due_again_once_it_is_over(world: World) -> None:
     """A 429 asking for an hour: the refresh is deferred to an hour later, not skipped for a week."""
     schedule = await due_after_new_likes(world)
@@ -165,14 +176,16 @@ async def test_a_refresh_that_meets_spotify_down_while_writing_is_tried_again_la
     assert (await run_refresh(world, due)).reports[0].total_songs == ALICE_SONGS + NEW_SONGS
 
 
-async def test_a_refresh_that_meets_spotify_down_a_day_after_its_time_waits_for_next_week(world: World) -> None:
-    """Retries stop RETRY_WINDOW after the weekly time: the failure is raised and the schedule moves on."""
+async def test_a_refresh_that_meets_spotify_down_a_day_after_its_first_try_waits_for_next_week(world: World) -> None:
+    """Retries stop RETRY_WINDOW after the week's first try: the failure is raised and the schedule moves on."""
     schedule = await due_after_new_likes(world)
     assert schedule.next_run is not None
-    world.clock.now = schedule.next_run + RETRY_WINDOW - RETRY_DELAY + timedelta(minutes=1)
+    began = await first_try_deferred(world, schedule)
+    world.clock.now = began + RETRY_WINDOW - RETRY_DELAY + timedelta(minutes=1)
+    [again] = await world.services.weekly_refresh.due()
     world.sandbox.inject(503, 40)
     with pytest.raises(SpotifyUnavailable):
-        await world.services.weekly_refresh.refresh(schedule)
+        await world.services.weekly_refresh.refresh(again)
     moved = await world.services.weekly_refresh.schedule(ALICE)
     assert moved is not None and moved.next_run == schedule.next_run + timedelta(weeks=1)
 
@@ -222,16 +235,18 @@ async def test_a_refresh_cut_off_while_writing_and_retried_after_a_restart_still
 
 
 async def test_a_refresh_spotify_stops_for_good_after_a_source_still_reports_the_sources_it_sorted(world: World) -> None:
-    """Spotify still down on the playlist a day after the weekly time: the refresh gives up on it,
+    """Spotify still down on the playlist a day after the first try: the refresh gives up on it,
     but Liked Songs were sorted, so it returns their report with where it stopped (the DM must not
     read as if nothing happened), and next week counts none of those songs again."""
     road_trip = world.sandbox.add_playlist("alice", "Road Trip", synthetic_library(20, seed=31, prefix="road"))
     schedule = await due_after_new_likes(world)
     await world.services.weekly_refresh.add_source(ALICE, SortSource(road_trip.id, "Road Trip"))
     assert schedule.next_run is not None
-    world.clock.now = schedule.next_run + RETRY_WINDOW - RETRY_DELAY + timedelta(minutes=1)
+    began = await first_try_deferred(world, schedule)
+    world.clock.now = began + RETRY_WINDOW - RETRY_DELAY + timedelta(minutes=1)
+    [again] = await world.services.weekly_refresh.due()
     world.sandbox.inject(503, 400, path_prefix=f"/v1/playlists/{road_trip.id}")
-    refreshed = await run_refresh(world, schedule)
+    refreshed = await run_refresh(world, again)
     [liked] = refreshed.reports
     assert liked.source == LIKED_SONGS and liked.new_songs == NEW_SONGS
     assert refreshed.stopped is not None and refreshed.stopped.source.playlist_id == road_trip.id
@@ -345,13 +360,17 @@ async def test_retries_stop_a_day_after_the_weekly_time_in_the_week_before_a_clo
     world: World, sunday: datetime, at_18_local: datetime
 ) -> None:
     """Sunday 18:00 in Berlin, Spotify down all evening, the week before the clocks change: the member
-    is retried until Monday 18:00 local, RETRY_WINDOW after the time she chose, not an hour more
-    (October) or less (March), and then waits for the next Sunday 18:00 local."""
+    is retried until Monday 18:00 local, RETRY_WINDOW after her first try at the time she chose
+    (this week's, not one an hour off: October, March), and then waits for the next Sunday 18:00 local."""
     schedule = await sunday_evening_in_berlin_due(world, sunday)
     assert schedule.next_run == at_18_local
     world.sandbox.inject(503, 100_000)
+    world.clock.now = at_18_local
+    with pytest.raises(RefreshDeferred):
+        await world.services.weekly_refresh.refresh(schedule)
     last_try = at_18_local + RETRY_WINDOW - RETRY_DELAY
     world.clock.now = last_try
+    [schedule] = await world.services.weekly_refresh.due()
     with pytest.raises(RefreshDeferred) as deferred:
         await world.services.weekly_refresh.refresh(schedule)
     assert deferred.value.retry_at == at_18_local + RETRY_WINDOW  # Monday 18:00 local, the last try
@@ -428,3 +447,45 @@ async def test_a_bot_stopped_as_the_refresh_ends_does_not_run_it_again(world: Wo
     assert await world.services.weekly_refresh.due() == [], "the refresh ended: not due again"
     await world.services.db.recover_interrupted_runs()
     assert await world.services.weekly_refresh.due() == [], "nor after a restart"
+
+
+async def test_a_refresh_run_late_after_the_bot_was_down_is_still_retried_for_a_day(world: World) -> None:
+    """The bot was down 30 hours past Alice's weekly time and Spotify fails as it comes back: her
+    refresh is retried from then on (not given up at once for a week), for RETRY_WINDOW after that
+    first try, and then waits for next week."""
+    schedule = await due_after_new_likes(world)
+    assert schedule.next_run is not None
+    weekly_time = schedule.next_run
+    world.clock.now = weekly_time + timedelta(hours=30)
+    began = world.clock.now
+    world.sandbox.inject(503, 100_000)
+    with pytest.raises(RefreshDeferred) as deferred:
+        await world.services.weekly_refresh.refresh(schedule)
+    assert deferred.value.retry_at == began + RETRY_DELAY
+    world.clock.now = began + RETRY_WINDOW - RETRY_DELAY
+    [schedule] = await world.services.weekly_refresh.due()
+    with pytest.raises(RefreshDeferred) as deferred:
+        await world.services.weekly_refresh.refresh(schedule)
+    assert deferred.value.retry_at == began + RETRY_WINDOW, "the last try"
+    world.clock.now = deferred.value.retry_at + timedelta(minutes=1)
+    [schedule] = await world.services.weekly_refresh.due()
+    with pytest.raises(SpotifyUnavailable):
+        await world.services.weekly_refresh.refresh(schedule)
+    moved = await world.services.weekly_refresh.schedule(ALICE)
+    assert moved is not None and moved.next_run == weekly_time + timedelta(weeks=1)
+
+
+async def test_a_refresh_run_late_is_not_retried_into_next_weeks_time(world: World) -> None:
+    """The bot was down almost a week: Alice's late refresh meets Spotify down 20 minutes before her
+    next weekly time. A retry would land on that time, which is next week's refresh: this one gives
+    up, and next week's runs at its own time."""
+    schedule = await due_after_new_likes(world)
+    assert schedule.next_run is not None
+    next_week = schedule.next_run + timedelta(weeks=1)
+    world.clock.now = next_week - timedelta(minutes=20)
+    world.sandbox.inject(503, 100_000)
+    with pytest.raises(SpotifyUnavailable):
+        await world.services.weekly_refresh.refresh(schedule)
+    moved = await world.services.weekly_refresh.schedule(ALICE)
+    assert moved is not None and moved.next_run == next_week
+
