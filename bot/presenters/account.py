@@ -5,6 +5,7 @@ not read)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import timedelta
 
 import discord
 
@@ -14,6 +15,7 @@ from bot.presenters.limits import (
     FIELD_VALUE_LIMIT,
     SPOTIFY_GREEN,
     discord_relative_time,
+    discord_time,
     fit_lines,
     safe,
     safe_within,
@@ -22,7 +24,7 @@ from bot.presenters.limits import (
 from bot.presenters.sort_reports import dm_status_note
 from bot.services.errors import LinkFailed
 from bot.services.linking import LinkedAccount
-from bot.services.weekly_refresh import TRANSIENT_FAILURES, RefreshStopped, SourceFailure
+from bot.services.weekly_refresh import TRANSIENT_FAILURES, RefreshStopped, RetriesOver, SourceFailure
 from bot.services.weekly_schedule import WEEKDAYS
 from bot.spotify.errors import NeedsRelink
 from music import SortSource
@@ -140,8 +142,10 @@ def refresh_failures_text(failures: Sequence[SourceFailure]) -> str:
 def refresh_stopped_text(stopped: RefreshStopped, error_id: str | None = None, *, after_summaries: bool = True) -> str:
     """The DM line after the summaries (`after_summaries`) or the unreadable sources of a weekly
     refresh a failure stopped part-way; `error_id` is the one the log gives a bug's traceback under."""
-    if isinstance(stopped.error, TRANSIENT_FAILURES):  # retried for a day first (RETRY_WINDOW)
-        reason = "Spotify kept failing on it all day."
+    if stopped.retries is not None:
+        reason = _retries_over_text(stopped.retries)
+    elif isinstance(stopped.error, TRANSIENT_FAILURES):
+        reason = "Spotify kept failing on it."
     else:
         on_my_side = f"something failed on my side (error id `{error_id}`)." if error_id else "something failed on my side."
         reason = error_message(stopped.error) or on_my_side
@@ -152,3 +156,19 @@ def refresh_stopped_text(stopped: RefreshStopped, error_id: str | None = None, *
         f"Weekly refresh: I stopped at {source_title(stopped.source)}{before}: {reason} "
         f"I'll sort it again {again}."
     )[:CONTENT_LIMIT]
+
+
+def _retries_over_text(retries: RetriesOver) -> str:
+    """What ended the retries of a refresh Spotify held back, as it happened: a Retry-After reaching
+    past the time retries end (after one try or many), the next weekly time too close for another
+    try, or failures through the retries."""
+    if retries.asked_to_wait:
+        # Not Spotify's own figure: a Retry-After past MAX_RATE_LIMIT_WAIT_S is read as that long.
+        return (
+            "Spotify asked genrebot to wait longer than I keep retrying a weekly refresh "
+            f"(until {discord_time(retries.window_ends)})."
+        )
+    if retries.tried_once:
+        return "Spotify failed on it, and your next weekly refresh is too close to try again before it."
+    hours = max(1, round((retries.last_try - retries.since) / timedelta(hours=1)))
+    return f"Spotify kept failing on it for {hours} hour{'s' if hours != 1 else ''} of retries."

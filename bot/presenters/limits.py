@@ -110,3 +110,8 @@ def share_out(budget: int, needs: Sequence[int], cap: int) -> list[int]:
 def discord_relative_time(moment: datetime) -> str:
     """Discord's timestamp markup ('in 3 days'), shown in each member's own time zone."""
     return f"<t:{int(moment.timestamp())}:R>"
+
+
+def discord_time(moment: datetime) -> str:
+    """Discord's timestamp markup for a day and time ('28 November 2026 18:00'), in each member's own time zone."""
+    return f"<t:{int(moment.timestamp())}:f>"

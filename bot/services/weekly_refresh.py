@@ -103,6 +103,34 @@ class RetryWindow:
 
 
 @dataclass(frozen=True)
+class RetriesOver:
+    """Why a refresh Spotify held back is not tried again this week: its tries ran from `since` to
+    `last_try`, and the next would have been at `retry_at`, past `window_ends` (RETRY_WINDOW after
+    `since`, or the next weekly time if sooner). `asked_to_wait`: that was Spotify's Retry-After
+    asking for longer than RETRY_DELAY, not the tries running out."""
+
+    since: datetime
+    last_try: datetime
+    retry_at: datetime
+    window_ends: datetime
+    asked_to_wait: bool
+
+    @property
+    def tried_once(self) -> bool:
+        return self.last_try - self.since < RETRY_DELAY
+
+
+class _GaveUp(Exception):
+    """A source's step met Spotify down or holding back and the refresh is not tried again (`retries`
+    says why); `error` is what Spotify did."""
+
+    def __init__(self, error: Exception, retries: RetriesOver) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.retries = retries
+
+
+@dataclass(frozen=True)
 class SourceFailure:
     source: SortSource
     error: PlaylistNotReadable | PlaylistNotFound | PlaylistNotFollowed  # one of SOURCE_FAILURES
@@ -117,6 +145,7 @@ class RefreshStopped:
     source: SortSource
     error: Exception
     run_id: int | None = None  # the failed run recording it (none if it failed before its sort began)
+    retries: RetriesOver | None = None  # for Spotify down or holding back: why it is not tried again
 
 
 @dataclass
@@ -358,15 +387,16 @@ class WeeklyRefreshService:
                 log.info("weekly refresh of member %s: source %s failed: %s", discord_id, source.key, error)
                 result.failures.append(SourceFailure(source, error, await self._step_run(discord_id, runs_before)))
                 continue
-            except Exception as error:
+            except Exception as failure:
+                cause, retries = (failure.error, failure.retries) if isinstance(failure, _GaveUp) else (failure, None)
                 # A step refused before its sort began (a link found broken...) is a failed run too.
-                run_id = await self._record_step(discord_id, runs_before, RunOutcome.failed(describe_failure(error)))
+                run_id = await self._record_step(discord_id, runs_before, RunOutcome.failed(describe_failure(cause)))
                 if not result.reports and not result.failures:
-                    raise  # nothing sorted or skipped this week: the failure alone is the news
+                    raise cause from cause.__cause__  # nothing sorted or skipped this week: the failure alone is the news
                 # The sources sorted and those that could not be read are news the member gets now,
                 # with where it stopped; what the stopped source's read found new is carried into
                 # next week's summary.
-                result.stopped = RefreshStopped(source, error, run_id)
+                result.stopped = RefreshStopped(source, cause, run_id, retries)
                 await self.db.finish_refresh(discord_id, render(discord_id, result), keep=source.key)
                 return result
             result.reports.append(report)
@@ -405,7 +435,8 @@ class WeeklyRefreshService:
             if not isinstance(down, TRANSIENT_FAILURES):  # a playlist Spotify refused: not an outage
                 raise
             waits = math.ceil(down.retry_after_s) if isinstance(down, SpotifyRateLimited) else 0
-            retry_at = self.clock() + max(RETRY_DELAY, timedelta(seconds=waits))
+            now = self.clock()
+            retry_at = now + max(RETRY_DELAY, timedelta(seconds=waits))
             if window.allows(retry_at) and await self.db.schedules.unclaim(
                 discord_id, next_run, retry_at, retrying_since=window.since
             ):
@@ -413,7 +444,9 @@ class WeeklyRefreshService:
                 # playlist): the deferred try still shows in the history and /status.
                 await self._record_step(discord_id, runs_before, RunOutcome.failed(describe_failure(error)))
                 raise RefreshDeferred(error, retry_at) from error
-            raise
+            over = RetriesOver(window.since, now, retry_at, window.ends,
+                               asked_to_wait=window.allows(now + RETRY_DELAY) and not window.allows(retry_at))
+            raise _GaveUp(error, over) from error
         finally:
             if before is not None:
                 await self._keep_progress(discord_id, source, before)

@@ -193,6 +193,6 @@ async def test_a_refresh_spotify_stops_for_good_after_liked_songs_dms_their_summ
     assert summary.embeds[0]["title"] == "Your weekly genrebot refresh"
     assert summary.embeds[0]["description"].startswith(f"{MEMBER_SONGS} new songs: +")
     told = shown_text(stopped.content or "")
-    assert "stopped at Road Trip" in told and "Spotify kept failing on it all day" in told and "next week" in told
+    assert "stopped at Road Trip" in told and "Spotify kept failing on it for 24 hours of retries" in told and "next week" in told
     assert "Nothing was changed" not in told
     assert await world.tick() == 0, "the week is over: no retry, no second DM"

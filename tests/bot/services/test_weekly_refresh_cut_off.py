@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.presenters import refresh_stopped_text
 from bot.presenters.sort_reports import weekly_summary
 from bot.services.playlist_plan import SortOptions
 from bot.services.root import Services
@@ -489,3 +490,38 @@ async def test_a_refresh_run_late_is_not_retried_into_next_weeks_time(world: Wor
     moved = await world.services.weekly_refresh.schedule(ALICE)
     assert moved is not None and moved.next_run == next_week
 
+
+async def test_a_long_retry_after_that_ends_the_retries_after_one_try_is_told_as_spotify_asking_to_wait(
+    world: World,
+) -> None:
+    """Alice's refresh runs late, 40 minutes before her next weekly time; Liked Songs are sorted, then
+    Spotify answers Road Trip with a 429 asking to wait 30 hours. One try, no retry fits: the DM says
+    Spotify asked to wait longer than the retries last, not that it kept failing all day."""
+    road_trip = world.sandbox.add_playlist("alice", "Road Trip", synthetic_library(20, seed=34, prefix="road"))
+    schedule = await due_after_new_likes(world)
+    await world.services.weekly_refresh.add_source(ALICE, SortSource(road_trip.id, "Road Trip"))
+    assert schedule.next_run is not None
+    next_week = schedule.next_run + timedelta(weeks=1)
+    world.clock.now = next_week - timedelta(minutes=40)
+    world.sandbox.inject(429, 1_000, retry_after=30 * 3_600, path_prefix=f"/v1/playlists/{road_trip.id}")
+    refreshed = await run_refresh(world, schedule)
+    stopped = refreshed.stopped
+    assert stopped is not None and stopped.retries is not None and isinstance(stopped.error, SpotifyRateLimited)
+    assert stopped.retries.asked_to_wait and stopped.retries.tried_once
+    told = refresh_stopped_text(stopped)
+    assert "Spotify asked genrebot to wait longer than I keep retrying" in told and "all day" not in told
+
+
+async def test_a_refresh_spotify_failed_through_every_retry_says_for_how_long(world: World) -> None:
+    """Spotify down on Road Trip from the first try to the last, a day later: the DM says it kept
+    failing through that many hours of retries."""
+    road_trip = world.sandbox.add_playlist("alice", "Road Trip", synthetic_library(20, seed=35, prefix="road"))
+    schedule = await due_after_new_likes(world)
+    await world.services.weekly_refresh.add_source(ALICE, SortSource(road_trip.id, "Road Trip"))
+    began = await first_try_deferred(world, schedule)
+    world.clock.now = began + RETRY_WINDOW - RETRY_DELAY + timedelta(minutes=1)
+    [again] = await world.services.weekly_refresh.due()
+    world.sandbox.inject(503, 400, path_prefix=f"/v1/playlists/{road_trip.id}")
+    stopped = (await run_refresh(world, again)).stopped
+    assert stopped is not None and stopped.retries is not None and not stopped.retries.asked_to_wait
+    assert "Spotify kept failing on it for 24 hours of retries" in refresh_stopped_text(stopped)
