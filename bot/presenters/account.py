@@ -24,7 +24,8 @@ from bot.presenters.limits import (
 from bot.presenters.sort_reports import dm_status_note
 from bot.services.errors import LinkFailed
 from bot.services.linking import LinkedAccount
-from bot.services.weekly_refresh import TRANSIENT_FAILURES, RefreshStopped, RetriesOver, SourceFailure
+from bot.services.weekly_refresh import TRANSIENT_FAILURES, RefreshStopped, SourceFailure
+from bot.services.weekly_retries import RetriesOver
 from bot.services.weekly_schedule import WEEKDAYS
 from bot.spotify.errors import NeedsRelink
 from music import SortSource

@@ -12,7 +12,7 @@ the refresh once), and what a cut-off try did per source is kept in storage so t
 finishes tells the whole week once. The retries count from the week's first try, not from the
 weekly time: a refresh that starts late (the bot was down past its weekly time) is retried for
 RETRY_WINDOW from when it started, as one on time is, but never into its next weekly time, where
-the next week's refresh begins (`RetryWindow`). A retry reads Liked Songs again, as every try must see what
+the next week's refresh begins (`bot.services.weekly_retries`). A retry reads Liked Songs again, as every try must see what
 changed, but incrementally (a request, since the first try stored the week's new songs); only a
 full read (songs were un-liked) that the outage cut off is read whole again, as it must be to take
 them out, since pages read by offset cannot be resumed safely in a list that moved. A failure for good after some sources were sorted (or found
@@ -39,6 +39,7 @@ from bot.services.sorting import SortReport, SortService
 from bot.services.sorting.service import describe_failure
 from bot.services.sources import LIKED_SONGS_NAMES, SourceService, playlist_id_in
 from bot.services.weekly_refresh_dms import RefreshDmOutbox
+from bot.services.weekly_retries import RETRY_DELAY, RetriesOver, RetryWindow
 from bot.services.weekly_schedule import InvalidSchedule, next_weekly_run, parse_timezone, weekly_run_before
 from bot.spotify.errors import (
     PlaylistNotFollowed,
@@ -64,8 +65,6 @@ SOURCE_FAILURES = (PlaylistNotReadable, PlaylistNotFound, PlaylistNotFollowed)
 # Retry-After is over), quietly, for RETRY_WINDOW after its week's first try (`RetryWindow`); then it
 # waits a week.
 TRANSIENT_FAILURES = (SpotifyUnavailable, SpotifyRateLimited)
-RETRY_DELAY = timedelta(minutes=30)
-RETRY_WINDOW = timedelta(hours=24)
 
 
 POSTPONED_REASON = "your own sort was running; retried at the next tick"
@@ -83,41 +82,6 @@ class RefreshDeferred(Exception):
         super().__init__(f"{type(error).__name__}; tried again at {retry_at.isoformat()}")
         self.error = error
         self.retry_at = retry_at
-
-
-@dataclass(frozen=True)
-class RetryWindow:
-    """Until when a refresh Spotify holds back is tried again: RETRY_WINDOW after its week's first try
-    began (`since`), so one run late after the bot was down still gets its retries, but never at or
-    past its next weekly time (`next_week`), which is the next week's refresh."""
-
-    since: datetime
-    next_week: datetime
-
-    @property
-    def ends(self) -> datetime:
-        return min(self.since + RETRY_WINDOW, self.next_week)
-
-    def allows(self, retry_at: datetime) -> bool:
-        return retry_at <= self.since + RETRY_WINDOW and retry_at < self.next_week
-
-
-@dataclass(frozen=True)
-class RetriesOver:
-    """Why a refresh Spotify held back is not tried again this week: its tries ran from `since` to
-    `last_try`, and the next would have been at `retry_at`, past `window_ends` (RETRY_WINDOW after
-    `since`, or the next weekly time if sooner). `asked_to_wait`: that was Spotify's Retry-After
-    asking for longer than RETRY_DELAY, not the tries running out."""
-
-    since: datetime
-    last_try: datetime
-    retry_at: datetime
-    window_ends: datetime
-    asked_to_wait: bool
-
-    @property
-    def tried_once(self) -> bool:
-        return self.last_try - self.since < RETRY_DELAY
 
 
 class _GaveUp(Exception):

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 
 from bot.presenters.sort_reports import LATE_RESULT_NOTE
-from bot.services.weekly_refresh import RETRY_DELAY, RETRY_WINDOW
+from bot.services.weekly_retries import RETRY_DELAY, RETRY_WINDOW
 from music import LIKED_SONGS, SortSource
 from sandbox.library import synthetic_library
 from storage.records import Run

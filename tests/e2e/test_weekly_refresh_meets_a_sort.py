@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 
-from bot.services.weekly_refresh import RETRY_DELAY, RETRY_WINDOW
+from bot.services.weekly_retries import RETRY_DELAY, RETRY_WINDOW
 from music import SortSource
 from sandbox.library import synthetic_library
 from storage.records import RunStatus, RunTrigger

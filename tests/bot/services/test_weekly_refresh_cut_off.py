@@ -14,7 +14,8 @@ from bot.presenters import refresh_stopped_text
 from bot.presenters.sort_reports import weekly_summary
 from bot.services.playlist_plan import SortOptions
 from bot.services.root import Services
-from bot.services.weekly_refresh import RETRY_DELAY, RETRY_WINDOW, RefreshDeferred, WeeklyRefreshReport
+from bot.services.weekly_refresh import RefreshDeferred, WeeklyRefreshReport
+from bot.services.weekly_retries import RETRY_DELAY, RETRY_WINDOW
 from bot.spotify.errors import (
     PlaylistWriteFailed,
     SpotifyQuotaExceeded,
