@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
@@ -54,3 +57,13 @@ def track(i: int, **changes: Any) -> Track:  # any of Track's fields, checked by
     song = Track(id=f"t{i:021d}", name=f"Song {i}", artists=(f"Artist {i % 7}",), album="Album",
                  release_date="2020-01-01", duration_ms=200_000, explicit=False)
     return replace(song, **changes)
+
+
+def killed_at(command: list[str], mark: str) -> None:
+    """Run `command`, wait until it prints `mark` (the moment it is to die at), then kill -9 it:
+    a process that dies mid-work, at a point the test chose, not after a sleep."""
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == mark
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)

@@ -59,15 +59,16 @@ def a_database_of_about(size: int, env: dict[str, str], tmp_path: Path) -> None:
         conn.executemany("INSERT INTO app_state VALUES (?, ?)", ((f"k{i}", "v" * 4000) for i in range(size // 4000)))
 
 
-def backup_that_may_write(limit: int, target: Path, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    """`db backup` in a process that may write no file past `limit` bytes (RLIMIT_FSIZE): its
-    write fails part-way with EFBIG, for real, as on a disk that fills up (Python ignores SIGXFSZ)."""
+def db_that_may_write(limit: int, action: str, path: Path, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`db ACTION PATH` (backup, restore) in a process that may write no file past `limit` bytes
+    (RLIMIT_FSIZE): its write fails part-way with EFBIG, for real, as on a disk that fills up
+    (Python ignores SIGXFSZ)."""
     import resource
 
     def limit_file_size() -> None:
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
-    return subprocess.run([sys.executable, "-m", "genrebot_cli", "db", "backup", str(target)], env=env, cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "genrebot_cli", "db", action, str(path)], env=env, cwd=cwd,
                           capture_output=True, text=True, timeout=120, preexec_fn=limit_file_size)
 
 
@@ -78,7 +79,7 @@ def test_a_backup_that_fails_part_way_leaves_no_file_at_the_target(env: dict[str
     backups = tmp_path / "backups"
     backups.mkdir()
     target = backups / "nightly.sqlite3"
-    result = backup_that_may_write(256 * 1024, target, env, tmp_path)
+    result = db_that_may_write(256 * 1024, "backup", target, env, tmp_path)
     assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr[-2000:]
     assert result.stderr.startswith(f"genrebot db: the backup to {target} failed: ")
     assert "no backup was written" in result.stderr
@@ -92,9 +93,9 @@ def test_a_backup_that_fails_part_way_keeps_the_backups_beside_it(env: dict[str,
     yesterday, today = tmp_path / "yesterday.sqlite3", tmp_path / "today.sqlite3"
     assert genrebot("db", "backup", str(yesterday), env=env, cwd=tmp_path).returncode == 0
     kept = yesterday.read_bytes()
-    assert backup_that_may_write(256 * 1024, today, env, tmp_path).returncode == 2
+    assert db_that_may_write(256 * 1024, "backup", today, env, tmp_path).returncode == 2
     assert yesterday.read_bytes() == kept and not today.exists()
-    assert backup_that_may_write(64 * 1024 * 1024, today, env, tmp_path).returncode == 0
+    assert db_that_may_write(64 * 1024 * 1024, "backup", today, env, tmp_path).returncode == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "today.sqlite3", "yesterday.sqlite3"]
     with closing(sqlite3.connect(today)) as conn:
         assert conn.execute("PRAGMA quick_check").fetchone()[0] == "ok"

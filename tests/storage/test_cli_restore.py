@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from storage.migrations import SCHEMA_VERSION
-from tests.storage.test_cli import genrebot
+from tests.storage.test_cli import db_that_may_write, genrebot
 from tests.storage.test_maintenance import damaged_database
 from tests.storage.test_migrations import database_at
 
@@ -175,18 +175,6 @@ def test_restore_over_a_damaged_database_puts_the_backup_back_and_keeps_the_dama
     assert f"the database it replaced is kept at {replaced}" in result.stdout
 
 
-def restore_that_may_write(limit: int, backup: Path, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    """`db restore` in a process that may write no file past `limit` bytes (RLIMIT_FSIZE): the copy
-    in fails part-way with EFBIG, for real, as on a disk that fills up (Python ignores SIGXFSZ)."""
-    import resource
-
-    def limit_file_size() -> None:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
-
-    return subprocess.run([sys.executable, "-m", "genrebot_cli", "db", "restore", str(backup)], env=env, cwd=cwd,
-                          capture_output=True, text=True, timeout=120, preexec_fn=limit_file_size)
-
-
 def test_a_restore_whose_copy_fills_the_disk_is_one_line_and_leaves_the_database_as_it_was(
         env: dict[str, str], tmp_path: Path) -> None:
     """The backup (2 MB) does not fit (no file may grow past 256 KiB): one line naming the failure and
@@ -200,7 +188,7 @@ def test_a_restore_whose_copy_fills_the_disk_is_one_line_and_leaves_the_database
         conn.execute("DELETE FROM app_state WHERE key LIKE 'k%'")
         conn.execute("INSERT INTO app_state VALUES ('song-b', '1')")
         conn.execute("VACUUM")
-    result = restore_that_may_write(256 * 1024, backup, env, tmp_path)
+    result = db_that_may_write(256 * 1024, "restore", backup, env, tmp_path)
     assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr[-2000:]
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert result.stderr.startswith(f"genrebot db: the restore of {backup} failed: ")
@@ -221,7 +209,7 @@ def test_a_restore_over_a_damaged_database_that_fills_the_disk_puts_the_damaged_
     assert genrebot("db", "backup", str(backup), env=env, cwd=tmp_path).returncode == 0
     database.unlink()
     database.write_bytes(b"\0garbage" * 512)
-    result = restore_that_may_write(256 * 1024, backup, env, tmp_path)
+    result = db_that_may_write(256 * 1024, "restore", backup, env, tmp_path)
     assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr[-2000:]
     assert result.stderr.startswith(f"genrebot db: the restore of {backup} failed: ")
     assert "the database was put back as it was" in result.stderr and len(result.stderr.splitlines()) == 1

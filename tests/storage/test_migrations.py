@@ -5,10 +5,7 @@ from __future__ import annotations
 import asyncio
 import fnmatch
 import json
-import os
-import signal
 import sqlite3
-import subprocess
 import sys
 import textwrap
 import tomllib
@@ -22,7 +19,7 @@ from storage.errors import SchemaTooNew
 from storage.migrations import MIGRATIONS, SCHEMA_VERSION, Migration, apply_migrations
 from storage.records import LinkStatus, SortPreferences
 from storage.sql import SqlHandle
-from tests.storage.conftest import TOKEN, new_key
+from tests.storage.conftest import TOKEN, killed_at, new_key
 
 REPO = Path(__file__).resolve().parents[2]
 SORT_OPTIONS_VERSION = 3  # the version that moved sort options out of app_state
@@ -348,11 +345,7 @@ def test_a_migration_killed_part_way_leaves_the_old_version_and_the_next_start_f
     asyncio.run(_at_version_with_counts(path, TWO_LEVEL_VERSION - 1, 30_000))
     script = tmp_path / "migrate.py"
     script.write_text(HELD_MID_MIGRATION)
-    proc = subprocess.Popen([sys.executable, str(script), str(path), str(REPO)], stdout=subprocess.PIPE, text=True)
-    assert proc.stdout is not None
-    assert proc.stdout.readline().strip() == "IN-MIGRATION"
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=30)
+    killed_at([sys.executable, str(script), str(path), str(REPO)], "IN-MIGRATION")
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert conn.execute("PRAGMA user_version").fetchone()[0] == TWO_LEVEL_VERSION - 1

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -20,7 +18,7 @@ from storage import Database
 from storage.errors import DatabaseUnwritable
 from storage.records import RunOutcome, RunStatus, RunTrigger
 from storage.sql import SqlHandle
-from tests.storage.conftest import link, new_key, track
+from tests.storage.conftest import killed_at, link, new_key, track
 
 
 @pytest.fixture
@@ -184,13 +182,7 @@ def test_a_writer_killed_mid_transaction_leaves_none_of_it(tmp_path: Path) -> No
     subprocess.run([sys.executable, "-c", setup], check=True, timeout=60)
     script = tmp_path / "writer.py"
     script.write_text(WRITER)
-    proc = subprocess.Popen(
-        [sys.executable, str(script), str(path), str(Path.cwd()), key], stdout=subprocess.PIPE, text=True
-    )
-    assert proc.stdout is not None
-    assert proc.stdout.readline().strip() == "IN-TRANSACTION"
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=30)
+    killed_at([sys.executable, str(script), str(path), str(Path.cwd()), key], "IN-TRANSACTION")
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert conn.execute("SELECT COUNT(*) FROM liked_songs").fetchone()[0] == 0
